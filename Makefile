@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# satpd: one Makefile for the BPF objects, their skeletons, the userspace
+# library, the binaries, the tests and the benchmarks.
+#
+#   make              build build/satpd and build/satp
+#   make test         install what the suite needs, then run every layer
+#   make test SAN=1   the same with ASan+UBSan userspace (output in build/san)
+#   make demo         install, build, run a tunnel against a real uanytun
+#   make bench-crypto per-packet seal/open cost against the OpenSSL floor
+#   make bench-xdp    per-packet XDP cost and the veth drop rate
+#   make V=1          show the commands
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR  ?= $(PREFIX)/bin
+
+ifeq ($(SAN),1)
+BUILD   ?= build/san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD   ?= build
+SANFLAGS =
+endif
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+           -Iinclude -Iuser/lib -I$(BUILD)
+LDFLAGS += $(SANFLAGS)
+LDLIBS   = -lxdp -lbpf -lelf -lz -lmnl -lpcap -lcrypto -lpthread
+
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+             -Iinclude -I$(BUILD)
+
+# Sources are found by wildcard so that adding a file needs no Makefile edit.
+LIB_SRCS    := $(wildcard user/lib/*.c)
+SATP_SRCS   := $(wildcard user/satp/*.c)
+SATPD_SRCS  := $(wildcard user/satpd/*.c)
+BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+BPFT_SRCS   := $(wildcard tests/bpf/test_*.c)
+BENCH_SRCS  := $(wildcard tests/bench/bench_*.c)
+
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+SATP_OBJS   := $(SATP_SRCS:%.c=$(BUILD)/%.o)
+SATPD_OBJS  := $(SATPD_SRCS:%.c=$(BUILD)/%.o)
+BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+BPFT_BINS   := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
+BENCH_BINS  := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+LIBSATP     := $(BUILD)/libsatp.a
+VMLINUX_H   := $(BUILD)/vmlinux.h
+
+BINS := $(BUILD)/satpd $(BUILD)/satp
+
+.PHONY: all deps test test-only unit bpf-test integration demo bench bench-crypto \
+        bench-xdp install clean check tests
+
+all: $(BINS)
+
+tests: $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS) $(BINS)
+
+# ---------------------------------------------------------------- BPF
+$(VMLINUX_H):
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard include/*.h bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKELS): $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# ---------------------------------------------------------------- userspace
+# Every userspace object may include a skeleton; generate them first.
+$(BUILD)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBSATP): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/satpd: $(SATPD_OBJS) $(LIBSATP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/satp: $(SATP_OBJS) $(LIBSATP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---------------------------------------------------------------- tests
+$(UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBSATP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(BPFT_BINS): $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(LIBSATP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBSATP)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+# `make test` is the README's command for a fresh machine: dependencies first,
+# then a fresh make so that tools installed just now are found.
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-only
+
+test-only: tests
+	$(Q)BUILD=$(BUILD) SAN=$(SAN) tests/run.sh all
+
+unit: tests
+	$(Q)BUILD=$(BUILD) tests/run.sh unit
+
+bpf-test: tests
+	$(Q)BUILD=$(BUILD) tests/run.sh bpf
+
+integration: tests
+	$(Q)BUILD=$(BUILD) tests/run.sh integration
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
+bench-crypto: $(BUILD)/bench/bench_crypto
+	$(Q)$(BUILD)/bench/bench_crypto
+
+bench-xdp: tests
+	$(Q)BUILD=$(BUILD) scripts/bench-xdp.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)BUILD=$(BUILD) scripts/bench.sh
+
+check:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr -Iinclude -Iuser/lib user/ tests/unit
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/satpd $(DESTDIR)$(SBINDIR)/satpd
+	install -m 0755 $(BUILD)/satp $(DESTDIR)$(BINDIR)/satp
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
