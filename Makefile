@@ -59,6 +59,7 @@ BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 BPFT_SRCS   := $(wildcard tests/bpf/test_*.c)
 BENCH_SRCS  := $(wildcard tests/bench/bench_*.c)
+TOOL_SRCS   := $(wildcard tests/tools/*.c)
 
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 SATP_OBJS   := $(SATP_SRCS:%.c=$(BUILD)/%.o)
@@ -68,6 +69,7 @@ SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 BPFT_BINS   := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 BENCH_BINS  := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 LIBSATP     := $(BUILD)/libsatp.a
 VMLINUX_H   := $(BUILD)/vmlinux.h
 
@@ -78,7 +80,7 @@ BINS := $(BUILD)/satpd $(BUILD)/satp
 
 all: $(BINS)
 
-tests: $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS) $(BINS)
+tests: $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS) $(TOOL_BINS) $(BINS)
 
 # ---------------------------------------------------------------- BPF
 $(VMLINUX_H):
@@ -121,6 +123,11 @@ $(UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBSATP)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(BPFT_BINS): $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(LIBSATP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Helpers the integration tests and benchmarks drive (AF_XDP receivers, generators).
+$(TOOL_BINS): $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBSATP)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
