@@ -57,6 +57,7 @@ int satp_parse_auth(const char *s, enum satp_auth *auth);  /* null sha1 */
 int satp_parse_role(const char *s, enum satp_role *role);  /* left alice server right bob client */
 const char *satp_role_name(enum satp_role role);
 const char *satp_algo_name(unsigned int bits); /* "null" or "aes-ctr-N" */
+const char *satp_auth_name(enum satp_auth auth); /* "null" or "sha1" */
 
 /*
  * Apply the reference daemons' fix-ups: cipher and auth both null force the
@@ -79,6 +80,17 @@ int satp_hex_parse(const char *hex, uint8_t *out, size_t cap, size_t want, size_
 int satp_passphrase_key(const char *pass, uint8_t *key, size_t keylen);
 int satp_passphrase_salt(const char *pass, uint8_t salt[SATP_SALT_LEN]);
 
+/*
+ * PRF labels (satp.md §3.1) by the role of the packet's SENDER: the first 4
+ * bytes of SHA-1 of "1".."6". Outbound uses the local role's, inbound the other's.
+ */
+#define SATP_LABEL_ENC_LEFT   0x356A192Bu
+#define SATP_LABEL_ENC_RIGHT  0xDA4B9237u
+#define SATP_LABEL_SALT_LEFT  0x77DE68DAu
+#define SATP_LABEL_SALT_RIGHT 0x1B645389u
+#define SATP_LABEL_AUTH_LEFT  0xAC3478D6u
+#define SATP_LABEL_AUTH_RIGHT 0xC1DFD96Eu
+
 /* Opaque-ish per-direction state: the master-key schedule and reusable contexts. */
 struct satp_dir;
 
@@ -88,16 +100,29 @@ struct satp_crypto {
 	struct satp_dir *rx; /* labels of the remote (opposite) role */
 };
 
+/*
+ * Set up both directions. The algos must be fixed up already (tag_len <= 20,
+ * 0 with auth null) and master_key_len must be kd_bits / 8; with kd null the
+ * key is ignored. Returns 0, -EINVAL or -ENOMEM.
+ *
+ * Each direction remembers the values derived for the last seq it saw, so
+ * satp_verify then satp_decrypt of one packet derive its keys once.
+ */
 int satp_crypto_init(struct satp_crypto *c, const struct satp_keys *k);
 void satp_crypto_free(struct satp_crypto *c);
 
-/* The PRF of satp.md §3.2, exposed for tests: out = AES-CTR(K, S^label^seq). */
+/* The PRF of satp.md §3.2, exposed for tests: out = AES-CTR(K, S^label^seq); zeros with kd null. */
 int satp_kd_generate(struct satp_dir *d, uint32_t label, uint32_t seq, uint8_t *out, size_t len);
+
+/* The payload IV of satp.md §5: sess_salt || 0000, ^ mux at 4, sender id at 6, seq at 10. */
+void satp_payload_iv(uint8_t iv[16], const uint8_t sess_salt[SATP_SALT_LEN], uint32_t seq,
+		     uint16_t sender_id, uint16_t mux);
 
 /*
  * Seal in place. The caller puts the inner packet at buf + SATP_HDR_LEN +
  * SATP_PTYPE_LEN; seal writes header and payload type, encrypts, appends the
- * tag. cap is the buffer size. Returns the datagram length or -EMSGSIZE.
+ * tag. cap is the buffer size. Returns the datagram length, -EMSGSIZE, or
+ * -EIO if libcrypto failed.
  */
 int satp_seal(struct satp_crypto *c, uint8_t *buf, size_t cap, size_t inner_len, uint32_t seq,
 	      uint16_t sender_id, uint16_t mux, uint16_t ptype);
@@ -134,7 +159,10 @@ struct satp_plain {
 	size_t inner_len;
 };
 
-/* Decrypt in place (after satp_verify and the replay commit). */
+/*
+ * Decrypt in place (after satp_verify and the replay commit). SATP_NO_PAYLOAD
+ * when the encrypted part is 2 bytes or less (nothing is decrypted then).
+ */
 enum satp_verdict satp_decrypt(struct satp_crypto *c, uint8_t *buf, size_t len,
 			       struct satp_plain *p);
 
@@ -147,7 +175,7 @@ enum satp_verdict satp_open(struct satp_crypto *c, uint8_t *buf, size_t len, str
  * commit: the single decision point; SATP_OK when this seq was accepted now,
  * SATP_REPLAY / SATP_TOO_OLD otherwise. Size 0 always accepts. commit is safe
  * against concurrent readers (seqlock on gen); writers to one slot must be
- * serialised by the caller.
+ * serialised by the caller. init clamps size to SATP_WINDOW_BITS.
  */
 void satp_window_init(struct satp_window *w, uint32_t size);
 enum satp_verdict satp_window_check(const struct satp_window *w, uint32_t seq);

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Key derivation, passphrase hashing, option names, hex keys and fix-ups
+ * against the worked examples of shared/docs/satp.md §3.3 and §4.
+ */
+#include <errno.h>
+
+#include "satp_test_util.h"
+
+/* satp.md §3.3: vector v01, sender role left, seq 0. */
+static void test_worked_example(void **state)
+{
+	struct satp_algos a;
+	struct satp_crypto c;
+	uint8_t enc[16], salt[SATP_SALT_LEN], auth[SATP_AUTH_KEY_LEN], iv[16];
+
+	satp_algos_default(&a);
+	test_crypto(&c, &a, SATP_ROLE_LEFT, KEY128, SALT);
+	assert_int_equal(satp_kd_generate(c.tx, SATP_LABEL_ENC_LEFT, 0, enc, sizeof(enc)), 0);
+	assert_int_equal(satp_kd_generate(c.tx, SATP_LABEL_SALT_LEFT, 0, salt, sizeof(salt)), 0);
+	assert_int_equal(satp_kd_generate(c.tx, SATP_LABEL_AUTH_LEFT, 0, auth, sizeof(auth)), 0);
+	test_assert_hex(enc, sizeof(enc), "78821835069ab9258c05585fcea81237");
+	test_assert_hex(salt, sizeof(salt), "7ebe6f6daa90c668f86d69e0586a");
+	test_assert_hex(auth, sizeof(auth), "804d22f04789df82db4c24fcf7636be0c3ba47c3");
+	satp_payload_iv(iv, salt, 0, 1, 0);
+	test_assert_hex(iv, sizeof(iv), "7ebe6f6daa90c669f86d69e0586a0000");
+	satp_crypto_free(&c);
+}
+
+/* The PRF is one keystream: a long output starts with the short one. */
+static void test_kd_prefix(void **state)
+{
+	struct satp_algos a;
+	struct satp_crypto c;
+	uint8_t shorter[20], longer[200];
+
+	satp_algos_default(&a);
+	test_crypto(&c, &a, SATP_ROLE_RIGHT, KEY128, SALT);
+	assert_int_equal(satp_kd_generate(c.rx, SATP_LABEL_AUTH_LEFT, 7, shorter, sizeof(shorter)), 0);
+	assert_int_equal(satp_kd_generate(c.rx, SATP_LABEL_AUTH_LEFT, 7, longer, sizeof(longer)), 0);
+	assert_memory_equal(shorter, longer, sizeof(shorter));
+	satp_crypto_free(&c);
+}
+
+static void test_kd_null(void **state)
+{
+	static const uint8_t zero[64];
+	struct satp_algos a;
+	struct satp_crypto c;
+	uint8_t out[64];
+	uint8_t buf[128] = { 0 };
+	struct satp_header h;
+	struct satp_plain p;
+	int len;
+
+	satp_algos_default(&a);
+	a.kd_bits = 0;
+	test_crypto(&c, &a, SATP_ROLE_LEFT, NULL, NULL);
+	memset(out, 0xa5, sizeof(out));
+	assert_int_equal(satp_kd_generate(c.tx, SATP_LABEL_ENC_LEFT, 12345, out, sizeof(out)), 0);
+	assert_memory_equal(out, zero, sizeof(out));
+
+	/* Cipher and auth still run, with all-zero keys, and round-trip. */
+	memcpy(buf + 10, "hello", 5);
+	len = satp_seal(&c, buf, sizeof(buf), 5, 3, 1, 0, SATP_PTYPE_IPV4);
+	assert_int_equal(len, 10 + 5 + 10);
+	assert_memory_not_equal(buf + 10, "hello", 5);
+	satp_crypto_free(&c);
+	test_crypto(&c, &a, SATP_ROLE_RIGHT, NULL, NULL);
+	assert_int_equal(satp_open(&c, buf, (size_t)len, &h, &p), SATP_OK);
+	assert_int_equal(p.inner_len, 5);
+	assert_memory_equal(p.inner, "hello", 5);
+	satp_crypto_free(&c);
+}
+
+struct pass_case {
+	size_t keylen;
+	const char *key;
+};
+
+/* satp.md §4: "satp test passphrase"; the key is the tail of SHA-256. */
+static void test_passphrase(void **state)
+{
+	static const char pass[] = "satp test passphrase";
+	static const struct pass_case cases[] = {
+		{ 16, "fd6b4bef2b5b302f42de0615ca1d970e" },
+		{ 24, "180f024247a83175fd6b4bef2b5b302f42de0615ca1d970e" },
+		{ 32, "16d813a0ea1f0ec9180f024247a83175fd6b4bef2b5b302f42de0615ca1d970e" },
+	};
+	uint8_t key[SATP_KEY_MAX], salt[SATP_SALT_LEN];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(satp_passphrase_key(pass, key, cases[i].keylen), 0);
+		test_assert_hex(key, cases[i].keylen, cases[i].key);
+	}
+	assert_int_equal(satp_passphrase_salt(pass, salt), 0);
+	test_assert_hex(salt, sizeof(salt), "95838788a7ca3485503dee1568a5");
+	assert_int_equal(satp_passphrase_key(pass, key, 0), -EINVAL);
+	assert_int_equal(satp_passphrase_key(pass, key, 33), -EINVAL);
+	assert_int_equal(satp_passphrase_key(NULL, key, 16), -EINVAL);
+}
+
+struct bits_case {
+	const char *s;
+	int ret;
+	unsigned int bits;
+};
+
+static void test_parse_aes(void **state)
+{
+	static const struct bits_case cases[] = {
+		{ "null", 0, 0 },	   { "aes-ctr", 0, 128 },     { "aes-ctr-128", 0, 128 },
+		{ "aes-ctr-192", 0, 192 }, { "aes-ctr-256", 0, 256 }, { "aes-ctr-512", -EINVAL, 0 },
+		{ "aes-ctr-", -EINVAL, 0 }, { "AES-CTR", -EINVAL, 0 }, { "aes", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },	   { "null ", -EINVAL, 0 },   { "aes-ctr-1280", -EINVAL, 0 },
+		{ NULL, -EINVAL, 0 },
+	};
+	unsigned int bits;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		bits = 999;
+		assert_int_equal(satp_parse_kd_prf(cases[i].s, &bits), cases[i].ret);
+		if (!cases[i].ret)
+			assert_int_equal(bits, cases[i].bits);
+		bits = 999;
+		assert_int_equal(satp_parse_cipher(cases[i].s, &bits), cases[i].ret);
+		if (!cases[i].ret)
+			assert_int_equal(bits, cases[i].bits);
+	}
+}
+
+static void test_parse_auth_role(void **state)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		enum satp_auth auth;
+	} auths[] = {
+		{ "null", 0, SATP_AUTH_NULL }, { "sha1", 0, SATP_AUTH_SHA1 },
+		{ "SHA1", -EINVAL, 0 },	       { "sha256", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },	       { NULL, -EINVAL, 0 },
+	};
+	static const struct {
+		const char *s;
+		int ret;
+		enum satp_role role;
+	} roles[] = {
+		{ "left", 0, SATP_ROLE_LEFT },	 { "alice", 0, SATP_ROLE_LEFT },
+		{ "server", 0, SATP_ROLE_LEFT }, { "right", 0, SATP_ROLE_RIGHT },
+		{ "bob", 0, SATP_ROLE_RIGHT },	 { "client", 0, SATP_ROLE_RIGHT },
+		{ "Left", -EINVAL, 0 },		 { "middle", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },		 { NULL, -EINVAL, 0 },
+	};
+	enum satp_auth auth;
+	enum satp_role role;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(auths); i++) {
+		assert_int_equal(satp_parse_auth(auths[i].s, &auth), auths[i].ret);
+		if (!auths[i].ret) {
+			assert_int_equal(auth, auths[i].auth);
+			assert_string_equal(satp_auth_name(auth), auths[i].s);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(roles); i++) {
+		assert_int_equal(satp_parse_role(roles[i].s, &role), roles[i].ret);
+		if (!roles[i].ret)
+			assert_int_equal(role, roles[i].role);
+	}
+	assert_string_equal(satp_role_name(SATP_ROLE_LEFT), "left");
+	assert_string_equal(satp_role_name(SATP_ROLE_RIGHT), "right");
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(satp_algo_name(0), "null");
+	assert_string_equal(satp_algo_name(128), "aes-ctr-128");
+	assert_string_equal(satp_algo_name(192), "aes-ctr-192");
+	assert_string_equal(satp_algo_name(256), "aes-ctr-256");
+	assert_string_equal(satp_algo_name(64), "?");
+	assert_string_equal(satp_verdict_name(SATP_OK), "ok");
+	assert_string_equal(satp_verdict_name(SATP_TOO_SHORT), "too-short");
+	assert_string_equal(satp_verdict_name(SATP_BAD_TAG), "bad-tag");
+	assert_string_equal(satp_verdict_name(SATP_REPLAY), "replay");
+	assert_string_equal(satp_verdict_name(SATP_TOO_OLD), "too-old");
+	assert_string_equal(satp_verdict_name(SATP_NO_PAYLOAD), "no-payload");
+	assert_string_equal(satp_verdict_name(SATP_VERDICT_MAX), "?");
+}
+
+struct hex_case {
+	const char *hex;
+	size_t cap;
+	size_t want;
+	int ret;
+	const char *msg; /* the whole error message */
+};
+
+static void test_hex(void **state)
+{
+	static const struct hex_case cases[] = {
+		{ KEY128, 32, 16, 0, NULL },
+		{ "A0a1", 32, 0, 0, NULL },
+		{ KEY256, 32, 0, 0, NULL },
+		{ "abc", 32, 0, -EINVAL, "\"abc\": odd number of hex digits (3)" },
+		{ "0g", 32, 0, -EINVAL, "\"0g\": bad hex digit 'g' at offset 1" },
+		{ "00 1", 32, 0, -EINVAL, "\"00 1\": bad hex digit ' ' at offset 2" },
+		{ "0x00", 32, 0, -EINVAL, "\"0x00\": bad hex digit 'x' at offset 1" },
+		{ "\x01", 32, 0, -EINVAL, "\"\x01\": bad hex digit 0x01 at offset 0" },
+		{ "0001", 32, 16, -EINVAL, "\"0001\": 2 bytes, want 16" },
+		{ KEY128, 32, 14, -EINVAL, "\"" KEY128 "\": 16 bytes, want 14" },
+		{ KEY256 "00", 32, 0, -EINVAL, "\"" KEY256 "00\": 33 bytes, at most 32" },
+		{ "", 32, 0, -EINVAL, "empty hex string \"\"" },
+		{ NULL, 32, 0, -EINVAL, "empty hex string \"\"" },
+	};
+	uint8_t out[32], want[32];
+	char err[256];
+	size_t i, len;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		err[0] = 0;
+		len = 999;
+		assert_int_equal(satp_hex_parse(cases[i].hex, out, cases[i].cap, cases[i].want, &len,
+						err, sizeof(err)),
+				 cases[i].ret);
+		if (cases[i].ret) {
+			assert_string_equal(err, cases[i].msg);
+			continue;
+		}
+		assert_int_equal(len, strlen(cases[i].hex) / 2);
+		test_unhex(cases[i].hex, want, sizeof(want));
+		assert_memory_equal(out, want, len);
+	}
+	/* A short error buffer truncates, never overflows. */
+	assert_int_equal(satp_hex_parse("zz", out, 32, 0, &len, err, 4), -EINVAL);
+	assert_string_equal(err, "\"zz");
+}
+
+struct fixup_case {
+	struct satp_algos in;
+	struct satp_algos out;
+	unsigned int changed;
+};
+
+static void test_fixup(void **state)
+{
+	static const struct fixup_case cases[] = {
+		{ { 128, 128, SATP_AUTH_SHA1, 10 }, { 128, 128, SATP_AUTH_SHA1, 10 }, 0 },
+		{ { 128, 0, SATP_AUTH_NULL, 10 }, { 0, 0, SATP_AUTH_NULL, 0 },
+		  SATP_FIXUP_KD_NULL | SATP_FIXUP_TAG_ZERO },
+		{ { 0, 0, SATP_AUTH_NULL, 0 }, { 0, 0, SATP_AUTH_NULL, 0 }, 0 },
+		{ { 256, 128, SATP_AUTH_NULL, 10 }, { 256, 128, SATP_AUTH_NULL, 0 },
+		  SATP_FIXUP_TAG_ZERO },
+		{ { 128, 0, SATP_AUTH_SHA1, 10 }, { 128, 0, SATP_AUTH_SHA1, 10 }, 0 },
+		{ { 128, 128, SATP_AUTH_SHA1, 21 }, { 128, 128, SATP_AUTH_SHA1, 20 },
+		  SATP_FIXUP_TAG_CLAMP },
+		{ { 128, 128, SATP_AUTH_SHA1, 1000 }, { 128, 128, SATP_AUTH_SHA1, 20 },
+		  SATP_FIXUP_TAG_CLAMP },
+		{ { 128, 128, SATP_AUTH_SHA1, 0 }, { 128, 128, SATP_AUTH_SHA1, 0 }, 0 },
+	};
+	struct satp_algos a;
+	size_t i;
+
+	satp_algos_default(&a);
+	assert_int_equal(a.kd_bits, 128);
+	assert_int_equal(a.cipher_bits, 128);
+	assert_int_equal(a.auth, SATP_AUTH_SHA1);
+	assert_int_equal(a.tag_len, 10);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		a = cases[i].in;
+		assert_int_equal(satp_algos_fixup(&a), cases[i].changed);
+		assert_memory_equal(&a, &cases[i].out, sizeof(a));
+	}
+}
+
+struct init_case {
+	struct satp_algos algos;
+	size_t key_len;
+	enum satp_role role;
+	int ret;
+};
+
+static void test_crypto_init_checks(void **state)
+{
+	static const struct init_case cases[] = {
+		{ { 128, 128, SATP_AUTH_SHA1, 10 }, 16, SATP_ROLE_LEFT, 0 },
+		{ { 256, 192, SATP_AUTH_SHA1, 20 }, 32, SATP_ROLE_RIGHT, 0 },
+		{ { 0, 0, SATP_AUTH_NULL, 0 }, 0, SATP_ROLE_LEFT, 0 },
+		{ { 0, 256, SATP_AUTH_SHA1, 4 }, 16, SATP_ROLE_LEFT, 0 }, /* key ignored */
+		{ { 128, 128, SATP_AUTH_SHA1, 10 }, 32, SATP_ROLE_LEFT, -EINVAL },
+		{ { 256, 128, SATP_AUTH_SHA1, 10 }, 16, SATP_ROLE_LEFT, -EINVAL },
+		{ { 128, 128, SATP_AUTH_SHA1, 21 }, 16, SATP_ROLE_LEFT, -EINVAL },
+		{ { 128, 128, SATP_AUTH_NULL, 10 }, 16, SATP_ROLE_LEFT, -EINVAL },
+		{ { 64, 128, SATP_AUTH_SHA1, 10 }, 8, SATP_ROLE_LEFT, -EINVAL },
+		{ { 128, 100, SATP_AUTH_SHA1, 10 }, 16, SATP_ROLE_LEFT, -EINVAL },
+		{ { 128, 128, (enum satp_auth)7, 10 }, 16, SATP_ROLE_LEFT, -EINVAL },
+		{ { 128, 128, SATP_AUTH_SHA1, 10 }, 16, (enum satp_role)2, -EINVAL },
+	};
+	struct satp_keys k;
+	struct satp_crypto c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(&k, 0, sizeof(k));
+		k.algos = cases[i].algos;
+		k.role = cases[i].role;
+		k.master_key_len = cases[i].key_len;
+		assert_int_equal(satp_crypto_init(&c, &k), cases[i].ret);
+		if (!cases[i].ret)
+			satp_crypto_free(&c);
+		assert_null(c.tx);
+		assert_null(c.rx);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_worked_example),
+		cmocka_unit_test(test_kd_prefix),
+		cmocka_unit_test(test_kd_null),
+		cmocka_unit_test(test_passphrase),
+		cmocka_unit_test(test_parse_aes),
+		cmocka_unit_test(test_parse_auth_role),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_fixup),
+		cmocka_unit_test(test_crypto_init_checks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
