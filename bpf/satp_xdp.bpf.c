@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * satp_rx: the XDP fast path of the underlay interface. Passes everything that
+ * is not SATP byte-identical, drops SATP that can never be valid, hands the
+ * rest to the AF_XDP socket of its receive queue. It never writes a replay
+ * window: windows move only in the daemon, after the tag verified
+ * (../shared/docs/design.md). Map layout: include/satp_xdp.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
+
+#include "satp_wire.h"
+#include "satp_window.h"
+#include "satp_xdp.h"
+#include "satp_parse.h"
+
+/* Run first in a libxdp dispatcher, and let programs after us see what we pass. */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(satp_rx);
+
+/* Runtime flags (wildcard binds) and the attach mode the loader obtained. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct satp_xdp_config);
+} satp_cfg SEC(".maps");
+
+/* The SATP destination port set: bit (port % 64) of word (port / 64). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SATP_XDP_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} satp_ports SEC(".maps");
+
+/* Local underlay addresses SATP is accepted on (unless a wildcard flag is set). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SATP_XDP_MAX_ADDRS);
+	__type(key, struct satp_xdp_addr_key);
+	__type(value, __u32);
+} satp_addrs SEC(".maps");
+
+/* Connections by mux: tag length and window size. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SATP_XDP_MAX_CONNS);
+	__type(key, struct satp_xdp_conn_key);
+	__type(value, struct satp_xdp_conn);
+} satp_conns SEC(".maps");
+
+/* (mux, sender id) -> window slot; written only by the daemon, after auth. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SATP_XDP_WINDOW_SLOTS);
+	__type(key, struct satp_xdp_sender_key);
+	__type(value, __u32);
+} satp_win_idx SEC(".maps");
+
+/* Replay windows; the daemon maps this array and commits with atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SATP_XDP_WINDOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct satp_window);
+} satp_windows SEC(".maps");
+
+/* Per verified sender, indexed like satp_windows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SATP_XDP_WINDOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct satp_xdp_sender_stats);
+} satp_snd_stats SEC(".maps");
+
+/* One counter per enum satp_xdp_reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SATP_XDP_REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct satp_xdp_counter);
+} satp_counters SEC(".maps");
+
+/* AF_XDP sockets by receive queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, SATP_XDP_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} satp_xsks SEC(".maps");
+
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+
+/*
+ * The read side of the window seqlock. A view that is not certainly stable
+ * lets the packet through: the daemon repeats the check under its lock. Loads
+ * stay in program order through volatile accesses, and x86 does not reorder
+ * loads with loads; a weakly ordered arch would need load-acquire here.
+ */
+static __always_inline int window_check(const struct satp_window *w, __u32 seq)
+{
+	__u32 gen, top, size, flags;
+	enum satp_window_pos pos;
+	__u64 word = 0;
+
+	gen = READ_ONCE(w->gen);
+	if (gen & 1)
+		return SATP_PARSE_GO_ON;
+	top = READ_ONCE(w->top);
+	size = READ_ONCE(w->size);
+	flags = READ_ONCE(w->flags);
+	if (!(flags & SATP_WINDOW_VALID) || size == 0 || size > SATP_WINDOW_BITS)
+		return SATP_PARSE_GO_ON;
+	pos = satp_window_classify(top, size, seq);
+	if (pos == SATP_WINDOW_INSIDE)
+		word = READ_ONCE(w->bits[satp_window_word(seq)]);
+	if (READ_ONCE(w->gen) != gen)
+		return SATP_PARSE_GO_ON;
+
+	switch (pos) {
+	case SATP_WINDOW_TOP:
+		return SATP_XDP_DROP_REPLAY;
+	case SATP_WINDOW_TOO_OLD:
+		return SATP_XDP_DROP_TOO_OLD;
+	case SATP_WINDOW_INSIDE:
+		return (word & satp_window_mask(seq)) ? SATP_XDP_DROP_REPLAY : SATP_PARSE_GO_ON;
+	default:
+		return SATP_PARSE_GO_ON;
+	}
+}
+
+static __always_inline bool port_is_satp(__u16 port)
+{
+	__u32 key = port / 64;
+	__u64 *word = bpf_map_lookup_elem(&satp_ports, &key);
+
+	return word && (*word & (1ull << (port % 64)));
+}
+
+static __always_inline bool addr_is_local(const struct satp_xdp_addr_key *dst)
+{
+	__u32 key = 0;
+	struct satp_xdp_config *cfg = bpf_map_lookup_elem(&satp_cfg, &key);
+
+	if (cfg) {
+		if (dst->family == AF_INET && (cfg->flags & SATP_XDP_ANY_ADDR4))
+			return true;
+		if (dst->family == AF_INET6 && (cfg->flags & SATP_XDP_ANY_ADDR6))
+			return true;
+	}
+	return bpf_map_lookup_elem(&satp_addrs, dst) != NULL;
+}
+
+/* The SATP datagram (UDP payload) at dg, satp_len bytes long. */
+static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u32 satp_len)
+{
+	struct satp_hdr *h = c->pos;
+	struct satp_xdp_sender_stats *st = NULL;
+	struct satp_xdp_sender_key skey = {};
+	struct satp_xdp_conn_key ckey = {};
+	struct satp_xdp_conn *conn;
+	struct satp_window *w;
+	__u32 *slot = NULL;
+	long act;
+	int r;
+
+	if (satp_len < SATP_HDR_LEN)
+		return SATP_XDP_DROP_TOO_SHORT;
+	if ((void *)(h + 1) > c->end)
+		return SATP_XDP_DROP_TRUNCATED;
+
+	ckey.mux = bpf_ntohs(h->mux);
+	conn = bpf_map_lookup_elem(&satp_conns, &ckey);
+	if (!conn)
+		return SATP_XDP_DROP_UNKNOWN_MUX;
+	if (satp_len < SATP_HDR_LEN + SATP_PTYPE_LEN + conn->tag_len)
+		return SATP_XDP_DROP_TOO_SHORT;
+
+	skey.mux = ckey.mux;
+	skey.sender_id = bpf_ntohs(h->sender_id);
+	slot = bpf_map_lookup_elem(&satp_win_idx, &skey);
+	if (slot) {
+		st = bpf_map_lookup_elem(&satp_snd_stats, slot);
+		w = bpf_map_lookup_elem(&satp_windows, slot);
+		if (w && conn->window_size) {
+			r = window_check(w, bpf_ntohl(h->seq));
+			if (r != SATP_PARSE_GO_ON) {
+				if (st)
+					st->rx_dropped++;
+				return r;
+			}
+		}
+	}
+
+	act = bpf_redirect_map(&satp_xsks, ctx->rx_queue_index, XDP_DROP);
+	if (act != XDP_REDIRECT)
+		return SATP_XDP_DROP_NO_SOCKET;
+	if (st) {
+		st->rx_packets++;
+		st->rx_bytes += satp_len;
+	}
+	return SATP_XDP_REDIRECTED;
+}
+
+static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struct satp_l3 *l3)
+{
+	struct udphdr *udp = c->pos;
+	__u32 udp_len;
+
+	if ((void *)(udp + 1) > c->end)
+		return SATP_XDP_PASS_MALFORMED;
+	if (!port_is_satp(bpf_ntohs(udp->dest)))
+		return SATP_XDP_PASS_NOT_SATP;
+	if (!addr_is_local(&l3->dst))
+		return SATP_XDP_PASS_NOT_LOCAL;
+
+	/* From here it is ours: a length that lies can never be valid SATP. */
+	udp_len = bpf_ntohs(udp->len);
+	if (udp_len < sizeof(*udp) || udp_len > l3->l4_len)
+		return SATP_XDP_DROP_TRUNCATED;
+	if (c->pos + udp_len > c->end)
+		return SATP_XDP_DROP_TRUNCATED;
+	c->pos = udp + 1;
+	return judge_satp(ctx, c, udp_len - sizeof(*udp));
+}
+
+static __always_inline int classify(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	struct satp_l3 l3 = {};
+	__be16 proto;
+	int r;
+
+	r = parse_eth(&c, &proto);
+	if (r != SATP_PARSE_GO_ON)
+		return r;
+	if (proto == bpf_htons(ETH_P_IP))
+		r = parse_ipv4(&c, &l3);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		r = parse_ipv6(&c, &l3);
+	else
+		return SATP_XDP_PASS_NOT_IP;
+	if (r != SATP_PARSE_GO_ON)
+		return r;
+	return parse_udp(ctx, &c, &l3);
+}
+
+#define SATP_XDP_ACTION_(e, name, action)                                                          \
+	case e:                                                                                    \
+		return action;
+
+/* The one exit: count the reason, return its action. */
+static __always_inline int finish(struct xdp_md *ctx, __u32 reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct satp_xdp_counter *cnt;
+
+	cnt = bpf_map_lookup_elem(&satp_counters, &reason);
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += data_end - data;
+	}
+	switch (reason) {
+		SATP_XDP_REASONS(SATP_XDP_ACTION_)
+	default:
+		return XDP_ABORTED;
+	}
+}
+
+SEC("xdp")
+int satp_rx(struct xdp_md *ctx)
+{
+	return finish(ctx, classify(ctx));
+}
+
+char LICENSE[] SEC("license") = "GPL";

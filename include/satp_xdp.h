@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The XDP fast path's ABI: every map key and value, the counter enum and its
+ * names, the map capacities. Included by bpf/satp_xdp.bpf.c and by the
+ * userspace loader (user/lib/xdp.c), never copied.
+ *
+ * Maps (pinned under <pinroot>/satpd/<ifname>/, all BTF-typed):
+ *
+ *   satp_cfg       array[1]            struct satp_xdp_config    wildcard flags, attach info
+ *   satp_ports     array[1024]         __u64 (64 ports a word)   the SATP destination port set
+ *   satp_addrs     hash addr_key       __u32 (unused, 1)         local underlay addresses
+ *   satp_conns     hash conn_key       struct satp_xdp_conn      connections by mux
+ *   satp_win_idx   hash sender_key     __u32 slot                filled by the daemon after auth
+ *   satp_windows   array[slots] mmap   struct satp_window        replay windows (satp_window.h)
+ *   satp_snd_stats percpu array[slots] struct satp_xdp_sender_stats, indexed like satp_windows
+ *   satp_counters  percpu array[MAX]   struct satp_xdp_counter   one entry per verdict reason
+ *   satp_xsks      xskmap[queues]      AF_XDP socket fd by rx queue
+ *
+ * Byte order: keys and values are in host order unless a field says "network
+ * order". The program converts wire fields (mux, sender id, seq) to host order
+ * before using them as keys, so userspace never swaps.
+ */
+#ifndef SATP_XDP_H
+#define SATP_XDP_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#include "satp_window.h"
+
+/* Map capacities. */
+
+/* One window slot per verified (mux, sender id); anycast clusters have a few
+ * dozen nodes, RAIL a handful of links per sender: 1024 slots are 528 KiB. */
+#define SATP_XDP_WINDOW_SLOTS 1024u
+/* anytun keeps one connection per mux; the mux is 16 bits, the table need not be. */
+#define SATP_XDP_MAX_CONNS    4096u
+/* Local underlay addresses the daemon binds (-i, per family, per RAIL link). */
+#define SATP_XDP_MAX_ADDRS    64u
+/* The port set as a bitmap: 65536 bits, 64 to a word, one array lookup a packet. */
+#define SATP_XDP_PORT_WORDS   1024u
+/* XSKMAP entries: one AF_XDP socket per receive queue; queues beyond are fail-closed. */
+#define SATP_XDP_MAX_QUEUES   64u
+/* IPv6 extension headers skipped before giving up (hop-by-hop, routing, dest opts). */
+#define SATP_XDP_MAX_EXTHDRS  4
+/* 802.1ad outer + 802.1Q inner. */
+#define SATP_XDP_MAX_VLANS    2
+
+/*
+ * Verdict reasons: X(ENUM, "name", action). Every packet the program sees
+ * ends in exactly one of these and bumps its per-CPU counter once. The
+ * action column is the XDP action the reason maps to (XDP_REDIRECT means
+ * bpf_redirect_map succeeded; the fallback is the no-socket reason).
+ * Append only: the index is the pinned counter map's key.
+ */
+#define SATP_XDP_REASONS(X)                                                                    \
+	X(SATP_XDP_PASS_NOT_IP, "pass-not-ip", XDP_PASS)         /* ARP, LLDP, other EtherType */ \
+	X(SATP_XDP_PASS_MALFORMED, "pass-malformed", XDP_PASS)   /* L2-L4 headers cut or bad */    \
+	X(SATP_XDP_PASS_FRAGMENT, "pass-fragment", XDP_PASS)     /* IPv4/IPv6 fragment: kernel */  \
+	X(SATP_XDP_PASS_NOT_UDP, "pass-not-udp", XDP_PASS)       /* TCP, ICMP, ...  */             \
+	X(SATP_XDP_PASS_NOT_SATP, "pass-not-satp", XDP_PASS)     /* UDP, port not in the set */    \
+	X(SATP_XDP_PASS_NOT_LOCAL, "pass-not-local", XDP_PASS)   /* SATP port, not our address */  \
+	X(SATP_XDP_DROP_TRUNCATED, "drop-truncated", XDP_DROP)   /* UDP/IP length > frame */       \
+	X(SATP_XDP_DROP_TOO_SHORT, "drop-too-short", XDP_DROP)   /* < header + ptype + tag */      \
+	X(SATP_XDP_DROP_UNKNOWN_MUX, "drop-unknown-mux", XDP_DROP) /* no such connection */        \
+	X(SATP_XDP_DROP_REPLAY, "drop-replay", XDP_DROP)         /* seq == top or its bit set */   \
+	X(SATP_XDP_DROP_TOO_OLD, "drop-too-old", XDP_DROP)       /* seq <= top - size */           \
+	X(SATP_XDP_DROP_NO_SOCKET, "drop-no-socket", XDP_DROP)   /* no AF_XDP socket on queue */   \
+	X(SATP_XDP_REDIRECTED, "redirected", XDP_REDIRECT)       /* handed to the AF_XDP socket */
+
+#define SATP_XDP_ENUM_(e, name, action) e,
+enum satp_xdp_reason { SATP_XDP_REASONS(SATP_XDP_ENUM_) SATP_XDP_REASON_MAX };
+#undef SATP_XDP_ENUM_
+
+#ifndef __bpf__
+/* Userspace: reason -> name, for satp show, tests and benchmarks. */
+#define SATP_XDP_NAME_(e, name, action) [e] = name,
+static const char *const satp_xdp_reason_names[SATP_XDP_REASON_MAX] = {
+	SATP_XDP_REASONS(SATP_XDP_NAME_)};
+#undef SATP_XDP_NAME_
+#endif
+
+/* satp_counters value: per CPU; userspace sums over possible CPUs. */
+struct satp_xdp_counter {
+	__u64 packets;
+	__u64 bytes; /* whole frames as XDP saw them (L2 included) */
+};
+
+/* satp_xdp_config.flags */
+#define SATP_XDP_ANY_ADDR4 1u /* bound to 0.0.0.0: any IPv4 destination is local */
+#define SATP_XDP_ANY_ADDR6 2u /* bound to ::: any IPv6 destination is local */
+
+/* satp_xdp_config.attach_mode: what the loader obtained, for `satp show`. */
+enum satp_xdp_attach_mode {
+	SATP_XDP_MODE_NONE = 0,
+	SATP_XDP_MODE_NATIVE = 1,
+	SATP_XDP_MODE_SKB = 2,
+};
+
+/* satp_xdp_config.attach_flags */
+#define SATP_XDP_ATTACH_DISPATCHER 1u /* through libxdp's multiprog dispatcher */
+
+/* satp_cfg[0]: runtime configuration the daemon writes, the program reads. */
+struct satp_xdp_config {
+	__u32 flags;	    /* SATP_XDP_ANY_ADDR* */
+	__u32 attach_mode;  /* enum satp_xdp_attach_mode; written by the loader, not read by XDP */
+	__u32 attach_flags; /* SATP_XDP_ATTACH_*; written by the loader */
+	__u32 prog_id;	    /* kernel id of the attached satp_rx; written by the loader */
+};
+
+/* satp_addrs key: a local underlay address. */
+struct satp_xdp_addr_key {
+	__u8 family; /* AF_INET (2) or AF_INET6 (10) */
+	__u8 pad[3]; /* zero */
+	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes, rest zero */
+};
+
+/* satp_conns key: the connection's mux. */
+struct satp_xdp_conn_key {
+	__u16 mux; /* host order (wire: big-endian header bytes 6..7) */
+	__u16 pad; /* zero */
+};
+
+/* satp_xdp_conn.flags: none yet; reserved for rate limits (zero). */
+
+/* satp_conns value: what XDP needs to judge a datagram of this connection. */
+struct satp_xdp_conn {
+	__u32 window_size; /* -w; 0: replay protection off, the window map is not read */
+	__u8 tag_len;	   /* -b after fix-ups, 0..SATP_TAG_MAX */
+	__u8 pad[3];	   /* zero */
+	__u32 flags;	   /* reserved, zero */
+};
+
+/* satp_win_idx key: one replay window per sender of a connection. */
+struct satp_xdp_sender_key {
+	__u16 mux;	 /* host order */
+	__u16 sender_id; /* host order (wire: header bytes 4..5) */
+};
+
+/* satp_snd_stats value (per CPU, indexed by window slot): what XDP saw from a
+ * verified sender. Unverified senders have no slot and are not counted here. */
+struct satp_xdp_sender_stats {
+	__u64 rx_packets; /* redirected to the daemon */
+	__u64 rx_bytes;	  /* SATP datagram bytes (UDP payload) of those */
+	__u64 rx_dropped; /* dropped by the replay pre-filter */
+};
+
+#endif /* SATP_XDP_H */

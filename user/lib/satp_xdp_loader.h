@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The XDP fast path from userspace: load bpf/satp_xdp.bpf.c through its
+ * skeleton, pin and reuse its maps, attach it through libxdp, configure it,
+ * read its counters. Map layout and counter names: include/satp_xdp.h.
+ *
+ * Lifecycle the daemon follows:
+ *
+ *   satp_xdp_open()       load the program, create or adopt the maps pinned
+ *                         under <pin_root>/satpd/<ifname>/ (windows survive)
+ *   satp_xdp_set_*()      ports, addresses, connections: before attaching, so
+ *                         no valid SATP is dropped as unknown while configuring
+ *   satp_xdp_attach()     through libxdp: the dispatcher when the kernel allows
+ *                         it, else a plain attach; satp_xdp_mode() tells which
+ *   satp_xdp_register_xsk() per receive queue, once its AF_XDP socket exists
+ *   satp_xdp_windows()    the mmapped window array: initialise a slot there,
+ *                         then satp_xdp_bind_window() makes XDP read it
+ *   satp_xdp_close()      leaves the program attached and the maps pinned: with
+ *                         no socket registered SATP is dropped (fail closed),
+ *                         everything else passes. satp_xdp_detach() first to
+ *                         remove it.
+ *
+ * Every function returns 0 or a negative errno and logs why through the
+ * satp_xdp_set_log() callback (default: warnings to stderr). libbpf's and
+ * libxdp's messages go through the same callback. Not thread-safe: one owner.
+ */
+#ifndef SATP_XDP_LOADER_H
+#define SATP_XDP_LOADER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "satp_xdp.h"
+
+#define SATP_XDP_PIN_ROOT_DEFAULT "/sys/fs/bpf"
+
+enum satp_xdp_log_level {
+	SATP_XDP_LOG_WARN = 0,
+	SATP_XDP_LOG_INFO = 1,
+	SATP_XDP_LOG_DEBUG = 2,
+};
+
+typedef void (*satp_xdp_log_fn)(enum satp_xdp_log_level level, const char *fmt, va_list ap);
+
+/* Process-wide (libbpf's and libxdp's printers are): fn NULL restores stderr. */
+void satp_xdp_set_log(satp_xdp_log_fn fn, enum satp_xdp_log_level max_level);
+
+struct satp_xdp_opts {
+	const char *ifname;   /* underlay interface; required unless no_pin */
+	const char *pin_root; /* NULL: SATP_XDP_PIN_ROOT_DEFAULT; bpffs mounted there if missing */
+	bool no_pin;	      /* private maps, nothing pinned (BPF_PROG_TEST_RUN tests, benches) */
+	enum satp_xdp_attach_mode mode; /* NONE or NATIVE: native; SKB: generic */
+	bool replace; /* attach: remove a satp_rx already on the interface first */
+};
+
+struct satp_xdp;
+
+int satp_xdp_open(const struct satp_xdp_opts *opts, struct satp_xdp **out);
+int satp_xdp_attach(struct satp_xdp *x);
+int satp_xdp_detach(struct satp_xdp *x);
+void satp_xdp_close(struct satp_xdp *x);
+
+/* Remove <pin_root>/satpd/<ifname>/ (forget windows and counters). */
+int satp_xdp_unpin(const char *pin_root, const char *ifname);
+
+/* What was obtained. */
+int satp_xdp_prog_fd(const struct satp_xdp *x); /* the XDP-typed program: test runs */
+uint32_t satp_xdp_prog_id(const struct satp_xdp *x); /* the attached program */
+enum satp_xdp_attach_mode satp_xdp_mode(const struct satp_xdp *x);
+bool satp_xdp_dispatcher(const struct satp_xdp *x);
+const char *satp_xdp_pin_dir(const struct satp_xdp *x); /* "" with no_pin */
+const char *satp_xdp_mode_name(enum satp_xdp_attach_mode mode); /* "none" "native" "skb" */
+
+/* Configuration. Addresses are in network order: 4 bytes (AF_INET) or 16. */
+int satp_xdp_set_port(struct satp_xdp *x, uint16_t port, bool on);
+int satp_xdp_set_port_range(struct satp_xdp *x, uint16_t first, uint16_t last, bool on);
+int satp_xdp_set_addr(struct satp_xdp *x, int family, const void *addr, bool on);
+int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags); /* SATP_XDP_ANY_ADDR* */
+int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len,
+		      uint32_t window_size);
+int satp_xdp_del_conn(struct satp_xdp *x, uint16_t mux);
+
+/* Replay windows: SATP_XDP_WINDOW_SLOTS slots shared with XDP through mmap. */
+struct satp_window *satp_xdp_windows(struct satp_xdp *x);
+int satp_xdp_bind_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, uint32_t slot);
+int satp_xdp_unbind_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id);
+int satp_xdp_find_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, uint32_t *slot);
+
+/* AF_XDP: queue -> socket fd (xsk_socket__fd()). */
+int satp_xdp_register_xsk(struct satp_xdp *x, uint32_t queue, int xsk_fd);
+int satp_xdp_unregister_xsk(struct satp_xdp *x, uint32_t queue);
+
+/* Counters summed over CPUs. */
+int satp_xdp_read_counters(struct satp_xdp *x, struct satp_xdp_counter out[SATP_XDP_REASON_MAX]);
+int satp_xdp_read_sender_stats(struct satp_xdp *x, uint32_t slot,
+			       struct satp_xdp_sender_stats *out);
+
+/* Any program on an interface, for `satp show` without a loader. */
+int satp_xdp_query(const char *ifname, enum satp_xdp_attach_mode *mode, uint32_t *prog_id);
+
+#endif /* SATP_XDP_LOADER_H */
