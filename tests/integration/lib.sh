@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Shared helpers for the integration tests: uniquely named network namespaces
+# joined by veth pairs, daemons started in the background with their PIDs
+# recorded, waits, and one cleanup that removes exactly what was created.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   lib_init                       # temp dir, trap, root and tool checks
+#   topo_pair a b                  # ns a <-veth-> ns b, 10.77.0.1/.2, fd00:77::1/::2
+#   start_bg a LOG satpd ...       # runs in ns a, output to $TMP/LOG, PID recorded
+#   wait_dev a tun0 || fail ...
+#
+# Every name includes $$: other engineers run tests at the same time.
+
+set -u
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$REPO_ROOT/$BUILD ;; esac
+SATPD=${SATPD:-$BUILD/satpd}
+SATP_SHARED=${SATP_SHARED:-$REPO_ROOT/../shared}
+
+NS_PREFIX="st$$"
+LIB_NETNS=()
+LIB_PIDS=()
+TMP=""
+
+# Underlay addresses topo_pair gives: side 1 and side 2 of the veth.
+UL4_1=10.77.0.1
+UL4_2=10.77.0.2
+UL6_1=fd00:77::1
+UL6_2=fd00:77::2
+
+log() { printf '# %s\n' "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+skip() {
+	printf 'SKIP: %s\n' "$*"
+	exit 77
+}
+
+lib_cleanup() {
+	local pid ns i
+	for pid in "${LIB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${LIB_PIDS[@]}"; do
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	LIB_PIDS=()
+	for ns in "${LIB_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	LIB_NETNS=()
+	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+		if [ -n "${KEEP_TMP:-}" ]; then
+			log "kept $TMP"
+		else
+			rm -rf "$TMP"
+		fi
+	fi
+}
+
+# require_cmd NAME...: skip when a tool is missing.
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (scripts/deps.sh installs it)"
+	done
+}
+
+lib_init() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+	require_cmd ip
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	[ -x "$SATPD" ] || fail "$SATPD is not built (make all)"
+	TMP=$(mktemp -d "/tmp/satpd-test.$$.XXXXXX")
+	trap lib_cleanup EXIT
+	trap 'exit 130' INT TERM
+	ip netns add "${NS_PREFIX}-probe" 2>/dev/null || skip "cannot create network namespaces"
+	ip netns del "${NS_PREFIX}-probe"
+}
+
+# ns NAME: the full namespace name of a short one.
+ns() { printf '%s-%s' "$NS_PREFIX" "$1"; }
+
+ns_create() {
+	local n
+	n=$(ns "$1")
+	ip netns add "$n" || fail "cannot create namespace $n"
+	LIB_NETNS+=("$n")
+	ip -n "$n" link set lo up
+}
+
+# nsx NAME CMD...: run in a namespace.
+nsx() {
+	local n
+	n=$(ns "$1")
+	shift
+	ip netns exec "$n" "$@"
+}
+
+# veth_link NS1 IF1 ADDR4/LEN ADDR6/LEN NS2 IF2 ADDR4/LEN ADDR6/LEN: the pair is
+# created inside the namespaces, never in the root namespace.
+veth_link() {
+	local n1 n2
+	n1=$(ns "$1")
+	n2=$(ns "$5")
+	ip link add name "$2" netns "$n1" type veth peer name "$6" netns "$n2" ||
+		fail "cannot create veth pair"
+	ip -n "$n1" addr add "$3" dev "$2"
+	ip -n "$n1" -6 addr add "$4" dev "$2" nodad
+	ip -n "$n2" addr add "$7" dev "$6"
+	ip -n "$n2" -6 addr add "$8" dev "$6" nodad
+	ip -n "$n1" link set "$2" up
+	ip -n "$n2" link set "$6" up
+}
+
+# topo_pair A B: two namespaces and one veth between them.
+topo_pair() {
+	ns_create "$1"
+	ns_create "$2"
+	veth_link "$1" ul0 "$UL4_1/24" "$UL6_1/64" "$2" ul0 "$UL4_2/24" "$UL6_2/64"
+}
+
+# topo_star HUB C1 C2: the hub has one veth to each client, 10.77.1.0/24 and 10.77.2.0/24
+# (hub .1, client .2; fd00:77:1::/64, fd00:77:2::/64).
+topo_star() {
+	ns_create "$1"
+	ns_create "$2"
+	ns_create "$3"
+	veth_link "$1" ul1 10.77.1.1/24 fd00:77:1::1/64 "$2" ul0 10.77.1.2/24 fd00:77:1::2/64
+	veth_link "$1" ul2 10.77.2.1/24 fd00:77:2::1/64 "$3" ul0 10.77.2.2/24 fd00:77:2::2/64
+}
+
+# start_bg NS LOGNAME CMD...: start in the background, output to $TMP/LOGNAME,
+# PID recorded (ip netns exec execs the command: the PID is the daemon's).
+# The PID is left in LAST_PID.
+start_bg() {
+	local n=$1 logf=$TMP/$2
+	shift 2
+	ip netns exec "$(ns "$n")" "$@" >"$logf" 2>&1 &
+	LAST_PID=$!
+	LIB_PIDS+=("$LAST_PID")
+}
+
+# stop_pid PID: TERM, wait for it; returns its exit status.
+stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq 1 25); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# wait_dev NS DEV [SECONDS]: until the device exists (and is up when the daemon sets it up).
+wait_dev() {
+	local i t=${3:-10}
+	for i in $(seq 1 $((t * 10))); do
+		ip -n "$(ns "$1")" link show "$2" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_log FILE PATTERN [SECONDS]: until the log has a line matching PATTERN.
+wait_log() {
+	local i t=${3:-10}
+	for i in $(seq 1 $((t * 10))); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_ping NS ADDR [SECONDS]: until one ping answers (the tunnel is up).
+wait_ping() {
+	local i t=${3:-10}
+	for i in $(seq 1 "$t"); do
+		nsx "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+
+# satpd_counter PID LOGFILE NAME: ask for a dump (SIGUSR1) and print the counter's value.
+satpd_counter() {
+	local pid=$1 logf=$2 name=$3 before i
+	before=$(grep -c 'counters (' "$logf" 2>/dev/null)
+	kill -USR1 "$pid" 2>/dev/null || return 1
+	for i in $(seq 1 50); do
+		[ "$(grep -c 'counters (' "$logf" 2>/dev/null)" -gt "$before" ] && break
+		sleep 0.1
+	done
+	sleep 0.1
+	awk -v n="$name" '$(NF-1) == n { v = $NF } END { print v + 0 }' "$logf"
+}
+
+# tcp_transfer SRC_NS DST_NS DST_ADDR MBYTES: send MBYTES of random data over TCP,
+# check the SHA-256 at the far end. Prints "MB in S s".
+tcp_transfer() {
+	local src=$1 dst=$2 addr=$3 mb=$4 port=$((20000 + $$ % 10000)) rx tx t0 t1
+	nsx "$dst" python3 - "$port" >"$TMP/tcp_rx.$$" 2>&1 <<'EOF' &
+import hashlib, socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('::', int(sys.argv[1])))
+s.listen(1)
+s.settimeout(60)
+c, _ = s.accept()
+c.settimeout(60)
+h = hashlib.sha256()
+while True:
+    b = c.recv(1 << 16)
+    if not b:
+        break
+    h.update(b)
+print(h.hexdigest())
+EOF
+	local rxpid=$!
+	LIB_PIDS+=("$rxpid")
+	sleep 0.5
+	t0=$(date +%s.%N)
+	tx=$(nsx "$src" python3 - "$addr" "$port" "$mb" 2>&1 <<'EOF'
+import hashlib, os, socket, sys
+data = os.urandom(int(sys.argv[3]) << 20)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)
+s.close()
+print(hashlib.sha256(data).hexdigest())
+EOF
+	)
+	wait "$rxpid"
+	t1=$(date +%s.%N)
+	rx=$(cat "$TMP/tcp_rx.$$")
+	if [ -z "$tx" ] || [ "$tx" != "$rx" ]; then
+		printf 'sent sha256 %s, received %s\n' "$tx" "$rx" >&2
+		return 1
+	fi
+	awk -v mb="$mb" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d MB in %.1f s (%.0f Mbit/s)\n", mb, b - a, mb * 8.388608 / (b - a) }'
+}

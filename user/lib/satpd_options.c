@@ -1,0 +1,906 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * satpd's option table and typed parsers. One table serves the command line
+ * (short and long forms) and config files (long names without dashes).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "portset.h"
+#include "satpd_options.h"
+
+/* A config line longer than this is not a config line. */
+#define CONFIG_LINE_MAX 8192
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int copy_str(char *dst, size_t cap, const char *s, const char *what, char *err,
+		    size_t errlen)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return fail(err, errlen, "empty %s", what);
+	if (n >= cap)
+		return fail(err, errlen, "%s '%.64s...' is too long (max %zu)", what, s, cap - 1);
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+int satpd_parse_uint(const char *s, unsigned long max, unsigned long *out, const char *what,
+		     char *err, size_t errlen)
+{
+	unsigned long v;
+	char *end;
+
+	/* strtoul would accept " 12", "+12" and "-1" (as ULONG_MAX): refuse them. */
+	if (!isdigit((unsigned char)s[0]))
+		return fail(err, errlen, "invalid %s '%s' (expected a number 0..%lu)", what, s,
+			    max);
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return fail(err, errlen, "invalid %s '%s' (expected a number 0..%lu)", what, s,
+			    max);
+	*out = v;
+	return 0;
+}
+
+int satpd_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *err, size_t errlen)
+{
+	/* Static: 8 KiB, and parsing runs once, single-threaded, at start. */
+	static struct satp_portset ps;
+	char msg[256];
+	int first, last, p;
+
+	if (satp_portset_parse(&ps, s, msg, sizeof(msg)))
+		return fail(err, errlen, "%s", msg);
+	/* uanytun's syntax is one port or one a:b range: the set must be contiguous. */
+	first = satp_portset_next(&ps, 0);
+	for (last = first; (p = satp_portset_next(&ps, (unsigned int)last + 1)) >= 0; last = p)
+		if (p != last + 1)
+			return fail(err, errlen, "invalid port '%s' (expected PORT or LOW:HIGH)", s);
+	if (first < 0)
+		return fail(err, errlen, "invalid port '%s' (expected PORT or LOW:HIGH)", s);
+	*lo = (uint16_t)first;
+	*hi = (uint16_t)last;
+	return 0;
+}
+
+int satpd_parse_prefix(const char *s, struct satpd_prefix *p, char *err, size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	unsigned long len, max;
+	size_t n;
+
+	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(addr))
+		return fail(err, errlen, "invalid prefix '%s' (expected ADDRESS/LENGTH)", s);
+	n = (size_t)(slash - s);
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, addr, &p->addr.v4) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &p->addr.v6) == 1)
+		p->family = AF_INET6;
+	else
+		return fail(err, errlen, "invalid address '%s' in '%s'", addr, s);
+	max = p->family == AF_INET ? 32 : 128;
+	if (satpd_parse_uint(slash + 1, max, &len, "prefix length", NULL, 0)) {
+		p->family = 0;
+		return fail(err, errlen, "invalid prefix length '%s' in '%s' (expected 0..%lu)",
+			    slash + 1, s, max);
+	}
+	p->len = (unsigned int)len;
+	return 0;
+}
+
+int satpd_parse_ifname(const char *s, char out[IFNAMSIZ], char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+	size_t i;
+
+	/* The kernel's dev_valid_name(): 1..15 bytes, not . or .., no '/', ':' or space. */
+	if (n == 0 || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return fail(err, errlen, "invalid interface name '%s' (1..%d characters)", s,
+			    IFNAMSIZ - 1);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
+			return fail(err, errlen, "invalid interface name '%s' ('%c' not allowed)",
+				    s, s[i]);
+	}
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER },	    { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 }, { "auth", LOG_AUTH },	    { "authpriv", LOG_AUTHPRIV },
+	{ "syslog", LOG_SYSLOG },
+};
+
+static int parse_log_params(struct satpd_log_target *t, const char *s, char *params, char *err,
+			    size_t errlen)
+{
+	char *p2 = params ? strchr(params, ',') : NULL;
+	size_t i;
+
+	if (p2)
+		*p2++ = '\0';
+	switch (t->kind) {
+	case SATPD_LOG_FILE:
+		if (!params || !*params)
+			return fail(err, errlen, "log target '%s': file needs a path (file:LEVEL,PATH)", s);
+		if (p2)
+			return fail(err, errlen, "log target '%s': file takes one parameter", s);
+		return copy_str(t->param, sizeof(t->param), params, "log file path", err, errlen);
+	case SATPD_LOG_SYSLOG:
+		snprintf(t->param, sizeof(t->param), "%s", params && *params ? params : "satpd");
+		if (!p2 || !*p2)
+			return 0;
+		for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+			if (!strcmp(p2, facilities[i].name)) {
+				t->facility = facilities[i].facility;
+				return 0;
+			}
+		}
+		return fail(err, errlen, "log target '%s': unknown syslog facility '%s'", s, p2);
+	default:
+		if (params)
+			return fail(err, errlen, "log target '%s': %s takes no parameters", s,
+				    t->kind == SATPD_LOG_STDOUT ? "stdout" : "stderr");
+		return 0;
+	}
+}
+
+int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err, size_t errlen)
+{
+	static const char *const kinds[] = {
+		[SATPD_LOG_SYSLOG] = "syslog",
+		[SATPD_LOG_STDOUT] = "stdout",
+		[SATPD_LOG_STDERR] = "stderr",
+		[SATPD_LOG_FILE] = "file",
+	};
+	char buf[SATPD_PATH_MAX + 64];
+	char *level, *params;
+	unsigned long lv;
+	size_t k;
+
+	if (strlen(s) >= sizeof(buf))
+		return fail(err, errlen, "log target '%.64s...' is too long", s);
+	strcpy(buf, s);
+	level = strchr(buf, ':');
+	if (!level)
+		return fail(err, errlen, "invalid log target '%s' (expected TARGET:LEVEL[,PARAM...])", s);
+	*level++ = '\0';
+	params = strchr(level, ',');
+	if (params)
+		*params++ = '\0';
+	memset(t, 0, sizeof(*t));
+	t->facility = LOG_DAEMON;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strcmp(buf, kinds[k]))
+			break;
+	if (k == sizeof(kinds) / sizeof(kinds[0]))
+		return fail(err, errlen, "invalid log target '%s' (expected syslog, stdout, stderr or file)", s);
+	t->kind = (enum satpd_log_kind)k;
+	if (satpd_parse_uint(level, SATPD_LOG_DEBUG, &lv, "log level", NULL, 0))
+		return fail(err, errlen, "invalid log level '%s' in '%s' (expected 0..5)", level, s);
+	t->level = (int)lv;
+	return parse_log_params(t, s, params, err, errlen);
+}
+
+/* ---------------------------------------------------------------- setters */
+
+/* The connection the command line describes. */
+static struct satpd_conn_config *conn0(struct satpd_config *c)
+{
+	return &c->conns[0];
+}
+
+typedef int (*opt_setter)(struct satpd_config *c, const char *arg, char *err, size_t errlen);
+
+static int set_nodaemonize(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	c->daemonize = false;
+	return 0;
+}
+
+static int set_username(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->username, sizeof(c->username), arg, "user name", err, errlen);
+}
+
+static int set_groupname(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->groupname, sizeof(c->groupname), arg, "group name", err, errlen);
+}
+
+static int set_chroot(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->chroot_dir, sizeof(c->chroot_dir), arg, "chroot directory", err, errlen);
+}
+
+static int set_pid_file(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->pid_file, sizeof(c->pid_file), arg, "pid file", err, errlen);
+}
+
+static int set_log(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (c->n_log >= SATPD_LOG_TARGETS)
+		return fail(err, errlen, "too many log targets at '%s' (max %d)", arg,
+			    SATPD_LOG_TARGETS);
+	if (satpd_parse_log_target(arg, &c->log[c->n_log], err, errlen))
+		return -EINVAL;
+	c->n_log++;
+	return 0;
+}
+
+static int set_debug(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	c->daemonize = false;
+	return set_log(c, "stdout:5", err, errlen);
+}
+
+static int set_host(char *dst, const char *arg, const char *what, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; arg[i]; i++)
+		if (isspace((unsigned char)arg[i]) || !isprint((unsigned char)arg[i]))
+			return fail(err, errlen, "invalid %s '%s'", what, arg);
+	return copy_str(dst, SATPD_HOST_MAX, arg, what, err, errlen);
+}
+
+static int set_interface(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return set_host(c->local.host, arg, "local address", err, errlen);
+}
+
+static int set_port(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return satpd_parse_port_range(arg, &c->local.port_lo, &c->local.port_hi, err, errlen);
+}
+
+static int set_remote_host(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return set_host(conn0(c)->remote.host, arg, "remote host", err, errlen);
+}
+
+static int set_remote_port(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	struct satpd_endpoint *r = &conn0(c)->remote;
+
+	return satpd_parse_port_range(arg, &r->port_lo, &r->port_hi, err, errlen);
+}
+
+static int set_ipv4(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (c->family == AF_INET6)
+		return fail(err, errlen, "-4 and -6 exclude each other");
+	c->family = AF_INET;
+	return 0;
+}
+
+static int set_ipv6(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (c->family == AF_INET)
+		return fail(err, errlen, "-4 and -6 exclude each other");
+	c->family = AF_INET6;
+	return 0;
+}
+
+static int set_sync(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return fail(err, errlen,
+		    "anytun cluster sync (-I -S -M -X) is not supported by satpd yet ('%s')", arg);
+}
+
+static int set_dev(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return satpd_parse_ifname(arg, c->dev_name, err, errlen);
+}
+
+static int set_type(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "tun"))
+		c->dev_type = SATPD_DEV_TUN;
+	else if (!strcmp(arg, "tap"))
+		c->dev_type = SATPD_DEV_TAP;
+	else
+		return fail(err, errlen, "invalid device type '%s' (expected tun or tap)", arg);
+	c->dev_type_set = true;
+	return 0;
+}
+
+static int set_ifconfig(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return satpd_parse_prefix(arg, &c->ifconfig, err, errlen);
+}
+
+static int set_post_up(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->post_up_script, sizeof(c->post_up_script), arg, "post-up script", err,
+			errlen);
+}
+
+static int set_route(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	char buf[128];
+	const char *p = arg;
+
+	/* anytun takes a comma-separated list and the option several times. */
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 0 || n >= sizeof(buf))
+			return fail(err, errlen, "invalid route list '%s'", arg);
+		if (c->n_routes >= SATPD_ROUTES_MAX)
+			return fail(err, errlen, "too many routes at '%s' (max %d)", arg,
+				    SATPD_ROUTES_MAX);
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (satpd_parse_prefix(buf, &c->routes[c->n_routes], err, errlen))
+			return -EINVAL;
+		c->n_routes++;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int set_u16(uint16_t *dst, const char *arg, const char *what, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (satpd_parse_uint(arg, UINT16_MAX, &v, what, err, errlen))
+		return -EINVAL;
+	*dst = (uint16_t)v;
+	return 0;
+}
+
+static int set_mux(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return set_u16(&conn0(c)->mux, arg, "mux", err, errlen);
+}
+
+static int set_sender_id(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return set_u16(&conn0(c)->sender_id, arg, "sender id", err, errlen);
+}
+
+static int set_window(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (satpd_parse_uint(arg, UINT32_MAX, &v, "window size", err, errlen))
+		return -EINVAL;
+	if (v > SATP_WINDOW_BITS)
+		return fail(err, errlen, "window size '%s' is larger than satpd supports (max %u)",
+			    arg, SATP_WINDOW_BITS);
+	conn0(c)->window = (uint32_t)v;
+	return 0;
+}
+
+static int set_kd_prf(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (satp_parse_kd_prf(arg, &conn0(c)->keys.algos.kd_bits))
+		return fail(err, errlen,
+			    "invalid kd-prf '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 or aes-ctr-256)",
+			    arg);
+	return 0;
+}
+
+static int set_cipher(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (satp_parse_cipher(arg, &conn0(c)->keys.algos.cipher_bits))
+		return fail(err, errlen,
+			    "invalid cipher '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 or aes-ctr-256)",
+			    arg);
+	return 0;
+}
+
+static int set_auth(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (satp_parse_auth(arg, &conn0(c)->keys.algos.auth))
+		return fail(err, errlen, "invalid auth algorithm '%s' (expected null or sha1)", arg);
+	return 0;
+}
+
+static int set_tag_len(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	/* Longer than 20 is clamped with a warning, as both reference daemons do. */
+	if (satpd_parse_uint(arg, UINT32_MAX, &v, "auth tag length", err, errlen))
+		return -EINVAL;
+	conn0(c)->keys.algos.tag_len = (unsigned int)v;
+	return 0;
+}
+
+static int set_role(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (satp_parse_role(arg, &conn0(c)->keys.role))
+		return fail(err, errlen,
+			    "invalid role '%s' (expected left, alice, server, right, bob or client)",
+			    arg);
+	return 0;
+}
+
+static int set_passphrase(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (copy_str(c->passphrase, sizeof(c->passphrase), arg, "passphrase", NULL, 0))
+		return fail(err, errlen, "invalid passphrase (empty or longer than %d bytes)",
+			    SATPD_PASSPHRASE_MAX - 1);
+	c->have_passphrase = true;
+	return 0;
+}
+
+static int set_key(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	struct satp_keys *k = &conn0(c)->keys;
+	char msg[256];
+
+	/* The message would quote the key: report only where it went wrong. */
+	if (satp_hex_parse(arg, k->master_key, sizeof(k->master_key), 0, &k->master_key_len, msg,
+			   sizeof(msg)))
+		return fail(err, errlen,
+			    "invalid master key (-K): expected 32, 48 or 64 hex digits, got %zu characters",
+			    strlen(arg));
+	c->have_key = true;
+	return 0;
+}
+
+static int set_salt(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	struct satp_keys *k = &conn0(c)->keys;
+	char msg[256];
+	size_t len;
+
+	if (satp_hex_parse(arg, k->master_salt, sizeof(k->master_salt), SATP_SALT_LEN, &len, msg,
+			   sizeof(msg)))
+		return fail(err, errlen,
+			    "invalid master salt (-A): expected %d hex digits, got %zu characters",
+			    2 * SATP_SALT_LEN, strlen(arg));
+	c->have_salt = true;
+	return 0;
+}
+
+static int set_xdp_dev(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return satpd_parse_ifname(arg, c->xdp_dev, err, errlen);
+}
+
+static int set_xdp_mode(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "native"))
+		c->xdp_mode = SATPD_XDP_NATIVE;
+	else if (!strcmp(arg, "skb"))
+		c->xdp_mode = SATPD_XDP_SKB;
+	else if (!strcmp(arg, "off"))
+		c->xdp_mode = SATPD_XDP_OFF;
+	else
+		return fail(err, errlen, "invalid xdp mode '%s' (expected native, skb or off)", arg);
+	return 0;
+}
+
+static int set_queues(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (satpd_parse_uint(arg, SATPD_QUEUES_MAX, &v, "queue count", NULL, 0) || v == 0)
+		return fail(err, errlen, "invalid queue count '%s' (expected 1..%d)", arg,
+			    SATPD_QUEUES_MAX);
+	c->queues = (unsigned int)v;
+	return 0;
+}
+
+static int set_dir(char *dst, const char *arg, const char *what, char *err, size_t errlen)
+{
+	if (arg[0] != '/')
+		return fail(err, errlen, "%s '%s' must be an absolute path", what, arg);
+	return copy_str(dst, SATPD_PATH_MAX, arg, what, err, errlen);
+}
+
+static int set_pin_root(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return set_dir(c->pin_root, arg, "pin root", err, errlen);
+}
+
+static int set_state_dir(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return set_dir(c->state_dir, arg, "state directory", err, errlen);
+}
+
+/* ---------------------------------------------------------------- the table */
+
+#define OPT_ARG	   1u /* takes a value */
+#define OPT_SECRET 2u /* the value is wiped from argv and config lines */
+
+struct opt_def {
+	const char *name; /* long name; the config-file key */
+	char short_name;  /* 0: long form only */
+	unsigned int flags;
+	opt_setter set;
+	const char *arg;
+	const char *help;
+};
+
+static const struct opt_def opts[] = {
+	{ "nodaemonize", 'D', 0, set_nodaemonize, NULL, "don't run in background" },
+	{ "username", 'u', OPT_ARG, set_username, "<username>", "change to this user" },
+	{ "groupname", 'g', OPT_ARG, set_groupname, "<groupname>", "change to this group" },
+	{ "chroot", 'C', OPT_ARG, set_chroot, "<path>", "chroot to this directory" },
+	{ "write-pid", 'P', OPT_ARG, set_pid_file, "<path>", "write pid to this file" },
+	{ "log", 'L', OPT_ARG, set_log, "<target>:<level>[,<param>...]",
+	  "add a log target (syslog, stdout, stderr, file), level 0..5; may repeat" },
+	{ "debug", 'U', 0, set_debug, NULL, "don't daemonize and log to stdout at level 5" },
+	{ "interface", 'i', OPT_ARG, set_interface, "<hostname|ip>", "local address to bind to" },
+	{ "port", 'p', OPT_ARG, set_port, "<port>[:<port>]", "local port (range: RAIL, later)" },
+	{ "sender-id", 's', OPT_ARG, set_sender_id, "<sender id>", "the sender id to use" },
+	{ "remote-host", 'r', OPT_ARG, set_remote_host, "<hostname|ip>", "remote host" },
+	{ "remote-port", 'o', OPT_ARG, set_remote_port, "<port>[:<port>]", "remote port" },
+	{ "ipv4-only", '4', 0, set_ipv4, NULL, "always resolve IPv4 addresses" },
+	{ "ipv6-only", '6', 0, set_ipv6, NULL, "always resolve IPv6 addresses" },
+	{ "sync-interface", 'I', OPT_ARG, set_sync, "<ip>", "anytun sync: not supported" },
+	{ "sync-port", 'S', OPT_ARG, set_sync, "<port>", "anytun sync: not supported" },
+	{ "sync-hosts", 'M', OPT_ARG, set_sync, "<host>[:<port>]", "anytun sync: not supported" },
+	{ "control-host", 'X', OPT_ARG, set_sync, "<host>[:<port>]", "anytun sync: not supported" },
+	{ "dev", 'd', OPT_ARG, set_dev, "<name>", "device name" },
+	{ "type", 't', OPT_ARG, set_type, "<tun|tap>", "device type" },
+	{ "ifconfig", 'n', OPT_ARG, set_ifconfig, "<local>/<prefix>",
+	  "address and prefix length of the device (sets MTU 1400)" },
+	{ "post-up-script", 'x', OPT_ARG, set_post_up, "<script>",
+	  "run after the device exists, with its name as argument" },
+	{ "route", 'R', OPT_ARG, set_route, "<net>/<prefix>", "add a route to the connection" },
+	{ "mux", 'm', OPT_ARG, set_mux, "<mux-id>", "the multiplex id to use" },
+	{ "window-size", 'w', OPT_ARG, set_window, "<window size>",
+	  "sequence number window size; 0 disables replay protection" },
+	{ "kd-prf", 'k', OPT_ARG, set_kd_prf, "<kd-prf type>", "key derivation function" },
+	{ "role", 'e', OPT_ARG, set_role, "<role>", "left (alice) or right (bob)" },
+	{ "passphrase", 'E', OPT_ARG | OPT_SECRET, set_passphrase, "<pass phrase>",
+	  "derive master key and salt from this" },
+	{ "key", 'K', OPT_ARG | OPT_SECRET, set_key, "<master key>", "master key (hex)" },
+	{ "salt", 'A', OPT_ARG | OPT_SECRET, set_salt, "<master salt>", "master salt (hex)" },
+	{ "cipher", 'c', OPT_ARG, set_cipher, "<cipher type>", "payload encryption algorithm" },
+	{ "auth-algo", 'a', OPT_ARG, set_auth, "<algo type>", "message authentication algorithm" },
+	{ "auth-tag-length", 'b', OPT_ARG, set_tag_len, "<length>", "length of the auth tag" },
+	{ "xdp-dev", 0, OPT_ARG, set_xdp_dev, "<ifname>",
+	  "underlay interface for XDP (default: the one holding -i, else the route to -r)" },
+	{ "xdp-mode", 0, OPT_ARG, set_xdp_mode, "<native|skb|off>", "XDP attach mode (default native)" },
+	{ "queues", 0, OPT_ARG, set_queues, "<n>", "receive queues / workers (default 1)" },
+	{ "pin-root", 0, OPT_ARG, set_pin_root, "<dir>", "bpffs root for pinned state (default /sys/fs/bpf)" },
+	{ "state-dir", 0, OPT_ARG, set_state_dir, "<dir>",
+	  "where outgoing sequence numbers are reserved (default /var/lib/satpd/<dev>)" },
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const struct opt_def *find_long(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++)
+		if (strlen(opts[i].name) == n && !strncmp(opts[i].name, name, n))
+			return &opts[i];
+	return NULL;
+}
+
+static const struct opt_def *find_short(char ch)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++)
+		if (opts[i].short_name && opts[i].short_name == ch)
+			return &opts[i];
+	return NULL;
+}
+
+static void wipe_str(char *s)
+{
+	for (; *s; s++)
+		*s = '#';
+}
+
+static int apply(struct satpd_config *c, const struct opt_def *o, const char *arg, char *err,
+		 size_t errlen)
+{
+	char msg[SATPD_PATH_MAX / 4];
+	int ret;
+
+	ret = o->set(c, arg, msg, sizeof(msg));
+	if (ret) {
+		if (o->short_name)
+			snprintf(err, errlen, "option -%c/--%s: %s", o->short_name, o->name, msg);
+		else
+			snprintf(err, errlen, "option --%s: %s", o->name, msg);
+	}
+	return ret;
+}
+
+void satpd_config_default(struct satpd_config *c)
+{
+	struct satpd_conn_config *cc;
+
+	memset(c, 0, sizeof(*c));
+	c->daemonize = true;
+	c->family = AF_UNSPEC;
+	c->local.port_lo = c->local.port_hi = SATP_DEFAULT_PORT;
+	c->dev_type = SATPD_DEV_TUN;
+	c->xdp_mode = SATPD_XDP_NATIVE;
+	c->queues = 1;
+	snprintf(c->pin_root, sizeof(c->pin_root), "%s", SATPD_PIN_ROOT);
+	c->n_conns = 1;
+	cc = conn0(c);
+	cc->remote.port_lo = cc->remote.port_hi = SATP_DEFAULT_PORT;
+	satp_algos_default(&cc->keys.algos);
+	cc->keys.role = SATP_ROLE_LEFT;
+}
+
+int satpd_options_parse(struct satpd_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+	int i, ret;
+
+	satpd_config_default(c);
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		const struct opt_def *o = NULL;
+		char *val = NULL;
+
+		if (!strcmp(s, "-h") || !strcmp(s, "--help"))
+			return SATPD_OPT_HELP;
+		if (!strcmp(s, "-v") || !strcmp(s, "--version"))
+			return SATPD_OPT_VERSION;
+		if (!strcmp(s, "--config")) {
+			if (i + 1 >= argc)
+				return fail(err, errlen, "option --config: missing FILE");
+			ret = satpd_options_parse_file(c, argv[++i], err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (s[0] == '-' && s[1] == '-' && s[2]) {
+			const char *eq = strchr(s + 2, '=');
+
+			o = find_long(s + 2, eq ? (size_t)(eq - s - 2) : strlen(s + 2));
+			if (o && eq)
+				val = argv[i] + (eq - s) + 1;
+		} else if (s[0] == '-' && s[1] && !s[2]) {
+			o = find_short(s[1]);
+		}
+		if (!o)
+			return fail(err, errlen, "unknown option '%s' (try --help)", s);
+		if (!(o->flags & OPT_ARG)) {
+			if (val)
+				return fail(err, errlen, "option '%s' takes no value", s);
+		} else if (!val) {
+			/* Like anytun: a value starting with '-' is a forgotten value. */
+			if (i + 1 >= argc || argv[i + 1][0] == '-')
+				return fail(err, errlen, "option '%s' needs a value %s", s, o->arg);
+			val = argv[++i];
+		}
+		ret = apply(c, o, val ? val : "", err, errlen);
+		if (o->flags & OPT_SECRET)
+			wipe_str(val);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int satpd_options_parse_line(struct satpd_config *c, char *line, const char *where, char *err,
+			     size_t errlen)
+{
+	const struct opt_def *o;
+	char *key, *val, *end;
+	char msg[SATPD_PATH_MAX / 4];
+	size_t n;
+	int ret;
+
+	line[strcspn(line, "#\r\n")] = '\0';
+	key = line + strspn(line, " \t");
+	n = strcspn(key, " \t");
+	val = key + n + strspn(key + n, " \t");
+	if (n == 0)
+		return 0;
+	end = val + strlen(val);
+	while (end > val && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	o = find_long(key, n);
+	if (!o) {
+		key[n] = '\0';
+		return fail(err, errlen, "%s: unknown option '%s'", where, key);
+	}
+	if (!(o->flags & OPT_ARG) && *val)
+		return fail(err, errlen, "%s: option '%s' takes no value (got '%s')", where, o->name, val);
+	if ((o->flags & OPT_ARG) && !*val)
+		return fail(err, errlen, "%s: option '%s' needs a value %s", where, o->name, o->arg);
+	ret = apply(c, o, val, msg, sizeof(msg));
+	if (o->flags & OPT_SECRET)
+		wipe_str(val);
+	if (ret)
+		return fail(err, errlen, "%s: %s", where, msg);
+	return 0;
+}
+
+int satpd_options_parse_file(struct satpd_config *c, const char *path, char *err, size_t errlen)
+{
+	char line[CONFIG_LINE_MAX], where[SATPD_PATH_MAX + 32];
+	unsigned int lineno = 0;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "config file '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (!strchr(line, '\n') && !feof(f)) {
+			ret = fail(err, errlen, "%s: line too long", where);
+			break;
+		}
+		ret = satpd_options_parse_line(c, line, where, err, errlen);
+		if (ret)
+			break;
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	return ret;
+}
+
+static int finish_keys(struct satpd_config *c, struct satpd_conn_config *cc, char *err,
+		       size_t errlen)
+{
+	struct satp_keys *k = &cc->keys;
+	size_t want = k->algos.kd_bits / 8;
+
+	if (c->have_passphrase) {
+		if (c->have_key)
+			c->warnings |= SATPD_WARN_KEY_OVER_PASS;
+		else if (want && satp_passphrase_key(c->passphrase, k->master_key, want))
+			return fail(err, errlen, "cannot derive a key from the passphrase");
+		else
+			k->master_key_len = want;
+		if (c->have_salt)
+			c->warnings |= SATPD_WARN_SALT_OVER_PASS;
+		else if (satp_passphrase_salt(c->passphrase, k->master_salt))
+			return fail(err, errlen, "cannot derive a salt from the passphrase");
+	} else if (want) {
+		if (!c->have_key)
+			return fail(err, errlen, "no master key: give -K/--key or -E/--passphrase");
+		if (!c->have_salt)
+			return fail(err, errlen, "no master salt: give -A/--salt or -E/--passphrase");
+	}
+	if (!want) {
+		k->master_key_len = 0;
+		return 0;
+	}
+	/* anytun's kd-prf needs exactly its key length; anything else never works. */
+	if (k->master_key_len != want)
+		return fail(err, errlen,
+			    "master key is %zu bytes but kd-prf %s needs %zu (-k aes-ctr-%zu for this key)",
+			    k->master_key_len, satp_algo_name(k->algos.kd_bits), want,
+			    k->master_key_len * 8);
+	return 0;
+}
+
+int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
+{
+	struct satpd_conn_config *cc = conn0(c);
+	unsigned int fix;
+	int ret;
+
+	if (c->n_log == 0 && set_log(c, SATPD_LOG_DEFAULT, err, errlen))
+		return -EINVAL;
+	/* As both reference daemons: a name without a type says it ("tap0"). */
+	if (!c->dev_type_set && !strncmp(c->dev_name, "tap", 3))
+		c->dev_type = SATPD_DEV_TAP;
+
+	fix = satp_algos_fixup(&cc->keys.algos);
+	if (fix & SATP_FIXUP_KD_NULL)
+		c->warnings |= SATPD_WARN_KD_NULL;
+	if (fix & SATP_FIXUP_TAG_CLAMP)
+		c->warnings |= SATPD_WARN_TAG_CLAMP;
+	if (cc->keys.algos.kd_bits == 0 &&
+	    (cc->keys.algos.cipher_bits || cc->keys.algos.auth != SATP_AUTH_NULL))
+		c->warnings |= SATPD_WARN_NULL_KD;
+	if (cc->window == 0)
+		c->warnings |= SATPD_WARN_NO_REPLAY;
+	if (c->local.port_lo != c->local.port_hi || cc->remote.port_lo != cc->remote.port_hi)
+		c->warnings |= SATPD_WARN_PORT_RANGE;
+	if (c->family != AF_UNSPEC && c->local.host[0]) {
+		struct in6_addr a6;
+		struct in_addr a4;
+
+		if (c->family == AF_INET && inet_pton(AF_INET6, c->local.host, &a6) == 1)
+			return fail(err, errlen, "-4 given but -i '%s' is an IPv6 address",
+				    c->local.host);
+		if (c->family == AF_INET6 && inet_pton(AF_INET, c->local.host, &a4) == 1)
+			return fail(err, errlen, "-6 given but -i '%s' is an IPv4 address",
+				    c->local.host);
+	}
+	ret = finish_keys(c, cc, err, errlen);
+	explicit_bzero(c->passphrase, sizeof(c->passphrase));
+	return ret;
+}
+
+void satpd_config_wipe(struct satpd_config *c)
+{
+	unsigned int i;
+
+	explicit_bzero(c->passphrase, sizeof(c->passphrase));
+	for (i = 0; i < SATPD_CONNS_MAX; i++)
+		explicit_bzero(&c->conns[i].keys, sizeof(c->conns[i].keys));
+}
+
+void satpd_options_usage(FILE *f, const char *prog)
+{
+	char lhs[64];
+	size_t i;
+
+	fprintf(f, "USAGE:\n%s [options]\n", prog);
+	fprintf(f, "   %-42s %s\n", "[-h|--help]", "prints this");
+	fprintf(f, "   %-42s %s\n", "[-v|--version]", "print version info and exit");
+	fprintf(f, "   %-42s %s\n", "[--config] <file>", "read options from a file, one a line");
+	for (i = 0; i < N_OPTS; i++) {
+		const struct opt_def *o = &opts[i];
+
+		if (o->short_name)
+			snprintf(lhs, sizeof(lhs), "[-%c|--%s]%s%s", o->short_name, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(lhs, sizeof(lhs), "[--%s]%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		fprintf(f, "   %-42s %s\n", lhs, o->help);
+	}
+}
+
+const char *satpd_xdp_mode_name(enum satpd_xdp_mode m)
+{
+	switch (m) {
+	case SATPD_XDP_NATIVE:
+		return "native";
+	case SATPD_XDP_SKB:
+		return "skb";
+	case SATPD_XDP_OFF:
+		return "off";
+	}
+	return "?";
+}
+
+const char *satpd_dev_type_name(enum satpd_dev_type t)
+{
+	return t == SATPD_DEV_TAP ? "tap" : "tun";
+}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * satpd's configuration model and its parser. The command line (anytun's
+ * option set plus satpd's own) and config files (one option per line, no
+ * dashes) become one struct satpd_config; nothing here touches the system:
+ * no sockets, no devices, no name resolution. The daemon applies the model.
+ *
+ * Lives in the library (not user/satpd/) so that cmocka tests can link it.
+ */
+#ifndef SATPD_OPTIONS_H
+#define SATPD_OPTIONS_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "satp.h"
+
+/* Room for a host name (RFC 1035 limit) or a numeric address. */
+#define SATPD_HOST_MAX	     256
+/* Paths of scripts, pid files, state and pin directories. */
+#define SATPD_PATH_MAX	     4096
+/* -L may be given several times; anytun has no limit, four covers every sane use. */
+#define SATPD_LOG_TARGETS    4
+/* -R routes kept per daemon; anytun only uses them for multi-connection routing. */
+#define SATPD_ROUTES_MAX     64
+/* Connections one daemon serves. Options describe one; anytun's sync adds more. */
+#define SATPD_CONNS_MAX	     16
+/* --queues: more than the tun multi-queue limit of common kernels makes no sense. */
+#define SATPD_QUEUES_MAX     64
+/* A passphrase longer than this is a mistake, not a secret. */
+#define SATPD_PASSPHRASE_MAX 1024
+/* Log levels, anytun's and uanytun's numbers: a target shows levels <= its own. */
+#define SATPD_LOG_NONE	     0
+#define SATPD_LOG_ERROR	     1
+#define SATPD_LOG_WARNING    2
+#define SATPD_LOG_NOTICE     3
+#define SATPD_LOG_INFO	     4
+#define SATPD_LOG_DEBUG	     5
+/* Both reference daemons log to syslog at notice unless told otherwise. */
+#define SATPD_LOG_DEFAULT    "syslog:3,satpd,daemon"
+#define SATPD_PIN_ROOT	     "/sys/fs/bpf"
+#define SATPD_STATE_ROOT     "/var/lib/satpd"
+
+enum satpd_log_kind {
+	SATPD_LOG_SYSLOG,
+	SATPD_LOG_STDOUT,
+	SATPD_LOG_STDERR,
+	SATPD_LOG_FILE,
+};
+
+struct satpd_log_target {
+	enum satpd_log_kind kind;
+	int level;		       /* SATPD_LOG_* */
+	char param[SATPD_PATH_MAX];    /* file: path; syslog: ident */
+	int facility;		       /* syslog: LOG_DAEMON, LOG_USER, ... */
+};
+
+enum satpd_dev_type {
+	SATPD_DEV_TUN = 0, /* IP packets, payload types 0x0800 / 0x86DD */
+	SATPD_DEV_TAP = 1, /* Ethernet frames, payload type 0x6558 */
+};
+
+enum satpd_xdp_mode {
+	SATPD_XDP_NATIVE = 0,
+	SATPD_XDP_SKB,
+	SATPD_XDP_OFF,
+};
+
+/* An address family together with its bytes: -n, -R. */
+struct satpd_prefix {
+	int family; /* AF_INET or AF_INET6; 0 = not set */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	unsigned int len;
+};
+
+/* A host and a port range; lo == hi for a plain port. */
+struct satpd_endpoint {
+	char host[SATPD_HOST_MAX]; /* "" = any (local) / unknown (remote) */
+	uint16_t port_lo;
+	uint16_t port_hi;
+};
+
+/* One SATP connection: what anytun keeps per mux. */
+struct satpd_conn_config {
+	uint16_t mux;
+	uint16_t sender_id;
+	uint32_t window; /* -w; 0 disables replay protection */
+	struct satpd_endpoint remote;
+	struct satp_keys keys;
+};
+
+struct satpd_config {
+	/* process */
+	bool daemonize;
+	char username[64];
+	char groupname[64];
+	char chroot_dir[SATPD_PATH_MAX];
+	char pid_file[SATPD_PATH_MAX];
+	struct satpd_log_target log[SATPD_LOG_TARGETS];
+	unsigned int n_log;
+
+	/* underlay */
+	struct satpd_endpoint local;
+	int family; /* -4 / -6: AF_INET, AF_INET6, or AF_UNSPEC */
+
+	/* device */
+	char dev_name[IFNAMSIZ];
+	enum satpd_dev_type dev_type;
+	bool dev_type_set;
+	struct satpd_prefix ifconfig; /* -n */
+	char post_up_script[SATPD_PATH_MAX];
+	struct satpd_prefix routes[SATPD_ROUTES_MAX];
+	unsigned int n_routes;
+
+	/* satpd's own */
+	char xdp_dev[IFNAMSIZ]; /* "" = derive from -i / the route to -r */
+	enum satpd_xdp_mode xdp_mode;
+	unsigned int queues;
+	char pin_root[SATPD_PATH_MAX];
+	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */
+
+	struct satpd_conn_config conns[SATPD_CONNS_MAX];
+	unsigned int n_conns;
+
+	/* parse state, consumed by satpd_config_finish() */
+	char passphrase[SATPD_PASSPHRASE_MAX];
+	bool have_key, have_salt, have_passphrase;
+	unsigned int warnings; /* SATPD_WARN_* found while finishing */
+};
+
+/* Results of satpd_options_parse() besides 0 and -errno. */
+#define SATPD_OPT_HELP	  1
+#define SATPD_OPT_VERSION 2
+
+/* Things finish() changed or noticed that the daemon should log once logging is up. */
+#define SATPD_WARN_KD_NULL	  (1u << 0) /* kd-prf forced null: cipher and auth null */
+#define SATPD_WARN_NULL_KD	  (1u << 1) /* null kd-prf with cipher or auth on: zero keys */
+#define SATPD_WARN_TAG_CLAMP	  (1u << 2) /* -b > 20 clamped */
+#define SATPD_WARN_KEY_OVER_PASS  (1u << 3) /* -K given with -E: -K wins */
+#define SATPD_WARN_SALT_OVER_PASS (1u << 4) /* -A given with -E: -A wins */
+#define SATPD_WARN_NO_REPLAY	  (1u << 5) /* -w 0: replay protection off */
+#define SATPD_WARN_PORT_RANGE	  (1u << 6) /* a:b given; RAIL not implemented yet */
+
+void satpd_config_default(struct satpd_config *c);
+
+/*
+ * Parse argv into c (starting from the defaults). Secrets (-K -A -E) are
+ * overwritten with '#' in argv. `--config FILE` reads FILE at that point.
+ * Returns 0, SATPD_OPT_HELP, SATPD_OPT_VERSION, or -EINVAL/-errno with a
+ * message quoting the offending text in err. Call satpd_config_finish() next.
+ */
+int satpd_options_parse(struct satpd_config *c, int argc, char **argv, char *err, size_t errlen);
+
+/*
+ * One config-file line ("remote-host 10.0.0.1", "nodaemonize", "# comment").
+ * where names the file and line for messages. The line is wiped if it holds a secret.
+ */
+int satpd_options_parse_line(struct satpd_config *c, char *line, const char *where, char *err,
+			     size_t errlen);
+
+/* Read a config file line by line. */
+int satpd_options_parse_file(struct satpd_config *c, const char *path, char *err, size_t errlen);
+
+/*
+ * Resolve what depends on several options: derive keys from the passphrase,
+ * check key lengths against the kd-prf, apply the reference daemons' fix-ups,
+ * fill c->warnings. Wipes the passphrase. 0 or -EINVAL with a message.
+ */
+int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen);
+
+/* Wipe key material. */
+void satpd_config_wipe(struct satpd_config *c);
+
+/* The usage text. */
+void satpd_options_usage(FILE *f, const char *prog);
+
+const char *satpd_xdp_mode_name(enum satpd_xdp_mode m);
+const char *satpd_dev_type_name(enum satpd_dev_type t);
+
+/* Typed parsers, exported for the unit tests. 0 or -EINVAL with a message. */
+int satpd_parse_uint(const char *s, unsigned long max, unsigned long *out, const char *what,
+		     char *err, size_t errlen);
+int satpd_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *err, size_t errlen);
+int satpd_parse_prefix(const char *s, struct satpd_prefix *p, char *err, size_t errlen);
+int satpd_parse_ifname(const char *s, char out[IFNAMSIZ], char *err, size_t errlen);
+int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err, size_t errlen);
+
+#endif /* SATPD_OPTIONS_H */

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "seqstate.h"
+
+static int mkdir_p(const char *path)
+{
+	char buf[SATPD_PATH_MAX];
+	char *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int read_state(struct satpd_seq *s, uint64_t *val)
+{
+	char buf[32], *end;
+	ssize_t n;
+	int fd;
+
+	fd = openat(s->dirfd, s->name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = '\0';
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EINVAL;
+	return 0;
+}
+
+/* Write, fsync, rename: the file holds the old or the new reservation, never half. */
+static int write_state(struct satpd_seq *s, uint64_t val)
+{
+	char tmp[80], buf[32];
+	int fd, len, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->name);
+	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", val);
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)len) != len || fsync(fd) < 0)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	if (!ret && renameat(s->dirfd, tmp, s->dirfd, s->name) < 0)
+		ret = -errno;
+	if (!ret && fsync(s->dirfd) < 0)
+		ret = -errno;
+	return ret;
+}
+
+static int reserve(struct satpd_seq *s, uint64_t from)
+{
+	uint64_t upto = from + SATPD_SEQ_RESERVE;
+	int ret;
+
+	if (upto > (uint64_t)SATPD_SEQ_LAST + 1)
+		upto = (uint64_t)SATPD_SEQ_LAST + 1;
+	ret = write_state(s, upto);
+	if (ret)
+		return ret;
+	s->reserved = upto;
+	return 0;
+}
+
+int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux)
+{
+	uint64_t start = 0;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->dirfd = -1;
+	snprintf(s->name, sizeof(s->name), "tx-seq.mux%u", mux);
+	ret = mkdir_p(dir);
+	if (ret) {
+		log_err("state directory '%s': %s", dir, strerror(-ret));
+		return ret;
+	}
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		ret = -errno;
+		log_err("state directory '%s': %s", dir, strerror(errno));
+		return ret;
+	}
+	ret = read_state(s, &start);
+	if (ret) {
+		log_err("state file '%s/%s' is unreadable or corrupt (%s); refusing to guess a sequence number",
+			dir, s->name, strerror(-ret));
+		goto err;
+	}
+	if (start > SATPD_SEQ_LAST) {
+		log_err("%s/%s: every sequence number of this key is used; change the key and remove the file",
+			dir, s->name);
+		ret = -ENOSPC;
+		goto err;
+	}
+	ret = reserve(s, start);
+	if (ret) {
+		log_err("cannot write state file '%s/%s': %s", dir, s->name, strerror(-ret));
+		goto err;
+	}
+	atomic_store(&s->next, start);
+	log_info("mux %u: outgoing sequence numbers start at %" PRIu64 " (reserved up to %" PRIu64
+		 " in %s/%s)",
+		 mux, start, s->reserved, dir, s->name);
+	return 0;
+err:
+	close(s->dirfd);
+	s->dirfd = -1;
+	return ret;
+}
+
+int satpd_seq_take(struct satpd_seq *s, uint32_t *seq)
+{
+	uint64_t n = atomic_fetch_add(&s->next, 1);
+	int ret;
+
+	if (n > SATPD_SEQ_LAST)
+		return -ENOSPC;
+	/* The single writer refills; numbers are used only below s->reserved. */
+	if (n + SATPD_SEQ_REFILL >= s->reserved && s->reserved <= SATPD_SEQ_LAST) {
+		ret = reserve(s, n + 1);
+		if (ret && n >= s->reserved)
+			return ret;
+	}
+	if (n >= s->reserved)
+		return -ENOSPC;
+	*seq = (uint32_t)n;
+	return 0;
+}
+
+void satpd_seq_close(struct satpd_seq *s)
+{
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
+}

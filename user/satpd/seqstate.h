@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Outgoing sequence numbers that survive restarts. anytun and uanytun start
+ * at 0 on every start, so a restart with the same static key reuses AES-CTR
+ * keystream. satpd reserves ahead: before it sends with numbers up to L it
+ * has L on disk (written, fsynced, renamed), and a restart continues at the
+ * stored L. A crash loses at most SATPD_SEQ_RESERVE numbers, never reuses one.
+ */
+#ifndef SATPD_SEQSTATE_H
+#define SATPD_SEQSTATE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Numbers reserved per write: 2^20 costs one fsync per million packets and
+ * wastes at most 2^20 of 2^32 numbers per restart (4096 restarts per key).
+ */
+#define SATPD_SEQ_RESERVE (1u << 20)
+/* Reserve again when this few reserved numbers are left, before running out. */
+#define SATPD_SEQ_REFILL  (SATPD_SEQ_RESERVE / 2)
+/* The last number usable with one key: refuse to wrap (keystream reuse). */
+#define SATPD_SEQ_LAST	  UINT32_MAX
+
+struct satpd_seq {
+	_Atomic uint64_t next; /* 64 bits so that running past 2^32-1 is visible */
+	uint64_t reserved;     /* numbers < reserved are on disk as used */
+	int dirfd;
+	char name[64];
+};
+
+/* Load or create the state of one connection (file "tx-seq.mux<M>" in dir). */
+int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux);
+/*
+ * Take the next number. -ENOSPC when the key's numbers are exhausted, -errno
+ * when a reservation cannot be written (nothing is sent then).
+ */
+int satpd_seq_take(struct satpd_seq *s, uint32_t *seq);
+void satpd_seq_close(struct satpd_seq *s);
+
+#endif /* SATPD_SEQSTATE_H */

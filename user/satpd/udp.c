@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "udp.h"
+
+/*
+ * Socket buffers big enough to absorb a burst of one poll round of both
+ * directions at 1 Gbit/s; the kernel caps them at net.core.[rw]mem_max.
+ */
+#define SATPD_SOCK_BUF (4 << 20)
+
+const char *satpd_addr_str(const struct sockaddr_storage *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else {
+		snprintf(buf, len, "(none)");
+	}
+	return buf;
+}
+
+static int open_one(struct satpd_udp *u, const struct addrinfo *ai, bool v6only)
+{
+	int one = 1, bufsz = SATPD_SOCK_BUF;
+	char name[INET6_ADDRSTRLEN + 8];
+	int fd, ret;
+
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ai->ai_family == AF_INET6 && v6only)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		ret = -errno;
+		log_err("cannot bind UDP socket to %s: %s",
+			satpd_addr_str((const struct sockaddr_storage *)ai->ai_addr, name,
+				       sizeof(name)),
+			strerror(errno));
+		close(fd);
+		return ret;
+	}
+	log_notice("listening on %s",
+		   satpd_addr_str((const struct sockaddr_storage *)ai->ai_addr, name, sizeof(name)));
+	u->fds[u->n] = fd;
+	u->family[u->n] = ai->ai_family;
+	u->n++;
+	return 0;
+}
+
+int satpd_udp_open(struct satpd_udp *u, const struct satpd_config *c)
+{
+	struct addrinfo hints = { 0 }, *res, *ai;
+	bool v4 = false, v6 = false;
+	char port[8];
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	hints.ai_family = c->family;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_PASSIVE;
+	/* RAIL's port range is not implemented yet: its first port serves. */
+	snprintf(port, sizeof(port), "%u", c->local.port_lo);
+	ret = getaddrinfo(c->local.host[0] ? c->local.host : NULL, port, &hints, &res);
+	if (ret) {
+		log_err("cannot resolve local address '%s': %s", c->local.host, gai_strerror(ret));
+		return -EADDRNOTAVAIL;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		v4 |= ai->ai_family == AF_INET;
+		v6 |= ai->ai_family == AF_INET6;
+	}
+	for (ai = res; ai && u->n < SATPD_SOCKS_MAX; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		ret = open_one(u, ai, v4 && v6);
+		if (ret)
+			break;
+	}
+	freeaddrinfo(res);
+	if (!ret && !u->n)
+		ret = -EADDRNOTAVAIL;
+	if (ret)
+		satpd_udp_close(u);
+	return ret;
+}
+
+void satpd_udp_close(struct satpd_udp *u)
+{
+	unsigned int i;
+
+	for (i = 0; i < u->n; i++)
+		close(u->fds[i]);
+	u->n = 0;
+}
+
+int satpd_udp_sock_for(const struct satpd_udp *u, const struct sockaddr_storage *sa)
+{
+	unsigned int i;
+
+	for (i = 0; i < u->n; i++)
+		if (u->family[i] == sa->ss_family)
+			return (int)i;
+	return -1;
+}
+
+int satpd_udp_resolve_remote(const struct satpd_udp *u, const struct satpd_config *c,
+			     const struct satpd_endpoint *remote, struct satpd_peer_addr *out)
+{
+	struct addrinfo hints = { 0 }, *res, *ai;
+	char port[8];
+	int ret;
+
+	hints.ai_family = c->family;
+	hints.ai_socktype = SOCK_DGRAM;
+	snprintf(port, sizeof(port), "%u", remote->port_lo);
+	ret = getaddrinfo(remote->host, port, &hints, &res);
+	if (ret) {
+		log_err("cannot resolve remote host '%s': %s", remote->host, gai_strerror(ret));
+		return -EHOSTUNREACH;
+	}
+	ret = -EAFNOSUPPORT;
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct sockaddr_storage ss = { 0 };
+
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		if (satpd_udp_sock_for(u, &ss) < 0)
+			continue;
+		out->sa = ss;
+		out->len = ai->ai_addrlen;
+		ret = 0;
+		break;
+	}
+	freeaddrinfo(res);
+	if (ret)
+		log_err("remote host '%s' has no address of a family we listen on", remote->host);
+	return ret;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The underlay UDP sockets: one per local address the -i/-p/-4/-6 options
+ * resolve to (0.0.0.0 and :: without -i, as uanytun does), non-blocking.
+ */
+#ifndef SATPD_UDP_H
+#define SATPD_UDP_H
+
+#include <sys/socket.h>
+
+#include "satpd_options.h"
+
+/* IPv4 and IPv6 wildcard, or one -i address: two is all getaddrinfo gives us. */
+#define SATPD_SOCKS_MAX 4
+
+struct satpd_udp {
+	unsigned int n;
+	int fds[SATPD_SOCKS_MAX];
+	int family[SATPD_SOCKS_MAX];
+};
+
+/* An address to send to, and the socket of its family. */
+struct satpd_peer_addr {
+	struct sockaddr_storage sa;
+	socklen_t len;
+};
+
+int satpd_udp_open(struct satpd_udp *u, const struct satpd_config *c);
+void satpd_udp_close(struct satpd_udp *u);
+/* Resolve -r/-o to an address a socket of u can reach. */
+int satpd_udp_resolve_remote(const struct satpd_udp *u, const struct satpd_config *c,
+			     const struct satpd_endpoint *remote, struct satpd_peer_addr *out);
+/* The socket index to send to addr from; -1 if no socket has its family. */
+int satpd_udp_sock_for(const struct satpd_udp *u, const struct sockaddr_storage *sa);
+/* "1.2.3.4:4444" / "[fd00::1]:4444", for logs. */
+const char *satpd_addr_str(const struct sockaddr_storage *sa, char *buf, size_t len);
+
+#endif /* SATPD_UDP_H */
