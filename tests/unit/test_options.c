@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * satpd's option parser: a table of command lines, each with the result it
+ * must give: the model's fields for good ones, an error quoting the
+ * offending text for bad ones. Nothing here touches the system.
+ */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "satp_test_util.h"
+#include "satpd_options.h"
+
+#define K128	"-K", KEY128
+#define SALTOPT "-A", SALT
+#define ARGS_MAX 48
+
+struct opt_case {
+	const char *name;
+	const char *argv[ARGS_MAX]; /* without argv[0]; NULL-terminated */
+	int ret;		    /* parse + finish */
+	const char *err;	    /* substring the message must hold */
+	void (*check)(const struct satpd_config *c);
+};
+
+static void check_defaults(const struct satpd_config *c)
+{
+	const struct satpd_conn_config *cc = &c->conns[0];
+
+	assert_true(c->daemonize);
+	assert_int_equal(c->local.port_lo, 4444);
+	assert_int_equal(cc->remote.port_lo, 4444);
+	assert_string_equal(c->local.host, "");
+	assert_int_equal(c->family, AF_UNSPEC);
+	assert_int_equal(c->dev_type, SATPD_DEV_TUN);
+	assert_int_equal(cc->mux, 0);
+	assert_int_equal(cc->sender_id, 0);
+	assert_int_equal(cc->window, 0);
+	assert_int_equal(cc->keys.role, SATP_ROLE_LEFT);
+	assert_int_equal(cc->keys.algos.cipher_bits, 128);
+	assert_int_equal(cc->keys.algos.kd_bits, 128);
+	assert_int_equal(cc->keys.algos.auth, SATP_AUTH_SHA1);
+	assert_int_equal(cc->keys.algos.tag_len, 10);
+	assert_int_equal(cc->keys.master_key_len, 16);
+	assert_int_equal(c->xdp_mode, SATPD_XDP_NATIVE);
+	assert_int_equal(c->queues, 1);
+	assert_string_equal(c->pin_root, "/sys/fs/bpf");
+	/* anytun's default log target, and the -w 0 warning. */
+	assert_int_equal(c->n_log, 1);
+	assert_int_equal(c->log[0].kind, SATPD_LOG_SYSLOG);
+	assert_int_equal(c->log[0].level, 3);
+	assert_true(c->warnings & SATPD_WARN_NO_REPLAY);
+}
+
+static void check_full_line(const struct satpd_config *c)
+{
+	const struct satpd_conn_config *cc = &c->conns[0];
+
+	assert_false(c->daemonize);
+	assert_string_equal(c->local.host, "10.0.0.1");
+	assert_int_equal(c->local.port_lo, 5000);
+	assert_string_equal(cc->remote.host, "peer.example");
+	assert_int_equal(cc->remote.port_lo, 5001);
+	assert_int_equal(c->family, AF_INET);
+	assert_string_equal(c->dev_name, "satp0");
+	assert_int_equal(c->dev_type, SATPD_DEV_TAP);
+	assert_int_equal(c->ifconfig.family, AF_INET);
+	assert_int_equal(c->ifconfig.len, 24);
+	assert_string_equal(c->post_up_script, "/etc/satpd/up.sh");
+	assert_int_equal(cc->mux, 7);
+	assert_int_equal(cc->sender_id, 65535);
+	assert_int_equal(cc->window, 100);
+	assert_int_equal(cc->keys.role, SATP_ROLE_RIGHT);
+	assert_int_equal(cc->keys.algos.tag_len, 20);
+	assert_int_equal(c->n_log, 2);
+	assert_int_equal(c->log[0].kind, SATPD_LOG_FILE);
+	assert_string_equal(c->log[0].param, "/tmp/x.log");
+	assert_int_equal(c->log[1].kind, SATPD_LOG_STDERR);
+	assert_string_equal(c->pid_file, "/run/satpd.pid");
+	assert_string_equal(c->username, "nobody");
+	assert_string_equal(c->groupname, "nogroup");
+	assert_string_equal(c->chroot_dir, "/var/empty");
+	assert_int_equal(c->n_routes, 2);
+	assert_int_equal(c->routes[1].family, AF_INET6);
+	assert_false(c->warnings & SATPD_WARN_NO_REPLAY);
+}
+
+static void check_debug(const struct satpd_config *c)
+{
+	assert_false(c->daemonize);
+	assert_int_equal(c->n_log, 1);
+	assert_int_equal(c->log[0].kind, SATPD_LOG_STDOUT);
+	assert_int_equal(c->log[0].level, 5);
+}
+
+static void check_aes256(const struct satpd_config *c)
+{
+	const struct satp_keys *k = &c->conns[0].keys;
+
+	assert_int_equal(k->algos.cipher_bits, 256);
+	assert_int_equal(k->algos.kd_bits, 256);
+	assert_int_equal(k->master_key_len, 32);
+	assert_int_equal(k->master_key[31], 0x1f);
+}
+
+/* satp.md §4: "satp test passphrase" -> key fd6b4bef..., salt 95838788... */
+static void check_passphrase(const struct satpd_config *c)
+{
+	const struct satp_keys *k = &c->conns[0].keys;
+
+	assert_int_equal(k->master_key_len, 16);
+	test_assert_hex(k->master_key, 16, "fd6b4bef2b5b302f42de0615ca1d970e");
+	test_assert_hex(k->master_salt, 14, "95838788a7ca3485503dee1568a5");
+	assert_string_equal(c->passphrase, ""); /* wiped once used */
+}
+
+static void check_key_over_pass(const struct satpd_config *c)
+{
+	const struct satp_keys *k = &c->conns[0].keys;
+
+	test_assert_hex(k->master_key, 16, KEY128);
+	test_assert_hex(k->master_salt, 14, "95838788a7ca3485503dee1568a5");
+	assert_true(c->warnings & SATPD_WARN_KEY_OVER_PASS);
+}
+
+static void check_null_null(const struct satpd_config *c)
+{
+	const struct satp_algos *a = &c->conns[0].keys.algos;
+
+	assert_int_equal(a->kd_bits, 0);
+	assert_int_equal(a->tag_len, 0);
+	assert_true(c->warnings & SATPD_WARN_KD_NULL);
+	assert_int_equal(c->conns[0].keys.master_key_len, 0);
+}
+
+static void check_tag_clamp(const struct satpd_config *c)
+{
+	assert_int_equal(c->conns[0].keys.algos.tag_len, 20);
+	assert_true(c->warnings & SATPD_WARN_TAG_CLAMP);
+}
+
+static void check_port_range(const struct satpd_config *c)
+{
+	assert_int_equal(c->local.port_lo, 4444);
+	assert_int_equal(c->local.port_hi, 4447);
+	assert_int_equal(c->conns[0].remote.port_lo, 5000);
+	assert_int_equal(c->conns[0].remote.port_hi, 5001);
+	assert_true(c->warnings & SATPD_WARN_PORT_RANGE);
+}
+
+static void check_satpd_own(const struct satpd_config *c)
+{
+	assert_string_equal(c->xdp_dev, "eth1");
+	assert_int_equal(c->xdp_mode, SATPD_XDP_SKB);
+	assert_int_equal(c->queues, 4);
+	assert_string_equal(c->pin_root, "/sys/fs/bpf/x");
+	assert_string_equal(c->state_dir, "/tmp/state");
+}
+
+static void check_tap_name(const struct satpd_config *c)
+{
+	assert_int_equal(c->dev_type, SATPD_DEV_TAP);
+}
+
+static void check_long_eq(const struct satpd_config *c)
+{
+	assert_int_equal(c->conns[0].mux, 3);
+	assert_int_equal(c->xdp_mode, SATPD_XDP_OFF);
+}
+
+static void check_v6(const struct satpd_config *c)
+{
+	assert_int_equal(c->family, AF_INET6);
+	assert_int_equal(c->ifconfig.family, AF_INET6);
+	assert_int_equal(c->ifconfig.len, 64);
+}
+
+static const struct opt_case cases[] = {
+	{ "defaults", { K128, SALTOPT }, 0, NULL, check_defaults },
+	{ "anytun full line, short forms",
+	  { "-D", "-i", "10.0.0.1", "-p", "5000", "-r", "peer.example", "-o", "5001", "-4", "-d",
+	    "satp0", "-t", "tap", "-n", "192.168.7.1/24", "-x", "/etc/satpd/up.sh", "-m", "7", "-s",
+	    "65535", "-w", "100", "-e", "bob", "-b", "20", "-L", "file:4,/tmp/x.log", "-L",
+	    "stderr:2", "-P", "/run/satpd.pid", "-u", "nobody", "-g", "nogroup", "-C", "/var/empty",
+	    "-R", "10.0.0.0/8,fd00::/8", K128, SALTOPT },
+	  0, NULL, NULL },
+	{ "anytun full line, long forms",
+	  { "--nodaemonize", "--interface", "10.0.0.1", "--port", "5000", "--remote-host",
+	    "peer.example", "--remote-port", "5001", "--ipv4-only", "--dev", "satp0", "--type",
+	    "tap", "--ifconfig", "192.168.7.1/24", "--post-up-script", "/etc/satpd/up.sh", "--mux",
+	    "7", "--sender-id", "65535", "--window-size", "100", "--role", "client",
+	    "--auth-tag-length", "20", "--log", "file:4,/tmp/x.log", "--log", "stderr:2", "--key",
+	    KEY128, "--salt", SALT, "--write-pid", "/run/satpd.pid", "--username", "nobody",
+	    "--groupname", "nogroup", "--chroot", "/var/empty", "--route", "10.0.0.0/8", "--route",
+	    "fd00::/8" },
+	  0, NULL, NULL },
+	{ "-U", { "-U", K128, SALTOPT }, 0, NULL, check_debug },
+	{ "aes-ctr-256", { "-c", "aes-ctr-256", "-k", "aes-ctr-256", "-K", KEY256, SALTOPT }, 0,
+	  NULL, check_aes256 },
+	{ "passphrase", { "-E", "satp test passphrase" }, 0, NULL, check_passphrase },
+	{ "-K wins over -E", { "-E", "satp test passphrase", K128 }, 0, NULL, check_key_over_pass },
+	{ "null/null needs no key", { "-c", "null", "-a", "null" }, 0, NULL, check_null_null },
+	{ "tag clamped to 20", { "-b", "64", K128, SALTOPT }, 0, NULL, check_tag_clamp },
+	{ "port ranges", { "-p", "4444:4447", "-o", "5000:5001", K128, SALTOPT }, 0, NULL,
+	  check_port_range },
+	{ "satpd's own options",
+	  { "--xdp-dev", "eth1", "--xdp-mode", "skb", "--queues", "4", "--pin-root",
+	    "/sys/fs/bpf/x", "--state-dir", "/tmp/state", K128, SALTOPT },
+	  0, NULL, check_satpd_own },
+	{ "device name says tap", { "-d", "tap7", K128, SALTOPT }, 0, NULL, check_tap_name },
+	{ "--opt=value", { "--mux=3", "--xdp-mode=off", K128, SALTOPT }, 0, NULL, check_long_eq },
+	{ "IPv6 -n and -6", { "-6", "-n", "fd00:99::1/64", K128, SALTOPT }, 0, NULL, check_v6 },
+
+	{ "unknown option", { "-Z", K128, SALTOPT }, -EINVAL, "'-Z'", NULL },
+	{ "unknown long option", { "--frobnicate", K128 }, -EINVAL, "'--frobnicate'", NULL },
+	{ "missing value", { K128, SALTOPT, "-r" }, -EINVAL, "'-r'", NULL },
+	{ "value looks like an option", { "-r", "-p", "1" }, -EINVAL, "'-r'", NULL },
+	{ "port not a number", { "-p", "44x4", K128, SALTOPT }, -EINVAL, "'44x4'", NULL },
+	{ "port out of range", { "-o", "70000", K128, SALTOPT }, -EINVAL, "70000", NULL },
+	{ "port list is not RAIL syntax", { "-p", "1,3" }, -EINVAL, "'1,3'", NULL },
+	{ "negative mux", { "-m", "-1" }, -EINVAL, "'-m'", NULL },
+	{ "mux too big", { "-m", "65536", K128, SALTOPT }, -EINVAL, "'65536'", NULL },
+	{ "sender id with sign", { "-s", "+1", K128, SALTOPT }, -EINVAL, "'+1'", NULL },
+	{ "window too big", { "-w", "100000", K128, SALTOPT }, -EINVAL, "'100000'", NULL },
+	{ "bad role", { "-e", "middle", K128, SALTOPT }, -EINVAL, "'middle'", NULL },
+	{ "bad cipher", { "-c", "aes-ctr-512", K128, SALTOPT }, -EINVAL, "'aes-ctr-512'", NULL },
+	{ "bad kd-prf", { "-k", "hmac", K128, SALTOPT }, -EINVAL, "'hmac'", NULL },
+	{ "bad auth", { "-a", "md5", K128, SALTOPT }, -EINVAL, "'md5'", NULL },
+	{ "bad type", { "-t", "tunnel", K128, SALTOPT }, -EINVAL, "'tunnel'", NULL },
+	{ "bad ifconfig", { "-n", "10.0.0.1", K128, SALTOPT }, -EINVAL, "'10.0.0.1'", NULL },
+	{ "bad prefix length", { "-n", "10.0.0.1/40", K128, SALTOPT }, -EINVAL, "'40'", NULL },
+	{ "bad device name", { "-d", "a/b", K128, SALTOPT }, -EINVAL, "'a/b'", NULL },
+	{ "device name too long", { "-d", "abcdefghijklmnop", K128, SALTOPT }, -EINVAL,
+	  "'abcdefghijklmnop'", NULL },
+	{ "bad log target", { "-L", "console:3", K128, SALTOPT }, -EINVAL, "'console:3'", NULL },
+	{ "bad log level", { "-L", "stdout:9", K128, SALTOPT }, -EINVAL, "'9'", NULL },
+	{ "file log without path", { "-L", "file:3", K128, SALTOPT }, -EINVAL, "'file:3'", NULL },
+	{ "bad syslog facility", { "-L", "syslog:3,satpd,kernel", K128, SALTOPT }, -EINVAL,
+	  "'kernel'", NULL },
+	{ "bad xdp mode", { "--xdp-mode", "turbo", K128, SALTOPT }, -EINVAL, "'turbo'", NULL },
+	{ "bad queue count", { "--queues", "0", K128, SALTOPT }, -EINVAL, "'0'", NULL },
+	{ "relative pin root", { "--pin-root", "bpf", K128, SALTOPT }, -EINVAL, "'bpf'", NULL },
+	{ "-4 and -6", { "-4", "-6", K128, SALTOPT }, -EINVAL, "-4 and -6", NULL },
+	{ "-6 with an IPv4 -i", { "-6", "-i", "10.0.0.1", K128, SALTOPT }, -EINVAL, "'10.0.0.1'",
+	  NULL },
+	{ "sync not supported", { "-M", "host1", K128, SALTOPT }, -EINVAL, "'host1'", NULL },
+	{ "odd hex key", { "-K", "abc", SALTOPT }, -EINVAL, "master key", NULL },
+	{ "salt of wrong length", { K128, "-A", "a0a1" }, -EINVAL, "master salt", NULL },
+	{ "key length does not fit kd-prf", { "-K", KEY256, SALTOPT }, -EINVAL, "kd-prf", NULL },
+	{ "no key", { SALTOPT }, -EINVAL, "no master key", NULL },
+	{ "no salt", { K128 }, -EINVAL, "no master salt", NULL },
+	{ "flag with a value", { "--nodaemonize=1", K128, SALTOPT }, -EINVAL, "'--nodaemonize=1'",
+	  NULL },
+	{ "help", { "-h" }, SATPD_OPT_HELP, NULL, NULL },
+	{ "version", { "--version" }, SATPD_OPT_VERSION, NULL, NULL },
+};
+
+/* Copies the row into writable argv (the parser wipes secrets in place). */
+static int parse_case(const struct opt_case *t, struct satpd_config *c, char **argv, int *argc,
+		      char *err, size_t errlen)
+{
+	int ret, n = 0;
+
+	argv[n++] = strdup("satpd");
+	while (t->argv[n - 1]) {
+		argv[n] = strdup(t->argv[n - 1]);
+		n++;
+	}
+	argv[n] = NULL;
+	*argc = n;
+	err[0] = '\0';
+	ret = satpd_options_parse(c, n, argv, err, errlen);
+	if (ret == 0)
+		ret = satpd_config_finish(c, err, errlen);
+	return ret;
+}
+
+static void free_argv(char **argv, int argc)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		free(argv[i]);
+}
+
+static void test_table(void **state)
+{
+	static struct satpd_config c;
+	char *argv[ARGS_MAX + 2];
+	char err[1024];
+	size_t i;
+	int argc, ret;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct opt_case *t = &cases[i];
+
+		ret = parse_case(t, &c, argv, &argc, err, sizeof(err));
+		if (ret != t->ret || (t->err && !strstr(err, t->err)))
+			fail_msg("case '%s': got %d '%s', want %d with '%s'", t->name, ret, err,
+				 t->ret, t->err ? t->err : "");
+		if (t->ret == -EINVAL)
+			assert_true(strlen(err) > 0);
+		if (t->check)
+			t->check(&c);
+		free_argv(argv, argc);
+	}
+}
+
+/* The same anytun line, short and long, gives the same model. */
+static void test_short_long_same(void **state)
+{
+	static struct satpd_config a, b;
+	char *argv_a[ARGS_MAX + 2], *argv_b[ARGS_MAX + 2];
+	char err[1024];
+	int na, nb;
+
+	assert_int_equal(parse_case(&cases[1], &a, argv_a, &na, err, sizeof(err)), 0);
+	assert_int_equal(parse_case(&cases[2], &b, argv_b, &nb, err, sizeof(err)), 0);
+	check_full_line(&a);
+	check_full_line(&b);
+	assert_memory_equal(&a, &b, sizeof(a));
+	free_argv(argv_a, na);
+	free_argv(argv_b, nb);
+}
+
+/* Secrets are overwritten in argv (ps must not show them), other options are not. */
+static void test_argv_wiped(void **state)
+{
+	static struct satpd_config c;
+	char *argv[] = { strdup("satpd"), strdup("-K"), strdup(KEY128), strdup("--salt"),
+			 strdup(SALT), strdup("-E"), strdup("pw"), strdup("-r"), strdup("host"),
+			 NULL };
+	char err[256];
+	int i;
+
+	assert_int_equal(satpd_options_parse(&c, 9, argv, err, sizeof(err)), 0);
+	assert_string_equal(argv[2], "################################");
+	assert_string_equal(argv[4], "############################");
+	assert_string_equal(argv[6], "##");
+	assert_string_equal(argv[8], "host");
+	for (i = 0; argv[i]; i++)
+		free(argv[i]);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* uanytun's config format: long names without dashes, '#' comments, blank lines. */
+static void test_config_file(void **state)
+{
+	static struct satpd_config c;
+	char path[] = "/tmp/satpd-test-config.XXXXXX";
+	char *argv[] = { strdup("satpd"), strdup("--config"), path, strdup("-m"), strdup("9"),
+			 NULL };
+	char err[1024];
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "# a tunnel\n"
+			 "nodaemonize\n"
+			 "  remote-host   10.1.2.3   # trailing comment\n"
+			 "mux 4\n"
+			 "\n"
+			 "role right\n"
+			 "passphrase satp test passphrase\n"
+			 "window-size 50\n"
+			 "xdp-mode off\n");
+	assert_int_equal(satpd_options_parse(&c, 5, argv, err, sizeof(err)), 0);
+	assert_int_equal(satpd_config_finish(&c, err, sizeof(err)), 0);
+	assert_false(c.daemonize);
+	assert_string_equal(c.conns[0].remote.host, "10.1.2.3");
+	assert_int_equal(c.conns[0].mux, 9); /* the command line after --config wins */
+	assert_int_equal(c.conns[0].keys.role, SATP_ROLE_RIGHT);
+	assert_int_equal(c.conns[0].window, 50);
+	assert_int_equal(c.xdp_mode, SATPD_XDP_OFF);
+	check_passphrase(&c);
+
+	/* A bad line names file and line and quotes the text. */
+	write_file(path, "mux 1\nwindow-size lots\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2:"));
+	assert_non_null(strstr(err, "'lots'"));
+	write_file(path, "remote host\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'remote'"));
+	write_file(path, "nodaemonize yes\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'yes'"));
+	write_file(path, "remote-host\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "remote-host"));
+	unlink(path);
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
+	free(argv[0]);
+	free(argv[1]);
+	free(argv[3]);
+	free(argv[4]);
+}
+
+static void test_typed_parsers(void **state)
+{
+	struct satpd_log_target t;
+	struct satpd_prefix p;
+	unsigned long v;
+	uint16_t lo, hi;
+	char name[IFNAMSIZ], err[256];
+
+	assert_int_equal(satpd_parse_uint("4294967295", UINT32_MAX, &v, "x", err, sizeof(err)), 0);
+	assert_int_equal(v, 4294967295ul);
+	assert_int_equal(satpd_parse_uint("4294967296", UINT32_MAX, &v, "x", err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(satpd_parse_uint("", 10, &v, "x", err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_uint(" 1", 10, &v, "x", err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_uint("1 ", 10, &v, "x", err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_port_range("65535", &lo, &hi, err, sizeof(err)), 0);
+	assert_int_equal(lo, 65535);
+	assert_int_equal(hi, 65535);
+	assert_int_equal(satpd_parse_port_range("0", &lo, &hi, err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_port_range("10:9", &lo, &hi, err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_prefix("fd00::1/128", &p, err, sizeof(err)), 0);
+	assert_int_equal(satpd_parse_prefix("fd00::1/129", &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_prefix("/24", &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_prefix("10.0.0.1/", &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_ifname("eth0", name, err, sizeof(err)), 0);
+	assert_int_equal(satpd_parse_ifname("..", name, err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_ifname("a b", name, err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_log_target("syslog:3,myvpn,local3", &t, err, sizeof(err)), 0);
+	assert_string_equal(t.param, "myvpn");
+	assert_int_equal(satpd_parse_log_target("stdout:3,x", &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(satpd_parse_log_target("stdout", &t, err, sizeof(err)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_short_long_same),
+		cmocka_unit_test(test_argv_wiped),
+		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_typed_parsers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
