@@ -678,7 +678,7 @@ static int decode_capture(struct decoder *d, pcap_t *pc)
 	}
 	if (rc != PCAP_ERROR_BREAK && rc != -2) {
 		fflush(stdout);
-		fprintf(stderr, "satp decode: %s: cannot read past frame %lu: %s\n", d->o->file,
+		fprintf(stderr, "satp decode: %s: unreadable after frame %lu: %s\n", d->o->file,
 			frame, pcap_geterr(pc));
 		return SATP_EXIT_FAIL;
 	}

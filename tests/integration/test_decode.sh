@@ -1,0 +1,435 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# satp decode against the captures of real anytun/uanytun tunnels in
+# ../shared/vectors, and against the Python reference decoder.
+#
+#   shared/vectors/vNN.pcap ──► satp decode --hex ──► lines ─┐
+#            │                                                ├─► same seq/sid/mux/ptype/inner
+#            └────────────► satp_decode.py --json ──► json ──┘
+#   + pcaps derived in a temp dir: other link types, one direction, a
+#     duplicated datagram, both ends with one role, damaged and odd datagrams.
+#
+# Reads files only: no namespaces, no traffic. Skips (77) without the vectors.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+SHARED=${SATP_SHARED:-../shared}
+VEC=$SHARED/vectors
+REF=$SHARED/tools/satp_decode.py
+SATP=$BUILD/satp
+
+if [ ! -f "$VEC/MANIFEST.md" ]; then
+	echo "SKIP: no shared vectors at $VEC (set SATP_SHARED)"
+	exit 77
+fi
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+	echo "SKIP: python3-cryptography is missing (the reference decoder needs it)"
+	exit 77
+fi
+if [ ! -x "$SATP" ]; then
+	echo "FAIL: $SATP is not built (make $SATP)"
+	exit 1
+fi
+
+TMP=$(mktemp -d "/tmp/satp-test-decode.$$.XXXXXX")
+cleanup() {
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+KEY=000102030405060708090a0b0c0d0e0f
+SALT=a0a1a2a3a4a5a6a7a8a9aaabacad
+V01=$VEC/v01_uanytun_default_keysalt.pcap
+pass=0
+fail=0
+
+ok() {
+	pass=$((pass + 1))
+	printf '  ok   %s\n' "$1"
+}
+
+not_ok() {
+	fail=$((fail + 1))
+	printf '  FAIL %s\n' "$1"
+	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/       | /' | head -20
+	return 0
+}
+
+# run NAME ARGS...: satp decode into $TMP/NAME.out / .err, exit code in $rc
+run() {
+	local name=$1
+	shift
+	"$SATP" decode "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	rc=$?
+	out=$(cat "$TMP/$name.out")
+	err=$(cat "$TMP/$name.err")
+}
+
+# expect NAME RC PATTERN [STREAM]: the run exited RC and STREAM (out|err) matches PATTERN
+expect() {
+	local name=$1 want_rc=$2 pattern=$3 stream=${4:-out} text
+	[ "$stream" = err ] && text=$err || text=$out
+	if [ "$rc" -ne "$want_rc" ]; then
+		not_ok "$name: exit $rc, want $want_rc" "$out"$'\n'"$err"
+	elif ! grep -qE -- "$pattern" <<<"$text"; then
+		not_ok "$name: $stream lacks /$pattern/" "$text"
+	else
+		ok "$name"
+	fi
+}
+
+# The helpers: manifest -> anytun options, pcaps derived from the vectors, and
+# the comparison with the reference. Python reads the manifests' JSON.
+cat >"$TMP/mk.py" <<'PY'
+import json, re, socket, struct, sys
+sys.path.insert(0, sys.argv[1])
+import satp_decode as sd
+
+ANYTUN = {"--key": "-K", "--salt": "-A", "--passphrase": "-E", "--cipher": "-c",
+          "--kd-prf": "-k", "--auth": "-a", "--tag-len": "-b", "--sender-role": "-e",
+          "--ports": "--ports"}
+KEY, SALT = "000102030405060708090a0b0c0d0e0f", "a0a1a2a3a4a5a6a7a8a9aaabacad"
+LINE = re.compile(r"^#(\d+) (\S+) -> (\S+) seq=(\d+) sid=(\d+) mux=(\d+) role=(\S+) (\S+)"
+                  r" 0x([0-9a-f]{4}) .* hex=([0-9a-f]*)$")
+
+def endpoint(s):  # the manifest's "fd00::1:4444" -> satp's "[fd00::1]:4444"
+    a, p = s.rsplit(":", 1)
+    return "[%s]:%s" % (a, p) if ":" in a else s
+
+def datagrams(path):
+    """(src, sport, dst, dport, payload) of every UDP datagram of a vector."""
+    out = []
+    for _i, _ts, lt, fr in sd.read_pcap(path):
+        u = sd.parse_udp(lt, fr)
+        if u:
+            out.append(u)
+    return out
+
+def ip(src, dst, payload, proto=17, opts=b"", frag=0):
+    if ":" in src:
+        return struct.pack(">IHBB16s16s", 6 << 28, len(payload), proto, 64,
+                           socket.inet_pton(socket.AF_INET6, src),
+                           socket.inet_pton(socket.AF_INET6, dst)) + payload
+    return struct.pack(">BBHHHBBH4s4s", 0x40 | (5 + len(opts) // 4), 0,
+                       20 + len(opts) + len(payload), 0x1234, frag, 64, proto, 0,
+                       socket.inet_aton(src), socket.inet_aton(dst)) + opts + payload
+
+def udp(sport, dport, payload):
+    return struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+def etype(src):
+    return 0x86DD if ":" in src else 0x0800
+
+def eth(src, l3, tags=b""):
+    return b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + tags + \
+        struct.pack(">H", etype(src)) + l3
+
+def write_pcap(path, linktype, frames):
+    """frames: bytes, or (bytes, original length) for a snaplen-cut record."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        for i, fr in enumerate(frames):
+            data, orig = fr if isinstance(fr, tuple) else (fr, len(fr))
+            f.write(struct.pack("<IIII", 1000 + i, 0, len(data), orig) + data)
+
+def sll(src, l3):
+    return struct.pack(">HHH8sH", 0, 1, 6, b"\x02" * 6 + b"\0\0", etype(src)) + l3
+
+def sll2(src, l3):
+    return struct.pack(">HHIHBB8s", etype(src), 0, 2, 1, 0, 6, b"\x02" * 8) + l3
+
+def qinq(src, l3):
+    return eth(src, l3, struct.pack(">HHHH", 0x88A8, 100, 0x8100, 200))
+
+def ipopts(src, l3):  # IPv4 with 4 bytes of options: NOP NOP NOP EOL
+    return eth(src, ip(*l3, opts=b"\x01\x01\x01\x00"))
+
+def linktypes(vec, outdir):
+    dg = datagrams(vec)
+    for name, lt, wrap in (("sll", 113, sll), ("sll2", 276, sll2), ("raw", 101, None),
+                           ("qinq", 1, qinq)):
+        frames = []
+        for s, sp, d, dp, pl in dg:
+            l3 = ip(s, d, udp(sp, dp, pl))
+            frames.append(wrap(s, l3) if wrap else l3)
+        write_pcap("%s/%s.pcap" % (outdir, name), lt, frames)
+    write_pcap(outdir + "/ipopts.pcap", 1,
+               [ipopts(s, (s, d, udp(sp, dp, pl))) for s, sp, d, dp, pl in dg])
+
+def frame(s, sp, d, dp, pl):
+    return eth(s, ip(s, d, udp(sp, dp, pl)))
+
+def onedir(vec, src, out):
+    write_pcap(out, 1, [frame(*u) for u in datagrams(vec) if u[0] == src])
+
+def dup(vec, out):
+    fr = [frame(*u) for u in datagrams(vec)]
+    write_pcap(out, 1, fr[:3] + [fr[0]] + fr[3:])
+
+def kd():
+    return sd.KD("aes-ctr", bytes.fromhex(KEY), bytes.fromhex(SALT))
+
+def seal(role, seq, sid, ptype, inner, mux=0):
+    return sd.build(kd(), "aes-ctr", "sha1", 10, role, seq, sid, mux, ptype, inner)
+
+def clash(vec, out):
+    """Both ends sealing with role left: what two daemons left at the default do."""
+    frames = []
+    for s, sp, d, dp, pl in datagrams(vec):
+        r = sd.decode_packet(pl, kd(), "aes-ctr", "sha1", 10, ["left", "right"])
+        pl = seal("left", r["seq"], r["sender_id"], r["payload_type"],
+                  bytes.fromhex(r["inner_hex"]), r["mux"])
+        frames.append(frame(s, sp, d, dp, pl))
+    write_pcap(out, 1, frames)
+
+A, B = "10.200.0.1", "10.200.0.2"
+
+def odd(out):
+    """Authentic datagrams whose inner packets are cut or nonsense: all verify."""
+    inners = [(0x0800, b"\x45"), (0x0800, b"\x4f" + b"\0" * 19), (0x0800, bytes(20)),
+              (0x0800, b"\x45" + b"\0" * 8 + b"\x06" + b"\0" * 10),
+              (0x86DD, b"\x60" * 10), (0x86DD, b"\x60" + b"\0" * 5 + b"\x00\x40" + b"\0" * 32),
+              (0x6558, b"\xff" * 5), (0x6558, b"\xff" * 12 + b"\x08\x00\x45"),
+              (0x1234, b"abc"), (0x0000, b"\x45\x00")]
+    write_pcap(out, 1, [frame(A, 4444, B, 4444, seal("left", i, 9, t, x))
+                        for i, (t, x) in enumerate(inners)])
+
+def damaged(out):
+    """One datagram of each failure satp decode names besides bad-tag."""
+    good = seal("left", 0, 1, 0x0800, ip(A, B, b"", proto=1))
+    cut = frame(A, 4444, B, 4444, good)
+    frames = [frame(A, 4444, B, 4444, b"\0\0\0\1\0\1\0"),           # too-short
+              frame(A, 4444, B, 4444, seal("left", 1, 1, 0x0800, b"")),  # no-payload
+              (cut[:len(cut) - 6], len(cut)),                           # truncated
+              eth(A, ip(A, B, udp(4444, 4444, good), frag=0x2000)),     # fragment
+              eth(A, ip(A, B, b"\0" * 8, frag=0x0005)),                  # later piece: skipped
+              eth(A, b"\x45\x00")]                                       # cut IPv4: skipped
+    write_pcap(out, 1, frames)
+
+def args(manifest):
+    a = json.load(open(manifest))["decoder_args"]
+    sys.stdout.write("".join(ANYTUN.get(x, x) + "\0" for x in a))
+
+def refargs(manifest):
+    sys.stdout.write("".join(x + "\0" for x in json.load(open(manifest))["decoder_args"]))
+
+def firsts(manifest):
+    m = json.load(open(manifest))
+    print(m["satp_packets"])
+    for src, p in m["first_packet_per_source"].items():
+        print(endpoint(src), p["seq"], p["sender_id"], p["mux"], p["inner_hex"])
+
+def compare(ours, ref):
+    """Every datagram: same frame, seq, sid, mux, role (when a tag decided it), ptype, inner."""
+    mine = [LINE.match(l) for l in open(ours) if l.startswith("#")]
+    theirs = [json.loads(l) for l in open(ref)]
+    if len(mine) != len(theirs):
+        sys.exit("%d lines vs %d reference packets" % (len(mine), len(theirs)))
+    for m, r in zip(mine, theirs):
+        if not m:
+            sys.exit("unparsed line for frame %d" % r["frame"])
+        got = (int(m[1]), int(m[4]), int(m[5]), int(m[6]), int(m[9], 16), m[10])
+        want = (r["frame"], r["seq"], r["sender_id"], r["mux"], r["payload_type"], r["inner_hex"])
+        if got != want or m[8] != "ok":
+            sys.exit("frame %d: %s vs reference %s" % (r["frame"], got, want))
+        if r["auth_ok"] and m[7] != r["sender_role"]:
+            sys.exit("frame %d: role %s vs reference %s" % (r["frame"], m[7], r["sender_role"]))
+
+globals()[sys.argv[2]](*sys.argv[3:])
+PY
+mk() {
+	python3 "$TMP/mk.py" "$SHARED/tools" "$@"
+}
+
+echo "# every shared vector, with its manifest's keys"
+n_vec=0
+for json in "$VEC"/v*.json; do
+	name=$(basename "$json" .json)
+	pcap=$VEC/$name.pcap
+	[ -f "$pcap" ] || continue
+	n_vec=$((n_vec + 1))
+	mapfile -d '' -t args < <(mk args "$json")
+	run "$name" "$pcap" "${args[@]}" --hex
+	{
+		read -r count
+		want="^$count SATP packets, $count ok, 0 failed$"
+		expect "$name: $count packets verify" 0 "$want"
+		while read -r src seq sid mux hex; do
+			first=$(grep -m1 -F -- " $src -> " "$TMP/$name.out")
+			if grep -qF -- "seq=$seq sid=$sid mux=$mux " <<<"$first" &&
+				grep -qF -- "hex=$hex" <<<"$first"; then
+				ok "$name: first datagram from $src has the manifest's inner bytes"
+			else
+				not_ok "$name: first datagram from $src" "$first"$'\n'"want hex=$hex"
+			fi
+		done
+	} < <(mk firsts "$json")
+
+	mapfile -d '' -t refargs < <(mk refargs "$json")
+	if python3 "$REF" "$pcap" "${refargs[@]}" --json >"$TMP/$name.ref" 2>"$TMP/$name.referr" &&
+		msg=$(mk compare "$TMP/$name.out" "$TMP/$name.ref" 2>&1); then
+		ok "$name: agrees with satp_decode.py on all $(wc -l <"$TMP/$name.ref") packets"
+	else
+		not_ok "$name: differs from satp_decode.py" "${msg:-}$(cat "$TMP/$name.referr")"
+	fi
+done
+if [ "$n_vec" -eq 0 ]; then
+	echo "SKIP: no vectors in $VEC"
+	exit 77
+fi
+
+KS=(-K "$KEY" -A "$SALT")
+
+echo "# other link types and outer headers carry the same datagrams"
+mk linktypes "$V01" "$TMP"
+run v01-ref "$V01" "${KS[@]}" --hex
+for lt in sll sll2 raw qinq ipopts; do
+	run "$lt" "$TMP/$lt.pcap" "${KS[@]}" --hex
+	if [ "$rc" -eq 0 ] && diff <(sed 's/^#[0-9]* //' "$TMP/v01-ref.out") \
+		<(sed 's/^#[0-9]* //' "$TMP/$lt.out") >/dev/null; then
+		ok "$lt: same 8 lines as the Ethernet capture"
+	else
+		not_ok "$lt: exit $rc or different lines" "$out$err"
+	fi
+done
+run ports-range "$V01" "${KS[@]}" --ports 4000:4443,4444:5000
+expect "--ports as a list of ranges" 0 "^8 SATP packets, 8 ok, 0 failed$"
+
+echo "# wrong keys and algorithms fail with bad-tag"
+run wrong-key "$V01" -K 0f0e0d0c0b0a09080706050403020100 -A "$SALT"
+expect "wrong key: every datagram bad-tag" 1 "^8 SATP packets, 0 ok, 8 failed$"
+[ "$(grep -c ' bad-tag$' <<<"$out")" -eq 8 ] && ok "wrong key: 8 bad-tag lines" ||
+	not_ok "wrong key: bad-tag lines" "$out"
+run wrong-salt "$V01" -K "$KEY" -A a0a1a2a3a4a5a6a7a8a9aaabacae
+expect "wrong salt" 1 "^8 SATP packets, 0 ok, 8 failed$"
+run wrong-tag "$V01" "${KS[@]}" -b 12
+expect "wrong tag length (12 for 10)" 1 " bad-tag$"
+run wrong-tag20 "$VEC/v05_uanytun_tag20.pcap" "${KS[@]}"
+expect "tag-20 capture read with the default 10" 1 "^8 SATP packets, 0 ok, 8 failed$"
+run wrong-cipher "$V01" "${KS[@]}" -c aes-ctr-256
+expect "wrong cipher: tag verifies, decryption is nonsense" 0 "unknown payload type"
+run wrong-passphrase "$VEC/v02_uanytun_passphrase.pcap" -E "satp test passphrase!"
+expect "wrong passphrase" 1 "^8 SATP packets, 0 ok, 8 failed$"
+
+echo "# roles"
+mk onedir "$V01" 10.200.0.1 "$TMP/left-only.pcap"
+run role-right "$TMP/left-only.pcap" "${KS[@]}" -e right
+expect "-e right on left's datagrams: bad-tag" 1 "^4 SATP packets, 0 ok, 4 failed$"
+run role-left "$TMP/left-only.pcap" "${KS[@]}" -e left
+expect "-e left on left's datagrams: ok" 0 "^4 SATP packets, 4 ok, 0 failed$"
+run role-alias "$TMP/left-only.pcap" "${KS[@]}" --role alice
+expect "--role alice = left" 0 "^4 SATP packets, 4 ok, 0 failed$"
+run role-both "$V01" "${KS[@]}" -e left
+expect "-e left on a two-way capture fails the peer's half" 1 "^8 SATP packets, 4 ok, 4 failed$"
+mk clash "$V01" "$TMP/clash.pcap"
+run clash "$TMP/clash.pcap" "${KS[@]}"
+expect "both ends left: reported" 1 "both send with role left labels.*needs -e right" err
+expect "both ends left: every datagram still verifies" 1 "^8 SATP packets, 8 ok, 0 failed$"
+
+echo "# replay window"
+mk dup "$V01" "$TMP/dup.pcap"
+run dup-w0 "$TMP/dup.pcap" "${KS[@]}"
+expect "duplicate with -w 0 (off, as anytun's default)" 0 "^9 SATP packets, 9 ok, 0 failed$"
+run dup-w100 "$TMP/dup.pcap" "${KS[@]}" -w 100
+expect "duplicate with -w 100: replay" 1 "^#4 10.200.0.1:4444 -> 10.200.0.2:4444 seq=0 sid=1 mux=0 role=left replay "
+expect "duplicate with -w 100: counted" 1 "^9 SATP packets, 8 ok, 1 failed$"
+
+echo "# damaged captures and datagrams"
+head -c 700 "$V01" >"$TMP/trunc.pcap"
+run truncated "$TMP/trunc.pcap" "${KS[@]}"
+expect "truncated pcap: error" 1 "unreadable after frame 5: truncated" err
+expect "truncated pcap: what could be read is shown" 1 "^5 SATP packets, 5 ok, 0 failed$"
+head -c 10 "$V01" >"$TMP/hdr.pcap"
+run truncated-header "$TMP/hdr.pcap" "${KS[@]}"
+expect "pcap cut inside its header" 1 "cannot read '.*hdr.pcap'" err
+printf 'this is not a capture\n' >"$TMP/text.pcap"
+run not-pcap "$TMP/text.pcap" "${KS[@]}"
+expect "not a pcap: clear error" 1 "cannot read '.*text.pcap': unknown file format" err
+run missing "$TMP/nonexistent.pcap" "${KS[@]}"
+expect "missing file" 1 "cannot read '.*nonexistent.pcap': .*No such file" err
+run other-port "$V01" "${KS[@]}" --ports 5555
+expect "--ports 5555: no SATP datagrams" 1 "no SATP datagrams \(UDP port 5555\)" err
+mk odd "$TMP/odd.pcap"
+run odd "$TMP/odd.pcap" "${KS[@]}" --hex
+expect "cut and nonsense inner packets are summarised, not overread" 0 \
+	"^10 SATP packets, 10 ok, 0 failed$"
+expect "cut inner IPv4 says so" 0 "0x0800 IPv4 \(malformed, 1 bytes\) hex=45$"
+expect "cut inner Ethernet says so" 0 "0x6558 Ethernet \(malformed, 5 bytes\)"
+mk damaged "$TMP/damaged.pcap"
+run damaged "$TMP/damaged.pcap" "${KS[@]}"
+expect "too-short datagram" 1 "^#1 .* len=7 too-short$"
+expect "ptype without a packet" 1 "^#2 .* seq=1 sid=1 mux=0 role=left no-payload$"
+expect "datagram cut by the snaplen" 1 "^#3 .* len=[0-9]+ captured=[0-9]+ truncated$"
+expect "outer fragment" 1 "^#4 .* fragment"
+expect "damaged: 4 failures, later fragments and cut IP skipped" 1 \
+	"^4 SATP packets, 0 ok, 4 failed$"
+
+echo "# bad options: exit 2, the text quoted"
+run bad-cipher "$V01" "${KS[@]}" -c aes-ctr-999
+expect "-c aes-ctr-999" 2 "invalid cipher 'aes-ctr-999'" err
+run bad-kd "$V01" "${KS[@]}" --kd-prf aes-ctr-7
+expect "--kd-prf aes-ctr-7" 2 "invalid kd-prf 'aes-ctr-7'" err
+run bad-auth "$V01" "${KS[@]}" -a md5
+expect "-a md5" 2 "invalid auth-algo 'md5'" err
+run bad-key "$V01" -K 0g -A "$SALT"
+expect "-K 0g" 2 "-K: .*[\"']0g[\"']" err
+run short-key "$V01" -K 0001 -A "$SALT"
+expect "-K of the wrong length" 2 "master key is 2 bytes, kd-prf aes-ctr-128 wants 16" err
+run bad-salt "$V01" -K "$KEY" -A a0a1
+expect "-A of the wrong length" 2 "-A: .*a0a1" err
+run no-salt "$V01" -K "$KEY"
+expect "no salt" 2 "needs a master salt" err
+run bad-tag "$V01" "${KS[@]}" -b x
+expect "-b x" 2 "invalid auth-tag-length 'x'" err
+run neg-tag "$V01" "${KS[@]}" -b -1
+expect "-b -1" 2 "invalid auth-tag-length '-1'" err
+run big-tag "$VEC/v05_uanytun_tag20.pcap" "${KS[@]}" -b 32
+expect "-b 32 is clamped to 20, as the daemons do" 0 "^8 SATP packets, 8 ok, 0 failed$"
+expect "-b 32 warns" 0 "auth-tag-length 32 is more than 20, clamped to 20" err
+run bad-ports "$V01" "${KS[@]}" --ports 99999
+expect "--ports 99999" 2 "invalid port list '99999'" err
+run bad-window "$V01" "${KS[@]}" -w 99999
+expect "-w 99999" 2 "invalid window-size '99999'" err
+run bad-role "$V01" "${KS[@]}" -e middle
+expect "-e middle" 2 "invalid role 'middle'" err
+run bad-opt "$V01" "${KS[@]}" --frobnicate
+expect "unknown option" 2 "unknown option '--frobnicate'" err
+run no-file "${KS[@]}"
+expect "no capture file" 2 "no capture file given" err
+"$SATP" frobnicate >/dev/null 2>"$TMP/sub.err"
+rc=$? err=$(cat "$TMP/sub.err")
+expect "unknown subcommand" 2 "unknown subcommand 'frobnicate'" err
+"$SATP" >/dev/null 2>"$TMP/show.err"
+rc=$? err=$(cat "$TMP/show.err")
+expect "no subcommand runs show" 1 "satp show: not implemented yet" err
+"$SATP" help decode >"$TMP/help.out" 2>&1
+rc=$? out=$(cat "$TMP/help.out")
+expect "satp help decode" 0 "^Usage: satp decode FILE"
+
+echo "# -K, -A and -E are wiped from the process's arguments"
+# A FIFO holds satp at the capture's open, after the options were parsed.
+mkfifo "$TMP/fifo.pcap"
+"$SATP" decode "$TMP/fifo.pcap" -K "$KEY" --salt="$SALT" -E "secret words" \
+	>"$TMP/fifo.out" 2>&1 &
+pid=$!
+cmdline=
+for _ in $(seq 100); do
+	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+	[[ $cmdline == *"#"* ]] && break
+	sleep 0.05
+done
+cat "$V01" >"$TMP/fifo.pcap"
+wait "$pid"
+rc=$?
+if [[ $cmdline == *"#"* && $cmdline != *"$KEY"* && $cmdline != *"$SALT"* &&
+	$cmdline != *secret* ]]; then
+	ok "secrets overwritten: $cmdline"
+else
+	not_ok "secrets still visible" "$cmdline"
+fi
+[ "$rc" -eq 0 ] && ok "the FIFO capture decodes ($(tail -1 "$TMP/fifo.out"))" ||
+	not_ok "FIFO capture: exit $rc" "$(cat "$TMP/fifo.out")"
+
+echo "test_decode: $pass passed, $fail failed ($n_vec vectors)"
+[ "$fail" -eq 0 ]
