@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * satp_rx under BPF_PROG_TEST_RUN: one row per crafted frame, each stating the
+ * XDP action, the one counter it must bump (packets and bytes) and, for
+ * senders with a window slot, the per-sender drop delta. Passed frames must
+ * come out byte-identical. No NIC needed; the maps are private (not pinned).
+ *
+ * In a test run bpf_redirect_map() finds no socket in the XSKMAP and returns
+ * the fallback, XDP_DROP: every "would be redirected" row expects the
+ * no-socket reason. The veth test covers real redirects.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "satp_xdp_loader.h"
+#include "../tools/satp_frame.h"
+
+#define PORT	     4444
+#define RAIL_FIRST   5000 /* a RAIL port range */
+#define RAIL_LAST    5003
+#define MUX_W64	     7	/* tag 10, window 64 */
+#define MUX_W0	     8	/* tag 10, window 0 */
+#define MUX_TAG20    9	/* tag 20, window 64 */
+#define MUX_NONE     77 /* no such connection */
+#define TOP	     1000u
+#define WIN	     64u
+#define SLOT_SID1    3 /* (MUX_W64, 1): top 1000, bits 990 995 set */
+#define SLOT_SID2    4 /* (MUX_W64, 2): valid, size 0 */
+#define SLOT_W0      5 /* (MUX_W0, 1): seeded, but the connection has window 0 */
+#define SLOT_BUSY    6 /* (MUX_W64, 4): gen odd, the daemon is mid-commit */
+#define SLOT_WRAP    7 /* (MUX_W64, 5): top 10, bit 0xfffffffa set */
+#define MIN_OK	     (SATP_HDR_LEN + SATP_PTYPE_LEN + SATP_TAG_DEFAULT)
+
+static struct satp_xdp *xdp;
+static int failures;
+
+static const uint8_t local4[4] = {10, 99, 0, 2};
+static const uint8_t other4[4] = {10, 99, 0, 3};
+static const uint8_t local6[16] = {0xfd, 0, 0, 0x99, [15] = 2};
+static const uint8_t other6[16] = {0xfd, 0, 0, 0x99, [15] = 3};
+
+struct row {
+	const char *name;
+	struct satp_frame_spec spec;
+	size_t cut;		  /* truncate the frame to this many bytes (0: whole) */
+	int action;		  /* expected XDP action */
+	enum satp_xdp_reason why; /* the one counter that moves */
+	int slot;		  /* >= 0: expect rx_dropped += dropped here */
+	int dropped;
+	uint32_t flags;		  /* satp_cfg flags during this row */
+};
+
+static struct satp_frame_spec v4(uint16_t mux, uint16_t sid, uint32_t seq, size_t len)
+{
+	struct satp_frame_spec s = {
+		.family = AF_INET,
+		.src_mac = {2, 0, 0, 0, 0, 1},
+		.dst_mac = {2, 0, 0, 0, 0, 2},
+		.src = {10, 99, 0, 1},
+		.sport = 4444,
+		.dport = PORT,
+		.seq = seq,
+		.sender_id = sid,
+		.mux = mux,
+		.satp_len = len,
+	};
+
+	memcpy(s.dst, local4, 4);
+	return s;
+}
+
+static struct satp_frame_spec v6(uint16_t mux, uint16_t sid, uint32_t seq, size_t len)
+{
+	struct satp_frame_spec s = v4(mux, sid, seq, len);
+
+	s.family = AF_INET6;
+	memset(s.src, 0, 16);
+	s.src[0] = 0xfd;
+	s.src[3] = 0x99;
+	s.src[15] = 1;
+	memcpy(s.dst, local6, 16);
+	return s;
+}
+
+static struct satp_frame_spec with(struct satp_frame_spec s, int vlans, int opts, int exts,
+				   int frag)
+{
+	s.vlans = vlans;
+	s.ip4_opt_len = opts;
+	s.ip6_exts = exts;
+	s.frag = frag;
+	return s;
+}
+
+static struct satp_frame_spec port(struct satp_frame_spec s, uint16_t p)
+{
+	s.dport = p;
+	return s;
+}
+
+static struct satp_frame_spec dst(struct satp_frame_spec s, const uint8_t *a, size_t n)
+{
+	memcpy(s.dst, a, n);
+	return s;
+}
+
+static struct satp_frame_spec proto(struct satp_frame_spec s, uint8_t p)
+{
+	s.proto = p;
+	return s;
+}
+
+static struct satp_frame_spec ether(uint16_t type, int vlans)
+{
+	struct satp_frame_spec s = v4(0, 0, 0, 0);
+
+	s.family = 0;
+	s.ethertype = type;
+	s.vlans = vlans;
+	return s;
+}
+
+static struct satp_frame_spec lie(struct satp_frame_spec s, int ihl, int udp_adj, size_t pad)
+{
+	s.ihl_override = ihl;
+	s.udp_len_adj = udp_adj;
+	s.pad_to = pad;
+	return s;
+}
+
+#define V4(mux, sid, seq)  v4(mux, sid, seq, 72)
+#define V6(mux, sid, seq)  v6(mux, sid, seq, 72)
+#define PASS(r)		   XDP_PASS, SATP_XDP_##r, -1, 0
+#define DROP(r)		   XDP_DROP, SATP_XDP_##r, -1, 0
+#define NOSOCK		   XDP_DROP, SATP_XDP_DROP_NO_SOCKET, -1, 0
+#define SLOT(r, slot, n)   XDP_DROP, SATP_XDP_##r, slot, n
+
+static struct row mkrow(const char *name, struct satp_frame_spec spec, size_t cut, int action,
+			enum satp_xdp_reason why, int slot, int dropped, uint32_t flags)
+{
+	struct row r = {
+		.name = name,
+		.spec = spec,
+		.cut = cut,
+		.action = action,
+		.why = why,
+		.slot = slot,
+		.dropped = dropped,
+		.flags = flags,
+	};
+
+	return r;
+}
+
+static const struct row *rows_fixed(size_t *n)
+{
+	static struct row rows[64];
+	size_t i = 0;
+
+#define R(n, s, c, v)	    rows[i++] = mkrow(n, s, c, v, 0)
+#define RF(n, s, c, v, f) rows[i++] = mkrow(n, s, c, v, f)
+	R("ipv4 valid", V4(MUX_W64, 9, 1), 0, NOSOCK);
+	R("ipv6 valid", V6(MUX_W64, 9, 1), 0, NOSOCK);
+	R("ipv4 802.1Q", with(V4(MUX_W64, 9, 1), 1, 0, 0, 0), 0, NOSOCK);
+	R("ipv6 802.1Q", with(V6(MUX_W64, 9, 1), 1, 0, 0, 0), 0, NOSOCK);
+	R("ipv4 QinQ 802.1ad+802.1Q", with(V4(MUX_W64, 9, 1), 2, 0, 0, 0), 0, NOSOCK);
+	R("ipv6 QinQ 802.1ad+802.1Q", with(V6(MUX_W64, 9, 1), 2, 0, 0, 0), 0, NOSOCK);
+	R("three VLAN tags: not parsed, passed", with(V4(MUX_W64, 9, 1), 3, 0, 0, 0), 0,
+	  PASS(PASS_NOT_IP));
+	R("ipv4 options 4 bytes", with(V4(MUX_W64, 9, 1), 0, 4, 0, 0), 0, NOSOCK);
+	R("ipv4 options 40 bytes", with(V4(MUX_W64, 9, 1), 0, 40, 0, 0), 0, NOSOCK);
+	R("ipv6 hop-by-hop", with(V6(MUX_W64, 9, 1), 0, 0, 1, 0), 0, NOSOCK);
+	R("ipv6 hop-by-hop+dstopts+routing", with(V6(MUX_W64, 9, 1), 0, 0, 3, 0), 0, NOSOCK);
+	R("ipv6 4 extension headers", with(V6(MUX_W64, 9, 1), 0, 0, 4, 0), 0, NOSOCK);
+	R("ipv6 5 extension headers: not followed", with(V6(MUX_W64, 9, 1), 0, 0, 5, 0), 0,
+	  PASS(PASS_NOT_UDP));
+	R("ipv4 first fragment (MF)", with(V4(MUX_W64, 9, 1), 0, 0, 0, 1), 0,
+	  PASS(PASS_FRAGMENT));
+	R("ipv4 later fragment (offset)", with(V4(MUX_W64, 9, 1), 0, 0, 0, 2), 0,
+	  PASS(PASS_FRAGMENT));
+	R("ipv6 fragment header", with(V6(MUX_W64, 9, 1), 0, 0, 0, 1), 0, PASS(PASS_FRAGMENT));
+	R("ipv6 hop-by-hop then fragment", with(V6(MUX_W64, 9, 1), 0, 0, 1, 2), 0,
+	  PASS(PASS_FRAGMENT));
+	R("ipv4 wrong port", port(V4(MUX_W64, 9, 1), 4445), 0, PASS(PASS_NOT_SATP));
+	R("ipv6 wrong port", port(V6(MUX_W64, 9, 1), 53), 0, PASS(PASS_NOT_SATP));
+	R("RAIL range first port", port(V4(MUX_W64, 9, 1), RAIL_FIRST), 0, NOSOCK);
+	R("RAIL range last port", port(V6(MUX_W64, 9, 1), RAIL_LAST), 0, NOSOCK);
+	R("RAIL range last+1", port(V4(MUX_W64, 9, 1), RAIL_LAST + 1), 0, PASS(PASS_NOT_SATP));
+	R("ipv4 wrong address", dst(V4(MUX_W64, 9, 1), other4, 4), 0, PASS(PASS_NOT_LOCAL));
+	R("ipv6 wrong address", dst(V6(MUX_W64, 9, 1), other6, 16), 0, PASS(PASS_NOT_LOCAL));
+	RF("ipv4 any address when bound to 0.0.0.0", dst(V4(MUX_W64, 9, 1), other4, 4), 0, NOSOCK,
+	   SATP_XDP_ANY_ADDR4);
+	RF("ipv6 other address, only 0.0.0.0 bound", dst(V6(MUX_W64, 9, 1), other6, 16), 0,
+	   PASS(PASS_NOT_LOCAL), SATP_XDP_ANY_ADDR4);
+	RF("ipv6 any address when bound to ::", dst(V6(MUX_W64, 9, 1), other6, 16), 0, NOSOCK,
+	   SATP_XDP_ANY_ADDR6);
+	R("TCP to the SATP port", proto(V4(MUX_W64, 9, 1), 6), 0, PASS(PASS_NOT_UDP));
+	R("ICMPv6", proto(V6(MUX_W64, 9, 1), 58), 0, PASS(PASS_NOT_UDP));
+	R("ARP", ether(0x0806, 0), 0, PASS(PASS_NOT_IP));
+	R("ARP on a VLAN", ether(0x0806, 1), 0, PASS(PASS_NOT_IP));
+	R("LLDP (non-IP)", ether(0x88cc, 0), 0, PASS(PASS_NOT_IP));
+	R("ipv4 IHL 4", lie(V4(MUX_W64, 9, 1), 4, 0, 0), 0, PASS(PASS_MALFORMED));
+	R("ipv4 IHL 15 past the frame end", lie(v4(MUX_W64, 9, 1, 0), 15, 0, 0), 0,
+	  PASS(PASS_MALFORMED));
+	R("UDP length 7", lie(V4(MUX_W64, 9, 1), 0, -73, 0), 0, DROP(DROP_TRUNCATED));
+	R("UDP length beyond the IP packet", lie(V4(MUX_W64, 9, 1), 0, 1, 0), 0,
+	  DROP(DROP_TRUNCATED));
+	R("UDP length shorter than IP: datagram is what UDP says",
+	  lie(V4(MUX_W64, 9, 1), 0, -(72 - MIN_OK), 0), 0, NOSOCK);
+	R("ethernet padding after a minimal datagram", lie(v4(MUX_W64, 9, 1, MIN_OK), 0, 0, 96),
+	  0, NOSOCK);
+	R("empty datagram", v4(MUX_W64, 9, 1, 0), 0, DROP(DROP_TOO_SHORT));
+	R("7 bytes: no room for the header", v4(MUX_W64, 9, 1, 7), 0, DROP(DROP_TOO_SHORT));
+	R("header+ptype+tag-1", v4(MUX_W64, 9, 1, MIN_OK - 1), 0, DROP(DROP_TOO_SHORT));
+	R("header+ptype+tag", v4(MUX_W64, 9, 1, MIN_OK), 0, NOSOCK);
+	R("tag 20: header+ptype+19", v6(MUX_TAG20, 9, 1, 29), 0, DROP(DROP_TOO_SHORT));
+	R("tag 20: header+ptype+20", v6(MUX_TAG20, 9, 1, 30), 0, NOSOCK);
+	R("ipv4 unknown mux", V4(MUX_NONE, 9, 1), 0, DROP(DROP_UNKNOWN_MUX));
+	R("ipv6 unknown mux", V6(MUX_NONE, 1, TOP), 0, DROP(DROP_UNKNOWN_MUX));
+	R("unknown mux, 8 bytes", v4(MUX_NONE, 1, 1, 8), 0, DROP(DROP_UNKNOWN_MUX));
+	R("replay: seq == top", V4(MUX_W64, 1, TOP), 0, SLOT(DROP_REPLAY, SLOT_SID1, 1));
+	R("replay: bit set inside", V6(MUX_W64, 1, 990), 0, SLOT(DROP_REPLAY, SLOT_SID1, 1));
+	R("replay: other bit set inside", V4(MUX_W64, 1, 995), 0,
+	  SLOT(DROP_REPLAY, SLOT_SID1, 1));
+	R("inside, bit clear", V4(MUX_W64, 1, 991), 0, NOSOCK);
+	R("oldest inside (top-size+1)", V4(MUX_W64, 1, TOP - WIN + 1), 0, NOSOCK);
+	R("too old: top-size", V4(MUX_W64, 1, TOP - WIN), 0, SLOT(DROP_TOO_OLD, SLOT_SID1, 1));
+	R("too old: 0", V4(MUX_W64, 1, 0), 0, SLOT(DROP_TOO_OLD, SLOT_SID1, 1));
+	R("ahead: top+1", V4(MUX_W64, 1, TOP + 1), 0, NOSOCK);
+	R("ahead: far", V4(MUX_W64, 1, 0x7fff0000), 0, NOSOCK);
+	R("window size 0 in the slot: through", V4(MUX_W64, 2, TOP), 0, NOSOCK);
+	R("connection window 0: through", V4(MUX_W0, 1, TOP), 0, NOSOCK);
+	R("sender without a window yet: through", V4(MUX_W64, 3, TOP), 0, NOSOCK);
+	R("daemon mid-commit (gen odd): through", V4(MUX_W64, 4, TOP), 0, NOSOCK);
+	R("wrap: bit set across 2^32", V4(MUX_W64, 5, 0xfffffffau), 0,
+	  SLOT(DROP_REPLAY, SLOT_WRAP, 1));
+	R("wrap: clear bit across 2^32", V4(MUX_W64, 5, 0xfffffffbu), 0, NOSOCK);
+	R("wrap: too old across 2^32", V4(MUX_W64, 5, 0xffffff00u), 0,
+	  SLOT(DROP_TOO_OLD, SLOT_WRAP, 1));
+#undef R
+#undef RF
+	*n = i;
+	return rows;
+}
+
+static void seed_window(uint32_t slot, uint32_t gen, uint32_t top, uint32_t size,
+			const uint32_t *set, size_t nset)
+{
+	struct satp_window *w = &satp_xdp_windows(xdp)[slot];
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	w->gen = gen;
+	w->top = top;
+	w->size = size;
+	w->flags = SATP_WINDOW_VALID;
+	for (i = 0; i < nset; i++)
+		w->bits[satp_window_word(set[i])] |= satp_window_mask(set[i]);
+}
+
+static int seed(void)
+{
+	static const uint32_t sid1_bits[] = {TOP, 990, 995};
+	static const uint32_t wrap_bits[] = {10, 0xfffffffau};
+	int err = 0;
+
+	err |= satp_xdp_set_port(xdp, PORT, true);
+	err |= satp_xdp_set_port_range(xdp, RAIL_FIRST, RAIL_LAST, true);
+	err |= satp_xdp_set_addr(xdp, AF_INET, local4, true);
+	err |= satp_xdp_set_addr(xdp, AF_INET6, local6, true);
+	err |= satp_xdp_set_conn(xdp, MUX_W64, SATP_TAG_DEFAULT, WIN);
+	err |= satp_xdp_set_conn(xdp, MUX_W0, SATP_TAG_DEFAULT, 0);
+	err |= satp_xdp_set_conn(xdp, MUX_TAG20, SATP_TAG_MAX, WIN);
+	seed_window(SLOT_SID1, 0, TOP, WIN, sid1_bits, 3);
+	seed_window(SLOT_SID2, 2, TOP, 0, NULL, 0);
+	seed_window(SLOT_W0, 0, TOP, WIN, sid1_bits, 1);
+	seed_window(SLOT_BUSY, 7, TOP, WIN, sid1_bits, 1);
+	seed_window(SLOT_WRAP, 4, 10, WIN, wrap_bits, 2);
+	err |= satp_xdp_bind_window(xdp, MUX_W64, 1, SLOT_SID1);
+	err |= satp_xdp_bind_window(xdp, MUX_W64, 2, SLOT_SID2);
+	err |= satp_xdp_bind_window(xdp, MUX_W0, 1, SLOT_W0);
+	err |= satp_xdp_bind_window(xdp, MUX_W64, 4, SLOT_BUSY);
+	err |= satp_xdp_bind_window(xdp, MUX_W64, 5, SLOT_WRAP);
+	return err;
+}
+
+static void fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failures++;
+}
+
+static void run_row(const struct row *r)
+{
+	struct satp_xdp_counter before[SATP_XDP_REASON_MAX], after[SATP_XDP_REASON_MAX];
+	struct satp_xdp_sender_stats sb = {}, sa = {};
+	uint8_t in[SATP_FRAME_MAX], out[SATP_FRAME_MAX + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+	size_t len = satp_frame_build(&r->spec, in, sizeof(in));
+	int bad = failures, err, i;
+
+	if (!len) {
+		fail(r->name, "frame does not build");
+		return;
+	}
+	if (r->cut)
+		len = r->cut;
+	t.data_in = in;
+	t.data_size_in = (__u32)len;
+	t.data_out = out;
+	t.data_size_out = sizeof(out);
+	t.repeat = 1;
+
+	if (satp_xdp_set_flags(xdp, r->flags) || satp_xdp_read_counters(xdp, before))
+		return fail(r->name, "cannot read counters");
+	if (r->slot >= 0)
+		satp_xdp_read_sender_stats(xdp, (uint32_t)r->slot, &sb);
+	err = bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t);
+	satp_xdp_read_counters(xdp, after);
+	if (r->slot >= 0)
+		satp_xdp_read_sender_stats(xdp, (uint32_t)r->slot, &sa);
+
+	if (err) {
+		fail(r->name, "test run failed: %s", strerror(errno));
+		return;
+	}
+	if ((int)t.retval != r->action)
+		fail(r->name, "action %u, want %d", t.retval, r->action);
+	for (i = 0; i < SATP_XDP_REASON_MAX; i++) {
+		uint64_t dp = after[i].packets - before[i].packets;
+		uint64_t db = after[i].bytes - before[i].bytes;
+		uint64_t wp = i == (int)r->why ? 1 : 0;
+
+		if (dp != wp || db != wp * len)
+			fail(r->name, "counter %s moved by %llu packets %llu bytes, want %llu, %llu",
+			     satp_xdp_reason_names[i], (unsigned long long)dp,
+			     (unsigned long long)db, (unsigned long long)wp,
+			     (unsigned long long)(wp * len));
+	}
+	if (r->slot >= 0 && sa.rx_dropped - sb.rx_dropped != (uint64_t)r->dropped)
+		fail(r->name, "slot %d rx_dropped moved by %llu, want %d", r->slot,
+		     (unsigned long long)(sa.rx_dropped - sb.rx_dropped), r->dropped);
+	if (r->action == XDP_PASS && (t.data_size_out != len || memcmp(in, out, len)))
+		fail(r->name, "passed frame changed (%u bytes out of %zu)", t.data_size_out, len);
+	if (failures == bad)
+		printf("ok   %-58s %-4zu %s\n", r->name, len, satp_xdp_reason_names[r->why]);
+}
+
+/* Every prefix of a valid frame: where the cut lands decides the reason. */
+static void run_truncations(const char *what, struct satp_frame_spec spec, size_t l4_off)
+{
+	uint8_t buf[SATP_FRAME_MAX];
+	size_t full = satp_frame_build(&spec, buf, sizeof(buf)), cut;
+	char name[96];
+	int bad = failures, n = 0;
+
+	for (cut = 14; cut < full; cut++) {
+		struct row r = {.name = name, .spec = spec, .cut = cut, .slot = -1};
+
+		snprintf(name, sizeof(name), "%s cut to %zu of %zu", what, cut, full);
+		if (cut < l4_off + 8) {
+			r.action = XDP_PASS;
+			r.why = SATP_XDP_PASS_MALFORMED;
+		} else {
+			r.action = XDP_DROP;
+			r.why = SATP_XDP_DROP_TRUNCATED;
+		}
+		run_row(&r);
+		n++;
+	}
+	printf("%s %s: %d truncations (14..%zu bytes)\n", failures == bad ? "ok  " : "FAIL", what,
+	       n, full - 1);
+}
+
+/* Below an Ethernet header the kernel refuses the test run itself. */
+static void run_runts(void)
+{
+	uint8_t in[14] = {0}, out[64];
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	size_t len;
+
+	for (len = 0; len < sizeof(in); len++) {
+		t.data_size_in = (__u32)len;
+		if (!bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t) || errno != EINVAL) {
+			fail("runt", "a %zu-byte frame was not refused with EINVAL", len);
+			return;
+		}
+	}
+	printf("ok   frames of 0..13 bytes are refused by BPF_PROG_TEST_RUN (EINVAL)\n");
+}
+
+static void print_insns(void)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(satp_xdp_prog_fd(xdp), &info, &len)) {
+		fail("verifier", "no program info: %s", strerror(errno));
+		return;
+	}
+	printf("verifier: satp_rx accepted: %u instructions xlated (%u bytes), %u processed "
+	       "by the verifier, %u bytes jited\n",
+	       info.xlated_prog_len / 8, info.xlated_prog_len, info.verified_insns,
+	       info.jited_prog_len);
+}
+
+int main(void)
+{
+	struct satp_xdp_opts o = {.no_pin = true};
+	const struct row *rows;
+	size_t n, i;
+	int err;
+
+	err = satp_xdp_open(&o, &xdp);
+	if (err) {
+		fprintf(stderr, "cannot load satp_rx: %s\n", strerror(-err));
+		return 1;
+	}
+	print_insns();
+	if (seed()) {
+		fprintf(stderr, "cannot seed the maps\n");
+		satp_xdp_close(xdp);
+		return 1;
+	}
+	rows = rows_fixed(&n);
+	for (i = 0; i < n; i++)
+		run_row(&rows[i]);
+	run_truncations("ipv4 valid", V4(MUX_W64, 9, 1), 14 + 20);
+	run_truncations("ipv6 valid", V6(MUX_W64, 9, 1), 14 + 40);
+	run_truncations("ipv4 QinQ+options", with(V4(MUX_W64, 9, 1), 2, 8, 0, 0), 14 + 8 + 28);
+	run_truncations("ipv6 hop-by-hop+dstopts", with(V6(MUX_W64, 9, 1), 0, 0, 2, 0),
+			14 + 40 + 8 + 16);
+	run_runts();
+	satp_xdp_close(xdp);
+	printf("%s: %zu table rows, %d failures\n", failures ? "FAIL" : "PASS", n, failures);
+	return failures ? 1 : 0;
+}
