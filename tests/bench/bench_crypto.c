@@ -182,7 +182,8 @@ static int setup(struct bench *b, size_t inner_len)
 	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	b->mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
 	EVP_MAC_free(mac);
-	if (!b->ctr || !b->mac || !EVP_EncryptInit_ex(b->ctr, EVP_aes_128_ctr(), NULL, b->key, NULL) ||
+	if (!b->ctr || !b->mac ||
+	    !EVP_EncryptInit_ex(b->ctr, EVP_aes_128_ctr(), NULL, b->key, NULL) ||
 	    !EVP_MAC_CTX_set_params(b->mac, params) ||
 	    !EVP_MAC_init(b->mac, b->key, sizeof(b->key), NULL))
 		return -ENOMEM;
@@ -252,8 +253,10 @@ int main(void)
 		       r->seal / r->floor, r->open / r->floor);
 	}
 	printf("\nwhere the time goes (ns/packet)\n");
-	printf("inner |  kdf  | ctr re-keyed  fixed | hmac re-keyed  fixed | kdf+re-keyed  floor parts\n");
-	printf("------+-------+---------------------+----------------------+--------------------------\n");
+	printf("inner |  kdf  | ctr re-keyed  fixed | hmac re-keyed  fixed | kdf+re-keyed  floor "
+	       "parts\n");
+	printf("------+-------+---------------------+----------------------+-----------------------"
+	       "---\n");
 	for (i = 0; i < n; i++) {
 		r = &rows[i];
 		printf("%5zu | %5.0f | %12.0f %6.0f | %13.0f %6.0f | %12.0f %12.0f\n", r->inner,

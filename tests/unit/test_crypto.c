@@ -36,8 +36,10 @@ static void test_kd_prefix(void **state)
 
 	satp_algos_default(&a);
 	test_crypto(&c, &a, SATP_ROLE_RIGHT, KEY128, SALT);
-	assert_int_equal(satp_kd_generate(c.rx, SATP_LABEL_AUTH_LEFT, 7, shorter, sizeof(shorter)), 0);
-	assert_int_equal(satp_kd_generate(c.rx, SATP_LABEL_AUTH_LEFT, 7, longer, sizeof(longer)), 0);
+	assert_int_equal(satp_kd_generate(c.rx, SATP_LABEL_AUTH_LEFT, 7, shorter, sizeof(shorter)),
+			 0);
+	assert_int_equal(satp_kd_generate(c.rx, SATP_LABEL_AUTH_LEFT, 7, longer, sizeof(longer)),
+			 0);
 	assert_memory_equal(shorter, longer, sizeof(shorter));
 	satp_crypto_free(&c);
 }
@@ -110,11 +112,11 @@ struct bits_case {
 static void test_parse_aes(void **state)
 {
 	static const struct bits_case cases[] = {
-		{ "null", 0, 0 },	   { "aes-ctr", 0, 128 },     { "aes-ctr-128", 0, 128 },
-		{ "aes-ctr-192", 0, 192 }, { "aes-ctr-256", 0, 256 }, { "aes-ctr-512", -EINVAL, 0 },
-		{ "aes-ctr-", -EINVAL, 0 }, { "AES-CTR", -EINVAL, 0 }, { "aes", -EINVAL, 0 },
-		{ "", -EINVAL, 0 },	   { "null ", -EINVAL, 0 },   { "aes-ctr-1280", -EINVAL, 0 },
-		{ NULL, -EINVAL, 0 },
+	    {"null", 0, 0},	      {"aes-ctr", 0, 128},     {"aes-ctr-128", 0, 128},
+	    {"aes-ctr-192", 0, 192},  {"aes-ctr-256", 0, 256}, {"aes-ctr-512", -EINVAL, 0},
+	    {"aes-ctr-", -EINVAL, 0}, {"AES-CTR", -EINVAL, 0}, {"aes", -EINVAL, 0},
+	    {"", -EINVAL, 0},	      {"null ", -EINVAL, 0},   {"aes-ctr-1280", -EINVAL, 0},
+	    {NULL, -EINVAL, 0},
 	};
 	unsigned int bits;
 	size_t i;
@@ -221,8 +223,8 @@ static void test_hex(void **state)
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		err[0] = 0;
 		len = 999;
-		assert_int_equal(satp_hex_parse(cases[i].hex, out, cases[i].cap, cases[i].want, &len,
-						err, sizeof(err)),
+		assert_int_equal(satp_hex_parse(cases[i].hex, out, cases[i].cap, cases[i].want,
+						&len, err, sizeof(err)),
 				 cases[i].ret);
 		if (cases[i].ret) {
 			assert_string_equal(err, cases[i].msg);

@@ -70,23 +70,19 @@ struct opener_case {
 static void test_openers(void **state)
 {
 	static const struct opener_case cases[] = {
-		{ "right keys", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, INNER_LEN, SATP_OK },
-		{ "wrong key", OTHER_KEY, SALT, SATP_ROLE_RIGHT, 10, 10, INNER_LEN, SATP_BAD_TAG },
-		{ "wrong salt", KEY128, OTHER_SALT, SATP_ROLE_RIGHT, 10, 10, INNER_LEN, SATP_BAD_TAG },
-		{ "same role as sender", KEY128, SALT, SATP_ROLE_LEFT, 10, 10, INNER_LEN,
-		  SATP_BAD_TAG },
-		{ "sealed 10 opened 20", KEY128, SALT, SATP_ROLE_RIGHT, 10, 20, INNER_LEN,
-		  SATP_BAD_TAG },
-		{ "sealed 20 opened 10", KEY128, SALT, SATP_ROLE_RIGHT, 20, 10, INNER_LEN,
-		  SATP_BAD_TAG },
-		{ "sealed 10 opened 20, short", KEY128, SALT, SATP_ROLE_RIGHT, 10, 20, 5,
-		  SATP_TOO_SHORT },
-		{ "sealed 20 opened 4", KEY128, SALT, SATP_ROLE_RIGHT, 20, 4, INNER_LEN,
-		  SATP_BAD_TAG },
-		{ "tag 1", KEY128, SALT, SATP_ROLE_RIGHT, 1, 1, INNER_LEN, SATP_OK },
-		{ "tag 20", KEY128, SALT, SATP_ROLE_RIGHT, 20, 20, INNER_LEN, SATP_OK },
-		{ "no inner packet", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, 0, SATP_NO_PAYLOAD },
-		{ "one inner byte", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, 1, SATP_OK },
+	    {"right keys", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, INNER_LEN, SATP_OK},
+	    {"wrong key", OTHER_KEY, SALT, SATP_ROLE_RIGHT, 10, 10, INNER_LEN, SATP_BAD_TAG},
+	    {"wrong salt", KEY128, OTHER_SALT, SATP_ROLE_RIGHT, 10, 10, INNER_LEN, SATP_BAD_TAG},
+	    {"same role as sender", KEY128, SALT, SATP_ROLE_LEFT, 10, 10, INNER_LEN, SATP_BAD_TAG},
+	    {"sealed 10 opened 20", KEY128, SALT, SATP_ROLE_RIGHT, 10, 20, INNER_LEN, SATP_BAD_TAG},
+	    {"sealed 20 opened 10", KEY128, SALT, SATP_ROLE_RIGHT, 20, 10, INNER_LEN, SATP_BAD_TAG},
+	    {"sealed 10 opened 20, short", KEY128, SALT, SATP_ROLE_RIGHT, 10, 20, 5,
+	     SATP_TOO_SHORT},
+	    {"sealed 20 opened 4", KEY128, SALT, SATP_ROLE_RIGHT, 20, 4, INNER_LEN, SATP_BAD_TAG},
+	    {"tag 1", KEY128, SALT, SATP_ROLE_RIGHT, 1, 1, INNER_LEN, SATP_OK},
+	    {"tag 20", KEY128, SALT, SATP_ROLE_RIGHT, 20, 20, INNER_LEN, SATP_OK},
+	    {"no inner packet", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, 0, SATP_NO_PAYLOAD},
+	    {"one inner byte", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, 1, SATP_OK},
 	};
 	uint8_t buf[256];
 	struct satp_algos a;

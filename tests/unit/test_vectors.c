@@ -28,15 +28,15 @@ struct vector {
 };
 
 static const struct vector vectors[] = {
-	{ "v01_uanytun_default_keysalt", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL },
-	{ "v02_uanytun_passphrase", 128, 128, SATP_AUTH_SHA1, 10, NULL, NULL, "satp test passphrase" },
-	{ "v03_uanytun_tap", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL },
-	{ "v04_uanytun_aes256", 256, 256, SATP_AUTH_SHA1, 10, KEY256, SALT, NULL },
-	{ "v05_uanytun_tag20", 128, 128, SATP_AUTH_SHA1, 20, KEY128, SALT, NULL },
-	{ "v06_uanytun_null_null", 128, 0, SATP_AUTH_NULL, 10, NULL, NULL, NULL },
-	{ "v07_uanytun_ipv6_underlay", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL },
-	{ "v08_anytun_default", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL },
-	{ "v09_anytun_uanytun_cross", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL },
+    {"v01_uanytun_default_keysalt", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL},
+    {"v02_uanytun_passphrase", 128, 128, SATP_AUTH_SHA1, 10, NULL, NULL, "satp test passphrase"},
+    {"v03_uanytun_tap", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL},
+    {"v04_uanytun_aes256", 256, 256, SATP_AUTH_SHA1, 10, KEY256, SALT, NULL},
+    {"v05_uanytun_tag20", 128, 128, SATP_AUTH_SHA1, 20, KEY128, SALT, NULL},
+    {"v06_uanytun_null_null", 128, 0, SATP_AUTH_NULL, 10, NULL, NULL, NULL},
+    {"v07_uanytun_ipv6_underlay", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL},
+    {"v08_anytun_default", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL},
+    {"v09_anytun_uanytun_cross", 128, 128, SATP_AUTH_SHA1, 10, KEY128, SALT, NULL},
 };
 
 /* What the manifest says; read from the JSON, not copied. */
@@ -292,7 +292,8 @@ static void describe_inner(char *out, size_t cap, uint16_t ptype, const uint8_t 
 			snprintf(name, sizeof(name), "ICMP");
 			if (len < ihl + 2)
 				return;
-			snprintf(extra, sizeof(extra), " icmp type %u code %u", in[ihl], in[ihl + 1]);
+			snprintf(extra, sizeof(extra), " icmp type %u code %u", in[ihl],
+				 in[ihl + 1]);
 			break;
 		case 6:
 			snprintf(name, sizeof(name), "TCP");

@@ -114,22 +114,30 @@ static unsigned int blocks_for(unsigned int bytes)
 	return (bytes + SATP_BLOCK - 1) / SATP_BLOCK;
 }
 
-/* Lay out the counter blocks of every value a packet needs, with seq 0. */
+/* Append the counter blocks of one value of `bytes` bytes, with seq 0. */
+static unsigned int plan_value(struct satp_dir *d, unsigned int n, uint32_t label,
+			       unsigned int bytes)
+{
+	unsigned int i;
+
+	for (i = 0; i < blocks_for(bytes); i++, n++)
+		counter_block(d->ctr + SATP_BLOCK * n, d->master_salt, label, 0, i);
+	return n;
+}
+
+/* Lay out the counter blocks of every value a packet needs. */
 static void plan_blocks(struct satp_dir *d)
 {
-	unsigned int n = 0, i;
+	unsigned int n = 0;
 
 	if (d->enc_len) {
-		for (i = 0; i < blocks_for(d->enc_len); i++)
-			counter_block(d->ctr + SATP_BLOCK * n++, d->master_salt, d->labels.enc, 0, i);
+		n = plan_value(d, n, d->labels.enc, d->enc_len);
 		d->salt_off = SATP_BLOCK * n;
-		counter_block(d->ctr + SATP_BLOCK * n++, d->master_salt, d->labels.salt, 0, 0);
+		n = plan_value(d, n, d->labels.salt, SATP_SALT_LEN);
 	}
 	d->auth_off = SATP_BLOCK * n;
-	if (d->tag_len) {
-		for (i = 0; i < blocks_for(SATP_AUTH_KEY_LEN); i++)
-			counter_block(d->ctr + SATP_BLOCK * n++, d->master_salt, d->labels.auth, 0, i);
-	}
+	if (d->tag_len)
+		n = plan_value(d, n, d->labels.auth, SATP_AUTH_KEY_LEN);
 	d->nblocks = n;
 }
 

@@ -56,7 +56,8 @@ int satp_hex_parse(const char *hex, uint8_t *out, size_t cap, size_t want, size_
 				 (unsigned char)hex[i], i);
 	}
 	if (digits % 2)
-		return hex_error(err, errlen, "\"%s\": odd number of hex digits (%zu)", hex, digits);
+		return hex_error(err, errlen, "\"%s\": odd number of hex digits (%zu)", hex,
+				 digits);
 	n = digits / 2;
 	if (want && n != want)
 		return hex_error(err, errlen, "\"%s\": %zu bytes, want %zu", hex, n, want);

@@ -111,7 +111,7 @@ struct satp_crypto {
 int satp_crypto_init(struct satp_crypto *c, const struct satp_keys *k);
 void satp_crypto_free(struct satp_crypto *c);
 
-/* The PRF of satp.md §3.2, exposed for tests: out = AES-CTR(K, S^label^seq); zeros with kd null. */
+/* The PRF of satp.md §3.2, for tests: out = AES-CTR(K, S^label^seq); zeros with kd null. */
 int satp_kd_generate(struct satp_dir *d, uint32_t label, uint32_t seq, uint8_t *out, size_t len);
 
 /* The payload IV of satp.md §5: sess_salt || 0000, ^ mux at 4, sender id at 6, seq at 10. */
