@@ -107,7 +107,10 @@ def datagrams(path):
     return out
 
 def ip(src, dst, payload, proto=17, opts=b"", frag=0):
-    if ":" in src:
+    if ":" in src:  # opts: one destination options header of PadN
+        if opts:
+            payload = struct.pack(">BBBB", proto, 0, 1, 4) + bytes(4) + payload
+            proto = 60
         return struct.pack(">IHBB16s16s", 6 << 28, len(payload), proto, 64,
                            socket.inet_pton(socket.AF_INET6, src),
                            socket.inet_pton(socket.AF_INET6, dst)) + payload
@@ -133,6 +136,16 @@ def write_pcap(path, linktype, frames):
             data, orig = fr if isinstance(fr, tuple) else (fr, len(fr))
             f.write(struct.pack("<IIII", 1000 + i, 0, len(data), orig) + data)
 
+def write_pcapng(path, linktype, frames):
+    def block(btype, body):
+        body += bytes(-len(body) % 4)
+        return struct.pack("<II", btype, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+    with open(path, "wb") as f:
+        f.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        f.write(block(1, struct.pack("<HHI", linktype, 0, 262144)))
+        for i, fr in enumerate(frames):
+            f.write(block(6, struct.pack("<IIIII", 0, 0, 1000 + i, len(fr), len(fr)) + fr))
+
 def sll(src, l3):
     return struct.pack(">HHH8sH", 0, 1, 6, b"\x02" * 6 + b"\0\0", etype(src)) + l3
 
@@ -156,6 +169,36 @@ def linktypes(vec, outdir):
         write_pcap("%s/%s.pcap" % (outdir, name), lt, frames)
     write_pcap(outdir + "/ipopts.pcap", 1,
                [ipopts(s, (s, d, udp(sp, dp, pl))) for s, sp, d, dp, pl in dg])
+    write_pcapng(outdir + "/pcapng.pcap", 1, [frame(*u) for u in dg])
+
+def v6ext(vec, out):
+    write_pcap(out, 1, [ipopts(s, (s, d, udp(sp, dp, pl))) for s, sp, d, dp, pl in datagrams(vec)])
+
+def fuzz(out_ok, out_junk):
+    """Seeded random: authentic datagrams with random inner bytes, and random outer frames."""
+    import random
+    rnd = random.Random(4444)
+    types = [0x0800, 0x86DD, 0x6558, 0x0000, 0x1234]
+    frames = []
+    for i in range(400):
+        t = rnd.choice(types)
+        inner = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 90)))
+        if rnd.random() < 0.7:  # mostly a plausible version nibble, to get past it
+            inner = bytes([{0x0800: 0x45, 0x86DD: 0x60}.get(t, inner[0]) | (inner[0] & 0x0F)]) + inner[1:]
+        frames.append(frame(A, 4444, B, 4444, seal(rnd.choice(["left", "right"]), i, 7, t, inner)))
+    write_pcap(out_ok, 1, frames)
+    frames = []
+    for i in range(400):  # well-formed datagrams of random bytes, then cut and bit-flipped
+        pl = bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 60)))
+        src, dst = rnd.choice([(A, B), ("fd00:200::1", "fd00:200::2")])
+        fr = bytearray(eth(src, ip(src, dst, udp(4444, 4444, pl)),
+                           rnd.choice([b"", b"\x81\x00\x00\x01"])))
+        for _ in range(rnd.randrange(0, 4)):
+            fr[rnd.randrange(min(len(fr), 70))] ^= 1 << rnd.randrange(8)
+        if rnd.random() < 0.3:
+            fr = fr[:rnd.randrange(len(fr) + 1)]
+        frames.append(bytes(fr))
+    write_pcap(out_junk, 1, frames)
 
 def frame(s, sp, d, dp, pl):
     return eth(s, ip(s, d, udp(sp, dp, pl)))
@@ -284,7 +327,7 @@ KS=(-K "$KEY" -A "$SALT")
 echo "# other link types and outer headers carry the same datagrams"
 mk linktypes "$V01" "$TMP"
 run v01-ref "$V01" "${KS[@]}" --hex
-for lt in sll sll2 raw qinq ipopts; do
+for lt in sll sll2 raw qinq ipopts pcapng; do
 	run "$lt" "$TMP/$lt.pcap" "${KS[@]}" --hex
 	if [ "$rc" -eq 0 ] && diff <(sed 's/^#[0-9]* //' "$TMP/v01-ref.out") \
 		<(sed 's/^#[0-9]* //' "$TMP/$lt.out") >/dev/null; then
@@ -293,6 +336,16 @@ for lt in sll sll2 raw qinq ipopts; do
 		not_ok "$lt: exit $rc or different lines" "$out$err"
 	fi
 done
+V07=$VEC/v07_uanytun_ipv6_underlay.pcap
+mk v6ext "$V07" "$TMP/v6ext.pcap"
+run v07-ref "$V07" "${KS[@]}"
+run v6ext "$TMP/v6ext.pcap" "${KS[@]}"
+if [ "$rc" -eq 0 ] && diff <(sed 's/^#[0-9]* //' "$TMP/v07-ref.out") \
+	<(sed 's/^#[0-9]* //' "$TMP/v6ext.out") >/dev/null; then
+	ok "IPv6 underlay with a destination options header: same 14 lines"
+else
+	not_ok "IPv6 extension header: exit $rc or different lines" "$out$err"
+fi
 run ports-range "$V01" "${KS[@]}" --ports 4000:4443,4444:5000
 expect "--ports as a list of ranges" 0 "^8 SATP packets, 8 ok, 0 failed$"
 
@@ -356,6 +409,19 @@ expect "cut and nonsense inner packets are summarised, not overread" 0 \
 	"^10 SATP packets, 10 ok, 0 failed$"
 expect "cut inner IPv4 says so" 0 "0x0800 IPv4 \(malformed, 1 bytes\) hex=45$"
 expect "cut inner Ethernet says so" 0 "0x6558 Ethernet \(malformed, 5 bytes\)"
+mk fuzz "$TMP/fuzz-ok.pcap" "$TMP/fuzz-junk.pcap"
+run fuzz-ok "$TMP/fuzz-ok.pcap" "${KS[@]}" --hex
+expect "400 authentic datagrams with random inner bytes" 0 "^400 SATP packets, 400 ok, 0 failed$"
+if grep -qE "Sanitizer|runtime error" <<<"$err"; then
+	not_ok "random inner bytes: sanitizer report" "$err"
+fi
+run fuzz-junk "$TMP/fuzz-junk.pcap" "${KS[@]}"
+if [ "$rc" -le 1 ] && grep -qE "^[0-9]+ SATP packets" <<<"$out" &&
+	! grep -qE "Sanitizer|runtime error" <<<"$err"; then
+	ok "400 random outer frames: no crash ($(tail -1 <<<"$out"))"
+else
+	not_ok "random outer frames: exit $rc" "$err"
+fi
 mk damaged "$TMP/damaged.pcap"
 run damaged "$TMP/damaged.pcap" "${KS[@]}"
 expect "too-short datagram" 1 "^#1 .* len=7 too-short$"
