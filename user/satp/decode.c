@@ -306,8 +306,8 @@ static void warn_fixups(const struct decode_opts *o, unsigned int fixups)
 			"satp decode: warning: auth-algo null, auth-tag-length forced to 0\n");
 	if (fixups & SATP_FIXUP_TAG_CLAMP)
 		fprintf(stderr,
-			"satp decode: warning: auth-tag-length %u is more than %u, "
-			"clamped to %u\n",
+			"satp decode: warning: auth-tag-length %u is more than %d, "
+			"clamped to %d\n",
 			o->tag_len_given, SATP_TAG_MAX, SATP_TAG_MAX);
 }
 
@@ -567,7 +567,8 @@ static void print_hex(const uint8_t *p, size_t len)
 			n = 0;
 		}
 	}
-	fwrite(chunk, 1, n, stdout);
+	if (n)
+		fwrite(chunk, 1, n, stdout);
 }
 
 /* Replay commit after the tag, then decrypt: a receiver's order (design.md). */
