@@ -346,6 +346,8 @@ if [ "$rc" -eq 0 ] && diff <(sed 's/^#[0-9]* //' "$TMP/v07-ref.out") \
 else
 	not_ok "IPv6 extension header: exit $rc or different lines" "$out$err"
 fi
+run stdin - "${KS[@]}" <"$V01"
+expect "FILE - reads standard input" 0 "^8 SATP packets, 8 ok, 0 failed$"
 run ports-range "$V01" "${KS[@]}" --ports 4000:4443,4444:5000
 expect "--ports as a list of ranges" 0 "^8 SATP packets, 8 ok, 0 failed$"
 

@@ -100,7 +100,7 @@ static const struct option long_opts[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: satp decode FILE [options]\n"
+		"Usage: satp decode FILE [options]      (FILE - reads standard input)\n"
 		"\n"
 		"Verify and decrypt every SATP datagram of a capture: UDP whose source or\n"
 		"destination port is a SATP port, over IPv4 or IPv6, in a pcap or pcapng file\n"
@@ -184,24 +184,27 @@ static int parse_one(struct decode_opts *o, int opt, char *arg)
 {
 	char err[ERR_LEN];
 	unsigned long v;
+	int ret;
 
 	switch (opt) {
 	case 'K':
-		if (satp_hex_parse(arg, o->key, sizeof(o->key), 0, &o->key_len, err, sizeof(err))) {
+		ret = satp_hex_parse(arg, o->key, sizeof(o->key), 0, &o->key_len, err, sizeof(err));
+		wipe_arg(arg);
+		if (ret) {
 			fprintf(stderr, "satp decode: -K: %s\n", err);
 			return SATP_EXIT_USAGE;
 		}
 		o->have_key = true;
-		wipe_arg(arg);
 		return 0;
 	case 'A':
-		if (satp_hex_parse(arg, o->salt, sizeof(o->salt), SATP_SALT_LEN, NULL, err,
-				   sizeof(err))) {
+		ret = satp_hex_parse(arg, o->salt, sizeof(o->salt), SATP_SALT_LEN, NULL, err,
+				     sizeof(err));
+		wipe_arg(arg);
+		if (ret) {
 			fprintf(stderr, "satp decode: -A: %s\n", err);
 			return SATP_EXIT_USAGE;
 		}
 		o->have_salt = true;
-		wipe_arg(arg);
 		return 0;
 	case 'E':
 		free(o->passphrase);
