@@ -6,6 +6,7 @@
  * built here and encrypted in one call.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -28,35 +29,17 @@ const struct satp_labels *satp_role_labels(enum satp_role role)
 	return &role_labels[role == SATP_ROLE_RIGHT];
 }
 
-static const char *aes_name(unsigned int bits, const char *mode)
-{
-	static const char *const names[3][2] = {
-		{ "AES-128-ECB", "AES-128-CTR" },
-		{ "AES-192-ECB", "AES-192-CTR" },
-		{ "AES-256-ECB", "AES-256-CTR" },
-	};
-	int m = !strcmp(mode, "CTR");
-
-	switch (bits) {
-	case 128:
-		return names[0][m];
-	case 192:
-		return names[1][m];
-	case 256:
-		return names[2][m];
-	}
-	return NULL;
-}
-
-/* A context with the cipher fetched once, so per-packet re-keying does no lookup. */
+/*
+ * A context with the cipher fetched once ("AES-128-ECB", "AES-256-CTR", ...),
+ * so that re-keying it per packet does no lookup.
+ */
 static EVP_CIPHER_CTX *cipher_ctx(unsigned int bits, const char *mode, const uint8_t *key)
 {
-	const char *name = aes_name(bits, mode);
 	EVP_CIPHER_CTX *ctx = NULL;
 	EVP_CIPHER *cipher;
+	char name[32];
 
-	if (!name)
-		return NULL;
+	snprintf(name, sizeof(name), "AES-%u-%s", bits, mode);
 	cipher = EVP_CIPHER_fetch(NULL, name, NULL);
 	if (!cipher)
 		return NULL;
@@ -200,8 +183,8 @@ int satp_kd_generate(struct satp_dir *d, uint32_t label, uint32_t seq, uint8_t *
 {
 	uint8_t blocks[4 * SATP_BLOCK], ks[sizeof(blocks)];
 	uint32_t index = 0;
-	size_t n, i;
-	int got;
+	size_t n, i, nblocks;
+	int got, err = 0;
 
 	if (!d->prf) {
 		memset(out, 0, len);
@@ -209,15 +192,18 @@ int satp_kd_generate(struct satp_dir *d, uint32_t label, uint32_t seq, uint8_t *
 	}
 	while (len) {
 		n = len < sizeof(blocks) ? len : sizeof(blocks);
-		for (i = 0; i < blocks_for(n); i++)
+		nblocks = blocks_for(n);
+		for (i = 0; i < nblocks; i++)
 			counter_block(blocks + SATP_BLOCK * i, d->master_salt, label, seq, index++);
 		got = 0;
-		if (!EVP_EncryptUpdate(d->prf, ks, &got, blocks, (int)(blocks_for(n) * SATP_BLOCK)))
-			return -EIO;
+		if (!EVP_EncryptUpdate(d->prf, ks, &got, blocks, (int)(nblocks * SATP_BLOCK))) {
+			err = -EIO;
+			break;
+		}
 		memcpy(out, ks, n);
 		out += n;
 		len -= n;
 	}
 	OPENSSL_cleanse(ks, sizeof(ks));
-	return 0;
+	return err;
 }

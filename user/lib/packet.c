@@ -2,7 +2,7 @@
 /*
  * One SATP datagram: seal (encrypt then MAC) and open (verify, then decrypt),
  * satp.md §5 and §6. Per packet: one PRF call, one AES-CTR re-key, one HMAC
- * re-key; no allocation.
+ * re-key; nothing allocated here (OpenSSL 3.0's HMAC re-key allocates inside).
  */
 #include <errno.h>
 #include <stdlib.h>
