@@ -80,20 +80,20 @@ static char *read_file(const char *path)
 static char *json_string(const char **p)
 {
 	const char *s = *p;
-	char *out, *o;
+	size_t n = 0;
+	char *out;
 
 	assert_int_equal(*s, '"');
-	out = o = malloc(strlen(s) + 1);
+	out = calloc(1, strlen(s) + 1);
 	assert_non_null(out);
 	for (s++; *s && *s != '"'; s++) {
 		if (*s == '\\') {
 			s++;
 			assert_true(*s == '"' || *s == '\\' || *s == '/');
 		}
-		*o++ = *s;
+		out[n++] = *s;
 	}
 	assert_int_equal(*s, '"');
-	*o = 0;
 	*p = s + 1;
 	return out;
 }
@@ -302,8 +302,9 @@ static void describe_inner(char *out, size_t cap, uint16_t ptype, const uint8_t 
 			snprintf(name, sizeof(name), "UDP");
 			if (len < ihl + 8)
 				return;
-			snprintf(extra, sizeof(extra), " %u->%u data=", in[ihl] << 8 | in[ihl + 1],
-				 in[ihl + 2] << 8 | in[ihl + 3]);
+			snprintf(extra, sizeof(extra), " %u->%u data=",
+				 (unsigned int)(in[ihl] << 8 | in[ihl + 1]),
+				 (unsigned int)(in[ihl + 2] << 8 | in[ihl + 3]));
 			bytes_repr(extra + strlen(extra), sizeof(extra) - strlen(extra),
 				   in + ihl + 8, len - ihl - 8);
 			break;
