@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 
+#include <openssl/evp.h>
+
 #include "satp_test_util.h"
 
 /* satp.md §3.3: vector v01, sender role left, seq 0. */
@@ -25,6 +27,24 @@ static void test_worked_example(void **state)
 	satp_payload_iv(iv, salt, 0, 1, 0);
 	test_assert_hex(iv, sizeof(iv), "7ebe6f6daa90c669f86d69e0586a0000");
 	satp_crypto_free(&c);
+}
+
+/* The worked example's counter block, encrypted by OpenSSL directly, is the enc key. */
+static void test_counter_block(void **state)
+{
+	uint8_t key[16], x[16], enc[16], want[16];
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int out = 0;
+
+	test_unhex(KEY128, key, sizeof(key));
+	test_unhex("a0a1a2a3a4a593cdb182aaabacad0000", x, sizeof(x));
+	assert_non_null(ctx);
+	assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), NULL, key, NULL), 1);
+	assert_int_equal(EVP_EncryptUpdate(ctx, enc, &out, x, sizeof(x)), 1);
+	assert_int_equal(out, 16);
+	test_unhex("78821835069ab9258c05585fcea81237", want, sizeof(want));
+	assert_memory_equal(enc, want, sizeof(want));
+	EVP_CIPHER_CTX_free(ctx);
 }
 
 /* The PRF is one keystream: a long output starts with the short one. */
@@ -320,6 +340,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worked_example),
+		cmocka_unit_test(test_counter_block),
 		cmocka_unit_test(test_kd_prefix),
 		cmocka_unit_test(test_kd_null),
 		cmocka_unit_test(test_passphrase),
