@@ -8,7 +8,8 @@
  * enum satp_verdict. Nothing here allocates per packet: contexts are set up
  * once per connection (satp_crypto_init) and reused.
  *
- * A struct satp_crypto is not thread-safe: give each worker its own.
+ * A struct satp_crypto is not thread-safe: give each worker its own. Its two
+ * directions share no mutable state, so one thread may seal while another opens.
  */
 #ifndef SATP_H
 #define SATP_H
