@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# satp_rx on a real veth, native then skb mode: SATP datagrams sent through the
+# kernel's UDP stack reach the AF_XDP socket, datagrams of an unknown mux are
+# dropped and counted, ping (v4, v6) and a TCP transfer on the same interface
+# are untouched, the pinned maps dump with their BTF field names, and with the
+# program left attached but no socket SATP is dropped (fail closed) while ping
+# still works (open for the host).
+#
+#   netns satpxa-PID                         netns satpxb-PID
+#   +---------------------------+            +-----------------------------------+
+#   | xa-PID 10.201.0.1/24      |  veth      | xb-PID 10.201.0.2/24              |
+#   |        fd00:201::1/64     |<---------->|        fd00:201::2/64             |
+#   | satp_send, ping, TCP send |            | satp_rx (XDP) -> AF_XDP (xsk_rx)  |
+#   +---------------------------+            +-----------------------------------+
+#   pin root: a private bpffs mounted at a temp dir in the root namespace
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+TOOLS=$BUILD/tests/tools
+ID=$$
+NSA=satpxa-$ID
+NSB=satpxb-$ID
+IFA=xa-$ID
+IFB=xb-$ID
+PORT=4444
+MUX=5
+BADMUX=6
+NSATP=100 # per family
+NBAD=50
+TMP=
+RXPID=
+TCPPID=
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*"
+	[ -n "$TMP" ] && [ -f "$TMP/rx.out" ] && sed 's/^/  rx: /' "$TMP/rx.out"
+	[ -n "$TMP" ] && [ -f "$TMP/rx.err" ] && grep -v '^libbpf: ' "$TMP/rx.err" | sed 's/^/  rx: /'
+	exit 1
+}
+
+cleanup() {
+	[ -n "$RXPID" ] && kill "$RXPID" 2>/dev/null && wait "$RXPID" 2>/dev/null
+	[ -n "$TCPPID" ] && kill "$TCPPID" 2>/dev/null && wait "$TCPPID" 2>/dev/null
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+	if [ -n "$TMP" ]; then
+		umount "$TMP/bpffs" 2>/dev/null
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (netns, XDP)"
+for t in ip ping python3 bpftool; do
+	command -v "$t" >/dev/null || skip "$t not installed"
+done
+for b in xsk_rx satp_send; do
+	[ -x "$TOOLS/$b" ] || fail "$TOOLS/$b not built (make tests)"
+done
+
+TMP=$(mktemp -d /tmp/satp-xdp-veth.XXXXXX)
+mkdir "$TMP/bpffs"
+mount -t bpf bpf "$TMP/bpffs" || skip "cannot mount a bpffs"
+PINS=$TMP/bpffs/satpd/$IFB
+
+ip netns add "$NSA" && ip netns add "$NSB" || fail "netns"
+ip -n "$NSA" link add "$IFA" type veth peer name "$IFB" netns "$NSB" || fail "veth"
+ip -n "$NSA" addr add 10.201.0.1/24 dev "$IFA"
+ip -n "$NSB" addr add 10.201.0.2/24 dev "$IFB"
+ip -n "$NSA" addr add fd00:201::1/64 dev "$IFA" nodad
+ip -n "$NSB" addr add fd00:201::2/64 dev "$IFB" nodad
+for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
+ip -n "$NSA" link set "$IFA" up
+ip -n "$NSB" link set "$IFB" up
+
+# start_rx MODE [extra xsk_rx args]: attach and wait until the socket is registered.
+start_rx() {
+	local mode=$1
+	shift
+	rm -f "$TMP/ready"
+	ip netns exec "$NSB" "$TOOLS/xsk_rx" --ifname "$IFB" --pin-root "$TMP/bpffs" --mode "$mode" \
+		--port $PORT --addr 10.201.0.2 --addr fd00:201::2 --mux $MUX:10:0 \
+		--seconds 60 --ready "$TMP/ready" "$@" >"$TMP/rx.out" 2>"$TMP/rx.err" &
+	RXPID=$!
+	for _ in $(seq 100); do
+		[ -f "$TMP/ready" ] && return 0
+		if ! kill -0 "$RXPID" 2>/dev/null; then
+			wait "$RXPID"
+			local rc=$?
+			RXPID=
+			[ $rc -eq 77 ] && skip "$(grep SKIP "$TMP/rx.out")"
+			fail "xsk_rx ($mode) exited with $rc before it was ready"
+		fi
+		sleep 0.1
+	done
+	fail "xsk_rx ($mode) not ready after 10 s"
+}
+
+stop_rx() {
+	kill -INT "$RXPID"
+	wait "$RXPID"
+	local rc=$?
+	RXPID=
+	[ $rc -eq 0 ] || fail "xsk_rx exited with $rc"
+}
+
+counter() { # counter NAME: from xsk_rx's closing report
+	awk -v n="$1" '$1 == "counter" && $2 == n { print $3 }' "$TMP/rx.out"
+}
+
+check_btf_dump() {
+	local out
+	out=$(bpftool map dump pinned "$PINS/satp_conns" 2>&1) || fail "bpftool dump satp_conns: $out"
+	for f in mux tag_len window_size; do
+		grep -q "\"$f\"" <<<"$out" || fail "satp_conns dump lacks field $f: $out"
+	done
+	out=$(bpftool map dump pinned "$PINS/satp_cfg" 2>&1) || fail "bpftool dump satp_cfg: $out"
+	grep -q '"attach_mode"' <<<"$out" || fail "satp_cfg dump lacks attach_mode: $out"
+	out=$(bpftool map dump pinned "$PINS/satp_counters" 2>&1) || fail "dump satp_counters: $out"
+	grep -q '"packets"' <<<"$out" || fail "satp_counters dump lacks packets: $out"
+	echo "ok   bpftool map dump shows BTF field names (satp_conns, satp_cfg, satp_counters)"
+}
+
+tcp_transfer() {
+	local bytes=1048576 got
+	ip netns exec "$NSB" python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.201.0.2", 5555)); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); n = 0
+while True:
+    d = c.recv(65536)
+    if not d: break
+    n += len(d)
+open(sys.argv[1], "w").write(str(n))' "$TMP/tcp.out" &
+	TCPPID=$!
+	sleep 0.5
+	ip netns exec "$NSA" python3 -c '
+import socket
+s = socket.create_connection(("10.201.0.2", 5555), timeout=10)
+s.sendall(b"satp" * (1048576 // 4)); s.close()' || fail "TCP client"
+	wait "$TCPPID"
+	TCPPID=
+	got=$(cat "$TMP/tcp.out" 2>/dev/null)
+	[ "$got" = "$bytes" ] || fail "TCP transfer: $got of $bytes bytes"
+}
+
+host_traffic() {
+	ip netns exec "$NSA" ping -c 3 -i 0.2 -W 2 10.201.0.2 >/dev/null || fail "ping v4 ($1)"
+	ip netns exec "$NSA" ping -6 -c 3 -i 0.2 -W 2 fd00:201::2 >/dev/null || fail "ping v6 ($1)"
+	tcp_transfer
+	echo "ok   $1: ping v4/v6 and a 1 MiB TCP transfer unaffected"
+}
+
+send() { # send ADDR MUX COUNT
+	ip netns exec "$NSA" "$TOOLS/satp_send" --udp "$1" --port $PORT --mux "$2" --count "$3" \
+		>/dev/null || fail "satp_send to $1"
+}
+
+run_mode() {
+	local mode=$1 want=$((2 * NSATP)) got
+	start_rx "$mode"
+	grep '^attached:' "$TMP/rx.out" | sed "s/^/     /"
+	grep -h 'satp-xdp: satp_rx attached' "$TMP/rx.err" | sed "s/^/     /"
+	grep -q "^attached: mode $mode " "$TMP/rx.out" || fail "$mode: attached in another mode"
+	[ "$mode" = native ] && check_btf_dump
+	send 10.201.0.2 $MUX $NSATP
+	send fd00:201::2 $MUX $NSATP
+	send 10.201.0.2 $BADMUX $NBAD
+	host_traffic "$mode"
+	sleep 0.5
+	stop_rx
+	got=$(awk '$1 == "received:" { print $3 }' "$TMP/rx.out")
+	[ "$got" = "$want" ] || fail "$mode: $got SATP datagrams reached the AF_XDP socket, want $want"
+	[ "$(awk '$1 == "received:" { print $5 }' "$TMP/rx.out")" = 0 ] ||
+		fail "$mode: non-SATP frames reached the AF_XDP socket"
+	[ "$(counter redirected)" = "$want" ] || fail "$mode: redirected $(counter redirected)"
+	[ "$(counter drop-unknown-mux)" -ge "$NBAD" ] ||
+		fail "$mode: drop-unknown-mux $(counter drop-unknown-mux), want >= $NBAD"
+	echo "ok   $mode: $got SATP datagrams reached AF_XDP, $NBAD of unknown mux dropped and counted"
+}
+
+percpu_sum() { # percpu_sum REASON-INDEX: packets of one counter from the pinned map
+	bpftool -j map lookup pinned "$PINS/satp_counters" key "$1" 0 0 0 | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+print(sum(c["value"]["packets"] for c in v["formatted"]["values"]))'
+}
+
+fail_closed() {
+	local idx before after
+	# The index of drop-no-socket in enum satp_xdp_reason, from the shared header.
+	idx=$(awk '/^#define SATP_XDP_REASONS/,/SATP_XDP_REDIRECTED/' include/satp_xdp.h |
+		grep -o 'X(SATP_XDP_[A-Z_]*' | grep -n 'DROP_NO_SOCKET' | cut -d: -f1)
+	idx=$((idx - 1))
+	start_rx native --keep
+	stop_rx
+	ip -n "$NSB" link show dev "$IFB" | grep -q 'xdp' || fail "--keep: satp_rx not left attached"
+	before=$(percpu_sum $idx)
+	send 10.201.0.2 $MUX 20
+	ip netns exec "$NSA" ping -c 2 -i 0.2 -W 2 10.201.0.2 >/dev/null || fail "ping, no daemon"
+	sleep 0.3
+	after=$(percpu_sum $idx)
+	[ $((after - before)) -eq 20 ] || fail "no socket: drop-no-socket moved by $((after - before))"
+	ip -n "$NSB" link set dev "$IFB" xdp off || fail "cannot remove the kept program"
+	echo "ok   no daemon: 20 SATP datagrams dropped as no-socket, ping still answered"
+}
+
+run_mode native
+ip -n "$NSB" link show dev "$IFB" | grep -q 'xdp' && fail "native: program left attached"
+run_mode skb
+ip -n "$NSB" link show dev "$IFB" | grep -q 'xdp' && fail "skb: program left attached"
+fail_closed
+echo "PASS"
