@@ -59,6 +59,7 @@ check_satpd_log() {
 	bad=$(awk '$(NF-1) == "rx_bad_tag" { v = $NF } END { print v + 0 }' "$1")
 	delivered=$(awk '$(NF-1) == "rx_delivered" { v = $NF } END { print v + 0 }' "$1")
 	[ "$bad" -eq 0 ] || fail "satpd counted $bad datagrams with a bad tag ($1)"
+	! grep -E 'Sanitizer|runtime error' "$1" || fail "satpd: sanitizer report in $1"
 	[ "$delivered" -gt 0 ] || fail "satpd delivered nothing ($1)"
 }
 

@@ -13,7 +13,7 @@
 
 #define K128	"-K", KEY128
 #define SALTOPT "-A", SALT
-#define ARGS_MAX 48
+#define ARGS_MAX 64
 
 struct opt_case {
 	const char *name;
@@ -262,7 +262,7 @@ static int parse_case(const struct opt_case *t, struct satpd_config *c, char **a
 	int ret, n = 0;
 
 	argv[n++] = strdup("satpd");
-	while (t->argv[n - 1]) {
+	while (n <= ARGS_MAX && t->argv[n - 1]) {
 		argv[n] = strdup(t->argv[n - 1]);
 		n++;
 	}
