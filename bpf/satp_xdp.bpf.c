@@ -233,8 +233,8 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struc
 static __always_inline int classify(struct xdp_md *ctx)
 {
 	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
+	    .pos = (void *)(long)ctx->data,
+	    .end = (void *)(long)ctx->data_end,
 	};
 	struct satp_l3 l3 = {};
 	__be16 proto;

@@ -35,17 +35,17 @@
  * dozen nodes, RAIL a handful of links per sender: 1024 slots are 528 KiB. */
 #define SATP_XDP_WINDOW_SLOTS 1024u
 /* anytun keeps one connection per mux; the mux is 16 bits, the table need not be. */
-#define SATP_XDP_MAX_CONNS    4096u
+#define SATP_XDP_MAX_CONNS 4096u
 /* Local underlay addresses the daemon binds (-i, per family, per RAIL link). */
-#define SATP_XDP_MAX_ADDRS    64u
+#define SATP_XDP_MAX_ADDRS 64u
 /* The port set as a bitmap: 65536 bits, 64 to a word, one array lookup a packet. */
-#define SATP_XDP_PORT_WORDS   1024u
+#define SATP_XDP_PORT_WORDS 1024u
 /* XSKMAP entries: one AF_XDP socket per receive queue; queues beyond are fail-closed. */
-#define SATP_XDP_MAX_QUEUES   64u
+#define SATP_XDP_MAX_QUEUES 64u
 /* IPv6 extension headers skipped before giving up (hop-by-hop, routing, dest opts). */
-#define SATP_XDP_MAX_EXTHDRS  4
+#define SATP_XDP_MAX_EXTHDRS 4
 /* 802.1ad outer + 802.1Q inner. */
-#define SATP_XDP_MAX_VLANS    2
+#define SATP_XDP_MAX_VLANS 2
 
 /*
  * Verdict reasons: X(ENUM, "name", action). Every packet the program sees
@@ -54,6 +54,7 @@
  * bpf_redirect_map succeeded; the fallback is the no-socket reason).
  * Append only: the index is the pinned counter map's key.
  */
+/* clang-format off */
 #define SATP_XDP_REASONS(X)                                                                    \
 	X(SATP_XDP_PASS_NOT_IP, "pass-not-ip", XDP_PASS)         /* ARP, LLDP, other EtherType */ \
 	X(SATP_XDP_PASS_MALFORMED, "pass-malformed", XDP_PASS)   /* L2-L4 headers cut or bad */    \
@@ -68,6 +69,7 @@
 	X(SATP_XDP_DROP_TOO_OLD, "drop-too-old", XDP_DROP)       /* seq <= top - size */           \
 	X(SATP_XDP_DROP_NO_SOCKET, "drop-no-socket", XDP_DROP)   /* no AF_XDP socket on queue */   \
 	X(SATP_XDP_REDIRECTED, "redirected", XDP_REDIRECT)       /* handed to the AF_XDP socket */
+/* clang-format on */
 
 #define SATP_XDP_ENUM_(e, name, action) e,
 enum satp_xdp_reason { SATP_XDP_REASONS(SATP_XDP_ENUM_) SATP_XDP_REASON_MAX };
@@ -77,7 +79,7 @@ enum satp_xdp_reason { SATP_XDP_REASONS(SATP_XDP_ENUM_) SATP_XDP_REASON_MAX };
 /* Userspace: reason -> name, for satp show, tests and benchmarks. */
 #define SATP_XDP_NAME_(e, name, action) [e] = name,
 static const char *const satp_xdp_reason_names[SATP_XDP_REASON_MAX] = {
-	SATP_XDP_REASONS(SATP_XDP_NAME_)};
+    SATP_XDP_REASONS(SATP_XDP_NAME_)};
 #undef SATP_XDP_NAME_
 #endif
 
@@ -111,8 +113,8 @@ struct satp_xdp_config {
 
 /* satp_addrs key: a local underlay address. */
 struct satp_xdp_addr_key {
-	__u8 family; /* AF_INET (2) or AF_INET6 (10) */
-	__u8 pad[3]; /* zero */
+	__u8 family;   /* AF_INET (2) or AF_INET6 (10) */
+	__u8 pad[3];   /* zero */
 	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes, rest zero */
 };
 

@@ -30,7 +30,7 @@
 #include "xdp_drop.skel.h"
 #include "../tools/satp_frame.h"
 
-#define ROUNDS	       5	/* best of: the machine is shared, single runs swing */
+#define ROUNDS	       5 /* best of: the machine is shared, single runs swing */
 #define REPEAT_DEFAULT 2000000
 #define PORT	       4444
 #define MUX	       7
@@ -47,16 +47,16 @@ struct bench_case {
 static struct satp_frame_spec base(uint16_t mux, uint16_t sid, uint32_t seq, size_t len)
 {
 	struct satp_frame_spec s = {
-		.family = AF_INET,
-		.src_mac = {2, 0, 0, 0, 0, 1},
-		.dst_mac = {2, 0, 0, 0, 0, 2},
-		.src = {10, 99, 0, 1},
-		.sport = 4444,
-		.dport = PORT,
-		.seq = seq,
-		.sender_id = sid,
-		.mux = mux,
-		.satp_len = len,
+	    .family = AF_INET,
+	    .src_mac = {2, 0, 0, 0, 0, 1},
+	    .dst_mac = {2, 0, 0, 0, 0, 2},
+	    .src = {10, 99, 0, 1},
+	    .sport = 4444,
+	    .dport = PORT,
+	    .seq = seq,
+	    .sender_id = sid,
+	    .mux = mux,
+	    .satp_len = len,
 	};
 
 	memcpy(s.dst, local4, 4);
@@ -102,13 +102,13 @@ static int cmd_testrun(unsigned int repeat)
 {
 	struct satp_frame_spec tcp = base(MUX, 9, 1, 72), udp = base(MUX, 9, 1, 72);
 	struct bench_case cases[] = {
-		{"valid SATP, sender without window", base(MUX, 9, 1, 72)},
-		{"valid SATP, window read (seq ahead)", base(MUX, 1, 1001, 72)},
-		{"invalid SATP: unknown mux", base(MUX + 1, 1, 1, 72)},
-		{"invalid SATP: too short", base(MUX, 1, 1, 12)},
-		{"invalid SATP: replayed seq", base(MUX, 1, 1000, 72)},
-		{"non-SATP: UDP to another port", udp},
-		{"non-SATP: TCP", tcp},
+	    {"valid SATP, sender without window", base(MUX, 9, 1, 72)},
+	    {"valid SATP, window read (seq ahead)", base(MUX, 1, 1001, 72)},
+	    {"invalid SATP: unknown mux", base(MUX + 1, 1, 1, 72)},
+	    {"invalid SATP: too short", base(MUX, 1, 1, 12)},
+	    {"invalid SATP: replayed seq", base(MUX, 1, 1000, 72)},
+	    {"non-SATP: UDP to another port", udp},
+	    {"non-SATP: TCP", tcp},
 	};
 	struct satp_xdp_opts o = {.no_pin = true};
 	struct xdp_drop_bpf *drop = NULL;
@@ -128,8 +128,7 @@ static int cmd_testrun(unsigned int repeat)
 		err = err ? err : -errno;
 		goto out;
 	}
-	printf("BPF_PROG_TEST_RUN, repeat %u, best of %d rounds, ns per packet:\n", repeat,
-	       ROUNDS);
+	printf("BPF_PROG_TEST_RUN, repeat %u, best of %d rounds, ns per packet:\n", repeat, ROUNDS);
 	printf("  %-40s %10s %10s\n", "frame", "satp_rx", "xdp_drop");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		double ns, floor_ns;
@@ -279,10 +278,13 @@ out:
 static int cmd_flood(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"ifname", required_argument, NULL, 'i'}, {"pin-root", required_argument, NULL, 'P'},
-		{"prog", required_argument, NULL, 'p'},	  {"seconds", required_argument, NULL, 's'},
-		{"ready", required_argument, NULL, 'r'},  {"mode", required_argument, NULL, 'M'},
-		{NULL, 0, NULL, 0},
+	    {"ifname", required_argument, NULL, 'i'},
+	    {"pin-root", required_argument, NULL, 'P'},
+	    {"prog", required_argument, NULL, 'p'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"ready", required_argument, NULL, 'r'},
+	    {"mode", required_argument, NULL, 'M'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct flood_opts o = {.seconds = 5};
 	char *end;

@@ -21,21 +21,21 @@
 #include "satp_xdp_loader.h"
 #include "../tools/satp_frame.h"
 
-#define PORT	     4444
-#define RAIL_FIRST   5000 /* a RAIL port range */
-#define RAIL_LAST    5003
-#define MUX_W64	     7	/* tag 10, window 64 */
-#define MUX_W0	     8	/* tag 10, window 0 */
-#define MUX_TAG20    9	/* tag 20, window 64 */
-#define MUX_NONE     77 /* no such connection */
-#define TOP	     1000u
-#define WIN	     64u
-#define SLOT_SID1    3 /* (MUX_W64, 1): top 1000, bits 990 995 set */
-#define SLOT_SID2    4 /* (MUX_W64, 2): valid, size 0 */
-#define SLOT_W0      5 /* (MUX_W0, 1): seeded, but the connection has window 0 */
-#define SLOT_BUSY    6 /* (MUX_W64, 4): gen odd, the daemon is mid-commit */
-#define SLOT_WRAP    7 /* (MUX_W64, 5): top 10, bit 0xfffffffa set */
-#define MIN_OK	     (SATP_HDR_LEN + SATP_PTYPE_LEN + SATP_TAG_DEFAULT)
+#define PORT	   4444
+#define RAIL_FIRST 5000 /* a RAIL port range */
+#define RAIL_LAST  5003
+#define MUX_W64	   7  /* tag 10, window 64 */
+#define MUX_W0	   8  /* tag 10, window 0 */
+#define MUX_TAG20  9  /* tag 20, window 64 */
+#define MUX_NONE   77 /* no such connection */
+#define TOP	   1000u
+#define WIN	   64u
+#define SLOT_SID1  3 /* (MUX_W64, 1): top 1000, bits 990 995 set */
+#define SLOT_SID2  4 /* (MUX_W64, 2): valid, size 0 */
+#define SLOT_W0	   5 /* (MUX_W0, 1): seeded, but the connection has window 0 */
+#define SLOT_BUSY  6 /* (MUX_W64, 4): gen odd, the daemon is mid-commit */
+#define SLOT_WRAP  7 /* (MUX_W64, 5): top 10, bit 0xfffffffa set */
+#define MIN_OK	   (SATP_HDR_LEN + SATP_PTYPE_LEN + SATP_TAG_DEFAULT)
 
 static struct satp_xdp *xdp;
 static int failures;
@@ -53,22 +53,22 @@ struct row {
 	enum satp_xdp_reason why; /* the one counter that moves */
 	int slot;		  /* >= 0: expect rx_dropped += dropped here */
 	int dropped;
-	uint32_t flags;		  /* satp_cfg flags during this row */
+	uint32_t flags; /* satp_cfg flags during this row */
 };
 
 static struct satp_frame_spec v4(uint16_t mux, uint16_t sid, uint32_t seq, size_t len)
 {
 	struct satp_frame_spec s = {
-		.family = AF_INET,
-		.src_mac = {2, 0, 0, 0, 0, 1},
-		.dst_mac = {2, 0, 0, 0, 0, 2},
-		.src = {10, 99, 0, 1},
-		.sport = 4444,
-		.dport = PORT,
-		.seq = seq,
-		.sender_id = sid,
-		.mux = mux,
-		.satp_len = len,
+	    .family = AF_INET,
+	    .src_mac = {2, 0, 0, 0, 0, 1},
+	    .dst_mac = {2, 0, 0, 0, 0, 2},
+	    .src = {10, 99, 0, 1},
+	    .sport = 4444,
+	    .dport = PORT,
+	    .seq = seq,
+	    .sender_id = sid,
+	    .mux = mux,
+	    .satp_len = len,
 	};
 
 	memcpy(s.dst, local4, 4);
@@ -134,25 +134,25 @@ static struct satp_frame_spec lie(struct satp_frame_spec s, int ihl, int udp_adj
 	return s;
 }
 
-#define V4(mux, sid, seq)  v4(mux, sid, seq, 72)
-#define V6(mux, sid, seq)  v6(mux, sid, seq, 72)
-#define PASS(r)		   XDP_PASS, SATP_XDP_##r, -1, 0
-#define DROP(r)		   XDP_DROP, SATP_XDP_##r, -1, 0
-#define NOSOCK		   XDP_DROP, SATP_XDP_DROP_NO_SOCKET, -1, 0
-#define SLOT(r, slot, n)   XDP_DROP, SATP_XDP_##r, slot, n
+#define V4(mux, sid, seq) v4(mux, sid, seq, 72)
+#define V6(mux, sid, seq) v6(mux, sid, seq, 72)
+#define PASS(r)		  XDP_PASS, SATP_XDP_##r, -1, 0
+#define DROP(r)		  XDP_DROP, SATP_XDP_##r, -1, 0
+#define NOSOCK		  XDP_DROP, SATP_XDP_DROP_NO_SOCKET, -1, 0
+#define SLOT(r, slot, n)  XDP_DROP, SATP_XDP_##r, slot, n
 
 static struct row mkrow(const char *name, struct satp_frame_spec spec, size_t cut, int action,
 			enum satp_xdp_reason why, int slot, int dropped, uint32_t flags)
 {
 	struct row r = {
-		.name = name,
-		.spec = spec,
-		.cut = cut,
-		.action = action,
-		.why = why,
-		.slot = slot,
-		.dropped = dropped,
-		.flags = flags,
+	    .name = name,
+	    .spec = spec,
+	    .cut = cut,
+	    .action = action,
+	    .why = why,
+	    .slot = slot,
+	    .dropped = dropped,
+	    .flags = flags,
 	};
 
 	return r;
@@ -163,7 +163,7 @@ static const struct row *rows_fixed(size_t *n)
 	static struct row rows[64];
 	size_t i = 0;
 
-#define R(n, s, c, v)	    rows[i++] = mkrow(n, s, c, v, 0)
+#define R(n, s, c, v)	  rows[i++] = mkrow(n, s, c, v, 0)
 #define RF(n, s, c, v, f) rows[i++] = mkrow(n, s, c, v, f)
 	R("ipv4 valid", V4(MUX_W64, 9, 1), 0, NOSOCK);
 	R("ipv6 valid", V6(MUX_W64, 9, 1), 0, NOSOCK);
@@ -180,8 +180,7 @@ static const struct row *rows_fixed(size_t *n)
 	R("ipv6 4 extension headers", with(V6(MUX_W64, 9, 1), 0, 0, 4, 0), 0, NOSOCK);
 	R("ipv6 5 extension headers: not followed", with(V6(MUX_W64, 9, 1), 0, 0, 5, 0), 0,
 	  PASS(PASS_NOT_UDP));
-	R("ipv4 first fragment (MF)", with(V4(MUX_W64, 9, 1), 0, 0, 0, 1), 0,
-	  PASS(PASS_FRAGMENT));
+	R("ipv4 first fragment (MF)", with(V4(MUX_W64, 9, 1), 0, 0, 0, 1), 0, PASS(PASS_FRAGMENT));
 	R("ipv4 later fragment (offset)", with(V4(MUX_W64, 9, 1), 0, 0, 0, 2), 0,
 	  PASS(PASS_FRAGMENT));
 	R("ipv6 fragment header", with(V6(MUX_W64, 9, 1), 0, 0, 0, 1), 0, PASS(PASS_FRAGMENT));
@@ -213,8 +212,8 @@ static const struct row *rows_fixed(size_t *n)
 	  DROP(DROP_TRUNCATED));
 	R("UDP length shorter than IP: datagram is what UDP says",
 	  lie(V4(MUX_W64, 9, 1), 0, -(72 - MIN_OK), 0), 0, NOSOCK);
-	R("ethernet padding after a minimal datagram", lie(v4(MUX_W64, 9, 1, MIN_OK), 0, 0, 96),
-	  0, NOSOCK);
+	R("ethernet padding after a minimal datagram", lie(v4(MUX_W64, 9, 1, MIN_OK), 0, 0, 96), 0,
+	  NOSOCK);
 	R("empty datagram", v4(MUX_W64, 9, 1, 0), 0, DROP(DROP_TOO_SHORT));
 	R("7 bytes: no room for the header", v4(MUX_W64, 9, 1, 7), 0, DROP(DROP_TOO_SHORT));
 	R("header+ptype+tag-1", v4(MUX_W64, 9, 1, MIN_OK - 1), 0, DROP(DROP_TOO_SHORT));
@@ -226,8 +225,7 @@ static const struct row *rows_fixed(size_t *n)
 	R("unknown mux, 8 bytes", v4(MUX_NONE, 1, 1, 8), 0, DROP(DROP_UNKNOWN_MUX));
 	R("replay: seq == top", V4(MUX_W64, 1, TOP), 0, SLOT(DROP_REPLAY, SLOT_SID1, 1));
 	R("replay: bit set inside", V6(MUX_W64, 1, 990), 0, SLOT(DROP_REPLAY, SLOT_SID1, 1));
-	R("replay: other bit set inside", V4(MUX_W64, 1, 995), 0,
-	  SLOT(DROP_REPLAY, SLOT_SID1, 1));
+	R("replay: other bit set inside", V4(MUX_W64, 1, 995), 0, SLOT(DROP_REPLAY, SLOT_SID1, 1));
 	R("inside, bit clear", V4(MUX_W64, 1, 991), 0, NOSOCK);
 	R("oldest inside (top-size+1)", V4(MUX_W64, 1, TOP - WIN + 1), 0, NOSOCK);
 	R("too old: top-size", V4(MUX_W64, 1, TOP - WIN), 0, SLOT(DROP_TOO_OLD, SLOT_SID1, 1));
@@ -344,7 +342,8 @@ static void run_row(const struct row *r)
 		uint64_t wp = i == (int)r->why ? 1 : 0;
 
 		if (dp != wp || db != wp * len)
-			fail(r->name, "counter %s moved by %llu packets %llu bytes, want %llu, %llu",
+			fail(r->name,
+			     "counter %s moved by %llu packets %llu bytes, want %llu, %llu",
 			     satp_xdp_reason_names[i], (unsigned long long)dp,
 			     (unsigned long long)db, (unsigned long long)wp,
 			     (unsigned long long)(wp * len));

@@ -20,15 +20,15 @@
 #define SATP_FRAME_MAX 2048
 
 struct satp_frame_spec {
-	int family;	     /* AF_INET, AF_INET6; 0: just Ethernet with `ethertype` */
-	uint16_t ethertype;  /* with family 0 */
-	int vlans;	     /* tags before the EtherType; the outer one is 802.1ad when > 1 */
-	int ip4_opt_len;     /* IPv4 options, a multiple of 4, <= 40 */
-	int ip6_exts;	     /* IPv6 hop-by-hop, destination options, routing, ... (<= 6) */
-	int frag;	     /* 0 none; 1 first fragment (MF); 2 a later one (offset); v6: header */
-	uint8_t proto;	     /* 0: UDP */
-	int ihl_override;    /* IPv4 IHL field when non-zero (a lie) */
-	int udp_len_adj;     /* added to the UDP length field (a lie) */
+	int family;	    /* AF_INET, AF_INET6; 0: just Ethernet with `ethertype` */
+	uint16_t ethertype; /* with family 0 */
+	int vlans;	    /* tags before the EtherType; the outer one is 802.1ad when > 1 */
+	int ip4_opt_len;    /* IPv4 options, a multiple of 4, <= 40 */
+	int ip6_exts;	    /* IPv6 hop-by-hop, destination options, routing, ... (<= 6) */
+	int frag;	    /* 0 none; 1 first fragment (MF); 2 a later one (offset); v6: header */
+	uint8_t proto;	    /* 0: UDP */
+	int ihl_override;   /* IPv4 IHL field when non-zero (a lie) */
+	int udp_len_adj;    /* added to the UDP length field (a lie) */
 	uint8_t src_mac[6], dst_mac[6];
 	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 bytes */
 	uint16_t sport, dport;
@@ -88,7 +88,8 @@ static inline size_t satp_frame_build(const struct satp_frame_spec *s, uint8_t *
 	if (s->family == AF_INET) {
 		ip_hdr = 20 + (size_t)s->ip4_opt_len;
 		l4 = l3 + ip_hdr;
-		buf[l3] = (uint8_t)(0x40 | (s->ihl_override ? (size_t)s->ihl_override : ip_hdr / 4));
+		buf[l3] =
+		    (uint8_t)(0x40 | (s->ihl_override ? (size_t)s->ihl_override : ip_hdr / 4));
 		satp_frame_put16(buf + l3 + 2, (uint16_t)(ip_hdr + udp_len));
 		satp_frame_put16(buf + l3 + 4, 0x5341); /* id */
 		if (s->frag == 1)

@@ -29,9 +29,9 @@
 
 #include "satp_frame.h"
 
-#define BATCH	    64 /* frames per sendmmsg */
-#define SEQ_SPREAD  BATCH
-#define SATP_SPORT  4444
+#define BATCH	   64 /* frames per sendmmsg */
+#define SEQ_SPREAD BATCH
+#define SATP_SPORT 4444
 
 struct send_opts {
 	const char *udp;
@@ -78,13 +78,19 @@ static int parse_num(const char *s, unsigned long max, unsigned long *out, const
 static int parse_opts(int argc, char **argv, struct send_opts *o)
 {
 	static const struct option lo[] = {
-		{"udp", required_argument, NULL, 'u'},	   {"ifname", required_argument, NULL, 'i'},
-		{"dst-mac", required_argument, NULL, 'D'}, {"src", required_argument, NULL, 'S'},
-		{"dst", required_argument, NULL, 'd'},	   {"port", required_argument, NULL, 'p'},
-		{"mux", required_argument, NULL, 'm'},	   {"sid", required_argument, NULL, 's'},
-		{"seq", required_argument, NULL, 'q'},	   {"len", required_argument, NULL, 'l'},
-		{"count", required_argument, NULL, 'c'},   {"seconds", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+	    {"udp", required_argument, NULL, 'u'},
+	    {"ifname", required_argument, NULL, 'i'},
+	    {"dst-mac", required_argument, NULL, 'D'},
+	    {"src", required_argument, NULL, 'S'},
+	    {"dst", required_argument, NULL, 'd'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"mux", required_argument, NULL, 'm'},
+	    {"sid", required_argument, NULL, 's'},
+	    {"seq", required_argument, NULL, 'q'},
+	    {"len", required_argument, NULL, 'l'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"seconds", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	unsigned long v;
 	int c;
@@ -221,7 +227,8 @@ static int send_udp(const struct send_opts *o, unsigned long *sent)
 			fill_satp(bufs[i], o->len, o->seq + (uint32_t)(*sent + (unsigned long)i),
 				  o->sid, o->mux);
 			iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = o->len};
-			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+			msgs[i] =
+			    (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 		}
 		n = sendmmsg(fd, msgs, (unsigned int)n, 0);
 		if (n < 0) {

@@ -141,13 +141,13 @@ static int parse_addr(const char *s, struct rx_opts *o)
 static int parse_opts(int argc, char **argv, struct rx_opts *o)
 {
 	static const struct option lo[] = {
-		{"ifname", required_argument, NULL, 'i'}, {"pin-root", required_argument, NULL, 'P'},
-		{"mode", required_argument, NULL, 'M'},	  {"queue", required_argument, NULL, 'q'},
-		{"port", required_argument, NULL, 'p'},	  {"addr", required_argument, NULL, 'a'},
-		{"mux", required_argument, NULL, 'm'},	  {"count", required_argument, NULL, 'c'},
-		{"seconds", required_argument, NULL, 's'}, {"ready", required_argument, NULL, 'r'},
-		{"keep", no_argument, NULL, 'k'},	  {"replace", no_argument, NULL, 'R'},
-		{"verbose", no_argument, NULL, 'v'},	  {NULL, 0, NULL, 0},
+	    {"ifname", required_argument, NULL, 'i'},  {"pin-root", required_argument, NULL, 'P'},
+	    {"mode", required_argument, NULL, 'M'},    {"queue", required_argument, NULL, 'q'},
+	    {"port", required_argument, NULL, 'p'},    {"addr", required_argument, NULL, 'a'},
+	    {"mux", required_argument, NULL, 'm'},     {"count", required_argument, NULL, 'c'},
+	    {"seconds", required_argument, NULL, 's'}, {"ready", required_argument, NULL, 'r'},
+	    {"keep", no_argument, NULL, 'k'},	       {"replace", no_argument, NULL, 'R'},
+	    {"verbose", no_argument, NULL, 'v'},       {NULL, 0, NULL, 0},
 	};
 	unsigned long v;
 	bool have_mux = false, have_port = false;
@@ -242,10 +242,10 @@ static int configure(struct satp_xdp *x, const struct rx_opts *o)
 static int open_xsk(struct rx *r, const struct rx_opts *o)
 {
 	struct xsk_socket_config cfg = {
-		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
-		.tx_size = 0,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
+	    .rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+	    .tx_size = 0,
+	    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+	    .bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
 	};
 	size_t size = (size_t)NUM_FRAMES * FRAME_SIZE;
 	__u32 idx, i;

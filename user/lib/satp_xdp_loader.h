@@ -65,11 +65,11 @@ void satp_xdp_close(struct satp_xdp *x);
 int satp_xdp_unpin(const char *pin_root, const char *ifname);
 
 /* What was obtained. */
-int satp_xdp_prog_fd(const struct satp_xdp *x); /* the XDP-typed program: test runs */
+int satp_xdp_prog_fd(const struct satp_xdp *x);	     /* the XDP-typed program: test runs */
 uint32_t satp_xdp_prog_id(const struct satp_xdp *x); /* the attached program */
 enum satp_xdp_attach_mode satp_xdp_mode(const struct satp_xdp *x);
 bool satp_xdp_dispatcher(const struct satp_xdp *x);
-const char *satp_xdp_pin_dir(const struct satp_xdp *x); /* "" with no_pin */
+const char *satp_xdp_pin_dir(const struct satp_xdp *x);		/* "" with no_pin */
 const char *satp_xdp_mode_name(enum satp_xdp_attach_mode mode); /* "none" "native" "skb" */
 
 /* Configuration. Addresses are in network order: 4 bytes (AF_INET) or 16. */
@@ -77,8 +77,7 @@ int satp_xdp_set_port(struct satp_xdp *x, uint16_t port, bool on);
 int satp_xdp_set_port_range(struct satp_xdp *x, uint16_t first, uint16_t last, bool on);
 int satp_xdp_set_addr(struct satp_xdp *x, int family, const void *addr, bool on);
 int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags); /* SATP_XDP_ANY_ADDR* */
-int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len,
-		      uint32_t window_size);
+int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len, uint32_t window_size);
 int satp_xdp_del_conn(struct satp_xdp *x, uint16_t mux);
 
 /* Replay windows: SATP_XDP_WINDOW_SLOTS slots shared with XDP through mmap. */

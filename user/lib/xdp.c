@@ -33,7 +33,7 @@
 #include "satp_xdp.skel.h"
 #include "satp_xdp_loader.h"
 
-#define SATP_XDP_PROG_NAME "satp_rx"
+#define SATP_XDP_PROG_NAME  "satp_rx"
 #define SATP_XDP_PIN_SUBDIR "satpd"
 
 struct satp_xdp {
@@ -74,7 +74,7 @@ static void vlogmsg(enum satp_xdp_log_level level, const char *fmt, va_list ap)
 }
 
 __attribute__((format(printf, 2, 3))) static void logmsg(enum satp_xdp_log_level level,
-							  const char *fmt, ...)
+							 const char *fmt, ...)
 {
 	va_list ap;
 
@@ -216,7 +216,7 @@ static int prepare_pins(struct satp_xdp *x, const struct satp_xdp_opts *o)
 	if (snprintf(x->pin_root, sizeof(x->pin_root), "%s", root) >= (int)sizeof(x->pin_root) ||
 	    snprintf(dir, sizeof(dir), "%s/%s", root, SATP_XDP_PIN_SUBDIR) >= (int)sizeof(dir) ||
 	    snprintf(x->pin_dir, sizeof(x->pin_dir), "%s/%s", dir, x->ifname) >=
-		    (int)sizeof(x->pin_dir)) {
+		(int)sizeof(x->pin_dir)) {
 		warn("pin root '%s' is too long\n", root);
 		return -ENAMETOOLONG;
 	}
@@ -342,8 +342,8 @@ int satp_xdp_open(const struct satp_xdp_opts *o, struct satp_xdp **out)
 		err = x->ncpus ? x->ncpus : -EINVAL;
 		goto fail;
 	}
-	x->percpu = calloc((size_t)x->ncpus, sizeof(struct satp_xdp_sender_stats) +
-						     sizeof(struct satp_xdp_counter));
+	x->percpu = calloc((size_t)x->ncpus,
+			   sizeof(struct satp_xdp_sender_stats) + sizeof(struct satp_xdp_counter));
 	x->skel = satp_xdp_bpf__open();
 	if (!x->percpu || !x->skel) {
 		err = x->skel ? -ENOMEM : -errno;
@@ -659,7 +659,7 @@ static int update(struct bpf_map *map, const void *key, const void *val, const c
 	return 0;
 }
 
-static int delete(struct bpf_map *map, const void *key)
+static int delete (struct bpf_map *map, const void *key)
 {
 	return bpf_map_delete_elem(bpf_map__fd(map), key) ? -errno : 0;
 }
@@ -708,7 +708,7 @@ int satp_xdp_set_addr(struct satp_xdp *x, int family, const void *addr, bool on)
 		return -EAFNOSUPPORT;
 	key.family = (__u8)family;
 	if (!on)
-		return delete(x->skel->maps.satp_addrs, &key);
+		return delete (x->skel->maps.satp_addrs, &key);
 	return update(x->skel->maps.satp_addrs, &key, &one, "the local address set");
 }
 
@@ -725,15 +725,14 @@ int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags)
 	return update(x->skel->maps.satp_cfg, &key, &cfg, "the config");
 }
 
-int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len,
-		      uint32_t window_size)
+int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len, uint32_t window_size)
 {
 	struct satp_xdp_conn_key key = {.mux = mux};
 	struct satp_xdp_conn val = {.window_size = window_size, .tag_len = (__u8)tag_len};
 
 	if (tag_len > SATP_TAG_MAX || window_size > SATP_WINDOW_BITS) {
-		warn("mux %u: tag length %u or window %u out of range (max %u, %u)\n", mux,
-		     tag_len, window_size, SATP_TAG_MAX, SATP_WINDOW_BITS);
+		warn("mux %u: tag length %u or window %u out of range (max %u, %u)\n", mux, tag_len,
+		     window_size, SATP_TAG_MAX, SATP_WINDOW_BITS);
 		return -EINVAL;
 	}
 	return update(x->skel->maps.satp_conns, &key, &val, "the connection map");
@@ -743,7 +742,7 @@ int satp_xdp_del_conn(struct satp_xdp *x, uint16_t mux)
 {
 	struct satp_xdp_conn_key key = {.mux = mux};
 
-	return delete(x->skel->maps.satp_conns, &key);
+	return delete (x->skel->maps.satp_conns, &key);
 }
 
 int satp_xdp_bind_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, uint32_t slot)
@@ -759,7 +758,7 @@ int satp_xdp_unbind_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id)
 {
 	struct satp_xdp_sender_key key = {.mux = mux, .sender_id = sender_id};
 
-	return delete(x->skel->maps.satp_win_idx, &key);
+	return delete (x->skel->maps.satp_win_idx, &key);
 }
 
 int satp_xdp_find_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, uint32_t *slot)
@@ -767,7 +766,7 @@ int satp_xdp_find_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, u
 	struct satp_xdp_sender_key key = {.mux = mux, .sender_id = sender_id};
 
 	return bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.satp_win_idx), &key, slot) ? -errno
-											  : 0;
+											: 0;
 }
 
 int satp_xdp_register_xsk(struct satp_xdp *x, uint32_t queue, int xsk_fd)
@@ -779,7 +778,7 @@ int satp_xdp_register_xsk(struct satp_xdp *x, uint32_t queue, int xsk_fd)
 
 int satp_xdp_unregister_xsk(struct satp_xdp *x, uint32_t queue)
 {
-	return delete(x->skel->maps.satp_xsks, &queue);
+	return delete (x->skel->maps.satp_xsks, &queue);
 }
 
 /* ---------------------------------------------------------------- counters */
@@ -803,8 +802,7 @@ int satp_xdp_read_counters(struct satp_xdp *x, struct satp_xdp_counter out[SATP_
 	return 0;
 }
 
-int satp_xdp_read_sender_stats(struct satp_xdp *x, uint32_t slot,
-			       struct satp_xdp_sender_stats *out)
+int satp_xdp_read_sender_stats(struct satp_xdp *x, uint32_t slot, struct satp_xdp_sender_stats *out)
 {
 	struct satp_xdp_sender_stats *v = x->percpu;
 	int cpu;
