@@ -6,7 +6,8 @@
 # dropped and counted, ping (v4, v6) and a TCP transfer on the same interface
 # are untouched, the pinned maps dump with their BTF field names, and with the
 # program left attached but no socket SATP is dropped (fail closed) while ping
-# still works (open for the host).
+# still works (open for the host), and a restarted receiver takes the program
+# over with --replace and adopts the pinned maps.
 #
 #   netns satpxa-PID                         netns satpxb-PID
 #   +---------------------------+            +-----------------------------------+
@@ -210,8 +211,32 @@ fail_closed() {
 	sleep 0.3
 	after=$(percpu_sum $idx)
 	[ $((after - before)) -eq 20 ] || fail "no socket: drop-no-socket moved by $((after - before))"
-	ip -n "$NSB" link set dev "$IFB" xdp off || fail "cannot remove the kept program"
 	echo "ok   no daemon: 20 SATP datagrams dropped as no-socket, ping still answered"
+}
+
+map_id() {
+	bpftool -j map show pinned "$PINS/$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+}
+
+# A second daemon finds the kept program: refuses by default, takes over with
+# --replace, and adopts the pinned maps (same kernel objects: windows survive).
+restart() {
+	local win rc got
+	win=$(map_id satp_windows)
+	ip netns exec "$NSB" "$TOOLS/xsk_rx" --ifname "$IFB" --pin-root "$TMP/bpffs" \
+		--port $PORT --mux $MUX --seconds 1 >"$TMP/rx.out" 2>"$TMP/rx.err"
+	rc=$?
+	[ $rc -ne 0 ] || fail "attached over a kept satp_rx without --replace"
+	grep -q 'already has satp_rx from an earlier run' "$TMP/rx.err" || fail "no clear error for a busy interface"
+	start_rx native --replace
+	send 10.201.0.2 $MUX 10
+	sleep 0.3
+	stop_rx
+	got=$(awk '$1 == "received:" { print $3 }' "$TMP/rx.out")
+	[ "$got" = 10 ] || fail "after --replace: $got of 10 SATP datagrams reached AF_XDP"
+	[ "$(map_id satp_windows)" = "$win" ] || fail "satp_windows was recreated, not adopted"
+	ip -n "$NSB" link show dev "$IFB" | grep -q 'xdp' && fail "--replace run left satp_rx attached"
+	echo "ok   restart: busy interface refused, --replace took over, pinned maps adopted (satp_windows id $win)"
 }
 
 run_mode native
@@ -219,4 +244,5 @@ ip -n "$NSB" link show dev "$IFB" | grep -q 'xdp' && fail "native: program left 
 run_mode skb
 ip -n "$NSB" link show dev "$IFB" | grep -q 'xdp' && fail "skb: program left attached"
 fail_closed
+restart
 echo "PASS"

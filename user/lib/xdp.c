@@ -398,33 +398,36 @@ static int write_attach_info(struct satp_xdp *x)
 	return bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-/* A satp_rx left by a previous daemon: remove it, alone or from a dispatcher. */
-static int remove_stale(int ifindex)
+/*
+ * A satp_rx left by a previous daemon, alone or in a dispatcher: 1 when found
+ * (and removed, when asked), 0 when not, or a negative errno.
+ */
+static int stale_satp_rx(int ifindex, bool remove)
 {
 	struct xdp_program *p = NULL;
 	struct xdp_multiprog *mp;
-	int err = 0;
+	int err = 0, found = 0;
 
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp))
 		return 0;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		if (p && !strcmp(xdp_program__name(p), SATP_XDP_PROG_NAME)) {
+		found = p && !strcmp(xdp_program__name(p), SATP_XDP_PROG_NAME);
+		if (found && remove) {
 			info("removing satp_rx id %u found on the interface\n", xdp_program__id(p));
 			err = xdp_multiprog__detach(mp);
 		}
 	} else {
-		while ((p = xdp_multiprog__next_prog(p, mp))) {
-			if (strcmp(xdp_program__name(p), SATP_XDP_PROG_NAME))
-				continue;
+		while (!found && (p = xdp_multiprog__next_prog(p, mp)))
+			found = !strcmp(xdp_program__name(p), SATP_XDP_PROG_NAME);
+		if (found && remove) {
 			info("removing satp_rx id %u from the dispatcher\n", xdp_program__id(p));
 			err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
-			break;
 		}
 	}
 	xdp_multiprog__close(mp);
-	return err;
+	return err ? err : found;
 }
 
 /* A fresh instance sharing skel's maps, for libxdp to load its own way. */
@@ -523,6 +526,29 @@ static int attach_mode(struct satp_xdp *x, enum satp_xdp_attach_mode mode)
 	return attach_plain(x, mode);
 }
 
+/* Say what holds the interface, so the operator knows whether replace is right. */
+static void report_busy(const struct satp_xdp *x)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *main_prog = NULL;
+
+	if (stale_satp_rx(x->ifindex, false) == 1) {
+		warn("%s already has satp_rx from an earlier run; attach with replace to take it "
+		     "over\n",
+		     x->ifname);
+		return;
+	}
+	mp = xdp_multiprog__get_from_ifindex(x->ifindex);
+	if (!libxdp_get_error(mp))
+		main_prog = xdp_multiprog__main_prog(mp);
+	warn("%s already has an XDP program (%s id %u) that cannot share the interface; "
+	     "remove it first\n",
+	     x->ifname, main_prog ? xdp_program__name(main_prog) : "unknown",
+	     main_prog ? xdp_program__id(main_prog) : 0);
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+}
+
 int satp_xdp_attach(struct satp_xdp *x)
 {
 	enum satp_xdp_attach_mode mode;
@@ -538,11 +564,13 @@ int satp_xdp_attach(struct satp_xdp *x)
 		warn("no interface '%s': %s\n", x->ifname, strerror(-err));
 		return err;
 	}
-	if (x->replace) {
-		err = remove_stale(x->ifindex);
-		if (err)
-			warn("cannot remove the old satp_rx from %s: %s\n", x->ifname,
-			     strerror(-err));
+	/* Never a second satp_rx beside the first in a dispatcher. */
+	err = stale_satp_rx(x->ifindex, x->replace);
+	if (err < 0)
+		warn("cannot remove the old satp_rx from %s: %s\n", x->ifname, strerror(-err));
+	if (err == 1 && !x->replace) {
+		report_busy(x);
+		return -EEXIST;
 	}
 
 	mode = x->want_mode == SATP_XDP_MODE_SKB ? SATP_XDP_MODE_SKB : SATP_XDP_MODE_NATIVE;
@@ -553,9 +581,7 @@ int satp_xdp_attach(struct satp_xdp *x)
 	}
 	if (err) {
 		if (err == -EEXIST || err == -EBUSY)
-			warn("%s already has an XDP program that is not satp_rx's dispatcher: "
-			     "remove it first\n",
-			     x->ifname);
+			report_busy(x);
 		else
 			warn("cannot attach satp_rx to %s: %s\n", x->ifname, strerror(-err));
 		x->mode = SATP_XDP_MODE_NONE;
