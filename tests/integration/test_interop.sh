@@ -125,6 +125,39 @@ ROWS=(
 	"satpd-server-adopts-mux|satpd |uanytun|right |no  |yes |4 |tun|$SMALL|-m 0   |-m 9   |$KEYS"
 )
 
+# Traffic satpd must refuse, one row each: the counter that must move, and
+# nothing may be delivered. "NAME|SATPD-OPTS|UANYTUN-OPTS|UANYTUN-DEV|COUNTER"
+REJECT_ROWS=(
+	"wrong-mux|-m 1|-m 2|tun|rx_wrong_mux"
+	"wrong-key|-m 1|-m 1 -K 0f0e0d0c0b0a09080706050403020100|tun|rx_bad_tag"
+	"wrong-role|-m 1|-m 1 -e left|tun|rx_bad_tag"
+	"tap-into-tun|-m 1|-m 1|tap|rx_bad_ptype"
+)
+
+test_rejects() {
+	local row name sopts uopts utype counter apid v deliv
+	for row in "${REJECT_ROWS[@]}"; do
+		IFS='|' read -r name sopts uopts utype counter <<<"$row"
+		[ -n "$FILTER" ] && [[ $name != *"$FILTER"* ]] && continue
+		log "row: $name"
+		start_side a satpd left "$UL4_2" "$UL4_1" "$IN_A" tun "$sopts $KEYS"
+		apid=$LAST_PID
+		# shellcheck disable=SC2086
+		start_bg b b.log uanytun -D -L stdout:5 -i "$UL4_2" -r "$UL4_1" -e right -d "${utype}0" \
+			-t "$utype" -n "$IN_B/24" $KEYS $uopts
+		wait_dev b "${utype}0" || fail "$name: uanytun did not start"
+		nsx b ping -c 3 -i 0.2 -W 1 -q "$IN_A" >/dev/null 2>&1 && fail "$name: the tunnel works"
+		v=$(satpd_counter "$apid" "$TMP/a.log" "$counter")
+		deliv=$(satpd_counter "$apid" "$TMP/a.log" rx_delivered)
+		[ "$v" -gt 0 ] || fail "$name: $counter did not move"
+		[ "$deliv" -eq 0 ] || fail "$name: $deliv packets delivered"
+		log "  refused: $counter $v, rx_delivered 0"
+		stop_pid "$apid"
+		stop_pid "$LAST_PID"
+		rm -f "$TMP/a.log" "$TMP/b.log"
+	done
+}
+
 # A datagram captured on its way to satpd (-w 100) and sent again from the peer's
 # namespace must be counted as a replay and deliver nothing.
 test_replay() {
@@ -244,6 +277,7 @@ topo_pair a b
 for row in "${ROWS[@]}"; do
 	run_row "$(sed -e 's/ *| */|/g' -e 's/ *$//' <<<"$row")"
 done
+test_rejects
 test_replay
 test_restart
 test_two_clients
