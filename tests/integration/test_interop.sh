@@ -111,7 +111,7 @@ ROWS=(
 	"satpd-server-uanytun   |satpd |uanytun|right |no  |yes |4 |tun|$BIG  |-s 1   |-s 2   |$KEYS"
 	"satpd-anytun           |satpd |anytun |left  |yes |yes |4 |tun|$BIG  |-s 1   |-s 2   |$KEYS"
 	"satpd-anytun-server    |satpd |anytun |right |yes |no  |4 |tun|$BIG  |-s 1   |-s 2   |$KEYS"
-	"satpd-satpd            |satpd |satpd  |left  |yes |yes |4 |tun|$BIG  |-s 1   |-s 2   |$KEYS"
+	"satpd-satpd            |satpd |satpd  |left  |yes |yes |4 |tun|$BIG  |-s 1   |-s 2 --xdp-mode native|$KEYS"
 	"satpd-server-satpd     |satpd |satpd  |right |no  |yes |4 |tun|$BIG  |-s 1   |-s 2   |$KEYS"
 	"tap                    |satpd |uanytun|left  |yes |yes |4 |tap|$SMALL|-s 1   |-s 2   |$KEYS"
 	"tap-anytun             |satpd |anytun |left  |yes |yes |4 |tap|$SMALL|-s 1   |-s 2   |$KEYS"

@@ -19,6 +19,7 @@
 #include "dev.h"
 #include "log.h"
 #include "satpd_options.h"
+#include "underlay.h"
 
 #define SATPD_VERSION "0.1"
 
@@ -54,18 +55,25 @@ static void log_config_warnings(const struct satpd_config *c)
 
 /*
  * The one place that picks the receive path. The XDP/AF_XDP path plugs in
- * here: attach the program to --xdp-dev in the mode asked for, log the mode
+ * here: attach the program to `dev` in the mode asked for, log the mode
  * obtained, register one AF_XDP socket per queue in the poll set (its
  * handler feeds satpd_rx_batch() and sends through the same seal path) and
  * return the mode; on any failure log why and fall back to off.
  */
-static enum satpd_xdp_mode select_rx_path(const struct satpd_config *c)
+static enum satpd_xdp_mode select_rx_path(const struct satpd_config *c, const struct satpd *d)
 {
-	if (c->xdp_mode != SATPD_XDP_OFF)
-		log_notice("--xdp-mode %s: the XDP path is not available in this build yet; "
-			   "falling back to --xdp-mode off (UDP socket path)",
-			   satpd_xdp_mode_name(c->xdp_mode));
-	log_notice("data path: UDP sockets (xdp-mode off), pin root %s unused", c->pin_root);
+	char dev[IFNAMSIZ];
+	bool have_dev;
+
+	if (c->xdp_mode == SATPD_XDP_OFF) {
+		log_notice("data path: UDP sockets (--xdp-mode off)");
+		return SATPD_XDP_OFF;
+	}
+	have_dev = !satpd_underlay_dev(c, d->conn.remote_known ? &d->conn.remote : NULL, dev);
+	log_notice("--xdp-mode %s on %s: the XDP path is not available in this build yet; "
+		   "falling back to --xdp-mode off (UDP sockets; pin root %s unused)",
+		   satpd_xdp_mode_name(c->xdp_mode), have_dev ? dev : "(unknown: give --xdp-dev)",
+		   c->pin_root);
 	return SATPD_XDP_OFF;
 }
 
@@ -213,7 +221,6 @@ static int run(const struct satpd_config *c)
 	char state_dir[SATPD_PATH_MAX];
 	int sfd = -1, ret;
 
-	select_rx_path(c);
 	d.rx = calloc(SATPD_BATCH, sizeof(*d.rx));
 	d.tx = calloc(SATPD_BATCH, sizeof(*d.tx));
 	if (!d.rx || !d.tx) {
@@ -251,6 +258,7 @@ static int run(const struct satpd_config *c)
 	ret = setup_remote(&d, cc);
 	if (ret)
 		goto out_conn;
+	select_rx_path(c, &d);
 	ret = drop_privileges(c);
 	if (ret)
 		goto out_conn;
