@@ -10,6 +10,8 @@
  * no-socket reason. The veth test covers real redirects.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "satp.h"
 #include "satp_xdp_loader.h"
 #include "../tools/satp_frame.h"
 
@@ -36,6 +39,9 @@
 #define SLOT_BUSY  6 /* (MUX_W64, 4): gen odd, the daemon is mid-commit */
 #define SLOT_WRAP  7 /* (MUX_W64, 5): top 10, bit 0xfffffffa set */
 #define MIN_OK	   (SATP_HDR_LEN + SATP_PTYPE_LEN + SATP_TAG_DEFAULT)
+#define SLOT_RACE  8	  /* (MUX_W64, 6): the daemon commits while XDP reads */
+#define RACE_RUNS  200000 /* test runs against a committing writer */
+#define RACE_JUMP  5000	  /* every so often top jumps past the whole ring */
 
 static struct satp_xdp *xdp;
 static int failures;
@@ -401,6 +407,110 @@ static void run_runts(void)
 	printf("ok   frames of 0..13 bytes are refused by BPF_PROG_TEST_RUN (EINVAL)\n");
 }
 
+struct race {
+	struct satp_window *w;
+	atomic_bool stop;
+	unsigned long commits;
+};
+
+/*
+ * The seqs the writer commits: even ones in even laps of the ring, odd ones in
+ * odd laps. Every seq it skips shares its ring bit with a committed seq one
+ * lap earlier, so a reader that took a new top with stale bits would call it a
+ * replay: the seqlock is what prevents that.
+ */
+static bool committed_kind(uint32_t seq)
+{
+	return ((seq / SATP_WINDOW_BITS) & 1) == (seq & 1);
+}
+
+static void *race_writer(void *arg)
+{
+	struct race *r = arg;
+	uint32_t seq = 1, back;
+
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		seq += (r->commits % 4096 == 4095) ? RACE_JUMP : 1;
+		if (!committed_kind(seq))
+			continue;
+		satp_window_commit(r->w, seq);
+		/* and an older one inside the window, out of order */
+		back = seq - (uint32_t)(r->commits % (WIN - 1));
+		if (committed_kind(back))
+			satp_window_commit(r->w, back);
+		r->commits++;
+	}
+	return NULL;
+}
+
+static uint64_t slot_dropped(uint32_t slot)
+{
+	struct satp_xdp_sender_stats st = {0};
+
+	satp_xdp_read_sender_stats(xdp, slot, &st);
+	return st.rx_dropped;
+}
+
+/*
+ * XDP never calls a seq that was never committed a replay, whatever view of
+ * the moving window it gets; it may call it too old, and since top only grows
+ * it must still be too old after the run.
+ */
+static void run_race(void)
+{
+	struct satp_frame_spec spec = V4(MUX_W64, 6, 0);
+	struct race r = {.w = &satp_xdp_windows(xdp)[SLOT_RACE]};
+	struct satp_xdp_counter before[SATP_XDP_REASON_MAX], after[SATP_XDP_REASON_MAX];
+	uint8_t in[SATP_FRAME_MAX], out[SATP_FRAME_MAX + 256];
+	unsigned long i, old = 0, through = 0, bad = 0;
+	uint64_t dropped = 0, now_dropped, replays;
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+	pthread_t th;
+	uint32_t top;
+
+	satp_window_init(r.w, WIN);
+	satp_window_commit(r.w, 2);
+	if (satp_xdp_bind_window(xdp, MUX_W64, 6, SLOT_RACE) ||
+	    satp_xdp_read_counters(xdp, before) || pthread_create(&th, NULL, race_writer, &r))
+		return fail("race", "cannot start the writer");
+	dropped = slot_dropped(SLOT_RACE);
+	for (i = 0; i < RACE_RUNS; i++) {
+		top = __atomic_load_n(&r.w->top, __ATOMIC_RELAXED);
+		spec.seq = top - 1 - (uint32_t)(i % (2 * WIN));
+		while (committed_kind(spec.seq))
+			spec.seq--;
+		t.data_size_in = (__u32)satp_frame_build(&spec, in, sizeof(in));
+		t.data_in = in;
+		t.data_out = out;
+		t.data_size_out = sizeof(out);
+		t.repeat = 1;
+		if (bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t) || t.retval != XDP_DROP)
+			break;
+		now_dropped = slot_dropped(SLOT_RACE);
+		if (now_dropped == dropped) {
+			through++;
+			continue;
+		}
+		dropped = now_dropped;
+		top = __atomic_load_n(&r.w->top, __ATOMIC_RELAXED);
+		if (satp_window_classify(top, WIN, spec.seq) == SATP_WINDOW_TOO_OLD)
+			old++;
+		else
+			bad++;
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	satp_xdp_read_counters(xdp, after);
+	replays = after[SATP_XDP_DROP_REPLAY].packets - before[SATP_XDP_DROP_REPLAY].packets;
+	if (i != RACE_RUNS || bad || replays)
+		fail("race", "%lu of %d runs, %lu dropped while not too old, %llu as replays", i,
+		     RACE_RUNS, bad, (unsigned long long)replays);
+	else
+		printf("ok   race: %d test runs against %lu commits: %lu through, %lu too old, "
+		       "no uncommitted seq dropped as seen\n",
+		       RACE_RUNS, r.commits, through, old);
+}
+
 static void print_insns(void)
 {
 	struct bpf_prog_info info = {};
@@ -443,6 +553,7 @@ int main(void)
 	run_truncations("ipv6 hop-by-hop+dstopts", with(V6(MUX_W64, 9, 1), 0, 0, 2, 0),
 			14 + 40 + 8 + 16);
 	run_runts();
+	run_race();
 	satp_xdp_close(xdp);
 	printf("%s: %zu table rows, %d failures\n", failures ? "FAIL" : "PASS", n, failures);
 	return failures ? 1 : 0;
