@@ -10,7 +10,7 @@
 # Brings the tunnel up, pings through it both ways, prints satpd's counters
 # (SIGUSR1) and removes everything again. Exit 0 when the pings came through.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . tests/integration/lib.sh
 
 KEY=000102030405060708090a0b0c0d0e0f

@@ -187,8 +187,8 @@ wait_log() {
 
 # wait_ping NS ADDR [SECONDS]: until one ping answers (the tunnel is up).
 wait_ping() {
-	local i t=${3:-10}
-	for i in $(seq 1 "$t"); do
+	local t=${3:-10}
+	for _ in $(seq 1 "$t"); do
 		nsx "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1 && return 0
 	done
 	return 1
@@ -196,10 +196,10 @@ wait_ping() {
 
 # satpd_counter PID LOGFILE NAME: ask for a dump (SIGUSR1) and print the counter's value.
 satpd_counter() {
-	local pid=$1 logf=$2 name=$3 before i
+	local pid=$1 logf=$2 name=$3 before
 	before=$(grep -c 'counters (' "$logf" 2>/dev/null)
 	kill -USR1 "$pid" 2>/dev/null || return 1
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ "$(grep -c 'counters (' "$logf" 2>/dev/null)" -gt "$before" ] && break
 		sleep 0.1
 	done

@@ -18,12 +18,14 @@
 #
 #   tests/integration/test_interop.sh [ROW-NAME-FILTER]
 
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 K128=000102030405060708090a0b0c0d0e0f
 K256=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 SALT=a0a1a2a3a4a5a6a7a8a9aaabacad
-KEYS="-K $K128 -A $SALT"
+KEYS="-K $K128 -A $SALT" # for the row strings
+KEYV=(-K "$K128" -A "$SALT")
 IN_A=10.99.0.1
 IN_B=10.99.0.2
 # TCP megabytes per direction: 20 for the main rows, less for the mode rows.
@@ -215,7 +217,8 @@ test_restart() {
 	[ -n "$FILTER" ] && [[ restart != *"$FILTER"* ]] && return 0
 	log "row: restart"
 	local args=(-U --xdp-mode off --state-dir "$TMP/state-restart" -i "$UL4_1" -r "$UL4_2" -s 1
-		-e left -d tun0 -n "$IN_A/24" -x "$TMP/up.sh" $KEYS)
+		-e left -d tun0 -n "$IN_A/24" -x "$TMP/up.sh" "${KEYV[@]}")
+	# shellcheck disable=SC2016 # $1 is the script's, not ours
 	printf 'echo "$1" > %s/up.out\n' "$TMP" >"$TMP/up.sh"
 	start_bg a a.log "$SATPD" "${args[@]}"
 	local apid=$LAST_PID
@@ -250,14 +253,14 @@ test_two_clients() {
 	[ -n "$FILTER" ] && [[ two-clients != *"$FILTER"* ]] && return 0
 	log "row: two-clients"
 	topo_star hub c1 c2
-	start_bg hub hub.log $SATPD -U --xdp-mode off --state-dir "$TMP/state-hub" -e left -w 100 \
-		-d tun0 -n "$IN_A/24" $KEYS
+	start_bg hub hub.log "$SATPD" -U --xdp-mode off --state-dir "$TMP/state-hub" -e left -w 100 \
+		-d tun0 -n "$IN_A/24" "${KEYV[@]}"
 	local hpid=$LAST_PID
 	wait_dev hub tun0 || fail "two-clients: no tun0 in the hub"
 	start_bg c1 c1.log uanytun -D -L stdout:5 -i 10.77.1.2 -r 10.77.1.1 -s 1 -e right -d tun0 \
-		-t tun -n 10.99.0.2/24 $KEYS
+		-t tun -n 10.99.0.2/24 "${KEYV[@]}"
 	start_bg c2 c2.log uanytun -D -L stdout:5 -i 10.77.2.2 -r 10.77.2.1 -s 2 -e right -d tun0 \
-		-t tun -n 10.99.0.3/24 $KEYS
+		-t tun -n 10.99.0.3/24 "${KEYV[@]}"
 	wait_dev c1 tun0 && wait_dev c2 tun0 || fail "two-clients: no client tun0"
 	# The hub answers whoever spoke last (anytun's one remote per connection).
 	wait_ping c1 "$IN_A" 10 || fail "two-clients: c1 gets no answer"
