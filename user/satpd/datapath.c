@@ -21,13 +21,15 @@ int satpd_conn_init(struct satpd_conn *conn, const struct satpd_conn_config *cfg
 	/* With -r the mux is ours; without, anytun adopts the first peer's (see rx_mux_ok). */
 	conn->mux_fixed = cfg->remote.host[0] != '\0';
 	conn->remote_sock = -1;
-	conn->senders = calloc(SATPD_SENDERS_MAX, sizeof(*conn->senders));
-	if (!conn->senders)
-		return -ENOMEM;
+	/* The socket path owns its slots; the XDP path will pass satp_xdp_windows() here. */
+	ret = satpd_windows_init(&conn->windows, SATPD_WINDOWS_DEFAULT_BITS, cfg->window, NULL,
+				 NULL, NULL);
+	if (ret)
+		return ret;
 	ret = satp_crypto_init(&conn->crypto, &cfg->keys);
 	if (ret) {
 		log_err("mux %u: cannot set up the ciphers: %s", cfg->mux, strerror(-ret));
-		goto err_senders;
+		goto err_windows;
 	}
 	ret = satpd_seq_open(&conn->seq, state_dir, cfg->mux);
 	if (ret)
@@ -35,9 +37,8 @@ int satpd_conn_init(struct satpd_conn *conn, const struct satpd_conn_config *cfg
 	return 0;
 err_crypto:
 	satp_crypto_free(&conn->crypto);
-err_senders:
-	free(conn->senders);
-	conn->senders = NULL;
+err_windows:
+	satpd_windows_free(&conn->windows);
 	return ret;
 }
 
@@ -45,35 +46,7 @@ void satpd_conn_free(struct satpd_conn *conn)
 {
 	satpd_seq_close(&conn->seq);
 	satp_crypto_free(&conn->crypto);
-	if (conn->senders)
-		explicit_bzero(conn->senders, SATPD_SENDERS_MAX * sizeof(*conn->senders));
-	free(conn->senders);
-	conn->senders = NULL;
-}
-
-/* The slot of (mux, sender id); a new one only for authenticated packets. NULL when full. */
-static struct satp_window *sender_window(struct satpd_conn *conn, uint16_t mux, uint16_t sid)
-{
-	uint32_t key = (uint32_t)mux << 16 | sid;
-	/* Fibonacci hashing spreads consecutive sender ids over the table. */
-	uint32_t i = (key * 2654435761u) >> (32 - 8);
-	unsigned int probe;
-
-	_Static_assert(SATPD_SENDERS_MAX == 1u << 8, "hash shift follows the table size");
-	for (probe = 0; probe < SATPD_SENDERS_MAX; probe++, i = (i + 1) % SATPD_SENDERS_MAX) {
-		struct satpd_sender *s = &conn->senders[i];
-
-		if (s->used && s->key == key)
-			return &s->win;
-		if (!s->used) {
-			s->used = true;
-			s->key = key;
-			satp_window_init(&s->win, conn->cfg->window);
-			conn->n_senders++;
-			return &s->win;
-		}
-	}
-	return NULL;
+	satpd_windows_free(&conn->windows);
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -146,12 +119,12 @@ static void rx_one(struct satpd *d, struct satpd_pkt *p)
 		return;
 	}
 	if (conn->cfg->window) {
-		win = sender_window(conn, h.mux, h.sender_id);
+		win = satpd_windows_get(&conn->windows, h.mux, h.sender_id);
 		if (!win) {
 			d->ctr.rx_senders_full++;
 			LOG_RATELIMITED(SATPD_LOG_WARNING,
-					"no replay window slot left for sender %u (max %u)",
-					h.sender_id, SATPD_SENDERS_MAX);
+					"no replay window slot left for sender %u (%u in use)",
+					h.sender_id, conn->windows.n);
 			return;
 		}
 		v = satp_window_commit(win, h.seq);
@@ -364,7 +337,7 @@ void satpd_dev_receive(struct satpd *d, int fd)
 void satpd_counters_dump(const struct satpd *d)
 {
 	log_notice("counters (mux %u, %u sender%s with a window):", d->conn.mux,
-		   d->conn.n_senders, d->conn.n_senders == 1 ? "" : "s");
+		   d->conn.windows.n, d->conn.windows.n == 1 ? "" : "s");
 #define X(name) log_notice("  %-18s %" PRIu64, #name, d->ctr.name);
 	SATPD_COUNTERS(X)
 #undef X

@@ -20,6 +20,7 @@
 #include "satpd_options.h"
 #include "seqstate.h"
 #include "udp.h"
+#include "windows.h"
 
 /* Datagrams per recvmmsg/sendmmsg and device packets per round: one poll wakeup's work. */
 #define SATPD_BATCH	 32
@@ -30,8 +31,6 @@
 #define SATPD_BUF_SIZE	 2048
 /* Where a device read lands: sealing then writes header and type in front, in place. */
 #define SATPD_HEADROOM	 (SATP_HDR_LEN + SATP_PTYPE_LEN)
-/* Replay windows per connection, one per (mux, sender id) seen: a power of two. */
-#define SATPD_SENDERS_MAX 256
 
 /* Counters per verdict; X(name) so that the dump cannot forget one. */
 #define SATPD_COUNTERS(X)                                                                          \
@@ -62,13 +61,6 @@ struct satpd_counters {
 #undef X
 };
 
-/* One (mux, sender id) replay window slot. */
-struct satpd_sender {
-	uint32_t key; /* mux << 16 | sender id */
-	bool used;
-	struct satp_window win;
-};
-
 /* A connection at run time: what anytun keeps per mux. */
 struct satpd_conn {
 	const struct satpd_conn_config *cfg;
@@ -79,8 +71,7 @@ struct satpd_conn {
 	struct satpd_peer_addr remote;
 	int remote_sock; /* index into satpd_udp */
 	struct satpd_seq seq;
-	unsigned int n_senders;
-	struct satpd_sender *senders; /* SATPD_SENDERS_MAX, allocated once */
+	struct satpd_windows windows; /* used only with -w > 0 */
 };
 
 /* One packet buffer of a batch. */
