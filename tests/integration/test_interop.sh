@@ -244,6 +244,51 @@ test_restart() {
 	rm -f "$TMP/a.log" "$TMP/a2.log" "$TMP/b.log"
 }
 
+# The end of the sequence space: satpd sends up to 2^32-1 with one key, then
+# refuses (counted) rather than wrap and reuse keystream. A used-up or corrupt
+# state file, or a bad option, stops satpd before it creates anything.
+test_seq_end() {
+	[ -n "$FILTER" ] && [[ seq-end != *"$FILTER"* ]] && return 0
+	log "row: seq-end"
+	mkdir -p "$TMP/state-end"
+	echo 4294967293 >"$TMP/state-end/tx-seq.mux0"
+	start_bg a a.log "$SATPD" -U --xdp-mode off --state-dir "$TMP/state-end" -i "$UL4_1" \
+		-r "$UL4_2" -e left -d tun0 -n "$IN_A/24" "${KEYV[@]}"
+	local apid=$LAST_PID
+	start_side b uanytun right "$UL4_1" "$UL4_2" "$IN_B" tun "${KEYV[*]}"
+	local bpid=$LAST_PID
+	wait_dev a tun0 || fail "seq-end: no tun0"
+	# Three numbers are left (2^32-3 .. 2^32-1): three datagrams (echo requests, or
+	# the kernel's own IPv6 chatter on tun0), then nothing more.
+	nsx a ping -c 6 -i 0.2 -W 1 "$IN_B" >"$TMP/ping.out" 2>&1
+	grep -q ' [123] received' "$TMP/ping.out" || fail "seq-end: want 1..3 echoes: $(tail -2 "$TMP/ping.out")"
+	local sent ex
+	sent=$(satpd_counter "$apid" "$TMP/a.log" tx_packets)
+	ex=$(satpd_counter "$apid" "$TMP/a.log" tx_seq_exhausted)
+	[ "$sent" -eq 3 ] || fail "seq-end: sent $sent datagrams, want 3"
+	[ "$ex" -ge 3 ] || fail "seq-end: tx_seq_exhausted $ex, want >= 3"
+	stop_pid "$apid"
+	stop_pid "$bpid"
+	log "  3 numbers left: 3 sent, then refused (tx_seq_exhausted $ex)"
+
+	local bad rc
+	for bad in 4294967296 garbage; do
+		echo "$bad" >"$TMP/state-end/tx-seq.mux0"
+		nsx a "$SATPD" -U --xdp-mode off --state-dir "$TMP/state-end" -d tun1 "${KEYV[@]}" \
+			>"$TMP/a.log" 2>&1
+		rc=$?
+		[ $rc -ne 0 ] || fail "seq-end: satpd started with state '$bad'"
+		ip -n "$(ns a)" link show tun1 >/dev/null 2>&1 && fail "seq-end: tun1 left behind"
+	done
+	nsx a "$SATPD" -U --xdp-mode off -d tun1 -w lots "${KEYV[@]}" >"$TMP/a.log" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] || fail "bad option: exit $rc, want 2"
+	grep -q "'lots'" "$TMP/a.log" || fail "bad option: the message does not quote 'lots'"
+	ip -n "$(ns a)" link show tun1 >/dev/null 2>&1 && fail "bad option: tun1 created"
+	log "  used-up and corrupt state files and a bad option: exit non-zero, nothing created"
+	rm -f "$TMP/a.log" "$TMP/b.log"
+}
+
 # Two uanytun clients, sender ids 1 and 2 on mux 0, against one satpd without -r:
 #
 #   ns c1 (10.99.0.2) --- ul 10.77.1.0/24 ---+
@@ -283,5 +328,6 @@ done
 test_rejects
 test_replay
 test_restart
+test_seq_end
 test_two_clients
 log "all rows passed"
