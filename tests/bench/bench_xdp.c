@@ -9,10 +9,16 @@
  *       xdp_drop_all on the same frame, the floor of any XDP program.
  *   bench_xdp flood --ifname IF --prog satp|drop --seconds S [--pin-root DIR]
  *                   [--ready FILE] [--mode native|skb]
- *       attach one program, wait 1 s for the flood to settle, then count
- *       packets for S seconds: satp from its reason counters, drop from its
- *       own. scripts/bench-xdp.sh runs the flood from another namespace.
+ *       attach one program, switch the interface to threaded NAPI (so XDP runs
+ *       in a kthread whose CPU time can be read, on the core the sender does
+ *       not use), wait 1 s for the flood to settle, then count packets for S
+ *       seconds (satp from its reason counters, drop from its own) and the
+ *       NAPI thread's CPU time over the same interval. Reports the drop rate
+ *       and the capacity: packets per second of NAPI CPU (what one core could
+ *       drop when the sender is the bottleneck). scripts/bench-xdp.sh runs
+ *       the flood from another namespace.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -150,6 +156,14 @@ out:
 	return err ? 1 : 0;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 struct flood_opts {
 	const char *ifname;
 	const char *pin_root;
@@ -187,14 +201,6 @@ static uint64_t satp_seen(struct satp_xdp *x, uint64_t *dropped)
 	return all;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void mark_ready(const char *path)
 {
 	FILE *f;
@@ -206,14 +212,92 @@ static void mark_ready(const char *path)
 		fclose(f);
 }
 
+/* NAPI threads of an interface are kthreads named "napi/<ifname>-<id>". */
+static int napi_threaded(const char *ifname)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/threaded", ifname);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ok = fputs("1", f) >= 0;
+	return (fclose(f) || !ok) ? -EIO : 0;
+}
+
+/* Sum of run time (ns, schedstat) of the interface's NAPI threads; 0 if none. */
+static uint64_t napi_cpu_ns(const char *ifname)
+{
+	char path[300], comm[64], prefix[64];
+	unsigned long long run;
+	struct dirent *de;
+	uint64_t sum = 0;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	if (!d)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "napi/%s-", ifname);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		/* comm is cut at 15 characters: compare what is left of the prefix */
+		if (strncmp(comm, prefix,
+			    strnlen(comm, 15) < strlen(prefix) ? strnlen(comm, 15)
+							       : strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%llu", &run) == 1)
+			sum += run;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+struct window_cut {
+	double t;
+	uint64_t napi_ns;
+};
+
+static struct window_cut cut_now(const char *ifname)
+{
+	struct window_cut c = {.t = now(), .napi_ns = napi_cpu_ns(ifname)};
+
+	return c;
+}
+
+static void report(const char *what, uint64_t packets, struct window_cut a, struct window_cut b,
+		   const char *extra)
+{
+	double secs = b.t - a.t, cpu = (double)(b.napi_ns - a.napi_ns) / 1e9;
+
+	printf("flood %s: %llu packets in %.2f s: %.0f pps dropped; NAPI thread %.2f CPU-s: "
+	       "%.0f pps per core, %.1f ns per packet%s\n",
+	       what, (unsigned long long)packets, secs, (double)packets / secs, cpu,
+	       cpu > 0 ? (double)packets / cpu : 0, packets ? cpu * 1e9 / (double)packets : 0,
+	       extra);
+}
+
 static int flood_drop(const struct flood_opts *o)
 {
 	__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST |
 		      (o->mode == SATP_XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
 	int ifindex = (int)if_nametoindex(o->ifname), err;
 	struct xdp_drop_bpf *d = xdp_drop_bpf__open_and_load();
+	struct window_cut c0, c1;
 	uint64_t n0, n1;
-	double t0, t1;
 
 	if (!d || !ifindex) {
 		err = -errno;
@@ -222,15 +306,17 @@ static int flood_drop(const struct flood_opts *o)
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(d->progs.xdp_drop_all), flags, NULL);
 	if (err)
 		goto out;
+	if (napi_threaded(o->ifname))
+		fprintf(stderr, "bench_xdp: no threaded NAPI on %s: CPU figures are 0\n",
+			o->ifname);
 	mark_ready(o->ready);
 	usleep(SETTLE_US);
 	n0 = sum_drop_count(d);
-	t0 = now();
+	c0 = cut_now(o->ifname);
 	sleep(o->seconds);
 	n1 = sum_drop_count(d);
-	t1 = now();
-	printf("flood xdp_drop: %llu packets in %.2f s: %.0f pps dropped\n",
-	       (unsigned long long)(n1 - n0), t1 - t0, (double)(n1 - n0) / (t1 - t0));
+	c1 = cut_now(o->ifname);
+	report("xdp_drop", n1 - n0, c0, c1, "");
 	err = bpf_xdp_detach(ifindex, flags & ~XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 out:
 	if (err)
@@ -243,8 +329,9 @@ static int flood_satp(const struct flood_opts *o)
 {
 	struct satp_xdp_opts xo = {.ifname = o->ifname, .pin_root = o->pin_root, .mode = o->mode};
 	uint64_t a0, a1, d0 = 0, d1 = 0;
+	struct window_cut c0, c1;
 	struct satp_xdp *x = NULL;
-	double t0, t1;
+	char extra[96];
 	int err;
 
 	err = satp_xdp_open(&xo, &x);
@@ -256,17 +343,19 @@ static int flood_satp(const struct flood_opts *o)
 		err = satp_xdp_attach(x);
 	if (err)
 		goto out;
+	if (napi_threaded(o->ifname))
+		fprintf(stderr, "bench_xdp: no threaded NAPI on %s: CPU figures are 0\n",
+			o->ifname);
 	mark_ready(o->ready);
 	usleep(SETTLE_US);
 	a0 = satp_seen(x, &d0);
-	t0 = now();
+	c0 = cut_now(o->ifname);
 	sleep(o->seconds);
 	a1 = satp_seen(x, &d1);
-	t1 = now();
-	printf("flood satp_rx (%s): %llu packets in %.2f s: %.0f pps dropped as unknown mux "
-	       "(%llu other verdicts)\n",
-	       satp_xdp_mode_name(satp_xdp_mode(x)), (unsigned long long)(d1 - d0), t1 - t0,
-	       (double)(d1 - d0) / (t1 - t0), (unsigned long long)((a1 - a0) - (d1 - d0)));
+	c1 = cut_now(o->ifname);
+	snprintf(extra, sizeof(extra), " (drop-unknown-mux; %llu other verdicts)",
+		 (unsigned long long)((a1 - a0) - (d1 - d0)));
+	report("satp_rx", d1 - d0, c0, c1, extra);
 	err = satp_xdp_detach(x);
 out:
 	if (err)
