@@ -20,7 +20,7 @@
 #define CONFIG_LINE_MAX 8192
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -79,7 +79,8 @@ int satpd_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *err,
 	first = satp_portset_next(&ps, 0);
 	for (last = first; (p = satp_portset_next(&ps, (unsigned int)last + 1)) >= 0; last = p)
 		if (p != last + 1)
-			return fail(err, errlen, "invalid port '%s' (expected PORT or LOW:HIGH)", s);
+			return fail(err, errlen, "invalid port '%s' (expected PORT or LOW:HIGH)",
+				    s);
 	if (first < 0)
 		return fail(err, errlen, "invalid port '%s' (expected PORT or LOW:HIGH)", s);
 	*lo = (uint16_t)first;
@@ -138,11 +139,11 @@ static const struct {
 	const char *name;
 	int facility;
 } facilities[] = {
-	{ "daemon", LOG_DAEMON }, { "user", LOG_USER },	    { "local0", LOG_LOCAL0 },
-	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-	{ "local7", LOG_LOCAL7 }, { "auth", LOG_AUTH },	    { "authpriv", LOG_AUTHPRIV },
-	{ "syslog", LOG_SYSLOG },
+    {"daemon", LOG_DAEMON}, {"user", LOG_USER},	    {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+    {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7}, {"auth", LOG_AUTH},	    {"authpriv", LOG_AUTHPRIV},
+    {"syslog", LOG_SYSLOG},
 };
 
 static int parse_log_params(struct satpd_log_target *t, const char *s, char *params, char *err,
@@ -156,7 +157,8 @@ static int parse_log_params(struct satpd_log_target *t, const char *s, char *par
 	switch (t->kind) {
 	case SATPD_LOG_FILE:
 		if (!params || !*params)
-			return fail(err, errlen, "log target '%s': file needs a path (file:LEVEL,PATH)", s);
+			return fail(err, errlen,
+				    "log target '%s': file needs a path (file:LEVEL,PATH)", s);
 		if (p2)
 			return fail(err, errlen, "log target '%s': file takes one parameter", s);
 		return copy_str(t->param, sizeof(t->param), params, "log file path", err, errlen);
@@ -182,10 +184,10 @@ static int parse_log_params(struct satpd_log_target *t, const char *s, char *par
 int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err, size_t errlen)
 {
 	static const char *const kinds[] = {
-		[SATPD_LOG_SYSLOG] = "syslog",
-		[SATPD_LOG_STDOUT] = "stdout",
-		[SATPD_LOG_STDERR] = "stderr",
-		[SATPD_LOG_FILE] = "file",
+	    [SATPD_LOG_SYSLOG] = "syslog",
+	    [SATPD_LOG_STDOUT] = "stdout",
+	    [SATPD_LOG_STDERR] = "stderr",
+	    [SATPD_LOG_FILE] = "file",
 	};
 	char buf[SATPD_PATH_MAX + 64];
 	char *level, *params;
@@ -197,7 +199,8 @@ int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err,
 	strcpy(buf, s);
 	level = strchr(buf, ':');
 	if (!level)
-		return fail(err, errlen, "invalid log target '%s' (expected TARGET:LEVEL[,PARAM...])", s);
+		return fail(err, errlen,
+			    "invalid log target '%s' (expected TARGET:LEVEL[,PARAM...])", s);
 	*level++ = '\0';
 	params = strchr(level, ',');
 	if (params)
@@ -208,10 +211,12 @@ int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err,
 		if (!strcmp(buf, kinds[k]))
 			break;
 	if (k == sizeof(kinds) / sizeof(kinds[0]))
-		return fail(err, errlen, "invalid log target '%s' (expected syslog, stdout, stderr or file)", s);
+		return fail(err, errlen,
+			    "invalid log target '%s' (expected syslog, stdout, stderr or file)", s);
 	t->kind = (enum satpd_log_kind)k;
 	if (satpd_parse_uint(level, SATPD_LOG_DEBUG, &lv, "log level", NULL, 0))
-		return fail(err, errlen, "invalid log level '%s' in '%s' (expected 0..5)", level, s);
+		return fail(err, errlen, "invalid log level '%s' in '%s' (expected 0..5)", level,
+			    s);
 	t->level = (int)lv;
 	return parse_log_params(t, s, params, err, errlen);
 }
@@ -414,7 +419,8 @@ static int set_kd_prf(struct satpd_config *c, const char *arg, char *err, size_t
 {
 	if (satp_parse_kd_prf(arg, &conn0(c)->keys.algos.kd_bits))
 		return fail(err, errlen,
-			    "invalid kd-prf '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 or aes-ctr-256)",
+			    "invalid kd-prf '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 "
+			    "or aes-ctr-256)",
 			    arg);
 	return 0;
 }
@@ -423,7 +429,8 @@ static int set_cipher(struct satpd_config *c, const char *arg, char *err, size_t
 {
 	if (satp_parse_cipher(arg, &conn0(c)->keys.algos.cipher_bits))
 		return fail(err, errlen,
-			    "invalid cipher '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 or aes-ctr-256)",
+			    "invalid cipher '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 "
+			    "or aes-ctr-256)",
 			    arg);
 	return 0;
 }
@@ -431,7 +438,8 @@ static int set_cipher(struct satpd_config *c, const char *arg, char *err, size_t
 static int set_auth(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (satp_parse_auth(arg, &conn0(c)->keys.algos.auth))
-		return fail(err, errlen, "invalid auth algorithm '%s' (expected null or sha1)", arg);
+		return fail(err, errlen, "invalid auth algorithm '%s' (expected null or sha1)",
+			    arg);
 	return 0;
 }
 
@@ -449,9 +457,9 @@ static int set_tag_len(struct satpd_config *c, const char *arg, char *err, size_
 static int set_role(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (satp_parse_role(arg, &conn0(c)->keys.role))
-		return fail(err, errlen,
-			    "invalid role '%s' (expected left, alice, server, right, bob or client)",
-			    arg);
+		return fail(
+		    err, errlen,
+		    "invalid role '%s' (expected left, alice, server, right, bob or client)", arg);
 	return 0;
 }
 
@@ -472,9 +480,10 @@ static int set_key(struct satpd_config *c, const char *arg, char *err, size_t er
 	/* The message would quote the key: report only where it went wrong. */
 	if (satp_hex_parse(arg, k->master_key, sizeof(k->master_key), 0, &k->master_key_len, msg,
 			   sizeof(msg)))
-		return fail(err, errlen,
-			    "invalid master key (-K): expected 32, 48 or 64 hex digits, got %zu characters",
-			    strlen(arg));
+		return fail(
+		    err, errlen,
+		    "invalid master key (-K): expected 32, 48 or 64 hex digits, got %zu characters",
+		    strlen(arg));
 	c->have_key = true;
 	return 0;
 }
@@ -508,7 +517,8 @@ static int set_xdp_mode(struct satpd_config *c, const char *arg, char *err, size
 	else if (!strcmp(arg, "off"))
 		c->xdp_mode = SATPD_XDP_OFF;
 	else
-		return fail(err, errlen, "invalid xdp mode '%s' (expected native, skb or off)", arg);
+		return fail(err, errlen, "invalid xdp mode '%s' (expected native, skb or off)",
+			    arg);
 	return 0;
 }
 
@@ -555,51 +565,52 @@ struct opt_def {
 };
 
 static const struct opt_def opts[] = {
-	{ "nodaemonize", 'D', 0, set_nodaemonize, NULL, "don't run in background" },
-	{ "username", 'u', OPT_ARG, set_username, "<username>", "change to this user" },
-	{ "groupname", 'g', OPT_ARG, set_groupname, "<groupname>", "change to this group" },
-	{ "chroot", 'C', OPT_ARG, set_chroot, "<path>", "chroot to this directory" },
-	{ "write-pid", 'P', OPT_ARG, set_pid_file, "<path>", "write pid to this file" },
-	{ "log", 'L', OPT_ARG, set_log, "<target>:<level>[,<param>...]",
-	  "add a log target (syslog, stdout, stderr, file), level 0..5; may repeat" },
-	{ "debug", 'U', 0, set_debug, NULL, "don't daemonize and log to stdout at level 5" },
-	{ "interface", 'i', OPT_ARG, set_interface, "<hostname|ip>", "local address to bind to" },
-	{ "port", 'p', OPT_ARG, set_port, "<port>[:<port>]", "local port (range: RAIL, later)" },
-	{ "sender-id", 's', OPT_ARG, set_sender_id, "<sender id>", "the sender id to use" },
-	{ "remote-host", 'r', OPT_ARG, set_remote_host, "<hostname|ip>", "remote host" },
-	{ "remote-port", 'o', OPT_ARG, set_remote_port, "<port>[:<port>]", "remote port" },
-	{ "ipv4-only", '4', 0, set_ipv4, NULL, "always resolve IPv4 addresses" },
-	{ "ipv6-only", '6', 0, set_ipv6, NULL, "always resolve IPv6 addresses" },
-	{ "sync-interface", 'I', OPT_ARG, set_sync, "<ip>", "anytun sync: not supported" },
-	{ "sync-port", 'S', OPT_ARG, set_sync, "<port>", "anytun sync: not supported" },
-	{ "sync-hosts", 'M', OPT_ARG, set_sync, "<host>[:<port>]", "anytun sync: not supported" },
-	{ "control-host", 'X', OPT_ARG, set_sync, "<host>[:<port>]", "anytun sync: not supported" },
-	{ "dev", 'd', OPT_ARG, set_dev, "<name>", "device name" },
-	{ "type", 't', OPT_ARG, set_type, "<tun|tap>", "device type" },
-	{ "ifconfig", 'n', OPT_ARG, set_ifconfig, "<local>/<prefix>",
-	  "address and prefix length of the device (sets MTU 1400)" },
-	{ "post-up-script", 'x', OPT_ARG, set_post_up, "<script>",
-	  "run after the device exists, with its name as argument" },
-	{ "route", 'R', OPT_ARG, set_route, "<net>/<prefix>", "add a route to the connection" },
-	{ "mux", 'm', OPT_ARG, set_mux, "<mux-id>", "the multiplex id to use" },
-	{ "window-size", 'w', OPT_ARG, set_window, "<window size>",
-	  "sequence number window size; 0 disables replay protection" },
-	{ "kd-prf", 'k', OPT_ARG, set_kd_prf, "<kd-prf type>", "key derivation function" },
-	{ "role", 'e', OPT_ARG, set_role, "<role>", "left (alice) or right (bob)" },
-	{ "passphrase", 'E', OPT_ARG | OPT_SECRET, set_passphrase, "<pass phrase>",
-	  "derive master key and salt from this" },
-	{ "key", 'K', OPT_ARG | OPT_SECRET, set_key, "<master key>", "master key (hex)" },
-	{ "salt", 'A', OPT_ARG | OPT_SECRET, set_salt, "<master salt>", "master salt (hex)" },
-	{ "cipher", 'c', OPT_ARG, set_cipher, "<cipher type>", "payload encryption algorithm" },
-	{ "auth-algo", 'a', OPT_ARG, set_auth, "<algo type>", "message authentication algorithm" },
-	{ "auth-tag-length", 'b', OPT_ARG, set_tag_len, "<length>", "length of the auth tag" },
-	{ "xdp-dev", 0, OPT_ARG, set_xdp_dev, "<ifname>",
-	  "underlay interface for XDP (default: the one holding -i, else the route to -r)" },
-	{ "xdp-mode", 0, OPT_ARG, set_xdp_mode, "<native|skb|off>", "XDP attach mode (default native)" },
-	{ "queues", 0, OPT_ARG, set_queues, "<n>", "receive queues / workers (default 1)" },
-	{ "pin-root", 0, OPT_ARG, set_pin_root, "<dir>", "bpffs root for pinned state (default /sys/fs/bpf)" },
-	{ "state-dir", 0, OPT_ARG, set_state_dir, "<dir>",
-	  "where outgoing sequence numbers are reserved (default /var/lib/satpd/<dev>)" },
+    {"nodaemonize", 'D', 0, set_nodaemonize, NULL, "don't run in background"},
+    {"username", 'u', OPT_ARG, set_username, "<username>", "change to this user"},
+    {"groupname", 'g', OPT_ARG, set_groupname, "<groupname>", "change to this group"},
+    {"chroot", 'C', OPT_ARG, set_chroot, "<path>", "chroot to this directory"},
+    {"write-pid", 'P', OPT_ARG, set_pid_file, "<path>", "write pid to this file"},
+    {"log", 'L', OPT_ARG, set_log, "<target>:<level>[,<param>...]",
+     "add a log target (syslog, stdout, stderr, file), level 0..5; may repeat"},
+    {"debug", 'U', 0, set_debug, NULL, "don't daemonize and log to stdout at level 5"},
+    {"interface", 'i', OPT_ARG, set_interface, "<hostname|ip>", "local address to bind to"},
+    {"port", 'p', OPT_ARG, set_port, "<port>[:<port>]", "local port (range: RAIL, later)"},
+    {"sender-id", 's', OPT_ARG, set_sender_id, "<sender id>", "the sender id to use"},
+    {"remote-host", 'r', OPT_ARG, set_remote_host, "<hostname|ip>", "remote host"},
+    {"remote-port", 'o', OPT_ARG, set_remote_port, "<port>[:<port>]", "remote port"},
+    {"ipv4-only", '4', 0, set_ipv4, NULL, "always resolve IPv4 addresses"},
+    {"ipv6-only", '6', 0, set_ipv6, NULL, "always resolve IPv6 addresses"},
+    {"sync-interface", 'I', OPT_ARG, set_sync, "<ip>", "anytun sync: not supported"},
+    {"sync-port", 'S', OPT_ARG, set_sync, "<port>", "anytun sync: not supported"},
+    {"sync-hosts", 'M', OPT_ARG, set_sync, "<host>[:<port>]", "anytun sync: not supported"},
+    {"control-host", 'X', OPT_ARG, set_sync, "<host>[:<port>]", "anytun sync: not supported"},
+    {"dev", 'd', OPT_ARG, set_dev, "<name>", "device name"},
+    {"type", 't', OPT_ARG, set_type, "<tun|tap>", "device type"},
+    {"ifconfig", 'n', OPT_ARG, set_ifconfig, "<local>/<prefix>",
+     "address and prefix length of the device (sets MTU 1400)"},
+    {"post-up-script", 'x', OPT_ARG, set_post_up, "<script>",
+     "run after the device exists, with its name as argument"},
+    {"route", 'R', OPT_ARG, set_route, "<net>/<prefix>", "add a route to the connection"},
+    {"mux", 'm', OPT_ARG, set_mux, "<mux-id>", "the multiplex id to use"},
+    {"window-size", 'w', OPT_ARG, set_window, "<window size>",
+     "sequence number window size; 0 disables replay protection"},
+    {"kd-prf", 'k', OPT_ARG, set_kd_prf, "<kd-prf type>", "key derivation function"},
+    {"role", 'e', OPT_ARG, set_role, "<role>", "left (alice) or right (bob)"},
+    {"passphrase", 'E', OPT_ARG | OPT_SECRET, set_passphrase, "<pass phrase>",
+     "derive master key and salt from this"},
+    {"key", 'K', OPT_ARG | OPT_SECRET, set_key, "<master key>", "master key (hex)"},
+    {"salt", 'A', OPT_ARG | OPT_SECRET, set_salt, "<master salt>", "master salt (hex)"},
+    {"cipher", 'c', OPT_ARG, set_cipher, "<cipher type>", "payload encryption algorithm"},
+    {"auth-algo", 'a', OPT_ARG, set_auth, "<algo type>", "message authentication algorithm"},
+    {"auth-tag-length", 'b', OPT_ARG, set_tag_len, "<length>", "length of the auth tag"},
+    {"xdp-dev", 0, OPT_ARG, set_xdp_dev, "<ifname>",
+     "underlay interface for XDP (default: the one holding -i, else the route to -r)"},
+    {"xdp-mode", 0, OPT_ARG, set_xdp_mode, "<native|skb|off>", "XDP attach mode (default native)"},
+    {"queues", 0, OPT_ARG, set_queues, "<n>", "receive queues / workers (default 1)"},
+    {"pin-root", 0, OPT_ARG, set_pin_root, "<dir>",
+     "bpffs root for pinned state (default /sys/fs/bpf)"},
+    {"state-dir", 0, OPT_ARG, set_state_dir, "<dir>",
+     "where outgoing sequence numbers are reserved (default /var/lib/satpd/<dev>)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -740,9 +751,11 @@ int satpd_options_parse_line(struct satpd_config *c, char *line, const char *whe
 		return fail(err, errlen, "%s: unknown option '%s'", where, key);
 	}
 	if (!(o->flags & OPT_ARG) && *val)
-		return fail(err, errlen, "%s: option '%s' takes no value (got '%s')", where, o->name, val);
+		return fail(err, errlen, "%s: option '%s' takes no value (got '%s')", where,
+			    o->name, val);
 	if ((o->flags & OPT_ARG) && !*val)
-		return fail(err, errlen, "%s: option '%s' needs a value %s", where, o->name, o->arg);
+		return fail(err, errlen, "%s: option '%s' needs a value %s", where, o->name,
+			    o->arg);
 	ret = apply(c, o, val, msg, sizeof(msg));
 	if (o->flags & OPT_SECRET)
 		wipe_str(val);
@@ -801,7 +814,8 @@ static int finish_keys(struct satpd_config *c, struct satpd_conn_config *cc, cha
 		if (!c->have_key)
 			return fail(err, errlen, "no master key: give -K/--key or -E/--passphrase");
 		if (!c->have_salt)
-			return fail(err, errlen, "no master salt: give -A/--salt or -E/--passphrase");
+			return fail(err, errlen,
+				    "no master salt: give -A/--salt or -E/--passphrase");
 	}
 	if (!want) {
 		k->master_key_len = 0;
@@ -809,10 +823,11 @@ static int finish_keys(struct satpd_config *c, struct satpd_conn_config *cc, cha
 	}
 	/* anytun's kd-prf needs exactly its key length; anything else never works. */
 	if (k->master_key_len != want)
-		return fail(err, errlen,
-			    "master key is %zu bytes but kd-prf %s needs %zu (-k aes-ctr-%zu for this key)",
-			    k->master_key_len, satp_algo_name(k->algos.kd_bits), want,
-			    k->master_key_len * 8);
+		return fail(
+		    err, errlen,
+		    "master key is %zu bytes but kd-prf %s needs %zu (-k aes-ctr-%zu for this key)",
+		    k->master_key_len, satp_algo_name(k->algos.kd_bits), want,
+		    k->master_key_len * 8);
 	return 0;
 }
 

@@ -19,30 +19,30 @@
 #include "satp.h"
 
 /* Room for a host name (RFC 1035 limit) or a numeric address. */
-#define SATPD_HOST_MAX	     256
+#define SATPD_HOST_MAX 256
 /* Paths of scripts, pid files, state and pin directories. */
-#define SATPD_PATH_MAX	     4096
+#define SATPD_PATH_MAX 4096
 /* -L may be given several times; anytun has no limit, four covers every sane use. */
-#define SATPD_LOG_TARGETS    4
+#define SATPD_LOG_TARGETS 4
 /* -R routes kept per daemon; anytun only uses them for multi-connection routing. */
-#define SATPD_ROUTES_MAX     64
+#define SATPD_ROUTES_MAX 64
 /* Connections one daemon serves. Options describe one; anytun's sync adds more. */
-#define SATPD_CONNS_MAX	     16
+#define SATPD_CONNS_MAX 16
 /* --queues: more than the tun multi-queue limit of common kernels makes no sense. */
-#define SATPD_QUEUES_MAX     64
+#define SATPD_QUEUES_MAX 64
 /* A passphrase longer than this is a mistake, not a secret. */
 #define SATPD_PASSPHRASE_MAX 1024
 /* Log levels, anytun's and uanytun's numbers: a target shows levels <= its own. */
-#define SATPD_LOG_NONE	     0
-#define SATPD_LOG_ERROR	     1
-#define SATPD_LOG_WARNING    2
-#define SATPD_LOG_NOTICE     3
-#define SATPD_LOG_INFO	     4
-#define SATPD_LOG_DEBUG	     5
+#define SATPD_LOG_NONE	  0
+#define SATPD_LOG_ERROR	  1
+#define SATPD_LOG_WARNING 2
+#define SATPD_LOG_NOTICE  3
+#define SATPD_LOG_INFO	  4
+#define SATPD_LOG_DEBUG	  5
 /* Both reference daemons log to syslog at notice unless told otherwise. */
-#define SATPD_LOG_DEFAULT    "syslog:3,satpd,daemon"
-#define SATPD_PIN_ROOT	     "/sys/fs/bpf"
-#define SATPD_STATE_ROOT     "/var/lib/satpd"
+#define SATPD_LOG_DEFAULT "syslog:3,satpd,daemon"
+#define SATPD_PIN_ROOT	  "/sys/fs/bpf"
+#define SATPD_STATE_ROOT  "/var/lib/satpd"
 
 enum satpd_log_kind {
 	SATPD_LOG_SYSLOG,
@@ -53,9 +53,9 @@ enum satpd_log_kind {
 
 struct satpd_log_target {
 	enum satpd_log_kind kind;
-	int level;		       /* SATPD_LOG_* */
-	char param[SATPD_PATH_MAX];    /* file: path; syslog: ident */
-	int facility;		       /* syslog: LOG_DAEMON, LOG_USER, ... */
+	int level;		    /* SATPD_LOG_* */
+	char param[SATPD_PATH_MAX]; /* file: path; syslog: ident */
+	int facility;		    /* syslog: LOG_DAEMON, LOG_USER, ... */
 };
 
 enum satpd_dev_type {

@@ -97,13 +97,40 @@ static bool rx_mux_ok(struct satpd_conn *conn, uint16_t mux)
 	return !conn->mux_fixed || mux == conn->mux;
 }
 
+/* The replay decision, after the tag verified: the only place a window moves. */
+static bool rx_commit(struct satpd *d, struct satpd_conn *conn, const struct satp_header *h)
+{
+	struct satp_window *win;
+	enum satp_verdict v;
+
+	if (!conn->cfg->window)
+		return true; /* -w 0: protection off, as anytun */
+	win = satpd_windows_get(&conn->windows, h->mux, h->sender_id);
+	if (!win) {
+		d->ctr.rx_senders_full++;
+		LOG_RATELIMITED(SATPD_LOG_WARNING,
+				"no replay window slot left for sender %u (%u in use)",
+				h->sender_id, conn->windows.n);
+		return false;
+	}
+	v = satp_window_commit(win, h->seq);
+	if (v == SATP_OK)
+		return true;
+	if (v == SATP_REPLAY)
+		d->ctr.rx_replay++;
+	else
+		d->ctr.rx_too_old++;
+	LOG_RATELIMITED(SATPD_LOG_NOTICE,
+			"replay attack detected: seq %" PRIu32 " sender id %u: %s", h->seq,
+			h->sender_id, satp_verdict_name(v));
+	return false;
+}
+
 static void rx_one(struct satpd *d, struct satpd_pkt *p)
 {
 	struct satpd_conn *conn = &d->conn;
-	struct satp_window *win = NULL;
 	struct satp_header h;
 	struct satp_plain plain;
-	enum satp_verdict v;
 
 	if (satp_header_parse(p->buf, p->len, conn->crypto.algos.tag_len, &h) != SATP_OK) {
 		d->ctr.rx_too_short++;
@@ -118,26 +145,8 @@ static void rx_one(struct satpd *d, struct satpd_pkt *p)
 		LOG_RATELIMITED(SATPD_LOG_WARNING, "wrong authentication tag, discarding packet");
 		return;
 	}
-	if (conn->cfg->window) {
-		win = satpd_windows_get(&conn->windows, h.mux, h.sender_id);
-		if (!win) {
-			d->ctr.rx_senders_full++;
-			LOG_RATELIMITED(SATPD_LOG_WARNING,
-					"no replay window slot left for sender %u (%u in use)",
-					h.sender_id, conn->windows.n);
-			return;
-		}
-		v = satp_window_commit(win, h.seq);
-		if (v != SATP_OK) {
-			if (v == SATP_REPLAY)
-				d->ctr.rx_replay++;
-			else
-				d->ctr.rx_too_old++;
-			LOG_RATELIMITED(SATPD_LOG_NOTICE, "replay attack detected: seq %" PRIu32
-					" sender id %u: %s", h.seq, h.sender_id, satp_verdict_name(v));
-			return;
-		}
-	}
+	if (!rx_commit(d, conn, &h))
+		return;
 	if (!conn->mux_fixed) {
 		conn->mux = h.mux;
 		conn->mux_fixed = true;
@@ -209,8 +218,7 @@ void satpd_udp_receive(struct satpd *d, unsigned int sock)
 	} while (n == SATPD_BATCH);
 }
 
-static int inner_ptype(enum satpd_dev_type type, const uint8_t *inner, size_t len,
-		       uint16_t *ptype)
+static int inner_ptype(enum satpd_dev_type type, const uint8_t *inner, size_t len, uint16_t *ptype)
 {
 	if (type == SATPD_DEV_TAP) {
 		*ptype = SATP_PTYPE_ETHER;
@@ -336,8 +344,8 @@ void satpd_dev_receive(struct satpd *d, int fd)
 
 void satpd_counters_dump(const struct satpd *d)
 {
-	log_notice("counters (mux %u, %u sender%s with a window):", d->conn.mux,
-		   d->conn.windows.n, d->conn.windows.n == 1 ? "" : "s");
+	log_notice("counters (mux %u, %u sender%s with a window):", d->conn.mux, d->conn.windows.n,
+		   d->conn.windows.n == 1 ? "" : "s");
 #define X(name) log_notice("  %-18s %" PRIu64, #name, d->ctr.name);
 	SATPD_COUNTERS(X)
 #undef X

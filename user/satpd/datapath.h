@@ -23,37 +23,39 @@
 #include "windows.h"
 
 /* Datagrams per recvmmsg/sendmmsg and device packets per round: one poll wakeup's work. */
-#define SATPD_BATCH	 32
+#define SATPD_BATCH 32
 /*
  * Buffer per packet: the reference daemons' 1600-byte datagrams with room to
  * spare, so a longer datagram shows up as truncated rather than cut silently.
  */
-#define SATPD_BUF_SIZE	 2048
+#define SATPD_BUF_SIZE 2048
 /* Where a device read lands: sealing then writes header and type in front, in place. */
-#define SATPD_HEADROOM	 (SATP_HDR_LEN + SATP_PTYPE_LEN)
+#define SATPD_HEADROOM (SATP_HDR_LEN + SATP_PTYPE_LEN)
 
 /* Counters per verdict; X(name) so that the dump cannot forget one. */
-#define SATPD_COUNTERS(X)                                                                          \
-	X(rx_datagrams)     /* datagrams read from the underlay */                                 \
-	X(rx_bytes)                                                                                \
-	X(rx_truncated)     /* longer than SATPD_BUF_SIZE */                                       \
-	X(rx_too_short)     /* shorter than header + tag */                                        \
-	X(rx_wrong_mux)     /* mux of no connection */                                             \
-	X(rx_bad_tag)       /* authentication failed */                                            \
-	X(rx_replay)        /* window: seen before */                                              \
-	X(rx_too_old)       /* window: older than the window */                                    \
-	X(rx_senders_full)  /* no free replay-window slot for a new sender */                      \
-	X(rx_no_payload)    /* authenticated but empty */                                          \
-	X(rx_bad_ptype)     /* payload type does not fit the device */                             \
-	X(rx_dev_error)     /* device write failed */                                              \
-	X(rx_delivered)     /* written to the device */                                            \
-	X(remote_changes)   /* the remote endpoint was learned or moved */                         \
-	X(tx_packets)       /* datagrams sent */                                                   \
-	X(tx_bytes)                                                                                \
-	X(tx_no_remote)     /* device packet dropped: no remote known yet */                       \
-	X(tx_bad_inner)     /* tun packet that is neither IPv4 nor IPv6 */                         \
-	X(tx_seq_exhausted) /* sequence numbers of the key used up */                              \
+/* clang-format off */
+#define SATPD_COUNTERS(X) \
+	X(rx_datagrams)     /* datagrams read from the underlay */                                \
+	X(rx_bytes)                                                                               \
+	X(rx_truncated)     /* longer than SATPD_BUF_SIZE */                                      \
+	X(rx_too_short)     /* shorter than header + tag */                                       \
+	X(rx_wrong_mux)     /* mux of no connection */                                            \
+	X(rx_bad_tag)       /* authentication failed */                                           \
+	X(rx_replay)        /* window: seen before */                                             \
+	X(rx_too_old)       /* window: older than the window */                                   \
+	X(rx_senders_full)  /* no free replay-window slot for a new sender */                     \
+	X(rx_no_payload)    /* authenticated but empty */                                         \
+	X(rx_bad_ptype)     /* payload type does not fit the device */                            \
+	X(rx_dev_error)     /* device write failed */                                             \
+	X(rx_delivered)     /* written to the device */                                           \
+	X(remote_changes)   /* the remote endpoint was learned or moved */                        \
+	X(tx_packets)       /* datagrams sent */                                                  \
+	X(tx_bytes)                                                                               \
+	X(tx_no_remote)     /* device packet dropped: no remote known yet */                      \
+	X(tx_bad_inner)     /* tun packet that is neither IPv4 nor IPv6 */                        \
+	X(tx_seq_exhausted) /* sequence numbers of the key used up */                             \
 	X(tx_send_error)    /* sendmmsg failed for the datagram */
+/* clang-format on */
 
 struct satpd_counters {
 #define X(n) uint64_t n;
@@ -77,7 +79,7 @@ struct satpd_conn {
 /* One packet buffer of a batch. */
 struct satpd_pkt {
 	uint8_t buf[SATPD_BUF_SIZE];
-	size_t len;			 /* rx: datagram length; tx: datagram length after seal */
+	size_t len;		      /* rx: datagram length; tx: datagram length after seal */
 	struct sockaddr_storage addr; /* rx: source */
 	socklen_t addrlen;
 	int sock; /* rx: socket index it came on; tx: socket to send from */

@@ -41,8 +41,8 @@ int satpd_dev_open(struct satpd_dev *d, const char *name, enum satpd_dev_type ty
 		}
 		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 			ret = -errno;
-			log_err("cannot create %s device '%s': %s", satpd_dev_type_name(type),
-				name, strerror(errno));
+			log_err("cannot create %s device '%s': %s", satpd_dev_type_name(type), name,
+				strerror(errno));
 			close(fd);
 			goto err;
 		}

@@ -20,9 +20,9 @@ struct target {
 static struct target targets[SATPD_LOG_TARGETS];
 static unsigned int n_targets;
 
-static const char *const level_names[] = { "", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG" };
+static const char *const level_names[] = {"", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"};
 /* syslog priorities of our levels. */
-static const int level_prio[] = { LOG_EMERG, LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+static const int level_prio[] = {LOG_EMERG, LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 
 static int open_target(struct target *t)
 {
@@ -149,9 +149,9 @@ int satpd_ratelimit_pass(struct satpd_ratelimit *rl, uint64_t *suppressed)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	static const int map[] = {
-		[LIBBPF_WARN] = SATPD_LOG_WARNING,
-		[LIBBPF_INFO] = SATPD_LOG_INFO,
-		[LIBBPF_DEBUG] = SATPD_LOG_DEBUG,
+	    [LIBBPF_WARN] = SATPD_LOG_WARNING,
+	    [LIBBPF_INFO] = SATPD_LOG_INFO,
+	    [LIBBPF_DEBUG] = SATPD_LOG_DEBUG,
 	};
 	char msg[1024];
 	size_t n;

@@ -34,7 +34,8 @@ static void log_config_warnings(const struct satpd_config *c)
 	if (c->warnings & SATPD_WARN_KD_NULL)
 		log_notice("cipher and auth are null: kd-prf forced to null");
 	if (c->warnings & SATPD_WARN_NULL_KD)
-		log_warn("using NULL key derivation with encryption and or authentication enabled!");
+		log_warn(
+		    "using NULL key derivation with encryption and or authentication enabled!");
 	if (c->warnings & SATPD_WARN_TAG_CLAMP)
 		log_warn("sha1 cannot make tags longer than %d bytes: using %u", SATP_TAG_MAX,
 			 cc->keys.algos.tag_len);
@@ -46,11 +47,13 @@ static void log_config_warnings(const struct satpd_config *c)
 		log_warn("window size 0 (-w 0, the anytun default): replay protection is DISABLED; "
 			 "every authenticated datagram is delivered, duplicates too");
 	if (c->warnings & SATPD_WARN_PORT_RANGE)
-		log_warn("port ranges (RAIL) are not implemented yet: using local port %u and remote port %u only",
+		log_warn("port ranges (RAIL) are not implemented yet: using local port %u and "
+			 "remote port %u only",
 			 c->local.port_lo, cc->remote.port_lo);
 	if (c->n_routes)
-		log_info("%u route(s) given with -R: anytun uses them only with sync (-M/-X); ignored",
-			 c->n_routes);
+		log_info(
+		    "%u route(s) given with -R: anytun uses them only with sync (-M/-X); ignored",
+		    c->n_routes);
 }
 
 /*
@@ -166,13 +169,13 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 	struct pollfd pfd[1 + SATPD_SOCKS_MAX + SATPD_QUEUES_MAX];
 	unsigned int i, n = 0, first_sock, first_dev;
 
-	pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	first_sock = n;
 	for (i = 0; i < d->udp.n; i++)
-		pfd[n++] = (struct pollfd){ .fd = d->udp.fds[i], .events = POLLIN };
+		pfd[n++] = (struct pollfd){.fd = d->udp.fds[i], .events = POLLIN};
 	first_dev = n;
 	for (i = 0; i < dev->n_fds; i++)
-		pfd[n++] = (struct pollfd){ .fd = dev->fds[i], .events = POLLIN };
+		pfd[n++] = (struct pollfd){.fd = dev->fds[i], .events = POLLIN};
 
 	for (;;) {
 		if (poll(pfd, n, -1) < 0) {
@@ -199,7 +202,8 @@ static int setup_remote(struct satpd *d, const struct satpd_conn_config *cc)
 	int ret;
 
 	if (!cc->remote.host[0]) {
-		log_notice("no remote host (-r): waiting for the peer's first authenticated packet");
+		log_notice(
+		    "no remote host (-r): waiting for the peer's first authenticated packet");
 		return 0;
 	}
 	ret = satpd_udp_resolve_remote(&d->udp, d->cfg, &cc->remote, &conn->remote);
@@ -216,7 +220,7 @@ static int setup_remote(struct satpd *d, const struct satpd_conn_config *cc)
 static int run(const struct satpd_config *c)
 {
 	const struct satpd_conn_config *cc = &c->conns[0];
-	struct satpd d = { .cfg = c };
+	struct satpd d = {.cfg = c};
 	struct satpd_dev dev;
 	char state_dir[SATPD_PATH_MAX];
 	int sfd = -1, ret;
@@ -251,10 +255,10 @@ static int run(const struct satpd_config *c)
 	ret = satpd_conn_init(&d.conn, cc, state_dir);
 	if (ret)
 		goto out_udp;
-	log_notice("role %s, cipher %s, auth %s (tag %u), kd-prf %s",
-		   satp_role_name(cc->keys.role), satp_algo_name(cc->keys.algos.cipher_bits),
-		   cc->keys.algos.auth == SATP_AUTH_SHA1 ? "sha1" : "null",
-		   cc->keys.algos.tag_len, satp_algo_name(cc->keys.algos.kd_bits));
+	log_notice("role %s, cipher %s, auth %s (tag %u), kd-prf %s", satp_role_name(cc->keys.role),
+		   satp_algo_name(cc->keys.algos.cipher_bits),
+		   cc->keys.algos.auth == SATP_AUTH_SHA1 ? "sha1" : "null", cc->keys.algos.tag_len,
+		   satp_algo_name(cc->keys.algos.kd_bits));
 	ret = setup_remote(&d, cc);
 	if (ret)
 		goto out_conn;

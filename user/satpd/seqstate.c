@@ -107,12 +107,14 @@ int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux)
 	}
 	ret = read_state(s, &start);
 	if (ret) {
-		log_err("state file '%s/%s' is unreadable or corrupt (%s); refusing to guess a sequence number",
+		log_err("state file '%s/%s' is unreadable or corrupt (%s); refusing to guess a "
+			"sequence number",
 			dir, s->name, strerror(-ret));
 		goto err;
 	}
 	if (start > SATPD_SEQ_LAST) {
-		log_err("%s/%s: every sequence number of this key is used; change the key and remove the file",
+		log_err("%s/%s: every sequence number of this key is used; change the key and "
+			"remove the file",
 			dir, s->name);
 		ret = -ENOSPC;
 		goto err;

@@ -19,9 +19,9 @@
  */
 #define SATPD_SEQ_RESERVE (1u << 20)
 /* Reserve again when this few reserved numbers are left, before running out. */
-#define SATPD_SEQ_REFILL  (SATPD_SEQ_RESERVE / 2)
+#define SATPD_SEQ_REFILL (SATPD_SEQ_RESERVE / 2)
 /* The last number usable with one key: refuse to wrap (keystream reuse). */
-#define SATPD_SEQ_LAST	  UINT32_MAX
+#define SATPD_SEQ_LAST UINT32_MAX
 
 struct satpd_seq {
 	_Atomic uint64_t next; /* 64 bits so that running past 2^32-1 is visible */

@@ -57,8 +57,8 @@ static int open_one(struct satpd_udp *u, const struct addrinfo *ai, bool v6only)
 		close(fd);
 		return ret;
 	}
-	log_notice("listening on %s",
-		   satpd_addr_str((const struct sockaddr_storage *)ai->ai_addr, name, sizeof(name)));
+	log_notice("listening on %s", satpd_addr_str((const struct sockaddr_storage *)ai->ai_addr,
+						     name, sizeof(name)));
 	u->fds[u->n] = fd;
 	u->family[u->n] = ai->ai_family;
 	u->n++;
@@ -67,7 +67,7 @@ static int open_one(struct satpd_udp *u, const struct addrinfo *ai, bool v6only)
 
 int satpd_udp_open(struct satpd_udp *u, const struct satpd_config *c)
 {
-	struct addrinfo hints = { 0 }, *res, *ai;
+	struct addrinfo hints = {0}, *res, *ai;
 	bool v4 = false, v6 = false;
 	char port[8];
 	int ret;
@@ -124,7 +124,7 @@ int satpd_udp_sock_for(const struct satpd_udp *u, const struct sockaddr_storage 
 int satpd_udp_resolve_remote(const struct satpd_udp *u, const struct satpd_config *c,
 			     const struct satpd_endpoint *remote, struct satpd_peer_addr *out)
 {
-	struct addrinfo hints = { 0 }, *res, *ai;
+	struct addrinfo hints = {0}, *res, *ai;
 	char port[8];
 	int ret;
 
@@ -138,7 +138,7 @@ int satpd_udp_resolve_remote(const struct satpd_udp *u, const struct satpd_confi
 	}
 	ret = -EAFNOSUPPORT;
 	for (ai = res; ai; ai = ai->ai_next) {
-		struct sockaddr_storage ss = { 0 };
+		struct sockaddr_storage ss = {0};
 
 		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
 		if (satpd_udp_sock_for(u, &ss) < 0)

@@ -30,10 +30,10 @@ static int dev_holding(const char *host, char name[IFNAMSIZ])
 	for (i = ifa; i; i = i->ifa_next) {
 		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
 			continue;
-		if ((family == AF_INET &&
-		     !memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr, &a.v4, sizeof(a.v4))) ||
-		    (family == AF_INET6 &&
-		     !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, &a.v6, sizeof(a.v6)))) {
+		if ((family == AF_INET && !memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+						  &a.v4, sizeof(a.v4))) ||
+		    (family == AF_INET6 && !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+						   &a.v6, sizeof(a.v6)))) {
 			snprintf(name, IFNAMSIZ, "%s", i->ifa_name);
 			ret = 0;
 			break;
@@ -47,9 +47,8 @@ static int route_oif_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nlattr *attr;
 
-	mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg))
-		if (mnl_attr_get_type(attr) == RTA_OIF)
-			*(uint32_t *)data = mnl_attr_get_u32(attr);
+	mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg)) if (mnl_attr_get_type(attr) == RTA_OIF) *
+	    (uint32_t *)data = mnl_attr_get_u32(attr);
 	return MNL_CB_OK;
 }
 
@@ -75,7 +74,8 @@ static int dev_routing_to(const struct satpd_peer_addr *remote, char name[IFNAMS
 		mnl_attr_put(nlh, RTA_DST, 4, &((const struct sockaddr_in *)&remote->sa)->sin_addr);
 	} else {
 		rtm->rtm_dst_len = 128;
-		mnl_attr_put(nlh, RTA_DST, 16, &((const struct sockaddr_in6 *)&remote->sa)->sin6_addr);
+		mnl_attr_put(nlh, RTA_DST, 16,
+			     &((const struct sockaddr_in6 *)&remote->sa)->sin6_addr);
 	}
 	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
@@ -86,8 +86,8 @@ static int dev_routing_to(const struct satpd_peer_addr *remote, char name[IFNAMS
 		goto out;
 	}
 	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_oif_cb,
-				&oif) < 0) {
+	if (n < 0 ||
+	    mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_oif_cb, &oif) < 0) {
 		ret = -errno;
 		goto out;
 	}
