@@ -42,6 +42,9 @@
 #define SLOT_RACE  8	  /* (MUX_W64, 6): the daemon commits while XDP reads */
 #define RACE_RUNS  200000 /* test runs against a committing writer */
 #define RACE_JUMP  5000	  /* every so often top jumps past the whole ring */
+/* Far from both ends of the uint32 range: near them anytun's shift makes a
+ * too-old seq "ahead" again once top grows past the window size. */
+#define RACE_START (1u << 20)
 
 static struct satp_xdp *xdp;
 static int failures;
@@ -427,7 +430,7 @@ static bool committed_kind(uint32_t seq)
 static void *race_writer(void *arg)
 {
 	struct race *r = arg;
-	uint32_t seq = 1, back;
+	uint32_t seq = RACE_START, back;
 
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		seq += (r->commits % 4096 == 4095) ? RACE_JUMP : 1;
@@ -469,7 +472,7 @@ static void run_race(void)
 	uint32_t top;
 
 	satp_window_init(r.w, WIN);
-	satp_window_commit(r.w, 2);
+	satp_window_commit(r.w, RACE_START);
 	if (satp_xdp_bind_window(xdp, MUX_W64, 6, SLOT_RACE) ||
 	    satp_xdp_read_counters(xdp, before) || pthread_create(&th, NULL, race_writer, &r))
 		return fail("race", "cannot start the writer");
@@ -509,6 +512,51 @@ static void run_race(void)
 		printf("ok   race: %d test runs against %lu commits: %lu through, %lu too old, "
 		       "no uncommitted seq dropped as seen\n",
 		       RACE_RUNS, r.commits, through, old);
+}
+
+/* Bad input to the loader: a clear errno, nothing changed, nothing crashes. */
+static void run_loader_errors(void)
+{
+	static const uint8_t addr[16] = {1};
+	struct satp_xdp_opts bad_if = {.ifname = "a/b"}, long_if = {.ifname = "abcdefghijklmnopq"};
+	struct satp_xdp_opts bad_mode = {.no_pin = true, .mode = (enum satp_xdp_attach_mode)9};
+	struct satp_xdp_opts gone = {.ifname = "satp-none0", .no_pin = true};
+	struct satp_xdp *other = NULL;
+	struct {
+		const char *what;
+		int got, want;
+	} c[] = {
+	    {"tag length 21", satp_xdp_set_conn(xdp, 1, SATP_TAG_MAX + 1, 0), -EINVAL},
+	    {"window 4097", satp_xdp_set_conn(xdp, 1, 10, SATP_WINDOW_BITS + 1), -EINVAL},
+	    {"window slot 1024", satp_xdp_bind_window(xdp, 1, 1, SATP_XDP_WINDOW_SLOTS), -EINVAL},
+	    {"port range 10:5", satp_xdp_set_port_range(xdp, 10, 5, true), -EINVAL},
+	    {"address family 99", satp_xdp_set_addr(xdp, 99, addr, true), -EAFNOSUPPORT},
+	    {"unknown flag", satp_xdp_set_flags(xdp, 0x80), -EINVAL},
+	    {"XSKMAP queue 64", satp_xdp_register_xsk(xdp, SATP_XDP_MAX_QUEUES, 3), -EINVAL},
+	    {"delete absent mux", satp_xdp_del_conn(xdp, 4321), -ENOENT},
+	    {"interface 'a/b'", satp_xdp_open(&bad_if, &other), -EINVAL},
+	    {"17-char interface", satp_xdp_open(&long_if, &other), -EINVAL},
+	    {"attach mode 9", satp_xdp_open(&bad_mode, &other), -EINVAL},
+	};
+	size_t i;
+	int bad = failures, err;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (c[i].got != c[i].want)
+			fail("loader", "%s: %d, want %d", c[i].what, c[i].got, c[i].want);
+	/* A missing interface is found at attach, not open (tests load without one). */
+	err = satp_xdp_open(&gone, &other);
+	if (!err) {
+		err = satp_xdp_attach(other);
+		satp_xdp_close(other);
+	}
+	if (err != -ENODEV)
+		fail("loader", "attach to a missing interface: %d, want %d", err, -ENODEV);
+	if (failures == bad)
+		printf(
+		    "ok   loader: %zu bad inputs refused with the right errno, missing interface "
+		    "-ENODEV\n",
+		    i);
 }
 
 static void print_insns(void)
@@ -554,6 +602,7 @@ int main(void)
 			14 + 40 + 8 + 16);
 	run_runts();
 	run_race();
+	run_loader_errors();
 	satp_xdp_close(xdp);
 	printf("%s: %zu table rows, %d failures\n", failures ? "FAIL" : "PASS", n, failures);
 	return failures ? 1 : 0;
