@@ -239,10 +239,25 @@ restart() {
 	echo "ok   restart: busy interface refused, --replace took over, pinned maps adopted (satp_windows id $win)"
 }
 
+# Maps pinned by something else (another satpd version): refused, and said why.
+foreign_pins() {
+	local dir=$TMP/bpffs/satpd/xf-$ID
+	mkdir -p "$dir"
+	bpftool map create "$dir/satp_cfg" type array key 4 value 8 entries 1 name satp_cfg ||
+		fail "bpftool map create"
+	ip netns exec "$NSB" "$TOOLS/xsk_rx" --ifname "xf-$ID" --pin-root "$TMP/bpffs" \
+		--port $PORT --mux $MUX --seconds 1 >"$TMP/rx.out" 2>"$TMP/rx.err" &&
+		fail "loaded over an incompatible pinned satp_cfg"
+	grep -q "cannot load satp_rx with the maps pinned under $dir" "$TMP/rx.err" ||
+		fail "no clear error for incompatible pins"
+	echo "ok   incompatible pinned maps: load refused, the message names $dir"
+}
+
 run_mode native
 ip -n "$NSB" link show dev "$IFB" | grep -q 'xdp' && fail "native: program left attached"
 run_mode skb
 ip -n "$NSB" link show dev "$IFB" | grep -q 'xdp' && fail "skb: program left attached"
 fail_closed
 restart
+foreign_pins
 echo "PASS"
