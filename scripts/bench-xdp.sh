@@ -15,7 +15,7 @@
 # Environment: BUILD (build dir), SECONDS_PER_RUN (default 5), ROUNDS (default 2,
 # alternating drop/satp so drift hits both alike).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 BENCH=$BUILD/bench/bench_xdp
 SEND=$BUILD/tests/tools/satp_send
@@ -47,23 +47,23 @@ die() {
 	exit 1
 }
 
-[ -x "$BENCH" ] && [ -x "$SEND" ] || die "build first: make tests"
+{ [ -x "$BENCH" ] && [ -x "$SEND" ]; } || die "build first: make tests"
 echo "== satp_rx per packet (BPF_PROG_TEST_RUN)"
 "$BENCH" testrun || die "test run failed"
 
 [ "$(id -u)" -eq 0 ] || die "the veth flood needs root"
 TMP=$(mktemp -d /tmp/satp-bench-xdp.XXXXXX)
-mkdir "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs" || die "cannot mount a bpffs"
-ip netns add "$NSA" && ip netns add "$NSB" || die "netns"
+{ mkdir "$TMP/bpffs" && mount -t bpf bpf "$TMP/bpffs"; } || die "cannot mount a bpffs"
+{ ip netns add "$NSA" && ip netns add "$NSB"; } || die "netns"
 ip -n "$NSA" link add "$IFA" type veth peer name "$IFB" netns "$NSB" || die "veth"
 ip -n "$NSA" addr add 10.202.0.1/24 dev "$IFA"
 ip -n "$NSB" addr add 10.202.0.2/24 dev "$IFB"
 ip -n "$NSA" link set "$IFA" up
 ip -n "$NSB" link set "$IFB" up
 MAC=$(ip netns exec "$NSB" cat "/sys/class/net/$IFB/address")
-PIN=
+PIN=() # the sender on core 0, so NAPI and XDP get the other
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	PIN="taskset -c 0"
+	PIN=(taskset -c 0)
 fi
 
 # flood PROG: one measured run; prints the receiver's line.
@@ -79,7 +79,7 @@ flood() {
 		sleep 0.05
 	done
 	[ -f "$TMP/ready" ] || { cat "$TMP/rx.err" >&2; die "$prog receiver did not start"; }
-	ip netns exec "$NSA" $PIN "$SEND" --ifname "$IFA" --dst-mac "$MAC" --src 10.202.0.1 \
+	ip netns exec "$NSA" "${PIN[@]}" "$SEND" --ifname "$IFA" --dst-mac "$MAC" --src 10.202.0.1 \
 		--dst 10.202.0.2 --port 4444 --mux 77 --len 72 --seconds $((RUN_S + 3)) \
 		>"$TMP/tx.out" 2>&1 &
 	SPID=$!
@@ -101,7 +101,7 @@ max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b) ? a : b }'; }
 echo
 echo "== flood of invalid SATP (unknown mux, 114-byte frames) on veth, native XDP, ${RUN_S} s runs"
 rate_drop=0 rate_satp=0 cap_drop=0 cap_satp=0
-for r in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
 	for prog in drop satp; do
 		out=$(flood $prog) || exit 1
 		echo "$out"

@@ -17,7 +17,7 @@
 #   +---------------------------+            +-----------------------------------+
 #   pin root: a private bpffs mounted at a temp dir in the root namespace
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 TOOLS=$BUILD/tests/tools
 ID=$$
@@ -71,7 +71,7 @@ mkdir "$TMP/bpffs"
 mount -t bpf bpf "$TMP/bpffs" || skip "cannot mount a bpffs"
 PINS=$TMP/bpffs/satpd/$IFB
 
-ip netns add "$NSA" && ip netns add "$NSB" || fail "netns"
+{ ip netns add "$NSA" && ip netns add "$NSB"; } || fail "netns"
 ip -n "$NSA" link add "$IFA" type veth peer name "$IFB" netns "$NSB" || fail "veth"
 ip -n "$NSA" addr add 10.201.0.1/24 dev "$IFA"
 ip -n "$NSB" addr add 10.201.0.2/24 dev "$IFB"
