@@ -169,9 +169,11 @@ send() { # send ADDR MUX COUNT
 run_mode() {
 	local mode=$1 want=$((2 * NSATP)) got
 	start_rx "$mode"
-	grep '^attached:' "$TMP/rx.out" | sed "s/^/     /"
+	grep -E '^(attached|kernel):' "$TMP/rx.out" | sed "s/^/     /"
 	grep -h 'satp-xdp: satp_rx attached' "$TMP/rx.err" | sed "s/^/     /"
 	grep -q "^attached: mode $mode " "$TMP/rx.out" || fail "$mode: attached in another mode"
+	grep -q "^kernel: mode $mode prog_id $(awk '$1 == "attached:" { print $7 }' "$TMP/rx.out")\$" \
+		"$TMP/rx.out" || fail "$mode: the kernel reports another mode or program"
 	[ "$mode" = native ] && check_btf_dump
 	send 10.201.0.2 $MUX $NSATP
 	send fd00:201::2 $MUX $NSATP

@@ -379,6 +379,8 @@ static int touch(const char *path)
 int main(int argc, char **argv)
 {
 	struct satp_xdp_counter start[SATP_XDP_REASON_MAX] = {0};
+	enum satp_xdp_attach_mode kmode;
+	uint32_t kid;
 	struct satp_xdp_opts xo = {0};
 	struct rx_opts o = {0};
 	struct satp_xdp *x = NULL;
@@ -413,6 +415,8 @@ int main(int argc, char **argv)
 	printf("attached: mode %s dispatcher %s prog_id %u pins %s\n",
 	       satp_xdp_mode_name(satp_xdp_mode(x)), satp_xdp_dispatcher(x) ? "yes" : "no",
 	       satp_xdp_prog_id(x), satp_xdp_pin_dir(x));
+	if (!satp_xdp_query(o.ifname, &kmode, &kid))
+		printf("kernel: mode %s prog_id %u\n", satp_xdp_mode_name(kmode), kid);
 
 	err = open_xsk(&r, &o);
 	if (err == -EAFNOSUPPORT || err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) {

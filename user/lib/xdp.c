@@ -463,7 +463,7 @@ static void drop_att(struct satp_xdp *x)
 
 static int attach_libxdp(struct satp_xdp *x, enum satp_xdp_attach_mode mode)
 {
-	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .prog_name = SATP_XDP_PROG_NAME);
+	struct xdp_program_opts opts = {.sz = sizeof(opts), .prog_name = SATP_XDP_PROG_NAME};
 	struct xdp_multiprog *mp;
 	int err;
 
@@ -598,7 +598,7 @@ int satp_xdp_attach(struct satp_xdp *x)
 
 int satp_xdp_detach(struct satp_xdp *x)
 {
-	DECLARE_LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	struct bpf_xdp_attach_opts opts = {.sz = sizeof(opts)};
 	__u32 flags;
 	int err;
 
@@ -626,7 +626,7 @@ int satp_xdp_detach(struct satp_xdp *x)
 
 int satp_xdp_query(const char *ifname, enum satp_xdp_attach_mode *mode, uint32_t *prog_id)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_xdp_query_opts q = {.sz = sizeof(q)};
 	int ifindex = (int)if_nametoindex(ifname);
 
 	if (!ifindex)
