@@ -423,6 +423,7 @@ int main(int argc, char **argv)
 	unsigned long repeat = REPEAT_DEFAULT;
 	char *end;
 
+	satp_xdp_set_log(NULL, SATP_XDP_LOG_WARN);
 	if (argc >= 2 && !strcmp(argv[1], "flood"))
 		return cmd_flood(argc - 1, argv + 1);
 	if (argc == 4 && !strcmp(argv[1], "testrun") && !strcmp(argv[2], "--repeat")) {

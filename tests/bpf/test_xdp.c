@@ -581,6 +581,7 @@ int main(void)
 	size_t n, i;
 	int err;
 
+	satp_xdp_set_log(NULL, SATP_XDP_LOG_WARN);
 	err = satp_xdp_open(&o, &xdp);
 	if (err) {
 		fprintf(stderr, "cannot load satp_rx: %s\n", strerror(-err));

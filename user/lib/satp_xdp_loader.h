@@ -21,8 +21,10 @@
  *                         remove it.
  *
  * Every function returns 0 or a negative errno and logs why through the
- * satp_xdp_set_log() callback (default: warnings to stderr). libbpf's and
- * libxdp's messages go through the same callback. Not thread-safe: one owner.
+ * satp_xdp_set_log() callback (default: warnings to stderr). Calling it also
+ * routes libbpf's and libxdp's messages through the callback; without the call
+ * their printers are left as the application set them. Not thread-safe: one
+ * owner.
  */
 #ifndef SATP_XDP_LOADER_H
 #define SATP_XDP_LOADER_H
@@ -43,7 +45,8 @@ enum satp_xdp_log_level {
 
 typedef void (*satp_xdp_log_fn)(enum satp_xdp_log_level level, const char *fmt, va_list ap);
 
-/* Process-wide (libbpf's and libxdp's printers are): fn NULL restores stderr. */
+/* Process-wide, as libbpf's and libxdp's printers are, which it takes over.
+ * fn NULL: our messages and theirs to stderr, up to max_level. */
 void satp_xdp_set_log(satp_xdp_log_fn fn, enum satp_xdp_log_level max_level);
 
 struct satp_xdp_opts {

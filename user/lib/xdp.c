@@ -61,7 +61,6 @@ struct satp_xdp {
 
 static satp_xdp_log_fn log_fn;
 static enum satp_xdp_log_level log_max = SATP_XDP_LOG_WARN;
-static bool log_routed;
 
 static void vlogmsg(enum satp_xdp_log_level level, const char *fmt, va_list ap)
 {
@@ -106,13 +105,6 @@ void satp_xdp_set_log(satp_xdp_log_fn fn, enum satp_xdp_log_level max_level)
 	log_max = max_level;
 	libbpf_set_print(libbpf_print);
 	libxdp_set_print(libxdp_print);
-	log_routed = true;
-}
-
-static void route_logs_once(void)
-{
-	if (!log_routed)
-		satp_xdp_set_log(log_fn, log_max);
 }
 
 /* ---------------------------------------------------------------- names */
@@ -325,7 +317,6 @@ int satp_xdp_open(const struct satp_xdp_opts *o, struct satp_xdp **out)
 	struct satp_xdp *x;
 	int err;
 
-	route_logs_once();
 	err = check_opts(o);
 	if (err)
 		return err;
