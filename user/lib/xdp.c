@@ -400,7 +400,7 @@ static int stale_satp_rx(int ifindex, bool remove)
 	int err = 0, found = 0;
 
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	if (libxdp_get_error(mp))
+	if (!mp || libxdp_get_error(mp))
 		return 0;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
@@ -474,7 +474,7 @@ static int attach_libxdp(struct satp_xdp *x, enum satp_xdp_attach_mode mode)
 	x->mode = mode;
 	x->prog_id = xdp_program__id(x->xprog);
 	mp = xdp_multiprog__get_from_ifindex(x->ifindex);
-	if (!libxdp_get_error(mp)) {
+	if (mp && !libxdp_get_error(mp)) {
 		x->dispatcher = !xdp_multiprog__is_legacy(mp);
 		x->mode = from_libxdp_mode(xdp_multiprog__attach_mode(mp));
 		xdp_multiprog__close(mp);
@@ -530,13 +530,13 @@ static void report_busy(const struct satp_xdp *x)
 		return;
 	}
 	mp = xdp_multiprog__get_from_ifindex(x->ifindex);
-	if (!libxdp_get_error(mp))
+	if (mp && !libxdp_get_error(mp))
 		main_prog = xdp_multiprog__main_prog(mp);
 	warn("%s already has an XDP program (%s id %u) that cannot share the interface; "
 	     "remove it first\n",
 	     x->ifname, main_prog ? xdp_program__name(main_prog) : "unknown",
 	     main_prog ? xdp_program__id(main_prog) : 0);
-	if (!libxdp_get_error(mp))
+	if (mp && !libxdp_get_error(mp))
 		xdp_multiprog__close(mp);
 }
 
