@@ -37,8 +37,10 @@ struct cursor {
 
 /* What the parse learned on the way to the UDP payload. */
 struct satp_l3 {
-	struct satp_xdp_addr_key dst; /* destination address as a satp_addrs key */
-	__u32 l4_len;		      /* bytes after the IP header(s), as IP declares */
+	__u64 dst6[2]; /* IPv6 destination, network order */
+	__be32 dst4;   /* IPv4 destination, network order */
+	__u32 family;  /* AF_INET or AF_INET6 */
+	__u32 l4_len;  /* bytes after the IP header(s), as IP declares */
 };
 
 /* Ethernet and up to SATP_XDP_MAX_VLANS tags; *proto gets the inner EtherType. */
@@ -90,8 +92,8 @@ static __always_inline int parse_ipv4(struct cursor *c, struct satp_l3 *l3)
 	if (ip->protocol != IPPROTO_UDP_)
 		return SATP_XDP_PASS_NOT_UDP;
 
-	l3->dst.family = AF_INET;
-	__builtin_memcpy(l3->dst.addr, &ip->daddr, 4);
+	l3->family = AF_INET;
+	l3->dst4 = ip->daddr;
 	l3->l4_len = tot - hlen;
 	c->pos += hlen;
 	return SATP_PARSE_GO_ON;
@@ -112,8 +114,8 @@ static __always_inline int parse_ipv6(struct cursor *c, struct satp_l3 *l3)
 		return SATP_XDP_PASS_MALFORMED;
 	next = ip6->nexthdr;
 	l4_len = bpf_ntohs(ip6->payload_len);
-	l3->dst.family = AF_INET6;
-	__builtin_memcpy(l3->dst.addr, &ip6->daddr, 16);
+	l3->family = AF_INET6;
+	__builtin_memcpy(l3->dst6, &ip6->daddr, 16);
 	c->pos = ip6 + 1;
 
 #pragma unroll

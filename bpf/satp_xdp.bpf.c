@@ -22,7 +22,7 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(satp_rx);
 
-/* Runtime flags (wildcard binds) and the attach mode the loader obtained. */
+/* Local addresses, wildcard flags, and the attach mode the loader obtained. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -37,14 +37,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } satp_ports SEC(".maps");
-
-/* Local underlay addresses SATP is accepted on (unless a wildcard flag is set). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SATP_XDP_MAX_ADDRS);
-	__type(key, struct satp_xdp_addr_key);
-	__type(value, __u32);
-} satp_addrs SEC(".maps");
 
 /* Connections by mux: tag length and window size. */
 struct {
@@ -143,18 +135,39 @@ static __always_inline bool port_is_satp(__u16 port)
 	return word && (*word & (1ull << (port % 64)));
 }
 
-static __always_inline bool addr_is_local(const struct satp_xdp_addr_key *dst)
+/* Bound to the wildcard, or one of the few addresses kept inline in the config. */
+static __always_inline bool addr_is_local(const struct satp_l3 *l3)
 {
-	__u32 key = 0;
-	struct satp_xdp_config *cfg = bpf_map_lookup_elem(&satp_cfg, &key);
+	const struct satp_xdp_config *cfg;
+	__u32 key = 0, i;
+	const __u64 *a;
 
-	if (cfg) {
-		if (dst->family == AF_INET && (cfg->flags & SATP_XDP_ANY_ADDR4))
+	cfg = bpf_map_lookup_elem(&satp_cfg, &key);
+	if (!cfg)
+		return false;
+	if (l3->family == AF_INET) {
+		if (cfg->flags & SATP_XDP_ANY_ADDR4)
 			return true;
-		if (dst->family == AF_INET6 && (cfg->flags & SATP_XDP_ANY_ADDR6))
+#pragma unroll
+		for (i = 0; i < SATP_XDP_MAX_ADDRS; i++) {
+			if (i >= cfg->n_addr4)
+				break;
+			if (cfg->addr4[i] == l3->dst4)
+				return true;
+		}
+		return false;
+	}
+	if (cfg->flags & SATP_XDP_ANY_ADDR6)
+		return true;
+#pragma unroll
+	for (i = 0; i < SATP_XDP_MAX_ADDRS; i++) {
+		if (i >= cfg->n_addr6)
+			break;
+		a = (const __u64 *)cfg->addr6[i];
+		if (a[0] == l3->dst6[0] && a[1] == l3->dst6[1])
 			return true;
 	}
-	return bpf_map_lookup_elem(&satp_addrs, dst) != NULL;
+	return false;
 }
 
 /* The SATP datagram (UDP payload) at dg, satp_len bytes long. */
@@ -217,7 +230,7 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struc
 		return SATP_XDP_PASS_MALFORMED;
 	if (!port_is_satp(bpf_ntohs(udp->dest)))
 		return SATP_XDP_PASS_NOT_SATP;
-	if (!addr_is_local(&l3->dst))
+	if (!addr_is_local(l3))
 		return SATP_XDP_PASS_NOT_LOCAL;
 
 	/* From here it is ours: a length that lies can never be valid SATP. */

@@ -51,6 +51,7 @@ static int failures;
 
 static const uint8_t local4[4] = {10, 99, 0, 2};
 static const uint8_t other4[4] = {10, 99, 0, 3};
+static const uint8_t second4[4] = {10, 99, 0, 9};
 static const uint8_t local6[16] = {0xfd, 0, 0, 0x99, [15] = 2};
 static const uint8_t other6[16] = {0xfd, 0, 0, 0x99, [15] = 3};
 
@@ -200,6 +201,7 @@ static const struct row *rows_fixed(size_t *n)
 	R("RAIL range first port", port(V4(MUX_W64, 9, 1), RAIL_FIRST), 0, NOSOCK);
 	R("RAIL range last port", port(V6(MUX_W64, 9, 1), RAIL_LAST), 0, NOSOCK);
 	R("RAIL range last+1", port(V4(MUX_W64, 9, 1), RAIL_LAST + 1), 0, PASS(PASS_NOT_SATP));
+	R("ipv4 second local address", dst(V4(MUX_W64, 9, 1), second4, 4), 0, NOSOCK);
 	R("ipv4 wrong address", dst(V4(MUX_W64, 9, 1), other4, 4), 0, PASS(PASS_NOT_LOCAL));
 	R("ipv6 wrong address", dst(V6(MUX_W64, 9, 1), other6, 16), 0, PASS(PASS_NOT_LOCAL));
 	RF("ipv4 any address when bound to 0.0.0.0", dst(V4(MUX_W64, 9, 1), other4, 4), 0, NOSOCK,
@@ -281,6 +283,8 @@ static int seed(void)
 	err |= satp_xdp_set_port_range(xdp, RAIL_FIRST, RAIL_LAST, true);
 	err |= satp_xdp_set_addr(xdp, AF_INET, local4, true);
 	err |= satp_xdp_set_addr(xdp, AF_INET6, local6, true);
+	err |= satp_xdp_set_addr(xdp, AF_INET, second4, true);
+	err |= satp_xdp_set_addr(xdp, AF_INET, local4, true); /* twice: no second entry */
 	err |= satp_xdp_set_conn(xdp, MUX_W64, SATP_TAG_DEFAULT, WIN);
 	err |= satp_xdp_set_conn(xdp, MUX_W0, SATP_TAG_DEFAULT, 0);
 	err |= satp_xdp_set_conn(xdp, MUX_TAG20, SATP_TAG_MAX, WIN);
@@ -514,6 +518,26 @@ static void run_race(void)
 		       RACE_RUNS, r.commits, through, old);
 }
 
+/* Fill the IPv6 list to n entries (one is there), add one more, then take them out. */
+static int add_v6_addrs(unsigned int n)
+{
+	uint8_t a[16] = {0xfd, 0, 0, 0x98};
+	unsigned int i;
+	int err = 0, last;
+
+	for (i = 1; i < n && !err; i++) {
+		a[15] = (uint8_t)i;
+		err = satp_xdp_set_addr(xdp, AF_INET6, a, true);
+	}
+	a[15] = 0xff;
+	last = err ? err : satp_xdp_set_addr(xdp, AF_INET6, a, true);
+	for (i = 1; i < n; i++) {
+		a[15] = (uint8_t)i;
+		satp_xdp_set_addr(xdp, AF_INET6, a, false);
+	}
+	return last;
+}
+
 /* Bad input to the loader: a clear errno, nothing changed, nothing crashes. */
 static void run_loader_errors(void)
 {
@@ -534,6 +558,8 @@ static void run_loader_errors(void)
 	    {"unknown flag", satp_xdp_set_flags(xdp, 0x80), -EINVAL},
 	    {"XSKMAP queue 64", satp_xdp_register_xsk(xdp, SATP_XDP_MAX_QUEUES, 3), -EINVAL},
 	    {"delete absent mux", satp_xdp_del_conn(xdp, 4321), -ENOENT},
+	    {"delete absent address", satp_xdp_set_addr(xdp, AF_INET, addr, false), -ENOENT},
+	    {"ninth IPv6 address", add_v6_addrs(SATP_XDP_MAX_ADDRS), -ENOSPC},
 	    {"interface 'a/b'", satp_xdp_open(&bad_if, &other), -EINVAL},
 	    {"17-char interface", satp_xdp_open(&long_if, &other), -EINVAL},
 	    {"attach mode 9", satp_xdp_open(&bad_mode, &other), -EINVAL},

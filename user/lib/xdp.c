@@ -712,34 +712,75 @@ int satp_xdp_set_port(struct satp_xdp *x, uint16_t port, bool on)
 	return satp_xdp_set_port_range(x, port, port, on);
 }
 
+static int read_cfg(struct satp_xdp *x, struct satp_xdp_config *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.satp_cfg), &key, cfg) ? -errno : 0;
+}
+
+static int write_cfg(struct satp_xdp *x, const struct satp_xdp_config *cfg)
+{
+	__u32 key = 0;
+
+	return update(x->skel->maps.satp_cfg, &key, cfg, "the config");
+}
+
+/* Add or remove one entry of an inline address list (n entries of len bytes). */
+static int edit_list(uint8_t *list, __u32 *n, size_t len, const void *addr, bool on)
+{
+	__u32 i;
+
+	for (i = 0; i < *n; i++)
+		if (!memcmp(list + i * len, addr, len))
+			break;
+	if (on) {
+		if (i < *n)
+			return 0;
+		if (*n == SATP_XDP_MAX_ADDRS)
+			return -ENOSPC;
+		memcpy(list + (*n)++ * len, addr, len);
+		return 0;
+	}
+	if (i == *n)
+		return -ENOENT;
+	memmove(list + i * len, list + (i + 1) * len, (*n - i - 1) * len);
+	memset(list + --(*n) * len, 0, len);
+	return 0;
+}
+
 int satp_xdp_set_addr(struct satp_xdp *x, int family, const void *addr, bool on)
 {
-	struct satp_xdp_addr_key key = {};
-	__u32 one = 1;
+	struct satp_xdp_config cfg;
+	int err;
 
-	if (family == AF_INET)
-		memcpy(key.addr, addr, 4);
-	else if (family == AF_INET6)
-		memcpy(key.addr, addr, 16);
-	else
+	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
-	key.family = (__u8)family;
-	if (!on)
-		return delete (x->skel->maps.satp_addrs, &key);
-	return update(x->skel->maps.satp_addrs, &key, &one, "the local address set");
+	err = read_cfg(x, &cfg);
+	if (err)
+		return err;
+	if (family == AF_INET)
+		err = edit_list((uint8_t *)cfg.addr4, &cfg.n_addr4, 4, addr, on);
+	else
+		err = edit_list(&cfg.addr6[0][0], &cfg.n_addr6, 16, addr, on);
+	if (err == -ENOSPC)
+		warn("more than %u local %s addresses\n", SATP_XDP_MAX_ADDRS,
+		     family == AF_INET ? "IPv4" : "IPv6");
+	return err ? err : write_cfg(x, &cfg);
 }
 
 int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags)
 {
 	struct satp_xdp_config cfg;
-	__u32 key = 0;
+	int err;
 
 	if (flags & ~(SATP_XDP_ANY_ADDR4 | SATP_XDP_ANY_ADDR6))
 		return -EINVAL;
-	if (bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.satp_cfg), &key, &cfg))
-		return -errno;
+	err = read_cfg(x, &cfg);
+	if (err)
+		return err;
 	cfg.flags = flags;
-	return update(x->skel->maps.satp_cfg, &key, &cfg, "the config");
+	return write_cfg(x, &cfg);
 }
 
 int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len, uint32_t window_size)
