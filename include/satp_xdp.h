@@ -104,7 +104,9 @@ enum satp_xdp_attach_mode {
 /* satp_xdp_config.attach_flags */
 #define SATP_XDP_ATTACH_DISPATCHER 1u /* through libxdp's multiprog dispatcher */
 
-/* satp_cfg[0]: runtime configuration the daemon writes, the program reads. */
+/* satp_cfg[0]: runtime configuration the daemon writes, the program reads.
+ * Written whole (bpf_map_update_elem): a packet racing an edit of the address
+ * list may be judged against the old or new list, never a crash. */
 struct satp_xdp_config {
 	__u32 flags;	    /* SATP_XDP_ANY_ADDR* */
 	__u32 attach_mode;  /* enum satp_xdp_attach_mode; written by the loader, not read by XDP */
