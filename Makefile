@@ -174,6 +174,45 @@ check:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr -Iinclude -Iuser/lib user/ tests/unit
 
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) with ASan+UBSan, in build/fuzz
+# whatever SAN says: the core and satp decode's parsers compiled again by
+# clang with coverage. `make fuzz` runs each for FUZZ_SECONDS and the XDP
+# program for XDP_FUZZ_INPUTS frames; `make fuzz-smoke` is the short run the
+# suite does (tests/integration/test_fuzz_smoke.sh).
+FUZZ_BUILD         := build/fuzz
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+XDP_FUZZ_INPUTS    ?= 200000
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Wall -Wextra -Wno-unused-parameter \
+               -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iinclude -Iuser/lib -Iuser/satp
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+# The parsers under test; not the XDP loader (the BPF test fuzzes the program).
+FUZZ_DEPS   := $(filter-out user/lib/xdp.c,$(LIB_SRCS)) \
+               $(addprefix user/satp/,outer.c inner.c pkt.c decode.c)
+FUZZ_OBJS   := $(FUZZ_DEPS:%.c=$(FUZZ_BUILD)/obj/%.o)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS) $(BUILD)/tests/bpf/test_xdp_fuzz
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD)/corpus
+	$(Q)SATP_XDP_FUZZ_INPUTS=$(XDP_FUZZ_INPUTS) $(BUILD)/tests/bpf/test_xdp_fuzz
+
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/satpd $(DESTDIR)$(SBINDIR)/satpd
@@ -183,3 +222,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

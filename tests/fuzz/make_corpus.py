@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Write the seed corpora of tests/fuzz/ from ../shared/vectors (or $SATP_SHARED).
+
+    tests/fuzz/make_corpus.py        # rewrites tests/fuzz/corpus/fuzz_{packet,options,decode}/
+
+File names are content hashes, so a rerun changes nothing unless the vectors
+did. Crash reproducers added by hand (regress-*) are kept.
+"""
+import glob
+import hashlib
+import json
+import os
+import shlex
+import struct
+import sys
+
+from scapy.all import IP, IPv6, UDP, ICMP, Ether, Raw, rdpcap  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.environ.get("SATP_SHARED", os.path.join(HERE, "..", "..", "..", "shared"))
+VECTORS = os.path.join(SHARED, "vectors")
+SATP_PORT = 4444
+
+# fuzz_packet.c CONFIGS and fuzz_decode.c ARGSETS by vector.
+PACKET_CONFIG = {"v02": 4, "v04": 1, "v05": 2, "v06": 3}
+DECODE_ARGSET = {"v02": 3, "v04": 4, "v05": 5, "v06": 2}
+# fuzz_decode.c DLTS
+DLT_INDEX = {1: 0, 113: 1, 276: 2, 12: 3, 101: 4, 228: 5, 229: 6, 0: 7}
+
+
+def put(harness, data):
+    d = os.path.join(HERE, "corpus", harness)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def clear(harness):
+    for f in glob.glob(os.path.join(HERE, "corpus", harness, "*")):
+        if not os.path.basename(f).startswith("regress-"):
+            os.unlink(f)
+
+
+def linktype(path):
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+    magic = struct.unpack("<I", hdr[:4])[0]
+    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    return struct.unpack(endian + "I", hdr[20:24])[0]
+
+
+def vectors():
+    for js in sorted(glob.glob(os.path.join(VECTORS, "v*.json"))):
+        with open(js) as f:
+            yield os.path.basename(js)[:3], json.load(f), js[:-5] + ".pcap"
+
+
+def packet_seeds():
+    for tag, man, pcap in vectors():
+        cfg = PACKET_CONFIG.get(tag, 0)
+        for p in rdpcap(pcap):
+            if UDP in p and SATP_PORT in (p[UDP].sport, p[UDP].dport):
+                put("fuzz_packet", bytes([0, cfg]) + bytes(p[UDP].payload))
+        for first in man["first_packet_per_source"].values():
+            inner = bytes.fromhex(first.get("inner_hex", ""))
+            hdr = struct.pack(">IHHHH", first["seq"], first["sender_id"], first["mux"],
+                              first["payload_type"], 0xFFFF)
+            put("fuzz_packet", bytes([1, cfg]) + hdr + inner)
+    # sealed mode: every config, with and without a flipped bit; seqs at the ends
+    icmp = bytes(IP(src="10.99.0.1", dst="10.99.0.2") / ICMP() / Raw(b"satp"))
+    for cfg in range(8):
+        for seq, flip in ((0, 0xFFFF), (1, 0), (0xFFFFFFFF, 77), (0x80000000, 900)):
+            put("fuzz_packet", bytes([1, cfg]) + struct.pack(">IHHHH", seq, 1, 0, 0x0800, flip) + icmp)
+        put("fuzz_packet", bytes([1, cfg]) + struct.pack(">IHHHH", 5, 2, 3, 0x0800, 0xFFFF))
+
+
+def option_seeds():
+    for _, man, _ in vectors():
+        for peer in ("peer_a", "peer_b"):
+            argv = shlex.split(man[peer]["command"])[1:]
+            put("fuzz_options", b"\0" + b"\0".join(a.encode() for a in argv))
+            # the same as a config file: long names, no dashes
+            lines, i = [], 0
+            longs = {"-i": "interface", "-p": "port", "-r": "remote-host", "-o": "remote-port",
+                     "-s": "sender-id", "-e": "role", "-K": "key", "-A": "salt",
+                     "-E": "passphrase", "-d": "dev", "-t": "type", "-c": "cipher",
+                     "-k": "kd-prf", "-b": "auth-tag-length", "-a": "auth-algo", "-w": "window-size",
+                     "-m": "mux", "-n": "ifconfig"}
+            while i < len(argv):
+                a = argv[i]
+                if a in ("-D",):
+                    lines.append("nodaemonize")
+                elif a in longs and i + 1 < len(argv):
+                    lines.append("%s %s" % (longs[a], argv[i + 1]))
+                    i += 1
+                i += 1
+            put("fuzz_options", b"\1" + "\n".join(["# from %s" % man["name"]] + lines).encode())
+    extra = [
+        ["-r", "fd00::2", "-o", "4444:4450", "-w", "0", "--xdp-mode", "skb", "--queues", "4"],
+        ["-R", "10.0.0.0/8", "-R", "fd00::/64", "-n", "10.99.0.1/24", "-L", "stderr:5",
+         "-L", "file:3,/tmp/x", "--state-dir", "/tmp/s", "--pin-root", "/sys/fs/bpf"],
+        ["-k", "null", "-c", "null", "-a", "null", "-b", "25", "-m", "65535", "-s", "65535"],
+        ["--role=bob", "--window-size=4096", "--dev", "tap0", "--type", "tap"],
+    ]
+    for argv in extra:
+        put("fuzz_options", b"\0" + b"\0".join(a.encode() for a in argv))
+
+
+def decode_seeds():
+    for tag, _, pcap in vectors():
+        with open(pcap, "rb") as f:
+            put("fuzz_decode", bytes([1, DECODE_ARGSET.get(tag, 0)]) + f.read())
+        dlt = DLT_INDEX.get(linktype(pcap), 0)
+        for p in rdpcap(pcap):
+            put("fuzz_decode", bytes([0, dlt]) + bytes(p))
+    # outer shapes the vectors lack: VLAN tags, IPv6 extension headers, raw IP
+    from scapy.all import Dot1Q, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment
+    sat = Raw(b"\0\0\0\1\0\1\0\0" + b"\x55" * 40)
+    for pkt in (Ether() / Dot1Q(vlan=5) / IP() / UDP(sport=4444, dport=4444) / sat,
+                Ether() / Dot1Q() / Dot1Q() / IPv6() / UDP(dport=4444) / sat,
+                Ether() / IPv6() / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / UDP(dport=4444) / sat,
+                Ether() / IPv6() / IPv6ExtHdrFragment(m=1) / UDP(dport=4444) / sat,
+                Ether() / IP(flags="MF") / UDP(dport=4444) / sat):
+        put("fuzz_decode", bytes([0, 0]) + bytes(pkt))
+    put("fuzz_decode", bytes([0, 3]) + bytes(IP() / UDP(dport=4444) / sat))
+
+
+def main():
+    if not os.path.isdir(VECTORS):
+        sys.exit("no vectors at %s (set SATP_SHARED)" % VECTORS)
+    for h in ("fuzz_packet", "fuzz_options", "fuzz_decode"):
+        clear(h)
+    packet_seeds()
+    option_seeds()
+    decode_seeds()
+    for h in ("fuzz_packet", "fuzz_options", "fuzz_decode"):
+        print(h, len(os.listdir(os.path.join(HERE, "corpus", h))))
+
+
+if __name__ == "__main__":
+    main()
