@@ -189,17 +189,23 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Wall -Wextra -Wno-u
                -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iinclude -Iuser/lib -Iuser/satp
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-# The parsers under test; not the XDP loader (the BPF test fuzzes the program).
-FUZZ_DEPS   := $(filter-out user/lib/xdp.c,$(LIB_SRCS)) \
+# The parsers under test, in an archive so a harness links only what it
+# calls; not the XDP loader and its views (the BPF test fuzzes the program).
+FUZZ_DEPS   := $(filter-out user/lib/xdp%.c,$(LIB_SRCS)) \
                $(addprefix user/satp/,outer.c inner.c pkt.c decode.c)
-FUZZ_OBJS   := $(FUZZ_DEPS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_LIB    := $(FUZZ_BUILD)/libsatp-fuzz.a
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	$(call msg,FUZZCC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_OBJS)
+$(FUZZ_LIB): $(FUZZ_DEPS:%.c=$(FUZZ_BUILD)/obj/%.o)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIB)
 	$(call msg,FUZZLD,$@)
 	$(Q)$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
 

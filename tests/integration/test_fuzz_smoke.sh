@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The libFuzzer harnesses of tests/fuzz, briefly: every committed seed
+# (crash reproducers included) is replayed, then each harness mutates for
+# FUZZ_SMOKE_SECONDS (default 10). A regression in a parser shows here in CI;
+# `make fuzz` is the long run.
+set -u
+cd "$(dirname "$0")/../.."
+command -v clang >/dev/null || { echo "SKIP: clang is not installed"; exit 77; }
+# Built here rather than by `make tests`: the harnesses are clang-only and
+# independent of SAN (they always carry ASan+UBSan).
+make --no-print-directory -s fuzz-build >/dev/null || { echo "FAIL: make fuzz-build"; exit 1; }
+exec tests/fuzz/run.sh "${FUZZ_SMOKE_SECONDS:-10}"
