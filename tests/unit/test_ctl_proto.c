@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control protocol (user/lib/ctl_proto.h): a table of requests, each with
+ * the fields it must give or the error (quoting the offending text) it must
+ * raise; every good request survives format -> parse unchanged; a snapshot
+ * survives format_reply -> parse_reply; replies from a newer daemon (unknown
+ * keys) are read, malformed ones refused.
+ */
+#include <errno.h>
+
+#include "ctl_proto.h"
+#include "satp_test_util.h"
+
+struct req_case {
+	const char *name;
+	const char *text; /* sent as is: strlen(text) bytes */
+	int ret;
+	const char *err; /* substring of the message on error */
+	enum satp_ctl_op op;
+	uint32_t present;
+};
+
+#define ADD "op=add-conn\nmux=5\nkey=" KEY128 "\n"
+
+static const struct req_case req_cases[] = {
+    /* good */
+    {"show", "op=show\n\n", 0, NULL, SATP_CTL_OP_SHOW, 0},
+    {"show, no empty line", "op=show\n", 0, NULL, SATP_CTL_OP_SHOW, 0},
+    {"add minimal", ADD "\n", 0, NULL, SATP_CTL_OP_ADD_CONN, SATP_CTL_F_MUX | SATP_CTL_F_KEY},
+    {"add full",
+     "op=add-conn\nmux=65535\nsender=7\nwindow=4096\nrole=bob\nremote=[fd00::1]:4444\n"
+     "key=" KEY256 "\nsalt=" SALT "\ncipher=aes-ctr-256\nauth=sha1\nkd-prf=aes-ctr-256\n"
+     "tag-len=20\n\n",
+     0, NULL, SATP_CTL_OP_ADD_CONN,
+     SATP_CTL_F_MUX | SATP_CTL_F_SENDER | SATP_CTL_F_WINDOW | SATP_CTL_F_ROLE |
+	 SATP_CTL_F_REMOTE | SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_CIPHER |
+	 SATP_CTL_F_AUTH | SATP_CTL_F_KD_PRF | SATP_CTL_F_TAG_LEN},
+    {"add passphrase", "op=add-conn\nmux=0\npassphrase=a b=c\nremote=host.example:1\n\n", 0,
+     NULL, SATP_CTL_OP_ADD_CONN, SATP_CTL_F_MUX | SATP_CTL_F_PASSPHRASE | SATP_CTL_F_REMOTE},
+    {"change window", "op=change-conn\nmux=5\nwindow=0\n\n", 0, NULL, SATP_CTL_OP_CHANGE_CONN,
+     SATP_CTL_F_MUX | SATP_CTL_F_WINDOW},
+    {"del", "op=del-conn\nmux=5\n\n", 0, NULL, SATP_CTL_OP_DEL_CONN, SATP_CTL_F_MUX},
+    {"set-keys grace", "op=set-keys\nmux=5\nkey=" KEY128 "\nsalt=" SALT "\ngrace=30\n\n", 0,
+     NULL, SATP_CTL_OP_SET_KEYS,
+     SATP_CTL_F_MUX | SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_GRACE},
+    {"reset-window", "op=reset-window\nsender=3\nmux=5\n\n", 0, NULL, SATP_CTL_OP_RESET_WINDOW,
+     SATP_CTL_F_MUX | SATP_CTL_F_SENDER},
+
+    /* framing */
+    {"empty", "", -EINVAL, "empty request", SATP_CTL_OP_NONE, 0},
+    {"only empty line", "\n", -EINVAL, "empty request", SATP_CTL_OP_NONE, 0},
+    {"no newline", "op=show", -EINVAL, "line 1 'op=show': not ended by a newline", SATP_CTL_OP_NONE, 0},
+    {"CR", "op=show\r\n\n", -EINVAL, "NUL or CR", SATP_CTL_OP_NONE, 0},
+    {"bytes after end", "op=show\n\nop=show\n", -EINVAL, "bytes after the empty line", SATP_CTL_OP_NONE, 0},
+    {"no op first", "mux=5\nop=del-conn\n\n", -EINVAL, "line 1 'mux=5': a request starts with op=", SATP_CTL_OP_NONE, 0},
+    {"unknown op", "op=reboot\n\n", -EINVAL, "unknown op 'reboot'", SATP_CTL_OP_NONE, 0},
+    {"op twice", "op=show\nop=show\n\n", -EINVAL, "unknown key 'op'", SATP_CTL_OP_NONE, 0},
+
+    /* fields */
+    {"no equals", "op=del-conn\nmux\n\n", -EINVAL, "line 2 'mux': expected key=value", SATP_CTL_OP_NONE, 0},
+    {"unknown key", "op=del-conn\nmux=5\nmuxx=5\n\n", -EINVAL, "line 3: unknown key 'muxx'", SATP_CTL_OP_NONE, 0},
+    {"key of another op", "op=del-conn\nmux=5\ngrace=3\n\n", -EINVAL,
+     "key 'grace' does not belong to op=del-conn", SATP_CTL_OP_NONE, 0},
+    {"show takes nothing", "op=show\nmux=1\n\n", -EINVAL, "does not belong to op=show", SATP_CTL_OP_NONE, 0},
+    {"twice", "op=del-conn\nmux=5\nmux=6\n\n", -EINVAL, "line 3: key 'mux' given twice", SATP_CTL_OP_NONE, 0},
+    {"mux too big", "op=del-conn\nmux=65536\n\n", -EINVAL, "invalid mux '65536'", SATP_CTL_OP_NONE, 0},
+    {"mux negative", "op=del-conn\nmux=-1\n\n", -EINVAL, "invalid mux '-1'", SATP_CTL_OP_NONE, 0},
+    {"mux plus", "op=del-conn\nmux=+1\n\n", -EINVAL, "invalid mux '+1'", SATP_CTL_OP_NONE, 0},
+    {"mux leading zero", "op=del-conn\nmux=05\n\n", -EINVAL, "invalid mux '05'", SATP_CTL_OP_NONE, 0},
+    {"mux space", "op=del-conn\nmux= 5\n\n", -EINVAL, "invalid mux ' 5'", SATP_CTL_OP_NONE, 0},
+    {"mux empty", "op=del-conn\nmux=\n\n", -EINVAL, "invalid mux ''", SATP_CTL_OP_NONE, 0},
+    {"mux hex", "op=del-conn\nmux=0x5\n\n", -EINVAL, "invalid mux '0x5'", SATP_CTL_OP_NONE, 0},
+    {"window too big", "op=change-conn\nmux=1\nwindow=4097\n\n", -EINVAL, "invalid window '4097'", SATP_CTL_OP_NONE, 0},
+    {"grace too long", "op=set-keys\nmux=1\nkey=" KEY128 "\ngrace=86401\n\n", -EINVAL,
+     "invalid grace '86401'", SATP_CTL_OP_NONE, 0},
+    {"tag too long", "op=change-conn\nmux=1\ntag-len=21\n\n", -EINVAL, "invalid tag-len '21'", SATP_CTL_OP_NONE, 0},
+    {"bad role", "op=change-conn\nmux=1\nrole=middle\n\n", -EINVAL, "invalid role 'middle'", SATP_CTL_OP_NONE, 0},
+    {"bad cipher", "op=change-conn\nmux=1\ncipher=des\n\n", -EINVAL, "invalid cipher 'des'", SATP_CTL_OP_NONE, 0},
+    {"bad auth", "op=change-conn\nmux=1\nauth=md5\n\n", -EINVAL, "invalid auth 'md5'", SATP_CTL_OP_NONE, 0},
+    {"bad kd", "op=change-conn\nmux=1\nkd-prf=x\n\n", -EINVAL, "invalid kd-prf 'x'", SATP_CTL_OP_NONE, 0},
+    {"remote no port", "op=change-conn\nmux=1\nremote=10.0.0.1\n\n", -EINVAL,
+     "invalid remote '10.0.0.1'", SATP_CTL_OP_NONE, 0},
+    {"remote port 0", "op=change-conn\nmux=1\nremote=10.0.0.1:0\n\n", -EINVAL,
+     "invalid remote '10.0.0.1:0'", SATP_CTL_OP_NONE, 0},
+    {"remote bare v6", "op=change-conn\nmux=1\nremote=fd00::1:4444\n\n", -EINVAL,
+     "invalid remote 'fd00::1:4444'", SATP_CTL_OP_NONE, 0},
+    {"remote space", "op=change-conn\nmux=1\nremote=a b:1\n\n", -EINVAL, "invalid remote 'a b:1'", SATP_CTL_OP_NONE, 0},
+    {"short key (not quoted)", "op=add-conn\nmux=1\nkey=00112233\n\n", -EINVAL,
+     "invalid key: expected 32, 48 or 64 hex digits, got 8 characters", SATP_CTL_OP_NONE, 0},
+    {"bad salt", "op=set-keys\nmux=1\nkey=" KEY128 "\nsalt=zz\n\n", -EINVAL,
+     "invalid salt: expected 28 hex digits, got 2", SATP_CTL_OP_NONE, 0},
+    {"empty passphrase", "op=add-conn\nmux=1\npassphrase=\n\n", -EINVAL, "invalid passphrase", SATP_CTL_OP_NONE, 0},
+
+    /* completeness */
+    {"del without mux", "op=del-conn\n\n", -EINVAL, "op=del-conn needs mux=", SATP_CTL_OP_NONE, 0},
+    {"add without key", "op=add-conn\nmux=1\n\n", -EINVAL, "needs key= or passphrase=", SATP_CTL_OP_NONE, 0},
+    {"set-keys without key", "op=set-keys\nmux=1\ngrace=3\n\n", -EINVAL,
+     "needs key= or passphrase=", SATP_CTL_OP_NONE, 0},
+    {"key and passphrase", ADD "passphrase=x\n\n", -EINVAL, "exclude each other", SATP_CTL_OP_NONE, 0},
+    {"salt and passphrase", "op=add-conn\nmux=1\npassphrase=x\nsalt=" SALT "\n\n", -EINVAL,
+     "salt= and passphrase= exclude each other", SATP_CTL_OP_NONE, 0},
+    {"change nothing", "op=change-conn\nmux=1\n\n", -EINVAL, "changes nothing", SATP_CTL_OP_NONE, 0},
+    {"reset without sender", "op=reset-window\nmux=1\n\n", -EINVAL,
+     "op=reset-window needs sender=", SATP_CTL_OP_NONE, 0},
+};
+
+static void test_requests(void **state)
+{
+	struct satp_ctl_msg m, again;
+	char err[256], buf[SATP_CTL_REQ_MAX];
+	size_t i;
+	int n;
+
+	for (i = 0; i < ARRAY_SIZE(req_cases); i++) {
+		const struct req_case *c = &req_cases[i];
+		int ret = satp_ctl_parse(c->text, strlen(c->text), &m, err, sizeof(err));
+
+		if (ret != c->ret || (c->err && !strstr(err, c->err)))
+			fail_msg("case '%s': ret %d (want %d), err '%s' (want '%s')", c->name, ret,
+				 c->ret, err, c->err ? c->err : "");
+		if (ret)
+			continue;
+		assert_int_equal(m.op, c->op);
+		assert_int_equal(m.present, c->present);
+		n = satp_ctl_format(&m, buf, sizeof(buf));
+		assert_true(n > 0);
+		if (satp_ctl_parse(buf, (size_t)n, &again, err, sizeof(err)))
+			fail_msg("case '%s': own output refused: %s\n%s", c->name, err, buf);
+		if (memcmp(&m, &again, sizeof(m)))
+			fail_msg("case '%s': format -> parse changed the message", c->name);
+	}
+}
+
+/* Secrets never appear in an error, however bad the line around them. */
+static void test_no_secret_in_errors(void **state)
+{
+	static const char req[] = "op=add-conn\nmux=1\nkey=" KEY128 "\nkey=" KEY128 "\n\n";
+	static const char pass[] = "op=add-conn\nmux=1\npassphrase=hunter2\nsalt=xx\n\n";
+	struct satp_ctl_msg m;
+	char err[256];
+
+	assert_int_equal(satp_ctl_parse(req, strlen(req), &m, err, sizeof(err)), -EINVAL);
+	assert_null(strstr(err, KEY128));
+	assert_int_equal(satp_ctl_parse(pass, strlen(pass), &m, err, sizeof(err)), -EINVAL);
+	assert_null(strstr(err, "hunter2"));
+	/* and a refused message leaves nothing behind */
+	assert_int_equal(m.key_len, 0);
+	assert_int_equal(m.passphrase[0], 0);
+}
+
+/* Lengths and bytes a fuzzer would try: a NUL inside, a line at the limit, a huge request. */
+static void test_limits(void **state)
+{
+	static char big[SATP_CTL_REQ_MAX + 2];
+	struct satp_ctl_msg m;
+	char err[256], line[SATP_CTL_LINE_MAX + 32];
+	static const char nul[] = "op=del-conn\nmux=5\0\n\n";
+
+	assert_int_equal(satp_ctl_parse(nul, sizeof(nul) - 1, &m, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 2: contains a NUL"));
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(satp_ctl_parse(big, sizeof(big), &m, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "larger than"));
+	snprintf(line, sizeof(line), "op=show%*s\n\n", SATP_CTL_LINE_MAX, "");
+	assert_int_equal(satp_ctl_parse(line, strlen(line), &m, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "longer than"));
+	/* NULL err is allowed */
+	assert_int_equal(satp_ctl_parse("x", 1, &m, NULL, 0), -EINVAL);
+}
+
+static void fill_snapshot(struct satp_ctl_snapshot *s)
+{
+	struct satp_ctl_conn *c = &s->conns[0];
+
+	memset(s, 0, sizeof(*s));
+	s->pid = 1234;
+	strcpy(s->version, "0.1");
+	strcpy(s->dev, "tun7");
+	strcpy(s->xdp_ifname, "eth0");
+	strcpy(s->rx_path, "xdp");
+	s->started = 1700000000;
+	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_bad_tag", 3);
+	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_replay", UINT64_MAX);
+	s->n_conns = 2;
+	c->mux = 5;
+	c->sender_id = 1;
+	strcpy(c->role, "left");
+	strcpy(c->cipher, "aes-ctr-128");
+	strcpy(c->auth, "sha1");
+	strcpy(c->kd_prf, "aes-ctr-128");
+	c->tag_len = 10;
+	c->window = 64;
+	strcpy(c->remote, "[fd00::2]:4444");
+	c->remote_learned = 1700000100;
+	c->seq_out = 42;
+	c->rx_packets = 10;
+	c->rx_bytes = 1000;
+	c->tx_packets = 11;
+	c->tx_bytes = 1100;
+	c->last_rx = 1700000200;
+	satp_ctl_add_counter(c->counters, &c->n_counters, "rx_bad_tag", 1);
+	s->conns[1].mux = 6;
+	strcpy(s->conns[1].role, "right");
+}
+
+static void test_snapshot_round_trip(void **state)
+{
+	static struct satp_ctl_snapshot s, back;
+	static char buf[SATP_CTL_REPLY_MAX];
+	char msg[256];
+	int n, rerr = -1;
+
+	fill_snapshot(&s);
+	n = satp_ctl_format_reply(0, NULL, &s, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(satp_ctl_parse_reply(buf, (size_t)n, &rerr, msg, sizeof(msg), &back), 0);
+	assert_int_equal(rerr, 0);
+	assert_memory_equal(&s, &back, sizeof(s));
+	/* too small a buffer is an error, not a cut reply */
+	assert_int_equal(satp_ctl_format_reply(0, NULL, &s, buf, 64), -ENOSPC);
+}
+
+static void test_replies(void **state)
+{
+	static struct satp_ctl_snapshot s;
+	static const char newer[] = "errno=0\npid=7\nshiny=1\nconn=3\nfuture-key=x\nrx-packets=9\n\n";
+	static const char *const bad[] = {
+	    "",
+	    "pid=7\nerrno=0\n\n", /* errno first */
+	    "errno=x\n\n",
+	    "errno=0\nconn=70000\n\n",
+	    "errno=0\nconn=1\nrx-packets=-1\n\n",
+	    "errno=0\nnoequals\n\n",
+	};
+	char buf[512], msg[256];
+	int n, rerr;
+	size_t i;
+
+	n = satp_ctl_format_reply(-ENOENT, "no connection with mux 9\nsecond line", NULL, buf,
+				  sizeof(buf));
+	assert_true(n > 0);
+	assert_string_equal(buf, "errno=2\nerror=no connection with mux 9 second line\n\n");
+	assert_int_equal(satp_ctl_parse_reply(buf, (size_t)n, &rerr, msg, sizeof(msg), NULL), 0);
+	assert_int_equal(rerr, ENOENT);
+	assert_string_equal(msg, "no connection with mux 9 second line");
+
+	assert_int_equal(satp_ctl_parse_reply(newer, strlen(newer), &rerr, msg, sizeof(msg), &s), 0);
+	assert_int_equal(s.pid, 7);
+	assert_int_equal(s.n_conns, 1);
+	assert_int_equal(s.conns[0].mux, 3);
+	assert_int_equal(s.conns[0].rx_packets, 9);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (satp_ctl_parse_reply(bad[i], strlen(bad[i]), &rerr, msg, sizeof(msg), &s) !=
+		    -EINVAL)
+			fail_msg("malformed reply %zu accepted", i);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_requests),   cmocka_unit_test(test_no_secret_in_errors),
+	    cmocka_unit_test(test_limits),     cmocka_unit_test(test_snapshot_round_trip),
+	    cmocka_unit_test(test_replies),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

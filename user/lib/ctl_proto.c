@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control protocol's parser and serializer (format: ctl_proto.h). The
+ * parser walks the buffer by length, never past it, and copies each line into
+ * a bounded buffer before looking at it: a fuzzer may hand it anything.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_proto.h"
+
+/* Quote at most this much of an offending line: enough to recognise it. */
+#define QUOTE_MAX 64
+
+static const char *const op_names[] = {
+    [SATP_CTL_OP_NONE] = "none",
+    [SATP_CTL_OP_SHOW] = "show",
+    [SATP_CTL_OP_ADD_CONN] = "add-conn",
+    [SATP_CTL_OP_CHANGE_CONN] = "change-conn",
+    [SATP_CTL_OP_DEL_CONN] = "del-conn",
+    [SATP_CTL_OP_SET_KEYS] = "set-keys",
+    [SATP_CTL_OP_RESET_WINDOW] = "reset-window",
+};
+
+#define CONN_FIELDS                                                                                \
+	(SATP_CTL_F_SENDER | SATP_CTL_F_WINDOW | SATP_CTL_F_ROLE | SATP_CTL_F_REMOTE |             \
+	 SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_PASSPHRASE | SATP_CTL_F_CIPHER |            \
+	 SATP_CTL_F_AUTH | SATP_CTL_F_KD_PRF | SATP_CTL_F_TAG_LEN)
+#define KEY_FIELDS (SATP_CTL_F_KEY | SATP_CTL_F_PASSPHRASE)
+
+/* Per op: fields it requires (all of), fields it allows, and whether it needs a key. */
+static const struct {
+	uint32_t required;
+	uint32_t allowed;
+	bool needs_key;
+	bool needs_change;
+} op_rules[] = {
+    [SATP_CTL_OP_SHOW] = {0, 0, false, false},
+    [SATP_CTL_OP_ADD_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX | CONN_FIELDS, true, false},
+    [SATP_CTL_OP_CHANGE_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX | CONN_FIELDS, false, true},
+    [SATP_CTL_OP_DEL_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX, false, false},
+    [SATP_CTL_OP_SET_KEYS] = {SATP_CTL_F_MUX,
+			      SATP_CTL_F_MUX | KEY_FIELDS | SATP_CTL_F_SALT | SATP_CTL_F_GRACE,
+			      true, false},
+    [SATP_CTL_OP_RESET_WINDOW] = {SATP_CTL_F_MUX | SATP_CTL_F_SENDER,
+				  SATP_CTL_F_MUX | SATP_CTL_F_SENDER, false, false},
+};
+
+struct field {
+	const char *name;
+	uint32_t flag;
+	bool secret; /* never quote the value */
+	int (*parse)(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen);
+};
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Bounded copy that truncates on purpose (names, addresses from a reply). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+const char *satp_ctl_op_name(enum satp_ctl_op op)
+{
+	if ((unsigned int)op >= sizeof(op_names) / sizeof(op_names[0]))
+		return "?";
+	return op_names[op];
+}
+
+/* Decimal, no sign, no leading '+', no spaces, no leading zeros beyond "0". */
+static int parse_num(const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (!*v || *v < '0' || *v > '9' || (v[0] == '0' && v[1]))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static int num_field(const char *name, const char *v, unsigned long max, unsigned long *out,
+		     char *err, size_t errlen)
+{
+	if (parse_num(v, max, out)) {
+		errf(err, errlen, "invalid %s '%.*s': expected a number 0..%lu", name, QUOTE_MAX, v,
+		     max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int f_mux(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	unsigned long n;
+	int ret = num_field("mux", v, 0xffff, &n, err, errlen);
+
+	m->mux = (uint16_t)n;
+	return ret;
+}
+
+static int f_sender(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	unsigned long n;
+	int ret = num_field("sender", v, 0xffff, &n, err, errlen);
+
+	m->sender = (uint16_t)n;
+	return ret;
+}
+
+static int f_window(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	unsigned long n;
+	int ret = num_field("window", v, SATP_WINDOW_BITS, &n, err, errlen);
+
+	m->window = (uint32_t)n;
+	return ret;
+}
+
+static int f_tag_len(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	unsigned long n;
+	int ret = num_field("tag-len", v, SATP_TAG_MAX, &n, err, errlen);
+
+	m->tag_len = (unsigned int)n;
+	return ret;
+}
+
+static int f_grace(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	unsigned long n;
+	int ret = num_field("grace", v, SATP_CTL_GRACE_MAX, &n, err, errlen);
+
+	m->grace = (uint32_t)n;
+	return ret;
+}
+
+static int f_role(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	if (satp_parse_role(v, &m->role)) {
+		errf(err, errlen, "invalid role '%.*s': expected left, right, alice, bob, server or client",
+		     QUOTE_MAX, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int f_cipher(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	if (satp_parse_cipher(v, &m->cipher_bits)) {
+		errf(err, errlen, "invalid cipher '%.*s'", QUOTE_MAX, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int f_kd_prf(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	if (satp_parse_kd_prf(v, &m->kd_bits)) {
+		errf(err, errlen, "invalid kd-prf '%.*s'", QUOTE_MAX, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int f_auth(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	if (satp_parse_auth(v, &m->auth)) {
+		errf(err, errlen, "invalid auth '%.*s': expected null or sha1", QUOTE_MAX, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* HOST:PORT or [V6]:PORT; the daemon resolves HOST, here only the shape is checked. */
+static int f_remote(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	const char *colon, *host_end;
+	unsigned long port;
+	size_t i, hlen;
+
+	if (strlen(v) >= sizeof(m->remote))
+		goto bad;
+	if (v[0] == '[') {
+		host_end = strchr(v, ']');
+		if (!host_end || host_end[1] != ':' || host_end == v + 1)
+			goto bad;
+		colon = host_end + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (!colon || colon == v || memchr(v, ':', (size_t)(colon - v)))
+			goto bad;
+	}
+	hlen = (size_t)(colon - v);
+	for (i = 0; i < hlen; i++)
+		if (v[i] <= ' ' || v[i] == '/' || v[i] > '~')
+			goto bad;
+	if (parse_num(colon + 1, 0xffff, &port) || !port)
+		goto bad;
+	memcpy(m->remote, v, strlen(v) + 1);
+	return 0;
+bad:
+	errf(err, errlen, "invalid remote '%.*s': expected HOST:PORT or [IPV6]:PORT", QUOTE_MAX, v);
+	return -EINVAL;
+}
+
+static int f_key(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	char msg[128];
+
+	if (satp_hex_parse(v, m->key, sizeof(m->key), 0, &m->key_len, msg, sizeof(msg)) ||
+	    (m->key_len != 16 && m->key_len != 24 && m->key_len != 32)) {
+		errf(err, errlen, "invalid key: expected 32, 48 or 64 hex digits, got %zu characters",
+		     strlen(v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int f_salt(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	char msg[128];
+	size_t len;
+
+	if (satp_hex_parse(v, m->salt, sizeof(m->salt), SATP_SALT_LEN, &len, msg, sizeof(msg))) {
+		errf(err, errlen, "invalid salt: expected %d hex digits, got %zu characters",
+		     2 * SATP_SALT_LEN, strlen(v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int f_passphrase(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	size_t len = strlen(v);
+
+	if (!len || len > SATP_CTL_PASSPHRASE_MAX) {
+		errf(err, errlen, "invalid passphrase: 1..%d characters, got %zu",
+		     SATP_CTL_PASSPHRASE_MAX, len);
+		return -EINVAL;
+	}
+	memcpy(m->passphrase, v, len + 1);
+	return 0;
+}
+
+static const struct field fields[] = {
+    {"mux", SATP_CTL_F_MUX, false, f_mux},
+    {"sender", SATP_CTL_F_SENDER, false, f_sender},
+    {"window", SATP_CTL_F_WINDOW, false, f_window},
+    {"role", SATP_CTL_F_ROLE, false, f_role},
+    {"remote", SATP_CTL_F_REMOTE, false, f_remote},
+    {"key", SATP_CTL_F_KEY, true, f_key},
+    {"salt", SATP_CTL_F_SALT, true, f_salt},
+    {"passphrase", SATP_CTL_F_PASSPHRASE, true, f_passphrase},
+    {"cipher", SATP_CTL_F_CIPHER, false, f_cipher},
+    {"auth", SATP_CTL_F_AUTH, false, f_auth},
+    {"kd-prf", SATP_CTL_F_KD_PRF, false, f_kd_prf},
+    {"tag-len", SATP_CTL_F_TAG_LEN, false, f_tag_len},
+    {"grace", SATP_CTL_F_GRACE, false, f_grace},
+};
+
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static const struct field *find_field(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_FIELDS; i++)
+		if (!strcmp(fields[i].name, name))
+			return &fields[i];
+	return NULL;
+}
+
+/*
+ * Cut the next line of [*pos, end) into line (NUL-terminated, without '\n').
+ * Returns 1 for a line, 0 at the end of the buffer, -EINVAL when it is bad.
+ */
+static int next_line(const char *buf, size_t len, size_t *pos, char *line, size_t cap,
+		     unsigned int lineno, char *err, size_t errlen)
+{
+	const char *start = buf + *pos, *nl;
+	size_t n;
+
+	if (*pos >= len)
+		return 0;
+	nl = memchr(start, '\n', len - *pos);
+	n = nl ? (size_t)(nl - start) : len - *pos;
+	if (n >= cap) {
+		errf(err, errlen, "line %u: longer than %zu bytes", lineno, cap - 1);
+		return -EINVAL;
+	}
+	if (memchr(start, '\0', n) || memchr(start, '\r', n)) {
+		errf(err, errlen, "line %u: contains a NUL or CR byte", lineno);
+		return -EINVAL;
+	}
+	memcpy(line, start, n);
+	line[n] = '\0';
+	if (!nl) {
+		errf(err, errlen, "line %u '%.*s': not ended by a newline", lineno, QUOTE_MAX, line);
+		return -EINVAL;
+	}
+	*pos += n + 1;
+	return 1;
+}
+
+static int parse_op(const char *line, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (strncmp(line, "op=", 3)) {
+		errf(err, errlen, "line 1 '%.*s': a request starts with op=<operation>", QUOTE_MAX,
+		     line);
+		return -EINVAL;
+	}
+	for (i = SATP_CTL_OP_SHOW; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
+		if (!strcmp(line + 3, op_names[i])) {
+			m->op = (enum satp_ctl_op)i;
+			return 0;
+		}
+	}
+	errf(err, errlen,
+	     "unknown op '%.*s': expected show, add-conn, change-conn, del-conn, set-keys or "
+	     "reset-window",
+	     QUOTE_MAX, line + 3);
+	return -EINVAL;
+}
+
+static int parse_field(char *line, unsigned int lineno, struct satp_ctl_msg *m, char *err,
+		       size_t errlen)
+{
+	char *eq = strchr(line, '=');
+	const struct field *f;
+
+	if (!eq) {
+		errf(err, errlen, "line %u '%.*s': expected key=value", lineno, QUOTE_MAX, line);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	f = find_field(line);
+	if (!f) {
+		errf(err, errlen, "line %u: unknown key '%.*s'", lineno, QUOTE_MAX, line);
+		return -EINVAL;
+	}
+	if (!(op_rules[m->op].allowed & f->flag)) {
+		errf(err, errlen, "line %u: key '%s' does not belong to op=%s", lineno, f->name,
+		     op_names[m->op]);
+		return -EINVAL;
+	}
+	if (m->present & f->flag) {
+		errf(err, errlen, "line %u: key '%s' given twice", lineno, f->name);
+		return -EINVAL;
+	}
+	m->present |= f->flag;
+	if (f->parse(eq + 1, m, err, errlen))
+		return -EINVAL;
+	return 0;
+}
+
+static int check_complete(const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	uint32_t missing = op_rules[m->op].required & ~m->present;
+	size_t i;
+
+	for (i = 0; i < N_FIELDS; i++) {
+		if (missing & fields[i].flag) {
+			errf(err, errlen, "op=%s needs %s=", op_names[m->op], fields[i].name);
+			return -EINVAL;
+		}
+	}
+	if (op_rules[m->op].needs_key && !(m->present & KEY_FIELDS)) {
+		errf(err, errlen, "op=%s needs key= or passphrase=", op_names[m->op]);
+		return -EINVAL;
+	}
+	if ((m->present & KEY_FIELDS) == KEY_FIELDS) {
+		errf(err, errlen, "key= and passphrase= exclude each other");
+		return -EINVAL;
+	}
+	if ((m->present & SATP_CTL_F_SALT) && (m->present & SATP_CTL_F_PASSPHRASE)) {
+		errf(err, errlen, "salt= and passphrase= exclude each other (the passphrase "
+				  "derives the salt)");
+		return -EINVAL;
+	}
+	if (op_rules[m->op].needs_change && !(m->present & ~SATP_CTL_F_MUX)) {
+		errf(err, errlen, "op=%s changes nothing: give at least one field besides mux=",
+		     op_names[m->op]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *err,
+		   size_t errlen)
+{
+	char line[SATP_CTL_LINE_MAX + 1];
+	unsigned int lineno = 0;
+	size_t pos = 0;
+	int r, ret = -EINVAL;
+
+	memset(msg, 0, sizeof(*msg));
+	if (err && errlen)
+		err[0] = '\0';
+	if (!buf || len > SATP_CTL_REQ_MAX) {
+		errf(err, errlen, "request larger than %d bytes", SATP_CTL_REQ_MAX);
+		goto out;
+	}
+	for (;;) {
+		r = next_line(buf, len, &pos, line, sizeof(line), ++lineno, err, errlen);
+		if (r < 0)
+			goto out;
+		if (r == 0 || !line[0])
+			break;
+		if (lineno == 1)
+			r = parse_op(line, msg, err, errlen);
+		else
+			r = parse_field(line, lineno, msg, err, errlen);
+		if (r)
+			goto out;
+	}
+	if (lineno == 1 && !line[0]) {
+		errf(err, errlen, "empty request");
+		goto out;
+	}
+	if (r == 1 && pos < len) {
+		errf(err, errlen, "%zu bytes after the empty line ending the request", len - pos);
+		goto out;
+	}
+	if (msg->op == SATP_CTL_OP_NONE) {
+		errf(err, errlen, "empty request");
+		goto out;
+	}
+	ret = check_complete(msg, err, errlen);
+out:
+	explicit_bzero(line, sizeof(line));
+	if (ret)
+		satp_ctl_msg_wipe(msg);
+	return ret;
+}
+
+void satp_ctl_msg_wipe(struct satp_ctl_msg *msg)
+{
+	explicit_bzero(msg, sizeof(*msg));
+}
+
+/* ---------------------------------------------------------------- serializing */
+
+struct out {
+	char *buf;
+	size_t len, pos;
+	bool full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->pos) {
+		o->full = true;
+		return;
+	}
+	o->pos += (size_t)n;
+}
+
+static void put_hex(struct out *o, const char *name, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	put(o, "%s=", name);
+	for (i = 0; i < n; i++)
+		put(o, "%02x", b[i]);
+	put(o, "\n");
+}
+
+static int finish(struct out *o)
+{
+	if (o->full)
+		return -ENOSPC;
+	return (int)o->pos;
+}
+
+/* Strings we write must not break the framing: one line, no '='-less surprises. */
+static bool line_safe(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			return false;
+	return true;
+}
+
+int satp_ctl_format(const struct satp_ctl_msg *m, char *buf, size_t len)
+{
+	struct out o = {buf, len, 0, false};
+	uint32_t p = m->present;
+
+	if (m->op <= SATP_CTL_OP_NONE || m->op > SATP_CTL_OP_RESET_WINDOW || !len)
+		return -EINVAL;
+	if (!line_safe(m->remote) || !line_safe(m->passphrase))
+		return -EINVAL;
+	buf[0] = '\0';
+	put(&o, "op=%s\n", op_names[m->op]);
+	if (p & SATP_CTL_F_MUX)
+		put(&o, "mux=%u\n", m->mux);
+	if (p & SATP_CTL_F_SENDER)
+		put(&o, "sender=%u\n", m->sender);
+	if (p & SATP_CTL_F_WINDOW)
+		put(&o, "window=%u\n", m->window);
+	if (p & SATP_CTL_F_ROLE)
+		put(&o, "role=%s\n", satp_role_name(m->role));
+	if (p & SATP_CTL_F_REMOTE)
+		put(&o, "remote=%s\n", m->remote);
+	if (p & SATP_CTL_F_KEY)
+		put_hex(&o, "key", m->key, m->key_len);
+	if (p & SATP_CTL_F_SALT)
+		put_hex(&o, "salt", m->salt, SATP_SALT_LEN);
+	if (p & SATP_CTL_F_PASSPHRASE)
+		put(&o, "passphrase=%s\n", m->passphrase);
+	if (p & SATP_CTL_F_CIPHER)
+		put(&o, "cipher=%s\n", satp_algo_name(m->cipher_bits));
+	if (p & SATP_CTL_F_AUTH)
+		put(&o, "auth=%s\n", satp_auth_name(m->auth));
+	if (p & SATP_CTL_F_KD_PRF)
+		put(&o, "kd-prf=%s\n", satp_algo_name(m->kd_bits));
+	if (p & SATP_CTL_F_TAG_LEN)
+		put(&o, "tag-len=%u\n", m->tag_len);
+	if (p & SATP_CTL_F_GRACE)
+		put(&o, "grace=%u\n", m->grace);
+	put(&o, "\n");
+	return finish(&o);
+}
+
+int satp_ctl_add_counter(struct satp_ctl_counter *arr, uint32_t *n, const char *name,
+			 uint64_t value)
+{
+	if (*n >= SATP_CTL_COUNTERS_MAX)
+		return -ENOSPC;
+	copy_str(arr[*n].name, sizeof(arr[*n].name), name);
+	arr[*n].value = value;
+	(*n)++;
+	return 0;
+}
+
+static void put_counters(struct out *o, const struct satp_ctl_counter *c, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n && i < SATP_CTL_COUNTERS_MAX; i++)
+		put(o, "counter.%s=%" PRIu64 "\n", c[i].name, c[i].value);
+}
+
+static void put_conn(struct out *o, const struct satp_ctl_conn *c)
+{
+	put(o, "conn=%u\nsender-id=%u\nrole=%s\ncipher=%s\nauth=%s\nkd-prf=%s\n", c->mux,
+	    c->sender_id, c->role, c->cipher, c->auth, c->kd_prf);
+	put(o, "tag-len=%u\nwindow=%u\nremote=%s\nremote-learned=%" PRId64 "\n", c->tag_len,
+	    c->window, c->remote, c->remote_learned);
+	put(o, "seq-out=%" PRIu64 "\nrx-packets=%" PRIu64 "\nrx-bytes=%" PRIu64 "\n", c->seq_out,
+	    c->rx_packets, c->rx_bytes);
+	put(o, "tx-packets=%" PRIu64 "\ntx-bytes=%" PRIu64 "\nlast-rx=%" PRId64 "\n", c->tx_packets,
+	    c->tx_bytes, c->last_rx);
+	put_counters(o, c->counters, c->n_counters);
+}
+
+int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_snapshot *s, char *buf,
+			  size_t len)
+{
+	struct out o = {buf, len, 0, false};
+	uint32_t i;
+
+	if (!len)
+		return -ENOSPC;
+	buf[0] = '\0';
+	put(&o, "errno=%d\n", err < 0 ? -err : err);
+	if (err && errmsg) {
+		char line[SATP_CTL_LINE_MAX - 8];
+		size_t j;
+
+		copy_str(line, sizeof(line), errmsg);
+		for (j = 0; line[j]; j++)
+			if (line[j] == '\n' || line[j] == '\r')
+				line[j] = ' ';
+		put(&o, "error=%s\n", line);
+	}
+	if (!err && s) {
+		put(&o, "pid=%d\nversion=%s\ndev=%s\nxdp-ifname=%s\nrx-path=%s\nstarted=%" PRId64 "\n",
+		    s->pid, s->version, s->dev, s->xdp_ifname, s->rx_path, s->started);
+		put_counters(&o, s->counters, s->n_counters);
+		for (i = 0; i < s->n_conns && i < SATP_CTL_MAX_CONNS; i++)
+			put_conn(&o, &s->conns[i]);
+	}
+	put(&o, "\n");
+	return finish(&o);
+}
+
+/* ---------------------------------------------------------------- reading replies */
+
+static int rd_u64(const char *v, uint64_t *out)
+{
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static int rd_i64(const char *v, int64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	return errno || end == v || *end ? -EINVAL : 0;
+}
+
+#define STR(dst, v) copy_str((dst), sizeof(dst), (v))
+
+static int reply_counter(const char *k, const char *v, struct satp_ctl_counter *arr, uint32_t *n)
+{
+	uint64_t val;
+
+	if (rd_u64(v, &val))
+		return -EINVAL;
+	satp_ctl_add_counter(arr, n, k + strlen("counter."), val); /* beyond the cap: ignored */
+	return 0;
+}
+
+static int reply_conn_key(struct satp_ctl_conn *c, const char *k, const char *v)
+{
+	uint64_t u = 0;
+	int r = 0;
+
+	if (!strncmp(k, "counter.", 8))
+		return reply_counter(k, v, c->counters, &c->n_counters);
+	if (!strcmp(k, "role"))
+		STR(c->role, v);
+	else if (!strcmp(k, "cipher"))
+		STR(c->cipher, v);
+	else if (!strcmp(k, "auth"))
+		STR(c->auth, v);
+	else if (!strcmp(k, "kd-prf"))
+		STR(c->kd_prf, v);
+	else if (!strcmp(k, "remote"))
+		STR(c->remote, v);
+	else if (!strcmp(k, "remote-learned"))
+		r = rd_i64(v, &c->remote_learned);
+	else if (!strcmp(k, "last-rx"))
+		r = rd_i64(v, &c->last_rx);
+	else if (!strcmp(k, "sender-id") && !(r = rd_u64(v, &u)))
+		c->sender_id = (uint16_t)u;
+	else if (!strcmp(k, "tag-len") && !(r = rd_u64(v, &u)))
+		c->tag_len = (uint32_t)u;
+	else if (!strcmp(k, "window") && !(r = rd_u64(v, &u)))
+		c->window = (uint32_t)u;
+	else if (!strcmp(k, "seq-out"))
+		r = rd_u64(v, &c->seq_out);
+	else if (!strcmp(k, "rx-packets"))
+		r = rd_u64(v, &c->rx_packets);
+	else if (!strcmp(k, "rx-bytes"))
+		r = rd_u64(v, &c->rx_bytes);
+	else if (!strcmp(k, "tx-packets"))
+		r = rd_u64(v, &c->tx_packets);
+	else if (!strcmp(k, "tx-bytes"))
+		r = rd_u64(v, &c->tx_bytes);
+	return r;
+}
+
+static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char *v)
+{
+	int64_t i;
+
+	if (!strncmp(k, "counter.", 8))
+		return reply_counter(k, v, s->counters, &s->n_counters);
+	if (!strcmp(k, "pid")) {
+		if (rd_i64(v, &i))
+			return -EINVAL;
+		s->pid = (int32_t)i;
+	} else if (!strcmp(k, "version")) {
+		STR(s->version, v);
+	} else if (!strcmp(k, "dev")) {
+		STR(s->dev, v);
+	} else if (!strcmp(k, "xdp-ifname")) {
+		STR(s->xdp_ifname, v);
+	} else if (!strcmp(k, "rx-path")) {
+		STR(s->rx_path, v);
+	} else if (!strcmp(k, "started")) {
+		return rd_i64(v, &s->started);
+	}
+	return 0;
+}
+
+static int reply_line(char *line, int *remote_err, char *errmsg, size_t errlen,
+		      struct satp_ctl_snapshot *s, struct satp_ctl_conn **conn)
+{
+	char *eq = strchr(line, '=');
+	const char *k = line, *v;
+	uint64_t u;
+
+	if (!eq)
+		return -EINVAL;
+	*eq = '\0';
+	v = eq + 1;
+	if (!strcmp(k, "errno"))
+		return rd_u64(v, &u) || u > 4095 ? -EINVAL : (*remote_err = (int)u, 0);
+	if (!strcmp(k, "error")) {
+		errf(errmsg, errlen, "%s", v);
+		return 0;
+	}
+	if (!s)
+		return 0;
+	if (!strcmp(k, "conn")) {
+		if (rd_u64(v, &u) || u > 0xffff)
+			return -EINVAL;
+		if (s->n_conns >= SATP_CTL_MAX_CONNS) {
+			*conn = NULL; /* more than we hold: skipped */
+			return 0;
+		}
+		*conn = &s->conns[s->n_conns++];
+		memset(*conn, 0, sizeof(**conn));
+		(*conn)->mux = (uint16_t)u;
+		return 0;
+	}
+	if (*conn)
+		return reply_conn_key(*conn, k, v);
+	if (s->n_conns)
+		return 0; /* a section we skipped */
+	return reply_top_key(s, k, v);
+}
+
+int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *errmsg,
+			 size_t errlen, struct satp_ctl_snapshot *snap)
+{
+	char line[SATP_CTL_LINE_MAX + 1];
+	struct satp_ctl_conn *conn = NULL;
+	unsigned int lineno = 0;
+	bool have_errno = false;
+	size_t pos = 0;
+	int r;
+
+	*remote_err = 0;
+	if (errmsg && errlen)
+		errmsg[0] = '\0';
+	if (snap)
+		memset(snap, 0, sizeof(*snap));
+	for (;;) {
+		char bad[QUOTE_MAX + 1];
+
+		r = next_line(buf, len, &pos, line, sizeof(line), ++lineno, errmsg, errlen);
+		if (r < 0)
+			return -EINVAL;
+		if (r == 0 || !line[0])
+			break;
+		copy_str(bad, sizeof(bad), line);
+		if ((lineno == 1) != !strncmp(line, "errno=", 6) ||
+		    reply_line(line, remote_err, errmsg, errlen, snap, &conn)) {
+			errf(errmsg, errlen, "malformed reply, line %u '%s'", lineno, bad);
+			return -EINVAL;
+		}
+		have_errno = true;
+	}
+	if (!have_errno) {
+		errf(errmsg, errlen, "empty reply");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * satpd's control protocol: what `satp` sends over the daemon's unix socket
+ * (/run/satpd/<dev>.sock) and what comes back. Text, so that it reads in
+ * strace and is easy to fuzz; strict, so that a typo is an error quoting the
+ * offending text rather than a silently ignored key.
+ *
+ * Framing: a message is lines of `key=value`, each ended by '\n', and ends at
+ * the first empty line. One request per connection; the daemon answers and
+ * closes. No '\r', no NUL, no line longer than SATP_CTL_LINE_MAX.
+ *
+ * Request: the first line is `op=<name>`, then the op's fields in any order,
+ * each at most once:
+ *
+ *   op=show                                            state snapshot (reply below)
+ *   op=add-conn mux= (key=|passphrase=) [sender= window= role= remote= salt=
+ *               cipher= auth= kd-prf= tag-len=]
+ *   op=change-conn mux= and at least one of the add-conn fields
+ *   op=del-conn mux=
+ *   op=set-keys mux= (key=|passphrase=) [salt= grace=]  old keys stay valid for
+ *               receiving `grace` seconds (SATP carries no key id)
+ *   op=reset-window mux= sender=                       a peer restarted its seqs
+ *
+ * Field values: mux, sender 0..65535; window 0..SATP_WINDOW_BITS; grace
+ * 0..SATP_CTL_GRACE_MAX seconds; role as -e (left alice server right bob
+ * client); remote HOST:PORT or [V6]:PORT; key/salt hex as -K/-A; passphrase
+ * as -E; cipher/kd-prf/auth as -c/-k/-a; tag-len 0..SATP_TAG_MAX.
+ *
+ * Reply: `errno=N` first (0: done; else a positive errno), then on error
+ * `error=<text>`, on show the snapshot:
+ *
+ *   errno=0
+ *   pid= version= dev= xdp-ifname= rx-path= started=     daemon-wide
+ *   counter.<name>=N ...                                 daemon-wide counters
+ *   conn=<mux>                                           opens a connection section
+ *   sender-id= role= cipher= auth= kd-prf= tag-len= window= remote= remote-learned=
+ *   seq-out= rx-packets= rx-bytes= tx-packets= tx-bytes= last-rx= counter.<name>=N ...
+ *   (empty line)
+ *
+ * Times are Unix seconds, 0 = never. Keys appear in this order; a reader
+ * ignores keys it does not know (newer daemon), a request parser does not.
+ */
+#ifndef SATP_CTL_PROTO_H
+#define SATP_CTL_PROTO_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "satp.h"
+
+/* Longest line: a 64-digit key or a passphrase of SATPD_PASSPHRASE_MAX plus the key name. */
+#define SATP_CTL_LINE_MAX 1100
+/* A request has at most 13 fields of one line; 16 KiB leaves room and bounds the read. */
+#define SATP_CTL_REQ_MAX 16384
+/* A show reply: ~40 lines of ~40 bytes per connection. */
+#define SATP_CTL_REPLY_MAX (1u << 20)
+/* Connections one snapshot carries: satpd_options' SATPD_CONNS_MAX with room to grow. */
+#define SATP_CTL_MAX_CONNS 64
+/* Named counters per scope (daemon, connection): satpd has 20 today. */
+#define SATP_CTL_COUNTERS_MAX 32
+#define SATP_CTL_NAME_MAX     32
+/* HOST:PORT with a bracketed IPv6 address or a DNS name. */
+#define SATP_CTL_ADDR_MAX 300
+/* -E limit of satpd_options. */
+#define SATP_CTL_PASSPHRASE_MAX 1024
+/* A grace period longer than a day is a forgotten old key, not a key change. */
+#define SATP_CTL_GRACE_MAX 86400u
+/* What `satp keys` asks for when no --grace is given: a few RTTs with room for scripts. */
+#define SATP_CTL_GRACE_DEFAULT 10u
+
+enum satp_ctl_op {
+	SATP_CTL_OP_NONE = 0,
+	SATP_CTL_OP_SHOW,
+	SATP_CTL_OP_ADD_CONN,
+	SATP_CTL_OP_CHANGE_CONN,
+	SATP_CTL_OP_DEL_CONN,
+	SATP_CTL_OP_SET_KEYS,
+	SATP_CTL_OP_RESET_WINDOW,
+};
+
+/* satp_ctl_msg.present: which fields the request carried. */
+enum satp_ctl_field {
+	SATP_CTL_F_MUX = 1u << 0,
+	SATP_CTL_F_SENDER = 1u << 1,
+	SATP_CTL_F_WINDOW = 1u << 2,
+	SATP_CTL_F_ROLE = 1u << 3,
+	SATP_CTL_F_REMOTE = 1u << 4,
+	SATP_CTL_F_KEY = 1u << 5,
+	SATP_CTL_F_SALT = 1u << 6,
+	SATP_CTL_F_PASSPHRASE = 1u << 7,
+	SATP_CTL_F_CIPHER = 1u << 8,
+	SATP_CTL_F_AUTH = 1u << 9,
+	SATP_CTL_F_KD_PRF = 1u << 10,
+	SATP_CTL_F_TAG_LEN = 1u << 11,
+	SATP_CTL_F_GRACE = 1u << 12,
+};
+
+/* One parsed request. Holds key material: satp_ctl_msg_wipe() when done. */
+struct satp_ctl_msg {
+	enum satp_ctl_op op;
+	uint32_t present; /* SATP_CTL_F_* */
+	uint16_t mux;
+	uint16_t sender; /* add/change: our sender id; reset-window: the peer's */
+	uint32_t window;
+	enum satp_role role;
+	char remote[SATP_CTL_ADDR_MAX];
+	uint8_t key[SATP_KEY_MAX];
+	size_t key_len;
+	uint8_t salt[SATP_SALT_LEN];
+	char passphrase[SATP_CTL_PASSPHRASE_MAX + 1];
+	unsigned int cipher_bits;
+	enum satp_auth auth;
+	unsigned int kd_bits;
+	unsigned int tag_len;
+	uint32_t grace; /* seconds */
+};
+
+/*
+ * Parse one request of len bytes (need not be NUL-terminated; the empty line
+ * ending it is optional, bytes after it are an error). Returns 0 or -EINVAL
+ * with a message quoting the offending text in err (never the value of a
+ * key, salt or passphrase). msg is zeroed first; it is the fuzzing entry point.
+ */
+int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *err,
+		   size_t errlen);
+/* Serialize a request, empty line included. Returns the length or -ENOSPC/-EINVAL. */
+int satp_ctl_format(const struct satp_ctl_msg *msg, char *buf, size_t len);
+void satp_ctl_msg_wipe(struct satp_ctl_msg *msg);
+
+const char *satp_ctl_op_name(enum satp_ctl_op op);
+
+/* ---------------------------------------------------------------- show */
+
+struct satp_ctl_counter {
+	char name[SATP_CTL_NAME_MAX]; /* [a-z0-9_]: a Prometheus label value as is */
+	uint64_t value;
+};
+
+struct satp_ctl_conn {
+	uint16_t mux;
+	uint16_t sender_id;
+	char role[16];	 /* satp_role_name() */
+	char cipher[16]; /* satp_algo_name() */
+	char auth[16];	 /* satp_auth_name() */
+	char kd_prf[16];
+	uint32_t tag_len;
+	uint32_t window;
+	char remote[SATP_CTL_ADDR_MAX]; /* "" while unknown */
+	int64_t remote_learned;		/* Unix seconds; 0: configured or unknown */
+	uint64_t seq_out;		/* next sequence number to send */
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	int64_t last_rx; /* Unix seconds of the last authenticated datagram; 0: none */
+	uint32_t n_counters;
+	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
+};
+
+/* What the daemon reports about itself: filled by satpd_snapshot(). */
+struct satp_ctl_snapshot {
+	int32_t pid;
+	char version[32];
+	char dev[IFNAMSIZ];	   /* tun/tap device */
+	char xdp_ifname[IFNAMSIZ]; /* underlay with satp_rx; "" on the socket path */
+	char rx_path[8];	   /* "xdp" or "udp" */
+	int64_t started;	   /* Unix seconds */
+	uint32_t n_counters;
+	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
+	uint32_t n_conns;
+	struct satp_ctl_conn conns[SATP_CTL_MAX_CONNS];
+};
+
+/* Append a counter (name truncated to SATP_CTL_NAME_MAX - 1); -ENOSPC when full. */
+int satp_ctl_add_counter(struct satp_ctl_counter *arr, uint32_t *n, const char *name,
+			 uint64_t value);
+
+/* ---------------------------------------------------------------- replies */
+
+/* Write `errno=N` (+ `error=`) and for show with err 0 the snapshot; empty line
+ * included. Returns the length or -ENOSPC. */
+int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_snapshot *snap,
+			  char *buf, size_t len);
+/*
+ * Parse a reply. Returns 0 and sets *remote_err to the daemon's errno (0 on
+ * success) with its message in errmsg, and fills snap when given and the reply
+ * carries one; -EINVAL on a malformed reply (message in errmsg).
+ */
+int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *errmsg,
+			 size_t errlen, struct satp_ctl_snapshot *snap);
+
+#endif /* SATP_CTL_PROTO_H */
