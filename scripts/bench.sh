@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make bench: satpd, uanytun and anytun side by side through the same veth
+# topology (scripts/bench-lib.sh), in one run, interleaved: every round runs
+# every configuration once (A, B, C, ... then A, B, C again), so drift and the
+# other work on this shared machine hit all alike. Per configuration:
+#
+#   tcp       iperf3 TCP a -> b, one stream, and -P 2 (Mbit/s)
+#   udp64     64-byte inner packets (iperf3 -u -l 36), highest rate with <= 0.5 %
+#             loss: an overload probe, then a bisection (kpps)
+#   udp1400   1400-byte inner packets (-l 1372), the same search (Mbit/s of inner packets)
+#   cpu       utime+stime of both tunnel daemons over the single-stream TCP run,
+#             per GB received (s/GB); softirq work charged to no process (XDP
+#             in NAPI) is not in it
+#   rx        receive capacity: satp_blast seals 64-byte inner packets with fresh
+#             seqs and blasts them from ns a at b's daemon at full speed; inner
+#             packets per second arriving on b's tun0 (rx_packets)
+#   flood     TCP while satp_blast floods b with invalid SATP (bad tag, unknown
+#             mux, replays in turn) at full speed, as a fraction of the same
+#             round's unflooded TCP
+#
+# One table: the statistic (median by default) of the rounds, each cell with its
+# ratio against uanytun -> uanytun (for cpu: uanytun's figure over this one,
+# so > 1 is better everywhere). A configuration that does not come up, or a
+# measurement that fails, shows as "failed"; the rest goes on.
+#
+# Environment: BUILD, ROUNDS (3), DURATION (seconds a run, 4), UDP_STEPS (4),
+# UDP_SECONDS (2), STAT (median|best), CONFIGS (space-separated A:B pairs),
+# MAX_SECONDS (900: no new configuration is started after that), QUICK=1 (one
+# round of short runs, about 2 minutes), SATPD_OPTS (extra satpd options).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+
+if [ -n "${QUICK:-}" ]; then
+	ROUNDS=${ROUNDS:-1} DURATION=${DURATION:-2} UDP_STEPS=${UDP_STEPS:-2} UDP_SECONDS=${UDP_SECONDS:-1}
+	MAX_SECONDS=${MAX_SECONDS:-170}
+fi
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-4}
+UDP_STEPS=${UDP_STEPS:-4}
+UDP_SECONDS=${UDP_SECONDS:-2}
+STAT=${STAT:-median}
+MAX_SECONDS=${MAX_SECONDS:-900}
+CONFIGS=${CONFIGS:-uanytun:uanytun uanytun:satpd satpd:satpd satpd-off:satpd-off anytun:anytun}
+LOSS_MAX=0.5
+UDP64_LEN=36    # + 8 UDP + 20 IPv4 = a 64-byte inner packet
+UDP1400_LEN=1372
+UDP64_HI=400000 # pps where the search starts: above what any of them delivers here
+UDP1400_HI=250000
+CLK_TCK=$(getconf CLK_TCK)
+read -r -a CFG <<<"$CONFIGS"
+declare -A RES  # "metric,config" -> values of the rounds, space-separated
+declare -A PATH_OF # "config" -> what satpd said of its data path
+START=$SECONDS
+
+bench_init
+
+note() { printf '# %s\n' "$*"; }
+
+add() { RES[$1,$2]="${RES[$1,$2]:-} $3"; }
+
+calc() { awk "BEGIN { printf \"%.${2:-0}f\", $1 }"; }
+
+# tcp_run NAME CFG ARGS...: one TCP run; echoes "Mbit/s bytes" (or returns 1).
+tcp_run() {
+	local out
+	out=$(iperf a b "$IN_B" "$DURATION" "$@") || return 1
+	jq -r '.end.sum_received | "\(.bits_per_second / 1e6) \(.bytes)"' <<<"$out"
+}
+
+# udp_try LEN PPS: "loss-percent delivered-pps" of one paced UDP run.
+udp_try() {
+	local out bps=$(($2 * $1 * 8))
+	out=$(iperf a b "$IN_B" "$UDP_SECONDS" -u -l "$1" -b "$bps") || return 1
+	jq -r '.end.sum | "\(.lost_percent) \((.packets - .lost_packets) / .seconds)"' <<<"$out"
+}
+
+ok_loss() { awk -v l="$1" -v m="$LOSS_MAX" 'BEGIN { exit !(l <= m) }'; }
+
+# udp_search LEN HI: the highest pps with loss <= LOSS_MAX that the search found.
+# The first run overloads at HI: what gets through is a first estimate D; the
+# next tries 0.9 D, then bisection between the best pass and the lowest fail.
+udp_search() {
+	local len=$1 hi=$2 r loss d lo=0 cand best=0
+	r=$(udp_try "$len" "$hi") || return 1
+	read -r loss d <<<"$r"
+	if ok_loss "$loss"; then
+		echo "$hi"
+		return 0
+	fi
+	hi=$(calc "($d * 1.15 < $hi) ? $d * 1.15 : $hi")
+	cand=$(calc "$d * 0.9")
+	for _ in $(seq 2 "$UDP_STEPS"); do
+		[ "$cand" -gt 0 ] || break
+		r=$(udp_try "$len" "$cand") || return 1
+		read -r loss d <<<"$r"
+		if ok_loss "$loss"; then
+			best=$cand lo=$cand
+		else
+			hi=$cand
+		fi
+		cand=$(((lo + hi) / 2))
+	done
+	echo "$best"
+}
+
+# blast_bg SECONDS ARGS...: satp_blast from ns a at b's daemon, in the background
+# (BLAST_PID), its report in $TMP/blast.out.
+blast_bg() {
+	local t=$1
+	shift
+	ip netns exec "$(ns a)" "$BLAST" --dst "$UL4_2" --port "$BENCH_PORT" --key "$BENCH_KEY" --salt "$BENCH_SALT" \
+		--role left --inner-src "$IN_A" --inner-dst "$IN_B" --seconds "$t" "$@" \
+		>"$TMP/blast.out" 2>&1 &
+	BLAST_PID=$!
+	LIB_PIDS+=("$BLAST_PID")
+}
+
+# blast_wait: the generator's packets per second in BLAST_PPS (not a subshell: it waits).
+blast_wait() {
+	wait "$BLAST_PID" 2>/dev/null
+	local keep=() p
+	for p in "${LIB_PIDS[@]}"; do
+		[ "$p" = "$BLAST_PID" ] || keep+=("$p")
+	done
+	LIB_PIDS=("${keep[@]}")
+	BLAST_PPS=$(awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "pps") print $i }' "$TMP/blast.out")
+}
+
+# measure CFG ROUND: every measurement of one configuration, recorded with add.
+measure() {
+	local cfg=$1 a=${1%%:*} b=${1##*:} r mbps bytes t0 t1 v c0 c1 s0 s1 tcp1=""
+	if ! pair_start "$a" "$b"; then
+		note "$cfg: the tunnel did not come up (logs: $(tail -n 3 "$PAIR_LOG_A" "$PAIR_LOG_B" 2>/dev/null | tr '\n' ' ' | cut -c1-300))"
+		for m in tcp1 tcp2 udp64 udp1400 cpu rx flood; do add $m "$cfg" failed; done
+		pair_stop
+		return
+	fi
+	[[ $b == satpd* ]] && [ -z "${PATH_OF[$cfg]:-}" ] && PATH_OF[$cfg]=$(satpd_path "$PAIR_LOG_B")
+
+	t0=$(cpu_ticks "$PAIR_PID_A" "$PAIR_PID_B")
+	if r=$(tcp_run tcp1); then
+		t1=$(cpu_ticks "$PAIR_PID_A" "$PAIR_PID_B")
+		read -r mbps bytes <<<"$r"
+		tcp1=$mbps
+		add tcp1 "$cfg" "$(calc "$mbps")"
+		add cpu "$cfg" "$(calc "($t1 - $t0) / $CLK_TCK / ($bytes / 1e9)" 2)"
+	else
+		add tcp1 "$cfg" failed
+		add cpu "$cfg" failed
+	fi
+	if r=$(tcp_run tcp2 -P 2); then
+		add tcp2 "$cfg" "$(calc "${r%% *}")"
+	else
+		add tcp2 "$cfg" failed
+	fi
+	if v=$(udp_search $UDP64_LEN $UDP64_HI); then
+		add udp64 "$cfg" "$(calc "$v / 1000" 1)"
+	else
+		add udp64 "$cfg" failed
+	fi
+	if v=$(udp_search $UDP1400_LEN $UDP1400_HI); then
+		add udp1400 "$cfg" "$(calc "$v * 1400 * 8 / 1e6")"
+	else
+		add udp1400 "$cfg" failed
+	fi
+
+	# Flood: invalid SATP only, so b never learns the flooder as its remote.
+	blast_bg $((DURATION + 3)) --mode mix --sid 7
+	sleep 0.5
+	if [ -n "$tcp1" ] && r=$(tcp_run flood); then
+		add flood "$cfg" "$(calc "${r%% *} / $tcp1" 3)"
+	else
+		add flood "$cfg" failed
+	fi
+	kill -TERM "$BLAST_PID" 2>/dev/null
+	blast_wait
+	add floodpps "$cfg" "${BLAST_PPS:-failed}"
+
+	# Receive capacity last: valid datagrams from a new source move b's remote.
+	blast_bg $((DURATION + 1)) --mode valid --sid 9
+	sleep 0.5
+	c0=$(dev_counter b tun0 rx_packets) s0=$(date +%s.%N)
+	sleep "$DURATION"
+	c1=$(dev_counter b tun0 rx_packets) s1=$(date +%s.%N)
+	blast_wait
+	add blastpps "$cfg" "${BLAST_PPS:-failed}"
+	if [ "$c1" -gt "$c0" ]; then
+		add rx "$cfg" "$(calc "($c1 - $c0) / ($s1 - $s0) / 1000" 1)"
+	else
+		add rx "$cfg" failed
+	fi
+	pair_stop
+}
+
+# stat VALUES...: the median or best of the numeric ones; "failed" if none.
+stat() {
+	local low=0
+	[ $# -gt 0 ] || { echo failed; return; }
+	[ "$1" = low ] && { low=1; shift; }
+	printf '%s\n' "$@" | awk -v s="$STAT" -v low="$low" '
+		/^[0-9.]+$/ { v[n++] = $1 + 0 }
+		END {
+			if (!n) { print "failed"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
+				if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+			if (s == "best") r = low ? v[0] : v[n - 1]
+			else r = (n % 2) ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2
+			print r
+		}'
+}
+
+kilo() {
+	if [ "$1" = failed ]; then echo -; else calc "$1 / 1000"; fi
+}
+
+label() {
+	local a=${1%%:*} b=${1##*:}
+	a=${a/uanytun/ua} b=${b/uanytun/ua}
+	echo "$a>$b"
+}
+
+note "satp_blast $BLAST; satpd $SATPD (--xdp-mode: $([ "$SATPD_HAS_XDP_MODE" = 1 ] && echo supported || echo not supported))"
+note "rounds $ROUNDS, $DURATION s runs, UDP search $UDP_STEPS x $UDP_SECONDS s, loss <= $LOSS_MAX %, $STAT of rounds"
+note "window -w $BENCH_WINDOW, log level $BENCH_LOGLEVEL (satpd 3), tun MTU 1400, defaults: aes-ctr-128, sha1, tag 10"
+for round in $(seq 1 "$ROUNDS"); do
+	for cfg in "${CFG[@]}"; do
+		if [ $((SECONDS - START)) -ge "$MAX_SECONDS" ]; then
+			note "time budget of $MAX_SECONDS s used up: $cfg round $round not run"
+			continue
+		fi
+		measure "$cfg"
+		note "round $round $(label "$cfg"):$(for m in tcp1 tcp2 udp64 udp1400 cpu flood rx; do
+			printf ' %s %s' "$m" "${RES[$m,$cfg]##* }"
+		done) (flood ${RES[floodpps,$cfg]##* } pps, blast ${RES[blastpps,$cfg]##* } pps)"
+	done
+done
+
+BASE=uanytun:uanytun
+ROWS=(
+	"tcp1|TCP 1 stream (Mbit/s)|high"
+	"tcp2|TCP -P 2 (Mbit/s)|high"
+	"udp64|UDP 64 B no-loss (kpps)|high"
+	"udp1400|UDP 1400 B no-loss (Mbit/s)|high"
+	"cpu|CPU s/GB (ratio: ua/this)|low"
+	"rx|rx capacity 64 B (kpps)|high"
+	"flood|TCP under flood (fraction)|high"
+)
+echo
+printf '%-30s' "$STAT of $ROUNDS, a -> b"
+for cfg in "${CFG[@]}"; do printf '%22s' "$(label "$cfg")"; done
+echo
+for row in "${ROWS[@]}"; do
+	IFS='|' read -r m title dir <<<"$row"
+	printf '%-30s' "$title"
+	low=""
+	[ "$dir" = low ] && low=low
+	# shellcheck disable=SC2086 # the values split into words
+	base=$(stat $low ${RES[$m,$BASE]:-})
+	for cfg in "${CFG[@]}"; do
+		# shellcheck disable=SC2086
+		v=$(stat $low ${RES[$m,$cfg]:-})
+		if [ "$v" = failed ]; then
+			cell=failed
+		elif [ "$base" = failed ] || [ "$(calc "$base == 0 || $v == 0" 0)" = 1 ]; then
+			cell=$v
+		elif [ "$dir" = low ]; then
+			cell="$v ($(calc "$base / $v" 2)x)"
+		else
+			cell="$v ($(calc "$v / $base" 2)x)"
+		fi
+		printf '%22s' "$cell"
+	done
+	echo
+done
+printf '%-30s' "flood offered (kpps)"
+for cfg in "${CFG[@]}"; do
+	# shellcheck disable=SC2086
+	printf '%22s' "$(kilo "$(stat ${RES[floodpps,$cfg]:-})")"
+done
+echo
+printf '%-30s' "rx blast offered (kpps)"
+for cfg in "${CFG[@]}"; do
+	# shellcheck disable=SC2086
+	printf '%22s' "$(kilo "$(stat ${RES[blastpps,$cfg]:-})")"
+done
+echo
+echo
+for cfg in "${CFG[@]}"; do
+	[ -n "${PATH_OF[$cfg]:-}" ] && echo "$(label "$cfg"): satpd (receiver b): ${PATH_OF[$cfg]}"
+done
+echo "ratios: against ua>ua in the same run; flood: TCP with the flood / TCP without, same round;"
+echo "rx: inner packets per second on b's tun0 while satp_blast sends valid SATP from ns a."
+echo "2 cores shared by both daemons, iperf3, the generator (and other engineers' work)."
+note "took $((SECONDS - START)) s"
