@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * satpd's handshake messages on the wire (docs/handshake.md). Shared by bpf/
+ * (which steers them to the daemon) and user/ (which builds and parses them).
+ *
+ * Handshake messages travel on the UDP address and port of the SATP data.
+ * They start with an 8-byte header shaped like an SATP header so that the
+ * one field every SATP receiver looks at first, the mux at offset 6, tells
+ * them apart: mux SATP_HS_MUX is reserved for handshake and control messages
+ * and can never be the mux of a configured connection. anytun and uanytun
+ * drop such a datagram as one for an unknown connection (wrong mux).
+ *
+ *  initiation (type 1, 152 bytes)            response (type 2, 96 bytes)
+ *    0  header            8                    0  header            8
+ *    8  sender index      4                    8  sender index      4
+ *   12  ephemeral        32                   12  receiver index    4
+ *   44  static, sealed   32+16                16  ephemeral        32
+ *   92  timestamp, sealed 12+16               48  empty, sealed     0+16
+ *  120  mac1             16                   64  mac1             16
+ *  136  mac2             16                   80  mac2             16
+ *
+ * Bytes 12..119 of an initiation and 16..63 of a response are exactly the
+ * two Noise_IK_25519_ChaChaPoly_BLAKE2s handshake messages. All integers are
+ * big-endian. There is no padding.
+ */
+#ifndef SATP_HS_WIRE_H
+#define SATP_HS_WIRE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/*
+ * The reserved mux: the largest, because anytun's and uanytun's default is 0
+ * and operators number connections upwards. satpd refuses -m 65535.
+ */
+#define SATP_HS_MUX	      0xFFFF
+#define SATP_HS_VERSION	      1 /* bumped with any change of this layout or the prologue */
+
+/* Message types (first byte). */
+#define SATP_HS_INITIATION    1
+#define SATP_HS_RESPONSE      2
+#define SATP_HS_COOKIE_REPLY  3 /* reserved: cookies under load are not implemented yet */
+
+#define SATP_HS_KEY_LEN	      32 /* X25519 public key, ChaCha20-Poly1305 key */
+#define SATP_HS_AEAD_TAG_LEN  16 /* Poly1305 */
+#define SATP_HS_TIMESTAMP_LEN 12 /* TAI64N: 8 bytes seconds, 4 bytes nanoseconds */
+#define SATP_HS_MAC_LEN	      16 /* keyed BLAKE2s-128, as WireGuard's mac1/mac2 */
+
+/* The common header: the mux sits where SATP puts it. */
+struct satp_hs_hdr {
+	__u8 type;	   /* SATP_HS_INITIATION, SATP_HS_RESPONSE */
+	__u8 version;	   /* SATP_HS_VERSION */
+	__u8 reserved[4];  /* zero; a receiver drops anything else (room to grow) */
+	__be16 mux;	   /* SATP_HS_MUX: where an SATP header has its mux */
+} __attribute__((packed));
+
+/* Initiator -> responder: Noise IK message 1 plus WireGuard-like framing. */
+struct satp_hs_initiation {
+	struct satp_hs_hdr hdr;
+	__be32 sender_index; /* initiator's local handle, echoed in the response */
+	__u8 ephemeral[SATP_HS_KEY_LEN];				  /* e, cleartext */
+	__u8 enc_static[SATP_HS_KEY_LEN + SATP_HS_AEAD_TAG_LEN];	  /* s, sealed */
+	__u8 enc_timestamp[SATP_HS_TIMESTAMP_LEN + SATP_HS_AEAD_TAG_LEN]; /* payload */
+	__u8 mac1[SATP_HS_MAC_LEN]; /* over bytes 0..119, keyed by the responder's public key */
+	__u8 mac2[SATP_HS_MAC_LEN]; /* zero: reserved for a cookie under load */
+} __attribute__((packed));
+
+/* Responder -> initiator: Noise IK message 2 plus framing. */
+struct satp_hs_response {
+	struct satp_hs_hdr hdr;
+	__be32 sender_index;   /* responder's local handle */
+	__be32 receiver_index; /* the initiation's sender_index */
+	__u8 ephemeral[SATP_HS_KEY_LEN];
+	__u8 enc_empty[SATP_HS_AEAD_TAG_LEN]; /* empty payload: key confirmation */
+	__u8 mac1[SATP_HS_MAC_LEN]; /* over bytes 0..63, keyed by the initiator's public key */
+	__u8 mac2[SATP_HS_MAC_LEN];
+} __attribute__((packed));
+
+#define SATP_HS_INITIATION_LEN 152 /* sizeof(struct satp_hs_initiation) */
+#define SATP_HS_RESPONSE_LEN   96  /* sizeof(struct satp_hs_response) */
+#define SATP_HS_HDR_LEN	       8
+
+#endif /* SATP_HS_WIRE_H */

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * satpd's handshake messages: framing, mac1, replay protection of
+ * initiations and the derivation of SATP keys from the Noise split (hs.h).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "hs.h"
+
+/* TAI64 labels a second s after 1970 as 2^62 + s (leap seconds do not matter for ordering). */
+#define TAI64_EPOCH   (1ull << 62)
+#define NSEC_PER_SEC  1000000000u
+
+/* Where the Noise message and the MACs sit (include/satp_hs_wire.h). */
+#define INIT_NOISE_OFF offsetof(struct satp_hs_initiation, ephemeral)
+#define INIT_NOISE_LEN NOISE_IK_MSG1_LEN(SATP_HS_TIMESTAMP_LEN)
+#define INIT_MAC1_OFF  offsetof(struct satp_hs_initiation, mac1)
+#define INIT_MAC2_OFF  offsetof(struct satp_hs_initiation, mac2)
+#define RESP_NOISE_OFF offsetof(struct satp_hs_response, ephemeral)
+#define RESP_NOISE_LEN NOISE_IK_MSG2_LEN(0)
+#define RESP_MAC1_OFF  offsetof(struct satp_hs_response, mac1)
+#define RESP_MAC2_OFF  offsetof(struct satp_hs_response, mac2)
+
+_Static_assert(sizeof(struct satp_hs_hdr) == SATP_HS_HDR_LEN, "header size");
+_Static_assert(sizeof(struct satp_hs_initiation) == SATP_HS_INITIATION_LEN, "initiation size");
+_Static_assert(sizeof(struct satp_hs_response) == SATP_HS_RESPONSE_LEN, "response size");
+_Static_assert(INIT_MAC1_OFF - INIT_NOISE_OFF == INIT_NOISE_LEN, "initiation noise message");
+_Static_assert(RESP_MAC1_OFF - RESP_NOISE_OFF == RESP_NOISE_LEN, "response noise message");
+_Static_assert(offsetof(struct satp_hs_hdr, mux) == offsetof(struct satp_hdr, mux), "mux offset");
+
+static const char *const verdict_names[HS_VERDICT_MAX] = {
+	[HS_OK] = "ok",
+	[HS_BAD_LENGTH] = "bad-length",
+	[HS_BAD_TYPE] = "bad-type",
+	[HS_BAD_HEADER] = "bad-header",
+	[HS_BAD_MAC1] = "bad-mac1",
+	[HS_BAD_MAC2] = "bad-mac2",
+	[HS_DECRYPT_FAILED] = "decrypt-failed",
+	[HS_BAD_KEY] = "bad-key",
+	[HS_UNKNOWN_PEER] = "unknown-peer",
+	[HS_REPLAY] = "replay",
+	[HS_UNKNOWN_INDEX] = "unknown-index",
+	[HS_INTERNAL] = "internal",
+};
+
+const char *hs_verdict_name(enum hs_verdict v)
+{
+	return (unsigned int)v < HS_VERDICT_MAX ? verdict_names[v] : "unknown";
+}
+
+static int mac1_key(uint8_t key[NOISE_HASH_LEN], const uint8_t pub[NOISE_DH_LEN])
+{
+	static const char label[] = HS_LABEL_MAC1;
+
+	return noise_hash(key, (const uint8_t *)label, sizeof(label) - 1, pub, NOISE_DH_LEN);
+}
+
+int hs_identity_init(struct hs_identity *id, const uint8_t priv[NOISE_DH_LEN])
+{
+	int err;
+
+	memset(id, 0, sizeof(*id));
+	memcpy(id->priv, priv, NOISE_DH_LEN);
+	err = noise_pubkey(id->pub, id->priv);
+	if (!err)
+		err = mac1_key(id->mac1_key, id->pub);
+	if (err)
+		OPENSSL_cleanse(id, sizeof(*id));
+	return err;
+}
+
+int hs_peer_init(struct hs_peer *p, const uint8_t pub[NOISE_DH_LEN], unsigned int kd_bits)
+{
+	if (kd_bits != 128 && kd_bits != 192 && kd_bits != 256)
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	memcpy(p->pub, pub, NOISE_DH_LEN);
+	p->master_key_len = kd_bits / 8;
+	return mac1_key(p->mac1_key, p->pub);
+}
+
+void hs_peer_wipe(struct hs_peer *p)
+{
+	OPENSSL_cleanse(p, sizeof(*p));
+}
+
+void hs_timestamp_make(uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint64_t unix_sec, uint32_t nsec)
+{
+	uint64_t sec = htobe64(TAI64_EPOCH + unix_sec);
+	uint32_t ns = htobe32(nsec - nsec % HS_TIMESTAMP_GRANULARITY_NS);
+
+	memcpy(ts, &sec, sizeof(sec));
+	memcpy(ts + sizeof(sec), &ns, sizeof(ns));
+}
+
+void hs_timestamp_now(uint8_t ts[SATP_HS_TIMESTAMP_LEN])
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	hs_timestamp_make(ts, (uint64_t)now.tv_sec, (uint32_t)now.tv_nsec);
+}
+
+bool hs_is_handshake(const uint8_t *buf, size_t len)
+{
+	const struct satp_hs_hdr *h = (const void *)buf;
+
+	return len >= SATP_HS_HDR_LEN && be16toh(h->mux) == SATP_HS_MUX;
+}
+
+int hs_msg_type(const uint8_t *buf, size_t len)
+{
+	if (len < SATP_HS_HDR_LEN)
+		return -EMSGSIZE;
+	if (!hs_is_handshake(buf, len))
+		return -EPROTO;
+	return buf[0];
+}
+
+int hs_response_receiver_index(const uint8_t *buf, size_t len, uint32_t *idx)
+{
+	const struct satp_hs_response *m = (const void *)buf;
+
+	if (len != SATP_HS_RESPONSE_LEN)
+		return -EMSGSIZE;
+	*idx = be32toh(m->receiver_index);
+	return 0;
+}
+
+static void hdr_fill(struct satp_hs_hdr *h, uint8_t type)
+{
+	memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->version = SATP_HS_VERSION;
+	h->mux = htobe16(SATP_HS_MUX);
+}
+
+/* The checks that cost no cryptography, in the order a flood is cheapest to drop. */
+static enum hs_verdict frame_check(const uint8_t *msg, size_t len, uint8_t type, size_t want)
+{
+	static const uint8_t zero[sizeof(((struct satp_hs_hdr *)0)->reserved)];
+	const struct satp_hs_hdr *h = (const void *)msg;
+
+	if (len != want)
+		return HS_BAD_LENGTH;
+	if (h->type != type)
+		return HS_BAD_TYPE;
+	if (h->version != SATP_HS_VERSION || memcmp(h->reserved, zero, sizeof(zero)) ||
+	    be16toh(h->mux) != SATP_HS_MUX)
+		return HS_BAD_HEADER;
+	return HS_OK;
+}
+
+static enum hs_verdict macs_check(const uint8_t *msg, size_t mac1_off,
+				  const uint8_t key[NOISE_HASH_LEN])
+{
+	static const uint8_t zero[SATP_HS_MAC_LEN];
+	uint8_t mac[SATP_HS_MAC_LEN];
+
+	if (noise_mac(mac, sizeof(mac), key, msg, mac1_off))
+		return HS_INTERNAL;
+	if (CRYPTO_memcmp(mac, msg + mac1_off, sizeof(mac)))
+		return HS_BAD_MAC1;
+	if (CRYPTO_memcmp(zero, msg + mac1_off + SATP_HS_MAC_LEN, sizeof(zero)))
+		return HS_BAD_MAC2;
+	return HS_OK;
+}
+
+static enum hs_verdict noise_verdict(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return HS_DECRYPT_FAILED;
+	case -EKEYREJECTED:
+		return HS_BAD_KEY;
+	default:
+		return HS_INTERNAL;
+	}
+}
+
+int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id,
+			 uint32_t sender_index, const uint8_t ts[SATP_HS_TIMESTAMP_LEN],
+			 uint8_t *out, size_t cap)
+{
+	struct satp_hs_initiation *m = (void *)out;
+	struct noise_handshake hs;
+	int err;
+
+	if (cap < SATP_HS_INITIATION_LEN)
+		return -EMSGSIZE;
+	err = noise_handshake_init(&hs, NOISE_INITIATOR, (const uint8_t *)HS_PROLOGUE,
+				   strlen(HS_PROLOGUE), id->priv, peer->pub);
+	if (err)
+		return err;
+	hdr_fill(&m->hdr, SATP_HS_INITIATION);
+	m->sender_index = htobe32(sender_index);
+	err = noise_write_msg1(&hs, ts, SATP_HS_TIMESTAMP_LEN, out + INIT_NOISE_OFF, INIT_NOISE_LEN);
+	if (err < 0)
+		goto out;
+	err = noise_mac(m->mac1, SATP_HS_MAC_LEN, peer->mac1_key, out, INIT_MAC1_OFF);
+	if (err)
+		goto out;
+	memset(m->mac2, 0, sizeof(m->mac2));
+	noise_handshake_wipe(&peer->pending);
+	peer->pending = hs;
+	peer->pending_index = sender_index;
+	peer->have_pending = true;
+	err = SATP_HS_INITIATION_LEN;
+out:
+	noise_handshake_wipe(&hs);
+	return err;
+}
+
+enum hs_verdict hs_initiation_consume(const struct hs_identity *id, hs_peer_lookup_fn lookup,
+				      void *ctx, const uint8_t *msg, size_t len,
+				      struct hs_responder *r)
+{
+	const struct satp_hs_initiation *m = (const void *)msg;
+	uint8_t ts[SATP_HS_TIMESTAMP_LEN];
+	struct noise_handshake hs;
+	struct hs_peer *peer;
+	enum hs_verdict v;
+	int err;
+
+	v = frame_check(msg, len, SATP_HS_INITIATION, SATP_HS_INITIATION_LEN);
+	if (v == HS_OK)
+		v = macs_check(msg, INIT_MAC1_OFF, id->mac1_key);
+	if (v != HS_OK)
+		return v;
+	if (noise_handshake_init(&hs, NOISE_RESPONDER, (const uint8_t *)HS_PROLOGUE,
+				 strlen(HS_PROLOGUE), id->priv, NULL))
+		return HS_INTERNAL;
+	err = noise_read_msg1(&hs, msg + INIT_NOISE_OFF, INIT_NOISE_LEN, ts, sizeof(ts));
+	if (err < 0) {
+		v = noise_verdict(err);
+		goto out;
+	}
+	peer = lookup(ctx, hs.rs);
+	if (!peer) {
+		v = HS_UNKNOWN_PEER;
+		goto out;
+	}
+	/* Big-endian TAI64N: byte order is time order. */
+	if (peer->have_ts && memcmp(ts, peer->last_ts, sizeof(ts)) <= 0) {
+		v = HS_REPLAY;
+		goto out;
+	}
+	memcpy(peer->last_ts, ts, sizeof(ts));
+	peer->have_ts = true;
+	r->hs = hs;
+	r->peer = peer;
+	r->remote_index = be32toh(m->sender_index);
+out:
+	noise_handshake_wipe(&hs);
+	return v;
+}
+
+/* One direction: HKDF(split key, label) gives the master key and, from its second output, the salt. */
+static int derive_dir(const uint8_t split[NOISE_KEY_LEN], const char *label, size_t key_len,
+		      uint8_t *key, uint8_t salt[SATP_SALT_LEN])
+{
+	uint8_t o1[NOISE_HASH_LEN], o2[NOISE_HASH_LEN];
+	int err;
+
+	err = noise_hkdf(split, (const uint8_t *)label, strlen(label), o1, o2, NULL);
+	if (!err) {
+		memcpy(key, o1, key_len);
+		memcpy(salt, o2, SATP_SALT_LEN);
+	}
+	OPENSSL_cleanse(o1, sizeof(o1));
+	OPENSSL_cleanse(o2, sizeof(o2));
+	return err;
+}
+
+static int session_derive(const struct noise_handshake *hs, size_t key_len, struct hs_session *s)
+{
+	uint8_t i2r[NOISE_KEY_LEN], r2i[NOISE_KEY_LEN], id[NOISE_HASH_LEN], unused[NOISE_HASH_LEN];
+	static const char label[] = HS_LABEL_SESSION;
+	bool ini = hs->role == NOISE_INITIATOR;
+	uint64_t num;
+	int err;
+
+	err = noise_split(hs, i2r, r2i);
+	if (!err)
+		err = derive_dir(ini ? i2r : r2i, ini ? HS_LABEL_I2R : HS_LABEL_R2I, key_len,
+				 s->tx_key, s->tx_salt);
+	if (!err)
+		err = derive_dir(ini ? r2i : i2r, ini ? HS_LABEL_R2I : HS_LABEL_I2R, key_len,
+				 s->rx_key, s->rx_salt);
+	/* The handshake hash is the same on both sides and unique to this handshake. */
+	if (!err)
+		err = noise_hkdf(hs->h, (const uint8_t *)label, sizeof(label) - 1, id, unused,
+				 NULL);
+	if (!err) {
+		memcpy(&num, id, sizeof(num));
+		s->id = be64toh(num);
+		s->initiator = ini;
+		s->master_key_len = key_len;
+	}
+	OPENSSL_cleanse(i2r, sizeof(i2r));
+	OPENSSL_cleanse(r2i, sizeof(r2i));
+	return err;
+}
+
+int hs_response_create(struct hs_responder *r, const struct hs_identity *id,
+		       uint32_t sender_index, uint8_t *out, size_t cap, struct hs_session *s)
+{
+	struct satp_hs_response *m = (void *)out;
+	struct hs_session sess = { 0 };
+	int err;
+
+	if (cap < SATP_HS_RESPONSE_LEN)
+		return -EMSGSIZE;
+	if (!r->peer || r->hs.role != NOISE_RESPONDER || r->hs.step != NOISE_STEP_MSG2)
+		return -EPROTO;
+	hdr_fill(&m->hdr, SATP_HS_RESPONSE);
+	m->sender_index = htobe32(sender_index);
+	m->receiver_index = htobe32(r->remote_index);
+	err = noise_write_msg2(&r->hs, NULL, 0, out + RESP_NOISE_OFF, RESP_NOISE_LEN);
+	if (err < 0)
+		goto out;
+	err = noise_mac(m->mac1, SATP_HS_MAC_LEN, r->peer->mac1_key, out, RESP_MAC1_OFF);
+	if (!err)
+		err = session_derive(&r->hs, r->peer->master_key_len, &sess);
+	if (err)
+		goto out;
+	memset(m->mac2, 0, sizeof(m->mac2));
+	/* The responder's keys are unconfirmed until the initiator's first packet under them. */
+	sess.confirmed = false;
+	sess.local_index = sender_index;
+	sess.remote_index = r->remote_index;
+	*s = sess;
+	err = SATP_HS_RESPONSE_LEN;
+out:
+	hs_session_wipe(&sess);
+	noise_handshake_wipe(&r->hs);
+	r->peer = NULL;
+	return err;
+}
+
+enum hs_verdict hs_response_consume(struct hs_peer *peer, const struct hs_identity *id,
+				    const uint8_t *msg, size_t len, struct hs_session *s)
+{
+	const struct satp_hs_response *m = (const void *)msg;
+	struct noise_handshake hs;
+	struct hs_session sess = { 0 };
+	enum hs_verdict v;
+	int err;
+
+	v = frame_check(msg, len, SATP_HS_RESPONSE, SATP_HS_RESPONSE_LEN);
+	if (v == HS_OK)
+		v = macs_check(msg, RESP_MAC1_OFF, id->mac1_key);
+	if (v != HS_OK)
+		return v;
+	if (!peer->have_pending || be32toh(m->receiver_index) != peer->pending_index)
+		return HS_UNKNOWN_INDEX;
+	hs = peer->pending;
+	err = noise_read_msg2(&hs, msg + RESP_NOISE_OFF, RESP_NOISE_LEN, NULL, 0);
+	if (err < 0) {
+		v = noise_verdict(err);
+		goto out;
+	}
+	if (session_derive(&hs, peer->master_key_len, &sess)) {
+		v = HS_INTERNAL;
+		goto out;
+	}
+	sess.confirmed = true; /* the response itself proved the responder's keys */
+	sess.local_index = peer->pending_index;
+	sess.remote_index = be32toh(m->sender_index);
+	*s = sess;
+	/* A response is good once: a replayed one finds nothing in flight. */
+	noise_handshake_wipe(&peer->pending);
+	peer->have_pending = false;
+out:
+	hs_session_wipe(&sess);
+	noise_handshake_wipe(&hs);
+	return v;
+}
+
+int hs_session_satp_keys(const struct hs_session *s, const struct satp_algos *a,
+			 enum satp_role role, struct satp_keys *tx, struct satp_keys *rx)
+{
+	if (a->kd_bits / 8 != s->master_key_len)
+		return -EINVAL;
+	memset(tx, 0, sizeof(*tx));
+	memset(rx, 0, sizeof(*rx));
+	tx->algos = rx->algos = *a;
+	tx->role = rx->role = role;
+	tx->master_key_len = rx->master_key_len = s->master_key_len;
+	memcpy(tx->master_key, s->tx_key, s->master_key_len);
+	memcpy(tx->master_salt, s->tx_salt, SATP_SALT_LEN);
+	memcpy(rx->master_key, s->rx_key, s->master_key_len);
+	memcpy(rx->master_salt, s->rx_salt, SATP_SALT_LEN);
+	return 0;
+}
+
+void hs_session_wipe(struct hs_session *s)
+{
+	OPENSSL_cleanse(s, sizeof(*s));
+}

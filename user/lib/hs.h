@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * satpd's handshake: the Noise IK exchange of noise.h framed for the SATP port
+ * (include/satp_hs_wire.h), with WireGuard's additions: a TAI64N timestamp in
+ * the initiation that must grow per peer (replay protection), a mac1 keyed by
+ * the receiver's public key (junk is dropped before any DH), and the
+ * derivation of SATP master keys and salts for each direction from the Noise
+ * split. docs/handshake.md describes the design; this is its API.
+ *
+ * Nothing here does I/O or keeps time: the daemon passes timestamps and
+ * indices in, sends what comes out and runs the timers of the policy below.
+ * A consumed message either yields HS_OK or a named verdict and changes no
+ * state; the daemon answers nothing but HS_OK initiations.
+ */
+#ifndef SATP_HS_H
+#define SATP_HS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "noise.h"
+#include "satp.h"
+#include "satp_hs_wire.h"
+
+/*
+ * Mixed into the handshake hash before anything else: a handshake made for
+ * another protocol or another version of this one cannot complete here.
+ */
+#define HS_PROLOGUE "satpd handshake v1: SATP master keys and salts"
+
+/* Labels: every derived value has its own, so no two can ever coincide. */
+#define HS_LABEL_MAC1	 "satpd v1 mac1"
+#define HS_LABEL_I2R	 "satpd v1 satp key initiator to responder"
+#define HS_LABEL_R2I	 "satpd v1 satp key responder to initiator"
+#define HS_LABEL_SESSION "satpd v1 session number"
+
+/* ---------------------------------------------------------------- rekey policy */
+
+/*
+ * Start a new handshake when the current session is this old: bounds what one
+ * compromised session key exposes to two minutes of traffic (WireGuard's value).
+ */
+#define HS_REKEY_AFTER_TIME_S	 120
+/*
+ * Neither send nor accept under a session older than this: the initiator had
+ * REJECT - REKEY = 60 s of retries to replace it; after that, a dead peer's
+ * keys are not kept alive.
+ */
+#define HS_REJECT_AFTER_TIME_S	 180
+/*
+ * Start a new handshake after this many packets sent under one session. SATP's
+ * seq is 32 bits and its per-packet keys are a function of seq, so a key must
+ * never see a seq twice. Half the space leaves 2^31 packets (35 minutes at
+ * 1 Mpps) for the new handshake to complete.
+ */
+#define HS_REKEY_AFTER_PACKETS	 (1u << 31)
+/*
+ * Never send a seq at or above this under one session: the sender stops, rather
+ * than wrap, 65536 short of the end, which keeps the receiver's replay window
+ * (far smaller) clear of the top of the sequence space.
+ */
+#define HS_REJECT_AFTER_PACKETS	 0xFFFF0000u
+/* Resend an unanswered initiation after this (a lost datagram on either leg). */
+#define HS_REKEY_TIMEOUT_S	 5
+/* Random extra delay up to this, so two peers rekeying at once do not collide forever. */
+#define HS_REKEY_JITTER_MS	 333
+/* Give up retrying after this; the next packet to send starts a new attempt. */
+#define HS_REKEY_ATTEMPT_TIME_S	 90
+/*
+ * After switching to a new session for sending, keep accepting the old one's
+ * receive keys this long: packets the peer sent under the old session before it
+ * switched are still in flight or reordered. Seconds cover any real path's
+ * delay; it is also capped by HS_REJECT_AFTER_TIME_S of the old session.
+ */
+#define HS_OLD_SESSION_GRACE_S	 10
+/*
+ * The XDP program's per-source-address budget for handshake datagrams (token
+ * bucket): enough for a peer's retries and rekeys many times over, while a
+ * flood from one address costs the daemon at most this many DH computations.
+ */
+#define HS_RATELIMIT_PPS	 20
+#define HS_RATELIMIT_BURST	 5
+/*
+ * Initiation timestamps are rounded down to this many nanoseconds (2^24, about
+ * 17 ms) so that they do not disclose the initiator's precise clock.
+ */
+#define HS_TIMESTAMP_GRANULARITY_NS (1u << 24)
+
+/* ---------------------------------------------------------------- types */
+
+enum hs_verdict {
+	HS_OK = 0,
+	HS_BAD_LENGTH,	   /* not the exact length of its type */
+	HS_BAD_TYPE,	   /* the type byte is not what this function consumes */
+	HS_BAD_HEADER,	   /* version, reserved bytes or mux wrong */
+	HS_BAD_MAC1,	   /* mac1 does not verify: not meant for us, or junk */
+	HS_BAD_MAC2,	   /* mac2 not zero (cookies are not implemented) */
+	HS_DECRYPT_FAILED, /* an AEAD tag failed: tampered, or the wrong static key */
+	HS_BAD_KEY,	   /* a DH result of zero: a low-order public key */
+	HS_UNKNOWN_PEER,   /* authenticated, but the initiator's key is not configured */
+	HS_REPLAY,	   /* timestamp not greater than the last accepted from this peer */
+	HS_UNKNOWN_INDEX,  /* a response to no initiation in flight */
+	HS_INTERNAL,	   /* libcrypto failed */
+	HS_VERDICT_MAX,
+};
+const char *hs_verdict_name(enum hs_verdict v); /* "ok", "bad-length", ... */
+
+/* The local static key pair. */
+struct hs_identity {
+	uint8_t priv[NOISE_DH_LEN];
+	uint8_t pub[NOISE_DH_LEN];
+	uint8_t mac1_key[NOISE_HASH_LEN]; /* HASH(label || pub): mac1 of messages to us */
+};
+
+/* A configured peer: its public key, and the handshake state kept for it. */
+struct hs_peer {
+	uint8_t pub[NOISE_DH_LEN];
+	uint8_t mac1_key[NOISE_HASH_LEN]; /* HASH(label || peer's pub): mac1 of messages to it */
+	size_t master_key_len;		  /* the connection's kd-prf key length: 16, 24 or 32 */
+	uint8_t last_ts[SATP_HS_TIMESTAMP_LEN]; /* greatest initiation timestamp accepted */
+	bool have_ts;
+	/* Initiator side: the one handshake in flight to this peer. */
+	struct noise_handshake pending;
+	uint32_t pending_index;
+	bool have_pending;
+	void *user; /* the daemon's connection, untouched here */
+};
+
+/* A responder between consuming an initiation and answering it. */
+struct hs_responder {
+	struct noise_handshake hs;
+	struct hs_peer *peer;
+	uint32_t remote_index;
+};
+
+/*
+ * The keys of one session. tx protects what this side sends, rx what it
+ * receives; each is an SATP master key (master_key_len bytes) and master salt.
+ * Sequence numbers start at 0 under a new session.
+ */
+struct hs_session {
+	uint64_t id;	     /* session number, the same on both sides */
+	bool initiator;	     /* which side of the handshake this end was */
+	bool confirmed;	     /* the peer proved it has the keys (initiator: at once) */
+	uint32_t local_index;  /* our index in the handshake */
+	uint32_t remote_index; /* the peer's */
+	size_t master_key_len;
+	uint8_t tx_key[SATP_KEY_MAX];
+	uint8_t tx_salt[SATP_SALT_LEN];
+	uint8_t rx_key[SATP_KEY_MAX];
+	uint8_t rx_salt[SATP_SALT_LEN];
+};
+
+/* Finds the configured peer with this static public key, or NULL. */
+typedef struct hs_peer *(*hs_peer_lookup_fn)(void *ctx, const uint8_t pub[NOISE_DH_LEN]);
+
+/* ---------------------------------------------------------------- functions */
+
+int hs_identity_init(struct hs_identity *id, const uint8_t priv[NOISE_DH_LEN]);
+/* kd_bits: the connection's kd-prf, 128, 192 or 256 (-EINVAL otherwise: null has no key). */
+int hs_peer_init(struct hs_peer *p, const uint8_t pub[NOISE_DH_LEN], unsigned int kd_bits);
+void hs_peer_wipe(struct hs_peer *p);
+
+/* TAI64N of a Unix time (nanoseconds rounded down to the granularity), and of now. */
+void hs_timestamp_make(uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint64_t unix_sec, uint32_t nsec);
+void hs_timestamp_now(uint8_t ts[SATP_HS_TIMESTAMP_LEN]);
+
+/* True when a datagram carries the reserved mux: a handshake message, never SATP data. */
+bool hs_is_handshake(const uint8_t *buf, size_t len);
+/* The type byte of a handshake message, or -EMSGSIZE / -EPROTO. */
+int hs_msg_type(const uint8_t *buf, size_t len);
+/* The receiver index of a response, to find its peer: 0 or -EMSGSIZE. */
+int hs_response_receiver_index(const uint8_t *buf, size_t len, uint32_t *idx);
+
+/*
+ * Initiator: build an initiation to peer (SATP_HS_INITIATION_LEN bytes into
+ * out) and keep its state in peer, replacing any earlier one in flight.
+ * Returns the length or -errno.
+ */
+int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id,
+			 uint32_t sender_index, const uint8_t ts[SATP_HS_TIMESTAMP_LEN],
+			 uint8_t *out, size_t cap);
+
+/*
+ * Responder: authenticate an initiation. On HS_OK, r holds what answering
+ * needs and the peer's last timestamp moved forward; on any other verdict
+ * nothing changed and nothing may be sent back.
+ */
+enum hs_verdict hs_initiation_consume(const struct hs_identity *id, hs_peer_lookup_fn lookup,
+				      void *ctx, const uint8_t *msg, size_t len,
+				      struct hs_responder *r);
+
+/* Responder: the response (SATP_HS_RESPONSE_LEN bytes) and the session. r is wiped. */
+int hs_response_create(struct hs_responder *r, const struct hs_identity *id,
+		       uint32_t sender_index, uint8_t *out, size_t cap, struct hs_session *s);
+
+/* Initiator: authenticate the response to peer's handshake in flight; the session on HS_OK. */
+enum hs_verdict hs_response_consume(struct hs_peer *peer, const struct hs_identity *id,
+				    const uint8_t *msg, size_t len, struct hs_session *s);
+
+/*
+ * A session's keys as two struct satp_keys for satp_crypto_init: use tx's
+ * sending direction and rx's receiving direction. -EINVAL if the algos' kd-prf
+ * length differs from the session's key length.
+ */
+int hs_session_satp_keys(const struct hs_session *s, const struct satp_algos *a,
+			 enum satp_role role, struct satp_keys *tx, struct satp_keys *rx);
+void hs_session_wipe(struct hs_session *s);
+
+#endif /* SATP_HS_H */
