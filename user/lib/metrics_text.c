@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The Prometheus renderer (metrics_text.h). Families are written whole, HELP
+ * and TYPE once each, because the format requires a family's samples to be
+ * contiguous.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics_text.h"
+#include "satp_xdp_loader.h"
+
+struct out {
+	char *buf;
+	size_t len, pos;
+	bool full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->len - o->pos) {
+		o->full = true;
+		return;
+	}
+	o->pos += (size_t)n;
+}
+
+static void family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A counter name as a metric-name part: [a-z0-9_], anything else becomes '_'. */
+static void metric_part(const char *in, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < cap; i++) {
+		char c = in[i];
+
+		out[i] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c
+			 : (c >= 'A' && c <= 'Z')			   ? (char)(c - 'A' + 'a')
+									   : '_';
+	}
+	out[i] = '\0';
+}
+
+/* Label values: escape backslash, quote and newline as the format asks. */
+static void label_value(const char *in, char *out, size_t cap)
+{
+	size_t j = 0;
+
+	for (; *in && j + 2 < cap; in++) {
+		if (*in == '\\' || *in == '"') {
+			out[j++] = '\\';
+			out[j++] = *in;
+		} else if (*in == '\n') {
+			out[j++] = '\\';
+			out[j++] = 'n';
+		} else {
+			out[j++] = *in;
+		}
+	}
+	out[j] = '\0';
+}
+
+static void render_daemon(struct out *o, const struct satp_ctl_snapshot *s)
+{
+	char a[4][2 * SATP_CTL_NAME_MAX], name[2 * SATP_CTL_NAME_MAX];
+	uint32_t i;
+
+	family(o, "satpd_info", "gauge", "satpd's version, device and receive path.");
+	label_value(s->version, a[0], sizeof(a[0]));
+	label_value(s->dev, a[1], sizeof(a[1]));
+	label_value(s->rx_path, a[2], sizeof(a[2]));
+	label_value(s->xdp_ifname, a[3], sizeof(a[3]));
+	put(o, "satpd_info{version=\"%s\",dev=\"%s\",rx_path=\"%s\",xdp_ifname=\"%s\"} 1\n", a[0],
+	    a[1], a[2], a[3]);
+	family(o, "satpd_start_time_seconds", "gauge", "When satpd started, Unix time.");
+	put(o, "satpd_start_time_seconds %" PRId64 "\n", s->started);
+	for (i = 0; i < s->n_counters && i < SATP_CTL_COUNTERS_MAX; i++) {
+		metric_part(s->counters[i].name, name, sizeof(name));
+		put(o, "# HELP satpd_daemon_%s_total satpd counter %s.\n", name, name);
+		put(o, "# TYPE satpd_daemon_%s_total counter\n", name);
+		put(o, "satpd_daemon_%s_total %" PRIu64 "\n", name, s->counters[i].value);
+	}
+}
+
+#define CONN_FIELD(f) offsetof(struct satp_ctl_conn, f)
+
+static const struct {
+	const char *name, *type, *help;
+	size_t off;
+	bool is_signed;
+} conn_metrics[] = {
+    {"satpd_conn_rx_packets_total", "counter", "Authenticated datagrams received.",
+     CONN_FIELD(rx_packets), false},
+    {"satpd_conn_rx_bytes_total", "counter", "Bytes of authenticated datagrams received.",
+     CONN_FIELD(rx_bytes), false},
+    {"satpd_conn_tx_packets_total", "counter", "Datagrams sent.", CONN_FIELD(tx_packets), false},
+    {"satpd_conn_tx_bytes_total", "counter", "Bytes of datagrams sent.", CONN_FIELD(tx_bytes),
+     false},
+    {"satpd_conn_seq_out", "gauge", "Next sequence number to send.", CONN_FIELD(seq_out), false},
+    {"satpd_conn_last_rx_timestamp_seconds", "gauge",
+     "Unix time of the last authenticated datagram (0: none).", CONN_FIELD(last_rx), true},
+};
+
+static void render_conns(struct out *o, const struct satp_ctl_snapshot *s)
+{
+	char name[2 * SATP_CTL_NAME_MAX];
+	uint32_t i, j, k, n = s->n_conns < SATP_CTL_MAX_CONNS ? s->n_conns : SATP_CTL_MAX_CONNS;
+
+	for (k = 0; k < sizeof(conn_metrics) / sizeof(conn_metrics[0]); k++) {
+		family(o, conn_metrics[k].name, conn_metrics[k].type, conn_metrics[k].help);
+		for (i = 0; i < n; i++) {
+			const char *p = (const char *)&s->conns[i] + conn_metrics[k].off;
+
+			if (conn_metrics[k].is_signed)
+				put(o, "%s{mux=\"%u\"} %" PRId64 "\n", conn_metrics[k].name,
+				    s->conns[i].mux, *(const int64_t *)(const void *)p);
+			else
+				put(o, "%s{mux=\"%u\"} %" PRIu64 "\n", conn_metrics[k].name,
+				    s->conns[i].mux, *(const uint64_t *)(const void *)p);
+		}
+	}
+	/* per-connection daemon counters: one family per name, in first-seen order */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < s->conns[i].n_counters && j < SATP_CTL_COUNTERS_MAX; j++) {
+			const char *cname = s->conns[i].counters[j].name;
+			uint32_t a, b;
+			bool seen = false;
+
+			for (a = 0; a < i && !seen; a++)
+				for (b = 0; b < s->conns[a].n_counters && !seen; b++)
+					seen = !strcmp(s->conns[a].counters[b].name, cname);
+			if (seen)
+				continue;
+			metric_part(cname, name, sizeof(name));
+			put(o, "# HELP satpd_conn_%s_total Connection counter %s.\n", name, name);
+			put(o, "# TYPE satpd_conn_%s_total counter\n", name);
+			for (a = i; a < n; a++)
+				for (b = 0; b < s->conns[a].n_counters; b++)
+					if (!strcmp(s->conns[a].counters[b].name, cname))
+						put(o, "satpd_conn_%s_total{mux=\"%u\"} %" PRIu64 "\n",
+						    name, s->conns[a].mux,
+						    s->conns[a].counters[b].value);
+		}
+	}
+}
+
+static void render_xdp_reasons(struct out *o, const struct satp_xdp_view *v, const char *ifn)
+{
+	unsigned int r;
+
+	family(o, "satpd_xdp_packets_total", "counter", "Frames satp_rx judged, by verdict.");
+	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
+		put(o, "satpd_xdp_packets_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
+		    satp_xdp_reason_names[r], (unsigned long long)v->counters[r].packets);
+	family(o, "satpd_xdp_bytes_total", "counter", "Bytes of frames satp_rx judged, by verdict.");
+	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
+		put(o, "satpd_xdp_bytes_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
+		    satp_xdp_reason_names[r], (unsigned long long)v->counters[r].bytes);
+	family(o, "satpd_xdp_drops_total", "counter", "SATP datagrams satp_rx dropped, by reason.");
+	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
+		if (!strncmp(satp_xdp_reason_names[r], "drop-", 5))
+			put(o, "satpd_xdp_drops_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
+			    satp_xdp_reason_names[r] + 5, (unsigned long long)v->counters[r].packets);
+}
+
+static void render_senders(struct out *o, const struct satp_xdp_view *v, const char *ifn)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+	    {"satpd_rx_packets_total", "counter", "Datagrams of a verified sender handed to satpd."},
+	    {"satpd_rx_bytes_total", "counter", "SATP bytes of those datagrams."},
+	    {"satpd_rx_replay_drops_total", "counter", "A sender's datagrams dropped as replays."},
+	    {"satpd_window_top", "gauge", "Highest committed sequence number of a sender."},
+	};
+	unsigned int f, i;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		family(o, fam[f].name, fam[f].type, fam[f].help);
+		for (i = 0; i < v->n_senders; i++) {
+			const struct satp_xdp_view_sender *s = &v->senders[i];
+			uint64_t val = f == 0 ? s->stats.rx_packets
+				       : f == 1 ? s->stats.rx_bytes
+				       : f == 2 ? s->stats.rx_dropped
+						: s->top;
+
+			if (f == 3 && !s->valid)
+				continue;
+			put(o, "%s{ifname=\"%s\",mux=\"%u\",sender=\"%u\"} %llu\n", fam[f].name, ifn,
+			    s->mux, s->sender_id, (unsigned long long)val);
+		}
+	}
+}
+
+static void render_xdp(struct out *o, const struct satp_xdp_view *v)
+{
+	char ifn[2 * IFNAMSIZ];
+
+	label_value(v->ifname, ifn, sizeof(ifn));
+	family(o, "satpd_xdp_attached", "gauge",
+	       "1 when the kernel runs the satp_rx the pinned maps name.");
+	put(o, "satpd_xdp_attached{ifname=\"%s\",mode=\"%s\",dispatcher=\"%s\"} %d\n", ifn,
+	    satp_xdp_mode_name((enum satp_xdp_attach_mode)v->cfg.attach_mode),
+	    v->cfg.attach_flags & SATP_XDP_ATTACH_DISPATCHER ? "yes" : "no",
+	    satp_xdp_view_attached(v));
+	if (v->n_xsks >= 0) {
+		family(o, "satpd_xdp_sockets", "gauge", "AF_XDP sockets bound to the interface.");
+		put(o, "satpd_xdp_sockets{ifname=\"%s\"} %d\n", ifn, v->n_xsks);
+	}
+	render_xdp_reasons(o, v, ifn);
+	render_senders(o, v, ifn);
+}
+
+int satp_metrics_render(const struct satp_ctl_snapshot *snap, const struct satp_xdp_view *view,
+			char *buf, size_t len)
+{
+	struct out o = {buf, len, 0, false};
+
+	if (!len)
+		return -ENOSPC;
+	buf[0] = '\0';
+	family(&o, "satpd_up", "gauge", "1 when satpd answered for this scrape.");
+	put(&o, "satpd_up %d\n", snap ? 1 : 0);
+	if (snap) {
+		render_daemon(&o, snap);
+		render_conns(&o, snap);
+	}
+	if (view)
+		render_xdp(&o, view);
+	return o.full ? -ENOSPC : (int)o.pos;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * --metrics ADDR:PORT: a Prometheus scrape endpoint. A tiny HTTP/1.0
+ * responder: GET /metrics renders the daemon's snapshot and the XDP view of
+ * its underlay (user/lib/metrics_text.h); anything else is 404 or 405. One
+ * response per connection, then close. The listening socket is non-blocking
+ * and polled by the daemon's event loop; a client gets at most
+ * SATPD_METRICS_IO_TIMEOUT_MS to send its request.
+ */
+#ifndef SATPD_METRICS_H
+#define SATPD_METRICS_H
+
+#include <stddef.h>
+
+#include "ctl.h"
+
+#define SATPD_METRICS_IO_TIMEOUT_MS 500
+
+struct satpd_metrics_opts {
+	const char *listen;   /* "ADDR:PORT", "[V6]:PORT" or ":PORT" (all addresses) */
+	const char *pin_root; /* NULL: /sys/fs/bpf */
+};
+
+struct satpd_metrics;
+
+/* ops: only snapshot (and log) are used; the XDP interface is the snapshot's xdp_ifname. */
+int satpd_metrics_open(const struct satpd_metrics_opts *opts, const struct satpd_ctl_ops *ops,
+		       struct satpd_metrics **out, char *err, size_t errlen);
+int satpd_metrics_fd(const struct satpd_metrics *m);
+void satpd_metrics_handle(struct satpd_metrics *m);
+void satpd_metrics_close(struct satpd_metrics *m);
+
+/* Split "ADDR:PORT" for getaddrinfo; exposed for the option parser's checks. */
+int satpd_metrics_parse_listen(const char *s, char *host, size_t hostlen, char *port,
+			       size_t portlen);
+
+#endif /* SATPD_METRICS_H */
