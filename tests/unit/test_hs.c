@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * satpd's handshake (user/lib/hs.c) and key files (user/lib/keyfile.c):
+ * a full exchange between two in-process parties whose SATP keys then carry
+ * a packet, and tables of refused messages (every byte flipped, every
+ * length, wrong keys, replays, bad MACs), each with its named verdict, no
+ * change of state, and the genuine message still accepted afterwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hs.h"
+#include "keyfile.h"
+#include "satp_test_util.h"
+
+#define N_PEERS 2
+
+struct world {
+	struct hs_identity a, b;      /* a initiates, b responds */
+	struct hs_peer a_peer_b;      /* a's view of b */
+	struct hs_peer b_peers[N_PEERS]; /* b's configured peers: [0] is a */
+	size_t b_npeers;
+	uint8_t init[SATP_HS_INITIATION_LEN];
+	uint8_t resp[SATP_HS_RESPONSE_LEN];
+	struct hs_responder r;
+	struct hs_session sa, sb;
+};
+
+static struct hs_peer *lookup(void *ctx, const uint8_t pub[NOISE_DH_LEN])
+{
+	struct world *w = ctx;
+	size_t i;
+
+	for (i = 0; i < w->b_npeers; i++)
+		if (!memcmp(w->b_peers[i].pub, pub, NOISE_DH_LEN))
+			return &w->b_peers[i];
+	return NULL;
+}
+
+static void world_init(struct world *w, unsigned int kd_bits)
+{
+	uint8_t k[32];
+
+	memset(w, 0, sizeof(*w));
+	assert_int_equal(noise_keygen(k), 0);
+	assert_int_equal(hs_identity_init(&w->a, k), 0);
+	assert_int_equal(noise_keygen(k), 0);
+	assert_int_equal(hs_identity_init(&w->b, k), 0);
+	assert_int_equal(hs_peer_init(&w->a_peer_b, w->b.pub, kd_bits), 0);
+	assert_int_equal(hs_peer_init(&w->b_peers[0], w->a.pub, kd_bits), 0);
+	assert_int_equal(noise_keygen(k), 0);
+	assert_int_equal(noise_pubkey(k, k), 0);
+	assert_int_equal(hs_peer_init(&w->b_peers[1], k, kd_bits), 0); /* someone else */
+	w->b_npeers = N_PEERS;
+}
+
+static void make_initiation(struct world *w, uint64_t sec)
+{
+	uint8_t ts[SATP_HS_TIMESTAMP_LEN];
+
+	hs_timestamp_make(ts, sec, 0);
+	assert_int_equal(hs_initiation_create(&w->a_peer_b, &w->a, 0x11223344, ts, w->init,
+					      sizeof(w->init)),
+			 SATP_HS_INITIATION_LEN);
+}
+
+static void make_response(struct world *w)
+{
+	assert_int_equal(hs_initiation_consume(&w->b, lookup, w, w->init, sizeof(w->init), &w->r),
+			 HS_OK);
+	assert_int_equal(hs_response_create(&w->r, &w->b, 0x55667788, w->resp, sizeof(w->resp),
+					    &w->sb),
+			 SATP_HS_RESPONSE_LEN);
+}
+
+/* Recompute mac1 the way any sender can, to reach the checks behind it. */
+static void remac(uint8_t *msg, size_t mac1_off, const uint8_t pub[32])
+{
+	uint8_t key[32];
+
+	assert_int_equal(noise_hash(key, (const uint8_t *)HS_LABEL_MAC1,
+				    strlen(HS_LABEL_MAC1), pub, 32),
+			 0);
+	assert_int_equal(noise_mac(msg + mac1_off, SATP_HS_MAC_LEN, key, msg, mac1_off), 0);
+}
+
+/* ---------------------------------------------------------------- full exchange */
+
+/* The session keys of both sides carry an SATP packet in each direction. */
+static void satp_roundtrip(const struct hs_session *from, enum satp_role from_role,
+			   const struct hs_session *to, enum satp_role to_role, unsigned int bits)
+{
+	struct satp_keys tx, rx, unused;
+	struct satp_crypto ct, cr;
+	struct satp_algos a;
+	struct satp_header h;
+	struct satp_plain p;
+	uint8_t buf[128] = { 0 };
+	int len;
+
+	satp_algos_default(&a);
+	a.kd_bits = bits;
+	a.cipher_bits = bits;
+	assert_int_equal(hs_session_satp_keys(from, &a, from_role, &tx, &unused), 0);
+	assert_int_equal(hs_session_satp_keys(to, &a, to_role, &unused, &rx), 0);
+	assert_int_equal(satp_crypto_init(&ct, &tx), 0);
+	assert_int_equal(satp_crypto_init(&cr, &rx), 0);
+	memcpy(buf + SATP_HDR_LEN + SATP_PTYPE_LEN, "inner packet", 12);
+	/* A new session starts its sequence numbers at 0. */
+	len = satp_seal(&ct, buf, sizeof(buf), 12, 0, 1, 7, SATP_PTYPE_IPV4);
+	assert_true(len > 0);
+	assert_int_equal(satp_open(&cr, buf, (size_t)len, &h, &p), SATP_OK);
+	assert_int_equal(p.inner_len, 12);
+	assert_memory_equal(p.inner, "inner packet", 12);
+	satp_crypto_free(&cr);
+	/* The other direction's keys (the sender's own receive keys) do not open it. */
+	assert_int_equal(hs_session_satp_keys(from, &a, to_role, &unused, &rx), 0);
+	assert_int_equal(satp_crypto_init(&cr, &rx), 0);
+	len = satp_seal(&ct, buf, sizeof(buf), 12, 1, 1, 7, SATP_PTYPE_IPV4);
+	assert_true(len > 0);
+	assert_int_equal(satp_open(&cr, buf, (size_t)len, &h, &p), SATP_BAD_TAG);
+	satp_crypto_free(&ct);
+	satp_crypto_free(&cr);
+}
+
+static void test_exchange(void **state)
+{
+	static const unsigned int kd[] = { 128, 192, 256 };
+	struct world w;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kd); i++) {
+		print_message("kd-prf %u bits\n", kd[i]);
+		world_init(&w, kd[i]);
+		make_initiation(&w, 1000);
+		assert_true(w.a_peer_b.have_pending);
+		make_response(&w);
+		assert_null(w.r.peer); /* the responder state is spent */
+		assert_int_equal(hs_response_consume(&w.a_peer_b, &w.a, w.resp, sizeof(w.resp),
+						     &w.sa),
+				 HS_OK);
+		assert_false(w.a_peer_b.have_pending);
+
+		assert_int_equal(w.sa.master_key_len, kd[i] / 8);
+		assert_int_equal(w.sb.master_key_len, kd[i] / 8);
+		assert_true(w.sa.id == w.sb.id);
+		assert_true(w.sa.initiator);
+		assert_false(w.sb.initiator);
+		assert_true(w.sa.confirmed);
+		assert_false(w.sb.confirmed);
+		assert_int_equal(w.sa.local_index, 0x11223344);
+		assert_int_equal(w.sa.remote_index, 0x55667788);
+		assert_int_equal(w.sb.local_index, 0x55667788);
+		assert_int_equal(w.sb.remote_index, 0x11223344);
+		assert_memory_equal(w.sa.tx_key, w.sb.rx_key, SATP_KEY_MAX);
+		assert_memory_equal(w.sa.rx_key, w.sb.tx_key, SATP_KEY_MAX);
+		assert_memory_equal(w.sa.tx_salt, w.sb.rx_salt, SATP_SALT_LEN);
+		assert_memory_equal(w.sa.rx_salt, w.sb.tx_salt, SATP_SALT_LEN);
+		assert_memory_not_equal(w.sa.tx_key, w.sa.rx_key, kd[i] / 8);
+		assert_memory_not_equal(w.sa.tx_salt, w.sa.rx_salt, SATP_SALT_LEN);
+
+		satp_roundtrip(&w.sa, SATP_ROLE_LEFT, &w.sb, SATP_ROLE_RIGHT, kd[i]);
+		satp_roundtrip(&w.sb, SATP_ROLE_RIGHT, &w.sa, SATP_ROLE_LEFT, kd[i]);
+	}
+}
+
+/* Two handshakes between the same parties give unrelated sessions. */
+static void test_fresh_sessions(void **state)
+{
+	struct hs_session first;
+	struct world w;
+
+	world_init(&w, 128);
+	make_initiation(&w, 1000);
+	make_response(&w);
+	assert_int_equal(hs_response_consume(&w.a_peer_b, &w.a, w.resp, sizeof(w.resp), &first),
+			 HS_OK);
+	make_initiation(&w, 1001);
+	make_response(&w);
+	assert_int_equal(hs_response_consume(&w.a_peer_b, &w.a, w.resp, sizeof(w.resp), &w.sa),
+			 HS_OK);
+	assert_true(first.id != w.sa.id);
+	assert_memory_not_equal(first.tx_key, w.sa.tx_key, 16);
+	assert_memory_not_equal(first.rx_salt, w.sa.rx_salt, SATP_SALT_LEN);
+}
+
+static void test_session_keys_mismatch(void **state)
+{
+	struct satp_keys tx, rx;
+	struct satp_algos a;
+	struct world w;
+
+	world_init(&w, 256);
+	make_initiation(&w, 1);
+	make_response(&w);
+	satp_algos_default(&a); /* kd-prf 128 bits: not this session's 256 */
+	assert_int_equal(hs_session_satp_keys(&w.sb, &a, SATP_ROLE_LEFT, &tx, &rx), -EINVAL);
+	assert_int_equal(hs_peer_init(&w.a_peer_b, w.b.pub, 0), -EINVAL);
+	assert_int_equal(hs_peer_init(&w.a_peer_b, w.b.pub, 100), -EINVAL);
+}
+
+/* ---------------------------------------------------------------- refused initiations */
+
+/* Consume, expect a verdict, and check that nothing moved. */
+static void expect_initiation(struct world *w, const uint8_t *msg, size_t len,
+			      enum hs_verdict want)
+{
+	struct hs_peer before[N_PEERS];
+	struct hs_responder r;
+	enum hs_verdict v;
+
+	memcpy(before, w->b_peers, sizeof(before));
+	memset(&r, 0x5A, sizeof(r));
+	v = hs_initiation_consume(&w->b, lookup, w, msg, len, &r);
+	if (v != want)
+		fail_msg("got %s, want %s", hs_verdict_name(v), hs_verdict_name(want));
+	if (want == HS_OK)
+		return;
+	assert_memory_equal(before, w->b_peers, sizeof(before));
+	for (size_t i = 0; i < sizeof(r); i++)
+		assert_int_equal(((uint8_t *)&r)[i], 0x5A);
+}
+
+/* What each byte of an initiation is guarded by when it alone changes. */
+static enum hs_verdict initiation_byte_guard(size_t i)
+{
+	if (i == offsetof(struct satp_hs_initiation, hdr.type))
+		return HS_BAD_TYPE;
+	if (i < SATP_HS_HDR_LEN)
+		return HS_BAD_HEADER;
+	if (i < offsetof(struct satp_hs_initiation, mac2))
+		return HS_BAD_MAC1;
+	return HS_BAD_MAC2;
+}
+
+static void test_initiation_every_byte(void **state)
+{
+	uint8_t bad[SATP_HS_INITIATION_LEN];
+	struct world w;
+	size_t i;
+
+	world_init(&w, 128);
+	make_initiation(&w, 1000);
+	for (i = 0; i < sizeof(bad); i++) {
+		memcpy(bad, w.init, sizeof(bad));
+		bad[i] ^= 0x20;
+		expect_initiation(&w, bad, sizeof(bad), initiation_byte_guard(i));
+		/* Behind a recomputed mac1 (anyone can), the Noise message is what refuses it. */
+		if (i >= offsetof(struct satp_hs_initiation, ephemeral) &&
+		    i < offsetof(struct satp_hs_initiation, mac1)) {
+			remac(bad, offsetof(struct satp_hs_initiation, mac1), w.b.pub);
+			expect_initiation(&w, bad, sizeof(bad), HS_DECRYPT_FAILED);
+		}
+	}
+	expect_initiation(&w, w.init, sizeof(w.init), HS_OK);
+}
+
+static void test_initiation_every_length(void **state)
+{
+	uint8_t longer[SATP_HS_INITIATION_LEN + 1];
+	struct world w;
+	size_t len;
+
+	world_init(&w, 128);
+	make_initiation(&w, 1000);
+	for (len = 0; len < sizeof(w.init); len++)
+		expect_initiation(&w, w.init, len, HS_BAD_LENGTH);
+	memcpy(longer, w.init, sizeof(w.init));
+	longer[sizeof(w.init)] = 0;
+	expect_initiation(&w, longer, sizeof(longer), HS_BAD_LENGTH);
+	/* A response where an initiation is expected is the wrong type, not a crash. */
+	make_response(&w);
+	expect_initiation(&w, w.resp, sizeof(w.resp), HS_BAD_LENGTH);
+}
+
+enum init_case {
+	IC_WRONG_RESPONDER,	 /* a built it for another key: b's mac1 does not verify */
+	IC_WRONG_RESPONDER_MAC,	 /* ... and an attacker fixed mac1: the AEAD refuses */
+	IC_UNKNOWN_PEER,	 /* a authenticates, but b does not know a */
+	IC_REPLAY,		 /* the same initiation again */
+	IC_SAME_TIMESTAMP,	 /* a new initiation with the accepted timestamp */
+	IC_OLDER_TIMESTAMP,	 /* a new initiation with an older one */
+	IC_BAD_MAC1,		 /* one bit of mac1 */
+	IC_MAC2_SET,		 /* a cookie where none was asked for */
+	IC_LOW_ORDER_EPHEMERAL,	 /* e = 0 behind a good mac1 */
+};
+
+struct init_row {
+	const char *name;
+	enum init_case c;
+	enum hs_verdict want;
+};
+
+static const struct init_row init_rows[] = {
+	{ "wrong responder key", IC_WRONG_RESPONDER, HS_BAD_MAC1 },
+	{ "wrong responder key, mac1 fixed", IC_WRONG_RESPONDER_MAC, HS_DECRYPT_FAILED },
+	{ "unknown initiator", IC_UNKNOWN_PEER, HS_UNKNOWN_PEER },
+	{ "replayed initiation", IC_REPLAY, HS_REPLAY },
+	{ "same timestamp", IC_SAME_TIMESTAMP, HS_REPLAY },
+	{ "older timestamp", IC_OLDER_TIMESTAMP, HS_REPLAY },
+	{ "bad mac1", IC_BAD_MAC1, HS_BAD_MAC1 },
+	{ "mac2 not zero", IC_MAC2_SET, HS_BAD_MAC2 },
+	{ "low-order ephemeral", IC_LOW_ORDER_EPHEMERAL, HS_BAD_KEY },
+};
+
+/* Build the initiation of the case (and whatever state comes before it). */
+static void init_case_prepare(struct world *w, enum init_case c)
+{
+	uint8_t other[32];
+	struct satp_hs_initiation *m = (void *)w->init;
+	const size_t mac1 = offsetof(struct satp_hs_initiation, mac1);
+
+	switch (c) {
+	case IC_WRONG_RESPONDER:
+	case IC_WRONG_RESPONDER_MAC:
+		assert_int_equal(noise_keygen(other), 0);
+		assert_int_equal(noise_pubkey(other, other), 0);
+		assert_int_equal(hs_peer_init(&w->a_peer_b, other, 128), 0);
+		make_initiation(w, 1000);
+		if (c == IC_WRONG_RESPONDER_MAC)
+			remac(w->init, mac1, w->b.pub);
+		return;
+	case IC_UNKNOWN_PEER:
+		make_initiation(w, 1000);
+		w->b_npeers = 0;
+		return;
+	case IC_REPLAY:
+		make_initiation(w, 1000);
+		expect_initiation(w, w->init, sizeof(w->init), HS_OK);
+		return;
+	case IC_SAME_TIMESTAMP:
+	case IC_OLDER_TIMESTAMP:
+		make_initiation(w, 1000);
+		expect_initiation(w, w->init, sizeof(w->init), HS_OK);
+		make_initiation(w, c == IC_SAME_TIMESTAMP ? 1000 : 999);
+		return;
+	case IC_BAD_MAC1:
+		make_initiation(w, 1000);
+		m->mac1[5] ^= 0x01;
+		return;
+	case IC_MAC2_SET:
+		make_initiation(w, 1000);
+		m->mac2[15] = 1;
+		return;
+	case IC_LOW_ORDER_EPHEMERAL:
+		make_initiation(w, 1000);
+		memset(m->ephemeral, 0, sizeof(m->ephemeral));
+		remac(w->init, mac1, w->b.pub);
+		return;
+	}
+}
+
+static void test_initiation_refused(void **state)
+{
+	struct world w;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(init_rows); i++) {
+		print_message("%s\n", init_rows[i].name);
+		world_init(&w, 128);
+		init_case_prepare(&w, init_rows[i].c);
+		expect_initiation(&w, w.init, sizeof(w.init), init_rows[i].want);
+	}
+}
+
+/* After refusals, the next genuine initiation with a newer timestamp still works. */
+static void test_initiation_after_refusals(void **state)
+{
+	struct world w;
+
+	world_init(&w, 128);
+	make_initiation(&w, 1000);
+	expect_initiation(&w, w.init, sizeof(w.init), HS_OK);
+	expect_initiation(&w, w.init, sizeof(w.init), HS_REPLAY);
+	make_initiation(&w, 1001);
+	w.init[0] ^= 1;
+	expect_initiation(&w, w.init, sizeof(w.init), HS_BAD_TYPE);
+	w.init[0] ^= 1;
+	expect_initiation(&w, w.init, sizeof(w.init), HS_OK);
+}
+
+/* ---------------------------------------------------------------- refused responses */
+
+static void expect_response(struct world *w, const uint8_t *msg, size_t len, enum hs_verdict want)
+{
+	struct hs_peer before = w->a_peer_b;
+	struct hs_session s;
+	enum hs_verdict v;
+
+	memset(&s, 0x5A, sizeof(s));
+	v = hs_response_consume(&w->a_peer_b, &w->a, msg, len, &s);
+	if (v != want)
+		fail_msg("got %s, want %s", hs_verdict_name(v), hs_verdict_name(want));
+	if (want == HS_OK)
+		return;
+	assert_memory_equal(&before, &w->a_peer_b, sizeof(before));
+	for (size_t i = 0; i < sizeof(s); i++)
+		assert_int_equal(((uint8_t *)&s)[i], 0x5A);
+}
+
+static enum hs_verdict response_byte_guard(size_t i)
+{
+	if (i == offsetof(struct satp_hs_response, hdr.type))
+		return HS_BAD_TYPE;
+	if (i < SATP_HS_HDR_LEN)
+		return HS_BAD_HEADER;
+	if (i < offsetof(struct satp_hs_response, mac2))
+		return HS_BAD_MAC1;
+	return HS_BAD_MAC2;
+}
+
+/* Behind a recomputed mac1: the receiver index finds nothing, the Noise message fails. */
+static enum hs_verdict response_byte_guard_remac(size_t i)
+{
+	if (i < offsetof(struct satp_hs_response, receiver_index))
+		return HS_OK; /* the responder's index is its own business (as in WireGuard) */
+	if (i < offsetof(struct satp_hs_response, ephemeral))
+		return HS_UNKNOWN_INDEX;
+	return HS_DECRYPT_FAILED;
+}
+
+static void test_response_every_byte(void **state)
+{
+	uint8_t bad[SATP_HS_RESPONSE_LEN];
+	const size_t mac1 = offsetof(struct satp_hs_response, mac1);
+	struct world w;
+	size_t i;
+
+	world_init(&w, 128);
+	make_initiation(&w, 1000);
+	make_response(&w);
+	for (i = 0; i < sizeof(bad); i++) {
+		memcpy(bad, w.resp, sizeof(bad));
+		bad[i] ^= 0x04;
+		expect_response(&w, bad, sizeof(bad), response_byte_guard(i));
+		if (i >= offsetof(struct satp_hs_response, receiver_index) && i < mac1) {
+			remac(bad, mac1, w.a.pub);
+			expect_response(&w, bad, sizeof(bad), response_byte_guard_remac(i));
+		}
+	}
+	for (i = 0; i < sizeof(bad); i++)
+		expect_response(&w, w.resp, i, HS_BAD_LENGTH);
+	expect_response(&w, w.init, sizeof(w.init), HS_BAD_LENGTH);
+	expect_response(&w, w.resp, sizeof(w.resp), HS_OK);
+	/* Replayed: nothing is in flight any more. */
+	expect_response(&w, w.resp, sizeof(w.resp), HS_UNKNOWN_INDEX);
+}
+
+/* A response to an initiation that a newer one (same index) replaced. */
+static void test_response_stale(void **state)
+{
+	uint8_t stale[SATP_HS_RESPONSE_LEN];
+	struct world w;
+
+	world_init(&w, 128);
+	make_initiation(&w, 1000);
+	make_response(&w);
+	memcpy(stale, w.resp, sizeof(stale));
+	make_initiation(&w, 1001);
+	expect_response(&w, stale, sizeof(stale), HS_DECRYPT_FAILED);
+	make_response(&w);
+	expect_response(&w, w.resp, sizeof(w.resp), HS_OK);
+}
+
+/* A response made by someone who is not b (the right mac1 for a, but not b's keys). */
+static void test_response_wrong_responder(void **state)
+{
+	struct world w, eve;
+
+	world_init(&w, 128);
+	world_init(&eve, 128);
+	eve.b_peers[0] = w.b_peers[0]; /* eve knows a's public key, as anyone may */
+	make_initiation(&w, 1000);
+	/* eve cannot read a's initiation to b at all. */
+	assert_int_equal(hs_initiation_consume(&eve.b, lookup, &eve, w.init, sizeof(w.init),
+					       &eve.r),
+			 HS_BAD_MAC1);
+	remac(w.init, offsetof(struct satp_hs_initiation, mac1), eve.b.pub);
+	assert_int_equal(hs_initiation_consume(&eve.b, lookup, &eve, w.init, sizeof(w.init),
+					       &eve.r),
+			 HS_DECRYPT_FAILED);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static void test_verdict_names(void **state)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < HS_VERDICT_MAX; i++) {
+		assert_string_not_equal(hs_verdict_name(i), "unknown");
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(hs_verdict_name(i), hs_verdict_name(j));
+	}
+	assert_string_equal(hs_verdict_name(HS_VERDICT_MAX), "unknown");
+	assert_string_equal(hs_verdict_name(HS_REPLAY), "replay");
+}
+
+static void test_timestamps(void **state)
+{
+	uint8_t t0[12], t1[12], t2[12], now[12];
+
+	hs_timestamp_make(t0, 0, 0);
+	test_assert_hex(t0, 12, "400000000000000000000000");
+	hs_timestamp_make(t1, 1700000000, 999999999);
+	hs_timestamp_make(t2, 1700000001, 0);
+	assert_true(memcmp(t1, t2, 12) < 0);
+	/* Rounded down to the granularity: nanoseconds within one step compare equal. */
+	hs_timestamp_make(t1, 5, 1);
+	hs_timestamp_make(t2, 5, HS_TIMESTAMP_GRANULARITY_NS - 1);
+	assert_memory_equal(t1, t2, 12);
+	hs_timestamp_make(t2, 5, HS_TIMESTAMP_GRANULARITY_NS);
+	assert_true(memcmp(t1, t2, 12) < 0);
+	hs_timestamp_now(now);
+	hs_timestamp_make(t1, 1700000000, 0);
+	assert_true(memcmp(t1, now, 12) < 0);
+}
+
+static void test_classify(void **state)
+{
+	uint8_t data[SATP_HDR_LEN] = { 0, 0, 0, 1, 0, 1, 0xFF, 0xFE };
+	uint32_t idx = 0;
+	struct world w;
+
+	world_init(&w, 128);
+	make_initiation(&w, 1);
+	make_response(&w);
+	assert_true(hs_is_handshake(w.init, sizeof(w.init)));
+	assert_true(hs_is_handshake(w.resp, sizeof(w.resp)));
+	assert_false(hs_is_handshake(data, sizeof(data))); /* SATP data, mux 0xFFFE */
+	assert_false(hs_is_handshake(w.init, SATP_HS_HDR_LEN - 1));
+	assert_int_equal(hs_msg_type(w.init, sizeof(w.init)), SATP_HS_INITIATION);
+	assert_int_equal(hs_msg_type(w.resp, sizeof(w.resp)), SATP_HS_RESPONSE);
+	assert_int_equal(hs_msg_type(data, sizeof(data)), -EPROTO);
+	assert_int_equal(hs_msg_type(data, 3), -EMSGSIZE);
+	assert_int_equal(hs_response_receiver_index(w.resp, sizeof(w.resp), &idx), 0);
+	assert_int_equal(idx, 0x11223344);
+	assert_int_equal(hs_response_receiver_index(w.resp, sizeof(w.resp) - 1, &idx), -EMSGSIZE);
+	/* The layout of docs/handshake.md, byte by byte where it matters. */
+	assert_int_equal(w.init[0], SATP_HS_INITIATION);
+	assert_int_equal(w.init[1], SATP_HS_VERSION);
+	assert_int_equal(w.init[6], 0xFF);
+	assert_int_equal(w.init[7], 0xFF);
+	assert_int_equal(w.init[8], 0x11);
+	assert_int_equal(w.init[11], 0x44);
+	assert_int_equal(w.resp[8], 0x55);
+	assert_int_equal(w.resp[12], 0x11);
+	assert_int_equal(offsetof(struct satp_hs_initiation, mac1), 120);
+	assert_int_equal(offsetof(struct satp_hs_response, mac1), 64);
+}
+
+/* ---------------------------------------------------------------- key files */
+
+struct decode_row {
+	const char *name;
+	const char *text;
+	int want;
+};
+
+static const struct decode_row decode_rows[] = {
+	{ "zero key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 0 },
+	{ "newline", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 0 },
+	{ "crlf and spaces", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \r\n", 0 },
+	{ "empty", "", -EINVAL },
+	{ "short", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL },
+	{ "no padding", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", -EINVAL },
+	{ "two pads", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", -EINVAL },
+	{ "long", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL },
+	{ "not base64", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*AA=", -EINVAL },
+	{ "leading space", " AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL },
+	{ "non-canonical", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=", -EINVAL },
+	{ "two keys", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+	  -EINVAL },
+};
+
+static void test_key_decode(void **state)
+{
+	uint8_t key[32], zero[32] = { 0 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(decode_rows); i++) {
+		print_message("%s\n", decode_rows[i].name);
+		memset(key, 0xEE, sizeof(key));
+		assert_int_equal(keyfile_decode(key, decode_rows[i].text,
+						strlen(decode_rows[i].text)),
+				 decode_rows[i].want);
+		if (!decode_rows[i].want)
+			assert_memory_equal(key, zero, sizeof(key));
+	}
+}
+
+static void test_key_encode(void **state)
+{
+	uint8_t key[32], back[32];
+	char b64[KEYFILE_B64_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	keyfile_encode(b64, key);
+	assert_int_equal(strlen(b64), KEYFILE_B64_LEN);
+	assert_int_equal(keyfile_decode(back, b64, strlen(b64)), 0);
+	assert_memory_equal(key, back, sizeof(key));
+	memset(key, 0xFF, sizeof(key));
+	keyfile_encode(b64, key);
+	assert_string_equal(b64, "//////////////////////////////////////////8=");
+}
+
+static void test_key_files(void **state)
+{
+	char dir[] = "/tmp/satp-test-hs-XXXXXX", path[64], pub[64], err[256];
+	uint8_t key[32], back[32];
+	struct stat st;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/private", dir);
+	snprintf(pub, sizeof(pub), "%s/public", dir);
+	assert_int_equal(noise_keygen(key), 0);
+
+	assert_int_equal(keyfile_write_private(path, key, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(keyfile_read_private(path, back, err, sizeof(err)), 0);
+	assert_memory_equal(key, back, sizeof(key));
+	/* Never over an existing file. */
+	assert_int_equal(keyfile_write_private(path, key, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, path));
+
+	/* Readable by others: refused as a private key, fine as a public one. */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(keyfile_read_private(path, back, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "0640"));
+	assert_int_equal(keyfile_read_public(path, back, err, sizeof(err)), 0);
+
+	assert_int_equal(keyfile_read_public(dir, back, err, sizeof(err)), -EINVAL);
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	assert_int_equal(keyfile_read_private(path, back, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "missing"));
+
+	/* Content that is not a key, long or short, names the file and not the content. */
+	fd = open(pub, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(write(fd, "secretsecret", 12), 12);
+	close(fd);
+	assert_int_equal(keyfile_read_public(pub, back, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, pub));
+	assert_null(strstr(err, "secret"));
+	assert_int_equal(truncate(pub, 30), 0);
+	assert_int_equal(keyfile_read_public(pub, back, err, sizeof(err)), -EINVAL);
+
+	unlink(pub);
+	snprintf(path, sizeof(path), "%s/private", dir);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exchange),
+		cmocka_unit_test(test_fresh_sessions),
+		cmocka_unit_test(test_session_keys_mismatch),
+		cmocka_unit_test(test_initiation_every_byte),
+		cmocka_unit_test(test_initiation_every_length),
+		cmocka_unit_test(test_initiation_refused),
+		cmocka_unit_test(test_initiation_after_refusals),
+		cmocka_unit_test(test_response_every_byte),
+		cmocka_unit_test(test_response_stale),
+		cmocka_unit_test(test_response_wrong_responder),
+		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_key_decode),
+		cmocka_unit_test(test_key_encode),
+		cmocka_unit_test(test_key_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
