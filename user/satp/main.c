@@ -16,6 +16,10 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "show", cmd_show, "Show the tunnels satpd runs (the default)" },
+	{ "stats", cmd_stats, "Rates of the counters show prints (--watch to refresh)" },
+	{ "conn", cmd_conn, "Add, change or remove a connection of a running satpd" },
+	{ "keys", cmd_keys, "Install new keys, keeping the old ones for a grace period" },
+	{ "reset-window", cmd_reset_window, "Forget a sender's replay window" },
 	{ "decode", cmd_decode, "Verify and decrypt the SATP datagrams of a capture" },
 };
 
@@ -28,8 +32,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: satp [<subcommand> [<args>]]\n\n"
 		   "Available subcommands:\n");
 	for (i = 0; i < N_SUBCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
-	fprintf(f, "  %-8s %s\n", "help",
+		fprintf(f, "  %-13s %s\n", subcommands[i].name, subcommands[i].help);
+	fprintf(f, "  %-13s %s\n", "help",
 		"Show this help, or a subcommand's: satp help <subcommand>");
 	fprintf(f, "\nWith no subcommand, satp runs 'show'. Every subcommand takes --help.\n"
 		   "Exit status: 0 success; 1 the subcommand ran and found a problem;\n"

@@ -16,5 +16,9 @@
 
 int cmd_show(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_conn(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_reset_window(int argc, char **argv);
 
 #endif /* SATP_CMD_H */
