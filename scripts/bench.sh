@@ -26,7 +26,7 @@
 # measurement that fails, shows as "failed"; the rest goes on.
 #
 # Environment: BUILD, ROUNDS (3), DURATION (seconds a run, 4), UDP_STEPS (4),
-# UDP_SECONDS (2), STAT (median|best), CONFIGS (space-separated A:B pairs),
+# UDP_SECONDS (2), RX_RING (slots of the rx blast), STAT (median|best), CONFIGS (space-separated A:B pairs),
 # MAX_SECONDS (900: no new configuration is started after that), QUICK=1 (one
 # round of short runs, about 2 minutes), SATPD_OPTS (extra satpd options).
 set -u
@@ -35,8 +35,8 @@ cd "$(dirname "$0")/.." || exit 1
 . scripts/bench-lib.sh
 
 if [ -n "${QUICK:-}" ]; then
-	ROUNDS=${ROUNDS:-1} DURATION=${DURATION:-2} UDP_STEPS=${UDP_STEPS:-2} UDP_SECONDS=${UDP_SECONDS:-1}
-	MAX_SECONDS=${MAX_SECONDS:-170}
+	ROUNDS=${ROUNDS:-1} DURATION=${DURATION:-2} UDP_STEPS=${UDP_STEPS:-3} UDP_SECONDS=${UDP_SECONDS:-1}
+	MAX_SECONDS=${MAX_SECONDS:-170} RX_RING=${RX_RING:-1048576}
 fi
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-4}
@@ -44,6 +44,9 @@ UDP_STEPS=${UDP_STEPS:-4}
 UDP_SECONDS=${UDP_SECONDS:-2}
 STAT=${STAT:-median}
 MAX_SECONDS=${MAX_SECONDS:-900}
+# Slots of the receive-capacity blast: enough for a whole run at the generator's
+# speed, so that no sealing happens while it is measured (2 Mi: 192 MB, ~3 s).
+RX_RING=${RX_RING:-2097152}
 CONFIGS=${CONFIGS:-uanytun:uanytun uanytun:satpd satpd:satpd satpd-off:satpd-off anytun:anytun}
 LOSS_MAX=0.5
 UDP64_LEN=36    # + 8 UDP + 20 IPv4 = a 64-byte inner packet
@@ -108,15 +111,22 @@ udp_search() {
 }
 
 # blast_bg SECONDS ARGS...: satp_blast from ns a at b's daemon, in the background
-# (BLAST_PID), its report in $TMP/blast.out.
+# (BLAST_PID), its report in $TMP/blast.out; returns once its ring is sealed.
 blast_bg() {
 	local t=$1
 	shift
-	ip netns exec "$(ns a)" "$BLAST" --dst "$UL4_2" --port "$BENCH_PORT" --key "$BENCH_KEY" --salt "$BENCH_SALT" \
-		--role left --inner-src "$IN_A" --inner-dst "$IN_B" --seconds "$t" "$@" \
-		>"$TMP/blast.out" 2>&1 &
+	rm -f "$TMP/blast.ready"
+	ip netns exec "$(ns a)" "$BLAST" --dst "$UL4_2" --port "$BENCH_PORT" --key "$BENCH_KEY" \
+		--salt "$BENCH_SALT" --role left --inner-src "$IN_A" --inner-dst "$IN_B" --seconds "$t" \
+		--ready "$TMP/blast.ready" "$@" >"$TMP/blast.out" 2>&1 &
 	BLAST_PID=$!
 	LIB_PIDS+=("$BLAST_PID")
+	for _ in $(seq 1 300); do
+		[ -f "$TMP/blast.ready" ] && return 0
+		kill -0 "$BLAST_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
 }
 
 # blast_wait: the generator's packets per second in BLAST_PPS (not a subshell: it waits).
@@ -181,7 +191,7 @@ measure() {
 	add floodpps "$cfg" "${BLAST_PPS:-failed}"
 
 	# Receive capacity last: valid datagrams from a new source move b's remote.
-	blast_bg $((DURATION + 1)) --mode valid --sid 9
+	blast_bg $((DURATION + 1)) --mode valid --sid 9 --ring "$RX_RING"
 	sleep 0.5
 	c0=$(dev_counter b tun0 rx_packets) s0=$(date +%s.%N)
 	sleep "$DURATION"

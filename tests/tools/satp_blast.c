@@ -8,7 +8,7 @@
  *   satp_blast --dst ADDR --port P --key HEX --salt HEX --role ROLE [--sid S] [--mux M]
  *              [--inner-src A] [--inner-dst A] [--inner-len N] [--ring N] [--seq N]
  *              [--mode valid|badtag|badmux|replay|mix] [--spoof CIDR]
- *              [--pps N] [--seconds S] [--count N]
+ *              [--pps N] [--seconds S] [--count N] [--ready FILE]
  *
  * Modes: valid datagrams with sequence numbers that never repeat within a run
  * (a slot is sealed again with a fresh seq each time the ring wraps); badtag
@@ -17,6 +17,8 @@
  * every later one is a replay); mix (badtag, badmux, replay in turn).
  * --spoof sends through a raw IPv4 socket with a random source address and
  * port inside CIDR for every slot. Prints the packets per second it sent.
+ * A ring as large as a whole run (--ring, up to 1 GiB) keeps sealing out of
+ * the measured part; --ready FILE is created once the ring is sealed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,7 +37,8 @@
 
 #define BATCH	       64    /* datagrams per sendmmsg */
 #define RING_DEFAULT   65536 /* slots: enough that a wrap is rare next to a batch */
-#define RING_BYTES_MAX (256u << 20)
+#define RING_BYTES_MAX (1ul << 30)
+#define SLOT_ALIGN     16
 #define IP4_HLEN       20
 #define UDP_HLEN       8
 #define INNER_MIN      (IP4_HLEN + UDP_HLEN)
@@ -52,6 +55,7 @@ static const char *const mode_names[] = {"valid", "badtag", "badmux", "replay", 
 
 struct blast_opts {
 	const char *dst;
+	const char *ready;
 	uint16_t port, src_port, sid, mux;
 	struct satp_keys keys;
 	struct in_addr inner_src, inner_dst;
@@ -88,7 +92,7 @@ static void usage(void)
 		"                  [--mux M] [--src-port P] [--inner-src A] [--inner-dst A]\n"
 		"                  [--inner-len N] [--ring N] [--seq N]\n"
 		"                  [--mode valid|badtag|badmux|replay|mix] [--spoof CIDR]\n"
-		"                  [--pps N] [--seconds S] [--count N]\n");
+		"                  [--pps N] [--seconds S] [--count N] [--ready FILE]\n");
 }
 
 static int parse_num(const char *s, unsigned long max, unsigned long *out, const char *what)
@@ -229,7 +233,7 @@ static int parse_opt(int c, const char *arg, struct blast_opts *o)
 		o->inner_len = v;
 		return 0;
 	case 'r':
-		if (parse_num(arg, 1ul << 22, &v, "ring") || !v)
+		if (parse_num(arg, 1ul << 26, &v, "ring") || !v)
 			return -EINVAL;
 		o->ring = v;
 		return 0;
@@ -249,6 +253,9 @@ static int parse_opt(int c, const char *arg, struct blast_opts *o)
 		return parse_double(arg, &o->seconds, "seconds");
 	case 'c':
 		return parse_num(arg, 1ul << 40, &o->count, "count");
+	case 'y':
+		o->ready = arg;
+		return 0;
 	}
 	usage();
 	return -EINVAL;
@@ -266,6 +273,7 @@ static int parse_opts(int argc, char **argv, struct blast_opts *o)
 	    {"seq", required_argument, NULL, 'q'},	 {"mode", required_argument, NULL, 'M'},
 	    {"spoof", required_argument, NULL, 'x'},	 {"pps", required_argument, NULL, 'R'},
 	    {"seconds", required_argument, NULL, 't'},	 {"count", required_argument, NULL, 'c'},
+	    {"ready", required_argument, NULL, 'y'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -372,8 +380,8 @@ static int ring_init(struct satp_crypto *c, const struct blast_opts *o, struct b
 
 	memset(r, 0, sizeof(*r));
 	r->off = o->spoof ? IP4_HLEN + UDP_HLEN : 0;
-	r->slot = (r->off + SATP_HDR_LEN + SATP_PTYPE_LEN + o->inner_len + SATP_TAG_MAX + 63) &
-		  ~(size_t)63;
+	r->slot = (r->off + SATP_HDR_LEN + SATP_PTYPE_LEN + o->inner_len + SATP_TAG_MAX +
+		   SLOT_ALIGN - 1) & ~(size_t)(SLOT_ALIGN - 1);
 	if (r->slot * o->ring > RING_BYTES_MAX) {
 		fprintf(stderr, "satp_blast: a ring of %zu slots of %zu bytes is too large\n",
 			o->ring, r->slot);
@@ -540,6 +548,12 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (o.ready) {
+		FILE *f = fopen(o.ready, "w");
+
+		if (f)
+			fclose(f);
+	}
 	ret = blast(&crypto, &o, &ring, fd, &st);
 	close(fd);
 	if (!ret)
