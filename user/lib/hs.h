@@ -75,6 +75,18 @@
  */
 #define HS_OLD_SESSION_GRACE_S	 10
 /*
+ * A side that received data but sent nothing for this long sends an empty,
+ * authenticated SATP packet (only the payload type): the peer learns the
+ * session still works, and the responder's new session gets confirmed.
+ */
+#define HS_KEEPALIVE_TIMEOUT_S	 10
+/*
+ * A side that sent data but received nothing authenticated for this long
+ * starts a new handshake: the peer restarted, or (anycast) the route moved to
+ * an edge that has no session. With the keepalive above this bounds recovery.
+ */
+#define HS_NEW_HANDSHAKE_AFTER_S (HS_KEEPALIVE_TIMEOUT_S + HS_REKEY_TIMEOUT_S)
+/*
  * The XDP program's per-source-address budget for handshake datagrams (token
  * bucket): enough for a peer's retries and rekeys many times over, while a
  * flood from one address costs the daemon at most this many DH computations.
