@@ -2,7 +2,8 @@
 /*
  * Noise_IK_25519_ChaChaPoly_BLAKE2s (user/lib/noise.c): known answers for
  * each primitive wrapper (RFC 7748, RFC 8439, BLAKE2s), HMAC and HKDF
- * against their definitions, and the IK state machine: a full handshake,
+ * against their definitions, the published noise-c test vector of the whole
+ * pattern, and the IK state machine: a full handshake,
  * then every tampered byte, every truncation, the wrong static key, a
  * low-order ephemeral and calls out of order, each refused with its error
  * and without a change of state.
@@ -391,6 +392,100 @@ static void test_handshake_deterministic(void **state)
 	assert_memory_not_equal(a.msg1 + 32, a.i_pub, 32);
 }
 
+/*
+ * The published Noise_IK_25519_ChaChaPoly_BLAKE2s vector of noise-c
+ * (tests/vector/noise-c-basic.txt, also shipped as snow's
+ * tests/vectors/noise-c-basic.txt): both handshake messages, the handshake
+ * hash, and the first transport messages in each direction under Split().
+ */
+struct vector_msg {
+	const char *payload;
+	const char *ciphertext;
+};
+
+static const struct vector_msg ik_vector_msgs[] = {
+	{ "4c756477696720766f6e204d69736573",
+	  "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c79440b03ddc7aac5123d06a1b23b"
+	  "71670e32e76c28239a7ca4ac8f784de7e44c1adb78f2058771dfd4229fbdc85c5fba3b587b1d171ce36822"
+	  "9c7b752ac25b8faf4e7b2fab7326f0d6fa1fdbef58de623245" },
+	{ "4d757272617920526f746862617264",
+	  "95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f144808843d9b5a8927f0ac9655ef768"
+	  "33bc7e55269c081ec38c61031f76fe15b2aaaad5" },
+	/* Transport: initiator and responder alternate, each counting from nonce 0. */
+	{ "462e20412e20486179656b", "2c256ed08fcd08c2980f954ee4beaccb61c9581340f5dd2fd1cf3b" },
+	{ "4361726c204d656e676572", "d6033f70eee20945c7c9dba304e397ee3b284ff5e00fd9efb095d3" },
+	{ "4a65616e2d426170746973746520536179",
+	  "a9c068ca5d8babf72560652d8e851adbfac35c8a66e810d560863173e96adf4cfe" },
+	{ "457567656e2042f6686d20766f6e2042617765726b",
+	  "2a09d8f459e5927e40fdd2eddc99bdafb04e13a26f145cb5cfe9e6ba34c94331ebc17d5156" },
+};
+
+static void test_noise_c_vector(void **state)
+{
+	uint8_t prologue[11], is[32], ie[32], rs_pub[32], rsp[32], re[32], want_rs[32];
+	uint8_t pl[64], msg[256], got[256], out[128], ki2r[32], kr2i[32], ri2r[32], rr2i[32];
+	uint8_t nonce[12];
+	struct noise_handshake ini, resp;
+	uint64_t n_i2r = 0, n_r2i = 0;
+	size_t i, len, plen;
+
+	test_unhex("50726f6c6f677565313233", prologue, sizeof(prologue));
+	test_unhex("e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1", is, 32);
+	test_unhex("893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a", ie, 32);
+	test_unhex("31e0303fd6418d2f8c0e78b91f22e8caed0fbe48656dcf4767e4834f701b8f62", want_rs, 32);
+	test_unhex("4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893", rsp, 32);
+	test_unhex("bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b", re, 32);
+	/* init_remote_static is the responder's public key. */
+	assert_int_equal(noise_pubkey(rs_pub, rsp), 0);
+	assert_memory_equal(rs_pub, want_rs, 32);
+
+	assert_int_equal(noise_handshake_init(&ini, NOISE_INITIATOR, prologue, sizeof(prologue),
+					      is, rs_pub),
+			 0);
+	assert_int_equal(noise_handshake_init(&resp, NOISE_RESPONDER, prologue, sizeof(prologue),
+					      rsp, NULL),
+			 0);
+	noise_handshake_set_ephemeral(&ini, ie);
+	noise_handshake_set_ephemeral(&resp, re);
+
+	plen = test_unhex(ik_vector_msgs[0].payload, pl, sizeof(pl));
+	len = test_unhex(ik_vector_msgs[0].ciphertext, msg, sizeof(msg));
+	assert_int_equal(noise_write_msg1(&ini, pl, plen, got, sizeof(got)), (int)len);
+	assert_memory_equal(got, msg, len);
+	assert_int_equal(noise_read_msg1(&resp, msg, len, out, sizeof(out)), (int)plen);
+	assert_memory_equal(out, pl, plen);
+
+	plen = test_unhex(ik_vector_msgs[1].payload, pl, sizeof(pl));
+	len = test_unhex(ik_vector_msgs[1].ciphertext, msg, sizeof(msg));
+	assert_int_equal(noise_write_msg2(&resp, pl, plen, got, sizeof(got)), (int)len);
+	assert_memory_equal(got, msg, len);
+	assert_int_equal(noise_read_msg2(&ini, msg, len, out, sizeof(out)), (int)plen);
+	assert_memory_equal(out, pl, plen);
+
+	test_assert_hex(ini.h, 32, "45e34c56ca0de9c348e104edcf503035e5559ceed661ac22916f6f171696d994");
+	assert_memory_equal(ini.h, resp.h, 32);
+
+	assert_int_equal(noise_split(&ini, ki2r, kr2i), 0);
+	assert_int_equal(noise_split(&resp, ri2r, rr2i), 0);
+	for (i = 2; i < ARRAY_SIZE(ik_vector_msgs); i++) {
+		bool from_initiator = i % 2 == 0;
+
+		plen = test_unhex(ik_vector_msgs[i].payload, pl, sizeof(pl));
+		len = test_unhex(ik_vector_msgs[i].ciphertext, msg, sizeof(msg));
+		noise_nonce(nonce, from_initiator ? n_i2r++ : n_r2i++);
+		assert_int_equal(noise_aead_seal(from_initiator ? ki2r : rr2i, nonce, NULL, 0, pl,
+						 plen, got),
+				 0);
+		assert_memory_equal(got, msg, len);
+		assert_int_equal(noise_aead_open(from_initiator ? ri2r : kr2i, nonce, NULL, 0, msg,
+						 len, out),
+				 0);
+		assert_memory_equal(out, pl, plen);
+	}
+	noise_handshake_wipe(&ini);
+	noise_handshake_wipe(&resp);
+}
+
 /* A read that fails must leave the handshake bit for bit as it was. */
 static void assert_msg1_refused(struct pair *p, const uint8_t *msg, size_t len, int want)
 {
@@ -564,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_blake2s_keyed),
 		cmocka_unit_test(test_hmac),
 		cmocka_unit_test(test_hkdf),
+		cmocka_unit_test(test_noise_c_vector),
 		cmocka_unit_test(test_handshake),
 		cmocka_unit_test(test_handshake_deterministic),
 		cmocka_unit_test(test_msg1_every_byte),
