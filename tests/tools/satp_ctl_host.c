@@ -71,6 +71,8 @@ static int fake_snapshot(void *ctx, struct satp_ctl_snapshot *s)
 	snprintf(s->xdp_ifname, sizeof(s->xdp_ifname), "%s", f->xdp_ifname);
 	snprintf(s->rx_path, sizeof(s->rx_path), "%s", f->xdp_ifname[0] ? "xdp" : "udp");
 	s->started = f->started;
+	s->workers = 1;
+	s->xsk_queues = f->xdp_ifname[0] ? 1 : 0;
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_bad_tag", 7);
 	satp_ctl_add_counter(s->counters, &s->n_counters, "ctl_requests", f->requests);
 	for (i = 0; i < MAX_FAKE_CONNS; i++) {

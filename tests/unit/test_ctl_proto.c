@@ -179,6 +179,8 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	strcpy(s->xdp_ifname, "eth0");
 	strcpy(s->rx_path, "xdp");
 	s->started = 1700000000;
+	s->workers = 2;
+	s->xsk_queues = 0x8000000000000003ull;
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_bad_tag", 3);
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_replay", UINT64_MAX);
 	s->n_conns = 2;

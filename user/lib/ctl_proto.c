@@ -611,6 +611,7 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 	if (!err && s) {
 		put(&o, "pid=%d\nversion=%s\ndev=%s\nxdp-ifname=%s\nrx-path=%s\nstarted=%" PRId64 "\n",
 		    s->pid, s->version, s->dev, s->xdp_ifname, s->rx_path, s->started);
+		put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
 		put_counters(&o, s->counters, s->n_counters);
 		for (i = 0; i < s->n_conns && i < SATP_CTL_MAX_CONNS; i++)
 			put_conn(&o, &s->conns[i]);
@@ -713,6 +714,16 @@ static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char 
 		STR(s->rx_path, v);
 	} else if (!strcmp(k, "started")) {
 		return rd_i64(v, &s->started);
+	} else if (!strcmp(k, "workers")) {
+		if (rd_i64(v, &i) || i < 0 || i > UINT32_MAX)
+			return -EINVAL;
+		s->workers = (uint32_t)i;
+	} else if (!strcmp(k, "xsk-queues")) {
+		char *end;
+
+		errno = 0;
+		s->xsk_queues = strtoull(v, &end, 16);
+		return errno || end == v || *end ? -EINVAL : 0;
 	}
 	return 0;
 }

@@ -31,6 +31,7 @@
  *
  *   errno=0
  *   pid= version= dev= xdp-ifname= rx-path= started=     daemon-wide
+ *   workers= xsk-queues=<hex mask>
  *   counter.<name>=N ...                                 daemon-wide counters
  *   conn=<mux>                                           opens a connection section
  *   sender-id= role= cipher= auth= kd-prf= tag-len= window= remote= remote-learned=
@@ -164,6 +165,9 @@ struct satp_ctl_snapshot {
 	char xdp_ifname[IFNAMSIZ]; /* underlay with satp_rx; "" on the socket path */
 	char rx_path[8];	   /* "xdp" or "udp" */
 	int64_t started;	   /* Unix seconds */
+	uint32_t workers;	   /* data path threads (--queues) */
+	uint64_t xsk_queues; /* bit q: an AF_XDP socket is registered on rx queue q (the kernel
+			      * cannot be asked without xsk_diag, the XSKMAP cannot be read) */
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
 	uint32_t n_conns;

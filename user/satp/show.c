@@ -85,7 +85,7 @@ static void print_xdp(const struct satp_xdp_view *v)
 						 : "satp_rx NOT attached (maps left from an earlier run)");
 	printf("  rx queues: %u; AF_XDP sockets: ", v->rx_queues);
 	if (v->n_xsks < 0)
-		printf("unknown (no xsk_diag)\n");
+		printf("not listed by this kernel (no xsk_diag; satpd's below)\n");
 	else if (!v->n_xsks)
 		printf("none (SATP is dropped: drop-no-socket)\n");
 	else
@@ -159,11 +159,19 @@ static void print_daemon_conn(const struct satp_ctl_conn *c)
 
 static void print_daemon(const struct satp_daemon *d)
 {
+	unsigned int q;
 	char up[32];
 
 	ago(up, sizeof(up), d->snap.started);
 	printf("  satpd: pid %d, version %s, device %s, rx path %s, started %s, socket %s\n",
 	       d->snap.pid, d->snap.version, d->snap.dev, d->snap.rx_path, up, d->path);
+	if (d->snap.xsk_queues) {
+		printf("  AF_XDP sockets (satpd): queue");
+		for (q = 0; q < 64; q++)
+			if (d->snap.xsk_queues & (1ull << q))
+				printf(" %u", q);
+		printf(" of %u workers\n", d->snap.workers);
+	}
 	print_counters("  ", d->snap.counters, d->snap.n_counters);
 }
 
@@ -278,6 +286,7 @@ static void json_daemon_conn(struct json *j, const char *key, const struct satp_
 
 static void json_daemon(struct json *j, const char *key, const struct satp_daemon *d)
 {
+	unsigned int q;
 	uint32_t i;
 
 	if (!d) {
@@ -292,6 +301,12 @@ static void json_daemon(struct json *j, const char *key, const struct satp_daemo
 	json_str(j, "rx_path", d->snap.rx_path);
 	json_str(j, "xdp_ifname", d->snap.xdp_ifname);
 	json_i64(j, "started", d->snap.started);
+	json_u64(j, "workers", d->snap.workers);
+	json_open(j, "xsk_queues", '[');
+	for (q = 0; q < 64; q++)
+		if (d->snap.xsk_queues & (1ull << q))
+			json_u64(j, NULL, q);
+	json_close(j, ']');
 	json_counters(j, "counters", d->snap.counters, d->snap.n_counters);
 	json_open(j, "connections", '[');
 	for (i = 0; i < d->snap.n_conns; i++)
@@ -475,7 +490,7 @@ static int report_iface_errors(const struct satp_state *st, const char *only)
 	return bad;
 }
 
-static void print_state(const struct satp_state *st)
+static void print_state(const struct satp_state *st, int bad)
 {
 	unsigned int i, shown = 0;
 
@@ -496,7 +511,7 @@ static void print_state(const struct satp_state *st)
 		else
 			print_daemon_only(d);
 	}
-	if (!shown)
+	if (!shown && !bad)
 		printf("satpd is not running (no control socket under %s) and nothing is pinned "
 		       "under %s/satpd/\n",
 		       st->run_dir, st->pin_root);
@@ -557,7 +572,7 @@ int cmd_show(int argc, char **argv)
 	if (json)
 		json_state(&st);
 	else
-		print_state(&st);
+		print_state(&st, bad);
 	satp_state_free(&st);
 	return bad ? SATP_EXIT_FAIL : SATP_EXIT_OK;
 }
