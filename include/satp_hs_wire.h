@@ -34,13 +34,13 @@
  * The reserved mux: the largest, because anytun's and uanytun's default is 0
  * and operators number connections upwards. satpd refuses -m 65535.
  */
-#define SATP_HS_MUX	      0xFFFF
-#define SATP_HS_VERSION	      1 /* bumped with any change of this layout or the prologue */
+#define SATP_HS_MUX	0xFFFF
+#define SATP_HS_VERSION 1 /* bumped with any change of this layout or the prologue */
 
 /* Message types (first byte). */
-#define SATP_HS_INITIATION    1
-#define SATP_HS_RESPONSE      2
-#define SATP_HS_COOKIE_REPLY  3 /* reserved: cookies under load are not implemented yet */
+#define SATP_HS_INITIATION   1
+#define SATP_HS_RESPONSE     2
+#define SATP_HS_COOKIE_REPLY 3 /* reserved: cookies under load are not implemented yet */
 
 #define SATP_HS_KEY_LEN	      32 /* X25519 public key, ChaCha20-Poly1305 key */
 #define SATP_HS_AEAD_TAG_LEN  16 /* Poly1305 */
@@ -49,17 +49,17 @@
 
 /* The common header: the mux sits where SATP puts it. */
 struct satp_hs_hdr {
-	__u8 type;	   /* SATP_HS_INITIATION, SATP_HS_RESPONSE */
-	__u8 version;	   /* SATP_HS_VERSION */
-	__u8 reserved[4];  /* zero; a receiver drops anything else (room to grow) */
-	__be16 mux;	   /* SATP_HS_MUX: where an SATP header has its mux */
+	__u8 type;	  /* SATP_HS_INITIATION, SATP_HS_RESPONSE */
+	__u8 version;	  /* SATP_HS_VERSION */
+	__u8 reserved[4]; /* zero; a receiver drops anything else (room to grow) */
+	__be16 mux;	  /* SATP_HS_MUX: where an SATP header has its mux */
 } __attribute__((packed));
 
 /* Initiator -> responder: Noise IK message 1 plus WireGuard-like framing. */
 struct satp_hs_initiation {
 	struct satp_hs_hdr hdr;
-	__be32 sender_index; /* initiator's local handle, echoed in the response */
-	__u8 ephemeral[SATP_HS_KEY_LEN];				  /* e, cleartext */
+	__be32 sender_index;		 /* initiator's local handle, echoed in the response */
+	__u8 ephemeral[SATP_HS_KEY_LEN]; /* e, cleartext */
 	__u8 enc_static[SATP_HS_KEY_LEN + SATP_HS_AEAD_TAG_LEN];	  /* s, sealed */
 	__u8 enc_timestamp[SATP_HS_TIMESTAMP_LEN + SATP_HS_AEAD_TAG_LEN]; /* payload */
 	__u8 mac1[SATP_HS_MAC_LEN]; /* over bytes 0..119, keyed by the responder's public key */

@@ -18,8 +18,8 @@
 #define N_PEERS 2
 
 struct world {
-	struct hs_identity a, b;      /* a initiates, b responds */
-	struct hs_peer a_peer_b;      /* a's view of b */
+	struct hs_identity a, b;	 /* a initiates, b responds */
+	struct hs_peer a_peer_b;	 /* a's view of b */
 	struct hs_peer b_peers[N_PEERS]; /* b's configured peers: [0] is a */
 	size_t b_npeers;
 	uint8_t init[SATP_HS_INITIATION_LEN];
@@ -61,18 +61,18 @@ static void make_initiation(struct world *w, uint64_t sec)
 	uint8_t ts[SATP_HS_TIMESTAMP_LEN];
 
 	hs_timestamp_make(ts, sec, 0);
-	assert_int_equal(hs_initiation_create(&w->a_peer_b, &w->a, 0x11223344, ts, w->init,
-					      sizeof(w->init)),
-			 SATP_HS_INITIATION_LEN);
+	assert_int_equal(
+	    hs_initiation_create(&w->a_peer_b, &w->a, 0x11223344, ts, w->init, sizeof(w->init)),
+	    SATP_HS_INITIATION_LEN);
 }
 
 static void make_response(struct world *w)
 {
 	assert_int_equal(hs_initiation_consume(&w->b, lookup, w, w->init, sizeof(w->init), &w->r),
 			 HS_OK);
-	assert_int_equal(hs_response_create(&w->r, &w->b, 0x55667788, w->resp, sizeof(w->resp),
-					    &w->sb),
-			 SATP_HS_RESPONSE_LEN);
+	assert_int_equal(
+	    hs_response_create(&w->r, &w->b, 0x55667788, w->resp, sizeof(w->resp), &w->sb),
+	    SATP_HS_RESPONSE_LEN);
 }
 
 /* Recompute mac1 the way any sender can, to reach the checks behind it. */
@@ -80,9 +80,8 @@ static void remac(uint8_t *msg, size_t mac1_off, const uint8_t pub[32])
 {
 	uint8_t key[32];
 
-	assert_int_equal(noise_hash(key, (const uint8_t *)HS_LABEL_MAC1,
-				    strlen(HS_LABEL_MAC1), pub, 32),
-			 0);
+	assert_int_equal(
+	    noise_hash(key, (const uint8_t *)HS_LABEL_MAC1, strlen(HS_LABEL_MAC1), pub, 32), 0);
 	assert_int_equal(noise_mac(msg + mac1_off, SATP_HS_MAC_LEN, key, msg, mac1_off), 0);
 }
 
@@ -97,7 +96,7 @@ static void satp_roundtrip(const struct hs_session *from, enum satp_role from_ro
 	struct satp_algos a;
 	struct satp_header h;
 	struct satp_plain p;
-	uint8_t buf[128] = { 0 };
+	uint8_t buf[128] = {0};
 	int len;
 
 	satp_algos_default(&a);
@@ -127,7 +126,7 @@ static void satp_roundtrip(const struct hs_session *from, enum satp_role from_ro
 
 static void test_exchange(void **state)
 {
-	static const unsigned int kd[] = { 128, 192, 256 };
+	static const unsigned int kd[] = {128, 192, 256};
 	struct world w;
 	size_t i;
 
@@ -138,9 +137,8 @@ static void test_exchange(void **state)
 		assert_true(w.a_peer_b.have_pending);
 		make_response(&w);
 		assert_null(w.r.peer); /* the responder state is spent */
-		assert_int_equal(hs_response_consume(&w.a_peer_b, &w.a, w.resp, sizeof(w.resp),
-						     &w.sa),
-				 HS_OK);
+		assert_int_equal(
+		    hs_response_consume(&w.a_peer_b, &w.a, w.resp, sizeof(w.resp), &w.sa), HS_OK);
 		assert_false(w.a_peer_b.have_pending);
 
 		assert_int_equal(w.sa.master_key_len, kd[i] / 8);
@@ -204,8 +202,7 @@ static void test_session_keys_mismatch(void **state)
 /* ---------------------------------------------------------------- refused initiations */
 
 /* Consume, expect a verdict, and check that nothing moved. */
-static void expect_initiation(struct world *w, const uint8_t *msg, size_t len,
-			      enum hs_verdict want)
+static void expect_initiation(struct world *w, const uint8_t *msg, size_t len, enum hs_verdict want)
 {
 	struct hs_peer before[N_PEERS];
 	struct hs_responder r;
@@ -276,15 +273,15 @@ static void test_initiation_every_length(void **state)
 }
 
 enum init_case {
-	IC_WRONG_RESPONDER,	 /* a built it for another key: b's mac1 does not verify */
-	IC_WRONG_RESPONDER_MAC,	 /* ... and an attacker fixed mac1: the AEAD refuses */
-	IC_UNKNOWN_PEER,	 /* a authenticates, but b does not know a */
-	IC_REPLAY,		 /* the same initiation again */
-	IC_SAME_TIMESTAMP,	 /* a new initiation with the accepted timestamp */
-	IC_OLDER_TIMESTAMP,	 /* a new initiation with an older one */
-	IC_BAD_MAC1,		 /* one bit of mac1 */
-	IC_MAC2_SET,		 /* a cookie where none was asked for */
-	IC_LOW_ORDER_EPHEMERAL,	 /* e = 0 behind a good mac1 */
+	IC_WRONG_RESPONDER,	/* a built it for another key: b's mac1 does not verify */
+	IC_WRONG_RESPONDER_MAC, /* ... and an attacker fixed mac1: the AEAD refuses */
+	IC_UNKNOWN_PEER,	/* a authenticates, but b does not know a */
+	IC_REPLAY,		/* the same initiation again */
+	IC_SAME_TIMESTAMP,	/* a new initiation with the accepted timestamp */
+	IC_OLDER_TIMESTAMP,	/* a new initiation with an older one */
+	IC_BAD_MAC1,		/* one bit of mac1 */
+	IC_MAC2_SET,		/* a cookie where none was asked for */
+	IC_LOW_ORDER_EPHEMERAL, /* e = 0 behind a good mac1 */
 };
 
 struct init_row {
@@ -294,15 +291,15 @@ struct init_row {
 };
 
 static const struct init_row init_rows[] = {
-	{ "wrong responder key", IC_WRONG_RESPONDER, HS_BAD_MAC1 },
-	{ "wrong responder key, mac1 fixed", IC_WRONG_RESPONDER_MAC, HS_DECRYPT_FAILED },
-	{ "unknown initiator", IC_UNKNOWN_PEER, HS_UNKNOWN_PEER },
-	{ "replayed initiation", IC_REPLAY, HS_REPLAY },
-	{ "same timestamp", IC_SAME_TIMESTAMP, HS_REPLAY },
-	{ "older timestamp", IC_OLDER_TIMESTAMP, HS_REPLAY },
-	{ "bad mac1", IC_BAD_MAC1, HS_BAD_MAC1 },
-	{ "mac2 not zero", IC_MAC2_SET, HS_BAD_MAC2 },
-	{ "low-order ephemeral", IC_LOW_ORDER_EPHEMERAL, HS_BAD_KEY },
+    {"wrong responder key", IC_WRONG_RESPONDER, HS_BAD_MAC1},
+    {"wrong responder key, mac1 fixed", IC_WRONG_RESPONDER_MAC, HS_DECRYPT_FAILED},
+    {"unknown initiator", IC_UNKNOWN_PEER, HS_UNKNOWN_PEER},
+    {"replayed initiation", IC_REPLAY, HS_REPLAY},
+    {"same timestamp", IC_SAME_TIMESTAMP, HS_REPLAY},
+    {"older timestamp", IC_OLDER_TIMESTAMP, HS_REPLAY},
+    {"bad mac1", IC_BAD_MAC1, HS_BAD_MAC1},
+    {"mac2 not zero", IC_MAC2_SET, HS_BAD_MAC2},
+    {"low-order ephemeral", IC_LOW_ORDER_EPHEMERAL, HS_BAD_KEY},
 };
 
 /* Build the initiation of the case (and whatever state comes before it). */
@@ -474,13 +471,216 @@ static void test_response_wrong_responder(void **state)
 	eve.b_peers[0] = w.b_peers[0]; /* eve knows a's public key, as anyone may */
 	make_initiation(&w, 1000);
 	/* eve cannot read a's initiation to b at all. */
-	assert_int_equal(hs_initiation_consume(&eve.b, lookup, &eve, w.init, sizeof(w.init),
-					       &eve.r),
-			 HS_BAD_MAC1);
+	assert_int_equal(
+	    hs_initiation_consume(&eve.b, lookup, &eve, w.init, sizeof(w.init), &eve.r),
+	    HS_BAD_MAC1);
 	remac(w.init, offsetof(struct satp_hs_initiation, mac1), eve.b.pub);
-	assert_int_equal(hs_initiation_consume(&eve.b, lookup, &eve, w.init, sizeof(w.init),
-					       &eve.r),
-			 HS_DECRYPT_FAILED);
+	assert_int_equal(
+	    hs_initiation_consume(&eve.b, lookup, &eve, w.init, sizeof(w.init), &eve.r),
+	    HS_DECRYPT_FAILED);
+}
+
+/* ---------------------------------------------------------------- keyring */
+
+#define NS(sec) ((uint64_t)(sec)*1000000000ull)
+#define N_TAGS	8
+
+enum kr_op {
+	KR_INSTALL_I, /* install session tag as its initiator */
+	KR_INSTALL_R, /* ... as its responder */
+	KR_RX_NEXT,   /* a packet verified under next */
+	KR_RX_PREV,   /* a packet verified under previous (changes nothing) */
+	KR_TX,	      /* send one: want_tx is 0 or -ENOKEY, want_seq the seq */
+	KR_EXPIRE,
+};
+
+struct kr_step {
+	const char *what;
+	enum kr_op op;
+	unsigned int tag;
+	uint64_t t;		      /* seconds */
+	unsigned int cur, next, prev; /* tags expected afterwards, 0 for empty */
+	int want_tx;
+	uint32_t want_seq;
+	unsigned int tx_tag;
+};
+
+struct kr_scenario {
+	const char *name;
+	const struct kr_step *steps;
+	size_t n;
+};
+
+static const struct kr_step kr_initiator[] = {
+    {"first session", KR_INSTALL_I, 1, 0, 1, 0, 0, 0, 0, 0},
+    {"send under it from 0", KR_TX, 0, 1, 1, 0, 0, 0, 0, 1},
+    {"then 1", KR_TX, 0, 2, 1, 0, 0, 0, 1, 1},
+    {"rekey", KR_INSTALL_I, 2, 121, 2, 0, 1, 0, 0, 0},
+    {"seq restarts under the new session", KR_TX, 0, 121, 2, 0, 1, 0, 0, 2},
+    {"late packet under the old one", KR_RX_PREV, 0, 125, 2, 0, 1, 0, 0, 0},
+    {"grace not over", KR_EXPIRE, 0, 130, 2, 0, 1, 0, 0, 0},
+    {"grace over", KR_EXPIRE, 0, 131, 2, 0, 0, 0, 0, 0},
+};
+
+static const struct kr_step kr_responder[] = {
+    {"unconfirmed", KR_INSTALL_R, 1, 0, 0, 1, 0, 0, 0, 0},
+    {"nothing to send under yet", KR_TX, 0, 0, 0, 1, 0, -ENOKEY, 0, 0},
+    {"the initiator's first packet confirms", KR_RX_NEXT, 0, 1, 1, 0, 0, 0, 0, 0},
+    {"now it sends", KR_TX, 0, 1, 1, 0, 0, 0, 0, 1},
+    {"the peer rekeys", KR_INSTALL_R, 2, 100, 1, 2, 0, 0, 0, 0},
+    {"still sending under the confirmed one", KR_TX, 0, 100, 1, 2, 0, 0, 1, 1},
+    {"confirmed: switch", KR_RX_NEXT, 0, 101, 2, 0, 1, 0, 0, 0},
+    {"seq from 0", KR_TX, 0, 101, 2, 0, 1, 0, 0, 2},
+    {"grace over", KR_EXPIRE, 0, 111, 2, 0, 0, 0, 0, 0},
+};
+
+static const struct kr_step kr_reject[] = {
+    {"session", KR_INSTALL_I, 1, 0, 1, 0, 0, 0, 0, 0},
+    {"usable until reject time", KR_TX, 0, 179, 1, 0, 0, 0, 0, 1},
+    {"not at it", KR_TX, 0, 180, 1, 0, 0, -ENOKEY, 0, 0},
+    {"and dropped", KR_EXPIRE, 0, 180, 0, 0, 0, 0, 0, 0},
+    {"unconfirmed ones age too", KR_INSTALL_R, 2, 200, 0, 2, 0, 0, 0, 0},
+    {"dropped at reject time", KR_EXPIRE, 0, 380, 0, 0, 0, 0, 0, 0},
+};
+
+static const struct kr_step kr_simultaneous[] = {
+    {"established", KR_INSTALL_I, 1, 0, 1, 0, 0, 0, 0, 0},
+    {"the peer's initiation answered", KR_INSTALL_R, 2, 120, 1, 2, 0, 0, 0, 0},
+    {"our own completes too", KR_INSTALL_I, 3, 120, 3, 0, 2, 0, 0, 0},
+    {"both still received", KR_RX_PREV, 0, 121, 3, 0, 2, 0, 0, 0},
+    {"sending under ours", KR_TX, 0, 121, 3, 0, 2, 0, 0, 3},
+};
+
+static const struct kr_scenario kr_scenarios[] = {
+    {"initiator rekey", kr_initiator, ARRAY_SIZE(kr_initiator)},
+    {"responder confirmation", kr_responder, ARRAY_SIZE(kr_responder)},
+    {"reject after time", kr_reject, ARRAY_SIZE(kr_reject)},
+    {"simultaneous initiation", kr_simultaneous, ARRAY_SIZE(kr_simultaneous)},
+};
+
+static void kr_free(void *ctx, struct hs_slot *slot)
+{
+	unsigned int *freed = ctx;
+
+	assert_true(slot->live);
+	assert_ptr_equal(slot->user, &freed[slot->s.id]); /* the user pointer travels along */
+	freed[slot->s.id]++;
+}
+
+static unsigned int kr_tag(const struct hs_slot *slot)
+{
+	return slot->live ? (unsigned int)slot->s.id : 0;
+}
+
+static void kr_step_run(struct hs_keyring *kr, const struct kr_step *st, unsigned int *freed)
+{
+	struct hs_session s = {0};
+	struct hs_slot *slot = NULL;
+	uint32_t seq = 0;
+
+	switch (st->op) {
+	case KR_INSTALL_I:
+	case KR_INSTALL_R:
+		s.id = st->tag;
+		s.initiator = st->op == KR_INSTALL_I;
+		s.confirmed = s.initiator;
+		hs_keyring_install(kr, &s, &freed[st->tag], NS(st->t), kr_free, freed);
+		break;
+	case KR_RX_NEXT:
+		hs_keyring_rx_ok(kr, &kr->next, NS(st->t), kr_free, freed);
+		break;
+	case KR_RX_PREV:
+		hs_keyring_rx_ok(kr, &kr->previous, NS(st->t), kr_free, freed);
+		break;
+	case KR_TX:
+		assert_int_equal(hs_keyring_tx(kr, NS(st->t), &slot, &seq), st->want_tx);
+		if (!st->want_tx) {
+			assert_int_equal(seq, st->want_seq);
+			assert_int_equal(kr_tag(slot), st->tx_tag);
+		}
+		break;
+	case KR_EXPIRE:
+		hs_keyring_expire(kr, NS(st->t), kr_free, freed);
+		break;
+	}
+}
+
+static void test_keyring(void **state)
+{
+	unsigned int freed[N_TAGS];
+	struct hs_keyring kr;
+	size_t i, j, t;
+
+	for (i = 0; i < ARRAY_SIZE(kr_scenarios); i++) {
+		memset(&kr, 0, sizeof(kr));
+		memset(freed, 0, sizeof(freed));
+		for (j = 0; j < kr_scenarios[i].n; j++) {
+			const struct kr_step *st = &kr_scenarios[i].steps[j];
+
+			print_message("%s: %s\n", kr_scenarios[i].name, st->what);
+			kr_step_run(&kr, st, freed);
+			assert_int_equal(kr_tag(&kr.current), st->cur);
+			assert_int_equal(kr_tag(&kr.next), st->next);
+			assert_int_equal(kr_tag(&kr.previous), st->prev);
+		}
+		hs_keyring_clear(&kr, kr_free, freed);
+		/* Every session left exactly once. */
+		for (t = 1; t < N_TAGS; t++)
+			assert_true(freed[t] <= 1);
+		for (j = 0; j < kr_scenarios[i].n; j++)
+			if (kr_scenarios[i].steps[j].op <= KR_INSTALL_R)
+				assert_int_equal(freed[kr_scenarios[i].steps[j].tag], 1);
+	}
+}
+
+/* Receive order: the session most packets come under first. */
+static void test_keyring_rx_order(void **state)
+{
+	struct hs_session s = {.id = 1, .initiator = true};
+	struct hs_slot *order[3];
+	struct hs_keyring kr = {0};
+
+	assert_int_equal(hs_keyring_rx_order(&kr, order), 0);
+	hs_keyring_install(&kr, &s, NULL, 0, NULL, NULL);
+	s.id = 2;
+	hs_keyring_install(&kr, &s, NULL, NS(1), NULL, NULL);
+	s.id = 3;
+	s.initiator = false;
+	hs_keyring_install(&kr, &s, NULL, NS(2), NULL, NULL);
+	assert_int_equal(hs_keyring_rx_order(&kr, order), 3);
+	assert_ptr_equal(order[0], &kr.current);
+	assert_ptr_equal(order[1], &kr.next);
+	assert_ptr_equal(order[2], &kr.previous);
+	hs_keyring_clear(&kr, NULL, NULL);
+	assert_int_equal(hs_keyring_rx_order(&kr, order), 0);
+}
+
+/* Rekey on packets at 2^31 on either side, on time only as initiator; stop before 2^32. */
+static void test_keyring_limits(void **state)
+{
+	struct hs_session s = {.id = 1, .initiator = false};
+	struct hs_keyring kr = {0};
+	struct hs_slot *slot;
+	uint32_t seq;
+
+	assert_true(hs_keyring_want_rekey(&kr, 0)); /* nothing yet */
+	hs_keyring_install(&kr, &s, NULL, 0, NULL, NULL);
+	hs_keyring_rx_ok(&kr, &kr.next, 0, NULL, NULL);
+	assert_false(hs_keyring_want_rekey(&kr, NS(HS_REKEY_AFTER_TIME_S)));
+	kr.current.tx_next = HS_REKEY_AFTER_PACKETS - 1;
+	assert_false(hs_keyring_want_rekey(&kr, NS(1)));
+	assert_int_equal(hs_keyring_tx(&kr, NS(1), &slot, &seq), 0);
+	assert_int_equal(seq, HS_REKEY_AFTER_PACKETS - 1);
+	assert_true(hs_keyring_want_rekey(&kr, NS(1)));
+	kr.current.tx_next = HS_REJECT_AFTER_PACKETS - 1;
+	assert_int_equal(hs_keyring_tx(&kr, NS(1), &slot, &seq), 0);
+	assert_int_equal(hs_keyring_tx(&kr, NS(1), &slot, &seq), -ENOKEY);
+	hs_keyring_clear(&kr, NULL, NULL);
+
+	s.initiator = true;
+	hs_keyring_install(&kr, &s, NULL, NS(10), NULL, NULL);
+	assert_false(hs_keyring_want_rekey(&kr, NS(10 + HS_REKEY_AFTER_TIME_S) - 1));
+	assert_true(hs_keyring_want_rekey(&kr, NS(10 + HS_REKEY_AFTER_TIME_S)));
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -520,7 +720,7 @@ static void test_timestamps(void **state)
 
 static void test_classify(void **state)
 {
-	uint8_t data[SATP_HDR_LEN] = { 0, 0, 0, 1, 0, 1, 0xFF, 0xFE };
+	uint8_t data[SATP_HDR_LEN] = {0, 0, 0, 1, 0, 1, 0xFF, 0xFE};
 	uint32_t idx = 0;
 	struct world w;
 
@@ -560,32 +760,33 @@ struct decode_row {
 };
 
 static const struct decode_row decode_rows[] = {
-	{ "zero key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 0 },
-	{ "newline", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 0 },
-	{ "crlf and spaces", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \r\n", 0 },
-	{ "empty", "", -EINVAL },
-	{ "short", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL },
-	{ "no padding", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", -EINVAL },
-	{ "two pads", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", -EINVAL },
-	{ "long", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL },
-	{ "not base64", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*AA=", -EINVAL },
-	{ "leading space", " AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL },
-	{ "non-canonical", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=", -EINVAL },
-	{ "two keys", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-	  -EINVAL },
+    {"zero key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 0},
+    {"newline", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 0},
+    {"crlf and spaces", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \r\n", 0},
+    {"empty", "", -EINVAL},
+    {"short", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL},
+    {"no padding", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", -EINVAL},
+    {"two pads", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", -EINVAL},
+    {"long", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL},
+    {"not base64", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*AA=", -EINVAL},
+    {"leading space", " AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", -EINVAL},
+    {"non-canonical", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=", -EINVAL},
+    {"two keys",
+     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+     -EINVAL},
 };
 
 static void test_key_decode(void **state)
 {
-	uint8_t key[32], zero[32] = { 0 };
+	uint8_t key[32], zero[32] = {0};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(decode_rows); i++) {
 		print_message("%s\n", decode_rows[i].name);
 		memset(key, 0xEE, sizeof(key));
-		assert_int_equal(keyfile_decode(key, decode_rows[i].text,
-						strlen(decode_rows[i].text)),
-				 decode_rows[i].want);
+		assert_int_equal(
+		    keyfile_decode(key, decode_rows[i].text, strlen(decode_rows[i].text)),
+		    decode_rows[i].want);
 		if (!decode_rows[i].want)
 			assert_memory_equal(key, zero, sizeof(key));
 	}
@@ -661,22 +862,25 @@ static void test_key_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exchange),
-		cmocka_unit_test(test_fresh_sessions),
-		cmocka_unit_test(test_session_keys_mismatch),
-		cmocka_unit_test(test_initiation_every_byte),
-		cmocka_unit_test(test_initiation_every_length),
-		cmocka_unit_test(test_initiation_refused),
-		cmocka_unit_test(test_initiation_after_refusals),
-		cmocka_unit_test(test_response_every_byte),
-		cmocka_unit_test(test_response_stale),
-		cmocka_unit_test(test_response_wrong_responder),
-		cmocka_unit_test(test_verdict_names),
-		cmocka_unit_test(test_timestamps),
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_key_decode),
-		cmocka_unit_test(test_key_encode),
-		cmocka_unit_test(test_key_files),
+	    cmocka_unit_test(test_exchange),
+	    cmocka_unit_test(test_fresh_sessions),
+	    cmocka_unit_test(test_session_keys_mismatch),
+	    cmocka_unit_test(test_initiation_every_byte),
+	    cmocka_unit_test(test_initiation_every_length),
+	    cmocka_unit_test(test_initiation_refused),
+	    cmocka_unit_test(test_initiation_after_refusals),
+	    cmocka_unit_test(test_response_every_byte),
+	    cmocka_unit_test(test_response_stale),
+	    cmocka_unit_test(test_response_wrong_responder),
+	    cmocka_unit_test(test_keyring),
+	    cmocka_unit_test(test_keyring_rx_order),
+	    cmocka_unit_test(test_keyring_limits),
+	    cmocka_unit_test(test_verdict_names),
+	    cmocka_unit_test(test_timestamps),
+	    cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_key_decode),
+	    cmocka_unit_test(test_key_encode),
+	    cmocka_unit_test(test_key_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

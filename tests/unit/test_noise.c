@@ -28,12 +28,12 @@ struct x25519_case {
 
 /* RFC 7748 §6.1: Alice and Bob reach the same secret. */
 static const struct x25519_case x25519_cases[] = {
-	{ "rfc7748-6.1-alice", "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
-	  "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
-	  "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742" },
-	{ "rfc7748-6.1-bob", "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
-	  "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
-	  "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742" },
+    {"rfc7748-6.1-alice", "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+     "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+     "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"},
+    {"rfc7748-6.1-bob", "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+     "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+     "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"},
 };
 
 static void test_x25519_vectors(void **state)
@@ -67,8 +67,8 @@ static void test_x25519_pubkey(void **state)
 static void test_x25519_low_order(void **state)
 {
 	static const char *const low[] = {
-		"0000000000000000000000000000000000000000000000000000000000000000",
-		"0100000000000000000000000000000000000000000000000000000000000000",
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "0100000000000000000000000000000000000000000000000000000000000000",
 	};
 	uint8_t priv[32], pub[32], out[32];
 	size_t i;
@@ -108,9 +108,8 @@ static void test_aead_rfc8439(void **state)
 		   sizeof(key));
 	test_unhex("070000004041424344454647", nonce, sizeof(nonce));
 	test_unhex("50515253c0c1c2c3c4c5c6c7", ad, sizeof(ad));
-	assert_int_equal(noise_aead_seal(key, nonce, ad, sizeof(ad), (const uint8_t *)SUNSCREEN,
-					 len, ct),
-			 0);
+	assert_int_equal(
+	    noise_aead_seal(key, nonce, ad, sizeof(ad), (const uint8_t *)SUNSCREEN, len, ct), 0);
 	test_assert_hex(ct, len,
 			"d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
 			"3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
@@ -124,7 +123,7 @@ static void test_aead_rfc8439(void **state)
 /* Any changed bit of key, nonce, AD, ciphertext or tag is refused, and nothing is released. */
 static void test_aead_tamper(void **state)
 {
-	uint8_t key[32] = { 1 }, nonce[12], ad[8] = { 2 }, msg[20] = { 3 }, ct[36], pt[20];
+	uint8_t key[32] = {1}, nonce[12], ad[8] = {2}, msg[20] = {3}, ct[36], pt[20];
 	size_t i;
 
 	noise_nonce(nonce, 5);
@@ -172,10 +171,10 @@ struct hash_case {
 
 /* BLAKE2s-256 of "abc" (RFC 7693 Appendix B) and of nothing; split inputs are concatenated. */
 static const struct hash_case hash_cases[] = {
-	{ "abc", "", "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982" },
-	{ "a", "bc", "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982" },
-	{ "", "abc", "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982" },
-	{ "", "", "69217a3079908094e11121d042354a7c1f55b6482ca1a51e1b250dfd1ed0eef9" },
+    {"abc", "", "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982"},
+    {"a", "bc", "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982"},
+    {"", "abc", "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982"},
+    {"", "", "69217a3079908094e11121d042354a7c1f55b6482ca1a51e1b250dfd1ed0eef9"},
 };
 
 static void test_blake2s(void **state)
@@ -202,9 +201,11 @@ static void test_blake2s_keyed(void **state)
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)i;
 	assert_int_equal(noise_mac(out, 32, key, NULL, 0), 0);
-	test_assert_hex(out, 32, "48a8997da407876b3d79c0d92325ad3b89cbb754d86ab71aee047ad345fd2c49");
+	test_assert_hex(out, 32,
+			"48a8997da407876b3d79c0d92325ad3b89cbb754d86ab71aee047ad345fd2c49");
 	assert_int_equal(noise_mac(out, 32, key, &in, 1), 0);
-	test_assert_hex(out, 32, "40d15fee7c328830166ac3f918650f807e7e01e177258cdc0a39b11f598066f1");
+	test_assert_hex(out, 32,
+			"40d15fee7c328830166ac3f918650f807e7e01e177258cdc0a39b11f598066f1");
 	/* A 16-byte BLAKE2s is its own function (the length is in the parameter block). */
 	assert_int_equal(noise_mac(short16, 16, key, &in, 1), 0);
 	assert_memory_not_equal(short16, out, 16);
@@ -216,7 +217,7 @@ static void test_blake2s_keyed(void **state)
 static void hmac_reference(uint8_t out[32], const uint8_t *key, size_t keylen, const uint8_t *d,
 			   size_t len)
 {
-	uint8_t k[NOISE_BLOCK_LEN] = { 0 }, pad[NOISE_BLOCK_LEN], inner[32];
+	uint8_t k[NOISE_BLOCK_LEN] = {0}, pad[NOISE_BLOCK_LEN], inner[32];
 	unsigned int n = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	size_t i;
@@ -243,7 +244,7 @@ static void hmac_reference(uint8_t out[32], const uint8_t *key, size_t keylen, c
 
 static void test_hmac(void **state)
 {
-	static const size_t keylens[] = { 0, 1, 32, 64, 65, 100 };
+	static const size_t keylens[] = {0, 1, 32, 64, 65, 100};
 	uint8_t key[100], data[77], want[32], got[32];
 	size_t i;
 
@@ -253,9 +254,8 @@ static void test_hmac(void **state)
 		data[i] = (uint8_t)(3 * i);
 	for (i = 0; i < ARRAY_SIZE(keylens); i++) {
 		hmac_reference(want, key, keylens[i], data, sizeof(data));
-		assert_int_equal(noise_hmac(got, key, keylens[i], data, 10, data + 10,
-					    sizeof(data) - 10),
-				 0);
+		assert_int_equal(
+		    noise_hmac(got, key, keylens[i], data, 10, data + 10, sizeof(data) - 10), 0);
 		assert_memory_equal(got, want, sizeof(want));
 	}
 }
@@ -310,9 +310,8 @@ static void pair_init(struct pair *p)
 	assert_int_equal(noise_handshake_init(&p->ini, NOISE_INITIATOR, (const uint8_t *)PROLOGUE,
 					      strlen(PROLOGUE), p->i_priv, p->r_pub),
 			 0);
-	assert_int_equal(noise_handshake_init(&p->resp, NOISE_RESPONDER,
-					      (const uint8_t *)PROLOGUE, strlen(PROLOGUE),
-					      p->r_priv, NULL),
+	assert_int_equal(noise_handshake_init(&p->resp, NOISE_RESPONDER, (const uint8_t *)PROLOGUE,
+					      strlen(PROLOGUE), p->r_priv, NULL),
 			 0);
 }
 
@@ -328,9 +327,9 @@ static void pair_msg2(struct pair *p)
 	uint8_t pl[12];
 
 	assert_int_equal(noise_read_msg1(&p->resp, p->msg1, sizeof(p->msg1), pl, sizeof(pl)), 12);
-	assert_int_equal(noise_write_msg2(&p->resp, (const uint8_t *)"hello", 5, p->msg2,
-					  sizeof(p->msg2)),
-			 sizeof(p->msg2));
+	assert_int_equal(
+	    noise_write_msg2(&p->resp, (const uint8_t *)"hello", 5, p->msg2, sizeof(p->msg2)),
+	    sizeof(p->msg2));
 }
 
 static void test_handshake(void **state)
@@ -347,9 +346,9 @@ static void test_handshake(void **state)
 	assert_memory_equal(p.resp.rs, p.i_pub, 32); /* the responder learnt who initiated */
 	assert_memory_equal(p.resp.re, p.msg1, 32);
 	assert_memory_equal(p.ini.h, p.resp.h, 32);
-	assert_int_equal(noise_write_msg2(&p.resp, (const uint8_t *)"hello", 5, p.msg2,
-					  sizeof(p.msg2)),
-			 sizeof(p.msg2));
+	assert_int_equal(
+	    noise_write_msg2(&p.resp, (const uint8_t *)"hello", 5, p.msg2, sizeof(p.msg2)),
+	    sizeof(p.msg2));
 	assert_int_equal(noise_read_msg2(&p.ini, p.msg2, sizeof(p.msg2), pl, sizeof(pl)), 5);
 	assert_memory_equal(pl, "hello", 5);
 	assert_memory_equal(p.ini.h, p.resp.h, 32);
@@ -363,8 +362,7 @@ static void test_handshake(void **state)
 
 	/* Transport: the initiator's first message under i2r opens on the responder. */
 	noise_nonce(nonce, 0);
-	assert_int_equal(noise_aead_seal(ii2r, nonce, NULL, 0, (const uint8_t *)"data!", 5, ct),
-			 0);
+	assert_int_equal(noise_aead_seal(ii2r, nonce, NULL, 0, (const uint8_t *)"data!", 5, ct), 0);
 	assert_int_equal(noise_aead_open(ri2r, nonce, NULL, 0, ct, sizeof(ct), pt), 0);
 	assert_memory_equal(pt, "data!", 5);
 	noise_handshake_wipe(&p.ini);
@@ -404,20 +402,20 @@ struct vector_msg {
 };
 
 static const struct vector_msg ik_vector_msgs[] = {
-	{ "4c756477696720766f6e204d69736573",
-	  "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c79440b03ddc7aac5123d06a1b23b"
-	  "71670e32e76c28239a7ca4ac8f784de7e44c1adb78f2058771dfd4229fbdc85c5fba3b587b1d171ce36822"
-	  "9c7b752ac25b8faf4e7b2fab7326f0d6fa1fdbef58de623245" },
-	{ "4d757272617920526f746862617264",
-	  "95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f144808843d9b5a8927f0ac9655ef768"
-	  "33bc7e55269c081ec38c61031f76fe15b2aaaad5" },
-	/* Transport: initiator and responder alternate, each counting from nonce 0. */
-	{ "462e20412e20486179656b", "2c256ed08fcd08c2980f954ee4beaccb61c9581340f5dd2fd1cf3b" },
-	{ "4361726c204d656e676572", "d6033f70eee20945c7c9dba304e397ee3b284ff5e00fd9efb095d3" },
-	{ "4a65616e2d426170746973746520536179",
-	  "a9c068ca5d8babf72560652d8e851adbfac35c8a66e810d560863173e96adf4cfe" },
-	{ "457567656e2042f6686d20766f6e2042617765726b",
-	  "2a09d8f459e5927e40fdd2eddc99bdafb04e13a26f145cb5cfe9e6ba34c94331ebc17d5156" },
+    {"4c756477696720766f6e204d69736573",
+     "ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c79440b03ddc7aac5123d06a1b23b"
+     "71670e32e76c28239a7ca4ac8f784de7e44c1adb78f2058771dfd4229fbdc85c5fba3b587b1d171ce36822"
+     "9c7b752ac25b8faf4e7b2fab7326f0d6fa1fdbef58de623245"},
+    {"4d757272617920526f746862617264",
+     "95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f144808843d9b5a8927f0ac9655ef768"
+     "33bc7e55269c081ec38c61031f76fe15b2aaaad5"},
+    /* Transport: initiator and responder alternate, each counting from nonce 0. */
+    {"462e20412e20486179656b", "2c256ed08fcd08c2980f954ee4beaccb61c9581340f5dd2fd1cf3b"},
+    {"4361726c204d656e676572", "d6033f70eee20945c7c9dba304e397ee3b284ff5e00fd9efb095d3"},
+    {"4a65616e2d426170746973746520536179",
+     "a9c068ca5d8babf72560652d8e851adbfac35c8a66e810d560863173e96adf4cfe"},
+    {"457567656e2042f6686d20766f6e2042617765726b",
+     "2a09d8f459e5927e40fdd2eddc99bdafb04e13a26f145cb5cfe9e6ba34c94331ebc17d5156"},
 };
 
 static void test_noise_c_vector(void **state)
@@ -439,12 +437,10 @@ static void test_noise_c_vector(void **state)
 	assert_int_equal(noise_pubkey(rs_pub, rsp), 0);
 	assert_memory_equal(rs_pub, want_rs, 32);
 
-	assert_int_equal(noise_handshake_init(&ini, NOISE_INITIATOR, prologue, sizeof(prologue),
-					      is, rs_pub),
-			 0);
-	assert_int_equal(noise_handshake_init(&resp, NOISE_RESPONDER, prologue, sizeof(prologue),
-					      rsp, NULL),
-			 0);
+	assert_int_equal(
+	    noise_handshake_init(&ini, NOISE_INITIATOR, prologue, sizeof(prologue), is, rs_pub), 0);
+	assert_int_equal(
+	    noise_handshake_init(&resp, NOISE_RESPONDER, prologue, sizeof(prologue), rsp, NULL), 0);
 	noise_handshake_set_ephemeral(&ini, ie);
 	noise_handshake_set_ephemeral(&resp, re);
 
@@ -462,7 +458,8 @@ static void test_noise_c_vector(void **state)
 	assert_int_equal(noise_read_msg2(&ini, msg, len, out, sizeof(out)), (int)plen);
 	assert_memory_equal(out, pl, plen);
 
-	test_assert_hex(ini.h, 32, "45e34c56ca0de9c348e104edcf503035e5559ceed661ac22916f6f171696d994");
+	test_assert_hex(ini.h, 32,
+			"45e34c56ca0de9c348e104edcf503035e5559ceed661ac22916f6f171696d994");
 	assert_memory_equal(ini.h, resp.h, 32);
 
 	assert_int_equal(noise_split(&ini, ki2r, kr2i), 0);
@@ -473,13 +470,13 @@ static void test_noise_c_vector(void **state)
 		plen = test_unhex(ik_vector_msgs[i].payload, pl, sizeof(pl));
 		len = test_unhex(ik_vector_msgs[i].ciphertext, msg, sizeof(msg));
 		noise_nonce(nonce, from_initiator ? n_i2r++ : n_r2i++);
-		assert_int_equal(noise_aead_seal(from_initiator ? ki2r : rr2i, nonce, NULL, 0, pl,
-						 plen, got),
-				 0);
+		assert_int_equal(
+		    noise_aead_seal(from_initiator ? ki2r : rr2i, nonce, NULL, 0, pl, plen, got),
+		    0);
 		assert_memory_equal(got, msg, len);
-		assert_int_equal(noise_aead_open(from_initiator ? ri2r : kr2i, nonce, NULL, 0, msg,
-						 len, out),
-				 0);
+		assert_int_equal(
+		    noise_aead_open(from_initiator ? ri2r : kr2i, nonce, NULL, 0, msg, len, out),
+		    0);
 		assert_memory_equal(out, pl, plen);
 	}
 	noise_handshake_wipe(&ini);
@@ -592,8 +589,8 @@ static void test_wrong_prologue(void **state)
 	struct pair p;
 
 	pair_init(&p);
-	assert_int_equal(noise_handshake_init(&p.resp, NOISE_RESPONDER, (const uint8_t *)"other",
-					      5, p.r_priv, NULL),
+	assert_int_equal(noise_handshake_init(&p.resp, NOISE_RESPONDER, (const uint8_t *)"other", 5,
+					      p.r_priv, NULL),
 			 0);
 	pair_msg1(&p);
 	assert_msg1_refused(&p, p.msg1, sizeof(p.msg1), -EBADMSG);
@@ -648,27 +645,27 @@ static void test_out_of_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_x25519_vectors),
-		cmocka_unit_test(test_x25519_pubkey),
-		cmocka_unit_test(test_x25519_low_order),
-		cmocka_unit_test(test_keygen_clamped),
-		cmocka_unit_test(test_aead_rfc8439),
-		cmocka_unit_test(test_aead_tamper),
-		cmocka_unit_test(test_nonce),
-		cmocka_unit_test(test_blake2s),
-		cmocka_unit_test(test_blake2s_keyed),
-		cmocka_unit_test(test_hmac),
-		cmocka_unit_test(test_hkdf),
-		cmocka_unit_test(test_noise_c_vector),
-		cmocka_unit_test(test_handshake),
-		cmocka_unit_test(test_handshake_deterministic),
-		cmocka_unit_test(test_msg1_every_byte),
-		cmocka_unit_test(test_msg1_truncated),
-		cmocka_unit_test(test_msg2_every_byte_and_length),
-		cmocka_unit_test(test_wrong_responder_key),
-		cmocka_unit_test(test_wrong_prologue),
-		cmocka_unit_test(test_low_order_ephemeral),
-		cmocka_unit_test(test_out_of_order),
+	    cmocka_unit_test(test_x25519_vectors),
+	    cmocka_unit_test(test_x25519_pubkey),
+	    cmocka_unit_test(test_x25519_low_order),
+	    cmocka_unit_test(test_keygen_clamped),
+	    cmocka_unit_test(test_aead_rfc8439),
+	    cmocka_unit_test(test_aead_tamper),
+	    cmocka_unit_test(test_nonce),
+	    cmocka_unit_test(test_blake2s),
+	    cmocka_unit_test(test_blake2s_keyed),
+	    cmocka_unit_test(test_hmac),
+	    cmocka_unit_test(test_hkdf),
+	    cmocka_unit_test(test_noise_c_vector),
+	    cmocka_unit_test(test_handshake),
+	    cmocka_unit_test(test_handshake_deterministic),
+	    cmocka_unit_test(test_msg1_every_byte),
+	    cmocka_unit_test(test_msg1_truncated),
+	    cmocka_unit_test(test_msg2_every_byte_and_length),
+	    cmocka_unit_test(test_wrong_responder_key),
+	    cmocka_unit_test(test_wrong_prologue),
+	    cmocka_unit_test(test_low_order_ephemeral),
+	    cmocka_unit_test(test_out_of_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

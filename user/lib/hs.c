@@ -14,8 +14,8 @@
 #include "hs.h"
 
 /* TAI64 labels a second s after 1970 as 2^62 + s (leap seconds do not matter for ordering). */
-#define TAI64_EPOCH   (1ull << 62)
-#define NSEC_PER_SEC  1000000000u
+#define TAI64_EPOCH  (1ull << 62)
+#define NSEC_PER_SEC 1000000000ull
 
 /* Where the Noise message and the MACs sit (include/satp_hs_wire.h). */
 #define INIT_NOISE_OFF offsetof(struct satp_hs_initiation, ephemeral)
@@ -35,18 +35,18 @@ _Static_assert(RESP_MAC1_OFF - RESP_NOISE_OFF == RESP_NOISE_LEN, "response noise
 _Static_assert(offsetof(struct satp_hs_hdr, mux) == offsetof(struct satp_hdr, mux), "mux offset");
 
 static const char *const verdict_names[HS_VERDICT_MAX] = {
-	[HS_OK] = "ok",
-	[HS_BAD_LENGTH] = "bad-length",
-	[HS_BAD_TYPE] = "bad-type",
-	[HS_BAD_HEADER] = "bad-header",
-	[HS_BAD_MAC1] = "bad-mac1",
-	[HS_BAD_MAC2] = "bad-mac2",
-	[HS_DECRYPT_FAILED] = "decrypt-failed",
-	[HS_BAD_KEY] = "bad-key",
-	[HS_UNKNOWN_PEER] = "unknown-peer",
-	[HS_REPLAY] = "replay",
-	[HS_UNKNOWN_INDEX] = "unknown-index",
-	[HS_INTERNAL] = "internal",
+    [HS_OK] = "ok",
+    [HS_BAD_LENGTH] = "bad-length",
+    [HS_BAD_TYPE] = "bad-type",
+    [HS_BAD_HEADER] = "bad-header",
+    [HS_BAD_MAC1] = "bad-mac1",
+    [HS_BAD_MAC2] = "bad-mac2",
+    [HS_DECRYPT_FAILED] = "decrypt-failed",
+    [HS_BAD_KEY] = "bad-key",
+    [HS_UNKNOWN_PEER] = "unknown-peer",
+    [HS_REPLAY] = "replay",
+    [HS_UNKNOWN_INDEX] = "unknown-index",
+    [HS_INTERNAL] = "internal",
 };
 
 const char *hs_verdict_name(enum hs_verdict v)
@@ -184,9 +184,8 @@ static enum hs_verdict noise_verdict(int err)
 	}
 }
 
-int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id,
-			 uint32_t sender_index, const uint8_t ts[SATP_HS_TIMESTAMP_LEN],
-			 uint8_t *out, size_t cap)
+int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id, uint32_t sender_index,
+			 const uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint8_t *out, size_t cap)
 {
 	struct satp_hs_initiation *m = (void *)out;
 	struct noise_handshake hs;
@@ -200,7 +199,8 @@ int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id,
 		return err;
 	hdr_fill(&m->hdr, SATP_HS_INITIATION);
 	m->sender_index = htobe32(sender_index);
-	err = noise_write_msg1(&hs, ts, SATP_HS_TIMESTAMP_LEN, out + INIT_NOISE_OFF, INIT_NOISE_LEN);
+	err =
+	    noise_write_msg1(&hs, ts, SATP_HS_TIMESTAMP_LEN, out + INIT_NOISE_OFF, INIT_NOISE_LEN);
 	if (err < 0)
 		goto out;
 	err = noise_mac(m->mac1, SATP_HS_MAC_LEN, peer->mac1_key, out, INIT_MAC1_OFF);
@@ -261,7 +261,8 @@ out:
 	return v;
 }
 
-/* One direction: HKDF(split key, label) gives the master key and, from its second output, the salt. */
+/* One direction: HKDF(split key, label) gives the master key and, from its second output, the salt.
+ */
 static int derive_dir(const uint8_t split[NOISE_KEY_LEN], const char *label, size_t key_len,
 		      uint8_t *key, uint8_t salt[SATP_SALT_LEN])
 {
@@ -295,8 +296,8 @@ static int session_derive(const struct noise_handshake *hs, size_t key_len, stru
 				 s->rx_key, s->rx_salt);
 	/* The handshake hash is the same on both sides and unique to this handshake. */
 	if (!err)
-		err = noise_hkdf(hs->h, (const uint8_t *)label, sizeof(label) - 1, id, unused,
-				 NULL);
+		err =
+		    noise_hkdf(hs->h, (const uint8_t *)label, sizeof(label) - 1, id, unused, NULL);
 	if (!err) {
 		memcpy(&num, id, sizeof(num));
 		s->id = be64toh(num);
@@ -308,11 +309,11 @@ static int session_derive(const struct noise_handshake *hs, size_t key_len, stru
 	return err;
 }
 
-int hs_response_create(struct hs_responder *r, const struct hs_identity *id,
-		       uint32_t sender_index, uint8_t *out, size_t cap, struct hs_session *s)
+int hs_response_create(struct hs_responder *r, const struct hs_identity *id, uint32_t sender_index,
+		       uint8_t *out, size_t cap, struct hs_session *s)
 {
 	struct satp_hs_response *m = (void *)out;
-	struct hs_session sess = { 0 };
+	struct hs_session sess = {0};
 	int err;
 
 	if (cap < SATP_HS_RESPONSE_LEN)
@@ -349,7 +350,7 @@ enum hs_verdict hs_response_consume(struct hs_peer *peer, const struct hs_identi
 {
 	const struct satp_hs_response *m = (const void *)msg;
 	struct noise_handshake hs;
-	struct hs_session sess = { 0 };
+	struct hs_session sess = {0};
 	enum hs_verdict v;
 	int err;
 
@@ -403,4 +404,132 @@ int hs_session_satp_keys(const struct hs_session *s, const struct satp_algos *a,
 void hs_session_wipe(struct hs_session *s)
 {
 	OPENSSL_cleanse(s, sizeof(*s));
+}
+
+/* ---------------------------------------------------------------- keyring */
+
+static void slot_drop(struct hs_slot *slot, hs_slot_free_fn free_fn, void *ctx)
+{
+	if (!slot->live)
+		return;
+	if (free_fn)
+		free_fn(ctx, slot);
+	OPENSSL_cleanse(slot, sizeof(*slot));
+}
+
+/* Move a session between slots (the destination must be empty). */
+static void slot_move(struct hs_slot *to, struct hs_slot *from)
+{
+	*to = *from;
+	OPENSSL_cleanse(from, sizeof(*from));
+}
+
+static bool slot_too_old(const struct hs_slot *slot, uint64_t now_ns)
+{
+	return now_ns - slot->born_ns >= HS_REJECT_AFTER_TIME_S * NSEC_PER_SEC;
+}
+
+/* current becomes previous, its grace period starting now. */
+static void retire_current(struct hs_keyring *kr, uint64_t now_ns, hs_slot_free_fn free_fn,
+			   void *ctx)
+{
+	slot_drop(&kr->previous, free_fn, ctx);
+	if (kr->current.live) {
+		slot_move(&kr->previous, &kr->current);
+		kr->previous.retired_ns = now_ns;
+	}
+}
+
+void hs_keyring_install(struct hs_keyring *kr, const struct hs_session *s, void *user,
+			uint64_t now_ns, hs_slot_free_fn free_fn, void *ctx)
+{
+	struct hs_slot *to;
+
+	if (s->initiator && kr->next.live) {
+		/*
+		 * Both sides initiated at once. The peer may already send under the
+		 * session it initiated (our next): keep that for receiving, as
+		 * WireGuard does; the older current goes.
+		 */
+		slot_drop(&kr->previous, free_fn, ctx);
+		slot_move(&kr->previous, &kr->next);
+		kr->previous.retired_ns = now_ns;
+		slot_drop(&kr->current, free_fn, ctx);
+		to = &kr->current;
+	} else if (s->initiator) {
+		retire_current(kr, now_ns, free_fn, ctx);
+		to = &kr->current;
+	} else {
+		slot_drop(&kr->next, free_fn, ctx);
+		to = &kr->next;
+	}
+	memset(to, 0, sizeof(*to));
+	to->s = *s;
+	to->live = true;
+	to->born_ns = now_ns;
+	to->user = user;
+}
+
+size_t hs_keyring_rx_order(struct hs_keyring *kr, struct hs_slot *out[3])
+{
+	struct hs_slot *order[] = {&kr->current, &kr->next, &kr->previous};
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (order[i]->live)
+			out[n++] = order[i];
+	return n;
+}
+
+void hs_keyring_rx_ok(struct hs_keyring *kr, struct hs_slot *slot, uint64_t now_ns,
+		      hs_slot_free_fn free_fn, void *ctx)
+{
+	if (slot != &kr->next || !kr->next.live)
+		return;
+	retire_current(kr, now_ns, free_fn, ctx);
+	slot_move(&kr->current, &kr->next);
+	kr->current.s.confirmed = true;
+}
+
+int hs_keyring_tx(struct hs_keyring *kr, uint64_t now_ns, struct hs_slot **slot, uint32_t *seq)
+{
+	struct hs_slot *c = &kr->current;
+
+	if (!c->live || slot_too_old(c, now_ns) || c->tx_next >= HS_REJECT_AFTER_PACKETS)
+		return -ENOKEY;
+	*slot = c;
+	*seq = c->tx_next++;
+	return 0;
+}
+
+bool hs_keyring_want_rekey(const struct hs_keyring *kr, uint64_t now_ns)
+{
+	const struct hs_slot *c = &kr->current;
+
+	if (!c->live)
+		return true;
+	if (c->tx_next >= HS_REKEY_AFTER_PACKETS)
+		return true;
+	/* Only the initiator rekeys on time, so the two sides do not both start at once. */
+	return c->s.initiator && now_ns - c->born_ns >= HS_REKEY_AFTER_TIME_S * NSEC_PER_SEC;
+}
+
+void hs_keyring_expire(struct hs_keyring *kr, uint64_t now_ns, hs_slot_free_fn free_fn, void *ctx)
+{
+	struct hs_slot *p = &kr->previous;
+
+	if (p->live && (now_ns - p->retired_ns >= HS_OLD_SESSION_GRACE_S * NSEC_PER_SEC ||
+			slot_too_old(p, now_ns)))
+		slot_drop(p, free_fn, ctx);
+	if (kr->current.live && slot_too_old(&kr->current, now_ns))
+		slot_drop(&kr->current, free_fn, ctx);
+	if (kr->next.live && slot_too_old(&kr->next, now_ns))
+		slot_drop(&kr->next, free_fn, ctx);
+}
+
+void hs_keyring_clear(struct hs_keyring *kr, hs_slot_free_fn free_fn, void *ctx)
+{
+	slot_drop(&kr->next, free_fn, ctx);
+	slot_drop(&kr->current, free_fn, ctx);
+	slot_drop(&kr->previous, free_fn, ctx);
 }

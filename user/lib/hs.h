@@ -41,45 +41,45 @@
  * Start a new handshake when the current session is this old: bounds what one
  * compromised session key exposes to two minutes of traffic (WireGuard's value).
  */
-#define HS_REKEY_AFTER_TIME_S	 120
+#define HS_REKEY_AFTER_TIME_S 120
 /*
  * Neither send nor accept under a session older than this: the initiator had
  * REJECT - REKEY = 60 s of retries to replace it; after that, a dead peer's
  * keys are not kept alive.
  */
-#define HS_REJECT_AFTER_TIME_S	 180
+#define HS_REJECT_AFTER_TIME_S 180
 /*
  * Start a new handshake after this many packets sent under one session. SATP's
  * seq is 32 bits and its per-packet keys are a function of seq, so a key must
  * never see a seq twice. Half the space leaves 2^31 packets (35 minutes at
  * 1 Mpps) for the new handshake to complete.
  */
-#define HS_REKEY_AFTER_PACKETS	 (1u << 31)
+#define HS_REKEY_AFTER_PACKETS (1u << 31)
 /*
  * Never send a seq at or above this under one session: the sender stops, rather
  * than wrap, 65536 short of the end, which keeps the receiver's replay window
  * (far smaller) clear of the top of the sequence space.
  */
-#define HS_REJECT_AFTER_PACKETS	 0xFFFF0000u
+#define HS_REJECT_AFTER_PACKETS 0xFFFF0000u
 /* Resend an unanswered initiation after this (a lost datagram on either leg). */
-#define HS_REKEY_TIMEOUT_S	 5
+#define HS_REKEY_TIMEOUT_S 5
 /* Random extra delay up to this, so two peers rekeying at once do not collide forever. */
-#define HS_REKEY_JITTER_MS	 333
+#define HS_REKEY_JITTER_MS 333
 /* Give up retrying after this; the next packet to send starts a new attempt. */
-#define HS_REKEY_ATTEMPT_TIME_S	 90
+#define HS_REKEY_ATTEMPT_TIME_S 90
 /*
  * After switching to a new session for sending, keep accepting the old one's
  * receive keys this long: packets the peer sent under the old session before it
  * switched are still in flight or reordered. Seconds cover any real path's
  * delay; it is also capped by HS_REJECT_AFTER_TIME_S of the old session.
  */
-#define HS_OLD_SESSION_GRACE_S	 10
+#define HS_OLD_SESSION_GRACE_S 10
 /*
  * A side that received data but sent nothing for this long sends an empty,
  * authenticated SATP packet (only the payload type): the peer learns the
  * session still works, and the responder's new session gets confirmed.
  */
-#define HS_KEEPALIVE_TIMEOUT_S	 10
+#define HS_KEEPALIVE_TIMEOUT_S 10
 /*
  * A side that sent data but received nothing authenticated for this long
  * starts a new handshake: the peer restarted, or (anycast) the route moved to
@@ -91,8 +91,8 @@
  * bucket): enough for a peer's retries and rekeys many times over, while a
  * flood from one address costs the daemon at most this many DH computations.
  */
-#define HS_RATELIMIT_PPS	 20
-#define HS_RATELIMIT_BURST	 5
+#define HS_RATELIMIT_PPS   20
+#define HS_RATELIMIT_BURST 5
 /*
  * Initiation timestamps are rounded down to this many nanoseconds (2^24, about
  * 17 ms) so that they do not disclose the initiator's precise clock.
@@ -152,9 +152,9 @@ struct hs_responder {
  * Sequence numbers start at 0 under a new session.
  */
 struct hs_session {
-	uint64_t id;	     /* session number, the same on both sides */
-	bool initiator;	     /* which side of the handshake this end was */
-	bool confirmed;	     /* the peer proved it has the keys (initiator: at once) */
+	uint64_t id;	       /* session number, the same on both sides */
+	bool initiator;	       /* which side of the handshake this end was */
+	bool confirmed;	       /* the peer proved it has the keys (initiator: at once) */
 	uint32_t local_index;  /* our index in the handshake */
 	uint32_t remote_index; /* the peer's */
 	size_t master_key_len;
@@ -190,9 +190,8 @@ int hs_response_receiver_index(const uint8_t *buf, size_t len, uint32_t *idx);
  * out) and keep its state in peer, replacing any earlier one in flight.
  * Returns the length or -errno.
  */
-int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id,
-			 uint32_t sender_index, const uint8_t ts[SATP_HS_TIMESTAMP_LEN],
-			 uint8_t *out, size_t cap);
+int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id, uint32_t sender_index,
+			 const uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint8_t *out, size_t cap);
 
 /*
  * Responder: authenticate an initiation. On HS_OK, r holds what answering
@@ -204,8 +203,8 @@ enum hs_verdict hs_initiation_consume(const struct hs_identity *id, hs_peer_look
 				      struct hs_responder *r);
 
 /* Responder: the response (SATP_HS_RESPONSE_LEN bytes) and the session. r is wiped. */
-int hs_response_create(struct hs_responder *r, const struct hs_identity *id,
-		       uint32_t sender_index, uint8_t *out, size_t cap, struct hs_session *s);
+int hs_response_create(struct hs_responder *r, const struct hs_identity *id, uint32_t sender_index,
+		       uint8_t *out, size_t cap, struct hs_session *s);
 
 /* Initiator: authenticate the response to peer's handshake in flight; the session on HS_OK. */
 enum hs_verdict hs_response_consume(struct hs_peer *peer, const struct hs_identity *id,
@@ -219,5 +218,52 @@ enum hs_verdict hs_response_consume(struct hs_peer *peer, const struct hs_identi
 int hs_session_satp_keys(const struct hs_session *s, const struct satp_algos *a,
 			 enum satp_role role, struct satp_keys *tx, struct satp_keys *rx);
 void hs_session_wipe(struct hs_session *s);
+
+/* ---------------------------------------------------------------- keyring */
+
+/*
+ * The sessions of one connection and the rules for switching between them
+ * (WireGuard's next/current/previous keypairs), with time passed in:
+ *   current   sends and receives;
+ *   next      a responder's session, receive-only until a packet from the
+ *             initiator verifies under it, which promotes it to current;
+ *   previous  the session current replaced, receive-only for
+ *             HS_OLD_SESSION_GRACE_S so packets in flight at the switch are
+ *             not lost.
+ * A receiver tries hs_keyring_rx_order's sessions in turn. Each session's
+ * sequence numbers start at 0. Sessions leave through free_fn, exactly once,
+ * with the daemon's user pointer (its satp_crypto and replay window).
+ */
+struct hs_slot {
+	struct hs_session s;
+	bool live;
+	uint64_t born_ns;    /* installed at */
+	uint64_t retired_ns; /* stopped being current at (previous only) */
+	uint32_t tx_next;    /* the next seq to send under this session */
+	void *user;	     /* the daemon's per-session state, untouched here */
+};
+
+struct hs_keyring {
+	struct hs_slot next, current, previous;
+};
+
+typedef void (*hs_slot_free_fn)(void *ctx, struct hs_slot *slot);
+
+/* Install a new session: an initiator's becomes current at once, a responder's next. */
+void hs_keyring_install(struct hs_keyring *kr, const struct hs_session *s, void *user,
+			uint64_t now_ns, hs_slot_free_fn free_fn, void *ctx);
+/* The live sessions to try on receive, most likely first; returns how many (0..3). */
+size_t hs_keyring_rx_order(struct hs_keyring *kr, struct hs_slot *out[3]);
+/* A packet verified under slot: confirms (promotes) next. */
+void hs_keyring_rx_ok(struct hs_keyring *kr, struct hs_slot *slot, uint64_t now_ns,
+		      hs_slot_free_fn free_fn, void *ctx);
+/* The session and seq to send under; -ENOKEY when there is none usable (handshake first). */
+int hs_keyring_tx(struct hs_keyring *kr, uint64_t now_ns, struct hs_slot **slot, uint32_t *seq);
+/* True when a new handshake should start (time on the initiator's side, packets on either). */
+bool hs_keyring_want_rekey(const struct hs_keyring *kr, uint64_t now_ns);
+/* Drop what is past its grace period or REJECT_AFTER_TIME. */
+void hs_keyring_expire(struct hs_keyring *kr, uint64_t now_ns, hs_slot_free_fn free_fn, void *ctx);
+/* Drop everything (connection removed, peer key changed). */
+void hs_keyring_clear(struct hs_keyring *kr, hs_slot_free_fn free_fn, void *ctx);
 
 #endif /* SATP_HS_H */

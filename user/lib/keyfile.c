@@ -122,14 +122,12 @@ out:
 	return ret;
 }
 
-int keyfile_read_private(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err,
-			 size_t errlen)
+int keyfile_read_private(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err, size_t errlen)
 {
 	return read_path(path, true, key, err, errlen);
 }
 
-int keyfile_read_public(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err,
-			size_t errlen)
+int keyfile_read_public(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err, size_t errlen)
 {
 	return read_path(path, false, key, err, errlen);
 }

@@ -29,11 +29,9 @@ int keyfile_decode(uint8_t key[KEYFILE_KEY_LEN], const char *text, size_t len);
 int keyfile_read_fd(int fd, const char *what, uint8_t key[KEYFILE_KEY_LEN], char *err,
 		    size_t errlen);
 /* A private key file: a regular file with no group or other permission bits. */
-int keyfile_read_private(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err,
-			 size_t errlen);
+int keyfile_read_private(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err, size_t errlen);
 /* A public key file: no permission requirement. */
-int keyfile_read_public(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err,
-			size_t errlen);
+int keyfile_read_public(const char *path, uint8_t key[KEYFILE_KEY_LEN], char *err, size_t errlen);
 /* Create path (it must not exist) with mode 0600 and write the key to it. */
 int keyfile_write_private(const char *path, const uint8_t key[KEYFILE_KEY_LEN], char *err,
 			  size_t errlen);

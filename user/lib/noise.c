@@ -126,8 +126,8 @@ int noise_hmac(uint8_t out[NOISE_HASH_LEN], const uint8_t *key, size_t keylen, c
 {
 	char digest[] = "BLAKE2S-256";
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
 	};
 
 	return mac_run("HMAC", params, out, NOISE_HASH_LEN, key, keylen, a, alen, b, blen);
@@ -137,8 +137,8 @@ int noise_mac(uint8_t *out, size_t outlen, const uint8_t key[NOISE_HASH_LEN], co
 	      size_t len)
 {
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outlen),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outlen),
+	    OSSL_PARAM_construct_end(),
 	};
 
 	if (!outlen || outlen > NOISE_HASH_LEN)
@@ -275,8 +275,7 @@ static int mix_dh(struct noise_handshake *hs, const uint8_t *priv, const uint8_t
 }
 
 /* out gets len + 16 bytes (every IK payload is sent after a MixKey, so k is set). */
-static int encrypt_and_hash(struct noise_handshake *hs, const uint8_t *pt, size_t len,
-			    uint8_t *out)
+static int encrypt_and_hash(struct noise_handshake *hs, const uint8_t *pt, size_t len, uint8_t *out)
 {
 	uint8_t nonce[NOISE_NONCE_LEN];
 	int err;
@@ -292,8 +291,7 @@ static int encrypt_and_hash(struct noise_handshake *hs, const uint8_t *pt, size_
 }
 
 /* ct and out must not overlap: the hash takes the ciphertext after decryption. */
-static int decrypt_and_hash(struct noise_handshake *hs, const uint8_t *ct, size_t len,
-			    uint8_t *out)
+static int decrypt_and_hash(struct noise_handshake *hs, const uint8_t *ct, size_t len, uint8_t *out)
 {
 	uint8_t nonce[NOISE_NONCE_LEN];
 	int err;

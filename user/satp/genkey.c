@@ -39,8 +39,8 @@ static void warn_if_shared(void)
 int cmd_genkey(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint8_t priv[KEYFILE_KEY_LEN];
 	char b64[KEYFILE_B64_LEN + 1];

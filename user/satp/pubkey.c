@@ -27,8 +27,8 @@ static void usage(FILE *f)
 int cmd_pubkey(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint8_t priv[KEYFILE_KEY_LEN], pub[KEYFILE_KEY_LEN];
 	char b64[KEYFILE_B64_LEN + 1], err[ERR_LEN];
