@@ -5,6 +5,7 @@
  * sequence of the IK pattern (noise.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -189,8 +190,11 @@ int noise_aead_seal(const uint8_t key[NOISE_KEY_LEN], const uint8_t nonce[NOISE_
 
 	if (!ctx)
 		return -EIO;
-	if (ptlen > (size_t)NOISE_PAYLOAD_MAX * 64 || adlen > (size_t)NOISE_PAYLOAD_MAX * 64)
+	/* EVP takes int lengths. */
+	if (ptlen > INT_MAX || adlen > INT_MAX) {
+		err = -EMSGSIZE;
 		goto out;
+	}
 	if (EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce) != 1)
 		goto out;
 	if (adlen && EVP_EncryptUpdate(ctx, NULL, &l, ad, (int)adlen) != 1)
@@ -219,7 +223,7 @@ int noise_aead_open(const uint8_t key[NOISE_KEY_LEN], const uint8_t nonce[NOISE_
 	if (ctlen < NOISE_TAG_LEN)
 		return -EBADMSG;
 	ptlen = ctlen - NOISE_TAG_LEN;
-	if (ptlen > (size_t)NOISE_PAYLOAD_MAX * 64 || adlen > (size_t)NOISE_PAYLOAD_MAX * 64)
+	if (ptlen > INT_MAX || adlen > INT_MAX)
 		return -EMSGSIZE;
 	ctx = EVP_CIPHER_CTX_new();
 	if (!ctx)
