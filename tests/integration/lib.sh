@@ -61,6 +61,9 @@ lib_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	LIB_NETNS=()
+	if [ -n "$TMP" ] && mountpoint -q "$TMP/bpf" 2>/dev/null; then
+		umount "$TMP/bpf" 2>/dev/null || umount -l "$TMP/bpf"
+	fi
 	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
 		if [ -n "${KEEP_TMP:-}" ]; then
 			log "kept $TMP"
@@ -88,6 +91,14 @@ lib_init() {
 	trap 'exit 130' INT TERM
 	ip netns add "${NS_PREFIX}-probe" 2>/dev/null || skip "cannot create network namespaces"
 	ip netns del "${NS_PREFIX}-probe"
+}
+
+# bpffs_init: a bpffs of this test's own at $TMP/bpf, in the root mount namespace so that
+# every `ip netns exec` (a fresh mount namespace each) sees it: pinned windows survive a
+# daemon restart. satpd gets --pin-root $TMP/bpf/<side>. Skips when bpffs cannot be mounted.
+bpffs_init() {
+	mkdir -p "$TMP/bpf"
+	mount -t bpf bpf "$TMP/bpf" 2>/dev/null || skip "cannot mount a bpffs (no BPF in this kernel?)"
 }
 
 # ns NAME: the full namespace name of a short one.
@@ -140,6 +151,25 @@ topo_star() {
 	ns_create "$3"
 	veth_link "$1" ul1 10.77.1.1/24 fd00:77:1::1/64 "$2" ul0 10.77.1.2/24 fd00:77:1::2/64
 	veth_link "$1" ul2 10.77.2.1/24 fd00:77:2::1/64 "$3" ul0 10.77.2.2/24 fd00:77:2::2/64
+}
+
+# topo_bridge HUB C1 C2: three namespaces on one Ethernet segment (a bridge in a fourth,
+# SW): HUB 10.77.0.1, C1 10.77.0.2, C2 10.77.0.3 (fd00:77::1/2/3), each on its ul0.
+topo_bridge() {
+	local sw=$1-sw n i=1
+	ns_create "$sw"
+	ip -n "$(ns "$sw")" link add br0 type bridge || fail "cannot create a bridge"
+	ip -n "$(ns "$sw")" link set br0 up
+	for n in "$1" "$2" "$3"; do
+		ns_create "$n"
+		ip link add name ul0 netns "$(ns "$n")" type veth peer name "p$i" netns "$(ns "$sw")" ||
+			fail "cannot create veth pair"
+		ip -n "$(ns "$sw")" link set "p$i" master br0 up
+		ip -n "$(ns "$n")" addr add "10.77.0.$i/24" dev ul0
+		ip -n "$(ns "$n")" -6 addr add "fd00:77::$i/64" dev ul0 nodad
+		ip -n "$(ns "$n")" link set ul0 up
+		i=$((i + 1))
+	done
 }
 
 # start_bg NS LOGNAME CMD...: start in the background, output to $TMP/LOGNAME,

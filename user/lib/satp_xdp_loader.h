@@ -88,6 +88,10 @@ struct satp_window *satp_xdp_windows(struct satp_xdp *x);
 int satp_xdp_bind_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, uint32_t slot);
 int satp_xdp_unbind_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id);
 int satp_xdp_find_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, uint32_t *slot);
+/* Every bound (mux, sender id) -> slot, e.g. left pinned by a previous run; a
+ * non-zero return of fn stops the walk and is returned. */
+typedef int (*satp_xdp_window_fn)(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot);
+int satp_xdp_for_each_window(struct satp_xdp *x, satp_xdp_window_fn fn, void *ctx);
 
 /* AF_XDP: queue -> socket fd (xsk_socket__fd()). */
 int satp_xdp_register_xsk(struct satp_xdp *x, uint32_t queue, int xsk_fd);

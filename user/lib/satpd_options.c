@@ -522,6 +522,15 @@ static int set_xdp_mode(struct satpd_config *c, const char *arg, char *err, size
 	return 0;
 }
 
+static int set_keep_xdp(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	c->keep_xdp = true;
+	return 0;
+}
+
 static int set_queues(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	unsigned long v;
@@ -606,6 +615,8 @@ static const struct opt_def opts[] = {
     {"xdp-dev", 0, OPT_ARG, set_xdp_dev, "<ifname>",
      "underlay interface for XDP (default: the one holding -i, else the route to -r)"},
     {"xdp-mode", 0, OPT_ARG, set_xdp_mode, "<native|skb|off>", "XDP attach mode (default native)"},
+    {"keep-xdp", 0, 0, set_keep_xdp, NULL,
+     "leave satp_rx attached at exit: SATP is dropped (fail closed) until satpd returns"},
     {"queues", 0, OPT_ARG, set_queues, "<n>", "receive queues / workers (default 1)"},
     {"pin-root", 0, OPT_ARG, set_pin_root, "<dir>",
      "bpffs root for pinned state (default /sys/fs/bpf)"},

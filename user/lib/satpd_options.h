@@ -121,6 +121,7 @@ struct satpd_config {
 	/* satpd's own */
 	char xdp_dev[IFNAMSIZ]; /* "" = derive from -i / the route to -r */
 	enum satpd_xdp_mode xdp_mode;
+	bool keep_xdp; /* --keep-xdp: leave satp_rx attached at exit (default: detach) */
 	unsigned int queues;
 	char pin_root[SATPD_PATH_MAX];
 	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */

@@ -827,6 +827,26 @@ int satp_xdp_find_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, u
 											: 0;
 }
 
+int satp_xdp_for_each_window(struct satp_xdp *x, satp_xdp_window_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(x->skel->maps.satp_win_idx);
+	struct satp_xdp_sender_key key, next;
+	void *prev = NULL;
+	__u32 slot;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &slot))
+			continue; /* deleted meanwhile */
+		err = fn(ctx, key.mux, key.sender_id, slot);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int satp_xdp_register_xsk(struct satp_xdp *x, uint32_t queue, int xsk_fd)
 {
 	if (queue >= SATP_XDP_MAX_QUEUES || xsk_fd < 0)

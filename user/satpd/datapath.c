@@ -9,6 +9,7 @@
 
 #include "datapath.h"
 #include "log.h"
+#include "xsk.h"
 
 int satpd_conn_init(struct satpd_conn *conn, const struct satpd_conn_config *cfg,
 		    const char *state_dir)
@@ -21,32 +22,66 @@ int satpd_conn_init(struct satpd_conn *conn, const struct satpd_conn_config *cfg
 	/* With -r the mux is ours; without, anytun adopts the first peer's (see rx_mux_ok). */
 	conn->mux_fixed = cfg->remote.host[0] != '\0';
 	conn->remote_sock = -1;
-	/* The socket path owns its slots; the XDP path will pass satp_xdp_windows() here. */
+	pthread_mutex_init(&conn->remote_lock, NULL);
+	/* The socket path owns its slots; the XDP path re-initialises them over its window map. */
 	ret = satpd_windows_init(&conn->windows, SATPD_WINDOWS_DEFAULT_BITS, cfg->window, NULL,
 				 NULL, NULL);
 	if (ret)
-		return ret;
-	ret = satp_crypto_init(&conn->crypto, &cfg->keys);
-	if (ret) {
-		log_err("mux %u: cannot set up the ciphers: %s", cfg->mux, strerror(-ret));
-		goto err_windows;
-	}
+		goto err_lock;
 	ret = satpd_seq_open(&conn->seq, state_dir, cfg->mux);
 	if (ret)
-		goto err_crypto;
+		goto err_windows;
 	return 0;
-err_crypto:
-	satp_crypto_free(&conn->crypto);
 err_windows:
 	satpd_windows_free(&conn->windows);
+err_lock:
+	pthread_mutex_destroy(&conn->remote_lock);
 	return ret;
 }
 
 void satpd_conn_free(struct satpd_conn *conn)
 {
 	satpd_seq_close(&conn->seq);
-	satp_crypto_free(&conn->crypto);
 	satpd_windows_free(&conn->windows);
+	pthread_mutex_destroy(&conn->remote_lock);
+}
+
+int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, int dev_fd)
+{
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->d = d;
+	w->id = id;
+	w->dev_fd = dev_fd;
+	w->remote.sock = -1;
+	w->rx = calloc(SATPD_BATCH, sizeof(*w->rx));
+	w->tx = calloc(SATPD_BATCH, sizeof(*w->tx));
+	if (!w->rx || !w->tx) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = satp_crypto_init(&w->crypto, &d->conn.cfg->keys);
+	if (ret) {
+		log_err("mux %u: cannot set up the ciphers: %s", d->conn.mux, strerror(-ret));
+		goto err;
+	}
+	return 0;
+err:
+	free(w->rx);
+	free(w->tx);
+	w->rx = w->tx = NULL;
+	return ret;
+}
+
+void satpd_worker_free(struct satpd_worker *w)
+{
+	if (!w->rx)
+		return;
+	satp_crypto_free(&w->crypto);
+	free(w->rx);
+	free(w->tx);
+	w->rx = w->tx = NULL;
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -67,21 +102,64 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	return false;
 }
 
-/* As anytun and uanytun: the source of every accepted packet becomes the remote. */
-static void learn_remote(struct satpd *d, struct satpd_conn *conn, const struct satpd_pkt *p)
+void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v)
 {
-	char a[64];
+	uint32_t gen;
 
-	if (conn->remote_known && conn->remote_sock == p->sock &&
-	    same_addr(&conn->remote.sa, &p->addr))
-		return;
-	conn->remote.sa = p->addr;
-	conn->remote.len = p->addrlen;
-	conn->remote_sock = p->sock;
+	for (;;) {
+		gen = atomic_load_explicit(&conn->remote_gen, memory_order_acquire);
+		if (gen & 1)
+			continue; /* a writer is between its two increments: a few stores */
+		v->addr = conn->remote;
+		v->sock = conn->remote_sock;
+		v->known = conn->remote_known;
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == gen)
+			break;
+	}
+	v->gen = gen;
+}
+
+void satpd_conn_set_remote(struct satpd *d, const struct satpd_peer_addr *a, int sock)
+{
+	struct satpd_conn *conn = &d->conn;
+
+	pthread_mutex_lock(&conn->remote_lock);
+	atomic_fetch_add_explicit(&conn->remote_gen, 1, memory_order_acq_rel);
+	atomic_thread_fence(memory_order_release);
+	conn->remote = *a;
+	conn->remote_sock = sock;
 	conn->remote_known = true;
-	d->ctr.remote_changes++;
+	conn->remote_learned = time(NULL);
+	atomic_fetch_add_explicit(&conn->remote_gen, 1, memory_order_release);
+	pthread_mutex_unlock(&conn->remote_lock);
+	atomic_store(&d->remote_moved, true);
+}
+
+/* As anytun and uanytun: the source of every accepted packet becomes the remote. */
+static void learn_remote(struct satpd_worker *w, const struct sockaddr_storage *src,
+			 socklen_t srclen, int sock)
+{
+	struct satpd_conn *conn = &w->d->conn;
+	struct satpd_peer_addr a;
+	char s[64];
+
+	/* The common case costs one atomic load and a compare: nothing moved. */
+	if (w->remote.known && w->remote.sock == sock &&
+	    atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == w->remote.gen &&
+	    same_addr(&w->remote.addr.sa, src))
+		return;
+	satpd_conn_read_remote(conn, &w->remote);
+	if (w->remote.known && w->remote.sock == sock && same_addr(&w->remote.addr.sa, src))
+		return;
+	memset(&a, 0, sizeof(a));
+	memcpy(&a.sa, src, srclen);
+	a.len = srclen;
+	satpd_conn_set_remote(w->d, &a, sock);
+	satpd_conn_read_remote(conn, &w->remote);
+	w->ctr.remote_changes++;
 	LOG_RATELIMITED(SATPD_LOG_NOTICE, "mux %u: remote endpoint is now %s", conn->mux,
-			satpd_addr_str(&p->addr, a, sizeof(a)));
+			satpd_addr_str(src, s, sizeof(s)));
 }
 
 static bool ptype_fits(enum satpd_dev_type type, uint16_t ptype)
@@ -98,88 +176,80 @@ static bool rx_mux_ok(struct satpd_conn *conn, uint16_t mux)
 }
 
 /* The replay decision, after the tag verified: the only place a window moves. */
-static bool rx_commit(struct satpd *d, struct satpd_conn *conn, const struct satp_header *h)
+static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const struct satp_header *h)
 {
-	struct satp_window *win;
-	enum satp_verdict v;
+	int v;
 
 	if (!conn->cfg->window)
 		return true; /* -w 0: protection off, as anytun */
-	win = satpd_windows_get(&conn->windows, h->mux, h->sender_id);
-	if (!win) {
-		d->ctr.rx_senders_full++;
-		LOG_RATELIMITED(SATPD_LOG_WARNING,
-				"no replay window slot left for sender %u (%u in use)",
-				h->sender_id, conn->windows.n);
-		return false;
-	}
-	v = satp_window_commit(win, h->seq);
+	v = satpd_windows_commit(&conn->windows, h->mux, h->sender_id, h->seq);
 	if (v == SATP_OK)
 		return true;
+	if (v < 0) {
+		w->ctr.rx_senders_full++;
+		LOG_RATELIMITED(SATPD_LOG_WARNING,
+				"no replay window slot left for sender %u (%u in use)",
+				h->sender_id, atomic_load(&conn->windows.n));
+		return false;
+	}
 	if (v == SATP_REPLAY)
-		d->ctr.rx_replay++;
+		w->ctr.rx_replay++;
 	else
-		d->ctr.rx_too_old++;
+		w->ctr.rx_too_old++;
 	LOG_RATELIMITED(SATPD_LOG_NOTICE,
 			"replay attack detected: seq %" PRIu32 " sender id %u: %s", h->seq,
-			h->sender_id, satp_verdict_name(v));
+			h->sender_id, satp_verdict_name((enum satp_verdict)v));
 	return false;
 }
 
-static void rx_one(struct satpd *d, struct satpd_pkt *p)
+void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
+		       const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
-	struct satpd_conn *conn = &d->conn;
+	struct satpd_conn *conn = &w->d->conn;
 	struct satp_header h;
 	struct satp_plain plain;
 
-	if (satp_header_parse(p->buf, p->len, conn->crypto.algos.tag_len, &h) != SATP_OK) {
-		d->ctr.rx_too_short++;
+	if (satp_header_parse(buf, len, w->crypto.algos.tag_len, &h) != SATP_OK) {
+		w->ctr.rx_too_short++;
 		return;
 	}
 	if (!rx_mux_ok(conn, h.mux)) {
-		d->ctr.rx_wrong_mux++;
+		w->ctr.rx_wrong_mux++;
 		return;
 	}
-	if (satp_verify(&conn->crypto, p->buf, p->len) != SATP_OK) {
-		d->ctr.rx_bad_tag++;
+	if (satp_verify(&w->crypto, buf, len) != SATP_OK) {
+		w->ctr.rx_bad_tag++;
 		LOG_RATELIMITED(SATPD_LOG_WARNING, "wrong authentication tag, discarding packet");
 		return;
 	}
-	if (!rx_commit(d, conn, &h))
+	if (!rx_commit(w, conn, &h))
 		return;
 	if (!conn->mux_fixed) {
 		conn->mux = h.mux;
 		conn->mux_fixed = true;
 		log_notice("adopted mux %u from the first authenticated packet", h.mux);
 	}
-	learn_remote(d, conn, p);
-	if (satp_decrypt(&conn->crypto, p->buf, p->len, &plain) != SATP_OK) {
-		d->ctr.rx_no_payload++;
+	learn_remote(w, src, srclen, sock);
+	if (satp_decrypt(&w->crypto, buf, len, &plain) != SATP_OK) {
+		w->ctr.rx_no_payload++;
 		return;
 	}
-	if (!ptype_fits(d->dev_type, plain.ptype)) {
-		d->ctr.rx_bad_ptype++;
+	if (!ptype_fits(w->d->dev_type, plain.ptype)) {
+		w->ctr.rx_bad_ptype++;
 		return;
 	}
-	if (write(d->dev_fd, plain.inner, plain.inner_len) < 0) {
-		d->ctr.rx_dev_error++;
+	if (write(w->dev_fd, plain.inner, plain.inner_len) < 0) {
+		w->ctr.rx_dev_error++;
 		LOG_RATELIMITED(SATPD_LOG_WARNING, "cannot write to the device: %s",
 				strerror(errno));
 		return;
 	}
-	d->ctr.rx_delivered++;
+	w->ctr.rx_delivered++;
 }
 
-void satpd_rx_batch(struct satpd *d, struct satpd_pkt *pkts, unsigned int n)
+void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 {
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		rx_one(d, &pkts[i]);
-}
-
-void satpd_udp_receive(struct satpd *d, unsigned int sock)
-{
+	struct satpd *d = w->d;
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
 	unsigned int i;
@@ -188,12 +258,12 @@ void satpd_udp_receive(struct satpd *d, unsigned int sock)
 	do {
 		memset(msgs, 0, sizeof(msgs));
 		for (i = 0; i < SATPD_BATCH; i++) {
-			iov[i].iov_base = d->rx[i].buf;
-			iov[i].iov_len = sizeof(d->rx[i].buf);
+			iov[i].iov_base = w->rx[i].buf;
+			iov[i].iov_len = sizeof(w->rx[i].buf);
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &d->rx[i].addr;
-			msgs[i].msg_hdr.msg_namelen = sizeof(d->rx[i].addr);
+			msgs[i].msg_hdr.msg_name = &w->rx[i].addr;
+			msgs[i].msg_hdr.msg_namelen = sizeof(w->rx[i].addr);
 		}
 		n = recvmmsg(d->udp.fds[sock], msgs, SATPD_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
@@ -202,18 +272,16 @@ void satpd_udp_receive(struct satpd *d, unsigned int sock)
 			return;
 		}
 		for (i = 0; i < (unsigned int)n; i++) {
-			struct satpd_pkt *p = &d->rx[i];
+			struct satpd_pkt *p = &w->rx[i];
 
-			d->ctr.rx_datagrams++;
-			d->ctr.rx_bytes += msgs[i].msg_len;
+			w->ctr.rx_datagrams++;
+			w->ctr.rx_bytes += msgs[i].msg_len;
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				d->ctr.rx_truncated++;
+				w->ctr.rx_truncated++;
 				continue;
 			}
-			p->len = msgs[i].msg_len;
-			p->addrlen = msgs[i].msg_hdr.msg_namelen;
-			p->sock = (int)sock;
-			rx_one(d, p);
+			satpd_rx_datagram(w, p->buf, msgs[i].msg_len, &p->addr,
+					  msgs[i].msg_hdr.msg_namelen, (int)sock);
 		}
 	} while (n == SATPD_BATCH);
 }
@@ -237,13 +305,16 @@ static int inner_ptype(enum satpd_dev_type type, const uint8_t *inner, size_t le
 	return -EINVAL;
 }
 
-unsigned int satpd_tx_seal_batch(struct satpd *d, struct satpd_pkt *pkts, unsigned int n)
+unsigned int satpd_tx_seal_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
 {
-	struct satpd_conn *conn = &d->conn;
+	struct satpd_conn *conn = &w->d->conn;
 	unsigned int i, out = 0;
 
-	if (!conn->remote_known) {
-		d->ctr.tx_no_remote += n;
+	satpd_conn_read_remote(conn, &w->remote);
+	if (!w->remote.known) {
+		w->ctr.tx_no_remote += n;
+		for (i = 0; i < n; i++)
+			pkts[i].len = 0;
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
@@ -252,36 +323,35 @@ unsigned int satpd_tx_seal_batch(struct satpd *d, struct satpd_pkt *pkts, unsign
 		uint32_t seq;
 		int len;
 
-		if (inner_ptype(d->dev_type, p->buf + SATPD_HEADROOM, p->len, &ptype)) {
-			d->ctr.tx_bad_inner++;
+		if (inner_ptype(w->d->dev_type, p->buf + SATPD_HEADROOM, p->len, &ptype)) {
+			w->ctr.tx_bad_inner++;
 			p->len = 0;
 			continue;
 		}
 		if (satpd_seq_take(&conn->seq, &seq)) {
-			d->ctr.tx_seq_exhausted++;
+			w->ctr.tx_seq_exhausted++;
 			LOG_RATELIMITED(SATPD_LOG_ERROR,
 					"mux %u: no sequence number left for this key; not sending",
 					conn->mux);
 			p->len = 0;
 			continue;
 		}
-		len = satp_seal(&conn->crypto, p->buf, sizeof(p->buf), p->len, seq,
+		len = satp_seal(&w->crypto, p->buf, sizeof(p->buf), p->len, seq,
 				conn->cfg->sender_id, conn->mux, ptype);
 		if (len < 0) {
-			d->ctr.tx_send_error++;
+			w->ctr.tx_send_error++;
 			p->len = 0;
 			continue;
 		}
 		p->len = (size_t)len;
-		p->sock = conn->remote_sock;
+		p->sock = w->remote.sock;
 		out++;
 	}
 	return out;
 }
 
-static void send_batch(struct satpd *d, struct satpd_pkt *pkts, unsigned int n)
+void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
 {
-	struct satpd_conn *conn = &d->conn;
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
 	unsigned int i, m = 0, done = 0;
@@ -295,58 +365,133 @@ static void send_batch(struct satpd *d, struct satpd_pkt *pkts, unsigned int n)
 		iov[m].iov_len = pkts[i].len;
 		msgs[m].msg_hdr.msg_iov = &iov[m];
 		msgs[m].msg_hdr.msg_iovlen = 1;
-		msgs[m].msg_hdr.msg_name = &conn->remote.sa;
-		msgs[m].msg_hdr.msg_namelen = conn->remote.len;
+		msgs[m].msg_hdr.msg_name = &w->remote.addr.sa;
+		msgs[m].msg_hdr.msg_namelen = w->remote.addr.len;
 		m++;
 	}
-	n = m;
-	while (done < n) {
-		ret = sendmmsg(d->udp.fds[conn->remote_sock], msgs + done, n - done, 0);
+	if (m && w->remote.sock < 0) {
+		w->ctr.tx_send_error += m;
+		return;
+	}
+	while (done < m) {
+		ret = sendmmsg(w->d->udp.fds[w->remote.sock], msgs + done, m - done, 0);
 		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
 			/* The datagram at the head failed: count it, try the rest. */
-			d->ctr.tx_send_error++;
+			w->ctr.tx_send_error++;
 			LOG_RATELIMITED(SATPD_LOG_WARNING, "sendmmsg: %s", strerror(errno));
 			done++;
 			continue;
 		}
 		for (i = done; i < done + (unsigned int)ret; i++)
-			d->ctr.tx_bytes += iov[i].iov_len;
-		d->ctr.tx_packets += (unsigned int)ret;
+			w->ctr.tx_bytes += iov[i].iov_len;
+		w->ctr.tx_packets += (unsigned int)ret;
 		done += (unsigned int)ret;
 	}
 }
 
-void satpd_dev_receive(struct satpd *d, int fd)
+unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd)
 {
 	/* Leave room for the header in front and the tag behind. */
 	const size_t room = SATPD_BUF_SIZE - SATPD_HEADROOM - SATP_TAG_MAX;
-	unsigned int n, ready;
+	unsigned int n;
 	ssize_t len;
 
-	do {
-		for (n = 0; n < SATPD_BATCH; n++) {
-			len = read(fd, d->tx[n].buf + SATPD_HEADROOM, room);
-			if (len < 0) {
-				if (errno != EAGAIN && errno != EINTR)
-					LOG_RATELIMITED(SATPD_LOG_WARNING, "device read: %s",
-							strerror(errno));
-				break;
-			}
-			d->tx[n].len = (size_t)len;
+	for (n = 0; n < SATPD_BATCH; n++) {
+		len = read(fd, w->tx[n].buf + SATPD_HEADROOM, room);
+		if (len < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				LOG_RATELIMITED(SATPD_LOG_WARNING, "device read: %s",
+						strerror(errno));
+			break;
 		}
-		ready = satpd_tx_seal_batch(d, d->tx, n);
-		if (ready)
-			send_batch(d, d->tx, n);
+		w->tx[n].len = (size_t)len;
+	}
+	return n;
+}
+
+void satpd_dev_receive(struct satpd_worker *w, int fd)
+{
+	unsigned int n;
+
+	do {
+		n = satpd_dev_read_batch(w, fd);
+		if (satpd_tx_seal_batch(w, w->tx, n))
+			satpd_udp_send_batch(w, w->tx, n);
 	} while (n == SATPD_BATCH);
+}
+
+int satpd_add_poll_hook(struct satpd *d, int fd, short events, satpd_poll_fn fn, void *ctx)
+{
+	if (d->n_hooks == SATPD_HOOKS_MAX)
+		return -ENOSPC;
+	d->hooks[d->n_hooks++] = (struct satpd_poll_hook){fd, events, fn, ctx};
+	return 0;
+}
+
+static void counters_add(struct satpd_counters *sum, const struct satpd_counters *c)
+{
+#define X(name) sum->name += c->name;
+	SATPD_COUNTERS(X)
+#undef X
+}
+
+void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out)
+{
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	counters_add(out, &d->sock_worker.ctr);
+	for (i = 0; i < d->n_workers; i++)
+		counters_add(out, &d->workers[i].ctr);
 }
 
 void satpd_counters_dump(const struct satpd *d)
 {
-	log_notice("counters (mux %u, %u sender%s with a window):", d->conn.mux, d->conn.windows.n,
-		   d->conn.windows.n == 1 ? "" : "s");
-#define X(name) log_notice("  %-18s %" PRIu64, #name, d->ctr.name);
+	struct satpd_counters c;
+	unsigned int n = atomic_load(&d->conn.windows.n);
+
+	satpd_counters_sum(d, &c);
+	log_notice("counters (mux %u, %u sender%s with a window):", d->conn.mux, n,
+		   n == 1 ? "" : "s");
+#define X(name) log_notice("  %-18s %" PRIu64, #name, c.name);
 	SATPD_COUNTERS(X)
 #undef X
+	if (d->xdp)
+		satpd_xdp_counters_dump(d->xdp);
+}
+
+void satpd_snapshot(const struct satpd *d, struct satpd_snapshot *out)
+{
+	struct satpd_snapshot_conn *sc = &out->conns[0];
+	struct satpd_conn *conn = (struct satpd_conn *)&d->conn;
+	struct satpd_remote_view v;
+	unsigned int i, cap = 1u << conn->windows.bits;
+	uint32_t key, top;
+
+	memset(out, 0, sizeof(*out));
+	out->xdp_mode = "off";
+	if (d->xdp)
+		satpd_xdp_describe(d->xdp, out);
+	out->n_workers = d->n_workers;
+	out->n_conns = 1;
+	sc->mux = conn->mux;
+	sc->sender_id = conn->cfg->sender_id;
+	sc->window = conn->cfg->window;
+	satpd_conn_read_remote(conn, &v);
+	sc->remote_known = v.known;
+	sc->remote = v.addr.sa;
+	sc->remote_learned = conn->remote_learned;
+	sc->next_seq = atomic_load(&conn->seq.next);
+	sc->seq_reserved = atomic_load(&conn->seq.reserved);
+	satpd_counters_sum(d, &sc->ctr);
+	for (i = 0; conn->windows.index && i < cap; i++) {
+		if (!satpd_windows_top(&conn->windows, i, &key, &top))
+			continue;
+		if (sc->n_senders < SATPD_SNAPSHOT_SENDERS)
+			sc->senders[sc->n_senders] = (struct satpd_snapshot_sender){
+			    .mux = (uint16_t)(key >> 16), .sender_id = (uint16_t)key, .top = top};
+		sc->n_senders++;
+	}
 }

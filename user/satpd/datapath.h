@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The SATP data path, independent of where datagrams come from: the UDP
- * socket path (this file's callers in main.c) today, AF_XDP workers later.
+ * sockets (main.c's poll loop: the whole path with --xdp-mode off, outer
+ * fragments otherwise) and the AF_XDP workers (xsk.c), one per receive queue.
+ *
+ * Threads: every worker owns its struct satpd_worker (crypto contexts,
+ * counters, buffers, its tun queue). What they share lives in struct
+ * satpd_conn and is lock-free on the packet path: the replay windows
+ * (windows.h), the outgoing sequence number (an atomic fetch-add,
+ * seqstate.h) and the learned remote (a seqlock; written only when it moves).
  *
  *   rx: datagram -> header -> mux -> tag -> replay commit -> learn remote
  *       -> decrypt -> payload type -> device
@@ -12,9 +19,12 @@
 #ifndef SATPD_DATAPATH_H
 #define SATPD_DATAPATH_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "satp.h"
 #include "satpd_options.h"
@@ -54,7 +64,9 @@
 	X(tx_no_remote)     /* device packet dropped: no remote known yet */                      \
 	X(tx_bad_inner)     /* tun packet that is neither IPv4 nor IPv6 */                        \
 	X(tx_seq_exhausted) /* sequence numbers of the key used up */                             \
-	X(tx_send_error)    /* sendmmsg failed for the datagram */
+	X(tx_send_error)    /* sendmmsg failed for the datagram */                                \
+	X(tx_xsk_packets)   /* of tx_packets: sent through AF_XDP TX */                           \
+	X(tx_udp_fallback)  /* XDP path, sent by the socket: next hop unresolved, too big, full */
 /* clang-format on */
 
 struct satpd_counters {
@@ -63,15 +75,26 @@ struct satpd_counters {
 #undef X
 };
 
-/* A connection at run time: what anytun keeps per mux. */
+/* The learned remote as a worker reads it: one consistent copy per batch. */
+struct satpd_remote_view {
+	struct satpd_peer_addr addr;
+	int sock; /* index into satpd_udp; -1 when no socket has its family */
+	bool known;
+	uint32_t gen; /* the seqlock generation it was read at */
+};
+
+/* A connection at run time: what anytun keeps per mux, shared by the workers. */
 struct satpd_conn {
 	const struct satpd_conn_config *cfg;
-	struct satp_crypto crypto;
 	uint16_t mux;	/* the mux we accept and send */
-	bool mux_fixed; /* false until adopted (anytun: no -r, first packet's mux) */
-	bool remote_known;
+	bool mux_fixed; /* false until adopted (anytun: no -r, first packet's mux; socket path) */
+	/* The remote: a seqlock (remote_gen odd while written) so readers take no lock. */
+	_Atomic uint32_t remote_gen;
 	struct satpd_peer_addr remote;
 	int remote_sock; /* index into satpd_udp */
+	bool remote_known;
+	time_t remote_learned;		/* CLOCK_REALTIME seconds of the last change */
+	pthread_mutex_t remote_lock;	/* writers only, and only when the remote moves */
 	struct satpd_seq seq;
 	struct satpd_windows windows; /* used only with -w > 0 */
 };
@@ -85,33 +108,128 @@ struct satpd_pkt {
 	int sock; /* rx: socket index it came on; tx: socket to send from */
 };
 
+struct satpd;
+struct satpd_xsk;
+
+/* One thread's share of the data path. */
+struct satpd_worker {
+	struct satpd *d;
+	unsigned int id;
+	struct satp_crypto crypto; /* not thread-safe: one per worker */
+	struct satpd_counters ctr;
+	int dev_fd;		   /* the tun/tap queue this worker writes (and reads) */
+	struct satpd_pkt *rx, *tx; /* SATPD_BATCH each, allocated once */
+	struct satpd_remote_view remote; /* last read; learn compares against it */
+	struct satpd_xsk *xsk;		 /* NULL: the socket path */
+	pthread_t thread;
+	bool running;
+};
+
+/* A file descriptor another module (the control socket) wants served by the main loop. */
+typedef void (*satpd_poll_fn)(struct satpd *d, int fd, short revents, void *ctx);
+struct satpd_poll_hook {
+	int fd;
+	short events;
+	satpd_poll_fn fn;
+	void *ctx;
+};
+/* Control socket, metrics: a handful is plenty. */
+#define SATPD_HOOKS_MAX 4
+
+struct satpd_xdp_path;
+
 struct satpd {
 	const struct satpd_config *cfg;
 	struct satpd_udp udp;
-	int dev_fd; /* device queue 0: where received packets are written */
 	enum satpd_dev_type dev_type;
 	struct satpd_conn conn; /* one connection until anytun's sync adds more */
-	struct satpd_counters ctr;
-	struct satpd_pkt *rx, *tx; /* SATPD_BATCH each, allocated once */
+	struct satpd_worker sock_worker; /* the main thread: the UDP sockets */
+	struct satpd_worker *workers;	 /* the AF_XDP workers, one per rx queue */
+	unsigned int n_workers;
+	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
+	_Atomic bool stop;	    /* workers leave their loops */
+	_Atomic bool remote_moved;  /* a worker learned a new remote: resolve its next hop */
+	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
+	unsigned int n_hooks;
 };
 
 int satpd_conn_init(struct satpd_conn *conn, const struct satpd_conn_config *cfg,
 		    const char *state_dir);
 void satpd_conn_free(struct satpd_conn *conn);
+/* Set the remote (setup from -r, or learned); takes the writer lock. */
+void satpd_conn_set_remote(struct satpd *d, const struct satpd_peer_addr *a, int sock);
+/* A consistent copy of the remote, without a lock. */
+void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v);
 
-/* Verify, commit, decrypt and deliver n received datagrams. */
-void satpd_rx_batch(struct satpd *d, struct satpd_pkt *pkts, unsigned int n);
+/* Crypto contexts and buffers of one worker; dev_fd is where it delivers. */
+int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, int dev_fd);
+void satpd_worker_free(struct satpd_worker *w);
+
+/*
+ * Verify, commit, learn, decrypt and deliver one received SATP datagram (the
+ * UDP payload, decrypted in place). sock: the UDP socket index that answers
+ * src (-1 if none).
+ */
+void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
+		       const struct sockaddr_storage *src, socklen_t srclen, int sock);
 /*
  * Seal device packets (inner bytes at buf + SATPD_HEADROOM, length in len)
- * in place; returns how many are ready to send. Dropped ones get len 0.
+ * in place for the remote it reads into w->remote; returns how many are
+ * ready to send. Dropped ones get len 0.
  */
-unsigned int satpd_tx_seal_batch(struct satpd *d, struct satpd_pkt *pkts, unsigned int n);
+unsigned int satpd_tx_seal_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
+/* Read up to SATPD_BATCH packets from fd into w->tx; returns how many. */
+unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd);
+/* Send sealed packets (len 0 = skip) to w->remote through the UDP socket. */
+void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
 
 /* The socket path: read what is there, in batches, until the socket is empty. */
-void satpd_udp_receive(struct satpd *d, unsigned int sock);
+void satpd_udp_receive(struct satpd_worker *w, unsigned int sock);
 /* Read the device fd in batches, seal, send with sendmmsg. */
-void satpd_dev_receive(struct satpd *d, int fd);
+void satpd_dev_receive(struct satpd_worker *w, int fd);
 
+/* Serve fd from the main loop (the control socket's seam). -ENOSPC when full. */
+int satpd_add_poll_hook(struct satpd *d, int fd, short events, satpd_poll_fn fn, void *ctx);
+
+/* Sum of every worker's counters. */
+void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out);
 void satpd_counters_dump(const struct satpd *d);
+
+/*
+ * A read-only picture of the daemon for the control socket, taken from the
+ * main thread between polls. Counters are read while workers run: each is
+ * exact, together they are not one instant.
+ */
+#define SATPD_SNAPSHOT_SENDERS 64
+struct satpd_snapshot_sender {
+	uint16_t mux;
+	uint16_t sender_id;
+	uint32_t top; /* highest committed seq */
+};
+
+struct satpd_snapshot_conn {
+	uint16_t mux;
+	uint16_t sender_id; /* ours, on what we send */
+	uint32_t window;
+	bool remote_known;
+	struct sockaddr_storage remote;
+	time_t remote_learned; /* 0: not learned (none yet, or -r at start) */
+	uint64_t next_seq;     /* the next outgoing sequence number */
+	uint64_t seq_reserved; /* numbers below are on disk as used */
+	struct satpd_counters ctr;
+	unsigned int n_senders; /* senders with a window; the first SATPD_SNAPSHOT_SENDERS listed */
+	struct satpd_snapshot_sender senders[SATPD_SNAPSHOT_SENDERS];
+};
+
+struct satpd_snapshot {
+	char xdp_dev[IFNAMSIZ]; /* "" with the socket path only */
+	const char *xdp_mode;	/* "native", "skb", "off" */
+	bool xdp_dispatcher;
+	unsigned int n_workers; /* AF_XDP workers (rx queues) */
+	unsigned int n_conns;
+	struct satpd_snapshot_conn conns[1];
+};
+
+void satpd_snapshot(const struct satpd *d, struct satpd_snapshot *out);
 
 #endif /* SATPD_DATAPATH_H */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "satpd_options.h"
 #include "underlay.h"
+#include "xsk.h"
 
 #define SATPD_VERSION "0.1"
 
@@ -57,27 +58,51 @@ static void log_config_warnings(const struct satpd_config *c)
 }
 
 /*
- * The one place that picks the receive path. The XDP/AF_XDP path plugs in
- * here: attach the program to `dev` in the mode asked for, log the mode
- * obtained, register one AF_XDP socket per queue in the poll set (its
- * handler feeds satpd_rx_batch() and sends through the same seal path) and
- * return the mode; on any failure log why and fall back to off.
+ * The one place that picks the data path: with --xdp-mode native or skb,
+ * attach satp_rx to the underlay (--xdp-dev, else the interface holding -i,
+ * else the one routing to the remote) and open one AF_XDP socket per receive
+ * queue; on any failure log why and fall back to the UDP sockets. Returns the
+ * number of tun/tap queues the path wants (one per AF_XDP worker; --queues
+ * on the socket path).
  */
-static enum satpd_xdp_mode select_rx_path(const struct satpd_config *c, const struct satpd *d)
+static unsigned int select_data_path(struct satpd *d, const struct satpd_peer_addr *remote,
+				     bool *xdp, char dev[IFNAMSIZ])
 {
-	char dev[IFNAMSIZ];
-	bool have_dev;
+	const struct satpd_config *c = d->cfg;
 
+	*xdp = false;
 	if (c->xdp_mode == SATPD_XDP_OFF) {
 		log_notice("data path: UDP sockets (--xdp-mode off)");
-		return SATPD_XDP_OFF;
+		return c->queues;
 	}
-	have_dev = !satpd_underlay_dev(c, d->conn.remote_known ? &d->conn.remote : NULL, dev);
-	log_notice("--xdp-mode %s on %s: the XDP path is not available in this build yet; "
-		   "falling back to --xdp-mode off (UDP sockets; pin root %s unused)",
-		   satpd_xdp_mode_name(c->xdp_mode), have_dev ? dev : "(unknown: give --xdp-dev)",
-		   c->pin_root);
-	return SATPD_XDP_OFF;
+	if (satpd_underlay_dev(c, remote, dev)) {
+		log_warn("--xdp-mode %s: no underlay interface (neither -i on a local interface "
+			 "nor a route to -r; give --xdp-dev): falling back to the UDP sockets",
+			 satpd_xdp_mode_name(c->xdp_mode));
+		return c->queues;
+	}
+	*xdp = true;
+	return satpd_xdp_queues(dev);
+}
+
+static void attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
+{
+	const struct satpd_config *c = d->cfg;
+	int ret;
+
+	if (!d->conn.mux_fixed) {
+		/* satp_rx drops muxes it does not know: adopting the peer's is a socket-path thing. */
+		log_notice("no -r: on the XDP path the mux is not adopted from the first peer; "
+			   "accepting mux %u only (--xdp-mode off adopts as anytun does)",
+			   d->conn.mux);
+		d->conn.mux_fixed = true;
+	}
+	ret = satpd_xdp_setup(d, dev, queues);
+	if (ret) {
+		log_warn("--xdp-mode %s on %s failed (%s): falling back to the UDP sockets",
+			 satpd_xdp_mode_name(c->xdp_mode), dev, strerror(-ret));
+		return;
+	}
 }
 
 static int drop_privileges(const struct satpd_config *c)
@@ -166,19 +191,25 @@ static bool handle_signals(struct satpd *d, int sfd)
 
 static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 {
-	struct pollfd pfd[1 + SATPD_SOCKS_MAX + SATPD_QUEUES_MAX];
-	unsigned int i, n = 0, first_sock, first_dev;
+	struct pollfd pfd[1 + SATPD_SOCKS_MAX + SATPD_QUEUES_MAX + SATPD_HOOKS_MAX];
+	unsigned int i, n = 0, first_sock, first_dev, first_hook;
+	int timeout = d->xdp ? SATPD_TICK_MS : -1;
 
 	pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	first_sock = n;
 	for (i = 0; i < d->udp.n; i++)
 		pfd[n++] = (struct pollfd){.fd = d->udp.fds[i], .events = POLLIN};
 	first_dev = n;
-	for (i = 0; i < dev->n_fds; i++)
+	/* With AF_XDP workers the device queues are theirs. */
+	for (i = 0; !d->xdp && i < dev->n_fds; i++)
 		pfd[n++] = (struct pollfd){.fd = dev->fds[i], .events = POLLIN};
+	/* The control socket's seam: fds other modules registered with satpd_add_poll_hook(). */
+	first_hook = n;
+	for (i = 0; i < d->n_hooks; i++)
+		pfd[n++] = (struct pollfd){.fd = d->hooks[i].fd, .events = d->hooks[i].events};
 
 	for (;;) {
-		if (poll(pfd, n, -1) < 0) {
+		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -188,56 +219,68 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 			return 0;
 		for (i = first_sock; i < first_dev; i++)
 			if (pfd[i].revents & POLLIN)
-				satpd_udp_receive(d, i - first_sock);
-		for (i = first_dev; i < n; i++)
+				satpd_udp_receive(&d->sock_worker, i - first_sock);
+		for (i = first_dev; i < first_hook; i++)
 			if (pfd[i].revents & POLLIN)
-				satpd_dev_receive(d, pfd[i].fd);
+				satpd_dev_receive(&d->sock_worker, pfd[i].fd);
+		for (i = first_hook; i < n; i++)
+			if (pfd[i].revents)
+				d->hooks[i - first_hook].fn(d, pfd[i].fd, pfd[i].revents,
+							   d->hooks[i - first_hook].ctx);
+		satpd_xdp_tick(d);
 	}
 }
 
-static int setup_remote(struct satpd *d, const struct satpd_conn_config *cc)
+/* -r/-o: resolve before anything else, so that the underlay device can follow the route. */
+static int resolve_remote(struct satpd *d, const struct satpd_conn_config *cc,
+			  struct satpd_peer_addr *out)
 {
-	struct satpd_conn *conn = &d->conn;
-	char a[64];
-	int ret;
-
 	if (!cc->remote.host[0]) {
 		log_notice(
 		    "no remote host (-r): waiting for the peer's first authenticated packet");
 		return 0;
 	}
-	ret = satpd_udp_resolve_remote(&d->udp, d->cfg, &cc->remote, &conn->remote);
-	if (ret)
-		return ret;
-	conn->remote_sock = satpd_udp_sock_for(&d->udp, &conn->remote.sa);
-	conn->remote_known = true;
+	return satpd_udp_resolve_remote(&d->udp, d->cfg, &cc->remote, out);
+}
+
+static void setup_remote(struct satpd *d, const struct satpd_conn_config *cc,
+			 const struct satpd_peer_addr *remote)
+{
+	char a[64];
+
+	if (!cc->remote.host[0])
+		return;
+	satpd_conn_set_remote(d, remote, satpd_udp_sock_for(&d->udp, &remote->sa));
+	d->conn.remote_learned = 0; /* configured, not learned */
 	log_notice("remote %s, mux %u, sender id %u, window %u",
-		   satpd_addr_str(&conn->remote.sa, a, sizeof(a)), cc->mux, cc->sender_id,
-		   cc->window);
-	return 0;
+		   satpd_addr_str(&remote->sa, a, sizeof(a)), cc->mux, cc->sender_id, cc->window);
 }
 
 static int run(const struct satpd_config *c)
 {
 	const struct satpd_conn_config *cc = &c->conns[0];
 	struct satpd d = {.cfg = c};
+	struct satpd_peer_addr remote = {0};
 	struct satpd_dev dev;
-	char state_dir[SATPD_PATH_MAX];
+	char state_dir[SATPD_PATH_MAX], xdp_dev[IFNAMSIZ];
+	unsigned int queues;
+	bool xdp;
 	int sfd = -1, ret;
 
-	d.rx = calloc(SATPD_BATCH, sizeof(*d.rx));
-	d.tx = calloc(SATPD_BATCH, sizeof(*d.tx));
-	if (!d.rx || !d.tx) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	ret = satpd_dev_open(&dev, c->dev_name, c->dev_type, c->queues);
+	d.dev_type = c->dev_type;
+	ret = satpd_udp_open(&d.udp, c);
 	if (ret)
-		goto out_free;
-	d.dev_fd = dev.fds[0];
+		return ret;
+	ret = resolve_remote(&d, cc, &remote);
+	if (ret)
+		goto out_udp;
+	queues = select_data_path(&d, cc->remote.host[0] ? &remote : NULL, &xdp, xdp_dev);
+	ret = satpd_dev_open(&dev, c->dev_name, c->dev_type, queues);
+	if (ret)
+		goto out_udp;
 	d.dev_type = dev.type;
-	log_notice("dev of type '%s' opened, actual name is '%s'", satpd_dev_type_name(dev.type),
-		   dev.name);
+	log_notice("dev of type '%s' opened, actual name is '%s'%s", satpd_dev_type_name(dev.type),
+		   dev.name, dev.n_fds > 1 ? " (multi-queue)" : "");
 	ret = satpd_dev_configure(&dev, &c->ifconfig);
 	if (ret)
 		goto out_dev;
@@ -245,53 +288,65 @@ static int run(const struct satpd_config *c)
 		ret = satpd_dev_run_script(c->post_up_script, dev.name);
 		log_notice("post-up script returned %d", ret);
 	}
-	ret = satpd_udp_open(&d.udp, c);
-	if (ret)
-		goto out_dev;
 	if (c->state_dir[0])
 		snprintf(state_dir, sizeof(state_dir), "%s", c->state_dir);
 	else
 		snprintf(state_dir, sizeof(state_dir), "%s/%s", SATPD_STATE_ROOT, dev.name);
 	ret = satpd_conn_init(&d.conn, cc, state_dir);
 	if (ret)
-		goto out_udp;
+		goto out_dev;
+	ret = satpd_worker_init(&d.sock_worker, &d, SATPD_QUEUES_MAX, dev.fds[0]);
+	if (ret)
+		goto out_conn;
 	log_notice("role %s, cipher %s, auth %s (tag %u), kd-prf %s", satp_role_name(cc->keys.role),
 		   satp_algo_name(cc->keys.algos.cipher_bits),
 		   cc->keys.algos.auth == SATP_AUTH_SHA1 ? "sha1" : "null", cc->keys.algos.tag_len,
 		   satp_algo_name(cc->keys.algos.kd_bits));
-	ret = setup_remote(&d, cc);
-	if (ret)
-		goto out_conn;
-	select_rx_path(c, &d);
-	ret = drop_privileges(c);
-	if (ret)
-		goto out_conn;
+	setup_remote(&d, cc, &remote);
+	/* Before anything is mmapped or a thread runs: fork keeps neither intact. */
 	if (c->daemonize && daemon(0, 0) < 0) {
 		ret = -errno;
 		log_err("cannot daemonize: %s", strerror(errno));
-		goto out_conn;
+		goto out_worker;
 	}
 	if (c->pid_file[0] && (ret = write_pid_file(c->pid_file)))
-		goto out_conn;
+		goto out_worker;
+	if (xdp)
+		attach_xdp(&d, xdp_dev, dev.n_fds);
+	ret = drop_privileges(c);
+	if (ret)
+		goto out_xdp;
 	sfd = open_signals();
 	if (sfd < 0) {
 		ret = sfd;
 		log_err("cannot set up signals: %s", strerror(-ret));
-		goto out_conn;
+		goto out_xdp;
 	}
+	if (d.xdp) {
+		ret = satpd_xdp_start(&d, dev.fds, dev.n_fds);
+		if (ret) {
+			log_err("cannot start the AF_XDP workers: %s", strerror(-ret));
+			goto out_sig;
+		}
+		satpd_xdp_tick(&d);
+	}
+	/* The control socket (ctl.c) plugs in here: satpd_add_poll_hook(&d, fd, POLLIN, fn, ctx). */
 	log_notice("satpd %s running", SATPD_VERSION);
 	ret = event_loop(&d, &dev, sfd);
 	satpd_counters_dump(&d);
+out_sig:
 	close(sfd);
+out_xdp:
+	satpd_xdp_stop(&d);
+	free(d.workers);
+out_worker:
+	satpd_worker_free(&d.sock_worker);
 out_conn:
 	satpd_conn_free(&d.conn);
-out_udp:
-	satpd_udp_close(&d.udp);
 out_dev:
 	satpd_dev_close(&dev);
-out_free:
-	free(d.rx);
-	free(d.tx);
+out_udp:
+	satpd_udp_close(&d.udp);
 	return ret;
 }
 

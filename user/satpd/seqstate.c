@@ -79,10 +79,12 @@ static int reserve(struct satpd_seq *s, uint64_t from)
 
 	if (upto > (uint64_t)SATPD_SEQ_LAST + 1)
 		upto = (uint64_t)SATPD_SEQ_LAST + 1;
+	if (upto <= atomic_load(&s->reserved))
+		return 0; /* never shrink what is on disk */
 	ret = write_state(s, upto);
 	if (ret)
 		return ret;
-	s->reserved = upto;
+	atomic_store(&s->reserved, upto);
 	return 0;
 }
 
@@ -93,6 +95,7 @@ int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux)
 
 	memset(s, 0, sizeof(*s));
 	s->dirfd = -1;
+	pthread_mutex_init(&s->refill, NULL);
 	snprintf(s->name, sizeof(s->name), "tx-seq.mux%u", mux);
 	ret = mkdir_p(dir);
 	if (ret) {
@@ -127,7 +130,7 @@ int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux)
 	atomic_store(&s->next, start);
 	log_info("mux %u: outgoing sequence numbers start at %" PRIu64 " (reserved up to %" PRIu64
 		 " in %s/%s)",
-		 mux, start, s->reserved, dir, s->name);
+		 mux, start, (uint64_t)atomic_load(&s->reserved), dir, s->name);
 	return 0;
 err:
 	close(s->dirfd);
@@ -138,17 +141,27 @@ err:
 int satpd_seq_take(struct satpd_seq *s, uint32_t *seq)
 {
 	uint64_t n = atomic_fetch_add(&s->next, 1);
-	int ret;
+	uint64_t reserved = atomic_load(&s->reserved);
+	int ret = 0;
 
 	if (n > SATPD_SEQ_LAST)
 		return -ENOSPC;
-	/* The single writer refills; numbers are used only below s->reserved. */
-	if (n + SATPD_SEQ_REFILL >= s->reserved && s->reserved <= SATPD_SEQ_LAST) {
-		ret = reserve(s, n + 1);
-		if (ret && n >= s->reserved)
+	if (n + SATPD_SEQ_REFILL >= reserved && reserved <= SATPD_SEQ_LAST) {
+		/* Workers below the mark go on; the one past it writes, the rest wait for it. */
+		if (n < reserved && pthread_mutex_trylock(&s->refill))
+			goto out;
+		if (n >= reserved)
+			pthread_mutex_lock(&s->refill);
+		reserved = atomic_load(&s->reserved);
+		if (n + SATPD_SEQ_REFILL >= reserved && reserved <= SATPD_SEQ_LAST)
+			ret = reserve(s, n + 1);
+		pthread_mutex_unlock(&s->refill);
+		reserved = atomic_load(&s->reserved);
+		if (ret && n >= reserved)
 			return ret;
 	}
-	if (n >= s->reserved)
+out:
+	if (n >= reserved)
 		return -ENOSPC;
 	*seq = (uint32_t)n;
 	return 0;
@@ -156,7 +169,9 @@ int satpd_seq_take(struct satpd_seq *s, uint32_t *seq)
 
 void satpd_seq_close(struct satpd_seq *s)
 {
-	if (s->dirfd >= 0)
+	if (s->dirfd >= 0) {
 		close(s->dirfd);
+		pthread_mutex_destroy(&s->refill);
+	}
 	s->dirfd = -1;
 }

@@ -9,6 +9,7 @@
 #ifndef SATPD_SEQSTATE_H
 #define SATPD_SEQSTATE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,8 +25,9 @@
 #define SATPD_SEQ_LAST UINT32_MAX
 
 struct satpd_seq {
-	_Atomic uint64_t next; /* 64 bits so that running past 2^32-1 is visible */
-	uint64_t reserved;     /* numbers < reserved are on disk as used */
+	_Atomic uint64_t next;	   /* 64 bits so that running past 2^32-1 is visible */
+	_Atomic uint64_t reserved; /* numbers < reserved are on disk as used */
+	pthread_mutex_t refill;	   /* one writer of the file; taken once per reservation */
 	int dirfd;
 	char name[64];
 };
@@ -33,7 +35,8 @@ struct satpd_seq {
 /* Load or create the state of one connection (file "tx-seq.mux<M>" in dir). */
 int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux);
 /*
- * Take the next number. -ENOSPC when the key's numbers are exhausted, -errno
+ * Take the next number; safe from several workers at once (an atomic
+ * fetch-add; the worker that reaches the refill mark writes the file). -ENOSPC when the key's numbers are exhausted, -errno
  * when a reservation cannot be written (nothing is sent then).
  */
 int satpd_seq_take(struct satpd_seq *s, uint32_t *seq);

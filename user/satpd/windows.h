@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The replay windows of one daemon: one struct satp_window slot per
- * (mux, sender id), found through an open-addressing index the daemon alone
- * writes. The slots are an array the store does not own: calloc'ed memory on
- * the socket path, the XDP loader's mmapped window map (satp_xdp_windows())
- * on the XDP path, so that XDP pre-filters on exactly what the daemon commits.
- * A slot is taken only for a sender whose packet authenticated; nothing is
- * allocated after init.
+ * (mux, sender id), found through an open-addressing index. The slots are an
+ * array the store does not own: calloc'ed memory on the socket path, the XDP
+ * loader's mmapped window map (satp_xdp_windows()) on the XDP path, so that
+ * XDP pre-filters on exactly what the daemon commits. A slot is taken only
+ * for a sender whose packet authenticated; nothing is allocated after init.
+ *
+ * Thread-safe for the AF_XDP workers: lookups are lock-free (an index entry
+ * is published with a release store once its slot is initialised and bound,
+ * and entries are never removed); a new sender takes a mutex once; commits
+ * to one slot are serialised by a per-slot spin flag, so the fetch_or in
+ * satp_window_commit is the single decision point even when a duplicate races
+ * in on another queue.
  */
 #ifndef SATPD_WINDOWS_H
 #define SATPD_WINDOWS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,16 +30,16 @@
 /* XDP: satp_xdp_bind_window(), so the program reads the new slot. */
 typedef int (*satpd_window_bind_fn)(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot);
 
-struct satpd_window_index {
-	uint32_t key; /* mux << 16 | sender id */
-	bool used;
-};
+/* An index entry: 0 = free, else SATPD_WINDOW_USED | mux << 16 | sender id. */
+#define SATPD_WINDOW_USED (1ull << 32)
 
 struct satpd_windows {
 	struct satp_window *slots; /* 1 << bits of them */
-	struct satpd_window_index *index;
+	_Atomic uint64_t *index;   /* 1 << bits entries, parallel to slots */
+	atomic_flag *busy;	   /* per slot: a commit is in progress */
+	pthread_mutex_t grow;	   /* taken only to add a sender */
 	unsigned int bits;
-	unsigned int n;
+	_Atomic unsigned int n;
 	uint32_t size; /* -w of the connection */
 	bool own_slots;
 	satpd_window_bind_fn bind;
@@ -45,7 +53,21 @@ struct satpd_windows {
 int satpd_windows_init(struct satpd_windows *w, unsigned int bits, uint32_t size,
 		       struct satp_window *slots, satpd_window_bind_fn bind, void *bind_ctx);
 void satpd_windows_free(struct satpd_windows *w);
+/*
+ * Take over a slot a previous run bound (the pinned satp_win_idx): its window
+ * keeps what it committed. -EEXIST when the slot holds another sender.
+ */
+int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t slot);
+/* The slot index of (mux, sender id), a fresh one if new; -ENOSPC when all are taken. */
+int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id);
 /* The window of (mux, sender id); a fresh one if new. NULL when every slot is taken. */
 struct satp_window *satpd_windows_get(struct satpd_windows *w, uint16_t mux, uint16_t sender_id);
+/*
+ * The replay decision: commit seq in the sender's window, serialised per slot.
+ * SATP_OK, SATP_REPLAY, SATP_TOO_OLD; -ENOSPC (as a negative int) when no slot is left.
+ */
+int satpd_windows_commit(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t seq);
+/* Top of the window of (mux, sender id) for the snapshot; false when it has none yet. */
+bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *key, uint32_t *top);
 
 #endif /* SATPD_WINDOWS_H */

@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ethtool.h>
+#include <linux/if_xdp.h>
+#include <linux/sockios.h>
+#include <xdp/xsk.h>
+
+#include "datapath.h"
+#include "log.h"
+#include "route.h"
+#include "satp_xdp_loader.h"
+#include "xsk.h"
+
+/*
+ * UMEM per socket: the first half of the frames belongs to the fill/rx rings,
+ * the second half to tx. 2048-byte frames hold a 1500-byte MTU frame after
+ * the kernel's 256-byte XDP headroom, and any datagram we build (SATPD_BUF_SIZE).
+ */
+#define XSK_FRAME_SIZE 2048u
+#define XSK_RX_FRAMES  2048u /* = fill ring size: a refill never finds it full */
+#define XSK_TX_FRAMES  2048u /* = tx and completion ring size */
+#define XSK_FRAMES     (XSK_RX_FRAMES + XSK_TX_FRAMES)
+/* Descriptors taken from the rx ring per peek. */
+#define XSK_RX_BATCH 64u
+/* IPv6 extension headers walked to find UDP, as the XDP program does. */
+#define XSK_MAX_EXTHDRS 4
+
+/* The window map has SATP_XDP_WINDOW_SLOTS slots; the store indexes them with this many bits. */
+#define XDP_WINDOW_BITS 10
+_Static_assert((1u << XDP_WINDOW_BITS) == SATP_XDP_WINDOW_SLOTS, "window slots");
+
+struct satpd_xsk {
+	struct xsk_umem *umem;
+	struct xsk_socket *sock;
+	struct xsk_ring_prod fq;
+	struct xsk_ring_cons cq;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	void *area;
+	uint32_t queue;
+	int fd;
+	bool registered;
+	uint32_t n_free; /* tx frames not in flight */
+	uint64_t free_tx[XSK_TX_FRAMES];
+};
+
+struct satpd_xdp_path {
+	struct satp_xdp *x;
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	unsigned int n_queues;
+	struct satpd_xsk *socks;
+	struct satpd_l2 l2;
+	struct timespec last_resolve;
+	int last_ret; /* of the last resolve, to log only changes */
+	bool keep;
+};
+
+/* ---------------------------------------------------------------- queues */
+
+static unsigned int sysfs_rx_queues(const char *ifname)
+{
+	char path[128];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)))
+		n += !strncmp(de->d_name, "rx-", 3);
+	closedir(dir);
+	return n;
+}
+
+unsigned int satpd_xdp_queues(const char *ifname)
+{
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	struct ifreq ifr;
+	unsigned int n = 0;
+	int fd;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ch;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !ioctl(fd, SIOCETHTOOL, &ifr))
+		n = ch.rx_count > ch.combined_count ? ch.rx_count : ch.combined_count;
+	if (fd >= 0)
+		close(fd);
+	if (!n)
+		n = sysfs_rx_queues(ifname);
+	if (!n)
+		n = 1;
+	if (n > SATP_XDP_MAX_QUEUES)
+		n = SATP_XDP_MAX_QUEUES;
+	if (n > SATPD_QUEUES_MAX)
+		n = SATPD_QUEUES_MAX;
+	return n;
+}
+
+/* ---------------------------------------------------------------- sockets */
+
+static int xsk_open(struct satpd_xsk *s, const char *ifname, uint32_t queue, bool skb)
+{
+	struct xsk_umem_config ucfg = {
+	    .fill_size = XSK_RX_FRAMES,
+	    .comp_size = XSK_TX_FRAMES,
+	    .frame_size = XSK_FRAME_SIZE,
+	};
+	struct xsk_socket_config cfg = {
+	    .rx_size = XSK_RX_FRAMES,
+	    .tx_size = XSK_TX_FRAMES,
+	    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+	    /* veth and skb mode have no zero-copy: ask for copy, which works everywhere. */
+	    .bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
+	};
+	size_t size = (size_t)XSK_FRAMES * XSK_FRAME_SIZE;
+	uint32_t idx, i;
+	int ret;
+
+	(void)skb;
+	s->queue = queue;
+	s->fd = -1;
+	s->area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->area == MAP_FAILED) {
+		s->area = NULL;
+		return -errno;
+	}
+	ret = xsk_umem__create(&s->umem, s->area, size, &s->fq, &s->cq, &ucfg);
+	if (ret)
+		return ret;
+	ret = xsk_socket__create(&s->sock, ifname, queue, s->umem, &s->rx, &s->tx, &cfg);
+	if (ret)
+		return ret;
+	s->fd = xsk_socket__fd(s->sock);
+	if (xsk_ring_prod__reserve(&s->fq, XSK_RX_FRAMES, &idx) != XSK_RX_FRAMES)
+		return -ENOMEM;
+	for (i = 0; i < XSK_RX_FRAMES; i++)
+		*xsk_ring_prod__fill_addr(&s->fq, idx + i) = (uint64_t)i * XSK_FRAME_SIZE;
+	xsk_ring_prod__submit(&s->fq, XSK_RX_FRAMES);
+	for (i = 0; i < XSK_TX_FRAMES; i++)
+		s->free_tx[i] = (uint64_t)(XSK_RX_FRAMES + i) * XSK_FRAME_SIZE;
+	s->n_free = XSK_TX_FRAMES;
+	return 0;
+}
+
+static void xsk_close(struct satpd_xsk *s)
+{
+	if (s->sock)
+		xsk_socket__delete(s->sock);
+	if (s->umem)
+		xsk_umem__delete(s->umem);
+	if (s->area)
+		munmap(s->area, (size_t)XSK_FRAMES * XSK_FRAME_SIZE);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---------------------------------------------------------------- rx */
+
+/* The UDP payload of a frame satp_rx redirected, and its source; false if it is not one. */
+static bool frame_payload(uint8_t *p, uint32_t len, uint8_t **dg, size_t *dglen,
+			  struct sockaddr_storage *src, socklen_t *srclen)
+{
+	uint32_t off = 12, l4, ulen, n;
+	uint16_t type;
+	uint8_t next;
+
+	if (len < 14)
+		return false;
+	type = (uint16_t)(p[off] << 8 | p[off + 1]);
+	for (n = 0; (type == 0x8100 || type == 0x88A8) && n < 2 && off + 6 <= len; n++) {
+		off += 4;
+		type = (uint16_t)(p[off] << 8 | p[off + 1]);
+	}
+	off += 2;
+	memset(src, 0, sizeof(*src));
+	if (type == 0x0800) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)src;
+
+		if (off + 20 > len || p[off + 9] != IPPROTO_UDP)
+			return false;
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, p + off + 12, 4);
+		*srclen = sizeof(*s4);
+		l4 = off + (p[off] & 0xfu) * 4u;
+	} else if (type == 0x86DD) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)src;
+
+		if (off + 40 > len)
+			return false;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, p + off + 8, 16);
+		*srclen = sizeof(*s6);
+		next = p[off + 6];
+		l4 = off + 40;
+		for (n = 0; n < XSK_MAX_EXTHDRS && (next == 0 || next == 43 || next == 60); n++) {
+			if (l4 + 8 > len)
+				return false;
+			next = p[l4];
+			l4 += (p[l4 + 1] + 1u) * 8u;
+		}
+		if (next != IPPROTO_UDP)
+			return false;
+	} else {
+		return false;
+	}
+	if (l4 + 8 > len)
+		return false;
+	ulen = (uint32_t)(p[l4 + 4] << 8 | p[l4 + 5]);
+	if (ulen < 8 || l4 + ulen > len)
+		return false;
+	if (src->ss_family == AF_INET)
+		memcpy(&((struct sockaddr_in *)src)->sin_port, p + l4, 2);
+	else
+		memcpy(&((struct sockaddr_in6 *)src)->sin6_port, p + l4, 2);
+	*dg = p + l4 + 8;
+	*dglen = ulen - 8;
+	return true;
+}
+
+/* One peek of the rx ring: returns how many frames it held. */
+static unsigned int xsk_rx_batch(struct satpd_worker *w)
+{
+	struct satpd_xsk *s = w->xsk;
+	struct sockaddr_storage src;
+	socklen_t srclen = 0;
+	uint32_t idx_rx = 0, idx_fq = 0, n, i;
+	uint8_t *dg;
+	size_t dglen;
+
+	n = xsk_ring_cons__peek(&s->rx, XSK_RX_BATCH, &idx_rx);
+	if (!n) {
+		if (xsk_ring_prod__needs_wakeup(&s->fq))
+			recvfrom(s->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&s->rx, idx_rx + i);
+		uint8_t *pkt = xsk_umem__get_data(s->area, desc->addr);
+
+		w->ctr.rx_datagrams++;
+		if (!frame_payload(pkt, desc->len, &dg, &dglen, &src, &srclen)) {
+			w->ctr.rx_too_short++;
+			continue;
+		}
+		w->ctr.rx_bytes += dglen;
+		satpd_rx_datagram(w, dg, dglen, &src, srclen,
+				  satpd_udp_sock_for(&w->d->udp, &src));
+	}
+	/* Every rx frame is either in the fill ring or in our hands: this cannot fail. */
+	while (xsk_ring_prod__reserve(&s->fq, n, &idx_fq) != n)
+		;
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&s->fq, idx_fq + i) =
+		    xsk_umem__extract_addr(xsk_ring_cons__rx_desc(&s->rx, idx_rx + i)->addr);
+	xsk_ring_prod__submit(&s->fq, n);
+	xsk_ring_cons__release(&s->rx, n);
+	return n;
+}
+
+/* ---------------------------------------------------------------- tx */
+
+static void xsk_complete(struct satpd_xsk *s)
+{
+	uint32_t idx = 0, n, i;
+
+	n = xsk_ring_cons__peek(&s->cq, XSK_TX_FRAMES, &idx);
+	for (i = 0; i < n; i++)
+		s->free_tx[s->n_free++] = *xsk_ring_cons__comp_addr(&s->cq, idx + i);
+	if (n)
+		xsk_ring_cons__release(&s->cq, n);
+}
+
+/* Frame the sealed packets for AF_XDP TX; what does not fit is left for the socket. */
+static void xsk_send(struct satpd_worker *w, unsigned int n)
+{
+	struct satpd_xsk *s = w->xsk;
+	struct satpd_l2_tmpl t;
+	unsigned int i, want = 0, got;
+	uint32_t idx = 0;
+	int family = w->remote.addr.sa.ss_family;
+
+	satpd_l2_read(&w->d->xdp->l2, &t);
+	if (!t.valid || t.remote_gen != w->remote.gen || t.family != family)
+		goto fallback;
+	xsk_complete(s);
+	for (i = 0; i < n; i++)
+		want += w->tx[i].len && w->tx[i].len + t.hdr_len - SATPD_ETH_HLEN <= t.mtu;
+	if (want > s->n_free)
+		want = s->n_free;
+	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
+		goto fallback;
+	got = 0;
+	for (i = 0; i < n && got < want; i++) {
+		struct satpd_pkt *p = &w->tx[i];
+		struct xdp_desc *desc;
+		uint8_t *frame;
+		uint64_t addr;
+
+		if (!p->len || p->len + t.hdr_len - SATPD_ETH_HLEN > t.mtu)
+			continue;
+		addr = s->free_tx[--s->n_free];
+		frame = xsk_umem__get_data(s->area, addr);
+		memcpy(frame + t.hdr_len, p->buf, p->len);
+		satpd_l2_frame(&t, frame, p->len);
+		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
+		desc->addr = addr;
+		desc->len = (uint32_t)(p->len + t.hdr_len);
+		w->ctr.tx_packets++;
+		w->ctr.tx_xsk_packets++;
+		w->ctr.tx_bytes += p->len;
+		p->len = 0; /* sent: the socket skips it */
+	}
+	xsk_ring_prod__submit(&s->tx, got);
+	if (xsk_ring_prod__needs_wakeup(&s->tx))
+		sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+fallback:
+	for (i = 0; i < n; i++)
+		w->ctr.tx_udp_fallback += w->tx[i].len != 0;
+	satpd_udp_send_batch(w, w->tx, n);
+}
+
+static void dev_to_xsk(struct satpd_worker *w)
+{
+	unsigned int n;
+
+	do {
+		n = satpd_dev_read_batch(w, w->dev_fd);
+		if (n && satpd_tx_seal_batch(w, w->tx, n))
+			xsk_send(w, n);
+	} while (n == SATPD_BATCH);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static void *worker_main(void *arg)
+{
+	struct satpd_worker *w = arg;
+	struct satpd *d = w->d;
+	struct pollfd pfd[2] = {
+	    {.fd = w->xsk->fd, .events = POLLIN},
+	    {.fd = w->dev_fd, .events = POLLIN},
+	};
+	unsigned int got;
+
+	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
+		if (poll(pfd, 2, SATPD_WORKER_POLL_MS) < 0 && errno != EINTR) {
+			log_err("worker %u: poll: %s", w->id, strerror(errno));
+			break;
+		}
+		/* Drain what is there, a bounded number of batches, then give tx its turn. */
+		for (got = 0; got < XSK_RX_FRAMES && xsk_rx_batch(w);)
+			got += XSK_RX_BATCH;
+		if (pfd[1].revents & POLLIN)
+			dev_to_xsk(w);
+		xsk_complete(w->xsk);
+	}
+	return NULL;
+}
+
+int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds)
+{
+	struct satpd_xdp_path *p = d->xdp;
+	sigset_t all, old;
+	unsigned int i;
+	int ret;
+
+	if (n_fds < p->n_queues)
+		return -EINVAL;
+	d->workers = calloc(p->n_queues, sizeof(*d->workers));
+	if (!d->workers)
+		return -ENOMEM;
+	/* Workers inherit a mask with everything blocked: signals go to the main loop's signalfd. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < p->n_queues; i++) {
+		struct satpd_worker *w = &d->workers[i];
+
+		ret = satpd_worker_init(w, d, i, dev_fds[i]);
+		if (ret)
+			break;
+		d->n_workers++;
+		w->xsk = &p->socks[i];
+		ret = pthread_create(&w->thread, NULL, worker_main, w);
+		if (ret) {
+			ret = -ret;
+			log_err("cannot start worker %u: %s", i, strerror(-ret));
+			break;
+		}
+		w->running = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (i < p->n_queues)
+		return ret;
+	log_notice("%u AF_XDP worker%s on %s (one per rx queue, each on its own tun queue)",
+		   p->n_queues, p->n_queues == 1 ? "" : "s", p->ifname);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int bind_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot)
+{
+	return satp_xdp_bind_window(ctx, mux, sender_id, slot);
+}
+
+static int adopt_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot)
+{
+	struct satpd_windows *w = ctx;
+	int ret = satpd_windows_adopt(w, mux, sender_id, slot);
+
+	if (ret) {
+		log_warn("pinned window of mux %u sender %u in slot %u: %s; ignored", mux,
+			 sender_id, slot, strerror(-ret));
+		return 0;
+	}
+	/* -w may have changed across the restart: the bit ring does not depend on it. */
+	w->slots[slot].size = w->size < SATP_WINDOW_BITS ? w->size : SATP_WINDOW_BITS;
+	log_info("mux %u sender %u: replay window kept from the last run (top %" PRIu32 ")", mux,
+		 sender_id, w->slots[slot].top);
+	return 0;
+}
+
+/* Replay windows over the mmapped window map, with what an earlier run committed. */
+static int windows_over_map(struct satpd *d, struct satp_xdp *x)
+{
+	struct satpd_windows *w = &d->conn.windows;
+	int ret;
+
+	satpd_windows_free(w);
+	ret = satpd_windows_init(w, XDP_WINDOW_BITS, d->conn.cfg->window, satp_xdp_windows(x),
+				 bind_window, x);
+	if (ret)
+		return ret;
+	ret = satp_xdp_for_each_window(x, adopt_window, w);
+	if (!ret && atomic_load(&w->n))
+		log_notice("%u replay window%s adopted from %s", atomic_load(&w->n),
+			   atomic_load(&w->n) == 1 ? "" : "s", satp_xdp_pin_dir(x));
+	return ret;
+}
+
+/* Ports, local addresses (as the UDP sockets are bound) and the connection. */
+static int configure(struct satpd *d, struct satp_xdp *x)
+{
+	const struct satpd_conn_config *cc = d->conn.cfg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint32_t flags = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < d->udp.n; i++) {
+		len = sizeof(ss);
+		if (getsockname(d->udp.fds[i], (struct sockaddr *)&ss, &len) < 0)
+			return -errno;
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			ret = satp_xdp_set_port(x, ntohs(s4->sin_port), true);
+			if (!ret && s4->sin_addr.s_addr == htonl(INADDR_ANY))
+				flags |= SATP_XDP_ANY_ADDR4;
+			else if (!ret)
+				ret = satp_xdp_set_addr(x, AF_INET, &s4->sin_addr, true);
+		} else {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			ret = satp_xdp_set_port(x, ntohs(s6->sin6_port), true);
+			if (!ret && IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+				flags |= SATP_XDP_ANY_ADDR6;
+			else if (!ret)
+				ret = satp_xdp_set_addr(x, AF_INET6, &s6->sin6_addr, true);
+		}
+		if (ret)
+			return ret;
+	}
+	ret = satp_xdp_set_flags(x, flags);
+	if (!ret)
+		ret = satp_xdp_set_conn(x, d->conn.mux, cc->keys.algos.tag_len,
+					cc->window < SATP_WINDOW_BITS ? cc->window
+								      : SATP_WINDOW_BITS);
+	return ret;
+}
+
+static void loader_log(enum satp_xdp_log_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	satpd_log(level == SATP_XDP_LOG_WARN	? SATPD_LOG_WARNING
+		  : level == SATP_XDP_LOG_INFO ? SATPD_LOG_INFO
+					       : SATPD_LOG_DEBUG,
+		  "%s", buf);
+}
+
+static void path_free(struct satpd_xdp_path *p)
+{
+	unsigned int i;
+
+	for (i = 0; p->socks && i < p->n_queues; i++) {
+		if (p->socks[i].registered)
+			satp_xdp_unregister_xsk(p->x, p->socks[i].queue);
+		xsk_close(&p->socks[i]);
+	}
+	free(p->socks);
+	if (p->x && satp_xdp_mode(p->x) != SATP_XDP_MODE_NONE && !p->keep)
+		satp_xdp_detach(p->x);
+	satp_xdp_close(p->x);
+	free(p);
+}
+
+int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
+{
+	const struct satpd_config *c = d->cfg;
+	struct satp_xdp_opts o = {
+	    .ifname = ifname,
+	    .pin_root = c->pin_root,
+	    .mode = c->xdp_mode == SATPD_XDP_SKB ? SATP_XDP_MODE_SKB : SATP_XDP_MODE_NATIVE,
+	    /* A satp_rx left attached (--keep-xdp, or a crash) is ours to take over. */
+	    .replace = true,
+	};
+	struct satpd_xdp_path *p;
+	unsigned int i;
+	int ret;
+
+	satp_xdp_set_log(loader_log, SATP_XDP_LOG_INFO);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	p->ifindex = (int)if_nametoindex(ifname);
+	p->n_queues = n_queues;
+	p->keep = c->keep_xdp;
+	p->last_ret = 1;
+	p->socks = calloc(n_queues, sizeof(*p->socks));
+	if (!p->socks || !p->ifindex) {
+		ret = p->socks ? -ENODEV : -ENOMEM;
+		goto err;
+	}
+	ret = satp_xdp_open(&o, &p->x);
+	if (ret)
+		goto err;
+	ret = configure(d, p->x);
+	if (ret)
+		goto err;
+	if (c->conns[0].window) {
+		ret = windows_over_map(d, p->x);
+		if (ret)
+			goto err;
+	}
+	ret = satp_xdp_attach(p->x);
+	if (ret)
+		goto err;
+	for (i = 0; i < n_queues; i++) {
+		ret = xsk_open(&p->socks[i], ifname, i, c->xdp_mode == SATPD_XDP_SKB);
+		if (ret) {
+			log_err("%s queue %u: cannot open an AF_XDP socket: %s", ifname, i,
+				strerror(-ret));
+			goto err;
+		}
+		ret = satp_xdp_register_xsk(p->x, i, p->socks[i].fd);
+		if (ret)
+			goto err;
+		p->socks[i].registered = true;
+	}
+	log_notice("XDP: satp_rx on %s in %s mode, %s (prog id %u), maps pinned under %s%s",
+		   ifname, satp_xdp_mode_name(satp_xdp_mode(p->x)),
+		   satp_xdp_dispatcher(p->x) ? "through the libxdp dispatcher"
+					     : "as a single program (no dispatcher)",
+		   satp_xdp_prog_id(p->x), satp_xdp_pin_dir(p->x),
+		   p->keep ? "; left attached at exit (--keep-xdp)" : "");
+	d->xdp = p;
+	return 0;
+err:
+	if (c->conns[0].window && p->x) {
+		/* Back to private windows for the socket path. */
+		satpd_windows_free(&d->conn.windows);
+		satpd_windows_init(&d->conn.windows, SATPD_WINDOWS_DEFAULT_BITS,
+				   c->conns[0].window, NULL, NULL, NULL);
+	}
+	p->keep = false;
+	path_free(p);
+	return ret;
+}
+
+void satpd_xdp_stop(struct satpd *d)
+{
+	unsigned int i;
+
+	atomic_store(&d->stop, true);
+	for (i = 0; i < d->n_workers; i++) {
+		if (d->workers[i].running)
+			pthread_join(d->workers[i].thread, NULL);
+		d->workers[i].running = false;
+	}
+	if (d->xdp) {
+		path_free(d->xdp);
+		d->xdp = NULL;
+	}
+	for (i = 0; i < d->n_workers; i++)
+		satpd_worker_free(&d->workers[i]);
+}
+
+/* ---------------------------------------------------------------- next hop */
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+void satpd_xdp_tick(struct satpd *d)
+{
+	struct satpd_xdp_path *p = d->xdp;
+	struct satpd_remote_view v;
+	struct satpd_l2_tmpl t;
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	bool moved;
+	char a[64];
+	int ret;
+
+	if (!p)
+		return;
+	moved = atomic_exchange(&d->remote_moved, false);
+	if (!moved && ms_since(&p->last_resolve) < SATPD_ROUTE_REFRESH_MS)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &p->last_resolve);
+	satpd_conn_read_remote(&d->conn, &v);
+	if (!v.known)
+		return;
+	memset(&local, 0, sizeof(local));
+	if (v.sock < 0 ||
+	    getsockname(d->udp.fds[v.sock], (struct sockaddr *)&local, &len) < 0) {
+		ret = -EADDRNOTAVAIL;
+	} else {
+		uint16_t port = local.ss_family == AF_INET
+				    ? ntohs(((struct sockaddr_in *)&local)->sin_port)
+				    : ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+		bool wildcard =
+		    local.ss_family == AF_INET
+			? ((struct sockaddr_in *)&local)->sin_addr.s_addr == htonl(INADDR_ANY)
+			: IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&local)->sin6_addr);
+
+		ret = satpd_route_resolve(&v.addr.sa, wildcard ? NULL : &local, port, p->ifindex,
+					  &t);
+	}
+	if (ret)
+		memset(&t, 0, sizeof(t));
+	t.remote_gen = v.gen;
+	satpd_l2_publish(&p->l2, &t);
+	if (ret != p->last_ret)
+		log_info("way back to %s: %s", satpd_addr_str(&v.addr.sa, a, sizeof(a)),
+			 !ret		  ? "AF_XDP TX (next hop resolved)"
+			 : ret == -EAGAIN ? "UDP socket until the kernel resolves the next hop"
+			 : ret == -ENETUNREACH
+			     ? "UDP socket (the route leaves by another interface)"
+			     : "UDP socket (no next hop headers)");
+	p->last_ret = ret;
+}
+
+/* ---------------------------------------------------------------- reporting */
+
+void satpd_xdp_counters_dump(struct satpd_xdp_path *p)
+{
+	struct satp_xdp_counter c[SATP_XDP_REASON_MAX];
+	char name[48];
+	unsigned int r, i;
+
+	if (satp_xdp_read_counters(p->x, c))
+		return;
+	log_notice("XDP counters on %s (since the maps were created):", p->ifname);
+	for (r = 0; r < SATP_XDP_REASON_MAX; r++) {
+		snprintf(name, sizeof(name), "xdp_%s", satp_xdp_reason_names[r]);
+		for (i = 0; name[i]; i++)
+			if (name[i] == '-')
+				name[i] = '_';
+		log_notice("  %-18s %" PRIu64, name, (uint64_t)c[r].packets);
+	}
+}
+
+void satpd_xdp_describe(const struct satpd_xdp_path *p, struct satpd_snapshot *s)
+{
+	snprintf(s->xdp_dev, sizeof(s->xdp_dev), "%s", p->ifname);
+	s->xdp_mode = satp_xdp_mode_name(satp_xdp_mode(p->x));
+	s->xdp_dispatcher = satp_xdp_dispatcher(p->x);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The XDP path of satpd: satp_rx attached to the underlay through the loader
+ * (user/lib/satp_xdp_loader.h), one AF_XDP socket per receive queue (libxdp
+ * xsk API; copy mode, needs_wakeup), one worker thread per socket that
+ * verifies, commits, decrypts and delivers to its tun/tap queue, and on the
+ * way back seals and transmits through AF_XDP TX with headers from route.h,
+ * or through the UDP socket while the next hop is unknown.
+ *
+ * Lifecycle (main.c):
+ *   satpd_xdp_queues()   how many rx queues the underlay has (before the tun opens)
+ *   satpd_xdp_setup()    load, configure, adopt pinned windows, attach, sockets
+ *   satpd_xdp_start()    one worker per queue, each on its own tun queue fd
+ *   satpd_xdp_tick()     main loop, off the packet path: next-hop headers
+ *   satpd_xdp_stop()     join the workers, detach (unless --keep-xdp), close
+ */
+#ifndef SATPD_XSK_H
+#define SATPD_XSK_H
+
+#include <net/if.h>
+
+#include "satpd_options.h"
+
+struct satpd;
+struct satpd_xdp_path;
+struct satpd_snapshot;
+
+/* Workers poll with this timeout so that they notice the stop flag. */
+#define SATPD_WORKER_POLL_MS 200
+/* The main loop's timeout while the XDP path runs: how soon a learned remote gets headers. */
+#define SATPD_TICK_MS 100
+
+/* Receive queues of ifname (ethtool channels, else sysfs, else 1), capped at what XDP serves. */
+unsigned int satpd_xdp_queues(const char *ifname);
+/*
+ * Attach and open sockets on ifname for n queues in the mode asked for. On
+ * failure everything is undone and -errno returned: the caller falls back
+ * to the socket path.
+ */
+int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues);
+/* Start one worker per queue; dev_fds[i] is queue i of the tun/tap. */
+int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds);
+void satpd_xdp_tick(struct satpd *d);
+void satpd_xdp_stop(struct satpd *d);
+
+void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
+void satpd_xdp_describe(const struct satpd_xdp_path *p, struct satpd_snapshot *s);
+
+#endif /* SATPD_XSK_H */
