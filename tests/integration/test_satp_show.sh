@@ -63,7 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (netns, XDP)"
-for t in ip python3 bpftool; do
+for t in ip python3 bpftool curl; do
 	command -v "$t" >/dev/null || skip "$t not installed"
 done
 for b in "$TOOLS/xsk_rx" "$TOOLS/satp_send" "$TOOLS/satp_ctl_host" "$SATP"; do
@@ -196,6 +196,8 @@ awk '$1 == "redirected" && $2 + 0 > 0 { n++ } END { exit n == 2 ? 0 : 1 }' "$TMP
 awk -v s="$MUX:$SID" '$1 == s && $4 + 0 > 0 { n++ } END { exit n >= 1 ? 0 : 1 }' "$TMP/stats.txt" ||
 	fail "stats: no replay rate for $MUX:$SID:$(sed 's/^/\n  /' "$TMP/stats.txt")"
 inb "$SATP" stats "$IFB" --watch 0 --pin-root "$TMP/bpffs" 2>/dev/null && fail "stats --watch 0 accepted"
+kill "${PIDS[-1]}" 2>/dev/null
+wait "${PIDS[-1]}" 2>/dev/null # the traffic stops: show and metrics below read the same numbers
 echo "ok   stats --watch 1 --count 2: two reports of rates (verdicts, per-sender replays)"
 
 # ---------------------------------------------------------------- bpftool dumps
@@ -219,8 +221,10 @@ bpftool -j map show pinned "$PINS/satp_xsks" | grep -q '"type":"xskmap"' || fail
 echo "ok   bpftool map dump: named fields for every map (satp_xsks: an xskmap)"
 
 # ---------------------------------------------------------------- a daemon claims the interface
-"$TOOLS/satp_ctl_host" --socket "$TMP/run/tunshow.sock" --xdp-ifname "$IFB" --dev tunshow \
-	--seconds 60 --ready "$TMP/host.ready" >"$TMP/host.out" 2>&1 &
+ip -n "$NSB" link set lo up
+inb "$TOOLS/satp_ctl_host" --socket "$TMP/run/tunshow.sock" --xdp-ifname "$IFB" --dev tunshow \
+	--metrics 127.0.0.1:9478 --pin-root "$TMP/bpffs" --seconds 60 --ready "$TMP/host.ready" \
+	>"$TMP/host.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do [ -f "$TMP/host.ready" ] && break; sleep 0.1; done
 show_json >"$J" || fail "show --json with a daemon"
@@ -232,4 +236,16 @@ check "d[\"daemons\"]" "[]"
 inb "$SATP" show "$IFB" --pin-root "$TMP/bpffs" | grep -q "satpd: pid [0-9]*, version fake, device tunshow" ||
 	fail "show does not join the daemon to its interface"
 echo "ok   show: the daemon whose xdp-ifname is $IFB is shown with it"
+
+# the metrics endpoint renders the same pinned counters
+inb curl -sf http://127.0.0.1:9478/metrics >"$TMP/metrics.txt" || fail "curl /metrics"
+metric() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/metrics.txt"; }
+L="ifname=\"$IFB\""
+[ "$(metric "satpd_rx_packets_total{$L,mux=\"$MUX\",sender=\"$SID\"}")" = \
+	"$(show_json | jget "$I[\"xdp\"][\"senders\"][0][\"rx_packets\"]")" ] ||
+	fail "metrics and show disagree on rx_packets of $MUX:$SID:$(grep satpd_rx_ "$TMP/metrics.txt")"
+[ "$(metric "satpd_xdp_drops_total{$L,reason=\"too-old\"}")" -ge 4 ] || fail "metrics: too-old drops"
+[ "$(metric "satpd_window_top{$L,mux=\"$MUX\",sender=\"$SID\"}")" = $TOP ] || fail "metrics: window top"
+[ "$(metric "satpd_xdp_attached{$L,mode=\"native\",dispatcher=\"no\"}")" = 1 ] || fail "metrics: attached"
+echo "ok   /metrics: the pinned counters as Prometheus series (per sender, per reason)"
 echo "PASS"

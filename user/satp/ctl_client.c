@@ -143,15 +143,15 @@ int satp_ctl_call(const char *path, const struct satp_ctl_msg *m, int *remote_er
 	}
 	ret = send_all(fd, req, (size_t)len);
 	explicit_bzero(req, sizeof(req));
-	if (ret) {
-		snprintf(msg, msglen, "cannot send to %s: %s", path, strerror(-ret));
-		goto out;
-	}
+	/* a daemon that refuses may answer and close before reading it all: read anyway */
 	n = read_reply(fd, reply, SATP_CTL_REPLY_MAX);
 	if (n <= 0) {
-		ret = n < 0 ? (int)n : -ECONNRESET;
-		snprintf(msg, msglen, "no reply from %s: %s", path,
-			 n < 0 ? strerror((int)-n) : "connection closed");
+		if (ret)
+			snprintf(msg, msglen, "cannot send to %s: %s", path, strerror(-ret));
+		else
+			snprintf(msg, msglen, "no reply from %s: %s", path,
+				 n < 0 ? strerror((int)-n) : "connection closed");
+		ret = ret ? ret : n < 0 ? (int)n : -ECONNRESET;
 		goto out;
 	}
 	ret = satp_ctl_parse_reply(reply, (size_t)n, remote_err, msg, msglen, snap);

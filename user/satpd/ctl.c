@@ -315,14 +315,17 @@ static void serve(struct satpd_ctl *c, int fd)
 	ssize_t n;
 	int ret, len;
 
+	/* read the request even when refusing, so the client sees the reply, not EPIPE */
+	n = read_request(fd, req, SATP_CTL_REQ_MAX + 1);
 	if (!peer_permitted(c, fd, &cr)) {
+		if (n > 0)
+			explicit_bzero(req, (size_t)n);
 		ret = -EPERM;
 		snprintf(err, sizeof(err), "uid %u is not permitted (root or the control group only)",
 			 (unsigned int)cr.uid);
 		note(c, &cr, "refused", err);
 		goto reply;
 	}
-	n = read_request(fd, req, SATP_CTL_REQ_MAX + 1);
 	if (n < 0) {
 		note(c, &cr, "dropped", strerror((int)-n));
 		return;
