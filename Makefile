@@ -18,6 +18,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san
@@ -131,6 +134,11 @@ $(TOOL_BINS): $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBSATP)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The daemon's control socket and metrics modules hosted with fake callbacks
+# (test_satp_ctl.sh); the library again after them for what they use.
+$(BUILD)/tests/tools/satp_ctl_host: $(BUILD)/user/satpd/ctl.o $(BUILD)/user/satpd/metrics.o
+$(BUILD)/tests/tools/satp_ctl_host: LDLIBS := $(LIBSATP) $(LDLIBS)
+
 $(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBSATP)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -220,9 +228,14 @@ fuzz-smoke: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/satpd $(DESTDIR)$(SBINDIR)/satpd
 	install -m 0755 $(BUILD)/satp $(DESTDIR)$(BINDIR)/satp
+	install -m 0644 user/satpd/satpd.8 user/satp/satp.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/systemd/satpd@.service > $(DESTDIR)$(UNITDIR)/satpd@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/satpd@.service
+	install -m 0644 dist/completion/satp.bash $(DESTDIR)$(BASHCOMPDIR)/satp
 
 clean:
 	rm -rf build

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `make install DESTDIR=... PREFIX=/usr` lays out what an operator needs: both
+# binaries, both man pages (rendering without groff warnings), the systemd
+# template unit pointing at the installed satpd and /etc/satpd/<instance>/config,
+# and a bash completion that completes satp's subcommands. Uses the binaries
+# already built (make -o all): the suite builds them first.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+TMP=$(mktemp -d /tmp/satp-install.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+[ -x "$BUILD/satp" ] && [ -x "$BUILD/satpd" ] || fail "$BUILD/satp or satpd not built"
+make --no-print-directory -s -o all install BUILD="$BUILD" DESTDIR="$TMP/root" PREFIX=/usr \
+	>"$TMP/log" 2>&1 || fail "make install: $(cat "$TMP/log")"
+R=$TMP/root
+want() { # want MODE PATH
+	[ -f "$R$2" ] || fail "missing $2"
+	[ "$(stat -c %a "$R$2")" = "$1" ] || fail "$2 has mode $(stat -c %a "$R$2"), want $1"
+}
+want 755 /usr/sbin/satpd
+want 755 /usr/bin/satp
+want 644 /usr/share/man/man8/satpd.8
+want 644 /usr/share/man/man8/satp.8
+want 644 /usr/lib/systemd/system/satpd@.service
+want 644 /usr/share/bash-completion/completions/satp
+unexpected=$(cd "$R" && find . -type f | sort | grep -v -x -e ./usr/sbin/satpd -e ./usr/bin/satp \
+	-e ./usr/share/man/man8/satpd.8 -e ./usr/share/man/man8/satp.8 \
+	-e ./usr/lib/systemd/system/satpd@.service -e ./usr/share/bash-completion/completions/satp)
+[ -z "$unexpected" ] || fail "unexpected files installed: $unexpected"
+echo "ok   layout: binaries, man pages, unit, completion, with their modes"
+
+"$R/usr/bin/satp" help | grep -q "reset-window" || fail "installed satp does not run"
+if command -v groff >/dev/null; then
+	for m in satp satpd; do
+		out=$(groff -man -ww -z "$R/usr/share/man/man8/$m.8" 2>&1)
+		[ -z "$out" ] || fail "$m.8: groff warns: $out"
+	done
+	echo "ok   man pages render without warnings"
+fi
+
+U=$R/usr/lib/systemd/system/satpd@.service
+grep -qx 'ExecStart=/usr/sbin/satpd --config /etc/satpd/%i/config -D' "$U" || fail "unit ExecStart: $(grep ExecStart "$U")"
+grep -q '@' <(grep -v '^#' "$U" | grep -v 'satpd@\|%i') && fail "unsubstituted @VAR@ in the unit"
+grep -qx 'RuntimeDirectory=satpd' "$U" || fail "unit lacks RuntimeDirectory=satpd"
+if command -v systemd-analyze >/dev/null; then
+	cp "$U" "$TMP/satpd@test.service"
+	systemd-analyze verify "$TMP/satpd@test.service" >"$TMP/verify" 2>&1
+	grep -i 'unknown\|invalid\|failed to parse' "$TMP/verify" | grep -v 'ConditionPath\|/etc/satpd\|satpd: No such' &&
+		fail "systemd-analyze verify: $(cat "$TMP/verify")"
+fi
+echo "ok   unit: ExecStart reads /etc/satpd/<instance>/config through the installed satpd"
+
+got=$(bash -c '
+. "$1"
+COMP_WORDS=(satp re); COMP_CWORD=1; _satp; echo "${COMPREPLY[*]}"
+COMP_WORDS=(satp conn ""); COMP_CWORD=2; _satp; echo "${COMPREPLY[*]}"
+COMP_WORDS=(satp conn add 5 ro); COMP_CWORD=4; _satp; echo "${COMPREPLY[*]}"' _ "$R/usr/share/bash-completion/completions/satp")
+[ "$got" = $'reset-window\nadd change del\nrole' ] || fail "completion: got '$got'"
+echo "ok   bash completion: subcommands, conn actions, fields"
+echo "PASS"
