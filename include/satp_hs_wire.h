@@ -19,6 +19,12 @@
  *  120  mac1             16                   64  mac1             16
  *  136  mac2             16                   80  mac2             16
  *
+ *  cookie reply (type 3, 56 bytes)
+ *    0  header            8
+ *    8  receiver index    4
+ *   12  nonce            12
+ *   24  cookie, sealed   16+16
+ *
  * Bytes 12..119 of an initiation and 16..63 of a response are exactly the
  * two Noise_IK_25519_ChaChaPoly_BLAKE2s handshake messages. All integers are
  * big-endian. There is no padding.
@@ -40,12 +46,14 @@
 /* Message types (first byte). */
 #define SATP_HS_INITIATION   1
 #define SATP_HS_RESPONSE     2
-#define SATP_HS_COOKIE_REPLY 3 /* reserved: cookies under load are not implemented yet */
+#define SATP_HS_COOKIE_REPLY 3 /* responder under load: "come back with this cookie" */
 
 #define SATP_HS_KEY_LEN	      32 /* X25519 public key, ChaCha20-Poly1305 key */
 #define SATP_HS_AEAD_TAG_LEN  16 /* Poly1305 */
 #define SATP_HS_TIMESTAMP_LEN 12 /* TAI64N: 8 bytes seconds, 4 bytes nanoseconds */
 #define SATP_HS_MAC_LEN	      16 /* keyed BLAKE2s-128, as WireGuard's mac1/mac2 */
+#define SATP_HS_NONCE_LEN     12 /* ChaCha20-Poly1305 nonce of a cookie reply, random */
+#define SATP_HS_COOKIE_LEN    16 /* keyed BLAKE2s-128 of the source address */
 
 /* The common header: the mux sits where SATP puts it. */
 struct satp_hs_hdr {
@@ -63,7 +71,7 @@ struct satp_hs_initiation {
 	__u8 enc_static[SATP_HS_KEY_LEN + SATP_HS_AEAD_TAG_LEN];	  /* s, sealed */
 	__u8 enc_timestamp[SATP_HS_TIMESTAMP_LEN + SATP_HS_AEAD_TAG_LEN]; /* payload */
 	__u8 mac1[SATP_HS_MAC_LEN]; /* over bytes 0..119, keyed by the responder's public key */
-	__u8 mac2[SATP_HS_MAC_LEN]; /* zero: reserved for a cookie under load */
+	__u8 mac2[SATP_HS_MAC_LEN]; /* zero, or keyed by a cookie over bytes 0..135 */
 } __attribute__((packed));
 
 /* Responder -> initiator: Noise IK message 2 plus framing. */
@@ -77,8 +85,21 @@ struct satp_hs_response {
 	__u8 mac2[SATP_HS_MAC_LEN];
 } __attribute__((packed));
 
-#define SATP_HS_INITIATION_LEN 152 /* sizeof(struct satp_hs_initiation) */
-#define SATP_HS_RESPONSE_LEN   96  /* sizeof(struct satp_hs_response) */
-#define SATP_HS_HDR_LEN	       8
+/*
+ * Responder under load -> initiator, instead of a response: a cookie bound to
+ * the initiation's source address, sealed so that only the initiator that
+ * sent that initiation (its mac1 is the AD) can read it and put it in mac2.
+ */
+struct satp_hs_cookie_reply {
+	struct satp_hs_hdr hdr;
+	__be32 receiver_index; /* the initiation's sender_index */
+	__u8 nonce[SATP_HS_NONCE_LEN];
+	__u8 enc_cookie[SATP_HS_COOKIE_LEN + SATP_HS_AEAD_TAG_LEN];
+} __attribute__((packed));
+
+#define SATP_HS_COOKIE_REPLY_LEN 56  /* sizeof(struct satp_hs_cookie_reply) */
+#define SATP_HS_INITIATION_LEN	 152 /* sizeof(struct satp_hs_initiation) */
+#define SATP_HS_RESPONSE_LEN	 96  /* sizeof(struct satp_hs_response) */
+#define SATP_HS_HDR_LEN		 8
 
 #endif /* SATP_HS_WIRE_H */

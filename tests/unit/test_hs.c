@@ -16,6 +16,7 @@
 #include "satp_test_util.h"
 
 #define N_PEERS 2
+#define NS(sec) ((uint64_t)(sec)*1000000000ull)
 
 struct world {
 	struct hs_identity a, b;	 /* a initiates, b responds */
@@ -61,15 +62,15 @@ static void make_initiation(struct world *w, uint64_t sec)
 	uint8_t ts[SATP_HS_TIMESTAMP_LEN];
 
 	hs_timestamp_make(ts, sec, 0);
-	assert_int_equal(
-	    hs_initiation_create(&w->a_peer_b, &w->a, 0x11223344, ts, w->init, sizeof(w->init)),
-	    SATP_HS_INITIATION_LEN);
+	assert_int_equal(hs_initiation_create(&w->a_peer_b, &w->a, 0x11223344, ts, NS(sec), w->init,
+					      sizeof(w->init)),
+			 SATP_HS_INITIATION_LEN);
 }
 
 static void make_response(struct world *w)
 {
-	assert_int_equal(hs_initiation_consume(&w->b, lookup, w, w->init, sizeof(w->init), &w->r),
-			 HS_OK);
+	assert_int_equal(
+	    hs_initiation_consume(&w->b, NULL, lookup, w, w->init, sizeof(w->init), &w->r), HS_OK);
 	assert_int_equal(
 	    hs_response_create(&w->r, &w->b, 0x55667788, w->resp, sizeof(w->resp), &w->sb),
 	    SATP_HS_RESPONSE_LEN);
@@ -82,7 +83,7 @@ static void remac(uint8_t *msg, size_t mac1_off, const uint8_t pub[32])
 
 	assert_int_equal(
 	    noise_hash(key, (const uint8_t *)HS_LABEL_MAC1, strlen(HS_LABEL_MAC1), pub, 32), 0);
-	assert_int_equal(noise_mac(msg + mac1_off, SATP_HS_MAC_LEN, key, msg, mac1_off), 0);
+	assert_int_equal(noise_mac(msg + mac1_off, SATP_HS_MAC_LEN, key, 32, msg, mac1_off), 0);
 }
 
 /* ---------------------------------------------------------------- full exchange */
@@ -210,7 +211,7 @@ static void expect_initiation(struct world *w, const uint8_t *msg, size_t len, e
 
 	memcpy(before, w->b_peers, sizeof(before));
 	memset(&r, 0x5A, sizeof(r));
-	v = hs_initiation_consume(&w->b, lookup, w, msg, len, &r);
+	v = hs_initiation_consume(&w->b, NULL, lookup, w, msg, len, &r);
 	if (v != want)
 		fail_msg("got %s, want %s", hs_verdict_name(v), hs_verdict_name(want));
 	if (want == HS_OK)
@@ -472,18 +473,187 @@ static void test_response_wrong_responder(void **state)
 	make_initiation(&w, 1000);
 	/* eve cannot read a's initiation to b at all. */
 	assert_int_equal(
-	    hs_initiation_consume(&eve.b, lookup, &eve, w.init, sizeof(w.init), &eve.r),
+	    hs_initiation_consume(&eve.b, NULL, lookup, &eve, w.init, sizeof(w.init), &eve.r),
 	    HS_BAD_MAC1);
 	remac(w.init, offsetof(struct satp_hs_initiation, mac1), eve.b.pub);
 	assert_int_equal(
-	    hs_initiation_consume(&eve.b, lookup, &eve, w.init, sizeof(w.init), &eve.r),
+	    hs_initiation_consume(&eve.b, NULL, lookup, &eve, w.init, sizeof(w.init), &eve.r),
 	    HS_DECRYPT_FAILED);
+}
+
+/* ---------------------------------------------------------------- cookies */
+
+static bool mac_all_zero(const uint8_t *mac)
+{
+	static const uint8_t zero[SATP_HS_MAC_LEN];
+
+	return !memcmp(mac, zero, sizeof(zero));
+}
+
+static const uint8_t src_a[] = {10, 0, 0, 1, 0x11, 0x5c};  /* 10.0.0.1:4444 */
+static const uint8_t src_b[] = {10, 0, 0, 66, 0x11, 0x5c}; /* a spoofer's */
+
+static struct hs_rx_info rx_at(struct hs_cookie_checker *cc, const uint8_t *src, bool load,
+			       uint64_t sec)
+{
+	struct hs_rx_info rx = {
+	    .cookies = cc, .src = src, .src_len = 6, .under_load = load, .now_ns = NS(sec)};
+
+	return rx;
+}
+
+static enum hs_verdict consume_rx(struct world *w, const struct hs_rx_info *rx)
+{
+	struct hs_peer before = w->b_peers[0];
+	enum hs_verdict v =
+	    hs_initiation_consume(&w->b, rx, lookup, w, w->init, sizeof(w->init), &w->r);
+
+	if (v != HS_OK)
+		assert_memory_equal(&before, &w->b_peers[0], sizeof(before));
+	return v;
+}
+
+/* Under load: no DH without a cookie; the cookie reply makes the next initiation pass. */
+static void test_cookie_flow(void **state)
+{
+	uint8_t reply[SATP_HS_COOKIE_REPLY_LEN];
+	struct hs_cookie_checker cc;
+	struct hs_rx_info rx;
+	struct world w;
+
+	world_init(&w, 128);
+	assert_int_equal(hs_cookie_checker_init(&cc, &w.b, NS(0)), 0);
+	/* Not under load, no cookie: as without cookies. */
+	make_initiation(&w, 1);
+	rx = rx_at(&cc, src_a, false, 1);
+	assert_int_equal(consume_rx(&w, &rx), HS_OK);
+
+	make_initiation(&w, 2);
+	rx = rx_at(&cc, src_a, true, 2);
+	assert_int_equal(consume_rx(&w, &rx), HS_COOKIE_NEEDED);
+	assert_int_equal(hs_cookie_reply_create(&rx, w.init, sizeof(w.init), reply, sizeof(reply)),
+			 SATP_HS_COOKIE_REPLY_LEN);
+	assert_int_equal(reply[0], SATP_HS_COOKIE_REPLY);
+	assert_true(hs_is_handshake(reply, sizeof(reply)));
+	assert_memory_equal(reply + 8, w.init + 8, 4); /* receiver index = sender index */
+	assert_false(w.a_peer_b.have_cookie);
+	assert_int_equal(hs_cookie_reply_consume(&w.a_peer_b, reply, sizeof(reply), NS(2)), HS_OK);
+	assert_true(w.a_peer_b.have_cookie);
+
+	/* The next initiation carries mac2: accepted under load from the same address only. */
+	make_initiation(&w, 3);
+	rx = rx_at(&cc, src_b, true, 3);
+	assert_int_equal(consume_rx(&w, &rx), HS_COOKIE_NEEDED);
+	rx = rx_at(&cc, src_a, true, 3);
+	assert_int_equal(consume_rx(&w, &rx), HS_OK);
+	/* A valid mac2 is fine when not under load too. */
+	make_initiation(&w, 4);
+	rx = rx_at(&cc, src_a, false, 4);
+	assert_int_equal(consume_rx(&w, &rx), HS_OK);
+	/* A changed mac2 gets a fresh cookie rather than a silent drop. */
+	make_initiation(&w, 5);
+	w.init[offsetof(struct satp_hs_initiation, mac2)] ^= 1;
+	assert_int_equal(consume_rx(&w, &rx), HS_COOKIE_NEEDED);
+	/* Without cookies in use, a non-zero mac2 is simply bad. */
+	assert_int_equal(consume_rx(&w, NULL), HS_BAD_MAC2);
+	/* Junk never gets a cookie: mac1 is checked first. */
+	w.init[offsetof(struct satp_hs_initiation, mac1)] ^= 1;
+	rx = rx_at(&cc, src_a, true, 5);
+	assert_int_equal(consume_rx(&w, &rx), HS_BAD_MAC1);
+	hs_cookie_checker_wipe(&cc);
+}
+
+/* The responder's secret rotates; the previous one stays good once; the initiator's copy ages. */
+static void test_cookie_lifetimes(void **state)
+{
+	uint8_t reply[SATP_HS_COOKIE_REPLY_LEN];
+	struct hs_cookie_checker cc;
+	struct hs_rx_info rx;
+	struct world w;
+
+	world_init(&w, 128);
+	assert_int_equal(hs_cookie_checker_init(&cc, &w.b, NS(0)), 0);
+	make_initiation(&w, 1);
+	rx = rx_at(&cc, src_a, true, 1);
+	assert_int_equal(hs_cookie_reply_create(&rx, w.init, sizeof(w.init), reply, sizeof(reply)),
+			 SATP_HS_COOKIE_REPLY_LEN);
+	assert_int_equal(hs_cookie_reply_consume(&w.a_peer_b, reply, sizeof(reply), NS(1)), HS_OK);
+
+	/* Made while the cookie is fresh; checked after one rotation: the previous secret. */
+	make_initiation(&w, 100);
+	rx = rx_at(&cc, src_a, true, 130);
+	assert_int_equal(consume_rx(&w, &rx), HS_OK);
+	/* Checked after a second rotation: that secret is gone. */
+	make_initiation(&w, 110);
+	w.b_peers[0].have_ts = false; /* only the cookie is under test here */
+	rx = rx_at(&cc, src_a, true, 260);
+	assert_int_equal(consume_rx(&w, &rx), HS_COOKIE_NEEDED);
+	/* The initiator stops using a cookie after HS_COOKIE_LIFETIME_S: mac2 is zero again. */
+	make_initiation(&w, 1 + HS_COOKIE_LIFETIME_S);
+	assert_true(mac_all_zero(w.init + offsetof(struct satp_hs_initiation, mac2)));
+	make_initiation(&w, HS_COOKIE_LIFETIME_S);
+	assert_false(mac_all_zero(w.init + offsetof(struct satp_hs_initiation, mac2)));
+	hs_cookie_checker_wipe(&cc);
+}
+
+static enum hs_verdict cookie_reply_byte_guard(size_t i)
+{
+	if (i == 0)
+		return HS_BAD_TYPE;
+	if (i < SATP_HS_HDR_LEN)
+		return HS_BAD_HEADER;
+	if (i < offsetof(struct satp_hs_cookie_reply, nonce))
+		return HS_UNKNOWN_INDEX;
+	return HS_DECRYPT_FAILED;
+}
+
+static void test_cookie_reply_refused(void **state)
+{
+	uint8_t reply[SATP_HS_COOKIE_REPLY_LEN], bad[SATP_HS_COOKIE_REPLY_LEN];
+	struct hs_cookie_checker cc;
+	struct hs_rx_info rx;
+	struct hs_peer before;
+	struct world w;
+	size_t i;
+
+	world_init(&w, 128);
+	assert_int_equal(hs_cookie_checker_init(&cc, &w.b, NS(0)), 0);
+	rx = rx_at(&cc, src_a, true, 1);
+	/* No initiation in flight: nothing to attach a cookie to. */
+	make_initiation(&w, 1);
+	assert_int_equal(hs_cookie_reply_create(&rx, w.init, sizeof(w.init), reply, sizeof(reply)),
+			 SATP_HS_COOKIE_REPLY_LEN);
+	before = w.a_peer_b;
+	w.a_peer_b.have_pending = false;
+	assert_int_equal(hs_cookie_reply_consume(&w.a_peer_b, reply, sizeof(reply), NS(1)),
+			 HS_UNKNOWN_INDEX);
+	w.a_peer_b = before;
+	for (i = 0; i < sizeof(reply); i++) {
+		memcpy(bad, reply, sizeof(bad));
+		bad[i] ^= 0x80;
+		assert_int_equal(hs_cookie_reply_consume(&w.a_peer_b, bad, sizeof(bad), NS(1)),
+				 cookie_reply_byte_guard(i));
+		assert_memory_equal(&before, &w.a_peer_b, sizeof(before));
+	}
+	for (i = 0; i < sizeof(reply); i++)
+		assert_int_equal(hs_cookie_reply_consume(&w.a_peer_b, reply, i, NS(1)),
+				 HS_BAD_LENGTH);
+	/* A reply to an earlier initiation (another mac1) does not open. */
+	make_initiation(&w, 2);
+	assert_int_equal(hs_cookie_reply_consume(&w.a_peer_b, reply, sizeof(reply), NS(2)),
+			 HS_DECRYPT_FAILED);
+	assert_false(w.a_peer_b.have_cookie);
+	/* Bad arguments to create. */
+	assert_int_equal(hs_cookie_reply_create(NULL, w.init, sizeof(w.init), reply, sizeof(reply)),
+			 -EINVAL);
+	assert_int_equal(hs_cookie_reply_create(&rx, w.init, 10, reply, sizeof(reply)), -EMSGSIZE);
+	assert_int_equal(hs_cookie_reply_create(&rx, w.init, sizeof(w.init), reply, 55), -EMSGSIZE);
+	hs_cookie_checker_wipe(&cc);
 }
 
 /* ---------------------------------------------------------------- keyring */
 
-#define NS(sec) ((uint64_t)(sec)*1000000000ull)
-#define N_TAGS	8
+#define N_TAGS 8
 
 enum kr_op {
 	KR_INSTALL_I, /* install session tag as its initiator */
@@ -872,6 +1042,9 @@ int main(void)
 	    cmocka_unit_test(test_response_every_byte),
 	    cmocka_unit_test(test_response_stale),
 	    cmocka_unit_test(test_response_wrong_responder),
+	    cmocka_unit_test(test_cookie_flow),
+	    cmocka_unit_test(test_cookie_lifetimes),
+	    cmocka_unit_test(test_cookie_reply_refused),
 	    cmocka_unit_test(test_keyring),
 	    cmocka_unit_test(test_keyring_rx_order),
 	    cmocka_unit_test(test_keyring_limits),

@@ -200,17 +200,19 @@ static void test_blake2s_keyed(void **state)
 
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)i;
-	assert_int_equal(noise_mac(out, 32, key, NULL, 0), 0);
+	assert_int_equal(noise_mac(out, 32, key, 32, NULL, 0), 0);
 	test_assert_hex(out, 32,
 			"48a8997da407876b3d79c0d92325ad3b89cbb754d86ab71aee047ad345fd2c49");
-	assert_int_equal(noise_mac(out, 32, key, &in, 1), 0);
+	assert_int_equal(noise_mac(out, 32, key, 32, &in, 1), 0);
 	test_assert_hex(out, 32,
 			"40d15fee7c328830166ac3f918650f807e7e01e177258cdc0a39b11f598066f1");
 	/* A 16-byte BLAKE2s is its own function (the length is in the parameter block). */
-	assert_int_equal(noise_mac(short16, 16, key, &in, 1), 0);
+	assert_int_equal(noise_mac(short16, 16, key, 32, &in, 1), 0);
 	assert_memory_not_equal(short16, out, 16);
-	assert_int_equal(noise_mac(out, 0, key, &in, 1), -EINVAL);
-	assert_int_equal(noise_mac(out, 33, key, &in, 1), -EINVAL);
+	assert_int_equal(noise_mac(out, 0, key, 32, &in, 1), -EINVAL);
+	assert_int_equal(noise_mac(out, 33, key, 32, &in, 1), -EINVAL);
+	assert_int_equal(noise_mac(out, 16, key, 0, &in, 1), -EINVAL);
+	assert_int_equal(noise_mac(out, 16, key, 33, &in, 1), -EINVAL);
 }
 
 /* HMAC (RFC 2104) spelled out over EVP BLAKE2s, to check the EVP_MAC wrapper against. */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "hs.h"
 
@@ -30,6 +31,8 @@
 _Static_assert(sizeof(struct satp_hs_hdr) == SATP_HS_HDR_LEN, "header size");
 _Static_assert(sizeof(struct satp_hs_initiation) == SATP_HS_INITIATION_LEN, "initiation size");
 _Static_assert(sizeof(struct satp_hs_response) == SATP_HS_RESPONSE_LEN, "response size");
+_Static_assert(sizeof(struct satp_hs_cookie_reply) == SATP_HS_COOKIE_REPLY_LEN,
+	       "cookie reply size");
 _Static_assert(INIT_MAC1_OFF - INIT_NOISE_OFF == INIT_NOISE_LEN, "initiation noise message");
 _Static_assert(RESP_MAC1_OFF - RESP_NOISE_OFF == RESP_NOISE_LEN, "response noise message");
 _Static_assert(offsetof(struct satp_hs_hdr, mux) == offsetof(struct satp_hdr, mux), "mux offset");
@@ -46,6 +49,7 @@ static const char *const verdict_names[HS_VERDICT_MAX] = {
     [HS_UNKNOWN_PEER] = "unknown-peer",
     [HS_REPLAY] = "replay",
     [HS_UNKNOWN_INDEX] = "unknown-index",
+    [HS_COOKIE_NEEDED] = "cookie-needed",
     [HS_INTERNAL] = "internal",
 };
 
@@ -54,11 +58,16 @@ const char *hs_verdict_name(enum hs_verdict v)
 	return (unsigned int)v < HS_VERDICT_MAX ? verdict_names[v] : "unknown";
 }
 
+/* HASH(label || pub): the keys of mac1 and of cookie replies, known to anyone with pub. */
+static int label_key(uint8_t key[NOISE_HASH_LEN], const char *label,
+		     const uint8_t pub[NOISE_DH_LEN])
+{
+	return noise_hash(key, (const uint8_t *)label, strlen(label), pub, NOISE_DH_LEN);
+}
+
 static int mac1_key(uint8_t key[NOISE_HASH_LEN], const uint8_t pub[NOISE_DH_LEN])
 {
-	static const char label[] = HS_LABEL_MAC1;
-
-	return noise_hash(key, (const uint8_t *)label, sizeof(label) - 1, pub, NOISE_DH_LEN);
+	return label_key(key, HS_LABEL_MAC1, pub);
 }
 
 int hs_identity_init(struct hs_identity *id, const uint8_t priv[NOISE_DH_LEN])
@@ -82,6 +91,8 @@ int hs_peer_init(struct hs_peer *p, const uint8_t pub[NOISE_DH_LEN], unsigned in
 	memset(p, 0, sizeof(*p));
 	memcpy(p->pub, pub, NOISE_DH_LEN);
 	p->master_key_len = kd_bits / 8;
+	if (label_key(p->cookie_key, HS_LABEL_COOKIE, p->pub))
+		return -EIO;
 	return mac1_key(p->mac1_key, p->pub);
 }
 
@@ -157,20 +168,161 @@ static enum hs_verdict frame_check(const uint8_t *msg, size_t len, uint8_t type,
 	return HS_OK;
 }
 
-static enum hs_verdict macs_check(const uint8_t *msg, size_t mac1_off,
+static enum hs_verdict mac1_check(const uint8_t *msg, size_t mac1_off,
 				  const uint8_t key[NOISE_HASH_LEN])
 {
-	static const uint8_t zero[SATP_HS_MAC_LEN];
 	uint8_t mac[SATP_HS_MAC_LEN];
 
-	if (noise_mac(mac, sizeof(mac), key, msg, mac1_off))
+	if (noise_mac(mac, sizeof(mac), key, NOISE_HASH_LEN, msg, mac1_off))
 		return HS_INTERNAL;
 	if (CRYPTO_memcmp(mac, msg + mac1_off, sizeof(mac)))
 		return HS_BAD_MAC1;
-	if (CRYPTO_memcmp(zero, msg + mac1_off + SATP_HS_MAC_LEN, sizeof(zero)))
-		return HS_BAD_MAC2;
 	return HS_OK;
 }
+
+static bool mac_is_zero(const uint8_t *mac)
+{
+	static const uint8_t zero[SATP_HS_MAC_LEN];
+
+	return !CRYPTO_memcmp(mac, zero, sizeof(zero));
+}
+
+/* ---------------------------------------------------------------- cookies */
+
+/* A new secret every HS_COOKIE_SECRET_LIFETIME_S; the one before stays valid one more. */
+static int cookie_rotate(struct hs_cookie_checker *cc, uint64_t now_ns)
+{
+	uint64_t age = now_ns - cc->secret_ns;
+
+	if (age < HS_COOKIE_SECRET_LIFETIME_S * NSEC_PER_SEC)
+		return 0;
+	memcpy(cc->prev_secret, cc->secret, sizeof(cc->secret));
+	cc->have_prev = age < 2 * HS_COOKIE_SECRET_LIFETIME_S * NSEC_PER_SEC;
+	cc->secret_ns = now_ns;
+	return RAND_priv_bytes(cc->secret, sizeof(cc->secret)) == 1 ? 0 : -EIO;
+}
+
+int hs_cookie_checker_init(struct hs_cookie_checker *cc, const struct hs_identity *id,
+			   uint64_t now_ns)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->secret_ns = now_ns;
+	if (RAND_priv_bytes(cc->secret, sizeof(cc->secret)) != 1 ||
+	    label_key(cc->reply_key, HS_LABEL_COOKIE, id->pub)) {
+		hs_cookie_checker_wipe(cc);
+		return -EIO;
+	}
+	return 0;
+}
+
+void hs_cookie_checker_wipe(struct hs_cookie_checker *cc)
+{
+	OPENSSL_cleanse(cc, sizeof(*cc));
+}
+
+/* The cookie of a source address: MAC(secret, address). */
+static int cookie_of(uint8_t cookie[SATP_HS_COOKIE_LEN], const uint8_t secret[NOISE_HASH_LEN],
+		     const struct hs_rx_info *rx)
+{
+	return noise_mac(cookie, SATP_HS_COOKIE_LEN, secret, NOISE_HASH_LEN, rx->src, rx->src_len);
+}
+
+/* mac2 = MAC(cookie, message before mac2). */
+static int mac2_of(uint8_t mac2[SATP_HS_MAC_LEN], const uint8_t cookie[SATP_HS_COOKIE_LEN],
+		   const uint8_t *msg, size_t mac2_off)
+{
+	return noise_mac(mac2, SATP_HS_MAC_LEN, cookie, SATP_HS_COOKIE_LEN, msg, mac2_off);
+}
+
+static bool mac2_valid_under(const uint8_t secret[NOISE_HASH_LEN], const struct hs_rx_info *rx,
+			     const uint8_t *msg, size_t mac2_off)
+{
+	uint8_t cookie[SATP_HS_COOKIE_LEN], mac[SATP_HS_MAC_LEN];
+	bool ok = !cookie_of(cookie, secret, rx) && !mac2_of(mac, cookie, msg, mac2_off) &&
+		  !CRYPTO_memcmp(mac, msg + mac2_off, sizeof(mac));
+
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	return ok;
+}
+
+static enum hs_verdict mac2_check(const struct hs_rx_info *rx, const uint8_t *msg, size_t mac2_off)
+{
+	struct hs_cookie_checker *cc = rx ? rx->cookies : NULL;
+	bool zero = mac_is_zero(msg + mac2_off);
+
+	if (!cc)
+		return zero ? HS_OK : HS_BAD_MAC2;
+	if (cookie_rotate(cc, rx->now_ns))
+		return HS_INTERNAL;
+	if (zero)
+		return rx->under_load ? HS_COOKIE_NEEDED : HS_OK;
+	if (mac2_valid_under(cc->secret, rx, msg, mac2_off) ||
+	    (cc->have_prev && mac2_valid_under(cc->prev_secret, rx, msg, mac2_off)))
+		return HS_OK;
+	return HS_COOKIE_NEEDED;
+}
+
+int hs_cookie_reply_create(const struct hs_rx_info *rx, const uint8_t *initiation, size_t len,
+			   uint8_t *out, size_t cap)
+{
+	const struct satp_hs_initiation *in = (const void *)initiation;
+	struct satp_hs_cookie_reply *m = (void *)out;
+	uint8_t cookie[SATP_HS_COOKIE_LEN];
+	int err;
+
+	if (!rx || !rx->cookies)
+		return -EINVAL;
+	if (len != SATP_HS_INITIATION_LEN || cap < SATP_HS_COOKIE_REPLY_LEN)
+		return -EMSGSIZE;
+	err = cookie_rotate(rx->cookies, rx->now_ns);
+	if (!err)
+		err = cookie_of(cookie, rx->cookies->secret, rx);
+	if (err)
+		goto out;
+	hdr_fill(&m->hdr, SATP_HS_COOKIE_REPLY);
+	m->receiver_index = in->sender_index;
+	if (RAND_bytes(m->nonce, sizeof(m->nonce)) != 1) {
+		err = -EIO;
+		goto out;
+	}
+	/* The initiation's mac1 as AD: only its sender can use the cookie. */
+	err = noise_aead_seal(rx->cookies->reply_key, m->nonce, in->mac1, sizeof(in->mac1), cookie,
+			      sizeof(cookie), m->enc_cookie);
+	if (!err)
+		err = SATP_HS_COOKIE_REPLY_LEN;
+out:
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	return err;
+}
+
+enum hs_verdict hs_cookie_reply_consume(struct hs_peer *peer, const uint8_t *msg, size_t len,
+					uint64_t now_ns)
+{
+	const struct satp_hs_cookie_reply *m = (const void *)msg;
+	uint8_t cookie[SATP_HS_COOKIE_LEN];
+	enum hs_verdict v;
+	int err;
+
+	v = frame_check(msg, len, SATP_HS_COOKIE_REPLY, SATP_HS_COOKIE_REPLY_LEN);
+	if (v != HS_OK)
+		return v;
+	if (!peer->have_pending || be32toh(m->receiver_index) != peer->pending_index)
+		return HS_UNKNOWN_INDEX;
+	err = noise_aead_open(peer->cookie_key, m->nonce, peer->last_mac1, sizeof(peer->last_mac1),
+			      m->enc_cookie, sizeof(m->enc_cookie), cookie);
+	if (err) {
+		v = err == -EBADMSG ? HS_DECRYPT_FAILED : HS_INTERNAL;
+		goto out;
+	}
+	memcpy(peer->cookie, cookie, sizeof(cookie));
+	peer->cookie_ns = now_ns;
+	peer->have_cookie = true;
+out:
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	return v;
+}
+
+/* ---------------------------------------------------------------- handshake */
 
 static enum hs_verdict noise_verdict(int err)
 {
@@ -185,7 +337,8 @@ static enum hs_verdict noise_verdict(int err)
 }
 
 int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id, uint32_t sender_index,
-			 const uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint8_t *out, size_t cap)
+			 const uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint64_t now_ns, uint8_t *out,
+			 size_t cap)
 {
 	struct satp_hs_initiation *m = (void *)out;
 	struct noise_handshake hs;
@@ -203,10 +356,16 @@ int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id, uin
 	    noise_write_msg1(&hs, ts, SATP_HS_TIMESTAMP_LEN, out + INIT_NOISE_OFF, INIT_NOISE_LEN);
 	if (err < 0)
 		goto out;
-	err = noise_mac(m->mac1, SATP_HS_MAC_LEN, peer->mac1_key, out, INIT_MAC1_OFF);
+	err =
+	    noise_mac(m->mac1, SATP_HS_MAC_LEN, peer->mac1_key, NOISE_HASH_LEN, out, INIT_MAC1_OFF);
 	if (err)
 		goto out;
 	memset(m->mac2, 0, sizeof(m->mac2));
+	if (peer->have_cookie && now_ns - peer->cookie_ns < HS_COOKIE_LIFETIME_S * NSEC_PER_SEC)
+		err = mac2_of(m->mac2, peer->cookie, out, INIT_MAC2_OFF);
+	if (err)
+		goto out;
+	memcpy(peer->last_mac1, m->mac1, sizeof(peer->last_mac1));
 	noise_handshake_wipe(&peer->pending);
 	peer->pending = hs;
 	peer->pending_index = sender_index;
@@ -217,9 +376,9 @@ out:
 	return err;
 }
 
-enum hs_verdict hs_initiation_consume(const struct hs_identity *id, hs_peer_lookup_fn lookup,
-				      void *ctx, const uint8_t *msg, size_t len,
-				      struct hs_responder *r)
+enum hs_verdict hs_initiation_consume(const struct hs_identity *id, const struct hs_rx_info *rx,
+				      hs_peer_lookup_fn lookup, void *ctx, const uint8_t *msg,
+				      size_t len, struct hs_responder *r)
 {
 	const struct satp_hs_initiation *m = (const void *)msg;
 	uint8_t ts[SATP_HS_TIMESTAMP_LEN];
@@ -230,7 +389,10 @@ enum hs_verdict hs_initiation_consume(const struct hs_identity *id, hs_peer_look
 
 	v = frame_check(msg, len, SATP_HS_INITIATION, SATP_HS_INITIATION_LEN);
 	if (v == HS_OK)
-		v = macs_check(msg, INIT_MAC1_OFF, id->mac1_key);
+		v = mac1_check(msg, INIT_MAC1_OFF, id->mac1_key);
+	/* Only now, with mac1 good: the cookie decides whether DH may be spent. */
+	if (v == HS_OK)
+		v = mac2_check(rx, msg, INIT_MAC2_OFF);
 	if (v != HS_OK)
 		return v;
 	if (noise_handshake_init(&hs, NOISE_RESPONDER, (const uint8_t *)HS_PROLOGUE,
@@ -326,7 +488,8 @@ int hs_response_create(struct hs_responder *r, const struct hs_identity *id, uin
 	err = noise_write_msg2(&r->hs, NULL, 0, out + RESP_NOISE_OFF, RESP_NOISE_LEN);
 	if (err < 0)
 		goto out;
-	err = noise_mac(m->mac1, SATP_HS_MAC_LEN, r->peer->mac1_key, out, RESP_MAC1_OFF);
+	err = noise_mac(m->mac1, SATP_HS_MAC_LEN, r->peer->mac1_key, NOISE_HASH_LEN, out,
+			RESP_MAC1_OFF);
 	if (!err)
 		err = session_derive(&r->hs, r->peer->master_key_len, &sess);
 	if (err)
@@ -356,7 +519,10 @@ enum hs_verdict hs_response_consume(struct hs_peer *peer, const struct hs_identi
 
 	v = frame_check(msg, len, SATP_HS_RESPONSE, SATP_HS_RESPONSE_LEN);
 	if (v == HS_OK)
-		v = macs_check(msg, RESP_MAC1_OFF, id->mac1_key);
+		v = mac1_check(msg, RESP_MAC1_OFF, id->mac1_key);
+	/* Responses carry no cookie: a forged one must also guess the index in flight. */
+	if (v == HS_OK && !mac_is_zero(msg + RESP_MAC2_OFF))
+		v = HS_BAD_MAC2;
 	if (v != HS_OK)
 		return v;
 	if (!peer->have_pending || be32toh(m->receiver_index) != peer->pending_index)

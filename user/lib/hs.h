@@ -34,6 +34,7 @@
 #define HS_LABEL_I2R	 "satpd v1 satp key initiator to responder"
 #define HS_LABEL_R2I	 "satpd v1 satp key responder to initiator"
 #define HS_LABEL_SESSION "satpd v1 session number"
+#define HS_LABEL_COOKIE	 "satpd v1 cookie"
 
 /* ---------------------------------------------------------------- rekey policy */
 
@@ -94,6 +95,14 @@
 #define HS_RATELIMIT_PPS   20
 #define HS_RATELIMIT_BURST 5
 /*
+ * The responder's cookie secret is replaced this often, and cookies made
+ * under the previous secret stay valid, so a cookie lives 120 to 240 s and
+ * cannot be stockpiled by an address that stopped receiving (WireGuard's value).
+ */
+#define HS_COOKIE_SECRET_LIFETIME_S 120
+/* The initiator uses a cookie this long: within any secret's validity, with margin for transit. */
+#define HS_COOKIE_LIFETIME_S (HS_COOKIE_SECRET_LIFETIME_S - HS_REKEY_TIMEOUT_S)
+/*
  * Initiation timestamps are rounded down to this many nanoseconds (2^24, about
  * 17 ms) so that they do not disclose the initiator's precise clock.
  */
@@ -107,12 +116,13 @@ enum hs_verdict {
 	HS_BAD_TYPE,	   /* the type byte is not what this function consumes */
 	HS_BAD_HEADER,	   /* version, reserved bytes or mux wrong */
 	HS_BAD_MAC1,	   /* mac1 does not verify: not meant for us, or junk */
-	HS_BAD_MAC2,	   /* mac2 not zero (cookies are not implemented) */
+	HS_BAD_MAC2,	   /* mac2 not zero where no cookies are in use */
 	HS_DECRYPT_FAILED, /* an AEAD tag failed: tampered, or the wrong static key */
 	HS_BAD_KEY,	   /* a DH result of zero: a low-order public key */
 	HS_UNKNOWN_PEER,   /* authenticated, but the initiator's key is not configured */
 	HS_REPLAY,	   /* timestamp not greater than the last accepted from this peer */
 	HS_UNKNOWN_INDEX,  /* a response to no initiation in flight */
+	HS_COOKIE_NEEDED,  /* under load without a valid cookie: answer with a cookie reply */
 	HS_INTERNAL,	   /* libcrypto failed */
 	HS_VERDICT_MAX,
 };
@@ -136,6 +146,13 @@ struct hs_peer {
 	struct noise_handshake pending;
 	uint32_t pending_index;
 	bool have_pending;
+	uint8_t last_mac1[SATP_HS_MAC_LEN]; /* of that initiation: the AD of a cookie reply */
+	uint8_t
+	    cookie_key[NOISE_HASH_LEN]; /* HASH(label || peer's pub): opens its cookie replies */
+	uint8_t
+	    cookie[SATP_HS_COOKIE_LEN]; /* the peer's last cookie for us, valid when have_cookie */
+	uint64_t cookie_ns;		/* when it came */
+	bool have_cookie;
 	void *user; /* the daemon's connection, untouched here */
 };
 
@@ -162,6 +179,29 @@ struct hs_session {
 	uint8_t tx_salt[SATP_SALT_LEN];
 	uint8_t rx_key[SATP_KEY_MAX];
 	uint8_t rx_salt[SATP_SALT_LEN];
+};
+
+/* A responder's cookie state: a random secret, rotated, and the key that seals cookie replies. */
+struct hs_cookie_checker {
+	uint8_t secret[NOISE_HASH_LEN];
+	uint8_t prev_secret[NOISE_HASH_LEN];
+	uint64_t secret_ns; /* when secret was drawn */
+	bool have_prev;
+	uint8_t reply_key[NOISE_HASH_LEN]; /* HASH(label || own pub) */
+};
+
+/*
+ * How and where an initiation arrived. Without one (NULL) or without cookies,
+ * mac2 must be zero. With cookies: under load an initiation needs a valid
+ * mac2 for its source; at any time a non-zero mac2 must be valid (a stale
+ * cookie gets a fresh cookie reply rather than a silent drop).
+ */
+struct hs_rx_info {
+	struct hs_cookie_checker *cookies;
+	const uint8_t *src; /* the source address and port, as the daemon encodes them */
+	size_t src_len;
+	bool under_load; /* the daemon's judgement (e.g. its handshake queue is long) */
+	uint64_t now_ns; /* monotonic */
 };
 
 /* Finds the configured peer with this static public key, or NULL. */
@@ -191,16 +231,31 @@ int hs_response_receiver_index(const uint8_t *buf, size_t len, uint32_t *idx);
  * Returns the length or -errno.
  */
 int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id, uint32_t sender_index,
-			 const uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint8_t *out, size_t cap);
+			 const uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint64_t now_ns, uint8_t *out,
+			 size_t cap);
 
 /*
  * Responder: authenticate an initiation. On HS_OK, r holds what answering
  * needs and the peer's last timestamp moved forward; on any other verdict
  * nothing changed and nothing may be sent back.
  */
-enum hs_verdict hs_initiation_consume(const struct hs_identity *id, hs_peer_lookup_fn lookup,
-				      void *ctx, const uint8_t *msg, size_t len,
-				      struct hs_responder *r);
+enum hs_verdict hs_initiation_consume(const struct hs_identity *id, const struct hs_rx_info *rx,
+				      hs_peer_lookup_fn lookup, void *ctx, const uint8_t *msg,
+				      size_t len, struct hs_responder *r);
+
+/* Responder: cookies. init draws the first secret. */
+int hs_cookie_checker_init(struct hs_cookie_checker *cc, const struct hs_identity *id,
+			   uint64_t now_ns);
+void hs_cookie_checker_wipe(struct hs_cookie_checker *cc);
+/*
+ * The answer to an initiation that got HS_COOKIE_NEEDED (its framing and mac1
+ * are then known good): SATP_HS_COOKIE_REPLY_LEN bytes, or -errno.
+ */
+int hs_cookie_reply_create(const struct hs_rx_info *rx, const uint8_t *initiation, size_t len,
+			   uint8_t *out, size_t cap);
+/* Initiator: take the cookie of a reply to the initiation in flight; used by the next one. */
+enum hs_verdict hs_cookie_reply_consume(struct hs_peer *peer, const uint8_t *msg, size_t len,
+					uint64_t now_ns);
 
 /* Responder: the response (SATP_HS_RESPONSE_LEN bytes) and the session. r is wiped. */
 int hs_response_create(struct hs_responder *r, const struct hs_identity *id, uint32_t sender_index,

@@ -134,7 +134,7 @@ int noise_hmac(uint8_t out[NOISE_HASH_LEN], const uint8_t *key, size_t keylen, c
 	return mac_run("HMAC", params, out, NOISE_HASH_LEN, key, keylen, a, alen, b, blen);
 }
 
-int noise_mac(uint8_t *out, size_t outlen, const uint8_t key[NOISE_HASH_LEN], const uint8_t *data,
+int noise_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, const uint8_t *data,
 	      size_t len)
 {
 	OSSL_PARAM params[] = {
@@ -142,9 +142,9 @@ int noise_mac(uint8_t *out, size_t outlen, const uint8_t key[NOISE_HASH_LEN], co
 	    OSSL_PARAM_construct_end(),
 	};
 
-	if (!outlen || outlen > NOISE_HASH_LEN)
+	if (!outlen || outlen > NOISE_HASH_LEN || !keylen || keylen > NOISE_HASH_LEN)
 		return -EINVAL;
-	return mac_run("BLAKE2SMAC", params, out, outlen, key, NOISE_HASH_LEN, data, len, NULL, 0);
+	return mac_run("BLAKE2SMAC", params, out, outlen, key, keylen, data, len, NULL, 0);
 }
 
 int noise_hkdf(const uint8_t ck[NOISE_HASH_LEN], const uint8_t *ikm, size_t ikmlen,

@@ -56,8 +56,8 @@ int noise_hmac(uint8_t out[NOISE_HASH_LEN], const uint8_t *key, size_t keylen, c
 int noise_hkdf(const uint8_t ck[NOISE_HASH_LEN], const uint8_t *ikm, size_t ikmlen,
 	       uint8_t out1[NOISE_HASH_LEN], uint8_t out2[NOISE_HASH_LEN],
 	       uint8_t out3[NOISE_HASH_LEN]);
-/* Keyed BLAKE2s with an outlen-byte output (1..32), the MAC of mac1/mac2. */
-int noise_mac(uint8_t *out, size_t outlen, const uint8_t key[NOISE_HASH_LEN], const uint8_t *data,
+/* Keyed BLAKE2s (key 1..32 bytes) with an outlen-byte output (1..32): mac1, mac2, cookies. */
+int noise_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, const uint8_t *data,
 	      size_t len);
 
 /* The Noise nonce of counter n. */
