@@ -837,6 +837,8 @@ static void test_keyring_limits(void **state)
 	hs_keyring_install(&kr, &s, NULL, 0, NULL, NULL);
 	hs_keyring_rx_ok(&kr, &kr.next, 0, NULL, NULL);
 	assert_false(hs_keyring_want_rekey(&kr, NS(HS_REKEY_AFTER_TIME_S)));
+	assert_false(hs_keyring_want_rekey(&kr, NS(HS_REKEY_AFTER_TIME_RESPONDER_S) - 1));
+	assert_true(hs_keyring_want_rekey(&kr, NS(HS_REKEY_AFTER_TIME_RESPONDER_S)));
 	kr.current.tx_next = HS_REKEY_AFTER_PACKETS - 1;
 	assert_false(hs_keyring_want_rekey(&kr, NS(1)));
 	assert_int_equal(hs_keyring_tx(&kr, NS(1), &slot, &seq), 0);

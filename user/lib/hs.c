@@ -676,8 +676,10 @@ bool hs_keyring_want_rekey(const struct hs_keyring *kr, uint64_t now_ns)
 		return true;
 	if (c->tx_next >= HS_REKEY_AFTER_PACKETS)
 		return true;
-	/* Only the initiator rekeys on time, so the two sides do not both start at once. */
-	return c->s.initiator && now_ns - c->born_ns >= HS_REKEY_AFTER_TIME_S * NSEC_PER_SEC;
+	/* The initiator rekeys on time first, so the two sides do not both start at once. */
+	return now_ns - c->born_ns >=
+	       (c->s.initiator ? HS_REKEY_AFTER_TIME_S : HS_REKEY_AFTER_TIME_RESPONDER_S) *
+		   NSEC_PER_SEC;
 }
 
 void hs_keyring_expire(struct hs_keyring *kr, uint64_t now_ns, hs_slot_free_fn free_fn, void *ctx)

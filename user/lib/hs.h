@@ -9,6 +9,7 @@
  *
  * Nothing here does I/O or keeps time: the daemon passes timestamps and
  * indices in, sends what comes out and runs the timers of the policy below.
+ * Nothing here is thread-safe: handshakes are rare, one thread handles them.
  * A consumed message either yields HS_OK or a named verdict and changes no
  * state; the daemon answers nothing but HS_OK initiations.
  */
@@ -94,6 +95,13 @@
  */
 #define HS_RATELIMIT_PPS   20
 #define HS_RATELIMIT_BURST 5
+/*
+ * A side that only ever responded starts a handshake itself when its session
+ * is this old (as WireGuard): if the initiator stopped sending, nobody else
+ * would replace the session before REJECT_AFTER_TIME and sending would stall.
+ */
+#define HS_REKEY_AFTER_TIME_RESPONDER_S                                                            \
+	(HS_REJECT_AFTER_TIME_S - HS_KEEPALIVE_TIMEOUT_S - HS_REKEY_TIMEOUT_S)
 /*
  * The responder's cookie secret is replaced this often, and cookies made
  * under the previous secret stay valid, so a cookie lives 120 to 240 s and
