@@ -127,15 +127,47 @@ def decode_seeds():
     put("fuzz_decode", bytes([0, 3]) + bytes(IP() / UDP(dport=4444) / sat))
 
 
+CTL_REQUESTS = [
+    "op=show\n\n",
+    "op=show\n",
+    "op=add-conn\nmux=1\nkey=000102030405060708090a0b0c0d0e0f\nsender=2\nwindow=64\n"
+    "role=right\nremote=10.77.0.2:4444\nsalt=a0a1a2a3a4a5a6a7a8a9aaabacad\ncipher=aes-ctr-128\n"
+    "auth=sha1\nkd-prf=aes-ctr\ntag-len=10\n\n",
+    "op=add-conn\nmux=2\npassphrase=satp test passphrase\nremote=[fd00::2]:4444\n\n",
+    "op=change-conn\nmux=1\nwindow=4096\n\n",
+    "op=del-conn\nmux=65535\n\n",
+    "op=set-keys\nmux=0\nkey=" + "00" * 32 + "\ngrace=10\n\n",
+    "op=reset-window\nmux=0\nsender=2\n\n",
+]
+CTL_REPLIES = [
+    "errno=0\n\n",
+    "errno=22\nerror=invalid mux 'x'\n\n",
+    "errno=0\npid=42\nversion=0.1\ndev=tun0\nxdp-ifname=ul0\nrx-path=xdp\nstarted=1700000000\n"
+    "workers=1\nxsk-queues=1\ncounter.rx_datagrams=5\ncounter.rx_bad_tag=1\nconn=0\n"
+    "sender-id=1\nrole=left\ncipher=aes-ctr-128\nauth=sha1\nkd-prf=aes-ctr-128\ntag-len=10\n"
+    "window=64\nremote=10.77.0.2:4444\nremote-learned=0\nseq-out=7\nrx-packets=5\nrx-bytes=500\n"
+    "tx-packets=5\ntx-bytes=500\nlast-rx=1700000001\ncounter.rx_replay=0\n\n",
+]
+
+
+def ctl_seeds():
+    for r in CTL_REQUESTS:
+        put("fuzz_ctl", b"\0" + r.encode())
+    for r in CTL_REPLIES:
+        put("fuzz_ctl", b"\1" + r.encode())
+
+
 def main():
     if not os.path.isdir(VECTORS):
         sys.exit("no vectors at %s (set SATP_SHARED)" % VECTORS)
-    for h in ("fuzz_packet", "fuzz_options", "fuzz_decode"):
+    harnesses = ("fuzz_packet", "fuzz_options", "fuzz_decode", "fuzz_ctl")
+    for h in harnesses:
         clear(h)
     packet_seeds()
     option_seeds()
     decode_seeds()
-    for h in ("fuzz_packet", "fuzz_options", "fuzz_decode"):
+    ctl_seeds()
+    for h in harnesses:
         print(h, len(os.listdir(os.path.join(HERE, "corpus", h))))
 
 
