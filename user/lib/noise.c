@@ -46,8 +46,33 @@ int noise_pubkey(uint8_t pub[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN])
 	return err;
 }
 
-int noise_dh(uint8_t out[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN],
-	     const uint8_t pub[NOISE_DH_LEN])
+/*
+ * Our key pair as an EVP_PKEY. Given only the private key, OpenSSL computes
+ * the public one, a scalar multiplication as costly as the DH itself; the
+ * handshake knows it already and passes it in.
+ */
+static EVP_PKEY *own_key(const uint8_t priv[NOISE_DH_LEN], const uint8_t *own_pub)
+{
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *k = NULL;
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, NOISE_DH_LEN),
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)own_pub,
+					      NOISE_DH_LEN),
+	    OSSL_PARAM_construct_end(),
+	};
+
+	if (!own_pub)
+		return EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, NOISE_DH_LEN);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+	if (ctx && EVP_PKEY_fromdata_init(ctx) == 1)
+		EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_KEYPAIR, params);
+	EVP_PKEY_CTX_free(ctx);
+	return k;
+}
+
+static int dh(uint8_t out[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN], const uint8_t *own_pub,
+	      const uint8_t pub[NOISE_DH_LEN])
 {
 	static const uint8_t zero[NOISE_DH_LEN];
 	EVP_PKEY *k = NULL, *peer = NULL;
@@ -55,7 +80,7 @@ int noise_dh(uint8_t out[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN],
 	size_t len = NOISE_DH_LEN;
 	int err = -EIO;
 
-	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, NOISE_DH_LEN);
+	k = own_key(priv, own_pub);
 	peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, NOISE_DH_LEN);
 	if (!k || !peer)
 		goto out;
@@ -75,6 +100,12 @@ out:
 	EVP_PKEY_free(peer);
 	EVP_PKEY_free(k);
 	return err;
+}
+
+int noise_dh(uint8_t out[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN],
+	     const uint8_t pub[NOISE_DH_LEN])
+{
+	return dh(out, priv, NULL, pub);
 }
 
 int noise_hash(uint8_t out[NOISE_HASH_LEN], const uint8_t *a, size_t alen, const uint8_t *b,
@@ -266,11 +297,12 @@ static int mix_key(struct noise_handshake *hs, const uint8_t *ikm, size_t len)
 	return 0;
 }
 
-/* MixKey(DH(priv, pub)). */
-static int mix_dh(struct noise_handshake *hs, const uint8_t *priv, const uint8_t *pub)
+/* MixKey(DH(priv, pub)); own_pub is priv's public key. */
+static int mix_dh(struct noise_handshake *hs, const uint8_t *priv, const uint8_t *own_pub,
+		  const uint8_t *pub)
 {
 	uint8_t shared[NOISE_DH_LEN];
-	int err = noise_dh(shared, priv, pub);
+	int err = dh(shared, priv, own_pub, pub);
 
 	if (!err)
 		err = mix_key(hs, shared, sizeof(shared));
@@ -391,12 +423,12 @@ int noise_write_msg1(struct noise_handshake *hs, const uint8_t *payload, size_t 
 	err = write_e(&t, p);
 	p += NOISE_DH_LEN;
 	if (!err) /* es */
-		err = mix_dh(&t, t.e_priv, t.rs);
+		err = mix_dh(&t, t.e_priv, t.e_pub, t.rs);
 	if (!err) /* s */
 		err = encrypt_and_hash(&t, t.s_pub, NOISE_DH_LEN, p);
 	p += NOISE_DH_LEN + NOISE_TAG_LEN;
 	if (!err) /* ss */
-		err = mix_dh(&t, t.s_priv, t.rs);
+		err = mix_dh(&t, t.s_priv, t.s_pub, t.rs);
 	if (!err)
 		err = encrypt_and_hash(&t, payload, plen, p);
 	t.step = NOISE_STEP_MSG2;
@@ -423,12 +455,12 @@ int noise_read_msg1(struct noise_handshake *hs, const uint8_t *msg, size_t len, 
 	err = read_e(&t, p);
 	p += NOISE_DH_LEN;
 	if (!err) /* es */
-		err = mix_dh(&t, t.s_priv, t.re);
+		err = mix_dh(&t, t.s_priv, t.s_pub, t.re);
 	if (!err) /* s */
 		err = decrypt_and_hash(&t, p, NOISE_DH_LEN + NOISE_TAG_LEN, t.rs);
 	p += NOISE_DH_LEN + NOISE_TAG_LEN;
 	if (!err) /* ss */
-		err = mix_dh(&t, t.s_priv, t.rs);
+		err = mix_dh(&t, t.s_priv, t.s_pub, t.rs);
 	if (!err)
 		err = decrypt_and_hash(&t, p, plen + NOISE_TAG_LEN, plain);
 	if (!err && plen)
@@ -451,9 +483,9 @@ int noise_write_msg2(struct noise_handshake *hs, const uint8_t *payload, size_t 
 		return -EMSGSIZE;
 	err = write_e(&t, out);
 	if (!err) /* ee */
-		err = mix_dh(&t, t.e_priv, t.re);
+		err = mix_dh(&t, t.e_priv, t.e_pub, t.re);
 	if (!err) /* se: the initiator's static with the responder's ephemeral */
-		err = mix_dh(&t, t.e_priv, t.rs);
+		err = mix_dh(&t, t.e_priv, t.e_pub, t.rs);
 	if (!err)
 		err = encrypt_and_hash(&t, payload, plen, out + NOISE_DH_LEN);
 	t.step = NOISE_STEP_DONE;
@@ -478,9 +510,9 @@ int noise_read_msg2(struct noise_handshake *hs, const uint8_t *msg, size_t len, 
 		return -EMSGSIZE;
 	err = read_e(&t, msg);
 	if (!err) /* ee */
-		err = mix_dh(&t, t.e_priv, t.re);
+		err = mix_dh(&t, t.e_priv, t.e_pub, t.re);
 	if (!err) /* se */
-		err = mix_dh(&t, t.s_priv, t.re);
+		err = mix_dh(&t, t.s_priv, t.s_pub, t.re);
 	if (!err)
 		err = decrypt_and_hash(&t, msg + NOISE_DH_LEN, plen + NOISE_TAG_LEN, plain);
 	if (!err && plen)
