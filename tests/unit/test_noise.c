@@ -614,6 +614,25 @@ static void test_low_order_ephemeral(void **state)
 	assert_msg2_refused(&p, p.msg2, sizeof(p.msg2), -EKEYREJECTED);
 }
 
+/* Initialising with the public key given is the same as having it computed. */
+static void test_init_keypair(void **state)
+{
+	struct noise_handshake a, b;
+	struct pair p;
+
+	pair_init(&p);
+	assert_int_equal(noise_handshake_init_keypair(&a, NOISE_RESPONDER,
+						      (const uint8_t *)PROLOGUE, strlen(PROLOGUE),
+						      p.r_priv, p.r_pub, NULL),
+			 0);
+	assert_memory_equal(&a, &p.resp, sizeof(a));
+	assert_int_equal(noise_handshake_init_keypair(&b, NOISE_INITIATOR,
+						      (const uint8_t *)PROLOGUE, strlen(PROLOGUE),
+						      p.i_priv, p.i_pub, p.r_pub),
+			 0);
+	assert_memory_equal(&b, &p.ini, sizeof(b));
+}
+
 /* Every call in the wrong role or at the wrong step, and buffers too small. */
 static void test_out_of_order(void **state)
 {
@@ -667,6 +686,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_responder_key),
 	    cmocka_unit_test(test_wrong_prologue),
 	    cmocka_unit_test(test_low_order_ephemeral),
+	    cmocka_unit_test(test_init_keypair),
 	    cmocka_unit_test(test_out_of_order),
 	};
 

@@ -346,8 +346,8 @@ int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id, uin
 
 	if (cap < SATP_HS_INITIATION_LEN)
 		return -EMSGSIZE;
-	err = noise_handshake_init(&hs, NOISE_INITIATOR, (const uint8_t *)HS_PROLOGUE,
-				   strlen(HS_PROLOGUE), id->priv, peer->pub);
+	err = noise_handshake_init_keypair(&hs, NOISE_INITIATOR, (const uint8_t *)HS_PROLOGUE,
+					   strlen(HS_PROLOGUE), id->priv, id->pub, peer->pub);
 	if (err)
 		return err;
 	hdr_fill(&m->hdr, SATP_HS_INITIATION);
@@ -395,8 +395,8 @@ enum hs_verdict hs_initiation_consume(const struct hs_identity *id, const struct
 		v = mac2_check(rx, msg, INIT_MAC2_OFF);
 	if (v != HS_OK)
 		return v;
-	if (noise_handshake_init(&hs, NOISE_RESPONDER, (const uint8_t *)HS_PROLOGUE,
-				 strlen(HS_PROLOGUE), id->priv, NULL))
+	if (noise_handshake_init_keypair(&hs, NOISE_RESPONDER, (const uint8_t *)HS_PROLOGUE,
+					 strlen(HS_PROLOGUE), id->priv, id->pub, NULL))
 		return HS_INTERNAL;
 	err = noise_read_msg1(&hs, msg + INIT_NOISE_OFF, INIT_NOISE_LEN, ts, sizeof(ts));
 	if (err < 0) {

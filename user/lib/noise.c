@@ -365,19 +365,23 @@ static int read_e(struct noise_handshake *hs, const uint8_t *in)
 
 /* ---------------------------------------------------------------- handshake */
 
-int noise_handshake_init(struct noise_handshake *hs, enum noise_role role, const uint8_t *prologue,
-			 size_t prologue_len, const uint8_t s_priv[NOISE_DH_LEN],
-			 const uint8_t rs[NOISE_DH_LEN])
+int noise_handshake_init_keypair(struct noise_handshake *hs, enum noise_role role,
+				 const uint8_t *prologue, size_t prologue_len,
+				 const uint8_t s_priv[NOISE_DH_LEN],
+				 const uint8_t s_pub[NOISE_DH_LEN], const uint8_t rs[NOISE_DH_LEN])
 {
 	static const char name[] = NOISE_PROTOCOL_NAME;
-	int err;
+	int err = 0;
 
 	if ((role == NOISE_INITIATOR) != (rs != NULL) || role > NOISE_RESPONDER)
 		return -EINVAL;
 	memset(hs, 0, sizeof(*hs));
 	hs->role = role;
 	memcpy(hs->s_priv, s_priv, NOISE_DH_LEN);
-	err = noise_pubkey(hs->s_pub, hs->s_priv);
+	if (s_pub)
+		memcpy(hs->s_pub, s_pub, NOISE_DH_LEN);
+	else
+		err = noise_pubkey(hs->s_pub, hs->s_priv);
 	/* The name is longer than HASHLEN, so h = HASH(name). */
 	if (!err)
 		err = noise_hash(hs->h, (const uint8_t *)name, sizeof(name) - 1, NULL, 0);
@@ -392,6 +396,13 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role, const
 	if (err)
 		noise_handshake_wipe(hs);
 	return err;
+}
+
+int noise_handshake_init(struct noise_handshake *hs, enum noise_role role, const uint8_t *prologue,
+			 size_t prologue_len, const uint8_t s_priv[NOISE_DH_LEN],
+			 const uint8_t rs[NOISE_DH_LEN])
+{
+	return noise_handshake_init_keypair(hs, role, prologue, prologue_len, s_priv, NULL, rs);
 }
 
 int noise_handshake_set_ephemeral(struct noise_handshake *hs, const uint8_t e_priv[NOISE_DH_LEN])

@@ -106,6 +106,15 @@ struct noise_handshake {
 int noise_handshake_init(struct noise_handshake *hs, enum noise_role role, const uint8_t *prologue,
 			 size_t prologue_len, const uint8_t s_priv[NOISE_DH_LEN],
 			 const uint8_t rs[NOISE_DH_LEN]);
+/*
+ * The same with the local static public key given, which saves computing it
+ * (a scalar multiplication) on every handshake: a responder's cost per forged
+ * initiation halves. s_pub must be s_priv's public key.
+ */
+int noise_handshake_init_keypair(struct noise_handshake *hs, enum noise_role role,
+				 const uint8_t *prologue, size_t prologue_len,
+				 const uint8_t s_priv[NOISE_DH_LEN],
+				 const uint8_t s_pub[NOISE_DH_LEN], const uint8_t rs[NOISE_DH_LEN]);
 /* Use this ephemeral private key instead of a random one (test vectors only). */
 int noise_handshake_set_ephemeral(struct noise_handshake *hs, const uint8_t e_priv[NOISE_DH_LEN]);
 
