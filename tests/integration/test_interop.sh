@@ -331,6 +331,36 @@ test_restart() {
 	rm -f "$TMP/a.log" "$TMP/a2.log" "$TMP/b.log"
 }
 
+# Outer fragments: with 1500-byte tunnel MTUs a full-size inner packet makes an
+# SATP datagram longer than the underlay MTU. satp_rx passes its fragments to
+# the kernel, which reassembles them for satpd's UDP socket; satpd's own too
+# long datagrams leave by the socket (the kernel fragments), not AF_XDP TX.
+test_fragments() {
+	[ -n "$FILTER" ] && [[ fragments != *"$FILTER"* ]] && return 0
+	log "row: fragments"
+	start_side a satpd left "$UL4_2" "$UL4_1" "$IN_A" tun "-s 1 -w 100 $KEYS"
+	local apid=$LAST_PID
+	start_side b uanytun right "$UL4_1" "$UL4_2" "$IN_B" tun "-s 2 $KEYS"
+	local bpid=$LAST_PID
+	ip -n "$(ns a)" link set tun0 mtu 1500
+	ip -n "$(ns b)" link set tun0 mtu 1500
+	wait_ping b "$IN_A" 10 || fail "fragments: tunnel does not come up"
+	nsx b ping -c 3 -i 0.2 -W 2 -s 1472 -M "do" -q "$IN_A" >/dev/null ||
+		fail "fragments: 1500-byte pings uanytun -> satpd"
+	nsx a ping -c 3 -i 0.2 -W 2 -s 1472 -M "do" -q "$IN_B" >/dev/null ||
+		fail "fragments: 1500-byte pings satpd -> uanytun"
+	local frags fallback
+	frags=$(satpd_counter "$apid" "$TMP/a.log" xdp_pass_fragment)
+	fallback=$(satpd_counter "$apid" "$TMP/a.log" tx_udp_fallback)
+	[ "$frags" -ge 6 ] || fail "fragments: satp_rx passed $frags fragments, want >= 6"
+	[ "$fallback" -ge 3 ] || fail "fragments: $fallback long datagrams sent by the socket, want >= 3"
+	stop_pid "$apid"
+	stop_pid "$bpid"
+	check_satpd_log "$TMP/a.log" ""
+	log "  outer fragments: $frags passed by XDP to the socket; $fallback long datagrams sent by it"
+	rm -f "$TMP/a.log" "$TMP/b.log"
+}
+
 # The end of the sequence space: satpd sends up to 2^32-1 with one key, then
 # refuses (counted) rather than wrap and reuse keystream. A used-up or corrupt
 # state file, or a bad option, stops satpd before it creates anything.
@@ -432,6 +462,7 @@ done
 test_rejects
 test_replay
 test_restart
+test_fragments
 test_seq_end
 test_two_clients
 log "all rows passed"

@@ -252,6 +252,7 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 	struct satpd *d = w->d;
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
+	uint64_t delivered = w->ctr.rx_delivered;
 	unsigned int i;
 	int n;
 
@@ -269,7 +270,7 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				LOG_RATELIMITED(SATPD_LOG_WARNING, "recvmmsg: %s", strerror(errno));
-			return;
+			break;
 		}
 		for (i = 0; i < (unsigned int)n; i++) {
 			struct satpd_pkt *p = &w->rx[i];
@@ -284,6 +285,8 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 					  msgs[i].msg_hdr.msg_namelen, (int)sock);
 		}
 	} while (n == SATPD_BATCH);
+	if (w->ctr.rx_delivered != delivered)
+		atomic_store_explicit(&d->last_rx, (int64_t)time(NULL), memory_order_relaxed);
 }
 
 static int inner_ptype(enum satpd_dev_type type, const uint8_t *inner, size_t len, uint16_t *ptype)
@@ -460,38 +463,4 @@ void satpd_counters_dump(const struct satpd *d)
 #undef X
 	if (d->xdp)
 		satpd_xdp_counters_dump(d->xdp);
-}
-
-void satpd_snapshot(const struct satpd *d, struct satpd_snapshot *out)
-{
-	struct satpd_snapshot_conn *sc = &out->conns[0];
-	struct satpd_conn *conn = (struct satpd_conn *)&d->conn;
-	struct satpd_remote_view v;
-	unsigned int i, cap = 1u << conn->windows.bits;
-	uint32_t key, top;
-
-	memset(out, 0, sizeof(*out));
-	out->xdp_mode = "off";
-	if (d->xdp)
-		satpd_xdp_describe(d->xdp, out);
-	out->n_workers = d->n_workers;
-	out->n_conns = 1;
-	sc->mux = conn->mux;
-	sc->sender_id = conn->cfg->sender_id;
-	sc->window = conn->cfg->window;
-	satpd_conn_read_remote(conn, &v);
-	sc->remote_known = v.known;
-	sc->remote = v.addr.sa;
-	sc->remote_learned = conn->remote_learned;
-	sc->next_seq = atomic_load(&conn->seq.next);
-	sc->seq_reserved = atomic_load(&conn->seq.reserved);
-	satpd_counters_sum(d, &sc->ctr);
-	for (i = 0; conn->windows.index && i < cap; i++) {
-		if (!satpd_windows_top(&conn->windows, i, &key, &top))
-			continue;
-		if (sc->n_senders < SATPD_SNAPSHOT_SENDERS)
-			sc->senders[sc->n_senders] = (struct satpd_snapshot_sender){
-			    .mux = (uint16_t)(key >> 16), .sender_id = (uint16_t)key, .top = top};
-		sc->n_senders++;
-	}
 }

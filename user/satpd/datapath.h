@@ -32,6 +32,8 @@
 #include "udp.h"
 #include "windows.h"
 
+#define SATPD_VERSION "0.1"
+
 /* Datagrams per recvmmsg/sendmmsg and device packets per round: one poll wakeup's work. */
 #define SATPD_BATCH 32
 /*
@@ -151,6 +153,9 @@ struct satpd {
 	_Atomic bool remote_moved;  /* a worker learned a new remote: resolve its next hop */
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
 	unsigned int n_hooks;
+	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */
+	time_t started;
+	_Atomic int64_t last_rx; /* Unix seconds of the last delivered batch; 0: none */
 };
 
 int satpd_conn_init(struct satpd_conn *conn, const struct satpd_conn_config *cfg,
@@ -196,40 +201,13 @@ void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out);
 void satpd_counters_dump(const struct satpd *d);
 
 /*
- * A read-only picture of the daemon for the control socket, taken from the
- * main thread between polls. Counters are read while workers run: each is
- * exact, together they are not one instant.
+ * The control socket's read-only picture of the daemon (user/lib/ctl_proto.h),
+ * filled from the main thread between polls: the remote under its seqlock,
+ * the next outgoing seq, counters summed over the workers (each exact, not
+ * one instant together), and per sender its window top as a connection
+ * counter "window_top_<mux>_<sender id>". Meant as satpd_ctl_ops.snapshot.
  */
-#define SATPD_SNAPSHOT_SENDERS 64
-struct satpd_snapshot_sender {
-	uint16_t mux;
-	uint16_t sender_id;
-	uint32_t top; /* highest committed seq */
-};
-
-struct satpd_snapshot_conn {
-	uint16_t mux;
-	uint16_t sender_id; /* ours, on what we send */
-	uint32_t window;
-	bool remote_known;
-	struct sockaddr_storage remote;
-	time_t remote_learned; /* 0: not learned (none yet, or -r at start) */
-	uint64_t next_seq;     /* the next outgoing sequence number */
-	uint64_t seq_reserved; /* numbers below are on disk as used */
-	struct satpd_counters ctr;
-	unsigned int n_senders; /* senders with a window; the first SATPD_SNAPSHOT_SENDERS listed */
-	struct satpd_snapshot_sender senders[SATPD_SNAPSHOT_SENDERS];
-};
-
-struct satpd_snapshot {
-	char xdp_dev[IFNAMSIZ]; /* "" with the socket path only */
-	const char *xdp_mode;	/* "native", "skb", "off" */
-	bool xdp_dispatcher;
-	unsigned int n_workers; /* AF_XDP workers (rx queues) */
-	unsigned int n_conns;
-	struct satpd_snapshot_conn conns[1];
-};
-
-void satpd_snapshot(const struct satpd *d, struct satpd_snapshot *out);
+struct satp_ctl_snapshot;
+int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out);
 
 #endif /* SATPD_DATAPATH_H */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "datapath.h"
@@ -21,8 +22,6 @@
 #include "satpd_options.h"
 #include "underlay.h"
 #include "xsk.h"
-
-#define SATPD_VERSION "0.1"
 
 /* Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad options (nothing touched). */
 #define EXIT_RUNTIME 1
@@ -279,6 +278,8 @@ static int run(const struct satpd_config *c)
 	if (ret)
 		goto out_udp;
 	d.dev_type = dev.type;
+	snprintf(d.dev_name, sizeof(d.dev_name), "%s", dev.name);
+	d.started = time(NULL);
 	log_notice("dev of type '%s' opened, actual name is '%s'%s", satpd_dev_type_name(dev.type),
 		   dev.name, dev.n_fds > 1 ? " (multi-queue)" : "");
 	ret = satpd_dev_configure(&dev, &c->ifconfig);
@@ -330,7 +331,12 @@ static int run(const struct satpd_config *c)
 		}
 		satpd_xdp_tick(&d);
 	}
-	/* The control socket (ctl.c) plugs in here: satpd_add_poll_hook(&d, fd, POLLIN, fn, ctx). */
+	/*
+	 * The control socket (ctl.c) plugs in here: satpd_ctl_open() with
+	 * ops.snapshot = a wrapper of satpd_snapshot(&d, snap), then
+	 * satpd_add_poll_hook(&d, satpd_ctl_fd(ctl), POLLIN, <calls satpd_ctl_handle>, ctl);
+	 * the hook runs in this thread, between polls, so it may read d freely.
+	 */
 	log_notice("satpd %s running", SATPD_VERSION);
 	ret = event_loop(&d, &dev, sfd);
 	satpd_counters_dump(&d);

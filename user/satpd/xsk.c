@@ -241,6 +241,7 @@ static unsigned int xsk_rx_batch(struct satpd_worker *w)
 	struct sockaddr_storage src;
 	socklen_t srclen = 0;
 	uint32_t idx_rx = 0, idx_fq = 0, n, i;
+	uint64_t delivered = w->ctr.rx_delivered;
 	uint8_t *dg;
 	size_t dglen;
 
@@ -271,6 +272,8 @@ static unsigned int xsk_rx_batch(struct satpd_worker *w)
 		    xsk_umem__extract_addr(xsk_ring_cons__rx_desc(&s->rx, idx_rx + i)->addr);
 	xsk_ring_prod__submit(&s->fq, n);
 	xsk_ring_cons__release(&s->rx, n);
+	if (w->ctr.rx_delivered != delivered)
+		atomic_store_explicit(&w->d->last_rx, (int64_t)time(NULL), memory_order_relaxed);
 	return n;
 }
 
@@ -285,6 +288,22 @@ static void xsk_complete(struct satpd_xsk *s)
 		s->free_tx[s->n_free++] = *xsk_ring_cons__comp_addr(&s->cq, idx + i);
 	if (n)
 		xsk_ring_cons__release(&s->cq, n);
+}
+
+/*
+ * Copy mode sends from the tx ring only inside sendto(), at most 32
+ * descriptors a call (the kernel's TX_BATCH_SIZE), answering EAGAIN while
+ * more are left: kick until the ring is empty or the kernel is busy.
+ */
+static void xsk_kick_tx(struct satpd_xsk *s)
+{
+	unsigned int i;
+
+	if (!xsk_ring_prod__needs_wakeup(&s->tx))
+		return;
+	for (i = 0; i < XSK_TX_FRAMES / 32; i++)
+		if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 || errno != EAGAIN)
+			break;
 }
 
 /* Frame the sealed packets for AF_XDP TX; what does not fit is left for the socket. */
@@ -328,8 +347,7 @@ static void xsk_send(struct satpd_worker *w, unsigned int n)
 		p->len = 0; /* sent: the socket skips it */
 	}
 	xsk_ring_prod__submit(&s->tx, got);
-	if (xsk_ring_prod__needs_wakeup(&s->tx))
-		sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	xsk_kick_tx(s);
 fallback:
 	for (i = 0; i < n; i++)
 		w->ctr.tx_udp_fallback += w->tx[i].len != 0;
@@ -370,6 +388,8 @@ static void *worker_main(void *arg)
 		if (pfd[1].revents & POLLIN)
 			dev_to_xsk(w);
 		xsk_complete(w->xsk);
+		if (w->xsk->n_free < XSK_TX_FRAMES)
+			xsk_kick_tx(w->xsk); /* left over from a busy kernel: try again */
 	}
 	return NULL;
 }
@@ -700,9 +720,18 @@ void satpd_xdp_counters_dump(struct satpd_xdp_path *p)
 	}
 }
 
-void satpd_xdp_describe(const struct satpd_xdp_path *p, struct satpd_snapshot *s)
+const char *satpd_xdp_ifname(const struct satpd_xdp_path *p)
 {
-	snprintf(s->xdp_dev, sizeof(s->xdp_dev), "%s", p->ifname);
-	s->xdp_mode = satp_xdp_mode_name(satp_xdp_mode(p->x));
-	s->xdp_dispatcher = satp_xdp_dispatcher(p->x);
+	return p->ifname;
+}
+
+uint64_t satpd_xdp_queue_mask(const struct satpd_xdp_path *p)
+{
+	uint64_t mask = 0;
+	unsigned int i;
+
+	for (i = 0; i < p->n_queues && i < 64; i++)
+		if (p->socks[i].registered)
+			mask |= 1ull << p->socks[i].queue;
+	return mask;
 }

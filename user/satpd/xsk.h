@@ -18,12 +18,12 @@
 #define SATPD_XSK_H
 
 #include <net/if.h>
+#include <stdint.h>
 
 #include "satpd_options.h"
 
 struct satpd;
 struct satpd_xdp_path;
-struct satpd_snapshot;
 
 /* Workers poll with this timeout so that they notice the stop flag. */
 #define SATPD_WORKER_POLL_MS 200
@@ -44,6 +44,8 @@ void satpd_xdp_tick(struct satpd *d);
 void satpd_xdp_stop(struct satpd *d);
 
 void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
-void satpd_xdp_describe(const struct satpd_xdp_path *p, struct satpd_snapshot *s);
+/* For the snapshot: the underlay, and bit q set when rx queue q has a registered socket. */
+const char *satpd_xdp_ifname(const struct satpd_xdp_path *p);
+uint64_t satpd_xdp_queue_mask(const struct satpd_xdp_path *p);
 
 #endif /* SATPD_XSK_H */
