@@ -3,15 +3,18 @@
  * satpd's handshake: the Noise IK exchange of noise.h framed for the SATP port
  * (include/satp_hs_wire.h), with WireGuard's additions: a TAI64N timestamp in
  * the initiation that must grow per peer (replay protection), a mac1 keyed by
- * the receiver's public key (junk is dropped before any DH), and the
- * derivation of SATP master keys and salts for each direction from the Noise
- * split. docs/handshake.md describes the design; this is its API.
+ * the receiver's public key (junk is dropped before any DH), cookies under
+ * load (mac2: spoofed sources cost no DH), the derivation of SATP master keys
+ * and salts for each direction from the Noise split, and the switching between
+ * a connection's sessions (hs_keyring). docs/handshake.md describes the
+ * design; this is its API.
  *
  * Nothing here does I/O or keeps time: the daemon passes timestamps and
  * indices in, sends what comes out and runs the timers of the policy below.
  * Nothing here is thread-safe: handshakes are rare, one thread handles them.
  * A consumed message either yields HS_OK or a named verdict and changes no
- * state; the daemon answers nothing but HS_OK initiations.
+ * state; the daemon answers HS_OK initiations with a response and
+ * HS_COOKIE_NEEDED ones with a cookie reply, and nothing else.
  */
 #ifndef SATP_HS_H
 #define SATP_HS_H
