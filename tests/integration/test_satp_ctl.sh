@@ -78,7 +78,7 @@ start_host() { # start_host SOCKET [args]: wait until it listens
 	local sock=$1
 	shift
 	rm -f "$TMP/ready"
-	inns "$TMP/host" --socket "$sock" --ready "$TMP/ready" --seconds 120 "$@" \
+	ip netns exec "$NS" "$TMP/host" --socket "$sock" --ready "$TMP/ready" --seconds 120 "$@" \
 		>>"$TMP/host.out" 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 50); do [ -f "$TMP/ready" ] && return 0; sleep 0.1; done

@@ -89,7 +89,7 @@ show_json() { inb "$SATP" show "$IFB" --json --pin-root "$TMP/bpffs" "$@"; }
 # jq-less field access: jget EXPR reads the JSON on stdin, prints eval(EXPR) with d = the document
 jget() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
-inb "$TOOLS/xsk_rx" --ifname "$IFB" --pin-root "$TMP/bpffs" --mode native --port $PORT \
+ip netns exec "$NSB" "$TOOLS/xsk_rx" --ifname "$IFB" --pin-root "$TMP/bpffs" --mode native --port $PORT \
 	--addr 10.203.0.2 --mux $MUX:$TAG:$WINDOW --seconds 120 --ready "$TMP/ready" \
 	>"$TMP/rx.out" 2>"$TMP/rx.err" &
 PIDS+=($!)
@@ -222,9 +222,9 @@ echo "ok   bpftool map dump: named fields for every map (satp_xsks: an xskmap)"
 
 # ---------------------------------------------------------------- a daemon claims the interface
 ip -n "$NSB" link set lo up
-inb "$TOOLS/satp_ctl_host" --socket "$TMP/run/tunshow.sock" --xdp-ifname "$IFB" --dev tunshow \
+ip netns exec "$NSB" "$TOOLS/satp_ctl_host" --socket "$TMP/run/tunshow.sock" --xdp-ifname "$IFB" --dev tunshow \
 	--metrics 127.0.0.1:9478 --pin-root "$TMP/bpffs" --seconds 60 --ready "$TMP/host.ready" \
-	>"$TMP/host.out" 2>&1 &
+	--drop-to nobody >"$TMP/host.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do [ -f "$TMP/host.ready" ] && break; sleep 0.1; done
 show_json >"$J" || fail "show --json with a daemon"
@@ -247,5 +247,8 @@ L="ifname=\"$IFB\""
 [ "$(metric "satpd_xdp_drops_total{$L,reason=\"too-old\"}")" -ge 4 ] || fail "metrics: too-old drops"
 [ "$(metric "satpd_window_top{$L,mux=\"$MUX\",sender=\"$SID\"}")" = $TOP ] || fail "metrics: window top"
 [ "$(metric "satpd_xdp_attached{$L,mode=\"native\",dispatcher=\"no\"}")" = 1 ] || fail "metrics: attached"
-echo "ok   /metrics: the pinned counters as Prometheus series (per sender, per reason)"
+grep -Eq '^Uid:\s+65534\s' "/proc/${PIDS[-1]}/status" || fail "the metrics host did not drop to nobody"
+grep -Eq '^CapEff:\s+0+$' "/proc/${PIDS[-1]}/status" || fail "the metrics host kept capabilities"
+echo "ok   /metrics: the pinned counters as Prometheus series (per sender, per reason), served"
+echo "     after dropping to nobody without capabilities (maps read through fds opened before)"
 echo "PASS"

@@ -8,10 +8,15 @@
  *
  *   satp_ctl_host --socket PATH [--group G] [--mode OCTAL] [--metrics ADDR:PORT]
  *                 [--pin-root DIR] [--xdp-ifname IF] [--dev NAME] [--ready FILE]
- *                 [--seconds S]
+ *                 [--seconds S] [--drop-to USER]
+ *
+ * --drop-to: after opening both, become USER with no capabilities, as satpd
+ * does after setup: the metrics must still read the pinned maps (their fds).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -193,6 +198,7 @@ struct host_opts {
 	struct satpd_ctl_opts ctl;
 	struct satpd_metrics_opts metrics;
 	const char *ready;
+	const char *drop_to;
 	unsigned int seconds;
 };
 
@@ -203,7 +209,8 @@ static int parse(int argc, char **argv, struct host_opts *o, struct fake *f)
 	    {"mode", required_argument, NULL, 'm'},	 {"metrics", required_argument, NULL, 'M'},
 	    {"pin-root", required_argument, NULL, 'p'}, {"xdp-ifname", required_argument, NULL, 'x'},
 	    {"dev", required_argument, NULL, 'd'},	 {"ready", required_argument, NULL, 'r'},
-	    {"seconds", required_argument, NULL, 'S'},	 {NULL, 0, NULL, 0},
+	    {"seconds", required_argument, NULL, 'S'},	 {"drop-to", required_argument, NULL, 'u'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -233,6 +240,9 @@ static int parse(int argc, char **argv, struct host_opts *o, struct fake *f)
 		case 'r':
 			o->ready = optarg;
 			break;
+		case 'u':
+			o->drop_to = optarg;
+			break;
 		case 'S':
 			o->seconds = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
@@ -241,6 +251,18 @@ static int parse(int argc, char **argv, struct host_opts *o, struct fake *f)
 		}
 	}
 	return o->ctl.path ? 0 : -EINVAL;
+}
+
+static int drop_to(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw || setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+		fprintf(stderr, "satp_ctl_host: cannot become '%s': %s\n", user,
+			pw ? strerror(errno) : "no such user");
+		return -1;
+	}
+	return 0;
 }
 
 static void serve(struct satpd_ctl *ctl, struct satpd_metrics *met, unsigned int seconds)
@@ -280,6 +302,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	f.started = time(NULL);
+	o.metrics.xdp_ifname = f.xdp_ifname;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	ret = satpd_ctl_open(&o.ctl, &ops, &ctl, err, sizeof(err));
@@ -287,6 +310,11 @@ int main(int argc, char **argv)
 		ret = satpd_metrics_open(&o.metrics, &ops, &met, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "satp_ctl_host: %s\n", err);
+		satpd_ctl_close(ctl);
+		return 1;
+	}
+	if (o.drop_to && drop_to(o.drop_to)) {
+		satpd_metrics_close(met);
 		satpd_ctl_close(ctl);
 		return 1;
 	}

@@ -24,37 +24,28 @@
 #include "satp_xdp_loader.h"
 #include "xdp_view.h"
 
-static int map_open(const struct satp_xdp_view *v, const char *name)
+static int map_open(const char *dir, const char *name)
 {
 	char path[4200];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", v->pin_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
 	return fd < 0 ? -errno : fd;
 }
 
-static int read_cfg(struct satp_xdp_view *v)
+static int read_cfg(int fd, struct satp_xdp_view *v)
 {
 	__u32 key = 0;
-	int fd = map_open(v, "satp_cfg"), ret = 0;
 
-	if (fd < 0)
-		return fd;
-	if (bpf_map_lookup_elem(fd, &key, &v->cfg))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return bpf_map_lookup_elem(fd, &key, &v->cfg) ? -errno : 0;
 }
 
-static int read_conns(struct satp_xdp_view *v)
+static void read_conns(int fd, struct satp_xdp_view *v)
 {
 	struct satp_xdp_conn_key k, next, *prev = NULL;
 	struct satp_xdp_conn c;
-	int fd = map_open(v, "satp_conns");
 
-	if (fd < 0)
-		return fd;
 	while (v->n_conns < SATP_XDP_MAX_CONNS && !bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
 		prev = &k;
@@ -63,8 +54,6 @@ static int read_conns(struct satp_xdp_view *v)
 		v->conns[v->n_conns++] = (struct satp_xdp_view_conn){
 		    .mux = k.mux, .tag_len = c.tag_len, .window_size = c.window_size};
 	}
-	close(fd);
-	return 0;
 }
 
 static int sum_sender_stats(int fd, uint32_t slot, int ncpus, struct satp_xdp_sender_stats *out)
@@ -108,7 +97,7 @@ static int cmp_conn(const void *a, const void *b)
 /* A window's top and size are read under its seqlock: retry while the daemon writes. */
 static void read_window(int wfd, struct satp_xdp_view_sender *s)
 {
-	static struct satp_window w;
+	struct satp_window w;
 	int tries;
 
 	for (tries = 0; tries < 8; tries++) {
@@ -122,63 +111,45 @@ static void read_window(int wfd, struct satp_xdp_view_sender *s)
 	s->size = w.size;
 }
 
-static int read_senders(struct satp_xdp_view *v)
+static int read_senders(const struct satp_xdp_view_maps *m, struct satp_xdp_view *v)
 {
 	struct satp_xdp_sender_key k, next, *prev = NULL;
-	int idx = map_open(v, "satp_win_idx"), wfd = -1, sfd = -1, ncpus, ret = 0;
+	int ncpus = libbpf_num_possible_cpus();
 	__u32 slot;
 
-	ncpus = libbpf_num_possible_cpus();
-	if (idx < 0)
-		return idx;
-	wfd = map_open(v, "satp_windows");
-	sfd = map_open(v, "satp_snd_stats");
-	if (wfd < 0 || sfd < 0 || ncpus < 0) {
-		ret = wfd < 0 ? wfd : sfd < 0 ? sfd : ncpus;
-		goto out;
-	}
-	while (v->n_senders < SATP_XDP_WINDOW_SLOTS && !bpf_map_get_next_key(idx, prev, &next)) {
+	if (ncpus < 0)
+		return ncpus;
+	while (v->n_senders < SATP_XDP_WINDOW_SLOTS &&
+	       !bpf_map_get_next_key(m->win_idx, prev, &next)) {
 		struct satp_xdp_view_sender *s = &v->senders[v->n_senders];
 
 		k = next;
 		prev = &k;
-		if (bpf_map_lookup_elem(idx, &k, &slot) || slot >= SATP_XDP_WINDOW_SLOTS)
+		if (bpf_map_lookup_elem(m->win_idx, &k, &slot) || slot >= SATP_XDP_WINDOW_SLOTS)
 			continue;
 		memset(s, 0, sizeof(*s));
 		s->mux = k.mux;
 		s->sender_id = k.sender_id;
 		s->slot = slot;
-		read_window(wfd, s);
-		sum_sender_stats(sfd, slot, ncpus, &s->stats);
+		read_window(m->windows, s);
+		sum_sender_stats(m->snd_stats, slot, ncpus, &s->stats);
 		v->n_senders++;
 	}
 	qsort(v->senders, v->n_senders, sizeof(v->senders[0]), cmp_sender);
-out:
-	if (sfd >= 0)
-		close(sfd);
-	if (wfd >= 0)
-		close(wfd);
-	close(idx);
-	return ret;
+	return 0;
 }
 
-static int read_counters(struct satp_xdp_view *v)
+static int read_counters(int fd, struct satp_xdp_view *v)
 {
 	struct satp_xdp_counter *per;
-	int fd = map_open(v, "satp_counters"), ncpus = libbpf_num_possible_cpus(), i, ret = 0;
+	int ncpus = libbpf_num_possible_cpus(), i, ret = 0;
 	__u32 r;
 
-	if (fd < 0)
-		return fd;
-	if (ncpus < 0) {
-		close(fd);
+	if (ncpus < 0)
 		return ncpus;
-	}
 	per = calloc((size_t)ncpus, sizeof(*per));
-	if (!per) {
-		close(fd);
+	if (!per)
 		return -ENOMEM;
-	}
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++) {
 		if (bpf_map_lookup_elem(fd, &r, per)) {
 			ret = -errno;
@@ -190,7 +161,6 @@ static int read_counters(struct satp_xdp_view *v)
 		}
 	}
 	free(per);
-	close(fd);
 	return ret;
 }
 
@@ -299,31 +269,85 @@ out:
 
 /* ---------------------------------------------------------------- entry points */
 
-int satp_xdp_view_read(const char *pin_root, const char *ifname, struct satp_xdp_view *v)
+int satp_xdp_view_open(const char *pin_root, const char *ifname, struct satp_xdp_view_maps *m)
+{
+	struct {
+		int *fd;
+		const char *name;
+	} maps[] = {{&m->cfg, "satp_cfg"},	     {&m->conns, "satp_conns"},
+		    {&m->win_idx, "satp_win_idx"},   {&m->windows, "satp_windows"},
+		    {&m->snd_stats, "satp_snd_stats"}, {&m->counters, "satp_counters"}};
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		*maps[i].fd = -1;
+	snprintf(m->ifname, sizeof(m->ifname), "%s", ifname);
+	if (snprintf(m->pin_dir, sizeof(m->pin_dir), "%s/satpd/%s",
+		     pin_root ? pin_root : SATP_XDP_PIN_ROOT_DEFAULT,
+		     ifname) >= (int)sizeof(m->pin_dir))
+		return -ENAMETOOLONG;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		*maps[i].fd = map_open(m->pin_dir, maps[i].name);
+		if (*maps[i].fd < 0) {
+			int ret = *maps[i].fd;
+
+			*maps[i].fd = -1;
+			satp_xdp_view_close(m);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void satp_xdp_view_close(struct satp_xdp_view_maps *m)
+{
+	int *fds[] = {&m->cfg, &m->conns, &m->win_idx, &m->windows, &m->snd_stats, &m->counters};
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int satp_xdp_view_read_maps(const struct satp_xdp_view_maps *m, struct satp_xdp_view *v)
 {
 	int ret;
 
 	memset(v, 0, sizeof(*v));
-	snprintf(v->ifname, sizeof(v->ifname), "%s", ifname);
-	if (snprintf(v->pin_dir, sizeof(v->pin_dir), "%s/satpd/%s",
-		     pin_root ? pin_root : SATP_XDP_PIN_ROOT_DEFAULT,
-		     ifname) >= (int)sizeof(v->pin_dir))
-		return -ENAMETOOLONG;
-	ret = read_cfg(v);
-	if (ret)
-		return ret;
-	ret = read_conns(v);
+	memcpy(v->ifname, m->ifname, sizeof(v->ifname));
+	memcpy(v->pin_dir, m->pin_dir, sizeof(v->pin_dir));
+	ret = read_cfg(m->cfg, v);
+	if (!ret) {
+		read_conns(m->conns, v);
+		ret = read_senders(m, v);
+	}
 	if (!ret)
-		ret = read_senders(v);
-	if (!ret)
-		ret = read_counters(v);
+		ret = read_counters(m->counters, v);
 	if (ret)
 		return ret;
 	qsort(v->conns, v->n_conns, sizeof(v->conns[0]), cmp_conn);
-	v->if_exists = !satp_xdp_query(ifname, &v->kernel_mode, &v->kernel_prog_id);
-	v->rx_queues = count_rx_queues(ifname);
+	v->if_exists = !satp_xdp_query(v->ifname, &v->kernel_mode, &v->kernel_prog_id);
+	v->rx_queues = count_rx_queues(v->ifname);
 	read_xsks(v);
 	return 0;
+}
+
+int satp_xdp_view_read(const char *pin_root, const char *ifname, struct satp_xdp_view *v)
+{
+	struct satp_xdp_view_maps m;
+	int ret = satp_xdp_view_open(pin_root, ifname, &m);
+
+	if (ret) {
+		memset(v, 0, sizeof(*v));
+		snprintf(v->ifname, sizeof(v->ifname), "%s", ifname);
+		return ret;
+	}
+	ret = satp_xdp_view_read_maps(&m, v);
+	satp_xdp_view_close(&m);
+	return ret;
 }
 
 bool satp_xdp_view_attached(const struct satp_xdp_view *v)

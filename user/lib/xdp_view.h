@@ -59,6 +59,21 @@ struct satp_xdp_view {
 /* Fill v (large: allocate it) for ifname. -ENOENT: nothing pinned for it. */
 int satp_xdp_view_read(const char *pin_root, const char *ifname, struct satp_xdp_view *v);
 
+/*
+ * The same from map fds opened once: a daemon opens them before it drops
+ * privileges (the pins are root's, mode 0600) and reads through them after;
+ * map operations on an fd need no capability (Linux >= 6.5).
+ */
+struct satp_xdp_view_maps {
+	char ifname[IFNAMSIZ];
+	char pin_dir[4096];
+	int cfg, conns, win_idx, windows, snd_stats, counters; /* -1: not open */
+};
+
+int satp_xdp_view_open(const char *pin_root, const char *ifname, struct satp_xdp_view_maps *m);
+int satp_xdp_view_read_maps(const struct satp_xdp_view_maps *m, struct satp_xdp_view *v);
+void satp_xdp_view_close(struct satp_xdp_view_maps *m);
+
 /* The interface names with a directory under <pin_root>/satpd/, sorted; returns
  * how many (at most max) or a negative errno. */
 int satp_xdp_view_list(const char *pin_root, char names[][IFNAMSIZ], unsigned int max);

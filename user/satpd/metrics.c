@@ -28,6 +28,8 @@ struct satpd_metrics {
 	char pin_root[4096];
 	struct satp_ctl_snapshot *snap;
 	struct satp_xdp_view *view;
+	struct satp_xdp_view_maps maps; /* open when maps_open */
+	bool maps_open;
 	char *body;
 };
 
@@ -117,6 +119,9 @@ int satpd_metrics_open(const struct satpd_metrics_opts *opts, const struct satpd
 	ret = listen_on(m, opts->listen ? opts->listen : "", err, errlen);
 	if (ret)
 		goto fail;
+	/* not fatal: the scrape falls back to the path and says satpd_xdp_* nothing */
+	if (opts->xdp_ifname && opts->xdp_ifname[0])
+		m->maps_open = !satp_xdp_view_open(m->pin_root, opts->xdp_ifname, &m->maps);
 	*out = m;
 	return 0;
 fail:
@@ -135,6 +140,8 @@ void satpd_metrics_close(struct satpd_metrics *m)
 		return;
 	if (m->fd >= 0)
 		close(m->fd);
+	if (m->maps_open)
+		satp_xdp_view_close(&m->maps);
 	free(m->snap);
 	free(m->view);
 	free(m->body);
@@ -205,9 +212,13 @@ static int render(struct satpd_metrics *m)
 	memset(m->snap, 0, sizeof(*m->snap));
 	if (m->ops.snapshot && !m->ops.snapshot(m->ops.ctx, m->snap))
 		snap = m->snap;
-	if (snap && snap->xdp_ifname[0] &&
-	    !satp_xdp_view_read(m->pin_root, snap->xdp_ifname, m->view))
+	if (m->maps_open) {
+		if (!satp_xdp_view_read_maps(&m->maps, m->view))
+			view = m->view;
+	} else if (snap && snap->xdp_ifname[0] &&
+		   !satp_xdp_view_read(m->pin_root, snap->xdp_ifname, m->view)) {
 		view = m->view;
+	}
 	return satp_metrics_render(snap, view, m->body, BODY_MAX);
 }
 

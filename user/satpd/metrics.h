@@ -19,11 +19,18 @@
 struct satpd_metrics_opts {
 	const char *listen;   /* "ADDR:PORT", "[V6]:PORT" or ":PORT" (all addresses) */
 	const char *pin_root; /* NULL: /sys/fs/bpf */
+	/*
+	 * The underlay with satp_rx, when known at open: its pinned maps are
+	 * opened then, before satpd drops privileges (the pins are root's, 0600),
+	 * and read through those fds at every scrape. NULL or "": each scrape
+	 * opens the pins of the snapshot's xdp-ifname by path.
+	 */
+	const char *xdp_ifname;
 };
 
 struct satpd_metrics;
 
-/* ops: only snapshot (and log) are used; the XDP interface is the snapshot's xdp_ifname. */
+/* ops: only snapshot is used. */
 int satpd_metrics_open(const struct satpd_metrics_opts *opts, const struct satpd_ctl_ops *ops,
 		       struct satpd_metrics **out, char *err, size_t errlen);
 int satpd_metrics_fd(const struct satpd_metrics *m);
