@@ -36,12 +36,14 @@ _satp() {
 	auth) mapfile -t COMPREPLY < <(compgen -W "null sha1" -- "$cur"); return ;;
 	esac
 	case ${COMP_WORDS[1]} in
-	show)
-		[[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "--json --pin-root --run-dir --socket --help" -- "$cur") ||
-			mapfile -t COMPREPLY < <(_satp_ifnames "$cur") ;;
-	stats)
-		[[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "--watch --count --pin-root --run-dir --socket --help" -- "$cur") ||
-			mapfile -t COMPREPLY < <(_satp_ifnames "$cur") ;;
+	show | stats)
+		if [[ $cur == -* ]]; then
+			local opts="--json --pin-root --run-dir --socket --help"
+			[[ ${COMP_WORDS[1]} == stats ]] && opts="--watch --count --pin-root --run-dir --socket --help"
+			mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(_satp_ifnames "$cur")
+		fi ;;
 	conn)
 		if ((COMP_CWORD == 2)); then
 			mapfile -t COMPREPLY < <(compgen -W "add change del" -- "$cur")

@@ -17,7 +17,9 @@ fail() {
 	exit 1
 }
 
-[ -x "$BUILD/satp" ] && [ -x "$BUILD/satpd" ] || fail "$BUILD/satp or satpd not built"
+for b in satp satpd; do
+	[ -x "$BUILD/$b" ] || fail "$BUILD/$b not built (make tests)"
+done
 make --no-print-directory -s -o all install BUILD="$BUILD" DESTDIR="$TMP/root" PREFIX=/usr \
 	>"$TMP/log" 2>&1 || fail "make install: $(cat "$TMP/log")"
 R=$TMP/root

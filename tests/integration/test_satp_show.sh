@@ -85,7 +85,7 @@ ip -n "$NSA" link set "$IFA" up
 ip -n "$NSB" link set "$IFB" up
 
 inb() { ip netns exec "$NSB" "$@"; }
-show_json() { inb "$SATP" show "$IFB" --json --pin-root "$TMP/bpffs" "$@"; }
+show_json() { inb "$SATP" show "$IFB" --json --pin-root "$TMP/bpffs"; }
 # jq-less field access: jget EXPR reads the JSON on stdin, prints eval(EXPR) with d = the document
 jget() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
@@ -141,29 +141,29 @@ check() { # check EXPR WANT
 	[ "$got" = "$2" ] || fail "show --json: $1 = '$got', want '$2'"
 }
 I='d["interfaces"][0]'
-check "$I[\"ifname\"]" "$IFB"
-check "$I[\"xdp\"][\"mode\"]" native
-check "$I[\"xdp\"][\"prog_id\"]" "$PROG_ID"
-check "$I[\"xdp\"][\"kernel\"][\"attached\"]" True
-check "$I[\"xdp\"][\"kernel\"][\"mode\"]" native
-check "$I[\"xdp\"][\"rx_queues\"] >= 1" True
-check "$I[\"xdp\"][\"local_addresses\"]" "['10.203.0.2']"
-check "$I[\"xdp\"][\"connections\"]" "[{'mux': $MUX, 'tag_len': $TAG, 'window': $WINDOW}]"
-check "$I[\"xdp\"][\"senders\"][0][\"sender_id\"]" $SID
-check "$I[\"xdp\"][\"senders\"][0][\"window_top\"]" $TOP
-check "$I[\"xdp\"][\"senders\"][0][\"window_valid\"]" True
-check "$I[\"xdp\"][\"senders\"][0][\"rx_packets\"]" 31
-check "$I[\"xdp\"][\"senders\"][0][\"replay_drops\"]" 9
-check "$I[\"xdp\"][\"counters\"][\"redirected\"][\"packets\"]" 31
-check "$I[\"xdp\"][\"counters\"][\"drop-replay\"][\"packets\"]" 5
-check "$I[\"xdp\"][\"counters\"][\"drop-too-old\"][\"packets\"]" 4
-check "$I[\"xdp\"][\"counters\"][\"drop-unknown-mux\"][\"packets\"]" 6
-check "len($I[\"xdp\"][\"counters\"])" "$(grep -c '^	X(SATP_XDP_' include/satp_xdp.h)"
-check "$I[\"daemon_running\"]" False
-check "$I[\"daemon\"]" None
+check "${I}[\"ifname\"]" "$IFB"
+check "${I}[\"xdp\"][\"mode\"]" native
+check "${I}[\"xdp\"][\"prog_id\"]" "$PROG_ID"
+check "${I}[\"xdp\"][\"kernel\"][\"attached\"]" True
+check "${I}[\"xdp\"][\"kernel\"][\"mode\"]" native
+check "${I}[\"xdp\"][\"rx_queues\"] >= 1" True
+check "${I}[\"xdp\"][\"local_addresses\"]" "['10.203.0.2']"
+check "${I}[\"xdp\"][\"connections\"]" "[{'mux': $MUX, 'tag_len': $TAG, 'window': $WINDOW}]"
+check "${I}[\"xdp\"][\"senders\"][0][\"sender_id\"]" $SID
+check "${I}[\"xdp\"][\"senders\"][0][\"window_top\"]" $TOP
+check "${I}[\"xdp\"][\"senders\"][0][\"window_valid\"]" True
+check "${I}[\"xdp\"][\"senders\"][0][\"rx_packets\"]" 31
+check "${I}[\"xdp\"][\"senders\"][0][\"replay_drops\"]" 9
+check "${I}[\"xdp\"][\"counters\"][\"redirected\"][\"packets\"]" 31
+check "${I}[\"xdp\"][\"counters\"][\"drop-replay\"][\"packets\"]" 5
+check "${I}[\"xdp\"][\"counters\"][\"drop-too-old\"][\"packets\"]" 4
+check "${I}[\"xdp\"][\"counters\"][\"drop-unknown-mux\"][\"packets\"]" 6
+check "len(${I}[\"xdp\"][\"counters\"])" "$(grep -c '^	X(SATP_XDP_' include/satp_xdp.h)"
+check "${I}[\"daemon_running\"]" False
+check "${I}[\"daemon\"]" None
 # the AF_XDP socket, from the kernel's sock_diag (skip the check without xsk_diag)
-if [ "$(jget "$I[\"xdp\"][\"xsks\"] is None" <"$J")" = False ]; then
-	check "[x[\"queue\"] for x in $I[\"xdp\"][\"xsks\"]]" "[0]"
+if [ "$(jget "${I}[\"xdp\"][\"xsks\"] is None" <"$J")" = False ]; then
+	check "[x[\"queue\"] for x in ${I}[\"xdp\"][\"xsks\"]]" "[0]"
 	echo "ok   AF_XDP socket on queue 0 reported by sock_diag"
 else
 	echo "note no xsk_diag in this kernel: AF_XDP sockets come from satpd's snapshot only"
@@ -228,10 +228,10 @@ ip netns exec "$NSB" "$TOOLS/satp_ctl_host" --socket "$TMP/run/tunshow.sock" --x
 PIDS+=($!)
 for _ in $(seq 50); do [ -f "$TMP/host.ready" ] && break; sleep 0.1; done
 show_json >"$J" || fail "show --json with a daemon"
-check "$I[\"daemon_running\"]" True
-check "$I[\"daemon\"][\"dev\"]" tunshow
-check "$I[\"daemon\"][\"counters\"][\"rx_bad_tag\"]" 7
-check "$I[\"daemon\"][\"xsk_queues\"]" "[0]"
+check "${I}[\"daemon_running\"]" True
+check "${I}[\"daemon\"][\"dev\"]" tunshow
+check "${I}[\"daemon\"][\"counters\"][\"rx_bad_tag\"]" 7
+check "${I}[\"daemon\"][\"xsk_queues\"]" "[0]"
 check "d[\"daemons\"]" "[]"
 inb "$SATP" show "$IFB" --pin-root "$TMP/bpffs" | grep -q "satpd: pid [0-9]*, version fake, device tunshow" ||
 	fail "show does not join the daemon to its interface"
@@ -242,7 +242,7 @@ inb curl -sf http://127.0.0.1:9478/metrics >"$TMP/metrics.txt" || fail "curl /me
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/metrics.txt"; }
 L="ifname=\"$IFB\""
 [ "$(metric "satpd_rx_packets_total{$L,mux=\"$MUX\",sender=\"$SID\"}")" = \
-	"$(show_json | jget "$I[\"xdp\"][\"senders\"][0][\"rx_packets\"]")" ] ||
+	"$(show_json | jget "${I}[\"xdp\"][\"senders\"][0][\"rx_packets\"]")" ] ||
 	fail "metrics and show disagree on rx_packets of $MUX:$SID:$(grep satpd_rx_ "$TMP/metrics.txt")"
 [ "$(metric "satpd_xdp_drops_total{$L,reason=\"too-old\"}")" -ge 4 ] || fail "metrics: too-old drops"
 [ "$(metric "satpd_window_top{$L,mux=\"$MUX\",sender=\"$SID\"}")" = $TOP ] || fail "metrics: window top"
