@@ -205,11 +205,16 @@ struct host_opts {
 static int parse(int argc, char **argv, struct host_opts *o, struct fake *f)
 {
 	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'},	 {"group", required_argument, NULL, 'g'},
-	    {"mode", required_argument, NULL, 'm'},	 {"metrics", required_argument, NULL, 'M'},
-	    {"pin-root", required_argument, NULL, 'p'}, {"xdp-ifname", required_argument, NULL, 'x'},
-	    {"dev", required_argument, NULL, 'd'},	 {"ready", required_argument, NULL, 'r'},
-	    {"seconds", required_argument, NULL, 'S'},	 {"drop-to", required_argument, NULL, 'u'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"group", required_argument, NULL, 'g'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"metrics", required_argument, NULL, 'M'},
+	    {"pin-root", required_argument, NULL, 'p'},
+	    {"xdp-ifname", required_argument, NULL, 'x'},
+	    {"dev", required_argument, NULL, 'd'},
+	    {"ready", required_argument, NULL, 'r'},
+	    {"seconds", required_argument, NULL, 'S'},
+	    {"drop-to", required_argument, NULL, 'u'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -286,7 +291,7 @@ int main(int argc, char **argv)
 {
 	static struct fake f = {.dev = "tunfake", .xdp_ifname = ""};
 	struct host_opts o = {.seconds = 60};
-	struct satpd_ctl_ops ops = {&f,	      fake_snapshot, fake_add, fake_change,
+	struct satpd_ctl_ops ops = {&f,	      fake_snapshot, fake_add,	 fake_change,
 				    fake_del, fake_keys,     fake_reset, fake_log};
 	struct satpd_ctl *ctl = NULL;
 	struct satpd_metrics *met = NULL;

@@ -20,6 +20,12 @@ struct req_case {
 	uint32_t present;
 };
 
+/* A request the parser must refuse with a message holding err. */
+#define BAD(name, text, err)                                                                       \
+	{                                                                                          \
+		name, text, -EINVAL, err, SATP_CTL_OP_NONE, 0                                      \
+	}
+
 #define ADD "op=add-conn\nmux=5\nkey=" KEY128 "\n"
 
 static const struct req_case req_cases[] = {
@@ -32,76 +38,73 @@ static const struct req_case req_cases[] = {
      "key=" KEY256 "\nsalt=" SALT "\ncipher=aes-ctr-256\nauth=sha1\nkd-prf=aes-ctr-256\n"
      "tag-len=20\n\n",
      0, NULL, SATP_CTL_OP_ADD_CONN,
-     SATP_CTL_F_MUX | SATP_CTL_F_SENDER | SATP_CTL_F_WINDOW | SATP_CTL_F_ROLE |
-	 SATP_CTL_F_REMOTE | SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_CIPHER |
-	 SATP_CTL_F_AUTH | SATP_CTL_F_KD_PRF | SATP_CTL_F_TAG_LEN},
-    {"add passphrase", "op=add-conn\nmux=0\npassphrase=a b=c\nremote=host.example:1\n\n", 0,
-     NULL, SATP_CTL_OP_ADD_CONN, SATP_CTL_F_MUX | SATP_CTL_F_PASSPHRASE | SATP_CTL_F_REMOTE},
+     SATP_CTL_F_MUX | SATP_CTL_F_SENDER | SATP_CTL_F_WINDOW | SATP_CTL_F_ROLE | SATP_CTL_F_REMOTE |
+	 SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_CIPHER | SATP_CTL_F_AUTH |
+	 SATP_CTL_F_KD_PRF | SATP_CTL_F_TAG_LEN},
+    {"add passphrase", "op=add-conn\nmux=0\npassphrase=a b=c\nremote=host.example:1\n\n", 0, NULL,
+     SATP_CTL_OP_ADD_CONN, SATP_CTL_F_MUX | SATP_CTL_F_PASSPHRASE | SATP_CTL_F_REMOTE},
     {"change window", "op=change-conn\nmux=5\nwindow=0\n\n", 0, NULL, SATP_CTL_OP_CHANGE_CONN,
      SATP_CTL_F_MUX | SATP_CTL_F_WINDOW},
     {"del", "op=del-conn\nmux=5\n\n", 0, NULL, SATP_CTL_OP_DEL_CONN, SATP_CTL_F_MUX},
-    {"set-keys grace", "op=set-keys\nmux=5\nkey=" KEY128 "\nsalt=" SALT "\ngrace=30\n\n", 0,
-     NULL, SATP_CTL_OP_SET_KEYS,
-     SATP_CTL_F_MUX | SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_GRACE},
+    {"set-keys grace", "op=set-keys\nmux=5\nkey=" KEY128 "\nsalt=" SALT "\ngrace=30\n\n", 0, NULL,
+     SATP_CTL_OP_SET_KEYS, SATP_CTL_F_MUX | SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_GRACE},
     {"reset-window", "op=reset-window\nsender=3\nmux=5\n\n", 0, NULL, SATP_CTL_OP_RESET_WINDOW,
      SATP_CTL_F_MUX | SATP_CTL_F_SENDER},
 
     /* framing */
-    {"empty", "", -EINVAL, "empty request", SATP_CTL_OP_NONE, 0},
-    {"only empty line", "\n", -EINVAL, "empty request", SATP_CTL_OP_NONE, 0},
-    {"no newline", "op=show", -EINVAL, "line 1 'op=show': not ended by a newline", SATP_CTL_OP_NONE, 0},
-    {"CR", "op=show\r\n\n", -EINVAL, "NUL or CR", SATP_CTL_OP_NONE, 0},
-    {"bytes after end", "op=show\n\nop=show\n", -EINVAL, "bytes after the empty line", SATP_CTL_OP_NONE, 0},
-    {"no op first", "mux=5\nop=del-conn\n\n", -EINVAL, "line 1 'mux=5': a request starts with op=", SATP_CTL_OP_NONE, 0},
-    {"unknown op", "op=reboot\n\n", -EINVAL, "unknown op 'reboot'", SATP_CTL_OP_NONE, 0},
-    {"op twice", "op=show\nop=show\n\n", -EINVAL, "unknown key 'op'", SATP_CTL_OP_NONE, 0},
+    BAD("empty", "", "empty request"),
+    BAD("only empty line", "\n", "empty request"),
+    BAD("no newline", "op=show", "line 1 'op=show': not ended by a newline"),
+    BAD("CR", "op=show\r\n\n", "NUL or CR"),
+    BAD("bytes after end", "op=show\n\nop=show\n", "bytes after the empty line"),
+    BAD("no op first", "mux=5\nop=del-conn\n\n", "line 1 'mux=5': a request starts with op="),
+    BAD("unknown op", "op=reboot\n\n", "unknown op 'reboot'"),
+    BAD("op twice", "op=show\nop=show\n\n", "unknown key 'op'"),
 
     /* fields */
-    {"no equals", "op=del-conn\nmux\n\n", -EINVAL, "line 2 'mux': expected key=value", SATP_CTL_OP_NONE, 0},
-    {"unknown key", "op=del-conn\nmux=5\nmuxx=5\n\n", -EINVAL, "line 3: unknown key 'muxx'", SATP_CTL_OP_NONE, 0},
-    {"key of another op", "op=del-conn\nmux=5\ngrace=3\n\n", -EINVAL,
-     "key 'grace' does not belong to op=del-conn", SATP_CTL_OP_NONE, 0},
-    {"show takes nothing", "op=show\nmux=1\n\n", -EINVAL, "does not belong to op=show", SATP_CTL_OP_NONE, 0},
-    {"twice", "op=del-conn\nmux=5\nmux=6\n\n", -EINVAL, "line 3: key 'mux' given twice", SATP_CTL_OP_NONE, 0},
-    {"mux too big", "op=del-conn\nmux=65536\n\n", -EINVAL, "invalid mux '65536'", SATP_CTL_OP_NONE, 0},
-    {"mux negative", "op=del-conn\nmux=-1\n\n", -EINVAL, "invalid mux '-1'", SATP_CTL_OP_NONE, 0},
-    {"mux plus", "op=del-conn\nmux=+1\n\n", -EINVAL, "invalid mux '+1'", SATP_CTL_OP_NONE, 0},
-    {"mux leading zero", "op=del-conn\nmux=05\n\n", -EINVAL, "invalid mux '05'", SATP_CTL_OP_NONE, 0},
-    {"mux space", "op=del-conn\nmux= 5\n\n", -EINVAL, "invalid mux ' 5'", SATP_CTL_OP_NONE, 0},
-    {"mux empty", "op=del-conn\nmux=\n\n", -EINVAL, "invalid mux ''", SATP_CTL_OP_NONE, 0},
-    {"mux hex", "op=del-conn\nmux=0x5\n\n", -EINVAL, "invalid mux '0x5'", SATP_CTL_OP_NONE, 0},
-    {"window too big", "op=change-conn\nmux=1\nwindow=4097\n\n", -EINVAL, "invalid window '4097'", SATP_CTL_OP_NONE, 0},
-    {"grace too long", "op=set-keys\nmux=1\nkey=" KEY128 "\ngrace=86401\n\n", -EINVAL,
-     "invalid grace '86401'", SATP_CTL_OP_NONE, 0},
-    {"tag too long", "op=change-conn\nmux=1\ntag-len=21\n\n", -EINVAL, "invalid tag-len '21'", SATP_CTL_OP_NONE, 0},
-    {"bad role", "op=change-conn\nmux=1\nrole=middle\n\n", -EINVAL, "invalid role 'middle'", SATP_CTL_OP_NONE, 0},
-    {"bad cipher", "op=change-conn\nmux=1\ncipher=des\n\n", -EINVAL, "invalid cipher 'des'", SATP_CTL_OP_NONE, 0},
-    {"bad auth", "op=change-conn\nmux=1\nauth=md5\n\n", -EINVAL, "invalid auth 'md5'", SATP_CTL_OP_NONE, 0},
-    {"bad kd", "op=change-conn\nmux=1\nkd-prf=x\n\n", -EINVAL, "invalid kd-prf 'x'", SATP_CTL_OP_NONE, 0},
-    {"remote no port", "op=change-conn\nmux=1\nremote=10.0.0.1\n\n", -EINVAL,
-     "invalid remote '10.0.0.1'", SATP_CTL_OP_NONE, 0},
-    {"remote port 0", "op=change-conn\nmux=1\nremote=10.0.0.1:0\n\n", -EINVAL,
-     "invalid remote '10.0.0.1:0'", SATP_CTL_OP_NONE, 0},
-    {"remote bare v6", "op=change-conn\nmux=1\nremote=fd00::1:4444\n\n", -EINVAL,
-     "invalid remote 'fd00::1:4444'", SATP_CTL_OP_NONE, 0},
-    {"remote space", "op=change-conn\nmux=1\nremote=a b:1\n\n", -EINVAL, "invalid remote 'a b:1'", SATP_CTL_OP_NONE, 0},
-    {"short key (not quoted)", "op=add-conn\nmux=1\nkey=00112233\n\n", -EINVAL,
-     "invalid key: expected 32, 48 or 64 hex digits, got 8 characters", SATP_CTL_OP_NONE, 0},
-    {"bad salt", "op=set-keys\nmux=1\nkey=" KEY128 "\nsalt=zz\n\n", -EINVAL,
-     "invalid salt: expected 28 hex digits, got 2", SATP_CTL_OP_NONE, 0},
-    {"empty passphrase", "op=add-conn\nmux=1\npassphrase=\n\n", -EINVAL, "invalid passphrase", SATP_CTL_OP_NONE, 0},
+    BAD("no equals", "op=del-conn\nmux\n\n", "line 2 'mux': expected key=value"),
+    BAD("unknown key", "op=del-conn\nmux=5\nmuxx=5\n\n", "line 3: unknown key 'muxx'"),
+    BAD("key of another op", "op=del-conn\nmux=5\ngrace=3\n\n",
+	"key 'grace' does not belong to op=del-conn"),
+    BAD("show takes nothing", "op=show\nmux=1\n\n", "does not belong to op=show"),
+    BAD("twice", "op=del-conn\nmux=5\nmux=6\n\n", "line 3: key 'mux' given twice"),
+    BAD("mux too big", "op=del-conn\nmux=65536\n\n", "invalid mux '65536'"),
+    BAD("mux negative", "op=del-conn\nmux=-1\n\n", "invalid mux '-1'"),
+    BAD("mux plus", "op=del-conn\nmux=+1\n\n", "invalid mux '+1'"),
+    BAD("mux leading zero", "op=del-conn\nmux=05\n\n", "invalid mux '05'"),
+    BAD("mux space", "op=del-conn\nmux= 5\n\n", "invalid mux ' 5'"),
+    BAD("mux empty", "op=del-conn\nmux=\n\n", "invalid mux ''"),
+    BAD("mux hex", "op=del-conn\nmux=0x5\n\n", "invalid mux '0x5'"),
+    BAD("window too big", "op=change-conn\nmux=1\nwindow=4097\n\n", "invalid window '4097'"),
+    BAD("grace too long", "op=set-keys\nmux=1\nkey=" KEY128 "\ngrace=86401\n\n",
+	"invalid grace '86401'"),
+    BAD("tag too long", "op=change-conn\nmux=1\ntag-len=21\n\n", "invalid tag-len '21'"),
+    BAD("bad role", "op=change-conn\nmux=1\nrole=middle\n\n", "invalid role 'middle'"),
+    BAD("bad cipher", "op=change-conn\nmux=1\ncipher=des\n\n", "invalid cipher 'des'"),
+    BAD("bad auth", "op=change-conn\nmux=1\nauth=md5\n\n", "invalid auth 'md5'"),
+    BAD("bad kd", "op=change-conn\nmux=1\nkd-prf=x\n\n", "invalid kd-prf 'x'"),
+    BAD("remote no port", "op=change-conn\nmux=1\nremote=10.0.0.1\n\n",
+	"invalid remote '10.0.0.1'"),
+    BAD("remote port 0", "op=change-conn\nmux=1\nremote=10.0.0.1:0\n\n",
+	"invalid remote '10.0.0.1:0'"),
+    BAD("remote bare v6", "op=change-conn\nmux=1\nremote=fd00::1:4444\n\n",
+	"invalid remote 'fd00::1:4444'"),
+    BAD("remote space", "op=change-conn\nmux=1\nremote=a b:1\n\n", "invalid remote 'a b:1'"),
+    BAD("short key (not quoted)", "op=add-conn\nmux=1\nkey=00112233\n\n",
+	"invalid key: expected 32, 48 or 64 hex digits, got 8 characters"),
+    BAD("bad salt", "op=set-keys\nmux=1\nkey=" KEY128 "\nsalt=zz\n\n",
+	"invalid salt: expected 28 hex digits, got 2"),
+    BAD("empty passphrase", "op=add-conn\nmux=1\npassphrase=\n\n", "invalid passphrase"),
 
     /* completeness */
-    {"del without mux", "op=del-conn\n\n", -EINVAL, "op=del-conn needs mux=", SATP_CTL_OP_NONE, 0},
-    {"add without key", "op=add-conn\nmux=1\n\n", -EINVAL, "needs key= or passphrase=", SATP_CTL_OP_NONE, 0},
-    {"set-keys without key", "op=set-keys\nmux=1\ngrace=3\n\n", -EINVAL,
-     "needs key= or passphrase=", SATP_CTL_OP_NONE, 0},
-    {"key and passphrase", ADD "passphrase=x\n\n", -EINVAL, "exclude each other", SATP_CTL_OP_NONE, 0},
-    {"salt and passphrase", "op=add-conn\nmux=1\npassphrase=x\nsalt=" SALT "\n\n", -EINVAL,
-     "salt= and passphrase= exclude each other", SATP_CTL_OP_NONE, 0},
-    {"change nothing", "op=change-conn\nmux=1\n\n", -EINVAL, "changes nothing", SATP_CTL_OP_NONE, 0},
-    {"reset without sender", "op=reset-window\nmux=1\n\n", -EINVAL,
-     "op=reset-window needs sender=", SATP_CTL_OP_NONE, 0},
+    BAD("del without mux", "op=del-conn\n\n", "op=del-conn needs mux="),
+    BAD("add without key", "op=add-conn\nmux=1\n\n", "needs key= or passphrase="),
+    BAD("set-keys without key", "op=set-keys\nmux=1\ngrace=3\n\n", "needs key= or passphrase="),
+    BAD("key and passphrase", ADD "passphrase=x\n\n", "exclude each other"),
+    BAD("salt and passphrase", "op=add-conn\nmux=1\npassphrase=x\nsalt=" SALT "\n\n",
+	"salt= and passphrase= exclude each other"),
+    BAD("change nothing", "op=change-conn\nmux=1\n\n", "changes nothing"),
+    BAD("reset without sender", "op=reset-window\nmux=1\n\n", "op=reset-window needs sender="),
 };
 
 static void test_requests(void **state)
@@ -225,7 +228,8 @@ static void test_snapshot_round_trip(void **state)
 static void test_replies(void **state)
 {
 	static struct satp_ctl_snapshot s;
-	static const char newer[] = "errno=0\npid=7\nshiny=1\nconn=3\nfuture-key=x\nrx-packets=9\n\n";
+	static const char newer[] =
+	    "errno=0\npid=7\nshiny=1\nconn=3\nfuture-key=x\nrx-packets=9\n\n";
 	static const char *const bad[] = {
 	    "",
 	    "pid=7\nerrno=0\n\n", /* errno first */
@@ -246,7 +250,8 @@ static void test_replies(void **state)
 	assert_int_equal(rerr, ENOENT);
 	assert_string_equal(msg, "no connection with mux 9 second line");
 
-	assert_int_equal(satp_ctl_parse_reply(newer, strlen(newer), &rerr, msg, sizeof(msg), &s), 0);
+	assert_int_equal(satp_ctl_parse_reply(newer, strlen(newer), &rerr, msg, sizeof(msg), &s),
+			 0);
 	assert_int_equal(s.pid, 7);
 	assert_int_equal(s.n_conns, 1);
 	assert_int_equal(s.conns[0].mux, 3);
@@ -261,8 +266,8 @@ static void test_replies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_requests),   cmocka_unit_test(test_no_secret_in_errors),
-	    cmocka_unit_test(test_limits),     cmocka_unit_test(test_snapshot_round_trip),
+	    cmocka_unit_test(test_requests), cmocka_unit_test(test_no_secret_in_errors),
+	    cmocka_unit_test(test_limits),   cmocka_unit_test(test_snapshot_round_trip),
 	    cmocka_unit_test(test_replies),
 	};
 

@@ -159,7 +159,8 @@ static int f_grace(const char *v, struct satp_ctl_msg *m, char *err, size_t errl
 static int f_role(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
 	if (satp_parse_role(v, &m->role)) {
-		errf(err, errlen, "invalid role '%.*s': expected left, right, alice, bob, server or client",
+		errf(err, errlen,
+		     "invalid role '%.*s': expected left, right, alice, bob, server or client",
 		     QUOTE_MAX, v);
 		return -EINVAL;
 	}
@@ -231,7 +232,8 @@ static int f_key(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen
 
 	if (satp_hex_parse(v, m->key, sizeof(m->key), 0, &m->key_len, msg, sizeof(msg)) ||
 	    (m->key_len != 16 && m->key_len != 24 && m->key_len != 32)) {
-		errf(err, errlen, "invalid key: expected 32, 48 or 64 hex digits, got %zu characters",
+		errf(err, errlen,
+		     "invalid key: expected 32, 48 or 64 hex digits, got %zu characters",
 		     strlen(v));
 		return -EINVAL;
 	}
@@ -317,7 +319,8 @@ static int next_line(const char *buf, size_t len, size_t *pos, char *line, size_
 	memcpy(line, start, n);
 	line[n] = '\0';
 	if (!nl) {
-		errf(err, errlen, "line %u '%.*s': not ended by a newline", lineno, QUOTE_MAX, line);
+		errf(err, errlen, "line %u '%.*s': not ended by a newline", lineno, QUOTE_MAX,
+		     line);
 		return -EINVAL;
 	}
 	*pos += n + 1;
@@ -397,8 +400,9 @@ static int check_complete(const struct satp_ctl_msg *m, char *err, size_t errlen
 		return -EINVAL;
 	}
 	if ((m->present & SATP_CTL_F_SALT) && (m->present & SATP_CTL_F_PASSPHRASE)) {
-		errf(err, errlen, "salt= and passphrase= exclude each other (the passphrase "
-				  "derives the salt)");
+		errf(err, errlen,
+		     "salt= and passphrase= exclude each other (the passphrase "
+		     "derives the salt)");
 		return -EINVAL;
 	}
 	if (op_rules[m->op].needs_change && !(m->present & ~SATP_CTL_F_MUX)) {
@@ -409,8 +413,7 @@ static int check_complete(const struct satp_ctl_msg *m, char *err, size_t errlen
 	return 0;
 }
 
-int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *err,
-		   size_t errlen)
+int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *err, size_t errlen)
 {
 	char line[SATP_CTL_LINE_MAX + 1];
 	unsigned int lineno = 0;
@@ -609,7 +612,8 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		put(&o, "error=%s\n", line);
 	}
 	if (!err && s) {
-		put(&o, "pid=%d\nversion=%s\ndev=%s\nxdp-ifname=%s\nrx-path=%s\nstarted=%" PRId64 "\n",
+		put(&o,
+		    "pid=%d\nversion=%s\ndev=%s\nxdp-ifname=%s\nrx-path=%s\nstarted=%" PRId64 "\n",
 		    s->pid, s->version, s->dev, s->xdp_ifname, s->rx_path, s->started);
 		put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
 		put_counters(&o, s->counters, s->n_counters);
@@ -766,8 +770,8 @@ static int reply_line(char *line, int *remote_err, char *errmsg, size_t errlen,
 	return reply_top_key(s, k, v);
 }
 
-int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *errmsg,
-			 size_t errlen, struct satp_ctl_snapshot *snap)
+int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *errmsg, size_t errlen,
+			 struct satp_ctl_snapshot *snap)
 {
 	char line[SATP_CTL_LINE_MAX + 1];
 	struct satp_ctl_conn *conn = NULL;

@@ -124,8 +124,7 @@ struct satp_ctl_msg {
  * with a message quoting the offending text in err (never the value of a
  * key, salt or passphrase). msg is zeroed first; it is the fuzzing entry point.
  */
-int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *err,
-		   size_t errlen);
+int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *err, size_t errlen);
 /* Serialize a request, empty line included. Returns the length or -ENOSPC/-EINVAL. */
 int satp_ctl_format(const struct satp_ctl_msg *msg, char *buf, size_t len);
 void satp_ctl_msg_wipe(struct satp_ctl_msg *msg);
@@ -189,7 +188,7 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
  * success) with its message in errmsg, and fills snap when given and the reply
  * carries one; -EINVAL on a malformed reply (message in errmsg).
  */
-int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *errmsg,
-			 size_t errlen, struct satp_ctl_snapshot *snap);
+int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *errmsg, size_t errlen,
+			 struct satp_ctl_snapshot *snap);
 
 #endif /* SATP_CTL_PROTO_H */

@@ -54,8 +54,8 @@ static void metric_part(const char *in, char *out, size_t cap)
 		char c = in[i];
 
 		out[i] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c
-			 : (c >= 'A' && c <= 'Z')			   ? (char)(c - 'A' + 'a')
-									   : '_';
+			 : (c >= 'A' && c <= 'Z')			  ? (char)(c - 'A' + 'a')
+									  : '_';
 	}
 	out[i] = '\0';
 }
@@ -156,7 +156,8 @@ static void render_conns(struct out *o, const struct satp_ctl_snapshot *s)
 			for (a = i; a < n; a++)
 				for (b = 0; b < s->conns[a].n_counters; b++)
 					if (!strcmp(s->conns[a].counters[b].name, cname))
-						put(o, "satpd_conn_%s_total{mux=\"%u\"} %" PRIu64 "\n",
+						put(o,
+						    "satpd_conn_%s_total{mux=\"%u\"} %" PRIu64 "\n",
 						    name, s->conns[a].mux,
 						    s->conns[a].counters[b].value);
 		}
@@ -171,7 +172,8 @@ static void render_xdp_reasons(struct out *o, const struct satp_xdp_view *v, con
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
 		put(o, "satpd_xdp_packets_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
 		    satp_xdp_reason_names[r], (unsigned long long)v->counters[r].packets);
-	family(o, "satpd_xdp_bytes_total", "counter", "Bytes of frames satp_rx judged, by verdict.");
+	family(o, "satpd_xdp_bytes_total", "counter",
+	       "Bytes of frames satp_rx judged, by verdict.");
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
 		put(o, "satpd_xdp_bytes_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
 		    satp_xdp_reason_names[r], (unsigned long long)v->counters[r].bytes);
@@ -179,7 +181,8 @@ static void render_xdp_reasons(struct out *o, const struct satp_xdp_view *v, con
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
 		if (!strncmp(satp_xdp_reason_names[r], "drop-", 5))
 			put(o, "satpd_xdp_drops_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
-			    satp_xdp_reason_names[r] + 5, (unsigned long long)v->counters[r].packets);
+			    satp_xdp_reason_names[r] + 5,
+			    (unsigned long long)v->counters[r].packets);
 }
 
 static void render_senders(struct out *o, const struct satp_xdp_view *v, const char *ifn)
@@ -187,7 +190,8 @@ static void render_senders(struct out *o, const struct satp_xdp_view *v, const c
 	static const struct {
 		const char *name, *type, *help;
 	} fam[] = {
-	    {"satpd_rx_packets_total", "counter", "Datagrams of a verified sender handed to satpd."},
+	    {"satpd_rx_packets_total", "counter",
+	     "Datagrams of a verified sender handed to satpd."},
 	    {"satpd_rx_bytes_total", "counter", "SATP bytes of those datagrams."},
 	    {"satpd_rx_replay_drops_total", "counter", "A sender's datagrams dropped as replays."},
 	    {"satpd_window_top", "gauge", "Highest committed sequence number of a sender."},
@@ -198,15 +202,15 @@ static void render_senders(struct out *o, const struct satp_xdp_view *v, const c
 		family(o, fam[f].name, fam[f].type, fam[f].help);
 		for (i = 0; i < v->n_senders; i++) {
 			const struct satp_xdp_view_sender *s = &v->senders[i];
-			uint64_t val = f == 0 ? s->stats.rx_packets
+			uint64_t val = f == 0	? s->stats.rx_packets
 				       : f == 1 ? s->stats.rx_bytes
 				       : f == 2 ? s->stats.rx_dropped
 						: s->top;
 
 			if (f == 3 && !s->valid)
 				continue;
-			put(o, "%s{ifname=\"%s\",mux=\"%u\",sender=\"%u\"} %llu\n", fam[f].name, ifn,
-			    s->mux, s->sender_id, (unsigned long long)val);
+			put(o, "%s{ifname=\"%s\",mux=\"%u\",sender=\"%u\"} %llu\n", fam[f].name,
+			    ifn, s->mux, s->sender_id, (unsigned long long)val);
 		}
 	}
 }

@@ -274,9 +274,12 @@ int satp_xdp_view_open(const char *pin_root, const char *ifname, struct satp_xdp
 	struct {
 		int *fd;
 		const char *name;
-	} maps[] = {{&m->cfg, "satp_cfg"},	     {&m->conns, "satp_conns"},
-		    {&m->win_idx, "satp_win_idx"},   {&m->windows, "satp_windows"},
-		    {&m->snd_stats, "satp_snd_stats"}, {&m->counters, "satp_counters"}};
+	} maps[] = {{&m->cfg, "satp_cfg"},
+		    {&m->conns, "satp_conns"},
+		    {&m->win_idx, "satp_win_idx"},
+		    {&m->windows, "satp_windows"},
+		    {&m->snd_stats, "satp_snd_stats"},
+		    {&m->counters, "satp_counters"}};
 	size_t i;
 
 	memset(m, 0, sizeof(*m));

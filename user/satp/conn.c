@@ -11,14 +11,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: satp conn add MUX (key HEX | key-file PATH | passphrase P) [FIELD VALUE]...\n"
-		"       satp conn change MUX FIELD VALUE...\n"
-		"       satp conn del MUX\n"
-		"  FIELD: sender ID, window N, role left|right, remote HOST:PORT, salt HEX,\n"
-		"         cipher C, auth null|sha1, kd-prf K, tag-len N (as satpd's -s -w -e -r\n"
-		"         -A -c -a -k -b); key-file - reads the key from stdin.\n"
-		"  Which daemon: --dev NAME, --socket PATH, --run-dir DIR (default: the only one).\n");
+	fprintf(
+	    f,
+	    "Usage: satp conn add MUX (key HEX | key-file PATH | passphrase P) [FIELD VALUE]...\n"
+	    "       satp conn change MUX FIELD VALUE...\n"
+	    "       satp conn del MUX\n"
+	    "  FIELD: sender ID, window N, role left|right, remote HOST:PORT, salt HEX,\n"
+	    "         cipher C, auth null|sha1, kd-prf K, tag-len N (as satpd's -s -w -e -r\n"
+	    "         -A -c -a -k -b); key-file - reads the key from stdin.\n"
+	    "  Which daemon: --dev NAME, --socket PATH, --run-dir DIR (default: the only one).\n");
 }
 
 int cmd_conn(int argc, char **argv)
@@ -35,7 +36,8 @@ int cmd_conn(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].word))
-			return satp_ctl_cli("satp conn", verbs[i].op, mux, argc - 1, argv + 1, usage);
+			return satp_ctl_cli("satp conn", verbs[i].op, mux, argc - 1, argv + 1,
+					    usage);
 	fprintf(stderr, "satp conn: unknown action '%s' (add, change or del)\n", argv[1]);
 	usage(stderr);
 	return SATP_EXIT_USAGE;

@@ -187,8 +187,9 @@ int satp_ctl_pick(const char *socket_opt, const char *dev_opt, const char *run_d
 	else if (n == 0)
 		snprintf(err, errlen, "satpd is not running (no control socket under %s)", run_dir);
 	else
-		snprintf(err, errlen, "%d daemons run (sockets under %s): say which with --dev or "
-				      "--socket",
+		snprintf(err, errlen,
+			 "%d daemons run (sockets under %s): say which with --dev or "
+			 "--socket",
 			 n, run_dir);
 	return n < 0 ? n : n == 0 ? -ENOENT : -EINVAL;
 }

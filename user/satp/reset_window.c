@@ -11,7 +11,9 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: satp reset-window MUX SENDER [--dev NAME | --socket PATH] [--run-dir DIR]\n");
+	fprintf(
+	    f,
+	    "Usage: satp reset-window MUX SENDER [--dev NAME | --socket PATH] [--run-dir DIR]\n");
 }
 
 int cmd_reset_window(int argc, char **argv)

@@ -81,8 +81,9 @@ static void print_xdp(const struct satp_xdp_view *v)
 	else
 		printf("  kernel: %s, prog id %u: %s\n", satp_xdp_mode_name(v->kernel_mode),
 		       v->kernel_prog_id,
-		       satp_xdp_view_attached(v) ? "satp_rx attached"
-						 : "satp_rx NOT attached (maps left from an earlier run)");
+		       satp_xdp_view_attached(v)
+			   ? "satp_rx attached"
+			   : "satp_rx NOT attached (maps left from an earlier run)");
 	printf("  rx queues: %u; AF_XDP sockets: ", v->rx_queues);
 	if (v->n_xsks < 0)
 		printf("not listed by this kernel (no xsk_diag; satpd's below)\n");
@@ -132,8 +133,8 @@ static void print_counters(const char *indent, const struct satp_ctl_counter *c,
 	for (i = 0; i < n; i++) {
 		if (!c[i].value)
 			continue;
-		printf("%s%s%s %" PRIu64, shown ? ", " : indent, shown ? "" : "drops/events: ",
-		       c[i].name, c[i].value);
+		printf("%s%s%s %" PRIu64, shown ? ", " : indent,
+		       shown ? "" : "drops/events: ", c[i].name, c[i].value);
 		shown++;
 	}
 	if (shown)
@@ -557,7 +558,8 @@ int cmd_show(int argc, char **argv)
 		return SATP_EXIT_USAGE;
 	}
 	if (optind < argc) {
-		if (!argv[optind][0] || strlen(argv[optind]) >= IFNAMSIZ || strchr(argv[optind], '/')) {
+		if (!argv[optind][0] || strlen(argv[optind]) >= IFNAMSIZ ||
+		    strchr(argv[optind], '/')) {
 			fprintf(stderr, "satp show: invalid interface name '%s'\n", argv[optind]);
 			return SATP_EXIT_USAGE;
 		}

@@ -139,8 +139,10 @@ static void report_iface(const char *ifname, const struct sample *a, const struc
 			p = p ? p : &zero;
 			snprintf(id, sizeof(id), "mux %u", c->mux);
 			printf("  %-22s %12.1f %14.0f %12.1f %14.0f\n", id,
-			       rate(c->rx_packets, p->rx_packets, dt), rate(c->rx_bytes, p->rx_bytes, dt),
-			       rate(c->tx_packets, p->tx_packets, dt), rate(c->tx_bytes, p->tx_bytes, dt));
+			       rate(c->rx_packets, p->rx_packets, dt),
+			       rate(c->rx_bytes, p->rx_bytes, dt),
+			       rate(c->tx_packets, p->tx_packets, dt),
+			       rate(c->tx_bytes, p->tx_bytes, dt));
 		}
 	}
 }
@@ -169,9 +171,12 @@ struct stats_opts {
 static int parse_args(int argc, char **argv, struct stats_opts *o)
 {
 	static const struct option opts[] = {
-	    {"watch", optional_argument, NULL, 'w'},   {"count", required_argument, NULL, 'c'},
-	    {"pin-root", required_argument, NULL, 'p'}, {"run-dir", required_argument, NULL, 'r'},
-	    {"socket", required_argument, NULL, 's'},	{"help", no_argument, NULL, 'h'},
+	    {"watch", optional_argument, NULL, 'w'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"pin-root", required_argument, NULL, 'p'},
+	    {"run-dir", required_argument, NULL, 'r'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -273,7 +278,8 @@ int cmd_stats(int argc, char **argv)
 	}
 	for (i = 0; i < st.n_ifs; i++)
 		if (st.ifs[i].err) {
-			fprintf(stderr, "satp stats: cannot read the maps pinned for %s under %s: %s\n",
+			fprintf(stderr,
+				"satp stats: cannot read the maps pinned for %s under %s: %s\n",
 				st.ifs[i].ifname, st.pin_root, strerror(-st.ifs[i].err));
 			ret = SATP_EXIT_FAIL;
 			goto out;

@@ -126,7 +126,8 @@ static int bind_listen(struct satpd_ctl *c, const struct satpd_ctl_opts *o, char
 	snprintf(c->path, sizeof(c->path), "%s", o->path);
 	/* the file's mode and group are the first gate; SO_PEERCRED the second */
 	if (chmod(o->path, mode) || (c->have_gid && chown(o->path, (uid_t)-1, c->gid))) {
-		say(err, errlen, "cannot set mode/group of control socket '%s': %s", o->path, errno);
+		say(err, errlen, "cannot set mode/group of control socket '%s': %s", o->path,
+		    errno);
 		return -errno;
 	}
 	if (listen(c->fd, 16)) {
@@ -219,8 +220,8 @@ static ssize_t read_request(int fd, char *buf, size_t cap)
 		long left;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = SATPD_CTL_IO_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
-						  (now.tv_nsec - t0.tv_nsec) / 1000000);
+		left = SATPD_CTL_IO_TIMEOUT_MS -
+		       ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			return -ETIMEDOUT;
 		n = recv(fd, buf + got, cap - got, MSG_DONTWAIT);
@@ -321,7 +322,8 @@ static void serve(struct satpd_ctl *c, int fd)
 		if (n > 0)
 			explicit_bzero(req, (size_t)n);
 		ret = -EPERM;
-		snprintf(err, sizeof(err), "uid %u is not permitted (root or the control group only)",
+		snprintf(err, sizeof(err),
+			 "uid %u is not permitted (root or the control group only)",
 			 (unsigned int)cr.uid);
 		note(c, &cr, "refused", err);
 		goto reply;

@@ -19,7 +19,7 @@
 /* Enough for the request line and a few headers; the rest is not read. */
 #define REQ_MAX 2048
 /* The exposition of 64 connections and 1024 senders stays well below this. */
-#define BODY_MAX (1u << 20)
+#define BODY_MAX     (1u << 20)
 #define ACCEPT_BATCH 4
 
 struct satpd_metrics {
@@ -71,8 +71,8 @@ static int listen_on(struct satpd_metrics *m, const char *spec, char *err, size_
 	int one = 1, ret;
 
 	if (satpd_metrics_parse_listen(spec, host, sizeof(host), port, sizeof(port))) {
-		snprintf(err, errlen, "invalid --metrics '%s': expected ADDR:PORT, [V6]:PORT or :PORT",
-			 spec);
+		snprintf(err, errlen,
+			 "invalid --metrics '%s': expected ADDR:PORT, [V6]:PORT or :PORT", spec);
 		return -EINVAL;
 	}
 	ret = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
@@ -236,8 +236,8 @@ static void serve(struct satpd_metrics *m, int fd)
 		respond(fd, "405 Method Not Allowed", text, "GET only\n", 9);
 		return;
 	}
-	if (strncmp(sp + 1, "/metrics", 8) || (sp[9] != ' ' && sp[9] != '?' && sp[9] != '\r' &&
-					       sp[9] != '\n')) {
+	if (strncmp(sp + 1, "/metrics", 8) ||
+	    (sp[9] != ' ' && sp[9] != '?' && sp[9] != '\r' && sp[9] != '\n')) {
 		respond(fd, "404 Not Found", text, "try /metrics\n", 13);
 		return;
 	}
