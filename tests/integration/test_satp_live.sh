@@ -38,12 +38,14 @@ chmod 755 "$TMP"
 
 start_bg a satpd-a.log "$SATPD" -U --state-dir "$TMP/state-a" --pin-root "$TMP/bpf/a" \
 	--xdp-mode native --ctl-socket "$TMP/run/a.sock" --metrics 127.0.0.1:$MPORT \
-	-i $UL4_1 -r $UL4_2 -e left -s 1 -w $WINDOW -d tun0 -t tun -n 10.99.0.1/24 -K $K128 -A $SALT
+	-i "$UL4_1" -r "$UL4_2" -e left -s 1 -w $WINDOW -d tun0 -t tun -n 10.99.0.1/24 -K $K128 -A $SALT
 APID=$LAST_PID
 start_bg b satpd-b.log "$SATPD" -U --state-dir "$TMP/state-b" --pin-root "$TMP/bpf/b" \
 	--xdp-mode off --ctl-socket "$TMP/run/b.sock" \
-	-i $UL4_2 -r $UL4_1 -e right -s 2 -w $WINDOW -d tun0 -t tun -n 10.99.0.2/24 -K $K128 -A $SALT
-wait_dev a tun0 && wait_dev b tun0 || fail "no tun0: $(cat "$TMP"/satpd-*.log)"
+	-i "$UL4_2" -r "$UL4_1" -e right -s 2 -w $WINDOW -d tun0 -t tun -n 10.99.0.2/24 -K $K128 -A $SALT
+for side in a b; do
+	wait_dev $side tun0 || fail "no tun0 in $side: $(cat "$TMP"/satpd-*.log)"
+done
 wait_ping b 10.99.0.1 10 || fail "no ping through the tunnel: $(cat "$TMP"/satpd-*.log)"
 nsx b ping -c 20 -i 0.05 -q 10.99.0.1 >/dev/null || fail "ping lost packets"
 grep -q "control socket $TMP/run/a.sock" "$TMP/satpd-a.log" || fail "A logged no control socket"
