@@ -162,8 +162,9 @@ iperf() {
 	echo "$out"
 }
 
-# satpd_path LOG: what satpd says of its data path (its first notice about it).
+# satpd_path LOG: what satpd says of its data path (XDP attach, workers, fallback).
 satpd_path() {
-	grep -m1 -iE 'data path|xdp-mode|af_xdp|falling back' "$1" 2>/dev/null |
-		sed -E 's/^.*(data path|--xdp-mode)/\1/' | cut -c1-110
+	grep -iE 'data path|xdp-mode|XDP: |AF_XDP|falling back' "$1" 2>/dev/null |
+		sed -E 's/^[0-9-]+ [0-9:]+ [A-Z]+: //; s/, maps pinned under .*//' | cut -c1-120 |
+		paste -sd ';' -
 }

@@ -26,7 +26,8 @@
 # measurement that fails, shows as "failed"; the rest goes on.
 #
 # Environment: BUILD, ROUNDS (3), DURATION (seconds a run, 4), UDP_STEPS (4),
-# UDP_SECONDS (2), RX_RING (slots of the rx blast), STAT (median|best), CONFIGS (space-separated A:B pairs),
+# UDP_SECONDS (2), RX_RING (slots of the rx blast), STAT (median|best), BLAST_TX
+# (auto: AF_XDP where the queue is free, else sendmmsg; xsk; sendmmsg), CONFIGS (space-separated A:B pairs),
 # MAX_SECONDS (900: no new configuration is started after that), QUICK=1 (one
 # round of short runs, about 2 minutes), SATPD_OPTS (extra satpd options).
 set -u
@@ -36,7 +37,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 if [ -n "${QUICK:-}" ]; then
 	ROUNDS=${ROUNDS:-1} DURATION=${DURATION:-2} UDP_STEPS=${UDP_STEPS:-3} UDP_SECONDS=${UDP_SECONDS:-1}
-	MAX_SECONDS=${MAX_SECONDS:-170} RX_RING=${RX_RING:-1048576}
+	MAX_SECONDS=${MAX_SECONDS:-170} RX_RING=${RX_RING:-2097152}
 fi
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-4}
@@ -45,8 +46,9 @@ UDP_SECONDS=${UDP_SECONDS:-2}
 STAT=${STAT:-median}
 MAX_SECONDS=${MAX_SECONDS:-900}
 # Slots of the receive-capacity blast: enough for a whole run at the generator's
-# speed, so that no sealing happens while it is measured (2 Mi: 192 MB, ~3 s).
-RX_RING=${RX_RING:-2097152}
+# speed, so that no sealing happens while it is measured (4 Mi: 512 MB with
+# AF_XDP's 128-byte slots; sealed once a run, ~6 s, then read from a ring file).
+RX_RING=${RX_RING:-4194304}
 CONFIGS=${CONFIGS:-uanytun:uanytun uanytun:satpd satpd:satpd satpd-off:satpd-off anytun:anytun}
 LOSS_MAX=0.5
 UDP64_LEN=36    # + 8 UDP + 20 IPv4 = a 64-byte inner packet
@@ -57,6 +59,8 @@ CLK_TCK=$(getconf CLK_TCK)
 read -r -a CFG <<<"$CONFIGS"
 declare -A RES  # "metric,config" -> values of the rounds, space-separated
 declare -A PATH_OF # "config" -> what satpd said of its data path
+declare -A TX_OF   # "flood|rx,config" -> how the generator sent (xsk, sendmmsg)
+BLAST_TX=${BLAST_TX:-auto}
 START=$SECONDS
 
 bench_init
@@ -110,9 +114,9 @@ udp_search() {
 	echo "$best"
 }
 
-# blast_bg SECONDS ARGS...: satp_blast from ns a at b's daemon, in the background
+# blast_start SECONDS ARGS...: satp_blast from ns a at b's daemon, in the background
 # (BLAST_PID), its report in $TMP/blast.out; returns once its ring is sealed.
-blast_bg() {
+blast_start() {
 	local t=$1
 	shift
 	rm -f "$TMP/blast.ready"
@@ -121,12 +125,29 @@ blast_bg() {
 		--ready "$TMP/blast.ready" "$@" >"$TMP/blast.out" 2>&1 &
 	BLAST_PID=$!
 	LIB_PIDS+=("$BLAST_PID")
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 1200); do # sealing a large ring the first time takes seconds
 		[ -f "$TMP/blast.ready" ] && return 0
-		kill -0 "$BLAST_PID" 2>/dev/null || return 1
+		kill -0 "$BLAST_PID" 2>/dev/null || break
 		sleep 0.05
 	done
+	blast_wait
 	return 1
+}
+
+# blast_bg SECONDS ARGS...: blast_start through AF_XDP (BLAST_TX auto or xsk), else
+# (or when the queue is taken, e.g. by satpd's own AF_XDP socket) with sendmmsg.
+# BLAST_USED says which.
+blast_bg() {
+	local mac
+	if [ "$BLAST_TX" != sendmmsg ]; then
+		mac=$(nsx b cat /sys/class/net/ul0/address)
+		BLAST_USED=xsk
+		blast_start "$@" --xsk ul0 --dst-mac "$mac" --src "$UL4_1" && return 0
+		sed 's/^/# /' "$TMP/blast.out"
+		[ "$BLAST_TX" = xsk ] && return 1
+	fi
+	BLAST_USED=sendmmsg
+	blast_start "$@"
 }
 
 # blast_wait: the generator's packets per second in BLAST_PPS (not a subshell: it waits).
@@ -189,15 +210,19 @@ measure() {
 	kill -TERM "$BLAST_PID" 2>/dev/null
 	blast_wait
 	add floodpps "$cfg" "${BLAST_PPS:-failed}"
+	TX_OF[flood,$cfg]=$BLAST_USED
 
-	# Receive capacity last: valid datagrams from a new source move b's remote.
-	blast_bg $((DURATION + 1)) --mode valid --sid 9 --ring "$RX_RING"
+	# Receive capacity last, a stopped: its queue is free for the generator's AF_XDP
+	# socket, and nothing else competes for the CPU.
+	stop_pid "$PAIR_PID_A"
+	blast_bg $((DURATION + 1)) --mode valid --sid 9 --ring "$RX_RING" --ring-file "$TMP/rx-ring"
 	sleep 0.5
 	c0=$(dev_counter b tun0 rx_packets) s0=$(date +%s.%N)
 	sleep "$DURATION"
 	c1=$(dev_counter b tun0 rx_packets) s1=$(date +%s.%N)
 	blast_wait
 	add blastpps "$cfg" "${BLAST_PPS:-failed}"
+	TX_OF[rx,$cfg]=$BLAST_USED
 	if [ "$c1" -gt "$c0" ]; then
 		add rx "$cfg" "$(calc "($c1 - $c0) / ($s1 - $s0) / 1000" 1)"
 	else
@@ -286,16 +311,16 @@ for row in "${ROWS[@]}"; do
 	done
 	echo
 done
-printf '%-30s' "flood offered (kpps)"
+printf '%-30s' "flood offered (kpps, tx)"
 for cfg in "${CFG[@]}"; do
 	# shellcheck disable=SC2086
-	printf '%22s' "$(kilo "$(stat ${RES[floodpps,$cfg]:-})")"
+	printf '%22s' "$(kilo "$(stat ${RES[floodpps,$cfg]:-})") ${TX_OF[flood,$cfg]:-}"
 done
 echo
-printf '%-30s' "rx blast offered (kpps)"
+printf '%-30s' "rx blast offered (kpps, tx)"
 for cfg in "${CFG[@]}"; do
 	# shellcheck disable=SC2086
-	printf '%22s' "$(kilo "$(stat ${RES[blastpps,$cfg]:-})")"
+	printf '%22s' "$(kilo "$(stat ${RES[blastpps,$cfg]:-})") ${TX_OF[rx,$cfg]:-}"
 done
 echo
 echo
