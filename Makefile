@@ -178,9 +178,18 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)BUILD=$(BUILD) scripts/bench.sh
 
-check:
+# clang-tidy's checks are chosen in .clang-tidy; two files per process, two at a time.
+CLANG_TIDY ?= clang-tidy
+TIDY_SRCS  := $(LIB_SRCS) $(SATP_SRCS) $(SATPD_SRCS) $(wildcard tests/fuzz/*.c) \
+              tests/tools/satp_forge.c
+check: $(SKELS)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr -Iinclude -Iuser/lib user/ tests/unit
+	$(call msg,TIDY,$(words $(TIDY_SRCS)) files)
+	$(Q)printf '%s\n' $(TIDY_SRCS) | xargs -P2 -n2 bash -c '$(CLANG_TIDY) --quiet "$$@" -- \
+		-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/satp -I$(BUILD) 2>&1 | \
+		grep -vE "^[0-9]+ warnings? generated|^Suppressed|^Use -header-filter"; \
+		exit $${PIPESTATUS[0]}' _
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) with ASan+UBSan, in build/fuzz

@@ -27,7 +27,7 @@ static const uint16_t PTYPES[] = {SATP_PTYPE_IPV4, SATP_PTYPE_IPV6, SATP_PTYPE_E
 
 /* Option sets for cmd_decode: the vectors' key, a window, the hex dump, null algorithms. */
 #define K128 "000102030405060708090a0b0c0d0e0f"
-#define K256 K128 "101112131415161718191a1b1c1d1e1f"
+#define K256 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define SALT "a0a1a2a3a4a5a6a7a8a9aaabacad"
 /* Indexed as tests/fuzz/make_corpus.py picks them for the vectors. */
 static const char *const ARGSETS[][10] = {
