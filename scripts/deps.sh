@@ -12,7 +12,7 @@ PKGS=(
 	iproute2 iputils-ping tcpdump iperf3 procps psmisc kmod netcat-openbsd curl
 	python3 python3-scapy python3-cryptography
 	uanytun anytun
-	cppcheck
+	cppcheck clang-tidy valgrind
 )
 
 missing=()
