@@ -103,6 +103,7 @@ d = json.load(open(sys.argv[1]))
 c = d["daemons"][0]["connections"][0]
 assert (c["mux"], c["window"], c["remote"], c["role"]) == (5, 128, "[fd00::9]:4445", "right"), c
 assert d["daemons"][0]["dev"] == "tunctl"
+assert c["senders"] == [{"sender_id": 7, "window_top": 1005}], c["senders"]
 EOF
 echo "$KEY2" | satp keys 5 key-file - grace 30 || fail "keys"
 called "set-keys mux=5 grace=30 key_len=16"
@@ -157,6 +158,7 @@ M=$TMP/metrics.txt
 inns curl -sf "http://127.0.0.1:$MPORT/metrics" >"$M" || fail "curl /metrics"
 for want in 'satpd_up 1' 'satpd_conn_rx_packets_total{mux="5"} 105' \
 	'satpd_daemon_rx_bad_tag_total 7' '# TYPE satpd_conn_tx_packets_total counter' \
+	'satpd_conn_window_top{mux="5",sender="7"} 1005' \
 	'satpd_info{version="fake",dev="tunctl",rx_path="udp",xdp_ifname=""} 1'; do
 	grep -qxF "$want" "$M" || fail "/metrics lacks '$want':$(sed 's/^/\n  /' "$M")"
 done

@@ -99,6 +99,7 @@ static int fake_snapshot(void *ctx, struct satp_ctl_snapshot *s)
 		o->rx_packets = 100 + c->mux;
 		o->tx_packets = 200 + c->mux;
 		satp_ctl_add_counter(o->counters, &o->n_counters, "key_changes", c->key_changes);
+		satp_ctl_add_sender(o, 7, 1000u + c->mux);
 	}
 	return 0;
 }

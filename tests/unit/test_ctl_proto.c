@@ -204,6 +204,8 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	c->tx_bytes = 1100;
 	c->last_rx = 1700000200;
 	satp_ctl_add_counter(c->counters, &c->n_counters, "rx_bad_tag", 1);
+	satp_ctl_add_sender(c, 2, 99);
+	satp_ctl_add_sender(c, 65535, UINT32_MAX);
 	s->conns[1].mux = 6;
 	strcpy(s->conns[1].role, "right");
 }
@@ -237,6 +239,8 @@ static void test_replies(void **state)
 	    "errno=0\nconn=70000\n\n",
 	    "errno=0\nconn=1\nrx-packets=-1\n\n",
 	    "errno=0\nnoequals\n\n",
+	    "errno=0\nconn=1\nwindow-top.70000=1\n\n",
+	    "errno=0\nconn=1\nwindow-top.1=x\n\n",
 	};
 	char buf[512], msg[256];
 	int n, rerr;

@@ -33,6 +33,7 @@ static void fill(void)
 	c->tx_bytes = 300;
 	c->last_rx = 1700000005;
 	satp_ctl_add_counter(c->counters, &c->n_counters, "bad_tag", 1);
+	satp_ctl_add_sender(c, 1, 98);
 	snap.conns[1].mux = 6;
 	satp_ctl_add_counter(snap.conns[1].counters, &snap.conns[1].n_counters, "bad_tag", 7);
 
@@ -63,6 +64,7 @@ static const char *const want_lines[] = {
     "satpd_conn_tx_bytes_total{mux=\"5\"} 300",
     "satpd_conn_last_rx_timestamp_seconds{mux=\"5\"} 1700000005",
     "satpd_conn_bad_tag_total{mux=\"5\"} 1",
+    "satpd_conn_window_top{mux=\"5\",sender=\"1\"} 98",
     "satpd_conn_bad_tag_total{mux=\"6\"} 7",
     "satpd_xdp_attached{ifname=\"eth1\",mode=\"native\",dispatcher=\"no\"} 1",
     "satpd_xdp_sockets{ifname=\"eth1\"} 1",

@@ -559,6 +559,14 @@ int satp_ctl_format(const struct satp_ctl_msg *m, char *buf, size_t len)
 	return finish(&o);
 }
 
+int satp_ctl_add_sender(struct satp_ctl_conn *c, uint16_t id, uint32_t window_top)
+{
+	if (c->n_senders >= SATP_CTL_SENDERS_MAX)
+		return -ENOSPC;
+	c->senders[c->n_senders++] = (struct satp_ctl_sender){id, window_top};
+	return 0;
+}
+
 int satp_ctl_add_counter(struct satp_ctl_counter *arr, uint32_t *n, const char *name,
 			 uint64_t value)
 {
@@ -580,6 +588,8 @@ static void put_counters(struct out *o, const struct satp_ctl_counter *c, uint32
 
 static void put_conn(struct out *o, const struct satp_ctl_conn *c)
 {
+	uint32_t i;
+
 	put(o, "conn=%u\nsender-id=%u\nrole=%s\ncipher=%s\nauth=%s\nkd-prf=%s\n", c->mux,
 	    c->sender_id, c->role, c->cipher, c->auth, c->kd_prf);
 	put(o, "tag-len=%u\nwindow=%u\nremote=%s\nremote-learned=%" PRId64 "\n", c->tag_len,
@@ -589,6 +599,8 @@ static void put_conn(struct out *o, const struct satp_ctl_conn *c)
 	put(o, "tx-packets=%" PRIu64 "\ntx-bytes=%" PRIu64 "\nlast-rx=%" PRId64 "\n", c->tx_packets,
 	    c->tx_bytes, c->last_rx);
 	put_counters(o, c->counters, c->n_counters);
+	for (i = 0; i < c->n_senders && i < SATP_CTL_SENDERS_MAX; i++)
+		put(o, "window-top.%u=%u\n", c->senders[i].id, c->senders[i].window_top);
 }
 
 int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_snapshot *s, char *buf,
@@ -665,6 +677,14 @@ static int reply_conn_key(struct satp_ctl_conn *c, const char *k, const char *v)
 
 	if (!strncmp(k, "counter.", 8))
 		return reply_counter(k, v, c->counters, &c->n_counters);
+	if (!strncmp(k, "window-top.", 11)) {
+		uint64_t id;
+
+		if (rd_u64(k + 11, &id) || id > 0xffff || rd_u64(v, &u) || u > UINT32_MAX)
+			return -EINVAL;
+		satp_ctl_add_sender(c, (uint16_t)id, (uint32_t)u); /* beyond the cap: ignored */
+		return 0;
+	}
 	if (!strcmp(k, "role"))
 		STR(c->role, v);
 	else if (!strcmp(k, "cipher"))

@@ -36,6 +36,7 @@
  *   conn=<mux>                                           opens a connection section
  *   sender-id= role= cipher= auth= kd-prf= tag-len= window= remote= remote-learned=
  *   seq-out= rx-packets= rx-bytes= tx-packets= tx-bytes= last-rx= counter.<name>=N ...
+ *   window-top.<sender id>=N ...                         per sender of the connection
  *   (empty line)
  *
  * Times are Unix seconds, 0 = never. Keys appear in this order; a reader
@@ -62,6 +63,8 @@
 /* Named counters per scope (daemon, connection): satpd has 20 today. */
 #define SATP_CTL_COUNTERS_MAX 32
 #define SATP_CTL_NAME_MAX     32
+/* Senders per connection a snapshot lists: an anycast cluster of a few dozen nodes. */
+#define SATP_CTL_SENDERS_MAX 64
 /* HOST:PORT with a bracketed IPv6 address or a DNS name. */
 #define SATP_CTL_ADDR_MAX 300
 /* -E limit of satpd_options. */
@@ -154,6 +157,12 @@ struct satp_ctl_conn {
 	int64_t last_rx; /* Unix seconds of the last authenticated datagram; 0: none */
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
+	/* per sender id of this mux: the top of its replay window (committed seqs) */
+	uint32_t n_senders;
+	struct satp_ctl_sender {
+		uint16_t id;
+		uint32_t window_top;
+	} senders[SATP_CTL_SENDERS_MAX];
 };
 
 /* What the daemon reports about itself: filled by satpd_snapshot(). */
@@ -173,6 +182,8 @@ struct satp_ctl_snapshot {
 	struct satp_ctl_conn conns[SATP_CTL_MAX_CONNS];
 };
 
+/* Append a sender's window top to a connection; -ENOSPC when full. */
+int satp_ctl_add_sender(struct satp_ctl_conn *c, uint16_t id, uint32_t window_top);
 /* Append a counter (name truncated to SATP_CTL_NAME_MAX - 1); -ENOSPC when full. */
 int satp_ctl_add_counter(struct satp_ctl_counter *arr, uint32_t *n, const char *name,
 			 uint64_t value);

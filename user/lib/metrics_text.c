@@ -138,6 +138,13 @@ static void render_conns(struct out *o, const struct satp_ctl_snapshot *s)
 				    s->conns[i].mux, *(const uint64_t *)(const void *)p);
 		}
 	}
+	family(o, "satpd_conn_window_top", "gauge",
+	       "Highest committed sequence number of a sender, as satpd reports it.");
+	for (i = 0; i < n; i++)
+		for (j = 0; j < s->conns[i].n_senders && j < SATP_CTL_SENDERS_MAX; j++)
+			put(o, "satpd_conn_window_top{mux=\"%u\",sender=\"%u\"} %u\n",
+			    s->conns[i].mux, s->conns[i].senders[j].id,
+			    s->conns[i].senders[j].window_top);
 	/* per-connection daemon counters: one family per name, in first-seen order */
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < s->conns[i].n_counters && j < SATP_CTL_COUNTERS_MAX; j++) {

@@ -11,6 +11,7 @@
  *   satpd_daemon_<counter>_total                      the daemon's counters (rx_bad_tag, ...)
  *   satpd_conn_{rx,tx}_{packets,bytes}_total{mux}
  *   satpd_conn_seq_out{mux}  satpd_conn_last_rx_timestamp_seconds{mux}
+ *   satpd_conn_window_top{mux,sender}                 the daemon's view (also without XDP)
  *   satpd_conn_<counter>_total{mux}                   per-connection daemon counters
  *   satpd_xdp_attached{ifname,mode,dispatcher}        1 when the kernel runs satp_rx
  *   satpd_xdp_sockets{ifname}                         AF_XDP sockets bound (when known)

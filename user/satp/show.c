@@ -134,7 +134,7 @@ static void print_counters(const char *indent, const struct satp_ctl_counter *c,
 		if (!c[i].value)
 			continue;
 		printf("%s%s%s %" PRIu64, shown ? ", " : indent,
-		       shown ? "" : "drops/events: ", c[i].name, c[i].value);
+		       shown ? "" : "counters: ", c[i].name, c[i].value);
 		shown++;
 	}
 	if (shown)
@@ -144,6 +144,7 @@ static void print_counters(const char *indent, const struct satp_ctl_counter *c,
 static void print_daemon_conn(const struct satp_ctl_conn *c)
 {
 	char learned[32], last[32];
+	uint32_t i;
 
 	ago(learned, sizeof(learned), c->remote_learned);
 	ago(last, sizeof(last), c->last_rx);
@@ -156,6 +157,10 @@ static void print_daemon_conn(const struct satp_ctl_conn *c)
 	       " bytes, last rx %s\n",
 	       c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes, last);
 	print_counters("    ", c->counters, c->n_counters);
+	for (i = 0; i < c->n_senders; i++)
+		printf("%s%u:%u%s",
+		       i ? ", " : "    window tops (satpd, sender:top): ", c->senders[i].id,
+		       c->senders[i].window_top, i + 1 == c->n_senders ? "\n" : "");
 }
 
 static void print_daemon(const struct satp_daemon *d)
@@ -261,6 +266,8 @@ static void json_counters(struct json *j, const char *key, const struct satp_ctl
 
 static void json_daemon_conn(struct json *j, const char *key, const struct satp_ctl_conn *c)
 {
+	uint32_t i;
+
 	json_open(j, key, '{');
 	json_u64(j, "mux", c->mux);
 	json_u64(j, "sender_id", c->sender_id);
@@ -282,6 +289,14 @@ static void json_daemon_conn(struct json *j, const char *key, const struct satp_
 	json_u64(j, "tx_bytes", c->tx_bytes);
 	json_i64(j, "last_rx", c->last_rx);
 	json_counters(j, "counters", c->counters, c->n_counters);
+	json_open(j, "senders", '[');
+	for (i = 0; i < c->n_senders; i++) {
+		json_open(j, NULL, '{');
+		json_u64(j, "sender_id", c->senders[i].id);
+		json_u64(j, "window_top", c->senders[i].window_top);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
 	json_close(j, '}');
 }
 
