@@ -361,6 +361,47 @@ test_fragments() {
 	rm -f "$TMP/a.log" "$TMP/b.log"
 }
 
+# Two receive queues on each veth end: satpd opens two AF_XDP sockets and runs
+# two workers, each with its own queue of a multi-queue tun. Traffic spreads
+# over both queues; the shared replay window must take nothing for a replay.
+test_multiqueue() {
+	[ -n "$FILTER" ] && [[ multiqueue != *"$FILTER"* ]] && return 0
+	log "row: multiqueue"
+	ns_create mqa
+	ns_create mqb
+	ip link add name ul0 netns "$(ns mqa)" numtxqueues 2 numrxqueues 2 type veth \
+		peer name ul0 netns "$(ns mqb)" numtxqueues 2 numrxqueues 2 || fail "multiqueue: no veth"
+	ip -n "$(ns mqa)" addr add "$UL4_1/24" dev ul0
+	ip -n "$(ns mqb)" addr add "$UL4_2/24" dev ul0
+	ip -n "$(ns mqa)" link set ul0 up
+	ip -n "$(ns mqb)" link set ul0 up
+	local s=(-U -w 100 -d tun0 "${KEYV[@]}")
+	start_bg mqa a.log "$SATPD" "${s[@]}" --state-dir "$TMP/state-mqa" --pin-root "$TMP/bpf/mqa" \
+		-i "$UL4_1" -r "$UL4_2" -s 1 -e left -n "$IN_A/24"
+	local apid=$LAST_PID
+	start_bg mqb b.log "$SATPD" "${s[@]}" --state-dir "$TMP/state-mqb" --pin-root "$TMP/bpf/mqb" \
+		-i "$UL4_2" -r "$UL4_1" -s 2 -e right -n "$IN_B/24"
+	local bpid=$LAST_PID
+	{ wait_dev mqa tun0 && wait_dev mqb tun0; } || fail "multiqueue: no tun0"
+	wait_ping mqa "$IN_B" 10 || fail "multiqueue: tunnel does not come up"
+	local r1 r2
+	r1=$(tcp_transfer mqa mqb "$IN_B" "$SMALL") || fail "multiqueue: TCP a -> b: checksum mismatch"
+	r2=$(tcp_transfer mqb mqa "$IN_A" "$SMALL") || fail "multiqueue: TCP b -> a: checksum mismatch"
+	stop_pid "$apid"
+	stop_pid "$bpid"
+	local f
+	for f in a b; do
+		grep -q '2 AF_XDP workers on ul0' "$TMP/$f.log" || fail "multiqueue: satpd $f did not run 2 workers"
+		grep -q 'multi-queue' "$TMP/$f.log" || fail "multiqueue: satpd $f has no multi-queue tun"
+		[ "$(last_counter "$TMP/$f.log" rx_replay)" -eq 0 ] || fail "multiqueue: replays counted ($f)"
+		[ "$(last_counter "$TMP/$f.log" xdp_drop_no_socket)" -eq 0 ] ||
+			fail "multiqueue: SATP on a queue without a socket ($f)"
+		check_satpd_log "$TMP/$f.log" ""
+	done
+	log "  2 queues, 2 workers each end: a->b $r1; b->a $r2"
+	rm -f "$TMP/a.log" "$TMP/b.log"
+}
+
 # The end of the sequence space: satpd sends up to 2^32-1 with one key, then
 # refuses (counted) rather than wrap and reuse keystream. A used-up or corrupt
 # state file, or a bad option, stops satpd before it creates anything.
@@ -463,6 +504,7 @@ test_rejects
 test_replay
 test_restart
 test_fragments
+test_multiqueue
 test_seq_end
 test_two_clients
 log "all rows passed"

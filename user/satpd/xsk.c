@@ -587,9 +587,7 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 		if (ret)
 			goto err;
 	}
-	ret = satp_xdp_attach(p->x);
-	if (ret)
-		goto err;
+	/* Sockets first: satp_rx drops SATP on a queue without one (fail closed). */
 	for (i = 0; i < n_queues; i++) {
 		ret = xsk_open(&p->socks[i], ifname, i, c->xdp_mode == SATPD_XDP_SKB);
 		if (ret) {
@@ -602,6 +600,9 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 			goto err;
 		p->socks[i].registered = true;
 	}
+	ret = satp_xdp_attach(p->x);
+	if (ret)
+		goto err;
 	log_notice("XDP: satp_rx on %s in %s mode, %s (prog id %u), maps pinned under %s%s",
 		   ifname, satp_xdp_mode_name(satp_xdp_mode(p->x)),
 		   satp_xdp_dispatcher(p->x) ? "through the libxdp dispatcher"
