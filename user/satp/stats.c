@@ -58,20 +58,25 @@ static void sleep_s(double s)
 		;
 }
 
-static void take(const struct satp_iface *f, struct sample *s)
+static void take_conns(const struct satp_daemon *d, struct sample *s)
 {
 	uint32_t i;
 
-	memcpy(s->counters, f->view->counters, sizeof(s->counters));
-	s->n_senders = f->view->n_senders;
-	memcpy(s->senders, f->view->senders, s->n_senders * sizeof(s->senders[0]));
 	s->n_conns = 0;
-	for (i = 0; f->daemon && i < f->daemon->snap.n_conns; i++) {
-		const struct satp_ctl_conn *c = &f->daemon->snap.conns[i];
+	for (i = 0; d && i < d->snap.n_conns; i++) {
+		const struct satp_ctl_conn *c = &d->snap.conns[i];
 
 		s->conns[s->n_conns++] = (struct satp_ctl_conn_rates){
 		    c->mux, c->rx_packets, c->rx_bytes, c->tx_packets, c->tx_bytes};
 	}
+}
+
+static void take(const struct satp_iface *f, struct sample *s)
+{
+	memcpy(s->counters, f->view->counters, sizeof(s->counters));
+	s->n_senders = f->view->n_senders;
+	memcpy(s->senders, f->view->senders, s->n_senders * sizeof(s->senders[0]));
+	take_conns(f->daemon, s);
 }
 
 /* A counter that went down (maps re-created, daemon restarted) counts from zero. */
@@ -91,11 +96,35 @@ static const struct satp_xdp_view_sender *find_sender(const struct sample *s, ui
 	return NULL;
 }
 
+static void report_conns(const struct sample *a, const struct sample *b, double dt)
+{
+	static const struct satp_ctl_conn_rates zero;
+	unsigned int i, k;
+
+	if (!b->n_conns)
+		return;
+	printf("  %-22s %12s %14s %12s %14s\n", "connection (satpd)", "rx pkt/s", "rx B/s",
+	       "tx pkt/s", "tx B/s");
+	for (i = 0; i < b->n_conns; i++) {
+		const struct satp_ctl_conn_rates *c = &b->conns[i], *p = NULL;
+		char id[24];
+
+		for (k = 0; k < a->n_conns; k++)
+			if (a->conns[k].mux == c->mux)
+				p = &a->conns[k];
+		p = p ? p : &zero;
+		snprintf(id, sizeof(id), "mux %u", c->mux);
+		printf("  %-22s %12.1f %14.0f %12.1f %14.0f\n", id,
+		       rate(c->rx_packets, p->rx_packets, dt), rate(c->rx_bytes, p->rx_bytes, dt),
+		       rate(c->tx_packets, p->tx_packets, dt), rate(c->tx_bytes, p->tx_bytes, dt));
+	}
+}
+
 static void report_iface(const char *ifname, const struct sample *a, const struct sample *b,
 			 double dt)
 {
 	static const struct satp_xdp_view_sender none;
-	unsigned int r, i, k, shown = 0;
+	unsigned int r, i, shown = 0;
 
 	printf("%s (%.2f s)\n", ifname, dt);
 	printf("  %-22s %12s %14s\n", "verdict", "pkt/s", "B/s");
@@ -125,26 +154,7 @@ static void report_iface(const char *ifname, const struct sample *a, const struc
 			       rate(s->stats.rx_dropped, p->stats.rx_dropped, dt));
 		}
 	}
-	if (b->n_conns) {
-		printf("  %-22s %12s %14s %12s %14s\n", "connection (satpd)", "rx pkt/s", "rx B/s",
-		       "tx pkt/s", "tx B/s");
-		for (i = 0; i < b->n_conns; i++) {
-			const struct satp_ctl_conn_rates *c = &b->conns[i], *p = NULL;
-			static const struct satp_ctl_conn_rates zero;
-			char id[24];
-
-			for (k = 0; k < a->n_conns; k++)
-				if (a->conns[k].mux == c->mux)
-					p = &a->conns[k];
-			p = p ? p : &zero;
-			snprintf(id, sizeof(id), "mux %u", c->mux);
-			printf("  %-22s %12.1f %14.0f %12.1f %14.0f\n", id,
-			       rate(c->rx_packets, p->rx_packets, dt),
-			       rate(c->rx_bytes, p->rx_bytes, dt),
-			       rate(c->tx_packets, p->tx_packets, dt),
-			       rate(c->tx_bytes, p->tx_bytes, dt));
-		}
-	}
+	report_conns(a, b, dt);
 }
 
 static int parse_interval(const char *s, double *out)
@@ -232,33 +242,58 @@ bad_interval:
 	return SATP_EXIT_USAGE;
 }
 
+/* Samples: one per pinned interface, then one per daemon shown on its own (socket path). */
 static int watch(struct satp_state *st, const struct stats_opts *o, struct sample *prev,
 		 struct sample *cur)
 {
+	unsigned int i, k, nif = st->n_ifs;
 	unsigned long n;
-	unsigned int i;
 	double t0, t1;
 
-	for (i = 0; i < st->n_ifs; i++)
+	for (i = 0; i < nif; i++)
 		take(&st->ifs[i], &prev[i]);
+	for (k = 0; k < st->n_daemons; k++)
+		take_conns(&st->daemons[k], &prev[nif + k]);
 	t0 = now_s();
 	for (n = 0; !o->count || n < o->count; n++) {
 		sleep_s(o->interval);
 		satp_state_refresh(st);
 		t1 = now_s();
-		for (i = 0; i < st->n_ifs; i++) {
-			if (st->ifs[i].err) {
-				printf("%s: %s\n", st->ifs[i].ifname, strerror(-st->ifs[i].err));
+		for (i = 0; i < nif; i++) {
+			if (st->ifs[i].err)
 				continue;
-			}
 			take(&st->ifs[i], &cur[i]);
 			report_iface(st->ifs[i].ifname, &prev[i], &cur[i], t1 - t0);
 			prev[i] = cur[i];
+		}
+		for (k = 0; k < st->n_daemons; k++) {
+			const struct satp_daemon *d = &st->daemons[k];
+
+			if (d->err || !satp_state_show_unmatched(st, d))
+				continue;
+			take_conns(d, &cur[nif + k]);
+			printf("%s (satpd, no XDP) (%.2f s)\n", d->snap.dev, t1 - t0);
+			report_conns(&prev[nif + k], &cur[nif + k], t1 - t0);
+			prev[nif + k] = cur[nif + k];
 		}
 		t0 = t1;
 		fflush(stdout);
 	}
 	return SATP_EXIT_OK;
+}
+
+/* Something to report: a readable pinned interface or a daemon of its own. */
+static bool anything(const struct satp_state *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->n_ifs; i++)
+		if (!st->ifs[i].err)
+			return true;
+	for (i = 0; i < st->n_daemons; i++)
+		if (!st->daemons[i].err && satp_state_show_unmatched(st, &st->daemons[i]))
+			return true;
+	return false;
 }
 
 int cmd_stats(int argc, char **argv)
@@ -277,20 +312,23 @@ int cmd_stats(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < st.n_ifs; i++)
-		if (st.ifs[i].err) {
+		if (st.ifs[i].err && (st.ifs[i].err != -ENOENT || !anything(&st))) {
 			fprintf(stderr,
 				"satp stats: cannot read the maps pinned for %s under %s: %s\n",
 				st.ifs[i].ifname, st.pin_root, strerror(-st.ifs[i].err));
 			ret = SATP_EXIT_FAIL;
 			goto out;
 		}
-	if (!st.n_ifs) {
-		fprintf(stderr, "satp stats: nothing pinned under %s/satpd/\n", st.pin_root);
+	if (!anything(&st)) {
+		fprintf(
+		    stderr,
+		    "satp stats: nothing pinned under %s/satpd/ and no satpd answers under %s\n",
+		    st.pin_root, st.run_dir);
 		ret = SATP_EXIT_FAIL;
 		goto out;
 	}
-	prev = calloc(st.n_ifs, sizeof(*prev));
-	cur = calloc(st.n_ifs, sizeof(*cur));
+	prev = calloc(st.n_ifs + st.n_daemons, sizeof(*prev));
+	cur = calloc(st.n_ifs + st.n_daemons, sizeof(*cur));
 	if (!prev || !cur) {
 		ret = SATP_EXIT_FAIL;
 		goto out;
