@@ -12,7 +12,7 @@
 # build/fuzz/artifacts/ and fails the run: add it to the seed corpus with the
 # fix, and every later run replays it first.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 secs=${1:?usage: run.sh SECONDS [OUT-DIR]}
 out=${2:-}
 FUZZ_BUILD=${FUZZ_BUILD:-build/fuzz}

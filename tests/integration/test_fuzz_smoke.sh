@@ -6,7 +6,7 @@
 # FUZZ_SMOKE_SECONDS (default 10). A regression in a parser shows here in CI;
 # `make fuzz` is the long run.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 command -v clang >/dev/null || { echo "SKIP: clang is not installed"; exit 77; }
 # Built here rather than by `make tests`: the harnesses are clang-only and
 # independent of SAN (they always carry ASan+UBSan).
