@@ -166,7 +166,20 @@ code=$(inns curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")
 [ "$code" = 404 ] || fail "GET / answered $code, want 404"
 code=$(inns curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$MPORT/metrics")
 [ "$code" = 405 ] || fail "POST /metrics answered $code, want 405"
-echo "ok   /metrics: Prometheus text with the snapshot's counters; 404 and 405 elsewhere"
+# Clients that connect and say nothing hold only the metrics thread: a scrape and
+# the control socket still answer while they hang on (the old inline server spent
+# half a second of the daemon's loop on each).
+inns python3 -c '
+import socket, sys, time
+s = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(8)]
+time.sleep(4)' $MPORT &
+PIDS+=($!)
+sleep 0.3
+inns curl -sf --max-time 3 "http://127.0.0.1:$MPORT/metrics" | grep -q '^satpd_up 1$' ||
+	fail "/metrics did not answer while silent clients were connected"
+satp show --json >/dev/null || fail "control socket stuck behind silent metrics clients"
+echo "ok   /metrics: Prometheus text with the snapshot's counters; 404 and 405 elsewhere;"
+echo "     silent clients hold neither the endpoint nor the control socket"
 
 # ---------------------------------------------------------------- permissions
 nobody() { inns runuser -u nobody -- "$TMP/satp" "$@"; }

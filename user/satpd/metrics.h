@@ -3,9 +3,11 @@
  * --metrics ADDR:PORT: a Prometheus scrape endpoint. A tiny HTTP/1.0
  * responder: GET /metrics renders the daemon's snapshot and the XDP view of
  * its underlay (user/lib/metrics_text.h); anything else is 404 or 405. One
- * response per connection, then close. The listening socket is non-blocking
- * and polled by the daemon's event loop; a client gets at most
- * SATPD_METRICS_IO_TIMEOUT_MS to send its request.
+ * response per connection, then close. HTTP runs on a thread of the module's
+ * own (a client gets SATPD_METRICS_IO_TIMEOUT_MS to send its request and as
+ * long for each send of the reply); the daemon's loop polls satpd_metrics_fd()
+ * and, in satpd_metrics_handle(), only renders: the snapshot callback runs in
+ * the loop's thread, never in the module's.
  */
 #ifndef SATPD_METRICS_H
 #define SATPD_METRICS_H
@@ -14,7 +16,7 @@
 
 #include "ctl.h"
 
-#define SATPD_METRICS_IO_TIMEOUT_MS 500
+#define SATPD_METRICS_IO_TIMEOUT_MS 2000
 
 struct satpd_metrics_opts {
 	const char *listen;   /* "ADDR:PORT", "[V6]:PORT" or ":PORT" (all addresses) */
@@ -33,6 +35,7 @@ struct satpd_metrics;
 /* ops: only snapshot is used. */
 int satpd_metrics_open(const struct satpd_metrics_opts *opts, const struct satpd_ctl_ops *ops,
 		       struct satpd_metrics **out, char *err, size_t errlen);
+/* Poll for POLLIN in the daemon's loop; then call satpd_metrics_handle() there. */
 int satpd_metrics_fd(const struct satpd_metrics *m);
 void satpd_metrics_handle(struct satpd_metrics *m);
 void satpd_metrics_close(struct satpd_metrics *m);
