@@ -9,6 +9,11 @@
  *           seals with a known key first, so the decrypt path is reached
  *   byte 1  which algorithm set (CONFIGS)
  *
+ * Byte 0 with bit 1 set (and bit 0 clear) selects the window mode instead:
+ * byte 1 is the window size (x 16), the rest a list of big-endian seqs;
+ * for each, the read-only check (what XDP does) must agree with the commit
+ * (the daemon's decision), and a committed seq must be a replay afterwards.
+ *
  * Sealed mode, after the two bytes: seq(4) sender id(2) mux(2) payload type(2)
  * bit-to-flip(2, 0xffff = none), then the inner packet. Invariants checked:
  * a sealed datagram opens to exactly its inner packet; the same seq committed
@@ -194,6 +199,25 @@ static void fuzz_sealed(size_t cfg, const uint8_t *d, size_t len)
 	free(buf);
 }
 
+static void fuzz_window(unsigned int size, const uint8_t *d, size_t len)
+{
+	struct satp_window w;
+	enum satp_verdict check, commit;
+	uint32_t seq;
+	size_t i;
+
+	satp_window_init(&w, size);
+	for (i = 0; i + 4 <= len; i += 4) {
+		seq = be32(d + i);
+		check = satp_window_check(&w, seq);
+		commit = satp_window_commit(&w, seq);
+		FUZZ_ASSERT(check == commit);
+		if (commit == SATP_OK && w.size)
+			FUZZ_ASSERT(satp_window_check(&w, seq) == SATP_REPLAY);
+		FUZZ_ASSERT(w.gen % 2 == 0); /* no commit left the seqlock open */
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t cfg;
@@ -203,6 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg = data[1] % N_CONFIGS;
 	if (data[0] & 1)
 		fuzz_sealed(cfg, data + 2, size - 2);
+	else if (data[0] & 2)
+		fuzz_window((unsigned int)data[1] * 16u, data + 2, size - 2);
 	else
 		fuzz_wire(cfg, data + 2, size - 2);
 	return 0;

@@ -74,6 +74,10 @@ def packet_seeds():
         for seq, flip in ((0, 0xFFFF), (1, 0), (0xFFFFFFFF, 77), (0x80000000, 900)):
             put("fuzz_packet", bytes([1, cfg]) + struct.pack(">IHHHH", seq, 1, 0, 0x0800, flip) + icmp)
         put("fuzz_packet", bytes([1, cfg]) + struct.pack(">IHHHH", 5, 2, 3, 0x0800, 0xFFFF))
+    # window mode: in order, out of order, jumps, around 2^32
+    for size, seqs in ((4, [1, 2, 3, 2, 70, 5, 69]), (64, [0xFFFFFFF0, 0xFFFFFFFF, 0, 5, 0xFFFFFFF1]),
+                       (255, [1000, 1000 + 4095, 1000, 1000 + 5000, 0x80000000])):
+        put("fuzz_packet", bytes([2, size]) + b"".join(struct.pack(">I", q) for q in seqs))
 
 
 def option_seeds():
