@@ -59,6 +59,9 @@ start_side() {
 	start_bg "$n" "$n.log" $cmd -i "$local_addr" $r -e "$role" -d "${type}0" -t "$type" \
 		-n "$inner/24" $opts
 	wait_dev "$n" "${type}0" || { cat "$TMP/$n.log"; fail "$impl in ns $n: no ${type}0"; }
+	# satpd creates the device before it attaches XDP: wait until it serves.
+	[ "$impl" != satpd ] || wait_log "$TMP/$n.log" 'satpd [0-9.]* running' 10 ||
+		{ cat "$TMP/$n.log"; fail "satpd in ns $n: not running"; }
 }
 
 # last_counter LOG NAME: the value in the last counter dump of LOG.
@@ -271,7 +274,8 @@ test_replay() {
 # ends: the flow resumes; outgoing sequence numbers continue past the reserved
 # block (uanytun -w 100 would drop reused ones as replays); the replay window
 # pinned by the first run is adopted, so a datagram captured before the
-# restart is refused after it. Also: -x runs with the device name, -n gives MTU 1400.
+# restart is refused after it; --keep-xdp leaves satp_rx attached and failing
+# closed in between. Also: -x runs with the device name, -n gives MTU 1400.
 test_restart() {
 	[ -n "$FILTER" ] && [[ restart != *"$FILTER"* ]] && return 0
 	require_cmd tcpdump
@@ -280,7 +284,9 @@ test_restart() {
 		-r "$UL4_2" -s 1 -w 100 -e left -d tun0 -n "$IN_A/24" -x "$TMP/up.sh" "${KEYV[@]}")
 	# shellcheck disable=SC2016 # $1 is the script's, not ours
 	printf 'echo "$1" > %s/up.out\n' "$TMP" >"$TMP/up.sh"
-	start_bg a a.log "$SATPD" "${args[@]}"
+	# The first run leaves satp_rx attached (--keep-xdp): while no satpd runs it
+	# drops SATP (fail closed); the second run takes it over.
+	start_bg a a.log "$SATPD" "${args[@]}" --keep-xdp
 	local apid=$LAST_PID
 	start_side b uanytun right "$UL4_1" "$UL4_2" "$IN_B" tun "-s 2 -w 100 $KEYS"
 	local bpid=$LAST_PID
@@ -298,10 +304,16 @@ test_restart() {
 	LIB_PIDS+=("$flow")
 	sleep 1.5
 	stop_pid "$apid"
-	grep -q 'satp_rx detached from ul0' "$TMP/a.log" || fail "restart: satp_rx not detached at exit"
+	grep -q 'satp_rx detached' "$TMP/a.log" && fail "restart: --keep-xdp detached satp_rx"
+	ip -n "$(ns a)" link show ul0 | grep -q 'prog/xdp' || fail "restart: satp_rx not left attached"
+	sleep 0.3 # echoes meet satp_rx with no socket behind it
 	start_bg a a2.log "$SATPD" "${args[@]}"
 	apid=$LAST_PID
-	wait_log "$TMP/a2.log" "running" 10 || fail "restart: satpd did not come back"
+	wait_log "$TMP/a2.log" "satpd [0-9.]* running" 10 || fail "restart: satpd did not come back"
+	grep -q 'removing satp_rx id' "$TMP/a2.log" || fail "restart: the kept satp_rx was not taken over"
+	local closed
+	closed=$(satpd_counter "$apid" "$TMP/a2.log" xdp_drop_no_socket)
+	[ "$closed" -gt 0 ] || fail "restart: nothing was dropped while no satpd ran (fail closed)"
 	wait "$flow"
 	local late
 	late=$(grep -cE 'icmp_seq=(4[0-9]|5[0-9]|60) ' "$TMP/flow.out")
@@ -322,9 +334,9 @@ test_restart() {
 	deliv1=$(satpd_counter "$apid" "$TMP/a2.log" rx_delivered)
 	[ "$ref1" -eq $((ref0 + 1)) ] || fail "restart: the pre-restart datagram was not refused ($ref0 -> $ref1)"
 	[ "$deliv1" -eq "$deliv0" ] || fail "restart: the pre-restart datagram was delivered"
-	check_satpd_log "$TMP/a.log" ""
 	log "  flow resumed ($late of the last 21 echoes answered); seq continues at 1048576; window"
-	log "  adopted; the datagram captured before the restart is refused after it; -x, MTU 1400 ok"
+	log "  adopted; the datagram captured before the restart is refused after it; -x, MTU 1400 ok;"
+	log "  --keep-xdp left satp_rx attached: $closed datagrams dropped while no satpd ran"
 	stop_pid "$apid"
 	stop_pid "$bpid"
 	check_satpd_log "$TMP/a2.log" ""

@@ -214,8 +214,6 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 			log_err("poll: %s", strerror(errno));
 			return -errno;
 		}
-		if ((pfd[0].revents & POLLIN) && handle_signals(d, sfd))
-			return 0;
 		for (i = first_sock; i < first_dev; i++)
 			if (pfd[i].revents & POLLIN)
 				satpd_udp_receive(&d->sock_worker, i - first_sock);
@@ -227,6 +225,9 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 				d->hooks[i - first_hook].fn(d, pfd[i].fd, pfd[i].revents,
 							   d->hooks[i - first_hook].ctx);
 		satpd_xdp_tick(d);
+		/* Last: a counter dump asked for now includes what this round read. */
+		if ((pfd[0].revents & POLLIN) && handle_signals(d, sfd))
+			return 0;
 	}
 }
 
@@ -267,9 +268,15 @@ static int run(const struct satpd_config *c)
 	int sfd = -1, ret;
 
 	d.dev_type = c->dev_type;
+	/* First: a signal that arrives while setting up waits for the loop instead of killing. */
+	sfd = open_signals();
+	if (sfd < 0) {
+		log_err("cannot set up signals: %s", strerror(-sfd));
+		return sfd;
+	}
 	ret = satpd_udp_open(&d.udp, c);
 	if (ret)
-		return ret;
+		goto out_sig;
 	ret = resolve_remote(&d, cc, &remote);
 	if (ret)
 		goto out_udp;
@@ -317,17 +324,11 @@ static int run(const struct satpd_config *c)
 	ret = drop_privileges(c);
 	if (ret)
 		goto out_xdp;
-	sfd = open_signals();
-	if (sfd < 0) {
-		ret = sfd;
-		log_err("cannot set up signals: %s", strerror(-ret));
-		goto out_xdp;
-	}
 	if (d.xdp) {
 		ret = satpd_xdp_start(&d, dev.fds, dev.n_fds);
 		if (ret) {
 			log_err("cannot start the AF_XDP workers: %s", strerror(-ret));
-			goto out_sig;
+			goto out_xdp;
 		}
 		satpd_xdp_tick(&d);
 	}
@@ -340,8 +341,6 @@ static int run(const struct satpd_config *c)
 	log_notice("satpd %s running", SATPD_VERSION);
 	ret = event_loop(&d, &dev, sfd);
 	satpd_counters_dump(&d);
-out_sig:
-	close(sfd);
 out_xdp:
 	satpd_xdp_stop(&d);
 	free(d.workers);
@@ -353,6 +352,8 @@ out_dev:
 	satpd_dev_close(&dev);
 out_udp:
 	satpd_udp_close(&d.udp);
+out_sig:
+	close(sfd);
 	return ret;
 }
 
