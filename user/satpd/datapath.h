@@ -95,8 +95,8 @@ struct satpd_conn {
 	struct satpd_peer_addr remote;
 	int remote_sock; /* index into satpd_udp */
 	bool remote_known;
-	time_t remote_learned;		/* CLOCK_REALTIME seconds of the last change */
-	pthread_mutex_t remote_lock;	/* writers only, and only when the remote moves */
+	time_t remote_learned;	     /* CLOCK_REALTIME seconds of the last change */
+	pthread_mutex_t remote_lock; /* writers only, and only when the remote moves */
 	struct satpd_seq seq;
 	struct satpd_windows windows; /* used only with -w > 0 */
 };
@@ -119,8 +119,8 @@ struct satpd_worker {
 	unsigned int id;
 	struct satp_crypto crypto; /* not thread-safe: one per worker */
 	struct satpd_counters ctr;
-	int dev_fd;		   /* the tun/tap queue this worker writes (and reads) */
-	struct satpd_pkt *rx, *tx; /* SATPD_BATCH each, allocated once */
+	int dev_fd;			 /* the tun/tap queue this worker writes (and reads) */
+	struct satpd_pkt *rx, *tx;	 /* SATPD_BATCH each, allocated once */
 	struct satpd_remote_view remote; /* last read; learn compares against it */
 	struct satpd_xsk *xsk;		 /* NULL: the socket path */
 	pthread_t thread;
@@ -144,7 +144,7 @@ struct satpd {
 	const struct satpd_config *cfg;
 	struct satpd_udp udp;
 	enum satpd_dev_type dev_type;
-	struct satpd_conn conn; /* one connection until anytun's sync adds more */
+	struct satpd_conn conn;		 /* one connection until anytun's sync adds more */
 	struct satpd_worker sock_worker; /* the main thread: the UDP sockets */
 	struct satpd_worker *workers;	 /* the AF_XDP workers, one per rx queue */
 	unsigned int n_workers;

@@ -90,7 +90,7 @@ static void attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 	int ret;
 
 	if (!d->conn.mux_fixed) {
-		/* satp_rx drops muxes it does not know: adopting the peer's is a socket-path thing. */
+		/* satp_rx drops muxes it does not know: only the socket path can adopt one. */
 		log_notice("no -r: on the XDP path the mux is not adopted from the first peer; "
 			   "accepting mux %u only (--xdp-mode off adopts as anytun does)",
 			   d->conn.mux);
@@ -223,7 +223,7 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 		for (i = first_hook; i < n; i++)
 			if (pfd[i].revents)
 				d->hooks[i - first_hook].fn(d, pfd[i].fd, pfd[i].revents,
-							   d->hooks[i - first_hook].ctx);
+							    d->hooks[i - first_hook].ctx);
 		satpd_xdp_tick(d);
 		/* Last: a counter dump asked for now includes what this round read. */
 		if ((pfd[0].revents & POLLIN) && handle_signals(d, sfd))

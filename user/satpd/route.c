@@ -17,12 +17,12 @@
 #define ETH_TYPE_IP	0x0800
 #define ETH_TYPE_IPV6	0x86DD
 #define IPPROTO_UDP_NUM 17
-/* What the kernel's UDP sockets use by default (net.ipv4.ip_default_ttl). */
 /* Neighbour states whose MAC may be used (the kernel's NUD_VALID). */
-#define NUD_USABLE \
-	(NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY)
+#define NUD_USABLE (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY)
+/* What the kernel's UDP sockets use by default (net.ipv4.ip_default_ttl). */
 #define SATPD_TTL 64
-#define IP_DF	  0x4000
+/* Don't fragment, as the kernel's UDP sends with path MTU discovery. */
+#define IP_DF 0x4000
 
 struct route_info {
 	uint32_t oif;
@@ -102,8 +102,8 @@ static int nl_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		goto out;
 	}
 	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 || mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb,
-				data) < 0)
+	if (n < 0 ||
+	    mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb, data) < 0)
 		ret = errno ? -errno : -EIO;
 out:
 	mnl_socket_close(nl);

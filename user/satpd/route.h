@@ -29,10 +29,10 @@
 struct satpd_l2_tmpl {
 	bool valid;
 	uint32_t remote_gen; /* the remote's seqlock generation it was built for */
-	int family;	    /* AF_INET or AF_INET6 */
-	uint16_t hdr_len;   /* 42 or 62 */
-	uint32_t mtu;	    /* of the underlay: longer IP packets go by the socket (fragments) */
-	uint32_t pseudo;    /* UDP pseudo-header sum of the addresses and protocol, folded */
+	int family;	     /* AF_INET or AF_INET6 */
+	uint16_t hdr_len;    /* 42 or 62 */
+	uint32_t mtu;	     /* of the underlay: longer IP packets go by the socket (fragments) */
+	uint32_t pseudo;     /* UDP pseudo-header sum of the addresses and protocol, folded */
 	uint8_t hdr[SATPD_L2_HDR_MAX];
 };
 

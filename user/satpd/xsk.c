@@ -261,8 +261,7 @@ static unsigned int xsk_rx_batch(struct satpd_worker *w)
 			continue;
 		}
 		w->ctr.rx_bytes += dglen;
-		satpd_rx_datagram(w, dg, dglen, &src, srclen,
-				  satpd_udp_sock_for(&w->d->udp, &src));
+		satpd_rx_datagram(w, dg, dglen, &src, srclen, satpd_udp_sock_for(&w->d->udp, &src));
 	}
 	/* Every rx frame is either in the fill ring or in our hands: this cannot fail. */
 	while (xsk_ring_prod__reserve(&s->fq, n, &idx_fq) != n)
@@ -406,7 +405,7 @@ int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds)
 	d->workers = calloc(p->n_queues, sizeof(*d->workers));
 	if (!d->workers)
 		return -ENOMEM;
-	/* Workers inherit a mask with everything blocked: signals go to the main loop's signalfd. */
+	/* Workers inherit everything blocked: signals go to the main loop's signalfd. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (i = 0; i < p->n_queues; i++) {
@@ -526,7 +525,7 @@ static void loader_log(enum satp_xdp_log_level level, const char *fmt, va_list a
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	satpd_log(level == SATP_XDP_LOG_WARN	? SATPD_LOG_WARNING
+	satpd_log(level == SATP_XDP_LOG_WARN   ? SATPD_LOG_WARNING
 		  : level == SATP_XDP_LOG_INFO ? SATPD_LOG_INFO
 					       : SATPD_LOG_DEBUG,
 		  "%s", buf);
@@ -603,8 +602,8 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 	ret = satp_xdp_attach(p->x);
 	if (ret)
 		goto err;
-	log_notice("XDP: satp_rx on %s in %s mode, %s (prog id %u), maps pinned under %s%s",
-		   ifname, satp_xdp_mode_name(satp_xdp_mode(p->x)),
+	log_notice("XDP: satp_rx on %s in %s mode, %s (prog id %u), maps pinned under %s%s", ifname,
+		   satp_xdp_mode_name(satp_xdp_mode(p->x)),
 		   satp_xdp_dispatcher(p->x) ? "through the libxdp dispatcher"
 					     : "as a single program (no dispatcher)",
 		   satp_xdp_prog_id(p->x), satp_xdp_pin_dir(p->x),
@@ -615,8 +614,8 @@ err:
 	if (c->conns[0].window && p->x) {
 		/* Back to private windows for the socket path. */
 		satpd_windows_free(&d->conn.windows);
-		satpd_windows_init(&d->conn.windows, SATPD_WINDOWS_DEFAULT_BITS,
-				   c->conns[0].window, NULL, NULL, NULL);
+		satpd_windows_init(&d->conn.windows, SATPD_WINDOWS_DEFAULT_BITS, c->conns[0].window,
+				   NULL, NULL, NULL);
 	}
 	p->keep = false;
 	path_free(p);
@@ -672,8 +671,7 @@ void satpd_xdp_tick(struct satpd *d)
 	if (!v.known)
 		return;
 	memset(&local, 0, sizeof(local));
-	if (v.sock < 0 ||
-	    getsockname(d->udp.fds[v.sock], (struct sockaddr *)&local, &len) < 0) {
+	if (v.sock < 0 || getsockname(d->udp.fds[v.sock], (struct sockaddr *)&local, &len) < 0) {
 		ret = -EADDRNOTAVAIL;
 	} else {
 		uint16_t port = local.ss_family == AF_INET
@@ -684,8 +682,8 @@ void satpd_xdp_tick(struct satpd *d)
 			? ((struct sockaddr_in *)&local)->sin_addr.s_addr == htonl(INADDR_ANY)
 			: IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&local)->sin6_addr);
 
-		ret = satpd_route_resolve(&v.addr.sa, wildcard ? NULL : &local, port, p->ifindex,
-					  &t);
+		ret =
+		    satpd_route_resolve(&v.addr.sa, wildcard ? NULL : &local, port, p->ifindex, &t);
 	}
 	if (ret)
 		memset(&t, 0, sizeof(t));
