@@ -224,7 +224,8 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 			if (pfd[i].revents)
 				d->hooks[i - first_hook].fn(d, pfd[i].fd, pfd[i].revents,
 							    d->hooks[i - first_hook].ctx);
-		satpd_xdp_tick(d);
+		if (satpd_xdp_tick(d) == -ENODEV)
+			return 0; /* reported; a clean exit, as when told to stop */
 		/* Last: a counter dump asked for now includes what this round read. */
 		if ((pfd[0].revents & POLLIN) && handle_signals(d, sfd))
 			return 0;

@@ -163,6 +163,29 @@ static int get_neigh(int family, uint32_t ifindex, const uint8_t *addr, struct n
 	return nl_ask(nlh, neigh_cb, ni);
 }
 
+/*
+ * AF_XDP TX bypasses the neighbour subsystem, so nothing of ours confirms a
+ * STALE entry and the kernel never probes it again: ask for the probe it
+ * would make for a packet of its own (NTF_USE), so a next hop that went away
+ * turns FAILED (and we fall back to the socket) instead of staying STALE.
+ */
+static void nudge_neigh(int family, uint32_t ifindex, const uint8_t *addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = (unsigned int)time(NULL);
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (unsigned char)family;
+	ndm->ndm_ifindex = (int)ifindex;
+	ndm->ndm_flags = NTF_USE;
+	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
+	nl_ask(nlh, NULL, NULL); /* best effort: the next resolve sees the outcome */
+}
+
 static int link_info(int ifindex, uint8_t mac[ETH_ALEN], uint32_t *mtu)
 {
 	struct ifreq ifr;
@@ -295,6 +318,8 @@ int satpd_route_resolve(const struct sockaddr_storage *remote, const struct sock
 		return -EAGAIN;
 	if (ret)
 		return ret;
+	if (ni.state & NUD_STALE)
+		nudge_neigh(family, ri.oif, nexthop);
 	ret = link_info(ifindex, smac, &out->mtu);
 	if (ret)
 		return ret;

@@ -67,6 +67,7 @@ struct satpd_xdp_path {
 	struct timespec last_resolve;
 	int last_ret; /* of the last resolve, to log only changes */
 	bool keep;
+	bool gone; /* the underlay was deleted: nothing to detach */
 };
 
 /* ---------------------------------------------------------------- queues */
@@ -541,7 +542,7 @@ static void path_free(struct satpd_xdp_path *p)
 		xsk_close(&p->socks[i]);
 	}
 	free(p->socks);
-	if (p->x && satp_xdp_mode(p->x) != SATP_XDP_MODE_NONE && !p->keep)
+	if (p->x && satp_xdp_mode(p->x) != SATP_XDP_MODE_NONE && !p->keep && !p->gone)
 		satp_xdp_detach(p->x);
 	satp_xdp_close(p->x);
 	free(p);
@@ -650,7 +651,23 @@ static long ms_since(const struct timespec *t)
 	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
-void satpd_xdp_tick(struct satpd *d)
+/*
+ * An AF_XDP socket whose device is deleted is unbound without a poll event,
+ * so ask: the underlay still there under its index and name?
+ */
+static bool underlay_gone(struct satpd_xdp_path *p)
+{
+	char name[IF_NAMESIZE];
+
+	if (if_indextoname((unsigned int)p->ifindex, name) && !strcmp(name, p->ifname))
+		return false;
+	log_err("the underlay %s went away (%s): shutting down", p->ifname,
+		errno ? strerror(errno) : "renamed");
+	p->gone = true;
+	return true;
+}
+
+int satpd_xdp_tick(struct satpd *d)
 {
 	struct satpd_xdp_path *p = d->xdp;
 	struct satpd_remote_view v;
@@ -662,14 +679,17 @@ void satpd_xdp_tick(struct satpd *d)
 	int ret;
 
 	if (!p)
-		return;
+		return 0;
 	moved = atomic_exchange(&d->remote_moved, false);
 	if (!moved && ms_since(&p->last_resolve) < SATPD_ROUTE_REFRESH_MS)
-		return;
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &p->last_resolve);
+	errno = 0;
+	if (underlay_gone(p))
+		return -ENODEV;
 	satpd_conn_read_remote(&d->conn, &v);
 	if (!v.known)
-		return;
+		return 0;
 	memset(&local, 0, sizeof(local));
 	if (v.sock < 0 || getsockname(d->udp.fds[v.sock], (struct sockaddr *)&local, &len) < 0) {
 		ret = -EADDRNOTAVAIL;
@@ -697,6 +717,7 @@ void satpd_xdp_tick(struct satpd *d)
 			     ? "UDP socket (the route leaves by another interface)"
 			     : "UDP socket (no next hop headers)");
 	p->last_ret = ret;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- reporting */

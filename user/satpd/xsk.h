@@ -40,7 +40,8 @@ unsigned int satpd_xdp_queues(const char *ifname);
 int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues);
 /* Start one worker per queue; dev_fds[i] is queue i of the tun/tap. */
 int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds);
-void satpd_xdp_tick(struct satpd *d);
+/* -ENODEV when the underlay was deleted: the daemon should shut down. */
+int satpd_xdp_tick(struct satpd *d);
 void satpd_xdp_stop(struct satpd *d);
 
 void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
