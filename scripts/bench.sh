@@ -18,7 +18,9 @@
 #             packets per second arriving on b's tun0 (rx_packets)
 #   flood     TCP while satp_blast floods b with invalid SATP (bad tag, unknown
 #             mux, replays in turn) at full speed, as a fraction of the same
-#             round's unflooded TCP
+#             round's unflooded TCP; once with sendmmsg (every configuration
+#             alike) and once through AF_XDP (faster; n/a where satpd on a
+#             holds the queue)
 #
 # One table: the statistic (median by default) of the rounds, each cell with its
 # ratio against uanytun -> uanytun (for cpu: uanytun's figure over this one,
@@ -59,7 +61,7 @@ CLK_TCK=$(getconf CLK_TCK)
 read -r -a CFG <<<"$CONFIGS"
 declare -A RES  # "metric,config" -> values of the rounds, space-separated
 declare -A PATH_OF # "config" -> what satpd said of its data path
-declare -A TX_OF   # "flood|rx,config" -> how the generator sent (xsk, sendmmsg)
+declare -A TX_OF   # "rx,config" -> how the generator sent (xsk, sendmmsg)
 BLAST_TX=${BLAST_TX:-auto}
 START=$SECONDS
 
@@ -161,12 +163,33 @@ blast_wait() {
 	BLAST_PPS=$(awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "pps") print $i }' "$TMP/blast.out")
 }
 
+# flood TX METRIC TCP1: TCP under a flood of invalid SATP (bad tag, unknown mux,
+# replays: b never learns the flooder as its remote) at the generator's full speed
+# through TX (sendmmsg or xsk), as a fraction of TCP1; "n/a" when TX cannot be had
+# (AF_XDP: a's queue taken by satpd's own socket).
+flood() {
+	local tx=$1 m=$2 tcp1=$3 r
+	if ! BLAST_TX=$tx blast_bg $((DURATION + 3)) --mode mix --sid 7; then
+		add "$m" "$cfg" n/a
+		return
+	fi
+	sleep 0.5
+	if [ -n "$tcp1" ] && r=$(tcp_run flood); then
+		add "$m" "$cfg" "$(calc "${r%% *} / $tcp1" 3)"
+	else
+		add "$m" "$cfg" failed
+	fi
+	kill -TERM "$BLAST_PID" 2>/dev/null
+	blast_wait
+	add "${m}pps" "$cfg" "${BLAST_PPS:-failed}"
+}
+
 # measure CFG ROUND: every measurement of one configuration, recorded with add.
 measure() {
 	local cfg=$1 a=${1%%:*} b=${1##*:} r mbps bytes t0 t1 v c0 c1 s0 s1 tcp1=""
 	if ! pair_start "$a" "$b"; then
 		note "$cfg: the tunnel did not come up (logs: $(tail -n 3 "$PAIR_LOG_A" "$PAIR_LOG_B" 2>/dev/null | tr '\n' ' ' | cut -c1-300))"
-		for m in tcp1 tcp2 udp64 udp1400 cpu rx flood; do add $m "$cfg" failed; done
+		for m in tcp1 tcp2 udp64 udp1400 cpu rx flood floodx; do add $m "$cfg" failed; done
 		pair_stop
 		return
 	fi
@@ -199,18 +222,8 @@ measure() {
 		add udp1400 "$cfg" failed
 	fi
 
-	# Flood: invalid SATP only, so b never learns the flooder as its remote.
-	blast_bg $((DURATION + 3)) --mode mix --sid 7
-	sleep 0.5
-	if [ -n "$tcp1" ] && r=$(tcp_run flood); then
-		add flood "$cfg" "$(calc "${r%% *} / $tcp1" 3)"
-	else
-		add flood "$cfg" failed
-	fi
-	kill -TERM "$BLAST_PID" 2>/dev/null
-	blast_wait
-	add floodpps "$cfg" "${BLAST_PPS:-failed}"
-	TX_OF[flood,$cfg]=$BLAST_USED
+	flood sendmmsg flood "$tcp1"
+	flood xsk floodx "$tcp1"
 
 	# Receive capacity last, a stopped: its queue is free for the generator's AF_XDP
 	# socket, and nothing else competes for the CPU.
@@ -237,9 +250,10 @@ stat() {
 	[ $# -gt 0 ] || { echo failed; return; }
 	[ "$1" = low ] && { low=1; shift; }
 	printf '%s\n' "$@" | awk -v s="$STAT" -v low="$low" '
-		/^[0-9.]+$/ { v[n++] = $1 + 0 }
+		/^[0-9.]+$/ { v[n++] = $1 + 0; next }
+		/./ { other = $1 }
 		END {
-			if (!n) { print "failed"; exit }
+			if (!n) { print other ? other : "failed"; exit }
 			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
 				if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
 			if (s == "best") r = low ? v[0] : v[n - 1]
@@ -249,7 +263,7 @@ stat() {
 }
 
 kilo() {
-	if [ "$1" = failed ]; then echo -; else calc "$1 / 1000"; fi
+	if [[ $1 =~ ^[0-9.]+$ ]]; then calc "$1 / 1000"; else echo -; fi
 }
 
 label() {
@@ -268,9 +282,9 @@ for round in $(seq 1 "$ROUNDS"); do
 			continue
 		fi
 		measure "$cfg"
-		note "round $round $(label "$cfg"):$(for m in tcp1 tcp2 udp64 udp1400 cpu flood rx; do
+		note "round $round $(label "$cfg"):$(for m in tcp1 tcp2 udp64 udp1400 cpu flood floodx rx; do
 			printf ' %s %s' "$m" "${RES[$m,$cfg]##* }"
-		done) (flood ${RES[floodpps,$cfg]##* } pps, blast ${RES[blastpps,$cfg]##* } pps)"
+		done) (flood ${RES[floodpps,$cfg]:-} ${RES[floodxpps,$cfg]:-} pps, blast ${RES[blastpps,$cfg]##* } pps)"
 	done
 done
 
@@ -282,7 +296,8 @@ ROWS=(
 	"udp1400|UDP 1400 B no-loss (Mbit/s)|high"
 	"cpu|CPU s/GB (ratio: ua/this)|low"
 	"rx|rx capacity 64 B (kpps)|high"
-	"flood|TCP under flood (fraction)|high"
+	"flood|TCP, sendmmsg flood (frac)|high"
+	"floodx|TCP, AF_XDP flood (frac)|high"
 )
 echo
 printf '%-30s' "$STAT of $ROUNDS, a -> b"
@@ -298,8 +313,8 @@ for row in "${ROWS[@]}"; do
 	for cfg in "${CFG[@]}"; do
 		# shellcheck disable=SC2086
 		v=$(stat $low ${RES[$m,$cfg]:-})
-		if [ "$v" = failed ]; then
-			cell=failed
+		if ! [[ $v =~ ^[0-9.]+$ ]]; then
+			cell=$v
 		elif [ "$base" = failed ] || [ "$(calc "$base == 0 || $v == 0" 0)" = 1 ]; then
 			cell=$v
 		elif [ "$dir" = low ]; then
@@ -311,12 +326,14 @@ for row in "${ROWS[@]}"; do
 	done
 	echo
 done
-printf '%-30s' "flood offered (kpps, tx)"
-for cfg in "${CFG[@]}"; do
-	# shellcheck disable=SC2086
-	printf '%22s' "$(kilo "$(stat ${RES[floodpps,$cfg]:-})") ${TX_OF[flood,$cfg]:-}"
+for m in flood floodx; do
+	printf '%-30s' "$m offered (kpps)"
+	for cfg in "${CFG[@]}"; do
+		# shellcheck disable=SC2086
+		printf '%22s' "$(kilo "$(stat ${RES[${m}pps,$cfg]:-})")"
+	done
+	echo
 done
-echo
 printf '%-30s' "rx blast offered (kpps, tx)"
 for cfg in "${CFG[@]}"; do
 	# shellcheck disable=SC2086
@@ -327,7 +344,8 @@ echo
 for cfg in "${CFG[@]}"; do
 	[ -n "${PATH_OF[$cfg]:-}" ] && echo "$(label "$cfg"): satpd (receiver b): ${PATH_OF[$cfg]}"
 done
-echo "ratios: against ua>ua in the same run; flood: TCP with the flood / TCP without, same round;"
+echo "ratios: against ua>ua in the same run; flood: TCP with the flood / TCP without, same round"
+echo "(flood rows: the offered rates below differ by configuration: the generator shares the cores);"
 echo "rx: inner packets per second on b's tun0 while satp_blast sends valid SATP from ns a."
 echo "2 cores shared by both daemons, iperf3, the generator (and other engineers' work)."
 note "took $((SECONDS - START)) s"

@@ -367,6 +367,12 @@ static int parse_opts(int argc, char **argv, struct blast_opts *o)
 	}
 	if (o->xsk_if && !o->src_port)
 		o->src_port = SATP_DEFAULT_SPORT;
+	/* A slot is sealed again only after a wrap: it must have left the TX ring by then. */
+	if (o->xsk_if && o->ring < 2 * XSK_TX_DESCS) {
+		fprintf(stderr, "satp_blast: --xsk needs a --ring of at least %d slots\n",
+			2 * XSK_TX_DESCS);
+		return -EINVAL;
+	}
 	if (!o->count && !o->seconds)
 		o->seconds = 5;
 	return 0;
