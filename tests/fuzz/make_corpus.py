@@ -161,16 +161,28 @@ def ctl_seeds():
         put("fuzz_ctl", b"\1" + r.encode())
 
 
+def hs_seeds():
+    # zero masks over the valid messages (accepted), one flipped bit of each, raw junk
+    # of each message length, and the cookie paths (with cookies, under load)
+    for mode, n in ((1, 152), (2, 96), (3, 56)):
+        put("fuzz_hs", bytes([mode]) + bytes(n))
+        put("fuzz_hs", bytes([mode]) + bytes(n // 2) + b"\x01")
+        put("fuzz_hs", bytes([0, 0]) + bytes([1 + (mode == 1)]) + bytes(n - 1))
+    for flags in (4, 5, 7):
+        put("fuzz_hs", bytes([0, flags]) + bytes(152))
+
+
 def main():
     if not os.path.isdir(VECTORS):
         sys.exit("no vectors at %s (set SATP_SHARED)" % VECTORS)
-    harnesses = ("fuzz_packet", "fuzz_options", "fuzz_decode", "fuzz_ctl")
+    harnesses = ("fuzz_packet", "fuzz_options", "fuzz_decode", "fuzz_ctl", "fuzz_hs")
     for h in harnesses:
         clear(h)
     packet_seeds()
     option_seeds()
     decode_seeds()
     ctl_seeds()
+    hs_seeds()
     for h in harnesses:
         print(h, len(os.listdir(os.path.join(HERE, "corpus", h))))
 
