@@ -450,7 +450,9 @@ if [ -z "$FILTER" ] || [[ ifdel == *"$FILTER"* ]]; then
 		wait "$APID"
 		rc=$?
 		[ $rc -eq 0 ] || bad "satpd exited with status $rc after ul0 was removed"
-		log "ul0 removed: satpd exited ($rc): $(tail -3 "$ALOG" | tr '\n' ' ')"
+		grep -qiE 'ul0.*(away|gone|removed|deleted|disappeared)' "$ALOG" ||
+			bad "satpd exited after ul0 was removed without saying why"
+		log "ul0 removed: satpd exited ($rc): $(grep -m1 -iE 'ul0.*(away|gone|removed|deleted)' "$ALOG")"
 	else
 		bad "satpd did not notice that ul0 was removed (still running after 5 s)"
 		stop_pid "$APID"
