@@ -76,6 +76,9 @@ const char *satp_xdp_pin_dir(const struct satp_xdp *x);		/* "" with no_pin */
 const char *satp_xdp_mode_name(enum satp_xdp_attach_mode mode); /* "none" "native" "skb" */
 
 /* Configuration. Addresses are in network order: 4 bytes (AF_INET) or 16. */
+/* Forget the ports, addresses, flags and connections a previous run left in
+ * the pinned maps (windows and counters stay): before configuring anew. */
+int satp_xdp_reset_config(struct satp_xdp *x);
 int satp_xdp_set_port(struct satp_xdp *x, uint16_t port, bool on);
 int satp_xdp_set_port_range(struct satp_xdp *x, uint16_t first, uint16_t last, bool on);
 int satp_xdp_set_addr(struct satp_xdp *x, int family, const void *addr, bool on);

@@ -726,6 +726,33 @@ static int write_cfg(struct satp_xdp *x, const struct satp_xdp_config *cfg)
 	return update(x->skel->maps.satp_cfg, &key, cfg, "the config");
 }
 
+int satp_xdp_reset_config(struct satp_xdp *x)
+{
+	int ports = bpf_map__fd(x->skel->maps.satp_ports);
+	int conns = bpf_map__fd(x->skel->maps.satp_conns);
+	struct satp_xdp_conn_key key;
+	struct satp_xdp_config cfg;
+	__u64 zero = 0;
+	__u32 i;
+	int err;
+
+	for (i = 0; i < SATP_XDP_PORT_WORDS; i++)
+		if (bpf_map_update_elem(ports, &i, &zero, BPF_ANY))
+			return -errno;
+	/* Deleting while walking: always ask for the first key again. */
+	while (!bpf_map_get_next_key(conns, NULL, &key))
+		if (bpf_map_delete_elem(conns, &key))
+			return -errno;
+	err = read_cfg(x, &cfg);
+	if (err)
+		return err;
+	cfg.flags = 0;
+	cfg.n_addr4 = cfg.n_addr6 = 0;
+	memset(cfg.addr4, 0, sizeof(cfg.addr4));
+	memset(cfg.addr6, 0, sizeof(cfg.addr6));
+	return write_cfg(x, &cfg);
+}
+
 /* Add or remove one entry of an inline address list (n entries of len bytes). */
 static int edit_list(uint8_t *list, __u32 *n, size_t len, const void *addr, bool on)
 {

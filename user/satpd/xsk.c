@@ -485,6 +485,18 @@ static int configure(struct satpd *d, struct satp_xdp *x)
 	unsigned int i;
 	int ret;
 
+	/*
+	 * Pinned maps keep what the last run configured: start from nothing. The
+	 * connection goes in before the ports, so that a satp_rx still attached
+	 * (--keep-xdp) passes SATP to our UDP socket meanwhile rather than drop it.
+	 */
+	ret = satp_xdp_reset_config(x);
+	if (!ret)
+		ret = satp_xdp_set_conn(x, d->conn.mux, cc->keys.algos.tag_len,
+					cc->window < SATP_WINDOW_BITS ? cc->window
+								      : SATP_WINDOW_BITS);
+	if (ret)
+		return ret;
 	for (i = 0; i < d->udp.n; i++) {
 		len = sizeof(ss);
 		if (getsockname(d->udp.fds[i], (struct sockaddr *)&ss, &len) < 0)
@@ -509,12 +521,7 @@ static int configure(struct satpd *d, struct satp_xdp *x)
 		if (ret)
 			return ret;
 	}
-	ret = satp_xdp_set_flags(x, flags);
-	if (!ret)
-		ret = satp_xdp_set_conn(x, d->conn.mux, cc->keys.algos.tag_len,
-					cc->window < SATP_WINDOW_BITS ? cc->window
-								      : SATP_WINDOW_BITS);
-	return ret;
+	return satp_xdp_set_flags(x, flags);
 }
 
 static void loader_log(enum satp_xdp_log_level level, const char *fmt, va_list ap)
