@@ -176,12 +176,21 @@ topo_bridge() {
 # PID recorded (ip netns exec execs the command: the PID is the daemon's).
 # The PID is left in LAST_PID.
 start_bg() {
-	local n=$1 logf=$TMP/$2
+	local n=$1 logf=$TMP/$2 name=${2%.log}
 	shift 2
+	# Every satpd gets a control socket of its own unless the test names one: the default
+	# /run/satpd/<dev>.sock is shared by all namespaces (and by other engineers' tests).
+	if [ "$1" = "$SATPD" ] && ! printf '%s\n' "$@" | grep -qx -- '--ctl-socket'; then
+		mkdir -p "$TMP/run"
+		set -- "$@" --ctl-socket "$(ctl_sock "$n-$name")"
+	fi
 	ip netns exec "$(ns "$n")" "$@" >"$logf" 2>&1 &
 	LAST_PID=$!
 	LIB_PIDS+=("$LAST_PID")
 }
+
+# ctl_sock NAME: the control socket path start_bg gives a satpd (NAME = ns-log, e.g. a-satpd).
+ctl_sock() { printf '%s/run/%s.sock' "$TMP" "$1"; }
 
 # stop_pid PID: TERM, wait for it; returns its exit status.
 stop_pid() {

@@ -7,8 +7,7 @@
 # daemon counters, its AF_XDP queue), the per-sender window has moved, the
 # metrics endpoint serves the same counters, changes satpd does not implement
 # yet are refused with a clear "not supported", and once A stops, show says no
-# daemon runs while the pinned state stays readable. Skips while satpd has no
-# --ctl-socket (the wiring of user/satpd/control.c is not in main.c yet).
+# daemon runs while the pinned state stays readable.
 #
 #   netns st$$-a                                  netns st$$-b
 #   +--------------------------------+            +-----------------------------+
@@ -26,8 +25,6 @@ WINDOW=64
 MPORT=9479
 
 lib_init
-"$SATPD" --help 2>&1 | grep -q -- '--ctl-socket' ||
-	skip "satpd has no --ctl-socket yet (user/satpd/control.c is not wired into main.c)"
 require_cmd curl python3
 [ -x "$SATP" ] || fail "$SATP not built"
 bpffs_init
@@ -69,12 +66,19 @@ assert c["cipher"] == "aes-ctr-128" and c["auth"] == "sha1" and c["tag_len"] == 
 assert c["remote"].startswith(remote4), c["remote"]
 assert c["rx_packets"] >= 20 and c["tx_packets"] >= 20 and c["seq_out"] > 0, c
 assert c["last_rx"] > 0, c
+ds = [s for s in c["senders"] if s["sender_id"] == 2]
+assert ds and ds[0]["window_top"] > 0, c["senders"]
 s = [s for s in x["senders"] if s["sender_id"] == 2]
 assert s and s[0]["window_valid"] and s[0]["window_top"] > 0 and s[0]["rx_packets"] >= 20, s
 for k in ("rx_bad_tag", "rx_replay", "rx_bad_ptype", "tx_no_remote"):
     assert k in dm["counters"], k
 EOF
 echo "ok   show --json: XDP state of ul0 joined with satpd's connection, sender window moved"
+
+nsx a "$SATP" show ul0 --pin-root "$TMP/bpf/a" >"$TMP/human.txt" 2>&1 || fail "show: $(cat "$TMP/human.txt")"
+grep -q "window tops (satpd, sender:top): 2:[1-9]" "$TMP/human.txt" ||
+	fail "human show lacks the daemon's window tops:$(sed 's/^/\n  /' "$TMP/human.txt")"
+echo "ok   show (human) lists the live daemon's connection and its senders' window tops"
 
 nsx a curl -sf "http://127.0.0.1:$MPORT/metrics" >"$TMP/metrics.txt" || fail "curl /metrics"
 for re in '^satpd_up 1$' '^satpd_conn_rx_packets_total\{mux="0"\} [1-9]' \

@@ -559,6 +559,23 @@ static int set_state_dir(struct satpd_config *c, const char *arg, char *err, siz
 	return set_dir(c->state_dir, arg, "state directory", err, errlen);
 }
 
+static int set_ctl_socket(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return set_dir(c->ctl_socket, arg, "control socket", err, errlen);
+}
+
+static int set_ctl_group(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->ctl_group, sizeof(c->ctl_group), arg, "control group", err, errlen);
+}
+
+static int set_metrics(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (!strchr(arg, ':'))
+		return fail(err, errlen, "invalid --metrics '%s': expected ADDR:PORT", arg);
+	return copy_str(c->metrics, sizeof(c->metrics), arg, "--metrics", err, errlen);
+}
+
 /* ---------------------------------------------------------------- the table */
 
 #define OPT_ARG	   1u /* takes a value */
@@ -622,6 +639,12 @@ static const struct opt_def opts[] = {
      "bpffs root for pinned state (default /sys/fs/bpf)"},
     {"state-dir", 0, OPT_ARG, set_state_dir, "<dir>",
      "where outgoing sequence numbers are reserved (default /var/lib/satpd/<dev>)"},
+    {"ctl-socket", 0, OPT_ARG, set_ctl_socket, "<path>",
+     "control socket for satp (default /run/satpd/<dev>.sock)"},
+    {"ctl-group", 0, OPT_ARG, set_ctl_group, "<group>",
+     "group allowed on the control socket besides root"},
+    {"metrics", 0, OPT_ARG, set_metrics, "<addr:port>",
+     "Prometheus endpoint (GET /metrics; default off)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

@@ -125,6 +125,9 @@ struct satpd_config {
 	unsigned int queues;
 	char pin_root[SATPD_PATH_MAX];
 	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */
+	char ctl_socket[SATPD_PATH_MAX]; /* "" = /run/satpd/<dev>.sock */
+	char ctl_group[64];		 /* may use the control socket besides root */
+	char metrics[SATPD_HOST_MAX];	 /* --metrics ADDR:PORT; "" = off */
 
 	struct satpd_conn_config conns[SATPD_CONNS_MAX];
 	unsigned int n_conns;

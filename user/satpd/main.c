@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "datapath.h"
 #include "dev.h"
 #include "log.h"
@@ -263,6 +264,7 @@ static int run(const struct satpd_config *c)
 	struct satpd d = {.cfg = c};
 	struct satpd_peer_addr remote = {0};
 	struct satpd_dev dev;
+	struct satpd_control ctl = {0};
 	char state_dir[SATPD_PATH_MAX], xdp_dev[IFNAMSIZ];
 	unsigned int queues;
 	bool xdp;
@@ -322,6 +324,18 @@ static int run(const struct satpd_config *c)
 		goto out_worker;
 	if (xdp)
 		attach_xdp(&d, xdp_dev, dev.n_fds);
+	/* Before dropping privileges: /run/satpd and the pinned maps are root's. */
+	ret = satpd_control_open(&d,
+				 &(struct satpd_control_opts){
+				     .socket = c->ctl_socket,
+				     .group = c->ctl_group,
+				     .metrics = c->metrics,
+				     .pin_root = c->pin_root,
+				     .xdp_ifname = d.xdp ? satpd_xdp_ifname(d.xdp) : NULL,
+				 },
+				 &ctl);
+	if (ret)
+		goto out_xdp;
 	ret = drop_privileges(c);
 	if (ret)
 		goto out_xdp;
@@ -333,16 +347,11 @@ static int run(const struct satpd_config *c)
 		}
 		satpd_xdp_tick(&d);
 	}
-	/*
-	 * The control socket (ctl.c) plugs in here: satpd_ctl_open() with
-	 * ops.snapshot = a wrapper of satpd_snapshot(&d, snap), then
-	 * satpd_add_poll_hook(&d, satpd_ctl_fd(ctl), POLLIN, <calls satpd_ctl_handle>, ctl);
-	 * the hook runs in this thread, between polls, so it may read d freely.
-	 */
 	log_notice("satpd %s running", SATPD_VERSION);
 	ret = event_loop(&d, &dev, sfd);
 	satpd_counters_dump(&d);
 out_xdp:
+	satpd_control_close(&ctl);
 	satpd_xdp_stop(&d);
 	free(d.workers);
 out_worker:

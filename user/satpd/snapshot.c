@@ -19,14 +19,12 @@ static void fill_windows(const struct satpd_conn *conn, struct satp_ctl_conn *sc
 {
 	unsigned int i, cap = 1u << conn->windows.bits;
 	uint32_t key, top;
-	char name[SATP_CTL_NAME_MAX];
 
 	for (i = 0; conn->windows.index && i < cap; i++) {
-		if (!satpd_windows_top(&conn->windows, i, &key, &top))
+		if (!satpd_windows_top(&conn->windows, i, &key, &top) || key >> 16 != conn->mux)
 			continue;
-		snprintf(name, sizeof(name), "window_top_%u_%u", key >> 16, key & 0xffff);
-		if (satp_ctl_add_counter(sc->counters, &sc->n_counters, name, top))
-			break; /* more senders than counter room: the first ones are shown */
+		if (satp_ctl_add_sender(sc, key & 0xffff, top))
+			break; /* more senders than the snapshot holds: the first ones are shown */
 	}
 }
 
