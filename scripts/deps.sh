@@ -11,7 +11,7 @@ PKGS=(
 	bpftool xdp-tools
 	iproute2 iputils-ping tcpdump iperf3 procps psmisc kmod netcat-openbsd curl
 	python3 python3-scapy python3-cryptography
-	uanytun anytun
+	uanytun anytun bird2
 	cppcheck clang-tidy valgrind
 )
 
@@ -37,8 +37,8 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${m
 	echo "deps.sh: apt-get failed" >&2
 	exit 1
 fi
-# uanytun/anytun packages ship init scripts; the tests start their own peers.
-for svc in uanytun anytun; do
+# uanytun/anytun/bird2 packages ship init scripts; the tests start their own peers and BIRDs.
+for svc in uanytun anytun bird; do
 	if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
 		systemctl stop "$svc" || true
 	fi

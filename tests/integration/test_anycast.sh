@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Two satpd edges behind one anycast address (issue 8), BGP failover with BIRD 2:
+#
+#                                      +-------------------------------------------+
+#                                      | e1: satpd -s 1, BIRD AS 65001             |
+#                                      |  lo 192.0.2.1/32 (anycast)               |
+#                                 +----| ul0 10.77.2.2   tun0 10.99.0.1/24         |
+#  +---------------------+        |    +-------------------------------------------+
+#  | c: uanytun -s 7     |   +----+-----------------+
+#  |  -r 192.0.2.1 -w 100|   | r: BIRD AS 65000     |  +-------------------------------------------+
+#  |  tun0 10.99.0.2/24  |   |  r2 10.77.2.1        |  | e2: satpd -s 2, BIRD AS 65001             |
+#  |  ul0 10.77.1.2 -----+---+ r1 10.77.1.1         |  |  lo 192.0.2.1/32 (the same)              |
+#  |  10.77.4.0/24 via   |   |  r3 10.77.3.1 -------+--| ul0 10.77.3.2   tun0 10.99.0.1/24 (same)  |
+#  |  tun0               |   |  r4 10.77.4.1        |  +-------------------------------------------+
+#  +---------------------+   +----+-----------------+
+#                                 |    +---------------------------+
+#                                 +----| s: ul0 10.77.4.2 (sinks)  |
+#                                      +---------------------------+
+#
+# Both edges run satpd with the same anycast address, keys and connection, and
+# distinct sender ids; each edge's BIRD announces 192.0.2.1/32 and the inner
+# subnet 10.99.0.0/24 to the router while the health check
+# (scripts/anycast-healthcheck.sh) finds its satpd up. The router prefers edge 1
+# (local pref 200 vs 100, no ECMP) and installs the best route in its kernel.
+#
+# The inner server s sits behind the router, not on an edge: the client reaches
+# it through the tunnel (tun0 -> SATP -> the active edge -> router -> s) and s
+# answers to 10.99.0.2 by the BGP route to whichever edge announces. So an inner
+# TCP connection survives the move from one edge to the other: no state of it
+# lives on an edge. Rows:
+#   failover  a paced TCP flow (SHA-256 checked) and a 20 Hz ping run through the
+#             tunnel; satpd on e1 is stopped: the route moves to e2 and the client's
+#             uanytun accepts e2's packets (sender id 2 has a window of its own);
+#             then e1 comes back and the traffic moves back. The longest ping gap
+#             on each move is printed.
+#   replay    a client datagram captured on its way to e1 is sent to e2: it must be
+#             refused. satpd has no cross-edge window exchange yet: XFAIL until then
+#             (docs/anycast.md designs it).
+#
+# Needs bird2 (scripts/deps.sh); skips (77) without it.
+#   tests/integration/test_anycast.sh
+#   ANYCAST_SATPD_OPTS="--xdp-mode off" tests/integration/test_anycast.sh   # the socket path
+
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/anycast-lib.sh
+. "$(dirname "$0")/anycast-lib.sh"
+
+K128=000102030405060708090a0b0c0d0e0f
+SALT=a0a1a2a3a4a5a6a7a8a9aaabacad
+ANYCAST=192.0.2.1
+PORT=4444
+INNER_NET=10.99.0.0/24
+IN_EDGE=10.99.0.1
+IN_CLIENT=10.99.0.2
+SERVER=10.77.4.2
+EDGE_AS=65001
+ROUTER_AS=65000
+HEALTHCHECK=$REPO_ROOT/scripts/anycast-healthcheck.sh
+# Debian's python3, where python3-scapy is (another python3 may come first in PATH).
+PY=${PYTHON_SCAPY:-/usr/bin/python3}
+SATPD_OPTS=${ANYCAST_SATPD_OPTS:-}
+# The flow row: seconds before stopping e1, seconds e1 stays down, seconds after it returns.
+T_BEFORE=3
+T_DOWN=5
+T_AFTER=4
+
+lib_init
+require_cmd bird birdc python3 ping tcpdump
+bird --version >/dev/null 2>&1 || skip "bird does not run"
+"$PY" -c 'import scapy' 2>/dev/null || skip "python3-scapy is not installed for $PY"
+bpffs_init
+mkdir -p "$TMP/bird"
+
+build_topology() {
+	ns_create c
+	ns_create r
+	ns_create e1
+	ns_create e2
+	ns_create s
+	veth_link c ul0 10.77.1.2/24 fd00:77:1::2/64 r r1 10.77.1.1/24 fd00:77:1::1/64
+	veth_link e1 ul0 10.77.2.2/24 fd00:77:2::2/64 r r2 10.77.2.1/24 fd00:77:2::1/64
+	veth_link e2 ul0 10.77.3.2/24 fd00:77:3::2/64 r r3 10.77.3.1/24 fd00:77:3::1/64
+	veth_link s ul0 10.77.4.2/24 fd00:77:4::2/64 r r4 10.77.4.1/24 fd00:77:4::1/64
+	local n
+	for n in c r e1 e2 s; do
+		ns_sysctls "$n"
+	done
+	nsx r sysctl -qw net.ipv4.ip_forward=1
+	# The client knows only the anycast address (via the router) and that the
+	# server's subnet is behind the tunnel.
+	ip -n "$(ns c)" route add "$ANYCAST/32" via 10.77.1.1
+	ip -n "$(ns s)" route add default via 10.77.4.1
+	local i
+	for i in 1 2; do
+		nsx "e$i" sysctl -qw net.ipv4.ip_forward=1
+		# On loopback (no dummy module on every kernel): --xdp-dev names ul0.
+		ip -n "$(ns "e$i")" addr add "$ANYCAST/32" dev lo
+		ip -n "$(ns "e$i")" route add default via "10.77.$((i + 1)).1"
+	done
+}
+
+# start_bird NS CONF: BIRD in the foreground with its own socket and pid file under $TMP/bird.
+start_bird() {
+	start_bg "$1" "bird-$1.log" bird -f -c "$2" -s "$TMP/bird/$1.ctl" -P "$TMP/bird/$1.pid"
+}
+
+start_birds() {
+	local i
+	fill_template "$LIB_DIR/anycast/router.conf.in" "$TMP/bird/r.conf" \
+		ROUTER_ID=10.77.1.1 ROUTER_AS=$ROUTER_AS EDGE_AS=$EDGE_AS \
+		EDGE1=10.77.2.2 LOCAL1=10.77.2.1 EDGE2=10.77.3.2 LOCAL2=10.77.3.1
+	for i in 1 2; do
+		fill_template "$LIB_DIR/anycast/edge.conf.in" "$TMP/bird/e$i.conf" \
+			ROUTER_ID="10.77.$((i + 1)).2" LOCAL="10.77.$((i + 1)).2" \
+			ROUTER="10.77.$((i + 1)).1" EDGE_AS=$EDGE_AS ROUTER_AS=$ROUTER_AS \
+			ANYCAST=$ANYCAST INNER_NET=$INNER_NET
+	done
+	for n in r e1 e2; do
+		nsx "$n" bird -p -c "$TMP/bird/$n.conf" >"$TMP/bird/$n.parse" 2>&1 ||
+			{ cat "$TMP/bird/$n.parse"; skip "bird2 rejects the configuration ($n)"; }
+		start_bird "$n" "$TMP/bird/$n.conf"
+	done
+}
+
+# start_edge I: satpd on edge I (sender id I), its pid file for the health check.
+# The state directory and the pinned maps outlive a restart.
+start_edge() {
+	local i=$1
+	# shellcheck disable=SC2086 # ANYCAST_SATPD_OPTS is a list of options
+	start_bg "e$i" "satpd-e$i.log" "$SATPD" -U -P "$TMP/satpd-e$i.pid" \
+		--state-dir "$TMP/state-e$i" --pin-root "$TMP/bpf/e$i" --ctl-socket "$TMP/satpd-e$i.sock" \
+		--xdp-dev ul0 -i "$ANYCAST" -p "$PORT" -s "$i" -e right -w 100 -K "$K128" -A "$SALT" \
+		-d tun0 -t tun -n "$IN_EDGE/24" $SATPD_OPTS
+	EDGE_PID[i]=$LAST_PID
+	wait_log "$TMP/satpd-e$i.log" 'satpd [0-9.]* running' 10 ||
+		{ cat "$TMP/satpd-e$i.log"; fail "satpd on e$i: not running"; }
+}
+
+start_healthcheck() {
+	local i=$1
+	start_bg "e$i" "health-e$i.log" "$HEALTHCHECK" -p "$TMP/satpd-e$i.pid" -d tun0 \
+		-c "$TMP/satpd-e$i.sock" -s "$TMP/bird/e$i.ctl" -P anycast -i 0.2
+}
+
+declare -a EDGE_PID
+build_topology
+start_birds
+start_edge 1
+start_edge 2
+start_healthcheck 1
+start_healthcheck 2
+wait_route r "$ANYCAST" 10.77.2.2 20 ||
+	{ cat "$TMP"/bird-*.log "$TMP"/health-*.log; fail "router: no route to $ANYCAST via edge 1"; }
+wait_route r "$IN_CLIENT" 10.77.2.2 5 || fail "router: no route to $INNER_NET via edge 1"
+nsx r birdc -s "$TMP/bird/r.ctl" show route for "$ANYCAST" all | grep -q 'BGP.local_pref: 200' ||
+	fail "router: the route via edge 1 lacks local pref 200"
+log "BGP up: the router reaches $ANYCAST via edge 1; edge 2 is the backup"
+
+start_bg c uanytun.log uanytun -D -L stdout:5 -i 10.77.1.2 -p "$PORT" -r "$ANYCAST" -o "$PORT" \
+	-s 7 -e left -w 100 -K "$K128" -A "$SALT" -d tun0 -t tun -n "$IN_CLIENT/24"
+wait_dev c tun0 || { cat "$TMP/uanytun.log"; fail "uanytun: no tun0"; }
+ip -n "$(ns c)" route add 10.77.4.0/24 dev tun0
+wait_ping c "$SERVER" 10 || { cat "$TMP"/satpd-e1.log "$TMP"/uanytun.log; fail "no ping through the tunnel"; }
+log "tunnel up: client -> edge 1 -> server"
+
+# --- replay across edges ---------------------------------------------------------
+# While edge 1 serves, capture a client datagram on the router's link to edge 1 and
+# send the same bytes to edge 2 (out of the router's link to it).
+row_replay() {
+	local cap=$TMP/to-e1.pcap before_d before_r after_d after_r
+	nsx r tcpdump -i r2 -n -U -c 1 -w "$cap" "udp and dst host $ANYCAST and dst port $PORT" \
+		>"$TMP/tcpdump.log" 2>&1 &
+	local tpid=$!
+	LIB_PIDS+=("$tpid")
+	sleep 1
+	nsx c ping -c 1 -W 2 -q "$SERVER" >/dev/null || fail "replay: the ping to capture got no answer"
+	wait "$tpid" || fail "replay: tcpdump captured nothing ($(cat "$TMP/tcpdump.log"))"
+	before_d=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_delivered)
+	before_r=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_replay)
+	nsx r "$PY" "$LIB_DIR/anycast/replay.py" "$cap" r3 ||
+		fail "replay: cannot send the captured datagram to edge 2"
+	sleep 0.5
+	after_d=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_delivered)
+	after_r=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_replay)
+	if [ "$after_r" -gt "$before_r" ] && [ "$after_d" -eq "$before_d" ]; then
+		log "replay: PASS: edge 2 refused a datagram edge 1 had accepted (rx_replay +1)"
+	elif [ "$after_d" -gt "$before_d" ]; then
+		log "replay: XFAIL: edge 2 accepted a datagram already delivered by edge 1" \
+			"(rx_delivered $before_d -> $after_d): satpd has no cross-edge window" \
+			"exchange yet (docs/anycast.md, 'Replay across edges')"
+	else
+		fail "replay: edge 2 neither delivered nor refused the datagram as a replay" \
+			"(delivered $before_d -> $after_d, replay $before_r -> $after_r)"
+	fi
+}
+
+# --- failover and back -------------------------------------------------------------
+row_failover() {
+	local dur=$((T_BEFORE + T_DOWN + T_AFTER + 2)) t0 t1 moved back
+	start_bg s sink.log python3 "$LIB_DIR/anycast/flow.py" sink "$((20000 + $$ % 10000))" \
+		"$((dur + 20))"
+	local sinkpid=$LAST_PID
+	sleep 0.5
+	start_bg c pings.log ping -D -n -i 0.05 -W 1 -w "$dur" "$SERVER"
+	local pingpid=$LAST_PID
+	start_bg c flow.log python3 "$LIB_DIR/anycast/flow.py" send "$SERVER" \
+		"$((20000 + $$ % 10000))" "$dur"
+	local flowpid=$LAST_PID
+	sleep "$T_BEFORE"
+
+	log "failover: stopping satpd on edge 1"
+	t0=$(date +%s.%N)
+	stop_pid "${EDGE_PID[1]}"
+	wait_route r "$ANYCAST" 10.77.3.2 10 ||
+		{ cat "$TMP"/health-e1.log "$TMP"/bird-e1.log; fail "failover: the route did not move to edge 2"; }
+	t1=$(date +%s.%N)
+	moved=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	log "failover: the router moved $ANYCAST to edge 2 ${moved} s after satpd stopped"
+	sleep "$T_DOWN"
+
+	log "failback: starting satpd on edge 1 again"
+	t0=$(date +%s.%N)
+	start_edge 1
+	wait_route r "$ANYCAST" 10.77.2.2 10 || fail "failback: the route did not return to edge 1"
+	t1=$(date +%s.%N)
+	back=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	log "failback: the router moved $ANYCAST back to edge 1 ${back} s after satpd was started"
+
+	wait "$flowpid" || { cat "$TMP/flow.log"; fail "failover: the TCP flow broke"; }
+	wait "$sinkpid" || { cat "$TMP/sink.log"; fail "failover: the TCP sink failed"; }
+	wait "$pingpid"
+	local sent got
+	sent=$(grep -o 'sent [0-9]* bytes sha256 [0-9a-f]*' "$TMP/flow.log")
+	got=$(grep -o 'got [0-9]* bytes sha256 [0-9a-f]*' "$TMP/sink.log")
+	if [ -z "$sent" ] || [ "${sent#sent }" != "${got#got }" ]; then
+		fail "failover: TCP flow: $sent, $got"
+	fi
+	log "failover: one TCP connection through both moves: ${sent#sent }, intact at the server"
+
+	local delivered2
+	delivered2=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_delivered)
+	[ "$delivered2" -gt 10 ] || fail "failover: edge 2 delivered only $delivered2 datagrams"
+	# The figures are reported, not asserted (timing belongs to benchmarks); what is
+	# asserted is that traffic flows again after each move: most pings are answered.
+	local losses summary
+	losses=$(ping_losses "$TMP/pings.log" 0.05)
+	summary=$(ping_summary "$TMP/pings.log")
+	log "failover: ping every 50 ms through the tunnel: $summary"
+	log "failover: INTERRUPTION: ${losses:-no ping lost};" \
+		"longest time between two answers $(ping_max_gap "$TMP/pings.log") s"
+	echo "$summary" | awk '{ exit !($4 > $1 * 0.8) }' ||
+		fail "failover: the ping stream did not recover ($summary)"
+	! grep -qi 'replay' "$TMP/uanytun.log" ||
+		fail "failover: uanytun refused edge packets as replays ($(grep -ci replay "$TMP/uanytun.log"))"
+	log "failover: uanytun accepted sender ids 1 and 2 with no replay complaint"
+}
+
+row_replay
+row_failover
+log "PASS: anycast failover"
+exit 0
