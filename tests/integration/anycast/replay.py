@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""replay.py PCAP IFACE: send the first IPv4 packet of PCAP out of IFACE,
-unchanged from the IP header on, to the neighbour that owns its destination
-route (the other edge). Run in the router's namespace."""
+"""replay.py PCAP IFACE: send the first IPv4 packet of PCAP out of IFACE to the
+edge there (the router's peer on that /24, .2). Run in the router's namespace.
+
+The SATP datagram is sent byte for byte; only the UDP checksum is computed
+afresh: a capture on veth holds the checksum the sender left to offload
+(partial), which the receiving kernel's UDP socket would drop, while an
+attacker replays a valid one."""
 import sys
 
-from scapy.all import IP, Ether, conf, getmacbyip, rdpcap, sendp  # noqa: E402
+from scapy.all import IP, UDP, Ether, conf, getmacbyip, rdpcap, sendp  # noqa: E402
 
 
 def main():
@@ -16,6 +20,8 @@ def main():
     if not pkts:
         sys.exit("no IPv4 packet in " + sys.argv[1])
     ip = pkts[0][IP]
+    if UDP in ip:
+        del ip[UDP].chksum
     iface = sys.argv[2]
     # The edge on IFACE: the peer address of the router's /24 there (.2).
     local = conf.ifaces.dev_from_name(iface).ip
