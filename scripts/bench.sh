@@ -284,7 +284,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		measure "$cfg"
 		note "round $round $(label "$cfg"):$(for m in tcp1 tcp2 udp64 udp1400 cpu flood floodx rx; do
 			printf ' %s %s' "$m" "${RES[$m,$cfg]##* }"
-		done) (flood ${RES[floodpps,$cfg]:-} ${RES[floodxpps,$cfg]:-} pps, blast ${RES[blastpps,$cfg]##* } pps)"
+		done) (flood ${RES[floodpps,$cfg]##* } ${RES[floodxpps,$cfg]##* } pps, blast ${RES[blastpps,$cfg]##* } pps)"
 	done
 done
 
