@@ -408,6 +408,11 @@ static void test_format(void **state)
 			 0);
 	satp_sync_format(&r, line, sizeof(line));
 	assert_string_equal(line, "Client 65535: [fd00::2]:1");
+	assert_int_equal(satp_sync_parse_frame(good_cases[6].frame, strlen(good_cases[6].frame), &r,
+					       &used, err, sizeof(err)),
+			 0);
+	satp_sync_format(&r, line, sizeof(line));
+	assert_string_equal(line, "Client 3: not registered");
 }
 
 /* The record's keys work with the core: same as keys made from the hex options. */

@@ -455,6 +455,8 @@ int satp_sync_format(const struct satp_sync_record *rec, char *buf, size_t len)
 		const struct satp_sync_conn *c = &rec->conn;
 		bool v6 = strchr(c->remote_host, ':') && c->remote_host[0] != '[';
 
+		if (!c->has_remote) /* what anytun-showtables says for 0.0.0.0 / :: */
+			return snprintf(buf, len, "Client %u: not registered", c->mux);
 		return snprintf(buf, len, "Client %u: %s%s%s:%u", c->mux, v6 ? "[" : "",
 				c->remote_host, v6 ? "]" : "", c->remote_port);
 	}

@@ -173,7 +173,8 @@ int satp_sync_conn_keys(const struct satp_sync_conn *c, const struct satp_algos 
 
 /*
  * One line as anytun-showtables prints it, without the newline:
- * "Client 5: 10.200.0.2:4444", "Client 6: [fd00::2]:4444", "Route: 10.1.0.0/16 -> 5".
+ * "Client 5: 10.200.0.2:4444", "Client 6: [fd00::2]:4444", "Client 8: not registered"
+ * (no remote), "Route: 10.1.0.0/16 -> 5".
  * Returns snprintf's result.
  */
 int satp_sync_format(const struct satp_sync_record *rec, char *buf, size_t len);

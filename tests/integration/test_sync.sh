@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# anytun's sync / control protocol against the real Debian anytun tools:
+# anytun-config writes the connections and routes, anytun-controld serves
+# them, satp_sync_dump (libsatp's sync client and parser) reads them, and
+# anytun-showtables reads a capture of the very same stream; both must agree.
+#
+#   netns st$$-sync (lo only)
+#   +---------------------------------------------------------------+
+#   | anytun-controld -f sync.conf -X 127.0.0.1:PORT                 |
+#   |      ^ TCP                 ^ TCP                              |
+#   |      |                     |                                  |
+#   | satp_sync_dump -X ...    bash /dev/tcp > stream.bin            |
+#   |                            -> anytun-showtables, satp_sync_dump -f |
+#   +---------------------------------------------------------------+
+#
+# Then controld is stopped and restarted under a running satp_sync_dump: the
+# client reconnects (-r 500 ms here; 10 s by default, as anytun) and reads
+# the full resend. One line of sync.conf is anytun-config output that anytun
+# itself rejects (a /129 prefix): satp_sync_dump must name it and go on.
+
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+DUMP=$BUILD/tests/tools/satp_sync_dump
+PORT=23231
+KEY128=000102030405060708090a0b0c0d0e0f
+KEY256=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+SALT=a0a1a2a3a4a5a6a7a8a9aaabacad
+PASS="satp sync passphrase"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+require_cmd ip anytun-config anytun-controld anytun-showtables python3
+[ -x "$DUMP" ] || fail "$DUMP is not built (make tests)"
+TMP=$(mktemp -d "/tmp/satpd-test.$$.XXXXXX")
+trap lib_cleanup EXIT
+trap 'exit 130' INT TERM
+ns_create sync
+
+# ---- the configuration, made by the real anytun-config
+conf=$TMP/sync.conf
+{
+	anytun-config -r 10.200.0.2 -o 4444 -m 5 -w 100 -e right -K "$KEY128" -A "$SALT" \
+		-R 10.1.0.0/16 -R fd00::/8
+	anytun-config -r fd00::2 -o 5555 -m 6 -E "$PASS" -R 192.168.0.0/24 -R 2001:db8::/32
+	anytun-config -r 10.200.0.7 -m 7 -k aes-ctr-256 -K "$KEY256" -A "$SALT" -R 10.7.0.1/32
+	anytun-config -m 8 -K "$KEY128" -A "$SALT" -R ::/129
+} >"$conf" 2>"$TMP/config.err" || fail "anytun-config failed: $(cat "$TMP/config.err")"
+frames=$(wc -l <"$conf")
+good=$((frames - 1)) # all but the /129 route
+log "anytun-config wrote $frames frames"
+
+# start_controld N: a log of its own per start, so an old "listening" cannot match.
+start_controld() {
+	local logf=controld$1.log
+	start_bg sync "$logf" anytun-controld -D -L stdout:5 -f "$conf" -X "127.0.0.1:$PORT"
+	CONTROLD=$LAST_PID
+	for _ in $(seq 1 50); do
+		grep -qs "listening on 127.0.0.1:$PORT" "$TMP/$logf" && return 0
+		sleep 0.1
+	done
+	fail "anytun-controld is not listening: $(cat "$TMP/$logf" 2>/dev/null)"
+}
+start_controld 1
+
+# ---- satp_sync_dump, live
+nsx sync "$DUMP" -n "$good" -t 20 -X "127.0.0.1:$PORT" >"$TMP/dump.txt" 2>"$TMP/dump.err" ||
+	fail "satp_sync_dump: $(cat "$TMP/dump.err")"
+grep -q "frame skipped: .*prefix length '129' is out of range" "$TMP/dump.err" ||
+	fail "the /129 route was not named: $(cat "$TMP/dump.err")"
+log "satp_sync_dump: $(wc -l <"$TMP/dump.txt") records, the /129 route refused"
+
+# ---- the same stream, captured, through anytun-showtables and satp_sync_dump -f
+# shellcheck disable=SC2016 # expanded by the inner bash
+nsx sync bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$PORT"'; timeout 2 cat <&3' >"$TMP/stream.bin"
+want_bytes=$(($(wc -c <"$conf") - frames)) # controld drops anytun-config's newlines
+[ "$(wc -c <"$TMP/stream.bin")" -eq "$want_bytes" ] ||
+	fail "captured $(wc -c <"$TMP/stream.bin") bytes, want $want_bytes"
+anytun-showtables <"$TMP/stream.bin" 2>/dev/null | grep -E '^(Client|Route)' |
+	grep -vF 'Route: ::/129 -> 8' >"$TMP/showtables.txt"
+diff -u "$TMP/showtables.txt" "$TMP/dump.txt" || fail "satp_sync_dump and anytun-showtables disagree"
+"$DUMP" -f "$TMP/stream.bin" >"$TMP/file.txt" 2>"$TMP/file.err" &&
+	fail "satp_sync_dump -f accepted the /129 route"
+diff -u "$TMP/dump.txt" "$TMP/file.txt" || fail "the capture parses differently from the live stream"
+log "anytun-showtables agrees on all $good records"
+
+# ---- every field, against values computed here rather than by the parser
+pass_key=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[32:])' "$PASS")
+pass_salt=$(python3 -c 'import hashlib,sys; print(hashlib.sha1(sys.argv[1].encode()).hexdigest()[12:])' "$PASS")
+nsx sync "$DUMP" -l -n "$good" -t 20 -X "127.0.0.1:$PORT" >"$TMP/long.txt" 2>/dev/null ||
+	fail "satp_sync_dump -l did not get $good records"
+cat >"$TMP/long.want" <<EOF
+connection mux=5 role=right kd=128 key=$KEY128 salt=$SALT window=100 seq=0 remote=10.200.0.2 port=4444 archive=18
+Route: 10.1.0.0/16 -> 5
+Route: fd00::/8 -> 5
+connection mux=6 role=left kd=128 key=$pass_key salt=$pass_salt window=0 seq=0 remote=fd00::2 port=5555 archive=18
+Route: 192.168.0.0/24 -> 6
+Route: 2001:db8::/32 -> 6
+connection mux=7 role=left kd=256 key=$KEY256 salt=$SALT window=0 seq=0 remote=10.200.0.7 port=4444 archive=18
+Route: 10.7.0.1/32 -> 7
+connection mux=8 role=left kd=128 key=$KEY128 salt=$SALT window=0 seq=0 remote=0.0.0.0 port=4444 (none) archive=18
+EOF
+diff -u "$TMP/long.want" "$TMP/long.txt" || fail "fields differ from anytun-config's options"
+log "every field matches the options given to anytun-config"
+
+# ---- reconnect: controld goes away and comes back under a running client
+nsx sync "$DUMP" -n $((2 * good)) -t 30 -r 500 -X "127.0.0.1:$PORT" \
+	>"$TMP/re.txt" 2>"$TMP/re.err" &
+dump_pid=$!
+LIB_PIDS+=("$dump_pid")
+for _ in $(seq 1 50); do
+	[ "$(wc -l <"$TMP/re.txt")" -ge "$good" ] && break
+	sleep 0.1
+done
+[ "$(wc -l <"$TMP/re.txt")" -eq "$good" ] || fail "first pass: $(wc -l <"$TMP/re.txt") records"
+stop_pid "$CONTROLD" >/dev/null
+sleep 1 # refused reconnects in the meantime
+start_controld 2
+wait "$dump_pid" || fail "no full resend after the reconnect: $(cat "$TMP/re.err")"
+grep -q "server closed the connection" "$TMP/re.err" || fail "the disconnect was not logged"
+grep -q "connect: Connection refused" "$TMP/re.err" || fail "no refused reconnect was logged"
+[ "$(grep -c connected "$TMP/re.err")" -eq 2 ] || fail "want 2 connects: $(cat "$TMP/re.err")"
+diff <(head -n "$good" "$TMP/re.txt") <(tail -n "$good" "$TMP/re.txt") ||
+	fail "the resend differs from the first pass"
+log "reconnected after controld restarted; the resend matches"
+echo "PASS: sync"
