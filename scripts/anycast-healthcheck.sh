@@ -7,38 +7,45 @@
 # this script enables and disables through birdc.
 #
 #   anycast-healthcheck.sh -p PIDFILE -d DEV -s BIRD_SOCKET -P PROTOCOL
-#                          [-c CTL_SOCKET] [-i INTERVAL] [-1]
+#                          [-c CTL_SOCKET [-a SATP]] [-i INTERVAL] [-1]
 #
 # satpd counts as up when all of these hold:
 #   - PIDFILE names a live process whose command is satpd (a reused PID is not),
 #   - its tun/tap device DEV exists and is up,
-#   - CTL_SOCKET (when given) is a socket: satpd opens it once it serves.
+#   - CTL_SOCKET (when given) is a socket: satpd opens it once it serves,
+#   - with -a, `SATP show --socket CTL_SOCKET --json` (the satp control tool)
+#     answers within ASK_TIMEOUT with this satpd's PID: a satpd that hangs
+#     (stopped, deadlocked) is down although its process, device and socket remain.
 # Checked every INTERVAL seconds (default 0.2). BIRD is told only on a change
 # (and at the first check), so a flapping birdc never sees a command storm;
 # a birdc that fails (BIRD not up yet) is retried at the next check.
 # -1: check once, print "up" or "down", exit 0 (up) or 1 (down); BIRD is not told.
 set -u
 
-PIDFILE="" DEV="" BIRD_SOCK="" PROTO="" CTL="" INTERVAL=0.2 ONCE=0
+PIDFILE="" DEV="" BIRD_SOCK="" PROTO="" CTL="" SATP="" INTERVAL=0.2 ONCE=0
+# Long enough for a busy satpd to answer, short enough that a hung one is withdrawn fast.
+ASK_TIMEOUT=0.5
 
 usage() {
 	sed -n '/^#   anycast-healthcheck/,/^#  *\[-c/p' "$0" | sed 's/^# *//' >&2
 	exit 2
 }
 
-while getopts "p:d:s:P:c:i:1h" opt; do
+while getopts "p:d:s:P:c:a:i:1h" opt; do
 	case $opt in
 	p) PIDFILE=$OPTARG ;;
 	d) DEV=$OPTARG ;;
 	s) BIRD_SOCK=$OPTARG ;;
 	P) PROTO=$OPTARG ;;
 	c) CTL=$OPTARG ;;
+	a) SATP=$OPTARG ;;
 	i) INTERVAL=$OPTARG ;;
 	1) ONCE=1 ;;
 	*) usage ;;
 	esac
 done
 { [ -n "$PIDFILE" ] && [ -n "$DEV" ]; } || usage
+[ -z "$SATP" ] || [ -n "$CTL" ] || usage
 [ "$ONCE" -eq 1 ] || { [ -n "$BIRD_SOCK" ] && [ -n "$PROTO" ]; } || usage
 [[ $INTERVAL =~ ^[0-9]+(\.[0-9]+)?$ ]] || {
 	echo "anycast-healthcheck: bad interval '$INTERVAL'" >&2
@@ -53,6 +60,8 @@ satpd_up() {
 	[ "$comm" = satpd ] || return 1
 	ip link show dev "$DEV" up 2>/dev/null | grep -q . || return 1
 	[ -z "$CTL" ] || [ -S "$CTL" ] || return 1
+	[ -z "$SATP" ] || timeout "$ASK_TIMEOUT" "$SATP" show --socket "$CTL" --json 2>/dev/null |
+		grep -q "\"pid\": $pid," || return 1
 	return 0
 }
 

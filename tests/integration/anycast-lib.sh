@@ -35,7 +35,8 @@ wait_route() {
 }
 
 # ping_losses LOG INTERVAL: from `ping -D` output, every run of unanswered pings as
-# "N lost (seq A..B, ~MS ms)", comma separated: the interruptions the traffic saw,
+# "N lost or late (seq A..B, ~MS ms)", comma separated: the interruptions the traffic saw
+# (an answer overtaken by a later one counts: it came after the gap),
 # at the ping interval's resolution (a late answer on a busy machine is not one).
 ping_losses() {
 	awk -v iv="$2" '
@@ -44,7 +45,7 @@ ping_losses() {
 			seq = substr($0, RSTART + 9, RLENGTH - 9) + 0
 			if (n++ && seq > lseq + 1) {
 				lost = seq - lseq - 1
-				out = out sep sprintf("%d lost (seq %d..%d, ~%d ms)", lost, lseq + 1, seq - 1,
+				out = out sep sprintf("%d lost or late (seq %d..%d, ~%d ms)", lost, lseq + 1, seq - 1,
 					(lost + 1) * iv * 1000)
 				sep = ", "
 			}

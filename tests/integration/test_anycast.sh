@@ -30,7 +30,7 @@
 # answers to 10.99.0.2 by the BGP route to whichever edge announces. So an inner
 # TCP connection survives the move from one edge to the other: no state of it
 # lives on an edge. Rows:
-#   failover  (twice: satpd on e1 stopped by SIGTERM, then crashed by SIGKILL)
+#   failover  (three times: satpd on e1 stopped by SIGTERM, crashed by SIGKILL, hung by SIGSTOP)
 #             a paced TCP flow (SHA-256 checked) and a 20 Hz ping run through the
 #             tunnel; satpd on e1 is stopped: the route moves to e2 and the client's
 #             uanytun accepts e2's packets (sender id 2 has a window of its own);
@@ -69,7 +69,8 @@ T_DOWN=5
 T_AFTER=4
 
 lib_init
-require_cmd bird birdc python3 ping tcpdump
+require_cmd bird birdc python3 ping tcpdump timeout
+[ -x "$BUILD/satp" ] || fail "$BUILD/satp is not built (make all)"
 bird --version >/dev/null 2>&1 || skip "bird does not run"
 "$PY" -c 'import scapy' 2>/dev/null || skip "python3-scapy is not installed for $PY"
 bpffs_init
@@ -143,7 +144,7 @@ start_edge() {
 start_healthcheck() {
 	local i=$1
 	start_bg "e$i" "health-e$i.log" "$HEALTHCHECK" -p "$TMP/satpd-e$i.pid" -d tun0 \
-		-c "$TMP/satpd-e$i.sock" -s "$TMP/bird/e$i.ctl" -P anycast -i 0.2
+		-c "$TMP/satpd-e$i.sock" -a "$BUILD/satp" -s "$TMP/bird/e$i.ctl" -P anycast -i 0.2
 }
 
 declare -a EDGE_PID
@@ -200,7 +201,9 @@ row_replay() {
 
 # --- failover and back -------------------------------------------------------------
 # row_failover SIGNAL: TERM is an orderly stop (satp_rx detached), KILL a crash (satp_rx
-# stays attached with no socket behind it, dropping SATP until satpd returns).
+# stays attached with no socket behind it, dropping SATP until satpd returns), STOP a hung
+# satpd (process, device and control socket still there: only the health check's question
+# on the control socket goes unanswered); SIGCONT brings that one back, the others restart.
 row_failover() {
 	local sig=$1 tag="failover/SIG$1" d2_before d2_after t0 t1 moved back
 	local dur=$((T_BEFORE + T_DOWN + T_AFTER + 2))
@@ -217,12 +220,14 @@ row_failover() {
 
 	log "$tag: SIG$sig to satpd on edge 1"
 	t0=$(date +%s.%N)
-	if [ "$sig" = TERM ]; then
-		stop_pid "${EDGE_PID[1]}"
-	else
-		kill "-$sig" "${EDGE_PID[1]}"
+	case $sig in
+	TERM) stop_pid "${EDGE_PID[1]}" ;;
+	KILL)
+		kill -KILL "${EDGE_PID[1]}"
 		wait "${EDGE_PID[1]}" 2>/dev/null
-	fi
+		;;
+	STOP) kill -STOP "${EDGE_PID[1]}" ;;
+	esac
 	wait_route r "$ANYCAST" 10.77.3.2 10 ||
 		{ cat "$TMP"/health-e1.log "$TMP"/bird-e1.log; fail "$tag: the route did not move to edge 2"; }
 	t1=$(date +%s.%N)
@@ -230,13 +235,18 @@ row_failover() {
 	log "$tag: the router moved $ANYCAST to edge 2 ${moved} s after satpd stopped"
 	sleep "$T_DOWN"
 
-	log "$tag: failback: starting satpd on edge 1 again"
 	t0=$(date +%s.%N)
-	start_edge 1
+	if [ "$sig" = STOP ]; then
+		log "$tag: failback: SIGCONT to satpd on edge 1"
+		kill -CONT "${EDGE_PID[1]}"
+	else
+		log "$tag: failback: starting satpd on edge 1 again"
+		start_edge 1
+	fi
 	wait_route r "$ANYCAST" 10.77.2.2 10 || fail "$tag: failback: the route did not return to edge 1"
 	t1=$(date +%s.%N)
 	back=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-	log "$tag: failback: the router moved $ANYCAST back to edge 1 ${back} s after satpd was started"
+	log "$tag: failback: the router moved $ANYCAST back to edge 1 ${back} s after satpd was back"
 
 	wait "$flowpid" || { cat "$TMP/flow.log"; fail "$tag: the TCP flow broke"; }
 	wait "$sinkpid" || { cat "$TMP/sink.log"; fail "$tag: the TCP sink failed"; }
@@ -270,5 +280,6 @@ row_failover() {
 row_replay
 row_failover TERM
 row_failover KILL
-log "PASS: anycast failover"
+row_failover STOP
+log "PASS: anycast failover (stop, crash, hang)"
 exit 0
