@@ -233,7 +233,7 @@ int noise_aead_seal(const uint8_t key[NOISE_KEY_LEN], const uint8_t nonce[NOISE_
 	l = 0;
 	if (ptlen && EVP_EncryptUpdate(ctx, out, &l, pt, (int)ptlen) != 1)
 		goto out;
-	if (EVP_EncryptFinal_ex(ctx, out + l, &fl) != 1 || (size_t)(l + fl) != ptlen)
+	if (EVP_EncryptFinal_ex(ctx, out + l, &fl) != 1 || (size_t)l + (size_t)fl != ptlen)
 		goto out;
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, NOISE_TAG_LEN, out + ptlen) != 1)
 		goto out;
