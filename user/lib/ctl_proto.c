@@ -113,46 +113,51 @@ static int num_field(const char *name, const char *v, unsigned long max, unsigne
 
 static int f_mux(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n;
+	unsigned long n = 0;
 	int ret = num_field("mux", v, 0xffff, &n, err, errlen);
 
-	m->mux = (uint16_t)n;
+	if (!ret)
+		m->mux = (uint16_t)n;
 	return ret;
 }
 
 static int f_sender(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n;
+	unsigned long n = 0;
 	int ret = num_field("sender", v, 0xffff, &n, err, errlen);
 
-	m->sender = (uint16_t)n;
+	if (!ret)
+		m->sender = (uint16_t)n;
 	return ret;
 }
 
 static int f_window(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n;
+	unsigned long n = 0;
 	int ret = num_field("window", v, SATP_WINDOW_BITS, &n, err, errlen);
 
-	m->window = (uint32_t)n;
+	if (!ret)
+		m->window = (uint32_t)n;
 	return ret;
 }
 
 static int f_tag_len(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n;
+	unsigned long n = 0;
 	int ret = num_field("tag-len", v, SATP_TAG_MAX, &n, err, errlen);
 
-	m->tag_len = (unsigned int)n;
+	if (!ret)
+		m->tag_len = (unsigned int)n;
 	return ret;
 }
 
 static int f_grace(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n;
+	unsigned long n = 0;
 	int ret = num_field("grace", v, SATP_CTL_GRACE_MAX, &n, err, errlen);
 
-	m->grace = (uint32_t)n;
+	if (!ret)
+		m->grace = (uint32_t)n;
 	return ret;
 }
 
