@@ -35,9 +35,9 @@ wait_route() {
 }
 
 # ping_losses LOG INTERVAL: from `ping -D` output, every run of unanswered pings as
-# "N lost or late (seq A..B, ~MS ms)", comma separated: the interruptions the traffic saw
-# (an answer overtaken by a later one counts: it came after the gap),
-# at the ping interval's resolution (a late answer on a busy machine is not one).
+# "N lost or late (seq A..B, ~MS ms)", comma separated: the interruptions the traffic saw,
+# at the ping interval's resolution. An answer merely late on a busy machine, still in
+# order, is no gap; one overtaken by later answers is (it came after the gap).
 ping_losses() {
 	awk -v iv="$2" '
 		/icmp_seq=/ {

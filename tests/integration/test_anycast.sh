@@ -277,8 +277,23 @@ row_failover() {
 	log "$tag: uanytun accepted sender ids 1 and 2 with no replay complaint"
 }
 
+# check_data_path I: edge I's satpd carried the traffic on the path asked for: with XDP
+# (the default), satp_rx on ul0 (not lo, where the anycast address is) and AF_XDP TX.
+check_data_path() {
+	local i=$1 logf=$TMP/satpd-e$1.log
+	if [[ $SATPD_OPTS == *"--xdp-mode off"* ]]; then
+		grep -q 'data path: UDP sockets' "$logf" || fail "edge $i: not on the UDP sockets"
+		return 0
+	fi
+	grep -q 'XDP: satp_rx on ul0' "$logf" || fail "edge $i: satp_rx is not on ul0"
+	[ "$(satpd_counter "${EDGE_PID[i]}" "$logf" tx_xsk_packets)" -gt 0 ] ||
+		fail "edge $i: nothing sent by AF_XDP TX"
+}
+
 row_replay
+check_data_path 1
 row_failover TERM
+check_data_path 2
 row_failover KILL
 row_failover STOP
 log "PASS: anycast failover (stop, crash, hang)"
