@@ -19,6 +19,8 @@
 # client reconnects (-r 500 ms here; 10 s by default, as anytun) and reads
 # the full resend. One line of sync.conf is anytun-config output that anytun
 # itself rejects (a /129 prefix): satp_sync_dump must name it and go on.
+# Last, a real anytun running as a sync server (-S) in the same namespace
+# (with a tun device of its own there) is read the same way.
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -124,4 +126,24 @@ grep -q "connect: Connection refused" "$TMP/re.err" || fail "no refused reconnec
 diff <(head -n "$good" "$TMP/re.txt") <(tail -n "$good" "$TMP/re.txt") ||
 	fail "the resend differs from the first pass"
 log "reconnected after controld restarted; the resend matches"
+# ---- an anytun sync server (-S) rather than controld: its live connection list
+if [ -c /dev/net/tun ] && command -v anytun >/dev/null; then
+	SPORT=$((PORT + 1))
+	start_bg sync anytun.log anytun -D -L stdout:5 -d "sy$$" -t tun -n 10.9.0.1/24 \
+		-i 127.0.0.1 -p 4450 -r 127.0.0.1 -o 4451 -m 11 -e right -w 64 -K "$KEY128" \
+		-A "$SALT" -R 10.9.1.0/24 -S "$SPORT" -I 127.0.0.1
+	for _ in $(seq 1 50); do
+		grep -qs "listening on 127.0.0.1:$SPORT" "$TMP/anytun.log" && break
+		sleep 0.1
+	done
+	nsx sync "$DUMP" -l -n 2 -t 20 -X "127.0.0.1:$SPORT" >"$TMP/anytun.txt" 2>"$TMP/anytun.err" ||
+		fail "anytun -S: $(cat "$TMP/anytun.err" "$TMP/anytun.log")"
+	# seq: anytun's own outgoing counter, whatever it sent so far
+	grep -qE "^connection mux=11 role=right kd=128 key=$KEY128 salt=$SALT window=64 seq=[0-9]+ remote=127.0.0.1 port=4451 archive=18\$" "$TMP/anytun.txt" ||
+		fail "anytun -S connection: $(cat "$TMP/anytun.txt")"
+	grep -qx "Route: 10.9.1.0/24 -> 11" "$TMP/anytun.txt" || fail "anytun -S route: $(cat "$TMP/anytun.txt")"
+	log "anytun -S: connection and route read from a live anytun"
+else
+	log "no /dev/net/tun or anytun: the anytun -S part is left out"
+fi
 echo "PASS: sync"
