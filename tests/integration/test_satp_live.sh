@@ -5,8 +5,9 @@
 # joins the pinned XDP state of A's underlay with what A's control socket
 # reports (role, algorithms, the remote it was given, outgoing seq, rx/tx,
 # daemon counters, its AF_XDP queue), the per-sender window has moved, the
-# metrics endpoint serves the same counters, changes satpd does not implement
-# yet are refused with a clear "not supported", and once A stops, show says no
+# metrics endpoint serves the same counters, connections are added, changed
+# and deleted at run time (refusals say why), reset-window clears a sender's
+# window (daemon and XDP), and once A stops, show says no
 # daemon runs while the pinned state stays readable.
 #
 #   netns st$$-a                                  netns st$$-b
@@ -88,11 +89,43 @@ for re in '^satpd_up 1$' '^satpd_conn_rx_packets_total\{mux="0"\} [1-9]' \
 done
 echo "ok   /metrics from the live daemon"
 
-nsx a "$SATP" conn add 9 key $K128 --socket "$TMP/run/a.sock" 2>"$TMP/err" &&
-	fail "conn add succeeded on a satpd that cannot add connections yet"
-grep -q "satpd refused: op=add-conn is not supported by this satpd" "$TMP/err" ||
-	fail "unclear refusal: $(cat "$TMP/err")"
-echo "ok   changes satpd does not implement yet are refused, and say so"
+SOCK_A=(--socket "$TMP/run/a.sock")
+# conns_of: the muxes A's control socket reports, space-separated.
+conns_of() {
+	nsx a "$SATP" show ul0 --json --pin-root "$TMP/bpf/a" >"$J" 2>&1 || fail "show: $(cat "$J")"
+	python3 -c 'import json,sys; print(" ".join(str(c["mux"]) for c in json.load(open(sys.argv[1]))["interfaces"][0]["daemon"]["connections"]))' "$J"
+}
+nsx a "$SATP" conn add 9 key $K128 salt $SALT sender 1 window 32 remote "$UL4_2:4444" "${SOCK_A[@]}" ||
+	fail "conn add 9: $(tail -3 "$TMP/satpd-a.log")"
+[ "$(conns_of)" = "0 9" ] || fail "after conn add 9 the daemon has: $(conns_of)"
+nsx a "$SATP" conn add 9 key $K128 salt $SALT "${SOCK_A[@]}" 2>"$TMP/err" && fail "a second mux 9 was added"
+grep -q "mux 9 is in use" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
+nsx a "$SATP" conn add 10 key $K128 "${SOCK_A[@]}" 2>"$TMP/err" && fail "a key without salt was taken"
+grep -q "key= needs salt=" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
+nsx a "$SATP" conn change 9 window 16 "${SOCK_A[@]}" || fail "conn change 9"
+conns_of >/dev/null
+python3 -c 'import json,sys; c=[c for c in json.load(open(sys.argv[1]))["interfaces"][0]["daemon"]["connections"] if c["mux"]==9]; assert c and c[0]["window"]==16 and c[0]["sender_id"]==1, c' "$J" ||
+	fail "conn change 9 window 16 not shown"
+nsx b ping -c 10 -i 0.05 -q 10.99.0.1 >/dev/null || fail "mux 0 lost packets while mux 9 came and changed"
+nsx a "$SATP" conn del 9 "${SOCK_A[@]}" || fail "conn del 9"
+[ "$(conns_of)" = "0" ] || fail "after conn del 9 the daemon has: $(conns_of)"
+nsx a "$SATP" conn del 9 "${SOCK_A[@]}" 2>"$TMP/err" && fail "deleting a gone mux succeeded"
+grep -q "no connection with mux 9" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
+echo "ok   conn add / change / del through the control socket, refusals say why, mux 0 unharmed"
+
+nsx a "$SATP" reset-window 0 77 "${SOCK_A[@]}" 2>"$TMP/err" && fail "reset of a sender without a window succeeded"
+grep -q "has no window for sender 77" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
+nsx a "$SATP" reset-window 0 2 "${SOCK_A[@]}" || fail "reset-window 0 2"
+nsx a "$SATP" show ul0 --json --pin-root "$TMP/bpf/a" >"$J" || fail "show after reset"
+python3 - "$J" <<'EOF2' || fail "window of sender 2 not reset:$(sed 's/^/\n  /' "$J")"
+import json, sys
+i = json.load(open(sys.argv[1]))["interfaces"][0]
+c = [c for c in i["daemon"]["connections"] if c["mux"] == 0][0]
+assert not [s for s in c["senders"] if s["sender_id"] == 2 and s["window_top"]], c["senders"]
+assert not [s for s in i["xdp"]["senders"] if s["sender_id"] == 2 and s["window_valid"]], i["xdp"]["senders"]
+EOF2
+wait_ping b 10.99.0.1 5 || fail "no ping after reset-window"
+echo "ok   reset-window clears the sender's window in the daemon and in XDP; traffic goes on"
 
 stop_pid "$APID"
 nsx a "$SATP" show ul0 --pin-root "$TMP/bpf/a" >"$TMP/show.txt" 2>&1

@@ -223,10 +223,18 @@ int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err,
 
 /* ---------------------------------------------------------------- setters */
 
-/* The connection the command line describes. */
+/* The connection per-connection options apply to: 0 (the command line) or an open block's. */
 static struct satpd_conn_config *conn0(struct satpd_config *c)
 {
-	return &c->conns[0];
+	return &c->conns[c->cur_conn];
+}
+
+static void conn_default(struct satpd_conn_config *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->remote.port_lo = cc->remote.port_hi = SATP_DEFAULT_PORT;
+	satp_algos_default(&cc->keys.algos);
+	cc->keys.role = SATP_ROLE_LEFT;
 }
 
 typedef int (*opt_setter)(struct satpd_config *c, const char *arg, char *err, size_t errlen);
@@ -374,6 +382,7 @@ static int set_route(struct satpd_config *c, const char *arg, char *err, size_t 
 		buf[n] = '\0';
 		if (satpd_parse_prefix(buf, &c->routes[c->n_routes], err, errlen))
 			return -EINVAL;
+		c->route_conn[c->n_routes] = (uint16_t)c->cur_conn;
 		c->n_routes++;
 		p += n;
 		if (*p == ',')
@@ -580,6 +589,7 @@ static int set_metrics(struct satpd_config *c, const char *arg, char *err, size_
 
 #define OPT_ARG	   1u /* takes a value */
 #define OPT_SECRET 2u /* the value is wiped from argv and config lines */
+#define OPT_CONN   4u /* per connection: allowed inside a config file's `connection` block */
 
 struct opt_def {
 	const char *name; /* long name; the config-file key */
@@ -601,9 +611,9 @@ static const struct opt_def opts[] = {
     {"debug", 'U', 0, set_debug, NULL, "don't daemonize and log to stdout at level 5"},
     {"interface", 'i', OPT_ARG, set_interface, "<hostname|ip>", "local address to bind to"},
     {"port", 'p', OPT_ARG, set_port, "<port>[:<port>]", "local port (range: RAIL, later)"},
-    {"sender-id", 's', OPT_ARG, set_sender_id, "<sender id>", "the sender id to use"},
-    {"remote-host", 'r', OPT_ARG, set_remote_host, "<hostname|ip>", "remote host"},
-    {"remote-port", 'o', OPT_ARG, set_remote_port, "<port>[:<port>]", "remote port"},
+    {"sender-id", 's', OPT_ARG | OPT_CONN, set_sender_id, "<sender id>", "the sender id to use"},
+    {"remote-host", 'r', OPT_ARG | OPT_CONN, set_remote_host, "<hostname|ip>", "remote host"},
+    {"remote-port", 'o', OPT_ARG | OPT_CONN, set_remote_port, "<port>[:<port>]", "remote port"},
     {"ipv4-only", '4', 0, set_ipv4, NULL, "always resolve IPv4 addresses"},
     {"ipv6-only", '6', 0, set_ipv6, NULL, "always resolve IPv6 addresses"},
     {"sync-interface", 'I', OPT_ARG, set_sync, "<ip>", "anytun sync: not supported"},
@@ -616,19 +626,19 @@ static const struct opt_def opts[] = {
      "address and prefix length of the device (sets MTU 1400)"},
     {"post-up-script", 'x', OPT_ARG, set_post_up, "<script>",
      "run after the device exists, with its name as argument"},
-    {"route", 'R', OPT_ARG, set_route, "<net>/<prefix>", "add a route to the connection"},
-    {"mux", 'm', OPT_ARG, set_mux, "<mux-id>", "the multiplex id to use"},
-    {"window-size", 'w', OPT_ARG, set_window, "<window size>",
+    {"route", 'R', OPT_ARG | OPT_CONN, set_route, "<net>/<prefix>", "add a route to the connection"},
+    {"mux", 'm', OPT_ARG | OPT_CONN, set_mux, "<mux-id>", "the multiplex id to use"},
+    {"window-size", 'w', OPT_ARG | OPT_CONN, set_window, "<window size>",
      "sequence number window size; 0 disables replay protection"},
-    {"kd-prf", 'k', OPT_ARG, set_kd_prf, "<kd-prf type>", "key derivation function"},
-    {"role", 'e', OPT_ARG, set_role, "<role>", "left (alice) or right (bob)"},
-    {"passphrase", 'E', OPT_ARG | OPT_SECRET, set_passphrase, "<pass phrase>",
+    {"kd-prf", 'k', OPT_ARG | OPT_CONN, set_kd_prf, "<kd-prf type>", "key derivation function"},
+    {"role", 'e', OPT_ARG | OPT_CONN, set_role, "<role>", "left (alice) or right (bob)"},
+    {"passphrase", 'E', OPT_ARG | OPT_CONN | OPT_SECRET, set_passphrase, "<pass phrase>",
      "derive master key and salt from this"},
-    {"key", 'K', OPT_ARG | OPT_SECRET, set_key, "<master key>", "master key (hex)"},
-    {"salt", 'A', OPT_ARG | OPT_SECRET, set_salt, "<master salt>", "master salt (hex)"},
-    {"cipher", 'c', OPT_ARG, set_cipher, "<cipher type>", "payload encryption algorithm"},
-    {"auth-algo", 'a', OPT_ARG, set_auth, "<algo type>", "message authentication algorithm"},
-    {"auth-tag-length", 'b', OPT_ARG, set_tag_len, "<length>", "length of the auth tag"},
+    {"key", 'K', OPT_ARG | OPT_CONN | OPT_SECRET, set_key, "<master key>", "master key (hex)"},
+    {"salt", 'A', OPT_ARG | OPT_CONN | OPT_SECRET, set_salt, "<master salt>", "master salt (hex)"},
+    {"cipher", 'c', OPT_ARG | OPT_CONN, set_cipher, "<cipher type>", "payload encryption algorithm"},
+    {"auth-algo", 'a', OPT_ARG | OPT_CONN, set_auth, "<algo type>", "message authentication algorithm"},
+    {"auth-tag-length", 'b', OPT_ARG | OPT_CONN, set_tag_len, "<length>", "length of the auth tag"},
     {"xdp-dev", 0, OPT_ARG, set_xdp_dev, "<ifname>",
      "underlay interface for XDP (default: the one holding -i, else the route to -r)"},
     {"xdp-mode", 0, OPT_ARG, set_xdp_mode, "<native|skb|off>", "XDP attach mode (default native)"},
@@ -705,9 +715,7 @@ void satpd_config_default(struct satpd_config *c)
 	snprintf(c->pin_root, sizeof(c->pin_root), "%s", SATPD_PIN_ROOT);
 	c->n_conns = 1;
 	cc = conn0(c);
-	cc->remote.port_lo = cc->remote.port_hi = SATP_DEFAULT_PORT;
-	satp_algos_default(&cc->keys.algos);
-	cc->keys.role = SATP_ROLE_LEFT;
+	conn_default(cc);
 }
 
 int satpd_options_parse(struct satpd_config *c, int argc, char **argv, char *err, size_t errlen)
@@ -761,6 +769,67 @@ int satpd_options_parse(struct satpd_config *c, int argc, char **argv, char *err
 	return 0;
 }
 
+static int finish_conn(struct satpd_config *c, struct satpd_conn_config *cc, char *err,
+		       size_t errlen);
+
+static void wipe_key_state(struct satpd_config *c)
+{
+	explicit_bzero(c->passphrase, sizeof(c->passphrase));
+	c->have_key = c->have_salt = c->have_passphrase = false;
+}
+
+static void restore_conn0_keys(struct satpd_config *c)
+{
+	struct satpd_conn_keys_parse *k = &c->saved0;
+
+	memcpy(c->passphrase, k->passphrase, sizeof(c->passphrase));
+	c->have_key = k->have_key;
+	c->have_salt = k->have_salt;
+	c->have_passphrase = k->have_passphrase;
+	explicit_bzero(k, sizeof(*k));
+}
+
+/* The open block ends: its keys are derived now, with its own -K/-A/-E. */
+static int close_block(struct satpd_config *c, const char *where, char *err, size_t errlen)
+{
+	char msg[512];
+	int ret;
+
+	ret = finish_conn(c, conn0(c), msg, sizeof(msg));
+	wipe_key_state(c);
+	if (ret)
+		return fail(err, errlen, "%s: connection block: %s", where, msg);
+	return 0;
+}
+
+static int open_block(struct satpd_config *c, const char *where, char *err, size_t errlen)
+{
+	struct satpd_conn_keys_parse *k = &c->saved0;
+	int ret;
+
+	if (c->block_line) {
+		ret = close_block(c, where, err, errlen);
+		if (ret)
+			return ret;
+	} else {
+		memcpy(k->passphrase, c->passphrase, sizeof(k->passphrase));
+		k->have_key = c->have_key;
+		k->have_salt = c->have_salt;
+		k->have_passphrase = c->have_passphrase;
+		wipe_key_state(c);
+	}
+	if (c->n_conns >= SATPD_CONNS_MAX)
+		return fail(err, errlen, "%s: too many connections (max %d)", where,
+			    SATPD_CONNS_MAX);
+	c->cur_conn = c->n_conns++;
+	conn_default(conn0(c));
+	c->block_line = (unsigned int)strtoul(strrchr(where, ':') ? strrchr(where, ':') + 1 : "1",
+					      NULL, 10);
+	if (!c->block_line)
+		c->block_line = 1;
+	return 0;
+}
+
 int satpd_options_parse_line(struct satpd_config *c, char *line, const char *where, char *err,
 			     size_t errlen)
 {
@@ -779,11 +848,22 @@ int satpd_options_parse_line(struct satpd_config *c, char *line, const char *whe
 	end = val + strlen(val);
 	while (end > val && (end[-1] == ' ' || end[-1] == '\t'))
 		*--end = '\0';
+	if (n == strlen("connection") && !strncmp(key, "connection", n)) {
+		if (*val)
+			return fail(err, errlen, "%s: 'connection' takes no value (got '%s')",
+				    where, val);
+		return open_block(c, where, err, errlen);
+	}
 	o = find_long(key, n);
 	if (!o) {
 		key[n] = '\0';
 		return fail(err, errlen, "%s: unknown option '%s'", where, key);
 	}
+	if (c->block_line && !(o->flags & OPT_CONN))
+		return fail(err, errlen,
+			    "%s: '%s' is not a per-connection option (inside the connection block "
+			    "of line %u; put global options before the first 'connection')",
+			    where, o->name, c->block_line);
 	if (!(o->flags & OPT_ARG) && *val)
 		return fail(err, errlen, "%s: option '%s' takes no value (got '%s')", where,
 			    o->name, val);
@@ -821,6 +901,14 @@ int satpd_options_parse_file(struct satpd_config *c, const char *path, char *err
 		ret = satpd_options_parse_line(c, line, where, err, errlen);
 		if (ret)
 			break;
+	}
+	if (!ret && c->block_line) {
+		snprintf(where, sizeof(where), "%s:%u", path, c->block_line);
+		ret = close_block(c, where, err, errlen);
+		/* Later command-line options describe connection 0 again. */
+		c->cur_conn = 0;
+		c->block_line = 0;
+		restore_conn0_keys(c);
 	}
 	explicit_bzero(line, sizeof(line));
 	fclose(f);
@@ -865,17 +953,11 @@ static int finish_keys(struct satpd_config *c, struct satpd_conn_config *cc, cha
 	return 0;
 }
 
-int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
+/* Algorithm fix-ups, warnings and keys of one connection, with the current -K/-A/-E state. */
+static int finish_conn(struct satpd_config *c, struct satpd_conn_config *cc, char *err,
+		       size_t errlen)
 {
-	struct satpd_conn_config *cc = conn0(c);
 	unsigned int fix;
-	int ret;
-
-	if (c->n_log == 0 && set_log(c, SATPD_LOG_DEFAULT, err, errlen))
-		return -EINVAL;
-	/* As both reference daemons: a name without a type says it ("tap0"). */
-	if (!c->dev_type_set && !strncmp(c->dev_name, "tap", 3))
-		c->dev_type = SATPD_DEV_TAP;
 
 	fix = satp_algos_fixup(&cc->keys.algos);
 	if (fix & SATP_FIXUP_KD_NULL)
@@ -889,6 +971,72 @@ int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 		c->warnings |= SATPD_WARN_NO_REPLAY;
 	if (c->local.port_lo != c->local.port_hi || cc->remote.port_lo != cc->remote.port_hi)
 		c->warnings |= SATPD_WARN_PORT_RANGE;
+	return finish_keys(c, cc, err, errlen);
+}
+
+/*
+ * With `connection` blocks, connection 0 (command line, lines before the first
+ * block) is one only when it was given a key; else it is dropped.
+ */
+static int drop_unkeyed_conn0(struct satpd_config *c, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (c->n_conns < 2 || c->have_key || c->have_passphrase)
+		return 0;
+	for (i = 0; i < c->n_routes; i++) {
+		if (c->route_conn[i] == 0)
+			return fail(err, errlen,
+				    "routes given with -R outside a connection block, but the "
+				    "command line describes no connection (no -K/-E)");
+		c->route_conn[i]--;
+	}
+	explicit_bzero(&c->conns[0].keys, sizeof(c->conns[0].keys));
+	memmove(&c->conns[0], &c->conns[1], (c->n_conns - 1) * sizeof(c->conns[0]));
+	c->n_conns--;
+	explicit_bzero(&c->conns[c->n_conns], sizeof(c->conns[0]));
+	return 1;
+}
+
+static int check_muxes(const struct satpd_config *c, char *err, size_t errlen)
+{
+	static uint8_t seen[(UINT16_MAX + 1) / 8];
+	unsigned int i;
+	uint16_t m;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < c->n_conns; i++) {
+		m = c->conns[i].mux;
+		if (seen[m / 8] & (1u << (m % 8)))
+			return fail(err, errlen, "mux %u is given to two connections", m);
+		seen[m / 8] |= (uint8_t)(1u << (m % 8));
+	}
+	return 0;
+}
+
+int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
+{
+	int ret, dropped;
+
+	if (c->n_log == 0 && set_log(c, SATPD_LOG_DEFAULT, err, errlen))
+		return -EINVAL;
+	/* As both reference daemons: a name without a type says it ("tap0"). */
+	if (!c->dev_type_set && !strncmp(c->dev_name, "tap", 3))
+		c->dev_type = SATPD_DEV_TAP;
+	dropped = drop_unkeyed_conn0(c, err, errlen);
+	if (dropped < 0)
+		return dropped;
+	ret = check_muxes(c, err, errlen);
+	if (ret)
+		return ret;
+	c->cur_conn = 0;
+	/* Connections of blocks were finished when their block closed. */
+	if (!dropped) {
+		ret = finish_conn(c, &c->conns[0], err, errlen);
+		explicit_bzero(c->passphrase, sizeof(c->passphrase));
+		if (ret)
+			return ret;
+	}
 	if (c->family != AF_UNSPEC && c->local.host[0]) {
 		struct in6_addr a6;
 		struct in_addr a4;
@@ -900,9 +1048,8 @@ int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 			return fail(err, errlen, "-6 given but -i '%s' is an IPv4 address",
 				    c->local.host);
 	}
-	ret = finish_keys(c, cc, err, errlen);
 	explicit_bzero(c->passphrase, sizeof(c->passphrase));
-	return ret;
+	return 0;
 }
 
 void satpd_config_wipe(struct satpd_config *c)

@@ -24,10 +24,14 @@
 #define SATPD_PATH_MAX 4096
 /* -L may be given several times; anytun has no limit, four covers every sane use. */
 #define SATPD_LOG_TARGETS 4
-/* -R routes kept per daemon; anytun only uses them for multi-connection routing. */
-#define SATPD_ROUTES_MAX 64
-/* Connections one daemon serves. Options describe one; anytun's sync adds more. */
-#define SATPD_CONNS_MAX 16
+/* -R and per-connection `route` lines kept per daemon: a route or a few per connection. */
+#define SATPD_ROUTES_MAX 4096
+/*
+ * Connections configured at start: the command line describes one, config-file
+ * `connection` blocks add more, the control socket more at run time. An anycast
+ * edge with a thousand clients (issue 8) fits.
+ */
+#define SATPD_CONNS_MAX 1024
 /* --queues: more than the tun multi-queue limit of common kernels makes no sense. */
 #define SATPD_QUEUES_MAX 64
 /* A passphrase longer than this is a mistake, not a secret. */
@@ -116,6 +120,7 @@ struct satpd_config {
 	struct satpd_prefix ifconfig; /* -n */
 	char post_up_script[SATPD_PATH_MAX];
 	struct satpd_prefix routes[SATPD_ROUTES_MAX];
+	uint16_t route_conn[SATPD_ROUTES_MAX]; /* index into conns of each route */
 	unsigned int n_routes;
 
 	/* satpd's own */
@@ -135,6 +140,12 @@ struct satpd_config {
 	/* parse state, consumed by satpd_config_finish() */
 	char passphrase[SATPD_PASSPHRASE_MAX];
 	bool have_key, have_salt, have_passphrase;
+	unsigned int cur_conn; /* the connection per-connection options apply to */
+	unsigned int block_line; /* line of the open `connection` block; 0: none */
+	struct satpd_conn_keys_parse {
+		char passphrase[SATPD_PASSPHRASE_MAX];
+		bool have_key, have_salt, have_passphrase;
+	} saved0; /* connection 0's key state while a block is open */
 	unsigned int warnings; /* SATPD_WARN_* found while finishing */
 };
 
@@ -163,12 +174,19 @@ int satpd_options_parse(struct satpd_config *c, int argc, char **argv, char *err
 
 /*
  * One config-file line ("remote-host 10.0.0.1", "nodaemonize", "# comment").
+ * A line `connection` starts a block: the per-connection options that follow
+ * (mux, sender-id, window-size, remote-host, remote-port, role, key, salt,
+ * passphrase, cipher, auth-algo, auth-tag-length, kd-prf, route) describe a
+ * new connection, until the next `connection` line or the end of the file;
+ * other options inside a block are an error. The command line and the lines
+ * before the first block describe connection 0, which is dropped when blocks
+ * exist and it was given no key (-K/-E).
  * where names the file and line for messages. The line is wiped if it holds a secret.
  */
 int satpd_options_parse_line(struct satpd_config *c, char *line, const char *where, char *err,
 			     size_t errlen);
 
-/* Read a config file line by line. */
+/* Read a config file line by line; a block still open at its end is closed there. */
 int satpd_options_parse_file(struct satpd_config *c, const char *path, char *err, size_t errlen);
 
 /*

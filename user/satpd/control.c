@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <string.h>
 
+#include "conns.h"
 #include "control.h"
 #include "ctl.h"
 #include "datapath.h"
@@ -60,7 +61,16 @@ static void open_ctl(struct satpd *d, const struct satpd_control_opts *o,
 
 int satpd_control_open(struct satpd *d, const struct satpd_control_opts *o, struct satpd_control *c)
 {
-	struct satpd_ctl_ops ops = {.ctx = d, .snapshot = snapshot, .log = log_line};
+	struct satpd_ctl_ops ops = {
+	    .ctx = d,
+	    .snapshot = snapshot,
+	    .add_conn = satpd_ctl_add_conn,
+	    .change_conn = satpd_ctl_change_conn,
+	    .del_conn = satpd_ctl_del_conn,
+	    .set_keys = satpd_ctl_set_keys,
+	    .reset_window = satpd_ctl_reset_window,
+	    .log = log_line,
+	};
 	struct satpd_metrics_opts mo = {
 	    .listen = o->metrics, .pin_root = o->pin_root, .xdp_ifname = o->xdp_ifname};
 	char err[512];

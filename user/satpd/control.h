@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The control socket (ctl.h) and the metrics endpoint (metrics.h) plugged into
- * satpd: callbacks over the daemon (satpd_snapshot; connection changes answer
- * "not supported" until the daemon implements them) and poll hooks on its main
+ * satpd: callbacks over the daemon (satpd_snapshot; connection changes in
+ * ctlops.c) and poll hooks on its main
  * loop. Open after the devices and XDP are up and before dropping privileges
  * (the socket directory and the pinned maps are root's).
  *

@@ -7,44 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conns.h"
 #include "datapath.h"
 #include "log.h"
 #include "xsk.h"
-
-int satpd_conn_init(struct satpd_conn *conn, const struct satpd_conn_config *cfg,
-		    const char *state_dir)
-{
-	int ret;
-
-	memset(conn, 0, sizeof(*conn));
-	conn->cfg = cfg;
-	conn->mux = cfg->mux;
-	/* With -r the mux is ours; without, anytun adopts the first peer's (see rx_mux_ok). */
-	conn->mux_fixed = cfg->remote.host[0] != '\0';
-	conn->remote_sock = -1;
-	pthread_mutex_init(&conn->remote_lock, NULL);
-	/* The socket path owns its slots; the XDP path re-initialises them over its window map. */
-	ret = satpd_windows_init(&conn->windows, SATPD_WINDOWS_DEFAULT_BITS, cfg->window, NULL,
-				 NULL, NULL);
-	if (ret)
-		goto err_lock;
-	ret = satpd_seq_open(&conn->seq, state_dir, cfg->mux);
-	if (ret)
-		goto err_windows;
-	return 0;
-err_windows:
-	satpd_windows_free(&conn->windows);
-err_lock:
-	pthread_mutex_destroy(&conn->remote_lock);
-	return ret;
-}
-
-void satpd_conn_free(struct satpd_conn *conn)
-{
-	satpd_seq_close(&conn->seq);
-	satpd_windows_free(&conn->windows);
-	pthread_mutex_destroy(&conn->remote_lock);
-}
 
 int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, int dev_fd)
 {
@@ -57,20 +23,17 @@ int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, 
 	w->remote.sock = -1;
 	w->rx = calloc(SATPD_BATCH, sizeof(*w->rx));
 	w->tx = calloc(SATPD_BATCH, sizeof(*w->tx));
-	if (!w->rx || !w->tx) {
+	w->flood = calloc(1, sizeof(*w->flood));
+	if (!w->rx || !w->tx || !w->flood) {
 		ret = -ENOMEM;
-		goto err;
-	}
-	ret = satp_crypto_init(&w->crypto, &d->conn.cfg->keys);
-	if (ret) {
-		log_err("mux %u: cannot set up the ciphers: %s", d->conn.mux, strerror(-ret));
 		goto err;
 	}
 	return 0;
 err:
 	free(w->rx);
 	free(w->tx);
-	w->rx = w->tx = NULL;
+	free(w->flood);
+	w->rx = w->tx = w->flood = NULL;
 	return ret;
 }
 
@@ -78,10 +41,10 @@ void satpd_worker_free(struct satpd_worker *w)
 {
 	if (!w->rx)
 		return;
-	satp_crypto_free(&w->crypto);
 	free(w->rx);
 	free(w->tx);
-	w->rx = w->tx = NULL;
+	free(w->flood);
+	w->rx = w->tx = w->flood = NULL;
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -120,10 +83,9 @@ void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v
 	v->gen = gen;
 }
 
-void satpd_conn_set_remote(struct satpd *d, const struct satpd_peer_addr *a, int sock)
+void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
+			   const struct satpd_peer_addr *a, int sock)
 {
-	struct satpd_conn *conn = &d->conn;
-
 	pthread_mutex_lock(&conn->remote_lock);
 	atomic_fetch_add_explicit(&conn->remote_gen, 1, memory_order_acq_rel);
 	atomic_thread_fence(memory_order_release);
@@ -133,29 +95,40 @@ void satpd_conn_set_remote(struct satpd *d, const struct satpd_peer_addr *a, int
 	conn->remote_learned = time(NULL);
 	atomic_fetch_add_explicit(&conn->remote_gen, 1, memory_order_release);
 	pthread_mutex_unlock(&conn->remote_lock);
+	atomic_store(&conn->remote_moved, true);
 	atomic_store(&d->remote_moved, true);
 }
 
 /* As anytun and uanytun: the source of every accepted packet becomes the remote. */
-static void learn_remote(struct satpd_worker *w, const struct sockaddr_storage *src,
-			 socklen_t srclen, int sock)
+/* w->remote is a copy of conn's remote (read now unless it is the one cached). */
+static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 {
-	struct satpd_conn *conn = &w->d->conn;
+	if (w->remote_conn == conn &&
+	    atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == w->remote.gen)
+		return;
+	satpd_conn_read_remote(conn, &w->remote);
+	w->remote_conn = conn;
+}
+
+static void learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
+			 const struct sockaddr_storage *src, socklen_t srclen, int sock)
+{
 	struct satpd_peer_addr a;
 	char s[64];
 
 	/* The common case costs one atomic load and a compare: nothing moved. */
-	if (w->remote.known && w->remote.sock == sock &&
+	if (w->remote_conn == conn && w->remote.known && w->remote.sock == sock &&
 	    atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == w->remote.gen &&
 	    same_addr(&w->remote.addr.sa, src))
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
+	w->remote_conn = conn;
 	if (w->remote.known && w->remote.sock == sock && same_addr(&w->remote.addr.sa, src))
 		return;
 	memset(&a, 0, sizeof(a));
 	memcpy(&a.sa, src, srclen);
 	a.len = srclen;
-	satpd_conn_set_remote(w->d, &a, sock);
+	satpd_conn_set_remote(w->d, conn, &a, sock);
 	satpd_conn_read_remote(conn, &w->remote);
 	w->ctr.remote_changes++;
 	LOG_RATELIMITED(SATPD_LOG_NOTICE, "mux %u: remote endpoint is now %s", conn->mux,
@@ -169,10 +142,42 @@ static bool ptype_fits(enum satpd_dev_type type, uint16_t ptype)
 	return ptype == SATP_PTYPE_IPV4 || ptype == SATP_PTYPE_IPV6;
 }
 
-static bool rx_mux_ok(struct satpd_conn *conn, uint16_t mux)
+/* The connection of mux; without -r on the socket path, the one that adopts any mux. */
+static struct satpd_conn *rx_conn(struct satpd *d, uint16_t mux)
 {
+	struct satpd_conn *c = satpd_conns_get(d, mux);
+
+	if (c)
+		return c;
 	/* Not adopted yet: any mux may authenticate; it is adopted only after that. */
-	return !conn->mux_fixed || mux == conn->mux;
+	return atomic_load_explicit(&d->conns->adopt, memory_order_acquire);
+}
+
+/*
+ * The keys the datagram authenticates with: the current ones, those being
+ * installed (then the peer switched: sending may follow), the replaced ones
+ * in their grace period. NULL: none.
+ */
+static struct satp_crypto *rx_verify(struct satpd_worker *w, struct satpd_conn *conn,
+				     const uint8_t *buf, size_t len)
+{
+	struct satpd_keyset *k = atomic_load_explicit(&conn->keys, memory_order_acquire);
+	struct satp_crypto *cr = &k->crypto[w->id];
+
+	if (satp_verify(cr, buf, len) == SATP_OK)
+		return cr;
+	k = atomic_load_explicit(&conn->pending, memory_order_acquire);
+	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK) {
+		if (!atomic_load_explicit(&conn->pending_seen, memory_order_relaxed))
+			atomic_store_explicit(&conn->pending_seen, true, memory_order_relaxed);
+		return &k->crypto[w->id];
+	}
+	k = atomic_load_explicit(&conn->old, memory_order_acquire);
+	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK) {
+		w->ctr.rx_old_keys++;
+		return &k->crypto[w->id];
+	}
+	return NULL;
 }
 
 /* The replay decision, after the tag verified: the only place a window moves. */
@@ -180,16 +185,17 @@ static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const str
 {
 	int v;
 
-	if (!conn->cfg->window)
+	if (!conn->cfg.window)
 		return true; /* -w 0: protection off, as anytun */
-	v = satpd_windows_commit(&conn->windows, h->mux, h->sender_id, h->seq);
+	v = satpd_windows_commit_sized(&w->d->windows, h->mux, h->sender_id, conn->cfg.window,
+				       h->seq);
 	if (v == SATP_OK)
 		return true;
 	if (v < 0) {
 		w->ctr.rx_senders_full++;
 		LOG_RATELIMITED(SATPD_LOG_WARNING,
 				"no replay window slot left for sender %u (%u in use)",
-				h->sender_id, atomic_load(&conn->windows.n));
+				h->sender_id, atomic_load(&w->d->windows.n));
 		return false;
 	}
 	if (v == SATP_REPLAY)
@@ -205,32 +211,37 @@ static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const str
 void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
-	struct satpd_conn *conn = &w->d->conn;
+	struct satpd_conn *conn;
+	struct satp_crypto *cr;
 	struct satp_header h;
 	struct satp_plain plain;
 
-	if (satp_header_parse(buf, len, w->crypto.algos.tag_len, &h) != SATP_OK) {
+	if (satp_header_parse(buf, len, 0, &h) != SATP_OK) {
 		w->ctr.rx_too_short++;
 		return;
 	}
-	if (!rx_mux_ok(conn, h.mux)) {
+	conn = rx_conn(w->d, h.mux);
+	if (!conn) {
 		w->ctr.rx_wrong_mux++;
 		return;
 	}
-	if (satp_verify(&w->crypto, buf, len) != SATP_OK) {
+	if (satp_header_parse(buf, len, conn->cfg.keys.algos.tag_len, &h) != SATP_OK) {
+		w->ctr.rx_too_short++;
+		return;
+	}
+	cr = rx_verify(w, conn, buf, len);
+	if (!cr) {
 		w->ctr.rx_bad_tag++;
-		LOG_RATELIMITED(SATPD_LOG_WARNING, "wrong authentication tag, discarding packet");
+		LOG_RATELIMITED(SATPD_LOG_WARNING,
+				"mux %u: wrong authentication tag, discarding packet", h.mux);
 		return;
 	}
 	if (!rx_commit(w, conn, &h))
 		return;
-	if (!conn->mux_fixed) {
-		conn->mux = h.mux;
-		conn->mux_fixed = true;
-		log_notice("adopted mux %u from the first authenticated packet", h.mux);
-	}
-	learn_remote(w, src, srclen, sock);
-	if (satp_decrypt(&w->crypto, buf, len, &plain) != SATP_OK) {
+	if (!conn->mux_fixed)
+		satpd_conns_adopt(w->d, conn, h.mux); /* socket path: we are the main thread */
+	learn_remote(w, conn, src, srclen, sock);
+	if (satp_decrypt(cr, buf, len, &plain) != SATP_OK) {
 		w->ctr.rx_no_payload++;
 		return;
 	}
@@ -245,6 +256,11 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		return;
 	}
 	w->ctr.rx_delivered++;
+	atomic_fetch_add_explicit(&conn->rx_packets, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&conn->rx_bytes, len, memory_order_relaxed);
+	atomic_store_explicit(&conn->last_rx, (int64_t)time(NULL), memory_order_relaxed);
+	if (w->d->dev_type == SATPD_DEV_TAP && w->d->conns->n > 1)
+		satpd_conns_learn_mac(w->d, plain.inner, plain.inner_len, conn->mux);
 }
 
 void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
@@ -308,52 +324,101 @@ static int inner_ptype(enum satpd_dev_type type, const uint8_t *inner, size_t le
 	return -EINVAL;
 }
 
+/* Seal p (inner at buf + SATPD_HEADROOM) in place for conn; false: dropped and counted. */
+static bool seal_for(struct satpd_worker *w, struct satpd_conn *conn, struct satpd_pkt *p,
+		     uint16_t ptype)
+{
+	struct satpd_keyset *k;
+	uint32_t seq;
+	int len;
+
+	read_remote_cached(w, conn);
+	if (!w->remote.known) {
+		w->ctr.tx_no_remote++;
+		return false;
+	}
+	if (satpd_seq_take(conn->seq, &seq)) {
+		w->ctr.tx_seq_exhausted++;
+		LOG_RATELIMITED(SATPD_LOG_ERROR,
+				"mux %u: no sequence number left for this key; not sending",
+				conn->mux);
+		return false;
+	}
+	k = atomic_load_explicit(&conn->keys, memory_order_acquire);
+	len = satp_seal(&k->crypto[w->id], p->buf, sizeof(p->buf), p->len, seq,
+			conn->cfg.sender_id, conn->mux, ptype);
+	if (len < 0) {
+		w->ctr.tx_send_error++;
+		return false;
+	}
+	p->len = (size_t)len;
+	p->sock = w->remote.sock;
+	p->addr = w->remote.addr.sa;
+	p->addrlen = w->remote.addr.len;
+	p->conn = conn;
+	p->remote_gen = w->remote.gen;
+	atomic_fetch_add_explicit(&conn->tx_packets, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&conn->tx_bytes, p->len, memory_order_relaxed);
+	return true;
+}
+
+/* Tap: a copy of p to every connection, by the socket (broadcasts and unknown MACs). */
+static void flood(struct satpd_worker *w, const struct satpd_pkt *p, uint16_t ptype)
+{
+	struct satpd_muxlist *l = satpd_conns_flood_list(w->d);
+	struct satpd_pkt *f = w->flood;
+	struct satpd_conn *conn;
+	unsigned int i;
+
+	for (i = 0; l && i < l->n; i++) {
+		conn = satpd_conns_get(w->d, l->mux[i]);
+		if (!conn)
+			continue;
+		memcpy(f->buf + SATPD_HEADROOM, p->buf + SATPD_HEADROOM, p->len);
+		f->len = p->len;
+		if (!seal_for(w, conn, f, ptype))
+			continue;
+		w->ctr.tx_flooded++;
+		satpd_udp_send_batch(w, f, 1);
+	}
+}
+
 unsigned int satpd_tx_seal_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
 {
-	struct satpd_conn *conn = &w->d->conn;
 	unsigned int i, out = 0;
+	struct satpd_conn *conn;
+	bool fl;
 
-	satpd_conn_read_remote(conn, &w->remote);
-	if (!w->remote.known) {
-		w->ctr.tx_no_remote += n;
-		for (i = 0; i < n; i++)
-			pkts[i].len = 0;
-		return 0;
-	}
 	for (i = 0; i < n; i++) {
 		struct satpd_pkt *p = &pkts[i];
+		const uint8_t *inner = p->buf + SATPD_HEADROOM;
 		uint16_t ptype;
-		uint32_t seq;
-		int len;
 
-		if (inner_ptype(w->d->dev_type, p->buf + SATPD_HEADROOM, p->len, &ptype)) {
+		if (inner_ptype(w->d->dev_type, inner, p->len, &ptype)) {
 			w->ctr.tx_bad_inner++;
 			p->len = 0;
 			continue;
 		}
-		if (satpd_seq_take(&conn->seq, &seq)) {
-			w->ctr.tx_seq_exhausted++;
-			LOG_RATELIMITED(SATPD_LOG_ERROR,
-					"mux %u: no sequence number left for this key; not sending",
-					conn->mux);
+		conn = satpd_conns_pick(w->d, inner, p->len, &fl);
+		if (!conn) {
+			if (fl)
+				flood(w, p, ptype);
+			else
+				w->ctr.tx_no_route++;
 			p->len = 0;
 			continue;
 		}
-		len = satp_seal(&w->crypto, p->buf, sizeof(p->buf), p->len, seq,
-				conn->cfg->sender_id, conn->mux, ptype);
-		if (len < 0) {
-			w->ctr.tx_send_error++;
+		if (!seal_for(w, conn, p, ptype)) {
 			p->len = 0;
 			continue;
 		}
-		p->len = (size_t)len;
-		p->sock = w->remote.sock;
 		out++;
 	}
 	return out;
 }
 
-void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
+/* sendmmsg of the packets that leave by socket sock. */
+static void send_on(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n, int sock)
 {
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
@@ -362,22 +427,18 @@ void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsign
 
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < n; i++) {
-		if (!pkts[i].len)
+		if (!pkts[i].len || pkts[i].sock != sock)
 			continue;
 		iov[m].iov_base = pkts[i].buf;
 		iov[m].iov_len = pkts[i].len;
 		msgs[m].msg_hdr.msg_iov = &iov[m];
 		msgs[m].msg_hdr.msg_iovlen = 1;
-		msgs[m].msg_hdr.msg_name = &w->remote.addr.sa;
-		msgs[m].msg_hdr.msg_namelen = w->remote.addr.len;
+		msgs[m].msg_hdr.msg_name = &pkts[i].addr;
+		msgs[m].msg_hdr.msg_namelen = pkts[i].addrlen;
 		m++;
 	}
-	if (m && w->remote.sock < 0) {
-		w->ctr.tx_send_error += m;
-		return;
-	}
 	while (done < m) {
-		ret = sendmmsg(w->d->udp.fds[w->remote.sock], msgs + done, m - done, 0);
+		ret = sendmmsg(w->d->udp.fds[sock], msgs + done, m - done, 0);
 		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
@@ -392,6 +453,20 @@ void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsign
 		w->ctr.tx_packets += (unsigned int)ret;
 		done += (unsigned int)ret;
 	}
+}
+
+void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
+{
+	unsigned int i;
+	int s;
+
+	for (i = 0; i < n; i++)
+		if (pkts[i].len && (pkts[i].sock < 0 || pkts[i].sock >= (int)w->d->udp.n)) {
+			w->ctr.tx_send_error++;
+			pkts[i].len = 0;
+		}
+	for (s = 0; s < (int)w->d->udp.n; s++)
+		send_on(w, pkts, n, s);
 }
 
 unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd)
@@ -453,11 +528,11 @@ void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out)
 void satpd_counters_dump(const struct satpd *d)
 {
 	struct satpd_counters c;
-	unsigned int n = atomic_load(&d->conn.windows.n);
+	unsigned int n = atomic_load(&d->windows.n);
 
 	satpd_counters_sum(d, &c);
-	log_notice("counters (mux %u, %u sender%s with a window):", d->conn.mux, n,
-		   n == 1 ? "" : "s");
+	log_notice("counters (%u connection%s, %u sender%s with a window):", d->conns->n,
+		   d->conns->n == 1 ? "" : "s", n, n == 1 ? "" : "s");
 #define X(name) log_notice("  %-18s %" PRIu64, #name, c.name);
 	SATPD_COUNTERS(X)
 #undef X

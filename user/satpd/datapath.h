@@ -4,15 +4,20 @@
  * sockets (main.c's poll loop: the whole path with --xdp-mode off, outer
  * fragments otherwise) and the AF_XDP workers (xsk.c), one per receive queue.
  *
- * Threads: every worker owns its struct satpd_worker (crypto contexts,
- * counters, buffers, its tun queue). What they share lives in struct
- * satpd_conn and is lock-free on the packet path: the replay windows
- * (windows.h), the outgoing sequence number (an atomic fetch-add,
- * seqstate.h) and the learned remote (a seqlock; written only when it moves).
+ * Threads: every worker owns its struct satpd_worker (counters, buffers, its
+ * tun queue). What they share is lock-free on the packet path: the
+ * connections (conns.h: a table indexed by mux of RCU-like pointers that
+ * only the main thread swaps, freed after every worker passed a quiescent
+ * point), each connection's keys with one crypto context per worker, its
+ * outgoing sequence number (an atomic fetch-add, seqstate.h) and learned
+ * remote (a seqlock; written only when it moves), and the replay windows of
+ * every (mux, sender id) (windows.h).
  *
- *   rx: datagram -> header -> mux -> tag -> replay commit -> learn remote
- *       -> decrypt -> payload type -> device
- *   tx: device packet -> payload type -> next seq -> seal -> datagram
+ *   rx: datagram -> header -> mux -> connection -> tag (keys, then the keys
+ *       being installed, then the old ones in their grace period) -> replay
+ *       commit -> learn remote -> decrypt -> payload type -> device
+ *   tx: device packet -> connection (route / learned MAC / the only one;
+ *       tap floods unknown destinations) -> next seq -> seal -> datagram
  *
  * Nothing here allocates, locks or logs per packet (warnings are rate-limited).
  */
@@ -29,6 +34,7 @@
 #include "satp.h"
 #include "satpd_options.h"
 #include "seqstate.h"
+#include "route.h"
 #include "udp.h"
 #include "windows.h"
 
@@ -68,7 +74,10 @@
 	X(tx_seq_exhausted) /* sequence numbers of the key used up */                             \
 	X(tx_send_error)    /* sendmmsg failed for the datagram */                                \
 	X(tx_xsk_packets)   /* of tx_packets: sent through AF_XDP TX */                           \
-	X(tx_udp_fallback)  /* XDP path, sent by the socket: next hop unresolved, too big, full */
+	X(tx_udp_fallback)  /* XDP path, sent by the socket: next hop unresolved, too big, full */ \
+	X(tx_no_route)      /* device packet for no connection: no route matches its destination */ \
+	X(tx_flooded)       /* tap: copies sent for unknown or broadcast destinations */           \
+	X(rx_old_keys)      /* accepted under keys being replaced (set-keys grace period) */
 /* clang-format on */
 
 struct satpd_counters {
@@ -85,11 +94,28 @@ struct satpd_remote_view {
 	uint32_t gen; /* the seqlock generation it was read at */
 };
 
+/* Crypto contexts per key set: one per AF_XDP worker (its id) and one for the main thread. */
+#define SATPD_MAIN_WORKER  SATPD_QUEUES_MAX
+#define SATPD_CRYPTO_SLOTS (SATPD_QUEUES_MAX + 1)
+
+/* Keys of a connection with a context per worker (satp_crypto is not thread-safe). */
+struct satpd_keyset {
+	struct satp_keys keys;
+	int64_t until; /* CLOCK_MONOTONIC seconds: pending: tx switch at the latest; old: rx end */
+	int64_t end;   /* pending: when the grace period ends (becomes old's until) */
+	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
+};
+
 /* A connection at run time: what anytun keeps per mux, shared by the workers. */
 struct satpd_conn {
-	const struct satpd_conn_config *cfg;
+	struct satpd_conn_config cfg; /* a copy; the key bytes are wiped (they live in keys) */
 	uint16_t mux;	/* the mux we accept and send */
 	bool mux_fixed; /* false until adopted (anytun: no -r, first packet's mux; socket path) */
+	/* Key sets; only the main thread swaps them (conns.c), workers load them per packet. */
+	_Atomic(struct satpd_keyset *) keys;	/* tx, and rx first */
+	_Atomic(struct satpd_keyset *) pending; /* set-keys: rx tries them; tx takes them later */
+	_Atomic(struct satpd_keyset *) old;	/* replaced keys, rx only, until old->until */
+	_Atomic bool pending_seen;		/* the peer sends with the pending keys */
 	/* The remote: a seqlock (remote_gen odd while written) so readers take no lock. */
 	_Atomic uint32_t remote_gen;
 	struct satpd_peer_addr remote;
@@ -97,8 +123,13 @@ struct satpd_conn {
 	bool remote_known;
 	time_t remote_learned;	     /* CLOCK_REALTIME seconds of the last change */
 	pthread_mutex_t remote_lock; /* writers only, and only when the remote moves */
-	struct satpd_seq seq;
-	struct satpd_windows windows; /* used only with -w > 0 */
+	_Atomic bool remote_moved;   /* AF_XDP TX: resolve this connection's next hop */
+	struct satpd_seq *seq;	     /* handed on when change-conn replaces the connection */
+	bool owns_seq;		     /* false once handed on */
+	struct satpd_l2 l2;	     /* AF_XDP TX: next-hop headers to this remote (route.h) */
+	int l2_last_ret;	     /* of the last resolve, to log only changes */
+	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	_Atomic int64_t last_rx;
 };
 
 /* One packet buffer of a batch. */
@@ -108,6 +139,8 @@ struct satpd_pkt {
 	struct sockaddr_storage addr; /* rx: source */
 	socklen_t addrlen;
 	int sock; /* rx: socket index it came on; tx: socket to send from */
+	struct satpd_conn *conn; /* tx: sealed for this connection (valid within the batch) */
+	uint32_t remote_gen;	 /* tx: the remote generation addr was read at */
 };
 
 struct satpd;
@@ -117,11 +150,13 @@ struct satpd_xsk;
 struct satpd_worker {
 	struct satpd *d;
 	unsigned int id;
-	struct satp_crypto crypto; /* not thread-safe: one per worker */
 	struct satpd_counters ctr;
+	_Atomic uint64_t epoch; /* conns.h: the epoch it entered a batch at; 0 = quiescent */
 	int dev_fd;			 /* the tun/tap queue this worker writes (and reads) */
 	struct satpd_pkt *rx, *tx;	 /* SATPD_BATCH each, allocated once */
-	struct satpd_remote_view remote; /* last read; learn compares against it */
+	struct satpd_remote_view remote; /* last read, of remote_conn; learn compares against it */
+	const struct satpd_conn *remote_conn;
+	struct satpd_pkt *flood;	 /* tap: one buffer to seal copies in */
 	struct satpd_xsk *xsk;		 /* NULL: the socket path */
 	pthread_t thread;
 	bool running;
@@ -139,18 +174,21 @@ struct satpd_poll_hook {
 #define SATPD_HOOKS_MAX 4
 
 struct satpd_xdp_path;
+struct satpd_conns;
 
 struct satpd {
 	const struct satpd_config *cfg;
 	struct satpd_udp udp;
 	enum satpd_dev_type dev_type;
-	struct satpd_conn conn;		 /* one connection until anytun's sync adds more */
+	struct satpd_conns *conns;	 /* by mux; conns.h */
+	struct satpd_windows windows;	 /* every (mux, sender id) of every connection */
+	unsigned int xdp_queues;	 /* workers that get crypto contexts (0: socket path) */
 	struct satpd_worker sock_worker; /* the main thread: the UDP sockets */
 	struct satpd_worker *workers;	 /* the AF_XDP workers, one per rx queue */
 	unsigned int n_workers;
 	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
 	_Atomic bool stop;	    /* workers leave their loops */
-	_Atomic bool remote_moved;  /* a worker learned a new remote: resolve its next hop */
+	_Atomic bool remote_moved;  /* a worker learned a new remote: resolve next hops */
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
 	unsigned int n_hooks;
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */
@@ -158,15 +196,13 @@ struct satpd {
 	_Atomic int64_t last_rx; /* Unix seconds of the last delivered batch; 0: none */
 };
 
-int satpd_conn_init(struct satpd_conn *conn, const struct satpd_conn_config *cfg,
-		    const char *state_dir);
-void satpd_conn_free(struct satpd_conn *conn);
 /* Set the remote (setup from -r, or learned); takes the writer lock. */
-void satpd_conn_set_remote(struct satpd *d, const struct satpd_peer_addr *a, int sock);
+void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
+			   const struct satpd_peer_addr *a, int sock);
 /* A consistent copy of the remote, without a lock. */
 void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v);
 
-/* Crypto contexts and buffers of one worker; dev_fd is where it delivers. */
+/* Buffers of one worker; dev_fd is where it delivers. */
 int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, int dev_fd);
 void satpd_worker_free(struct satpd_worker *w);
 
@@ -179,13 +215,15 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *src, socklen_t srclen, int sock);
 /*
  * Seal device packets (inner bytes at buf + SATPD_HEADROOM, length in len)
- * in place for the remote it reads into w->remote; returns how many are
- * ready to send. Dropped ones get len 0.
+ * in place, each for the connection its destination picks, addressed in
+ * pkt->addr/sock; returns how many are ready to send. Dropped ones (and tap
+ * floods, sent here by the socket) get len 0. Call between
+ * satpd_worker_enter() and satpd_worker_leave() (conns.h).
  */
 unsigned int satpd_tx_seal_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
 /* Read up to SATPD_BATCH packets from fd into w->tx; returns how many. */
 unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd);
-/* Send sealed packets (len 0 = skip) to w->remote through the UDP socket. */
+/* Send sealed packets (len 0 = skip) to their pkt->addr through the UDP sockets. */
 void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
 
 /* The socket path: read what is there, in batches, until the socket is empty. */
@@ -204,8 +242,9 @@ void satpd_counters_dump(const struct satpd *d);
  * The control socket's read-only picture of the daemon (user/lib/ctl_proto.h),
  * filled from the main thread between polls: the remote under its seqlock,
  * the next outgoing seq, counters summed over the workers (each exact, not
- * one instant together), and per sender its window top as a connection
- * counter "window_top_<mux>_<sender id>". Meant as satpd_ctl_ops.snapshot.
+ * one instant together), and per sender its window top
+ * (satp_ctl_add_sender). The first SATP_CTL_MAX_CONNS connections by mux.
+ * Meant as satpd_ctl_ops.snapshot.
  */
 struct satp_ctl_snapshot;
 int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conns.h"
 #include "control.h"
 #include "datapath.h"
 #include "dev.h"
@@ -51,10 +52,6 @@ static void log_config_warnings(const struct satpd_config *c)
 		log_warn("port ranges (RAIL) are not implemented yet: using local port %u and "
 			 "remote port %u only",
 			 c->local.port_lo, cc->remote.port_lo);
-	if (c->n_routes)
-		log_info(
-		    "%u route(s) given with -R: anytun uses them only with sync (-M/-X); ignored",
-		    c->n_routes);
 }
 
 /*
@@ -90,13 +87,11 @@ static void attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 	const struct satpd_config *c = d->cfg;
 	int ret;
 
-	if (!d->conn.mux_fixed) {
+	if (c->n_conns == 1 && !c->conns[0].remote.host[0])
 		/* satp_rx drops muxes it does not know: only the socket path can adopt one. */
 		log_notice("no -r: on the XDP path the mux is not adopted from the first peer; "
 			   "accepting mux %u only (--xdp-mode off adopts as anytun does)",
-			   d->conn.mux);
-		d->conn.mux_fixed = true;
-	}
+			   c->conns[0].mux);
 	ret = satpd_xdp_setup(d, dev, queues);
 	if (ret) {
 		log_warn("--xdp-mode %s on %s failed (%s): falling back to the UDP sockets",
@@ -193,7 +188,8 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 {
 	struct pollfd pfd[1 + SATPD_SOCKS_MAX + SATPD_QUEUES_MAX + SATPD_HOOKS_MAX];
 	unsigned int i, n = 0, first_sock, first_dev, first_hook;
-	int timeout = d->xdp ? SATPD_TICK_MS : -1;
+	/* Ticks: next hops (XDP), key switches and grace periods, freeing retired connections. */
+	int timeout = SATPD_TICK_MS;
 
 	pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	first_sock = n;
@@ -227,6 +223,7 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 							    d->hooks[i - first_hook].ctx);
 		if (satpd_xdp_tick(d) == -ENODEV)
 			return 0; /* reported; a clean exit, as when told to stop */
+		satpd_conns_tick(d);
 		/* Last: a counter dump asked for now includes what this round read. */
 		if ((pfd[0].revents & POLLIN) && handle_signals(d, sfd))
 			return 0;
@@ -245,17 +242,43 @@ static int resolve_remote(struct satpd *d, const struct satpd_conn_config *cc,
 	return satpd_udp_resolve_remote(&d->udp, d->cfg, &cc->remote, out);
 }
 
-static void setup_remote(struct satpd *d, const struct satpd_conn_config *cc,
-			 const struct satpd_peer_addr *remote)
+/* Connections of the configuration, their routes, the replay windows they share. */
+static int setup_conns(struct satpd *d, const char *state_dir)
 {
-	char a[64];
+	const struct satpd_config *c = d->cfg;
+	const struct satpd_conn_config *cc = &c->conns[0];
+	char err[512];
+	unsigned int i;
+	int ret;
 
-	if (!cc->remote.host[0])
-		return;
-	satpd_conn_set_remote(d, remote, satpd_udp_sock_for(&d->udp, &remote->sa));
-	d->conn.remote_learned = 0; /* configured, not learned */
-	log_notice("remote %s, mux %u, sender id %u, window %u",
-		   satpd_addr_str(&remote->sa, a, sizeof(a)), cc->mux, cc->sender_id, cc->window);
+	ret = satpd_windows_init(&d->windows, SATPD_WINDOWS_SOCKET_BITS, cc->window, NULL, NULL,
+				 NULL);
+	if (ret)
+		return ret;
+	ret = satpd_conns_init(d, state_dir);
+	if (ret)
+		return ret;
+	for (i = 0; i < c->n_conns; i++) {
+		err[0] = '\0';
+		ret = satpd_conns_add(d, &c->conns[i], err, sizeof(err));
+		if (ret) {
+			log_err("connection %u: %s", i, err);
+			return ret;
+		}
+	}
+	ret = satpd_conns_add_routes(d, c);
+	if (ret)
+		return ret;
+	if (c->n_conns == 1)
+		log_notice("role %s, cipher %s, auth %s (tag %u), kd-prf %s, mux %u, sender id %u, "
+			   "window %u",
+			   satp_role_name(cc->keys.role), satp_algo_name(cc->keys.algos.cipher_bits),
+			   cc->keys.algos.auth == SATP_AUTH_SHA1 ? "sha1" : "null",
+			   cc->keys.algos.tag_len, satp_algo_name(cc->keys.algos.kd_bits), cc->mux,
+			   cc->sender_id, cc->window);
+	else
+		log_notice("%u connections", c->n_conns);
+	return 0;
 }
 
 static int run(const struct satpd_config *c)
@@ -303,17 +326,13 @@ static int run(const struct satpd_config *c)
 		snprintf(state_dir, sizeof(state_dir), "%s", c->state_dir);
 	else
 		snprintf(state_dir, sizeof(state_dir), "%s/%s", SATPD_STATE_ROOT, dev.name);
-	ret = satpd_conn_init(&d.conn, cc, state_dir);
-	if (ret)
-		goto out_dev;
-	ret = satpd_worker_init(&d.sock_worker, &d, SATPD_QUEUES_MAX, dev.fds[0]);
+	d.xdp_queues = xdp ? dev.n_fds : 0;
+	ret = setup_conns(&d, state_dir);
 	if (ret)
 		goto out_conn;
-	log_notice("role %s, cipher %s, auth %s (tag %u), kd-prf %s", satp_role_name(cc->keys.role),
-		   satp_algo_name(cc->keys.algos.cipher_bits),
-		   cc->keys.algos.auth == SATP_AUTH_SHA1 ? "sha1" : "null", cc->keys.algos.tag_len,
-		   satp_algo_name(cc->keys.algos.kd_bits));
-	setup_remote(&d, cc, &remote);
+	ret = satpd_worker_init(&d.sock_worker, &d, SATPD_MAIN_WORKER, dev.fds[0]);
+	if (ret)
+		goto out_conn;
 	/* Before anything is mmapped or a thread runs: fork keeps neither intact. */
 	if (c->daemonize && daemon(0, 0) < 0) {
 		ret = -errno;
@@ -357,7 +376,8 @@ out_xdp:
 out_worker:
 	satpd_worker_free(&d.sock_worker);
 out_conn:
-	satpd_conn_free(&d.conn);
+	satpd_conns_free(&d);
+	satpd_windows_free(&d.windows);
 out_dev:
 	satpd_dev_close(&dev);
 out_udp:

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "ctl_proto.h"
+#include "conns.h"
 #include "datapath.h"
 #include "xsk.h"
 
@@ -15,26 +16,57 @@ static void fill_counters(struct satp_ctl_counter *arr, uint32_t *n, const struc
 #undef X
 }
 
-static void fill_windows(const struct satpd_conn *conn, struct satp_ctl_conn *sc)
+/* Senders of conn's mux from the daemon's window store. */
+static void fill_windows(const struct satpd *d, const struct satpd_conn *conn,
+			 struct satp_ctl_conn *sc)
 {
-	unsigned int i, cap = 1u << conn->windows.bits;
+	unsigned int i, cap = 1u << d->windows.bits;
 	uint32_t key, top;
 
-	for (i = 0; conn->windows.index && i < cap; i++) {
-		if (!satpd_windows_top(&conn->windows, i, &key, &top) || key >> 16 != conn->mux)
+	for (i = 0; d->windows.index && i < cap; i++) {
+		if (!satpd_windows_top(&d->windows, i, &key, &top) || key >> 16 != conn->mux)
 			continue;
 		if (satp_ctl_add_sender(sc, key & 0xffff, top))
 			break; /* more senders than the snapshot holds: the first ones are shown */
 	}
 }
 
+static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct satp_ctl_conn *sc)
+{
+	const struct satpd_conn_config *cc = &conn->cfg;
+	struct satpd_remote_view v;
+
+	sc->mux = conn->mux;
+	sc->sender_id = cc->sender_id;
+	snprintf(sc->role, sizeof(sc->role), "%s", satp_role_name(cc->keys.role));
+	snprintf(sc->cipher, sizeof(sc->cipher), "%s", satp_algo_name(cc->keys.algos.cipher_bits));
+	snprintf(sc->auth, sizeof(sc->auth), "%s", satp_auth_name(cc->keys.algos.auth));
+	snprintf(sc->kd_prf, sizeof(sc->kd_prf), "%s", satp_algo_name(cc->keys.algos.kd_bits));
+	sc->tag_len = cc->keys.algos.tag_len;
+	sc->window = cc->window;
+	satpd_conn_read_remote(conn, &v);
+	if (v.known)
+		satpd_addr_str(&v.addr.sa, sc->remote, sizeof(sc->remote));
+	sc->remote_learned = conn->remote_learned;
+	sc->seq_out = atomic_load(&conn->seq->next);
+	sc->rx_packets = atomic_load(&conn->rx_packets);
+	sc->rx_bytes = atomic_load(&conn->rx_bytes);
+	sc->tx_packets = atomic_load(&conn->tx_packets);
+	sc->tx_bytes = atomic_load(&conn->tx_bytes);
+	sc->last_rx = atomic_load(&conn->last_rx);
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, "keys_pending",
+			     atomic_load(&conn->pending) != NULL);
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, "old_keys_accepted",
+			     atomic_load(&conn->old) != NULL);
+	fill_windows(d, conn, sc);
+}
+
 int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 {
-	struct satpd_conn *conn = (struct satpd_conn *)&d->conn;
-	const struct satpd_conn_config *cc = conn->cfg;
-	struct satp_ctl_conn *sc = &out->conns[0];
-	struct satpd_remote_view v;
+	struct satpd *dd = (struct satpd *)d;
 	struct satpd_counters c;
+	struct satpd_conn *conn;
+	unsigned int m = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->pid = getpid();
@@ -49,27 +81,8 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	out->workers = d->xdp ? d->n_workers : 1;
 	satpd_counters_sum(d, &c);
 	fill_counters(out->counters, &out->n_counters, &c);
-
-	out->n_conns = 1;
-	sc->mux = conn->mux;
-	sc->sender_id = cc->sender_id;
-	snprintf(sc->role, sizeof(sc->role), "%s", satp_role_name(cc->keys.role));
-	snprintf(sc->cipher, sizeof(sc->cipher), "%s", satp_algo_name(cc->keys.algos.cipher_bits));
-	snprintf(sc->auth, sizeof(sc->auth), "%s", satp_auth_name(cc->keys.algos.auth));
-	snprintf(sc->kd_prf, sizeof(sc->kd_prf), "%s", satp_algo_name(cc->keys.algos.kd_bits));
-	sc->tag_len = cc->keys.algos.tag_len;
-	sc->window = cc->window;
-	satpd_conn_read_remote(conn, &v);
-	if (v.known)
-		satpd_addr_str(&v.addr.sa, sc->remote, sizeof(sc->remote));
-	sc->remote_learned = conn->remote_learned;
-	sc->seq_out = atomic_load(&conn->seq.next);
-	/* One connection: its traffic is the daemon's. */
-	sc->rx_packets = c.rx_delivered;
-	sc->rx_bytes = c.rx_bytes;
-	sc->tx_packets = c.tx_packets;
-	sc->tx_bytes = c.tx_bytes;
-	sc->last_rx = atomic_load(&((struct satpd *)d)->last_rx);
-	fill_windows(conn, sc);
+	satp_ctl_add_counter(out->counters, &out->n_counters, "connections", d->conns->n);
+	while (out->n_conns < SATP_CTL_MAX_CONNS && (conn = satpd_conns_next(dd, &m)))
+		fill_conn(d, conn, &out->conns[out->n_conns++]);
 	return 0;
 }

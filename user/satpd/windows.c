@@ -71,7 +71,14 @@ static int probe(struct satpd_windows *w, uint32_t key, bool *found)
 	return -ENOSPC;
 }
 
+static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size);
+
 int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id)
+{
+	return slot_sized(w, mux, sender_id, w->size);
+}
+
+static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size)
 {
 	uint32_t key = (uint32_t)mux << 16 | sender_id;
 	bool found;
@@ -83,7 +90,7 @@ int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id
 	pthread_mutex_lock(&w->grow);
 	i = probe(w, key, &found); /* another worker may have added it meanwhile */
 	if (i >= 0 && !found) {
-		satp_window_init(&w->slots[i], w->size);
+		satp_window_init(&w->slots[i], size);
 		if (w->bind && w->bind(w->bind_ctx, mux, sender_id, (uint32_t)i)) {
 			i = -EIO;
 		} else {
@@ -122,8 +129,32 @@ struct satp_window *satpd_windows_get(struct satpd_windows *w, uint16_t mux, uin
 
 int satpd_windows_commit(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t seq)
 {
+	return satpd_windows_commit_sized(w, mux, sender_id, w->size, seq);
+}
+
+int satpd_windows_reset(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size)
+{
+	uint32_t key = (uint32_t)mux << 16 | sender_id;
+	bool found;
+	int i;
+
+	if (!w->index)
+		return -ENOENT;
+	i = probe(w, key, &found);
+	if (i < 0 || !found)
+		return -ENOENT;
+	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
+		;
+	satp_window_init(&w->slots[i], size);
+	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
+	return 0;
+}
+
+int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
+			       uint32_t size, uint32_t seq)
+{
 	enum satp_verdict v;
-	int i = satpd_windows_slot(w, mux, sender_id);
+	int i = slot_sized(w, mux, sender_id, size);
 
 	if (i < 0)
 		return -ENOSPC;

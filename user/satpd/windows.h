@@ -26,6 +26,8 @@
 
 /* Slots on the socket path: senders sharing a mux in one anycast cluster, with room. */
 #define SATPD_WINDOWS_DEFAULT_BITS 8
+/* The daemon's store on the socket path: (mux, sender id) of a thousand connections. */
+#define SATPD_WINDOWS_SOCKET_BITS 12
 
 /* XDP: satp_xdp_bind_window(), so the program reads the new slot. */
 typedef int (*satpd_window_bind_fn)(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot);
@@ -67,6 +69,15 @@ struct satp_window *satpd_windows_get(struct satpd_windows *w, uint16_t mux, uin
  * SATP_OK, SATP_REPLAY, SATP_TOO_OLD; -ENOSPC (as a negative int) when no slot is left.
  */
 int satpd_windows_commit(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t seq);
+/* As satpd_windows_commit; a new sender's window gets size instead of the store's. */
+int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
+			       uint32_t size, uint32_t seq);
+/*
+ * Forget what (mux, sender id) committed (a peer restarted its sequence
+ * numbers): the slot starts over with size, XDP included (it reads the same
+ * slot). -ENOENT when the sender has no window.
+ */
+int satpd_windows_reset(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size);
 /* Top of the window of (mux, sender id) for the snapshot; false when it has none yet. */
 bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *key, uint32_t *top);
 

@@ -18,6 +18,7 @@
 #include <linux/sockios.h>
 #include <xdp/xsk.h>
 
+#include "conns.h"
 #include "datapath.h"
 #include "log.h"
 #include "route.h"
@@ -63,9 +64,8 @@ struct satpd_xdp_path {
 	int ifindex;
 	unsigned int n_queues;
 	struct satpd_xsk *socks;
-	struct satpd_l2 l2;
 	struct timespec last_resolve;
-	int last_ret; /* of the last resolve, to log only changes */
+	unsigned int resolve_next; /* mux the periodic refresh continues at */
 	bool keep;
 	bool gone; /* the underlay was deleted: nothing to detach */
 };
@@ -310,45 +310,67 @@ static void xsk_kick_tx(struct satpd_xsk *s)
 static void xsk_send(struct satpd_worker *w, unsigned int n)
 {
 	struct satpd_xsk *s = w->xsk;
-	struct satpd_l2_tmpl t;
-	unsigned int i, want = 0, got;
+	/* One template read per connection of the batch, used by both passes. */
+	struct satpd_l2_tmpl tt[SATPD_BATCH];
+	uint8_t ti[SATPD_BATCH];
+	const struct satpd_conn *tc = NULL; /* the connection tt[nt - 1] was read for */
+	const struct satpd_l2_tmpl *t;
+	unsigned int i, want = 0, got, nt = 0;
 	uint32_t idx = 0;
-	int family = w->remote.addr.sa.ss_family;
 
-	satpd_l2_read(&w->d->xdp->l2, &t);
-	if (!t.valid || t.remote_gen != w->remote.gen || t.family != family)
-		goto fallback;
 	xsk_complete(s);
-	for (i = 0; i < n; i++)
-		want += w->tx[i].len && w->tx[i].len + t.hdr_len - SATPD_ETH_HLEN <= t.mtu;
+	/* Packets whose connection has valid next-hop headers for the remote they were sealed for. */
+	for (i = 0; i < n; i++) {
+		struct satpd_pkt *p = &w->tx[i];
+
+		if (!p->len)
+			continue;
+		if (p->conn != tc) {
+			satpd_l2_read(&p->conn->l2, &tt[nt++]);
+			tc = p->conn;
+		}
+		ti[i] = (uint8_t)(nt - 1);
+		t = &tt[nt - 1];
+		p->sock = p->sock >= 0 && t->valid && t->remote_gen == p->remote_gen &&
+				  t->family == p->addr.ss_family &&
+				  p->len + t->hdr_len - SATPD_ETH_HLEN <= t->mtu
+			      ? -1 - p->sock /* marked for AF_XDP; undone below if not sent */
+			      : p->sock;
+		want += p->sock < 0;
+	}
 	if (want > s->n_free)
 		want = s->n_free;
 	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
-		goto fallback;
+		want = 0;
 	got = 0;
-	for (i = 0; i < n && got < want; i++) {
+	for (i = 0; i < n; i++) {
 		struct satpd_pkt *p = &w->tx[i];
 		struct xdp_desc *desc;
 		uint8_t *frame;
 		uint64_t addr;
 
-		if (!p->len || p->len + t.hdr_len - SATPD_ETH_HLEN > t.mtu)
+		if (!p->len || p->sock >= 0)
 			continue;
+		p->sock = -1 - p->sock;
+		if (got == want)
+			continue;
+		t = &tt[ti[i]];
 		addr = s->free_tx[--s->n_free];
 		frame = xsk_umem__get_data(s->area, addr);
-		memcpy(frame + t.hdr_len, p->buf, p->len);
-		satpd_l2_frame(&t, frame, p->len);
+		memcpy(frame + t->hdr_len, p->buf, p->len);
+		satpd_l2_frame(t, frame, p->len);
 		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
 		desc->addr = addr;
-		desc->len = (uint32_t)(p->len + t.hdr_len);
+		desc->len = (uint32_t)(p->len + t->hdr_len);
 		w->ctr.tx_packets++;
 		w->ctr.tx_xsk_packets++;
 		w->ctr.tx_bytes += p->len;
 		p->len = 0; /* sent: the socket skips it */
 	}
-	xsk_ring_prod__submit(&s->tx, got);
-	xsk_kick_tx(s);
-fallback:
+	if (got) {
+		xsk_ring_prod__submit(&s->tx, got);
+		xsk_kick_tx(s);
+	}
 	for (i = 0; i < n; i++)
 		w->ctr.tx_udp_fallback += w->tx[i].len != 0;
 	satpd_udp_send_batch(w, w->tx, n);
@@ -382,6 +404,7 @@ static void *worker_main(void *arg)
 			log_err("worker %u: poll: %s", w->id, strerror(errno));
 			break;
 		}
+		satpd_worker_enter(w);
 		/* Drain what is there, a bounded number of batches, then give tx its turn. */
 		for (got = 0; got < XSK_RX_FRAMES && xsk_rx_batch(w);)
 			got += XSK_RX_BATCH;
@@ -390,6 +413,7 @@ static void *worker_main(void *arg)
 		xsk_complete(w->xsk);
 		if (w->xsk->n_free < XSK_TX_FRAMES)
 			xsk_kick_tx(w->xsk); /* left over from a busy kernel: try again */
+		satpd_worker_leave(w);
 	}
 	return NULL;
 }
@@ -460,12 +484,12 @@ static int adopt_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t sl
 /* Replay windows over the mmapped window map, with what an earlier run committed. */
 static int windows_over_map(struct satpd *d, struct satp_xdp *x)
 {
-	struct satpd_windows *w = &d->conn.windows;
+	struct satpd_windows *w = &d->windows;
+	uint32_t size = w->size;
 	int ret;
 
 	satpd_windows_free(w);
-	ret = satpd_windows_init(w, XDP_WINDOW_BITS, d->conn.cfg->window, satp_xdp_windows(x),
-				 bind_window, x);
+	ret = satpd_windows_init(w, XDP_WINDOW_BITS, size, satp_xdp_windows(x), bind_window, x);
 	if (ret)
 		return ret;
 	ret = satp_xdp_for_each_window(x, adopt_window, w);
@@ -475,10 +499,43 @@ static int windows_over_map(struct satpd *d, struct satp_xdp *x)
 	return ret;
 }
 
-/* Ports, local addresses (as the UDP sockets are bound) and the connection. */
+static int set_conn(struct satp_xdp *x, const struct satpd_conn *c)
+{
+	uint32_t win = c->cfg.window;
+
+	return satp_xdp_set_conn(x, c->mux, c->cfg.keys.algos.tag_len,
+				 win < SATP_WINDOW_BITS ? win : SATP_WINDOW_BITS);
+}
+
+int satpd_xdp_conn_set(struct satpd *d, const struct satpd_conn *c)
+{
+	int ret;
+
+	if (!d->xdp)
+		return 0;
+	ret = set_conn(d->xdp->x, c);
+	if (ret)
+		log_err("mux %u: cannot add it to the XDP connection map: %s", c->mux,
+			strerror(-ret));
+	return ret;
+}
+
+void satpd_xdp_conn_del(struct satpd *d, uint16_t mux)
+{
+	int ret;
+
+	if (!d->xdp)
+		return;
+	ret = satp_xdp_del_conn(d->xdp->x, mux);
+	if (ret)
+		log_warn("mux %u: cannot remove it from the XDP connection map: %s", mux,
+			 strerror(-ret));
+}
+
+/* Ports, local addresses (as the UDP sockets are bound) and the connections. */
 static int configure(struct satpd *d, struct satp_xdp *x)
 {
-	const struct satpd_conn_config *cc = d->conn.cfg;
+	const struct satpd_conn *c;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	uint32_t flags = 0;
@@ -491,10 +548,8 @@ static int configure(struct satpd *d, struct satp_xdp *x)
 	 * (--keep-xdp) passes SATP to our UDP socket meanwhile rather than drop it.
 	 */
 	ret = satp_xdp_reset_config(x);
-	if (!ret)
-		ret = satp_xdp_set_conn(x, d->conn.mux, cc->keys.algos.tag_len,
-					cc->window < SATP_WINDOW_BITS ? cc->window
-								      : SATP_WINDOW_BITS);
+	for (i = 0; !ret && (c = satpd_conns_next(d, &i));)
+		ret = set_conn(x, c);
 	if (ret)
 		return ret;
 	for (i = 0; i < d->udp.n; i++) {
@@ -577,7 +632,6 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 	p->ifindex = (int)if_nametoindex(ifname);
 	p->n_queues = n_queues;
 	p->keep = c->keep_xdp;
-	p->last_ret = 1;
 	p->socks = calloc(n_queues, sizeof(*p->socks));
 	if (!p->socks || !p->ifindex) {
 		ret = p->socks ? -ENODEV : -ENOMEM;
@@ -589,11 +643,9 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 	ret = configure(d, p->x);
 	if (ret)
 		goto err;
-	if (c->conns[0].window) {
-		ret = windows_over_map(d, p->x);
-		if (ret)
-			goto err;
-	}
+	ret = windows_over_map(d, p->x);
+	if (ret)
+		goto err;
 	/* Sockets first: satp_rx drops SATP on a queue without one (fail closed). */
 	for (i = 0; i < n_queues; i++) {
 		ret = xsk_open(&p->socks[i], ifname, i, c->xdp_mode == SATPD_XDP_SKB);
@@ -619,11 +671,12 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 	d->xdp = p;
 	return 0;
 err:
-	if (c->conns[0].window && p->x) {
+	if (d->windows.slots && !d->windows.own_slots) {
 		/* Back to private windows for the socket path. */
-		satpd_windows_free(&d->conn.windows);
-		satpd_windows_init(&d->conn.windows, SATPD_WINDOWS_DEFAULT_BITS, c->conns[0].window,
-				   NULL, NULL, NULL);
+		uint32_t size = d->windows.size;
+
+		satpd_windows_free(&d->windows);
+		satpd_windows_init(&d->windows, SATPD_WINDOWS_SOCKET_BITS, size, NULL, NULL, NULL);
 	}
 	p->keep = false;
 	path_free(p);
@@ -674,29 +727,20 @@ static bool underlay_gone(struct satpd_xdp_path *p)
 	return true;
 }
 
-int satpd_xdp_tick(struct satpd *d)
+/* Next-hop headers for one connection's remote, published for its workers. */
+static void resolve_conn(struct satpd *d, struct satpd_conn *c)
 {
 	struct satpd_xdp_path *p = d->xdp;
 	struct satpd_remote_view v;
 	struct satpd_l2_tmpl t;
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
-	bool moved;
 	char a[64];
 	int ret;
 
-	if (!p)
-		return 0;
-	moved = atomic_exchange(&d->remote_moved, false);
-	if (!moved && ms_since(&p->last_resolve) < SATPD_ROUTE_REFRESH_MS)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &p->last_resolve);
-	errno = 0;
-	if (underlay_gone(p))
-		return -ENODEV;
-	satpd_conn_read_remote(&d->conn, &v);
+	satpd_conn_read_remote(c, &v);
 	if (!v.known)
-		return 0;
+		return;
 	memset(&local, 0, sizeof(local));
 	if (v.sock < 0 || getsockname(d->udp.fds[v.sock], (struct sockaddr *)&local, &len) < 0) {
 		ret = -EADDRNOTAVAIL;
@@ -715,15 +759,53 @@ int satpd_xdp_tick(struct satpd *d)
 	if (ret)
 		memset(&t, 0, sizeof(t));
 	t.remote_gen = v.gen;
-	satpd_l2_publish(&p->l2, &t);
-	if (ret != p->last_ret)
-		log_info("way back to %s: %s", satpd_addr_str(&v.addr.sa, a, sizeof(a)),
+	satpd_l2_publish(&c->l2, &t);
+	if (ret != c->l2_last_ret)
+		log_info("mux %u: way back to %s: %s", c->mux,
+			 satpd_addr_str(&v.addr.sa, a, sizeof(a)),
 			 !ret		  ? "AF_XDP TX (next hop resolved)"
 			 : ret == -EAGAIN ? "UDP socket until the kernel resolves the next hop"
 			 : ret == -ENETUNREACH
 			     ? "UDP socket (the route leaves by another interface)"
 			     : "UDP socket (no next hop headers)");
-	p->last_ret = ret;
+	c->l2_last_ret = ret;
+}
+
+/*
+ * Remotes that moved now; the others every SATPD_ROUTE_REFRESH_MS, at most
+ * SATPD_RESOLVE_PER_TICK of them a tick so that a thousand connections do not
+ * stall the main loop (two netlink round trips each).
+ */
+int satpd_xdp_tick(struct satpd *d)
+{
+	struct satpd_xdp_path *p = d->xdp;
+	struct satpd_conn *c;
+	unsigned int m, n;
+	bool moved, refresh;
+
+	if (!p)
+		return 0;
+	moved = atomic_exchange(&d->remote_moved, false);
+	refresh = ms_since(&p->last_resolve) >= SATPD_ROUTE_REFRESH_MS;
+	if (moved)
+		for (m = 0; (c = satpd_conns_next(d, &m));)
+			if (atomic_exchange(&c->remote_moved, false))
+				resolve_conn(d, c);
+	if (!refresh)
+		return 0;
+	errno = 0;
+	if (underlay_gone(p))
+		return -ENODEV;
+	m = p->resolve_next;
+	for (n = 0; n < SATPD_RESOLVE_PER_TICK && (c = satpd_conns_next(d, &m)); n++)
+		resolve_conn(d, c);
+	if (!c) {
+		/* A full round: the next one starts in a refresh period. */
+		p->resolve_next = 0;
+		clock_gettime(CLOCK_MONOTONIC, &p->last_resolve);
+	} else {
+		p->resolve_next = m;
+	}
 	return 0;
 }
 

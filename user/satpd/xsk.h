@@ -29,6 +29,8 @@ struct satpd_xdp_path;
 #define SATPD_WORKER_POLL_MS 200
 /* The main loop's timeout while the XDP path runs: how soon a learned remote gets headers. */
 #define SATPD_TICK_MS 100
+/* Next hops refreshed per tick: a thousand connections take ten ticks. */
+#define SATPD_RESOLVE_PER_TICK 128
 
 /* Receive queues of ifname (ethtool channels, else sysfs, else 1), capped at what XDP serves. */
 unsigned int satpd_xdp_queues(const char *ifname);
@@ -46,6 +48,10 @@ void satpd_xdp_stop(struct satpd *d);
 
 void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
 /* For the snapshot: the underlay, and bit q set when rx queue q has a registered socket. */
+/* The XDP connection map follows the daemon's connections (no-op on the socket path). */
+struct satpd_conn;
+int satpd_xdp_conn_set(struct satpd *d, const struct satpd_conn *c);
+void satpd_xdp_conn_del(struct satpd *d, uint16_t mux);
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p);
 uint64_t satpd_xdp_queue_mask(const struct satpd_xdp_path *p);
 

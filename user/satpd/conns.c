@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conns.h"
+#include "log.h"
+#include "xsk.h"
+
+/* What the main thread unpublished and frees once no worker can hold it. */
+struct satpd_retired {
+	struct satpd_retired *next;
+	uint64_t epoch;
+	struct satpd_conn *conn; /* one of the two */
+	struct satpd_keyset *keys;
+	void *mem; /* anything else malloc'ed (flood lists) */
+};
+
+static int64_t mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+/* ---------------------------------------------------------------- epochs */
+
+void satpd_worker_enter(struct satpd_worker *w)
+{
+	atomic_store(&w->epoch, atomic_load(&w->d->conns->epoch));
+	/* Our epoch is visible before any connection pointer is loaded. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void satpd_worker_leave(struct satpd_worker *w)
+{
+	/* A pointer cached by address could name a new object at the same address later. */
+	w->remote_conn = NULL;
+	atomic_store_explicit(&w->epoch, 0, memory_order_release);
+}
+
+static void keyset_free(struct satpd_keyset *k)
+{
+	unsigned int i;
+
+	if (!k)
+		return;
+	for (i = 0; i < SATPD_CRYPTO_SLOTS; i++)
+		satp_crypto_free(&k->crypto[i]);
+	explicit_bzero(&k->keys, sizeof(k->keys));
+	free(k);
+}
+
+static void conn_free(struct satpd_conn *c)
+{
+	if (!c)
+		return;
+	if (c->owns_seq && c->seq) {
+		satpd_seq_close(c->seq);
+		free(c->seq);
+	}
+	keyset_free(atomic_load(&c->keys));
+	keyset_free(atomic_load(&c->pending));
+	keyset_free(atomic_load(&c->old));
+	pthread_mutex_destroy(&c->remote_lock);
+	free(c);
+}
+
+/* Unpublished before this call; freed when every worker passed a quiescent point. */
+static void retire(struct satpd *d, struct satpd_conn *c, struct satpd_keyset *k, void *mem)
+{
+	struct satpd_conns *t = d->conns;
+	struct satpd_retired *r;
+
+	if (!c && !k && !mem)
+		return;
+	d->sock_worker.remote_conn = NULL; /* it caches by address */
+	if (!d->n_workers) {
+		/* Socket path: the main thread is the only reader, and it is here. */
+		conn_free(c);
+		keyset_free(k);
+		free(mem);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		/* Leaking is safe, freeing early is not. */
+		log_err("out of memory retiring a connection: leaked");
+		return;
+	}
+	r->conn = c;
+	r->keys = k;
+	r->mem = mem;
+	r->epoch = atomic_fetch_add(&t->epoch, 1);
+	r->next = t->retired;
+	t->retired = r;
+}
+
+static uint64_t oldest_active_epoch(struct satpd *d)
+{
+	uint64_t min = UINT64_MAX, e;
+	unsigned int i;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	for (i = 0; i < d->n_workers; i++) {
+		e = atomic_load(&d->workers[i].epoch);
+		if (e && e < min)
+			min = e;
+	}
+	return min;
+}
+
+static void reclaim(struct satpd *d, bool all)
+{
+	struct satpd_retired **pp = &d->conns->retired, *r;
+	uint64_t min = all ? UINT64_MAX : oldest_active_epoch(d);
+
+	while ((r = *pp)) {
+		/* A worker that entered at epoch <= r->epoch may still hold it. */
+		if (r->epoch >= min) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		conn_free(r->conn);
+		keyset_free(r->keys);
+		free(r->mem);
+		free(r);
+	}
+}
+
+static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now);
+
+/* ---------------------------------------------------------------- table */
+
+int satpd_conns_init(struct satpd *d, const char *state_dir)
+{
+	struct satpd_conns *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	atomic_store(&t->epoch, 1);
+	snprintf(t->state_dir, sizeof(t->state_dir), "%s", state_dir);
+	d->conns = t;
+	return 0;
+}
+
+void satpd_conns_free(struct satpd *d)
+{
+	struct satpd_conns *t = d->conns;
+	unsigned int m;
+
+	if (!t)
+		return;
+	reclaim(d, true);
+	for (m = 0; m <= UINT16_MAX; m++)
+		conn_free(atomic_load(&t->by_mux[m]));
+	free(atomic_load(&t->flood));
+	satpd_lpm_free(&t->routes);
+	free(t);
+	d->conns = NULL;
+}
+
+struct satpd_conn *satpd_conns_get(struct satpd *d, uint16_t mux)
+{
+	return atomic_load_explicit(&d->conns->by_mux[mux], memory_order_acquire);
+}
+
+struct satpd_conn *satpd_conns_next(struct satpd *d, unsigned int *mux)
+{
+	struct satpd_conn *c;
+
+	for (; *mux <= UINT16_MAX; (*mux)++) {
+		c = atomic_load(&d->conns->by_mux[*mux]);
+		if (c) {
+			(*mux)++;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* After every change of the set: the flood list, the only connection, the adopter. */
+static void update_views(struct satpd *d)
+{
+	struct satpd_conns *t = d->conns;
+	struct satpd_muxlist *l, *prev;
+	struct satpd_conn *c, *only = NULL;
+	unsigned int m = 0;
+
+	l = malloc(sizeof(*l) + t->n * sizeof(l->mux[0]));
+	if (l) {
+		l->n = 0;
+		while ((c = satpd_conns_next(d, &m)) && l->n < t->n)
+			l->mux[l->n++] = c->mux;
+	}
+	if (t->n == 1) {
+		m = 0;
+		only = satpd_conns_next(d, &m);
+	}
+	/* Routes decide, except for an only connection that has every route. */
+	atomic_store(&t->sole, t->routes.n_routes && !t->auto_default && d->dev_type != SATPD_DEV_TAP
+				   ? NULL
+				   : only);
+	atomic_store(&t->adopt, only && !only->mux_fixed ? only : NULL);
+	if (l) {
+		prev = atomic_exchange(&t->flood, l);
+		retire(d, NULL, NULL, prev);
+	}
+}
+
+static struct satpd_keyset *keyset_new(struct satpd *d, const struct satp_keys *keys, uint16_t mux)
+{
+	struct satpd_keyset *k = calloc(1, sizeof(*k));
+	unsigned int i;
+	int ret = 0;
+
+	if (!k)
+		return NULL;
+	k->keys = *keys;
+	for (i = 0; !ret && i < d->xdp_queues; i++)
+		ret = satp_crypto_init(&k->crypto[i], keys);
+	if (!ret)
+		ret = satp_crypto_init(&k->crypto[SATPD_MAIN_WORKER], keys);
+	if (ret) {
+		log_err("mux %u: cannot set up the ciphers: %s", mux, strerror(-ret));
+		keyset_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_config *cfg,
+				   struct satpd_seq *seq, char *err, size_t errlen)
+{
+	struct satpd_conn *c = calloc(1, sizeof(*c));
+	struct satpd_keyset *k;
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->cfg = *cfg;
+	explicit_bzero(&c->cfg.keys.master_key, sizeof(c->cfg.keys.master_key));
+	explicit_bzero(&c->cfg.keys.master_salt, sizeof(c->cfg.keys.master_salt));
+	c->mux = cfg->mux;
+	/* With -r the mux is ours; without, anytun adopts the first peer's (socket path). */
+	c->mux_fixed = cfg->remote.host[0] != '\0' || d->xdp_queues;
+	c->remote_sock = -1;
+	c->l2_last_ret = 1;
+	pthread_mutex_init(&c->remote_lock, NULL);
+	k = keyset_new(d, &cfg->keys, cfg->mux);
+	if (!k) {
+		snprintf(err, errlen, "mux %u: cannot set up the ciphers", cfg->mux);
+		goto err;
+	}
+	atomic_store(&c->keys, k);
+	if (seq) {
+		c->seq = seq;
+		return c;
+	}
+	c->seq = calloc(1, sizeof(*c->seq));
+	if (!c->seq) {
+		snprintf(err, errlen, "out of memory");
+		goto err;
+	}
+	ret = satpd_seq_open(c->seq, d->conns->state_dir, cfg->mux);
+	if (ret) {
+		free(c->seq);
+		c->seq = NULL;
+		snprintf(err, errlen, "mux %u: sequence state in %s: %s", cfg->mux,
+			 d->conns->state_dir, strerror(-ret));
+		goto err;
+	}
+	c->owns_seq = true;
+	return c;
+err:
+	conn_free(c);
+	return NULL;
+}
+
+/* Resolve and set a configured remote; a name that does not resolve is an error. */
+static int conn_set_config_remote(struct satpd *d, struct satpd_conn *c, char *err, size_t errlen)
+{
+	struct satpd_peer_addr a;
+	int ret;
+
+	if (!c->cfg.remote.host[0])
+		return 0;
+	memset(&a, 0, sizeof(a));
+	ret = satpd_udp_resolve_remote(&d->udp, d->cfg, &c->cfg.remote, &a);
+	if (ret) {
+		snprintf(err, errlen, "mux %u: cannot resolve remote '%s': %s", c->mux,
+			 c->cfg.remote.host, strerror(-ret));
+		return ret;
+	}
+	satpd_conn_set_remote(d, c, &a, satpd_udp_sock_for(&d->udp, &a.sa));
+	c->remote_learned = 0; /* configured, not learned */
+	return 0;
+}
+
+static int publish(struct satpd *d, struct satpd_conn *c, struct satpd_conn *replaces)
+{
+	int ret = satpd_xdp_conn_set(d, c);
+
+	if (ret)
+		return ret;
+	atomic_store_explicit(&d->conns->by_mux[c->mux], c, memory_order_release);
+	if (!replaces)
+		d->conns->n++;
+	update_views(d);
+	atomic_store(&d->remote_moved, true);
+	atomic_store(&c->remote_moved, true);
+	return 0;
+}
+
+int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *err,
+		    size_t errlen)
+{
+	struct satpd_conn *c;
+	char a[64];
+	int ret;
+
+	if (satpd_conns_get(d, cfg->mux)) {
+		snprintf(err, errlen, "mux %u is in use", cfg->mux);
+		return -EEXIST;
+	}
+	c = conn_new(d, cfg, NULL, err, errlen);
+	if (!c)
+		return -EINVAL;
+	ret = conn_set_config_remote(d, c, err, errlen);
+	if (!ret)
+		ret = publish(d, c, NULL);
+	if (ret) {
+		if (!err[0])
+			snprintf(err, errlen, "mux %u: %s", cfg->mux, strerror(-ret));
+		conn_free(c);
+		return ret;
+	}
+	log_info("mux %u: sender id %u, role %s, %s/%s (tag %u), window %u, remote %s", c->mux,
+		 cfg->sender_id, satp_role_name(cfg->keys.role),
+		 satp_algo_name(cfg->keys.algos.cipher_bits), satp_auth_name(cfg->keys.algos.auth),
+		 cfg->keys.algos.tag_len, cfg->window,
+		 c->remote_known ? satpd_addr_str(&c->remote.sa, a, sizeof(a)) : "(learned)");
+	return 0;
+}
+
+int satpd_conns_replace(struct satpd *d, struct satpd_conn *old,
+			const struct satpd_conn_config *cfg, bool keep_remote, char *err,
+			size_t errlen)
+{
+	struct satpd_remote_view v;
+	struct satpd_conn *c;
+	int ret = 0;
+
+	c = conn_new(d, cfg, old->seq, err, errlen);
+	if (!c)
+		return -EINVAL;
+	c->mux_fixed = old->mux_fixed;
+	satpd_conn_read_remote(old, &v);
+	if (keep_remote && v.known) {
+		satpd_conn_set_remote(d, c, &v.addr, v.sock);
+		c->remote_learned = old->remote_learned;
+	} else if (!keep_remote) {
+		ret = conn_set_config_remote(d, c, err, errlen);
+	}
+	if (!ret)
+		ret = publish(d, c, old);
+	if (ret) {
+		c->seq = NULL; /* old's */
+		conn_free(c);
+		return ret;
+	}
+	/* The seq state moves with the mux: never two writers of one file. */
+	c->owns_seq = old->owns_seq;
+	old->owns_seq = false;
+	atomic_store(&c->rx_packets, atomic_load(&old->rx_packets));
+	atomic_store(&c->rx_bytes, atomic_load(&old->rx_bytes));
+	atomic_store(&c->tx_packets, atomic_load(&old->tx_packets));
+	atomic_store(&c->tx_bytes, atomic_load(&old->tx_bytes));
+	atomic_store(&c->last_rx, atomic_load(&old->last_rx));
+	retire(d, old, NULL, NULL);
+	return 0;
+}
+
+int satpd_conns_del(struct satpd *d, uint16_t mux)
+{
+	struct satpd_conn *c = satpd_conns_get(d, mux);
+
+	if (!c)
+		return -ENOENT;
+	satpd_xdp_conn_del(d, mux);
+	atomic_store_explicit(&d->conns->by_mux[mux], NULL, memory_order_release);
+	d->conns->n--;
+	update_views(d);
+	retire(d, c, NULL, NULL);
+	return 0;
+}
+
+int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct satp_keys *keys,
+			 uint32_t grace)
+{
+	struct satpd_keyset *k = keyset_new(d, keys, c->mux), *prev;
+	int64_t now = mono_now();
+
+	if (!k)
+		return -ENOMEM;
+	k->until = now + grace / 2;
+	k->end = now + grace;
+	atomic_store(&c->pending_seen, false);
+	prev = atomic_exchange(&c->pending, k);
+	retire(d, NULL, prev, NULL); /* keys installed earlier and never used: replaced */
+	log_notice("mux %u: new keys installed; sending with them once the peer does or in %u s, "
+		   "old keys accepted for %u s",
+		   c->mux, grace / 2, grace);
+	if (!grace)
+		conn_tick(d, c, now);
+	return 0;
+}
+
+int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c)
+{
+	struct satpd_conns *t = d->conns;
+	unsigned int i;
+	char a[INET6_ADDRSTRLEN];
+	int ret;
+
+	for (i = 0; i < c->n_routes; i++) {
+		const struct satpd_prefix *p = &c->routes[i];
+		uint16_t mux = c->conns[c->route_conn[i]].mux;
+
+		ret = satpd_lpm_add(&t->routes, p->family, (const uint8_t *)&p->addr, p->len, mux);
+		if (ret) {
+			inet_ntop(p->family, &p->addr, a, sizeof(a));
+			log_err("route %s/%u of mux %u: %s", a, p->len, mux,
+				ret == -EEXIST ? "given to another connection too"
+					       : strerror(-ret));
+			return ret;
+		}
+	}
+	if (!c->n_routes && c->n_conns == 1) {
+		/*
+		 * As anytun: one connection and no -R carries everything. Its default
+		 * routes outlive connections added later, which need routes of their own.
+		 */
+		static const uint8_t any[16];
+		uint16_t mux = c->conns[0].mux;
+
+		ret = satpd_lpm_add(&t->routes, AF_INET, any, 0, mux);
+		if (!ret)
+			ret = satpd_lpm_add(&t->routes, AF_INET6, any, 0, mux);
+		if (ret)
+			return ret;
+		t->auto_default = true;
+	} else if (c->n_routes) {
+		log_notice("%u route%s over %u connection%s", c->n_routes,
+			   c->n_routes == 1 ? "" : "s", t->n, t->n == 1 ? "" : "s");
+	}
+	update_views(d);
+	return 0;
+}
+
+void satpd_conns_adopt(struct satpd *d, struct satpd_conn *conn, uint16_t mux)
+{
+	struct satpd_conns *t = d->conns;
+
+	if (atomic_load(&t->by_mux[mux]))
+		return; /* another connection has it */
+	atomic_store(&t->by_mux[conn->mux], NULL);
+	conn->mux = mux;
+	conn->cfg.mux = mux;
+	conn->mux_fixed = true;
+	atomic_store(&t->by_mux[mux], conn);
+	update_views(d);
+	log_notice("adopted mux %u from the first authenticated packet", mux);
+}
+
+/* ---------------------------------------------------------------- keys over time */
+
+static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now)
+{
+	struct satpd_keyset *p = atomic_load(&c->pending), *o = atomic_load(&c->old), *k;
+
+	if (p && (atomic_load(&c->pending_seen) || now >= p->until)) {
+		k = atomic_load(&c->keys);
+		k->until = p->end;
+		atomic_store(&c->old, k);
+		atomic_store(&c->keys, p);
+		atomic_store(&c->pending, NULL);
+		atomic_store(&c->pending_seen, false);
+		retire(d, NULL, o, NULL);
+		log_notice("mux %u: sending with the new keys (%s); old keys accepted %" PRId64
+			   " s more",
+			   c->mux, now >= p->until ? "half the grace period passed" : "peer uses them",
+			   p->end > now ? p->end - now : 0);
+		return;
+	}
+	if (o && now >= o->until) {
+		atomic_store(&c->old, NULL);
+		retire(d, NULL, o, NULL);
+		log_notice("mux %u: grace period over: old keys no longer accepted", c->mux);
+	}
+}
+
+void satpd_conns_tick(struct satpd *d)
+{
+	int64_t now = mono_now();
+	struct satpd_conn *c;
+	unsigned int m = 0;
+
+	while ((c = satpd_conns_next(d, &m)))
+		if (atomic_load_explicit(&c->pending, memory_order_relaxed) ||
+		    atomic_load_explicit(&c->old, memory_order_relaxed))
+			conn_tick(d, c, now);
+	reclaim(d, false);
+}
+
+/* ---------------------------------------------------------------- outgoing choice */
+
+static uint64_t mac48(const uint8_t *m)
+{
+	return (uint64_t)m[0] << 40 | (uint64_t)m[1] << 32 | (uint64_t)m[2] << 24 |
+	       (uint64_t)m[3] << 16 | (uint64_t)m[4] << 8 | m[5];
+}
+
+static uint32_t mac_home(uint64_t mac)
+{
+	return (uint32_t)((mac * 0x9E3779B97F4A7C15ull) >> (64 - SATPD_MAC_BITS));
+}
+
+void satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, uint16_t mux)
+{
+	_Atomic uint64_t *tab = d->conns->mac;
+	uint32_t mask = (1u << SATPD_MAC_BITS) - 1, h, i;
+	uint64_t mac, want, e;
+
+	if (len < 12 || (frame[6] & 1))
+		return; /* a multicast source is not an address to learn */
+	mac = mac48(frame + 6);
+	want = mac << 16 | mux;
+	h = mac_home(mac);
+	for (i = 0; i < SATPD_MAC_PROBES; i++) {
+		_Atomic uint64_t *slot = &tab[(h + i) & mask];
+
+		e = atomic_load_explicit(slot, memory_order_relaxed);
+		if (e == want)
+			return; /* the common case: known, same connection */
+		if (e >> 16 == mac || !e) {
+			atomic_store_explicit(slot, want, memory_order_relaxed);
+			return;
+		}
+	}
+	atomic_store_explicit(&tab[h], want, memory_order_relaxed); /* full: evict */
+}
+
+static int mac_lookup(struct satpd *d, const uint8_t *dst)
+{
+	uint32_t mask = (1u << SATPD_MAC_BITS) - 1, h, i;
+	uint64_t mac = mac48(dst), e;
+
+	h = mac_home(mac);
+	for (i = 0; i < SATPD_MAC_PROBES; i++) {
+		e = atomic_load_explicit(&d->conns->mac[(h + i) & mask], memory_order_relaxed);
+		if (!e)
+			return -1;
+		if (e >> 16 == mac)
+			return (int)(e & 0xffff);
+	}
+	return -1;
+}
+
+struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_t len,
+				    bool *flood)
+{
+	struct satpd_conns *t = d->conns;
+	struct satpd_conn *c = atomic_load_explicit(&t->sole, memory_order_acquire);
+	int mux = -1;
+
+	*flood = false;
+	if (c)
+		return c;
+	if (d->dev_type == SATPD_DEV_TAP) {
+		if (len >= 6 && !(inner[0] & 1))
+			mux = mac_lookup(d, inner);
+		c = mux >= 0 ? satpd_conns_get(d, (uint16_t)mux) : NULL;
+		*flood = !c;
+		return c;
+	}
+	if (len >= 20 && inner[0] >> 4 == 4)
+		mux = satpd_lpm_lookup(&t->routes, AF_INET, inner + 16);
+	else if (len >= 40 && inner[0] >> 4 == 6)
+		mux = satpd_lpm_lookup(&t->routes, AF_INET6, inner + 24);
+	return mux >= 0 ? satpd_conns_get(d, (uint16_t)mux) : NULL;
+}
+
+struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d)
+{
+	return atomic_load_explicit(&d->conns->flood, memory_order_acquire);
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The connections of one daemon, keyed by mux, and how the workers see
+ * changes safely without a lock per packet.
+ *
+ * Publication: a table of 65536 atomic pointers indexed by mux (one load per
+ * datagram, whatever the number of connections). Only the main thread writes
+ * it (setup, the control socket's add/change/del/set-keys, the tick); a
+ * change builds a new object (connection or key set), publishes it with a
+ * release store and retires the one it replaces.
+ *
+ * Reclamation, RCU-like (quiescent-state based): a worker announces the
+ * global epoch when it starts a batch (satpd_worker_enter) and 0 when it goes
+ * back to poll (satpd_worker_leave); it holds no connection pointer across
+ * that. A retired object records the epoch it was unpublished in and the
+ * global epoch moves on; it is freed once every worker is quiescent or
+ * entered a later epoch (satpd_conns_reclaim, from the main thread's tick).
+ * The main thread's own packet processing runs between its writes, so it
+ * needs no announcement.
+ *
+ * Keys (set-keys with a grace period; SATP carries no key id): new keys go to
+ * `pending`: receiving tries them at once. Sending switches to them (they
+ * become `keys`, the replaced ones `old`) when the first datagram from the
+ * peer authenticates with them (the peer switched) or, at the latest, after
+ * half the grace period (the agreed point when no traffic comes). `old` stays
+ * valid for receiving until the grace period ends. With grace 0 the switch is
+ * immediate. Both ends changing keys within half the grace period of each
+ * other lose nothing.
+ *
+ * Outgoing connection choice: routes (a userspace longest-prefix match per
+ * family, built at start: the tun read path already holds the inner header
+ * in the worker's cache, and BPF LPM tries would cost a syscall per lookup
+ * from userspace), the MAC learned per connection in tap mode (floods for
+ * unknown destinations). A configuration of one connection without routes
+ * gives it the default routes (anytun's behaviour); connections added at run
+ * time get no routes (the control protocol carries none yet): in tun mode
+ * they receive, and send only what a configured route assigns to their mux.
+ */
+#ifndef SATPD_CONNS_H
+#define SATPD_CONNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datapath.h"
+#include "lpm.h"
+
+/* Learned MACs (tap): a bridge's table, bounded; collisions evict. */
+#define SATPD_MAC_BITS	 12
+#define SATPD_MAC_PROBES 8
+
+struct satpd_retired;
+
+/* The muxes of every connection, for floods; immutable once published. */
+struct satpd_muxlist {
+	unsigned int n;
+	uint16_t mux[];
+};
+
+struct satpd_conns {
+	_Atomic(struct satpd_conn *) by_mux[UINT16_MAX + 1];
+	/* The only connection while exactly one exists and it has every route (or tap). */
+	_Atomic(struct satpd_conn *) sole;
+	/* Without -r on the socket path: the one connection that adopts a mux. */
+	_Atomic(struct satpd_conn *) adopt;
+	_Atomic(struct satpd_muxlist *) flood;
+	struct satpd_lpm routes; /* built at start; mux per prefix */
+	bool auto_default;	 /* one connection, no route given: it got 0/0 and ::/0 */
+	_Atomic uint64_t mac[1u << SATPD_MAC_BITS]; /* 0 or mac << 16 | mux */
+	/* main thread only */
+	unsigned int n;
+	_Atomic uint64_t epoch;
+	struct satpd_retired *retired;
+	char state_dir[SATPD_PATH_MAX];
+};
+
+int satpd_conns_init(struct satpd *d, const char *state_dir);
+/* At exit, workers stopped: frees everything. */
+void satpd_conns_free(struct satpd *d);
+
+/* Create connection cfg (its keys are finished) and publish it. -EEXIST for a used mux. */
+int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *err,
+		    size_t errlen);
+/*
+ * change-conn: a new connection object from cfg (keys finished) replaces old;
+ * it continues old's outgoing sequence numbers, counters, and its remote when
+ * keep_remote. Workers still on old finish with it; it is freed later.
+ */
+int satpd_conns_replace(struct satpd *d, struct satpd_conn *old,
+			const struct satpd_conn_config *cfg, bool keep_remote, char *err,
+			size_t errlen);
+/* Unpublish (XDP first: it drops the mux then) and retire. -ENOENT. */
+int satpd_conns_del(struct satpd *d, uint16_t mux);
+/* set-keys: receiving tries keys at once; see the top of this file for sending. */
+int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct satp_keys *keys,
+			 uint32_t grace);
+/* Routes of the configuration, after the connections exist. */
+int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c);
+struct satpd_conn *satpd_conns_get(struct satpd *d, uint16_t mux);
+/* Main thread: the i-th connection in mux order (snapshot, counters). */
+struct satpd_conn *satpd_conns_next(struct satpd *d, unsigned int *mux);
+
+/* Main thread, each tick: key switches due, grace periods over, retired objects freed. */
+void satpd_conns_tick(struct satpd *d);
+
+/* A worker starts a batch / goes back to poll. */
+void satpd_worker_enter(struct satpd_worker *w);
+void satpd_worker_leave(struct satpd_worker *w);
+
+/* Adopt a mux (socket path, no -r): moves the connection to slot mux. Main thread. */
+void satpd_conns_adopt(struct satpd *d, struct satpd_conn *conn, uint16_t mux);
+
+/* The outgoing connection of a device packet; NULL: drop (no route) or *flood (tap). */
+struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_t len,
+				    bool *flood);
+/* Tap: remember that the inner source MAC of a delivered frame lives behind mux. */
+void satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, uint16_t mux);
+struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d);
+
+/* The control socket's callbacks (struct satpd_ctl_ops); ctx is the struct satpd. */
+struct satp_ctl_msg;
+int satpd_ctl_add_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
+int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
+int satpd_ctl_del_conn(void *ctx, uint16_t mux, char *err, size_t errlen);
+int satpd_ctl_set_keys(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
+int satpd_ctl_reset_window(void *ctx, uint16_t mux, uint16_t sender, char *err, size_t errlen);
+
+#endif /* SATPD_CONNS_H */

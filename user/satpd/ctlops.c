@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control socket's changes (ctl.h callbacks, conns.h): add, change and
+ * delete a connection, new keys with a grace period, reset a sender's window.
+ * They run on the main thread between polls; workers see them through the
+ * connection table's pointer swaps (conns.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conns.h"
+#include "ctl_proto.h"
+#include "log.h"
+#include "xsk.h"
+
+/* "host:port", "[v6]:port" or "host" (default port). */
+static int split_remote(const char *s, struct satpd_endpoint *e, char *err, size_t errlen)
+{
+	const char *colon, *host = s, *end;
+	unsigned long port = SATP_DEFAULT_PORT;
+	size_t n;
+	char *p;
+
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			goto bad;
+		host = s + 1;
+		n = (size_t)(end - host);
+		colon = end[1] ? end + 1 : NULL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			colon = NULL; /* a bare IPv6 address */
+		n = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (!n || n >= sizeof(e->host))
+		goto bad;
+	if (colon) {
+		errno = 0;
+		port = strtoul(colon + 1, &p, 10);
+		if (errno || *p || !colon[1] || !port || port > 65535)
+			goto bad;
+	}
+	memcpy(e->host, host, n);
+	e->host[n] = '\0';
+	e->port_lo = e->port_hi = (uint16_t)port;
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid remote '%s' (expected HOST:PORT or [V6]:PORT)", s);
+	return -EINVAL;
+}
+
+/* Key, salt or passphrase of m into k (its algos set); 0 or -EINVAL with a message. */
+static int apply_keys(const struct satp_ctl_msg *m, struct satp_keys *k, bool need, char *err,
+		      size_t errlen)
+{
+	size_t want = k->algos.kd_bits / 8;
+
+	if (m->present & SATP_CTL_F_PASSPHRASE) {
+		if (want && satp_passphrase_key(m->passphrase, k->master_key, want))
+			goto derive;
+		k->master_key_len = want;
+		if (!(m->present & SATP_CTL_F_SALT) &&
+		    satp_passphrase_salt(m->passphrase, k->master_salt))
+			goto derive;
+	}
+	if (m->present & SATP_CTL_F_KEY) {
+		memcpy(k->master_key, m->key, m->key_len);
+		k->master_key_len = m->key_len;
+		if (need && want && !(m->present & SATP_CTL_F_SALT)) {
+			snprintf(err, errlen, "key= needs salt= (or give passphrase=)");
+			return -EINVAL;
+		}
+	}
+	if (m->present & SATP_CTL_F_SALT)
+		memcpy(k->master_salt, m->salt, sizeof(k->master_salt));
+	if (need && want && !(m->present & (SATP_CTL_F_KEY | SATP_CTL_F_PASSPHRASE))) {
+		snprintf(err, errlen, "no key: give key= and salt=, or passphrase=");
+		return -EINVAL;
+	}
+	if (!want) {
+		k->master_key_len = 0;
+		return 0;
+	}
+	if (k->master_key_len != want) {
+		snprintf(err, errlen, "key is %zu bytes but kd-prf %s needs %zu", k->master_key_len,
+			 satp_algo_name(k->algos.kd_bits), want);
+		return -EINVAL;
+	}
+	return 0;
+derive:
+	snprintf(err, errlen, "cannot derive keys from the passphrase");
+	return -EINVAL;
+}
+
+/* The add-conn/change-conn fields of m over cc. */
+static int apply_fields(const struct satp_ctl_msg *m, struct satpd_conn_config *cc, bool add,
+			char *err, size_t errlen)
+{
+	int ret;
+
+	if (m->present & SATP_CTL_F_SENDER)
+		cc->sender_id = m->sender;
+	if (m->present & SATP_CTL_F_WINDOW)
+		cc->window = m->window;
+	if (m->present & SATP_CTL_F_ROLE)
+		cc->keys.role = m->role;
+	if (m->present & SATP_CTL_F_CIPHER)
+		cc->keys.algos.cipher_bits = m->cipher_bits;
+	if (m->present & SATP_CTL_F_AUTH)
+		cc->keys.algos.auth = m->auth;
+	if (m->present & SATP_CTL_F_KD_PRF)
+		cc->keys.algos.kd_bits = m->kd_bits;
+	if (m->present & SATP_CTL_F_TAG_LEN)
+		cc->keys.algos.tag_len = m->tag_len;
+	if (m->present & SATP_CTL_F_REMOTE) {
+		ret = split_remote(m->remote, &cc->remote, err, errlen);
+		if (ret)
+			return ret;
+	}
+	satp_algos_fixup(&cc->keys.algos);
+	return apply_keys(m, &cc->keys, add, err, errlen);
+}
+
+static struct satpd *daemon_of(void *ctx)
+{
+	return ctx;
+}
+
+int satpd_ctl_add_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	struct satpd *d = daemon_of(ctx);
+	struct satpd_conn_config cc;
+	int ret;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.mux = m->mux;
+	cc.remote.port_lo = cc.remote.port_hi = SATP_DEFAULT_PORT;
+	satp_algos_default(&cc.keys.algos);
+	cc.keys.role = SATP_ROLE_LEFT;
+	ret = apply_fields(m, &cc, true, err, errlen);
+	if (!ret)
+		ret = satpd_conns_add(d, &cc, err, errlen);
+	explicit_bzero(&cc.keys, sizeof(cc.keys));
+	if (!ret)
+		log_notice("control: mux %u added", m->mux);
+	return ret;
+}
+
+/* A new object for a changed connection: same seq state, same remote unless given. */
+int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	struct satpd *d = daemon_of(ctx);
+	struct satpd_conn *old = satpd_conns_get(d, m->mux);
+	struct satpd_conn_config cc;
+	int ret;
+
+	if (!old) {
+		snprintf(err, errlen, "no connection with mux %u", m->mux);
+		return -ENOENT;
+	}
+	cc = old->cfg;
+	cc.keys = atomic_load(&old->keys)->keys;
+	ret = apply_fields(m, &cc, false, err, errlen);
+	if (!ret)
+		ret = satpd_conns_replace(d, old, &cc, !(m->present & SATP_CTL_F_REMOTE), err,
+					  errlen);
+	explicit_bzero(&cc.keys, sizeof(cc.keys));
+	if (!ret)
+		log_notice("control: mux %u changed", m->mux);
+	return ret;
+}
+
+int satpd_ctl_del_conn(void *ctx, uint16_t mux, char *err, size_t errlen)
+{
+	int ret = satpd_conns_del(daemon_of(ctx), mux);
+
+	if (ret)
+		snprintf(err, errlen, "no connection with mux %u", mux);
+	else
+		log_notice("control: mux %u deleted", mux);
+	return ret;
+}
+
+int satpd_ctl_set_keys(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	struct satpd *d = daemon_of(ctx);
+	struct satpd_conn *c = satpd_conns_get(d, m->mux);
+	struct satp_keys k;
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "no connection with mux %u", m->mux);
+		return -ENOENT;
+	}
+	k = atomic_load(&c->keys)->keys;
+	ret = apply_keys(m, &k, true, err, errlen);
+	if (!ret)
+		ret = satpd_conns_set_keys(d, c, &k,
+					   m->present & SATP_CTL_F_GRACE ? m->grace
+									 : SATP_CTL_GRACE_DEFAULT);
+	explicit_bzero(&k, sizeof(k));
+	if (ret && !err[0])
+		snprintf(err, errlen, "cannot install the keys: %s", strerror(-ret));
+	return ret;
+}
+
+int satpd_ctl_reset_window(void *ctx, uint16_t mux, uint16_t sender, char *err, size_t errlen)
+{
+	struct satpd *d = daemon_of(ctx);
+	struct satpd_conn *c = satpd_conns_get(d, mux);
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "no connection with mux %u", mux);
+		return -ENOENT;
+	}
+	ret = satpd_windows_reset(&d->windows, mux, sender, c->cfg.window);
+	if (ret) {
+		snprintf(err, errlen, "mux %u has no window for sender %u", mux, sender);
+		return ret;
+	}
+	log_notice("control: mux %u sender %u: replay window reset", mux, sender);
+	return 0;
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "lpm.h"
+
+/* Node 0 is a sentinel so that 0 can mean "no child". */
+static int new_node(struct satpd_lpm *t, uint32_t *out)
+{
+	struct satpd_lpm_node *n;
+	uint32_t cap;
+
+	if (!t->cap || t->n == t->cap) {
+		cap = t->cap ? t->cap * 2 : 256;
+		n = realloc(t->nodes, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		t->nodes = n;
+		t->cap = cap;
+		if (!t->n)
+			t->n = 1;
+	}
+	t->nodes[t->n] = (struct satpd_lpm_node){.mux = -1};
+	*out = t->n++;
+	return 0;
+}
+
+static int bit(const uint8_t *addr, unsigned int i)
+{
+	return addr[i / 8] >> (7 - i % 8) & 1;
+}
+
+void satpd_lpm_free(struct satpd_lpm *t)
+{
+	free(t->nodes);
+	*t = (struct satpd_lpm){0};
+}
+
+int satpd_lpm_add(struct satpd_lpm *t, int family, const uint8_t *addr, unsigned int len,
+		  uint16_t mux)
+{
+	int f = family == AF_INET6;
+	uint32_t cur, nx;
+	unsigned int i;
+	int ret;
+
+	if (len > (f ? 128u : 32u))
+		return -EINVAL;
+	if (!t->root[f]) {
+		ret = new_node(t, &t->root[f]);
+		if (ret)
+			return ret;
+	}
+	cur = t->root[f];
+	for (i = 0; i < len; i++) {
+		int b = bit(addr, i);
+
+		if (!t->nodes[cur].child[b]) {
+			ret = new_node(t, &nx);
+			if (ret)
+				return ret;
+			t->nodes[cur].child[b] = nx;
+		}
+		cur = t->nodes[cur].child[b];
+	}
+	if (t->nodes[cur].mux >= 0 && t->nodes[cur].mux != mux)
+		return -EEXIST;
+	if (t->nodes[cur].mux < 0)
+		t->n_routes++;
+	t->nodes[cur].mux = mux;
+	return 0;
+}
+
+int satpd_lpm_lookup(const struct satpd_lpm *t, int family, const uint8_t *addr)
+{
+	int f = family == AF_INET6;
+	unsigned int i, max = f ? 128 : 32;
+	uint32_t cur = t->root[f];
+	int best = -1;
+
+	for (i = 0; cur; i++) {
+		if (t->nodes[cur].mux >= 0)
+			best = t->nodes[cur].mux;
+		if (i == max)
+			break;
+		cur = t->nodes[cur].child[bit(addr, i)];
+	}
+	return best;
+}
