@@ -80,11 +80,15 @@ static int dump_file(const char *path)
 		return 1;
 	}
 	buf = malloc(FILE_MAX);
-	if (!buf)
-		return 1;
-	len = fread(buf, 1, FILE_MAX, f);
+	len = buf ? fread(buf, 1, FILE_MAX, f) : 0;
+	if (len == FILE_MAX) {
+		fprintf(stderr, "%s: larger than %d bytes\n", path, FILE_MAX);
+		bad = 1;
+	}
 	if (f != stdin)
 		fclose(f);
+	if (!buf)
+		return 1;
 	while (off < len) {
 		if (buf[off] == '\n') { /* anytun-config's separator */
 			off++;

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,14 @@
 /* epoll tags of the two fds. */
 #define TAG_TIMER  1u
 #define TAG_SOCKET 2u
+/*
+ * TCP keepalive: the server only speaks on changes, so a server that vanished
+ * (rebooted, cable cut) would otherwise leave a half-open connection that is
+ * never retried. Idle 30 s, then 3 probes 10 s apart: found within a minute.
+ */
+#define KEEPALIVE_IDLE_S  30
+#define KEEPALIVE_INTVL_S 10
+#define KEEPALIVE_CNT	  3
 /* Reads per dispatch: a flooding server cannot starve the caller's other fds. */
 #define READS_PER_DISPATCH 16
 #define NAME_MAX_LEN	   (NI_MAXHOST + 8)
@@ -88,6 +98,17 @@ static int fail_and_retry(struct satp_sync_client *c, int level, const char *wha
 	return schedule_reconnect(c);
 }
 
+/* Best effort: without keepalive the client still works, it only notices a dead server later. */
+static void set_keepalive(int fd)
+{
+	int on = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_INTVL_S, cnt = KEEPALIVE_CNT;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 static int start_connect(struct satp_sync_client *c)
 {
 	struct addrinfo *ai = c->next ? c->next : c->addrs;
@@ -98,6 +119,7 @@ static int start_connect(struct satp_sync_client *c)
 	    socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (c->sock < 0)
 		return fail_and_retry(c, LOG_ERR, "socket", errno);
+	set_keepalive(c->sock);
 	if (connect(c->sock, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)
 		return fail_and_retry(c, LOG_WARNING, "connect", errno);
 	c->connecting = true;
@@ -222,6 +244,8 @@ int satp_sync_client_new(struct satp_sync_client **out, const char *host, const 
 	struct satp_sync_client *c;
 	int ret;
 
+	if (!ops->record)
+		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;

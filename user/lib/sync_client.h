@@ -14,6 +14,14 @@
  * when it is readable; dispatch never blocks. The host is resolved once, in
  * satp_sync_client_new(), so the loop never waits for DNS.
  *
+ * What records mean (anytun's semantics): a connection record for a mux
+ * replaces whatever was known for that mux (keys, role, window size, seq,
+ * remote); a route record adds or replaces the prefix's mux. Nothing is ever
+ * withdrawn by the protocol, and after every reconnect everything arrives
+ * again, so applying records as idempotent upserts is enough. A connection
+ * whose has_remote is false keeps its current remote (anytun ignores 0.0.0.0
+ * and ::). A dead server is noticed by TCP keepalive within about a minute.
+ *
  * Frame errors: a malformed body (-EBADMSG), an unsupported archive version
  * or an Ethernet route is logged and skipped, the stream goes on; a broken
  * frame header (-EPROTO), EOF or a socket error closes the connection and
@@ -52,8 +60,9 @@ struct satp_sync_client;
 
 /*
  * host and port as satp_sync_split_hostport() gives them. Resolves host now
- * (blocking) and starts the first connect. Returns 0, -ENOMEM, -EINVAL (err
- * says why: host does not resolve) or another -errno from epoll/timerfd.
+ * (blocking) and starts the first connect. ops->record is required; ops is
+ * copied. Returns 0, -ENOMEM, -EINVAL (err says why: host does not resolve)
+ * or another -errno from epoll/timerfd.
  */
 int satp_sync_client_new(struct satp_sync_client **out, const char *host, const char *port,
 			 const struct satp_sync_client_ops *ops, char *err, size_t errlen);
