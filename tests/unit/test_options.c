@@ -478,6 +478,65 @@ static void test_config_file(void **state)
 	free(argv[4]);
 }
 
+/* `connection` blocks: per-connection options each, global options refused inside. */
+static void test_config_blocks(void **state)
+{
+	static struct satpd_config c;
+	char path[] = "/tmp/satpd-test-blocks.XXXXXX";
+	char *argv[] = {strdup("satpd"), strdup("--config"), path, NULL};
+	char err[1024];
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "port 4444\n"
+			 "connection\n"
+			 "mux 1\n"
+			 "key 000102030405060708090a0b0c0d0e0f\n"
+			 "salt a0a1a2a3a4a5a6a7a8a9aaabacad\n"
+			 "route 10.1.0.0/16\n"
+			 "connection\n"
+			 "mux 2\n"
+			 "role right\n"
+			 "window-size 64\n"
+			 "passphrase block two\n"
+			 "route 10.2.0.0/16,fd00:2::/48\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), 0);
+	assert_int_equal(satpd_config_finish(&c, err, sizeof(err)), 0);
+	/* connection 0 had no key: dropped */
+	assert_int_equal(c.n_conns, 2);
+	assert_int_equal(c.conns[0].mux, 1);
+	assert_int_equal(c.conns[0].keys.master_key_len, 16);
+	assert_int_equal(c.conns[1].mux, 2);
+	assert_int_equal(c.conns[1].keys.role, SATP_ROLE_RIGHT);
+	assert_int_equal(c.conns[1].window, 64);
+	assert_int_equal(c.conns[1].keys.master_key_len, 16); /* derived from the passphrase */
+	assert_int_equal(c.n_routes, 3);
+	assert_int_equal(c.route_conn[0], 0);
+	assert_int_equal(c.route_conn[1], 1);
+	assert_int_equal(c.route_conn[2], 1);
+
+	write_file(path, "connection\nmux 1\nport 5\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'port' is not a per-connection option"));
+	assert_non_null(strstr(err, ":3:"));
+	write_file(path, "connection\nmux 1\nconnection\nmux 2\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no master key"));
+	write_file(path, "connection\nmux 3\npassphrase x\nconnection\nmux 3\npassphrase y\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), 0);
+	assert_int_equal(satpd_config_finish(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "mux 3 is given to two connections"));
+	write_file(path, "connection now\n");
+	assert_int_equal(satpd_options_parse(&c, 3, argv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'now'"));
+	unlink(path);
+	satpd_config_wipe(&c);
+	free(argv[0]);
+	free(argv[1]);
+}
+
 static void test_typed_parsers(void **state)
 {
 	struct satpd_log_target t;
@@ -516,6 +575,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),	  cmocka_unit_test(test_short_long_same),
 	    cmocka_unit_test(test_argv_wiped),	  cmocka_unit_test(test_config_file),
+	    cmocka_unit_test(test_config_blocks),
 	    cmocka_unit_test(test_typed_parsers),
 	};
 
