@@ -36,6 +36,7 @@
 #             uanytun accepts e2's packets (sender id 2 has a window of its own);
 #             then e1 comes back and the traffic moves back. The longest ping gap
 #             on each move is printed.
+#   healthcheck  its verdicts: a serving satpd is up, a reused PID is not, bad options refused
 #   replay    a client datagram captured on its way to e1 is sent to e2: it must be
 #             refused. satpd has no cross-edge window exchange yet: XFAIL until then
 #             (docs/anycast.md designs it).
@@ -165,7 +166,11 @@ start_bg c uanytun.log uanytun -D -L stdout:5 -i 10.77.1.2 -p "$PORT" -r "$ANYCA
 	-s 7 -e left -w 100 -K "$K128" -A "$SALT" -d tun0 -t tun -n "$IN_CLIENT/24"
 wait_dev c tun0 || { cat "$TMP/uanytun.log"; fail "uanytun: no tun0"; }
 ip -n "$(ns c)" route add 10.77.4.0/24 dev tun0
-wait_ping c "$SERVER" 10 || { cat "$TMP"/satpd-e1.log "$TMP"/uanytun.log; fail "no ping through the tunnel"; }
+wait_ping c "$SERVER" 10 || {
+	tail -n 40 "$TMP"/satpd-e1.log "$TMP"/uanytun.log
+	ip -n "$(ns r)" route
+	fail "no ping through the tunnel"
+}
 log "tunnel up: client -> edge 1 -> server"
 
 # --- replay across edges ---------------------------------------------------------
@@ -290,6 +295,21 @@ check_data_path() {
 		fail "edge $i: nothing sent by AF_XDP TX"
 }
 
+# --- the health check's own verdicts --------------------------------------------------
+row_healthcheck() {
+	local out
+	out=$("$HEALTHCHECK" -p x -d y -i 0.2s -1 2>&1) && fail "healthcheck: -i 0.2s accepted"
+	[[ $out == *"'0.2s'"* ]] || fail "healthcheck: a bad interval is not quoted: $out"
+	out=$(nsx e2 "$HEALTHCHECK" -p "$TMP/satpd-e2.pid" -d tun0 -c "$TMP/satpd-e2.sock" \
+		-a "$BUILD/satp" -1) || fail "healthcheck: edge 2 is '$out'"
+	# A live process that is not satpd (a reused PID) is down.
+	echo $$ >"$TMP/not-satpd.pid"
+	out=$(nsx e2 "$HEALTHCHECK" -p "$TMP/not-satpd.pid" -d tun0 -1) &&
+		fail "healthcheck: PID $$ (bash) counts as satpd"
+	log "healthcheck: PASS: edge 2 up, a reused PID down, a bad interval refused"
+}
+
+row_healthcheck
 row_replay
 check_data_path 1
 row_failover TERM
