@@ -14,6 +14,10 @@
 #      `satp reset-window 1 11`; the flow on mux 1 loses nothing.
 #   3. satpd <-> satpd (mux 7): `satp keys` on both ends a second apart with a
 #      grace period while a ping flow runs: no loss, both switch.
+#   3b. tap: a hub with two connections (peers in b and in a third ns c):
+#      broadcasts flooded to both, learned MACs keep unicast on one.
+#   3c. satpd -X: a connection and its route from the real anytun-config via
+#      anytun-controld; a uanytun peer talks to it.
 #   4. 1000 connections on both satpd ends (config files generated here, one
 #      route each): traffic on a sample of them.
 #
@@ -39,20 +43,32 @@ mkdir -p "$TMP/run"
 
 key_of() { printf '%032x' "$1"; }
 
+# daemon_of: python that finds the daemon object (the one with "connections") in satp's JSON.
+DAEMON_PY='import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "connections" in o and "rx_path" in o:
+            return o
+        o = list(o.values())
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r:
+                return r
+d = find(json.load(open(sys.argv[1])))
+'
 # json_conn MUX FIELD: a field of the hub's connection MUX from $TMP/show.json.
 json_conn() {
-	python3 -c 'import json,sys
-d = json.load(open(sys.argv[1]))["interfaces"][0]["daemon"]
+	python3 -c "$DAEMON_PY"'
 print([c for c in d["connections"] if c["mux"] == int(sys.argv[2])][0][sys.argv[3]])' \
 		"$TMP/show.json" "$1" "$2"
 }
 json_counter() {
-	python3 -c 'import json,sys
-print(json.load(open(sys.argv[1]))["interfaces"][0]["daemon"]["counters"][sys.argv[2]])' \
-		"$TMP/show.json" "$1"
+	python3 -c "$DAEMON_PY"'
+print(d["counters"][sys.argv[2]])' "$TMP/show.json" "$1"
 }
 hub_show() {
-	nsx hub "$SATP" show ul0 --json --pin-root "$TMP/bpf/hub" --socket "$HUB_SOCK" \
+	nsx hub "$SATP" show --json --pin-root "$TMP/bpf/hub" --socket "$HUB_SOCK" \
 		>"$TMP/show.json" 2>&1 || fail "show: $(cat "$TMP/show.json")"
 }
 
@@ -123,8 +139,8 @@ nsx hub "$SATP" conn del 4 --socket "$HUB_SOCK" || fail "conn del 4"
 before=$(json_conn 1 rx_packets)
 nsx b ping -c 3 -i 0.1 -W 1 -q 10.204.0.1 >/dev/null 2>&1
 hub_show
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["interfaces"][0]["daemon"]; assert 4 not in [c["mux"] for c in d["connections"]]' \
-	"$TMP/show.json" || fail "mux 4 still shown after del"
+python3 -c "$DAEMON_PY"'
+assert 4 not in [c["mux"] for c in d["connections"]]' "$TMP/show.json" || fail "mux 4 still shown after del"
 wait "$FLOW" || fail "the flow on mux 1 failed: $(cat "$TMP/flow1.txt")"
 grep -q " 0% packet loss" "$TMP/flow1.txt" || fail "mux 1 lost packets meanwhile: $(cat "$TMP/flow1.txt")"
 [ "$(json_conn 1 rx_packets)" -gt "$before" ] || fail "mux 1 stopped"
@@ -165,6 +181,72 @@ echo "ok   keys changed on both ends 1 s apart, grace 6 s: $(grep -o '[0-9]* rec
 stop_pid "$KHUB"
 stop_pid "$KB_PID"
 
+# ---------------------------------------------------------------- 3b. tap: learn and flood
+# A third namespace c behind a second veth of the hub; a uanytun tap peer in b and in c.
+ns_create c
+veth_link hub ul1 10.78.0.1/24 fd00:78::1/64 c ul0 10.78.0.2/24 fd00:78::2/64
+{
+	printf 'port 4800\n'
+	printf 'connection\nmux 21\nsender-id 1\nremote-host %s\nremote-port 4821\n' "$UL4_2"
+	printf 'key %s\nsalt %s\n' "$(key_of 21)" "$SALT"
+	printf 'connection\nmux 22\nsender-id 1\nremote-host 10.78.0.2\nremote-port 4822\n'
+	printf 'key %s\nsalt %s\n' "$(key_of 22)" "$SALT"
+} >"$TMP/tap.conf"
+start_bg hub t-hub.log "$SATPD" -U --xdp-mode off --state-dir "$TMP/state-thub" \
+	--config "$TMP/tap.conf" -d tapm -t tap -n 10.220.0.1/24
+THUB=$LAST_PID
+wait_log "$TMP/t-hub.log" 'satpd [0-9.]* running' 15 || fail "tap hub: $(cat "$TMP/t-hub.log")"
+start_bg b t-b.log uanytun -D -L stdout:5 -i "$UL4_2" -p 4821 -r "$UL4_1" -o 4800 -m 21 -s 2 \
+	-e right -d tapq -t tap -n 10.220.0.2/24 -K "$(key_of 21)" -A "$SALT"
+TB=$LAST_PID
+start_bg c t-c.log uanytun -D -L stdout:5 -i 10.78.0.2 -p 4822 -r 10.78.0.1 -o 4800 -m 22 -s 2 \
+	-e right -d tapq -t tap -n 10.220.0.3/24 -K "$(key_of 22)" -A "$SALT"
+TC=$LAST_PID
+wait_dev b tapq && wait_dev c tapq || fail "tap peers: $(cat "$TMP"/t-*.log)"
+for dst in 10.220.0.2 10.220.0.3; do
+	wait_ping hub "$dst" 10 || fail "tap: no ping to $dst: $(cat "$TMP/t-hub.log")"
+done
+HUB_SOCK=$(ctl_sock hub-t-hub)
+hub_show
+tx22=$(json_conn 22 tx_packets)
+nsx hub ping -c 20 -i 0.02 -q 10.220.0.2 >/dev/null || fail "tap: pings to b lost"
+hub_show
+[ "$(json_counter tx_flooded)" -ge 2 ] || fail "tap: nothing flooded ($(json_counter tx_flooded))"
+[ "$(json_conn 21 tx_packets)" -ge 20 ] || fail "tap: mux 21 sent $(json_conn 21 tx_packets)"
+[ $(($(json_conn 22 tx_packets) - tx22)) -le 2 ] ||
+	fail "tap: unicast to b's MAC also went to c: mux 22 sent $(($(json_conn 22 tx_packets) - tx22))"
+echo "ok   tap: broadcasts flooded to both connections, b's MAC learned behind mux 21 (unicast stays there)"
+for p in "$THUB" "$TB" "$TC"; do stop_pid "$p"; done
+
+# ---------------------------------------------------------------- 3c. anytun-controld
+# The real anytun-config writes a connection (mux 31) and its route; anytun-controld in ns hub
+# serves it; satpd -X takes both, with no connection of its own on the command line.
+if command -v anytun-controld >/dev/null && command -v anytun-config >/dev/null; then
+	SPORT=$((20000 + $$ % 20000))
+	anytun-config -r "$UL4_2" -o 4931 -m 31 -w 64 -e left -K "$(key_of 31)" -A "$SALT" \
+		-R 10.231.0.0/24 >"$TMP/sync.conf" 2>"$TMP/sync.err" || fail "anytun-config: $(cat "$TMP/sync.err")"
+	start_bg hub controld.log anytun-controld -D -L stdout:5 -f "$TMP/sync.conf" -X "127.0.0.1:$SPORT"
+	CTLD=$LAST_PID
+	wait_log "$TMP/controld.log" "listening on 127.0.0.1:$SPORT" 5 ||
+		fail "anytun-controld: $(cat "$TMP/controld.log")"
+	start_bg hub x-hub.log "$SATPD" -U --state-dir "$TMP/state-xhub" --pin-root "$TMP/bpf/xhub" \
+		-X "127.0.0.1:$SPORT" -i "$UL4_1" -p 4900 -s 1 -d tunx -t tun -n 10.231.0.1/24
+	XHUB=$LAST_PID
+	wait_log "$TMP/x-hub.log" "sync: connection mux 31 added" 15 ||
+		fail "satpd -X took no connection: $(cat "$TMP/x-hub.log")"
+	wait_log "$TMP/x-hub.log" "Route: 10.231.0.0/24 -> 31" 5 || fail "no route from sync: $(cat "$TMP/x-hub.log")"
+	start_bg b x-b.log uanytun -D -L stdout:5 -i "$UL4_2" -p 4931 -r "$UL4_1" -o 4900 -m 31 -s 2 \
+		-e right -w 64 -d tunx -t tun -n 10.231.0.2/24 -K "$(key_of 31)" -A "$SALT"
+	XB=$LAST_PID
+	wait_dev b tunx || fail "uanytun for mux 31: $(cat "$TMP/x-b.log")"
+	wait_ping b 10.231.0.1 10 || fail "no ping over the synced connection: $(cat "$TMP/x-hub.log")"
+	nsx b ping -c 5 -i 0.05 -q 10.231.0.1 >/dev/null || fail "synced connection lost pings"
+	echo "ok   satpd -X: connection and route from the real anytun-config/anytun-controld carry traffic"
+	for p in "$XHUB" "$XB" "$CTLD"; do stop_pid "$p"; done
+else
+	echo "skip anytun-controld part: anytun-config/anytun-controld not installed"
+fi
+
 # ---------------------------------------------------------------- 4. a thousand connections
 # Connection i: mux 1000+i, its own key; the hub routes 10.(96+i/256).(i%256).0/24 (b's
 # side) to it, b routes 10.(64+i/256).(i%256).0/24 (the hub's side).
@@ -202,8 +284,8 @@ for i in 0 1 255 256 500 511 700 998 $((N_MANY - 1)); do
 		fail "connection $i (mux $((1000 + i))): no ping $c -> $h: $(tail -5 "$TMP/m-hub.log")"
 	ok=$((ok + 1))
 done
-nsx hub "$SATP" show ul0 --json --pin-root "$TMP/bpf/mhub" --socket "$(ctl_sock hub-m-hub)" \
-	>"$TMP/show.json" || fail "show of the 1000-connection hub"
+HUB_SOCK=$(ctl_sock hub-m-hub)
+hub_show
 [ "$(json_counter connections)" -eq "$N_MANY" ] || fail "hub reports $(json_counter connections)"
 [ "$(json_counter rx_bad_tag)" -eq 0 ] || fail "bad tags among $N_MANY connections"
 echo "ok   $N_MANY connections each side (XDP hub, socket-path peer): $ok sampled connections carry pings"

@@ -317,7 +317,7 @@ static const struct opt_case cases[] = {
     {"relative pin root", {"--pin-root", "bpf", K128, SALTOPT}, -EINVAL, "'bpf'", NULL},
     {"-4 and -6", {"-4", "-6", K128, SALTOPT}, -EINVAL, "-4 and -6", NULL},
     {"-6 with an IPv4 -i", {"-6", "-i", "10.0.0.1", K128, SALTOPT}, -EINVAL, "'10.0.0.1'", NULL},
-    {"sync not supported", {"-M", "host1", K128, SALTOPT}, -EINVAL, "'host1'", NULL},
+    {"sync server not supported", {"-S", "2323", K128, SALTOPT}, -EINVAL, "'2323'", NULL},
     {"odd hex key", {"-K", "abc", SALTOPT}, -EINVAL, "master key", NULL},
     {"salt of wrong length", {K128, "-A", "a0a1"}, -EINVAL, "master salt", NULL},
     {"key length does not fit kd-prf", {"-K", KEY256, SALTOPT}, -EINVAL, "kd-prf", NULL},

@@ -333,7 +333,38 @@ static int set_ipv6(struct satpd_config *c, const char *arg, char *err, size_t e
 static int set_sync(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	return fail(err, errlen,
-		    "anytun cluster sync (-I -S -M -X) is not supported by satpd yet ('%s')", arg);
+		    "serving anytun sync (-I -S) is not supported by satpd yet ('%s'); "
+		    "-X and -M (receiving) are",
+		    arg);
+}
+
+/* -X and -M: entries are checked by the daemon (sync_proto's split); kept as given. */
+static int add_sync_host(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	const char *p = arg;
+	size_t n;
+
+	while (*p) {
+		n = strcspn(p, ",");
+		if (!n || n >= SATPD_HOST_MAX + 8)
+			return fail(err, errlen, "invalid sync host list '%s'", arg);
+		if (c->n_sync_hosts >= SATPD_SYNC_HOSTS_MAX)
+			return fail(err, errlen, "too many sync hosts at '%s' (max %d)", arg,
+				    SATPD_SYNC_HOSTS_MAX);
+		memcpy(c->sync_hosts[c->n_sync_hosts], p, n);
+		c->sync_hosts[c->n_sync_hosts++][n] = '\0';
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int set_control_host(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (strchr(arg, ','))
+		return fail(err, errlen, "-X takes one host[:port], not a list ('%s')", arg);
+	return add_sync_host(c, arg, err, errlen);
 }
 
 static int set_dev(struct satpd_config *c, const char *arg, char *err, size_t errlen)
@@ -618,8 +649,10 @@ static const struct opt_def opts[] = {
     {"ipv6-only", '6', 0, set_ipv6, NULL, "always resolve IPv6 addresses"},
     {"sync-interface", 'I', OPT_ARG, set_sync, "<ip>", "anytun sync: not supported"},
     {"sync-port", 'S', OPT_ARG, set_sync, "<port>", "anytun sync: not supported"},
-    {"sync-hosts", 'M', OPT_ARG, set_sync, "<host>[:<port>]", "anytun sync: not supported"},
-    {"control-host", 'X', OPT_ARG, set_sync, "<host>[:<port>]", "anytun sync: not supported"},
+    {"sync-hosts", 'M', OPT_ARG, add_sync_host, "<host>[:<port>][,...]",
+     "receive connections and routes from these anytun sync servers"},
+    {"control-host", 'X', OPT_ARG, set_control_host, "<host>[:<port>]",
+     "receive connections and routes from this anytun-controld"},
     {"dev", 'd', OPT_ARG, set_dev, "<name>", "device name"},
     {"type", 't', OPT_ARG, set_type, "<tun|tap>", "device type"},
     {"ifconfig", 'n', OPT_ARG, set_ifconfig, "<local>/<prefix>",
@@ -982,7 +1015,7 @@ static int drop_unkeyed_conn0(struct satpd_config *c, char *err, size_t errlen)
 {
 	unsigned int i;
 
-	if (c->n_conns < 2 || c->have_key || c->have_passphrase)
+	if ((c->n_conns < 2 && !c->n_sync_hosts) || c->have_key || c->have_passphrase)
 		return 0;
 	for (i = 0; i < c->n_routes; i++) {
 		if (c->route_conn[i] == 0)
@@ -1023,6 +1056,11 @@ int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 	/* As both reference daemons: a name without a type says it ("tap0"). */
 	if (!c->dev_type_set && !strncmp(c->dev_name, "tap", 3))
 		c->dev_type = SATPD_DEV_TAP;
+	/* What sync records do not carry (cipher, auth, tag, sender id) comes from here. */
+	c->sync_base = c->conns[0];
+	explicit_bzero(c->sync_base.keys.master_key, sizeof(c->sync_base.keys.master_key));
+	explicit_bzero(c->sync_base.keys.master_salt, sizeof(c->sync_base.keys.master_salt));
+	satp_algos_fixup(&c->sync_base.keys.algos);
 	dropped = drop_unkeyed_conn0(c, err, errlen);
 	if (dropped < 0)
 		return dropped;

@@ -32,6 +32,8 @@
  * edge with a thousand clients (issue 8) fits.
  */
 #define SATPD_CONNS_MAX 1024
+/* -X and -M entries: anytun-controld and a few sync servers. */
+#define SATPD_SYNC_HOSTS_MAX 8
 /* --queues: more than the tun multi-queue limit of common kernels makes no sense. */
 #define SATPD_QUEUES_MAX 64
 /* A passphrase longer than this is a mistake, not a secret. */
@@ -135,7 +137,12 @@ struct satpd_config {
 	char metrics[SATPD_HOST_MAX];	 /* --metrics ADDR:PORT; "" = off */
 
 	struct satpd_conn_config conns[SATPD_CONNS_MAX];
-	unsigned int n_conns;
+	unsigned int n_conns; /* 0 when -X/-M bring every connection */
+
+	/* -X host[:port] and -M host[:port],...: anytun sync servers to receive from */
+	char sync_hosts[SATPD_SYNC_HOSTS_MAX][SATPD_HOST_MAX + 8];
+	unsigned int n_sync_hosts;
+	struct satpd_conn_config sync_base; /* the command line's connection, without keys */
 
 	/* parse state, consumed by satpd_config_finish() */
 	char passphrase[SATPD_PASSPHRASE_MAX];

@@ -17,7 +17,8 @@ struct satpd_retired {
 	uint64_t epoch;
 	struct satpd_conn *conn; /* one of the two */
 	struct satpd_keyset *keys;
-	void *mem; /* anything else malloc'ed (flood lists) */
+	void *mem;		  /* anything else malloc'ed (flood lists) */
+	struct satpd_lpm *routes; /* a replaced route table */
 };
 
 static int64_t mono_now(void)
@@ -72,6 +73,16 @@ static void conn_free(struct satpd_conn *c)
 }
 
 /* Unpublished before this call; freed when every worker passed a quiescent point. */
+static void lpm_free(struct satpd_lpm *l)
+{
+	if (!l)
+		return;
+	satpd_lpm_free(l);
+	free(l);
+}
+
+static void retire_routes(struct satpd *d, struct satpd_lpm *l);
+
 static void retire(struct satpd *d, struct satpd_conn *c, struct satpd_keyset *k, void *mem)
 {
 	struct satpd_conns *t = d->conns;
@@ -130,6 +141,7 @@ static void reclaim(struct satpd *d, bool all)
 		conn_free(r->conn);
 		keyset_free(r->keys);
 		free(r->mem);
+		lpm_free(r->routes);
 		free(r);
 	}
 }
@@ -138,12 +150,34 @@ static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now);
 
 /* ---------------------------------------------------------------- table */
 
+static void retire_routes(struct satpd *d, struct satpd_lpm *l)
+{
+	struct satpd_retired *r;
+
+	if (!d->n_workers) {
+		lpm_free(l);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return; /* leaked rather than freed early */
+	r->routes = l;
+	r->epoch = atomic_fetch_add(&d->conns->epoch, 1);
+	r->next = d->conns->retired;
+	d->conns->retired = r;
+}
+
 int satpd_conns_init(struct satpd *d, const char *state_dir)
 {
 	struct satpd_conns *t = calloc(1, sizeof(*t));
+	struct satpd_lpm *l = calloc(1, sizeof(*l));
 
-	if (!t)
+	if (!t || !l) {
+		free(t);
+		free(l);
 		return -ENOMEM;
+	}
+	atomic_store(&t->routes, l);
 	atomic_store(&t->epoch, 1);
 	snprintf(t->state_dir, sizeof(t->state_dir), "%s", state_dir);
 	d->conns = t;
@@ -161,7 +195,7 @@ void satpd_conns_free(struct satpd *d)
 	for (m = 0; m <= UINT16_MAX; m++)
 		conn_free(atomic_load(&t->by_mux[m]));
 	free(atomic_load(&t->flood));
-	satpd_lpm_free(&t->routes);
+	lpm_free(atomic_load(&t->routes));
 	free(t);
 	d->conns = NULL;
 }
@@ -204,7 +238,7 @@ static void update_views(struct satpd *d)
 		only = satpd_conns_next(d, &m);
 	}
 	/* Routes decide, except for an only connection that has every route. */
-	atomic_store(&t->sole, t->routes.n_routes && !t->auto_default && d->dev_type != SATPD_DEV_TAP
+	atomic_store(&t->sole, atomic_load(&t->routes)->n_routes && !t->auto_default && d->dev_type != SATPD_DEV_TAP
 				   ? NULL
 				   : only);
 	atomic_store(&t->adopt, only && !only->mux_fixed ? only : NULL);
@@ -427,6 +461,7 @@ int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct sat
 int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c)
 {
 	struct satpd_conns *t = d->conns;
+	struct satpd_lpm *l = atomic_load(&t->routes); /* no worker runs yet */
 	unsigned int i;
 	char a[INET6_ADDRSTRLEN];
 	int ret;
@@ -435,7 +470,7 @@ int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c)
 		const struct satpd_prefix *p = &c->routes[i];
 		uint16_t mux = c->conns[c->route_conn[i]].mux;
 
-		ret = satpd_lpm_add(&t->routes, p->family, (const uint8_t *)&p->addr, p->len, mux);
+		ret = satpd_lpm_add(l, p->family, (const uint8_t *)&p->addr, p->len, mux, false);
 		if (ret) {
 			inet_ntop(p->family, &p->addr, a, sizeof(a));
 			log_err("route %s/%u of mux %u: %s", a, p->len, mux,
@@ -452,9 +487,9 @@ int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c)
 		static const uint8_t any[16];
 		uint16_t mux = c->conns[0].mux;
 
-		ret = satpd_lpm_add(&t->routes, AF_INET, any, 0, mux);
+		ret = satpd_lpm_add(l, AF_INET, any, 0, mux, false);
 		if (!ret)
-			ret = satpd_lpm_add(&t->routes, AF_INET6, any, 0, mux);
+			ret = satpd_lpm_add(l, AF_INET6, any, 0, mux, false);
 		if (ret)
 			return ret;
 		t->auto_default = true;
@@ -462,6 +497,30 @@ int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c)
 		log_notice("%u route%s over %u connection%s", c->n_routes,
 			   c->n_routes == 1 ? "" : "s", t->n, t->n == 1 ? "" : "s");
 	}
+	update_views(d);
+	return 0;
+}
+
+int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			  uint16_t mux)
+{
+	struct satpd_conns *t = d->conns;
+	struct satpd_lpm *cur = atomic_load(&t->routes), *l = calloc(1, sizeof(*l));
+	int ret;
+
+	if (!l)
+		return -ENOMEM;
+	ret = satpd_lpm_clone(cur, l);
+	if (!ret)
+		ret = satpd_lpm_add(l, family, addr, len, mux, true);
+	if (ret) {
+		lpm_free(l);
+		return ret;
+	}
+	/* Routes given now are what the operator wants: the automatic default steps aside. */
+	t->auto_default = false;
+	atomic_store_explicit(&t->routes, l, memory_order_release);
+	retire_routes(d, cur);
 	update_views(d);
 	return 0;
 }
@@ -593,9 +652,11 @@ struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_
 		return c;
 	}
 	if (len >= 20 && inner[0] >> 4 == 4)
-		mux = satpd_lpm_lookup(&t->routes, AF_INET, inner + 16);
+		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
+				       AF_INET, inner + 16);
 	else if (len >= 40 && inner[0] >> 4 == 6)
-		mux = satpd_lpm_lookup(&t->routes, AF_INET6, inner + 24);
+		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
+				       AF_INET6, inner + 24);
 	return mux >= 0 ? satpd_conns_get(d, (uint16_t)mux) : NULL;
 }
 

@@ -28,7 +28,7 @@
  * other lose nothing.
  *
  * Outgoing connection choice: routes (a userspace longest-prefix match per
- * family, built at start: the tun read path already holds the inner header
+ * family, replaced whole when a route is added (RCU as above): the tun read path already holds the inner header
  * in the worker's cache, and BPF LPM tries would cost a syscall per lookup
  * from userspace), the MAC learned per connection in tap mode (floods for
  * unknown destinations). A configuration of one connection without routes
@@ -64,7 +64,7 @@ struct satpd_conns {
 	/* Without -r on the socket path: the one connection that adopts a mux. */
 	_Atomic(struct satpd_conn *) adopt;
 	_Atomic(struct satpd_muxlist *) flood;
-	struct satpd_lpm routes; /* built at start; mux per prefix */
+	_Atomic(struct satpd_lpm *) routes; /* mux per prefix; replaced whole on a change */
 	bool auto_default;	 /* one connection, no route given: it got 0/0 and ::/0 */
 	_Atomic uint64_t mac[1u << SATPD_MAC_BITS]; /* 0 or mac << 16 | mux */
 	/* main thread only */
@@ -96,6 +96,9 @@ int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct sat
 			 uint32_t grace);
 /* Routes of the configuration, after the connections exist. */
 int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c);
+/* A route at run time (anytun sync): replaces the prefix's mux. Main thread. */
+int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			  uint16_t mux);
 struct satpd_conn *satpd_conns_get(struct satpd *d, uint16_t mux);
 /* Main thread: the i-th connection in mux order (snapshot, counters). */
 struct satpd_conn *satpd_conns_next(struct satpd *d, unsigned int *mux);

@@ -170,8 +170,8 @@ struct satpd_poll_hook {
 	satpd_poll_fn fn;
 	void *ctx;
 };
-/* Control socket, metrics: a handful is plenty. */
-#define SATPD_HOOKS_MAX 4
+/* Control socket, metrics, a sync client per -X/-M entry. */
+#define SATPD_HOOKS_MAX (2 + SATPD_SYNC_HOSTS_MAX)
 
 struct satpd_xdp_path;
 struct satpd_conns;

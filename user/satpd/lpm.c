@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "lpm.h"
@@ -38,7 +39,7 @@ void satpd_lpm_free(struct satpd_lpm *t)
 }
 
 int satpd_lpm_add(struct satpd_lpm *t, int family, const uint8_t *addr, unsigned int len,
-		  uint16_t mux)
+		  uint16_t mux, bool replace)
 {
 	int f = family == AF_INET6;
 	uint32_t cur, nx;
@@ -64,11 +65,24 @@ int satpd_lpm_add(struct satpd_lpm *t, int family, const uint8_t *addr, unsigned
 		}
 		cur = t->nodes[cur].child[b];
 	}
-	if (t->nodes[cur].mux >= 0 && t->nodes[cur].mux != mux)
+	if (!replace && t->nodes[cur].mux >= 0 && t->nodes[cur].mux != mux)
 		return -EEXIST;
 	if (t->nodes[cur].mux < 0)
 		t->n_routes++;
 	t->nodes[cur].mux = mux;
+	return 0;
+}
+
+int satpd_lpm_clone(const struct satpd_lpm *t, struct satpd_lpm *out)
+{
+	*out = *t;
+	out->nodes = NULL;
+	if (!t->cap)
+		return 0;
+	out->nodes = malloc(t->cap * sizeof(*out->nodes));
+	if (!out->nodes)
+		return -ENOMEM;
+	memcpy(out->nodes, t->nodes, t->n * sizeof(*out->nodes));
 	return 0;
 }
 

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Longest-prefix match of an inner destination to a mux: a binary trie per
- * family over one node array, built once at start and read lock-free by the
- * workers (at most 32 or 128 steps, no allocation per lookup).
+ * family over one node array, read lock-free by the workers (at most 32 or
+ * 128 steps, no allocation per lookup). Never changed while published: a
+ * change is made on a clone that replaces it (conns.h).
  */
 #ifndef SATPD_LPM_H
 #define SATPD_LPM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,8 +26,11 @@ struct satpd_lpm {
 
 void satpd_lpm_free(struct satpd_lpm *t);
 /* addr: 4 or 16 bytes in network order. -EEXIST when the prefix has another mux. */
+/* mux replaces the prefix's mux when replace, else -EEXIST when it differs. */
 int satpd_lpm_add(struct satpd_lpm *t, int family, const uint8_t *addr, unsigned int len,
-		  uint16_t mux);
+		  uint16_t mux, bool replace);
+/* A copy to change while readers use t (routes added at run time). */
+int satpd_lpm_clone(const struct satpd_lpm *t, struct satpd_lpm *out);
 /* The mux of the longest prefix holding addr, or -1. */
 int satpd_lpm_lookup(const struct satpd_lpm *t, int family, const uint8_t *addr);
 

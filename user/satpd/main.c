@@ -22,6 +22,7 @@
 #include "dev.h"
 #include "log.h"
 #include "satpd_options.h"
+#include "sync.h"
 #include "underlay.h"
 #include "xsk.h"
 
@@ -288,6 +289,7 @@ static int run(const struct satpd_config *c)
 	struct satpd_peer_addr remote = {0};
 	struct satpd_dev dev;
 	struct satpd_control ctl = {0};
+	struct satpd_sync sync = {0};
 	char state_dir[SATPD_PATH_MAX], xdp_dev[IFNAMSIZ];
 	unsigned int queues;
 	bool xdp;
@@ -355,6 +357,10 @@ static int run(const struct satpd_config *c)
 				 &ctl);
 	if (ret)
 		goto out_xdp;
+	/* After XDP is set up: connections the sync server sends go into its maps. */
+	ret = satpd_sync_open(&d, &sync);
+	if (ret)
+		goto out_xdp;
 	ret = drop_privileges(c);
 	if (ret)
 		goto out_xdp;
@@ -370,6 +376,7 @@ static int run(const struct satpd_config *c)
 	ret = event_loop(&d, &dev, sfd);
 	satpd_counters_dump(&d);
 out_xdp:
+	satpd_sync_close(&sync);
 	satpd_control_close(&ctl);
 	satpd_xdp_stop(&d);
 	free(d.workers);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * satpd driven by an existing anytun control plane: one sync client
+ * (user/lib/sync_client.h) per -X / -M entry, served by the main loop; each
+ * connection record adds or replaces the connection of its mux (cipher, auth,
+ * tag length and sender id from the command line, as anytun), each route
+ * record adds or replaces a route (conns.h). Records are idempotent upserts:
+ * the server resends everything after a reconnect.
+ */
+#ifndef SATPD_SYNC_H
+#define SATPD_SYNC_H
+
+struct satpd;
+struct satp_sync_client;
+
+struct satpd_sync {
+	struct satp_sync_client *clients[8];
+	unsigned int n;
+};
+
+/* 0, or -errno when an entry is malformed or does not resolve (a bad option). */
+int satpd_sync_open(struct satpd *d, struct satpd_sync *s);
+void satpd_sync_close(struct satpd_sync *s);
+
+#endif /* SATPD_SYNC_H */
