@@ -9,6 +9,7 @@
 
 #include "conns.h"
 #include "datapath.h"
+#include "dev.h"
 #include "log.h"
 #include "xsk.h"
 
@@ -24,7 +25,11 @@ int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, 
 	w->rx = calloc(SATPD_BATCH, sizeof(*w->rx));
 	w->tx = calloc(SATPD_BATCH, sizeof(*w->tx));
 	w->flood = calloc(1, sizeof(*w->flood));
-	if (!w->rx || !w->tx || !w->flood) {
+	w->vnet = satpd_dev_fd_vnet(dev_fd);
+	if (w->vnet)
+		w->gso_buf = malloc(SATP_GSO_MAX_LEN);
+	w->gso.done = true;
+	if (!w->rx || !w->tx || !w->flood || (w->vnet && !w->gso_buf)) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -33,7 +38,9 @@ err:
 	free(w->rx);
 	free(w->tx);
 	free(w->flood);
+	free(w->gso_buf);
 	w->rx = w->tx = w->flood = NULL;
+	w->gso_buf = NULL;
 	return ret;
 }
 
@@ -44,7 +51,9 @@ void satpd_worker_free(struct satpd_worker *w)
 	free(w->rx);
 	free(w->tx);
 	free(w->flood);
+	free(w->gso_buf);
 	w->rx = w->tx = w->flood = NULL;
+	w->gso_buf = NULL;
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -208,6 +217,24 @@ static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const str
 	return false;
 }
 
+/*
+ * With IFF_VNET_HDR every write starts with a virtio_net_hdr: all zero (one
+ * plain packet, GSO_NONE), written over the SATP header and payload type
+ * that precede the decrypted packet in the buffer, so no copy is needed.
+ */
+_Static_assert(SATP_VNET_HDR_LEN <= SATP_HDR_LEN + SATP_PTYPE_LEN, "vnet header room");
+
+static ssize_t dev_write(struct satpd_worker *w, const struct satp_plain *plain)
+{
+	uint8_t *start = (uint8_t *)plain->inner;
+
+	if (!w->vnet)
+		return write(w->dev_fd, start, plain->inner_len);
+	start -= SATP_VNET_HDR_LEN;
+	memset(start, 0, SATP_VNET_HDR_LEN);
+	return write(w->dev_fd, start, plain->inner_len + SATP_VNET_HDR_LEN);
+}
+
 void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
@@ -249,7 +276,7 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		w->ctr.rx_bad_ptype++;
 		return;
 	}
-	if (write(w->dev_fd, plain.inner, plain.inner_len) < 0) {
+	if (dev_write(w, &plain) < 0) {
 		w->ctr.rx_dev_error++;
 		LOG_RATELIMITED(SATPD_LOG_WARNING, "cannot write to the device: %s",
 				strerror(errno));
@@ -469,13 +496,61 @@ void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsign
 		send_on(w, pkts, n, s);
 }
 
+/* Leave room for the header in front and the tag behind. */
+#define SATPD_DEV_ROOM (SATPD_BUF_SIZE - SATPD_HEADROOM - SATP_TAG_MAX)
+
+/*
+ * Segments of the super-packet in w->gso into w->tx from slot n on, until
+ * the batch is full or the packet is used up; returns the next free slot.
+ */
+static unsigned int gso_fill(struct satpd_worker *w, unsigned int n)
+{
+	int len;
+
+	while (n < SATPD_BATCH && !w->gso.done) {
+		len = satp_gso_next(&w->gso, w->tx[n].buf + SATPD_HEADROOM, SATPD_DEV_ROOM);
+		if (len <= 0) {
+			w->ctr.tx_bad_inner += len < 0;
+			w->gso.done = true;
+			break;
+		}
+		w->tx[n++].len = (size_t)len;
+	}
+	return n;
+}
+
+/* vnet: read super-packets and cut them into the batch; what is left waits for the next. */
+static unsigned int dev_read_gso(struct satpd_worker *w, int fd)
+{
+	unsigned int n = gso_fill(w, 0);
+	ssize_t len;
+
+	while (n < SATPD_BATCH) {
+		len = read(fd, w->gso_buf, SATP_GSO_MAX_LEN);
+		if (len < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				LOG_RATELIMITED(SATPD_LOG_WARNING, "device read: %s",
+						strerror(errno));
+			break;
+		}
+		if (satp_gso_start(&w->gso, w->gso_buf, (size_t)len)) {
+			w->ctr.tx_bad_inner++;
+			w->gso.done = true;
+			continue;
+		}
+		n = gso_fill(w, n);
+	}
+	return n;
+}
+
 unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd)
 {
-	/* Leave room for the header in front and the tag behind. */
-	const size_t room = SATPD_BUF_SIZE - SATPD_HEADROOM - SATP_TAG_MAX;
+	const size_t room = SATPD_DEV_ROOM;
 	unsigned int n;
 	ssize_t len;
 
+	if (w->vnet)
+		return dev_read_gso(w, fd);
 	for (n = 0; n < SATPD_BATCH; n++) {
 		len = read(fd, w->tx[n].buf + SATPD_HEADROOM, room);
 		if (len < 0) {

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "gso.h"
 #include "satp.h"
 #include "satpd_options.h"
 #include "seqstate.h"
@@ -158,6 +159,9 @@ struct satpd_worker {
 	const struct satpd_conn *remote_conn;
 	struct satpd_pkt *flood;	 /* tap: one buffer to seal copies in */
 	struct satpd_xsk *xsk;		 /* NULL: the socket path */
+	bool vnet;		 /* dev fds carry a virtio_net_hdr (tun with TSO offloads) */
+	uint8_t *gso_buf;	 /* vnet: one super-packet as read, SATP_GSO_MAX_LEN */
+	struct satp_gso gso;	 /* vnet: its segmentation, resumed by the next read batch */
 	pthread_t thread;
 	bool running;
 };

@@ -7,6 +7,7 @@
 #define SATPD_DEV_H
 
 #include <net/if.h>
+#include <stdbool.h>
 
 #include "satpd_options.h"
 
@@ -34,5 +35,10 @@ int satpd_dev_configure(const struct satpd_dev *d, const struct satpd_prefix *pr
 /* Run the post-up script with the device name as argument; returns its exit status. */
 int satpd_dev_run_script(const char *script, const char *devname);
 void satpd_dev_close(struct satpd_dev *d);
+/*
+ * Whether a device fd carries a struct virtio_net_hdr before every packet
+ * (IFF_VNET_HDR: satpd opens a tun so, with TSO offloads, not a tap).
+ */
+bool satpd_dev_fd_vnet(int fd);
 
 #endif /* SATPD_DEV_H */
