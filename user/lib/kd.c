@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -53,24 +52,21 @@ static EVP_CIPHER_CTX *cipher_ctx(unsigned int bits, const char *mode, const uin
 	return ctx;
 }
 
-static EVP_MAC_CTX *hmac_sha1_ctx(void)
+/* A digest context with SHA-1 fetched and set once; HMAC re-initialises it per packet. */
+static EVP_MD_CTX *sha1_ctx(void)
 {
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC_CTX *ctx = NULL;
-	EVP_MAC *mac;
+	EVP_MD_CTX *ctx = NULL;
+	EVP_MD *md;
 
-	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!mac)
+	md = EVP_MD_fetch(NULL, "SHA1", NULL);
+	if (!md)
 		return NULL;
-	ctx = EVP_MAC_CTX_new(mac);
-	if (ctx && !EVP_MAC_CTX_set_params(ctx, params)) {
-		EVP_MAC_CTX_free(ctx);
+	ctx = EVP_MD_CTX_new();
+	if (ctx && !EVP_DigestInit_ex2(ctx, md, NULL)) {
+		EVP_MD_CTX_free(ctx);
 		ctx = NULL;
 	}
-	EVP_MAC_free(mac);
+	EVP_MD_free(md);
 	return ctx;
 }
 
@@ -139,7 +135,7 @@ int satp_dir_init(struct satp_dir *d, const struct satp_keys *k, const struct sa
 		goto err;
 	if (a->cipher_bits && !(d->payload = cipher_ctx(a->cipher_bits, "CTR", NULL)))
 		goto err;
-	if (d->tag_len && !(d->mac = hmac_sha1_ctx()))
+	if (d->tag_len && !(d->mac = sha1_ctx()))
 		goto err;
 	if (!d->prf) {
 		/* kd-prf null: every derived byte is zero, for every seq. */
@@ -156,7 +152,7 @@ void satp_dir_free(struct satp_dir *d)
 {
 	EVP_CIPHER_CTX_free(d->prf);
 	EVP_CIPHER_CTX_free(d->payload);
-	EVP_MAC_CTX_free(d->mac);
+	EVP_MD_CTX_free(d->mac);
 	OPENSSL_cleanse(d, sizeof(*d));
 }
 
