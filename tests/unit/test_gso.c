@@ -341,12 +341,157 @@ static void test_cap(void **state)
 	assert_int_equal(satp_gso_next(&g, seg, sizeof(seg)), 20 + 32 + 1400);
 }
 
+
+/* Segments of a super-packet, merged again: the super-packet, headers finished for a GSO write. */
+static void test_gro_roundtrip(void **state)
+{
+	static uint8_t buf[BUF], segs[64][SEG_CAP], gbuf[SATP_GSO_MAX_LEN];
+	struct satp_gro gro = { .buf = gbuf };
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(gso_cases); i++) {
+		/* The table's shapes, with the flags a merge takes: FIN and CWR end or refuse it. */
+		const struct gso_case cc = { gso_cases[i].name, gso_cases[i].version,
+					     gso_cases[i].payload, gso_cases[i].mss,
+					     (uint8_t)(gso_cases[i].flags & 0x18), 0 };
+		const struct gso_case *c = &cc;
+		size_t len = build(buf, c, true), l3 = c->version == 4 ? 20 : 40, out_len;
+		const uint8_t *orig = buf + SATP_VNET_HDR_LEN, *ip = gbuf + SATP_VNET_HDR_LEN;
+		struct virtio_net_hdr h;
+		struct satp_gso g;
+		int seg_len[64], n = 0;
+		uint32_t pseudo;
+
+		print_message("case %s\n", c->name);
+		assert_int_equal(satp_gso_start(&g, buf, len), 0);
+		while ((seg_len[n] = satp_gso_next(&g, segs[n], SEG_CAP)) > 0)
+			n++;
+		for (k = 0; k < (size_t)n; k++)
+			assert_true(satp_gro_add(&gro, segs[k], (size_t)seg_len[k]));
+		out_len = satp_gro_finish(&gro);
+		assert_int_equal(out_len, len);
+		assert_int_equal(gro.len, 0);
+		memcpy(&h, gbuf, sizeof(h));
+		if (n == 1) {
+			assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+			assert_int_equal(h.flags, 0);
+			assert_memory_equal(ip, segs[0], (size_t)seg_len[0]);
+			continue;
+		}
+		assert_int_equal(h.gso_type, c->version == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
+							     : VIRTIO_NET_HDR_GSO_TCPV6);
+		assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		assert_int_equal(le16toh(h.gso_size), c->mss);
+		assert_int_equal(le16toh(h.hdr_len), l3 + 32);
+		assert_int_equal(le16toh(h.csum_start), l3);
+		assert_int_equal(le16toh(h.csum_offset), 16);
+		/* Everything as built but the checksum fields (PSH back on from the last segment). */
+		if (c->version == 4) {
+			assert_memory_equal(ip, orig, 10);
+			assert_memory_equal(ip + 12, orig + 12, 8);
+			assert_int_equal(ref_fold(ref_sum(0, ip, 20)), 0xffff);
+			pseudo = ref_sum(IPPROTO_TCP + (uint32_t)(len - 10 - l3), ip + 12, 8);
+		} else {
+			assert_memory_equal(ip, orig, 40);
+			pseudo = ref_sum(IPPROTO_TCP + (uint32_t)(len - 10 - l3), ip + 8, 32);
+		}
+		assert_memory_equal(ip + l3, orig + l3, 13);
+		assert_int_equal(ip[l3 + 13], c->flags);
+		assert_int_equal(ip[l3 + 16] << 8 | ip[l3 + 17], ref_fold(pseudo));
+		assert_memory_equal(ip + l3 + 18, orig + l3 + 18, len - 10 - l3 - 18);
+	}
+}
+
+/* What must not be merged: each row mangles the second segment of a pair. */
+enum gro_mangle { G_OK, G_BAD_CSUM, G_GAP, G_OTHER_PORT, G_OTHER_ACK, G_OTHER_OPT, G_SYN,
+		  G_AFTER_SHORT, G_AFTER_PSH, G_OTHER_ID, G_LONGER };
+
+static const struct {
+	const char *name;
+	enum gro_mangle m;
+	bool first_ok, second_ok;
+} gro_cases[] = {
+	{ "a full segment, then the next", G_OK, true, true },
+	{ "bad checksum", G_BAD_CSUM, true, false },
+	{ "seq gap", G_GAP, true, false },
+	{ "other port", G_OTHER_PORT, true, false },
+	{ "other ack", G_OTHER_ACK, true, false },
+	{ "other options", G_OTHER_OPT, true, false },
+	{ "SYN", G_SYN, true, false },
+	{ "after a short segment", G_AFTER_SHORT, true, false },
+	{ "after PSH", G_AFTER_PSH, true, false },
+	{ "IP ID not the next", G_OTHER_ID, true, false },
+	{ "longer than the first", G_LONGER, true, false },
+};
+
+/* Recompute a segment's TCP (and IPv4 header) checksum after a mangle. */
+static void refresh_csum(uint8_t *ip, size_t len)
+{
+	uint32_t sum = ref_sum(IPPROTO_TCP + (uint32_t)(len - 20), ip + 12, 8);
+	uint16_t c;
+
+	ip[10] = ip[11] = 0;
+	c = (uint16_t)~ref_fold(ref_sum(0, ip, 20));
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	ip[36] = ip[37] = 0;
+	c = (uint16_t)~ref_fold(ref_sum(sum, ip + 20, len - 20));
+	ip[36] = (uint8_t)(c >> 8);
+	ip[37] = (uint8_t)c;
+}
+
+static void test_gro_refuse(void **state)
+{
+	static uint8_t buf[BUF], seg[2][SEG_CAP], gbuf[SATP_GSO_MAX_LEN];
+	const struct gso_case c = { "pair", 4, 2000, 1000, 0x10, 0 };
+	struct satp_gro gro = { .buf = gbuf };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(gro_cases); i++) {
+		size_t len = build(buf, &c, true);
+		struct satp_gso g;
+		int l0, l1;
+		uint8_t *t1 = seg[1] + 20;
+
+		print_message("case %s\n", gro_cases[i].name);
+		assert_int_equal(satp_gso_start(&g, buf, len), 0);
+		l0 = satp_gso_next(&g, seg[0], SEG_CAP);
+		l1 = satp_gso_next(&g, seg[1], SEG_CAP);
+		switch (gro_cases[i].m) {
+		case G_OK: break;
+		case G_BAD_CSUM: t1[40] ^= 1; break;
+		case G_GAP: t1[7] += 1; break;
+		case G_OTHER_PORT: t1[1] += 1; break;
+		case G_OTHER_ACK: t1[11] += 1; break;
+		case G_OTHER_OPT: t1[25] += 1; break;
+		case G_SYN: t1[13] |= 0x02; break;
+		case G_AFTER_SHORT: l0 -= 1; seg[0][3] -= 1; break;
+		case G_AFTER_PSH: seg[0][20 + 13] |= 0x08; break;
+		case G_OTHER_ID: seg[1][5] += 1; break;
+		case G_LONGER: l0 -= 1; seg[0][3] -= 1; t1[7] -= 1; break;
+		}
+		refresh_csum(seg[0], (size_t)l0);
+		if (gro_cases[i].m != G_BAD_CSUM)
+			refresh_csum(seg[1], (size_t)l1);
+		assert_int_equal(satp_gro_add(&gro, seg[0], (size_t)l0), gro_cases[i].first_ok);
+		assert_int_equal(satp_gro_add(&gro, seg[1], (size_t)l1), gro_cases[i].second_ok);
+		assert_true(satp_gro_finish(&gro) > 0);
+	}
+	/* Not TCP data at all: never taken, not even into an empty merge. */
+	seg[0][9] = IPPROTO_UDP;
+	assert_false(satp_gro_add(&gro, seg[0], 1020));
+	assert_int_equal(satp_gro_finish(&gro), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_segments),   cmocka_unit_test(test_whole),
 		cmocka_unit_test(test_udp_zero),   cmocka_unit_test(test_csum_random),
 		cmocka_unit_test(test_bad),	   cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_gro_roundtrip), cmocka_unit_test(test_gro_refuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

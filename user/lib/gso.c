@@ -193,3 +193,136 @@ int satp_gso_next(struct satp_gso *g, uint8_t *out, size_t cap)
 	g->done = last;
 	return (int)total;
 }
+
+/* ---------------------------------------------------------------- merge (GRO) */
+
+#define TCP_ACK	       0x10
+#define IPV4_DF_MASK   0xbfff /* the flags/fragment field without DF: MF and offset must be 0 */
+#define TCP_OPT_OFF    20
+#define IP_LEN_MAX     65535 /* IPv4 total length, IPv6 payload length: 16 bits */
+
+static bool tcp_csum_ok(const uint8_t *ip, size_t len, size_t l4)
+{
+	return satp_csum_fold(satp_csum_add(pseudo_sum(ip, len - l4), ip + l4, len - l4)) == 0;
+}
+
+/* The TCP header offset of a segment that may be merged at all, else 0. */
+static size_t gro_l4(const uint8_t *p, size_t len)
+{
+	size_t l4, hdr;
+
+	if (len < IPV4_HLEN_MIN)
+		return 0;
+	if (p[0] == 0x45) {
+		if (p[9] != IPPROTO_TCP_NUM || (get_be16(p + 6) & IPV4_DF_MASK) ||
+		    get_be16(p + 2) != len)
+			return 0;
+		l4 = IPV4_HLEN_MIN;
+	} else if (p[0] >> 4 == 6) {
+		if (len < IPV6_HLEN || p[6] != IPPROTO_TCP_NUM ||
+		    get_be16(p + 4) + (size_t)IPV6_HLEN != len)
+			return 0;
+		l4 = IPV6_HLEN;
+	} else {
+		return 0;
+	}
+	if (len < l4 + TCP_HLEN_MIN)
+		return 0;
+	hdr = l4 + (p[l4 + 12] >> 4) * 4u;
+	/* Data, only ACK (and PSH): no SYN, FIN, RST, URG, ECE, CWR. */
+	if (hdr < l4 + TCP_HLEN_MIN || hdr >= len || (p[l4 + 13] & ~TCP_PSH) != TCP_ACK)
+		return 0;
+	return tcp_csum_ok(p, len, l4) ? l4 : 0;
+}
+
+static uint32_t tcp_seq(const uint8_t *tcp)
+{
+	return (uint32_t)get_be16(tcp + 4) << 16 | get_be16(tcp + 6);
+}
+
+/* Does seg (headers hdr bytes, payload plen) continue the flow g holds? */
+static bool gro_fits(const struct satp_gro *g, const uint8_t *seg, size_t hdr, size_t plen)
+{
+	const uint8_t *first = g->buf + SATP_VNET_HDR_LEN, *t1 = first + g->l4_off;
+	const uint8_t *t2 = seg + g->l4_off;
+
+	if (g->closed || hdr != g->hdr_len || plen > g->mss ||
+	    g->len + plen - (first[0] >> 4 == 6 ? IPV6_HLEN : 0) > IP_LEN_MAX ||
+	    tcp_seq(t2) != g->next_seq)
+		return false;
+	if (first[0] == 0x45) {
+		/* TOS, TTL, protocol, addresses alike; IDs counting up, as segmentation makes them. */
+		if (seg[0] != first[0] || seg[1] != first[1] || seg[8] != first[8] ||
+		    memcmp(seg + 12, first + 12, 8) ||
+		    get_be16(seg + 4) != (uint16_t)(get_be16(first + 4) + g->segs))
+			return false;
+	} else if (seg[0] >> 4 != 6 || memcmp(seg, first, 4) || seg[7] != first[7] ||
+		   memcmp(seg + 8, first + 8, 32)) {
+		return false;
+	}
+	/* Ports, ack, window, options alike; flags alike but for PSH. */
+	return !memcmp(t2, t1, 4) && !memcmp(t2 + 8, t1 + 8, 5) &&
+	       ((t2[13] ^ t1[13]) & ~TCP_PSH) == 0 && !memcmp(t2 + 14, t1 + 14, 2) &&
+	       !memcmp(t2 + TCP_OPT_OFF, t1 + TCP_OPT_OFF, hdr - g->l4_off - TCP_OPT_OFF);
+}
+
+bool satp_gro_add(struct satp_gro *g, const uint8_t *pkt, size_t len)
+{
+	uint8_t *ip = g->buf + SATP_VNET_HDR_LEN;
+	size_t l4 = gro_l4(pkt, len), hdr, plen;
+
+	if (!l4 || (g->len && l4 != g->l4_off))
+		return false;
+	hdr = l4 + (pkt[l4 + 12] >> 4) * 4u;
+	plen = len - hdr;
+	if (!g->len) {
+		memcpy(ip, pkt, len);
+		g->len = len;
+		g->l4_off = l4;
+		g->hdr_len = hdr;
+		g->mss = plen;
+		g->segs = 1;
+	} else {
+		if (!gro_fits(g, pkt, hdr, plen))
+			return false;
+		memcpy(ip + g->len, pkt + hdr, plen);
+		g->len += plen;
+		g->segs++;
+		ip[l4 + 13] |= pkt[l4 + 13] & TCP_PSH;
+	}
+	g->next_seq = tcp_seq(pkt + l4) + (uint32_t)plen;
+	g->closed = plen < g->mss || (pkt[l4 + 13] & TCP_PSH);
+	return true;
+}
+
+size_t satp_gro_finish(struct satp_gro *g)
+{
+	struct virtio_net_hdr h = { 0 };
+	uint8_t *ip = g->buf + SATP_VNET_HDR_LEN, *tcp = ip + g->l4_off;
+	size_t len = g->len;
+
+	if (!len)
+		return 0;
+	g->len = 0;
+	if (g->segs > 1) {
+		if (ip[0] >> 4 == 4) {
+			put_be16(ip + 2, (uint16_t)len);
+			put_be16(ip + 10, 0);
+			put_be16(ip + 10, satp_csum_fold(satp_csum_add(0, ip, g->l4_off)));
+			h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		} else {
+			put_be16(ip + 4, (uint16_t)(len - IPV6_HLEN));
+			h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+		}
+		/* Left partial, as the kernel's own GRO output: the pseudo-header's sum. */
+		put_be16(tcp + TCP_CSUM_OFF,
+			 (uint16_t)~satp_csum_fold(pseudo_sum(ip, len - g->l4_off)));
+		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h.hdr_len = htole16((uint16_t)g->hdr_len);
+		h.gso_size = htole16((uint16_t)g->mss);
+		h.csum_start = htole16((uint16_t)g->l4_off);
+		h.csum_offset = htole16(TCP_CSUM_OFF);
+	}
+	memcpy(g->buf, &h, sizeof(h));
+	return SATP_VNET_HDR_LEN + len;
+}

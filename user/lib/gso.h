@@ -21,8 +21,12 @@
 
 /* The header a tun with IFF_VNET_HDR puts in front of every packet (TUNSETVNETHDRSZ unset). */
 #define SATP_VNET_HDR_LEN sizeof(struct virtio_net_hdr)
-/* The largest packet such a tun hands over: a 64 KB IP packet plus its header. */
-#define SATP_GSO_MAX_LEN (65535u + SATP_VNET_HDR_LEN)
+/*
+ * Room for the largest packet such a tun hands over, or a merge builds: the
+ * virtio header, an IPv6 header and 64 KB of payload (IPv4's total length
+ * stays below that).
+ */
+#define SATP_GSO_MAX_LEN (SATP_VNET_HDR_LEN + 40u + 65535u)
 
 /* Where one super-packet is in its segmentation. */
 struct satp_gso {
@@ -49,6 +53,31 @@ int satp_gso_start(struct satp_gso *g, const uint8_t *buf, size_t len);
  * there is none left, -EMSGSIZE if it does not fit.
  */
 int satp_gso_next(struct satp_gso *g, uint8_t *out, size_t cap);
+
+/*
+ * The other way, for writes to such a tun: consecutive in-order TCP segments
+ * of one flow (same addresses, ports, ack, window and options; full-sized
+ * but for the last; only ACK and a final PSH) are merged into one
+ * super-packet with a GSO virtio header, so the kernel's TCP receives ~45
+ * segments in one skb, as its own GRO would have built it. A segment whose
+ * checksum does not verify is never merged, so the kernel still drops it.
+ */
+struct satp_gro {
+	uint8_t *buf;	      /* SATP_GSO_MAX_LEN: virtio header + merged packet */
+	size_t len;	      /* IP bytes after the virtio header; 0: empty */
+	size_t l4_off, hdr_len, mss;
+	unsigned int segs;
+	uint32_t next_seq;
+	bool closed;	      /* the last segment was short or pushed: nothing may follow */
+};
+
+/* Append the IP packet pkt if it continues what g holds (or starts it, g empty). */
+bool satp_gro_add(struct satp_gro *g, const uint8_t *pkt, size_t len);
+/*
+ * Complete the headers of what g holds; returns the bytes to write from
+ * g->buf (virtio header included), 0 if empty. Leaves g empty.
+ */
+size_t satp_gro_finish(struct satp_gro *g);
 
 /* The Internet checksum's one's-complement sum of len bytes (not folded, not inverted). */
 uint32_t satp_csum_add(uint32_t sum, const uint8_t *p, size_t len);

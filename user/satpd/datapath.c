@@ -26,10 +26,12 @@ int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, 
 	w->tx = calloc(SATPD_BATCH, sizeof(*w->tx));
 	w->flood = calloc(1, sizeof(*w->flood));
 	w->vnet = satpd_dev_fd_vnet(dev_fd);
-	if (w->vnet)
+	if (w->vnet) {
 		w->gso_buf = malloc(SATP_GSO_MAX_LEN);
+		w->gro.buf = malloc(SATP_GSO_MAX_LEN);
+	}
 	w->gso.done = true;
-	if (!w->rx || !w->tx || !w->flood || (w->vnet && !w->gso_buf)) {
+	if (!w->rx || !w->tx || !w->flood || (w->vnet && (!w->gso_buf || !w->gro.buf))) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -39,8 +41,9 @@ err:
 	free(w->tx);
 	free(w->flood);
 	free(w->gso_buf);
+	free(w->gro.buf);
 	w->rx = w->tx = w->flood = NULL;
-	w->gso_buf = NULL;
+	w->gso_buf = w->gro.buf = NULL;
 	return ret;
 }
 
@@ -52,8 +55,9 @@ void satpd_worker_free(struct satpd_worker *w)
 	free(w->tx);
 	free(w->flood);
 	free(w->gso_buf);
+	free(w->gro.buf);
 	w->rx = w->tx = w->flood = NULL;
-	w->gso_buf = NULL;
+	w->gso_buf = w->gro.buf = NULL;
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -224,12 +228,31 @@ static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const str
  */
 _Static_assert(SATP_VNET_HDR_LEN <= SATP_HDR_LEN + SATP_PTYPE_LEN, "vnet header room");
 
+void satpd_dev_flush(struct satpd_worker *w)
+{
+	size_t len = w->vnet ? satp_gro_finish(&w->gro) : 0;
+
+	if (len && write(w->dev_fd, w->gro.buf, len) < 0) {
+		w->ctr.rx_dev_error++;
+		LOG_RATELIMITED(SATPD_LOG_WARNING, "cannot write to the device: %s",
+				strerror(errno));
+	}
+}
+
 static ssize_t dev_write(struct satpd_worker *w, const struct satp_plain *plain)
 {
 	uint8_t *start = (uint8_t *)plain->inner;
 
 	if (!w->vnet)
 		return write(w->dev_fd, start, plain->inner_len);
+	/* Merged for the batch's flush; what cannot be goes out now, after what was merged. */
+	if (satp_gro_add(&w->gro, start, plain->inner_len))
+		return (ssize_t)plain->inner_len;
+	if (w->gro.len) {
+		satpd_dev_flush(w);
+		if (satp_gro_add(&w->gro, start, plain->inner_len))
+			return (ssize_t)plain->inner_len;
+	}
 	start -= SATP_VNET_HDR_LEN;
 	memset(start, 0, SATP_VNET_HDR_LEN);
 	return write(w->dev_fd, start, plain->inner_len + SATP_VNET_HDR_LEN);
@@ -327,6 +350,7 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 			satpd_rx_datagram(w, p->buf, msgs[i].msg_len, &p->addr,
 					  msgs[i].msg_hdr.msg_namelen, (int)sock);
 		}
+		satpd_dev_flush(w);
 	} while (n == SATPD_BATCH);
 	if (w->ctr.rx_delivered != delivered)
 		atomic_store_explicit(&d->last_rx, (int64_t)time(NULL), memory_order_relaxed);

@@ -162,6 +162,7 @@ struct satpd_worker {
 	bool vnet;		 /* dev fds carry a virtio_net_hdr (tun with TSO offloads) */
 	uint8_t *gso_buf;	 /* vnet: one super-packet as read, SATP_GSO_MAX_LEN */
 	struct satp_gso gso;	 /* vnet: its segmentation, resumed by the next read batch */
+	struct satp_gro gro;	 /* vnet: delivered TCP segments merged, written per batch */
 	pthread_t thread;
 	bool running;
 };
@@ -225,6 +226,11 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
  * satpd_worker_enter() and satpd_worker_leave() (conns.h).
  */
 unsigned int satpd_tx_seal_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
+/*
+ * Write what satpd_rx_datagram merged (vnet: consecutive TCP segments of a
+ * flow become one GSO write). Call at the end of every receive batch.
+ */
+void satpd_dev_flush(struct satpd_worker *w);
 /* Read up to SATPD_BATCH packets from fd into w->tx; returns how many. */
 unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd);
 /* Send sealed packets (len 0 = skip) to their pkt->addr through the UDP sockets. */

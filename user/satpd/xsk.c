@@ -264,6 +264,7 @@ static unsigned int xsk_rx_batch(struct satpd_worker *w)
 		w->ctr.rx_bytes += dglen;
 		satpd_rx_datagram(w, dg, dglen, &src, srclen, satpd_udp_sock_for(&w->d->udp, &src));
 	}
+	satpd_dev_flush(w);
 	/* Every rx frame is either in the fill ring or in our hands: this cannot fail. */
 	while (xsk_ring_prod__reserve(&s->fq, n, &idx_fq) != n)
 		;
