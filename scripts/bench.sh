@@ -282,6 +282,8 @@ for round in $(seq 1 "$ROUNDS"); do
 			continue
 		fi
 		measure "$cfg"
+		# n/a measurements leave no entry (set -u): an empty one
+		: "${RES[floodpps,$cfg]:=}" "${RES[floodxpps,$cfg]:=}" "${RES[blastpps,$cfg]:=}"
 		note "round $round $(label "$cfg"):$(for m in tcp1 tcp2 udp64 udp1400 cpu flood floodx rx; do
 			printf ' %s %s' "$m" "${RES[$m,$cfg]##* }"
 		done) (flood ${RES[floodpps,$cfg]##* } ${RES[floodxpps,$cfg]##* } pps, blast ${RES[blastpps,$cfg]##* } pps)"
