@@ -37,23 +37,42 @@ static void put_be16(uint8_t *p, uint16_t v)
 
 uint32_t satp_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	uint64_t acc = sum;
-	uint32_t w;
+	/* Summed in memory order, byte-swapped once at the end (RFC 1071 2(B)). */
+	uint64_t acc = 0, w;
+	uint32_t w32;
+	uint16_t w16 = 0;
 
-	for (; len >= 4; p += 4, len -= 4) {
+	for (; len >= 8; p += 8, len -= 8) {
 		memcpy(&w, p, sizeof(w));
-		acc += be32toh(w);
+		acc += w;
+		acc += acc < w; /* end-around carry */
+	}
+	if (len >= 4) {
+		memcpy(&w32, p, sizeof(w32));
+		acc += w32;
+		acc += acc < w32;
+		p += 4;
+		len -= 4;
 	}
 	if (len >= 2) {
-		acc += get_be16(p);
+		memcpy(&w16, p, sizeof(w16));
+		acc += w16;
+		acc += acc < w16;
 		p += 2;
 		len -= 2;
 	}
-	if (len)
-		acc += (uint32_t)p[0] << 8;
+	if (len) {
+		uint8_t last[2] = { p[0], 0 };
+
+		memcpy(&w16, last, sizeof(w16));
+		acc += w16;
+		acc += acc < w16;
+	}
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)((acc & 0xffff) + (acc >> 16));
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	return sum + be16toh((uint16_t)acc);
 }
 
 uint16_t satp_csum_fold(uint32_t sum)
