@@ -438,6 +438,8 @@ fi
 
 # ---------------------------------------------------------------- interface removed
 # satpd reports it and exits cleanly; no XDP program of its own stays behind.
+# On the socket path it keeps running, as anytun does (its sockets are not
+# tied to a device).
 if [ -z "$FILTER" ] || [[ ifdel == *"$FILTER"* ]]; then
 	prog=$(xdp_prog_id)
 	ip -n "$(ns a)" link del ul0
@@ -453,6 +455,9 @@ if [ -z "$FILTER" ] || [[ ifdel == *"$FILTER"* ]]; then
 		grep -qiE 'ul0.*(away|gone|removed|deleted|disappeared)' "$ALOG" ||
 			bad "satpd exited after ul0 was removed without saying why"
 		log "ul0 removed: satpd exited ($rc): $(grep -m1 -iE 'ul0.*(away|gone|removed|deleted)' "$ALOG")"
+	elif [ -z "$prog" ]; then
+		log "ul0 removed: socket path, satpd keeps running as anytun does"
+		stop_pid "$APID"
 	else
 		bad "satpd did not notice that ul0 was removed (still running after 5 s)"
 		stop_pid "$APID"

@@ -252,8 +252,9 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	unsigned int i;
 	int ret;
 
-	ret = satpd_windows_init(&d->windows, SATPD_WINDOWS_SOCKET_BITS, cc->window, NULL, NULL,
-				 NULL);
+	/* In the state directory, so that a restart accepts no replay (XDP swaps in its map). */
+	ret = satpd_windows_open_file(&d->windows, SATPD_WINDOWS_SOCKET_BITS, cc->window,
+				      state_dir);
 	if (ret)
 		return ret;
 	ret = satpd_conns_init(d, state_dir);

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "seqstate.h"
 
-static int mkdir_p(const char *path)
+int satpd_mkdir_p(const char *path)
 {
 	char buf[SATPD_PATH_MAX];
 	char *p;
@@ -97,7 +97,7 @@ int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux)
 	s->dirfd = -1;
 	pthread_mutex_init(&s->refill, NULL);
 	snprintf(s->name, sizeof(s->name), "tx-seq.mux%u", mux);
-	ret = mkdir_p(dir);
+	ret = satpd_mkdir_p(dir);
 	if (ret) {
 		log_err("state directory '%s': %s", dir, strerror(-ret));
 		return ret;

@@ -34,6 +34,8 @@ struct satpd_seq {
 
 /* Load or create the state of one connection (file "tx-seq.mux<M>" in dir). */
 int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux);
+/* mkdir -p with mode 0700: the state directory and its parents. */
+int satpd_mkdir_p(const char *path);
 /*
  * Take the next number; safe from several workers at once (an atomic
  * fetch-add; the worker that reaches the refill mark writes the file). -ENOSPC when the key's numbers are exhausted, -errno

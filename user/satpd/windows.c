@@ -1,23 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "log.h"
+#include "seqstate.h"
 #include "windows.h"
 
-int satpd_windows_init(struct satpd_windows *w, unsigned int bits, uint32_t size,
-		       struct satp_window *slots, satpd_window_bind_fn bind, void *bind_ctx)
+/* The store over index and slots: the caller's, a mapping's (w->map), or calloc'ed. */
+static int init_store(struct satpd_windows *w, unsigned int bits, uint32_t size,
+		      struct satp_window *slots, satpd_window_bind_fn bind, void *bind_ctx)
 {
 	size_t cap = (size_t)1 << bits, i;
 
-	memset(w, 0, sizeof(*w));
-	if (bits == 0 || bits > 16)
-		return -EINVAL;
 	w->bits = bits;
 	w->size = size;
 	w->bind = bind;
 	w->bind_ctx = bind_ctx;
-	w->index = calloc(cap, sizeof(*w->index));
+	w->index = w->map ? w->index : calloc(cap, sizeof(*w->index));
 	w->busy = calloc(cap, sizeof(*w->busy));
 	w->slots = slots;
 	if (!slots) {
@@ -34,15 +40,177 @@ int satpd_windows_init(struct satpd_windows *w, unsigned int bits, uint32_t size
 	return 0;
 }
 
+int satpd_windows_init(struct satpd_windows *w, unsigned int bits, uint32_t size,
+		       struct satp_window *slots, satpd_window_bind_fn bind, void *bind_ctx)
+{
+	memset(w, 0, sizeof(*w));
+	w->map_fd = -1;
+	if (bits == 0 || bits > 16)
+		return -EINVAL;
+	return init_store(w, bits, size, slots, bind, bind_ctx);
+}
+
 void satpd_windows_free(struct satpd_windows *w)
 {
 	if (w->own_slots)
 		free(w->slots);
 	if (w->index)
 		pthread_mutex_destroy(&w->grow);
-	free(w->index);
+	if (w->map)
+		munmap(w->map, w->map_len);
+	else
+		free(w->index);
+	if (w->map_fd >= 0)
+		close(w->map_fd); /* releases the flock */
 	free(w->busy);
 	memset(w, 0, sizeof(*w));
+	w->map_fd = -1;
+}
+
+/*
+ * The state file: this header, then 1 << bits index entries, then as many
+ * slots. The header pins down everything the layout depends on, so a file
+ * from another build or another store size is recognised and not misread.
+ */
+#define SATPD_WINDOWS_MAGIC   0x4e495750544153ull /* "SATPWIN" */
+#define SATPD_WINDOWS_VERSION 1
+
+struct satpd_windows_file {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t bits;
+	uint32_t slot_size; /* sizeof(struct satp_window): changes with SATP_WINDOW_BITS */
+	uint32_t pad;
+	uint64_t index[]; /* then struct satp_window slots[] */
+};
+
+static size_t file_len(unsigned int bits)
+{
+	return sizeof(struct satpd_windows_file) +
+	       ((size_t)1 << bits) * (sizeof(uint64_t) + sizeof(struct satp_window));
+}
+
+/* Why the mapped file cannot be used as it is, or NULL when it can. */
+static const char *file_mismatch(const struct satpd_windows_file *f, unsigned int bits)
+{
+	size_t i, cap = (size_t)1 << bits;
+
+	if (f->magic != SATPD_WINDOWS_MAGIC)
+		return "not a satpd window file";
+	if (f->version != SATPD_WINDOWS_VERSION || f->bits != bits ||
+	    f->slot_size != sizeof(struct satp_window))
+		return "written by a satpd with another layout";
+	for (i = 0; i < cap; i++)
+		if (f->index[i] && (f->index[i] >> 32) != (SATPD_WINDOW_USED >> 32))
+			return "corrupt index";
+	return NULL;
+}
+
+/* Count what the last run bound, and close a seqlock a SIGKILL left open mid-slide. */
+static void adopt_file(struct satpd_windows *w)
+{
+	size_t i, cap = (size_t)1 << w->bits;
+
+	for (i = 0; i < cap; i++) {
+		if (!w->index[i])
+			continue;
+		atomic_fetch_add(&w->n, 1);
+		if (w->slots[i].gen & 1)
+			w->slots[i].gen++;
+		/* -w may have changed across the restart: the bit ring does not depend on it. */
+		if (w->slots[i].flags & SATP_WINDOW_VALID)
+			w->slots[i].size = w->size < SATP_WINDOW_BITS ? w->size : SATP_WINDOW_BITS;
+	}
+}
+
+static int map_file(struct satpd_windows *w, int fd, unsigned int bits, const char *path)
+{
+	size_t len = file_len(bits);
+	struct satpd_windows_file *f;
+	const char *why = NULL;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size && (size_t)st.st_size != len)
+		why = "of another size";
+	if ((size_t)st.st_size != len && (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)len) < 0))
+		return -errno;
+	f = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (f == MAP_FAILED)
+		return -errno;
+	if (st.st_size && !why)
+		why = file_mismatch(f, bits);
+	if (why || !st.st_size) {
+		if (why)
+			log_warn("replay window file '%s' is %s: starting with empty windows", path,
+				 why);
+		memset(f, 0, len);
+		f->magic = SATPD_WINDOWS_MAGIC;
+		f->version = SATPD_WINDOWS_VERSION;
+		f->bits = bits;
+		f->slot_size = sizeof(struct satp_window);
+	}
+	w->map = f;
+	w->map_len = len;
+	w->index = (_Atomic uint64_t *)f->index;
+	return 0;
+}
+
+int satpd_windows_open_file(struct satpd_windows *w, unsigned int bits, uint32_t size,
+			    const char *dir)
+{
+	struct satpd_windows tmp = {.map_fd = -1};
+	char path[SATPD_PATH_MAX + sizeof(SATPD_WINDOWS_FILE) + 1];
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->map_fd = -1;
+	if (bits == 0 || bits > 16)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_WINDOWS_FILE);
+	ret = satpd_mkdir_p(dir);
+	if (ret)
+		goto err;
+	tmp.map_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (tmp.map_fd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	if (flock(tmp.map_fd, LOCK_EX | LOCK_NB) < 0) {
+		/*
+		 * Another satpd runs on this state directory (same device name, no
+		 * --state-dir). Sharing the file would mix two daemons' windows, and
+		 * refusing to start would break what runs today: keep them in memory.
+		 */
+		log_warn("replay window file '%s' is held by another satpd: replay windows kept "
+			 "in memory only, not across a restart (give each daemon its own "
+			 "--state-dir)",
+			 path);
+		close(tmp.map_fd);
+		return satpd_windows_init(w, bits, size, NULL, NULL, NULL);
+	}
+	ret = map_file(&tmp, tmp.map_fd, bits, path);
+	if (ret)
+		goto err;
+	/* The slots follow the index in the file. */
+	*w = tmp;
+	ret = init_store(w, bits, size, (struct satp_window *)(w->index + ((size_t)1 << bits)),
+			 NULL, NULL);
+	if (ret)
+		return ret; /* init_store freed w, the mapping and the lock included */
+	adopt_file(w);
+	if (atomic_load(&w->n))
+		log_notice("%u replay window%s kept from the last run (%s)", atomic_load(&w->n),
+			   atomic_load(&w->n) == 1 ? "" : "s", path);
+	return 0;
+err:
+	log_err("replay window file '%s': %s", path, strerror(-ret));
+	if (tmp.map)
+		munmap(tmp.map, tmp.map_len);
+	if (tmp.map_fd >= 0)
+		close(tmp.map_fd);
+	return ret;
 }
 
 /* Fibonacci hashing: consecutive sender ids land far apart. */

@@ -29,6 +29,9 @@
 /* The daemon's store on the socket path: (mux, sender id) of a thousand connections. */
 #define SATPD_WINDOWS_SOCKET_BITS 12
 
+/* The socket path's windows in the state directory (satpd_windows_open_file). */
+#define SATPD_WINDOWS_FILE "rx-windows"
+
 /* XDP: satp_xdp_bind_window(), so the program reads the new slot. */
 typedef int (*satpd_window_bind_fn)(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot);
 
@@ -44,6 +47,9 @@ struct satpd_windows {
 	_Atomic unsigned int n;
 	uint32_t size; /* -w of the connection */
 	bool own_slots;
+	void *map;	/* the state file's mapping (socket path), else NULL */
+	size_t map_len;
+	int map_fd;	/* holds the file's flock: one daemon per state directory */
 	satpd_window_bind_fn bind;
 	void *bind_ctx;
 };
@@ -55,6 +61,15 @@ struct satpd_windows {
 int satpd_windows_init(struct satpd_windows *w, unsigned int bits, uint32_t size,
 		       struct satp_window *slots, satpd_window_bind_fn bind, void *bind_ctx);
 void satpd_windows_free(struct satpd_windows *w);
+/*
+ * The socket path's store, kept across a restart: index and slots live in
+ * dir/SATPD_WINDOWS_FILE mapped MAP_SHARED, so every commit is in the page
+ * cache the moment it is made and a SIGKILLed daemon loses nothing (a power
+ * cut may: the kernel writes the pages back when it likes). A file of another
+ * layout or with a corrupt index is reset, with a log line saying so.
+ */
+int satpd_windows_open_file(struct satpd_windows *w, unsigned int bits, uint32_t size,
+			    const char *dir);
 /*
  * Take over a slot a previous run bound (the pinned satp_win_idx): its window
  * keeps what it committed. -EEXIST when the slot holds another sender.

@@ -677,7 +677,10 @@ err:
 		uint32_t size = d->windows.size;
 
 		satpd_windows_free(&d->windows);
-		satpd_windows_init(&d->windows, SATPD_WINDOWS_SOCKET_BITS, size, NULL, NULL, NULL);
+		if (satpd_windows_open_file(&d->windows, SATPD_WINDOWS_SOCKET_BITS, size,
+					    d->conns->state_dir))
+			satpd_windows_init(&d->windows, SATPD_WINDOWS_SOCKET_BITS, size, NULL,
+					   NULL, NULL);
 	}
 	p->keep = false;
 	path_free(p);
