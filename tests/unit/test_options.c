@@ -43,7 +43,7 @@ static void check_defaults(const struct satpd_config *c)
 	assert_int_equal(cc->keys.algos.tag_len, 10);
 	assert_int_equal(cc->keys.master_key_len, 16);
 	assert_int_equal(c->xdp_mode, SATPD_XDP_NATIVE);
-	assert_int_equal(c->queues, 1);
+	assert_int_equal(c->queues, SATPD_QUEUES_UNSET);
 	assert_string_equal(c->pin_root, "/sys/fs/bpf");
 	/* anytun's default log target, and the -w 0 warning. */
 	assert_int_equal(c->n_log, 1);
@@ -146,6 +146,12 @@ static void check_port_range(const struct satpd_config *c)
 	assert_int_equal(c->conns[0].remote.port_lo, 5000);
 	assert_int_equal(c->conns[0].remote.port_hi, 5001);
 	assert_true(c->warnings & SATPD_WARN_PORT_RANGE);
+}
+
+/* An explicit 1 is not "not given": on the XDP path it asks for one channel. */
+static void check_queues_one(const struct satpd_config *c)
+{
+	assert_int_equal(c->queues, 1);
 }
 
 static void check_satpd_own(const struct satpd_config *c)
@@ -276,6 +282,7 @@ static const struct opt_case cases[] = {
      0,
      NULL,
      check_satpd_own},
+    {"--queues 1 is explicit", {"--queues", "1", K128, SALTOPT}, 0, NULL, check_queues_one},
     {"device name says tap", {"-d", "tap7", K128, SALTOPT}, 0, NULL, check_tap_name},
     {"--opt=value", {"--mux=3", "--xdp-mode=off", K128, SALTOPT}, 0, NULL, check_long_eq},
     {"IPv6 -n and -6", {"-6", "-n", "fd00:99::1/64", K128, SALTOPT}, 0, NULL, check_v6},

@@ -677,7 +677,8 @@ static const struct opt_def opts[] = {
     {"xdp-mode", 0, OPT_ARG, set_xdp_mode, "<native|skb|off>", "XDP attach mode (default native)"},
     {"keep-xdp", 0, 0, set_keep_xdp, NULL,
      "leave satp_rx attached at exit: SATP is dropped (fail closed) until satpd returns"},
-    {"queues", 0, OPT_ARG, set_queues, "<n>", "receive queues / workers (default 1)"},
+    {"queues", 0, OPT_ARG, set_queues, "<n>",
+     "workers: XDP, the device's rx queues (default all); sockets, tun queues (default 1)"},
     {"pin-root", 0, OPT_ARG, set_pin_root, "<dir>",
      "bpffs root for pinned state (default /sys/fs/bpf)"},
     {"state-dir", 0, OPT_ARG, set_state_dir, "<dir>",
@@ -744,7 +745,7 @@ void satpd_config_default(struct satpd_config *c)
 	c->local.port_lo = c->local.port_hi = SATP_DEFAULT_PORT;
 	c->dev_type = SATPD_DEV_TUN;
 	c->xdp_mode = SATPD_XDP_NATIVE;
-	c->queues = 1;
+	c->queues = SATPD_QUEUES_UNSET;
 	snprintf(c->pin_root, sizeof(c->pin_root), "%s", SATPD_PIN_ROOT);
 	c->n_conns = 1;
 	cc = conn0(c);

@@ -36,6 +36,8 @@
 #define SATPD_SYNC_HOSTS_MAX 8
 /* --queues: more than the tun multi-queue limit of common kernels makes no sense. */
 #define SATPD_QUEUES_MAX 64
+/* --queues not given: the XDP path takes every rx queue of the device, the socket path one. */
+#define SATPD_QUEUES_UNSET 0
 /* A passphrase longer than this is a mistake, not a secret. */
 #define SATPD_PASSPHRASE_MAX 1024
 /* Log levels, anytun's and uanytun's numbers: a target shows levels <= its own. */
@@ -129,7 +131,7 @@ struct satpd_config {
 	char xdp_dev[IFNAMSIZ]; /* "" = derive from -i / the route to -r */
 	enum satpd_xdp_mode xdp_mode;
 	bool keep_xdp; /* --keep-xdp: leave satp_rx attached at exit (default: detach) */
-	unsigned int queues;
+	unsigned int queues; /* --queues, SATPD_QUEUES_UNSET when not given */
 	char pin_root[SATPD_PATH_MAX];
 	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */
 	char ctl_socket[SATPD_PATH_MAX]; /* "" = /run/satpd/<dev>.sock */

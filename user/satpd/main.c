@@ -55,32 +55,42 @@ static void log_config_warnings(const struct satpd_config *c)
 			 c->local.port_lo, cc->remote.port_lo);
 }
 
+/* Tun queues of the socket path: --queues, else one. */
+static unsigned int socket_queues(const struct satpd_config *c)
+{
+	return c->queues == SATPD_QUEUES_UNSET ? 1 : c->queues;
+}
+
 /*
  * The one place that picks the data path: with --xdp-mode native or skb,
  * attach satp_rx to the underlay (--xdp-dev, else the interface holding -i,
  * else the one routing to the remote) and open one AF_XDP socket per receive
  * queue; on any failure log why and fall back to the UDP sockets. Returns the
  * number of tun/tap queues the path wants (one per AF_XDP worker; --queues
- * on the socket path).
+ * on the socket path), or -errno when --queues cannot be met on the device.
  */
-static unsigned int select_data_path(struct satpd *d, const struct satpd_peer_addr *remote,
-				     bool *xdp, char dev[IFNAMSIZ])
+static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remote, bool *xdp,
+			    char dev[IFNAMSIZ])
 {
 	const struct satpd_config *c = d->cfg;
+	int n;
 
 	*xdp = false;
 	if (c->xdp_mode == SATPD_XDP_OFF) {
 		log_notice("data path: UDP sockets (--xdp-mode off)");
-		return c->queues;
+		return (int)socket_queues(c);
 	}
 	if (satpd_underlay_dev(c, remote, dev)) {
 		log_warn("--xdp-mode %s: no underlay interface (neither -i on a local interface "
 			 "nor a route to -r; give --xdp-dev): falling back to the UDP sockets",
 			 satpd_xdp_mode_name(c->xdp_mode));
-		return c->queues;
+		return (int)socket_queues(c);
 	}
-	*xdp = true;
-	return satpd_xdp_queues(dev);
+	/* An explicit --queues the device cannot meet is the user's to fix: no fallback. */
+	n = satpd_xdp_queues(dev, c->queues, c->xdp_mode == SATPD_XDP_NATIVE);
+	if (n > 0)
+		*xdp = true;
+	return n;
 }
 
 static void attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
@@ -292,9 +302,8 @@ static int run(const struct satpd_config *c)
 	struct satpd_control ctl = {0};
 	struct satpd_sync sync = {0};
 	char state_dir[SATPD_PATH_MAX], xdp_dev[IFNAMSIZ];
-	unsigned int queues;
 	bool xdp;
-	int sfd = -1, ret;
+	int sfd = -1, ret, queues;
 
 	d.dev_type = c->dev_type;
 	/* First: a signal that arrives while setting up waits for the loop instead of killing. */
@@ -310,7 +319,11 @@ static int run(const struct satpd_config *c)
 	if (ret)
 		goto out_udp;
 	queues = select_data_path(&d, cc->remote.host[0] ? &remote : NULL, &xdp, xdp_dev);
-	ret = satpd_dev_open(&dev, c->dev_name, c->dev_type, queues);
+	if (queues < 0) {
+		ret = queues;
+		goto out_udp;
+	}
+	ret = satpd_dev_open(&dev, c->dev_name, c->dev_type, (unsigned int)queues);
 	if (ret)
 		goto out_udp;
 	d.dev_type = dev.type;
@@ -389,6 +402,7 @@ out_conn:
 out_dev:
 	satpd_dev_close(&dev);
 out_udp:
+	satpd_xdp_restore_queues();
 	satpd_udp_close(&d.udp);
 out_sig:
 	close(sfd);

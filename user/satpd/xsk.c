@@ -89,30 +89,137 @@ static unsigned int sysfs_rx_queues(const char *ifname)
 	return n;
 }
 
-unsigned int satpd_xdp_queues(const char *ifname)
+/* One ETHTOOL_* command on ifname; cmd is its struct, command set by the caller. */
+static int ethtool_ioctl(const char *ifname, void *cmd)
 {
-	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
 	struct ifreq ifr;
-	unsigned int n = 0;
-	int fd;
+	int fd, ret = 0;
 
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&ch;
+	ifr.ifr_data = cmd;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && !ioctl(fd, SIOCETHTOOL, &ifr))
-		n = ch.rx_count > ch.combined_count ? ch.rx_count : ch.combined_count;
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Queues that receive: rx-only channels and combined ones both do. */
+static unsigned int channels_rx(const struct ethtool_channels *ch)
+{
+	return ch->rx_count + ch->combined_count;
+}
+
+/* What the device had before --queues changed it, put back at exit. */
+static struct {
+	char ifname[IFNAMSIZ];
+	struct ethtool_channels ch;
+} channels_saved;
+
+/*
+ * --queues n below the device's count: fewer channels, so that every queue
+ * that receives has an AF_XDP socket (one without would drop SATP). Combined
+ * channels where the driver has them (NICs), else rx channels (veth).
+ */
+static int set_rx_channels(const char *ifname, const struct ethtool_channels *cur, unsigned int n)
+{
+	struct ethtool_channels set = *cur, now = {.cmd = ETHTOOL_GCHANNELS};
+	int ret;
+
+	set.cmd = ETHTOOL_SCHANNELS;
+	if (cur->max_combined) {
+		set.combined_count = n;
+		set.rx_count = 0;
+	} else {
+		set.rx_count = n;
+	}
+	ret = ethtool_ioctl(ifname, &set);
+	if (!ret)
+		ret = ethtool_ioctl(ifname, &now);
+	if (!ret && channels_rx(&now) != n)
+		ret = -EOPNOTSUPP;
+	if (ret)
+		return ret;
+	snprintf(channels_saved.ifname, sizeof(channels_saved.ifname), "%s", ifname);
+	channels_saved.ch = *cur;
+	log_notice("%s: rx channels set from %u to %u (--queues %u); restored at exit", ifname,
+		   channels_rx(cur), n, n);
+	return 0;
+}
+
+void satpd_xdp_restore_queues(void)
+{
+	struct ethtool_channels set = channels_saved.ch;
+	int ret;
+
+	if (!channels_saved.ifname[0])
+		return;
+	set.cmd = ETHTOOL_SCHANNELS;
+	ret = ethtool_ioctl(channels_saved.ifname, &set);
+	if (ret && ret != -ENODEV)
+		log_warn("%s: cannot restore %u rx channels: %s", channels_saved.ifname,
+			 channels_rx(&set), strerror(-ret));
+	channels_saved.ifname[0] = '\0';
+}
+
+/* veth's native XDP wants at least as many rx queues as its peer transmits on. */
+static bool is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+
+	return !ethtool_ioctl(ifname, &info) &&
+	       !strcmp(info.driver, "veth");
+}
+
+int satpd_xdp_queues(const char *ifname, unsigned int want, bool native)
+{
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	unsigned int n = 0, max = SATP_XDP_MAX_QUEUES < SATPD_QUEUES_MAX ? SATP_XDP_MAX_QUEUES
+									 : SATPD_QUEUES_MAX;
+	bool ethtool = !ethtool_ioctl(ifname, &ch);
+	int ret;
+
+	if (ethtool)
+		n = channels_rx(&ch);
 	if (!n)
 		n = sysfs_rx_queues(ifname);
 	if (!n)
 		n = 1;
-	if (n > SATP_XDP_MAX_QUEUES)
-		n = SATP_XDP_MAX_QUEUES;
-	if (n > SATPD_QUEUES_MAX)
-		n = SATPD_QUEUES_MAX;
-	return n;
+	if (want == SATPD_QUEUES_UNSET) {
+		if (n > max) {
+			log_warn("%s has %u rx queues; XDP serves %u (set fewer channels with "
+				 "--queues)",
+				 ifname, n, max);
+			n = max;
+		}
+		return (int)n;
+	}
+	if (want > n) {
+		log_err("--queues %u: %s has only %u rx queue%s", want, ifname, n,
+			n == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	if (want == n)
+		return (int)n;
+	if (native && is_veth(ifname)) {
+		log_err("--queues %u: %s is a veth with %u rx queues; native XDP on veth needs as "
+			"many rx queues as the peer has tx queues, so they cannot be reduced here: "
+			"give --queues %u, leave it out, or use --xdp-mode skb",
+			want, ifname, n, n);
+		return -EOPNOTSUPP;
+	}
+	ret = ethtool ? set_rx_channels(ifname, &ch, want) : -EOPNOTSUPP;
+	if (ret) {
+		log_err("--queues %u: %s has %u rx queues and its channel count cannot be set to "
+			"%u (%s); a queue without an AF_XDP socket would drop SATP: give --queues "
+			"%u or leave it out",
+			want, ifname, n, want, strerror(-ret), n);
+		return ret;
+	}
+	return (int)want;
 }
 
 /* ---------------------------------------------------------------- sockets */

@@ -18,6 +18,7 @@
 #define SATPD_XSK_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "satpd_options.h"
@@ -32,8 +33,17 @@ struct satpd_xdp_path;
 /* Next hops refreshed per tick: a thousand connections take ten ticks. */
 #define SATPD_RESOLVE_PER_TICK 128
 
-/* Receive queues of ifname (ethtool channels, else sysfs, else 1), capped at what XDP serves. */
-unsigned int satpd_xdp_queues(const char *ifname);
+/*
+ * Receive queues the workers serve on ifname: with want SATPD_QUEUES_UNSET,
+ * all of them (ethtool channels, else sysfs, else 1; capped at what XDP
+ * serves); with fewer than the device has, its channel count is set to want
+ * (restored by satpd_xdp_restore_queues()); -errno, logged, when that cannot
+ * be done or want is more than the device has (or fewer on a veth in native
+ * mode: its XDP needs rx queues >= the peer's tx queues).
+ */
+int satpd_xdp_queues(const char *ifname, unsigned int want, bool native);
+/* Put back the channel count satpd_xdp_queues() changed, if it did. */
+void satpd_xdp_restore_queues(void);
 /*
  * Attach and open sockets on ifname for n queues in the mode asked for. On
  * failure everything is undone and -errno returned: the caller falls back
