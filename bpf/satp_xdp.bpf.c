@@ -170,6 +170,18 @@ static __always_inline bool addr_is_local(const struct satp_l3 *l3)
 	return false;
 }
 
+/* A mux with no connection: dropped, unless the daemon is adopting one (no -r). */
+static __always_inline int judge_unknown_mux(void)
+{
+	const struct satp_xdp_config *cfg;
+	__u32 key = 0;
+
+	cfg = bpf_map_lookup_elem(&satp_cfg, &key);
+	if (cfg && (cfg->flags & SATP_XDP_PASS_UNKNOWN_MUX))
+		return SATP_XDP_PASS_ADOPT;
+	return SATP_XDP_DROP_UNKNOWN_MUX;
+}
+
 /* The SATP datagram (UDP payload) at dg, satp_len bytes long. */
 static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u32 satp_len)
 {
@@ -191,7 +203,7 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 	ckey.mux = bpf_ntohs(h->mux);
 	conn = bpf_map_lookup_elem(&satp_conns, &ckey);
 	if (!conn)
-		return SATP_XDP_DROP_UNKNOWN_MUX;
+		return judge_unknown_mux();
 	if (satp_len < SATP_HDR_LEN + SATP_PTYPE_LEN + conn->tag_len)
 		return SATP_XDP_DROP_TOO_SHORT;
 

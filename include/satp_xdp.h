@@ -69,7 +69,8 @@
 	X(SATP_XDP_DROP_REPLAY, "drop-replay", XDP_DROP)         /* seq == top or its bit set */   \
 	X(SATP_XDP_DROP_TOO_OLD, "drop-too-old", XDP_DROP)       /* seq <= top - size */           \
 	X(SATP_XDP_DROP_NO_SOCKET, "drop-no-socket", XDP_DROP)   /* no AF_XDP socket on queue */   \
-	X(SATP_XDP_REDIRECTED, "redirected", XDP_REDIRECT)       /* handed to the AF_XDP socket */
+	X(SATP_XDP_REDIRECTED, "redirected", XDP_REDIRECT)       /* handed to the AF_XDP socket */ \
+	X(SATP_XDP_PASS_ADOPT, "pass-adopt", XDP_PASS)    /* unknown mux, daemon adopting one */
 /* clang-format on */
 
 #define SATP_XDP_ENUM_(e, name, action) e,
@@ -93,6 +94,10 @@ struct satp_xdp_counter {
 /* satp_xdp_config.flags */
 #define SATP_XDP_ANY_ADDR4 1u /* bound to 0.0.0.0: any IPv4 destination is local */
 #define SATP_XDP_ANY_ADDR6 2u /* bound to ::: any IPv6 destination is local */
+/* anytun without -r adopts the mux of the first authenticated packet: until the
+ * daemon has, SATP of a mux not in satp_conns goes to its UDP socket (pass-adopt)
+ * instead of being dropped, since only the daemon can authenticate it. */
+#define SATP_XDP_PASS_UNKNOWN_MUX 4u
 
 /* satp_xdp_config.attach_mode: what the loader obtained, for `satp show`. */
 enum satp_xdp_attach_mode {
@@ -108,7 +113,7 @@ enum satp_xdp_attach_mode {
  * Written whole (bpf_map_update_elem): a packet racing an edit of the address
  * list may be judged against the old or new list, never a crash. */
 struct satp_xdp_config {
-	__u32 flags;	    /* SATP_XDP_ANY_ADDR* */
+	__u32 flags;	    /* SATP_XDP_ANY_ADDR*, SATP_XDP_PASS_UNKNOWN_MUX */
 	__u32 attach_mode;  /* enum satp_xdp_attach_mode; written by the loader, not read by XDP */
 	__u32 attach_flags; /* SATP_XDP_ATTACH_*; written by the loader */
 	__u32 prog_id;	    /* kernel id of the attached satp_rx; written by the loader */

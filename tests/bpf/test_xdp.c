@@ -170,7 +170,7 @@ static struct row mkrow(const char *name, struct satp_frame_spec spec, size_t cu
 
 static const struct row *rows_fixed(size_t *n)
 {
-	static struct row rows[64];
+	static struct row rows[80];
 	size_t i = 0;
 
 #define R(n, s, c, v)	  rows[i++] = mkrow(n, s, c, v, 0)
@@ -234,6 +234,16 @@ static const struct row *rows_fixed(size_t *n)
 	R("ipv4 unknown mux", V4(MUX_NONE, 9, 1), 0, DROP(DROP_UNKNOWN_MUX));
 	R("ipv6 unknown mux", V6(MUX_NONE, 1, TOP), 0, DROP(DROP_UNKNOWN_MUX));
 	R("unknown mux, 8 bytes", v4(MUX_NONE, 1, 1, 8), 0, DROP(DROP_UNKNOWN_MUX));
+	RF("adopting: ipv4 unknown mux to the kernel", V4(MUX_NONE, 9, 1), 0, PASS(PASS_ADOPT),
+	   SATP_XDP_PASS_UNKNOWN_MUX);
+	RF("adopting: ipv6 unknown mux to the kernel", V6(MUX_NONE, 1, TOP), 0, PASS(PASS_ADOPT),
+	   SATP_XDP_PASS_UNKNOWN_MUX);
+	RF("adopting: a known mux still goes to its socket", V4(MUX_W64, 9, 1), 0, NOSOCK,
+	   SATP_XDP_PASS_UNKNOWN_MUX);
+	RF("adopting: a known mux's replay still dropped", V4(MUX_W64, 1, TOP), 0,
+	   SLOT(DROP_REPLAY, SLOT_SID1, 1), SATP_XDP_PASS_UNKNOWN_MUX);
+	RF("adopting: too short for any header still dropped", v4(MUX_NONE, 1, 1, 7), 0,
+	   DROP(DROP_TOO_SHORT), SATP_XDP_PASS_UNKNOWN_MUX);
 	R("replay: seq == top", V4(MUX_W64, 1, TOP), 0, SLOT(DROP_REPLAY, SLOT_SID1, 1));
 	R("replay: bit set inside", V6(MUX_W64, 1, 990), 0, SLOT(DROP_REPLAY, SLOT_SID1, 1));
 	R("replay: other bit set inside", V4(MUX_W64, 1, 995), 0, SLOT(DROP_REPLAY, SLOT_SID1, 1));

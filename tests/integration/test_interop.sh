@@ -128,6 +128,14 @@ run_row() {
 	stop_pid "$apid"
 	stop_pid "$bpid"
 	[ "$a" = satpd ] && check_satpd_log "$TMP/a.log" "$aopts $both"
+	if [[ $name == *adopts-mux ]]; then
+		grep -q 'adopted mux 9 from the first authenticated packet' "$TMP/a.log" ||
+			fail "$name: mux 9 not adopted"
+		grep -q 'mux 9: adopted into XDP' "$TMP/a.log" || fail "$name: mux 9 not put into XDP"
+		[ "$(last_counter "$TMP/a.log" xdp_pass_adopt)" -gt 0 ] ||
+			fail "$name: XDP passed nothing to the socket before the adoption"
+		log "  adopted mux 9 through XDP: $(last_counter "$TMP/a.log" xdp_pass_adopt) passed before, $(last_counter "$TMP/a.log" xdp_redirected) redirected after"
+	fi
 	[ "$b" = satpd ] && check_satpd_log "$TMP/b.log" "$bopts $both"
 	rm -f "$TMP/a.log" "$TMP/b.log"
 	return 0
@@ -153,8 +161,9 @@ ROWS=(
 	"satpd-uanytun-off      |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1 --xdp-mode off|-s 2|$KEYS"
 	"satpd-satpd-off        |satpd |satpd  |right |no  |yes |4 |tun|$SMALL|-s 1 --xdp-mode off|-s 2 --xdp-mode off|$KEYS"
 	"satpd-satpd-skb        |satpd |satpd  |left  |yes |yes |4 |tun|$SMALL|-s 1 --xdp-mode skb|-s 2 --xdp-mode skb|$KEYS"
-	# Adopting the first peer's mux (no -r) is the socket path's: satp_rx drops unknown muxes.
-	"satpd-server-adopts-mux|satpd |uanytun|right |no  |yes |4 |tun|$SMALL|-m 0 --xdp-mode off|-m 9|$KEYS"
+	# No -r: satp_rx passes unknown muxes to the UDP socket (pass-adopt) until satpd adopts 9.
+	"satpd-server-adopts-mux|satpd |uanytun|right |no  |yes |4 |tun|$SMALL|-m 0|-m 9|$KEYS"
+	"satpd-server-adopts-mux-off|satpd |uanytun|right |no  |yes |4 |tun|$SMALL|-m 0 --xdp-mode off|-m 9|$KEYS"
 )
 
 # Traffic satpd must refuse, one row each: the counter that must move, and

@@ -179,6 +179,33 @@ static int ensure_bpffs(const char *root)
 	return 0;
 }
 
+/*
+ * A map pinned by a build with another layout cannot be reused: libbpf would
+ * fail the whole load (a verdict reason appended grows satp_counters). Unpin
+ * it so that this build creates its own; what it held starts over.
+ */
+static int drop_stale_pin(const struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path), err;
+
+	if (fd < 0)
+		return 0; /* nothing pinned, or libbpf says why when it tries */
+	memset(&info, 0, sizeof(info));
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err || (info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+		    info.value_size == bpf_map__value_size(map) &&
+		    info.max_entries == bpf_map__max_entries(map) &&
+		    info.map_flags == bpf_map__map_flags(map)))
+		return 0;
+	warn("pinned map %s has another layout (an older or newer build): replaced, its state "
+	     "starts over\n",
+	     path);
+	return unlink(path) ? -errno : 0;
+}
+
 static int set_pin_paths(struct satp_xdp *x)
 {
 	struct bpf_map *map;
@@ -192,7 +219,9 @@ static int set_pin_paths(struct satp_xdp *x)
 		if (snprintf(path, sizeof(path), "%s/%s", x->pin_dir, bpf_map__name(map)) >=
 		    (int)sizeof(path))
 			return -ENAMETOOLONG;
-		err = bpf_map__set_pin_path(map, path);
+		err = drop_stale_pin(map, path);
+		if (!err)
+			err = bpf_map__set_pin_path(map, path);
 		if (err)
 			return err;
 	}
@@ -801,7 +830,7 @@ int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags)
 	struct satp_xdp_config cfg;
 	int err;
 
-	if (flags & ~(SATP_XDP_ANY_ADDR4 | SATP_XDP_ANY_ADDR6))
+	if (flags & ~(SATP_XDP_ANY_ADDR4 | SATP_XDP_ANY_ADDR6 | SATP_XDP_PASS_UNKNOWN_MUX))
 		return -EINVAL;
 	err = read_cfg(x, &cfg);
 	if (err)

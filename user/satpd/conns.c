@@ -284,8 +284,8 @@ static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_conf
 	explicit_bzero(&c->cfg.keys.master_key, sizeof(c->cfg.keys.master_key));
 	explicit_bzero(&c->cfg.keys.master_salt, sizeof(c->cfg.keys.master_salt));
 	c->mux = cfg->mux;
-	/* With -r the mux is ours; without, anytun adopts the first peer's (socket path). */
-	c->mux_fixed = cfg->remote.host[0] != '\0' || d->xdp_queues;
+	/* With -r the mux is ours; without, anytun adopts the first peer's (XDP: pass-adopt). */
+	c->mux_fixed = cfg->remote.host[0] != '\0';
 	c->remote_sock = -1;
 	c->l2_last_ret = 1;
 	pthread_mutex_init(&c->remote_lock, NULL);
@@ -528,8 +528,10 @@ int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsi
 void satpd_conns_adopt(struct satpd *d, struct satpd_conn *conn, uint16_t mux)
 {
 	struct satpd_conns *t = d->conns;
+	struct satpd_conn *has = atomic_load(&t->by_mux[mux]);
 
-	if (atomic_load(&t->by_mux[mux]))
+	/* Its own mux too: the first packet fixes it, and XDP learns it. */
+	if (has && has != conn)
 		return; /* another connection has it */
 	atomic_store(&t->by_mux[conn->mux], NULL);
 	conn->mux = mux;
@@ -538,6 +540,7 @@ void satpd_conns_adopt(struct satpd *d, struct satpd_conn *conn, uint16_t mux)
 	atomic_store(&t->by_mux[mux], conn);
 	update_views(d);
 	log_notice("adopted mux %u from the first authenticated packet", mux);
+	satpd_xdp_adopted(d, conn);
 }
 
 /* ---------------------------------------------------------------- keys over time */

@@ -288,8 +288,9 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	}
 	if (!rx_commit(w, conn, &h))
 		return;
-	if (!conn->mux_fixed)
-		satpd_conns_adopt(w->d, conn, h.mux); /* socket path: we are the main thread */
+	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
+	if (!conn->mux_fixed && w->id == SATPD_MAIN_WORKER)
+		satpd_conns_adopt(w->d, conn, h.mux);
 	learn_remote(w, conn, src, srclen, sock);
 	if (satp_decrypt(cr, buf, len, &plain) != SATP_OK) {
 		w->ctr.rx_no_payload++;

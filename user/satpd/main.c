@@ -98,11 +98,6 @@ static void attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 	const struct satpd_config *c = d->cfg;
 	int ret;
 
-	if (c->n_conns == 1 && !c->conns[0].remote.host[0])
-		/* satp_rx drops muxes it does not know: only the socket path can adopt one. */
-		log_notice("no -r: on the XDP path the mux is not adopted from the first peer; "
-			   "accepting mux %u only (--xdp-mode off adopts as anytun does)",
-			   c->conns[0].mux);
 	ret = satpd_xdp_setup(d, dev, queues);
 	if (ret) {
 		log_warn("--xdp-mode %s on %s failed (%s): falling back to the UDP sockets",

@@ -67,7 +67,8 @@ struct satpd_xdp_path {
 	struct timespec last_resolve;
 	unsigned int resolve_next; /* mux the periodic refresh continues at */
 	bool keep;
-	bool gone; /* the underlay was deleted: nothing to detach */
+	bool gone;	    /* the underlay was deleted: nothing to detach */
+	uint32_t cfg_flags; /* satp_cfg flags as configure() wrote them */
 };
 
 /* ---------------------------------------------------------------- queues */
@@ -640,9 +641,17 @@ void satpd_xdp_conn_del(struct satpd *d, uint16_t mux)
 			 strerror(-ret));
 }
 
-/* Ports, local addresses (as the UDP sockets are bound) and the connections. */
-static int configure(struct satpd *d, struct satp_xdp *x)
+/*
+ * Ports, local addresses (as the UDP sockets are bound) and the connections.
+ * A connection adopting its mux (no -r) stays out of satp_conns and satp_rx
+ * passes SATP of any unknown mux to the UDP socket: only the main thread
+ * adopts (satpd_xdp_adopted() then installs the mux), and a known mux is
+ * ours to judge, not the kernel's.
+ */
+static int configure(struct satpd *d, struct satpd_xdp_path *p)
 {
+	struct satpd_conn *adopt = atomic_load(&d->conns->adopt);
+	struct satp_xdp *x = p->x;
 	const struct satpd_conn *c;
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -657,9 +666,14 @@ static int configure(struct satpd *d, struct satp_xdp *x)
 	 */
 	ret = satp_xdp_reset_config(x);
 	for (i = 0; !ret && (c = satpd_conns_next(d, &i));)
-		ret = set_conn(x, c);
+		ret = c == adopt ? 0 : set_conn(x, c);
 	if (ret)
 		return ret;
+	if (adopt) {
+		flags |= SATP_XDP_PASS_UNKNOWN_MUX;
+		log_notice("no -r: XDP passes SATP of any mux to the UDP socket (pass-adopt) until "
+			   "the first authenticated packet's mux is adopted");
+	}
 	for (i = 0; i < d->udp.n; i++) {
 		len = sizeof(ss);
 		if (getsockname(d->udp.fds[i], (struct sockaddr *)&ss, &len) < 0)
@@ -684,7 +698,28 @@ static int configure(struct satpd *d, struct satp_xdp *x)
 		if (ret)
 			return ret;
 	}
+	p->cfg_flags = flags;
 	return satp_xdp_set_flags(x, flags);
+}
+
+void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c)
+{
+	struct satpd_xdp_path *p = d->xdp;
+	int ret;
+
+	if (!p || !(p->cfg_flags & SATP_XDP_PASS_UNKNOWN_MUX))
+		return;
+	/* The mux first, then the flag: its datagrams reach us throughout. */
+	ret = satpd_xdp_conn_set(d, c);
+	if (!ret) {
+		p->cfg_flags &= ~SATP_XDP_PASS_UNKNOWN_MUX;
+		ret = satp_xdp_set_flags(p->x, p->cfg_flags);
+	}
+	if (ret)
+		log_warn("mux %u: XDP keeps passing it to the UDP socket (%s)", c->mux,
+			 strerror(-ret));
+	else
+		log_notice("mux %u: adopted into XDP; other muxes are dropped again", c->mux);
 }
 
 static void loader_log(enum satp_xdp_log_level level, const char *fmt, va_list ap)
@@ -748,7 +783,7 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 	ret = satp_xdp_open(&o, &p->x);
 	if (ret)
 		goto err;
-	ret = configure(d, p->x);
+	ret = configure(d, p);
 	if (ret)
 		goto err;
 	ret = windows_over_map(d, p->x);

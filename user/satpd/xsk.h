@@ -62,6 +62,8 @@ void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
 struct satpd_conn;
 int satpd_xdp_conn_set(struct satpd *d, const struct satpd_conn *c);
 void satpd_xdp_conn_del(struct satpd *d, uint16_t mux);
+/* The adopting connection took its mux (main thread): into satp_conns, unknown muxes dropped again. */
+void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c);
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p);
 uint64_t satpd_xdp_queue_mask(const struct satpd_xdp_path *p);
 
