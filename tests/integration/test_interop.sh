@@ -421,6 +421,41 @@ test_multiqueue() {
 	done
 	log "  2 queues, 2 workers each end: a->b $r1; b->a $r2"
 	rm -f "$TMP/a.log" "$TMP/b.log"
+	test_queues_option "${s[@]}" --state-dir "$TMP/state-mqa" --pin-root "$TMP/bpf/mqa" \
+		-i "$UL4_1" -r "$UL4_2" -s 1 -e left -n "$IN_A/24"
+}
+
+# --queues on the XDP path, over mqa's 2-queue veth: more than the device has is
+# an error, fewer is refused in native mode (veth XDP needs rx queues >= the
+# peer's tx queues) and, in skb mode, sets the channel count and restores it.
+test_queues_option() {
+	local rc n
+	nsx mqa "$SATPD" "$@" --queues 3 >"$TMP/a.log" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] || fail "--queues 3 on 2 queues: exit $rc, want 1"
+	grep -q -- '--queues 3: ul0 has only 2 rx queues' "$TMP/a.log" ||
+		fail "--queues 3: no error naming ul0 and its 2 queues: $(tail -2 "$TMP/a.log")"
+	nsx mqa "$SATPD" "$@" --queues 1 >"$TMP/a.log" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] || fail "--queues 1, native on a 2-queue veth: exit $rc, want 1"
+	grep -q -- '--queues 1: ul0 is a veth with 2 rx queues' "$TMP/a.log" ||
+		fail "--queues 1 native: no error naming ul0 and its 2 queues: $(tail -2 "$TMP/a.log")"
+	ip -n "$(ns mqa)" link show tun0 >/dev/null 2>&1 && fail "--queues refused: tun0 left behind"
+	start_bg mqa a.log "$SATPD" "$@" --queues 1 --xdp-mode skb
+	local apid=$LAST_PID
+	wait_dev mqa tun0 || fail "--queues 1 --xdp-mode skb: no tun0"
+	for _ in $(seq 1 50); do
+		grep -q 'AF_XDP worker' "$TMP/a.log" && break
+		sleep 0.1
+	done
+	n=$(ip netns exec "$(ns mqa)" sh -c 'ls -d /sys/class/net/ul0/queues/rx-*' | wc -l)
+	[ "$n" -eq 1 ] || fail "--queues 1 --xdp-mode skb: ul0 has $n rx queues, want 1"
+	grep -q '1 AF_XDP worker on ul0' "$TMP/a.log" || fail "--queues 1: not 1 worker: $(cat "$TMP/a.log")"
+	stop_pid "$apid"
+	n=$(ip netns exec "$(ns mqa)" sh -c 'ls -d /sys/class/net/ul0/queues/rx-*' | wc -l)
+	[ "$n" -eq 2 ] || fail "--queues 1: ul0 has $n rx queues after exit, want 2 back"
+	log "  --queues: 3 refused (2 queues), 1 refused in native mode, 1 in skb mode: 1 worker, channels 2 -> 1 -> 2"
+	rm -f "$TMP/a.log"
 }
 
 # The end of the sequence space: satpd sends up to 2^32-1 with one key, then
