@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "key_cmds.h"
+#include "satp_cmd.h"
 #include "keyfile.h"
 #include "noise.h"
 #include "satp_cmd.h"

@@ -21,6 +21,8 @@ static const struct subcommand subcommands[] = {
 	{ "keys", cmd_keys, "Install new keys, keeping the old ones for a grace period" },
 	{ "reset-window", cmd_reset_window, "Forget a sender's replay window" },
 	{ "decode", cmd_decode, "Verify and decrypt the SATP datagrams of a capture" },
+	{ "genkey", cmd_genkey, "Print a new private key (base64) for the key exchange" },
+	{ "pubkey", cmd_pubkey, "Read a private key on stdin, print its public key" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -9,7 +9,7 @@
 
 #include <openssl/crypto.h>
 
-#include "key_cmds.h"
+#include "satp_cmd.h"
 #include "keyfile.h"
 #include "noise.h"
 #include "satp_cmd.h"
