@@ -19,7 +19,7 @@ _satp_devs() {
 
 _satp() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="show stats conn keys reset-window decode help"
+	local cmds="show stats conn keys reset-window decode genkey pubkey help"
 	local fields="sender window role remote key key-file passphrase salt cipher auth kd-prf tag-len"
 	local target="--dev --socket --run-dir"
 
