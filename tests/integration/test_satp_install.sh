@@ -68,7 +68,7 @@ COMP_WORDS=(satp conn add 5 ro); COMP_CWORD=4; _satp; echo "${COMPREPLY[*]}"' _ 
 [ "$got" = $'reset-window\nadd change del\nrole' ] || fail "completion: got '$got'"
 echo "ok   bash completion: subcommands, conn actions, fields"
 # The completion offers exactly the subcommands `satp help` lists.
-want=$("$R/usr/bin/satp" help 2>&1 | awk '/^Available subcommands:/{on=1; next} on && NF {print $1}' | sort | tr '\n' ' ')
+want=$("$R/usr/bin/satp" help 2>&1 | awk '/^Available subcommands:/{on=1; next} on && !NF {exit} on {print $1}' | sort | tr '\n' ' ')
 offered=$(bash -c '. "$1"; COMP_WORDS=(satp ""); COMP_CWORD=1; _satp; printf "%s\n" "${COMPREPLY[@]}"' _ \
 	"$R/usr/share/bash-completion/completions/satp" | sort | tr '\n' ' ')
 [ "$want" = "$offered" ] || fail "completion offers '$offered', satp help lists '$want'"
