@@ -180,9 +180,10 @@ static int ensure_bpffs(const char *root)
 }
 
 /*
- * A map pinned by a build with another layout cannot be reused: libbpf would
- * fail the whole load (a verdict reason appended grows satp_counters). Unpin
- * it so that this build creates its own; what it held starts over.
+ * Appending a verdict reason grows satp_counters, and libbpf fails the whole
+ * load over a pinned map of another size. Counters are statistics: unpin them
+ * so that this build creates its own. Any other map of another layout holds
+ * state (replay windows) and stays refused with a clear error.
  */
 static int drop_stale_pin(const struct bpf_map *map, const char *path)
 {
@@ -200,8 +201,8 @@ static int drop_stale_pin(const struct bpf_map *map, const char *path)
 		    info.max_entries == bpf_map__max_entries(map) &&
 		    info.map_flags == bpf_map__map_flags(map)))
 		return 0;
-	warn("pinned map %s has another layout (an older or newer build): replaced, its state "
-	     "starts over\n",
+	warn("pinned counters %s have another layout (an older or newer build): replaced, they "
+	     "start over\n",
 	     path);
 	return unlink(path) ? -errno : 0;
 }
@@ -219,7 +220,7 @@ static int set_pin_paths(struct satp_xdp *x)
 		if (snprintf(path, sizeof(path), "%s/%s", x->pin_dir, bpf_map__name(map)) >=
 		    (int)sizeof(path))
 			return -ENAMETOOLONG;
-		err = drop_stale_pin(map, path);
+		err = map == x->skel->maps.satp_counters ? drop_stale_pin(map, path) : 0;
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
 		if (err)
