@@ -466,6 +466,8 @@ test_seq_end() {
 	log "row: seq-end"
 	mkdir -p "$TMP/state-end"
 	echo 4294967293 >"$TMP/state-end/tx-seq.mux0"
+	# A replay window file satpd did not write: reset with a warning, not misread.
+	head -c 4096 /dev/urandom >"$TMP/state-end/rx-windows"
 	start_bg a a.log "$SATPD" -U --xdp-mode off --state-dir "$TMP/state-end" -i "$UL4_1" \
 		-r "$UL4_2" -e left -d tun0 -n "$IN_A/24" "${KEYV[@]}"
 	local apid=$LAST_PID
@@ -481,6 +483,8 @@ test_seq_end() {
 	ex=$(satpd_counter "$apid" "$TMP/a.log" tx_seq_exhausted)
 	[ "$sent" -eq 3 ] || fail "seq-end: sent $sent datagrams, want 3"
 	[ "$ex" -ge 3 ] || fail "seq-end: tx_seq_exhausted $ex, want >= 3"
+	grep -q "replay window file '$TMP/state-end/rx-windows' is of another size: starting with empty windows" \
+		"$TMP/a.log" || fail "seq-end: a foreign rx-windows file was not reported"
 	stop_pid "$apid"
 	stop_pid "$bpid"
 	log "  3 numbers left: 3 sent, then refused (tx_seq_exhausted $ex)"
