@@ -474,6 +474,7 @@ test_seq_end() {
 	start_side b uanytun right "$UL4_1" "$UL4_2" "$IN_B" tun "${KEYV[*]}"
 	local bpid=$LAST_PID
 	wait_dev a tun0 || fail "seq-end: no tun0"
+	wait_route a "$IN_B" || fail "seq-end: no route to $IN_B through tun0"
 	# Three numbers are left (2^32-3 .. 2^32-1): three datagrams (echo requests, or
 	# the kernel's own IPv6 chatter on tun0), then nothing more.
 	nsx a ping -c 6 -i 0.2 -W 1 "$IN_B" >"$TMP/ping.out" 2>&1
