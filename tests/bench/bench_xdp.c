@@ -52,21 +52,7 @@ struct bench_case {
 
 static struct satp_frame_spec base(uint16_t mux, uint16_t sid, uint32_t seq, size_t len)
 {
-	struct satp_frame_spec s = {
-	    .family = AF_INET,
-	    .src_mac = {2, 0, 0, 0, 0, 1},
-	    .dst_mac = {2, 0, 0, 0, 0, 2},
-	    .src = {10, 99, 0, 1},
-	    .sport = 4444,
-	    .dport = PORT,
-	    .seq = seq,
-	    .sender_id = sid,
-	    .mux = mux,
-	    .satp_len = len,
-	};
-
-	memcpy(s.dst, local4, 4);
-	return s;
+	return satp_frame_v4(local4, PORT, mux, sid, seq, len);
 }
 
 static double run_best(int prog_fd, const uint8_t *frame, size_t len, unsigned int repeat)

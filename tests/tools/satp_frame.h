@@ -38,6 +38,31 @@ struct satp_frame_spec {
 	size_t pad_to;	 /* Ethernet padding after the IP packet up to this frame length */
 };
 
+/*
+ * The valid IPv4 SATP frame the BPF tests and benchmarks start from: from
+ * 02:..:01 / 10.99.0.1:4444 to 02:..:02 / dst:dport, a SATP datagram of len bytes.
+ */
+static inline struct satp_frame_spec satp_frame_v4(const uint8_t dst[4], uint16_t dport,
+						   uint16_t mux, uint16_t sid, uint32_t seq,
+						   size_t len)
+{
+	struct satp_frame_spec s = {
+	    .family = AF_INET,
+	    .src_mac = {2, 0, 0, 0, 0, 1},
+	    .dst_mac = {2, 0, 0, 0, 0, 2},
+	    .src = {10, 99, 0, 1},
+	    .sport = 4444,
+	    .dport = dport,
+	    .seq = seq,
+	    .sender_id = sid,
+	    .mux = mux,
+	    .satp_len = len,
+	};
+
+	memcpy(s.dst, dst, 4);
+	return s;
+}
+
 static inline uint16_t satp_frame_csum(const uint8_t *p, size_t len)
 {
 	uint32_t sum = 0;
