@@ -9,7 +9,7 @@ PKGS=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libssl-dev libpcap-dev libmnl-dev libcmocka-dev
 	bpftool xdp-tools
-	iproute2 iputils-ping tcpdump iperf3 procps psmisc kmod netcat-openbsd curl
+	iproute2 iputils-ping tcpdump iperf3 procps psmisc kmod netcat-openbsd curl nftables
 	python3 python3-scapy python3-cryptography
 	uanytun anytun bird2
 	cppcheck clang-tidy valgrind

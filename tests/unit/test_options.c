@@ -145,7 +145,7 @@ static void check_port_range(const struct satpd_config *c)
 	assert_int_equal(c->local.port_hi, 4447);
 	assert_int_equal(c->conns[0].remote.port_lo, 5000);
 	assert_int_equal(c->conns[0].remote.port_hi, 5001);
-	assert_true(c->warnings & SATPD_WARN_PORT_RANGE);
+	assert_true(c->rail);
 }
 
 /* An explicit 1 is not "not given": on the XDP path it asks for one channel. */
@@ -272,7 +272,7 @@ static const struct opt_case cases[] = {
     {"null/null needs no key", {"-c", "null", "-a", "null"}, 0, NULL, check_null_null},
     {"tag clamped to 20", {"-b", "64", K128, SALTOPT}, 0, NULL, check_tag_clamp},
     {"port ranges",
-     {"-p", "4444:4447", "-o", "5000:5001", K128, SALTOPT},
+     {"-p", "4444:4447", "-o", "5000:5001", "-w", "64", K128, SALTOPT},
      0,
      NULL,
      check_port_range},
@@ -293,6 +293,9 @@ static const struct opt_case cases[] = {
     {"value looks like an option", {"-r", "-p", "1"}, -EINVAL, "'-r'", NULL},
     {"port not a number", {"-p", "44x4", K128, SALTOPT}, -EINVAL, "'44x4'", NULL},
     {"port out of range", {"-o", "70000", K128, SALTOPT}, -EINVAL, "70000", NULL},
+    {"RAIL needs a window", {"-p", "4444:4445", K128, SALTOPT}, -EINVAL, "-w > 0", NULL},
+    {"-Y needs a window", {"-Y", K128, SALTOPT}, -EINVAL, "-w > 0", NULL},
+    {"RAIL range too long", {"-o", "1:17", "-w", "8", K128, SALTOPT}, -EINVAL, "1:17", NULL},
     {"port list is not RAIL syntax", {"-p", "1,3"}, -EINVAL, "'1,3'", NULL},
     {"negative mux", {"-m", "-1"}, -EINVAL, "'-m'", NULL},
     {"mux too big", {"-m", "65536", K128, SALTOPT}, -EINVAL, "'65536'", NULL},

@@ -239,6 +239,15 @@ static void conn_default(struct satpd_conn_config *cc)
 
 typedef int (*opt_setter)(struct satpd_config *c, const char *arg, char *err, size_t errlen);
 
+static int set_rail(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	c->rail = true;
+	return 0;
+}
+
 static int set_nodaemonize(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	c->daemonize = false;
@@ -633,6 +642,8 @@ struct opt_def {
 
 static const struct opt_def opts[] = {
     {"nodaemonize", 'D', 0, set_nodaemonize, NULL, "don't run in background"},
+    {"rail-mode", 'Y', 0, set_rail, NULL,
+     "RAIL: send every datagram on every path (implied by a port range)"},
     {"username", 'u', OPT_ARG, set_username, "<username>", "change to this user"},
     {"groupname", 'g', OPT_ARG, set_groupname, "<groupname>", "change to this group"},
     {"chroot", 'C', OPT_ARG, set_chroot, "<path>", "chroot to this directory"},
@@ -1003,8 +1014,6 @@ static int finish_conn(struct satpd_config *c, struct satpd_conn_config *cc, cha
 		c->warnings |= SATPD_WARN_NULL_KD;
 	if (cc->window == 0)
 		c->warnings |= SATPD_WARN_NO_REPLAY;
-	if (c->local.port_lo != c->local.port_hi || cc->remote.port_lo != cc->remote.port_hi)
-		c->warnings |= SATPD_WARN_PORT_RANGE;
 	return finish_keys(c, cc, err, errlen);
 }
 
@@ -1048,6 +1057,38 @@ static int check_muxes(const struct satpd_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+static unsigned int range_len(const struct satpd_endpoint *e)
+{
+	return (unsigned int)e->port_hi - e->port_lo + 1u;
+}
+
+/*
+ * RAIL (uanytun master): a port range for -p or -o turns it on. Its copies
+ * are told apart by the replay window only, so -w 0 would deliver them all.
+ */
+static int check_rail(struct satpd_config *c, char *err, size_t errlen)
+{
+	const struct satpd_conn_config *cc = &c->conns[0];
+
+	if (range_len(&c->local) > 1 || range_len(&cc->remote) > 1)
+		c->rail = true;
+	if (!c->rail)
+		return 0;
+	if (c->n_conns != 1 || c->n_sync_hosts)
+		return fail(err, errlen, "RAIL (-Y or a port range) supports exactly one "
+					 "connection, not connection blocks or -X/-M");
+	if (!cc->window)
+		return fail(err, errlen,
+			    "RAIL (-Y or a port range) needs a replay window: give -w > 0 "
+			    "(with -w 0 every copy of every datagram would be delivered)");
+	if (range_len(&c->local) > SATPD_RAIL_PATHS_MAX ||
+	    range_len(&cc->remote) > SATPD_RAIL_PATHS_MAX)
+		return fail(err, errlen, "RAIL: port range %u:%u / %u:%u is longer than %u ports",
+			    c->local.port_lo, c->local.port_hi, cc->remote.port_lo,
+			    cc->remote.port_hi, SATPD_RAIL_PATHS_MAX);
+	return 0;
+}
+
 int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 {
 	int ret, dropped;
@@ -1088,7 +1129,7 @@ int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 				    c->local.host);
 	}
 	explicit_bzero(c->passphrase, sizeof(c->passphrase));
-	return 0;
+	return check_rail(c, err, errlen);
 }
 
 void satpd_config_wipe(struct satpd_config *c)

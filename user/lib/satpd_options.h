@@ -103,6 +103,9 @@ struct satpd_conn_config {
 	struct satp_keys keys;
 };
 
+/* RAIL paths: ports of a -p or -o range (one UDP socket per local port and family). */
+#define SATPD_RAIL_PATHS_MAX 16
+
 struct satpd_config {
 	/* process */
 	bool daemonize;
@@ -132,6 +135,7 @@ struct satpd_config {
 	enum satpd_xdp_mode xdp_mode;
 	bool keep_xdp; /* --keep-xdp: leave satp_rx attached at exit (default: detach) */
 	unsigned int queues; /* --queues, SATPD_QUEUES_UNSET when not given */
+	bool rail; /* -Y or a port range: every datagram on every path */
 	char pin_root[SATPD_PATH_MAX];
 	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */
 	char ctl_socket[SATPD_PATH_MAX]; /* "" = /run/satpd/<dev>.sock */
@@ -169,7 +173,6 @@ struct satpd_config {
 #define SATPD_WARN_KEY_OVER_PASS  (1u << 3) /* -K given with -E: -K wins */
 #define SATPD_WARN_SALT_OVER_PASS (1u << 4) /* -A given with -E: -A wins */
 #define SATPD_WARN_NO_REPLAY	  (1u << 5) /* -w 0: replay protection off */
-#define SATPD_WARN_PORT_RANGE	  (1u << 6) /* a:b given; RAIL not implemented yet */
 
 void satpd_config_default(struct satpd_config *c);
 

@@ -215,6 +215,8 @@ static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const str
 		w->ctr.rx_replay++;
 	else
 		w->ctr.rx_too_old++;
+	if (w->d->rail.n)
+		return false; /* as uanytun: RAIL's later copies are expected, not attacks */
 	LOG_RATELIMITED(SATPD_LOG_NOTICE,
 			"replay attack detected: seq %" PRIu32 " sender id %u: %s", h->seq,
 			h->sender_id, satp_verdict_name((enum satp_verdict)v));
@@ -265,6 +267,7 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	struct satp_crypto *cr;
 	struct satp_header h;
 	struct satp_plain plain;
+	int path;
 
 	if (satp_header_parse(buf, len, 0, &h) != SATP_OK) {
 		w->ctr.rx_too_short++;
@@ -286,8 +289,14 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 				"mux %u: wrong authentication tag, discarding packet", h.mux);
 		return;
 	}
-	if (!rx_commit(w, conn, &h))
+	/* RAIL: every path learns its peer, whether its copy wins or not. */
+	path = satpd_rail_path_of(w->d, sock, src);
+	satpd_rail_seen(w->d, path, src, srclen, sock);
+	if (!rx_commit(w, conn, &h)) {
+		satpd_rail_verdict(w->d, path, false);
 		return;
+	}
+	satpd_rail_verdict(w->d, path, true);
 	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
 	if (!conn->mux_fixed && w->id == SATPD_MAIN_WORKER)
 		satpd_conns_adopt(w->d, conn, h.mux);
@@ -512,6 +521,10 @@ void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsign
 	unsigned int i;
 	int s;
 
+	if (w->d->rail.n) {
+		satpd_rail_send_batch(w, pkts, n);
+		return;
+	}
 	for (i = 0; i < n; i++)
 		if (pkts[i].len && (pkts[i].sock < 0 || pkts[i].sock >= (int)w->d->udp.n)) {
 			w->ctr.tx_send_error++;
@@ -636,6 +649,7 @@ void satpd_counters_dump(const struct satpd *d)
 #define X(name) log_notice("  %-18s %" PRIu64, #name, c.name);
 	SATPD_COUNTERS(X)
 #undef X
+	satpd_rail_dump(d);
 	if (d->xdp)
 		satpd_xdp_counters_dump(d->xdp);
 }

@@ -35,6 +35,7 @@
 #include "satp.h"
 #include "satpd_options.h"
 #include "seqstate.h"
+#include "rail.h"
 #include "route.h"
 #include "udp.h"
 #include "windows.h"
@@ -184,6 +185,7 @@ struct satpd_conns;
 struct satpd {
 	const struct satpd_config *cfg;
 	struct satpd_udp udp;
+	struct satpd_rail rail; /* n 0: RAIL off */
 	enum satpd_dev_type dev_type;
 	struct satpd_conns *conns;	 /* by mux; conns.h */
 	struct satpd_windows windows;	 /* every (mux, sender id) of every connection */

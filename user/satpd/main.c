@@ -49,10 +49,6 @@ static void log_config_warnings(const struct satpd_config *c)
 	if (c->warnings & SATPD_WARN_NO_REPLAY)
 		log_warn("window size 0 (-w 0, the anytun default): replay protection is DISABLED; "
 			 "every authenticated datagram is delivered, duplicates too");
-	if (c->warnings & SATPD_WARN_PORT_RANGE)
-		log_warn("port ranges (RAIL) are not implemented yet: using local port %u and "
-			 "remote port %u only",
-			 c->local.port_lo, cc->remote.port_lo);
 }
 
 /* Tun queues of the socket path: --queues, else one. */
@@ -313,6 +309,9 @@ static int run(const struct satpd_config *c)
 	ret = resolve_remote(&d, cc, &remote);
 	if (ret)
 		goto out_udp;
+	ret = satpd_rail_init(&d);
+	if (ret)
+		goto out_udp;
 	queues = select_data_path(&d, cc->remote.host[0] ? &remote : NULL, &xdp, xdp_dev);
 	if (queues < 0) {
 		ret = queues;
@@ -398,6 +397,7 @@ out_dev:
 	satpd_dev_close(&dev);
 out_udp:
 	satpd_xdp_restore_queues();
+	satpd_rail_free(&d.rail);
 	satpd_udp_close(&d.udp);
 out_sig:
 	close(sfd);

@@ -35,7 +35,7 @@ const char *satpd_addr_str(const struct sockaddr_storage *sa, char *buf, size_t 
 	return buf;
 }
 
-static int open_one(struct satpd_udp *u, const struct addrinfo *ai, bool v6only)
+static int open_one(struct satpd_udp *u, const struct addrinfo *ai, bool v6only, uint16_t port)
 {
 	int one = 1, bufsz = SATPD_SOCK_BUF;
 	char name[INET6_ADDRSTRLEN + 8];
@@ -61,23 +61,23 @@ static int open_one(struct satpd_udp *u, const struct addrinfo *ai, bool v6only)
 						     name, sizeof(name)));
 	u->fds[u->n] = fd;
 	u->family[u->n] = ai->ai_family;
+	u->port[u->n] = port;
 	u->n++;
 	return 0;
 }
 
-int satpd_udp_open(struct satpd_udp *u, const struct satpd_config *c)
+/* The sockets of one local port: every address -i (or the wildcard) resolves to. */
+static int open_port(struct satpd_udp *u, const struct satpd_config *c, uint16_t lport)
 {
 	struct addrinfo hints = {0}, *res, *ai;
 	bool v4 = false, v6 = false;
 	char port[8];
-	int ret;
+	int ret = 0;
 
-	memset(u, 0, sizeof(*u));
 	hints.ai_family = c->family;
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_flags = AI_PASSIVE;
-	/* RAIL's port range is not implemented yet: its first port serves. */
-	snprintf(port, sizeof(port), "%u", c->local.port_lo);
+	snprintf(port, sizeof(port), "%u", lport);
 	ret = getaddrinfo(c->local.host[0] ? c->local.host : NULL, port, &hints, &res);
 	if (ret) {
 		log_err("cannot resolve local address '%s': %s", c->local.host, gai_strerror(ret));
@@ -90,11 +90,23 @@ int satpd_udp_open(struct satpd_udp *u, const struct satpd_config *c)
 	for (ai = res; ai && u->n < SATPD_SOCKS_MAX; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
-		ret = open_one(u, ai, v4 && v6);
+		ret = open_one(u, ai, v4 && v6, lport);
 		if (ret)
 			break;
 	}
 	freeaddrinfo(res);
+	return ret;
+}
+
+int satpd_udp_open(struct satpd_udp *u, const struct satpd_config *c)
+{
+	unsigned int p;
+	int ret = 0;
+
+	memset(u, 0, sizeof(*u));
+	/* RAIL: one socket (per family) for every port of the -p range. */
+	for (p = c->local.port_lo; !ret && p <= c->local.port_hi; p++)
+		ret = open_port(u, c, (uint16_t)p);
 	if (!ret && !u->n)
 		ret = -EADDRNOTAVAIL;
 	if (ret)
@@ -117,6 +129,16 @@ int satpd_udp_sock_for(const struct satpd_udp *u, const struct sockaddr_storage 
 
 	for (i = 0; i < u->n; i++)
 		if (u->family[i] == sa->ss_family)
+			return (int)i;
+	return -1;
+}
+
+int satpd_udp_sock_for_port(const struct satpd_udp *u, int family, uint16_t port)
+{
+	unsigned int i;
+
+	for (i = 0; i < u->n; i++)
+		if (u->family[i] == family && u->port[i] == port)
 			return (int)i;
 	return -1;
 }

@@ -6,17 +6,22 @@
 #ifndef SATPD_UDP_H
 #define SATPD_UDP_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "satpd_options.h"
 
-/* IPv4 and IPv6 wildcard, or one -i address: two is all getaddrinfo gives us. */
-#define SATPD_SOCKS_MAX 4
+/*
+ * IPv4 and IPv6 wildcard, or one -i address (two is all getaddrinfo gives
+ * us), per local port: RAIL's -p range opens one per port.
+ */
+#define SATPD_SOCKS_MAX (4 * SATPD_RAIL_PATHS_MAX)
 
 struct satpd_udp {
 	unsigned int n;
 	int fds[SATPD_SOCKS_MAX];
 	int family[SATPD_SOCKS_MAX];
+	uint16_t port[SATPD_SOCKS_MAX]; /* local, host order */
 };
 
 /* An address to send to, and the socket of its family. */
@@ -32,6 +37,8 @@ int satpd_udp_resolve_remote(const struct satpd_udp *u, const struct satpd_confi
 			     const struct satpd_endpoint *remote, struct satpd_peer_addr *out);
 /* The socket index to send to addr from; -1 if no socket has its family. */
 int satpd_udp_sock_for(const struct satpd_udp *u, const struct sockaddr_storage *sa);
+/* The socket of family bound to local port; -1 if none. */
+int satpd_udp_sock_for_port(const struct satpd_udp *u, int family, uint16_t port);
 /* "1.2.3.4:4444" / "[fd00::1]:4444", for logs. */
 const char *satpd_addr_str(const struct sockaddr_storage *sa, char *buf, size_t len);
 

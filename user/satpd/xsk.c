@@ -343,6 +343,19 @@ static bool frame_payload(uint8_t *p, uint32_t len, uint8_t **dg, size_t *dglen,
 	return true;
 }
 
+/*
+ * The socket that answers a frame: the one of its family, with RAIL the one
+ * bound to its destination port (the UDP header precedes dg), which names its path.
+ */
+static int rx_sock(const struct satpd *d, const struct sockaddr_storage *src, const uint8_t *dg)
+{
+	int s = -1;
+
+	if (d->rail.n)
+		s = satpd_udp_sock_for_port(&d->udp, src->ss_family, (uint16_t)(dg[-6] << 8 | dg[-5]));
+	return s >= 0 ? s : satpd_udp_sock_for(&d->udp, src);
+}
+
 /* One peek of the rx ring: returns how many frames it held. */
 static unsigned int xsk_rx_batch(struct satpd_worker *w)
 {
@@ -370,7 +383,7 @@ static unsigned int xsk_rx_batch(struct satpd_worker *w)
 			continue;
 		}
 		w->ctr.rx_bytes += dglen;
-		satpd_rx_datagram(w, dg, dglen, &src, srclen, satpd_udp_sock_for(&w->d->udp, &src));
+		satpd_rx_datagram(w, dg, dglen, &src, srclen, rx_sock(w->d, &src, dg));
 	}
 	satpd_dev_flush(w);
 	/* Every rx frame is either in the fill ring or in our hands: this cannot fail. */
@@ -428,6 +441,11 @@ static void xsk_send(struct satpd_worker *w, unsigned int n)
 	uint32_t idx = 0;
 
 	xsk_complete(s);
+	/* RAIL: a copy per path, each with its own headers; by the sockets for now. */
+	if (w->d->rail.n) {
+		satpd_udp_send_batch(w, w->tx, n);
+		return;
+	}
 	/* Packets whose connection has valid next-hop headers for the remote they were sealed for. */
 	for (i = 0; i < n; i++) {
 		struct satpd_pkt *p = &w->tx[i];

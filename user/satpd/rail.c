@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "datapath.h"
+#include "log.h"
+#include "rail.h"
+
+static uint16_t addr_port(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return 0;
+}
+
+static void set_port(struct sockaddr_storage *sa, uint16_t port)
+{
+	if (sa->ss_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons(port);
+	else if (sa->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return false;
+}
+
+static void path_write(struct satpd_rail_path *p, const struct satpd_peer_addr *a, int sock)
+{
+	pthread_mutex_lock(&p->lock);
+	atomic_fetch_add_explicit(&p->gen, 1, memory_order_acq_rel);
+	p->remote = *a;
+	p->sock = sock;
+	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* A consistent copy of the path's remote without a lock; sock -1: none known yet. */
+static void path_read(struct satpd_rail_path *p, struct satpd_peer_addr *a, int *sock)
+{
+	uint32_t gen;
+
+	for (;;) {
+		gen = atomic_load_explicit(&p->gen, memory_order_acquire);
+		if (gen & 1)
+			continue;
+		*a = p->remote;
+		*sock = p->sock;
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&p->gen, memory_order_relaxed) == gen)
+			return;
+	}
+}
+
+int satpd_rail_init(struct satpd *d)
+{
+	const struct satpd_config *c = d->cfg;
+	const struct satpd_endpoint *r = &c->conns[0].remote;
+	struct satpd_rail *rail = &d->rail;
+	unsigned int nl = (unsigned int)c->local.port_hi - c->local.port_lo + 1u;
+	unsigned int nr = (unsigned int)r->port_hi - r->port_lo + 1u;
+	struct satpd_peer_addr a;
+	char s[64];
+	unsigned int i;
+	int ret;
+
+	memset(rail, 0, sizeof(*rail));
+	if (!c->rail)
+		return 0;
+	rail->n = nl > nr ? nl : nr;
+	for (i = 0; i < rail->n; i++) {
+		struct satpd_rail_path *p = &rail->path[i];
+
+		p->lport = (uint16_t)(c->local.port_lo + i % nl);
+		p->rport = (uint16_t)(r->port_lo + i % nr);
+		p->sock = -1;
+		pthread_mutex_init(&p->lock, NULL);
+		if (!r->host[0]) {
+			log_notice("RAIL path %u: local port %u, remote learned", i, p->lport);
+			continue;
+		}
+		ret = satpd_udp_resolve_remote(&d->udp, c, r, &a);
+		if (ret)
+			return ret;
+		set_port(&a.sa, p->rport);
+		p->remote = a;
+		p->sock = satpd_udp_sock_for_port(&d->udp, a.sa.ss_family, p->lport);
+		log_notice("RAIL path %u: local port %u -> %s", i, p->lport,
+			   satpd_addr_str(&a.sa, s, sizeof(s)));
+	}
+	log_notice("RAIL: %u paths, every datagram sent on each", rail->n);
+	return 0;
+}
+
+void satpd_rail_free(struct satpd_rail *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		pthread_mutex_destroy(&r->path[i].lock);
+	r->n = 0;
+}
+
+int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src)
+{
+	const struct satpd_rail *r = &d->rail;
+	uint16_t lport, rport = addr_port(src);
+	int by_lport = -1, by_rport = -1;
+	unsigned int i;
+
+	if (!r->n || sock < 0 || sock >= (int)d->udp.n)
+		return -1;
+	lport = d->udp.port[sock];
+	for (i = 0; i < r->n; i++) {
+		if (r->path[i].lport == lport && r->path[i].rport == rport)
+			return (int)i;
+		if (r->path[i].lport == lport && by_lport < 0)
+			by_lport = (int)i;
+		if (r->path[i].rport == rport && by_rport < 0)
+			by_rport = (int)i;
+	}
+	/* A learned peer may send from any port: the local port tells the path first. */
+	if (by_lport >= 0 && d->cfg->local.port_lo != d->cfg->local.port_hi)
+		return by_lport;
+	return by_rport >= 0 ? by_rport : (by_lport >= 0 ? by_lport : 0);
+}
+
+void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *src,
+		     socklen_t srclen, int sock)
+{
+	struct satpd_rail_path *p;
+	struct satpd_peer_addr a;
+	int cur_sock;
+	char s[64];
+
+	if (path < 0)
+		return;
+	p = &d->rail.path[path];
+	atomic_fetch_add_explicit(&p->rx, 1, memory_order_relaxed);
+	atomic_store_explicit(&p->last_seen, (int64_t)time(NULL), memory_order_relaxed);
+	path_read(p, &a, &cur_sock);
+	if (cur_sock == sock && same_addr(&a.sa, src))
+		return;
+	memset(&a, 0, sizeof(a));
+	memcpy(&a.sa, src, srclen);
+	a.len = srclen;
+	path_write(p, &a, sock);
+	LOG_RATELIMITED(SATPD_LOG_NOTICE, "RAIL path %d: remote endpoint is now %s", path,
+			satpd_addr_str(src, s, sizeof(s)));
+}
+
+void satpd_rail_verdict(struct satpd *d, int path, bool first)
+{
+	if (path < 0)
+		return;
+	atomic_fetch_add_explicit(first ? &d->rail.path[path].first : &d->rail.path[path].dups, 1,
+				  memory_order_relaxed);
+}
+
+/* One path's copies of the batch: one sendmmsg (repeated for what it did not take). */
+static void send_path(struct satpd_worker *w, struct satpd_rail_path *p,
+		      struct satpd_pkt *pkts, unsigned int n)
+{
+	struct mmsghdr msgs[SATPD_BATCH];
+	struct iovec iov[SATPD_BATCH];
+	struct satpd_peer_addr a;
+	unsigned int i, m = 0, done = 0;
+	int sock, ret;
+
+	path_read(p, &a, &sock);
+	if (sock < 0 || sock >= (int)w->d->udp.n)
+		return;
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < n; i++) {
+		if (!pkts[i].len)
+			continue;
+		iov[m].iov_base = pkts[i].buf;
+		iov[m].iov_len = pkts[i].len;
+		msgs[m].msg_hdr.msg_iov = &iov[m];
+		msgs[m].msg_hdr.msg_iovlen = 1;
+		msgs[m].msg_hdr.msg_name = &a.sa;
+		msgs[m].msg_hdr.msg_namelen = a.len;
+		m++;
+	}
+	while (done < m) {
+		ret = sendmmsg(w->d->udp.fds[sock], msgs + done, m - done, 0);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			w->ctr.tx_send_error++;
+			LOG_RATELIMITED(SATPD_LOG_WARNING, "RAIL sendmmsg: %s", strerror(errno));
+			done++;
+			continue;
+		}
+		for (i = done; i < done + (unsigned int)ret; i++)
+			w->ctr.tx_bytes += iov[i].iov_len;
+		w->ctr.tx_packets += (unsigned int)ret;
+		atomic_fetch_add_explicit(&p->tx, (unsigned int)ret, memory_order_relaxed);
+		done += (unsigned int)ret;
+	}
+}
+
+void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
+{
+	struct satpd_rail *r = &w->d->rail;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		send_path(w, &r->path[i], pkts, n);
+	for (i = 0; i < n; i++)
+		pkts[i].len = 0;
+}
+
+void satpd_rail_dump(const struct satpd *d)
+{
+	const struct satpd_rail *r = &d->rail;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct satpd_rail_path *p = &r->path[i];
+
+		log_notice("  rail path %u (port %u->%u): rx %" PRIu64 " first %" PRIu64
+			   " dups %" PRIu64 " tx %" PRIu64 " last seen %" PRId64,
+			   i, p->lport, p->rport, atomic_load(&p->rx), atomic_load(&p->first),
+			   atomic_load(&p->dups), atomic_load(&p->tx), atomic_load(&p->last_seen));
+	}
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * RAIL, as uanytun's master branch: with a port range for -p and/or -o (or
+ * -Y) every SATP datagram goes out unchanged on every path, a path being a
+ * (local port, remote port) pair taken by index (the shorter range repeats
+ * its ports). The receiver keeps the first copy: the replay window's atomic
+ * commit is the one decision (satp_rx in XDP drops copies already committed
+ * before they reach us). Each path learns its remote from every authenticated
+ * datagram, before the replay check, so a path whose copies always lose still
+ * follows its peer.
+ *
+ * Counters per path tell an operator which link is bad: received
+ * (authenticated copies that reached the daemon), first (won the commit:
+ * delivered), dups (lost it: a copy that came later) and last seen.
+ */
+#ifndef SATPD_RAIL_H
+#define SATPD_RAIL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "udp.h"
+
+struct satpd;
+struct satpd_worker;
+struct satpd_pkt;
+
+struct satpd_rail_path {
+	uint16_t lport, rport;
+	/* The remote: a seqlock (gen odd while written), written only when it moves. */
+	_Atomic uint32_t gen;
+	struct satpd_peer_addr remote;
+	int sock; /* index into satpd_udp of the remote's family; -1: unknown */
+	pthread_mutex_t lock;
+	_Atomic uint64_t rx, first, dups, tx;
+	_Atomic int64_t last_seen; /* Unix seconds; 0: never */
+};
+
+struct satpd_rail {
+	unsigned int n; /* 0: RAIL off */
+	struct satpd_rail_path path[SATPD_RAIL_PATHS_MAX];
+};
+
+/* The paths of -p/-o, with -r's address when given (after the sockets are open). */
+int satpd_rail_init(struct satpd *d);
+void satpd_rail_free(struct satpd_rail *r);
+/* The path a datagram that came on socket sock from src belongs to; -1 with RAIL off. */
+int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src);
+/* An authenticated datagram on path: count it, learn its source as the path's remote. */
+void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *src,
+		     socklen_t srclen, int sock);
+/* The replay commit's verdict for a datagram of path. */
+void satpd_rail_verdict(struct satpd *d, int path, bool first);
+/* Send every sealed packet (len != 0) on every path with a known remote; zeroes len. */
+void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
+/* Log the per-path counters. */
+void satpd_rail_dump(const struct satpd *d);
+
+#endif /* SATPD_RAIL_H */
