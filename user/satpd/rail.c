@@ -216,6 +216,14 @@ static void send_path(struct satpd_worker *w, struct satpd_rail_path *p,
 		w->ctr.tx_packets += (unsigned int)ret;
 		atomic_fetch_add_explicit(&p->tx, (unsigned int)ret, memory_order_relaxed);
 		done += (unsigned int)ret;
+		/*
+		 * Short: the next one failed (its error is kept for the socket). Sending it
+		 * again would undo a local drop (netfilter: EPERM) the other paths' copies cover.
+		 */
+		if (done < m) {
+			w->ctr.tx_send_error++;
+			done++;
+		}
 	}
 }
 
