@@ -183,6 +183,11 @@ awk -v l="$LOSS" -v b=$LOSS_BOUND 'BEGIN { exit !(l <= b) }' ||
 rail_counters "$BPID" "$TMP/satpd-b.log"
 log "a's nftables drops: ul0 $(nsx a nft list chain netdev railul0 out | grep -o 'packets [0-9]*')," \
 	"ul1 $(nsx a nft list chain netdev railul1 out | grep -o 'packets [0-9]*')"
+# What an operator sees: satp show's line per path.
+show=$(nsx b "$BUILD/satp" show --pin-root "$TMP/bpf/b" --socket "$(ctl_sock b-satpd-b)" 2>&1)
+echo "$show" | grep 'rail path'
+[ "$(echo "$show" | grep -c 'rail path [01]: local port 444[45] -> ')" -eq 2 ] ||
+	fail "satp show does not list both RAIL paths: $show"
 out=$(tcp_transfer a b $IN_B 4) || fail "20% per path: the TCP transfer failed"
 log "20% loss on each path, TCP: $out"
 

@@ -608,6 +608,13 @@ static void put_conn(struct out *o, const struct satp_ctl_conn *c)
 		put(o, "window-top.%u=%u\n", c->senders[i].id, c->senders[i].window_top);
 }
 
+static void put_path(struct out *o, const struct satp_ctl_path *p)
+{
+	put(o, "rail-path=%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
+	    p->local_port, p->rx, p->first, p->dups, p->tx, p->last_seen,
+	    p->remote[0] ? p->remote : "-");
+}
+
 int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_snapshot *s, char *buf,
 			  size_t len)
 {
@@ -634,6 +641,8 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		    s->pid, s->version, s->dev, s->xdp_ifname, s->rx_path, s->started);
 		put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
 		put_counters(&o, s->counters, s->n_counters);
+		for (i = 0; i < s->n_paths && i < SATP_CTL_PATHS_MAX; i++)
+			put_path(&o, &s->paths[i]);
 		for (i = 0; i < s->n_conns && i < SATP_CTL_MAX_CONNS; i++)
 			put_conn(&o, &s->conns[i]);
 	}
@@ -723,12 +732,36 @@ static int reply_conn_key(struct satp_ctl_conn *c, const char *k, const char *v)
 	return r;
 }
 
+_Static_assert(SATP_CTL_ADDR_MAX == 300, "reply_path's %299s");
+
+/* "port rx first dups tx last-seen remote": beyond SATP_CTL_PATHS_MAX ignored. */
+static int reply_path(struct satp_ctl_snapshot *s, const char *v)
+{
+	struct satp_ctl_path p = {0};
+	char remote[SATP_CTL_ADDR_MAX];
+	unsigned int port;
+	int n = 0;
+
+	if (sscanf(v, "%u %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %299s%n",
+		   &port, &p.rx, &p.first, &p.dups, &p.tx, &p.last_seen, remote, &n) != 7 ||
+	    v[n] || port > 0xffff)
+		return -EINVAL;
+	p.local_port = (uint16_t)port;
+	if (strcmp(remote, "-"))
+		STR(p.remote, remote);
+	if (s->n_paths < SATP_CTL_PATHS_MAX)
+		s->paths[s->n_paths++] = p;
+	return 0;
+}
+
 static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char *v)
 {
 	int64_t i;
 
 	if (!strncmp(k, "counter.", 8))
 		return reply_counter(k, v, s->counters, &s->n_counters);
+	if (!strcmp(k, "rail-path"))
+		return reply_path(s, v);
 	if (!strcmp(k, "pid")) {
 		if (rd_i64(v, &i))
 			return -EINVAL;

@@ -33,6 +33,8 @@
  *   pid= version= dev= xdp-ifname= rx-path= started=     daemon-wide
  *   workers= xsk-queues=<hex mask>
  *   counter.<name>=N ...                                 daemon-wide counters
+ *   rail-path=<local port> <rx> <first> <dups> <tx> <last seen> <remote|->
+ *                                                        per RAIL path, in path order
  *   conn=<mux>                                           opens a connection section
  *   sender-id= role= cipher= auth= kd-prf= tag-len= window= remote= remote-learned=
  *   seq-out= rx-packets= rx-bytes= tx-packets= tx-bytes= last-rx= counter.<name>=N ...
@@ -65,6 +67,8 @@
 #define SATP_CTL_NAME_MAX     32
 /* Senders per connection a snapshot lists: an anycast cluster of a few dozen nodes. */
 #define SATP_CTL_SENDERS_MAX 64
+/* RAIL paths a snapshot lists: satpd_options' SATPD_RAIL_PATHS_MAX. */
+#define SATP_CTL_PATHS_MAX 16
 /* HOST:PORT with a bracketed IPv6 address or a DNS name. */
 #define SATP_CTL_ADDR_MAX 300
 /* -E limit of satpd_options. */
@@ -165,6 +169,20 @@ struct satp_ctl_conn {
 	} senders[SATP_CTL_SENDERS_MAX];
 };
 
+/*
+ * A RAIL path as the daemon sees it. rx counts the authenticated copies that
+ * reached the daemon (satp_rx in XDP drops copies whose seq is committed
+ * already before that: its replay counter), first those that won the replay
+ * commit (delivered), dups those that lost it. A bad link shows as rx and
+ * first falling behind the other paths, and an old last_seen.
+ */
+struct satp_ctl_path {
+	uint16_t local_port;
+	char remote[SATP_CTL_ADDR_MAX]; /* "" while unknown */
+	uint64_t rx, first, dups, tx;
+	int64_t last_seen; /* Unix seconds; 0: never */
+};
+
 /* What the daemon reports about itself: filled by satpd_snapshot(). */
 struct satp_ctl_snapshot {
 	int32_t pid;
@@ -178,6 +196,8 @@ struct satp_ctl_snapshot {
 			      * cannot be asked without xsk_diag, the XSKMAP cannot be read) */
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
+	uint32_t n_paths; /* RAIL; 0: off */
+	struct satp_ctl_path paths[SATP_CTL_PATHS_MAX];
 	uint32_t n_conns;
 	struct satp_ctl_conn conns[SATP_CTL_MAX_CONNS];
 };

@@ -163,6 +163,23 @@ static void print_daemon_conn(const struct satp_ctl_conn *c)
 		       c->senders[i].window_top, i + 1 == c->n_senders ? "\n" : "");
 }
 
+/* RAIL: one line per path, so that the bad link stands out. */
+static void print_paths(const struct satp_ctl_snapshot *s)
+{
+	uint32_t i;
+	char seen[32];
+
+	for (i = 0; i < s->n_paths; i++) {
+		const struct satp_ctl_path *p = &s->paths[i];
+
+		ago(seen, sizeof(seen), p->last_seen);
+		printf("  rail path %u: local port %u -> %s: rx %" PRIu64 ", first %" PRIu64
+		       ", duplicates dropped %" PRIu64 ", tx %" PRIu64 ", last seen %s\n",
+		       i, p->local_port, p->remote[0] ? p->remote : "(not learned)", p->rx, p->first,
+		       p->dups, p->tx, seen);
+	}
+}
+
 static void print_daemon(const struct satp_daemon *d)
 {
 	unsigned int q;
@@ -179,6 +196,7 @@ static void print_daemon(const struct satp_daemon *d)
 		printf(" of %u workers\n", d->snap.workers);
 	}
 	print_counters("  ", d->snap.counters, d->snap.n_counters);
+	print_paths(&d->snap);
 }
 
 static void print_reasons(const struct satp_xdp_view *v)
@@ -324,6 +342,24 @@ static void json_daemon(struct json *j, const char *key, const struct satp_daemo
 			json_u64(j, NULL, q);
 	json_close(j, ']');
 	json_counters(j, "counters", d->snap.counters, d->snap.n_counters);
+	json_open(j, "rail_paths", '[');
+	for (i = 0; i < d->snap.n_paths; i++) {
+		const struct satp_ctl_path *p = &d->snap.paths[i];
+
+		json_open(j, NULL, '{');
+		json_u64(j, "local_port", p->local_port);
+		if (p->remote[0])
+			json_str(j, "remote", p->remote);
+		else
+			json_null(j, "remote");
+		json_u64(j, "rx", p->rx);
+		json_u64(j, "first", p->first);
+		json_u64(j, "duplicates", p->dups);
+		json_u64(j, "tx", p->tx);
+		json_i64(j, "last_seen", p->last_seen);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
 	json_open(j, "connections", '[');
 	for (i = 0; i < d->snap.n_conns; i++)
 		json_daemon_conn(j, NULL, &d->snap.conns[i]);

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -236,6 +237,19 @@ void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsig
 		send_path(w, &r->path[i], pkts, n);
 	for (i = 0; i < n; i++)
 		pkts[i].len = 0;
+}
+
+void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, size_t len)
+{
+	struct satpd_rail_path *p = (struct satpd_rail_path *)&d->rail.path[path];
+	struct satpd_peer_addr a;
+	int sock;
+
+	path_read(p, &a, &sock);
+	if (sock < 0 || !len)
+		snprintf(buf, len, "%s", "");
+	else
+		satpd_addr_str(&a.sa, buf, len);
 }
 
 void satpd_rail_dump(const struct satpd *d)

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "udp.h"
@@ -55,6 +56,8 @@ void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *s
 void satpd_rail_verdict(struct satpd *d, int path, bool first);
 /* Send every sealed packet (len != 0) on every path with a known remote; zeroes len. */
 void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
+/* The path's remote as "addr:port", "" while unknown. */
+void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, size_t len);
 /* Log the per-path counters. */
 void satpd_rail_dump(const struct satpd *d);
 

@@ -61,6 +61,26 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 	fill_windows(d, conn, sc);
 }
 
+_Static_assert(SATP_CTL_PATHS_MAX >= SATPD_RAIL_PATHS_MAX, "every RAIL path in a snapshot");
+
+static void fill_paths(const struct satpd *d, struct satp_ctl_snapshot *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->rail.n; i++) {
+		const struct satpd_rail_path *p = &d->rail.path[i];
+		struct satp_ctl_path *sp = &out->paths[out->n_paths++];
+
+		sp->local_port = p->lport;
+		satpd_rail_remote_str(d, i, sp->remote, sizeof(sp->remote));
+		sp->rx = atomic_load(&p->rx);
+		sp->first = atomic_load(&p->first);
+		sp->dups = atomic_load(&p->dups);
+		sp->tx = atomic_load(&p->tx);
+		sp->last_seen = atomic_load(&p->last_seen);
+	}
+}
+
 int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 {
 	struct satpd *dd = (struct satpd *)d;
@@ -82,6 +102,7 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	satpd_counters_sum(d, &c);
 	fill_counters(out->counters, &out->n_counters, &c);
 	satp_ctl_add_counter(out->counters, &out->n_counters, "connections", d->conns->n);
+	fill_paths(d, out);
 	while (out->n_conns < SATP_CTL_MAX_CONNS && (conn = satpd_conns_next(dd, &m)))
 		fill_conn(d, conn, &out->conns[out->n_conns++]);
 	return 0;
