@@ -319,7 +319,7 @@ int main(int argc, char **argv)
 		satpd_ctl_close(ctl);
 		return 1;
 	}
-	if (o.drop_to && drop_to(o.drop_to)) {
+	if ((o.drop_to && drop_to(o.drop_to)) || (met && satpd_metrics_start(met))) {
 		satpd_metrics_close(met);
 		satpd_ctl_close(ctl);
 		return 1;

@@ -625,9 +625,15 @@ int satp_xdp_detach(struct satp_xdp *x)
 
 	if (!x || x->mode == SATP_XDP_MODE_NONE)
 		return -EINVAL;
-	if (x->plain) {
+	/*
+	 * Alone on the interface (no dispatcher): detach through netlink, replacing our own fd,
+	 * which takes CAP_NET_ADMIN only; libxdp would look the program up by id (CAP_SYS_ADMIN),
+	 * which a daemon that dropped its capabilities no longer has.
+	 */
+	if (x->plain || !x->dispatcher) {
 		flags = x->mode == SATP_XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-		opts.old_prog_fd = bpf_program__fd(x->skel->progs.satp_rx);
+		opts.old_prog_fd = x->plain ? bpf_program__fd(x->skel->progs.satp_rx)
+					    : xdp_program__fd(x->xprog);
 		err = bpf_xdp_detach(x->ifindex, flags | XDP_FLAGS_REPLACE, &opts);
 	} else {
 		err = xdp_program__detach(x->xprog, x->ifindex, to_libxdp_mode(x->mode), 0);

@@ -95,6 +95,18 @@ int satpd_control_open(struct satpd *d, const struct satpd_control_opts *o, stru
 	return 0;
 }
 
+int satpd_control_start(struct satpd_control *c)
+{
+	int ret;
+
+	if (!c->metrics)
+		return 0;
+	ret = satpd_metrics_start(c->metrics);
+	if (ret)
+		log_err("metrics: cannot start its thread: %s", strerror(-ret));
+	return ret;
+}
+
 void satpd_control_close(struct satpd_control *c)
 {
 	satpd_metrics_close(c->metrics);

@@ -34,6 +34,8 @@ struct satpd_control {
 /* 0, or -errno when --metrics was asked for and cannot listen (a bad option). */
 int satpd_control_open(struct satpd *d, const struct satpd_control_opts *o,
 		       struct satpd_control *c);
+/* Start the metrics thread: after the privileges are dropped (a thread keeps its own). */
+int satpd_control_start(struct satpd_control *c);
 void satpd_control_close(struct satpd_control *c);
 
 #endif /* SATPD_CONTROL_H */

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "conns.h"
 #include "control.h"
 #include "datapath.h"
@@ -120,6 +122,14 @@ static int drop_privileges(const struct satpd_config *c)
 		log_err("cannot chroot to '%s': %s", c->chroot_dir, strerror(errno));
 		return -errno;
 	}
+	/* Before the change of user: dropping from the bounding set takes CAP_SETPCAP. */
+	if (satpd_caps_bound())
+		return -EPERM;
+	/* Keep the permitted set across setuid; satpd_caps_restrict() trims it right after. */
+	if (pw && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+		log_err("cannot keep capabilities across the change of user: %s", strerror(errno));
+		return -errno;
+	}
 	if (gr || pw) {
 		gid_t gid = gr ? gr->gr_gid : pw->pw_gid;
 
@@ -132,6 +142,11 @@ static int drop_privileges(const struct satpd_config *c)
 		log_err("cannot change user to '%s': %s", c->username, strerror(errno));
 		return -errno;
 	}
+	/* As root too (satpd.8): what runs after setup needs no more than the kept set. */
+	if (satpd_caps_restrict())
+		return -EPERM;
+	if (pw)
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -369,7 +384,11 @@ static int run(const struct satpd_config *c)
 	ret = satpd_sync_open(&d, &sync);
 	if (ret)
 		goto out_xdp;
+	/* Before any thread starts: capabilities are per thread, a new one inherits its creator's. */
 	ret = drop_privileges(c);
+	if (ret)
+		goto out_xdp;
+	ret = satpd_control_start(&ctl);
 	if (ret)
 		goto out_xdp;
 	if (d.xdp) {

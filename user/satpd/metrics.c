@@ -356,17 +356,21 @@ int satpd_metrics_open(const struct satpd_metrics_opts *opts, const struct satpd
 	/* not fatal: each scrape then opens the pins of the snapshot's xdp-ifname by path */
 	if (opts->xdp_ifname && opts->xdp_ifname[0])
 		m->maps_open = !satp_xdp_view_open(m->pin_root, opts->xdp_ifname, &m->maps);
-	ret = -pthread_create(&m->thread, NULL, serve_thread, m);
-	if (ret) {
-		snprintf(err, errlen, "metrics: cannot start its thread: %s", strerror(-ret));
-		goto fail;
-	}
-	m->thread_started = true;
 	*out = m;
 	return 0;
 fail:
 	satpd_metrics_close(m);
 	return ret;
+}
+
+int satpd_metrics_start(struct satpd_metrics *m)
+{
+	int ret = -pthread_create(&m->thread, NULL, serve_thread, m);
+
+	if (ret)
+		return ret;
+	m->thread_started = true;
+	return 0;
 }
 
 int satpd_metrics_fd(const struct satpd_metrics *m)

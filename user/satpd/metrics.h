@@ -35,6 +35,8 @@ struct satpd_metrics;
 /* ops: only snapshot is used. */
 int satpd_metrics_open(const struct satpd_metrics_opts *opts, const struct satpd_ctl_ops *ops,
 		       struct satpd_metrics **out, char *err, size_t errlen);
+/* Start serving: after satpd dropped privileges, so that its thread has no more than the rest. */
+int satpd_metrics_start(struct satpd_metrics *m);
 /* Poll for POLLIN in the daemon's loop; then call satpd_metrics_handle() there. */
 int satpd_metrics_fd(const struct satpd_metrics *m);
 void satpd_metrics_handle(struct satpd_metrics *m);
