@@ -184,6 +184,9 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	s->started = 1700000000;
 	s->workers = 2;
 	s->xsk_queues = 0x8000000000000003ull;
+	strcpy(s->xdp_program, "taken-over");
+	s->windows_adopted = 3;
+	strcpy(s->state_dir, "/var/lib/satpd/tun7");
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_bad_tag", 3);
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_replay", UINT64_MAX);
 	s->n_paths = 2;
@@ -206,6 +209,8 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	c->tx_packets = 11;
 	c->tx_bytes = 1100;
 	c->last_rx = 1700000200;
+	c->seq_resumed = 1048576;
+	strcpy(c->seq_state, "tx-seq.mux5");
 	satp_ctl_add_counter(c->counters, &c->n_counters, "rx_bad_tag", 1);
 	satp_ctl_add_sender(c, 2, 99);
 	satp_ctl_add_sender(c, 65535, UINT32_MAX);
@@ -248,6 +253,8 @@ static void test_replies(void **state)
 	    "errno=0\nrail-path=70000 1 1 0 1 0 -\n\n",    /* port */
 	    "errno=0\nrail-path=4444 1 1 0 1 0 - more\n\n", /* trailing */
 	    "errno=0\nrail-path=4444 x 1 0 1 0 -\n\n",
+	    "errno=0\nwindows-adopted=-1\n\n",
+	    "errno=0\nconn=1\nseq-resumed=x\n\n",
 	};
 	char buf[512], msg[256];
 	int n, rerr;

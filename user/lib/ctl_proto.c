@@ -603,6 +603,7 @@ static void put_conn(struct out *o, const struct satp_ctl_conn *c)
 	    c->rx_packets, c->rx_bytes);
 	put(o, "tx-packets=%" PRIu64 "\ntx-bytes=%" PRIu64 "\nlast-rx=%" PRId64 "\n", c->tx_packets,
 	    c->tx_bytes, c->last_rx);
+	put(o, "seq-resumed=%" PRIu64 "\nseq-state=%s\n", c->seq_resumed, c->seq_state);
 	put_counters(o, c->counters, c->n_counters);
 	for (i = 0; i < c->n_senders && i < SATP_CTL_SENDERS_MAX; i++)
 		put(o, "window-top.%u=%u\n", c->senders[i].id, c->senders[i].window_top);
@@ -640,6 +641,8 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		    "pid=%d\nversion=%s\ndev=%s\nxdp-ifname=%s\nrx-path=%s\nstarted=%" PRId64 "\n",
 		    s->pid, s->version, s->dev, s->xdp_ifname, s->rx_path, s->started);
 		put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
+		put(&o, "xdp-program=%s\nwindows-adopted=%u\nstate-dir=%s\n", s->xdp_program,
+		    s->windows_adopted, s->state_dir);
 		put_counters(&o, s->counters, s->n_counters);
 		for (i = 0; i < s->n_paths && i < SATP_CTL_PATHS_MAX; i++)
 			put_path(&o, &s->paths[i]);
@@ -721,6 +724,10 @@ static int reply_conn_key(struct satp_ctl_conn *c, const char *k, const char *v)
 		c->window = (uint32_t)u;
 	else if (!strcmp(k, "seq-out"))
 		r = rd_u64(v, &c->seq_out);
+	else if (!strcmp(k, "seq-resumed"))
+		r = rd_u64(v, &c->seq_resumed);
+	else if (!strcmp(k, "seq-state"))
+		STR(c->seq_state, v);
 	else if (!strcmp(k, "rx-packets"))
 		r = rd_u64(v, &c->rx_packets);
 	else if (!strcmp(k, "rx-bytes"))
@@ -780,6 +787,14 @@ static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char 
 		if (rd_i64(v, &i) || i < 0 || i > UINT32_MAX)
 			return -EINVAL;
 		s->workers = (uint32_t)i;
+	} else if (!strcmp(k, "xdp-program")) {
+		STR(s->xdp_program, v);
+	} else if (!strcmp(k, "windows-adopted")) {
+		if (rd_i64(v, &i) || i < 0 || i > UINT32_MAX)
+			return -EINVAL;
+		s->windows_adopted = (uint32_t)i;
+	} else if (!strcmp(k, "state-dir")) {
+		STR(s->state_dir, v);
 	} else if (!strcmp(k, "xsk-queues")) {
 		char *end;
 

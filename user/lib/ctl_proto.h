@@ -32,12 +32,14 @@
  *   errno=0
  *   pid= version= dev= xdp-ifname= rx-path= started=     daemon-wide
  *   workers= xsk-queues=<hex mask>
+ *   xdp-program= windows-adopted= state-dir=             what this start took over
  *   counter.<name>=N ...                                 daemon-wide counters
  *   rail-path=<local port> <rx> <first> <dups> <tx> <last seen> <remote|->
  *                                                        per RAIL path, in path order
  *   conn=<mux>                                           opens a connection section
  *   sender-id= role= cipher= auth= kd-prf= tag-len= window= remote= remote-learned=
  *   seq-out= rx-packets= rx-bytes= tx-packets= tx-bytes= last-rx= counter.<name>=N ...
+ *   seq-resumed= seq-state=                              where seq-out started, from which file
  *   window-top.<sender id>=N ...                         per sender of the connection
  *   (empty line)
  *
@@ -71,6 +73,8 @@
 #define SATP_CTL_PATHS_MAX 16
 /* HOST:PORT with a bracketed IPv6 address or a DNS name. */
 #define SATP_CTL_ADDR_MAX 300
+/* A state directory a snapshot names; a longer one is cut (it is for people to read). */
+#define SATP_CTL_PATH_MAX 512
 /* -E limit of satpd_options. */
 #define SATP_CTL_PASSPHRASE_MAX 1024
 /* A grace period longer than a day is a forgotten old key, not a key change. */
@@ -159,6 +163,9 @@ struct satp_ctl_conn {
 	uint64_t seq_out;		/* next sequence number to send */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	int64_t last_rx; /* Unix seconds of the last authenticated datagram; 0: none */
+	/* The first outgoing seq of this run: read from the state file; 0: a fresh start */
+	uint64_t seq_resumed;
+	char seq_state[64]; /* the state file's name in the snapshot's state_dir */
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
 	/* per sender id of this mux: the top of its replay window (committed seqs) */
@@ -194,6 +201,10 @@ struct satp_ctl_snapshot {
 	uint32_t workers;	   /* data path threads (--queues) */
 	uint64_t xsk_queues; /* bit q: an AF_XDP socket is registered on rx queue q (the kernel
 			      * cannot be asked without xsk_diag, the XSKMAP cannot be read) */
+	/* What this start picked up from the last run (restart without a gap): */
+	char xdp_program[16];	 /* "taken-over" (a satp_rx left attached), "fresh"; "": socket path */
+	uint32_t windows_adopted; /* replay windows found in the pinned map */
+	char state_dir[SATP_CTL_PATH_MAX]; /* where the outgoing seqs are reserved */
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
 	uint32_t n_paths; /* RAIL; 0: off */

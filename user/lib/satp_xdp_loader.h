@@ -72,6 +72,8 @@ int satp_xdp_prog_fd(const struct satp_xdp *x);	     /* the XDP-typed program: t
 uint32_t satp_xdp_prog_id(const struct satp_xdp *x); /* the attached program */
 enum satp_xdp_attach_mode satp_xdp_mode(const struct satp_xdp *x);
 bool satp_xdp_dispatcher(const struct satp_xdp *x);
+/* The last attach replaced a satp_rx an earlier run left on the interface (--keep-xdp, a crash). */
+bool satp_xdp_took_over(const struct satp_xdp *x);
 const char *satp_xdp_pin_dir(const struct satp_xdp *x);		/* "" with no_pin */
 const char *satp_xdp_mode_name(enum satp_xdp_attach_mode mode); /* "none" "native" "skb" */
 

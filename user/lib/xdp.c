@@ -50,6 +50,7 @@ struct satp_xdp {
 	enum satp_xdp_attach_mode mode;	     /* obtained; NONE while detached */
 	bool dispatcher;
 	bool plain; /* attached by bpf_xdp_attach() after libxdp failed */
+	bool took_over; /* replaced a satp_rx an earlier run left attached */
 	uint32_t prog_id;
 	struct satp_window *windows;
 	size_t windows_len;
@@ -593,6 +594,7 @@ int satp_xdp_attach(struct satp_xdp *x)
 		report_busy(x);
 		return -EEXIST;
 	}
+	x->took_over = err == 1;
 
 	mode = x->want_mode == SATP_XDP_MODE_SKB ? SATP_XDP_MODE_SKB : SATP_XDP_MODE_NATIVE;
 	err = attach_mode(x, mode);
@@ -682,6 +684,11 @@ uint32_t satp_xdp_prog_id(const struct satp_xdp *x)
 enum satp_xdp_attach_mode satp_xdp_mode(const struct satp_xdp *x)
 {
 	return x->mode;
+}
+
+bool satp_xdp_took_over(const struct satp_xdp *x)
+{
+	return x->took_over;
 }
 
 bool satp_xdp_dispatcher(const struct satp_xdp *x)

@@ -180,6 +180,22 @@ static void print_paths(const struct satp_ctl_snapshot *s)
 	}
 }
 
+/* What the daemon picked up from its last run: the proof of a restart without a gap. */
+static void print_restart(const struct satp_ctl_snapshot *s)
+{
+	uint32_t i;
+
+	printf("  restart: %s, adopted %u window%s",
+	       !s->xdp_program[0]			 ? "no XDP"
+	       : !strcmp(s->xdp_program, "taken-over") ? "satp_rx taken over"
+						       : "satp_rx attached fresh",
+	       s->windows_adopted, s->windows_adopted == 1 ? "" : "s");
+	for (i = 0; i < s->n_conns; i++)
+		printf(", seq %s %llu (mux %u)", s->conns[i].seq_resumed ? "resumed at" : "fresh from",
+		       (unsigned long long)s->conns[i].seq_resumed, s->conns[i].mux);
+	printf("%s%s\n", s->state_dir[0] ? ", state in " : "", s->state_dir);
+}
+
 static void print_daemon(const struct satp_daemon *d)
 {
 	unsigned int q;
@@ -195,6 +211,7 @@ static void print_daemon(const struct satp_daemon *d)
 				printf(" %u", q);
 		printf(" of %u workers\n", d->snap.workers);
 	}
+	print_restart(&d->snap);
 	print_counters("  ", d->snap.counters, d->snap.n_counters);
 	print_paths(&d->snap);
 }
@@ -306,6 +323,8 @@ static void json_daemon_conn(struct json *j, const char *key, const struct satp_
 	json_u64(j, "tx_packets", c->tx_packets);
 	json_u64(j, "tx_bytes", c->tx_bytes);
 	json_i64(j, "last_rx", c->last_rx);
+	json_u64(j, "seq_resumed", c->seq_resumed);
+	json_str(j, "seq_state", c->seq_state);
 	json_counters(j, "counters", c->counters, c->n_counters);
 	json_open(j, "senders", '[');
 	for (i = 0; i < c->n_senders; i++) {
@@ -341,6 +360,14 @@ static void json_daemon(struct json *j, const char *key, const struct satp_daemo
 		if (d->snap.xsk_queues & (1ull << q))
 			json_u64(j, NULL, q);
 	json_close(j, ']');
+	json_open(j, "restart", '{');
+	if (d->snap.xdp_program[0])
+		json_str(j, "xdp_program", d->snap.xdp_program);
+	else
+		json_null(j, "xdp_program");
+	json_u64(j, "windows_adopted", d->snap.windows_adopted);
+	json_str(j, "state_dir", d->snap.state_dir);
+	json_close(j, '}');
 	json_counters(j, "counters", d->snap.counters, d->snap.n_counters);
 	json_open(j, "rail_paths", '[');
 	for (i = 0; i < d->snap.n_paths; i++) {

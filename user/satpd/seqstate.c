@@ -128,6 +128,7 @@ int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux)
 		goto err;
 	}
 	atomic_store(&s->next, start);
+	s->start = start;
 	log_info("mux %u: outgoing sequence numbers start at %" PRIu64 " (reserved up to %" PRIu64
 		 " in %s/%s)",
 		 mux, start, (uint64_t)atomic_load(&s->reserved), dir, s->name);

@@ -30,6 +30,7 @@ struct satpd_seq {
 	pthread_mutex_t refill;	   /* one writer of the file; taken once per reservation */
 	int dirfd;
 	char name[64];
+	uint64_t start; /* next when opened: what the state file said (0: none, a fresh start) */
 };
 
 /* Load or create the state of one connection (file "tx-seq.mux<M>" in dir). */

@@ -54,6 +54,8 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 	sc->tx_packets = atomic_load(&conn->tx_packets);
 	sc->tx_bytes = atomic_load(&conn->tx_bytes);
 	sc->last_rx = atomic_load(&conn->last_rx);
+	sc->seq_resumed = conn->seq->start;
+	snprintf(sc->seq_state, sizeof(sc->seq_state), "%s", conn->seq->name);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "keys_pending",
 			     atomic_load(&conn->pending) != NULL);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "old_keys_accepted",
@@ -96,7 +98,13 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	if (d->xdp) {
 		snprintf(out->xdp_ifname, sizeof(out->xdp_ifname), "%s", satpd_xdp_ifname(d->xdp));
 		out->xsk_queues = satpd_xdp_queue_mask(d->xdp);
+		snprintf(out->xdp_program, sizeof(out->xdp_program), "%s",
+			 d->xdp_took_over ? "taken-over" : "fresh");
 	}
+	out->windows_adopted = d->windows_adopted;
+	/* cut at the snapshot's size: it is for people to read */
+	snprintf(out->state_dir, sizeof(out->state_dir), "%.*s", (int)sizeof(out->state_dir) - 1,
+		 d->conns->state_dir);
 	out->started = d->started;
 	out->workers = d->xdp ? d->n_workers : 1;
 	satpd_counters_sum(d, &c);

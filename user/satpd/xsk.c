@@ -620,6 +620,7 @@ static int windows_over_map(struct satpd *d, struct satp_xdp *x)
 	if (ret)
 		return ret;
 	ret = satp_xdp_for_each_window(x, adopt_window, w);
+	d->windows_adopted = ret ? 0 : atomic_load(&w->n);
 	if (!ret && atomic_load(&w->n))
 		log_notice("%u replay window%s adopted from %s", atomic_load(&w->n),
 			   atomic_load(&w->n) == 1 ? "" : "s", satp_xdp_pin_dir(x));
@@ -830,6 +831,7 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 		   satp_xdp_prog_id(p->x), satp_xdp_pin_dir(p->x),
 		   p->keep ? "; left attached at exit (--keep-xdp)" : "");
 	d->xdp = p;
+	d->xdp_took_over = satp_xdp_took_over(p->x);
 	return 0;
 err:
 	if (d->windows.slots && !d->windows.own_slots) {
