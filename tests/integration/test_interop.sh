@@ -333,6 +333,19 @@ test_restart() {
 	grep -q 'start at 1048576' "$TMP/a2.log" || fail "restart: sequence numbers did not continue"
 	grep -q 'replay window kept from the last run' "$TMP/a2.log" ||
 		fail "restart: the pinned replay window was not adopted"
+	# satp show says what the restarted daemon picked up.
+	"$BUILD/satp" show ul0 --json --pin-root "$TMP/bpf/restart" --run-dir "$TMP/run" \
+		>"$TMP/show.json" 2>&1 || fail "restart: satp show --json: $(cat "$TMP/show.json")"
+	python3 - "$TMP/show.json" <<'EOF' || fail "restart: satp show --json:$(cat "$TMP/show.json")"
+import json, sys
+dm = json.load(open(sys.argv[1]))["interfaces"][0]["daemon"]
+r, c = dm["restart"], dm["connections"][0]
+assert r["xdp_program"] == "taken-over" and r["windows_adopted"] >= 1, r
+assert c["seq_resumed"] == 1048576 and c["seq_state"].startswith("tx-seq.mux"), c
+EOF
+	"$BUILD/satp" show ul0 --pin-root "$TMP/bpf/restart" --run-dir "$TMP/run" 2>&1 |
+		grep -qE 'restart: satp_rx taken over, adopted [1-9][0-9]* windows?, seq resumed at 1048576' ||
+		fail "restart: no 'restart:' line in satp show"
 
 	local ref0 deliv0 ref1 deliv1
 	ref0=$(refused "$apid" "$TMP/a2.log")

@@ -73,6 +73,11 @@ s = [s for s in x["senders"] if s["sender_id"] == 2]
 assert s and s[0]["window_valid"] and s[0]["window_top"] > 0 and s[0]["rx_packets"] >= 20, s
 for k in ("rx_bad_tag", "rx_replay", "rx_bad_ptype", "tx_no_remote"):
     assert k in dm["counters"], k
+# a first start: nothing to pick up
+r = dm["restart"]
+assert r["xdp_program"] == "fresh" and r["windows_adopted"] == 0, r
+assert r["state_dir"].endswith("/state-a"), r
+assert c["seq_resumed"] == 0 and c["seq_state"].startswith("tx-seq.mux"), c
 EOF
 echo "ok   show --json: XDP state of ul0 joined with satpd's connection, sender window moved"
 
