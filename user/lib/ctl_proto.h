@@ -203,7 +203,7 @@ struct satp_ctl_snapshot {
 			      * cannot be asked without xsk_diag, the XSKMAP cannot be read) */
 	/* What this start picked up from the last run (restart without a gap): */
 	char xdp_program[16];	 /* "taken-over" (a satp_rx left attached), "fresh"; "": socket path */
-	uint32_t windows_adopted; /* replay windows found in the pinned map */
+	uint32_t windows_adopted; /* replay windows kept from the last run */
 	char state_dir[SATP_CTL_PATH_MAX]; /* where the outgoing seqs are reserved */
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];

@@ -196,7 +196,7 @@ struct satpd {
 	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
 	/* What this start picked up from the last run, for `satp show`. */
 	bool xdp_took_over;	      /* satp_rx left attached was replaced */
-	unsigned int windows_adopted; /* replay windows found in the pinned map */
+	unsigned int windows_adopted; /* replay windows kept from the last run */
 	_Atomic bool stop;	    /* workers leave their loops */
 	_Atomic bool remote_moved;  /* a worker learned a new remote: resolve next hops */
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];

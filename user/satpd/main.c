@@ -273,6 +273,7 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 				      state_dir);
 	if (ret)
 		return ret;
+	d->windows_adopted = atomic_load(&d->windows.n);
 	ret = satpd_conns_init(d, state_dir);
 	if (ret)
 		return ret;

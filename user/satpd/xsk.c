@@ -843,6 +843,7 @@ err:
 					    d->conns->state_dir))
 			satpd_windows_init(&d->windows, SATPD_WINDOWS_SOCKET_BITS, size, NULL,
 					   NULL, NULL);
+		d->windows_adopted = atomic_load(&d->windows.n);
 	}
 	p->keep = false;
 	path_free(p);
