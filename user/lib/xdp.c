@@ -49,7 +49,7 @@ struct satp_xdp {
 	enum satp_xdp_attach_mode want_mode; /* NONE: native, falling back to skb */
 	enum satp_xdp_attach_mode mode;	     /* obtained; NONE while detached */
 	bool dispatcher;
-	bool plain; /* attached by bpf_xdp_attach() after libxdp failed */
+	bool plain;	/* attached by bpf_xdp_attach() after libxdp failed */
 	bool took_over; /* replaced a satp_rx an earlier run left attached */
 	uint32_t prog_id;
 	struct satp_window *windows;
@@ -634,8 +634,8 @@ int satp_xdp_detach(struct satp_xdp *x)
 	 */
 	if (x->plain || !x->dispatcher) {
 		flags = x->mode == SATP_XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-		opts.old_prog_fd = x->plain ? bpf_program__fd(x->skel->progs.satp_rx)
-					    : xdp_program__fd(x->xprog);
+		opts.old_prog_fd =
+		    x->plain ? bpf_program__fd(x->skel->progs.satp_rx) : xdp_program__fd(x->xprog);
 		err = bpf_xdp_detach(x->ifindex, flags | XDP_FLAGS_REPLACE, &opts);
 	} else {
 		err = xdp_program__detach(x->xprog, x->ifindex, to_libxdp_mode(x->mode), 0);

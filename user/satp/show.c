@@ -183,16 +183,20 @@ static void print_paths(const struct satp_ctl_snapshot *s)
 /* What the daemon picked up from its last run: the proof of a restart without a gap. */
 static void print_restart(const struct satp_ctl_snapshot *s)
 {
+	const char *xdp = "no XDP";
 	uint32_t i;
 
-	printf("  restart: %s, adopted %u window%s",
-	       !s->xdp_program[0]			 ? "no XDP"
-	       : !strcmp(s->xdp_program, "taken-over") ? "satp_rx taken over"
-						       : "satp_rx attached fresh",
-	       s->windows_adopted, s->windows_adopted == 1 ? "" : "s");
-	for (i = 0; i < s->n_conns; i++)
-		printf(", seq %s %llu (mux %u)", s->conns[i].seq_resumed ? "resumed at" : "fresh from",
-		       (unsigned long long)s->conns[i].seq_resumed, s->conns[i].mux);
+	if (s->xdp_program[0])
+		xdp = strcmp(s->xdp_program, "taken-over") ? "satp_rx attached fresh"
+							   : "satp_rx taken over";
+	printf("  restart: %s, adopted %u window%s", xdp, s->windows_adopted,
+	       s->windows_adopted == 1 ? "" : "s");
+	for (i = 0; i < s->n_conns; i++) {
+		const struct satp_ctl_conn *c = &s->conns[i];
+
+		printf(", seq %s %llu (mux %u)", c->seq_resumed ? "resumed at" : "fresh from",
+		       (unsigned long long)c->seq_resumed, c->mux);
+	}
 	printf("%s%s\n", s->state_dir[0] ? ", state in " : "", s->state_dir);
 }
 

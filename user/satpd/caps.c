@@ -36,7 +36,7 @@ int satpd_caps_bound(void)
 		if (kept(cap) || !in)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-			/* Without CAP_SETPCAP (a unit that bounds it away) the bound is the caller's. */
+			/* No CAP_SETPCAP (a unit bounded it away): the bound stays the caller's. */
 			log_warn("cannot drop capability %u from the bounding set: %s", cap,
 				 strerror(errno));
 			break;
