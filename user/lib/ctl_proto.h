@@ -38,8 +38,9 @@
  *                                                        per RAIL path, in path order
  *   conn=<mux>                                           opens a connection section
  *   sender-id= role= cipher= auth= kd-prf= tag-len= window= remote= remote-learned=
- *   seq-out= rx-packets= rx-bytes= tx-packets= tx-bytes= last-rx= counter.<name>=N ...
+ *   seq-out= rx-packets= rx-bytes= tx-packets= tx-bytes= last-rx=
  *   seq-resumed= seq-state=                              where seq-out started, from which file
+ *   counter.<name>=N ...
  *   window-top.<sender id>=N ...                         per sender of the connection
  *   (empty line)
  *
