@@ -178,8 +178,8 @@ void satpd_rail_verdict(struct satpd *d, int path, bool first)
 }
 
 /* One path's copies of the batch: one sendmmsg (repeated for what it did not take). */
-static void send_path(struct satpd_worker *w, struct satpd_rail_path *p,
-		      struct satpd_pkt *pkts, unsigned int n)
+static void send_path(struct satpd_worker *w, struct satpd_rail_path *p, struct satpd_pkt *pkts,
+		      unsigned int n)
 {
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
