@@ -60,7 +60,7 @@ void satpd_worker_free(struct satpd_worker *w)
 	w->gso_buf = w->gro.buf = NULL;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+bool satpd_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
 		return false;
@@ -132,11 +132,11 @@ static void learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
 	/* The common case costs one atomic load and a compare: nothing moved. */
 	if (w->remote_conn == conn && w->remote.known && w->remote.sock == sock &&
 	    atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == w->remote.gen &&
-	    same_addr(&w->remote.addr.sa, src))
+	    satpd_same_addr(&w->remote.addr.sa, src))
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
 	w->remote_conn = conn;
-	if (w->remote.known && w->remote.sock == sock && same_addr(&w->remote.addr.sa, src))
+	if (w->remote.known && w->remote.sock == sock && satpd_same_addr(&w->remote.addr.sa, src))
 		return;
 	memset(&a, 0, sizeof(a));
 	memcpy(&a.sa, src, srclen);

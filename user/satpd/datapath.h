@@ -209,6 +209,8 @@ struct satpd {
 /* Set the remote (setup from -r, or learned); takes the writer lock. */
 void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
 			   const struct satpd_peer_addr *a, int sock);
+/* Same family, address and port: has a peer moved? */
+bool satpd_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* A consistent copy of the remote, without a lock. */
 void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v);
 

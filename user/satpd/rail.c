@@ -27,24 +27,6 @@ static void set_port(struct sockaddr_storage *sa, uint16_t port)
 		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return false;
-}
-
 static void path_write(struct satpd_rail_path *p, const struct satpd_peer_addr *a, int sock)
 {
 	pthread_mutex_lock(&p->lock);
@@ -159,7 +141,7 @@ void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *s
 	atomic_fetch_add_explicit(&p->rx, 1, memory_order_relaxed);
 	atomic_store_explicit(&p->last_seen, (int64_t)time(NULL), memory_order_relaxed);
 	path_read(p, &a, &cur_sock);
-	if (cur_sock == sock && same_addr(&a.sa, src))
+	if (cur_sock == sock && satpd_same_addr(&a.sa, src))
 		return;
 	memset(&a, 0, sizeof(a));
 	memcpy(&a.sa, src, srclen);
