@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "textbuf.h"
 
 /* Quote at most this much of an offending line: enough to recognise it. */
 #define QUOTE_MAX 64
@@ -472,46 +473,14 @@ void satp_ctl_msg_wipe(struct satp_ctl_msg *msg)
 
 /* ---------------------------------------------------------------- serializing */
 
-struct out {
-	char *buf;
-	size_t len, pos;
-	bool full;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->len - o->pos) {
-		o->full = true;
-		return;
-	}
-	o->pos += (size_t)n;
-}
-
-static void put_hex(struct out *o, const char *name, const uint8_t *b, size_t n)
+static void put_hex(struct satp_text *o, const char *name, const uint8_t *b, size_t n)
 {
 	size_t i;
 
-	put(o, "%s=", name);
+	satp_text_put(o, "%s=", name);
 	for (i = 0; i < n; i++)
-		put(o, "%02x", b[i]);
-	put(o, "\n");
-}
-
-static int finish(struct out *o)
-{
-	if (o->full)
-		return -ENOSPC;
-	return (int)o->pos;
+		satp_text_put(o, "%02x", b[i]);
+	satp_text_put(o, "\n");
 }
 
 /* Strings we write must not break the framing: one line, no '='-less surprises. */
@@ -525,7 +494,7 @@ static bool line_safe(const char *s)
 
 int satp_ctl_format(const struct satp_ctl_msg *m, char *buf, size_t len)
 {
-	struct out o = {buf, len, 0, false};
+	struct satp_text o = SATP_TEXT(buf, len);
 	uint32_t p = m->present;
 
 	if (m->op <= SATP_CTL_OP_NONE || m->op > SATP_CTL_OP_RESET_WINDOW || !len)
@@ -533,35 +502,35 @@ int satp_ctl_format(const struct satp_ctl_msg *m, char *buf, size_t len)
 	if (!line_safe(m->remote) || !line_safe(m->passphrase))
 		return -EINVAL;
 	buf[0] = '\0';
-	put(&o, "op=%s\n", op_names[m->op]);
+	satp_text_put(&o, "op=%s\n", op_names[m->op]);
 	if (p & SATP_CTL_F_MUX)
-		put(&o, "mux=%u\n", m->mux);
+		satp_text_put(&o, "mux=%u\n", m->mux);
 	if (p & SATP_CTL_F_SENDER)
-		put(&o, "sender=%u\n", m->sender);
+		satp_text_put(&o, "sender=%u\n", m->sender);
 	if (p & SATP_CTL_F_WINDOW)
-		put(&o, "window=%u\n", m->window);
+		satp_text_put(&o, "window=%u\n", m->window);
 	if (p & SATP_CTL_F_ROLE)
-		put(&o, "role=%s\n", satp_role_name(m->role));
+		satp_text_put(&o, "role=%s\n", satp_role_name(m->role));
 	if (p & SATP_CTL_F_REMOTE)
-		put(&o, "remote=%s\n", m->remote);
+		satp_text_put(&o, "remote=%s\n", m->remote);
 	if (p & SATP_CTL_F_KEY)
 		put_hex(&o, "key", m->key, m->key_len);
 	if (p & SATP_CTL_F_SALT)
 		put_hex(&o, "salt", m->salt, SATP_SALT_LEN);
 	if (p & SATP_CTL_F_PASSPHRASE)
-		put(&o, "passphrase=%s\n", m->passphrase);
+		satp_text_put(&o, "passphrase=%s\n", m->passphrase);
 	if (p & SATP_CTL_F_CIPHER)
-		put(&o, "cipher=%s\n", satp_algo_name(m->cipher_bits));
+		satp_text_put(&o, "cipher=%s\n", satp_algo_name(m->cipher_bits));
 	if (p & SATP_CTL_F_AUTH)
-		put(&o, "auth=%s\n", satp_auth_name(m->auth));
+		satp_text_put(&o, "auth=%s\n", satp_auth_name(m->auth));
 	if (p & SATP_CTL_F_KD_PRF)
-		put(&o, "kd-prf=%s\n", satp_algo_name(m->kd_bits));
+		satp_text_put(&o, "kd-prf=%s\n", satp_algo_name(m->kd_bits));
 	if (p & SATP_CTL_F_TAG_LEN)
-		put(&o, "tag-len=%u\n", m->tag_len);
+		satp_text_put(&o, "tag-len=%u\n", m->tag_len);
 	if (p & SATP_CTL_F_GRACE)
-		put(&o, "grace=%u\n", m->grace);
-	put(&o, "\n");
-	return finish(&o);
+		satp_text_put(&o, "grace=%u\n", m->grace);
+	satp_text_put(&o, "\n");
+	return satp_text_end(&o);
 }
 
 int satp_ctl_add_sender(struct satp_ctl_conn *c, uint16_t id, uint32_t window_top)
@@ -583,35 +552,35 @@ int satp_ctl_add_counter(struct satp_ctl_counter *arr, uint32_t *n, const char *
 	return 0;
 }
 
-static void put_counters(struct out *o, const struct satp_ctl_counter *c, uint32_t n)
+static void put_counters(struct satp_text *o, const struct satp_ctl_counter *c, uint32_t n)
 {
 	uint32_t i;
 
 	for (i = 0; i < n && i < SATP_CTL_COUNTERS_MAX; i++)
-		put(o, "counter.%s=%" PRIu64 "\n", c[i].name, c[i].value);
+		satp_text_put(o, "counter.%s=%" PRIu64 "\n", c[i].name, c[i].value);
 }
 
-static void put_conn(struct out *o, const struct satp_ctl_conn *c)
+static void put_conn(struct satp_text *o, const struct satp_ctl_conn *c)
 {
 	uint32_t i;
 
-	put(o, "conn=%u\nsender-id=%u\nrole=%s\ncipher=%s\nauth=%s\nkd-prf=%s\n", c->mux,
+	satp_text_put(o, "conn=%u\nsender-id=%u\nrole=%s\ncipher=%s\nauth=%s\nkd-prf=%s\n", c->mux,
 	    c->sender_id, c->role, c->cipher, c->auth, c->kd_prf);
-	put(o, "tag-len=%u\nwindow=%u\nremote=%s\nremote-learned=%" PRId64 "\n", c->tag_len,
+	satp_text_put(o, "tag-len=%u\nwindow=%u\nremote=%s\nremote-learned=%" PRId64 "\n", c->tag_len,
 	    c->window, c->remote, c->remote_learned);
-	put(o, "seq-out=%" PRIu64 "\nrx-packets=%" PRIu64 "\nrx-bytes=%" PRIu64 "\n", c->seq_out,
+	satp_text_put(o, "seq-out=%" PRIu64 "\nrx-packets=%" PRIu64 "\nrx-bytes=%" PRIu64 "\n", c->seq_out,
 	    c->rx_packets, c->rx_bytes);
-	put(o, "tx-packets=%" PRIu64 "\ntx-bytes=%" PRIu64 "\nlast-rx=%" PRId64 "\n", c->tx_packets,
-	    c->tx_bytes, c->last_rx);
-	put(o, "seq-resumed=%" PRIu64 "\nseq-state=%s\n", c->seq_resumed, c->seq_state);
+	satp_text_put(o, "tx-packets=%" PRIu64 "\ntx-bytes=%" PRIu64 "\nlast-rx=%" PRId64 "\n",
+		      c->tx_packets, c->tx_bytes, c->last_rx);
+	satp_text_put(o, "seq-resumed=%" PRIu64 "\nseq-state=%s\n", c->seq_resumed, c->seq_state);
 	put_counters(o, c->counters, c->n_counters);
 	for (i = 0; i < c->n_senders && i < SATP_CTL_SENDERS_MAX; i++)
-		put(o, "window-top.%u=%u\n", c->senders[i].id, c->senders[i].window_top);
+		satp_text_put(o, "window-top.%u=%u\n", c->senders[i].id, c->senders[i].window_top);
 }
 
-static void put_path(struct out *o, const struct satp_ctl_path *p)
+static void put_path(struct satp_text *o, const struct satp_ctl_path *p)
 {
-	put(o, "rail-path=%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
+	satp_text_put(o, "rail-path=%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
 	    p->local_port, p->rx, p->first, p->dups, p->tx, p->last_seen,
 	    p->remote[0] ? p->remote : "-");
 }
@@ -619,13 +588,13 @@ static void put_path(struct out *o, const struct satp_ctl_path *p)
 int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_snapshot *s, char *buf,
 			  size_t len)
 {
-	struct out o = {buf, len, 0, false};
+	struct satp_text o = SATP_TEXT(buf, len);
 	uint32_t i;
 
 	if (!len)
 		return -ENOSPC;
 	buf[0] = '\0';
-	put(&o, "errno=%d\n", err < 0 ? -err : err);
+	satp_text_put(&o, "errno=%d\n", err < 0 ? -err : err);
 	if (err && errmsg) {
 		char line[SATP_CTL_LINE_MAX - 8];
 		size_t j;
@@ -634,14 +603,14 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		for (j = 0; line[j]; j++)
 			if (line[j] == '\n' || line[j] == '\r')
 				line[j] = ' ';
-		put(&o, "error=%s\n", line);
+		satp_text_put(&o, "error=%s\n", line);
 	}
 	if (!err && s) {
-		put(&o,
+		satp_text_put(&o,
 		    "pid=%d\nversion=%s\ndev=%s\nxdp-ifname=%s\nrx-path=%s\nstarted=%" PRId64 "\n",
 		    s->pid, s->version, s->dev, s->xdp_ifname, s->rx_path, s->started);
-		put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
-		put(&o, "xdp-program=%s\nwindows-adopted=%u\nstate-dir=%s\n", s->xdp_program,
+		satp_text_put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
+		satp_text_put(&o, "xdp-program=%s\nwindows-adopted=%u\nstate-dir=%s\n", s->xdp_program,
 		    s->windows_adopted, s->state_dir);
 		put_counters(&o, s->counters, s->n_counters);
 		for (i = 0; i < s->n_paths && i < SATP_CTL_PATHS_MAX; i++)
@@ -649,8 +618,8 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		for (i = 0; i < s->n_conns && i < SATP_CTL_MAX_CONNS; i++)
 			put_conn(&o, &s->conns[i]);
 	}
-	put(&o, "\n");
-	return finish(&o);
+	satp_text_put(&o, "\n");
+	return satp_text_end(&o);
 }
 
 /* ---------------------------------------------------------------- reading replies */

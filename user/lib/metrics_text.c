@@ -6,43 +6,18 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "metrics_text.h"
+#include "textbuf.h"
 #include "satp_xdp_loader.h"
 
-struct out {
-	char *buf;
-	size_t len, pos;
-	bool full;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
+static void family(struct satp_text *o, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->len - o->pos) {
-		o->full = true;
-		return;
-	}
-	o->pos += (size_t)n;
-}
-
-static void family(struct out *o, const char *name, const char *type, const char *help)
-{
-	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	satp_text_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A counter name as a metric-name part: [a-z0-9_], anything else becomes '_'. */
@@ -79,7 +54,7 @@ static void label_value(const char *in, char *out, size_t cap)
 	out[j] = '\0';
 }
 
-static void render_daemon(struct out *o, const struct satp_ctl_snapshot *s)
+static void render_daemon(struct satp_text *o, const struct satp_ctl_snapshot *s)
 {
 	char a[4][2 * SATP_CTL_NAME_MAX], name[2 * SATP_CTL_NAME_MAX];
 	uint32_t i;
@@ -89,15 +64,16 @@ static void render_daemon(struct out *o, const struct satp_ctl_snapshot *s)
 	label_value(s->dev, a[1], sizeof(a[1]));
 	label_value(s->rx_path, a[2], sizeof(a[2]));
 	label_value(s->xdp_ifname, a[3], sizeof(a[3]));
-	put(o, "satpd_info{version=\"%s\",dev=\"%s\",rx_path=\"%s\",xdp_ifname=\"%s\"} 1\n", a[0],
-	    a[1], a[2], a[3]);
+	satp_text_put(o,
+		      "satpd_info{version=\"%s\",dev=\"%s\",rx_path=\"%s\",xdp_ifname=\"%s\"} 1\n",
+		      a[0], a[1], a[2], a[3]);
 	family(o, "satpd_start_time_seconds", "gauge", "When satpd started, Unix time.");
-	put(o, "satpd_start_time_seconds %" PRId64 "\n", s->started);
+	satp_text_put(o, "satpd_start_time_seconds %" PRId64 "\n", s->started);
 	for (i = 0; i < s->n_counters && i < SATP_CTL_COUNTERS_MAX; i++) {
 		metric_part(s->counters[i].name, name, sizeof(name));
-		put(o, "# HELP satpd_daemon_%s_total satpd counter %s.\n", name, name);
-		put(o, "# TYPE satpd_daemon_%s_total counter\n", name);
-		put(o, "satpd_daemon_%s_total %" PRIu64 "\n", name, s->counters[i].value);
+		satp_text_put(o, "# HELP satpd_daemon_%s_total satpd counter %s.\n", name, name);
+		satp_text_put(o, "# TYPE satpd_daemon_%s_total counter\n", name);
+		satp_text_put(o, "satpd_daemon_%s_total %" PRIu64 "\n", name, s->counters[i].value);
 	}
 }
 
@@ -120,7 +96,7 @@ static const struct {
      "Unix time of the last authenticated datagram (0: none).", CONN_FIELD(last_rx), true},
 };
 
-static void render_conns(struct out *o, const struct satp_ctl_snapshot *s)
+static void render_conns(struct satp_text *o, const struct satp_ctl_snapshot *s)
 {
 	char name[2 * SATP_CTL_NAME_MAX];
 	uint32_t i, j, k, n = s->n_conns < SATP_CTL_MAX_CONNS ? s->n_conns : SATP_CTL_MAX_CONNS;
@@ -131,10 +107,10 @@ static void render_conns(struct out *o, const struct satp_ctl_snapshot *s)
 			const char *p = (const char *)&s->conns[i] + conn_metrics[k].off;
 
 			if (conn_metrics[k].is_signed)
-				put(o, "%s{mux=\"%u\"} %" PRId64 "\n", conn_metrics[k].name,
+				satp_text_put(o, "%s{mux=\"%u\"} %" PRId64 "\n", conn_metrics[k].name,
 				    s->conns[i].mux, *(const int64_t *)(const void *)p);
 			else
-				put(o, "%s{mux=\"%u\"} %" PRIu64 "\n", conn_metrics[k].name,
+				satp_text_put(o, "%s{mux=\"%u\"} %" PRIu64 "\n", conn_metrics[k].name,
 				    s->conns[i].mux, *(const uint64_t *)(const void *)p);
 		}
 	}
@@ -142,7 +118,7 @@ static void render_conns(struct out *o, const struct satp_ctl_snapshot *s)
 	       "Highest committed sequence number of a sender, as satpd reports it.");
 	for (i = 0; i < n; i++)
 		for (j = 0; j < s->conns[i].n_senders && j < SATP_CTL_SENDERS_MAX; j++)
-			put(o, "satpd_conn_window_top{mux=\"%u\",sender=\"%u\"} %u\n",
+			satp_text_put(o, "satpd_conn_window_top{mux=\"%u\",sender=\"%u\"} %u\n",
 			    s->conns[i].mux, s->conns[i].senders[j].id,
 			    s->conns[i].senders[j].window_top);
 	/* per-connection daemon counters: one family per name, in first-seen order */
@@ -158,12 +134,12 @@ static void render_conns(struct out *o, const struct satp_ctl_snapshot *s)
 			if (seen)
 				continue;
 			metric_part(cname, name, sizeof(name));
-			put(o, "# HELP satpd_conn_%s_total Connection counter %s.\n", name, name);
-			put(o, "# TYPE satpd_conn_%s_total counter\n", name);
+			satp_text_put(o, "# HELP satpd_conn_%s_total Connection counter %s.\n", name, name);
+			satp_text_put(o, "# TYPE satpd_conn_%s_total counter\n", name);
 			for (a = i; a < n; a++)
 				for (b = 0; b < s->conns[a].n_counters; b++)
 					if (!strcmp(s->conns[a].counters[b].name, cname))
-						put(o,
+						satp_text_put(o,
 						    "satpd_conn_%s_total{mux=\"%u\"} %" PRIu64 "\n",
 						    name, s->conns[a].mux,
 						    s->conns[a].counters[b].value);
@@ -171,28 +147,28 @@ static void render_conns(struct out *o, const struct satp_ctl_snapshot *s)
 	}
 }
 
-static void render_xdp_reasons(struct out *o, const struct satp_xdp_view *v, const char *ifn)
+static void render_xdp_reasons(struct satp_text *o, const struct satp_xdp_view *v, const char *ifn)
 {
 	unsigned int r;
 
 	family(o, "satpd_xdp_packets_total", "counter", "Frames satp_rx judged, by verdict.");
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
-		put(o, "satpd_xdp_packets_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
+		satp_text_put(o, "satpd_xdp_packets_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
 		    satp_xdp_reason_names[r], (unsigned long long)v->counters[r].packets);
 	family(o, "satpd_xdp_bytes_total", "counter",
 	       "Bytes of frames satp_rx judged, by verdict.");
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
-		put(o, "satpd_xdp_bytes_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
+		satp_text_put(o, "satpd_xdp_bytes_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
 		    satp_xdp_reason_names[r], (unsigned long long)v->counters[r].bytes);
 	family(o, "satpd_xdp_drops_total", "counter", "SATP datagrams satp_rx dropped, by reason.");
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
 		if (!strncmp(satp_xdp_reason_names[r], "drop-", 5))
-			put(o, "satpd_xdp_drops_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
+			satp_text_put(o, "satpd_xdp_drops_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
 			    satp_xdp_reason_names[r] + 5,
 			    (unsigned long long)v->counters[r].packets);
 }
 
-static void render_senders(struct out *o, const struct satp_xdp_view *v, const char *ifn)
+static void render_senders(struct satp_text *o, const struct satp_xdp_view *v, const char *ifn)
 {
 	static const struct {
 		const char *name, *type, *help;
@@ -216,26 +192,26 @@ static void render_senders(struct out *o, const struct satp_xdp_view *v, const c
 
 			if (f == 3 && !s->valid)
 				continue;
-			put(o, "%s{ifname=\"%s\",mux=\"%u\",sender=\"%u\"} %llu\n", fam[f].name,
+			satp_text_put(o, "%s{ifname=\"%s\",mux=\"%u\",sender=\"%u\"} %llu\n", fam[f].name,
 			    ifn, s->mux, s->sender_id, (unsigned long long)val);
 		}
 	}
 }
 
-static void render_xdp(struct out *o, const struct satp_xdp_view *v)
+static void render_xdp(struct satp_text *o, const struct satp_xdp_view *v)
 {
 	char ifn[2 * IFNAMSIZ];
 
 	label_value(v->ifname, ifn, sizeof(ifn));
 	family(o, "satpd_xdp_attached", "gauge",
 	       "1 when the kernel runs the satp_rx the pinned maps name.");
-	put(o, "satpd_xdp_attached{ifname=\"%s\",mode=\"%s\",dispatcher=\"%s\"} %d\n", ifn,
+	satp_text_put(o, "satpd_xdp_attached{ifname=\"%s\",mode=\"%s\",dispatcher=\"%s\"} %d\n", ifn,
 	    satp_xdp_mode_name((enum satp_xdp_attach_mode)v->cfg.attach_mode),
 	    v->cfg.attach_flags & SATP_XDP_ATTACH_DISPATCHER ? "yes" : "no",
 	    satp_xdp_view_attached(v));
 	if (v->n_xsks >= 0) {
 		family(o, "satpd_xdp_sockets", "gauge", "AF_XDP sockets bound to the interface.");
-		put(o, "satpd_xdp_sockets{ifname=\"%s\"} %d\n", ifn, v->n_xsks);
+		satp_text_put(o, "satpd_xdp_sockets{ifname=\"%s\"} %d\n", ifn, v->n_xsks);
 	}
 	render_xdp_reasons(o, v, ifn);
 	render_senders(o, v, ifn);
@@ -244,18 +220,18 @@ static void render_xdp(struct out *o, const struct satp_xdp_view *v)
 int satp_metrics_render(const struct satp_ctl_snapshot *snap, const struct satp_xdp_view *view,
 			char *buf, size_t len)
 {
-	struct out o = {buf, len, 0, false};
+	struct satp_text o = SATP_TEXT(buf, len);
 
 	if (!len)
 		return -ENOSPC;
 	buf[0] = '\0';
 	family(&o, "satpd_up", "gauge", "1 when satpd answered for this scrape.");
-	put(&o, "satpd_up %d\n", snap ? 1 : 0);
+	satp_text_put(&o, "satpd_up %d\n", snap ? 1 : 0);
 	if (snap) {
 		render_daemon(&o, snap);
 		render_conns(&o, snap);
 	}
 	if (view)
 		render_xdp(&o, view);
-	return o.full ? -ENOSPC : (int)o.pos;
+	return satp_text_end(&o);
 }
