@@ -710,21 +710,40 @@ static int reply_conn_key(struct satp_ctl_conn *c, const char *k, const char *v)
 
 _Static_assert(SATP_CTL_ADDR_MAX == 300, "reply_path's %299s");
 
+/* The next space-terminated decimal of *v, no sign, at most max; *v moves past the space. */
+static int next_field(const char **v, uint64_t max, uint64_t *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (**v < '0' || **v > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(*v, &end, 10);
+	if (errno || *end != ' ' || n > max)
+		return -EINVAL;
+	*out = n;
+	*v = end + 1;
+	return 0;
+}
+
 /* "port rx first dups tx last-seen remote": beyond SATP_CTL_PATHS_MAX ignored. */
 static int reply_path(struct satp_ctl_snapshot *s, const char *v)
 {
 	struct satp_ctl_path p = {0};
-	char remote[SATP_CTL_ADDR_MAX];
-	unsigned int port;
-	int n = 0;
+	uint64_t port, last_seen;
 
-	if (sscanf(v, "%u %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %299s%n",
-		   &port, &p.rx, &p.first, &p.dups, &p.tx, &p.last_seen, remote, &n) != 7 ||
-	    v[n] || port > 0xffff)
+	if (next_field(&v, 0xffff, &port) || next_field(&v, UINT64_MAX, &p.rx) ||
+	    next_field(&v, UINT64_MAX, &p.first) || next_field(&v, UINT64_MAX, &p.dups) ||
+	    next_field(&v, UINT64_MAX, &p.tx) || next_field(&v, INT64_MAX, &last_seen))
+		return -EINVAL;
+	/* The remote is the rest: one token, "-" while unknown. */
+	if (!*v || strchr(v, ' ') || strlen(v) >= sizeof(p.remote))
 		return -EINVAL;
 	p.local_port = (uint16_t)port;
-	if (strcmp(remote, "-"))
-		STR(p.remote, remote);
+	p.last_seen = (int64_t)last_seen;
+	if (strcmp(v, "-"))
+		STR(p.remote, v);
 	if (s->n_paths < SATP_CTL_PATHS_MAX)
 		s->paths[s->n_paths++] = p;
 	return 0;

@@ -14,7 +14,6 @@
 #include "satp_cmd.h"
 #include "keyfile.h"
 #include "noise.h"
-#include "satp_cmd.h"
 
 static void usage(FILE *f)
 {

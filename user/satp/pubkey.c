@@ -12,7 +12,6 @@
 #include "satp_cmd.h"
 #include "keyfile.h"
 #include "noise.h"
-#include "satp_cmd.h"
 
 #define ERR_LEN 256
 
