@@ -214,9 +214,9 @@ wait_dev() {
 	return 1
 }
 
-# wait_route NS ADDR [SECONDS]: until NS has a route to ADDR (the daemon set the
+# wait_route_to NS ADDR [SECONDS]: until NS has a route to ADDR (the daemon set the
 # device's address: the device existing is not enough to send through it).
-wait_route() {
+wait_route_to() {
 	local i t=${3:-10}
 	for i in $(seq 1 $((t * 10))); do
 		ip -n "$(ns "$1")" route get "$2" >/dev/null 2>&1 && return 0

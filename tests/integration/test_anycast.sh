@@ -165,7 +165,13 @@ log "BGP up: the router reaches $ANYCAST via edge 1; edge 2 is the backup"
 start_bg c uanytun.log uanytun -D -L stdout:5 -i 10.77.1.2 -p "$PORT" -r "$ANYCAST" -o "$PORT" \
 	-s 7 -e left -w 100 -K "$K128" -A "$SALT" -d tun0 -t tun -n "$IN_CLIENT/24"
 wait_dev c tun0 || { cat "$TMP/uanytun.log"; fail "uanytun: no tun0"; }
-ip -n "$(ns c)" route add 10.77.4.0/24 dev tun0
+# uanytun creates tun0 before it sets it up: a route through a device that is
+# not up yet is refused ("Device for nexthop is not up"), so retry for a while.
+for _ in $(seq 1 50); do
+	ip -n "$(ns c)" route add 10.77.4.0/24 dev tun0 2>/dev/null && break
+	sleep 0.1
+done
+ip -n "$(ns c)" route get "$SERVER" | grep -q 'dev tun0' || fail "client: no route to the server through tun0"
 wait_ping c "$SERVER" 10 || {
 	tail -n 40 "$TMP"/satpd-e1.log "$TMP"/uanytun.log
 	ip -n "$(ns r)" route

@@ -190,7 +190,7 @@ test_rejects() {
 		start_bg b b.log uanytun -D -L stdout:5 -i "$UL4_2" -r "$UL4_1" -e right -d "${utype}0" \
 			-t "$utype" -n "$IN_B/24" $KEYS $uopts
 		wait_dev b "${utype}0" || fail "$name: uanytun did not start"
-		wait_route b "$IN_A" || fail "$name: uanytun did not set up ${utype}0"
+		wait_route_to b "$IN_A" || fail "$name: uanytun did not set up ${utype}0"
 		nsx b ping -c 3 -i 0.2 -W 1 -q "$IN_A" >/dev/null 2>&1 && fail "$name: the tunnel works"
 		# The refusal is counted when the datagram arrives, which under load can
 		# be after ping gave up: poll, poking the tunnel again, for up to 5 s.
@@ -494,7 +494,7 @@ test_seq_end() {
 	start_side b uanytun right "$UL4_1" "$UL4_2" "$IN_B" tun "${KEYV[*]}"
 	local bpid=$LAST_PID
 	wait_dev a tun0 || fail "seq-end: no tun0"
-	wait_route a "$IN_B" || fail "seq-end: no route to $IN_B through tun0"
+	wait_route_to a "$IN_B" || fail "seq-end: no route to $IN_B through tun0"
 	# Three numbers are left (2^32-3 .. 2^32-1): three datagrams (echo requests, or
 	# the kernel's own IPv6 chatter on tun0), then nothing more.
 	nsx a ping -c 6 -i 0.2 -W 1 "$IN_B" >"$TMP/ping.out" 2>&1
