@@ -60,6 +60,36 @@ void satpd_worker_free(struct satpd_worker *w)
 	w->gso_buf = w->gro.buf = NULL;
 }
 
+/*
+ * Send m prepared datagrams on socket sock, counting them; a datagram the
+ * kernel refuses is counted as a send error and skipped, never sent again.
+ * Returns how many went out.
+ */
+unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr *msgs,
+				const struct iovec *iov, unsigned int m)
+{
+	unsigned int done = 0, sent = 0, i;
+	int ret;
+
+	while (done < m) {
+		ret = sendmmsg(w->d->udp.fds[sock], msgs + done, m - done, 0);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			w->ctr.tx_send_error++;
+			LOG_RATELIMITED(SATPD_LOG_WARNING, "sendmmsg: %s", strerror(errno));
+			done++;
+			continue;
+		}
+		for (i = done; i < done + (unsigned int)ret; i++)
+			w->ctr.tx_bytes += iov[i].iov_len;
+		w->ctr.tx_packets += (unsigned int)ret;
+		sent += (unsigned int)ret;
+		done += (unsigned int)ret;
+	}
+	return sent;
+}
+
 bool satpd_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
@@ -483,8 +513,7 @@ static void send_on(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int
 {
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
-	unsigned int i, m = 0, done = 0;
-	int ret;
+	unsigned int i, m = 0;
 
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < n; i++) {
@@ -498,22 +527,7 @@ static void send_on(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int
 		msgs[m].msg_hdr.msg_namelen = pkts[i].addrlen;
 		m++;
 	}
-	while (done < m) {
-		ret = sendmmsg(w->d->udp.fds[sock], msgs + done, m - done, 0);
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			/* The datagram at the head failed: count it, try the rest. */
-			w->ctr.tx_send_error++;
-			LOG_RATELIMITED(SATPD_LOG_WARNING, "sendmmsg: %s", strerror(errno));
-			done++;
-			continue;
-		}
-		for (i = done; i < done + (unsigned int)ret; i++)
-			w->ctr.tx_bytes += iov[i].iov_len;
-		w->ctr.tx_packets += (unsigned int)ret;
-		done += (unsigned int)ret;
-	}
+	satpd_sendmmsg_all(w, sock, msgs, iov, m);
 }
 
 void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)

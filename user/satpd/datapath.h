@@ -209,6 +209,9 @@ struct satpd {
 /* Set the remote (setup from -r, or learned); takes the writer lock. */
 void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
 			   const struct satpd_peer_addr *a, int sock);
+/* sendmmsg all m datagrams, counting tx and errors; returns how many went out. */
+unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr *msgs,
+				const struct iovec *iov, unsigned int m);
 /* Same family, address and port: has a peer moved? */
 bool satpd_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* A consistent copy of the remote, without a lock. */

@@ -166,8 +166,8 @@ static void send_path(struct satpd_worker *w, struct satpd_rail_path *p, struct 
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
 	struct satpd_peer_addr a;
-	unsigned int i, m = 0, done = 0;
-	int sock, ret;
+	unsigned int i, m = 0;
+	int sock;
 
 	path_read(p, &a, &sock);
 	if (sock < 0 || sock >= (int)w->d->udp.n)
@@ -184,30 +184,8 @@ static void send_path(struct satpd_worker *w, struct satpd_rail_path *p, struct 
 		msgs[m].msg_hdr.msg_namelen = a.len;
 		m++;
 	}
-	while (done < m) {
-		ret = sendmmsg(w->d->udp.fds[sock], msgs + done, m - done, 0);
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			w->ctr.tx_send_error++;
-			LOG_RATELIMITED(SATPD_LOG_WARNING, "RAIL sendmmsg: %s", strerror(errno));
-			done++;
-			continue;
-		}
-		for (i = done; i < done + (unsigned int)ret; i++)
-			w->ctr.tx_bytes += iov[i].iov_len;
-		w->ctr.tx_packets += (unsigned int)ret;
-		atomic_fetch_add_explicit(&p->tx, (unsigned int)ret, memory_order_relaxed);
-		done += (unsigned int)ret;
-		/*
-		 * Short: the next one failed (its error is kept for the socket). Sending it
-		 * again would undo a local drop (netfilter: EPERM) the other paths' copies cover.
-		 */
-		if (done < m) {
-			w->ctr.tx_send_error++;
-			done++;
-		}
-	}
+	atomic_fetch_add_explicit(&p->tx, satpd_sendmmsg_all(w, sock, msgs, iov, m),
+				  memory_order_relaxed);
 }
 
 void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
