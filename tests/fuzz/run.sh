@@ -10,7 +10,9 @@
 # New inputs go to OUT-CORPUS-DIR/<harness> (make fuzz keeps them in
 # build/fuzz/corpus) or to a temporary directory. A crash leaves its input in
 # build/fuzz/artifacts/ and fails the run: add it to the seed corpus with the
-# fix, and every later run replays it first.
+# fix, and every later run replays it first. FUZZ_SEED=N fixes libFuzzer's
+# random seed (the smoke run in `make test` does, so CI explores the same
+# mutations every time); unset, each run draws a new one.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 secs=${1:?usage: run.sh SECONDS [OUT-DIR]}
@@ -32,7 +34,7 @@ for bin in "$FUZZ_BUILD"/fuzz_*; do
 	n=$((n + 1))
 	# -close_fd_mask=1: satp decode prints a line per datagram; crash reports still show.
 	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=1 \
-		-print_final_stats=1 -artifact_prefix="$art/$h-" "$dir" "$seeds" \
+		-print_final_stats=1 ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -artifact_prefix="$art/$h-" "$dir" "$seeds" \
 		>"$tmp/$h.log" 2>&1
 	r=$?
 	runs=$(awk '/stat::number_of_executed_units:/ { print $2 }' "$tmp/$h.log")
