@@ -38,7 +38,9 @@ struct cursor {
 /* What the parse learned on the way to the UDP payload. */
 struct satp_l3 {
 	__u64 dst6[2]; /* IPv6 destination, network order */
+	__u64 src6[2]; /* IPv6 source (handshake budget), network order */
 	__be32 dst4;   /* IPv4 destination, network order */
+	__be32 src4;   /* IPv4 source, network order */
 	__u32 family;  /* AF_INET or AF_INET6 */
 	__u32 l4_len;  /* bytes after the IP header(s), as IP declares */
 };
@@ -94,6 +96,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct satp_l3 *l3)
 
 	l3->family = AF_INET;
 	l3->dst4 = ip->daddr;
+	l3->src4 = ip->saddr;
 	l3->l4_len = tot - hlen;
 	c->pos += hlen;
 	return SATP_PARSE_GO_ON;
@@ -116,6 +119,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct satp_l3 *l3)
 	l4_len = bpf_ntohs(ip6->payload_len);
 	l3->family = AF_INET6;
 	__builtin_memcpy(l3->dst6, &ip6->daddr, 16);
+	__builtin_memcpy(l3->src6, &ip6->saddr, 16);
 	c->pos = ip6 + 1;
 
 #pragma unroll

@@ -2,9 +2,10 @@
 /*
  * satp_rx: the XDP fast path of the underlay interface. Passes everything that
  * is not SATP byte-identical, drops SATP that can never be valid, hands the
- * rest to the AF_XDP socket of its receive queue. It never writes a replay
- * window: windows move only in the daemon, after the tag verified
- * (../shared/docs/design.md). Map layout: include/satp_xdp.h.
+ * rest to the AF_XDP socket of its receive queue; handshake messages (mux
+ * 0xFFFF) go to the daemon's UDP socket within a per-source budget. It never
+ * writes a replay window: windows move only in the daemon, after the tag
+ * verified (../shared/docs/design.md). Map layout: include/satp_xdp.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,6 +13,7 @@
 #include <xdp/xdp_helpers.h>
 
 #include "satp_wire.h"
+#include "satp_hs_wire.h"
 #include "satp_window.h"
 #include "satp_xdp.h"
 #include "satp_parse.h"
@@ -86,6 +88,19 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } satp_xsks SEC(".maps");
+
+/* Handshake budget by source address (mux SATP_HS_MUX only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SATP_XDP_HS_SOURCES);
+	__type(key, struct satp_xdp_hs_key);
+	__type(value, struct satp_xdp_hs_budget);
+} satp_hs_budget SEC(".maps");
+
+#define NSEC_PER_SEC 1000000000ull
+/* Compare-and-swap rounds on one source's budget; losing them all means other
+ * CPUs took tokens from it meanwhile, so the datagram is over budget. */
+#define HS_BUDGET_TRIES 4
 
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
 
@@ -213,7 +228,7 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 	if (slot) {
 		st = bpf_map_lookup_elem(&satp_snd_stats, slot);
 		w = bpf_map_lookup_elem(&satp_windows, slot);
-		if (w && conn->window_size) {
+		if (w && conn->window_size && !(conn->flags & SATP_XDP_CONN_NO_PREFILTER)) {
 			r = window_check(w, bpf_ntohl(h->seq));
 			if (r != SATP_PARSE_GO_ON) {
 				if (st)
@@ -233,10 +248,87 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 	return SATP_XDP_REDIRECTED;
 }
 
+static __always_inline void hs_source(const struct satp_l3 *l3, struct satp_xdp_hs_key *key)
+{
+	if (l3->family == AF_INET6) {
+		__builtin_memcpy(key->addr, l3->src6, 16);
+		return;
+	}
+	key->addr[10] = 0xff; /* ::ffff:a.b.c.d */
+	key->addr[11] = 0xff;
+	__builtin_memcpy(&key->addr[12], &l3->src4, 4);
+}
+
+/*
+ * Take one datagram from the source's budget (struct satp_xdp_hs_budget). The
+ * compare-and-swap keeps the budget exact when CPUs judge datagrams of one
+ * source at once: no CPU passes one on a token another CPU took.
+ */
+static __always_inline bool hs_budget_take(const struct satp_l3 *l3)
+{
+	__u64 pps = SATP_HS_RATELIMIT_PPS, burst = SATP_HS_RATELIMIT_BURST;
+	struct satp_xdp_hs_key key = {};
+	struct satp_xdp_hs_budget fresh, *b;
+	const struct satp_xdp_config *cfg;
+	__u64 now, t, old, next;
+	__u32 zero = 0;
+	int i;
+
+	cfg = bpf_map_lookup_elem(&satp_cfg, &zero);
+	if (cfg && cfg->hs_pps)
+		pps = cfg->hs_pps;
+	if (cfg && cfg->hs_burst)
+		burst = cfg->hs_burst;
+	t = NSEC_PER_SEC / pps;
+	hs_source(l3, &key);
+	now = bpf_ktime_get_ns();
+
+	b = bpf_map_lookup_elem(&satp_hs_budget, &key);
+	if (!b) {
+		/* A new source starts full: this datagram leaves burst - 1. */
+		fresh.tat_ns = now + t;
+		if (!bpf_map_update_elem(&satp_hs_budget, &key, &fresh, BPF_NOEXIST))
+			return true;
+		b = bpf_map_lookup_elem(&satp_hs_budget, &key); /* another CPU made it */
+		if (!b)
+			return false;
+	}
+	for (i = 0; i < HS_BUDGET_TRIES; i++) {
+		old = READ_ONCE(b->tat_ns);
+		next = (old > now ? old : now) + t;
+		if (next - now > burst * t)
+			return false;
+		if (__sync_val_compare_and_swap(&b->tat_ns, old, next) == old)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Mux SATP_HS_MUX is never SATP data (docs/handshake.md §3.1): a handshake
+ * message for the daemon's UDP socket on this port, within the source's
+ * budget. SATP_PARSE_GO_ON for everything else, and for datagrams too short
+ * to have a mux, which judge_satp names.
+ */
+static __always_inline int judge_handshake(const struct cursor *c, const struct satp_l3 *l3,
+					   __u32 len)
+{
+	const struct satp_hdr *h = c->pos;
+
+	if (len < SATP_HDR_LEN || (void *)(h + 1) > c->end)
+		return SATP_PARSE_GO_ON;
+	if (h->mux != bpf_htons(SATP_HS_MUX))
+		return SATP_PARSE_GO_ON;
+	if (len < SATP_HS_MIN_LEN)
+		return SATP_XDP_DROP_HS_TOO_SHORT;
+	return hs_budget_take(l3) ? SATP_XDP_PASS_HANDSHAKE : SATP_XDP_DROP_HS_RATELIMIT;
+}
+
 static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struct satp_l3 *l3)
 {
 	struct udphdr *udp = c->pos;
 	__u32 udp_len;
+	int r;
 
 	if ((void *)(udp + 1) > c->end)
 		return SATP_XDP_PASS_MALFORMED;
@@ -252,6 +344,9 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struc
 	if (c->pos + udp_len > c->end)
 		return SATP_XDP_DROP_TRUNCATED;
 	c->pos = udp + 1;
+	r = judge_handshake(c, l3, udp_len - sizeof(*udp));
+	if (r != SATP_PARSE_GO_ON)
+		return r;
 	return judge_satp(ctx, c, udp_len - sizeof(*udp));
 }
 

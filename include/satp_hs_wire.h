@@ -101,5 +101,17 @@ struct satp_hs_cookie_reply {
 #define SATP_HS_INITIATION_LEN	 152 /* sizeof(struct satp_hs_initiation) */
 #define SATP_HS_RESPONSE_LEN	 96  /* sizeof(struct satp_hs_response) */
 #define SATP_HS_HDR_LEN		 8
+/* The smallest message: a shorter datagram to mux SATP_HS_MUX is junk, and
+ * the XDP program drops it before it costs the daemon anything. */
+#define SATP_HS_MIN_LEN SATP_HS_COOKIE_REPLY_LEN
+
+/*
+ * The XDP program's default budget of handshake datagrams per source address
+ * (a token bucket, include/satp_xdp.h): enough for a peer's retries and
+ * rekeys many times over, while a flood from one address costs the daemon at
+ * most this many DH computations a second. satp_cfg can override both.
+ */
+#define SATP_HS_RATELIMIT_PPS	20
+#define SATP_HS_RATELIMIT_BURST 5
 
 #endif /* SATP_HS_WIRE_H */

@@ -14,6 +14,7 @@
  *   satp_snd_stats percpu array[slots] struct satp_xdp_sender_stats, indexed like satp_windows
  *   satp_counters  percpu array[MAX]   struct satp_xdp_counter   one entry per verdict reason
  *   satp_xsks      xskmap[queues]      AF_XDP socket fd by rx queue
+ *   satp_hs_budget lru hash hs_key     struct satp_xdp_hs_budget handshake budget by source
  *
  * Byte order: keys and values are in host order unless a field says "network
  * order". The program converts wire fields (mux, sender id, seq) to host order
@@ -47,6 +48,11 @@
 #define SATP_XDP_MAX_EXTHDRS 4
 /* 802.1ad outer + 802.1Q inner. */
 #define SATP_XDP_MAX_VLANS 2
+/* Source addresses with a handshake budget (satp_hs_budget, LRU): real peers
+ * number in the hundreds; a flood of spoofed sources evicts the oldest, which
+ * then start with a full burst again (the daemon's cookies bound that case,
+ * docs/handshake.md §6). About 1.3 MiB. */
+#define SATP_XDP_HS_SOURCES 16384u
 
 /*
  * Verdict reasons: X(ENUM, "name", action). Every packet the program sees
@@ -70,7 +76,10 @@
 	X(SATP_XDP_DROP_TOO_OLD, "drop-too-old", XDP_DROP)       /* seq <= top - size */           \
 	X(SATP_XDP_DROP_NO_SOCKET, "drop-no-socket", XDP_DROP)   /* no AF_XDP socket on queue */   \
 	X(SATP_XDP_REDIRECTED, "redirected", XDP_REDIRECT)       /* handed to the AF_XDP socket */ \
-	X(SATP_XDP_PASS_ADOPT, "pass-adopt", XDP_PASS)    /* unknown mux, daemon adopting one */
+	X(SATP_XDP_PASS_ADOPT, "pass-adopt", XDP_PASS)    /* unknown mux, daemon adopting one */ \
+	X(SATP_XDP_PASS_HANDSHAKE, "pass-handshake", XDP_PASS) /* mux 0xFFFF within budget */   \
+	X(SATP_XDP_DROP_HS_TOO_SHORT, "drop-hs-too-short", XDP_DROP) /* mux 0xFFFF, < 56 bytes */ \
+	X(SATP_XDP_DROP_HS_RATELIMIT, "drop-hs-ratelimit", XDP_DROP) /* source over its budget */
 /* clang-format on */
 
 #define SATP_XDP_ENUM_(e, name, action) e,
@@ -111,7 +120,8 @@ enum satp_xdp_attach_mode {
 
 /* satp_cfg[0]: runtime configuration the daemon writes, the program reads.
  * Written whole (bpf_map_update_elem): a packet racing an edit of the address
- * list may be judged against the old or new list, never a crash. */
+ * list may be judged against the old or new list, never a crash. Its layout
+ * is configuration, not state: a pin of another layout is replaced at load. */
 struct satp_xdp_config {
 	__u32 flags;	    /* SATP_XDP_ANY_ADDR*, SATP_XDP_PASS_UNKNOWN_MUX */
 	__u32 attach_mode;  /* enum satp_xdp_attach_mode; written by the loader, not read by XDP */
@@ -121,6 +131,10 @@ struct satp_xdp_config {
 	__u32 n_addr6;	    /* entries of addr6 in use, <= SATP_XDP_MAX_ADDRS */
 	__be32 addr4[SATP_XDP_MAX_ADDRS];   /* local IPv4 addresses, network order */
 	__u8 addr6[SATP_XDP_MAX_ADDRS][16]; /* local IPv6 addresses, network order */
+	/* Handshake budget per source address (mux SATP_HS_MUX); 0: the defaults,
+	 * SATP_HS_RATELIMIT_PPS and SATP_HS_RATELIMIT_BURST (satp_hs_wire.h). */
+	__u32 hs_pps;	/* datagrams a second, refilled continuously; <= 1e9 */
+	__u32 hs_burst; /* datagrams let through at once from a full budget */
 };
 
 /* satp_conns key: the connection's mux. */
@@ -129,14 +143,22 @@ struct satp_xdp_conn_key {
 	__u16 pad; /* zero */
 };
 
-/* satp_xdp_conn.flags: none yet; reserved for rate limits (zero). */
+/*
+ * satp_xdp_conn.flags. NO_PREFILTER: the connection's keys come from a
+ * handshake, whose every session starts its sequence numbers at 0 again, so
+ * one window per (mux, sender) says nothing about the session a packet is
+ * under: XDP never reads satp_windows for this mux (length checks and the
+ * redirect stay); the daemon keeps a window per session.
+ */
+#define SATP_XDP_CONN_NO_PREFILTER 1u
+#define SATP_XDP_CONN_FLAGS	   SATP_XDP_CONN_NO_PREFILTER /* every flag defined */
 
 /* satp_conns value: what XDP needs to judge a datagram of this connection. */
 struct satp_xdp_conn {
 	__u32 window_size; /* -w; 0: replay protection off, the window map is not read */
 	__u8 tag_len;	   /* -b after fix-ups, 0..SATP_TAG_MAX */
 	__u8 pad[3];	   /* zero */
-	__u32 flags;	   /* reserved, zero */
+	__u32 flags;	   /* SATP_XDP_CONN_*, others zero */
 };
 
 /* satp_win_idx key: one replay window per sender of a connection. */
@@ -151,6 +173,22 @@ struct satp_xdp_sender_stats {
 	__u64 rx_packets; /* redirected to the daemon */
 	__u64 rx_bytes;	  /* SATP datagram bytes (UDP payload) of those */
 	__u64 rx_dropped; /* dropped by the replay pre-filter */
+};
+
+/* satp_hs_budget key: the source address of a handshake datagram. */
+struct satp_xdp_hs_key {
+	__u8 addr[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d; network order */
+};
+
+/*
+ * satp_hs_budget value: a token bucket kept as the time it is next empty
+ * (GCRA, the "theoretical arrival time"): with T = 1 s / pps, a datagram
+ * at now passes when max(tat, now) + T <= now + burst * T, and then moves tat
+ * there. One 64-bit word, so CPUs update it with compare-and-swap; the tokens
+ * left at now are (now + burst * T - tat) / T.
+ */
+struct satp_xdp_hs_budget {
+	__u64 tat_ns; /* bpf_ktime_get_ns() clock */
 };
 
 #endif /* SATP_XDP_H */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -31,6 +32,7 @@
 #define MUX_W0	   8  /* tag 10, window 0 */
 #define MUX_TAG20  9  /* tag 20, window 64 */
 #define MUX_NONE   77 /* no such connection */
+#define MUX_NOPF   10 /* tag 10, window 64, SATP_XDP_CONN_NO_PREFILTER (handshake keys) */
 #define TOP	   1000u
 #define WIN	   64u
 #define SLOT_SID1  3 /* (MUX_W64, 1): top 1000, bits 990 995 set */
@@ -39,6 +41,7 @@
 #define SLOT_BUSY  6 /* (MUX_W64, 4): gen odd, the daemon is mid-commit */
 #define SLOT_WRAP  7 /* (MUX_W64, 5): top 10, bit 0xfffffffa set */
 #define MIN_OK	   (SATP_HDR_LEN + SATP_PTYPE_LEN + SATP_TAG_DEFAULT)
+#define SLOT_NOPF  9	  /* (MUX_NOPF, 1): seeded as SLOT_SID1, never read */
 #define SLOT_RACE  8	  /* (MUX_W64, 6): the daemon commits while XDP reads */
 #define RACE_RUNS  200000 /* test runs against a committing writer */
 #define RACE_JUMP  5000	  /* every so often top jumps past the whole ring */
@@ -46,8 +49,16 @@
  * too-old seq "ahead" again once top grows past the window size. */
 #define RACE_START (1u << 20)
 
+/* A handshake header where SATP has seq and sender: type 1, version 1, reserved 0. */
+#define HS_HDR_SEQ 0x01010000u
+/* The budget rows: one datagram a second, so that nothing refills while they run. */
+#define HS_SLOW_PPS   1
+#define HS_FAST_PPS   1000 /* the refill test: 1 ms a token */
+#define HS_FLOOD_RUNS 1000 /* one test run repeated: far more than a burst */
+
 static struct satp_xdp *xdp;
 static int failures;
+static uint64_t runs; /* test runs made: the counters must add up to this */
 
 static const uint8_t local4[4] = {10, 99, 0, 2};
 static const uint8_t other4[4] = {10, 99, 0, 3};
@@ -130,12 +141,33 @@ static struct satp_frame_spec lie(struct satp_frame_spec s, int ihl, int udp_adj
 	return s;
 }
 
+/* A handshake datagram of len bytes from 10.99.1.<src> or fd00:99:1::<src>. */
+static struct satp_frame_spec hs4(uint8_t src, size_t len)
+{
+	struct satp_frame_spec s = v4(SATP_HS_MUX, 0, HS_HDR_SEQ, len);
+
+	s.src[2] = 1;
+	s.src[3] = src;
+	return s;
+}
+
+static struct satp_frame_spec hs6(uint8_t src, size_t len)
+{
+	struct satp_frame_spec s = v6(SATP_HS_MUX, 0, HS_HDR_SEQ, len);
+
+	s.src[7] = 1;
+	s.src[15] = src;
+	return s;
+}
+
 #define V4(mux, sid, seq) v4(mux, sid, seq, 72)
 #define V6(mux, sid, seq) v6(mux, sid, seq, 72)
 #define PASS(r)		  XDP_PASS, SATP_XDP_##r, -1, 0
 #define DROP(r)		  XDP_DROP, SATP_XDP_##r, -1, 0
 #define NOSOCK		  XDP_DROP, SATP_XDP_DROP_NO_SOCKET, -1, 0
 #define SLOT(r, slot, n)  XDP_DROP, SATP_XDP_##r, slot, n
+#define HS_PASS		  PASS(PASS_HANDSHAKE)
+#define NOSOCK_SLOT(slot) XDP_DROP, SATP_XDP_DROP_NO_SOCKET, slot, 0
 
 static struct row mkrow(const char *name, struct satp_frame_spec spec, size_t cut, int action,
 			enum satp_xdp_reason why, int slot, int dropped, uint32_t flags)
@@ -156,7 +188,7 @@ static struct row mkrow(const char *name, struct satp_frame_spec spec, size_t cu
 
 static const struct row *rows_fixed(size_t *n)
 {
-	static struct row rows[80];
+	static struct row rows[128];
 	size_t i = 0;
 
 #define R(n, s, c, v)	  rows[i++] = mkrow(n, s, c, v, 0)
@@ -248,6 +280,31 @@ static const struct row *rows_fixed(size_t *n)
 	R("wrap: clear bit across 2^32", V4(MUX_W64, 5, 0xfffffffbu), 0, NOSOCK);
 	R("wrap: too old across 2^32", V4(MUX_W64, 5, 0xffffff00u), 0,
 	  SLOT(DROP_TOO_OLD, SLOT_WRAP, 1));
+	/* Mux 0xFFFF: never SATP. Each row from its own source, well within its budget. */
+	R("handshake initiation (152) to the kernel", hs4(1, SATP_HS_INITIATION_LEN), 0, HS_PASS);
+	R("handshake response (96), ipv6", hs6(2, SATP_HS_RESPONSE_LEN), 0, HS_PASS);
+	R("handshake cookie reply (56): the shortest", hs4(3, SATP_HS_MIN_LEN), 0, HS_PASS);
+	R("handshake 1400 bytes: lengths are the daemon's", hs6(4, 1400), 0, HS_PASS);
+	R("handshake 55 bytes", hs4(5, SATP_HS_MIN_LEN - 1), 0, DROP(DROP_HS_TOO_SHORT));
+	R("handshake 8 bytes: the header alone", hs6(6, SATP_HS_HDR_LEN), 0,
+	  DROP(DROP_HS_TOO_SHORT));
+	R("mux 0xFFFF cut to 7 bytes: no mux to read", hs4(7, 7), 0, DROP(DROP_TOO_SHORT));
+	R("handshake over QinQ with ipv4 options", with(hs4(8, 152), 2, 8, 0, 0), 0, HS_PASS);
+	R("handshake after ipv6 extension headers", with(hs6(9, 96), 0, 0, 2, 0), 0, HS_PASS);
+	R("handshake to a RAIL port", port(hs6(10, 152), RAIL_LAST), 0, HS_PASS);
+	R("handshake to another port", port(hs4(11, 152), 4445), 0, PASS(PASS_NOT_SATP));
+	R("handshake to another address", dst(hs4(12, 152), other4, 4), 0, PASS(PASS_NOT_LOCAL));
+	R("handshake ipv4 fragment", with(hs4(13, 152), 0, 0, 0, 1), 0, PASS(PASS_FRAGMENT));
+	R("handshake UDP length beyond the IP packet", lie(hs4(14, 152), 0, 1, 0), 0,
+	  DROP(DROP_TRUNCATED));
+	RF("adopting: a handshake is still a handshake", hs4(15, 152), 0, HS_PASS,
+	   SATP_XDP_PASS_UNKNOWN_MUX);
+	/* Handshake keys: the window bound to (MUX_NOPF, 1) would drop these. */
+	R("no prefilter: seq == top through", V4(MUX_NOPF, 1, TOP), 0, NOSOCK_SLOT(SLOT_NOPF));
+	R("no prefilter: bit set inside through", V6(MUX_NOPF, 1, 990), 0, NOSOCK_SLOT(SLOT_NOPF));
+	R("no prefilter: too old through", V4(MUX_NOPF, 1, 0), 0, NOSOCK_SLOT(SLOT_NOPF));
+	R("no prefilter: header+ptype+tag-1 still dropped", v4(MUX_NOPF, 1, 1, MIN_OK - 1), 0,
+	  DROP(DROP_TOO_SHORT));
 #undef R
 #undef RF
 	*n = i;
@@ -284,7 +341,12 @@ static int seed(void)
 	err |= satp_xdp_set_conn(xdp, MUX_W64, SATP_TAG_DEFAULT, WIN);
 	err |= satp_xdp_set_conn(xdp, MUX_W0, SATP_TAG_DEFAULT, 0);
 	err |= satp_xdp_set_conn(xdp, MUX_TAG20, SATP_TAG_MAX, WIN);
+	/* Set twice: changing -b or -w keeps the flag. */
+	err |= satp_xdp_set_conn(xdp, MUX_NOPF, SATP_TAG_MAX, WIN);
+	err |= satp_xdp_set_conn_flags(xdp, MUX_NOPF, SATP_XDP_CONN_NO_PREFILTER);
+	err |= satp_xdp_set_conn(xdp, MUX_NOPF, SATP_TAG_DEFAULT, WIN);
 	seed_window(SLOT_SID1, 0, TOP, WIN, sid1_bits, 3);
+	seed_window(SLOT_NOPF, 0, TOP, WIN, sid1_bits, 3);
 	seed_window(SLOT_SID2, 2, TOP, 0, NULL, 0);
 	seed_window(SLOT_W0, 0, TOP, WIN, sid1_bits, 1);
 	seed_window(SLOT_BUSY, 7, TOP, WIN, sid1_bits, 1);
@@ -294,6 +356,7 @@ static int seed(void)
 	err |= satp_xdp_bind_window(xdp, MUX_W0, 1, SLOT_W0);
 	err |= satp_xdp_bind_window(xdp, MUX_W64, 4, SLOT_BUSY);
 	err |= satp_xdp_bind_window(xdp, MUX_W64, 5, SLOT_WRAP);
+	err |= satp_xdp_bind_window(xdp, MUX_NOPF, 1, SLOT_NOPF);
 	return err;
 }
 
@@ -335,6 +398,7 @@ static void run_row(const struct row *r)
 	if (r->slot >= 0)
 		satp_xdp_read_sender_stats(xdp, (uint32_t)r->slot, &sb);
 	err = bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t);
+	runs += err ? 0 : 1;
 	satp_xdp_read_counters(xdp, after);
 	if (r->slot >= 0)
 		satp_xdp_read_sender_stats(xdp, (uint32_t)r->slot, &sa);
@@ -364,6 +428,126 @@ static void run_row(const struct row *r)
 		fail(r->name, "passed frame changed (%u bytes out of %zu)", t.data_size_out, len);
 	if (failures == bad)
 		printf("ok   %-58s %-4zu %s\n", r->name, len, satp_xdp_reason_names[r->why]);
+}
+
+static uint64_t sum_packets(const struct satp_xdp_counter *c)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < SATP_XDP_REASON_MAX; i++)
+		n += c[i].packets;
+	return n;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Rows against one source's budget, in order: each row's source is in its spec. */
+static void run_hs_rows(void)
+{
+	static const char *const nth[] = {"1st", "2nd", "3rd", "4th", "5th"};
+	struct satp_frame_spec mapped = hs6(0, 96);
+	static char names[2][5][64];
+	struct row rows[24];
+	size_t n = 0, i;
+
+#define H(name, spec, verdict) rows[n++] = mkrow(name, spec, 0, verdict, 0)
+	for (i = 0; i < 5; i++) {
+		snprintf(names[0][i], sizeof(names[0][i]), "budget: %s of a burst passes", nth[i]);
+		H(names[0][i], hs4(20, SATP_HS_INITIATION_LEN), HS_PASS);
+	}
+	H("budget: 6th of a burst from one source dropped", hs4(20, 152), DROP(DROP_HS_RATELIMIT));
+	H("budget: another source passes meanwhile", hs4(21, 152), HS_PASS);
+	H("budget: the first source, any length, still over", hs4(20, SATP_HS_MIN_LEN),
+	  DROP(DROP_HS_RATELIMIT));
+	H("budget: too short is that, and costs no token", hs4(20, SATP_HS_MIN_LEN - 1),
+	  DROP(DROP_HS_TOO_SHORT));
+	/* ::ffff:10.99.1.20 is the IPv4 source: one budget, whichever family it uses. */
+	memset(mapped.src, 0, 16);
+	memcpy(mapped.src + 10, "\xff\xff\x0a\x63\x01\x14", 6);
+	H("budget: ::ffff:10.99.1.20 is that source too", mapped, DROP(DROP_HS_RATELIMIT));
+	H("budget: SATP data from it is judged as ever", V4(MUX_W64, 9, 1), NOSOCK);
+	for (i = 0; i < 5; i++) {
+		snprintf(names[1][i], sizeof(names[1][i]), "budget: ipv6 source, %s passes",
+			 nth[i]);
+		H(names[1][i], hs6(22, SATP_HS_RESPONSE_LEN), HS_PASS);
+	}
+	H("budget: ipv6 source, 6th dropped", hs6(22, 96), DROP(DROP_HS_RATELIMIT));
+#undef H
+	for (i = 0; i < n; i++)
+		run_row(&rows[i]);
+}
+
+/* hs4(src) repeated in one test run: how many passed and how many were over budget. */
+static int hs_flood(uint8_t src, unsigned int repeat, uint64_t *passed, uint64_t *over)
+{
+	struct satp_xdp_counter before[SATP_XDP_REASON_MAX], after[SATP_XDP_REASON_MAX];
+	struct satp_frame_spec spec = hs4(src, SATP_HS_INITIATION_LEN);
+	uint8_t in[SATP_FRAME_MAX], out[SATP_FRAME_MAX + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = repeat);
+
+	t.data_size_in = (__u32)satp_frame_build(&spec, in, sizeof(in));
+	if (satp_xdp_read_counters(xdp, before) ||
+	    bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t))
+		return -1;
+	runs += repeat;
+	if (satp_xdp_read_counters(xdp, after))
+		return -1;
+	*passed = after[SATP_XDP_PASS_HANDSHAKE].packets - before[SATP_XDP_PASS_HANDSHAKE].packets;
+	*over =
+	    after[SATP_XDP_DROP_HS_RATELIMIT].packets - before[SATP_XDP_DROP_HS_RATELIMIT].packets;
+	return *passed + *over == repeat && sum_packets(after) - sum_packets(before) == repeat ? 0
+											       : -1;
+}
+
+/*
+ * The budget's rows at one datagram a second (nothing refills while they
+ * run), then refill at 1000/s: a flood from one source gets its burst and
+ * about one datagram a millisecond; after a pause longer than a burst takes
+ * to refill, a whole burst again. Then the defaults are restored.
+ */
+static void run_hs_budget(void)
+{
+	int burst = SATP_HS_RATELIMIT_BURST, bad = failures;
+	uint64_t passed = 0, over = 0, passed2 = 0, over2 = 0;
+	struct timespec pause = {.tv_nsec = 10 * 1000 * 1000}; /* >= (burst + 1) ms */
+	double t0, ms;
+
+	if (satp_xdp_set_hs_ratelimit(xdp, HS_SLOW_PPS, 0))
+		return fail("budget", "cannot set %d/s", HS_SLOW_PPS);
+	run_hs_rows();
+
+	if (satp_xdp_set_hs_ratelimit(xdp, HS_FAST_PPS, 0))
+		return fail("budget", "cannot set %d/s", HS_FAST_PPS);
+	t0 = now_ms();
+	if (hs_flood(30, HS_FLOOD_RUNS, &passed, &over))
+		return fail("refill", "test run failed or the counters do not add up");
+	ms = now_ms() - t0;
+	nanosleep(&pause, NULL);
+	if (hs_flood(30, HS_FLOOD_RUNS, &passed2, &over2))
+		return fail("refill", "test run failed or the counters do not add up");
+	if (passed < (uint64_t)burst || (double)passed > burst + ms + 1 || !over)
+		fail("refill",
+		     "a flood of %d in %.2f ms: %llu passed, %llu over, want %d + <= %.0f",
+		     HS_FLOOD_RUNS, ms, (unsigned long long)passed, (unsigned long long)over, burst,
+		     ms + 1);
+	if (passed2 < (uint64_t)burst || !over2)
+		fail("refill", "after a pause: %llu passed, %llu over, want a whole burst (%d)",
+		     (unsigned long long)passed2, (unsigned long long)over2, burst);
+	if (failures == bad)
+		printf("ok   refill at %d/s: a flood of %d in %.2f ms: %llu passed, %llu over; "
+		       "after 10 ms: %llu passed\n",
+		       HS_FAST_PPS, HS_FLOOD_RUNS, ms, (unsigned long long)passed,
+		       (unsigned long long)over, (unsigned long long)passed2);
+	if (satp_xdp_set_hs_ratelimit(xdp, 0, 0))
+		fail("budget", "cannot restore the defaults");
 }
 
 /* Every prefix of a valid frame: where the cut lands decides the reason. */
@@ -487,7 +671,10 @@ static void run_race(void)
 		t.data_out = out;
 		t.data_size_out = sizeof(out);
 		t.repeat = 1;
-		if (bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t) || t.retval != XDP_DROP)
+		if (bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t))
+			break;
+		runs++;
+		if (t.retval != XDP_DROP)
 			break;
 		now_dropped = slot_dropped(SLOT_RACE);
 		if (now_dropped == dropped) {
@@ -554,6 +741,11 @@ static void run_loader_errors(void)
 	    {"unknown flag", satp_xdp_set_flags(xdp, 0x80), -EINVAL},
 	    {"XSKMAP queue 64", satp_xdp_register_xsk(xdp, SATP_XDP_MAX_QUEUES, 3), -EINVAL},
 	    {"delete absent mux", satp_xdp_del_conn(xdp, 4321), -ENOENT},
+	    {"mux 65535 (handshake)", satp_xdp_set_conn(xdp, SATP_HS_MUX, 10, 0), -EINVAL},
+	    {"connection flag 0x2", satp_xdp_set_conn_flags(xdp, MUX_W64, 0x2), -EINVAL},
+	    {"flags of an absent mux", satp_xdp_set_conn_flags(xdp, 4321, 0), -ENOENT},
+	    {"handshake budget 1e9+1/s", satp_xdp_set_hs_ratelimit(xdp, SATP_XDP_HS_PPS_MAX + 1, 0),
+	     -EINVAL},
 	    {"delete absent address", satp_xdp_set_addr(xdp, AF_INET, addr, false), -ENOENT},
 	    {"ninth IPv6 address", add_v6_addrs(SATP_XDP_MAX_ADDRS), -ENOSPC},
 	    {"interface 'a/b'", satp_xdp_open(&bad_if, &other), -EINVAL},
@@ -598,6 +790,7 @@ static void print_insns(void)
 
 int main(void)
 {
+	struct satp_xdp_counter start[SATP_XDP_REASON_MAX], end[SATP_XDP_REASON_MAX];
 	struct satp_xdp_opts o = {.no_pin = true};
 	const struct row *rows;
 	size_t n, i;
@@ -615,9 +808,11 @@ int main(void)
 		satp_xdp_close(xdp);
 		return 1;
 	}
+	satp_xdp_read_counters(xdp, start);
 	rows = rows_fixed(&n);
 	for (i = 0; i < n; i++)
 		run_row(&rows[i]);
+	run_hs_budget();
 	run_truncations("ipv4 valid", V4(MUX_W64, 9, 1), 14 + 20);
 	run_truncations("ipv6 valid", V6(MUX_W64, 9, 1), 14 + 40);
 	run_truncations("ipv4 QinQ+options", with(V4(MUX_W64, 9, 1), 2, 8, 0, 0), 14 + 8 + 28);
@@ -626,6 +821,15 @@ int main(void)
 	run_runts();
 	run_race();
 	run_loader_errors();
+	satp_xdp_read_counters(xdp, end);
+	if (sum_packets(end) - sum_packets(start) != runs)
+		fail("counters", "add up to %llu, %llu test runs made",
+		     (unsigned long long)(sum_packets(end) - sum_packets(start)),
+		     (unsigned long long)runs);
+	else
+		printf("ok   counters add up: %llu test runs, %llu counted\n",
+		       (unsigned long long)runs,
+		       (unsigned long long)(sum_packets(end) - sum_packets(start)));
 	satp_xdp_close(xdp);
 	printf("%s: %zu table rows, %d failures\n", failures ? "FAIL" : "PASS", n, failures);
 	return failures ? 1 : 0;

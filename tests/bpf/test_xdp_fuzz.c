@@ -115,6 +115,9 @@ static void base_spec(struct satp_frame_spec *s)
 	}
 	if (!below(10))
 		s->dst[s->family == AF_INET6 ? 15 : 3] ^= 1; /* not ours */
+	/* Many sources, so that handshakes (mux 0xffff) are both within and over budget. */
+	if (below(2))
+		s->src[s->family == AF_INET6 ? 15 : 3] = (uint8_t)below(64);
 	if (!below(4))
 		s->vlans = (int)below(4);
 	if (!below(10))

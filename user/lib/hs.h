@@ -91,13 +91,9 @@
  * an edge that has no session. With the keepalive above this bounds recovery.
  */
 #define HS_NEW_HANDSHAKE_AFTER_S (HS_KEEPALIVE_TIMEOUT_S + HS_REKEY_TIMEOUT_S)
-/*
- * The XDP program's per-source-address budget for handshake datagrams (token
- * bucket): enough for a peer's retries and rekeys many times over, while a
- * flood from one address costs the daemon at most this many DH computations.
- */
-#define HS_RATELIMIT_PPS   20
-#define HS_RATELIMIT_BURST 5
+/* The XDP program's per-source budget for handshake datagrams (satp_hs_wire.h). */
+#define HS_RATELIMIT_PPS   SATP_HS_RATELIMIT_PPS
+#define HS_RATELIMIT_BURST SATP_HS_RATELIMIT_BURST
 /*
  * A side that only ever responded starts a handshake itself when its session
  * is this old (as WireGuard): if the initiator stopped sending, nobody else

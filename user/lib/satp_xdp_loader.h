@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "satp_hs_wire.h"
 #include "satp_xdp.h"
 
 #define SATP_XDP_PIN_ROOT_DEFAULT "/sys/fs/bpf"
@@ -85,8 +86,24 @@ int satp_xdp_set_port(struct satp_xdp *x, uint16_t port, bool on);
 int satp_xdp_set_port_range(struct satp_xdp *x, uint16_t first, uint16_t last, bool on);
 int satp_xdp_set_addr(struct satp_xdp *x, int family, const void *addr, bool on);
 int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags); /* SATP_XDP_ANY_ADDR* */
+/* Adds or changes a connection; a changed one keeps its flags. Mux SATP_HS_MUX: -EINVAL. */
 int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len, uint32_t window_size);
 int satp_xdp_del_conn(struct satp_xdp *x, uint16_t mux);
+/*
+ * SATP_XDP_CONN_* of a connection set before (-ENOENT if not). A connection
+ * keyed by handshakes sets SATP_XDP_CONN_NO_PREFILTER right after
+ * satp_xdp_set_conn and before it binds any window: from then on XDP never
+ * judges its seqs, whose numbering restarts with every session.
+ */
+int satp_xdp_set_conn_flags(struct satp_xdp *x, uint16_t mux, uint32_t flags);
+/*
+ * Handshake datagrams (mux SATP_HS_MUX) XDP passes to the UDP socket per
+ * source address: pps a second, bursts of burst. 0 for either: its default,
+ * SATP_HS_RATELIMIT_PPS or _BURST (satp_hs_wire.h); satp_xdp_reset_config
+ * restores both. pps above SATP_XDP_HS_PPS_MAX: -EINVAL.
+ */
+#define SATP_XDP_HS_PPS_MAX 1000000000u
+int satp_xdp_set_hs_ratelimit(struct satp_xdp *x, uint32_t pps, uint32_t burst);
 
 /* Replay windows: SATP_XDP_WINDOW_SLOTS slots shared with XDP through mmap. */
 struct satp_window *satp_xdp_windows(struct satp_xdp *x);

@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "satp_hs_wire.h"
 #include "satp_wire.h"
 #include "satp_xdp.skel.h"
 #include "satp_xdp_loader.h"
@@ -182,9 +183,10 @@ static int ensure_bpffs(const char *root)
 
 /*
  * Appending a verdict reason grows satp_counters, and libbpf fails the whole
- * load over a pinned map of another size. Counters are statistics: unpin them
- * so that this build creates its own. Any other map of another layout holds
- * state (replay windows) and stays refused with a clear error.
+ * load over a pinned map of another size. Counters are statistics and
+ * satp_cfg is configuration every start writes anew: unpin them so that this
+ * build creates its own. Any other map of another layout holds state (replay
+ * windows) and stays refused with a clear error.
  */
 static int drop_stale_pin(const struct bpf_map *map, const char *path)
 {
@@ -202,8 +204,8 @@ static int drop_stale_pin(const struct bpf_map *map, const char *path)
 		    info.max_entries == bpf_map__max_entries(map) &&
 		    info.map_flags == bpf_map__map_flags(map)))
 		return 0;
-	warn("pinned counters %s have another layout (an older or newer build): replaced, they "
-	     "start over\n",
+	warn("pinned map %s has another layout (an older or newer build): replaced, it starts "
+	     "over\n",
 	     path);
 	return unlink(path) ? -errno : 0;
 }
@@ -221,7 +223,9 @@ static int set_pin_paths(struct satp_xdp *x)
 		if (snprintf(path, sizeof(path), "%s/%s", x->pin_dir, bpf_map__name(map)) >=
 		    (int)sizeof(path))
 			return -ENAMETOOLONG;
-		err = map == x->skel->maps.satp_counters ? drop_stale_pin(map, path) : 0;
+		err = map == x->skel->maps.satp_counters || map == x->skel->maps.satp_cfg
+			  ? drop_stale_pin(map, path)
+			  : 0;
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
 		if (err)
@@ -790,6 +794,7 @@ int satp_xdp_reset_config(struct satp_xdp *x)
 	if (err)
 		return err;
 	cfg.flags = 0;
+	cfg.hs_pps = cfg.hs_burst = 0;
 	cfg.n_addr4 = cfg.n_addr6 = 0;
 	memset(cfg.addr4, 0, sizeof(cfg.addr4));
 	memset(cfg.addr6, 0, sizeof(cfg.addr6));
@@ -853,16 +858,58 @@ int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags)
 	return write_cfg(x, &cfg);
 }
 
+int satp_xdp_set_hs_ratelimit(struct satp_xdp *x, uint32_t pps, uint32_t burst)
+{
+	struct satp_xdp_config cfg;
+	int err;
+
+	/* Above 1e9/s the refill interval would round to 0 ns: no limit at all. */
+	if (pps > SATP_XDP_HS_PPS_MAX) {
+		warn("handshake budget %u/s above %u/s\n", pps, SATP_XDP_HS_PPS_MAX);
+		return -EINVAL;
+	}
+	err = read_cfg(x, &cfg);
+	if (err)
+		return err;
+	cfg.hs_pps = pps;
+	cfg.hs_burst = burst;
+	return write_cfg(x, &cfg);
+}
+
 int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len, uint32_t window_size)
 {
 	struct satp_xdp_conn_key key = {.mux = mux};
 	struct satp_xdp_conn val = {.window_size = window_size, .tag_len = (__u8)tag_len};
+	struct satp_xdp_conn old;
 
+	if (mux == SATP_HS_MUX) {
+		warn("mux %u is reserved for handshake messages\n", mux);
+		return -EINVAL;
+	}
 	if (tag_len > SATP_TAG_MAX || window_size > SATP_WINDOW_BITS) {
 		warn("mux %u: tag length %u or window %u out of range (max %u, %u)\n", mux, tag_len,
 		     window_size, SATP_TAG_MAX, SATP_WINDOW_BITS);
 		return -EINVAL;
 	}
+	/* Flags are the connection's kind, set apart (satp_xdp_set_conn_flags): a new -b or -w
+	 * does not change it. */
+	if (!bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.satp_conns), &key, &old))
+		val.flags = old.flags;
+	return update(x->skel->maps.satp_conns, &key, &val, "the connection map");
+}
+
+int satp_xdp_set_conn_flags(struct satp_xdp *x, uint16_t mux, uint32_t flags)
+{
+	struct satp_xdp_conn_key key = {.mux = mux};
+	struct satp_xdp_conn val;
+
+	if (flags & ~SATP_XDP_CONN_FLAGS) {
+		warn("mux %u: unknown connection flags %#x\n", mux, flags & ~SATP_XDP_CONN_FLAGS);
+		return -EINVAL;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.satp_conns), &key, &val))
+		return -errno;
+	val.flags = flags;
 	return update(x->skel->maps.satp_conns, &key, &val, "the connection map");
 }
 
