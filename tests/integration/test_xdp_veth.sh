@@ -7,7 +7,9 @@
 # are untouched, the pinned maps dump with their BTF field names, and with the
 # program left attached but no socket SATP is dropped (fail closed) while ping
 # still works (open for the host), and a restarted receiver takes the program
-# over with --replace and adopts the pinned maps.
+# over with --replace and adopts the pinned maps. Handshake datagrams (mux
+# 0xFFFF) reach a UDP socket on the SATP port byte for byte, a burst per source
+# address, the rest dropped as drop-hs-ratelimit.
 #
 #   netns satpxa-PID                         netns satpxb-PID
 #   +---------------------------+            +-----------------------------------+
@@ -30,6 +32,8 @@ MUX=5
 BADMUX=6
 NSATP=100 # per family
 NBAD=50
+NHS=30 # handshake datagrams per family, sent at once: a burst (5) passes
+HS_BURST=5
 TMP=
 RXPID=
 TCPPID=
@@ -166,6 +170,54 @@ send() { # send ADDR MUX COUNT
 		>/dev/null || fail "satp_send to $1"
 }
 
+# Handshakes: a UDP socket on the SATP port (as satpd's) gets each source's burst, unchanged.
+handshakes() {
+	local mode=$1 got
+	ip netns exec "$NSB" python3 -c '
+import socket, sys, select
+port, want = int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+socks = []
+for fam, addr in ((socket.AF_INET, "10.201.0.2"), (socket.AF_INET6, "fd00:201::2")):
+    s = socket.socket(fam, socket.SOCK_DGRAM); s.bind((addr, port)); socks.append(s)
+open(sys.argv[1] + ".ready", "w").close()
+n, bad = [0, 0], 0
+while select.select(socks, [], [], 1.5)[0]:
+    for i, s in enumerate(socks):
+        try:
+            d = s.recv(2048, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            continue
+        n[i] += 1
+        bad += d != want
+open(sys.argv[1], "w").write("%d %d %d" % (n[0], n[1], bad))' "$TMP/hs.out" $PORT "$(hs_msg)" &
+	TCPPID=$!
+	for _ in $(seq 50); do [ -f "$TMP/hs.out.ready" ] && break; sleep 0.1; done
+	ip netns exec "$NSA" python3 -c '
+import socket, sys
+msg, port = bytes.fromhex(sys.argv[1]), int(sys.argv[2])
+for fam, addr in ((socket.AF_INET, "10.201.0.2"), (socket.AF_INET6, "fd00:201::2")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    for _ in range(int(sys.argv[3])):
+        s.sendto(msg, (addr, port))
+    s.sendto(msg[:40], (addr, port))' "$(hs_msg)" $PORT $NHS || fail "$mode: handshake sender"
+	wait "$TCPPID"
+	TCPPID=
+	rm -f "$TMP/hs.out.ready"
+	read -r -a got <"$TMP/hs.out"
+	# Sent at once, a source gets its burst; more only if the sender was held up for 50 ms.
+	for i in 0 1; do
+		[ "${got[$i]}" -ge $HS_BURST ] && [ "${got[$i]}" -lt $((NHS / 2)) ] ||
+			fail "$mode: ${got[0]} (v4), ${got[1]} (v6) of $NHS handshakes reached the UDP socket"
+	done
+	[ "${got[2]}" = 0 ] || fail "$mode: ${got[2]} handshake datagrams arrived changed"
+	echo "ok   $mode: handshakes: ${got[0]} (v4) and ${got[1]} (v6) of $NHS per source reached the UDP socket unchanged"
+}
+
+hs_msg() { # a 152-byte initiation-shaped datagram: type 1, version 1, mux 0xffff, filler
+	printf '010100000000ffff'
+	printf '%0288x' 0 | tr 0 a
+}
+
 run_mode() {
 	local mode=$1 want=$((2 * NSATP)) got
 	start_rx "$mode"
@@ -179,6 +231,7 @@ run_mode() {
 	send fd00:201::2 $MUX $NSATP
 	send 10.201.0.2 $BADMUX $NBAD
 	host_traffic "$mode"
+	handshakes "$mode"
 	sleep 0.5
 	stop_rx
 	got=$(awk '$1 == "received:" { print $3 }' "$TMP/rx.out")
@@ -189,6 +242,12 @@ run_mode() {
 	[ "$(counter drop-unknown-mux)" -ge "$NBAD" ] ||
 		fail "$mode: drop-unknown-mux $(counter drop-unknown-mux), want >= $NBAD"
 	echo "ok   $mode: $got SATP datagrams reached AF_XDP, $NBAD of unknown mux dropped and counted"
+	got=$(($(counter pass-handshake) + $(counter drop-hs-ratelimit)))
+	[ "$got" = $((2 * NHS)) ] || fail "$mode: handshakes counted $got, sent $((2 * NHS))"
+	[ "$(counter drop-hs-too-short)" = 2 ] ||
+		fail "$mode: drop-hs-too-short $(counter drop-hs-too-short), want 2"
+	echo "ok   $mode: handshake verdicts add up: pass-handshake $(counter pass-handshake)," \
+		"drop-hs-ratelimit $(counter drop-hs-ratelimit), drop-hs-too-short 2"
 }
 
 percpu_sum() { # percpu_sum REASON-INDEX: packets of one counter from the pinned map
@@ -241,18 +300,23 @@ restart() {
 	echo "ok   restart: busy interface refused, --replace took over, pinned maps adopted (satp_windows id $win)"
 }
 
-# Maps pinned by something else (another satpd version): refused, and said why.
+# Maps pinned by something else (another satpd version): state (the window index) is refused, and
+# said why; configuration (satp_cfg) is replaced with a warning, since every start writes it anew.
 foreign_pins() {
 	local dir=$TMP/bpffs/satpd/xf-$ID
 	mkdir -p "$dir"
 	bpftool map create "$dir/satp_cfg" type array key 4 value 8 entries 1 name satp_cfg ||
 		fail "bpftool map create"
+	bpftool map create "$dir/satp_win_idx" type hash key 4 value 8 entries 1 name satp_win_idx ||
+		fail "bpftool map create"
 	ip netns exec "$NSB" "$TOOLS/xsk_rx" --ifname "xf-$ID" --pin-root "$TMP/bpffs" \
 		--port $PORT --mux $MUX --seconds 1 >"$TMP/rx.out" 2>"$TMP/rx.err" &&
-		fail "loaded over an incompatible pinned satp_cfg"
+		fail "loaded over an incompatible pinned satp_win_idx"
 	grep -q "cannot load satp_rx with the maps pinned under $dir" "$TMP/rx.err" ||
 		fail "no clear error for incompatible pins"
-	echo "ok   incompatible pinned maps: load refused, the message names $dir"
+	grep -q "pinned map $dir/satp_cfg has another layout" "$TMP/rx.err" ||
+		fail "an incompatible pinned satp_cfg was not replaced"
+	echo "ok   incompatible pinned maps: window index refused, the message names $dir; satp_cfg replaced"
 }
 
 run_mode native
