@@ -38,7 +38,7 @@ struct cursor {
 /* What the parse learned on the way to the UDP payload. */
 struct satp_l3 {
 	__u64 dst6[2]; /* IPv6 destination, network order */
-	__u64 src6[2]; /* IPv6 source (handshake budget), network order */
+	__u64 src6[2]; /* IPv6 source, network order: handshake budget, RAIL path */
 	__be32 dst4;   /* IPv4 destination, network order */
 	__be32 src4;   /* IPv4 source, network order */
 	__u32 family;  /* AF_INET or AF_INET6 */

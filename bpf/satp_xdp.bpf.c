@@ -102,6 +102,22 @@ struct {
  * CPUs took tokens from it meanwhile, so the datagram is over budget. */
 #define HS_BUDGET_TRIES 4
 
+/* RAIL: a path's remote tuple -> its number; written by the daemon after auth. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SATP_XDP_RAIL_TUPLES);
+	__type(key, struct satp_xdp_path_key);
+	__type(value, __u32);
+} satp_rail_idx SEC(".maps");
+
+/* RAIL: per path, what XDP judged and dropped (the daemon counts the rest). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SATP_XDP_RAIL_PATHS);
+	__type(key, __u32);
+	__type(value, struct satp_xdp_path_stats);
+} satp_rail_stats SEC(".maps");
+
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
 
 /*
@@ -197,8 +213,34 @@ static __always_inline int judge_unknown_mux(void)
 	return SATP_XDP_DROP_UNKNOWN_MUX;
 }
 
-/* The SATP datagram (UDP payload) at dg, satp_len bytes long. */
-static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u32 satp_len)
+/*
+ * RAIL: the counters of the path the datagram came by, NULL when RAIL is off
+ * or its remote is no path's (not yet learned, or not the peer at all).
+ */
+static __always_inline struct satp_xdp_path_stats *rail_path(const struct satp_l3 *l3,
+							     const struct udphdr *udp)
+{
+	const struct satp_xdp_config *cfg;
+	struct satp_xdp_path_key key = {};
+	__u32 zero = 0, *path;
+
+	cfg = bpf_map_lookup_elem(&satp_cfg, &zero);
+	if (!cfg || !(cfg->flags & SATP_XDP_RAIL))
+		return NULL;
+	key.family = (__u16)l3->family;
+	key.lport = bpf_ntohs(udp->dest);
+	key.rport = bpf_ntohs(udp->source);
+	if (l3->family == AF_INET)
+		__builtin_memcpy(key.raddr, &l3->src4, 4);
+	else
+		__builtin_memcpy(key.raddr, l3->src6, 16);
+	path = bpf_map_lookup_elem(&satp_rail_idx, &key);
+	return path ? bpf_map_lookup_elem(&satp_rail_stats, path) : NULL;
+}
+
+/* The SATP datagram (UDP payload) at dg, satp_len bytes long; ps: its RAIL path's counters. */
+static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u32 satp_len,
+				      struct satp_xdp_path_stats *ps)
 {
 	struct satp_hdr *h = c->pos;
 	struct satp_xdp_sender_stats *st = NULL;
@@ -221,6 +263,11 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 		return judge_unknown_mux();
 	if (satp_len < SATP_HDR_LEN + SATP_PTYPE_LEN + conn->tag_len)
 		return SATP_XDP_DROP_TOO_SHORT;
+	if (ps) {
+		ps->seen++;
+		/* coarse: plenty for "last seen", at a fraction of the cost */
+		ps->last_ns = bpf_ktime_get_coarse_ns();
+	}
 
 	skey.mux = ckey.mux;
 	skey.sender_id = bpf_ntohs(h->sender_id);
@@ -233,6 +280,8 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 			if (r != SATP_PARSE_GO_ON) {
 				if (st)
 					st->rx_dropped++;
+				if (ps)
+					ps->dropped++;
 				return r;
 			}
 		}
@@ -347,7 +396,7 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struc
 	r = judge_handshake(c, l3, udp_len - sizeof(*udp));
 	if (r != SATP_PARSE_GO_ON)
 		return r;
-	return judge_satp(ctx, c, udp_len - sizeof(*udp));
+	return judge_satp(ctx, c, udp_len - sizeof(*udp), rail_path(l3, udp));
 }
 
 static __always_inline int classify(struct xdp_md *ctx)

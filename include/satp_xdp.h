@@ -15,6 +15,8 @@
  *   satp_counters  percpu array[MAX]   struct satp_xdp_counter   one entry per verdict reason
  *   satp_xsks      xskmap[queues]      AF_XDP socket fd by rx queue
  *   satp_hs_budget lru hash hs_key     struct satp_xdp_hs_budget handshake budget by source
+ *   satp_rail_idx  hash path_key       __u32 path                RAIL: a path's remote tuple
+ *   satp_rail_stats percpu array[paths] struct satp_xdp_path_stats, indexed by path
  *
  * Byte order: keys and values are in host order unless a field says "network
  * order". The program converts wire fields (mux, sender id, seq) to host order
@@ -53,6 +55,11 @@
  * then start with a full burst again (the daemon's cookies bound that case,
  * docs/handshake.md §6). About 1.3 MiB. */
 #define SATP_XDP_HS_SOURCES 16384u
+/* RAIL paths counted in XDP: satpd_options' SATPD_RAIL_PATHS_MAX (asserted there). */
+#define SATP_XDP_RAIL_PATHS 16u
+/* Remote tuples naming a path: the daemon keeps one per path (the remote it
+ * learned last); room for every path's old and new tuple while one moves. */
+#define SATP_XDP_RAIL_TUPLES (4 * SATP_XDP_RAIL_PATHS)
 
 /*
  * Verdict reasons: X(ENUM, "name", action). Every packet the program sees
@@ -107,6 +114,9 @@ struct satp_xdp_counter {
  * daemon has, SATP of a mux not in satp_conns goes to its UDP socket (pass-adopt)
  * instead of being dropped, since only the daemon can authenticate it. */
 #define SATP_XDP_PASS_UNKNOWN_MUX 4u
+/* RAIL: count SATP per path (satp_rail_idx, satp_rail_stats). Off, satp_rx
+ * does not pay the path lookup. */
+#define SATP_XDP_RAIL 8u
 
 /* satp_xdp_config.attach_mode: what the loader obtained, for `satp show`. */
 enum satp_xdp_attach_mode {
@@ -189,6 +199,31 @@ struct satp_xdp_hs_key {
  */
 struct satp_xdp_hs_budget {
 	__u64 tat_ns; /* bpf_ktime_get_ns() clock */
+};
+
+/*
+ * satp_rail_idx key: what identifies a RAIL path on the wire, from the
+ * receiver's side: the local (destination) port and the remote's address and
+ * port, i.e. the socket a copy is for and the peer it came from. The local
+ * address is left out: the daemon may be bound to the wildcard and then does
+ * not know it, and a path's remote alone already tells the links apart (each
+ * link's far end has its own address, or its own port). The daemon writes one
+ * key per path, the remote it learned from an authenticated datagram (or was
+ * given with -r), so a copy from anyone else is not counted for any path.
+ */
+struct satp_xdp_path_key {
+	__u16 family;	/* AF_INET or AF_INET6 */
+	__u16 lport;	/* host order: the UDP destination port */
+	__u16 rport;	/* host order: the UDP source port */
+	__u16 pad;	/* zero */
+	__u8 raddr[16]; /* network order; IPv4 in the first 4 bytes, the rest zero */
+};
+
+/* satp_rail_stats value (per CPU, indexed by the path number satp_rail_idx gives). */
+struct satp_xdp_path_stats {
+	__u64 seen;    /* datagrams of a known connection XDP judged on this path */
+	__u64 dropped; /* of those, copies the replay pre-filter dropped (replay, too old) */
+	__u64 last_ns; /* CLOCK_MONOTONIC(_COARSE) of the last one seen; 0: never */
 };
 
 #endif /* SATP_XDP_H */

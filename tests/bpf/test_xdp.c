@@ -773,6 +773,141 @@ static void run_loader_errors(void)
 		    i);
 }
 
+/*
+ * RAIL: per-path counters. Path 0 is (local port RAIL_FIRST, 10.99.0.1:4444),
+ * path 1 (RAIL_FIRST + 1, [fd00:0:0:99::1]:4444), as the daemon writes them
+ * once it learned each path's remote. Each row: the frame, the cfg flags, the
+ * verdict, and what must move in which path's seen/dropped.
+ */
+struct rail_row {
+	const char *name;
+	struct satp_frame_spec spec;
+	uint32_t flags;
+	int action;
+	enum satp_xdp_reason why;
+	int path; /* -1: no path may move */
+	uint64_t seen, dropped;
+};
+
+static struct satp_frame_spec sport(struct satp_frame_spec s, uint16_t p)
+{
+	s.sport = p;
+	return s;
+}
+
+static struct satp_frame_spec src(struct satp_frame_spec s, const uint8_t *a, size_t n)
+{
+	memcpy(s.src, a, n);
+	return s;
+}
+
+static struct satp_xdp_path_key rail_key(const struct satp_frame_spec *s)
+{
+	struct satp_xdp_path_key k = {
+	    .family = (__u16)s->family, .lport = s->dport, .rport = s->sport};
+
+	memcpy(k.raddr, s->src, s->family == AF_INET ? 4 : 16);
+	return k;
+}
+
+static int read_paths(struct satp_xdp_path_stats st[2])
+{
+	return satp_xdp_read_rail_stats(xdp, 0, &st[0]) ?: satp_xdp_read_rail_stats(xdp, 1, &st[1]);
+}
+
+static void run_rail_row(const struct rail_row *r)
+{
+	struct satp_xdp_counter before[SATP_XDP_REASON_MAX], after[SATP_XDP_REASON_MAX];
+	struct satp_xdp_path_stats pb[2], pa[2];
+	uint8_t in[SATP_FRAME_MAX], out[SATP_FRAME_MAX + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+	int bad = failures, i;
+
+	t.data_in = in;
+	t.data_size_in = (__u32)satp_frame_build(&r->spec, in, sizeof(in));
+	t.data_out = out;
+	t.data_size_out = sizeof(out);
+	t.repeat = 1;
+	if (satp_xdp_set_flags(xdp, r->flags) || satp_xdp_read_counters(xdp, before) ||
+	    read_paths(pb))
+		return fail(r->name, "cannot read counters");
+	if (bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t))
+		return fail(r->name, "test run failed: %s", strerror(errno));
+	satp_xdp_read_counters(xdp, after);
+	read_paths(pa);
+	if ((int)t.retval != r->action)
+		fail(r->name, "action %u, want %d", t.retval, r->action);
+	if (after[r->why].packets - before[r->why].packets != 1)
+		fail(r->name, "counter %s did not move", satp_xdp_reason_names[r->why]);
+	for (i = 0; i < 2; i++) {
+		uint64_t ws = i == r->path ? r->seen : 0, wd = i == r->path ? r->dropped : 0;
+
+		if (pa[i].seen - pb[i].seen != ws || pa[i].dropped - pb[i].dropped != wd)
+			fail(r->name, "path %d seen +%llu dropped +%llu, want +%llu +%llu", i,
+			     (unsigned long long)(pa[i].seen - pb[i].seen),
+			     (unsigned long long)(pa[i].dropped - pb[i].dropped),
+			     (unsigned long long)ws, (unsigned long long)wd);
+		if (ws && (!pa[i].last_ns || pa[i].last_ns < pb[i].last_ns))
+			fail(r->name, "path %d last_ns did not move (%llu)", i,
+			     (unsigned long long)pa[i].last_ns);
+	}
+	if (failures == bad)
+		printf("ok   %-58s path %-2d %s\n", r->name, r->path,
+		       satp_xdp_reason_names[r->why]);
+}
+
+static void run_rail(void)
+{
+	static const uint8_t peer4b[4] = {10, 99, 0, 7};
+	const uint32_t R = SATP_XDP_RAIL;
+	struct satp_frame_spec p0 = port(V4(MUX_W64, 1, TOP), RAIL_FIRST);
+	struct satp_frame_spec p1 = port(V6(MUX_W64, 1, TOP), RAIL_FIRST + 1);
+	struct satp_xdp_path_key k0 = rail_key(&p0), k1 = rail_key(&p1), bad = k0;
+	const struct rail_row rows[] = {
+	    {"rail: path 0, new seq: seen", port(V4(MUX_W64, 1, TOP + 1), RAIL_FIRST), R, XDP_DROP,
+	     SATP_XDP_DROP_NO_SOCKET, 0, 1, 0},
+	    {"rail: path 0, committed seq: seen, dropped", p0, R, XDP_DROP, SATP_XDP_DROP_REPLAY, 0,
+	     1, 1},
+	    {"rail: path 0, too old: seen, dropped", port(V4(MUX_W64, 1, 0), RAIL_FIRST), R,
+	     XDP_DROP, SATP_XDP_DROP_TOO_OLD, 0, 1, 1},
+	    {"rail: path 1 (ipv6), committed seq", p1, R, XDP_DROP, SATP_XDP_DROP_REPLAY, 1, 1, 1},
+	    {"rail: path 0, sender without a window: seen", port(V4(MUX_W64, 3, TOP), RAIL_FIRST),
+	     R, XDP_DROP, SATP_XDP_DROP_NO_SOCKET, 0, 1, 0},
+	    {"rail: path 0's tuple to path 1's port: no path", port(p0, RAIL_FIRST + 1), R,
+	     XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0},
+	    {"rail: other source port: no path", sport(p0, 4445), R, XDP_DROP, SATP_XDP_DROP_REPLAY,
+	     -1, 0, 0},
+	    {"rail: other source address: no path", src(p0, peer4b, 4), R, XDP_DROP,
+	     SATP_XDP_DROP_REPLAY, -1, 0, 0},
+	    {"rail: unknown mux: not counted", port(V4(MUX_NONE, 1, TOP), RAIL_FIRST), R, XDP_DROP,
+	     SATP_XDP_DROP_UNKNOWN_MUX, -1, 0, 0},
+	    {"rail: too short: not counted", port(v4(MUX_W64, 1, TOP, MIN_OK - 1), RAIL_FIRST), R,
+	     XDP_DROP, SATP_XDP_DROP_TOO_SHORT, -1, 0, 0},
+	    {"rail: flag off: not counted", p0, 0, XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0},
+	};
+	size_t i;
+	int bad_failures = failures;
+
+	if (satp_xdp_set_rail_path(xdp, &k0, 0, true) || satp_xdp_set_rail_path(xdp, &k1, 1, true))
+		return fail("rail", "cannot write the path tuples");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		run_rail_row(&rows[i]);
+	/* A path whose remote moved: the old tuple counts no more. */
+	if (satp_xdp_set_rail_path(xdp, &k0, 0, false))
+		fail("rail", "cannot remove path 0's tuple");
+	else
+		run_rail_row(&(struct rail_row){"rail: path 0's old tuple removed: no path", p0, R,
+						XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0});
+	bad.family = 99;
+	if (satp_xdp_set_rail_path(xdp, &k1, SATP_XDP_RAIL_PATHS, true) != -EINVAL ||
+	    satp_xdp_set_rail_path(xdp, &bad, 0, true) != -EINVAL ||
+	    satp_xdp_set_rail_path(xdp, &k0, 0, false) != -ENOENT)
+		fail("rail", "path %u, family 99 or an absent tuple accepted", SATP_XDP_RAIL_PATHS);
+	satp_xdp_set_flags(xdp, 0);
+	if (failures == bad_failures)
+		printf("ok   rail: %zu rows, bad path numbers and families refused\n", i + 1);
+}
+
 static void print_insns(void)
 {
 	struct bpf_prog_info info = {};
@@ -819,6 +954,7 @@ int main(void)
 	run_truncations("ipv6 hop-by-hop+dstopts", with(V6(MUX_W64, 9, 1), 0, 0, 2, 0),
 			14 + 40 + 8 + 16);
 	run_runts();
+	run_rail();
 	run_race();
 	run_loader_errors();
 	satp_xdp_read_counters(xdp, end);

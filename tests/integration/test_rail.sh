@@ -177,6 +177,18 @@ udp_stream "no loss" s1
 rail_counters "$BPID" "$TMP/satpd-b.log" | tee "$TMP/c0"
 dups=$(awk '{ for (i = 1; i < NF; i++) if ($i == "dups") s += $(i + 1) } END { print s + 0 }' "$TMP/c0")
 [ "$dups" -ge "$UDP_N" ] || fail "no loss: only $dups copies dropped as duplicates at b (both paths carry?)"
+# Every path received every datagram, whether its copy lost the race in XDP (counted by satp_rx
+# per path, merged in) or at the daemon's commit.
+for path in 0 1; do
+	rx=$(awk -v p="$path" '$0 ~ "rail path " p " " { for (i = 1; i < NF; i++) if ($i == "rx") print $(i + 1) }' "$TMP/c0")
+	[ "${rx:-0}" -ge "$UDP_N" ] || fail "no loss: path $path received ${rx:-0} < $UDP_N"
+done
+if [ "$XDP" != off ]; then
+	# satp_rx (on ul0) judged path 0's copies and named the path: its per-path counters work.
+	xseen=$(grep 'rail path 0 ' "$TMP/c0" | grep -o 'XDP: seen [0-9]*' | awk '{ print $3 }')
+	[ "${xseen:-0}" -ge "$UDP_N" ] || fail "satp_rx counted ${xseen:-0} of path 0's copies"
+	log "no loss: satp_rx judged $xseen of path 0's copies in XDP"
+fi
 
 loss a ul0 20
 loss a ul1 20

@@ -35,6 +35,17 @@ static void fill(void)
 	satp_ctl_add_counter(c->counters, &c->n_counters, "bad_tag", 1);
 	satp_ctl_add_sender(c, 1, 98);
 	snap.conns[1].mux = 6;
+	snap.n_paths = 2;
+	snap.paths[0] = (struct satp_ctl_path){.local_port = 4444,
+					       .remote = "10.0.0.2:4444",
+					       .rx = 100,
+					       .first = 60,
+					       .dups = 40,
+					       .tx = 90,
+					       .last_seen = 1700000007,
+					       .xdp_seen = 70,
+					       .xdp_dropped = 30};
+	snap.paths[1] = (struct satp_ctl_path){.local_port = 4445, .rx = 40, .first = 40};
 	satp_ctl_add_counter(snap.conns[1].counters, &snap.conns[1].n_counters, "bad_tag", 7);
 
 	strcpy(view.ifname, "eth1");
@@ -66,6 +77,14 @@ static const char *const want_lines[] = {
     "satpd_conn_bad_tag_total{mux=\"5\"} 1",
     "satpd_conn_window_top{mux=\"5\",sender=\"1\"} 98",
     "satpd_conn_bad_tag_total{mux=\"6\"} 7",
+    "satpd_rail_path_rx_total{path=\"0\",local_port=\"4444\",remote=\"10.0.0.2:4444\"} 100",
+    "satpd_rail_path_first_total{path=\"1\",local_port=\"4445\",remote=\"\"} 40",
+    "satpd_rail_path_duplicates_total{path=\"0\",local_port=\"4444\",remote=\"10.0.0.2:4444\"} 40",
+    "satpd_rail_path_xdp_dropped_total{path=\"0\",local_port=\"4444\",remote=\"10.0.0.2:4444\"} "
+    "30",
+    "satpd_rail_path_tx_total{path=\"0\",local_port=\"4444\",remote=\"10.0.0.2:4444\"} 90",
+    "satpd_rail_path_last_seen_timestamp_seconds{path=\"0\",local_port=\"4444\",remote=\"10.0.0."
+    "2:4444\"} 1700000007",
     "satpd_xdp_attached{ifname=\"eth1\",mode=\"native\",dispatcher=\"no\"} 1",
     "satpd_xdp_sockets{ifname=\"eth1\"} 1",
     "satpd_xdp_packets_total{ifname=\"eth1\",reason=\"redirected\"} 200",

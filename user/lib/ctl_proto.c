@@ -583,6 +583,7 @@ static void put_path(struct satp_text *o, const struct satp_ctl_path *p)
 	satp_text_put(o, "rail-path=%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
 	    p->local_port, p->rx, p->first, p->dups, p->tx, p->last_seen,
 	    p->remote[0] ? p->remote : "-");
+	satp_text_put(o, "rail-path-xdp=%" PRIu64 " %" PRIu64 "\n", p->xdp_seen, p->xdp_dropped);
 }
 
 int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_snapshot *s, char *buf,
@@ -749,6 +750,25 @@ static int reply_path(struct satp_ctl_snapshot *s, const char *v)
 	return 0;
 }
 
+/* "seen dropped", of the rail-path line before it. */
+static int reply_path_xdp(struct satp_ctl_snapshot *s, const char *v)
+{
+	struct satp_ctl_path *p;
+	uint64_t seen, dropped;
+	char *end;
+
+	if (!s->n_paths || next_field(&v, UINT64_MAX, &seen) || *v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	dropped = strtoull(v, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	p = &s->paths[s->n_paths - 1];
+	p->xdp_seen = seen;
+	p->xdp_dropped = dropped;
+	return 0;
+}
+
 static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char *v)
 {
 	int64_t i;
@@ -757,6 +777,8 @@ static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char 
 		return reply_counter(k, v, s->counters, &s->n_counters);
 	if (!strcmp(k, "rail-path"))
 		return reply_path(s, v);
+	if (!strcmp(k, "rail-path-xdp"))
+		return reply_path_xdp(s, v);
 	if (!strcmp(k, "pid")) {
 		if (rd_i64(v, &i))
 			return -EINVAL;

@@ -36,6 +36,7 @@
  *   counter.<name>=N ...                                 daemon-wide counters
  *   rail-path=<local port> <rx> <first> <dups> <tx> <last seen> <remote|->
  *                                                        per RAIL path, in path order
+ *   rail-path-xdp=<seen> <dropped>                       of the rail-path before it: satp_rx's
  *   conn=<mux>                                           opens a connection section
  *   sender-id= role= cipher= auth= kd-prf= tag-len= window= remote= remote-learned=
  *   seq-out= rx-packets= rx-bytes= tx-packets= tx-bytes= last-rx=
@@ -178,17 +179,19 @@ struct satp_ctl_conn {
 };
 
 /*
- * A RAIL path as the daemon sees it. rx counts the authenticated copies that
- * reached the daemon (satp_rx in XDP drops copies whose seq is committed
- * already before that: its replay counter), first those that won the replay
- * commit (delivered), dups those that lost it. A bad link shows as rx and
- * first falling behind the other paths, and an old last_seen.
+ * A RAIL path as the daemon sees it. rx counts the copies that came by it:
+ * authenticated ones that reached the daemon plus those satp_rx dropped in XDP
+ * as already committed (xdp_dropped); first those that won the replay commit
+ * (delivered); dups those that lost it, in the daemon or in XDP. A bad link
+ * shows as rx and first falling behind the other paths, and an old last_seen.
  */
 struct satp_ctl_path {
 	uint16_t local_port;
 	char remote[SATP_CTL_ADDR_MAX]; /* "" while unknown */
 	uint64_t rx, first, dups, tx;
-	int64_t last_seen; /* Unix seconds; 0: never */
+	int64_t last_seen;    /* Unix seconds; 0: never */
+	uint64_t xdp_seen;    /* satp_rx judged (0 without XDP) */
+	uint64_t xdp_dropped; /* of those, dropped as committed already: in rx and dups */
 };
 
 /* What the daemon reports about itself: filled by satpd_snapshot(). */

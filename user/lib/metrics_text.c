@@ -147,6 +147,49 @@ static void render_conns(struct satp_text *o, const struct satp_ctl_snapshot *s)
 	}
 }
 
+#define PATH_FIELD(f) offsetof(struct satp_ctl_path, f)
+
+static const struct {
+	const char *name, *type, *help;
+	size_t off;
+} path_metrics[] = {
+    {"satpd_rail_path_rx_total", "counter",
+     "Copies that came by a RAIL path (reached satpd, or dropped in XDP as committed already).",
+     PATH_FIELD(rx)},
+    {"satpd_rail_path_first_total", "counter", "Copies of a RAIL path that were delivered first.",
+     PATH_FIELD(first)},
+    {"satpd_rail_path_duplicates_total", "counter",
+     "Copies of a RAIL path dropped as another path's duplicate (satpd or XDP).", PATH_FIELD(dups)},
+    {"satpd_rail_path_xdp_dropped_total", "counter",
+     "Of the duplicates, those satp_rx dropped in XDP.", PATH_FIELD(xdp_dropped)},
+    {"satpd_rail_path_tx_total", "counter", "Copies sent on a RAIL path.", PATH_FIELD(tx)},
+    {"satpd_rail_path_last_seen_timestamp_seconds", "gauge",
+     "Unix time of a RAIL path's last copy (0: none).", PATH_FIELD(last_seen)},
+};
+
+/* RAIL: a row per path, labelled so that the bad link stands out in a graph. */
+static void render_paths(struct satp_text *o, const struct satp_ctl_snapshot *s)
+{
+	uint32_t i, k, n = s->n_paths < SATP_CTL_PATHS_MAX ? s->n_paths : SATP_CTL_PATHS_MAX;
+	char remote[2 * SATP_CTL_ADDR_MAX];
+
+	for (k = 0; n && k < sizeof(path_metrics) / sizeof(path_metrics[0]); k++) {
+		family(o, path_metrics[k].name, path_metrics[k].type, path_metrics[k].help);
+		for (i = 0; i < n; i++) {
+			const char *p = (const char *)&s->paths[i] + path_metrics[k].off;
+
+			label_value(s->paths[i].remote, remote, sizeof(remote));
+			satp_text_put(o, "%s{path=\"%u\",local_port=\"%u\",remote=\"%s\"} ",
+				      path_metrics[k].name, i, s->paths[i].local_port, remote);
+			if (path_metrics[k].off == PATH_FIELD(last_seen))
+				satp_text_put(o, "%" PRId64 "\n", s->paths[i].last_seen);
+			else
+				satp_text_put(o, "%" PRIu64 "\n",
+					      *(const uint64_t *)(const void *)p);
+		}
+	}
+}
+
 static void render_xdp_reasons(struct satp_text *o, const struct satp_xdp_view *v, const char *ifn)
 {
 	unsigned int r;
@@ -230,6 +273,7 @@ int satp_metrics_render(const struct satp_ctl_snapshot *snap, const struct satp_
 	if (snap) {
 		render_daemon(&o, snap);
 		render_conns(&o, snap);
+		render_paths(&o, snap);
 	}
 	if (view)
 		render_xdp(&o, view);

@@ -13,6 +13,8 @@
  *   satpd_conn_seq_out{mux}  satpd_conn_last_rx_timestamp_seconds{mux}
  *   satpd_conn_window_top{mux,sender}                 the daemon's view (also without XDP)
  *   satpd_conn_<counter>_total{mux}                   per-connection daemon counters
+ *   satpd_rail_path_{rx,first,duplicates,xdp_dropped,tx}_total{path,local_port,remote}
+ *   satpd_rail_path_last_seen_timestamp_seconds{path,local_port,remote}   RAIL, per path
  *   satpd_xdp_attached{ifname,mode,dispatcher}        1 when the kernel runs satp_rx
  *   satpd_xdp_sockets{ifname}                         AF_XDP sockets bound (when known)
  *   satpd_xdp_packets_total{ifname,reason}            every verdict of satp_rx

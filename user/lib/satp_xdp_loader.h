@@ -85,7 +85,7 @@ int satp_xdp_reset_config(struct satp_xdp *x);
 int satp_xdp_set_port(struct satp_xdp *x, uint16_t port, bool on);
 int satp_xdp_set_port_range(struct satp_xdp *x, uint16_t first, uint16_t last, bool on);
 int satp_xdp_set_addr(struct satp_xdp *x, int family, const void *addr, bool on);
-int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags); /* SATP_XDP_ANY_ADDR* */
+int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags); /* SATP_XDP_ANY_ADDR*, _RAIL, ... */
 /* Adds or changes a connection; a changed one keeps its flags. Mux SATP_HS_MUX: -EINVAL. */
 int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len, uint32_t window_size);
 int satp_xdp_del_conn(struct satp_xdp *x, uint16_t mux);
@@ -105,6 +105,10 @@ int satp_xdp_set_conn_flags(struct satp_xdp *x, uint16_t mux, uint32_t flags);
 #define SATP_XDP_HS_PPS_MAX 1000000000u
 int satp_xdp_set_hs_ratelimit(struct satp_xdp *x, uint32_t pps, uint32_t burst);
 
+/* RAIL: the remote tuple key names path (< SATP_XDP_RAIL_PATHS); on false: no longer. */
+int satp_xdp_set_rail_path(struct satp_xdp *x, const struct satp_xdp_path_key *key, uint32_t path,
+			   bool on);
+
 /* Replay windows: SATP_XDP_WINDOW_SLOTS slots shared with XDP through mmap. */
 struct satp_window *satp_xdp_windows(struct satp_xdp *x);
 int satp_xdp_bind_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, uint32_t slot);
@@ -123,6 +127,7 @@ int satp_xdp_unregister_xsk(struct satp_xdp *x, uint32_t queue);
 int satp_xdp_read_counters(struct satp_xdp *x, struct satp_xdp_counter out[SATP_XDP_REASON_MAX]);
 int satp_xdp_read_sender_stats(struct satp_xdp *x, uint32_t slot,
 			       struct satp_xdp_sender_stats *out);
+int satp_xdp_read_rail_stats(struct satp_xdp *x, uint32_t path, struct satp_xdp_path_stats *out);
 
 /* Any program on an interface, for `satp show` without a loader. */
 int satp_xdp_query(const char *ifname, enum satp_xdp_attach_mode *mode, uint32_t *prog_id);

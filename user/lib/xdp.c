@@ -773,6 +773,28 @@ static int write_cfg(struct satp_xdp *x, const struct satp_xdp_config *cfg)
 	return update(x->skel->maps.satp_cfg, &key, cfg, "the config");
 }
 
+_Static_assert(sizeof(struct satp_xdp_path_stats) <=
+		   sizeof(struct satp_xdp_sender_stats) + sizeof(struct satp_xdp_counter),
+	       "x->percpu holds one per-CPU path counter");
+
+/* RAIL paths are numbered by this run's configuration: another run's tuples and counts go. */
+static int reset_rail(struct satp_xdp *x)
+{
+	int idx = bpf_map__fd(x->skel->maps.satp_rail_idx);
+	int stats = bpf_map__fd(x->skel->maps.satp_rail_stats);
+	struct satp_xdp_path_key key;
+	__u32 i;
+
+	while (!bpf_map_get_next_key(idx, NULL, &key))
+		if (bpf_map_delete_elem(idx, &key))
+			return -errno;
+	memset(x->percpu, 0, (size_t)x->ncpus * sizeof(struct satp_xdp_path_stats));
+	for (i = 0; i < SATP_XDP_RAIL_PATHS; i++)
+		if (bpf_map_update_elem(stats, &i, x->percpu, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 int satp_xdp_reset_config(struct satp_xdp *x)
 {
 	int ports = bpf_map__fd(x->skel->maps.satp_ports);
@@ -790,6 +812,9 @@ int satp_xdp_reset_config(struct satp_xdp *x)
 	while (!bpf_map_get_next_key(conns, NULL, &key))
 		if (bpf_map_delete_elem(conns, &key))
 			return -errno;
+	err = reset_rail(x);
+	if (err)
+		return err;
 	err = read_cfg(x, &cfg);
 	if (err)
 		return err;
@@ -849,7 +874,8 @@ int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags)
 	struct satp_xdp_config cfg;
 	int err;
 
-	if (flags & ~(SATP_XDP_ANY_ADDR4 | SATP_XDP_ANY_ADDR6 | SATP_XDP_PASS_UNKNOWN_MUX))
+	if (flags &
+	    ~(SATP_XDP_ANY_ADDR4 | SATP_XDP_ANY_ADDR6 | SATP_XDP_PASS_UNKNOWN_MUX | SATP_XDP_RAIL))
 		return -EINVAL;
 	err = read_cfg(x, &cfg);
 	if (err)
@@ -976,6 +1002,18 @@ int satp_xdp_unregister_xsk(struct satp_xdp *x, uint32_t queue)
 	return delete (x->skel->maps.satp_xsks, &queue);
 }
 
+int satp_xdp_set_rail_path(struct satp_xdp *x, const struct satp_xdp_path_key *key, uint32_t path,
+			   bool on)
+{
+	if (path >= SATP_XDP_RAIL_PATHS || (key->family != AF_INET && key->family != AF_INET6)) {
+		warn("RAIL path %u of family %u: no such path\n", path, key->family);
+		return -EINVAL;
+	}
+	if (!on)
+		return delete (x->skel->maps.satp_rail_idx, key);
+	return update(x->skel->maps.satp_rail_idx, key, &path, "the RAIL paths");
+}
+
 /* ---------------------------------------------------------------- counters */
 
 int satp_xdp_read_counters(struct satp_xdp *x, struct satp_xdp_counter out[SATP_XDP_REASON_MAX])
@@ -1011,4 +1049,25 @@ int satp_xdp_read_sender_stats(struct satp_xdp *x, uint32_t slot, struct satp_xd
 		out->rx_dropped += v[cpu].rx_dropped;
 	}
 	return 0;
+}
+
+/* Its own buffer, not x->percpu: the daemon's control thread reads these beside the main one. */
+int satp_xdp_read_rail_stats(struct satp_xdp *x, uint32_t path, struct satp_xdp_path_stats *out)
+{
+	struct satp_xdp_path_stats *v = calloc((size_t)x->ncpus, sizeof(*v));
+	int cpu, err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.satp_rail_stats), &path, v))
+		err = -errno;
+	for (cpu = 0; !err && cpu < x->ncpus; cpu++) {
+		out->seen += v[cpu].seen;
+		out->dropped += v[cpu].dropped;
+		if (v[cpu].last_ns > out->last_ns)
+			out->last_ns = v[cpu].last_ns;
+	}
+	free(v);
+	return err;
 }

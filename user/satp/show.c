@@ -174,9 +174,10 @@ static void print_paths(const struct satp_ctl_snapshot *s)
 
 		ago(seen, sizeof(seen), p->last_seen);
 		printf("  rail path %u: local port %u -> %s: rx %" PRIu64 ", first %" PRIu64
-		       ", duplicates dropped %" PRIu64 ", tx %" PRIu64 ", last seen %s\n",
-		       i, p->local_port, p->remote[0] ? p->remote : "(not learned)", p->rx, p->first,
-		       p->dups, p->tx, seen);
+		       ", duplicates dropped %" PRIu64 " (%" PRIu64 " in XDP), tx %" PRIu64
+		       ", last seen %s\n",
+		       i, p->local_port, p->remote[0] ? p->remote : "(not learned)", p->rx,
+		       p->first, p->dups, p->xdp_dropped, p->tx, seen);
 	}
 }
 
@@ -388,6 +389,8 @@ static void json_daemon(struct json *j, const char *key, const struct satp_daemo
 		json_u64(j, "duplicates", p->dups);
 		json_u64(j, "tx", p->tx);
 		json_i64(j, "last_seen", p->last_seen);
+		json_u64(j, "xdp_seen", p->xdp_seen);
+		json_u64(j, "xdp_dropped", p->xdp_dropped);
 		json_close(j, '}');
 	}
 	json_close(j, ']');

@@ -6,9 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl_proto.h"
 #include "datapath.h"
 #include "log.h"
 #include "rail.h"
+#include "xsk.h"
 
 static uint16_t addr_port(const struct sockaddr_storage *sa)
 {
@@ -37,8 +39,9 @@ static void path_write(struct satpd_rail_path *p, const struct satpd_peer_addr *
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* A consistent copy of the path's remote without a lock; sock -1: none known yet. */
-static void path_read(struct satpd_rail_path *p, struct satpd_peer_addr *a, int *sock)
+/* A consistent copy of the path's remote without a lock; sock -1: none known yet. Returns its gen.
+ */
+static uint32_t path_read(struct satpd_rail_path *p, struct satpd_peer_addr *a, int *sock)
 {
 	uint32_t gen;
 
@@ -50,7 +53,7 @@ static void path_read(struct satpd_rail_path *p, struct satpd_peer_addr *a, int 
 		*sock = p->sock;
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&p->gen, memory_order_relaxed) == gen)
-			return;
+			return gen;
 	}
 }
 
@@ -76,6 +79,7 @@ int satpd_rail_init(struct satpd *d)
 		p->lport = (uint16_t)(c->local.port_lo + i % nl);
 		p->rport = (uint16_t)(r->port_lo + i % nr);
 		p->sock = -1;
+		p->xdp_gen = 1;
 		pthread_mutex_init(&p->lock, NULL);
 		if (!r->host[0]) {
 			log_notice("RAIL path %u: local port %u, remote learned", i, p->lport);
@@ -212,17 +216,105 @@ void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, 
 		satpd_addr_str(&a.sa, buf, len);
 }
 
-void satpd_rail_dump(const struct satpd *d)
+/* satp_rx's name for a copy from a on the socket of local port lport. */
+static void path_key(const struct satpd_peer_addr *a, uint16_t lport, struct satp_xdp_path_key *k)
 {
-	const struct satpd_rail *r = &d->rail;
+	memset(k, 0, sizeof(*k));
+	k->family = a->sa.ss_family;
+	k->lport = lport;
+	k->rport = addr_port(&a->sa);
+	if (a->sa.ss_family == AF_INET)
+		memcpy(k->raddr, &((const struct sockaddr_in *)&a->sa)->sin_addr, 4);
+	else
+		memcpy(k->raddr, &((const struct sockaddr_in6 *)&a->sa)->sin6_addr, 16);
+}
+
+static void sync_path(struct satpd *d, unsigned int i)
+{
+	struct satpd_rail_path *p = &d->rail.path[i];
+	struct satp_xdp_path_key k;
+	struct satpd_peer_addr a;
+	uint32_t gen;
+	int sock, ret;
+
+	if (atomic_load_explicit(&p->gen, memory_order_relaxed) == p->xdp_gen)
+		return;
+	gen = path_read(p, &a, &sock);
+	p->xdp_gen = gen;
+	if (sock < 0 || sock >= (int)d->udp.n)
+		return;
+	path_key(&a, d->udp.port[sock], &k);
+	if (p->xdp_bound && !memcmp(&k, &p->xdp_key, sizeof(k)))
+		return;
+	if (p->xdp_bound)
+		satpd_xdp_rail_path(d->xdp, &p->xdp_key, i, false);
+	ret = satpd_xdp_rail_path(d->xdp, &k, i, true);
+	p->xdp_bound = !ret;
+	p->xdp_key = k;
+	if (ret)
+		LOG_RATELIMITED(SATPD_LOG_WARNING,
+				"RAIL path %u: XDP cannot count its copies (%s): it shows what "
+				"reached the daemon only",
+				i, strerror(-ret));
+}
+
+void satpd_rail_sync_xdp(struct satpd *d)
+{
 	unsigned int i;
 
-	for (i = 0; i < r->n; i++) {
-		const struct satpd_rail_path *p = &r->path[i];
+	if (!d->xdp)
+		return;
+	for (i = 0; i < d->rail.n; i++)
+		sync_path(d, i);
+}
 
+/* A CLOCK_MONOTONIC time in ns as Unix seconds. */
+static int64_t mono_to_unix(uint64_t ns)
+{
+	struct timespec mono, real;
+	int64_t ago;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	ago = ((int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec - (int64_t)ns) / 1000000000;
+	return (int64_t)real.tv_sec - (ago > 0 ? ago : 0);
+}
+
+void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_path *out)
+{
+	const struct satpd_rail_path *p = &d->rail.path[path];
+	struct satp_xdp_path_stats xs = {0};
+	int64_t xdp_seen;
+
+	memset(out, 0, sizeof(*out));
+	out->local_port = p->lport;
+	satpd_rail_remote_str(d, path, out->remote, sizeof(out->remote));
+	if (d->xdp)
+		satpd_xdp_rail_stats(d->xdp, path, &xs);
+	/* satp_rx's drops never reached us: received and duplicates both. */
+	out->rx = atomic_load(&p->rx) + xs.dropped;
+	out->first = atomic_load(&p->first);
+	out->dups = atomic_load(&p->dups) + xs.dropped;
+	out->tx = atomic_load(&p->tx);
+	out->last_seen = atomic_load(&p->last_seen);
+	out->xdp_seen = xs.seen;
+	out->xdp_dropped = xs.dropped;
+	xdp_seen = xs.last_ns ? mono_to_unix(xs.last_ns) : 0;
+	if (xdp_seen > out->last_seen)
+		out->last_seen = xdp_seen;
+}
+
+void satpd_rail_dump(const struct satpd *d)
+{
+	struct satp_ctl_path c;
+	unsigned int i;
+
+	for (i = 0; i < d->rail.n; i++) {
+		satpd_rail_read(d, i, &c);
 		log_notice("  rail path %u (port %u->%u): rx %" PRIu64 " first %" PRIu64
-			   " dups %" PRIu64 " tx %" PRIu64 " last seen %" PRId64,
-			   i, p->lport, p->rport, atomic_load(&p->rx), atomic_load(&p->first),
-			   atomic_load(&p->dups), atomic_load(&p->tx), atomic_load(&p->last_seen));
+			   " dups %" PRIu64 " tx %" PRIu64 " last seen %" PRId64
+			   " (XDP: seen %" PRIu64 ", dropped %" PRIu64 ")",
+			   i, d->rail.path[i].lport, d->rail.path[i].rport, c.rx, c.first, c.dups,
+			   c.tx, c.last_seen, c.xdp_seen, c.xdp_dropped);
 	}
 }

@@ -11,7 +11,10 @@
  *
  * Counters per path tell an operator which link is bad: received
  * (authenticated copies that reached the daemon), first (won the commit:
- * delivered), dups (lost it: a copy that came later) and last seen.
+ * delivered), dups (lost it: a copy that came later) and last seen. With XDP,
+ * satp_rx counts per path too (satp_rail_stats, by the remote tuple this
+ * module writes into satp_rail_idx): the copies it dropped before they reached
+ * us are received and duplicates all the same, and the snapshot adds them in.
  */
 #ifndef SATPD_RAIL_H
 #define SATPD_RAIL_H
@@ -22,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "satp_xdp.h"
 #include "udp.h"
 
 struct satpd;
@@ -37,6 +41,10 @@ struct satpd_rail_path {
 	pthread_mutex_t lock;
 	_Atomic uint64_t rx, first, dups, tx;
 	_Atomic int64_t last_seen; /* Unix seconds; 0: never */
+	/* What satp_rx knows the path by (main thread only): the remote of gen xdp_gen. */
+	uint32_t xdp_gen; /* odd: none written yet */
+	bool xdp_bound;
+	struct satp_xdp_path_key xdp_key;
 };
 
 struct satpd_rail {
@@ -60,5 +68,10 @@ void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsig
 void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, size_t len);
 /* Log the per-path counters. */
 void satpd_rail_dump(const struct satpd *d);
+/* Main thread, XDP on: give satp_rx the remote tuple of every path whose remote moved. */
+void satpd_rail_sync_xdp(struct satpd *d);
+/* The path's counters as an operator reads them: the daemon's plus satp_rx's. */
+struct satp_ctl_path;
+void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_path *out);
 
 #endif /* SATPD_RAIL_H */

@@ -69,18 +69,8 @@ static void fill_paths(const struct satpd *d, struct satp_ctl_snapshot *out)
 {
 	unsigned int i;
 
-	for (i = 0; i < d->rail.n; i++) {
-		const struct satpd_rail_path *p = &d->rail.path[i];
-		struct satp_ctl_path *sp = &out->paths[out->n_paths++];
-
-		sp->local_port = p->lport;
-		satpd_rail_remote_str(d, i, sp->remote, sizeof(sp->remote));
-		sp->rx = atomic_load(&p->rx);
-		sp->first = atomic_load(&p->first);
-		sp->dups = atomic_load(&p->dups);
-		sp->tx = atomic_load(&p->tx);
-		sp->last_seen = atomic_load(&p->last_seen);
-	}
+	for (i = 0; i < d->rail.n; i++)
+		satpd_rail_read(d, i, &out->paths[out->n_paths++]);
 }
 
 int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)

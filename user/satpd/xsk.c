@@ -717,6 +717,8 @@ static int configure(struct satpd *d, struct satpd_xdp_path *p)
 		if (ret)
 			return ret;
 	}
+	if (d->rail.n)
+		flags |= SATP_XDP_RAIL; /* the paths' tuples follow from satpd_rail_sync_xdp() */
 	p->cfg_flags = flags;
 	return satp_xdp_set_flags(x, flags);
 }
@@ -952,6 +954,7 @@ int satpd_xdp_tick(struct satpd *d)
 
 	if (!p)
 		return 0;
+	satpd_rail_sync_xdp(d);
 	moved = atomic_exchange(&d->remote_moved, false);
 	refresh = ms_since(&p->last_resolve) >= SATPD_ROUTE_REFRESH_MS;
 	if (moved)
@@ -999,6 +1002,18 @@ void satpd_xdp_counters_dump(struct satpd_xdp_path *p)
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p)
 {
 	return p->ifname;
+}
+
+int satpd_xdp_rail_path(struct satpd_xdp_path *p, const struct satp_xdp_path_key *key,
+			uint32_t path, bool on)
+{
+	return satp_xdp_set_rail_path(p->x, key, path, on);
+}
+
+int satpd_xdp_rail_stats(const struct satpd_xdp_path *p, uint32_t path,
+			 struct satp_xdp_path_stats *out)
+{
+	return satp_xdp_read_rail_stats(p->x, path, out);
 }
 
 uint64_t satpd_xdp_queue_mask(const struct satpd_xdp_path *p)

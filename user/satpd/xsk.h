@@ -25,6 +25,8 @@
 
 struct satpd;
 struct satpd_xdp_path;
+struct satp_xdp_path_key;
+struct satp_xdp_path_stats;
 
 /* Workers poll with this timeout so that they notice the stop flag. */
 #define SATPD_WORKER_POLL_MS 200
@@ -57,6 +59,12 @@ int satpd_xdp_tick(struct satpd *d);
 void satpd_xdp_stop(struct satpd *d);
 
 void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
+/* RAIL: the remote tuple key names path in satp_rx (on) or no longer (off). */
+int satpd_xdp_rail_path(struct satpd_xdp_path *p, const struct satp_xdp_path_key *key,
+			uint32_t path, bool on);
+/* RAIL: what satp_rx counted for path (seen, dropped as a copy already committed). */
+int satpd_xdp_rail_stats(const struct satpd_xdp_path *p, uint32_t path,
+			 struct satp_xdp_path_stats *out);
 /* For the snapshot: the underlay, and bit q set when rx queue q has a registered socket. */
 /* The XDP connection map follows the daemon's connections (no-op on the socket path). */
 struct satpd_conn;
