@@ -833,6 +833,7 @@ static void run_rail_row(const struct rail_row *r)
 		return fail(r->name, "cannot read counters");
 	if (bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t))
 		return fail(r->name, "test run failed: %s", strerror(errno));
+	runs++;
 	satp_xdp_read_counters(xdp, after);
 	read_paths(pa);
 	if ((int)t.retval != r->action)
