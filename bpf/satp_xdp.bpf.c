@@ -315,22 +315,22 @@ static __always_inline void hs_source(const struct satp_l3 *l3, struct satp_xdp_
  */
 static __always_inline bool hs_budget_take(const struct satp_l3 *l3)
 {
-	__u64 pps = SATP_HS_RATELIMIT_PPS, burst = SATP_HS_RATELIMIT_BURST;
+	__u64 t = NSEC_PER_SEC / SATP_HS_RATELIMIT_PPS, burst = SATP_HS_RATELIMIT_BURST;
 	struct satp_xdp_hs_key key = {};
 	struct satp_xdp_hs_budget fresh, *b;
 	const struct satp_xdp_config *cfg;
-	__u64 now, t, old, next;
+	__u64 now, old, next;
 	__u32 zero = 0;
 	int i;
 
 	cfg = bpf_map_lookup_elem(&satp_cfg, &zero);
 	if (cfg && cfg->hs_pps)
-		pps = cfg->hs_pps;
+		t = NSEC_PER_SEC / cfg->hs_pps;
 	if (cfg && cfg->hs_burst)
 		burst = cfg->hs_burst;
-	t = NSEC_PER_SEC / pps;
 	hs_source(l3, &key);
-	now = bpf_ktime_get_ns();
+	/* A budget counts in milliseconds: the jiffies clock does, ~25 ns cheaper than ktime. */
+	now = bpf_ktime_get_coarse_ns();
 
 	b = bpf_map_lookup_elem(&satp_hs_budget, &key);
 	if (!b) {

@@ -198,7 +198,7 @@ struct satp_xdp_hs_key {
  * left at now are (now + burst * T - tat) / T.
  */
 struct satp_xdp_hs_budget {
-	__u64 tat_ns; /* bpf_ktime_get_ns() clock */
+	__u64 tat_ns; /* bpf_ktime_get_coarse_ns() clock (jiffies: a budget counts ms) */
 };
 
 /*
