@@ -3,7 +3,9 @@
 #
 # make bench-xdp: (1) satp_rx's per-packet cost under BPF_PROG_TEST_RUN;
 # (2) its drop rate for a flood of invalid SATP (unknown mux) on veth, measured
-# beside a plain XDP_DROP program in the same run; the ratio is the figure.
+# beside a plain XDP_DROP program in the same run; the ratio is the figure;
+# (3) the same for a flood of handshakes (mux 0xFFFF, 152 bytes) from one source,
+# all but its budget (20/s) dropped as drop-hs-ratelimit.
 # The receiving veth runs threaded NAPI, so XDP runs in a kthread on the core
 # the (pinned) sender leaves free; with one sender the flood is sender-bound,
 # so beside the drop rate the receiver's capacity is reported: packets per
@@ -66,9 +68,9 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	PIN=(taskset -c 0)
 fi
 
-# flood PROG: one measured run; prints the receiver's line.
+# flood PROG [MUX LEN]: one measured run; prints the receiver's line.
 flood() {
-	local prog=$1
+	local prog=$1 mux=${2:-77} len=${3:-72}
 	rm -f "$TMP/ready"
 	ip netns exec "$NSB" "$BENCH" flood --ifname "$IFB" --prog "$prog" --seconds "$RUN_S" \
 		--pin-root "$TMP/bpffs" --ready "$TMP/ready" >"$TMP/rx.out" 2>"$TMP/rx.err" &
@@ -80,7 +82,7 @@ flood() {
 	done
 	[ -f "$TMP/ready" ] || { cat "$TMP/rx.err" >&2; die "$prog receiver did not start"; }
 	ip netns exec "$NSA" "${PIN[@]}" "$SEND" --ifname "$IFA" --dst-mac "$MAC" --src 10.202.0.1 \
-		--dst 10.202.0.2 --port 4444 --mux 77 --len 72 --seconds $((RUN_S + 3)) \
+		--dst 10.202.0.2 --port 4444 --mux "$mux" --len "$len" --seconds $((RUN_S + 3)) \
 		>"$TMP/tx.out" 2>&1 &
 	SPID=$!
 	wait "$BPID" || { cat "$TMP/rx.err" >&2; die "$prog receiver failed"; }
@@ -99,28 +101,30 @@ field() { # field TEXT WORD: the number before the first WORD
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b) ? a : b }'; }
 
 echo
-echo "== flood of invalid SATP (unknown mux, 114-byte frames) on veth, native XDP, ${RUN_S} s runs"
-rate_drop=0 rate_satp=0 cap_drop=0 cap_satp=0
+echo "== floods on veth, native XDP, ${RUN_S} s runs: xdp_drop; satp_rx with invalid SATP (unknown"
+echo "   mux, 114-byte frames); satp_rx with handshakes from one source (mux 0xFFFF, 194-byte frames)"
+rate_drop=0 rate_satp=0 rate_hs=0 cap_drop=0 cap_satp=0 cap_hs=0
 for _ in $(seq "$ROUNDS"); do
-	for prog in drop satp; do
-		out=$(flood $prog) || exit 1
-		echo "$out"
+	for run in drop satp hs; do
+		case $run in
+		drop) out=$(flood drop) || exit 1 ;;
+		satp) out=$(flood satp) || exit 1 ;;
+		hs) out=$(flood satp 65535 152) || exit 1 ;;
+		esac
+		echo "$run: $out"
 		line=$(head -1 <<<"$out")
 		rate=$(field "$line" pps)
 		cap=$(awk '{ for (i = 2; i <= NF; i++) if ($i == "per" && $(i + 1) == "core,") { print $(i - 2); exit } }' <<<"$line")
-		if [ $prog = drop ]; then
-			rate_drop=$(max "$rate" "$rate_drop")
-			cap_drop=$(max "$cap" "$cap_drop")
-		else
-			rate_satp=$(max "$rate" "$rate_satp")
-			cap_satp=$(max "$cap" "$cap_satp")
-		fi
+		eval "rate_$run=\$(max \"\$rate\" \"\$rate_$run\")"
+		eval "cap_$run=\$(max \"\$cap\" \"\$cap_$run\")"
 	done
 done
 echo
-awk -v n="$ROUNDS" -v s="$rate_satp" -v d="$rate_drop" -v cs="$cap_satp" -v cd="$cap_drop" 'BEGIN {
+awk -v n="$ROUNDS" -v s="$rate_satp" -v d="$rate_drop" -v h="$rate_hs" -v cs="$cap_satp" \
+	-v cd="$cap_drop" -v ch="$cap_hs" 'BEGIN {
 	printf("best of %d: drop rate   satp_rx %.0f pps, xdp_drop %.0f pps, ratio %.3f\n", n, s, d, d ? s / d : 0)
 	printf("best of %d: capacity    satp_rx %.0f pps/core, xdp_drop %.0f pps/core, ratio %.3f\n", n, cs, cd, cd ? cs / cd : 0)
+	printf("best of %d: handshakes  satp_rx %.0f pps dropped (ratio %.3f), %.0f pps/core (ratio %.3f)\n", n, h, d ? h / d : 0, ch, cd ? ch / cd : 0)
 }'
 echo "(capacity: packets per CPU-second of the veth's NAPI thread, veth's own skb-to-xdp work included;"
 echo " one 2-core machine shared with others: the ratios, not the rates, are the figures)"

@@ -5,14 +5,16 @@
  *   bench_xdp testrun [--repeat N]
  *       ns per packet under BPF_PROG_TEST_RUN (repeat N, best of 5 rounds) for
  *       valid SATP (with and without a replay window to read), invalid SATP
- *       (unknown mux, too short, replayed) and non-SATP UDP and TCP, beside
+ *       (unknown mux, too short, replayed), handshakes (mux 0xFFFF) from one
+ *       source over and within its budget, and non-SATP UDP and TCP, beside
  *       xdp_drop_all on the same frame, the floor of any XDP program.
  *   bench_xdp flood --ifname IF --prog satp|drop --seconds S [--pin-root DIR]
  *                   [--ready FILE] [--mode native|skb]
  *       attach one program, switch the interface to threaded NAPI (so XDP runs
  *       in a kthread whose CPU time can be read, on the core the sender does
  *       not use), wait 1 s for the flood to settle, then count packets for S
- *       seconds (satp from its reason counters, drop from its own) and the
+ *       seconds (satp from its drop counters: unknown mux, or for a flood of
+ *       handshakes over budget drop-hs-ratelimit; drop from its own) and the
  *       NAPI thread's CPU time over the same interval. Reports the drop rate
  *       and the capacity: packets per second of NAPI CPU (what one core could
  *       drop when the sender is the bottleneck). scripts/bench-xdp.sh runs
@@ -48,6 +50,7 @@ static const uint8_t local4[4] = {10, 99, 0, 2};
 struct bench_case {
 	const char *name;
 	struct satp_frame_spec spec;
+	uint32_t hs_pps; /* handshake budget during the case; 0: the default */
 };
 
 static struct satp_frame_spec base(uint16_t mux, uint16_t sid, uint32_t seq, size_t len)
@@ -94,13 +97,17 @@ static int cmd_testrun(unsigned int repeat)
 {
 	struct satp_frame_spec tcp = base(MUX, 9, 1, 72), udp = base(MUX, 9, 1, 72);
 	struct bench_case cases[] = {
-	    {"valid SATP, sender without window", base(MUX, 9, 1, 72)},
-	    {"valid SATP, window read (seq ahead)", base(MUX, 1, 1001, 72)},
-	    {"invalid SATP: unknown mux", base(MUX + 1, 1, 1, 72)},
-	    {"invalid SATP: too short", base(MUX, 1, 1, 12)},
-	    {"invalid SATP: replayed seq", base(MUX, 1, 1000, 72)},
-	    {"non-SATP: UDP to another port", udp},
-	    {"non-SATP: TCP", tcp},
+	    {"valid SATP, sender without window", base(MUX, 9, 1, 72), 0},
+	    {"valid SATP, window read (seq ahead)", base(MUX, 1, 1001, 72), 0},
+	    {"invalid SATP: unknown mux", base(MUX + 1, 1, 1, 72), 0},
+	    {"invalid SATP: too short", base(MUX, 1, 1, 12), 0},
+	    {"invalid SATP: replayed seq", base(MUX, 1, 1000, 72), 0},
+	    /* one source: after its burst every run is over budget */
+	    {"handshake, over budget (mux 0xFFFF)", base(SATP_HS_MUX, 0, 0, 152), 0},
+	    /* a budget no repeat loop exhausts: the cost of passing one */
+	    {"handshake, within budget", base(SATP_HS_MUX, 0, 0, 152), SATP_XDP_HS_PPS_MAX},
+	    {"non-SATP: UDP to another port", udp, 0},
+	    {"non-SATP: TCP", tcp, 0},
 	};
 	struct satp_xdp_opts o = {.no_pin = true};
 	struct xdp_drop_bpf *drop = NULL;
@@ -109,8 +116,8 @@ static int cmd_testrun(unsigned int repeat)
 	size_t i, len;
 	int err;
 
-	cases[5].spec.dport = 53;
-	cases[6].spec.proto = 6;
+	cases[7].spec.dport = 53;
+	cases[8].spec.proto = 6;
 	err = satp_xdp_open(&o, &x);
 	if (err)
 		goto out;
@@ -126,6 +133,10 @@ static int cmd_testrun(unsigned int repeat)
 		double ns, floor_ns;
 
 		len = satp_frame_build(&cases[i].spec, frame, sizeof(frame));
+		if (satp_xdp_set_hs_ratelimit(x, cases[i].hs_pps, 0)) {
+			err = -EINVAL;
+			goto out;
+		}
 		ns = run_best(satp_xdp_prog_fd(x), frame, len, repeat);
 		floor_ns = run_best(bpf_program__fd(drop->progs.xdp_drop_all), frame, len, repeat);
 		if (ns < 0 || floor_ns < 0) {
@@ -183,7 +194,8 @@ static uint64_t satp_seen(struct satp_xdp *x, uint64_t *dropped)
 		return 0;
 	for (i = 0; i < SATP_XDP_REASON_MAX; i++)
 		all += c[i].packets;
-	*dropped = c[SATP_XDP_DROP_UNKNOWN_MUX].packets;
+	/* what the floods send: unknown mux, or handshakes from one source */
+	*dropped = c[SATP_XDP_DROP_UNKNOWN_MUX].packets + c[SATP_XDP_DROP_HS_RATELIMIT].packets;
 	return all;
 }
 
@@ -339,7 +351,8 @@ static int flood_satp(const struct flood_opts *o)
 	sleep(o->seconds);
 	a1 = satp_seen(x, &d1);
 	c1 = cut_now(o->ifname);
-	snprintf(extra, sizeof(extra), " (drop-unknown-mux; %llu other verdicts)",
+	snprintf(extra, sizeof(extra),
+		 " (drop-unknown-mux or drop-hs-ratelimit; %llu other verdicts)",
 		 (unsigned long long)((a1 - a0) - (d1 - d0)));
 	report("satp_rx", d1 - d0, c0, c1, extra);
 	err = satp_xdp_detach(x);
