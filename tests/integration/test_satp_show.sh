@@ -34,6 +34,7 @@ TAG=10
 WINDOW=64
 SID=7
 TOP=1000
+NHS=8 # handshakes sent from one source at once
 TMP=
 PIDS=()
 
@@ -129,6 +130,9 @@ for _ in 1 2 3 4 5; do # == top: replay, dropped by XDP and counted for the send
 done
 send 100 4             # 100..103: too old
 send 1 6 9             # unknown mux
+# handshakes from one source, at once: its burst (5) passes, the rest is over budget
+ip netns exec "$NSA" "$TOOLS/satp_send" --udp 10.203.0.2 --port $PORT --mux 65535 --len 152 \
+	--count $NHS >/dev/null || fail "satp_send (handshakes)"
 sleep 0.5
 
 # ---------------------------------------------------------------- show --json
@@ -148,7 +152,12 @@ check "${I}[\"xdp\"][\"kernel\"][\"attached\"]" True
 check "${I}[\"xdp\"][\"kernel\"][\"mode\"]" native
 check "${I}[\"xdp\"][\"rx_queues\"] >= 1" True
 check "${I}[\"xdp\"][\"local_addresses\"]" "['10.203.0.2']"
-check "${I}[\"xdp\"][\"connections\"]" "[{'mux': $MUX, 'tag_len': $TAG, 'window': $WINDOW}]"
+check "${I}[\"xdp\"][\"connections\"]" \
+	"[{'mux': $MUX, 'tag_len': $TAG, 'window': $WINDOW, 'no_prefilter': False}]"
+check "${I}[\"xdp\"][\"handshake_budget\"]" "{'pps': 20, 'burst': 5}"
+HSC="${I}[\"xdp\"][\"counters\"]"
+check "${HSC}[\"pass-handshake\"][\"packets\"] + ${HSC}[\"drop-hs-ratelimit\"][\"packets\"]" $NHS
+check "${HSC}[\"pass-handshake\"][\"packets\"] >= 5" True
 check "${I}[\"xdp\"][\"senders\"][0][\"sender_id\"]" $SID
 check "${I}[\"xdp\"][\"senders\"][0][\"window_top\"]" $TOP
 check "${I}[\"xdp\"][\"senders\"][0][\"window_valid\"]" True
@@ -175,7 +184,9 @@ inb "$SATP" show "$IFB" --pin-root "$TMP/bpffs" >"$TMP/show.txt" || fail "satp s
 for want in "interface: $IFB" "xdp: native, plain attach (no dispatcher), satp_rx prog id $PROG_ID" \
 	"satp_rx attached" "satpd: not running (no control socket under $TMP/run answers for $IFB)" \
 	"connection mux $MUX: tag $TAG bytes, window $WINDOW" \
-	"sender $SID: window top $TOP (size $WINDOW), rx 31 packets" "drop-unknown-mux"; do
+	"sender $SID: window top $TOP (size $WINDOW), rx 31 packets" "drop-unknown-mux" \
+	"handshakes (mux 65535) to the UDP socket: 20 a second per source address, bursts of 5" \
+	"drop-hs-ratelimit"; do
 	grep -qF "$want" "$TMP/show.txt" || fail "satp show lacks '$want':$(sed 's/^/\n  /' "$TMP/show.txt")"
 done
 # no IFNAME: every directory under the pin root
@@ -209,7 +220,8 @@ dump_has() { # dump_has MAP FIELD...
 		grep -q "\"$f\"" <<<"$out" || fail "$map dump lacks field $f"
 	done
 }
-dump_has satp_cfg flags attach_mode attach_flags prog_id n_addr4 addr4 addr6
+dump_has satp_cfg flags attach_mode attach_flags prog_id n_addr4 addr4 addr6 hs_pps hs_burst
+dump_has satp_hs_budget addr tat_ns
 dump_has satp_conns mux pad window_size tag_len flags
 dump_has satp_win_idx mux sender_id
 dump_has satp_windows gen top size flags bits
@@ -245,6 +257,9 @@ L="ifname=\"$IFB\""
 	"$(show_json | jget "${I}[\"xdp\"][\"senders\"][0][\"rx_packets\"]")" ] ||
 	fail "metrics and show disagree on rx_packets of $MUX:$SID:$(grep satpd_rx_ "$TMP/metrics.txt")"
 [ "$(metric "satpd_xdp_drops_total{$L,reason=\"too-old\"}")" -ge 4 ] || fail "metrics: too-old drops"
+[ "$(metric "satpd_xdp_drops_total{$L,reason=\"hs-ratelimit\"}")" = \
+	"$(show_json | jget "${HSC}[\"drop-hs-ratelimit\"][\"packets\"]")" ] ||
+	fail "metrics and show disagree on hs-ratelimit drops"
 [ "$(metric "satpd_window_top{$L,mux=\"$MUX\",sender=\"$SID\"}")" = $TOP ] || fail "metrics: window top"
 [ "$(metric "satpd_xdp_attached{$L,mode=\"native\",dispatcher=\"no\"}")" = 1 ] || fail "metrics: attached"
 grep -Eq '^Uid:\s+65534\s' "/proc/${PIDS[-1]}/status" || fail "the metrics host did not drop to nobody"

@@ -51,8 +51,10 @@ static void read_conns(int fd, struct satp_xdp_view *v)
 		prev = &k;
 		if (bpf_map_lookup_elem(fd, &k, &c))
 			continue; /* deleted meanwhile */
-		v->conns[v->n_conns++] = (struct satp_xdp_view_conn){
-		    .mux = k.mux, .tag_len = c.tag_len, .window_size = c.window_size};
+		v->conns[v->n_conns++] = (struct satp_xdp_view_conn){.mux = k.mux,
+								     .tag_len = c.tag_len,
+								     .window_size = c.window_size,
+								     .flags = c.flags};
 	}
 }
 

@@ -18,6 +18,7 @@ struct satp_xdp_view_conn {
 	uint16_t mux;
 	uint32_t tag_len;
 	uint32_t window_size;
+	uint32_t flags; /* SATP_XDP_CONN_* */
 };
 
 struct satp_xdp_view_sender {

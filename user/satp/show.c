@@ -66,6 +66,17 @@ static void print_addrs(const struct satp_xdp_config *c)
 	printf("%s\n", *sep ? "" : "none");
 }
 
+/* The handshake budget satp_rx applies: 0 in satp_cfg is the default. */
+static unsigned int hs_pps(const struct satp_xdp_config *c)
+{
+	return c->hs_pps ? c->hs_pps : SATP_HS_RATELIMIT_PPS;
+}
+
+static unsigned int hs_burst(const struct satp_xdp_config *c)
+{
+	return c->hs_burst ? c->hs_burst : SATP_HS_RATELIMIT_BURST;
+}
+
 static void print_xdp(const struct satp_xdp_view *v)
 {
 	const struct satp_xdp_config *c = &v->cfg;
@@ -94,6 +105,9 @@ static void print_xdp(const struct satp_xdp_view *v)
 			printf("queue %u (inode %u)%s", v->xsks[i].queue, v->xsks[i].inode,
 			       i + 1 < v->n_xsks ? ", " : "\n");
 	print_addrs(c);
+	printf("  handshakes (mux %u) to the UDP socket: %u a second per source address, bursts of "
+	       "%u\n",
+	       SATP_HS_MUX, hs_pps(c), hs_burst(c));
 }
 
 static void print_senders(const struct satp_xdp_view *v, uint16_t mux)
@@ -256,8 +270,11 @@ static void print_iface(const struct satp_state *st, const struct satp_iface *f)
 		const struct satp_xdp_view_conn *c = &v->conns[i];
 		const struct satp_ctl_conn *dc = daemon_conn(f->daemon, c->mux);
 
-		printf("\n  connection mux %u: tag %u bytes, window %u\n", c->mux, c->tag_len,
-		       c->window_size);
+		printf("\n  connection mux %u: tag %u bytes, window %u%s\n", c->mux, c->tag_len,
+		       c->window_size,
+		       c->flags & SATP_XDP_CONN_NO_PREFILTER
+			   ? " (handshake keys: no XDP replay pre-filter)"
+			   : "");
 		if (dc)
 			print_daemon_conn(dc);
 		print_senders(v, c->mux);
@@ -450,6 +467,7 @@ static void json_xdp_conns(struct json *j, const struct satp_xdp_view *v)
 		json_u64(j, "mux", v->conns[i].mux);
 		json_u64(j, "tag_len", v->conns[i].tag_len);
 		json_u64(j, "window", v->conns[i].window_size);
+		json_bool(j, "no_prefilter", v->conns[i].flags & SATP_XDP_CONN_NO_PREFILTER);
 		json_close(j, '}');
 	}
 	json_close(j, ']');
@@ -490,6 +508,10 @@ static void json_xdp(struct json *j, const struct satp_xdp_view *v)
 	json_u64(j, "rx_queues", v->rx_queues);
 	json_xsks(j, v);
 	json_addrs(j, &v->cfg);
+	json_open(j, "handshake_budget", '{');
+	json_u64(j, "pps", hs_pps(&v->cfg));
+	json_u64(j, "burst", hs_burst(&v->cfg));
+	json_close(j, '}');
 	json_xdp_conns(j, v);
 	json_open(j, "counters", '{');
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++) {
