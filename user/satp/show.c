@@ -107,7 +107,7 @@ static void print_xdp(const struct satp_xdp_view *v)
 	print_addrs(c);
 	printf("  handshakes (mux %u) to the UDP socket: %u a second per source address, bursts of "
 	       "%u\n",
-	       SATP_HS_MUX, hs_pps(c), hs_burst(c));
+	       (unsigned int)SATP_HS_MUX, hs_pps(c), hs_burst(c));
 }
 
 static void print_senders(const struct satp_xdp_view *v, uint16_t mux)
