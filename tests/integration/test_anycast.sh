@@ -37,9 +37,11 @@
 #             then e1 comes back and the traffic moves back. The longest ping gap
 #             on each move is printed.
 #   healthcheck  its verdicts: a serving satpd is up, a reused PID is not, bad options refused
-#   replay    a client datagram captured on its way to e1 is sent to e2: it must be
-#             refused. satpd has no cross-edge window exchange yet: XFAIL until then
-#             (docs/anycast.md designs it).
+#   replay    the edges exchange replay windows (--edge-listen/--peer-edge, every
+#             100 ms): a client datagram captured on its way to e1 is sent to e2 and
+#             must be refused and counted there, once while both serve (live) and
+#             once after e1 was stopped right after the capture (its final round
+#             carries it). A forged exchange message is a counted drop.
 #
 # Needs bird2 (scripts/deps.sh); skips (77) without it.
 #   tests/integration/test_anycast.sh
@@ -54,6 +56,8 @@ K128=000102030405060708090a0b0c0d0e0f
 SALT=a0a1a2a3a4a5a6a7a8a9aaabacad
 ANYCAST=192.0.2.1
 PORT=4444
+# The edges' window exchange (--edge-listen / --peer-edge), on their underlay addresses.
+EDGE_PORT=4445
 INNER_NET=10.99.0.0/24
 IN_EDGE=10.99.0.1
 IN_CLIENT=10.99.0.2
@@ -136,7 +140,8 @@ start_edge() {
 	start_bg "e$i" "satpd-e$i.log" "$SATPD" -U -P "$TMP/satpd-e$i.pid" \
 		--state-dir "$TMP/state-e$i" --pin-root "$TMP/bpf/e$i" --ctl-socket "$TMP/satpd-e$i.sock" \
 		--xdp-dev ul0 -i "$ANYCAST" -p "$PORT" -s "$i" -e right -w 100 -K "$K128" -A "$SALT" \
-		-d tun0 -t tun -n "$IN_EDGE/24" $SATPD_OPTS
+		-d tun0 -t tun -n "$IN_EDGE/24" --edge-listen "10.77.$((i + 1)).2:$EDGE_PORT" \
+		--peer-edge "10.77.$((4 - i)).2:$EDGE_PORT" $SATPD_OPTS
 	EDGE_PID[i]=$LAST_PID
 	wait_log "$TMP/satpd-e$i.log" 'satpd [0-9.]* running' 10 ||
 		{ cat "$TMP/satpd-e$i.log"; fail "satpd on e$i: not running"; }
@@ -180,34 +185,112 @@ wait_ping c "$SERVER" 10 || {
 log "tunnel up: client -> edge 1 -> server"
 
 # --- replay across edges ---------------------------------------------------------
-# While edge 1 serves, capture a client datagram on the router's link to edge 1 and
-# send the same bytes to edge 2 (out of the router's link to it).
-row_replay() {
-	local cap=$TMP/to-e1.pcap before_d before_r after_d after_r
-	nsx r tcpdump -i r2 -n -U -c 1 -w "$cap" "udp and dst host $ANYCAST and dst port $PORT" \
+# The edges exchange their replay windows (--edge-listen / --peer-edge, every 100 ms:
+# docs/anycast.md §8), so a client datagram captured on its way to edge 1 and sent to
+# edge 2 must be refused there: by satp_rx in XDP (xdp_drop_replay, xdp_drop_too_old)
+# or by the daemon (rx_replay, rx_too_old), and never delivered.
+
+# refused_e2: edge 2's refusals so far, from one counter dump.
+refused_e2() {
+	local logf=$TMP/satpd-e2.log
+	satpd_counter "${EDGE_PID[2]}" "$logf" rx_replay >/dev/null
+	awk '$(NF-1) ~ /^(rx_replay|rx_too_old|xdp_drop_replay|xdp_drop_too_old)$/ { v[$(NF-1)] = $NF }
+		END { print v["rx_replay"] + v["rx_too_old"] + v["xdp_drop_replay"] + v["xdp_drop_too_old"] }' \
+		"$logf"
+}
+
+# capture_to_e1 PCAP: one client datagram on the router's link to edge 1 (a ping through it).
+capture_to_e1() {
+	nsx r tcpdump -i r2 -n -U -c 1 -w "$1" "udp and dst host $ANYCAST and dst port $PORT" \
 		>"$TMP/tcpdump.log" 2>&1 &
 	local tpid=$!
 	LIB_PIDS+=("$tpid")
 	sleep 1
 	nsx c ping -c 1 -W 2 -q "$SERVER" >/dev/null || fail "replay: the ping to capture got no answer"
 	wait "$tpid" || fail "replay: tcpdump captured nothing ($(cat "$TMP/tcpdump.log"))"
+}
+
+# replay_to_e2 TAG PCAP: send the captured datagram to edge 2; it must be refused.
+replay_to_e2() {
+	local tag=$1 before_d before_r after_d after_r
 	before_d=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_delivered)
-	before_r=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_replay)
-	nsx r "$PY" "$LIB_DIR/anycast/replay.py" "$cap" r3 ||
-		fail "replay: cannot send the captured datagram to edge 2"
+	before_r=$(refused_e2)
+	nsx r "$PY" "$LIB_DIR/anycast/replay.py" "$2" r3 ||
+		fail "$tag: cannot send the captured datagram to edge 2"
 	sleep 0.5
 	after_d=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_delivered)
-	after_r=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_replay)
-	if [ "$after_r" -gt "$before_r" ] && [ "$after_d" -eq "$before_d" ]; then
-		log "replay: PASS: edge 2 refused a datagram edge 1 had accepted (rx_replay +1)"
-	elif [ "$after_d" -gt "$before_d" ]; then
-		log "replay: XFAIL: edge 2 accepted a datagram already delivered by edge 1" \
-			"(rx_delivered $before_d -> $after_d): satpd has no cross-edge window" \
-			"exchange yet (docs/anycast.md, 'Replay across edges')"
-	else
-		fail "replay: edge 2 neither delivered nor refused the datagram as a replay" \
-			"(delivered $before_d -> $after_d, replay $before_r -> $after_r)"
-	fi
+	after_r=$(refused_e2)
+	[ "$after_d" -eq "$before_d" ] ||
+		fail "$tag: edge 2 delivered a datagram edge 1 had accepted" \
+			"(rx_delivered $before_d -> $after_d)"
+	[ "$after_r" -gt "$before_r" ] ||
+		fail "$tag: edge 2 neither delivered nor counted the replay (refusals $before_r -> $after_r)"
+	log "$tag: PASS: edge 2 refused a datagram edge 1 had accepted" \
+		"(refusals $before_r -> $after_r, rx_delivered unchanged)"
+}
+
+# replay/live: both edges up; replayed once edge 2 merged edge 1's next round.
+row_replay_live() {
+	local cap=$TMP/to-e1.pcap before after
+	before=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" edge_rx_merged)
+	capture_to_e1 "$cap"
+	for _ in $(seq 1 20); do
+		after=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" edge_rx_merged)
+		[ "$after" -gt "$before" ] && break
+	done
+	[ "$after" -gt "$before" ] ||
+		fail "replay/live: edge 2 merged nothing from edge 1 (edge_rx_merged $before -> $after)"
+	replay_to_e2 replay/live "$cap"
+}
+
+# replay/stopped: captured just before satpd on edge 1 gets SIGTERM; its final round
+# carries the datagram; replayed after the route moved to edge 2 (no client traffic in
+# between: edge 2 knows the datagram only from the exchange). Then edge 1 comes back.
+row_replay_stopped() {
+	local cap=$TMP/to-e1-stop.pcap
+	capture_to_e1 "$cap"
+	stop_pid "${EDGE_PID[1]}"
+	grep -q 'final window round sent' "$TMP/satpd-e1.log" ||
+		fail "replay/stopped: satpd on edge 1 sent no final round"
+	wait_log "$TMP/satpd-e2.log" 'edge 1 at .* stopped; its final windows are merged' 5 ||
+		fail "replay/stopped: edge 2 did not get edge 1's final round"
+	wait_route r "$ANYCAST" 10.77.3.2 10 || fail "replay/stopped: the route did not move to edge 2"
+	replay_to_e2 replay/stopped "$cap"
+	start_edge 1
+	wait_route r "$ANYCAST" 10.77.2.2 10 || fail "replay/stopped: the route did not return to edge 1"
+	wait_ping c "$SERVER" 10 || fail "replay/stopped: no ping through edge 1 after its restart"
+}
+
+# Bad exchange messages: counted drops with their reason, nothing merged. Forged in the
+# router: one with edge 1's address and port and a wrong tag, one from another port.
+row_edge_garbage() {
+	local tag0 tag1 unk0 unk1 m0 m1
+	tag0=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" edge_drop_bad_tag)
+	unk0=$(awk '$(NF-1) == "edge_drop_unknown_peer" { v = $NF } END { print v + 0 }' "$TMP/satpd-e2.log")
+	m0=$(awk '$(NF-1) == "edge_rx_merged" { v = $NF } END { print v + 0 }' "$TMP/satpd-e2.log")
+	nsx r "$PY" - "$EDGE_PORT" <<'PYEOF' || fail "edge/garbage: cannot send the forged messages"
+import struct, sys
+from scapy.all import IP, UDP, Ether, conf, getmacbyip, sendp
+conf.verb = 0
+port = int(sys.argv[1])
+# magic, version, flags, edge id 1, stamp, one record, reserved; the record; a zero tag
+msg = struct.pack(">IBBHQHH", 0x53455758, 1, 0, 1, 1 << 62, 1, 0)
+msg += struct.pack(">HHIHH", 0, 7, 0xFFFFFFF0, 0, 0) + bytes(32)
+mac = getmacbyip("10.77.3.2")
+for sport in (port, port + 1):
+    sendp(Ether(dst=mac) / IP(src="10.77.2.2", dst="10.77.3.2") / UDP(sport=sport, dport=port) / msg,
+          iface="r3")
+PYEOF
+	sleep 0.3
+	tag1=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" edge_drop_bad_tag)
+	unk1=$(awk '$(NF-1) == "edge_drop_unknown_peer" { v = $NF } END { print v + 0 }' "$TMP/satpd-e2.log")
+	m1=$(awk '$(NF-1) == "edge_rx_merged" { v = $NF } END { print v + 0 }' "$TMP/satpd-e2.log")
+	[ "$tag1" -gt "$tag0" ] || fail "edge/garbage: a wrong tag was not counted (edge_drop_bad_tag $tag0 -> $tag1)"
+	[ "$unk1" -gt "$unk0" ] ||
+		fail "edge/garbage: a message from no peer was not counted (edge_drop_unknown_peer $unk0 -> $unk1)"
+	log "edge/garbage: PASS: forged exchange messages dropped and counted" \
+		"(edge_drop_bad_tag $tag0 -> $tag1, edge_drop_unknown_peer $unk0 -> $unk1;" \
+		"edge_rx_merged $m0 -> $m1 from edge 1's own rounds)"
 }
 
 # --- failover and back -------------------------------------------------------------
@@ -316,7 +399,9 @@ row_healthcheck() {
 }
 
 row_healthcheck
-row_replay
+row_replay_live
+row_edge_garbage
+row_replay_stopped
 check_data_path 1
 row_failover TERM
 check_data_path 2

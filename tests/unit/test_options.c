@@ -181,6 +181,24 @@ static void check_v6(const struct satpd_config *c)
 	assert_int_equal(c->ifconfig.len, 64);
 }
 
+static void check_edge(const struct satpd_config *c)
+{
+	assert_string_equal(c->edge_listen, "10.0.0.1:4445");
+	assert_int_equal(c->n_edge_peers, 2);
+	assert_string_equal(c->edge_peers[0], "10.0.0.2:4445");
+	assert_string_equal(c->edge_peers[1], "[fd00::3]:4445");
+	assert_string_equal(c->edge_key_file, "");
+	assert_int_equal(c->edge_interval_ms, 250);
+}
+
+static void check_edge_default(const struct satpd_config *c)
+{
+	assert_int_equal(c->n_edge_peers, 0);
+	assert_int_equal(c->edge_interval_ms, SATPD_EDGE_INTERVAL_DEFAULT_MS);
+}
+
+#define EDGE "--edge-listen", "10.0.0.1:4445", "--peer-edge", "10.0.0.2:4445"
+
 static const struct opt_case cases[] = {
     {"defaults", {K128, SALTOPT}, 0, NULL, check_defaults},
     {"anytun full line, short forms",
@@ -334,6 +352,31 @@ static const struct opt_case cases[] = {
     {"no key", {SALTOPT}, -EINVAL, "no master key", NULL},
     {"no salt", {K128}, -EINVAL, "no master salt", NULL},
     {"flag with a value", {"--nodaemonize=1", K128, SALTOPT}, -EINVAL, "'--nodaemonize=1'", NULL},
+    {"edge exchange, key from the connection",
+     {EDGE, "--peer-edge", "[fd00::3]:4445", "--edge-interval", "250", K128, SALTOPT},
+     0,
+     NULL,
+     check_edge},
+    {"edge exchange off by default", {K128, SALTOPT}, 0, NULL, check_edge_default},
+    {"edge exchange, key file, sync-driven", {EDGE, "--edge-key", "/k", "-X", "ctl"}, 0, NULL, NULL},
+    {"peer edge without port", {"--peer-edge", "10.0.0.2", K128, SALTOPT}, -EINVAL, "'10.0.0.2'",
+     NULL},
+    {"peer edge bare IPv6", {"--peer-edge", "fd00::3:4445", K128, SALTOPT}, -EINVAL,
+     "'fd00::3:4445'", NULL},
+    {"edge listen bad port", {"--edge-listen", "10.0.0.1:0", K128, SALTOPT}, -EINVAL,
+     "'10.0.0.1:0'", NULL},
+    {"edge interval too short", {EDGE, "--edge-interval", "5", K128, SALTOPT}, -EINVAL, "'5'",
+     NULL},
+    {"edge interval not a number", {EDGE, "--edge-interval", "1s", K128, SALTOPT}, -EINVAL,
+     "'1s'", NULL},
+    {"peer edge without listen", {"--peer-edge", "10.0.0.2:4445", K128, SALTOPT}, -EINVAL,
+     "'10.0.0.2:4445'", NULL},
+    {"edge listen without peers", {"--edge-listen", "10.0.0.1:4445", K128, SALTOPT}, -EINVAL,
+     "'10.0.0.1:4445'", NULL},
+    {"edge key without peers", {"--edge-key", "/k", K128, SALTOPT}, -EINVAL, "'/k'", NULL},
+    {"edge key to derive, but -X", {EDGE, "-X", "ctl"}, -EINVAL, "--edge-key", NULL},
+    {"edge key to derive, but no key", {EDGE, "-c", "null", "-a", "null"}, -EINVAL, "--edge-key",
+     NULL},
     {"help", {"-h"}, SATPD_OPT_HELP, NULL, NULL},
     {"version", {"--version"}, SATPD_OPT_VERSION, NULL, NULL},
 };

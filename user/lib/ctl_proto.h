@@ -66,8 +66,8 @@
 #define SATP_CTL_REPLY_MAX (1u << 20)
 /* Connections one snapshot carries: satpd_options' SATPD_CONNS_MAX with room to grow. */
 #define SATP_CTL_MAX_CONNS 64
-/* Named counters per scope (daemon, connection): satpd has 20 today. */
-#define SATP_CTL_COUNTERS_MAX 32
+/* Named counters per scope (daemon, connection): satpd has 26, the edge exchange 16. */
+#define SATP_CTL_COUNTERS_MAX 48
 #define SATP_CTL_NAME_MAX     32
 /* Senders per connection a snapshot lists: an anycast cluster of a few dozen nodes. */
 #define SATP_CTL_SENDERS_MAX 64

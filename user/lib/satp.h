@@ -181,5 +181,22 @@ enum satp_verdict satp_open(struct satp_crypto *c, uint8_t *buf, size_t len, str
 void satp_window_init(struct satp_window *w, uint32_t size);
 enum satp_verdict satp_window_check(const struct satp_window *w, uint32_t seq);
 enum satp_verdict satp_window_commit(struct satp_window *w, uint32_t seq);
+/*
+ * The window relative to its top, for another edge (edge_proto.h): bit i of
+ * bits (SATP_WINDOW_WORDS words) = seq top - 1 - i committed, nbits = size - 1
+ * of them. A consistent read under the seqlock, beside a committing writer.
+ * 0; -ENOENT when nothing is committed or protection is off; -EAGAIN when
+ * the writer kept sliding the window (try again later).
+ */
+int satp_window_export(const struct satp_window *w, uint32_t *top, uint64_t *bits,
+		       uint32_t *nbits);
+/*
+ * Merge another edge's export into w: top becomes the larger of the two, the
+ * seqs committed there are committed here (what is too old here is dropped).
+ * The union only grows, so no order of merges and commits re-opens a seq. A
+ * writer like commit (serialise with it); XDP readers are safe. Returns 1
+ * when w changed, 0 when it already knew everything.
+ */
+int satp_window_merge(struct satp_window *w, uint32_t top, const uint64_t *bits, uint32_t nbits);
 
 #endif /* SATP_H */

@@ -15,6 +15,7 @@
 
 #include "portset.h"
 #include "satpd_options.h"
+#include "sync_proto.h"
 
 /* A config line longer than this is not a config line. */
 #define CONFIG_LINE_MAX 8192
@@ -625,6 +626,59 @@ static int set_metrics(struct satpd_config *c, const char *arg, char *err, size_
 	return copy_str(c->metrics, sizeof(c->metrics), arg, "--metrics", err, errlen);
 }
 
+/* ADDR:PORT or [V6]:PORT with the port given: an edge's exchange socket has no default port. */
+static int check_hostport(const char *arg, const char *what, char *err, size_t errlen)
+{
+	char host[SATPD_HOST_MAX], port[16];
+	const char *close = strchr(arg, ']');
+
+	if (satp_sync_split_hostport(arg, false, host, sizeof(host), port, sizeof(port), NULL, 0) ||
+	    !strchr(close ? close : arg, ':'))
+		return fail(err, errlen, "invalid %s '%s' (expected ADDR:PORT or [V6]:PORT)", what,
+			    arg);
+	return 0;
+}
+
+static int set_edge_listen(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (check_hostport(arg, "edge listen address", err, errlen))
+		return -EINVAL;
+	return copy_str(c->edge_listen, sizeof(c->edge_listen), arg, "edge listen address", err,
+			errlen);
+}
+
+static int add_peer_edge(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	if (c->n_edge_peers >= SATPD_EDGE_PEERS_MAX)
+		return fail(err, errlen, "too many peer edges at '%s' (max %d)", arg,
+			    SATPD_EDGE_PEERS_MAX);
+	if (check_hostport(arg, "peer edge", err, errlen))
+		return -EINVAL;
+	if (copy_str(c->edge_peers[c->n_edge_peers], sizeof(c->edge_peers[0]), arg, "peer edge",
+		     err, errlen))
+		return -EINVAL;
+	c->n_edge_peers++;
+	return 0;
+}
+
+static int set_edge_key(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->edge_key_file, sizeof(c->edge_key_file), arg, "edge key file", err,
+			errlen);
+}
+
+static int set_edge_interval(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (satpd_parse_uint(arg, SATPD_EDGE_INTERVAL_MAX_MS, &v, "edge interval", NULL, 0) ||
+	    v < SATPD_EDGE_INTERVAL_MIN_MS)
+		return fail(err, errlen, "invalid edge interval '%s' (expected %d..%d ms)", arg,
+			    SATPD_EDGE_INTERVAL_MIN_MS, SATPD_EDGE_INTERVAL_MAX_MS);
+	c->edge_interval_ms = (unsigned int)v;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 #define OPT_ARG	   1u /* takes a value */
@@ -700,6 +754,14 @@ static const struct opt_def opts[] = {
      "group allowed on the control socket besides root"},
     {"metrics", 0, OPT_ARG, set_metrics, "<addr:port>",
      "Prometheus endpoint (GET /metrics; default off)"},
+    {"edge-listen", 0, OPT_ARG, set_edge_listen, "<addr:port>",
+     "anycast cluster: receive the other edges' replay windows here"},
+    {"peer-edge", 0, OPT_ARG, add_peer_edge, "<addr:port>",
+     "anycast cluster: send this edge's replay windows there; may repeat"},
+    {"edge-key", 0, OPT_ARG, set_edge_key, "<file>",
+     "the cluster's window exchange key (satp genkey); default: from the connection's key"},
+    {"edge-interval", 0, OPT_ARG, set_edge_interval, "<ms>",
+     "window exchange interval (default 100; a replay is refused everywhere after it)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -758,6 +820,7 @@ void satpd_config_default(struct satpd_config *c)
 	c->xdp_mode = SATPD_XDP_NATIVE;
 	c->queues = SATPD_QUEUES_UNSET;
 	snprintf(c->pin_root, sizeof(c->pin_root), "%s", SATPD_PIN_ROOT);
+	c->edge_interval_ms = SATPD_EDGE_INTERVAL_DEFAULT_MS;
 	c->n_conns = 1;
 	cc = conn0(c);
 	conn_default(cc);
@@ -1089,6 +1152,36 @@ static int check_rail(struct satpd_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The window exchange needs both ends of its socket, and a key: a file, or
+ * derived from the one connection's master key (with several, whose? and a
+ * client of one connection would hold the key to the others' windows).
+ */
+static int check_edge(const struct satpd_config *c, char *err, size_t errlen)
+{
+	if (!c->n_edge_peers && !c->edge_listen[0]) {
+		if (c->edge_key_file[0])
+			return fail(err, errlen, "--edge-key '%s' given without --peer-edge",
+				    c->edge_key_file);
+		return 0;
+	}
+	if (!c->n_edge_peers)
+		return fail(err, errlen, "--edge-listen '%s' given without --peer-edge",
+			    c->edge_listen);
+	if (!c->edge_listen[0])
+		return fail(err, errlen, "--peer-edge '%s' needs --edge-listen ADDR:PORT",
+			    c->edge_peers[0]);
+	if (c->edge_key_file[0])
+		return 0;
+	if (c->n_conns != 1 || c->n_sync_hosts || !c->conns[0].keys.master_key_len)
+		return fail(err, errlen,
+			    "--peer-edge '%s' needs --edge-key FILE: the exchange key is derived "
+			    "from the connection's master key only with exactly one keyed "
+			    "connection",
+			    c->edge_peers[0]);
+	return 0;
+}
+
 int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 {
 	int ret, dropped;
@@ -1129,7 +1222,8 @@ int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 				    c->local.host);
 	}
 	explicit_bzero(c->passphrase, sizeof(c->passphrase));
-	return check_rail(c, err, errlen);
+	ret = check_rail(c, err, errlen);
+	return ret ? ret : check_edge(c, err, errlen);
 }
 
 void satpd_config_wipe(struct satpd_config *c)

@@ -34,6 +34,12 @@
 #define SATPD_CONNS_MAX 1024
 /* -X and -M entries: anytun-controld and a few sync servers. */
 #define SATPD_SYNC_HOSTS_MAX 8
+/* --peer-edge: the other edges of an anycast cluster (docs/anycast.md: a site's handful). */
+#define SATPD_EDGE_PEERS_MAX 16
+/* --edge-interval: Δ of the window exchange; the default bounds a replay to a tenth of a second. */
+#define SATPD_EDGE_INTERVAL_DEFAULT_MS 100
+#define SATPD_EDGE_INTERVAL_MIN_MS     10
+#define SATPD_EDGE_INTERVAL_MAX_MS     10000
 /* --queues: more than the tun multi-queue limit of common kernels makes no sense. */
 #define SATPD_QUEUES_MAX 64
 /* --queues not given: the XDP path takes every rx queue of the device, the socket path one. */
@@ -149,6 +155,13 @@ struct satpd_config {
 	char sync_hosts[SATPD_SYNC_HOSTS_MAX][SATPD_HOST_MAX + 8];
 	unsigned int n_sync_hosts;
 	struct satpd_conn_config sync_base; /* the command line's connection, without keys */
+
+	/* The window exchange between anycast edges (docs/anycast.md §8); off without peers. */
+	char edge_listen[SATPD_HOST_MAX + 8]; /* --edge-listen ADDR:PORT */
+	char edge_peers[SATPD_EDGE_PEERS_MAX][SATPD_HOST_MAX + 8]; /* --peer-edge ADDR:PORT */
+	unsigned int n_edge_peers;
+	char edge_key_file[SATPD_PATH_MAX]; /* --edge-key; "": derived from the connection's key */
+	unsigned int edge_interval_ms;	    /* --edge-interval */
 
 	/* parse state, consumed by satpd_config_finish() */
 	char passphrase[SATPD_PASSPHRASE_MAX];

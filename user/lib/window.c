@@ -8,9 +8,13 @@
  * with one atomic fetch-or, which is the single point where a copy of a seq
  * is accepted or found to be a replay.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "satp.h"
+
+/* An exporter racing a sliding writer retries; past this it gives up until the next round. */
+#define SATP_WINDOW_READ_TRIES 8
 
 static enum satp_verdict pos_verdict(enum satp_window_pos pos)
 {
@@ -114,4 +118,102 @@ enum satp_verdict satp_window_commit(struct satp_window *w, uint32_t seq)
 	}
 	old = __atomic_fetch_or(&w->bits[satp_window_word(seq)], mask, __ATOMIC_ACQ_REL);
 	return (old & mask) ? SATP_REPLAY : SATP_OK;
+}
+
+/* Bits of the seqs below t, newest first, into out (bit i = seq t - 1 - i), n of them. */
+static void export_bits(const struct satp_window *w, uint32_t t, uint32_t n, uint64_t *out)
+{
+	uint32_t i = 0, k, run, seq;
+	uint64_t word;
+
+	while (i < n) {
+		seq = t - 1 - i;
+		/* Going down from seq, the ring word holds seq % 64 + 1 of them. */
+		run = seq % 64 + 1;
+		if (run > n - i)
+			run = n - i;
+		word = __atomic_load_n(&w->bits[satp_window_word(seq)], __ATOMIC_RELAXED);
+		for (k = 0; word && k < run; k++)
+			if (word & satp_window_mask(seq - k))
+				out[(i + k) / 64] |= 1ull << ((i + k) % 64);
+		i += run;
+	}
+}
+
+int satp_window_export(const struct satp_window *w, uint32_t *top, uint64_t *bits,
+		       uint32_t *nbits)
+{
+	uint32_t gen, size, t, tries;
+
+	size = __atomic_load_n(&w->size, __ATOMIC_RELAXED);
+	if (!size)
+		return -ENOENT;
+	for (tries = 0; tries < SATP_WINDOW_READ_TRIES; tries++) {
+		gen = __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE);
+		if (gen & 1)
+			continue;
+		if (!(__atomic_load_n(&w->flags, __ATOMIC_RELAXED) & SATP_WINDOW_VALID))
+			return -ENOENT;
+		t = __atomic_load_n(&w->top, __ATOMIC_RELAXED);
+		memset(bits, 0, SATP_WINDOW_WORDS * sizeof(*bits));
+		/* top - (size - 1) is the oldest seq still inside */
+		export_bits(w, t, size - 1, bits);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&w->gen, __ATOMIC_RELAXED) == gen) {
+			*top = t;
+			*nbits = size - 1;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+/* Set seq's bit (a seq inside the window); true when it was not set. */
+static bool set_bit(struct satp_window *w, uint32_t seq)
+{
+	uint64_t mask = satp_window_mask(seq);
+
+	return !(__atomic_fetch_or(&w->bits[satp_window_word(seq)], mask, __ATOMIC_ACQ_REL) & mask);
+}
+
+int satp_window_merge(struct satp_window *w, uint32_t top, const uint64_t *bits, uint32_t nbits)
+{
+	enum satp_window_pos pos;
+	bool changed = false;
+	uint32_t i, seq, word;
+	uint64_t x;
+
+	if (!w->size)
+		return 0;
+	if (!(w->flags & SATP_WINDOW_VALID)) {
+		move_top(w, top, true);
+		changed = true;
+	} else {
+		pos = satp_window_classify(w->top, w->size, top);
+		if (pos == SATP_WINDOW_TOO_OLD)
+			return 0; /* all of it is older than what we refuse anyway */
+		if (pos == SATP_WINDOW_AHEAD) {
+			move_top(w, top, false);
+			changed = true;
+		}
+	}
+	/* top's own bit, then the record's, as commit sets them: one fetch-or each. */
+	if (satp_window_classify(w->top, w->size, top) == SATP_WINDOW_INSIDE || w->top == top)
+		changed |= set_bit(w, top);
+	if (nbits > SATP_WINDOW_BITS - 1)
+		nbits = SATP_WINDOW_BITS - 1;
+	for (word = 0; word < (nbits + 63) / 64; word++) {
+		for (x = bits[word]; x; x &= x - 1) {
+			i = word * 64 + (uint32_t)__builtin_ctzll(x);
+			if (i >= nbits)
+				break;
+			seq = top - 1 - i;
+			pos = satp_window_classify(w->top, w->size, seq);
+			if (pos == SATP_WINDOW_TOO_OLD)
+				return changed; /* and so is every older one */
+			if (pos == SATP_WINDOW_INSIDE)
+				changed |= set_bit(w, seq);
+		}
+	}
+	return changed;
 }

@@ -9,6 +9,7 @@
 
 #include "conns.h"
 #include "datapath.h"
+#include "edge.h"
 #include "dev.h"
 #include "log.h"
 #include "xsk.h"
@@ -664,6 +665,8 @@ void satpd_counters_dump(const struct satpd *d)
 	SATPD_COUNTERS(X)
 #undef X
 	satpd_rail_dump(d);
+	if (d->edge)
+		satpd_edge_counters_dump(d->edge);
 	if (d->xdp)
 		satpd_xdp_counters_dump(d->xdp);
 }

@@ -176,11 +176,12 @@ struct satpd_poll_hook {
 	satpd_poll_fn fn;
 	void *ctx;
 };
-/* Control socket, metrics, a sync client per -X/-M entry. */
-#define SATPD_HOOKS_MAX (2 + SATPD_SYNC_HOSTS_MAX)
+/* Control socket, metrics, a sync client per -X/-M entry, the edge exchange's socket and timer. */
+#define SATPD_HOOKS_MAX (2 + SATPD_SYNC_HOSTS_MAX + 2)
 
 struct satpd_xdp_path;
 struct satpd_conns;
+struct satpd_edge;
 
 struct satpd {
 	const struct satpd_config *cfg;
@@ -204,6 +205,7 @@ struct satpd {
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */
 	time_t started;
 	_Atomic int64_t last_rx; /* Unix seconds of the last delivered batch; 0: none */
+	struct satpd_edge *edge; /* the anycast window exchange; NULL: off (edge.h) */
 };
 
 /* Set the remote (setup from -r, or learned); takes the writer lock. */

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "datapath.h"
 #include "dev.h"
+#include "edge.h"
 #include "log.h"
 #include "satpd_options.h"
 #include "sync.h"
@@ -308,6 +309,7 @@ static int run(const struct satpd_config *c)
 	struct satpd_dev dev;
 	struct satpd_control ctl = {0};
 	struct satpd_sync sync = {0};
+	struct satpd_edge edge = {.fd = -1, .tfd = -1};
 	char state_dir[SATPD_PATH_MAX], xdp_dev[IFNAMSIZ];
 	bool xdp;
 	int sfd = -1, ret, queues;
@@ -385,6 +387,10 @@ static int run(const struct satpd_config *c)
 	ret = satpd_sync_open(&d, &sync);
 	if (ret)
 		goto out_xdp;
+	/* After XDP too: the windows it exchanges are then the ones satp_rx reads. */
+	ret = satpd_edge_open(&d, &edge);
+	if (ret)
+		goto out_xdp;
 	/* Before any thread starts: capabilities are per thread, a new one inherits its creator's. */
 	ret = drop_privileges(c);
 	if (ret)
@@ -402,8 +408,12 @@ static int run(const struct satpd_config *c)
 	}
 	log_notice("satpd %s running", SATPD_VERSION);
 	ret = event_loop(&d, &dev, sfd);
+	/* Nothing commits once the workers are gone: the final round carries every window. */
+	satpd_xdp_join(&d);
+	satpd_edge_final(&edge);
 	satpd_counters_dump(&d);
 out_xdp:
+	satpd_edge_close(&edge);
 	satpd_sync_close(&sync);
 	satpd_control_close(&ctl);
 	satpd_xdp_stop(&d);

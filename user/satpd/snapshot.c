@@ -7,6 +7,7 @@
 #include "ctl_proto.h"
 #include "conns.h"
 #include "datapath.h"
+#include "edge.h"
 #include "xsk.h"
 
 static void fill_counters(struct satp_ctl_counter *arr, uint32_t *n, const struct satpd_counters *c)
@@ -100,6 +101,11 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	satpd_counters_sum(d, &c);
 	fill_counters(out->counters, &out->n_counters, &c);
 	satp_ctl_add_counter(out->counters, &out->n_counters, "connections", d->conns->n);
+	if (d->edge) {
+#define X(name) satp_ctl_add_counter(out->counters, &out->n_counters, #name, d->edge->ctr.name);
+		SATPD_EDGE_COUNTERS(X)
+#undef X
+	}
 	fill_paths(d, out);
 	while (out->n_conns < SATP_CTL_MAX_CONNS && (conn = satpd_conns_next(dd, &m)))
 		fill_conn(d, conn, &out->conns[out->n_conns++]);

@@ -346,3 +346,31 @@ bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *
 	*top = w->slots[i].top;
 	return true;
 }
+
+int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t *key,
+			 uint32_t *top, uint64_t *bits, uint32_t *nbits)
+{
+	uint64_t e;
+
+	if (i >> w->bits)
+		return -ERANGE;
+	e = atomic_load((_Atomic uint64_t *)&w->index[i]);
+	if (!e)
+		return -ENOENT;
+	*key = (uint32_t)e;
+	return satp_window_export(&w->slots[i], top, bits, nbits);
+}
+
+int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
+			uint32_t top, const uint64_t *bits, uint32_t nbits)
+{
+	int i = slot_sized(w, mux, sender_id, size), ret;
+
+	if (i < 0)
+		return -ENOSPC;
+	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
+		; /* a worker commits to this sender: as satpd_windows_commit_sized */
+	ret = satp_window_merge(&w->slots[i], top, bits, nbits);
+	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
+	return ret;
+}

@@ -93,6 +93,20 @@ int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t s
  * slot). -ENOENT when the sender has no window.
  */
 int satpd_windows_reset(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size);
+/*
+ * Slot i's window relative to its top, for the other edges (satp_window_export),
+ * and the slot's key (mux << 16 | sender id). -ENOENT for a free slot or
+ * nothing committed, -EAGAIN when a worker kept sliding it.
+ */
+int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t *key,
+			 uint32_t *top, uint64_t *bits, uint32_t *nbits);
+/*
+ * Merge another edge's window of (mux, sender id) (satp_window_merge),
+ * serialised with the workers' commits to that slot; a new sender's window
+ * gets size. 1 when it changed, 0 when not, -ENOSPC when no slot is left.
+ */
+int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
+			uint32_t top, const uint64_t *bits, uint32_t nbits);
 /* Top of the window of (mux, sender id) for the snapshot; false when it has none yet. */
 bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *key, uint32_t *top);
 

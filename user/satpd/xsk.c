@@ -852,7 +852,7 @@ err:
 	return ret;
 }
 
-void satpd_xdp_stop(struct satpd *d)
+void satpd_xdp_join(struct satpd *d)
 {
 	unsigned int i;
 
@@ -862,6 +862,13 @@ void satpd_xdp_stop(struct satpd *d)
 			pthread_join(d->workers[i].thread, NULL);
 		d->workers[i].running = false;
 	}
+}
+
+void satpd_xdp_stop(struct satpd *d)
+{
+	unsigned int i;
+
+	satpd_xdp_join(d);
 	if (d->xdp) {
 		path_free(d->xdp);
 		d->xdp = NULL;

@@ -56,6 +56,8 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues);
 int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds);
 /* -ENODEV when the underlay was deleted: the daemon should shut down. */
 int satpd_xdp_tick(struct satpd *d);
+/* Stop and join the workers only (nothing commits afterwards); satpd_xdp_stop() does it too. */
+void satpd_xdp_join(struct satpd *d);
 void satpd_xdp_stop(struct satpd *d);
 
 void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
