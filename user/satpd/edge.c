@@ -55,8 +55,8 @@ static void begin(struct satpd_edge *e, struct satp_edge_writer *wr, uint8_t *bu
 	uint64_t now = realtime_ns();
 
 	e->stamp = now > e->stamp ? now : e->stamp + 1;
-	satp_edge_begin(wr, buf, &(struct satp_edge_hdr){.flags = flags, .edge_id = e->id,
-							  .stamp = e->stamp});
+	satp_edge_begin(
+	    wr, buf, &(struct satp_edge_hdr){.flags = flags, .edge_id = e->id, .stamp = e->stamp});
 }
 
 static void flush(struct satpd_edge *e, struct satp_edge_writer *wr)
@@ -102,7 +102,8 @@ static void send_round(struct satpd_edge *e, uint8_t flags)
 
 	if (e->round < SATPD_EDGE_HELLO_ROUNDS)
 		flags |= SATP_EDGE_F_HELLO;
-	full = (flags & SATP_EDGE_F_FINAL) || e->full_asked || e->round % SATPD_EDGE_FULL_EVERY == 0;
+	full =
+	    (flags & SATP_EDGE_F_FINAL) || e->full_asked || e->round % SATPD_EDGE_FULL_EVERY == 0;
 	if (full)
 		flags |= SATP_EDGE_F_FULL;
 	begin(e, &wr, buf, flags);
@@ -268,9 +269,9 @@ static void receive_one(struct satpd_edge *e, const uint8_t *buf, size_t len,
 						   "--peer-edge: dropped");
 		return;
 	}
-	v = len > SATP_EDGE_MSG_MAX ? SATP_EDGE_SHORT
-				    : satp_edge_open(e->mac, buf, len, &h, e->recs,
-						     SATP_EDGE_RECS_MAX, &n);
+	v = len > SATP_EDGE_MSG_MAX
+		? SATP_EDGE_SHORT
+		: satp_edge_open(e->mac, buf, len, &h, e->recs, SATP_EDGE_RECS_MAX, &n);
 	if (v != SATP_EDGE_OK) {
 		count_verdict(e, v);
 		LOG_RATELIMITED(SATPD_LOG_WARNING, "edge: message from %s dropped: %s", p->name,
@@ -338,8 +339,8 @@ int64_t satpd_edge_last_heard_ms(const struct satpd_edge *e)
 
 static int resolve(const char *text, int family, struct sockaddr_storage *out, socklen_t *len)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_family = family,
-				 .ai_flags = AI_NUMERICSERV};
+	struct addrinfo hints = {
+	    .ai_socktype = SOCK_DGRAM, .ai_family = family, .ai_flags = AI_NUMERICSERV};
 	char host[SATPD_HOST_MAX], port[16], err[SATPD_HOST_MAX + 64];
 	struct addrinfo *res;
 	int ret;
@@ -487,9 +488,9 @@ void satpd_edge_counters_dump(const struct satpd_edge *e)
 {
 	int64_t heard = satpd_edge_last_heard_ms(e);
 
-	log_notice("edge window exchange (%u peer%s, last message %s%" PRId64 " ms ago):",
-		   e->n_peers, e->n_peers == 1 ? "" : "s", heard < 0 ? "never: " : "",
-		   heard < 0 ? 0 : heard);
+	log_notice(
+	    "edge window exchange (%u peer%s, last message %s%" PRId64 " ms ago):", e->n_peers,
+	    e->n_peers == 1 ? "" : "s", heard < 0 ? "never: " : "", heard < 0 ? 0 : heard);
 #define X(name) log_notice("  %-18s %" PRIu64, #name, e->ctr.name);
 	SATPD_EDGE_COUNTERS(X)
 #undef X

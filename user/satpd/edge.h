@@ -23,7 +23,8 @@
 #include "edge_proto.h"
 #include "satpd_options.h"
 
-/* Every this many rounds every window is sent, changed or not: a peer that missed one catches up. */
+/* Every this many rounds every window is sent, changed or not: a peer that missed one catches up.
+ */
 #define SATPD_EDGE_FULL_EVERY 50
 /* Rounds after start that ask the peers for everything (SATP_EDGE_F_HELLO). */
 #define SATPD_EDGE_HELLO_ROUNDS 10
@@ -77,13 +78,13 @@ struct satpd_edge {
 	int fd;	 /* UDP, bound to --edge-listen; -1: the exchange is off */
 	int tfd; /* timerfd, every Δ */
 	struct satp_edge_mac *mac;
-	uint16_t id;	  /* this edge's: its -s */
-	bool derived;	  /* key derived from the connection of derived_mux: only its windows */
+	uint16_t id;  /* this edge's: its -s */
+	bool derived; /* key derived from the connection of derived_mux: only its windows */
 	uint16_t derived_mux;
-	uint64_t stamp;	  /* the last one sent */
+	uint64_t stamp; /* the last one sent */
 	unsigned int round;
-	bool full_asked;  /* a peer said hello: the next round sends everything */
-	uint64_t *sent;	  /* per window slot: a hash of what was last sent */
+	bool full_asked; /* a peer said hello: the next round sends everything */
+	uint64_t *sent;	 /* per window slot: a hash of what was last sent */
 	unsigned int n_sent;
 	struct satpd_edge_peer peers[SATPD_EDGE_PEERS_MAX];
 	unsigned int n_peers;
