@@ -23,8 +23,7 @@
 #include "edge_proto.h"
 #include "satpd_options.h"
 
-/* Every this many rounds every window is sent, changed or not: a peer that missed one catches up.
- */
+/* Every this many rounds all windows go out, changed or not: a peer that missed one catches up. */
 #define SATPD_EDGE_FULL_EVERY 50
 /* Rounds after start that ask the peers for everything (SATP_EDGE_F_HELLO). */
 #define SATPD_EDGE_HELLO_ROUNDS 10
