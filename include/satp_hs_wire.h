@@ -47,6 +47,15 @@
 #define SATP_HS_INITIATION   1
 #define SATP_HS_RESPONSE     2
 #define SATP_HS_COOKIE_REPLY 3 /* responder under load: "come back with this cookie" */
+/*
+ * Types SATP_HS_EXTERNAL_MIN..0xff belong to an external key-exchange daemon
+ * (docs/kx.md): satpd relays them, with their source, to the one client
+ * subscribed on its kx socket and sends what that client asks for, but only
+ * datagrams that carry this header with mux SATP_HS_MUX and such a type, so
+ * the client can never make satpd send SATP data. Bytes 1..5 of the header
+ * are the external protocol's own. Types 4..0x7f are for satpd's handshake.
+ */
+#define SATP_HS_EXTERNAL_MIN 0x80
 
 #define SATP_HS_KEY_LEN	      32 /* X25519 public key, ChaCha20-Poly1305 key */
 #define SATP_HS_AEAD_TAG_LEN  16 /* Poly1305 */

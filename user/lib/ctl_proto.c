@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ static const char *const op_names[] = {
     [SATP_CTL_OP_DEL_CONN] = "del-conn",
     [SATP_CTL_OP_SET_KEYS] = "set-keys",
     [SATP_CTL_OP_RESET_WINDOW] = "reset-window",
+    [SATP_CTL_OP_SET_SESSION] = "set-session",
+    [SATP_CTL_OP_DEL_SESSION] = "del-session",
 };
 
 #define CONN_FIELDS                                                                                \
@@ -32,6 +35,8 @@ static const char *const op_names[] = {
 	 SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_PASSPHRASE | SATP_CTL_F_CIPHER |            \
 	 SATP_CTL_F_AUTH | SATP_CTL_F_KD_PRF | SATP_CTL_F_TAG_LEN)
 #define KEY_FIELDS (SATP_CTL_F_KEY | SATP_CTL_F_PASSPHRASE)
+#define SESSION_KEYS                                                                               \
+	(SATP_CTL_F_TX_KEY | SATP_CTL_F_TX_SALT | SATP_CTL_F_RX_KEY | SATP_CTL_F_RX_SALT)
 
 /* Per op: fields it requires (all of), fields it allows, and whether it needs a key. */
 static const struct {
@@ -49,6 +54,10 @@ static const struct {
 			      true, false},
     [SATP_CTL_OP_RESET_WINDOW] = {SATP_CTL_F_MUX | SATP_CTL_F_SENDER,
 				  SATP_CTL_F_MUX | SATP_CTL_F_SENDER, false, false},
+    [SATP_CTL_OP_SET_SESSION] = {SATP_CTL_F_MUX | SESSION_KEYS,
+				 SATP_CTL_F_MUX | SESSION_KEYS | SATP_CTL_F_SESSION | SATP_CTL_F_GRACE,
+				 false, false},
+    [SATP_CTL_OP_DEL_SESSION] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX, false, false},
 };
 
 struct field {
@@ -232,31 +241,72 @@ bad:
 	return -EINVAL;
 }
 
-static int f_key(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+/* A secret is never quoted: its name and length say what is wrong. */
+static int hex_key(const char *name, const char *v, uint8_t *out, size_t *len, char *err,
+		   size_t errlen)
 {
 	char msg[128];
 
-	if (satp_hex_parse(v, m->key, sizeof(m->key), 0, &m->key_len, msg, sizeof(msg)) ||
-	    (m->key_len != 16 && m->key_len != 24 && m->key_len != 32)) {
-		errf(err, errlen,
-		     "invalid key: expected 32, 48 or 64 hex digits, got %zu characters",
-		     strlen(v));
+	if (satp_hex_parse(v, out, SATP_KEY_MAX, 0, len, msg, sizeof(msg)) ||
+	    (*len != 16 && *len != 24 && *len != 32)) {
+		errf(err, errlen, "invalid %s: expected 32, 48 or 64 hex digits, got %zu characters",
+		     name, strlen(v));
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int f_salt(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+static int hex_salt(const char *name, const char *v, uint8_t *out, char *err, size_t errlen)
 {
 	char msg[128];
 	size_t len;
 
-	if (satp_hex_parse(v, m->salt, sizeof(m->salt), SATP_SALT_LEN, &len, msg, sizeof(msg))) {
-		errf(err, errlen, "invalid salt: expected %d hex digits, got %zu characters",
+	if (satp_hex_parse(v, out, SATP_SALT_LEN, SATP_SALT_LEN, &len, msg, sizeof(msg))) {
+		errf(err, errlen, "invalid %s: expected %d hex digits, got %zu characters", name,
 		     2 * SATP_SALT_LEN, strlen(v));
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int f_key(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	return hex_key("key", v, m->key, &m->key_len, err, errlen);
+}
+
+static int f_salt(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	return hex_salt("salt", v, m->salt, err, errlen);
+}
+
+static int f_tx_key(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	return hex_key("tx-key", v, m->key, &m->key_len, err, errlen);
+}
+
+static int f_tx_salt(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	return hex_salt("tx-salt", v, m->salt, err, errlen);
+}
+
+static int f_rx_key(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	return hex_key("rx-key", v, m->rx_key, &m->rx_key_len, err, errlen);
+}
+
+static int f_rx_salt(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	return hex_salt("rx-salt", v, m->rx_salt, err, errlen);
+}
+
+static int f_session(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	unsigned long n = 0;
+	int ret = num_field("session", v, ULONG_MAX, &n, err, errlen);
+
+	if (!ret)
+		m->session = n;
+	return ret;
 }
 
 static int f_passphrase(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
@@ -286,6 +336,11 @@ static const struct field fields[] = {
     {"kd-prf", SATP_CTL_F_KD_PRF, false, f_kd_prf},
     {"tag-len", SATP_CTL_F_TAG_LEN, false, f_tag_len},
     {"grace", SATP_CTL_F_GRACE, false, f_grace},
+    {"tx-key", SATP_CTL_F_TX_KEY, true, f_tx_key},
+    {"tx-salt", SATP_CTL_F_TX_SALT, true, f_tx_salt},
+    {"rx-key", SATP_CTL_F_RX_KEY, true, f_rx_key},
+    {"rx-salt", SATP_CTL_F_RX_SALT, true, f_rx_salt},
+    {"session", SATP_CTL_F_SESSION, false, f_session},
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -349,8 +404,8 @@ static int parse_op(const char *line, struct satp_ctl_msg *m, char *err, size_t 
 		}
 	}
 	errf(err, errlen,
-	     "unknown op '%.*s': expected show, add-conn, change-conn, del-conn, set-keys or "
-	     "reset-window",
+	     "unknown op '%.*s': expected show, add-conn, change-conn, del-conn, set-keys, "
+	     "reset-window, set-session or del-session",
 	     QUOTE_MAX, line + 3);
 	return -EINVAL;
 }
@@ -497,7 +552,7 @@ int satp_ctl_format(const struct satp_ctl_msg *m, char *buf, size_t len)
 	struct satp_text o = SATP_TEXT(buf, len);
 	uint32_t p = m->present;
 
-	if (m->op <= SATP_CTL_OP_NONE || m->op > SATP_CTL_OP_RESET_WINDOW || !len)
+	if (m->op <= SATP_CTL_OP_NONE || m->op > SATP_CTL_OP_DEL_SESSION || !len)
 		return -EINVAL;
 	if (!line_safe(m->remote) || !line_safe(m->passphrase))
 		return -EINVAL;
@@ -529,6 +584,16 @@ int satp_ctl_format(const struct satp_ctl_msg *m, char *buf, size_t len)
 		satp_text_put(&o, "tag-len=%u\n", m->tag_len);
 	if (p & SATP_CTL_F_GRACE)
 		satp_text_put(&o, "grace=%u\n", m->grace);
+	if (p & SATP_CTL_F_TX_KEY)
+		put_hex(&o, "tx-key", m->key, m->key_len);
+	if (p & SATP_CTL_F_TX_SALT)
+		put_hex(&o, "tx-salt", m->salt, SATP_SALT_LEN);
+	if (p & SATP_CTL_F_RX_KEY)
+		put_hex(&o, "rx-key", m->rx_key, m->rx_key_len);
+	if (p & SATP_CTL_F_RX_SALT)
+		put_hex(&o, "rx-salt", m->rx_salt, SATP_SALT_LEN);
+	if (p & SATP_CTL_F_SESSION)
+		satp_text_put(&o, "session=%" PRIu64 "\n", m->session);
 	satp_text_put(&o, "\n");
 	return satp_text_end(&o);
 }

@@ -20,11 +20,18 @@
  *   op=set-keys mux= (key=|passphrase=) [salt= grace=]  old keys stay valid for
  *               receiving `grace` seconds (SATP carries no key id)
  *   op=reset-window mux= sender=                       a peer restarted its seqs
+ *   op=set-session mux= tx-key= tx-salt= rx-key= rx-salt= [session= grace=]
+ *               a session of an external key exchange (docs/kx.md): separate
+ *               master key and salt per direction, seqs from 0 and replay
+ *               windows of its own; the previous keys stay valid for
+ *               receiving `grace` seconds, as with set-keys
+ *   op=del-session mux=                                stop sending and accepting
  *
  * Field values: mux, sender 0..65535; window 0..SATP_WINDOW_BITS; grace
- * 0..SATP_CTL_GRACE_MAX seconds; role as -e (left alice server right bob
+ * 0..SATP_CTL_GRACE_MAX seconds; session 0..2^64-1 (the kx daemon's number); role as -e (left alice server right bob
  * client); remote HOST:PORT or [V6]:PORT; key/salt hex as -K/-A; passphrase
- * as -E; cipher/kd-prf/auth as -c/-k/-a; tag-len 0..SATP_TAG_MAX.
+ * as -E; tx-key/rx-key as key, tx-salt/rx-salt as salt; cipher/kd-prf/auth
+ * as -c/-k/-a; tag-len 0..SATP_TAG_MAX.
  *
  * Reply: `errno=N` first (0: done; else a positive errno), then on error
  * `error=<text>`, on show the snapshot:
@@ -66,8 +73,8 @@
 #define SATP_CTL_REPLY_MAX (1u << 20)
 /* Connections one snapshot carries: satpd_options' SATPD_CONNS_MAX with room to grow. */
 #define SATP_CTL_MAX_CONNS 64
-/* Named counters per scope (daemon, connection): satpd has 26, the edge exchange 16. */
-#define SATP_CTL_COUNTERS_MAX 48
+/* Named counters per scope (daemon, connection): satpd has 33, the edge exchange 16. */
+#define SATP_CTL_COUNTERS_MAX 64
 #define SATP_CTL_NAME_MAX     32
 /* Senders per connection a snapshot lists: an anycast cluster of a few dozen nodes. */
 #define SATP_CTL_SENDERS_MAX 64
@@ -92,6 +99,8 @@ enum satp_ctl_op {
 	SATP_CTL_OP_DEL_CONN,
 	SATP_CTL_OP_SET_KEYS,
 	SATP_CTL_OP_RESET_WINDOW,
+	SATP_CTL_OP_SET_SESSION,
+	SATP_CTL_OP_DEL_SESSION,
 };
 
 /* satp_ctl_msg.present: which fields the request carried. */
@@ -109,6 +118,11 @@ enum satp_ctl_field {
 	SATP_CTL_F_KD_PRF = 1u << 10,
 	SATP_CTL_F_TAG_LEN = 1u << 11,
 	SATP_CTL_F_GRACE = 1u << 12,
+	SATP_CTL_F_TX_KEY = 1u << 13,  /* set-session: in key/key_len */
+	SATP_CTL_F_TX_SALT = 1u << 14, /* set-session: in salt */
+	SATP_CTL_F_RX_KEY = 1u << 15,
+	SATP_CTL_F_RX_SALT = 1u << 16,
+	SATP_CTL_F_SESSION = 1u << 17,
 };
 
 /* One parsed request. Holds key material: satp_ctl_msg_wipe() when done. */
@@ -129,6 +143,10 @@ struct satp_ctl_msg {
 	unsigned int kd_bits;
 	unsigned int tag_len;
 	uint32_t grace; /* seconds */
+	uint8_t rx_key[SATP_KEY_MAX]; /* set-session; its tx key is key */
+	size_t rx_key_len;
+	uint8_t rx_salt[SATP_SALT_LEN];
+	uint64_t session;
 };
 
 /*

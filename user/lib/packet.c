@@ -78,6 +78,32 @@ err:
 	return err;
 }
 
+int satp_crypto_init_split(struct satp_crypto *c, const struct satp_keys *tx,
+			   const struct satp_keys *rx)
+{
+	struct satp_crypto in;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	if (memcmp(&tx->algos, &rx->algos, sizeof(tx->algos)) || tx->role != rx->role)
+		return -EINVAL;
+	err = satp_crypto_init(c, tx);
+	if (err)
+		return err;
+	err = satp_crypto_init(&in, rx);
+	if (err) {
+		satp_crypto_free(c);
+		return err;
+	}
+	/* rx's receiving direction replaces the one derived from tx's master key */
+	satp_dir_free(c->rx);
+	free(c->rx);
+	c->rx = in.rx;
+	in.rx = NULL;
+	satp_crypto_free(&in);
+	return 0;
+}
+
 void satp_crypto_free(struct satp_crypto *c)
 {
 	if (c->tx)

@@ -110,6 +110,14 @@ struct satp_crypto {
  * satp_verify then satp_decrypt of one packet derive its keys once.
  */
 int satp_crypto_init(struct satp_crypto *c, const struct satp_keys *k);
+/*
+ * As satp_crypto_init, with separate master keys per direction (a session of
+ * an external key exchange, docs/kx.md): sending from tx's key and salt,
+ * receiving from rx's. Both must have the same algos and role: the role still
+ * picks the labels of each direction. -EINVAL otherwise.
+ */
+int satp_crypto_init_split(struct satp_crypto *c, const struct satp_keys *tx,
+			   const struct satp_keys *rx);
 void satp_crypto_free(struct satp_crypto *c);
 
 /* The PRF of satp.md §3.2, for tests: out = AES-CTR(K, S^label^seq); zeros with kd null. */

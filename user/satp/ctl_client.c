@@ -322,7 +322,8 @@ int satp_ctl_cli(const char *prog, const char *op, const char *const *pos_keys, 
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto out;
 	}
-	if (m.op == SATP_CTL_OP_SET_KEYS && !(m.present & SATP_CTL_F_GRACE)) {
+	if ((m.op == SATP_CTL_OP_SET_KEYS || m.op == SATP_CTL_OP_SET_SESSION) &&
+	    !(m.present & SATP_CTL_F_GRACE)) {
 		m.grace = SATP_CTL_GRACE_DEFAULT;
 		m.present |= SATP_CTL_F_GRACE;
 	}

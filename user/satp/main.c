@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
 	{ "conn", cmd_conn, "Add, change or remove a connection of a running satpd" },
 	{ "keys", cmd_keys, "Install new keys, keeping the old ones for a grace period" },
 	{ "reset-window", cmd_reset_window, "Forget a sender's replay window" },
+	{ "session", cmd_session, "Install or remove an external key exchange's session keys" },
 	{ "decode", cmd_decode, "Verify and decrypt the SATP datagrams of a capture" },
 	{ "genkey", cmd_genkey, "Print a new private key (base64) for the key exchange" },
 	{ "pubkey", cmd_pubkey, "Read a private key on stdin, print its public key" },

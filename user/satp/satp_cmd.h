@@ -20,6 +20,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_conn(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_reset_window(int argc, char **argv);
+int cmd_session(int argc, char **argv);
 int cmd_genkey(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "conns.h"
 #include "log.h"
 #include "xsk.h"
@@ -53,6 +55,10 @@ static void keyset_free(struct satpd_keyset *k)
 		return;
 	for (i = 0; i < SATPD_CRYPTO_SLOTS; i++)
 		satp_crypto_free(&k->crypto[i]);
+	if (k->rx_win) {
+		satpd_windows_free(k->rx_win);
+		free(k->rx_win);
+	}
 	explicit_bzero(&k->keys, sizeof(k->keys));
 	free(k);
 }
@@ -269,6 +275,56 @@ static struct satpd_keyset *keyset_new(struct satpd *d, const struct satp_keys *
 	return k;
 }
 
+/*
+ * A session (docs/kx.md): tx and rx keys of their own, seqs from 0, its own
+ * replay windows of window size (none with 0). rx NULL: the removed state,
+ * with random keys nothing verifies under and a flag that stops sending.
+ */
+static struct satpd_keyset *keyset_new_session(struct satpd *d, const struct satp_keys *tx,
+					       const struct satp_keys *rx, uint64_t id,
+					       uint32_t window, uint16_t mux)
+{
+	struct satpd_keyset *k = calloc(1, sizeof(*k));
+	struct satp_keys none;
+	unsigned int i;
+	int ret = 0;
+
+	if (!k)
+		return NULL;
+	k->session = true;
+	k->session_id = id;
+	if (!rx) {
+		none = *tx;
+		if (RAND_bytes(none.master_key, sizeof(none.master_key)) != 1 ||
+		    RAND_bytes(none.master_salt, sizeof(none.master_salt)) != 1)
+			ret = -EIO;
+		tx = rx = &none;
+		k->none = true;
+	}
+	k->keys = *tx;
+	for (i = 0; !ret && i < d->xdp_queues; i++)
+		ret = satp_crypto_init_split(&k->crypto[i], tx, rx);
+	if (!ret)
+		ret = satp_crypto_init_split(&k->crypto[SATPD_MAIN_WORKER], tx, rx);
+	if (!ret && window && !k->none) {
+		k->rx_win = calloc(1, sizeof(*k->rx_win));
+		ret = k->rx_win ? satpd_windows_init(k->rx_win, SATPD_SESSION_WINDOW_BITS, window,
+						     NULL, NULL, NULL)
+				: -ENOMEM;
+		if (ret) {
+			free(k->rx_win);
+			k->rx_win = NULL;
+		}
+	}
+	explicit_bzero(&none, sizeof(none));
+	if (ret) {
+		log_err("mux %u: cannot set up the session's ciphers: %s", mux, strerror(-ret));
+		keyset_free(k);
+		return NULL;
+	}
+	return k;
+}
+
 static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_config *cfg,
 				   struct satpd_seq *seq, char *err, size_t errlen)
 {
@@ -458,6 +514,71 @@ int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct sat
 	return 0;
 }
 
+/* The first session turns the XDP window pre-filter off for good (docs/kx.md). */
+static int sessions_begin(struct satpd *d, struct satpd_conn *c)
+{
+	int ret;
+
+	if (c->sessions)
+		return 0;
+	c->sessions = true;
+	ret = satpd_xdp_conn_set(d, c);
+	if (ret) {
+		c->sessions = false;
+		return ret;
+	}
+	if (d->xdp)
+		log_notice("mux %u: sessions: XDP no longer pre-filters replays of this mux "
+			   "(each session has its own windows, in satpd)",
+			   c->mux);
+	return 0;
+}
+
+int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
+			    const struct satp_keys *rx, uint64_t id, uint32_t grace)
+{
+	struct satpd_keyset *k, *prev;
+	int64_t now = mono_now();
+	int ret = sessions_begin(d, c);
+
+	if (ret)
+		return ret;
+	k = keyset_new_session(d, tx, rx, id, c->cfg.window, c->mux);
+	if (!k)
+		return -ENOMEM;
+	k->until = now + grace / 2;
+	k->end = now + grace;
+	atomic_store(&c->pending_seen, false);
+	prev = atomic_exchange(&c->pending, k);
+	retire(d, NULL, prev, NULL);
+	log_notice("mux %u: session %" PRIu64 " installed; sending with it once the peer does or "
+		   "in %u s, the previous keys accepted for %u s",
+		   c->mux, id, grace / 2, grace);
+	conn_tick(d, c, now);
+	return 0;
+}
+
+int satpd_conns_del_session(struct satpd *d, struct satpd_conn *c)
+{
+	struct satpd_keyset *k, *cur;
+	int ret = sessions_begin(d, c);
+
+	if (ret)
+		return ret;
+	cur = atomic_load(&c->keys);
+	k = keyset_new_session(d, &cur->keys, NULL, 0, 0, c->mux);
+	if (!k)
+		return -ENOMEM;
+	atomic_store(&c->keys, k);
+	retire(d, NULL, atomic_exchange(&c->pending, NULL), NULL);
+	retire(d, NULL, atomic_exchange(&c->old, NULL), NULL);
+	retire(d, NULL, cur, NULL);
+	atomic_store(&c->pending_seen, false);
+	log_notice("mux %u: session removed: nothing is sent or accepted until the next one",
+		   c->mux);
+	return 0;
+}
+
 int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c)
 {
 	struct satpd_conns *t = d->conns;
@@ -549,17 +670,23 @@ static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now)
 {
 	struct satpd_keyset *p = atomic_load(&c->pending), *o = atomic_load(&c->old), *k;
 
-	if (p && (atomic_load(&c->pending_seen) || now >= p->until)) {
-		k = atomic_load(&c->keys);
+	k = atomic_load(&c->keys);
+	/* After del-session nothing is lost by switching at once. */
+	if (p && (atomic_load(&c->pending_seen) || now >= p->until || k->none)) {
 		k->until = p->end;
-		atomic_store(&c->old, k);
+		atomic_store(&c->old, k->none ? NULL : k);
 		atomic_store(&c->keys, p);
 		atomic_store(&c->pending, NULL);
 		atomic_store(&c->pending_seen, false);
 		retire(d, NULL, o, NULL);
+		if (k->none)
+			retire(d, NULL, k, NULL);
 		log_notice("mux %u: sending with the new keys (%s); old keys accepted %" PRId64
 			   " s more",
-			   c->mux, now >= p->until ? "half the grace period passed" : "peer uses them",
+			   c->mux,
+			   k->none		? "no keys before"
+			   : now >= p->until	? "half the grace period passed"
+						: "peer uses them",
 			   p->end > now ? p->end - now : 0);
 		return;
 	}

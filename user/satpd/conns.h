@@ -45,6 +45,13 @@
 #include "datapath.h"
 #include "lpm.h"
 
+/*
+ * Replay windows per session (senders of one mux under one session's keys):
+ * a session is between two endpoints, 16 leaves room for an anycast peer
+ * whose nodes share the session.
+ */
+#define SATPD_SESSION_WINDOW_BITS 4
+
 /* Learned MACs (tap): a bridge's table, bounded; collisions evict. */
 #define SATPD_MAC_BITS	 12
 #define SATPD_MAC_PROBES 8
@@ -94,6 +101,16 @@ int satpd_conns_del(struct satpd *d, uint16_t mux);
 /* set-keys: receiving tries keys at once; see the top of this file for sending. */
 int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct satp_keys *keys,
 			 uint32_t grace);
+/*
+ * set-session (docs/kx.md): a session of separate tx and rx keys (same algos
+ * and role as the connection) goes to pending as set-keys' keys do, with seqs
+ * from 0 and replay windows of its own. The first session of a connection
+ * turns its XDP window pre-filter off (the shared windows are past seq 0).
+ */
+int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
+			    const struct satp_keys *rx, uint64_t id, uint32_t grace);
+/* del-session: at once, nothing is sent (tx_no_keys) or accepted until the next session. */
+int satpd_conns_del_session(struct satpd *d, struct satpd_conn *c);
 /* Routes of the configuration, after the connections exist. */
 int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c);
 /* A route at run time (anytun sync): replaces the prefix's mux. Main thread. */
@@ -127,5 +144,7 @@ int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, si
 int satpd_ctl_del_conn(void *ctx, uint16_t mux, char *err, size_t errlen);
 int satpd_ctl_set_keys(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
 int satpd_ctl_reset_window(void *ctx, uint16_t mux, uint16_t sender, char *err, size_t errlen);
+int satpd_ctl_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
+int satpd_ctl_del_session(void *ctx, uint16_t mux, char *err, size_t errlen);
 
 #endif /* SATPD_CONNS_H */

@@ -10,6 +10,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "datapath.h"
+#include "kx.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -57,6 +58,7 @@ static void open_ctl(struct satpd *d, const struct satpd_control_opts *o,
 		return;
 	}
 	log_notice("control socket %s", co.path);
+	satpd_kx_open(d, c->ctl, &c->kx); /* optional like the control socket: logged */
 }
 
 int satpd_control_open(struct satpd *d, const struct satpd_control_opts *o, struct satpd_control *c)
@@ -69,6 +71,8 @@ int satpd_control_open(struct satpd *d, const struct satpd_control_opts *o, stru
 	    .del_conn = satpd_ctl_del_conn,
 	    .set_keys = satpd_ctl_set_keys,
 	    .reset_window = satpd_ctl_reset_window,
+	    .set_session = satpd_ctl_set_session,
+	    .del_session = satpd_ctl_del_session,
 	    .log = log_line,
 	};
 	struct satpd_metrics_opts mo = {
@@ -110,7 +114,9 @@ int satpd_control_start(struct satpd_control *c)
 void satpd_control_close(struct satpd_control *c)
 {
 	satpd_metrics_close(c->metrics);
+	satpd_kx_close(c->kx);
 	satpd_ctl_close(c->ctl);
+	c->kx = NULL;
 	c->metrics = NULL;
 	c->ctl = NULL;
 }

@@ -17,6 +17,7 @@
 struct satpd;
 struct satpd_ctl;
 struct satpd_metrics;
+struct satpd_kx;
 
 struct satpd_control_opts {
 	const char *socket;	/* NULL or "": SATPD_CTL_DIR/<dev>.sock */
@@ -29,6 +30,7 @@ struct satpd_control_opts {
 struct satpd_control {
 	struct satpd_ctl *ctl;
 	struct satpd_metrics *metrics;
+	struct satpd_kx *kx; /* beside the control socket (kx.h) */
 };
 
 /* 0, or -errno when --metrics was asked for and cannot listen (a bad option). */

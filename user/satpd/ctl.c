@@ -28,6 +28,7 @@ struct satpd_ctl {
 	int fd;
 	gid_t gid;
 	bool have_gid;
+	mode_t mode;
 	struct satpd_ctl_ops ops;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct satp_ctl_snapshot *snap; /* allocated once: ~100 KiB */
@@ -105,6 +106,7 @@ static int bind_listen(struct satpd_ctl *c, const struct satpd_ctl_opts *o, char
 	mode_t mode = o->mode ? o->mode : 0660;
 	int ret;
 
+	c->mode = mode;
 	if (!o->path || !o->path[0] || strlen(o->path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "control socket path '%s': empty or longer than %zu bytes",
 			 o->path ? o->path : "", sizeof(sa.sun_path) - 1);
@@ -183,7 +185,19 @@ void satpd_ctl_close(struct satpd_ctl *c)
 	free(c);
 }
 
-static bool peer_permitted(const struct satpd_ctl *c, int fd, struct ucred *cr)
+const char *satpd_ctl_path(const struct satpd_ctl *c)
+{
+	return c->path;
+}
+
+int satpd_ctl_chmod_like(const struct satpd_ctl *c, const char *path)
+{
+	if (chmod(path, c->mode) || (c->have_gid && chown(path, (uid_t)-1, c->gid)))
+		return -errno;
+	return 0;
+}
+
+bool satpd_ctl_peer_permitted(const struct satpd_ctl *c, int fd, struct ucred *cr)
 {
 	gid_t groups[PEER_GROUPS_MAX];
 	socklen_t len = sizeof(*cr);
@@ -288,6 +302,14 @@ static int dispatch(struct satpd_ctl *c, const struct satp_ctl_msg *m, char *err
 		if (o->reset_window)
 			return o->reset_window(o->ctx, m->mux, m->sender, err, errlen);
 		break;
+	case SATP_CTL_OP_SET_SESSION:
+		if (o->set_session)
+			return o->set_session(o->ctx, m, err, errlen);
+		break;
+	case SATP_CTL_OP_DEL_SESSION:
+		if (o->del_session)
+			return o->del_session(o->ctx, m->mux, err, errlen);
+		break;
 	default:
 		break;
 	}
@@ -318,7 +340,7 @@ static void serve(struct satpd_ctl *c, int fd)
 
 	/* read the request even when refusing, so the client sees the reply, not EPIPE */
 	n = read_request(fd, req, SATP_CTL_REQ_MAX + 1);
-	if (!peer_permitted(c, fd, &cr)) {
+	if (!satpd_ctl_peer_permitted(c, fd, &cr)) {
 		if (n > 0)
 			explicit_bzero(req, (size_t)n);
 		ret = -EPERM;

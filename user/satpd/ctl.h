@@ -15,8 +15,10 @@
 #ifndef SATPD_CTL_H
 #define SATPD_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "ctl_proto.h"
@@ -40,6 +42,9 @@ struct satpd_ctl_ops {
 	/* new keys for sending now; the old ones stay valid for receiving m->grace seconds */
 	int (*set_keys)(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
 	int (*reset_window)(void *ctx, uint16_t mux, uint16_t sender, char *err, size_t errlen);
+	/* kx sessions (docs/kx.md): tx/rx keys with a grace period; removal */
+	int (*set_session)(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
+	int (*del_session)(void *ctx, uint16_t mux, char *err, size_t errlen);
 	/* optional: one line per refused or failed request (never per packet) */
 	void (*log)(void *ctx, const char *msg);
 };
@@ -60,6 +65,11 @@ int satpd_ctl_fd(const struct satpd_ctl *c);
 /* Accept and answer the clients waiting now. */
 void satpd_ctl_handle(struct satpd_ctl *c);
 void satpd_ctl_close(struct satpd_ctl *c);
+/* The socket's path, and whether a client on fd may use it (root, our uid, the group). */
+const char *satpd_ctl_path(const struct satpd_ctl *c);
+bool satpd_ctl_peer_permitted(const struct satpd_ctl *c, int fd, struct ucred *cr);
+/* Give path the control socket's mode and group (the kx socket beside it). */
+int satpd_ctl_chmod_like(const struct satpd_ctl *c, const char *path);
 
 /* The default path for a daemon named name (its device): SATPD_CTL_DIR/<name>.sock. */
 int satpd_ctl_default_path(const char *name, char *buf, size_t len);

@@ -163,6 +163,14 @@ int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, si
 		snprintf(err, errlen, "no connection with mux %u", m->mux);
 		return -ENOENT;
 	}
+	if (old->sessions) {
+		/* a new connection object would start over from its static keys */
+		snprintf(err, errlen,
+			 "mux %u runs kx sessions: change-conn would drop them (del-conn and "
+			 "add-conn it instead)",
+			 m->mux);
+		return -EBUSY;
+	}
 	cc = old->cfg;
 	cc.keys = atomic_load(&old->keys)->keys;
 	ret = apply_fields(m, &cc, false, err, errlen);
@@ -206,6 +214,77 @@ int satpd_ctl_set_keys(void *ctx, const struct satp_ctl_msg *m, char *err, size_
 	explicit_bzero(&k, sizeof(k));
 	if (ret && !err[0])
 		snprintf(err, errlen, "cannot install the keys: %s", strerror(-ret));
+	return ret;
+}
+
+/* A session's two directions over the connection's algos and role; -EINVAL with a reason. */
+static int session_keys(const struct satpd_conn *c, const struct satp_ctl_msg *m,
+			struct satp_keys *tx, struct satp_keys *rx, char *err, size_t errlen)
+{
+	const struct satp_keys *cur = &c->cfg.keys;
+	size_t want = cur->algos.kd_bits / 8;
+
+	if (!want) {
+		snprintf(err, errlen, "mux %u has kd-prf null: no master key a session could replace",
+			 c->mux);
+		return -EINVAL;
+	}
+	if (m->key_len != want || m->rx_key_len != want) {
+		snprintf(err, errlen,
+			 "tx-key is %zu bytes and rx-key %zu, but kd-prf %s of mux %u needs %zu",
+			 m->key_len, m->rx_key_len, satp_algo_name(cur->algos.kd_bits), c->mux,
+			 want);
+		return -EINVAL;
+	}
+	memset(tx, 0, sizeof(*tx));
+	tx->algos = cur->algos;
+	tx->role = cur->role;
+	*rx = *tx;
+	tx->master_key_len = rx->master_key_len = want;
+	memcpy(tx->master_key, m->key, want);
+	memcpy(tx->master_salt, m->salt, SATP_SALT_LEN);
+	memcpy(rx->master_key, m->rx_key, want);
+	memcpy(rx->master_salt, m->rx_salt, SATP_SALT_LEN);
+	return 0;
+}
+
+int satpd_ctl_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	struct satpd *d = daemon_of(ctx);
+	struct satpd_conn *c = satpd_conns_get(d, m->mux);
+	struct satp_keys tx, rx;
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "no connection with mux %u", m->mux);
+		return -ENOENT;
+	}
+	ret = session_keys(c, m, &tx, &rx, err, errlen);
+	if (!ret)
+		ret = satpd_conns_set_session(d, c, &tx, &rx, m->session,
+					      m->present & SATP_CTL_F_GRACE ? m->grace
+									    : SATP_CTL_GRACE_DEFAULT);
+	explicit_bzero(&tx, sizeof(tx));
+	explicit_bzero(&rx, sizeof(rx));
+	if (ret && !err[0])
+		snprintf(err, errlen, "cannot install the session: %s", strerror(-ret));
+	return ret;
+}
+
+int satpd_ctl_del_session(void *ctx, uint16_t mux, char *err, size_t errlen)
+{
+	struct satpd *d = daemon_of(ctx);
+	struct satpd_conn *c = satpd_conns_get(d, mux);
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "no connection with mux %u", mux);
+		return -ENOENT;
+	}
+	ret = satpd_conns_del_session(d, c);
+	if (ret)
+		snprintf(err, errlen, "cannot remove the session of mux %u: %s", mux,
+			 strerror(-ret));
 	return ret;
 }
 

@@ -11,6 +11,7 @@
 #include "datapath.h"
 #include "edge.h"
 #include "dev.h"
+#include "kx.h"
 #include "log.h"
 #include "xsk.h"
 
@@ -202,37 +203,40 @@ static struct satpd_conn *rx_conn(struct satpd *d, uint16_t mux)
  * installed (then the peer switched: sending may follow), the replaced ones
  * in their grace period. NULL: none.
  */
-static struct satp_crypto *rx_verify(struct satpd_worker *w, struct satpd_conn *conn,
-				     const uint8_t *buf, size_t len)
+static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn *conn,
+				      const uint8_t *buf, size_t len)
 {
 	struct satpd_keyset *k = atomic_load_explicit(&conn->keys, memory_order_acquire);
-	struct satp_crypto *cr = &k->crypto[w->id];
 
-	if (satp_verify(cr, buf, len) == SATP_OK)
-		return cr;
+	if (satp_verify(&k->crypto[w->id], buf, len) == SATP_OK)
+		return k;
 	k = atomic_load_explicit(&conn->pending, memory_order_acquire);
 	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK) {
 		if (!atomic_load_explicit(&conn->pending_seen, memory_order_relaxed))
 			atomic_store_explicit(&conn->pending_seen, true, memory_order_relaxed);
-		return &k->crypto[w->id];
+		return k;
 	}
 	k = atomic_load_explicit(&conn->old, memory_order_acquire);
 	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK) {
 		w->ctr.rx_old_keys++;
-		return &k->crypto[w->id];
+		return k;
 	}
 	return NULL;
 }
 
-/* The replay decision, after the tag verified: the only place a window moves. */
-static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const struct satp_header *h)
+/*
+ * The replay decision, after the tag verified: the only place a window moves.
+ * A kx session's seqs start at 0 under its keys: it has windows of its own.
+ */
+static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn,
+		      const struct satpd_keyset *k, const struct satp_header *h)
 {
+	struct satpd_windows *win = k->session ? k->rx_win : &w->d->windows;
 	int v;
 
-	if (!conn->cfg.window)
+	if (!conn->cfg.window || !win)
 		return true; /* -w 0: protection off, as anytun */
-	v = satpd_windows_commit_sized(&w->d->windows, h->mux, h->sender_id, conn->cfg.window,
-				       h->seq);
+	v = satpd_windows_commit_sized(win, h->mux, h->sender_id, conn->cfg.window, h->seq);
 	if (v == SATP_OK)
 		return true;
 	if (v < 0) {
@@ -295,6 +299,7 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
 	struct satpd_conn *conn;
+	struct satpd_keyset *k;
 	struct satp_crypto *cr;
 	struct satp_header h;
 	struct satp_plain plain;
@@ -313,8 +318,8 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		w->ctr.rx_too_short++;
 		return;
 	}
-	cr = rx_verify(w, conn, buf, len);
-	if (!cr) {
+	k = rx_verify(w, conn, buf, len);
+	if (!k) {
 		w->ctr.rx_bad_tag++;
 		LOG_RATELIMITED(SATPD_LOG_WARNING,
 				"mux %u: wrong authentication tag, discarding packet", h.mux);
@@ -323,10 +328,11 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	/* RAIL: every path learns its peer, whether its copy wins or not. */
 	path = satpd_rail_path_of(w->d, sock, src);
 	satpd_rail_seen(w->d, path, src, srclen, sock);
-	if (!rx_commit(w, conn, &h)) {
+	if (!rx_commit(w, conn, k, &h)) {
 		satpd_rail_verdict(w->d, path, false);
 		return;
 	}
+	cr = &k->crypto[w->id];
 	satpd_rail_verdict(w->d, path, true);
 	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
 	if (!conn->mux_fixed && w->id == SATPD_MAIN_WORKER)
@@ -388,6 +394,8 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 				w->ctr.rx_truncated++;
 				continue;
 			}
+			if (satpd_kx_rx(w, p->buf, msgs[i].msg_len, &p->addr))
+				continue; /* an external key exchange's message (docs/kx.md) */
 			satpd_rx_datagram(w, p->buf, msgs[i].msg_len, &p->addr,
 					  msgs[i].msg_hdr.msg_namelen, (int)sock);
 		}
@@ -416,6 +424,31 @@ static int inner_ptype(enum satpd_dev_type type, const uint8_t *inner, size_t le
 	return -EINVAL;
 }
 
+/* The next seq under k: the connection's (kept across restarts) or a session's own. */
+static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satpd_keyset *k,
+		    uint32_t *seq)
+{
+	uint64_t s;
+
+	if (k->none) {
+		w->ctr.tx_no_keys++;
+		return -ENOKEY;
+	}
+	if (k->session) {
+		s = atomic_fetch_add_explicit(&k->tx_seq, 1, memory_order_relaxed);
+		if (s <= SATPD_SEQ_LAST) {
+			*seq = (uint32_t)s;
+			return 0;
+		}
+	} else if (!satpd_seq_take(conn->seq, seq)) {
+		return 0;
+	}
+	w->ctr.tx_seq_exhausted++;
+	LOG_RATELIMITED(SATPD_LOG_ERROR, "mux %u: no sequence number left for this key; not sending",
+			conn->mux);
+	return -ENOSPC;
+}
+
 /* Seal p (inner at buf + SATPD_HEADROOM) in place for conn; false: dropped and counted. */
 static bool seal_for(struct satpd_worker *w, struct satpd_conn *conn, struct satpd_pkt *p,
 		     uint16_t ptype)
@@ -429,14 +462,9 @@ static bool seal_for(struct satpd_worker *w, struct satpd_conn *conn, struct sat
 		w->ctr.tx_no_remote++;
 		return false;
 	}
-	if (satpd_seq_take(conn->seq, &seq)) {
-		w->ctr.tx_seq_exhausted++;
-		LOG_RATELIMITED(SATPD_LOG_ERROR,
-				"mux %u: no sequence number left for this key; not sending",
-				conn->mux);
-		return false;
-	}
 	k = atomic_load_explicit(&conn->keys, memory_order_acquire);
+	if (take_seq(w, conn, k, &seq))
+		return false;
 	len = satp_seal(&k->crypto[w->id], p->buf, sizeof(p->buf), p->len, seq,
 			conn->cfg.sender_id, conn->mux, ptype);
 	if (len < 0) {

@@ -79,7 +79,14 @@
 	X(tx_udp_fallback)  /* XDP path, sent by the socket: next hop unresolved, too big, full */ \
 	X(tx_no_route)      /* device packet for no connection: no route matches its destination */ \
 	X(tx_flooded)       /* tap: copies sent for unknown or broadcast destinations */           \
-	X(rx_old_keys)      /* accepted under keys being replaced (set-keys grace period) */
+	X(rx_old_keys)      /* accepted under keys being replaced (set-keys grace period) */  \
+	X(tx_no_keys)       /* device packet dropped: the connection's session was removed */ \
+	X(kx_rx_relayed)    /* external key-exchange datagrams handed to the kx client */     \
+	X(kx_rx_no_client)  /* ... dropped: no kx client subscribed */                         \
+	X(kx_rx_dropped)    /* ... dropped: the kx client's queue was full */                  \
+	X(kx_rx_too_long)   /* ... dropped: longer than SATP_KX_PAYLOAD_MAX */                 \
+	X(kx_tx_sent)       /* datagrams the kx client had satpd send */                       \
+	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */
 /* clang-format on */
 
 struct satpd_counters {
@@ -102,9 +109,19 @@ struct satpd_remote_view {
 
 /* Keys of a connection with a context per worker (satp_crypto is not thread-safe). */
 struct satpd_keyset {
-	struct satp_keys keys;
+	struct satp_keys keys; /* a session: the tx keys */
 	int64_t until; /* CLOCK_MONOTONIC seconds: pending: tx switch at the latest; old: rx end */
 	int64_t end;   /* pending: when the grace period ends (becomes old's until) */
+	/*
+	 * A session of an external key exchange (docs/kx.md): its own tx and rx
+	 * keys, its own sequence numbers from 0 and its own replay windows, since
+	 * a new session's seqs restart and the connection's windows are past them.
+	 */
+	bool session;
+	bool none;		      /* del-session: verifies nothing, sends nothing */
+	uint64_t session_id;	      /* the kx daemon's name for it (logs, show) */
+	_Atomic uint64_t tx_seq;      /* session: the next seq to send */
+	struct satpd_windows *rx_win; /* session: its replay windows (NULL with -w 0) */
 	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
 };
 
@@ -118,6 +135,7 @@ struct satpd_conn {
 	_Atomic(struct satpd_keyset *) pending; /* set-keys: rx tries them; tx takes them later */
 	_Atomic(struct satpd_keyset *) old;	/* replaced keys, rx only, until old->until */
 	_Atomic bool pending_seen;		/* the peer sends with the pending keys */
+	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
 	/* The remote: a seqlock (remote_gen odd while written) so readers take no lock. */
 	_Atomic uint32_t remote_gen;
 	struct satpd_peer_addr remote;
@@ -176,12 +194,16 @@ struct satpd_poll_hook {
 	satpd_poll_fn fn;
 	void *ctx;
 };
-/* Control socket, metrics, a sync client per -X/-M entry, the edge exchange's socket and timer. */
-#define SATPD_HOOKS_MAX (2 + SATPD_SYNC_HOSTS_MAX + 2)
+/*
+ * Control socket, metrics, kx socket, a sync client per -X/-M entry, the edge exchange's socket
+ * and timer.
+ */
+#define SATPD_HOOKS_MAX (3 + SATPD_SYNC_HOSTS_MAX + 2)
 
 struct satpd_xdp_path;
 struct satpd_conns;
 struct satpd_edge;
+struct satpd_kx;
 
 struct satpd {
 	const struct satpd_config *cfg;
@@ -195,6 +217,7 @@ struct satpd {
 	struct satpd_worker *workers;	 /* the AF_XDP workers, one per rx queue */
 	unsigned int n_workers;
 	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
+	struct satpd_kx *kx;	    /* the kx socket (kx.h); NULL without one */
 	/* What this start picked up from the last run, for `satp show`. */
 	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */

@@ -35,6 +35,7 @@ static void fill_windows(const struct satpd *d, const struct satpd_conn *conn,
 static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct satp_ctl_conn *sc)
 {
 	const struct satpd_conn_config *cc = &conn->cfg;
+	struct satpd_keyset *k = atomic_load(&conn->keys);
 	struct satpd_remote_view v;
 
 	sc->mux = conn->mux;
@@ -49,7 +50,8 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 	if (v.known)
 		satpd_addr_str(&v.addr.sa, sc->remote, sizeof(sc->remote));
 	sc->remote_learned = conn->remote_learned;
-	sc->seq_out = atomic_load(&conn->seq->next);
+	/* a kx session counts its own seqs from 0 */
+	sc->seq_out = k->session ? atomic_load(&k->tx_seq) : atomic_load(&conn->seq->next);
 	sc->rx_packets = atomic_load(&conn->rx_packets);
 	sc->rx_bytes = atomic_load(&conn->rx_bytes);
 	sc->tx_packets = atomic_load(&conn->tx_packets);
@@ -61,6 +63,11 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 			     atomic_load(&conn->pending) != NULL);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "old_keys_accepted",
 			     atomic_load(&conn->old) != NULL);
+	/* kx (docs/kx.md): the session sent with (0: static keys), removed by del-session */
+	if (conn->sessions) {
+		satp_ctl_add_counter(sc->counters, &sc->n_counters, "session", k->session_id);
+		satp_ctl_add_counter(sc->counters, &sc->n_counters, "session_removed", k->none);
+	}
 	fill_windows(d, conn, sc);
 }
 

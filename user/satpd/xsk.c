@@ -629,7 +629,8 @@ static int windows_over_map(struct satpd *d, struct satp_xdp *x)
 
 static int set_conn(struct satp_xdp *x, const struct satpd_conn *c)
 {
-	uint32_t win = c->cfg.window;
+	/* kx sessions restart seqs under windows of their own: XDP's shared one cannot judge */
+	uint32_t win = c->sessions ? 0 : c->cfg.window;
 
 	return satp_xdp_set_conn(x, c->mux, c->cfg.keys.algos.tag_len,
 				 win < SATP_WINDOW_BITS ? win : SATP_WINDOW_BITS);

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The kx socket (include/satp_kx.h, docs/kx.md): an external key-exchange
+ * daemon's messages through satpd's UDP port. Datagrams on the port with
+ * mux SATP_HS_MUX and a type >= SATP_HS_EXTERNAL_MIN go to the one
+ * subscribed client with their source; the client has satpd send such
+ * datagrams (never anything else) from its own socket. Keys go through the
+ * control socket (set-session, del-session).
+ *
+ * Why a socket of its own rather than the control socket: the control socket
+ * answers one text request per connection and closes; a relay needs a
+ * connection that stays (so satpd knows when the subscriber is gone) and
+ * keeps datagram boundaries, which SOCK_SEQPACKET gives without framing.
+ *
+ * All on the main thread: the UDP sockets are read there, the client is
+ * served by a poll hook (an epoll set of the listening socket and the client).
+ * Relaying allocates nothing and logs nothing per datagram: one sendmsg
+ * with MSG_DONTWAIT; what does not fit the client's queue (SATPD_KX_QUEUE_BYTES)
+ * is counted (kx_rx_dropped) and reported to the client in its next record.
+ */
+#ifndef SATPD_KX_H
+#define SATPD_KX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct satpd;
+struct satpd_ctl;
+struct satpd_kx;
+struct satpd_worker;
+
+/*
+ * The relay's bound: the send buffer towards the client, about 40 messages of
+ * the largest size or a few hundred handshake-sized ones. A client that falls
+ * further behind loses datagrams (counted), as UDP would.
+ */
+#define SATPD_KX_QUEUE_BYTES (64 * 1024)
+/* Client records handled per wakeup: a busy client cannot starve the data path. */
+#define SATPD_KX_TX_BATCH 32
+
+/* The kx socket's path for a control socket's: ".sock" becomes ".kx.sock", else ".kx" is added. */
+int satpd_kx_path(const char *ctl_path, char *buf, size_t len);
+/*
+ * Listen beside the control socket ctl, with its mode and group, served from
+ * the main loop; sets d->kx. Returns 0 or -errno (logged).
+ */
+int satpd_kx_open(struct satpd *d, const struct satpd_ctl *ctl, struct satpd_kx **out);
+void satpd_kx_close(struct satpd_kx *k);
+
+/*
+ * The UDP receive path's hook: true when the datagram is an external
+ * key-exchange message (handshake header, mux SATP_HS_MUX, type >=
+ * SATP_HS_EXTERNAL_MIN), which it relays or counts as dropped; false for
+ * anything else, which the caller handles as before.
+ */
+bool satpd_kx_rx(struct satpd_worker *w, const uint8_t *buf, size_t len,
+		 const struct sockaddr_storage *src);
+
+#endif /* SATPD_KX_H */
