@@ -292,8 +292,14 @@ int main(int argc, char **argv)
 {
 	static struct fake f = {.dev = "tunfake", .xdp_ifname = ""};
 	struct host_opts o = {.seconds = 60};
-	struct satpd_ctl_ops ops = {&f,	      fake_snapshot, fake_add,	 fake_change,
-				    fake_del, fake_keys,     fake_reset, fake_log};
+	struct satpd_ctl_ops ops = {.ctx = &f,
+				    .snapshot = fake_snapshot,
+				    .add_conn = fake_add,
+				    .change_conn = fake_change,
+				    .del_conn = fake_del,
+				    .set_keys = fake_keys,
+				    .reset_window = fake_reset,
+				    .log = fake_log};
 	struct satpd_ctl *ctl = NULL;
 	struct satpd_metrics *met = NULL;
 	char err[512];
