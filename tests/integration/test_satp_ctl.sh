@@ -113,7 +113,14 @@ satp reset-window 5 7 || fail "reset-window"
 called "reset-window mux=5 sender=7"
 satp reset-window 9 1 2>"$TMP/err" && fail "reset-window of an unknown mux succeeded"
 grep -q "no connection with mux 9" "$TMP/err" || fail "unclear: $(cat "$TMP/err")"
-echo "ok   conn add/change, keys (grace 30), reset-window reach the daemon; its errors come back"
+SALT=a0a1a2a3a4a5a6a7a8a9aaabacad
+satp session set 5 tx-key $KEY tx-salt $SALT rx-key $KEY2 rx-salt $SALT session 9 || fail "session set"
+called "set-session mux=5 session=9 grace=10 tx_len=16 rx_len=16"
+satp session del 5 || fail "session del"
+called "del-session mux=5"
+satp session del 9 2>"$TMP/err" && fail "session del of an unknown mux succeeded"
+grep -q "no connection with mux 9" "$TMP/err" || fail "unclear: $(cat "$TMP/err")"
+echo "ok   conn add/change, keys (grace 30), reset-window, session set/del reach the daemon; its errors come back"
 
 # ---------------------------------------------------------------- bad input
 n_calls=$(grep -c '^call ' "$TMP/host.out")
@@ -133,6 +140,10 @@ expect_usage "invalid grace '90000'" keys 5 key $KEY grace 90000
 expect_usage "changes nothing" conn change 5
 expect_usage "missing sender" reset-window 5
 expect_usage "unknown action 'rename'" conn rename 5
+expect_usage "invalid rx-key: expected 32, 48 or 64 hex digits, got 3 characters" \
+	session set 5 tx-key $KEY tx-salt $SALT rx-key abc rx-salt $SALT
+expect_usage "op=set-session needs tx-salt=" session set 5 tx-key $KEY rx-key $KEY rx-salt $SALT
+expect_usage "unknown action 'replace'" session replace 5
 [ "$(grep -c '^call ' "$TMP/host.out")" = "$n_calls" ] || fail "a refused command reached the daemon"
 # raw requests the client would never send: the server refuses them with a quoted reason
 raw() { inns python3 -c '

@@ -14,6 +14,7 @@
  * does after setup: the metrics must still read the pinned maps (their fds).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -190,6 +191,27 @@ static int fake_reset(void *ctx, uint16_t mux, uint16_t sender, char *err, size_
 	return 0;
 }
 
+static int fake_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	printf("call set-session mux=%u session=%" PRIu64 " grace=%u tx_len=%zu rx_len=%zu\n",
+	       m->mux, m->session, m->grace, m->key_len, m->rx_key_len);
+	if (!find(ctx, m->mux)) {
+		snprintf(err, errlen, "no connection with mux %u", m->mux);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int fake_del_session(void *ctx, uint16_t mux, char *err, size_t errlen)
+{
+	printf("call del-session mux=%u\n", mux);
+	if (!find(ctx, mux)) {
+		snprintf(err, errlen, "no connection with mux %u", mux);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static void fake_log(void *ctx, const char *msg)
 {
 	printf("log %s\n", msg);
@@ -299,6 +321,8 @@ int main(int argc, char **argv)
 				    .del_conn = fake_del,
 				    .set_keys = fake_keys,
 				    .reset_window = fake_reset,
+				    .set_session = fake_set_session,
+				    .del_session = fake_del_session,
 				    .log = fake_log};
 	struct satpd_ctl *ctl = NULL;
 	struct satpd_metrics *met = NULL;

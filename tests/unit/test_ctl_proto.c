@@ -27,6 +27,9 @@ struct req_case {
 	}
 
 #define ADD "op=add-conn\nmux=5\nkey=" KEY128 "\n"
+#define SESSION_KEYS "tx-key=" KEY128 "\ntx-salt=" SALT "\nrx-key=" KEY256 "\nrx-salt=" SALT "\n"
+#define F_SESSION_KEYS                                                                             \
+	(SATP_CTL_F_TX_KEY | SATP_CTL_F_TX_SALT | SATP_CTL_F_RX_KEY | SATP_CTL_F_RX_SALT)
 
 static const struct req_case req_cases[] = {
     /* good */
@@ -50,6 +53,12 @@ static const struct req_case req_cases[] = {
      SATP_CTL_OP_SET_KEYS, SATP_CTL_F_MUX | SATP_CTL_F_KEY | SATP_CTL_F_SALT | SATP_CTL_F_GRACE},
     {"reset-window", "op=reset-window\nsender=3\nmux=5\n\n", 0, NULL, SATP_CTL_OP_RESET_WINDOW,
      SATP_CTL_F_MUX | SATP_CTL_F_SENDER},
+    {"set-session minimal", "op=set-session\nmux=5\n" SESSION_KEYS "\n", 0, NULL,
+     SATP_CTL_OP_SET_SESSION, SATP_CTL_F_MUX | F_SESSION_KEYS},
+    {"set-session full",
+     "op=set-session\nmux=5\n" SESSION_KEYS "session=18446744073709551615\ngrace=0\n\n", 0, NULL,
+     SATP_CTL_OP_SET_SESSION, SATP_CTL_F_MUX | F_SESSION_KEYS | SATP_CTL_F_SESSION | SATP_CTL_F_GRACE},
+    {"del-session", "op=del-session\nmux=5\n\n", 0, NULL, SATP_CTL_OP_DEL_SESSION, SATP_CTL_F_MUX},
 
     /* framing */
     BAD("empty", "", "empty request"),
@@ -105,6 +114,26 @@ static const struct req_case req_cases[] = {
 	"salt= and passphrase= exclude each other"),
     BAD("change nothing", "op=change-conn\nmux=1\n\n", "changes nothing"),
     BAD("reset without sender", "op=reset-window\nmux=1\n\n", "op=reset-window needs sender="),
+    BAD("session without rx-salt",
+	"op=set-session\nmux=1\ntx-key=" KEY128 "\ntx-salt=" SALT "\nrx-key=" KEY128 "\n\n",
+	"op=set-session needs rx-salt="),
+    BAD("session without mux", "op=set-session\n" SESSION_KEYS "\n", "op=set-session needs mux="),
+    BAD("session with key=", "op=set-session\nmux=1\nkey=" KEY128 "\n\n",
+	"key 'key' does not belong to op=set-session"),
+    BAD("session short tx-key (not quoted)", "op=set-session\nmux=1\ntx-key=0011\n\n",
+	"invalid tx-key: expected 32, 48 or 64 hex digits, got 4 characters"),
+    BAD("session bad rx-key (not quoted)", "op=set-session\nmux=1\nrx-key=" SALT "zz\n\n",
+	"invalid rx-key: expected 32, 48 or 64 hex digits, got 30 characters"),
+    BAD("session bad tx-salt", "op=set-session\nmux=1\ntx-salt=" KEY128 "\n\n",
+	"invalid tx-salt: expected 28 hex digits, got 32 characters"),
+    BAD("session number too big", "op=set-session\nmux=1\nsession=18446744073709551616\n\n",
+	"invalid session '18446744073709551616'"),
+    BAD("session number negative", "op=set-session\nmux=1\nsession=-1\n\n",
+	"invalid session '-1'"),
+    BAD("session twice", "op=set-session\nmux=1\nsession=1\nsession=2\n\n",
+	"key 'session' given twice"),
+    BAD("del-session takes no keys", "op=del-session\nmux=1\n" SESSION_KEYS "\n",
+	"key 'tx-key' does not belong to op=del-session"),
 };
 
 static void test_requests(void **state)
@@ -139,6 +168,8 @@ static void test_no_secret_in_errors(void **state)
 {
 	static const char req[] = "op=add-conn\nmux=1\nkey=" KEY128 "\nkey=" KEY128 "\n\n";
 	static const char pass[] = "op=add-conn\nmux=1\npassphrase=hunter2\nsalt=xx\n\n";
+	static const char sess[] =
+	    "op=set-session\nmux=1\nrx-salt=" SALT "\nrx-key=" KEY256 "\nrx-key=" KEY256 "\n\n";
 	struct satp_ctl_msg m;
 	char err[256];
 
@@ -149,6 +180,11 @@ static void test_no_secret_in_errors(void **state)
 	/* and a refused message leaves nothing behind */
 	assert_int_equal(m.key_len, 0);
 	assert_int_equal(m.passphrase[0], 0);
+	assert_int_equal(satp_ctl_parse(sess, strlen(sess), &m, err, sizeof(err)), -EINVAL);
+	assert_null(strstr(err, KEY256));
+	assert_null(strstr(err, SALT));
+	assert_int_equal(m.rx_key_len, 0);
+	assert_int_equal(m.rx_key[0], 0);
 }
 
 /* Lengths and bytes a fuzzer would try: a NUL inside, a line at the limit, a huge request. */
