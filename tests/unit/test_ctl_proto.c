@@ -57,7 +57,8 @@ static const struct req_case req_cases[] = {
      SATP_CTL_OP_SET_SESSION, SATP_CTL_F_MUX | F_SESSION_KEYS},
     {"set-session full",
      "op=set-session\nmux=5\n" SESSION_KEYS "session=18446744073709551615\ngrace=0\n\n", 0, NULL,
-     SATP_CTL_OP_SET_SESSION, SATP_CTL_F_MUX | F_SESSION_KEYS | SATP_CTL_F_SESSION | SATP_CTL_F_GRACE},
+     SATP_CTL_OP_SET_SESSION,
+     SATP_CTL_F_MUX | F_SESSION_KEYS | SATP_CTL_F_SESSION | SATP_CTL_F_GRACE},
     {"del-session", "op=del-session\nmux=5\n\n", 0, NULL, SATP_CTL_OP_DEL_SESSION, SATP_CTL_F_MUX},
 
     /* framing */
@@ -128,8 +129,7 @@ static const struct req_case req_cases[] = {
 	"invalid tx-salt: expected 28 hex digits, got 32 characters"),
     BAD("session number too big", "op=set-session\nmux=1\nsession=18446744073709551616\n\n",
 	"invalid session '18446744073709551616'"),
-    BAD("session number negative", "op=set-session\nmux=1\nsession=-1\n\n",
-	"invalid session '-1'"),
+    BAD("session number negative", "op=set-session\nmux=1\nsession=-1\n\n", "invalid session '-1'"),
     BAD("session twice", "op=set-session\nmux=1\nsession=1\nsession=2\n\n",
 	"key 'session' given twice"),
     BAD("del-session takes no keys", "op=del-session\nmux=1\n" SESSION_KEYS "\n",

@@ -55,7 +55,8 @@ static const struct {
     [SATP_CTL_OP_RESET_WINDOW] = {SATP_CTL_F_MUX | SATP_CTL_F_SENDER,
 				  SATP_CTL_F_MUX | SATP_CTL_F_SENDER, false, false},
     [SATP_CTL_OP_SET_SESSION] = {SATP_CTL_F_MUX | SESSION_KEYS,
-				 SATP_CTL_F_MUX | SESSION_KEYS | SATP_CTL_F_SESSION | SATP_CTL_F_GRACE,
+				 SATP_CTL_F_MUX | SESSION_KEYS | SATP_CTL_F_SESSION |
+				     SATP_CTL_F_GRACE,
 				 false, false},
     [SATP_CTL_OP_DEL_SESSION] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX, false, false},
 };
@@ -249,8 +250,9 @@ static int hex_key(const char *name, const char *v, uint8_t *out, size_t *len, c
 
 	if (satp_hex_parse(v, out, SATP_KEY_MAX, 0, len, msg, sizeof(msg)) ||
 	    (*len != 16 && *len != 24 && *len != 32)) {
-		errf(err, errlen, "invalid %s: expected 32, 48 or 64 hex digits, got %zu characters",
-		     name, strlen(v));
+		errf(err, errlen,
+		     "invalid %s: expected 32, 48 or 64 hex digits, got %zu characters", name,
+		     strlen(v));
 		return -EINVAL;
 	}
 	return 0;

@@ -28,10 +28,11 @@
  *   op=del-session mux=                                stop sending and accepting
  *
  * Field values: mux, sender 0..65535; window 0..SATP_WINDOW_BITS; grace
- * 0..SATP_CTL_GRACE_MAX seconds; session 0..2^64-1 (the kx daemon's number); role as -e (left alice server right bob
- * client); remote HOST:PORT or [V6]:PORT; key/salt hex as -K/-A; passphrase
- * as -E; tx-key/rx-key as key, tx-salt/rx-salt as salt; cipher/kd-prf/auth
- * as -c/-k/-a; tag-len 0..SATP_TAG_MAX.
+ * 0..SATP_CTL_GRACE_MAX seconds; session 0..2^64-1 (the kx daemon's
+ * number); role as -e (left alice server right bob client); remote HOST:PORT
+ * or [V6]:PORT; key/salt hex as -K/-A; passphrase as -E; tx-key/rx-key as
+ * key, tx-salt/rx-salt as salt; cipher/kd-prf/auth as -c/-k/-a; tag-len
+ * 0..SATP_TAG_MAX.
  *
  * Reply: `errno=N` first (0: done; else a positive errno), then on error
  * `error=<text>`, on show the snapshot:
@@ -142,7 +143,7 @@ struct satp_ctl_msg {
 	enum satp_auth auth;
 	unsigned int kd_bits;
 	unsigned int tag_len;
-	uint32_t grace; /* seconds */
+	uint32_t grace;		      /* seconds */
 	uint8_t rx_key[SATP_KEY_MAX]; /* set-session; its tx key is key */
 	size_t rx_key_len;
 	uint8_t rx_salt[SATP_SALT_LEN];

@@ -225,8 +225,8 @@ static int session_keys(const struct satpd_conn *c, const struct satp_ctl_msg *m
 	size_t want = cur->algos.kd_bits / 8;
 
 	if (!want) {
-		snprintf(err, errlen, "mux %u has kd-prf null: no master key a session could replace",
-			 c->mux);
+		snprintf(err, errlen,
+			 "mux %u has kd-prf null: no master key a session could replace", c->mux);
 		return -EINVAL;
 	}
 	if (m->key_len != want || m->rx_key_len != want) {
@@ -261,9 +261,9 @@ int satpd_ctl_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, si
 	}
 	ret = session_keys(c, m, &tx, &rx, err, errlen);
 	if (!ret)
-		ret = satpd_conns_set_session(d, c, &tx, &rx, m->session,
-					      m->present & SATP_CTL_F_GRACE ? m->grace
-									    : SATP_CTL_GRACE_DEFAULT);
+		ret = satpd_conns_set_session(
+		    d, c, &tx, &rx, m->session,
+		    m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT);
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
 	if (ret && !err[0])

@@ -228,8 +228,8 @@ static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn 
  * The replay decision, after the tag verified: the only place a window moves.
  * A kx session's seqs start at 0 under its keys: it has windows of its own.
  */
-static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn,
-		      const struct satpd_keyset *k, const struct satp_header *h)
+static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const struct satpd_keyset *k,
+		      const struct satp_header *h)
 {
 	struct satpd_windows *win = k->session ? k->rx_win : &w->d->windows;
 	int v;
@@ -444,8 +444,8 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 		return 0;
 	}
 	w->ctr.tx_seq_exhausted++;
-	LOG_RATELIMITED(SATPD_LOG_ERROR, "mux %u: no sequence number left for this key; not sending",
-			conn->mux);
+	LOG_RATELIMITED(SATPD_LOG_ERROR,
+			"mux %u: no sequence number left for this key; not sending", conn->mux);
 	return -ENOSPC;
 }
 

@@ -144,8 +144,10 @@ static void accept_client(struct satpd_kx *k)
 
 	while ((fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 		if (!satpd_ctl_peer_permitted(k->ctl, fd, &cr)) {
-			snprintf(msg, sizeof(msg), "uid %u is not permitted (root or the control "
-				 "group only)", (unsigned int)cr.uid);
+			snprintf(msg, sizeof(msg),
+				 "uid %u is not permitted (root or the control "
+				 "group only)",
+				 (unsigned int)cr.uid);
 			reply(fd, SATP_KX_ERROR, EPERM, msg);
 			log_notice("kx: refused pid %d: %s", (int)cr.pid, msg);
 			close(fd);
@@ -217,8 +219,9 @@ static int tx_check(const uint8_t *rec, size_t n, bool trunc, char *msg, size_t 
 		return -EINVAL;
 	}
 	if (r->kind != SATP_KX_TX || r->version != SATP_KX_VERSION) {
-		snprintf(msg, len, "record kind %u version %u: a client sends kind %u (TX) version %u",
-			 r->kind, r->version, SATP_KX_TX, SATP_KX_VERSION);
+		snprintf(
+		    msg, len, "record kind %u version %u: a client sends kind %u (TX) version %u",
+		    r->kind, r->version, (unsigned int)SATP_KX_TX, (unsigned int)SATP_KX_VERSION);
 		return -EINVAL;
 	}
 	if (trunc) {
@@ -226,8 +229,9 @@ static int tx_check(const uint8_t *rec, size_t n, bool trunc, char *msg, size_t 
 		return -EMSGSIZE;
 	}
 	if (plen < SATP_HS_HDR_LEN) {
-		snprintf(msg, len, "datagram of %zu bytes: shorter than the %d-byte handshake header",
-			 plen, SATP_HS_HDR_LEN);
+		snprintf(msg, len,
+			 "datagram of %zu bytes: shorter than the %d-byte handshake header", plen,
+			 SATP_HS_HDR_LEN);
 		return -EINVAL;
 	}
 	if (!is_external(p, plen)) {
