@@ -668,23 +668,23 @@ void satpd_conns_adopt(struct satpd *d, struct satpd_conn *conn, uint16_t mux)
 
 static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now)
 {
-	struct satpd_keyset *p = atomic_load(&c->pending), *o = atomic_load(&c->old), *k;
+	struct satpd_keyset *p = atomic_load(&c->pending), *o = atomic_load(&c->old);
+	struct satpd_keyset *k = atomic_load(&c->keys);
+	bool none = k->none; /* after del-session nothing is lost by switching at once */
 
-	k = atomic_load(&c->keys);
-	/* After del-session nothing is lost by switching at once. */
-	if (p && (atomic_load(&c->pending_seen) || now >= p->until || k->none)) {
+	if (p && (atomic_load(&c->pending_seen) || now >= p->until || none)) {
 		k->until = p->end;
-		atomic_store(&c->old, k->none ? NULL : k);
+		atomic_store(&c->old, none ? NULL : k);
 		atomic_store(&c->keys, p);
 		atomic_store(&c->pending, NULL);
 		atomic_store(&c->pending_seen, false);
 		retire(d, NULL, o, NULL);
-		if (k->none)
+		if (none)
 			retire(d, NULL, k, NULL);
 		log_notice("mux %u: sending with the new keys (%s); old keys accepted %" PRId64
 			   " s more",
 			   c->mux,
-			   k->none		? "no keys before"
+			   none			? "no keys before"
 			   : now >= p->until	? "half the grace period passed"
 						: "peer uses them",
 			   p->end > now ? p->end - now : 0);
