@@ -21,9 +21,10 @@
 #   | kx-example.py respond           |            | kx-example.py initiate          |
 #   +---------------------------------+            +---------------------------------+
 #
-# --xdp-mode off: satp_rx does not pass mux 0xFFFF to the socket yet (the
-# XDP handshake steering is another change); a session also turns the XDP
-# window pre-filter of its mux off, which the socket path does not have.
+# The first pair runs --xdp-mode off (the socket path). Then a second pair
+# whose receiver runs satp_rx: the key exchange's messages reach satpd through
+# XDP (pass-handshake), and the first session sets the mux's
+# SATP_XDP_CONN_NO_PREFILTER (sessions restart their seqs at 0).
 . "$(dirname "$0")/lib.sh"
 
 SATP=$BUILD/satp
@@ -231,17 +232,17 @@ nsx b ping -c 10 -i 0.05 -q 10.99.0.1 >/dev/null || fail "ping lost packets unde
 echo "ok   session 3 after a removal: traffic flows at once (grace 4, nothing to wait for)"
 
 # ---------------------------------------------------------------- XDP path
-# Keys set by hand (satp session set) on a pair whose receiver c runs satp_rx: static keys
-# first, so that XDP's window of d's sender is far past 0; then sessions, whose seqs start
-# at 0 again. The first session turns XDP's window pre-filter of the mux off (docs/kx.md):
-# were it on, XDP would drop d's new datagrams as too old.
+# A pair whose receiver c runs satp_rx (native XDP): static keys first, so that XDP's window
+# of d's sender is far past 0; then session 7 agreed by the example clients, whose messages
+# reach c's socket through XDP (pass-handshake, within the per-source budget), under a ping
+# flood; then session 8 set by hand (satp session set). Sessions start their seqs at 0 again:
+# the first one sets the mux's SATP_XDP_CONN_NO_PREFILTER, or XDP would drop them as too old.
 bpffs_init
 topo_pair c d
 K=$(rnd 16) S=$(rnd 14)
 start_bg c satpd-c.log "$SATPD" -U --xdp-mode native --pin-root "$TMP/bpf/c" --state-dir "$TMP/state-c" \
 	--ctl-socket "$TMP/run/c.sock" -p $PORT -o $PORT -w 64 -d tun0 -t tun -K "$K" -A "$S" \
 	-i "$UL4_1" -r "$UL4_2" -e left -s 1 -n 10.99.0.1/24
-PID_c=$LAST_PID
 start_bg d satpd-d.log "$SATPD" -U --xdp-mode off --state-dir "$TMP/state-d" \
 	--ctl-socket "$TMP/run/d.sock" -p $PORT -o $PORT -w 64 -d tun0 -t tun -K "$K" -A "$S" \
 	-i "$UL4_2" -r "$UL4_1" -e right -s 2 -n 10.99.0.2/24
@@ -251,20 +252,53 @@ if ! wait_log "$TMP/satpd-c.log" "XDP: satp_rx on ul0" 5; then
 	echo PASS
 	exit 0
 fi
+wait_log "$TMP/satpd-c.log" "kx socket $TMP/run/c.kx.sock" || fail "c: no kx socket"
 wait_ping d 10.99.0.1 10 || fail "no ping with static keys over XDP: $(tail "$TMP"/satpd-[cd].log)"
 nsx d ping -q -i 0.005 -c 300 10.99.0.1 >/dev/null || fail "ping with static keys lost packets"
-K1=$(rnd 16) S1=$(rnd 14) K2=$(rnd 16) S2=$(rnd 14)
-nsx c "$SATP" session set $MUX tx-key "$K1" tx-salt "$S1" rx-key "$K2" rx-salt "$S2" session 7 \
-	grace 4 --socket "$TMP/run/c.sock" || fail "session set on c"
-nsx d "$SATP" session set $MUX tx-key "$K2" tx-salt "$S2" rx-key "$K1" rx-salt "$S1" session 7 \
-	grace 4 --socket "$TMP/run/d.sock" || fail "session set on d"
+mapfile -t KC < <(kxargs c)
+mapfile -t KD < <(kxargs d)
+start_bg c kx-c.log python3 "$KX" respond "${KC[@]}" --grace 4
+wait_log "$TMP/kx-c.log" "responding" || fail "responder on c did not start: $(cat "$TMP/kx-c.log")"
+
+# flood_loss NS: pings lost by the flood whose output is in $TMP/flood.NS ("" if unreadable)
+flood_loss() {
+	local tx rx
+	tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$TMP/flood.$1")
+	rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$TMP/flood.$1")
+	[ -n "$tx" ] && [ -n "$rx" ] && echo "$((tx - rx)) of $tx"
+}
+nsx d ping -q -i 0.005 -c 1200 -W 1 10.99.0.1 >"$TMP/flood.d" 2>&1 &
+FLOOD=$!
+LIB_PIDS+=("$FLOOD")
+sleep 1
+nsx d python3 "$KX" initiate "${KD[@]}" --peer "$UL4_1:$PORT" --session 7 --grace 4 >"$TMP/kx-d.log" 2>&1 ||
+	fail "session 7 through XDP: $(cat "$TMP/kx-d.log" "$TMP/kx-c.log")"
+wait "$FLOOD"
+lost=$(flood_loss d)
+[ -n "$lost" ] && [ "${lost%% *}" -le 2 ] || fail "XDP path: session 7 took over losing: $(cat "$TMP/flood.d")"
 grep -q "mux $MUX: sessions: XDP no longer pre-filters" "$TMP/satpd-c.log" || fail "c kept XDP's pre-filter"
-nsx d ping -q -i 0.01 -c 500 -W 1 10.99.0.1 >"$TMP/xdpflood" 2>&1
-tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$TMP/xdpflood")
-rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$TMP/xdpflood")
-[ -n "$tx" ] && [ $((tx - rx)) -le 2 ] || fail "XDP path: session 7 took over losing: $(cat "$TMP/xdpflood")"
 for side in c d; do
+	for _ in $(seq 30); do [ "$(session_of $side)" = "7 0" ] && break; sleep 0.2; done
 	[ "$(session_of $side)" = "7 0" ] || fail "$side sends with session '$(session_of $side)', want 7"
 done
-echo "ok   XDP receiver: static keys, then session 7 with seqs from 0: $((tx - rx)) of $tx pings lost"
+nsx c "$SATP" show ul0 --json --pin-root "$TMP/bpf/c" >"$TMP/c.json" 2>&1 || fail "show c: $(cat "$TMP/c.json")"
+python3 - "$TMP/c.json" <<'EOF' || fail "c's XDP did not pass the handshakes: $(cat "$TMP/c.json")"
+import json, sys
+x = json.load(open(sys.argv[1]))["interfaces"][0]["xdp"]["counters"]
+assert x["pass-handshake"]["packets"] >= 1, x["pass-handshake"]
+EOF
+echo "ok   XDP receiver: static keys, then session 7 agreed through satp_rx (pass-handshake): $lost pings lost"
+
+K1=$(rnd 16) S1=$(rnd 14) K2=$(rnd 16) S2=$(rnd 14)
+nsx c "$SATP" session set $MUX tx-key "$K1" tx-salt "$S1" rx-key "$K2" rx-salt "$S2" session 8 \
+	grace 4 --socket "$TMP/run/c.sock" || fail "session set on c"
+nsx d "$SATP" session set $MUX tx-key "$K2" tx-salt "$S2" rx-key "$K1" rx-salt "$S1" session 8 \
+	grace 4 --socket "$TMP/run/d.sock" || fail "session set on d"
+nsx d ping -q -i 0.01 -c 400 -W 1 10.99.0.1 >"$TMP/flood.d" 2>&1
+lost=$(flood_loss d)
+[ -n "$lost" ] && [ "${lost%% *}" -le 2 ] || fail "XDP path: session 8 took over losing: $(cat "$TMP/flood.d")"
+for side in c d; do
+	[ "$(session_of $side)" = "8 0" ] || fail "$side sends with session '$(session_of $side)', want 8"
+done
+echo "ok   session 8 by hand (satp session set on both): $lost pings lost"
 echo PASS

@@ -105,7 +105,7 @@ int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct sat
  * set-session (docs/kx.md): a session of separate tx and rx keys (same algos
  * and role as the connection) goes to pending as set-keys' keys do, with seqs
  * from 0 and replay windows of its own. The first session of a connection
- * turns its XDP window pre-filter off (the shared windows are past seq 0).
+ * sets SATP_XDP_CONN_NO_PREFILTER on its mux (the shared windows are past seq 0).
  */
 int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
 			    const struct satp_keys *rx, uint64_t id, uint32_t grace);

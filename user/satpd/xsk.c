@@ -629,11 +629,14 @@ static int windows_over_map(struct satpd *d, struct satp_xdp *x)
 
 static int set_conn(struct satp_xdp *x, const struct satpd_conn *c)
 {
-	/* kx sessions restart seqs under windows of their own: XDP's shared one cannot judge */
-	uint32_t win = c->sessions ? 0 : c->cfg.window;
+	uint32_t win = c->cfg.window;
+	int ret = satp_xdp_set_conn(x, c->mux, c->cfg.keys.algos.tag_len,
+				    win < SATP_WINDOW_BITS ? win : SATP_WINDOW_BITS);
 
-	return satp_xdp_set_conn(x, c->mux, c->cfg.keys.algos.tag_len,
-				 win < SATP_WINDOW_BITS ? win : SATP_WINDOW_BITS);
+	/* kx sessions restart seqs under windows of their own: XDP's shared one cannot judge */
+	if (!ret && c->sessions)
+		ret = satp_xdp_set_conn_flags(x, c->mux, SATP_XDP_CONN_NO_PREFILTER);
+	return ret;
 }
 
 int satpd_xdp_conn_set(struct satpd *d, const struct satpd_conn *c)
