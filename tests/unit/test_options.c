@@ -148,6 +148,23 @@ static void check_port_range(const struct satpd_config *c)
 	assert_true(c->rail);
 }
 
+/* RAIL over two links: every -r kept, the first one the connection's remote. */
+static void check_rail_hosts(const struct satpd_config *c)
+{
+	assert_true(c->rail);
+	assert_int_equal(c->n_rail_hosts, 2);
+	assert_string_equal(c->rail_hosts[0], "10.1.0.2");
+	assert_string_equal(c->rail_hosts[1], "10.2.0.2");
+	assert_string_equal(c->conns[0].remote.host, "10.1.0.2");
+}
+
+/* Without RAIL a later -r overrides an earlier one, as with anytun. */
+static void check_last_remote(const struct satpd_config *c)
+{
+	assert_false(c->rail);
+	assert_string_equal(c->conns[0].remote.host, "10.2.0.2");
+}
+
 /* An explicit 1 is not "not given": on the XDP path it asks for one channel. */
 static void check_queues_one(const struct satpd_config *c)
 {
@@ -300,6 +317,16 @@ static const struct opt_case cases[] = {
      0,
      NULL,
      check_satpd_own},
+    {"RAIL: two -r, two links",
+     {"-Y", "-w", "64", "-r", "10.1.0.2", "-r", "10.2.0.2", "-r", "10.1.0.2", K128, SALTOPT},
+     0,
+     NULL,
+     check_rail_hosts},
+    {"no RAIL: the last -r wins",
+     {"-r", "10.1.0.2", "-r", "10.2.0.2", K128, SALTOPT},
+     0,
+     NULL,
+     check_last_remote},
     {"--queues 1 is explicit", {"--queues", "1", K128, SALTOPT}, 0, NULL, check_queues_one},
     {"device name says tap", {"-d", "tap7", K128, SALTOPT}, 0, NULL, check_tap_name},
     {"--opt=value", {"--mux=3", "--xdp-mode=off", K128, SALTOPT}, 0, NULL, check_long_eq},
@@ -314,6 +341,17 @@ static const struct opt_case cases[] = {
     {"RAIL needs a window", {"-p", "4444:4445", K128, SALTOPT}, -EINVAL, "-w > 0", NULL},
     {"-Y needs a window", {"-Y", K128, SALTOPT}, -EINVAL, "-w > 0", NULL},
     {"RAIL range too long", {"-o", "1:17", "-w", "8", K128, SALTOPT}, -EINVAL, "1:17", NULL},
+    {"RAIL: hosts x port pairs > 16",
+     {"-p", "1:9", "-w", "8", "-r", "a", "-r", "b", K128, SALTOPT},
+     -EINVAL,
+     "2 remote hosts times 9 port pairs",
+     NULL},
+    {"RAIL: ninth remote host",
+     {"-r", "a", "-r", "b", "-r", "c", "-r", "d",  "-r", "e",
+      "-r", "f", "-r", "g", "-r", "h", "-r", "i9", K128, SALTOPT},
+     -EINVAL,
+     "'i9'",
+     NULL},
     {"port list is not RAIL syntax", {"-p", "1,3"}, -EINVAL, "'1,3'", NULL},
     {"negative mux", {"-m", "-1"}, -EINVAL, "'-m'", NULL},
     {"mux too big", {"-m", "65536", K128, SALTOPT}, -EINVAL, "'65536'", NULL},

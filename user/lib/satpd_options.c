@@ -312,9 +312,23 @@ static int set_port(struct satpd_config *c, const char *arg, char *err, size_t e
 	return satpd_parse_port_range(arg, &c->local.port_lo, &c->local.port_hi, err, errlen);
 }
 
+/* The command line's connection keeps every -r for RAIL; the last one is its remote meanwhile. */
 static int set_remote_host(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
-	return set_host(conn0(c)->remote.host, arg, "remote host", err, errlen);
+	unsigned int i;
+	int ret;
+
+	ret = set_host(conn0(c)->remote.host, arg, "remote host", err, errlen);
+	if (ret || c->cur_conn)
+		return ret;
+	for (i = 0; i < c->n_rail_hosts; i++)
+		if (!strcmp(c->rail_hosts[i], arg))
+			return 0;
+	if (c->n_rail_hosts >= SATPD_RAIL_HOSTS_MAX)
+		return fail(err, errlen, "too many remote hosts at '%s' (RAIL: at most %d)", arg,
+			    SATPD_RAIL_HOSTS_MAX);
+	snprintf(c->rail_hosts[c->n_rail_hosts++], SATPD_HOST_MAX, "%s", arg);
+	return 0;
 }
 
 static int set_remote_port(struct satpd_config *c, const char *arg, char *err, size_t errlen)
@@ -708,7 +722,8 @@ static const struct opt_def opts[] = {
     {"interface", 'i', OPT_ARG, set_interface, "<hostname|ip>", "local address to bind to"},
     {"port", 'p', OPT_ARG, set_port, "<port>[:<port>]", "local port (range: RAIL, later)"},
     {"sender-id", 's', OPT_ARG | OPT_CONN, set_sender_id, "<sender id>", "the sender id to use"},
-    {"remote-host", 'r', OPT_ARG | OPT_CONN, set_remote_host, "<hostname|ip>", "remote host"},
+    {"remote-host", 'r', OPT_ARG | OPT_CONN, set_remote_host, "<hostname|ip>",
+     "remote host (RAIL: repeat it, a path per host)"},
     {"remote-port", 'o', OPT_ARG | OPT_CONN, set_remote_port, "<port>[:<port>]", "remote port"},
     {"ipv4-only", '4', 0, set_ipv4, NULL, "always resolve IPv4 addresses"},
     {"ipv6-only", '6', 0, set_ipv6, NULL, "always resolve IPv6 addresses"},
@@ -724,7 +739,8 @@ static const struct opt_def opts[] = {
      "address and prefix length of the device (sets MTU 1400)"},
     {"post-up-script", 'x', OPT_ARG, set_post_up, "<script>",
      "run after the device exists, with its name as argument"},
-    {"route", 'R', OPT_ARG | OPT_CONN, set_route, "<net>/<prefix>", "add a route to the connection"},
+    {"route", 'R', OPT_ARG | OPT_CONN, set_route, "<net>/<prefix>",
+     "add a route to the connection"},
     {"mux", 'm', OPT_ARG | OPT_CONN, set_mux, "<mux-id>", "the multiplex id to use"},
     {"window-size", 'w', OPT_ARG | OPT_CONN, set_window, "<window size>",
      "sequence number window size; 0 disables replay protection"},
@@ -734,8 +750,10 @@ static const struct opt_def opts[] = {
      "derive master key and salt from this"},
     {"key", 'K', OPT_ARG | OPT_CONN | OPT_SECRET, set_key, "<master key>", "master key (hex)"},
     {"salt", 'A', OPT_ARG | OPT_CONN | OPT_SECRET, set_salt, "<master salt>", "master salt (hex)"},
-    {"cipher", 'c', OPT_ARG | OPT_CONN, set_cipher, "<cipher type>", "payload encryption algorithm"},
-    {"auth-algo", 'a', OPT_ARG | OPT_CONN, set_auth, "<algo type>", "message authentication algorithm"},
+    {"cipher", 'c', OPT_ARG | OPT_CONN, set_cipher, "<cipher type>",
+     "payload encryption algorithm"},
+    {"auth-algo", 'a', OPT_ARG | OPT_CONN, set_auth, "<algo type>",
+     "message authentication algorithm"},
     {"auth-tag-length", 'b', OPT_ARG | OPT_CONN, set_tag_len, "<length>", "length of the auth tag"},
     {"xdp-dev", 0, OPT_ARG, set_xdp_dev, "<ifname>",
      "underlay interface for XDP (default: the one holding -i, else the route to -r)"},
@@ -1126,6 +1144,27 @@ static unsigned int range_len(const struct satpd_endpoint *e)
 }
 
 /*
+ * RAIL over several links: every -r is a remote host, each with every port
+ * pair (the product), the first one the connection's remote. Without RAIL,
+ * the last -r won already (anytun: a later option overrides).
+ */
+static int check_rail_hosts(struct satpd_config *c, char *err, size_t errlen)
+{
+	struct satpd_conn_config *cc = &c->conns[0];
+	unsigned int pairs = range_len(&c->local) > range_len(&cc->remote) ? range_len(&c->local)
+									   : range_len(&cc->remote);
+
+	if (c->n_rail_hosts < 2)
+		return 0;
+	if (pairs * c->n_rail_hosts > SATPD_RAIL_PATHS_MAX)
+		return fail(err, errlen,
+			    "RAIL: %u remote hosts times %u port pairs are more than %u paths",
+			    c->n_rail_hosts, pairs, SATPD_RAIL_PATHS_MAX);
+	snprintf(cc->remote.host, sizeof(cc->remote.host), "%s", c->rail_hosts[0]);
+	return 0;
+}
+
+/*
  * RAIL (uanytun master): a port range for -p or -o turns it on. Its copies
  * are told apart by the replay window only, so -w 0 would deliver them all.
  */
@@ -1149,7 +1188,7 @@ static int check_rail(struct satpd_config *c, char *err, size_t errlen)
 		return fail(err, errlen, "RAIL: port range %u:%u / %u:%u is longer than %u ports",
 			    c->local.port_lo, c->local.port_hi, cc->remote.port_lo,
 			    cc->remote.port_hi, SATPD_RAIL_PATHS_MAX);
-	return 0;
+	return check_rail_hosts(c, err, errlen);
 }
 
 /*

@@ -109,8 +109,11 @@ struct satpd_conn_config {
 	struct satp_keys keys;
 };
 
-/* RAIL paths: ports of a -p or -o range (one UDP socket per local port and family). */
+/* RAIL paths: ports of a -p or -o range (one UDP socket per local port and family) times
+ * remote hosts. */
 #define SATPD_RAIL_PATHS_MAX 16
+/* RAIL remote hosts (-r given more than once): one per link, links are few. */
+#define SATPD_RAIL_HOSTS_MAX 8
 
 struct satpd_config {
 	/* process */
@@ -142,6 +145,10 @@ struct satpd_config {
 	bool keep_xdp; /* --keep-xdp: leave satp_rx attached at exit (default: detach) */
 	unsigned int queues; /* --queues, SATPD_QUEUES_UNSET when not given */
 	bool rail; /* -Y or a port range: every datagram on every path */
+	/* Every -r of connection 0, in order: with RAIL each is a remote host of its own
+	 * paths (a link each); without, the last one wins as with anytun. */
+	char rail_hosts[SATPD_RAIL_HOSTS_MAX][SATPD_HOST_MAX];
+	unsigned int n_rail_hosts;
 	char pin_root[SATPD_PATH_MAX];
 	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */
 	char ctl_socket[SATPD_PATH_MAX]; /* "" = /run/satpd/<dev>.sock */

@@ -21,6 +21,19 @@ static uint16_t addr_port(const struct sockaddr_storage *sa)
 	return 0;
 }
 
+/* The same address, whatever the ports. */
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return a->ss_family == AF_INET6 &&
+	       !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+}
+
 static void set_port(struct sockaddr_storage *sa, uint16_t port)
 {
 	if (sa->ss_family == AF_INET)
@@ -57,6 +70,33 @@ static uint32_t path_read(struct satpd_rail_path *p, struct satpd_peer_addr *a, 
 	}
 }
 
+/* Path i's remote from -r (its host, its port), or none yet (learned). */
+static int path_remote(struct satpd *d, struct satpd_rail_path *p)
+{
+	const struct satpd_config *c = d->cfg;
+	struct satpd_endpoint r = c->conns[0].remote;
+	struct satpd_peer_addr a;
+	char s[64];
+	int ret;
+
+	if (c->n_rail_hosts > 1)
+		snprintf(r.host, sizeof(r.host), "%s", c->rail_hosts[p->host]);
+	if (!r.host[0]) {
+		log_notice("RAIL path %u: local port %u, remote learned",
+			   (unsigned int)(p - d->rail.path), p->lport);
+		return 0;
+	}
+	ret = satpd_udp_resolve_remote(&d->udp, c, &r, &a);
+	if (ret)
+		return ret;
+	set_port(&a.sa, p->rport);
+	p->remote = a;
+	p->sock = satpd_udp_sock_for_port(&d->udp, a.sa.ss_family, p->lport);
+	log_notice("RAIL path %u: local port %u -> %s", (unsigned int)(p - d->rail.path), p->lport,
+		   satpd_addr_str(&a.sa, s, sizeof(s)));
+	return 0;
+}
+
 int satpd_rail_init(struct satpd *d)
 {
 	const struct satpd_config *c = d->cfg;
@@ -64,35 +104,27 @@ int satpd_rail_init(struct satpd *d)
 	struct satpd_rail *rail = &d->rail;
 	unsigned int nl = (unsigned int)c->local.port_hi - c->local.port_lo + 1u;
 	unsigned int nr = (unsigned int)r->port_hi - r->port_lo + 1u;
-	struct satpd_peer_addr a;
-	char s[64];
+	unsigned int pairs = nl > nr ? nl : nr;
+	unsigned int hosts = c->n_rail_hosts > 1 ? c->n_rail_hosts : 1;
 	unsigned int i;
 	int ret;
 
 	memset(rail, 0, sizeof(*rail));
 	if (!c->rail)
 		return 0;
-	rail->n = nl > nr ? nl : nr;
+	rail->n = pairs * hosts;
 	for (i = 0; i < rail->n; i++) {
 		struct satpd_rail_path *p = &rail->path[i];
 
-		p->lport = (uint16_t)(c->local.port_lo + i % nl);
-		p->rport = (uint16_t)(r->port_lo + i % nr);
+		p->host = (uint8_t)(i / pairs);
+		p->lport = (uint16_t)(c->local.port_lo + i % pairs % nl);
+		p->rport = (uint16_t)(r->port_lo + i % pairs % nr);
 		p->sock = -1;
 		p->xdp_gen = 1;
 		pthread_mutex_init(&p->lock, NULL);
-		if (!r->host[0]) {
-			log_notice("RAIL path %u: local port %u, remote learned", i, p->lport);
-			continue;
-		}
-		ret = satpd_udp_resolve_remote(&d->udp, c, r, &a);
+		ret = path_remote(d, p);
 		if (ret)
 			return ret;
-		set_port(&a.sa, p->rport);
-		p->remote = a;
-		p->sock = satpd_udp_sock_for_port(&d->udp, a.sa.ss_family, p->lport);
-		log_notice("RAIL path %u: local port %u -> %s", i, p->lport,
-			   satpd_addr_str(&a.sa, s, sizeof(s)));
 	}
 	log_notice("RAIL: %u paths, every datagram sent on each", rail->n);
 	return 0;
@@ -107,28 +139,41 @@ void satpd_rail_free(struct satpd_rail *r)
 	r->n = 0;
 }
 
+/*
+ * The path that fits a datagram best: the local port it came to counts most
+ * (with a -p range it names the path; a learned peer may send from any port),
+ * then the remote's address (a host per link), then its port.
+ */
+#define FIT_LPORT 4
+#define FIT_ADDR  2
+#define FIT_RPORT 1
+
 int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src)
 {
 	const struct satpd_rail *r = &d->rail;
 	uint16_t lport, rport = addr_port(src);
-	int by_lport = -1, by_rport = -1;
+	int best = 0, best_fit = -1, fit, s;
+	struct satpd_peer_addr a;
 	unsigned int i;
 
 	if (!r->n || sock < 0 || sock >= (int)d->udp.n)
 		return -1;
 	lport = d->udp.port[sock];
 	for (i = 0; i < r->n; i++) {
-		if (r->path[i].lport == lport && r->path[i].rport == rport)
+		struct satpd_rail_path *p = (struct satpd_rail_path *)&r->path[i];
+
+		path_read(p, &a, &s);
+		fit = (p->lport == lport ? FIT_LPORT : 0) + (p->rport == rport ? FIT_RPORT : 0);
+		if (s >= 0 && same_host(&a.sa, src))
+			fit += FIT_ADDR;
+		if (fit == FIT_LPORT + FIT_ADDR + FIT_RPORT)
 			return (int)i;
-		if (r->path[i].lport == lport && by_lport < 0)
-			by_lport = (int)i;
-		if (r->path[i].rport == rport && by_rport < 0)
-			by_rport = (int)i;
+		if (fit > best_fit) {
+			best_fit = fit;
+			best = (int)i;
+		}
 	}
-	/* A learned peer may send from any port: the local port tells the path first. */
-	if (by_lport >= 0 && d->cfg->local.port_lo != d->cfg->local.port_hi)
-		return by_lport;
-	return by_rport >= 0 ? by_rport : (by_lport >= 0 ? by_lport : 0);
+	return best;
 }
 
 void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *src,

@@ -3,9 +3,10 @@
  * RAIL, as uanytun's master branch: with a port range for -p and/or -o (or
  * -Y) every SATP datagram goes out unchanged on every path, a path being a
  * (local port, remote port) pair taken by index (the shorter range repeats
- * its ports). The receiver keeps the first copy: the replay window's atomic
- * commit is the one decision (satp_rx in XDP drops copies already committed
- * before they reach us). Each path learns its remote from every authenticated
+ * its ports) to a remote host: -r given more than once gives every pair to
+ * every host (a link each: the route to a host picks its local interface). The receiver keeps the
+ * first copy: the replay window's atomic commit is the one decision (satp_rx in XDP drops copies
+ * already committed before they reach us). Each path learns its remote from every authenticated
  * datagram, before the replay check, so a path whose copies always lose still
  * follows its peer.
  *
@@ -34,6 +35,7 @@ struct satpd_pkt;
 
 struct satpd_rail_path {
 	uint16_t lport, rport;
+	uint8_t host; /* index into the config's rail_hosts (RAIL over several -r) */
 	/* The remote: a seqlock (gen odd while written), written only when it moves. */
 	_Atomic uint32_t gen;
 	struct satpd_peer_addr remote;
