@@ -238,9 +238,13 @@ static __always_inline struct satp_xdp_path_stats *rail_path(const struct satp_l
 	return path ? bpf_map_lookup_elem(&satp_rail_stats, path) : NULL;
 }
 
-/* The SATP datagram (UDP payload) at dg, satp_len bytes long; ps: its RAIL path's counters. */
+/*
+ * The SATP datagram (UDP payload) at dg, satp_len bytes long; ps: its RAIL
+ * path's counters; to_xsk false on a RAIL link (satp_rail_rx): what is not
+ * dropped goes to the UDP socket, AF_XDP serves one interface.
+ */
 static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u32 satp_len,
-				      struct satp_xdp_path_stats *ps)
+				      struct satp_xdp_path_stats *ps, bool to_xsk)
 {
 	struct satp_hdr *h = c->pos;
 	struct satp_xdp_sender_stats *st = NULL;
@@ -287,6 +291,8 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 		}
 	}
 
+	if (!to_xsk)
+		return SATP_XDP_PASS_RAIL_LINK;
 	act = bpf_redirect_map(&satp_xsks, ctx->rx_queue_index, XDP_DROP);
 	if (act != XDP_REDIRECT)
 		return SATP_XDP_DROP_NO_SOCKET;
@@ -373,7 +379,8 @@ static __always_inline int judge_handshake(const struct cursor *c, const struct 
 	return hs_budget_take(l3) ? SATP_XDP_PASS_HANDSHAKE : SATP_XDP_DROP_HS_RATELIMIT;
 }
 
-static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struct satp_l3 *l3)
+static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struct satp_l3 *l3,
+				     bool to_xsk)
 {
 	struct udphdr *udp = c->pos;
 	__u32 udp_len;
@@ -396,10 +403,10 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struc
 	r = judge_handshake(c, l3, udp_len - sizeof(*udp));
 	if (r != SATP_PARSE_GO_ON)
 		return r;
-	return judge_satp(ctx, c, udp_len - sizeof(*udp), rail_path(l3, udp));
+	return judge_satp(ctx, c, udp_len - sizeof(*udp), rail_path(l3, udp), to_xsk);
 }
 
-static __always_inline int classify(struct xdp_md *ctx)
+static __always_inline int classify(struct xdp_md *ctx, bool to_xsk)
 {
 	struct cursor c = {
 	    .pos = (void *)(long)ctx->data,
@@ -420,7 +427,7 @@ static __always_inline int classify(struct xdp_md *ctx)
 		return SATP_XDP_PASS_NOT_IP;
 	if (r != SATP_PARSE_GO_ON)
 		return r;
-	return parse_udp(ctx, &c, &l3);
+	return parse_udp(ctx, &c, &l3, to_xsk);
 }
 
 #define SATP_XDP_ACTION_(e, name, action)                                                          \
@@ -449,7 +456,19 @@ static __always_inline int finish(struct xdp_md *ctx, __u32 reason)
 SEC("xdp")
 int satp_rx(struct xdp_md *ctx)
 {
-	return finish(ctx, classify(ctx));
+	return finish(ctx, classify(ctx, true));
+}
+
+/*
+ * RAIL's other links (the underlays that carry paths to other remote hosts):
+ * the same judgement over the same maps, so copies committed already die here
+ * too, but the rest goes to the UDP socket (pass-rail-link): the AF_XDP
+ * sockets are bound to satp_rx's interface.
+ */
+SEC("xdp")
+int satp_rail_rx(struct xdp_md *ctx)
+{
+	return finish(ctx, classify(ctx, false));
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -86,7 +86,8 @@
 	X(SATP_XDP_PASS_ADOPT, "pass-adopt", XDP_PASS)    /* unknown mux, daemon adopting one */ \
 	X(SATP_XDP_PASS_HANDSHAKE, "pass-handshake", XDP_PASS) /* mux 0xFFFF within budget */   \
 	X(SATP_XDP_DROP_HS_TOO_SHORT, "drop-hs-too-short", XDP_DROP) /* mux 0xFFFF, < 56 bytes */ \
-	X(SATP_XDP_DROP_HS_RATELIMIT, "drop-hs-ratelimit", XDP_DROP) /* source over its budget */
+	X(SATP_XDP_DROP_HS_RATELIMIT, "drop-hs-ratelimit", XDP_DROP) /* source over its budget */ \
+	X(SATP_XDP_PASS_RAIL_LINK, "pass-rail-link", XDP_PASS) /* RAIL link: to the UDP socket */
 /* clang-format on */
 
 #define SATP_XDP_ENUM_(e, name, action) e,

@@ -792,6 +792,7 @@ struct rail_row {
 	enum satp_xdp_reason why;
 	int path; /* -1: no path may move */
 	uint64_t seen, dropped;
+	bool link; /* run satp_rail_rx (a RAIL link) instead of satp_rx */
 };
 
 static struct satp_frame_spec sport(struct satp_frame_spec s, uint16_t p)
@@ -836,7 +837,8 @@ static void run_rail_row(const struct rail_row *r)
 	if (satp_xdp_set_flags(xdp, r->flags) || satp_xdp_read_counters(xdp, before) ||
 	    read_paths(pb))
 		return fail(r->name, "cannot read counters");
-	if (bpf_prog_test_run_opts(satp_xdp_prog_fd(xdp), &t))
+	if (bpf_prog_test_run_opts(r->link ? satp_xdp_link_prog_fd(xdp) : satp_xdp_prog_fd(xdp),
+				   &t))
 		return fail(r->name, "test run failed: %s", strerror(errno));
 	runs++;
 	satp_xdp_read_counters(xdp, after);
@@ -871,25 +873,34 @@ static void run_rail(void)
 	struct satp_xdp_path_key k0 = rail_key(&p0), k1 = rail_key(&p1), bad = k0;
 	const struct rail_row rows[] = {
 	    {"rail: path 0, new seq: seen", port(V4(MUX_W64, 1, TOP + 1), RAIL_FIRST), R, XDP_DROP,
-	     SATP_XDP_DROP_NO_SOCKET, 0, 1, 0},
+	     SATP_XDP_DROP_NO_SOCKET, 0, 1, 0, false},
 	    {"rail: path 0, committed seq: seen, dropped", p0, R, XDP_DROP, SATP_XDP_DROP_REPLAY, 0,
-	     1, 1},
+	     1, 1, false},
 	    {"rail: path 0, too old: seen, dropped", port(V4(MUX_W64, 1, 0), RAIL_FIRST), R,
-	     XDP_DROP, SATP_XDP_DROP_TOO_OLD, 0, 1, 1},
-	    {"rail: path 1 (ipv6), committed seq", p1, R, XDP_DROP, SATP_XDP_DROP_REPLAY, 1, 1, 1},
+	     XDP_DROP, SATP_XDP_DROP_TOO_OLD, 0, 1, 1, false},
+	    {"rail: path 1 (ipv6), committed seq", p1, R, XDP_DROP, SATP_XDP_DROP_REPLAY, 1, 1, 1,
+	     false},
 	    {"rail: path 0, sender without a window: seen", port(V4(MUX_W64, 3, TOP), RAIL_FIRST),
-	     R, XDP_DROP, SATP_XDP_DROP_NO_SOCKET, 0, 1, 0},
+	     R, XDP_DROP, SATP_XDP_DROP_NO_SOCKET, 0, 1, 0, false},
 	    {"rail: path 0's tuple to path 1's port: no path", port(p0, RAIL_FIRST + 1), R,
-	     XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0},
+	     XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0, false},
 	    {"rail: other source port: no path", sport(p0, 4445), R, XDP_DROP, SATP_XDP_DROP_REPLAY,
-	     -1, 0, 0},
+	     -1, 0, 0, false},
 	    {"rail: other source address: no path", src(p0, peer4b, 4), R, XDP_DROP,
-	     SATP_XDP_DROP_REPLAY, -1, 0, 0},
+	     SATP_XDP_DROP_REPLAY, -1, 0, 0, false},
 	    {"rail: unknown mux: not counted", port(V4(MUX_NONE, 1, TOP), RAIL_FIRST), R, XDP_DROP,
-	     SATP_XDP_DROP_UNKNOWN_MUX, -1, 0, 0},
+	     SATP_XDP_DROP_UNKNOWN_MUX, -1, 0, 0, false},
 	    {"rail: too short: not counted", port(v4(MUX_W64, 1, TOP, MIN_OK - 1), RAIL_FIRST), R,
-	     XDP_DROP, SATP_XDP_DROP_TOO_SHORT, -1, 0, 0},
-	    {"rail: flag off: not counted", p0, 0, XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0},
+	     XDP_DROP, SATP_XDP_DROP_TOO_SHORT, -1, 0, 0, false},
+	    {"rail: flag off: not counted", p0, 0, XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0, false},
+	    {"rail link: new seq to the UDP socket", port(V4(MUX_W64, 1, TOP + 2), RAIL_FIRST), R,
+	     XDP_PASS, SATP_XDP_PASS_RAIL_LINK, 0, 1, 0, true},
+	    {"rail link: committed seq dropped", p1, R, XDP_DROP, SATP_XDP_DROP_REPLAY, 1, 1, 1,
+	     true},
+	    {"rail link: unknown mux dropped", port(V4(MUX_NONE, 1, TOP), RAIL_FIRST), R, XDP_DROP,
+	     SATP_XDP_DROP_UNKNOWN_MUX, -1, 0, 0, true},
+	    {"rail link: not SATP passed", port(p0, 4445), R, XDP_PASS, SATP_XDP_PASS_NOT_SATP, -1,
+	     0, 0, true},
 	};
 	size_t i;
 	int bad_failures = failures;
@@ -903,7 +914,7 @@ static void run_rail(void)
 		fail("rail", "cannot remove path 0's tuple");
 	else
 		run_rail_row(&(struct rail_row){"rail: path 0's old tuple removed: no path", p0, R,
-						XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0});
+						XDP_DROP, SATP_XDP_DROP_REPLAY, -1, 0, 0, false});
 	bad.family = 99;
 	if (satp_xdp_set_rail_path(xdp, &k1, SATP_XDP_RAIL_PATHS, true) != -EINVAL ||
 	    satp_xdp_set_rail_path(xdp, &bad, 0, true) != -EINVAL ||

@@ -31,6 +31,10 @@ UDP_N=${RAIL_UDP_N:-3000}
 LOSS_BOUND=8 # percent; two independent paths at 20% each lose 4%
 XDP=${RAIL_XDP:-off}
 
+RAIL_IFS="ul0 ul1"
+RAIL_DPORTS=4444-4445
+. "$(dirname "$0")/rail-lib.sh"
+
 ns_create a
 ns_create b
 veth_link a ul0 10.77.0.1/24 fd00:77::1/64 b ul0 10.77.0.2/24 fd00:77::2/64
@@ -51,35 +55,7 @@ route_paths() {
 }
 route_paths a $LA $LB 10.77.0.2 10.77.1.2
 route_paths b $LB $LA 10.77.0.1 10.77.1.1
-
-# Loss on a link as the sender cannot see it: nftables' egress hook of each veth (a drop in
-# the output hook would fail the sendmsg, which a sender may answer by sending again).
-for n in a b; do
-	for i in ul0 ul1; do
-		nsx $n nft add table netdev rail$i ||
-			skip "nft cannot create a netdev table in a namespace"
-		nsx $n nft add chain netdev rail$i out "{ type filter hook egress device $i priority 0; }" ||
-			skip "no nftables egress hook in this kernel (CONFIG_NETFILTER_EGRESS)"
-	done
-done
-
-# loss SIDE IF PERCENT: drop that share of the side's datagrams leaving by IF (100: cut).
-loss() {
-	if [ "$3" -ge 100 ]; then
-		nsx "$1" nft add rule netdev "rail$2" out udp dport 4444-4445 counter drop
-	else
-		nsx "$1" nft add rule netdev "rail$2" out udp dport 4444-4445 \
-			numgen random mod 100 '<' "$3" counter drop
-	fi
-}
-clear_loss() {
-	local n i
-	for n in a b; do
-		for i in ul0 ul1; do
-			nsx $n nft flush chain netdev "rail$i" out
-		done
-	done
-}
+rail_nft_init
 
 start_satpd() { # SIDE OWN PEER INNER [satpd options...]
 	local side=$1 own=$2 peer=$3 inner=$4
@@ -103,74 +79,7 @@ if [ "$XDP" != off ]; then
 	log "satpd b: $(grep -o '[0-9]* AF_XDP worker.*' "$TMP/satpd-b.log" | head -n 1)"
 fi
 
-# A UDP receiver on b counting datagrams and repeated indexes until told to stop.
-start_bg b udp_rx.log python3 -c '
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-s.bind(("'$IN_B'", 9999))
-seen, dups, done = set(), 0, set()
-while True:
-    b = s.recv(2048)
-    if b.startswith(b"report:"):
-        if b not in done:
-            print("%s received %d dups %d" % (b[7:].decode(), len(seen), dups), flush=True)
-            done.add(b)
-            seen, dups = set(), 0
-        continue
-    i = struct.unpack("!I", b[:4])[0]
-    if i in seen:
-        dups += 1
-    seen.add(i)
-'
-sleep 0.5
-
-tun_rx() { nsx b cat /sys/class/net/tun0/statistics/rx_packets; }
-
-# udp_stream LABEL TAG: UDP_N datagrams a -> b paced at ~5000/s; sets RECV DUPS TUN_DELTA LOSS.
-udp_stream() {
-	local before after line
-	before=$(tun_rx)
-	nsx a python3 -c '
-import socket, struct, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range('"$UDP_N"'):
-    s.sendto(struct.pack("!I", i) + b"r" * 200, ("'$IN_B'", 9999))
-    if i % 50 == 49:
-        time.sleep(0.01)
-time.sleep(0.5)
-'
-	# The report itself may be lost on the lossy paths: ask until it comes.
-	for _ in $(seq 1 20); do
-		nsx a python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"report:'"$2"'", ("'$IN_B'", 9999))'
-		sleep 0.3
-		grep -q "^$2 received" "$TMP/udp_rx.log" && break
-	done
-	line=$(grep "^$2 received" "$TMP/udp_rx.log" | head -n 1)
-	[ -n "$line" ] || fail "$1: the UDP receiver did not report"
-	after=$(tun_rx)
-	RECV=$(echo "$line" | awk '{ print $3 }')
-	DUPS=$(echo "$line" | awk '{ print $5 }')
-	TUN_DELTA=$((after - before))
-	LOSS=$(awk -v n="$UDP_N" -v r="$RECV" 'BEGIN { printf "%.2f", 100 * (n - r) / n }')
-	log "$1: sent $UDP_N, received $RECV (loss $LOSS%), duplicates at the receiver $DUPS," \
-		"far tun rx_packets +$TUN_DELTA"
-	[ "$DUPS" -eq 0 ] || fail "$1: $DUPS duplicates reached the inner device"
-	# The tun also carries the TCP/ping-free reports: a few beyond UDP_N at most, never 2x.
-	[ "$TUN_DELTA" -le $((UDP_N + 25)) ] || fail "$1: the far tun got $TUN_DELTA packets for $UDP_N sent"
-}
-
-rail_counters() { # PID LOG: per-path lines of a counter dump
-	local before
-	before=$(grep -c 'counters (' "$2")
-	kill -USR1 "$1"
-	for _ in $(seq 1 50); do
-		[ "$(grep -c 'counters (' "$2")" -gt "$before" ] && break
-		sleep 0.1
-	done
-	sleep 0.2
-	grep 'rail path' "$2" | tail -n 2
-}
+rail_udp_rx
 
 udp_stream "no loss" s1
 [ "$RECV" -eq "$UDP_N" ] || fail "no loss: $RECV of $UDP_N arrived"

@@ -65,6 +65,19 @@ int satp_xdp_attach(struct satp_xdp *x);
 int satp_xdp_detach(struct satp_xdp *x);
 void satp_xdp_close(struct satp_xdp *x);
 
+/*
+ * RAIL's other links: satp_rail_rx, the same judgement over the same maps but
+ * passing what it does not drop to the kernel (the UDP socket: AF_XDP serves
+ * satp_rx's interface only), attached plainly (no dispatcher) in the mode
+ * satp_rx got. A satp_rail_rx an earlier run left is replaced, another
+ * program is not (-EBUSY). satp_xdp_detach() detaches the links too.
+ */
+#define SATP_XDP_MAX_LINKS 8
+int satp_xdp_attach_link(struct satp_xdp *x, const char *ifname);
+int satp_xdp_detach_link(struct satp_xdp *x, const char *ifname);
+unsigned int satp_xdp_links(const struct satp_xdp *x);
+int satp_xdp_link_prog_fd(const struct satp_xdp *x); /* test runs */
+
 /* Remove <pin_root>/satpd/<ifname>/ (forget windows and counters). */
 int satp_xdp_unpin(const char *pin_root, const char *ifname);
 

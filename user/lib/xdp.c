@@ -35,6 +35,7 @@
 #include "satp_xdp_loader.h"
 
 #define SATP_XDP_PROG_NAME  "satp_rx"
+#define SATP_XDP_LINK_NAME  "satp_rail_rx"
 #define SATP_XDP_PIN_SUBDIR "satpd"
 
 struct satp_xdp {
@@ -53,6 +54,9 @@ struct satp_xdp {
 	bool plain;	/* attached by bpf_xdp_attach() after libxdp failed */
 	bool took_over; /* replaced a satp_rx an earlier run left attached */
 	uint32_t prog_id;
+	/* RAIL links: satp_rail_rx plainly attached to these interfaces */
+	int links[SATP_XDP_MAX_LINKS];
+	unsigned int n_links;
 	struct satp_window *windows;
 	size_t windows_len;
 	int ncpus;
@@ -465,6 +469,8 @@ static int open_att(struct satp_xdp *x)
 	x->att = satp_xdp_bpf__open();
 	if (!x->att)
 		return -errno;
+	/* libxdp attaches satp_rx; RAIL links take skel's satp_rail_rx. */
+	bpf_program__set_autoload(x->att->progs.satp_rail_rx, false);
 	bpf_object__for_each_map(map, x->att->obj)
 	{
 		if (bpf_map__is_internal(map))
@@ -623,6 +629,103 @@ int satp_xdp_attach(struct satp_xdp *x)
 	return write_attach_info(x);
 }
 
+/* ---------------------------------------------------------------- RAIL links */
+
+static __u32 link_flags(const struct satp_xdp *x)
+{
+	enum satp_xdp_attach_mode m = x->mode != SATP_XDP_MODE_NONE ? x->mode : x->want_mode;
+
+	return m == SATP_XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* The fd of a satp_rail_rx an earlier run left on ifindex (to replace it), else -ENOENT. */
+static int stale_link(int ifindex, __u32 flags)
+{
+	struct bpf_prog_info pi = {};
+	__u32 id = 0, len = sizeof(pi);
+	int fd;
+
+	if (bpf_xdp_query_id(ifindex, flags, &id) || !id)
+		return -ENOENT;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (!bpf_obj_get_info_by_fd(fd, &pi, &len) && !strcmp(pi.name, SATP_XDP_LINK_NAME))
+		return fd;
+	close(fd);
+	return -EBUSY;
+}
+
+int satp_xdp_attach_link(struct satp_xdp *x, const char *ifname)
+{
+	struct bpf_xdp_attach_opts opts = {.sz = sizeof(opts)};
+	int fd = bpf_program__fd(x->skel->progs.satp_rail_rx);
+	int ifindex = (int)if_nametoindex(ifname), err;
+	__u32 flags = link_flags(x);
+	unsigned int i;
+
+	if (!ifindex)
+		return -ENODEV;
+	for (i = 0; i < x->n_links; i++)
+		if (x->links[i] == ifindex)
+			return 0;
+	if (x->n_links >= SATP_XDP_MAX_LINKS || ifindex == x->ifindex) {
+		warn("RAIL link %s: the interface of satp_rx, or more than %u links\n", ifname,
+		     SATP_XDP_MAX_LINKS);
+		return -EINVAL;
+	}
+	err = bpf_xdp_attach(ifindex, fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (err == -EBUSY) {
+		opts.old_prog_fd = stale_link(ifindex, flags);
+		if (opts.old_prog_fd >= 0) {
+			info("replacing the satp_rail_rx found on %s\n", ifname);
+			err = bpf_xdp_attach(ifindex, fd, flags | XDP_FLAGS_REPLACE, &opts);
+			close(opts.old_prog_fd);
+		}
+	}
+	if (err) {
+		warn("cannot attach satp_rail_rx to %s: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	x->links[x->n_links++] = ifindex;
+	info("satp_rail_rx attached to %s (RAIL link)\n", ifname);
+	return 0;
+}
+
+static int detach_link(struct satp_xdp *x, int ifindex)
+{
+	struct bpf_xdp_attach_opts opts = {.sz = sizeof(opts)};
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < x->n_links && x->links[i] != ifindex; i++)
+		;
+	if (i == x->n_links)
+		return -ENOENT;
+	opts.old_prog_fd = bpf_program__fd(x->skel->progs.satp_rail_rx);
+	err = bpf_xdp_detach(ifindex, link_flags(x) | XDP_FLAGS_REPLACE, &opts);
+	x->links[i] = x->links[--x->n_links];
+	/* gone with its interface: nothing left to detach */
+	return err == -ENODEV ? 0 : err;
+}
+
+int satp_xdp_detach_link(struct satp_xdp *x, const char *ifname)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+
+	return ifindex ? detach_link(x, ifindex) : -ENODEV;
+}
+
+unsigned int satp_xdp_links(const struct satp_xdp *x)
+{
+	return x->n_links;
+}
+
+int satp_xdp_link_prog_fd(const struct satp_xdp *x)
+{
+	return bpf_program__fd(x->skel->progs.satp_rail_rx);
+}
+
 int satp_xdp_detach(struct satp_xdp *x)
 {
 	struct bpf_xdp_attach_opts opts = {.sz = sizeof(opts)};
@@ -649,6 +752,8 @@ int satp_xdp_detach(struct satp_xdp *x)
 		return err;
 	}
 	info("satp_rx detached from %s\n", x->ifname);
+	while (x->n_links)
+		detach_link(x, x->links[x->n_links - 1]);
 	drop_att(x);
 	x->mode = SATP_XDP_MODE_NONE;
 	x->dispatcher = false;

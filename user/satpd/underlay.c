@@ -111,3 +111,8 @@ int satpd_underlay_dev(const struct satpd_config *c, const struct satpd_peer_add
 		return dev_routing_to(remote, name);
 	return -ENOENT;
 }
+
+int satpd_underlay_route_dev(const struct satpd_peer_addr *remote, char name[IFNAMSIZ])
+{
+	return dev_routing_to(remote, name);
+}

@@ -16,4 +16,7 @@
 int satpd_underlay_dev(const struct satpd_config *c, const struct satpd_peer_addr *remote,
 		       char name[IFNAMSIZ]);
 
+/* The interface the route to remote leaves by, whatever -i and --xdp-dev say: a RAIL link's. */
+int satpd_underlay_route_dev(const struct satpd_peer_addr *remote, char name[IFNAMSIZ]);
+
 #endif /* SATPD_UNDERLAY_H */

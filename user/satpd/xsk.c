@@ -23,6 +23,7 @@
 #include "log.h"
 #include "route.h"
 #include "satp_xdp_loader.h"
+#include "underlay.h"
 #include "xsk.h"
 
 /*
@@ -778,6 +779,36 @@ static void path_free(struct satpd_xdp_path *p)
 	free(p);
 }
 
+/*
+ * RAIL over several links: satp_rail_rx on every other underlay the route to
+ * a path's remote leaves by, so that copies committed already die in XDP there
+ * too. Not fatal: without it they reach the UDP socket and lose at the commit.
+ */
+static void attach_rail_links(struct satpd *d, struct satpd_xdp_path *p)
+{
+	char dev[IFNAMSIZ];
+	unsigned int i, n;
+	int ret;
+
+	for (i = 0; i < d->rail.n; i++) {
+		const struct satpd_rail_path *rp = &d->rail.path[i];
+
+		if (rp->sock < 0 || satpd_underlay_route_dev(&rp->remote, dev) ||
+		    !strcmp(dev, p->ifname))
+			continue;
+		n = satp_xdp_links(p->x);
+		ret = satp_xdp_attach_link(p->x, dev);
+		if (ret)
+			log_warn("RAIL path %u: no satp_rail_rx on %s (%s): its copies all reach "
+				 "the UDP socket",
+				 i, dev, strerror(-ret));
+		else if (satp_xdp_links(p->x) > n)
+			log_notice("XDP: satp_rail_rx on %s (RAIL link): copies committed already "
+				   "are dropped there, the rest go to the UDP socket",
+				   dev);
+	}
+}
+
 int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 {
 	const struct satpd_config *c = d->cfg;
@@ -836,6 +867,7 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 					     : "as a single program (no dispatcher)",
 		   satp_xdp_prog_id(p->x), satp_xdp_pin_dir(p->x),
 		   p->keep ? "; left attached at exit (--keep-xdp)" : "");
+	attach_rail_links(d, p);
 	d->xdp = p;
 	d->xdp_took_over = satp_xdp_took_over(p->x);
 	return 0;
