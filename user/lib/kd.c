@@ -52,24 +52,6 @@ static EVP_CIPHER_CTX *cipher_ctx(unsigned int bits, const char *mode, const uin
 	return ctx;
 }
 
-/* A digest context with SHA-1 fetched and set once; HMAC re-initialises it per packet. */
-static EVP_MD_CTX *sha1_ctx(void)
-{
-	EVP_MD_CTX *ctx = NULL;
-	EVP_MD *md;
-
-	md = EVP_MD_fetch(NULL, "SHA1", NULL);
-	if (!md)
-		return NULL;
-	ctx = EVP_MD_CTX_new();
-	if (ctx && !EVP_DigestInit_ex2(ctx, md, NULL)) {
-		EVP_MD_CTX_free(ctx);
-		ctx = NULL;
-	}
-	EVP_MD_free(md);
-	return ctx;
-}
-
 /* X = salt || 0000, X[6..9] ^= label, plus `index` as a 128-bit big-endian counter. */
 static void counter_block(uint8_t x[SATP_BLOCK], const uint8_t salt[SATP_SALT_LEN], uint32_t label,
 			  uint32_t seq, uint32_t index)
@@ -135,8 +117,6 @@ int satp_dir_init(struct satp_dir *d, const struct satp_keys *k, const struct sa
 		goto err;
 	if (a->cipher_bits && !(d->payload = cipher_ctx(a->cipher_bits, "CTR", NULL)))
 		goto err;
-	if (d->tag_len && !(d->mac = sha1_ctx()))
-		goto err;
 	if (!d->prf) {
 		/* kd-prf null: every derived byte is zero, for every seq. */
 		d->ks_valid = true;
@@ -152,7 +132,6 @@ void satp_dir_free(struct satp_dir *d)
 {
 	EVP_CIPHER_CTX_free(d->prf);
 	EVP_CIPHER_CTX_free(d->payload);
-	EVP_MD_CTX_free(d->mac);
 	OPENSSL_cleanse(d, sizeof(*d));
 }
 

@@ -2,9 +2,8 @@
 /*
  * One SATP datagram: seal (encrypt then MAC) and open (verify, then decrypt),
  * satp.md §5 and §6. Per packet: one PRF call, one AES-CTR re-key, and
- * HMAC as two SHA-1 runs (RFC 2104) on one digest context: nothing allocated
- * here; OpenSSL 3.0 allocates once per digest init inside, where its
- * EVP_MAC HMAC re-key allocated five times.
+ * HMAC as two SHA-1 runs (RFC 2104, hmac_sha1.c): nothing allocated, where
+ * OpenSSL 3.0's EVP_MAC HMAC re-key allocated five times.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -141,45 +140,10 @@ static int payload_crypt(struct satp_dir *d, const uint8_t *hdr, uint8_t *p, siz
 	return 0;
 }
 
-/* RFC 2104 for SHA-1: its 64-byte block, and the pads XORed over the zero-padded key. */
-#define SHA1_BLOCK 64
-#define HMAC_IPAD  0x36
-#define HMAC_OPAD  0x5c
-_Static_assert(SATP_AUTH_KEY_LEN <= SHA1_BLOCK, "the key is used as is, never hashed");
-_Static_assert(SATP_TAG_MAX == 20, "HMAC-SHA1 output");
-
-static int sha1_run(EVP_MD_CTX *ctx, const uint8_t *key, uint8_t pad, const uint8_t *p,
-		    size_t len, uint8_t out[SATP_TAG_MAX])
-{
-	uint8_t block[SHA1_BLOCK];
-	unsigned int i, n = 0;
-
-	for (i = 0; i < SATP_AUTH_KEY_LEN; i++)
-		block[i] = key[i] ^ pad;
-	memset(block + SATP_AUTH_KEY_LEN, pad, SHA1_BLOCK - SATP_AUTH_KEY_LEN);
-	if (!EVP_DigestInit_ex2(ctx, NULL, NULL) || !EVP_DigestUpdate(ctx, block, SHA1_BLOCK) ||
-	    !EVP_DigestUpdate(ctx, p, len) || !EVP_DigestFinal_ex(ctx, out, &n) ||
-	    n != SATP_TAG_MAX)
-		return -EIO;
-	return 0;
-}
-
-int satp_hmac_sha1(EVP_MD_CTX *ctx, const uint8_t key[SATP_AUTH_KEY_LEN], const uint8_t *p,
-		   size_t len, uint8_t mac[SATP_TAG_MAX])
-{
-	uint8_t inner[SATP_TAG_MAX];
-	int err;
-
-	err = sha1_run(ctx, key, HMAC_IPAD, p, len, inner);
-	if (!err)
-		err = sha1_run(ctx, key, HMAC_OPAD, inner, sizeof(inner), mac);
-	return err;
-}
-
 /* The full HMAC-SHA1; the tag is its rightmost tag_len bytes. */
 static int hmac(struct satp_dir *d, const uint8_t *p, size_t len, uint8_t mac[SATP_TAG_MAX])
 {
-	return satp_hmac_sha1(d->mac, d->ks + d->auth_off, p, len, mac);
+	return satp_hmac_sha1(d->ks + d->auth_off, p, len, mac);
 }
 
 int satp_seal(struct satp_crypto *c, uint8_t *buf, size_t cap, size_t inner_len, uint32_t seq,

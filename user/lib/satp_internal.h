@@ -30,7 +30,6 @@ struct satp_labels {
 struct satp_dir {
 	EVP_CIPHER_CTX *prf;	 /* AES-ECB, master key: the PRF's block function; NULL: kd null */
 	EVP_CIPHER_CTX *payload; /* AES-CTR, re-keyed per packet; NULL: cipher null */
-	EVP_MD_CTX *mac;	 /* SHA-1 for HMAC, re-keyed per packet; NULL: no tag */
 	struct satp_labels labels;
 	uint8_t master_salt[SATP_SALT_LEN];
 	unsigned int tag_len;	 /* effective: 0 with auth null */
@@ -54,13 +53,12 @@ struct satp_dir {
 };
 
 /*
- * packet.c: HMAC-SHA1 (RFC 2104) of p under a 20-byte key, over OpenSSL's
- * SHA-1 in ctx (a digest context set up with SHA-1 once). The same bytes as
- * EVP_MAC's HMAC, which OpenSSL 3.0 re-keys with five allocations; this
- * costs one per digest run.
+ * hmac_sha1.c: HMAC-SHA1 (RFC 2104) of p under a 20-byte key, over OpenSSL's
+ * SHA-1 with the context on the stack. The same bytes as EVP_MAC's HMAC,
+ * which OpenSSL 3.0 re-keys with five allocations; this makes none.
  */
-int satp_hmac_sha1(EVP_MD_CTX *ctx, const uint8_t key[SATP_AUTH_KEY_LEN], const uint8_t *p,
-		   size_t len, uint8_t mac[SATP_TAG_MAX]);
+int satp_hmac_sha1(const uint8_t key[SATP_AUTH_KEY_LEN], const uint8_t *p, size_t len,
+		   uint8_t mac[SATP_TAG_MAX]);
 
 /* kd.c */
 int satp_dir_init(struct satp_dir *d, const struct satp_keys *k, const struct satp_labels *l);
