@@ -37,27 +37,36 @@ static void put_be16(uint8_t *p, uint16_t v)
 
 uint32_t satp_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	/* Summed in memory order, byte-swapped once at the end (RFC 1071 2(B)). */
-	uint64_t acc = 0, w;
-	uint32_t w32;
+	/*
+	 * Summed in memory order, byte-swapped once at the end (RFC 1071 2(B)).
+	 * 32-bit words into two 64-bit sums: no carry to propagate until 2^32
+	 * words, and two chains the CPU runs side by side.
+	 */
+	uint64_t a0 = 0, a1 = 0, acc;
+	uint32_t w[4];
 	uint16_t w16 = 0;
 
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w, p, sizeof(w));
-		acc += w;
-		acc += acc < w; /* end-around carry */
+	for (; len >= sizeof(w); p += sizeof(w), len -= sizeof(w)) {
+		memcpy(w, p, sizeof(w));
+		a0 += (uint64_t)w[0] + w[1];
+		a1 += (uint64_t)w[2] + w[3];
+	}
+	acc = a0 + a1;
+	if (len >= 8) {
+		memcpy(w, p, 8);
+		acc += (uint64_t)w[0] + w[1];
+		p += 8;
+		len -= 8;
 	}
 	if (len >= 4) {
-		memcpy(&w32, p, sizeof(w32));
-		acc += w32;
-		acc += acc < w32;
+		memcpy(w, p, 4);
+		acc += w[0];
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
 		memcpy(&w16, p, sizeof(w16));
 		acc += w16;
-		acc += acc < w16;
 		p += 2;
 		len -= 2;
 	}
@@ -66,7 +75,6 @@ uint32_t satp_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 
 		memcpy(&w16, last, sizeof(w16));
 		acc += w16;
-		acc += acc < w16;
 	}
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffffffffu) + (acc >> 32);

@@ -352,6 +352,13 @@ void satpd_l2_read(struct satpd_l2 *l2, struct satpd_l2_tmpl *t)
 	}
 }
 
+/*
+ * Over IPv4 the UDP checksum is left 0, "none" (RFC 768), as the kernel's
+ * VXLAN does by default: the SATP tag already covers every byte that matters
+ * and a damaged datagram fails it, while a checksum in software (no offload on
+ * AF_XDP's transmit path) cost a pass over every byte sent. anytun, uanytun
+ * and the kernel's UDP sockets accept it. IPv6 requires one (RFC 8200 8.1).
+ */
 void satpd_l2_frame(const struct satpd_l2_tmpl *t, uint8_t *frame, size_t len)
 {
 	uint8_t *ip = frame + SATPD_ETH_HLEN;
@@ -360,16 +367,16 @@ void satpd_l2_frame(const struct satpd_l2_tmpl *t, uint8_t *frame, size_t len)
 	uint64_t sum;
 
 	memcpy(frame, t->hdr, t->hdr_len);
+	memcpy(udp + 4, &udp_len, 2);
 	if (t->family == AF_INET) {
 		uint16_t tot = htons((uint16_t)(len + SATPD_UDP_HLEN + 20));
 
 		memcpy(ip + 2, &tot, 2);
 		csum = csum_fold(csum_partial(ip, 20, 0));
 		memcpy(ip + 10, &csum, 2);
-	} else {
-		memcpy(ip + 4, &udp_len, 2);
+		return; /* UDP checksum 0 from the template: none */
 	}
-	memcpy(udp + 4, &udp_len, 2);
+	memcpy(ip + 4, &udp_len, 2);
 	sum = csum_partial(udp, len + SATPD_UDP_HLEN, (uint64_t)t->pseudo + udp_len);
 	csum = csum_fold(sum);
 	if (!csum)
