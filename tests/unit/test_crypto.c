@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "satp_internal.h"
 #include "satp_test_util.h"
 
 /* satp.md §3.3: vector v01, sender role left, seq 0. */
@@ -401,6 +402,77 @@ static void test_crypto_init_split(void **state)
 	satp_crypto_free(&b);
 }
 
+/*
+ * satp_seal's payload encryption, for every length around the switch from the
+ * ECB-built keystream (small payloads) to OpenSSL's CTR, against AES-CTR run
+ * by OpenSSL directly on the derived key and IV, for each AES key size.
+ */
+static void test_payload_ctr_lengths(void **state)
+{
+	static const unsigned int bits[] = { 128, 192, 256 };
+	uint8_t buf[1024], want[1024], enc[32], salt[SATP_SALT_LEN], iv[16];
+	const EVP_CIPHER *ciphers[] = { EVP_aes_128_ctr(), EVP_aes_192_ctr(), EVP_aes_256_ctr() };
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	struct satp_header h;
+	struct satp_plain p;
+	struct satp_crypto c;
+	struct satp_algos a;
+	size_t b, len, i;
+	uint32_t seq;
+	int out, n;
+
+	(void)state;
+	assert_non_null(ctx);
+	for (b = 0; b < ARRAY_SIZE(bits); b++) {
+		satp_algos_default(&a);
+		a.cipher_bits = bits[b];
+		test_crypto(&c, &a, SATP_ROLE_LEFT, KEY128, SALT);
+		for (len = 0; len <= 2 * SATP_CTR_ECB_BLOCKS_MAX * 16 + 17; len++) {
+			seq = (uint32_t)(len * 7919);
+			for (i = 0; i < len; i++)
+				buf[SATP_HDR_LEN + SATP_PTYPE_LEN + i] = (uint8_t)(i * 31 + len);
+			memcpy(want, buf, sizeof(want));
+			n = satp_seal(&c, buf, sizeof(buf), len, seq, 3, 5, SATP_PTYPE_IPV4);
+			assert_int_equal(n, (int)(SATP_HDR_LEN + SATP_PTYPE_LEN + len + a.tag_len));
+			satp_put_be16(want + SATP_HDR_LEN, SATP_PTYPE_IPV4);
+			assert_int_equal(satp_kd_generate(c.tx, SATP_LABEL_ENC_LEFT, seq, enc,
+							  bits[b] / 8), 0);
+			assert_int_equal(satp_kd_generate(c.tx, SATP_LABEL_SALT_LEFT, seq, salt,
+							  sizeof(salt)), 0);
+			satp_payload_iv(iv, salt, seq, 3, 5);
+			assert_int_equal(EVP_EncryptInit_ex(ctx, ciphers[b], NULL, enc, iv), 1);
+			assert_int_equal(EVP_EncryptUpdate(ctx, want + SATP_HDR_LEN, &out,
+							   want + SATP_HDR_LEN,
+							   (int)(SATP_PTYPE_LEN + len)), 1);
+			assert_memory_equal(buf + SATP_HDR_LEN, want + SATP_HDR_LEN,
+					    SATP_PTYPE_LEN + len);
+		}
+		satp_crypto_free(&c);
+	}
+	/* And back: open restores what was sealed, on the receiving role's keys. */
+	satp_algos_default(&a);
+	test_crypto(&c, &a, SATP_ROLE_RIGHT, KEY128, SALT);
+	{
+		struct satp_crypto s;
+
+		test_crypto(&s, &a, SATP_ROLE_LEFT, KEY128, SALT);
+		for (len = 1; len <= 2 * SATP_CTR_ECB_BLOCKS_MAX * 16 + 17; len++) {
+			for (i = 0; i < len; i++)
+				buf[SATP_HDR_LEN + SATP_PTYPE_LEN + i] = (uint8_t)(i ^ len);
+			n = satp_seal(&s, buf, sizeof(buf), len, (uint32_t)len, 3, 5,
+				      SATP_PTYPE_IPV4);
+			assert_true(n > 0);
+			assert_int_equal(satp_open(&c, buf, (size_t)n, &h, &p), SATP_OK);
+			assert_int_equal(p.inner_len, len);
+			for (i = 0; i < len; i++)
+				assert_int_equal(p.inner[i], (uint8_t)(i ^ len));
+		}
+		satp_crypto_free(&s);
+	}
+	satp_crypto_free(&c);
+	EVP_CIPHER_CTX_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_fixup),
 		cmocka_unit_test(test_crypto_init_checks),
 		cmocka_unit_test(test_crypto_init_split),
+		cmocka_unit_test(test_payload_ctr_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,7 +115,8 @@ int satp_dir_init(struct satp_dir *d, const struct satp_keys *k, const struct sa
 
 	if (a->kd_bits && !(d->prf = cipher_ctx(a->kd_bits, "ECB", k->master_key)))
 		goto err;
-	if (a->cipher_bits && !(d->payload = cipher_ctx(a->cipher_bits, "CTR", NULL)))
+	if (a->cipher_bits && (!(d->payload = cipher_ctx(a->cipher_bits, "CTR", NULL)) ||
+			       !(d->payload_ecb = cipher_ctx(a->cipher_bits, "ECB", NULL))))
 		goto err;
 	if (!d->prf) {
 		/* kd-prf null: every derived byte is zero, for every seq. */
@@ -132,6 +133,7 @@ void satp_dir_free(struct satp_dir *d)
 {
 	EVP_CIPHER_CTX_free(d->prf);
 	EVP_CIPHER_CTX_free(d->payload);
+	EVP_CIPHER_CTX_free(d->payload_ecb);
 	OPENSSL_cleanse(d, sizeof(*d));
 }
 

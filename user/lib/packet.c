@@ -126,6 +126,40 @@ void satp_payload_iv(uint8_t iv[SATP_BLOCK], const uint8_t sess_salt[SATP_SALT_L
 	satp_xor_be32(iv + 10, seq);
 }
 
+/*
+ * CTR over the ECB context for a small payload: the keystream blocks are
+ * AES(iv), AES(iv + 1), ... with the block index in iv's last two bytes, which
+ * satp_payload_iv leaves zero (a datagram has far fewer than 2^16 blocks, so
+ * the count never carries past them, the same blocks OpenSSL's CTR makes).
+ */
+static int payload_crypt_ecb(struct satp_dir *d, const uint8_t iv[SATP_BLOCK], uint8_t *p,
+			     size_t len)
+{
+	uint8_t ks[SATP_CTR_ECB_BLOCKS_MAX * SATP_BLOCK];
+	unsigned int i, n = (unsigned int)((len + SATP_BLOCK - 1) / SATP_BLOCK);
+	uint64_t a, k;
+	size_t j;
+	int out = 0;
+
+	for (i = 0; i < n; i++) {
+		memcpy(ks + SATP_BLOCK * i, iv, SATP_BLOCK - 2);
+		satp_put_be16(ks + SATP_BLOCK * i + SATP_BLOCK - 2, (uint16_t)i);
+	}
+	if (!EVP_EncryptInit_ex(d->payload_ecb, NULL, NULL, d->ks, NULL) ||
+	    !EVP_EncryptUpdate(d->payload_ecb, ks, &out, ks, (int)(n * SATP_BLOCK)) ||
+	    out != (int)(n * SATP_BLOCK))
+		return -EIO;
+	for (j = 0; j + sizeof(a) <= len; j += sizeof(a)) {
+		memcpy(&a, p + j, sizeof(a));
+		memcpy(&k, ks + j, sizeof(k));
+		a ^= k;
+		memcpy(p + j, &a, sizeof(a));
+	}
+	for (; j < len; j++)
+		p[j] ^= ks[j];
+	return 0;
+}
+
 /* AES-CTR of the encrypted portion in place, keyed by the values derived for hdr's seq. */
 static int payload_crypt(struct satp_dir *d, const uint8_t *hdr, uint8_t *p, size_t len)
 {
@@ -134,6 +168,8 @@ static int payload_crypt(struct satp_dir *d, const uint8_t *hdr, uint8_t *p, siz
 
 	satp_payload_iv(iv, d->ks + d->salt_off, satp_get_be32(hdr), satp_get_be16(hdr + 4),
 			satp_get_be16(hdr + 6));
+	if (len <= SATP_CTR_ECB_BLOCKS_MAX * SATP_BLOCK)
+		return payload_crypt_ecb(d, iv, p, len);
 	if (!EVP_EncryptInit_ex(d->payload, NULL, NULL, d->ks, iv) ||
 	    !EVP_EncryptUpdate(d->payload, p, &out, p, (int)len) || out != (int)len)
 		return -EIO;

@@ -20,6 +20,15 @@
  */
 #define SATP_KD_BLOCKS_MAX 5
 
+/*
+ * Payloads up to this many AES blocks get their CTR keystream from the ECB
+ * context (counter blocks built here, as the PRF's): OpenSSL 3.0 re-keys an
+ * ECB context with one parameter query where a CTR context takes two (key
+ * and IV length), which is most of the cost of a small packet's cipher. From
+ * about 512 bytes on, OpenSSL's own CTR loop is faster (bench-crypto).
+ */
+#define SATP_CTR_ECB_BLOCKS_MAX 16
+
 /* Labels of the derived values (satp.md §3.1), by sender role. */
 struct satp_labels {
 	uint32_t enc;
@@ -30,6 +39,7 @@ struct satp_labels {
 struct satp_dir {
 	EVP_CIPHER_CTX *prf;	 /* AES-ECB, master key: the PRF's block function; NULL: kd null */
 	EVP_CIPHER_CTX *payload; /* AES-CTR, re-keyed per packet; NULL: cipher null */
+	EVP_CIPHER_CTX *payload_ecb; /* AES-ECB, re-keyed per packet: small payloads' keystream */
 	struct satp_labels labels;
 	uint8_t master_salt[SATP_SALT_LEN];
 	unsigned int tag_len;	 /* effective: 0 with auth null */
