@@ -410,7 +410,7 @@ static void test_crypto_init_split(void **state)
 static void test_payload_ctr_lengths(void **state)
 {
 	static const unsigned int bits[] = { 128, 192, 256 };
-	uint8_t buf[1024], want[1024], enc[32], salt[SATP_SALT_LEN], iv[16];
+	uint8_t buf[1024] = { 0 }, want[1024], enc[32], salt[SATP_SALT_LEN], iv[16];
 	const EVP_CIPHER *ciphers[] = { EVP_aes_128_ctr(), EVP_aes_192_ctr(), EVP_aes_256_ctr() };
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	struct satp_header h;
