@@ -124,8 +124,9 @@ static uint16_t sa_port(const struct sockaddr_storage *sa)
 	return ((const struct sockaddr_in6 *)sa)->sin6_port;
 }
 
+/* The route a UDP datagram from local_port would take: rules by port (RAIL's paths) apply too. */
 static int get_route(const struct sockaddr_storage *remote, const struct sockaddr_storage *src,
-		     struct route_info *ri)
+		     uint16_t local_port, struct route_info *ri)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -144,6 +145,9 @@ static int get_route(const struct sockaddr_storage *remote, const struct sockadd
 		rtm->rtm_src_len = (unsigned char)(alen * 8);
 		mnl_attr_put(nlh, RTA_SRC, alen, sa_addr(src));
 	}
+	mnl_attr_put_u8(nlh, RTA_IP_PROTO, IPPROTO_UDP);
+	mnl_attr_put_u16(nlh, RTA_SPORT, htons(local_port));
+	mnl_attr_put_u16(nlh, RTA_DPORT, sa_port(remote)); /* network order already */
 	return nl_ask(nlh, route_cb, ri);
 }
 
@@ -301,7 +305,7 @@ int satpd_route_resolve(const struct sockaddr_storage *remote, const struct sock
 	memset(out, 0, sizeof(*out));
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
-	ret = get_route(remote, src, &ri);
+	ret = get_route(remote, src, local_port, &ri);
 	if (ret)
 		return ret;
 	if (!ri.oif || (int)ri.oif != ifindex)
