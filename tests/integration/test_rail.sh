@@ -97,6 +97,12 @@ if [ "$XDP" != off ]; then
 	xseen=$(grep 'rail path 0 ' "$TMP/c0" | grep -o 'XDP: seen [0-9]*' | awk '{ print $3 }')
 	[ "${xseen:-0}" -ge "$UDP_N" ] || fail "satp_rx counted ${xseen:-0} of path 0's copies"
 	log "no loss: satp_rx judged $xseen of path 0's copies in XDP"
+	# The way back: path 0 by AF_XDP TX on ul0; path 1's source port is routed by ul1 (the fib
+	# rule), so it stays on its socket rather than leave by ul0's AF_XDP socket.
+	grep 'RAIL path .: way back' "$TMP/satpd-b.log" | sed 's/^/#   /'
+	grep -q 'RAIL path 0: way back .*AF_XDP TX' "$TMP/satpd-b.log" || fail "b's path 0: no AF_XDP TX"
+	grep -q 'RAIL path 1: way back .*another interface' "$TMP/satpd-b.log" ||
+		fail "b's path 1 (source port 4445, routed by ul1) would leave by ul0's AF_XDP socket"
 fi
 
 loss a ul0 20

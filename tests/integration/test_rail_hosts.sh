@@ -17,7 +17,8 @@
 #   - 20% loss on each link: inner loss about 4% (asserted <= 8%), a TCP transfer completes;
 #   - link 1 cut: no inner loss, a TCP transfer completes.
 # Duplicates never reach the far tun (the UDP stream's receiver counts repeated indexes).
-# With XDP available on b, satp_rail_rx sits on ul1 and counts path 1's copies there.
+# With XDP available on b, satp_rail_rx sits on ul1 and counts path 1's copies there, and
+# b's copies to a leave by AF_XDP TX on path 0 (ul0), by the socket on path 1.
 
 . "$(dirname "$0")/lib.sh"
 lib_init
@@ -80,6 +81,27 @@ done
 if [ $LINK = 1 ]; then
 	xseen=$(grep 'rail path 1 ' "$TMP/c0" | grep -o 'XDP: seen [0-9]*' | awk '{ print $3 }')
 	[ "${xseen:-0}" -ge "$UDP_N" ] || fail "satp_rail_rx on ul1 counted ${xseen:-0} of path 1's copies"
+fi
+
+# The way back, b -> a: with XDP on b, path 0 (route by ul0, satp_rx's) leaves by AF_XDP TX, path 1
+# (route by ul1) by its socket; a receives every datagram by both.
+out=$(nsx b ping -c 200 -i 0.005 -q $IN_A 2>&1)
+echo "$out" | grep -q ' 0% packet loss' || fail "b -> a: $out"
+echo "$out" | grep -q 'duplicates' && fail "b -> a: duplicates: $out"
+rail_counters "$APID" "$TMP/satpd-a.log" | tee "$TMP/a0"
+for path in 0 1; do
+	rx=$(awk -v p="$path" '$0 ~ "rail path " p " " { for (i = 1; i < NF; i++) if ($i == "rx") print $(i + 1) }' "$TMP/a0")
+	[ "${rx:-0}" -ge 200 ] || fail "b -> a: a's path $path received ${rx:-0} < 200"
+done
+if [ $LINK = 1 ]; then
+	xtx=$(satpd_counter "$BPID" "$TMP/satpd-b.log" tx_xsk_packets)
+	[ "${xtx:-0}" -ge 200 ] || fail "b sent only ${xtx:-0} copies by AF_XDP TX (path 0)"
+	grep 'RAIL path .: way back' "$TMP/satpd-b.log" | sed 's/^/#   /'
+	grep -q 'RAIL path 0: way back to 10.78.0.1:4444: AF_XDP TX' "$TMP/satpd-b.log" ||
+		fail "b's path 0 has no AF_XDP TX headers"
+	grep -q 'mux 0: way back' "$TMP/satpd-b.log" &&
+		fail "b resolved next hops for the connection's remote (RAIL sends by its paths)"
+	log "b -> a: 200 pings, $xtx copies left b by AF_XDP TX (path 0), path 1 by its socket"
 fi
 
 loss a ul0 20

@@ -121,6 +121,7 @@ int satpd_rail_init(struct satpd *d)
 		p->rport = (uint16_t)(r->port_lo + i % pairs % nr);
 		p->sock = -1;
 		p->xdp_gen = 1;
+		p->l2_gen = 1;
 		pthread_mutex_init(&p->lock, NULL);
 		ret = path_remote(d, p);
 		if (ret)
@@ -208,10 +209,12 @@ void satpd_rail_verdict(struct satpd *d, int path, bool first)
 				  memory_order_relaxed);
 }
 
-/* One path's copies of the batch: one sendmmsg (repeated for what it did not take). */
-static void send_path(struct satpd_worker *w, struct satpd_rail_path *p, struct satpd_pkt *pkts,
-		      unsigned int n)
+_Static_assert(SATPD_BATCH <= 64, "a batch's skip mask is one word");
+
+void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satpd_pkt *pkts,
+			  unsigned int n, uint64_t skip)
 {
+	struct satpd_rail_path *p = &w->d->rail.path[path];
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
 	struct satpd_peer_addr a;
@@ -223,7 +226,7 @@ static void send_path(struct satpd_worker *w, struct satpd_rail_path *p, struct 
 		return;
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < n; i++) {
-		if (!pkts[i].len)
+		if (!pkts[i].len || (skip >> i & 1))
 			continue;
 		iov[m].iov_base = pkts[i].buf;
 		iov[m].iov_len = pkts[i].len;
@@ -233,8 +236,20 @@ static void send_path(struct satpd_worker *w, struct satpd_rail_path *p, struct 
 		msgs[m].msg_hdr.msg_namelen = a.len;
 		m++;
 	}
-	atomic_fetch_add_explicit(&p->tx, satpd_sendmmsg_all(w, sock, msgs, iov, m),
-				  memory_order_relaxed);
+	if (m)
+		atomic_fetch_add_explicit(&p->tx, satpd_sendmmsg_all(w, sock, msgs, iov, m),
+					  memory_order_relaxed);
+}
+
+void satpd_rail_sent(struct satpd *d, unsigned int path, unsigned int n)
+{
+	atomic_fetch_add_explicit(&d->rail.path[path].tx, n, memory_order_relaxed);
+}
+
+uint32_t satpd_rail_remote(const struct satpd *d, unsigned int path, struct satpd_peer_addr *a,
+			   int *sock)
+{
+	return path_read((struct satpd_rail_path *)&d->rail.path[path], a, sock);
 }
 
 void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
@@ -243,7 +258,7 @@ void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsig
 	unsigned int i;
 
 	for (i = 0; i < r->n; i++)
-		send_path(w, &r->path[i], pkts, n);
+		satpd_rail_send_path(w, i, pkts, n, 0);
 	for (i = 0; i < n; i++)
 		pkts[i].len = 0;
 }

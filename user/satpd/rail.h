@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "route.h"
 #include "satp_xdp.h"
 #include "udp.h"
 
@@ -43,6 +44,11 @@ struct satpd_rail_path {
 	pthread_mutex_t lock;
 	_Atomic uint64_t rx, first, dups, tx;
 	_Atomic int64_t last_seen; /* Unix seconds; 0: never */
+	/* AF_XDP TX: the next-hop headers for the remote, published by the main thread
+	 * (invalid when the route leaves by another interface than satp_rx's). */
+	struct satpd_l2 l2;
+	uint32_t l2_gen; /* main thread: the remote gen l2 was resolved for; odd: none */
+	int l2_last_ret;
 	/* What satp_rx knows the path by (main thread only): the remote of gen xdp_gen. */
 	uint32_t xdp_gen; /* odd: none written yet */
 	bool xdp_bound;
@@ -66,6 +72,14 @@ void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *s
 void satpd_rail_verdict(struct satpd *d, int path, bool first);
 /* Send every sealed packet (len != 0) on every path with a known remote; zeroes len. */
 void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
+/* One path's copies of the sealed packets (len != 0) whose bit in skip is clear, by its socket. */
+void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satpd_pkt *pkts,
+			  unsigned int n, uint64_t skip);
+/* Copies of path that left another way (AF_XDP TX). */
+void satpd_rail_sent(struct satpd *d, unsigned int path, unsigned int n);
+/* The path's remote (sock -1: none known yet) and its generation. */
+uint32_t satpd_rail_remote(const struct satpd *d, unsigned int path, struct satpd_peer_addr *a,
+			   int *sock);
 /* The path's remote as "addr:port", "" while unknown. */
 void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, size_t len);
 /* Log the per-path counters. */

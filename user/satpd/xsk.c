@@ -429,6 +429,77 @@ static void xsk_kick_tx(struct satpd_xsk *s)
 			break;
 }
 
+/*
+ * One RAIL path's copies of the batch by AF_XDP TX, framed with the path's
+ * headers; returns the mask of those sent (the rest go by its socket).
+ */
+static uint64_t xsk_send_path(struct satpd_worker *w, unsigned int path, unsigned int n)
+{
+	struct satpd_rail_path *rp = &w->d->rail.path[path];
+	struct satpd_xsk *s = w->xsk;
+	struct satpd_peer_addr a;
+	struct satpd_l2_tmpl t;
+	unsigned int i, want = 0, got = 0;
+	uint64_t fits = 0;
+	uint32_t idx = 0;
+	int sock;
+
+	satpd_l2_read(&rp->l2, &t);
+	if (!t.valid || t.remote_gen != satpd_rail_remote(w->d, path, &a, &sock) ||
+	    t.family != a.sa.ss_family)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (w->tx[i].len && w->tx[i].len + t.hdr_len - SATPD_ETH_HLEN <= t.mtu) {
+			fits |= 1ull << i;
+			want++;
+		}
+	if (want > s->n_free)
+		want = s->n_free;
+	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
+		return 0;
+	for (i = 0; i < n && got < want; i++) {
+		struct satpd_pkt *p = &w->tx[i];
+		struct xdp_desc *desc;
+		uint64_t addr;
+		uint8_t *frame;
+
+		if (!(fits >> i & 1))
+			continue;
+		addr = s->free_tx[--s->n_free];
+		frame = xsk_umem__get_data(s->area, addr);
+		memcpy(frame + t.hdr_len, p->buf, p->len);
+		satpd_l2_frame(&t, frame, p->len);
+		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
+		desc->addr = addr;
+		desc->len = (uint32_t)(p->len + t.hdr_len);
+		w->ctr.tx_packets++;
+		w->ctr.tx_xsk_packets++;
+		w->ctr.tx_bytes += p->len;
+	}
+	fits &= i < 64 ? (1ull << i) - 1 : ~0ull; /* those beyond the frames we had: socket */
+	xsk_ring_prod__submit(&s->tx, got);
+	satpd_rail_sent(w->d, path, got);
+	return fits;
+}
+
+/* RAIL: every path's copies, by AF_XDP TX where its headers are known, else by its socket. */
+static void xsk_send_rail(struct satpd_worker *w, unsigned int n)
+{
+	unsigned int i;
+	uint64_t sent;
+	bool kick = false;
+
+	for (i = 0; i < w->d->rail.n; i++) {
+		sent = xsk_send_path(w, i, n);
+		kick |= sent != 0;
+		satpd_rail_send_path(w, i, w->tx, n, sent);
+	}
+	if (kick)
+		xsk_kick_tx(w->xsk);
+	for (i = 0; i < n; i++)
+		w->tx[i].len = 0;
+}
+
 /* Frame the sealed packets for AF_XDP TX; what does not fit is left for the socket. */
 static void xsk_send(struct satpd_worker *w, unsigned int n)
 {
@@ -442,9 +513,8 @@ static void xsk_send(struct satpd_worker *w, unsigned int n)
 	uint32_t idx = 0;
 
 	xsk_complete(s);
-	/* RAIL: a copy per path, each with its own headers; by the sockets for now. */
 	if (w->d->rail.n) {
-		satpd_udp_send_batch(w, w->tx, n);
+		xsk_send_rail(w, n);
 		return;
 	}
 	/* Packets whose connection has valid next-hop headers for the remote they were sealed for. */
@@ -940,46 +1010,56 @@ static bool underlay_gone(struct satpd_xdp_path *p)
 }
 
 /* Next-hop headers for one connection's remote, published for its workers. */
-static void resolve_conn(struct satpd *d, struct satpd_conn *c)
+/* The headers from socket sock to remote a by satp_rx's interface: 0 or -errno as
+ * satpd_route_resolve. */
+static int resolve_for(struct satpd *d, const struct satpd_peer_addr *a, int sock,
+		       struct satpd_l2_tmpl *t)
 {
-	struct satpd_xdp_path *p = d->xdp;
-	struct satpd_remote_view v;
-	struct satpd_l2_tmpl t;
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
+	uint16_t port;
+	bool wildcard;
+
+	memset(&local, 0, sizeof(local));
+	if (sock < 0 || getsockname(d->udp.fds[sock], (struct sockaddr *)&local, &len) < 0)
+		return -EADDRNOTAVAIL;
+	port = local.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&local)->sin_port)
+					  : ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+	wildcard = local.ss_family == AF_INET
+		       ? ((struct sockaddr_in *)&local)->sin_addr.s_addr == htonl(INADDR_ANY)
+		       : IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&local)->sin6_addr);
+	return satpd_route_resolve(&a->sa, wildcard ? NULL : &local, port, d->xdp->ifindex, t);
+}
+
+static const char *way_back(int ret)
+{
+	return !ret		     ? "AF_XDP TX (next hop resolved)"
+	       : ret == -EAGAIN	     ? "UDP socket until the kernel resolves the next hop"
+	       : ret == -ENETUNREACH ? "UDP socket (the route leaves by another interface)"
+				     : "UDP socket (no next hop headers)";
+}
+
+static void resolve_conn(struct satpd *d, struct satpd_conn *c)
+{
+	struct satpd_remote_view v;
+	struct satpd_l2_tmpl t;
 	char a[64];
 	int ret;
 
+	/* RAIL sends by its paths' headers; the connection's remote follows the winning copy. */
+	if (d->rail.n)
+		return;
 	satpd_conn_read_remote(c, &v);
 	if (!v.known)
 		return;
-	memset(&local, 0, sizeof(local));
-	if (v.sock < 0 || getsockname(d->udp.fds[v.sock], (struct sockaddr *)&local, &len) < 0) {
-		ret = -EADDRNOTAVAIL;
-	} else {
-		uint16_t port = local.ss_family == AF_INET
-				    ? ntohs(((struct sockaddr_in *)&local)->sin_port)
-				    : ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
-		bool wildcard =
-		    local.ss_family == AF_INET
-			? ((struct sockaddr_in *)&local)->sin_addr.s_addr == htonl(INADDR_ANY)
-			: IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&local)->sin6_addr);
-
-		ret =
-		    satpd_route_resolve(&v.addr.sa, wildcard ? NULL : &local, port, p->ifindex, &t);
-	}
+	ret = resolve_for(d, &v.addr, v.sock, &t);
 	if (ret)
 		memset(&t, 0, sizeof(t));
 	t.remote_gen = v.gen;
 	satpd_l2_publish(&c->l2, &t);
 	if (ret != c->l2_last_ret)
 		log_info("mux %u: way back to %s: %s", c->mux,
-			 satpd_addr_str(&v.addr.sa, a, sizeof(a)),
-			 !ret		  ? "AF_XDP TX (next hop resolved)"
-			 : ret == -EAGAIN ? "UDP socket until the kernel resolves the next hop"
-			 : ret == -ENETUNREACH
-			     ? "UDP socket (the route leaves by another interface)"
-			     : "UDP socket (no next hop headers)");
+			 satpd_addr_str(&v.addr.sa, a, sizeof(a)), way_back(ret));
 	c->l2_last_ret = ret;
 }
 
@@ -988,6 +1068,39 @@ static void resolve_conn(struct satpd *d, struct satpd_conn *c)
  * SATPD_RESOLVE_PER_TICK of them a tick so that a thousand connections do not
  * stall the main loop (two netlink round trips each).
  */
+/*
+ * RAIL: each path its own headers, for AF_XDP TX of its copies. Only paths
+ * whose route leaves by satp_rx's interface get valid ones (the AF_XDP
+ * socket is bound there); the others keep sending by their UDP socket.
+ */
+static void resolve_rail_paths(struct satpd *d, bool refresh)
+{
+	struct satpd_peer_addr a;
+	struct satpd_l2_tmpl t;
+	unsigned int i;
+	uint32_t gen;
+	char s[64];
+	int sock, ret;
+
+	for (i = 0; i < d->rail.n; i++) {
+		struct satpd_rail_path *p = &d->rail.path[i];
+
+		gen = satpd_rail_remote(d, i, &a, &sock);
+		if ((gen == p->l2_gen && !refresh) || sock < 0)
+			continue;
+		ret = resolve_for(d, &a, sock, &t);
+		if (ret)
+			memset(&t, 0, sizeof(t));
+		t.remote_gen = gen;
+		satpd_l2_publish(&p->l2, &t);
+		if (ret != p->l2_last_ret || gen != p->l2_gen)
+			log_info("RAIL path %u: way back to %s: %s", i,
+				 satpd_addr_str(&a.sa, s, sizeof(s)), way_back(ret));
+		p->l2_gen = gen;
+		p->l2_last_ret = ret;
+	}
+}
+
 int satpd_xdp_tick(struct satpd *d)
 {
 	struct satpd_xdp_path *p = d->xdp;
@@ -1000,6 +1113,7 @@ int satpd_xdp_tick(struct satpd *d)
 	satpd_rail_sync_xdp(d);
 	moved = atomic_exchange(&d->remote_moved, false);
 	refresh = ms_since(&p->last_resolve) >= SATPD_ROUTE_REFRESH_MS;
+	resolve_rail_paths(d, refresh);
 	if (moved)
 		for (m = 0; (c = satpd_conns_next(d, &m));)
 			if (atomic_exchange(&c->remote_moved, false))
