@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "keyfile.h"
 #include "portset.h"
 #include "satpd_options.h"
 #include "sync_proto.h"
@@ -456,9 +457,21 @@ static int set_u16(uint16_t *dst, const char *arg, const char *what, char *err, 
 	return 0;
 }
 
+/* The mux of handshake messages (include/satp_hs_wire.h): never a connection's. */
+#define RESERVED_HS_MUX 0xFFFFu
+
 static int set_mux(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
-	return set_u16(&conn0(c)->mux, arg, "mux", err, errlen);
+	uint16_t m;
+
+	if (set_u16(&m, arg, "mux", err, errlen))
+		return -EINVAL;
+	if (m == RESERVED_HS_MUX)
+		return fail(err, errlen,
+			    "mux '%s' is reserved for handshake messages (expected 0..%u)", arg,
+			    RESERVED_HS_MUX - 1);
+	conn0(c)->mux = m;
+	return 0;
 }
 
 static int set_sender_id(struct satpd_config *c, const char *arg, char *err, size_t errlen)
@@ -564,6 +577,39 @@ static int set_salt(struct satpd_config *c, const char *arg, char *err, size_t e
 			    "invalid master salt (-A): expected %d hex digits, got %zu characters",
 			    2 * SATP_SALT_LEN, strlen(arg));
 	c->have_salt = true;
+	return 0;
+}
+
+static int set_private_key(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	/* keyfile's message names the file and its mode, never the key. */
+	if (keyfile_read_private(arg, c->private_key, err, errlen))
+		return -EINVAL;
+	c->have_private_key = true;
+	return 0;
+}
+
+static int set_peer_key(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	struct satpd_conn_config *cc = conn0(c);
+
+	if (keyfile_read_public(arg, cc->peer_key, err, errlen))
+		return -EINVAL;
+	cc->handshake = true;
+	return 0;
+}
+
+/* Longer than the default would cross the reject time (hs.h) before a new session exists. */
+#define REKEY_AFTER_MAX_S 120
+
+static int set_rekey_after(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (satpd_parse_uint(arg, REKEY_AFTER_MAX_S, &v, "rekey time", NULL, 0) || v == 0)
+		return fail(err, errlen, "invalid rekey time '%s' (expected 1..%u seconds)", arg,
+			    REKEY_AFTER_MAX_S);
+	c->rekey_after_s = (uint32_t)v;
 	return 0;
 }
 
@@ -755,6 +801,12 @@ static const struct opt_def opts[] = {
     {"auth-algo", 'a', OPT_ARG | OPT_CONN, set_auth, "<algo type>",
      "message authentication algorithm"},
     {"auth-tag-length", 'b', OPT_ARG | OPT_CONN, set_tag_len, "<length>", "length of the auth tag"},
+    {"private-key", 0, OPT_ARG, set_private_key, "<file>",
+     "this daemon's X25519 private key (handshake mode; mode 0600)"},
+    {"peer-key", 0, OPT_ARG | OPT_CONN, set_peer_key, "<file>",
+     "the peer's X25519 public key: handshake mode instead of -K/-A/-E"},
+    {"rekey-after", 0, OPT_ARG, set_rekey_after, "<seconds>",
+     "handshake: replace sessions this often (default 120; shorter for tests)"},
     {"xdp-dev", 0, OPT_ARG, set_xdp_dev, "<ifname>",
      "underlay interface for XDP (default: the one holding -i, else the route to -r)"},
     {"xdp-mode", 0, OPT_ARG, set_xdp_mode, "<native|skb|off>", "XDP attach mode (default native)"},
@@ -1079,6 +1131,35 @@ static int finish_keys(struct satpd_config *c, struct satpd_conn_config *cc, cha
 	return 0;
 }
 
+/*
+ * Handshake mode: sessions bring the keys, so -K/-A/-E are a contradiction;
+ * receivers tell sessions apart by their tags and derive per-session keys
+ * with the kd-prf, so both must exist; replay protection is never off.
+ */
+static int finish_handshake(struct satpd_config *c, struct satpd_conn_config *cc, char *err,
+			    size_t errlen)
+{
+	const struct satp_algos *a = &cc->keys.algos;
+
+	if (c->have_key || c->have_salt || c->have_passphrase)
+		return fail(err, errlen,
+			    "--peer-key (handshake mode) and -K/-A/-E (static keys) exclude each "
+			    "other: a connection uses one or the other");
+	if (a->auth == SATP_AUTH_NULL || !a->tag_len)
+		return fail(err, errlen,
+			    "handshake mode (--peer-key) needs authentication: '-a %s' with tag "
+			    "length %u is refused (sessions are told apart by their tags)",
+			    satp_auth_name(a->auth), a->tag_len);
+	if (!a->kd_bits)
+		return fail(err, errlen,
+			    "handshake mode (--peer-key) needs a kd-prf: '-k null' is refused "
+			    "(session keys are derived with it)");
+	cc->keys.master_key_len = 0; /* no static key: each session brings its own */
+	if (!cc->window)
+		cc->window = SATPD_HS_WINDOW_DEFAULT;
+	return 0;
+}
+
 /* Algorithm fix-ups, warnings and keys of one connection, with the current -K/-A/-E state. */
 static int finish_conn(struct satpd_config *c, struct satpd_conn_config *cc, char *err,
 		       size_t errlen)
@@ -1093,6 +1174,8 @@ static int finish_conn(struct satpd_config *c, struct satpd_conn_config *cc, cha
 	if (cc->keys.algos.kd_bits == 0 &&
 	    (cc->keys.algos.cipher_bits || cc->keys.algos.auth != SATP_AUTH_NULL))
 		c->warnings |= SATPD_WARN_NULL_KD;
+	if (cc->handshake)
+		return finish_handshake(c, cc, err, errlen);
 	if (cc->window == 0)
 		c->warnings |= SATPD_WARN_NO_REPLAY;
 	return finish_keys(c, cc, err, errlen);
@@ -1106,7 +1189,8 @@ static int drop_unkeyed_conn0(struct satpd_config *c, char *err, size_t errlen)
 {
 	unsigned int i;
 
-	if ((c->n_conns < 2 && !c->n_sync_hosts) || c->have_key || c->have_passphrase)
+	if ((c->n_conns < 2 && !c->n_sync_hosts) || c->have_key || c->have_passphrase ||
+	    c->conns[0].handshake)
 		return 0;
 	for (i = 0; i < c->n_routes; i++) {
 		if (c->route_conn[i] == 0)
@@ -1176,6 +1260,9 @@ static int check_rail(struct satpd_config *c, char *err, size_t errlen)
 		c->rail = true;
 	if (!c->rail)
 		return 0;
+	if (cc->handshake)
+		return fail(err, errlen, "RAIL (-Y or a port range) works with static keys only, "
+					 "not with --peer-key");
 	if (c->n_conns != 1 || c->n_sync_hosts)
 		return fail(err, errlen, "RAIL (-Y or a port range) supports exactly one "
 					 "connection, not connection blocks or -X/-M");
@@ -1221,6 +1308,20 @@ static int check_edge(const struct satpd_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* A connection in handshake mode needs this daemon's identity. */
+static int check_handshake_identity(const struct satpd_config *c, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_conns; i++)
+		if (c->conns[i].handshake && !c->have_private_key)
+			return fail(err, errlen,
+				    "connection %u (mux %u) has --peer-key but no --private-key "
+				    "names this daemon's own key",
+				    i, c->conns[i].mux);
+	return 0;
+}
+
 int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 {
 	int ret, dropped;
@@ -1235,6 +1336,7 @@ int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 	explicit_bzero(c->sync_base.keys.master_key, sizeof(c->sync_base.keys.master_key));
 	explicit_bzero(c->sync_base.keys.master_salt, sizeof(c->sync_base.keys.master_salt));
 	satp_algos_fixup(&c->sync_base.keys.algos);
+	c->sync_base.handshake = false; /* sync brings static keys */
 	dropped = drop_unkeyed_conn0(c, err, errlen);
 	if (dropped < 0)
 		return dropped;
@@ -1261,7 +1363,9 @@ int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 				    c->local.host);
 	}
 	explicit_bzero(c->passphrase, sizeof(c->passphrase));
-	ret = check_rail(c, err, errlen);
+	ret = check_handshake_identity(c, err, errlen);
+	if (!ret)
+		ret = check_rail(c, err, errlen);
 	return ret ? ret : check_edge(c, err, errlen);
 }
 
@@ -1270,6 +1374,7 @@ void satpd_config_wipe(struct satpd_config *c)
 	unsigned int i;
 
 	explicit_bzero(c->passphrase, sizeof(c->passphrase));
+	explicit_bzero(c->private_key, sizeof(c->private_key));
 	for (i = 0; i < SATPD_CONNS_MAX; i++)
 		explicit_bzero(&c->conns[i].keys, sizeof(c->conns[i].keys));
 }

@@ -107,7 +107,17 @@ struct satpd_conn_config {
 	uint32_t window; /* -w; 0 disables replay protection */
 	struct satpd_endpoint remote;
 	struct satp_keys keys;
+	/*
+	 * Handshake mode (--peer-key): the peer's static X25519 public key; the
+	 * daemon derives keys per session (docs/handshake.md) and keys is only
+	 * the algorithm choice and role. Excludes -K/-A/-E.
+	 */
+	bool handshake;
+	uint8_t peer_key[32];
 };
+
+/* Handshake mode: the replay window of each session when -w is 0 (it is never off). */
+#define SATPD_HS_WINDOW_DEFAULT 1024
 
 /* RAIL paths: ports of a -p or -o range (one UDP socket per local port and family) times
  * remote hosts. */
@@ -154,6 +164,11 @@ struct satpd_config {
 	char ctl_socket[SATPD_PATH_MAX]; /* "" = /run/satpd/<dev>.sock */
 	char ctl_group[64];		 /* may use the control socket besides root */
 	char metrics[SATPD_HOST_MAX];	 /* --metrics ADDR:PORT; "" = off */
+	/* --private-key: this daemon's static X25519 key, for connections with --peer-key */
+	uint8_t private_key[32];
+	bool have_private_key;
+	/* --rekey-after: seconds before an initiator replaces a session; 0 = the default (hs.h) */
+	uint32_t rekey_after_s;
 
 	struct satpd_conn_config conns[SATPD_CONNS_MAX];
 	unsigned int n_conns; /* 0 when -X/-M bring every connection */
