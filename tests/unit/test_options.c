@@ -5,9 +5,12 @@
  * offending text for bad ones. Nothing here touches the system.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "satp_test_util.h"
 #include "satpd_options.h"
 
@@ -355,6 +358,7 @@ static const struct opt_case cases[] = {
     {"port list is not RAIL syntax", {"-p", "1,3"}, -EINVAL, "'1,3'", NULL},
     {"negative mux", {"-m", "-1"}, -EINVAL, "'-m'", NULL},
     {"mux too big", {"-m", "65536", K128, SALTOPT}, -EINVAL, "'65536'", NULL},
+    {"mux of the handshake", {"-m", "65535", K128, SALTOPT}, -EINVAL, "'65535' is reserved", NULL},
     {"sender id with sign", {"-s", "+1", K128, SALTOPT}, -EINVAL, "'+1'", NULL},
     {"window too big", {"-w", "100000", K128, SALTOPT}, -EINVAL, "'100000'", NULL},
     {"bad role", {"-e", "middle", K128, SALTOPT}, -EINVAL, "'middle'", NULL},
@@ -515,6 +519,136 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* ---------------------------------------------------------------- handshake mode */
+
+/*
+ * Key files of the handshake rows, relative: the test runs in a directory of
+ * its own (hs_setup) holding them.
+ */
+#define PRIV "--private-key", "priv.key"
+#define PEER "--peer-key", "peer.pub"
+
+static void check_handshake(const struct satpd_config *c)
+{
+	assert_true(c->have_private_key);
+	assert_true(c->conns[0].handshake);
+	assert_int_equal(c->conns[0].peer_key[0], 0x42);
+	assert_int_equal(c->conns[0].window, SATPD_HS_WINDOW_DEFAULT); /* never off */
+	assert_int_equal(c->conns[0].keys.master_key_len, 0);
+	assert_int_equal(c->rekey_after_s, 0);
+}
+
+static void check_handshake_window(const struct satpd_config *c)
+{
+	assert_int_equal(c->conns[0].window, 64);
+	assert_int_equal(c->rekey_after_s, 3);
+}
+
+static const struct opt_case hs_cases[] = {
+    {"handshake mode", {PRIV, PEER}, 0, NULL, check_handshake},
+    {"handshake mode, -w and --rekey-after",
+     {PRIV, PEER, "-w", "64", "--rekey-after", "3"},
+     0,
+     NULL,
+     check_handshake_window},
+    {"--peer-key without --private-key", {PEER}, -EINVAL, "no --private-key", NULL},
+    {"--peer-key with -K", {PRIV, PEER, K128, SALTOPT}, -EINVAL, "exclude each other", NULL},
+    {"--peer-key with -E", {PRIV, PEER, "-E", "pass"}, -EINVAL, "exclude each other", NULL},
+    {"--peer-key with -a null", {PRIV, PEER, "-a", "null"}, -EINVAL, "'-a null'", NULL},
+    {"--peer-key with -b 0", {PRIV, PEER, "-b", "0"}, -EINVAL, "tag length 0", NULL},
+    {"--peer-key with -k null", {PRIV, PEER, "-k", "null"}, -EINVAL, "'-k null'", NULL},
+    {"--peer-key with RAIL", {PRIV, PEER, "-Y", "-w", "8"}, -EINVAL, "--peer-key", NULL},
+    {"private key readable by others", {"--private-key", "loose.key", PEER}, -EINVAL,
+     "loose.key", NULL},
+    {"missing peer key file", {PRIV, "--peer-key", "nosuch.pub"}, -EINVAL, "nosuch.pub", NULL},
+    {"peer key file not a key", {PRIV, "--peer-key", "junk.pub"}, -EINVAL, "junk.pub", NULL},
+    {"rekey time 0", {PRIV, PEER, "--rekey-after", "0"}, -EINVAL, "'0'", NULL},
+    {"rekey time too long", {PRIV, PEER, "--rekey-after", "500"}, -EINVAL, "'500'", NULL},
+};
+
+static char hs_dir[] = "/tmp/satpd-test-options.XXXXXX";
+static char hs_cwd[4096];
+
+static void write_key(const char *path, uint8_t fill, mode_t mode)
+{
+	uint8_t key[KEYFILE_KEY_LEN];
+	char text[KEYFILE_B64_LEN + 2];
+
+	memset(key, fill, sizeof(key));
+	keyfile_encode(text, key);
+	strcat(text, "\n");
+	write_file(path, text);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int hs_setup(void **state)
+{
+	if (!getcwd(hs_cwd, sizeof(hs_cwd)) || !mkdtemp(hs_dir) || chdir(hs_dir))
+		return -1;
+	write_key("priv.key", 0x11, 0600);
+	write_key("loose.key", 0x11, 0644);
+	write_key("peer.pub", 0x42, 0644);
+	write_file("junk.pub", "not a key\n");
+	return 0;
+}
+
+static int hs_teardown(void **state)
+{
+	static const char *const files[] = {"priv.key", "loose.key", "peer.pub", "junk.pub",
+					    "hs.conf"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		unlink(files[i]);
+	if (chdir(hs_cwd))
+		return -1;
+	return rmdir(hs_dir);
+}
+
+static void test_handshake_table(void **state)
+{
+	static struct satpd_config c;
+	char *argv[ARGS_MAX + 2];
+	char err[1024];
+	size_t i;
+	int argc, ret;
+
+	for (i = 0; i < ARRAY_SIZE(hs_cases); i++) {
+		const struct opt_case *t = &hs_cases[i];
+
+		ret = parse_case(t, &c, argv, &argc, err, sizeof(err));
+		if (ret != t->ret || (t->err && !strstr(err, t->err)))
+			fail_msg("case '%s': got %d '%s', want %d with '%s'", t->name, ret, err,
+				 t->ret, t->err ? t->err : "");
+		if (t->check)
+			t->check(&c);
+		free_argv(argv, argc);
+	}
+}
+
+/* A `connection` block in handshake mode next to one with static keys. */
+static void test_handshake_blocks(void **state)
+{
+	static struct satpd_config c;
+	char *argv[] = {"satpd", "--private-key", "priv.key", "--config", "hs.conf", NULL};
+	char err[1024] = "";
+
+	write_file("hs.conf", "connection\nmux 1\npeer-key peer.pub\nrole right\n"
+			      "connection\nmux 2\nkey " KEY128 "\nsalt " SALT "\n");
+	assert_int_equal(satpd_options_parse(&c, 5, argv, err, sizeof(err)), 0);
+	assert_int_equal(satpd_config_finish(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.n_conns, 2);
+	assert_true(c.conns[0].handshake);
+	assert_int_equal(c.conns[0].mux, 1);
+	assert_false(c.conns[1].handshake);
+	assert_int_equal(c.conns[1].keys.master_key_len, 16);
+
+	write_file("hs.conf", "connection\nmux 1\npeer-key peer.pub\nkey " KEY128 "\n");
+	assert_int_equal(satpd_options_parse(&c, 5, argv, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "exclude each other"));
+	assert_non_null(strstr(err, "hs.conf"));
+}
+
 /* uanytun's config format: long names without dashes, '#' comments, blank lines. */
 static void test_config_file(void **state)
 {
@@ -668,6 +802,8 @@ int main(void)
 	    cmocka_unit_test(test_argv_wiped),	  cmocka_unit_test(test_config_file),
 	    cmocka_unit_test(test_config_blocks),
 	    cmocka_unit_test(test_typed_parsers),
+	    cmocka_unit_test_setup_teardown(test_handshake_table, hs_setup, NULL),
+	    cmocka_unit_test_setup_teardown(test_handshake_blocks, NULL, hs_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
