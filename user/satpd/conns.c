@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "conns.h"
+#include "handshake.h"
 #include "log.h"
 #include "xsk.h"
 
@@ -74,6 +75,8 @@ static void conn_free(struct satpd_conn *c)
 	keyset_free(atomic_load(&c->keys));
 	keyset_free(atomic_load(&c->pending));
 	keyset_free(atomic_load(&c->old));
+	/* Handshake mode: the three above were the keyring's sessions; its state goes now. */
+	satpd_hs_conn_free(c->hs);
 	pthread_mutex_destroy(&c->remote_lock);
 	free(c);
 }
@@ -325,6 +328,18 @@ static struct satpd_keyset *keyset_new_session(struct satpd *d, const struct sat
 	return k;
 }
 
+struct satpd_keyset *satpd_keyset_new_session(struct satpd *d, const struct satp_keys *tx,
+					      const struct satp_keys *rx, uint64_t id,
+					      uint32_t window, uint16_t mux)
+{
+	return keyset_new_session(d, tx, rx, id, window, mux);
+}
+
+void satpd_conns_retire_keyset(struct satpd *d, struct satpd_keyset *k)
+{
+	retire(d, NULL, k, NULL);
+}
+
 static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_config *cfg,
 				   struct satpd_seq *seq, char *err, size_t errlen)
 {
@@ -345,12 +360,19 @@ static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_conf
 	c->remote_sock = -1;
 	c->l2_last_ret = 1;
 	pthread_mutex_init(&c->remote_lock, NULL);
-	k = keyset_new(d, &cfg->keys, cfg->mux);
-	if (!k) {
-		snprintf(err, errlen, "mux %u: cannot set up the ciphers", cfg->mux);
-		goto err;
+	if (cfg->handshake) {
+		/* No keys until a handshake brings a session; sessions restart seqs (no XDP pre-filter). */
+		c->sessions = true;
+		if (satpd_hs_conn_new(d, c, err, errlen))
+			goto err;
+	} else {
+		k = keyset_new(d, &cfg->keys, cfg->mux);
+		if (!k) {
+			snprintf(err, errlen, "mux %u: cannot set up the ciphers", cfg->mux);
+			goto err;
+		}
+		atomic_store(&c->keys, k);
 	}
-	atomic_store(&c->keys, k);
 	if (seq) {
 		c->seq = seq;
 		return c;
@@ -417,6 +439,10 @@ int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *
 	char a[64];
 	int ret;
 
+	if (cfg->mux == SATP_HS_MUX) {
+		snprintf(err, errlen, "mux %u is reserved for handshake messages", cfg->mux);
+		return -EINVAL;
+	}
 	if (satpd_conns_get(d, cfg->mux)) {
 		snprintf(err, errlen, "mux %u is in use", cfg->mux);
 		return -EEXIST;
@@ -697,15 +723,32 @@ static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now)
 	}
 }
 
+/*
+ * The main loop calls this after every wakeup; under a datagram flood that is
+ * thousands of times a second, and a pass over the 65536 slots costs tens of
+ * microseconds. Timers here are seconds (key switches, grace periods) or
+ * longer (handshake retries), so one pass per half tick is plenty.
+ */
+#define CONNS_TICK_MIN_NS (SATPD_TICK_MS * 1000000ull / 2)
+
 void satpd_conns_tick(struct satpd *d)
 {
 	int64_t now = mono_now();
 	struct satpd_conn *c;
+	struct timespec t;
 	unsigned int m = 0;
+	uint64_t ns;
 
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ns = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	if (ns - d->conns->last_tick_ns < CONNS_TICK_MIN_NS)
+		return;
+	d->conns->last_tick_ns = ns;
 	while ((c = satpd_conns_next(d, &m)))
-		if (atomic_load_explicit(&c->pending, memory_order_relaxed) ||
-		    atomic_load_explicit(&c->old, memory_order_relaxed))
+		if (c->hs)
+			satpd_hs_conn_tick(d, c);
+		else if (atomic_load_explicit(&c->pending, memory_order_relaxed) ||
+			 atomic_load_explicit(&c->old, memory_order_relaxed))
 			conn_tick(d, c, now);
 	reclaim(d, false);
 }

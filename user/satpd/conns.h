@@ -78,6 +78,7 @@ struct satpd_conns {
 	unsigned int n;
 	_Atomic uint64_t epoch;
 	struct satpd_retired *retired;
+	uint64_t last_tick_ns; /* CLOCK_MONOTONIC of the last satpd_conns_tick pass */
 	char state_dir[SATPD_PATH_MAX];
 };
 
@@ -119,6 +120,16 @@ int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsi
 struct satpd_conn *satpd_conns_get(struct satpd *d, uint16_t mux);
 /* Main thread: the i-th connection in mux order (snapshot, counters). */
 struct satpd_conn *satpd_conns_next(struct satpd *d, unsigned int *mux);
+
+/*
+ * A session's key set as set-session makes it (own seqs from 0, own windows
+ * of window size), for the handshake (handshake.h); NULL on failure (logged).
+ */
+struct satpd_keyset *satpd_keyset_new_session(struct satpd *d, const struct satp_keys *tx,
+					      const struct satp_keys *rx, uint64_t id,
+					      uint32_t window, uint16_t mux);
+/* Unpublished before this call: freed once no worker can hold it. Main thread. */
+void satpd_conns_retire_keyset(struct satpd *d, struct satpd_keyset *k);
 
 /* Main thread, each tick: key switches due, grace periods over, retired objects freed. */
 void satpd_conns_tick(struct satpd *d);

@@ -151,6 +151,18 @@ int satpd_ctl_add_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_
 	return ret;
 }
 
+/* The handshake keys a --peer-key connection: keys, sessions and changes are its own. */
+static int refuse_handshake(const struct satpd_conn *c, char *err, size_t errlen)
+{
+	if (!c->hs)
+		return 0;
+	snprintf(err, errlen,
+		 "mux %u is keyed by handshakes (--peer-key): its sessions bring the keys; change it "
+		 "in the configuration",
+		 c->mux);
+	return -EOPNOTSUPP;
+}
+
 /* A new object for a changed connection: same seq state, same remote unless given. */
 int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
 {
@@ -171,6 +183,9 @@ int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, si
 			 m->mux);
 		return -EBUSY;
 	}
+	ret = refuse_handshake(old, err, errlen);
+	if (ret)
+		return ret;
 	cc = old->cfg;
 	cc.keys = atomic_load(&old->keys)->keys;
 	ret = apply_fields(m, &cc, false, err, errlen);
@@ -205,6 +220,9 @@ int satpd_ctl_set_keys(void *ctx, const struct satp_ctl_msg *m, char *err, size_
 		snprintf(err, errlen, "no connection with mux %u", m->mux);
 		return -ENOENT;
 	}
+	ret = refuse_handshake(c, err, errlen);
+	if (ret)
+		return ret;
 	k = atomic_load(&c->keys)->keys;
 	ret = apply_keys(m, &k, true, err, errlen);
 	if (!ret)
@@ -259,7 +277,9 @@ int satpd_ctl_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, si
 		snprintf(err, errlen, "no connection with mux %u", m->mux);
 		return -ENOENT;
 	}
-	ret = session_keys(c, m, &tx, &rx, err, errlen);
+	ret = refuse_handshake(c, err, errlen);
+	if (!ret)
+		ret = session_keys(c, m, &tx, &rx, err, errlen);
 	if (!ret)
 		ret = satpd_conns_set_session(
 		    d, c, &tx, &rx, m->session,
@@ -281,6 +301,9 @@ int satpd_ctl_del_session(void *ctx, uint16_t mux, char *err, size_t errlen)
 		snprintf(err, errlen, "no connection with mux %u", mux);
 		return -ENOENT;
 	}
+	ret = refuse_handshake(c, err, errlen);
+	if (ret)
+		return ret;
 	ret = satpd_conns_del_session(d, c);
 	if (ret)
 		snprintf(err, errlen, "cannot remove the session of mux %u: %s", mux,

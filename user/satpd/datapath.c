@@ -11,6 +11,7 @@
 #include "datapath.h"
 #include "edge.h"
 #include "dev.h"
+#include "handshake.h"
 #include "kx.h"
 #include "log.h"
 #include "xsk.h"
@@ -203,17 +204,26 @@ static struct satpd_conn *rx_conn(struct satpd *d, uint16_t mux)
  * installed (then the peer switched: sending may follow), the replaced ones
  * in their grace period. NULL: none.
  */
+/* Set a flag workers share only when it is not set yet: one load per packet otherwise. */
+static inline void flag_set(_Atomic bool *f)
+{
+	if (!atomic_load_explicit(f, memory_order_relaxed))
+		atomic_store_explicit(f, true, memory_order_relaxed);
+}
+
 static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn *conn,
 				      const uint8_t *buf, size_t len)
 {
 	struct satpd_keyset *k = atomic_load_explicit(&conn->keys, memory_order_acquire);
 
-	if (satp_verify(&k->crypto[w->id], buf, len) == SATP_OK)
+	/* Handshake mode: no keys before the first session. */
+	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK)
 		return k;
 	k = atomic_load_explicit(&conn->pending, memory_order_acquire);
 	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK) {
-		if (!atomic_load_explicit(&conn->pending_seen, memory_order_relaxed))
-			atomic_store_explicit(&conn->pending_seen, true, memory_order_relaxed);
+		flag_set(&conn->pending_seen);
+		if (conn->hs)
+			flag_set(&k->used);
 		return k;
 	}
 	k = atomic_load_explicit(&conn->old, memory_order_acquire);
@@ -309,6 +319,8 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		w->ctr.rx_too_short++;
 		return;
 	}
+	if (h.mux == SATP_HS_MUX && satpd_hs_dispatch(w, buf, len, src, srclen, sock))
+		return;
 	conn = rx_conn(w->d, h.mux);
 	if (!conn) {
 		w->ctr.rx_wrong_mux++;
@@ -334,12 +346,17 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	}
 	cr = &k->crypto[w->id];
 	satpd_rail_verdict(w->d, path, true);
+	if (conn->hs)
+		flag_set(&conn->hs_rx_seen);
 	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
 	if (!conn->mux_fixed && w->id == SATPD_MAIN_WORKER)
 		satpd_conns_adopt(w->d, conn, h.mux);
 	learn_remote(w, conn, src, srclen, sock);
 	if (satp_decrypt(cr, buf, len, &plain) != SATP_OK) {
-		w->ctr.rx_no_payload++;
+		if (conn->hs)
+			w->ctr.rx_keepalive++; /* the handshake's empty packets */
+		else
+			w->ctr.rx_no_payload++;
 		return;
 	}
 	if (!ptype_fits(w->d->dev_type, plain.ptype)) {
@@ -430,14 +447,19 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 {
 	uint64_t s;
 
-	if (k->none) {
+	if (!k || k->none) {
 		w->ctr.tx_no_keys++;
+		if (conn->hs)
+			flag_set(&conn->hs_want); /* the main thread starts a handshake */
 		return -ENOKEY;
 	}
 	if (k->session) {
 		s = atomic_fetch_add_explicit(&k->tx_seq, 1, memory_order_relaxed);
-		if (s <= SATPD_SEQ_LAST) {
+		/* A handshake session stops short of the end: a new one comes first (hs.h). */
+		if (s <= (conn->hs ? HS_REJECT_AFTER_PACKETS - 1 : SATPD_SEQ_LAST)) {
 			*seq = (uint32_t)s;
+			if (conn->hs)
+				flag_set(&conn->hs_tx_seen);
 			return 0;
 		}
 	} else if (!satpd_seq_take(conn->seq, seq)) {
@@ -692,6 +714,7 @@ void satpd_counters_dump(const struct satpd *d)
 #define X(name) log_notice("  %-18s %" PRIu64, #name, c.name);
 	SATPD_COUNTERS(X)
 #undef X
+	satpd_hs_dump(d);
 	satpd_rail_dump(d);
 	if (d->edge)
 		satpd_edge_counters_dump(d->edge);

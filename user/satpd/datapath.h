@@ -80,13 +80,15 @@
 	X(tx_no_route)      /* device packet for no connection: no route matches its destination */ \
 	X(tx_flooded)       /* tap: copies sent for unknown or broadcast destinations */           \
 	X(rx_old_keys)      /* accepted under keys being replaced (set-keys grace period) */  \
-	X(tx_no_keys)       /* device packet dropped: the connection's session was removed */ \
+	X(tx_no_keys)       /* device packet dropped: session removed, or handshake pending */ \
 	X(kx_rx_relayed)    /* external key-exchange datagrams handed to the kx client */     \
 	X(kx_rx_no_client)  /* ... dropped: no kx client subscribed */                         \
 	X(kx_rx_dropped)    /* ... dropped: the kx client's queue was full */                  \
 	X(kx_rx_too_long)   /* ... dropped: longer than SATP_KX_PAYLOAD_MAX */                 \
 	X(kx_tx_sent)       /* datagrams the kx client had satpd send */                       \
-	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */
+	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */    \
+	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
+	X(rx_keepalive)     /* authenticated empty packets of a handshake session */
 /* clang-format on */
 
 struct satpd_counters {
@@ -122,6 +124,7 @@ struct satpd_keyset {
 	uint64_t session_id;	      /* the kx daemon's name for it (logs, show) */
 	_Atomic uint64_t tx_seq;      /* session: the next seq to send */
 	struct satpd_windows *rx_win; /* session: its replay windows (NULL with -w 0) */
+	_Atomic bool used; /* handshake: a packet verified under it (confirms a responder's) */
 	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
 };
 
@@ -150,6 +153,10 @@ struct satpd_conn {
 	int l2_last_ret;	     /* of the last resolve, to log only changes */
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	_Atomic int64_t last_rx;
+	/* Handshake mode (--peer-key): the main thread's state; NULL with static keys. */
+	struct satpd_hs_conn *hs;
+	_Atomic bool hs_want;		     /* a packet waited for a session: handshake now */
+	_Atomic bool hs_rx_seen, hs_tx_seen; /* traffic since the last tick, for the timers */
 };
 
 /* One packet buffer of a batch. */
@@ -204,6 +211,7 @@ struct satpd_xdp_path;
 struct satpd_conns;
 struct satpd_edge;
 struct satpd_kx;
+struct satpd_hs;
 
 struct satpd {
 	const struct satpd_config *cfg;
@@ -218,6 +226,7 @@ struct satpd {
 	unsigned int n_workers;
 	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
 	struct satpd_kx *kx;	    /* the kx socket (kx.h); NULL without one */
+	struct satpd_hs *hs;	    /* the handshake (handshake.h); NULL without --private-key */
 	/* What this start picked up from the last run, for `satp show`. */
 	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */

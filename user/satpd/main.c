@@ -22,6 +22,7 @@
 #include "control.h"
 #include "datapath.h"
 #include "dev.h"
+#include "handshake.h"
 #include "edge.h"
 #include "log.h"
 #include "satpd_options.h"
@@ -275,6 +276,9 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	if (ret)
 		return ret;
 	d->windows_adopted = atomic_load(&d->windows.n);
+	ret = satpd_hs_open(d); /* before the connections: those with --peer-key need it */
+	if (ret)
+		return ret;
 	ret = satpd_conns_init(d, state_dir);
 	if (ret)
 		return ret;
@@ -422,6 +426,7 @@ out_worker:
 	satpd_worker_free(&d.sock_worker);
 out_conn:
 	satpd_conns_free(&d);
+	satpd_hs_close(&d);
 	satpd_windows_free(&d.windows);
 out_dev:
 	satpd_dev_close(&dev);

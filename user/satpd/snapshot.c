@@ -7,6 +7,7 @@
 #include "ctl_proto.h"
 #include "conns.h"
 #include "datapath.h"
+#include "handshake.h"
 #include "edge.h"
 #include "xsk.h"
 
@@ -51,7 +52,9 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 		satpd_addr_str(&v.addr.sa, sc->remote, sizeof(sc->remote));
 	sc->remote_learned = conn->remote_learned;
 	/* a kx session counts its own seqs from 0 */
-	sc->seq_out = k->session ? atomic_load(&k->tx_seq) : atomic_load(&conn->seq->next);
+	sc->seq_out = !k	     ? 0 /* handshake mode before the first session */
+		      : k->session ? atomic_load(&k->tx_seq)
+				   : atomic_load(&conn->seq->next);
 	sc->rx_packets = atomic_load(&conn->rx_packets);
 	sc->rx_bytes = atomic_load(&conn->rx_bytes);
 	sc->tx_packets = atomic_load(&conn->tx_packets);
@@ -64,11 +67,12 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "old_keys_accepted",
 			     atomic_load(&conn->old) != NULL);
 	/* kx (docs/kx.md): the session sent with (0: static keys), removed by del-session */
-	if (conn->sessions) {
+	if (conn->sessions && !conn->hs) {
 		satp_ctl_add_counter(sc->counters, &sc->n_counters, "session", k->session_id);
 		satp_ctl_add_counter(sc->counters, &sc->n_counters, "session_removed", k->none);
 	}
 	fill_windows(d, conn, sc);
+	satpd_hs_fill_conn(conn, sc);
 }
 
 _Static_assert(SATP_CTL_PATHS_MAX >= SATPD_RAIL_PATHS_MAX, "every RAIL path in a snapshot");

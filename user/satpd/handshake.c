@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The handshake in the daemon: messages in and out, the sessions of each
+ * connection in its hs_keyring, and the timers of docs/handshake.md §5.
+ * Main thread only (handshake.h says what the workers see).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "conns.h"
+#include "ctl_proto.h"
+#include "datapath.h"
+#include "handshake.h"
+#include "keyfile.h"
+#include "log.h"
+
+#define NS_PER_S  UINT64_C(1000000000)
+#define NS_PER_MS UINT64_C(1000000)
+
+/* The cookie binding of a source: 16-byte IPv6 (IPv4-mapped for IPv4) address and port. */
+#define SRC_KEY_LEN 18
+
+/* Counted by message type: initiation, response, cookie reply. */
+#define N_TYPES 3
+
+struct satpd_hs {
+	struct hs_identity id;
+	struct hs_cookie_checker cookies;
+	uint64_t verdicts[N_TYPES][HS_VERDICT_MAX]; /* received, by type and verdict */
+	uint64_t bad_type;			    /* a type byte of no built-in message */
+	_Atomic uint64_t off_main;		    /* reached an AF_XDP worker: dropped */
+	uint64_t initiations_sent, responses_sent, cookie_replies_sent, keepalives_sent;
+	uint64_t send_errors, sessions, install_errors;
+	uint64_t rekey_after_ns; /* initiator; the responder waits 11/8 of it (hs.h's ratio) */
+	uint64_t load_sec;	 /* the second load_n counts initiations in */
+	unsigned int load_n;
+};
+
+/* Per connection in handshake mode. Times are CLOCK_MONOTONIC nanoseconds; 0 = never. */
+struct satpd_hs_conn {
+	struct hs_peer peer;
+	struct hs_keyring kr;
+	bool attempting; /* initiations are being sent until a response comes */
+	uint64_t attempt_start, next_retry;
+	uint64_t last_rx, last_tx;    /* authenticated data received / sent */
+	uint64_t unanswered_since;    /* data sent and nothing received since: new handshake */
+	uint64_t unacked_since;	      /* data received and nothing sent since: keepalive */
+	uint64_t sessions;	      /* established so far */
+};
+
+/* Key sets the keyring let go of, retired once the connection's pointers no longer name them. */
+struct freed {
+	struct satpd_keyset *k[6];
+	unsigned int n;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * NS_PER_S + (uint64_t)t.tv_nsec;
+}
+
+static uint32_t random_u32(void)
+{
+	uint32_t v = 0;
+
+	/* A handshake index or jitter: a failed draw leaves a usable, if guessable, zero. */
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		log_warn("handshake: RAND_bytes failed");
+	return v;
+}
+
+static const char *type_name(unsigned int t)
+{
+	static const char *const names[N_TYPES] = {"initiation", "response", "cookie_reply"};
+
+	return t < N_TYPES ? names[t] : "?";
+}
+
+/* ---------------------------------------------------------------- setup */
+
+int satpd_hs_open(struct satpd *d)
+{
+	const struct satpd_config *c = d->cfg;
+	struct satpd_hs *h;
+	char pub[KEYFILE_B64_LEN + 1];
+	int ret;
+
+	if (!c->have_private_key)
+		return 0;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	ret = hs_identity_init(&h->id, c->private_key);
+	if (!ret)
+		ret = hs_cookie_checker_init(&h->cookies, &h->id, now_ns());
+	if (ret) {
+		log_err("handshake: cannot set up the identity: %s", strerror(-ret));
+		explicit_bzero(h, sizeof(*h));
+		free(h);
+		return ret;
+	}
+	h->rekey_after_ns =
+	    (c->rekey_after_s ? c->rekey_after_s : HS_REKEY_AFTER_TIME_S) * NS_PER_S;
+	keyfile_encode(pub, h->id.pub);
+	log_notice("handshake: public key %s, sessions replaced every %" PRIu64 " s", pub,
+		   h->rekey_after_ns / NS_PER_S);
+	d->hs = h;
+	return 0;
+}
+
+void satpd_hs_close(struct satpd *d)
+{
+	if (!d->hs)
+		return;
+	hs_cookie_checker_wipe(&d->hs->cookies);
+	explicit_bzero(d->hs, sizeof(*d->hs));
+	free(d->hs);
+	d->hs = NULL;
+}
+
+int satpd_hs_conn_new(struct satpd *d, struct satpd_conn *c, char *err, size_t errlen)
+{
+	struct satpd_hs_conn *h;
+	int ret;
+
+	if (!d->hs) {
+		snprintf(err, errlen, "mux %u: --peer-key needs --private-key", c->cfg.mux);
+		return -EINVAL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = hs_peer_init(&h->peer, c->cfg.peer_key, c->cfg.keys.algos.kd_bits);
+	if (ret) {
+		snprintf(err, errlen, "mux %u: cannot use the peer key: %s", c->cfg.mux,
+			 strerror(-ret));
+		free(h);
+		return ret;
+	}
+	h->peer.user = c;
+	c->hs = h;
+	return 0;
+}
+
+void satpd_hs_conn_free(struct satpd_hs_conn *h)
+{
+	if (!h)
+		return;
+	hs_peer_wipe(&h->peer);
+	explicit_bzero(h, sizeof(*h));
+	free(h);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+static void collect(void *ctx, struct hs_slot *slot)
+{
+	struct freed *f = ctx;
+
+	if (slot->user && f->n < sizeof(f->k) / sizeof(f->k[0]))
+		f->k[f->n++] = slot->user;
+	slot->user = NULL;
+}
+
+static struct satpd_keyset *slot_keys(const struct hs_slot *s)
+{
+	return s->live ? s->user : NULL;
+}
+
+/*
+ * After every keyring change: the workers' three pointers follow the keyring,
+ * then what it let go of is retired (after the unpublishing, so that no worker
+ * that could still load it is missed by the epoch).
+ */
+static void publish(struct satpd *d, struct satpd_conn *c, struct freed *f)
+{
+	struct hs_keyring *kr = &c->hs->kr;
+	unsigned int i;
+
+	atomic_store(&c->keys, slot_keys(&kr->current));
+	atomic_store(&c->pending, slot_keys(&kr->next));
+	atomic_store(&c->old, slot_keys(&kr->previous));
+	for (i = 0; i < f->n; i++)
+		satpd_conns_retire_keyset(d, f->k[i]);
+	f->n = 0;
+}
+
+/* A new session's key set, its keyring slot and its publication. */
+static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, uint64_t now)
+{
+	struct satpd_hs_conn *h = c->hs;
+	struct satp_keys tx, rx;
+	struct satpd_keyset *k = NULL;
+	struct freed f = {.n = 0};
+	int ret;
+
+	ret = hs_session_satp_keys(s, &c->cfg.keys.algos, c->cfg.keys.role, &tx, &rx);
+	if (!ret) {
+		/* seqs from 0 and replay windows of its own, as a kx session's */
+		k = satpd_keyset_new_session(d, &tx, &rx, s->id,
+					     c->cfg.window ? c->cfg.window
+							   : SATPD_HS_WINDOW_DEFAULT,
+					     c->mux);
+		ret = k ? 0 : -ENOMEM;
+	}
+	explicit_bzero(&tx, sizeof(tx));
+	explicit_bzero(&rx, sizeof(rx));
+	if (ret) {
+		d->hs->install_errors++;
+		hs_session_wipe(s);
+		return ret;
+	}
+	hs_keyring_install(&h->kr, s, k, now, collect, &f);
+	publish(d, c, &f);
+	h->sessions++;
+	d->hs->sessions++;
+	log_notice("mux %u: session %016" PRIx64 " established as %s%s", c->mux, s->id,
+		   s->initiator ? "initiator" : "responder",
+		   s->initiator ? "" : " (sending under it once the peer does)");
+	hs_session_wipe(s);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static void send_to(struct satpd *d, int sock, const struct sockaddr_storage *to, socklen_t tolen,
+		    const uint8_t *buf, size_t len)
+{
+	char a[64];
+
+	if (sock < 0 || sock >= (int)d->udp.n ||
+	    sendto(d->udp.fds[sock], buf, len, 0, (const struct sockaddr *)to, tolen) < 0) {
+		d->hs->send_errors++;
+		LOG_RATELIMITED(SATPD_LOG_WARNING, "handshake: cannot send to %s: %s",
+				satpd_addr_str(to, a, sizeof(a)),
+				sock < 0 ? "no socket of its family" : strerror(errno));
+	}
+}
+
+static void send_to_remote(struct satpd *d, struct satpd_conn *c, const uint8_t *buf, size_t len)
+{
+	struct satpd_remote_view v;
+
+	satpd_conn_read_remote(c, &v);
+	if (v.known)
+		send_to(d, v.sock, &v.addr.sa, v.addr.len, buf, len);
+}
+
+static void send_initiation(struct satpd *d, struct satpd_conn *c, uint64_t now)
+{
+	struct satpd_hs_conn *h = c->hs;
+	uint8_t msg[SATP_HS_INITIATION_LEN], ts[SATP_HS_TIMESTAMP_LEN];
+	struct satpd_remote_view v;
+	int len;
+
+	/* Retry after the timeout plus jitter, whatever happens to this one. */
+	h->next_retry = now + HS_REKEY_TIMEOUT_S * NS_PER_S +
+			(uint64_t)(random_u32() % (HS_REKEY_JITTER_MS + 1)) * NS_PER_MS;
+	satpd_conn_read_remote(c, &v);
+	if (!v.known)
+		return; /* no -r and nothing heard yet: the peer initiates */
+	hs_timestamp_now(ts);
+	len = hs_initiation_create(&h->peer, &d->hs->id, random_u32(), ts, now, msg, sizeof(msg));
+	if (len < 0) {
+		log_err("mux %u: cannot make an initiation: %s", c->mux, strerror(-len));
+		return;
+	}
+	send_to(d, v.sock, &v.addr.sa, v.addr.len, msg, (size_t)len);
+	d->hs->initiations_sent++;
+}
+
+/* An empty authenticated packet (just the payload type): the peer's timers see us alive. */
+static void send_keepalive(struct satpd *d, struct satpd_conn *c, uint64_t now)
+{
+	struct satpd_keyset *k = atomic_load(&c->keys);
+	uint8_t buf[SATP_HDR_LEN + SATP_PTYPE_LEN + SATP_TAG_MAX];
+	uint64_t seq;
+	int len;
+
+	if (!k)
+		return;
+	seq = atomic_fetch_add(&k->tx_seq, 1);
+	if (seq >= HS_REJECT_AFTER_PACKETS)
+		return;
+	len = satp_seal(&k->crypto[SATPD_MAIN_WORKER], buf, sizeof(buf), 0, (uint32_t)seq,
+			c->cfg.sender_id, c->mux, 0);
+	if (len < 0)
+		return;
+	send_to_remote(d, c, buf, (size_t)len);
+	d->hs->keepalives_sent++;
+	c->hs->last_tx = now;
+	c->hs->unacked_since = 0;
+}
+
+/* ---------------------------------------------------------------- receiving */
+
+/*
+ * The i-th connection in handshake mode, from the list of every mux (the one
+ * floods use): as many steps as connections, not as muxes.
+ */
+static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l,
+				     unsigned int i)
+{
+	struct satpd_conn *c = satpd_conns_get(d, l->mux[i]);
+
+	return c && c->hs ? c : NULL;
+}
+
+static struct hs_peer *peer_lookup(void *ctx, const uint8_t pub[NOISE_DH_LEN])
+{
+	struct satpd *d = ctx;
+	struct satpd_muxlist *l = satpd_conns_flood_list(d);
+	struct satpd_conn *c;
+	unsigned int i;
+
+	for (i = 0; l && i < l->n; i++)
+		if ((c = hs_conn_at(d, l, i)) && !memcmp(c->hs->peer.pub, pub, NOISE_DH_LEN))
+			return &c->hs->peer;
+	return NULL;
+}
+
+/* The connection whose initiation in flight has this index. */
+static struct satpd_conn *conn_of_index(struct satpd *d, uint32_t idx)
+{
+	struct satpd_muxlist *l = satpd_conns_flood_list(d);
+	struct satpd_conn *c;
+	unsigned int i;
+
+	for (i = 0; l && i < l->n; i++)
+		if ((c = hs_conn_at(d, l, i)) && c->hs->peer.have_pending &&
+		    c->hs->peer.pending_index == idx)
+			return c;
+	return NULL;
+}
+
+static size_t src_key(uint8_t out[SRC_KEY_LEN], const struct sockaddr_storage *src)
+{
+	memset(out, 0, SRC_KEY_LEN);
+	if (src->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)src;
+
+		out[10] = out[11] = 0xff; /* ::ffff:a.b.c.d */
+		memcpy(out + 12, &s->sin_addr, 4);
+		memcpy(out + 16, &s->sin_port, 2);
+	} else if (src->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)src;
+
+		memcpy(out, &s->sin6_addr, 16);
+		memcpy(out + 16, &s->sin6_port, 2);
+	}
+	return SRC_KEY_LEN;
+}
+
+/* More initiations this second than configured peers ever need: ask for cookies. */
+static bool under_load(struct satpd_hs *h, uint64_t now)
+{
+	uint64_t sec = now / NS_PER_S;
+
+	if (sec != h->load_sec) {
+		h->load_sec = sec;
+		h->load_n = 0;
+	}
+	return ++h->load_n > SATPD_HS_LOAD_PER_S;
+}
+
+/* An authenticated message from the peer moves its remote, as data does. */
+static void learn(struct satpd *d, struct satpd_conn *c, const struct sockaddr_storage *src,
+		  socklen_t srclen, int sock)
+{
+	struct satpd_remote_view v;
+	struct satpd_peer_addr a;
+
+	satpd_conn_read_remote(c, &v);
+	if (v.known && v.sock == sock && satpd_same_addr(&v.addr.sa, src))
+		return;
+	memset(&a, 0, sizeof(a));
+	memcpy(&a.sa, src, srclen);
+	a.len = srclen;
+	satpd_conn_set_remote(d, c, &a, sock);
+}
+
+static void on_initiation(struct satpd *d, const uint8_t *buf, size_t len,
+			  const struct sockaddr_storage *src, socklen_t srclen, int sock)
+{
+	struct satpd_hs *h = d->hs;
+	uint8_t key[SRC_KEY_LEN], out[SATP_HS_RESPONSE_LEN];
+	uint64_t now = now_ns();
+	struct hs_rx_info rx = {
+	    .cookies = &h->cookies,
+	    .src = key,
+	    .src_len = src_key(key, src),
+	    .under_load = under_load(h, now),
+	    .now_ns = now,
+	};
+	struct hs_responder r;
+	struct hs_session s;
+	struct satpd_conn *c;
+	enum hs_verdict v;
+	int n;
+
+	v = hs_initiation_consume(&h->id, &rx, peer_lookup, d, buf, len, &r);
+	h->verdicts[0][v]++;
+	if (v == HS_COOKIE_NEEDED) {
+		n = hs_cookie_reply_create(&rx, buf, len, out, sizeof(out));
+		if (n > 0) {
+			send_to(d, sock, src, srclen, out, (size_t)n);
+			h->cookie_replies_sent++;
+		}
+		return;
+	}
+	if (v != HS_OK)
+		return; /* silently: nothing unauthenticated is ever answered */
+	c = r.peer->user;
+	n = hs_response_create(&r, &h->id, random_u32(), out, sizeof(out), &s);
+	if (n < 0) {
+		log_err("mux %u: cannot make a response: %s", c->mux, strerror(-n));
+		return;
+	}
+	/* Receive keys first: the initiator may send under them as soon as it has the response. */
+	if (install(d, c, &s, now))
+		return;
+	learn(d, c, src, srclen, sock);
+	send_to(d, sock, src, srclen, out, (size_t)n);
+	h->responses_sent++;
+}
+
+static void on_response(struct satpd *d, const uint8_t *buf, size_t len,
+			const struct sockaddr_storage *src, socklen_t srclen, int sock)
+{
+	struct satpd_hs *h = d->hs;
+	struct satpd_conn *c = NULL;
+	struct hs_session s;
+	enum hs_verdict v;
+	uint32_t idx;
+	uint64_t now;
+
+	if (hs_response_receiver_index(buf, len, &idx))
+		v = HS_BAD_LENGTH;
+	else if (!(c = conn_of_index(d, idx)))
+		v = HS_UNKNOWN_INDEX;
+	else
+		v = hs_response_consume(&c->hs->peer, &h->id, buf, len, &s);
+	h->verdicts[1][v]++;
+	if (v != HS_OK)
+		return;
+	now = now_ns();
+	if (install(d, c, &s, now))
+		return;
+	c->hs->attempting = false;
+	learn(d, c, src, srclen, sock);
+	/* At once, so that the responder confirms the session without waiting for data. */
+	send_keepalive(d, c, now);
+}
+
+static void on_cookie_reply(struct satpd *d, const uint8_t *buf, size_t len)
+{
+	struct satpd_hs *h = d->hs;
+	struct satpd_conn *c = NULL;
+	enum hs_verdict v;
+	uint32_t idx;
+
+	/* Same place as a response's receiver index: bytes 8..11 after the header. */
+	if (len != SATP_HS_COOKIE_REPLY_LEN)
+		v = HS_BAD_LENGTH;
+	else if (memcpy(&idx, buf + SATP_HS_HDR_LEN, sizeof(idx)),
+		 !(c = conn_of_index(d, ntohl(idx))))
+		v = HS_UNKNOWN_INDEX;
+	else
+		v = hs_cookie_reply_consume(&c->hs->peer, buf, len, now_ns());
+	h->verdicts[2][v]++;
+	if (v == HS_OK && c->hs->attempting)
+		c->hs->next_retry = 0; /* resend with the cookie on the next tick */
+}
+
+bool satpd_hs_dispatch(struct satpd_worker *w, const uint8_t *buf, size_t len,
+		       const struct sockaddr_storage *src, socklen_t srclen, int sock)
+{
+	struct satpd_hs *h = w->d->hs;
+
+	if (!h)
+		return false;
+	w->ctr.rx_handshake++;
+	if (w->id != SATPD_MAIN_WORKER) {
+		/* The XDP program passes mux 0xFFFF to the socket; one that got here is dropped. */
+		atomic_fetch_add_explicit(&h->off_main, 1, memory_order_relaxed);
+		return true;
+	}
+	switch (buf[0]) {
+	case SATP_HS_INITIATION:
+		on_initiation(w->d, buf, len, src, srclen, sock);
+		break;
+	case SATP_HS_RESPONSE:
+		on_response(w->d, buf, len, src, srclen, sock);
+		break;
+	case SATP_HS_COOKIE_REPLY:
+		on_cookie_reply(w->d, buf, len);
+		break;
+	default:
+		h->bad_type++;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------- timers */
+
+/* The newest session (next while it is unconfirmed) is old enough, and was used. */
+static bool rekey_due(const struct satpd_hs *hd, const struct satpd_hs_conn *h, uint64_t now)
+{
+	const struct hs_slot *s = h->kr.next.live ? &h->kr.next : &h->kr.current;
+	uint64_t after = s->s.initiator ? hd->rekey_after_ns : hd->rekey_after_ns / 8 * 11;
+
+	if (!s->live)
+		return false;
+	if (s == &h->kr.current && s->tx_next >= HS_REKEY_AFTER_PACKETS)
+		return true;
+	/* An idle connection's session just ends; the next packet starts one. */
+	if (h->last_tx < s->born_ns && h->last_rx < s->born_ns)
+		return false;
+	return now - s->born_ns >= after;
+}
+
+/* What the workers left: traffic both ways and the confirmation of a new session. */
+static void fold_worker_flags(struct satpd *d, struct satpd_conn *c, uint64_t now)
+{
+	struct satpd_hs_conn *h = c->hs;
+	struct hs_keyring *kr = &h->kr;
+	struct freed f = {.n = 0};
+	struct satpd_keyset *k;
+
+	if (atomic_exchange(&c->hs_rx_seen, false)) {
+		h->last_rx = now;
+		h->unanswered_since = 0;
+		if (!h->unacked_since)
+			h->unacked_since = now;
+	}
+	if (atomic_exchange(&c->hs_tx_seen, false)) {
+		h->last_tx = now;
+		h->unacked_since = 0;
+		if (!h->unanswered_since)
+			h->unanswered_since = now;
+	}
+	k = slot_keys(&kr->next);
+	if (k && atomic_load(&k->used)) {
+		hs_keyring_rx_ok(kr, &kr->next, now, collect, &f);
+		log_notice("mux %u: session %016" PRIx64 " confirmed: sending under it", c->mux,
+			   k->session_id);
+	}
+	k = slot_keys(&kr->current);
+	if (k) {
+		uint64_t sent = atomic_load(&k->tx_seq);
+
+		kr->current.tx_next = sent > UINT32_MAX ? UINT32_MAX : (uint32_t)sent;
+	}
+	hs_keyring_expire(kr, now, collect, &f);
+	publish(d, c, &f);
+}
+
+void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
+{
+	struct satpd_hs_conn *h = c->hs;
+	uint64_t now = now_ns();
+	bool start = false;
+
+	fold_worker_flags(d, c, now);
+	if (atomic_exchange(&c->hs_want, false) && !h->kr.current.live)
+		start = true;
+	if (rekey_due(d->hs, h, now))
+		start = true;
+	if (h->unanswered_since && now - h->unanswered_since >= HS_NEW_HANDSHAKE_AFTER_S * NS_PER_S) {
+		/* Peer restarted or (anycast) the route moved to an edge without our session. */
+		h->unanswered_since = now;
+		start = true;
+	}
+	if (start && !h->attempting) {
+		h->attempting = true;
+		h->attempt_start = now;
+		h->next_retry = 0;
+	}
+	if (h->attempting && now >= h->next_retry) {
+		if (now - h->attempt_start >= HS_REKEY_ATTEMPT_TIME_S * NS_PER_S) {
+			h->attempting = false;
+			log_warn("mux %u: no handshake answer for %u s: giving up until there is "
+				 "something to send",
+				 c->mux, HS_REKEY_ATTEMPT_TIME_S);
+		} else {
+			send_initiation(d, c, now);
+		}
+	}
+	if (h->kr.current.live && h->unacked_since &&
+	    now - h->unacked_since >= HS_KEEPALIVE_TIMEOUT_S * NS_PER_S)
+		send_keepalive(d, c, now);
+}
+
+/* ---------------------------------------------------------------- reporting */
+
+void satpd_hs_dump(const struct satpd *d)
+{
+	const struct satpd_hs *h = d->hs;
+	unsigned int t, v;
+	char name[64], *p;
+
+	if (!h)
+		return;
+	log_notice("handshake counters (received by type and verdict, then sent):");
+	for (t = 0; t < N_TYPES; t++)
+		for (v = 0; v < HS_VERDICT_MAX; v++) {
+			/* hs_initiation_unknown_peer: one word, as every other counter */
+			snprintf(name, sizeof(name), "hs_%s_%s", type_name(t),
+				 hs_verdict_name((enum hs_verdict)v));
+			for (p = name; *p; p++)
+				*p = *p == '-' ? '_' : *p;
+			log_notice("  %-30s %" PRIu64, name, h->verdicts[t][v]);
+		}
+	log_notice("  %-30s %" PRIu64, "hs_bad_type", h->bad_type);
+	log_notice("  %-30s %" PRIu64, "hs_off_main", atomic_load(&((struct satpd_hs *)h)->off_main));
+	log_notice("  %-30s %" PRIu64, "hs_initiations_sent", h->initiations_sent);
+	log_notice("  %-30s %" PRIu64, "hs_responses_sent", h->responses_sent);
+	log_notice("  %-30s %" PRIu64, "hs_cookie_replies_sent", h->cookie_replies_sent);
+	log_notice("  %-30s %" PRIu64, "hs_keepalives_sent", h->keepalives_sent);
+	log_notice("  %-30s %" PRIu64, "hs_send_errors", h->send_errors);
+	log_notice("  %-30s %" PRIu64, "hs_install_errors", h->install_errors);
+	log_notice("  %-30s %" PRIu64, "hs_sessions", h->sessions);
+}
+
+void satpd_hs_fill_conn(const struct satpd_conn *c, struct satp_ctl_conn *sc)
+{
+	const struct satpd_hs_conn *h = c->hs;
+	const struct hs_slot *cur;
+
+	if (!h)
+		return;
+	cur = &h->kr.current;
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_sessions", h->sessions);
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_session",
+			     cur->live ? cur->s.id : 0);
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_session_age_s",
+			     cur->live ? (now_ns() - cur->born_ns) / NS_PER_S : 0);
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_confirmed",
+			     cur->live && cur->s.confirmed);
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_next_unconfirmed",
+			     h->kr.next.live);
+}
