@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The handshake between two satpd (issue 10, docs/handshake.md), socket path
+# (--xdp-mode off), sessions replaced every $REKEY s (--rekey-after):
+#
+#   1. a and b know each other's public key: the first ping makes a initiate;
+#      ping and a TCP transfer each way work; `satp show` names a confirmed
+#      session on both sides.
+#   2. rekey under a running TCP transfer: the sha256 of the data is intact,
+#      the session count advances during it (by one every $REKEY s), and no datagram failed
+#      authentication on either side (rx_bad_tag unchanged): the switch loses
+#      nothing. A ping flow over the same switches is reported with its loss.
+#   3. a captured initiation of a, resent to b: refused (hs_initiation_replay
+#      +1) and unanswered (hs_responses_sent unchanged).
+#   4. wrong keys: a daemon c whose identity b does not know: no session, b
+#      counts hs_initiation_unknown_peer; c with a wrong key for b: b counts
+#      hs_initiation_bad_mac1 (refused before any DH).
+#   5. a restarts: its next ping re-handshakes (b: new session, confirmed),
+#      and a data datagram a sent before the restart, resent to b, is refused
+#      (rx_bad_tag or rx_replay +1), not delivered.
+#   6. a flood of initiations with a good mac1 from spoofed sources (anyone
+#      who knows b's public key can make them) while a TCP transfer runs: the
+#      data is intact, b answers with cookies (hs_initiation_cookie_needed),
+#      and the transfer's throughput with the flood over without it is
+#      reported (the >= 80% target is a benchmark figure, not asserted here);
+#      on the socket path here and over XDP in row 8.
+#
+#   7. anycast, the route moves: b is replaced by a fresh daemon with the
+#      same key (another edge, which never saw a), while a pings with the
+#      default rekey time: a's data fails at the new edge, and within
+#      HS_NEW_HANDSHAKE_AFTER_S (15 s) + one retry (5 s) of sending without
+#      an answer, a handshakes again and the pings resume (the time is a
+#      protocol bound, checked with 5 s of slack, and reported).
+#   8. the same daemons over XDP (--xdp-mode native): satp_rx passes the
+#      handshake to the UDP socket and skips its replay pre-filter for the
+#      connection (SATP_XDP_CONN_NO_PREFILTER); handshake, ping, and a TCP
+#      transfer across rekeys with the data intact and no failed tag; the
+#      flood of row 6 again.
+#
+#   netns st$$-a                                netns st$$-b
+#   +-------------------------------+  veth    +--------------------------------+
+#   | satpd a :4444 tun0 10.99.0.1  |<-------->| satpd b :4444 tun0 10.99.0.2   |
+#   | satpd c :4446 tunc 10.98.0.1  |   ul0    | tcpdump (captures a's sends)   |
+#   | hs_inject.py (replay, flood)  |          |                                |
+#   +-------------------------------+          +--------------------------------+
+. "$(dirname "$0")/lib.sh"
+
+SATP=$BUILD/satp
+PY=/usr/bin/python3
+INJ=$LIB_DIR/hs_inject.py
+REKEY=${HS_REKEY:-2}
+TCP_MB=${HS_TCP_MB:-100}
+FLOOD_S=${HS_FLOOD_S:-6}
+FLOOD_PPS=${HS_FLOOD_PPS:-10000} # 0: as fast as one Python process sends
+
+lib_init
+require_cmd python3 tcpdump ping
+[ -x "$SATP" ] || fail "$SATP is not built (make all)"
+topo_pair a b
+
+umask 077
+for k in a b c x; do
+	"$SATP" genkey >"$TMP/$k.key" || fail "satp genkey"
+	"$SATP" pubkey <"$TMP/$k.key" >"$TMP/$k.pub" || fail "satp pubkey"
+done
+
+# start_a LOGNAME [OPTS...]: satpd a (initiator of the first session), its PID in A, log in ALOG.
+start_a() {
+	local logname=$1
+	shift
+	start_bg a "$logname" "$SATPD" -U --xdp-mode off --state-dir "$TMP/st-a" -i "$UL4_1" -p 4444 \
+		-r "$UL4_2" -o 4444 -m 1 -s 1 -e left -d tun0 -n 10.99.0.1/24 \
+		--private-key "$TMP/a.key" --peer-key "$TMP/b.pub" --rekey-after "$REKEY" "$@"
+	A=$LAST_PID
+	ALOG=$TMP/$logname
+	wait_route_to a 10.99.0.2 || fail "a: no tun0: $(cat "$ALOG")"
+}
+
+# cnt PID LOG NAME: a counter from a fresh SIGUSR1 dump.
+cnt() { satpd_counter "$1" "$2" "$3"; }
+acnt() { cnt "$A" "$ALOG" "$1"; }
+bcnt() { cnt "$B" "$BLOG" "$1"; }
+
+# show_conn NS-LOG FIELD: a counter of connection mux 1 in `satp show --json`.
+show_conn() {
+	"$SATP" show --json --socket "$(ctl_sock "$1")" 2>/dev/null | python3 -c '
+import json, sys
+def conns(o):
+    if isinstance(o, dict):
+        if "connections" in o:
+            return o["connections"]
+        o = list(o.values())
+    for v in o if isinstance(o, list) else []:
+        r = conns(v)
+        if r:
+            return r
+c = [c for c in conns(json.load(sys.stdin)) if c["mux"] == 1][0]
+print(c["counters"].get(sys.argv[1], "missing"))' "$2"
+}
+
+# ---------------------------------------------------------------- 1. handshake, ping, TCP
+# What a sends that is small: its initiations, pings and ACKs (a full-size flow would overrun it).
+start_bg b tcpdump.log tcpdump -n -U --immediate-mode -i ul0 -w "$TMP/a-sends.pcap" \
+	"udp and src host $UL4_1 and dst port 4444 and less 200"
+TCPDUMP=$LAST_PID
+wait_log "$TMP/tcpdump.log" "listening on" 10 || fail "tcpdump: $(cat "$TMP/tcpdump.log")"
+# start_b LOGNAME [OPTS...]: satpd b, its PID in B, log in BLOG. B_REMOTE: its -r (none for
+# an anycast edge, which learns its clients).
+B_REMOTE=(-r "$UL4_1")
+start_b() {
+	local logname=$1
+	shift
+	start_bg b "$logname" "$SATPD" -U --xdp-mode off --state-dir "$TMP/st-b" -i "$UL4_2" \
+		-p 4444 "${B_REMOTE[@]}" -o 4444 -m 1 -s 2 -e right -d tun0 -n 10.99.0.2/24 \
+		--private-key "$TMP/b.key" --peer-key "$TMP/a.pub" --rekey-after "$REKEY" "$@"
+	B=$LAST_PID
+	BLOG=$TMP/$logname
+	wait_route_to b 10.99.0.1 || fail "b: no tun0: $(cat "$BLOG")"
+}
+start_b satpd-b.log
+start_a satpd-a.log
+
+wait_ping a 10.99.0.2 10 || fail "no ping through the handshake: $(tail -20 "$ALOG")"
+nsx a ping -c 5 -i 0.2 -q 10.99.0.2 >/dev/null || fail "ping lost packets after the handshake"
+log "1. handshake: a initiated $(acnt hs_initiations_sent)x, b answered $(bcnt hs_responses_sent)x"
+for s in a-satpd-a b-satpd-b; do
+	[ "$(show_conn "$s" hs_confirmed)" = 1 ] || fail "$s: satp show: no confirmed session"
+	[ "$(show_conn "$s" hs_session)" != 0 ] || fail "$s: satp show: no session number"
+done
+log "   satp show: session $(printf '%016x' "$(show_conn a-satpd-a hs_session)"), confirmed on both"
+r=$(tcp_transfer a b 10.99.0.2 20) || fail "TCP a -> b"
+log "   TCP a -> b: $r"
+r=$(tcp_transfer b a 10.99.0.1 20) || fail "TCP b -> a"
+log "   TCP b -> a: $r"
+
+# ---------------------------------------------------------------- 2. rekey under TCP
+s0=$(bcnt hs_sessions)
+bad0=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
+nsx b ping -i 0.05 -c $((REKEY * 60)) -q 10.99.0.1 >"$TMP/ping-rekey.log" 2>&1 &
+PING=$!
+LIB_PIDS+=("$PING")
+r=$(tcp_transfer a b 10.99.0.2 "$TCP_MB") || fail "TCP during rekeys: data corrupted or stalled"
+wait "$PING"
+s1=$(bcnt hs_sessions)
+bad1=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
+loss=$(grep -o '[0-9.]*% packet loss' "$TMP/ping-rekey.log")
+log "2. rekey under TCP: $r, sessions $s0 -> $s1, ping over $((REKEY * 3)) s: $loss"
+[ $((s1 - s0)) -ge 1 ] || fail "no new session during the transfer (rekey every $REKEY s)"
+[ "$bad1" -eq "$bad0" ] || fail "$((bad1 - bad0)) datagrams failed authentication across the rekeys"
+
+# ---------------------------------------------------------------- 3. replayed initiation
+stop_pid "$TCPDUMP"
+rp0=$(bcnt hs_initiation_replay)
+rs0=$(bcnt hs_responses_sent)
+nsx a "$PY" "$INJ" replay --kind init --pcap "$TMP/a-sends.pcap" --to "$UL4_2" --port 4444 >/dev/null ||
+	fail "cannot replay the initiation"
+sleep 0.3
+rp1=$(bcnt hs_initiation_replay)
+rs1=$(bcnt hs_responses_sent)
+[ $((rp1 - rp0)) -eq 1 ] || fail "replayed initiation: hs_initiation_replay $rp0 -> $rp1"
+[ "$rs1" -eq "$rs0" ] || fail "replayed initiation was answered ($rs0 -> $rs1 responses)"
+log "3. replayed initiation: refused (hs_initiation_replay +1), unanswered"
+
+# ---------------------------------------------------------------- 4. wrong keys
+# start_c PEERKEY LOGNAME: satpd c in ns a, its own identity, talking to b.
+start_c() {
+	start_bg a "$2" "$SATPD" -U --xdp-mode off --state-dir "$TMP/st-c" -i "$UL4_1" -p 4446 \
+		-r "$UL4_2" -o 4444 -m 1 -s 3 -e left -d tunc -n 10.98.0.1/24 \
+		--private-key "$TMP/c.key" --peer-key "$1"
+	C=$LAST_PID
+	CLOG=$TMP/$2
+	wait_route_to a 10.98.0.2 || fail "c: no tunc: $(cat "$CLOG")"
+}
+up0=$(bcnt hs_initiation_unknown_peer)
+start_c "$TMP/b.pub" satpd-c1.log
+nsx a ping -c 2 -W 1 -q 10.98.0.2 >/dev/null 2>&1 && fail "c (unknown to b) got a tunnel"
+up1=$(bcnt hs_initiation_unknown_peer)
+[ "$(cnt "$C" "$CLOG" hs_initiations_sent)" -ge 1 ] || fail "c sent no initiation"
+[ "$(cnt "$C" "$CLOG" hs_sessions)" -eq 0 ] || fail "c has a session"
+[ "$up1" -gt "$up0" ] || fail "b did not count c's initiation as unknown-peer ($up0 -> $up1)"
+stop_pid "$C"
+m0=$(bcnt hs_initiation_bad_mac1)
+start_c "$TMP/x.pub" satpd-c2.log
+nsx a ping -c 2 -W 1 -q 10.98.0.2 >/dev/null 2>&1 && fail "c (wrong key for b) got a tunnel"
+m1=$(bcnt hs_initiation_bad_mac1)
+[ "$(cnt "$C" "$CLOG" hs_sessions)" -eq 0 ] || fail "c (wrong key for b) has a session"
+[ "$m1" -gt "$m0" ] || fail "b did not count c's initiation as bad-mac1 ($m0 -> $m1)"
+stop_pid "$C"
+log "4. unknown initiator: no session, hs_initiation_unknown_peer +$((up1 - up0));" \
+	"wrong responder key: hs_initiation_bad_mac1 +$((m1 - m0))"
+
+# ---------------------------------------------------------------- 5. restart
+s0=$(bcnt hs_sessions)
+stop_pid "$A"
+start_a satpd-a2.log
+wait_ping a 10.99.0.2 10 || fail "restarted a: no ping: $(tail -20 "$ALOG")"
+s1=$(bcnt hs_sessions)
+[ "$s1" -gt "$s0" ] || fail "restarted a: b has no new session ($s0 -> $s1)"
+sleep 0.5
+rej0=$(($(bcnt rx_bad_tag) + $(bcnt rx_replay) + $(bcnt rx_too_old)))
+dl0=$(bcnt rx_delivered)
+nsx a "$PY" "$INJ" replay --kind data --index 3 --pcap "$TMP/a-sends.pcap" --to "$UL4_2" \
+	--port 4444 >/dev/null || fail "cannot replay a data datagram"
+sleep 0.3
+rej1=$(($(bcnt rx_bad_tag) + $(bcnt rx_replay) + $(bcnt rx_too_old)))
+dl1=$(bcnt rx_delivered)
+[ $((rej1 - rej0)) -ge 1 ] || fail "a's pre-restart datagram was not refused ($rej0 -> $rej1)"
+[ "$dl1" -eq "$dl0" ] || fail "a's pre-restart datagram was delivered"
+log "5. restart: a re-handshook (b sessions $s0 -> $s1), its pre-restart datagram refused"
+
+# ---------------------------------------------------------------- 6. handshake flood
+# cpu_ms PID: user + system CPU time of a process, in ms.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
+# flood_row LABEL: a TCP transfer a -> b without, then with a flood of initiations to b; the
+# data must be intact and b must ask for cookies. Sets FLOOD_REPORT.
+flood_row() {
+	local base under sent cn0 cn1 df0 df1 hd0 hd1 cpu0 cpu1 frac flood
+	base=$(tcp_transfer a b 10.99.0.2 50) || fail "$1: TCP before the flood"
+	cn0=$(bcnt hs_initiation_cookie_needed)
+	df0=$(bcnt hs_initiation_decrypt_failed)
+	hd0=$(bcnt rx_handshake)
+	cpu0=$(cpu_ms "$B")
+	nsx a "$PY" "$INJ" flood --to "$UL4_2" --port 4444 --pub "$TMP/b.pub" \
+		--seconds "$FLOOD_S" --pps "$FLOOD_PPS" >"$TMP/flood.out" 2>&1 &
+	flood=$!
+	LIB_PIDS+=("$flood")
+	sleep 0.5
+	under=$(tcp_transfer a b 10.99.0.2 50) || fail "$1: TCP during the flood: data corrupted or stalled"
+	wait "$flood"
+	sent=$(tail -1 "$TMP/flood.out")
+	cpu1=$(cpu_ms "$B")
+	cn1=$(bcnt hs_initiation_cookie_needed)
+	df1=$(bcnt hs_initiation_decrypt_failed)
+	hd1=$(bcnt rx_handshake)
+	[ $((cn1 - cn0)) -gt 0 ] || fail "$1: flood of $sent initiations: no cookie was asked for"
+	frac=$(awk -v a="$base" -v b="$under" 'BEGIN {
+		split(a, x, "("); split(b, y, "("); printf "%.0f", 100 * (y[2] + 0) / (x[2] + 0) }')
+	log "   $1: flood of $sent spoofed initiations in $FLOOD_S s, b read $((hd1 - hd0)):" \
+		"cookie-needed +$((cn1 - cn0)), DH spent on +$((df1 - df0)), b's CPU $((cpu1 - cpu0)) ms;" \
+		"TCP $base without, $under with: kept $frac%"
+	FLOOD_REPORT="${FLOOD_REPORT:+$FLOOD_REPORT; }$1: kept $frac% of TCP throughput under" \
+		"$sent initiations in $FLOOD_S s"
+}
+ip -n "$(ns b)" route add 198.18.0.0/15 via "$UL4_1" # cookie replies go somewhere
+log "6. handshake flood"
+flood_row "socket path"
+
+# ---------------------------------------------------------------- 7. anycast: a new edge
+stop_pid "$A"
+stop_pid "$B"
+B_REMOTE=() # an edge knows its clients' keys, not their addresses
+start_b satpd-b-edge1.log
+start_a satpd-a-anycast.log --rekey-after 120
+wait_ping a 10.99.0.2 10 || fail "anycast: no ping through the first edge"
+stop_pid "$B"
+start_b satpd-b-edge2.log
+t0=$(date +%s)
+for _ in $(seq 1 30); do
+	nsx a ping -c 1 -W 1 -q 10.99.0.2 >/dev/null 2>&1 && break
+done
+t=$(($(date +%s) - t0))
+nsx a ping -c 1 -W 1 -q 10.99.0.2 >/dev/null 2>&1 || fail "anycast: a never reached the new edge"
+[ "$t" -ge 10 ] || fail "anycast: a reached the new edge after $t s: not through the timer"
+[ "$t" -le 25 ] || fail "anycast: a reached the new edge after $t s (bound 15 + 5 s)"
+log "7. anycast: the new edge was reached after $t s (a re-handshook:" \
+	"$(acnt hs_initiations_sent) initiations), bound 15 + 5 s"
+
+# ---------------------------------------------------------------- 8. over XDP
+stop_pid "$A"
+stop_pid "$B"
+B_REMOTE=(-r "$UL4_1")
+bpffs_init
+start_b satpd-b-xdp.log --xdp-mode native --pin-root "$TMP/bpf/b"
+start_a satpd-a-xdp.log --xdp-mode native --pin-root "$TMP/bpf/a"
+wait_log "$ALOG" 'AF_XDP worker' 10 || skip "rows 1-6 passed; XDP: a fell back: $(grep -m1 'falling back' "$ALOG")"
+wait_ping a 10.99.0.2 10 || fail "XDP: no ping through the handshake: $(tail -20 "$ALOG")"
+s0=$(bcnt hs_sessions)
+bad0=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
+r=$(tcp_transfer a b 10.99.0.2 "$TCP_MB") || fail "XDP: TCP during rekeys: data corrupted or stalled"
+s1=$(bcnt hs_sessions)
+bad1=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
+[ $((s1 - s0)) -ge 1 ] || fail "XDP: no new session during the transfer"
+[ "$bad1" -eq "$bad0" ] || fail "XDP: $((bad1 - bad0)) datagrams failed authentication across rekeys"
+flood_row "XDP path"
+log "8. XDP ($(grep -o 'satp_rx on [^,]*' "$ALOG" | head -1)): $r, sessions $s0 -> $s1," \
+	"xdp_pass_handshake $(acnt xdp_pass_handshake)"
+
+echo "handshake flood: $FLOOD_REPORT"
+exit 0
