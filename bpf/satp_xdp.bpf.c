@@ -73,6 +73,27 @@ struct {
 	__type(value, struct satp_xdp_sender_stats);
 } satp_snd_stats SEC(".maps");
 
+/*
+ * The daemon's routing table, inner prefix -> mux (satp_xdp.h says why satp_rx
+ * does not read it): here so that it is created and pinned with BTF beside
+ * the maps it belongs with.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SATP_XDP_MAX_ROUTES);
+	__type(key, struct satp_xdp_route4_key);
+	__type(value, struct satp_xdp_route);
+} satp_routes4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SATP_XDP_MAX_ROUTES);
+	__type(key, struct satp_xdp_route6_key);
+	__type(value, struct satp_xdp_route);
+} satp_routes6 SEC(".maps");
+
 /* One counter per enum satp_xdp_reason. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

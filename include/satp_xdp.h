@@ -17,6 +17,16 @@
  *   satp_hs_budget lru hash hs_key     struct satp_xdp_hs_budget handshake budget by source
  *   satp_rail_idx  hash path_key       __u32 path                RAIL: a path's remote tuple
  *   satp_rail_stats percpu array[paths] struct satp_xdp_path_stats, indexed by path
+ *   satp_routes4   lpm trie route4_key struct satp_xdp_route     inner IPv4 prefix -> mux
+ *   satp_routes6   lpm trie route6_key struct satp_xdp_route     inner IPv6 prefix -> mux
+ *
+ * The route tries are the daemon's routing table (-R, `route` in the config,
+ * `satp route`, anytun sync) as an operator reads it (`bpftool map dump`,
+ * `satp show`); satp_rx does not read them. Inner packets come from the tun
+ * device in userspace, where a bpf() syscall per packet would cost more than
+ * the rest of the send path, and an LPM trie cannot be mmapped: the daemon
+ * looks up a lock-free copy (user/satpd/lpm.h) kept equal to the tries, which
+ * it writes first on every change.
  *
  * Byte order: keys and values are in host order unless a field says "network
  * order". The program converts wire fields (mux, sender id, seq) to host order
@@ -38,6 +48,9 @@
 #define SATP_XDP_WINDOW_SLOTS 1024u
 /* anytun keeps one connection per mux; the mux is 16 bits, the table need not be. */
 #define SATP_XDP_MAX_CONNS 4096u
+/* Routes per family: an edge of a few thousand connections with a few prefixes
+ * each; the tries allocate per entry (BPF_F_NO_PREALLOC), so this is a bound. */
+#define SATP_XDP_MAX_ROUTES 65536u
 /* Local underlay addresses per family, kept inline in satp_cfg: the daemon binds
  * one -i (uanytun: one per resolved address), and a short compare beside the
  * config it reads anyway costs ~20 ns less per packet than a hash lookup. */
@@ -225,6 +238,23 @@ struct satp_xdp_path_stats {
 	__u64 seen;    /* datagrams of a known connection XDP judged on this path */
 	__u64 dropped; /* of those, copies the replay pre-filter dropped (replay, too old) */
 	__u64 last_ns; /* CLOCK_MONOTONIC(_COARSE) of the last one seen; 0: never */
+};
+
+/* satp_routes4/6 keys: the LPM trie's layout (prefix length, then the address). */
+struct satp_xdp_route4_key {
+	__u32 prefixlen; /* 0..32 */
+	__u8 addr[4];	 /* network order, bits past prefixlen zero */
+};
+
+struct satp_xdp_route6_key {
+	__u32 prefixlen; /* 0..128 */
+	__u8 addr[16];	 /* network order, bits past prefixlen zero */
+};
+
+/* satp_routes4/6 value: the connection an inner destination in the prefix goes to. */
+struct satp_xdp_route {
+	__u16 mux; /* host order */
+	__u16 pad; /* zero */
 };
 
 #endif /* SATP_XDP_H */

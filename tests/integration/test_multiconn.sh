@@ -8,10 +8,13 @@
 #      roles, routes) and three uanytun peers in ns b (ports 4501-4503, one tun
 #      each): every peer's ping is answered through its own connection (the
 #      hub's routes pick it); a destination without a route is dropped and
-#      counted (tx_no_route).
-#   2. while mux 1 carries a ping flow: `satp conn add 4` (a fourth uanytun
-#      talks to it), `satp conn del 4` (its datagrams are refused again),
-#      `satp reset-window 1 11`; the flow on mux 1 loses nothing.
+#      counted (tx_no_route). The routes are in the pinned LPM tries
+#      (`bpftool map dump`) and in `satp show --json`.
+#   2. while mux 1 carries a ping flow: `satp conn add 4 ... route` (a fourth
+#      uanytun talks to it, and gets answers: its route), `satp route add|del`
+#      (the tries follow), `satp conn del 4` (its datagrams are refused again,
+#      its routes gone), `satp reset-window 1 11`; the flow on mux 1 loses
+#      nothing.
 #   3. satpd <-> satpd (mux 7): `satp keys` on both ends a second apart with a
 #      grace period while a ping flow runs: no loss, both switch.
 #   3b. tap: a hub with two connections (peers in b and in a third ns c):
@@ -19,7 +22,8 @@
 #   3c. satpd -X: a connection and its route from the real anytun-config via
 #      anytun-controld; a uanytun peer talks to it.
 #   4. 1000 connections on both satpd ends (config files generated here, one
-#      route each): traffic on a sample of them.
+#      route each): traffic on a sample of them; satp show lists all of them
+#      and their 1000 routes.
 #
 #   netns st$$-hub                              netns st$$-b
 #   +-------------------------------+  veth    +--------------------------------+
@@ -35,7 +39,7 @@ SATP=$BUILD/satp
 N_MANY=${MULTICONN_N:-1000}
 
 lib_init
-require_cmd uanytun python3
+require_cmd uanytun python3 bpftool
 [ -x "$SATP" ] || fail "$SATP not built"
 bpffs_init
 topo_pair hub b
@@ -67,6 +71,39 @@ json_counter() {
 	python3 -c "$DAEMON_PY"'
 print(d["counters"][sys.argv[2]])' "$TMP/show.json" "$1"
 }
+# trie_routes PINDIR: "PREFIX MUX" per entry of the pinned route tries, sorted, as bpftool dumps them.
+trie_routes() {
+	local f
+	for f in satp_routes4 satp_routes6; do
+		bpftool -j map dump pinned "$1/$f" || return 1
+	done | python3 -c '
+import ipaddress, json, sys
+out = []
+for doc in sys.stdin.read().replace("][", "]\n[").splitlines():
+    for e in json.loads(doc):
+        e = e.get("formatted", e)
+        k, v = e["key"], e["value"]
+        a = bytes(int(b, 0) if isinstance(b, str) else b for b in k["addr"])
+        out.append("%s %d" % (ipaddress.ip_network((a, k["prefixlen"])), v["mux"]))
+print("\n".join(sorted(out)))'
+}
+# json_routes MUX: the prefixes satp show --json lists for MUX, sorted.
+json_routes() {
+	python3 -c 'import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "routes" in o and "pin_dir" in o:
+            return o
+        o = list(o.values())
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r:
+                return r
+x = find(json.load(open(sys.argv[1])))
+print(" ".join(sorted(r["prefix"] for r in x["routes"] if r["mux"] == int(sys.argv[2]))))' \
+		"$TMP/show.json" "$1"
+}
 hub_show() {
 	nsx hub "$SATP" show --json --pin-root "$TMP/bpf/hub" --socket "$HUB_SOCK" \
 		>"$TMP/show.json" 2>&1 || fail "show: $(cat "$TMP/show.json")"
@@ -93,6 +130,7 @@ CFG=$TMP/hub.conf
 		printf 'connection\nmux %s\nsender-id 1\nrole %s\nwindow-size 64\n' $n $role
 		printf 'remote-host %s\nremote-port 450%s\nkey %s\nsalt %s\nroute 10.20%s.0.0/24\n' \
 			"$UL4_2" $n "$(key_of $n)" "$SALT" $n
+		printf 'route fd00:20%s::/64\n' $n
 	done
 } >"$CFG"
 HUB_SOCK=$(ctl_sock hub-hub)
@@ -117,27 +155,50 @@ for n in 1 2 3; do
 		fail "mux $n: rx $(json_conn $n rx_packets) tx $(json_conn $n tx_packets)"
 done
 [ "$(json_conn 2 role)" = right ] || fail "mux 2 role $(json_conn 2 role)"
+PINS=$TMP/bpf/hub/satpd/ul0
+want=$(printf '10.201.0.0/24 1\n10.202.0.0/24 2\n10.203.0.0/24 3\nfd00:201::/64 1\nfd00:202::/64 2\nfd00:203::/64 3')
+got=$(trie_routes "$PINS") || fail "bpftool cannot dump the route tries under $PINS"
+[ "$got" = "$want" ] || fail "pinned route tries after the config load:\n$got\nwant:\n$want"
+[ "$(json_routes 2)" = "10.202.0.0/24 fd00:202::/64" ] || fail "satp show routes of mux 2: $(json_routes 2)"
 nsx hub ping -c 3 -i 0.05 -W 1 -q 10.209.0.5 >/dev/null 2>&1
 hub_show
 [ "$(json_counter tx_no_route)" -ge 3 ] || fail "tx_no_route $(json_counter tx_no_route)"
 [ "$(json_counter rx_bad_tag)" -eq 0 ] || fail "bad tags: $(json_counter rx_bad_tag)"
-echo "ok   3 connection blocks, 3 uanytun peers: routes pick each one's connection; no route: dropped, counted"
+echo "ok   3 connection blocks, 3 uanytun peers: routes pick each one's connection; no route: dropped, counted;"
+echo "     the 6 routes are in the pinned LPM tries (bpftool map dump) and in satp show"
 
 # ---------------------------------------------------------------- 2. runtime changes
 nsx b ping -c 250 -i 0.02 -q 10.201.0.1 >"$TMP/flow1.txt" 2>&1 &
 FLOW=$!
 sleep 0.5
 nsx hub "$SATP" conn add 4 key "$(key_of 4)" salt "$SALT" sender 1 role left window 64 \
-	remote "$UL4_2:4504" --socket "$HUB_SOCK" || fail "conn add 4: $(tail -3 "$TMP/hub.log")"
+	remote "$UL4_2:4504" route 10.204.0.0/24 route fd00:204::/64 --socket "$HUB_SOCK" ||
+	fail "conn add 4: $(tail -3 "$TMP/hub.log")"
 nsx hub ip addr add 10.204.0.1/24 dev tun0
 peer_uanytun 4 right
-# Echo requests reach the hub over mux 4 (no route back: the runtime connection has none).
-for _ in 1 2 3 4 5; do
-	nsx b ping -c 2 -i 0.1 -W 1 -q 10.204.0.1 >/dev/null 2>&1
-	hub_show
-	[ "$(json_conn 4 rx_packets)" -ge 3 ] && break
-done
-[ "$(json_conn 4 rx_packets)" -ge 3 ] || fail "mux 4 received $(json_conn 4 rx_packets)"
+# The route given with the connection takes effect at once: mux 4's pings are answered.
+wait_ping b 10.204.0.1 10 || fail "no answer over mux 4 (its runtime route): $(tail -5 "$TMP/hub.log")"
+nsx b ping -c 3 -i 0.1 -W 1 -q 10.204.0.1 >/dev/null || fail "mux 4 lost pings"
+hub_show
+[ "$(json_conn 4 tx_packets)" -ge 3 ] || fail "mux 4 sent $(json_conn 4 tx_packets)"
+got=$(trie_routes "$PINS")
+grep -qx "10.204.0.0/24 4" <<<"$got" || fail "mux 4's route not in the trie: $got"
+# A route added and deleted alone: the hub's reply to a second address of b goes over mux 4.
+nsx b ip addr add 10.214.0.2/32 dev tunp4
+nsx hub ip route add 10.214.0.0/24 dev tun0
+nsx hub "$SATP" route add 10.214.0.0/24 mux 4 --socket "$HUB_SOCK" || fail "route add"
+nsx hub "$SATP" route add 10.214.0.0/24 mux 1 --socket "$HUB_SOCK" 2>"$TMP/err" &&
+	fail "a prefix of mux 4 was given to mux 1 too"
+grep -q "route 10.214.0.0/24 goes to mux 4" "$TMP/err" || fail "route conflict: $(cat "$TMP/err")"
+nsx b ping -c 3 -i 0.1 -W 1 -q -I 10.214.0.2 10.204.0.1 >/dev/null ||
+	fail "no answer over the route added at run time"
+hub_show
+[ "$(json_routes 4)" = "10.204.0.0/24 10.214.0.0/24 fd00:204::/64" ] || fail "show: mux 4 routes $(json_routes 4)"
+nsx hub "$SATP" route del 10.214.0.0/24 mux 4 --socket "$HUB_SOCK" || fail "route del"
+got=$(trie_routes "$PINS")
+grep -q "^10.214" <<<"$got" && fail "route del left the trie entry: $got"
+nsx hub "$SATP" route del 10.214.0.0/24 --socket "$HUB_SOCK" 2>"$TMP/err" && fail "second route del succeeded"
+grep -q "no route 10.214.0.0/24" "$TMP/err" || fail "route del error: $(cat "$TMP/err")"
 nsx hub "$SATP" reset-window 1 11 --socket "$HUB_SOCK" || fail "reset-window 1 11"
 nsx hub "$SATP" conn del 4 --socket "$HUB_SOCK" || fail "conn del 4"
 before=$(json_conn 1 rx_packets)
@@ -145,10 +206,12 @@ nsx b ping -c 3 -i 0.1 -W 1 -q 10.204.0.1 >/dev/null 2>&1
 hub_show
 python3 -c "$DAEMON_PY"'
 assert 4 not in [c["mux"] for c in d["connections"]]' "$TMP/show.json" || fail "mux 4 still shown after del"
+[ "$(trie_routes "$PINS")" = "$want" ] || fail "mux 4's routes outlived it: $(trie_routes "$PINS")"
 wait "$FLOW" || fail "the flow on mux 1 failed: $(cat "$TMP/flow1.txt")"
 grep -q " 0% packet loss" "$TMP/flow1.txt" || fail "mux 1 lost packets meanwhile: $(cat "$TMP/flow1.txt")"
 [ "$(json_conn 1 rx_packets)" -gt "$before" ] || fail "mux 1 stopped"
-echo "ok   conn add 4 / reset-window / conn del 4 at run time; mux 1's flow: $(grep -o '[0-9]* received' "$TMP/flow1.txt"), 0% loss"
+echo "ok   conn add 4 with routes / route add, del / reset-window / conn del 4 at run time;"
+echo "     the tries follow; mux 1's flow: $(grep -o '[0-9]* received' "$TMP/flow1.txt"), 0% loss"
 for p in "$U1" "$U2" "$U3" "$U4" "$HUB"; do stop_pid "$p"; done
 
 # ---------------------------------------------------------------- 3. key change, grace period

@@ -113,6 +113,17 @@ satp reset-window 5 7 || fail "reset-window"
 called "reset-window mux=5 sender=7"
 satp reset-window 9 1 2>"$TMP/err" && fail "reset-window of an unknown mux succeeded"
 grep -q "no connection with mux 9" "$TMP/err" || fail "unclear: $(cat "$TMP/err")"
+satp conn add 6 key $KEY route 10.6.0.0/16 route fd00:6::/64 || fail "conn add with routes"
+called "add-conn-routes mux=6 route=10.6.0.0/16 route=fd00:6::/64"
+satp route add 10.9.0.0/16 mux 5 || fail "route add"
+called "add-route mux=5 route=10.9.0.0/16"
+satp route add 10.8.0.0/16 mux 9 2>"$TMP/err" && fail "route add to an unknown mux succeeded"
+grep -q "satpd refused: no connection with mux 9" "$TMP/err" || fail "route error not passed on: $(cat "$TMP/err")"
+satp route del fd00:6::/64 || fail "route del"
+called "del-route mux=any route=fd00:6::/64"
+satp route del 10.9.0.0/16 mux 5 || fail "route del of a mux"
+called "del-route mux=5 route=10.9.0.0/16"
+satp conn del 6 || fail "conn del 6"
 SALT=a0a1a2a3a4a5a6a7a8a9aaabacad
 satp session set 5 tx-key $KEY tx-salt $SALT rx-key $KEY2 rx-salt $SALT session 9 || fail "session set"
 called "set-session mux=5 session=9 grace=10 tx_len=16 rx_len=16"
@@ -120,7 +131,7 @@ satp session del 5 || fail "session del"
 called "del-session mux=5"
 satp session del 9 2>"$TMP/err" && fail "session del of an unknown mux succeeded"
 grep -q "no connection with mux 9" "$TMP/err" || fail "unclear: $(cat "$TMP/err")"
-echo "ok   conn add/change, keys (grace 30), reset-window, session set/del reach the daemon; its errors come back"
+echo "ok   conn add/change, keys (grace 30), reset-window, session set/del, route add/del reach the daemon; its errors come back"
 
 # ---------------------------------------------------------------- bad input
 n_calls=$(grep -c '^call ' "$TMP/host.out")
@@ -144,6 +155,11 @@ expect_usage "invalid rx-key: expected 32, 48 or 64 hex digits, got 3 characters
 	session set 5 tx-key $KEY tx-salt $SALT rx-key abc rx-salt $SALT
 expect_usage "op=set-session needs tx-salt=" session set 5 tx-key $KEY rx-key $KEY rx-salt $SALT
 expect_usage "unknown action 'replace'" session replace 5
+expect_usage "invalid route '10.1.0.0/33': expected ADDRESS/LENGTH" route add 10.1.0.0/33 mux 5
+expect_usage "invalid route 'fd00::1': expected ADDRESS/LENGTH" conn add 6 key $KEY route fd00::1
+expect_usage "op=add-route needs mux=" route add 10.0.0.0/8
+expect_usage "key 'route' does not belong to op=change-conn" conn change 5 route 10.0.0.0/8
+expect_usage "unknown action 'flush'" route flush
 [ "$(grep -c '^call ' "$TMP/host.out")" = "$n_calls" ] || fail "a refused command reached the daemon"
 # raw requests the client would never send: the server refuses them with a quoted reason
 raw() { inns python3 -c '

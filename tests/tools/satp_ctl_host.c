@@ -13,6 +13,7 @@
  * --drop-to: after opening both, become USER with no capabilities, as satpd
  * does after setup: the metrics must still read the pinned maps (their fds).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <getopt.h>
@@ -117,12 +118,31 @@ static void apply(struct fake_conn *c, const struct satp_ctl_msg *m)
 		memcpy(c->remote, m->remote, sizeof(c->remote));
 }
 
+/* "call add-route mux=5 route=10.1.0.0/16 route=fd00::/64": what arrived, in order. */
+static void print_routes(const char *op, const struct satp_ctl_msg *m)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned int i;
+
+	printf("call %s mux=", op);
+	if (m->present & SATP_CTL_F_MUX)
+		printf("%u", m->mux);
+	else
+		printf("any");
+	for (i = 0; i < m->n_routes; i++)
+		printf(" route=%s/%u", inet_ntop(m->routes[i].family, m->routes[i].addr, a, sizeof(a)),
+		       m->routes[i].len);
+	printf("\n");
+}
+
 static int fake_add(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
 {
 	struct fake *f = ctx;
 	int i;
 
 	printf("call add-conn mux=%u window=%u key_len=%zu\n", m->mux, m->window, m->key_len);
+	if (m->n_routes)
+		print_routes("add-conn-routes", m);
 	if (find(f, m->mux)) {
 		snprintf(err, errlen, "mux %u exists already", m->mux);
 		return -EEXIST;
@@ -202,6 +222,16 @@ static int fake_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, 
 	return 0;
 }
 
+static int fake_add_route(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	print_routes("add-route", m);
+	if (!find(ctx, m->mux)) {
+		snprintf(err, errlen, "no connection with mux %u", m->mux);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int fake_del_session(void *ctx, uint16_t mux, char *err, size_t errlen)
 {
 	printf("call del-session mux=%u\n", mux);
@@ -209,6 +239,13 @@ static int fake_del_session(void *ctx, uint16_t mux, char *err, size_t errlen)
 		snprintf(err, errlen, "no connection with mux %u", mux);
 		return -ENOENT;
 	}
+	return 0;
+}
+
+static int fake_del_route(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	(void)ctx;
+	print_routes("del-route", m);
 	return 0;
 }
 
@@ -314,16 +351,20 @@ int main(int argc, char **argv)
 {
 	static struct fake f = {.dev = "tunfake", .xdp_ifname = ""};
 	struct host_opts o = {.seconds = 60};
-	struct satpd_ctl_ops ops = {.ctx = &f,
-				    .snapshot = fake_snapshot,
-				    .add_conn = fake_add,
-				    .change_conn = fake_change,
-				    .del_conn = fake_del,
-				    .set_keys = fake_keys,
-				    .reset_window = fake_reset,
-				    .set_session = fake_set_session,
-				    .del_session = fake_del_session,
-				    .log = fake_log};
+	struct satpd_ctl_ops ops = {
+	    .ctx = &f,
+	    .snapshot = fake_snapshot,
+	    .add_conn = fake_add,
+	    .change_conn = fake_change,
+	    .del_conn = fake_del,
+	    .set_keys = fake_keys,
+	    .reset_window = fake_reset,
+	    .set_session = fake_set_session,
+	    .del_session = fake_del_session,
+	    .log = fake_log,
+	    .add_route = fake_add_route,
+	    .del_route = fake_del_route,
+	};
 	struct satpd_ctl *ctl = NULL;
 	struct satpd_metrics *met = NULL;
 	char err[512];

@@ -60,6 +60,16 @@ static const struct req_case req_cases[] = {
      SATP_CTL_OP_SET_SESSION,
      SATP_CTL_F_MUX | F_SESSION_KEYS | SATP_CTL_F_SESSION | SATP_CTL_F_GRACE},
     {"del-session", "op=del-session\nmux=5\n\n", 0, NULL, SATP_CTL_OP_DEL_SESSION, SATP_CTL_F_MUX},
+    {"add with routes", ADD "route=10.1.0.0/16\nroute=fd00::/64\nroute=0.0.0.0/0\n\n", 0, NULL,
+     SATP_CTL_OP_ADD_CONN, SATP_CTL_F_MUX | SATP_CTL_F_KEY | SATP_CTL_F_ROUTE},
+    {"add-route", "op=add-route\nroute=10.1.0.0/16\nmux=3\n\n", 0, NULL, SATP_CTL_OP_ADD_ROUTE,
+     SATP_CTL_F_MUX | SATP_CTL_F_ROUTE},
+    {"add-route host bits", "op=add-route\nmux=3\nroute=10.1.2.3/16\nroute=::/0\n\n", 0, NULL,
+     SATP_CTL_OP_ADD_ROUTE, SATP_CTL_F_MUX | SATP_CTL_F_ROUTE},
+    {"del-route any mux", "op=del-route\nroute=fd00::1/128\n\n", 0, NULL, SATP_CTL_OP_DEL_ROUTE,
+     SATP_CTL_F_ROUTE},
+    {"del-route of a mux", "op=del-route\nroute=10.0.0.0/8\nmux=9\n\n", 0, NULL,
+     SATP_CTL_OP_DEL_ROUTE, SATP_CTL_F_ROUTE | SATP_CTL_F_MUX},
 
     /* framing */
     BAD("empty", "", "empty request"),
@@ -105,6 +115,24 @@ static const struct req_case req_cases[] = {
     BAD("bad salt", "op=set-keys\nmux=1\nkey=" KEY128 "\nsalt=zz\n\n",
 	"invalid salt: expected 28 hex digits, got 2"),
     BAD("empty passphrase", "op=add-conn\nmux=1\npassphrase=\n\n", "invalid passphrase"),
+    BAD("route no length", "op=add-route\nmux=1\nroute=10.0.0.0\n\n",
+	"invalid route '10.0.0.0': expected ADDRESS/LENGTH"),
+    BAD("route v4 too long", "op=add-route\nmux=1\nroute=10.0.0.0/33\n\n",
+	"invalid route '10.0.0.0/33'"),
+    BAD("route v6 too long", "op=add-route\nmux=1\nroute=fd00::/129\n\n",
+	"invalid route 'fd00::/129'"),
+    BAD("route not an address", "op=add-route\nmux=1\nroute=10.0.0.256/8\n\n",
+	"invalid route '10.0.0.256/8'"),
+    BAD("route length sign", "op=add-route\nmux=1\nroute=10.0.0.0/+8\n\n",
+	"invalid route '10.0.0.0/+8'"),
+    BAD("route empty", "op=del-route\nroute=\n\n", "invalid route ''"),
+    BAD("route in change", "op=change-conn\nmux=1\nroute=10.0.0.0/8\n\n",
+	"key 'route' does not belong to op=change-conn"),
+    BAD("route in del-conn", "op=del-conn\nmux=1\nroute=10.0.0.0/8\n\n",
+	"key 'route' does not belong to op=del-conn"),
+    BAD("add-route without mux", "op=add-route\nroute=10.0.0.0/8\n\n", "op=add-route needs mux="),
+    BAD("add-route without route", "op=add-route\nmux=1\n\n", "op=add-route needs route="),
+    BAD("del-route without route", "op=del-route\nmux=1\n\n", "op=del-route needs route="),
 
     /* completeness */
     BAD("del without mux", "op=del-conn\n\n", "op=del-conn needs mux="),
@@ -161,6 +189,36 @@ static void test_requests(void **state)
 		if (memcmp(&m, &again, sizeof(m)))
 			fail_msg("case '%s': format -> parse changed the message", c->name);
 	}
+}
+
+/* route= lines: parsed in order, as bytes; repeatable up to the limit and no further. */
+static void test_routes(void **state)
+{
+	static const char req[] = "op=add-route\nmux=3\nroute=10.1.2.0/24\nroute=fd00:1::/32\n\n";
+	static const uint8_t v4[4] = {10, 1, 2, 0}, v6[16] = {0xfd, 0, 0, 1};
+	static char many[SATP_CTL_REQ_MAX];
+	struct satp_ctl_msg m;
+	char err[256];
+	size_t pos;
+	int i;
+
+	assert_int_equal(satp_ctl_parse(req, strlen(req), &m, err, sizeof(err)), 0);
+	assert_int_equal(m.n_routes, 2);
+	assert_int_equal(m.routes[0].family, AF_INET);
+	assert_int_equal(m.routes[0].len, 24);
+	assert_memory_equal(m.routes[0].addr, v4, 4);
+	assert_int_equal(m.routes[1].family, AF_INET6);
+	assert_int_equal(m.routes[1].len, 32);
+	assert_memory_equal(m.routes[1].addr, v6, 16);
+	for (i = 0, pos = 0; i <= SATP_CTL_ROUTES_MAX; i++)
+		pos += (size_t)snprintf(many + pos, sizeof(many) - pos, "%sroute=10.%d.0.0/16\n",
+					i ? "" : "op=add-route\nmux=1\n", i);
+	assert_int_equal(satp_ctl_parse(many, pos, &m, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "route '10.64.0.0/16': more than 64 routes"));
+	/* the limit itself is fine */
+	pos = (size_t)(strstr(many, "route=10.64.") - many);
+	assert_int_equal(satp_ctl_parse(many, pos, &m, err, sizeof(err)), 0);
+	assert_int_equal(m.n_routes, SATP_CTL_ROUTES_MAX);
 }
 
 /* Secrets never appear in an error, however bad the line around them. */
@@ -326,7 +384,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_requests), cmocka_unit_test(test_no_secret_in_errors),
-	    cmocka_unit_test(test_limits),   cmocka_unit_test(test_snapshot_round_trip),
+	    cmocka_unit_test(test_limits),   cmocka_unit_test(test_routes),   cmocka_unit_test(test_snapshot_round_trip),
 	    cmocka_unit_test(test_replies),
 	};
 

@@ -4,6 +4,7 @@
  * parser walks the buffer by length, never past it, and copies each line into
  * a bounded buffer before looking at it: a fuzzer may hand it anything.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "satpd_options.h"
 #include "textbuf.h"
 
 /* Quote at most this much of an offending line: enough to recognise it. */
@@ -28,6 +30,8 @@ static const char *const op_names[] = {
     [SATP_CTL_OP_RESET_WINDOW] = "reset-window",
     [SATP_CTL_OP_SET_SESSION] = "set-session",
     [SATP_CTL_OP_DEL_SESSION] = "del-session",
+    [SATP_CTL_OP_ADD_ROUTE] = "add-route",
+    [SATP_CTL_OP_DEL_ROUTE] = "del-route",
 };
 
 #define CONN_FIELDS                                                                                \
@@ -46,7 +50,8 @@ static const struct {
 	bool needs_change;
 } op_rules[] = {
     [SATP_CTL_OP_SHOW] = {0, 0, false, false},
-    [SATP_CTL_OP_ADD_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX | CONN_FIELDS, true, false},
+    [SATP_CTL_OP_ADD_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX | CONN_FIELDS | SATP_CTL_F_ROUTE,
+			      true, false},
     [SATP_CTL_OP_CHANGE_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX | CONN_FIELDS, false, true},
     [SATP_CTL_OP_DEL_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX, false, false},
     [SATP_CTL_OP_SET_KEYS] = {SATP_CTL_F_MUX,
@@ -59,12 +64,17 @@ static const struct {
 				     SATP_CTL_F_GRACE,
 				 false, false},
     [SATP_CTL_OP_DEL_SESSION] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX, false, false},
+    [SATP_CTL_OP_ADD_ROUTE] = {SATP_CTL_F_MUX | SATP_CTL_F_ROUTE,
+			       SATP_CTL_F_MUX | SATP_CTL_F_ROUTE, false, false},
+    [SATP_CTL_OP_DEL_ROUTE] = {SATP_CTL_F_ROUTE, SATP_CTL_F_MUX | SATP_CTL_F_ROUTE, false,
+			       false},
 };
 
 struct field {
 	const char *name;
 	uint32_t flag;
 	bool secret; /* never quote the value */
+	bool repeat; /* may be given more than once (route=) */
 	int (*parse)(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen);
 };
 
@@ -324,25 +334,51 @@ static int f_passphrase(const char *v, struct satp_ctl_msg *m, char *err, size_t
 	return 0;
 }
 
+/* ADDRESS/LENGTH as -R (satpd_parse_prefix); a missing length is a mistake, not a host route. */
+static int f_route(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	struct satp_ctl_route *r;
+	struct satpd_prefix p;
+	char msg[160];
+
+	if (m->n_routes >= SATP_CTL_ROUTES_MAX) {
+		errf(err, errlen, "route '%.*s': more than %d routes in one request", QUOTE_MAX, v,
+		     SATP_CTL_ROUTES_MAX);
+		return -EINVAL;
+	}
+	if (strlen(v) > QUOTE_MAX || satpd_parse_prefix(v, &p, msg, sizeof(msg))) {
+		errf(err, errlen, "invalid route '%.*s': expected ADDRESS/LENGTH (IPv4 or IPv6)",
+		     QUOTE_MAX, v);
+		return -EINVAL;
+	}
+	r = &m->routes[m->n_routes++];
+	memset(r, 0, sizeof(*r));
+	r->family = p.family;
+	r->len = p.len;
+	memcpy(r->addr, &p.addr, p.family == AF_INET ? 4 : 16);
+	return 0;
+}
+
 static const struct field fields[] = {
-    {"mux", SATP_CTL_F_MUX, false, f_mux},
-    {"sender", SATP_CTL_F_SENDER, false, f_sender},
-    {"window", SATP_CTL_F_WINDOW, false, f_window},
-    {"role", SATP_CTL_F_ROLE, false, f_role},
-    {"remote", SATP_CTL_F_REMOTE, false, f_remote},
-    {"key", SATP_CTL_F_KEY, true, f_key},
-    {"salt", SATP_CTL_F_SALT, true, f_salt},
-    {"passphrase", SATP_CTL_F_PASSPHRASE, true, f_passphrase},
-    {"cipher", SATP_CTL_F_CIPHER, false, f_cipher},
-    {"auth", SATP_CTL_F_AUTH, false, f_auth},
-    {"kd-prf", SATP_CTL_F_KD_PRF, false, f_kd_prf},
-    {"tag-len", SATP_CTL_F_TAG_LEN, false, f_tag_len},
-    {"grace", SATP_CTL_F_GRACE, false, f_grace},
-    {"tx-key", SATP_CTL_F_TX_KEY, true, f_tx_key},
-    {"tx-salt", SATP_CTL_F_TX_SALT, true, f_tx_salt},
-    {"rx-key", SATP_CTL_F_RX_KEY, true, f_rx_key},
-    {"rx-salt", SATP_CTL_F_RX_SALT, true, f_rx_salt},
-    {"session", SATP_CTL_F_SESSION, false, f_session},
+    {"mux", SATP_CTL_F_MUX, false, false, f_mux},
+    {"sender", SATP_CTL_F_SENDER, false, false, f_sender},
+    {"window", SATP_CTL_F_WINDOW, false, false, f_window},
+    {"role", SATP_CTL_F_ROLE, false, false, f_role},
+    {"remote", SATP_CTL_F_REMOTE, false, false, f_remote},
+    {"key", SATP_CTL_F_KEY, true, false, f_key},
+    {"salt", SATP_CTL_F_SALT, true, false, f_salt},
+    {"passphrase", SATP_CTL_F_PASSPHRASE, true, false, f_passphrase},
+    {"cipher", SATP_CTL_F_CIPHER, false, false, f_cipher},
+    {"auth", SATP_CTL_F_AUTH, false, false, f_auth},
+    {"kd-prf", SATP_CTL_F_KD_PRF, false, false, f_kd_prf},
+    {"tag-len", SATP_CTL_F_TAG_LEN, false, false, f_tag_len},
+    {"grace", SATP_CTL_F_GRACE, false, false, f_grace},
+    {"tx-key", SATP_CTL_F_TX_KEY, true, false, f_tx_key},
+    {"tx-salt", SATP_CTL_F_TX_SALT, true, false, f_tx_salt},
+    {"rx-key", SATP_CTL_F_RX_KEY, true, false, f_rx_key},
+    {"rx-salt", SATP_CTL_F_RX_SALT, true, false, f_rx_salt},
+    {"session", SATP_CTL_F_SESSION, false, false, f_session},
+    {"route", SATP_CTL_F_ROUTE, false, true, f_route},
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -407,7 +443,7 @@ static int parse_op(const char *line, struct satp_ctl_msg *m, char *err, size_t 
 	}
 	errf(err, errlen,
 	     "unknown op '%.*s': expected show, add-conn, change-conn, del-conn, set-keys, "
-	     "reset-window, set-session or del-session",
+	     "reset-window, set-session, del-session, add-route or del-route",
 	     QUOTE_MAX, line + 3);
 	return -EINVAL;
 }
@@ -433,7 +469,7 @@ static int parse_field(char *line, unsigned int lineno, struct satp_ctl_msg *m, 
 		     op_names[m->op]);
 		return -EINVAL;
 	}
-	if (m->present & f->flag) {
+	if ((m->present & f->flag) && !f->repeat) {
 		errf(err, errlen, "line %u: key '%s' given twice", lineno, f->name);
 		return -EINVAL;
 	}
@@ -553,8 +589,11 @@ int satp_ctl_format(const struct satp_ctl_msg *m, char *buf, size_t len)
 {
 	struct satp_text o = SATP_TEXT(buf, len);
 	uint32_t p = m->present;
+	char a[INET6_ADDRSTRLEN];
+	unsigned int i;
 
-	if (m->op <= SATP_CTL_OP_NONE || m->op > SATP_CTL_OP_DEL_SESSION || !len)
+	if (m->op <= SATP_CTL_OP_NONE || m->op > SATP_CTL_OP_LAST || !len ||
+	    m->n_routes > SATP_CTL_ROUTES_MAX)
 		return -EINVAL;
 	if (!line_safe(m->remote) || !line_safe(m->passphrase))
 		return -EINVAL;
@@ -596,6 +635,14 @@ int satp_ctl_format(const struct satp_ctl_msg *m, char *buf, size_t len)
 		put_hex(&o, "rx-salt", m->rx_salt, SATP_SALT_LEN);
 	if (p & SATP_CTL_F_SESSION)
 		satp_text_put(&o, "session=%" PRIu64 "\n", m->session);
+	for (i = 0; (p & SATP_CTL_F_ROUTE) && i < m->n_routes; i++) {
+		const struct satp_ctl_route *r = &m->routes[i];
+
+		if (!inet_ntop(r->family, r->addr, a, sizeof(a)) ||
+		    r->len > (r->family == AF_INET ? 32u : 128u))
+			return -EINVAL;
+		satp_text_put(&o, "route=%s/%u\n", a, r->len);
+	}
 	satp_text_put(&o, "\n");
 	return satp_text_end(&o);
 }

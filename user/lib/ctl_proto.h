@@ -14,7 +14,7 @@
  *
  *   op=show                                            state snapshot (reply below)
  *   op=add-conn mux= (key=|passphrase=) [sender= window= role= remote= salt=
- *               cipher= auth= kd-prf= tag-len=]
+ *               cipher= auth= kd-prf= tag-len= route=...]
  *   op=change-conn mux= and at least one of the add-conn fields
  *   op=del-conn mux=
  *   op=set-keys mux= (key=|passphrase=) [salt= grace=]  old keys stay valid for
@@ -26,6 +26,11 @@
  *               windows of its own; the previous keys stay valid for
  *               receiving `grace` seconds, as with set-keys
  *   op=del-session mux=                                stop sending and accepting
+ *   op=add-route mux= route=...                        inner prefixes to the connection
+ *   op=del-route route=... [mux=]                      mux=: only if they go there
+ *
+ * route= may be given up to SATP_CTL_ROUTES_MAX times (every other key once):
+ * ADDRESS/LENGTH as -R, IPv4 or IPv6, host bits ignored.
  *
  * Field values: mux, sender 0..65535; window 0..SATP_WINDOW_BITS; grace
  * 0..SATP_CTL_GRACE_MAX seconds; session 0..2^64-1 (the kx daemon's
@@ -87,6 +92,8 @@
 #define SATP_CTL_PATH_MAX 512
 /* -E limit of satpd_options. */
 #define SATP_CTL_PASSPHRASE_MAX 1024
+/* route= lines one request carries: a connection's prefixes, not a routing table. */
+#define SATP_CTL_ROUTES_MAX 64
 /* A grace period longer than a day is a forgotten old key, not a key change. */
 #define SATP_CTL_GRACE_MAX 86400u
 /* What `satp keys` asks for when no --grace is given: a few RTTs with room for scripts. */
@@ -102,6 +109,9 @@ enum satp_ctl_op {
 	SATP_CTL_OP_RESET_WINDOW,
 	SATP_CTL_OP_SET_SESSION,
 	SATP_CTL_OP_DEL_SESSION,
+	SATP_CTL_OP_ADD_ROUTE,
+	SATP_CTL_OP_DEL_ROUTE,
+	SATP_CTL_OP_LAST = SATP_CTL_OP_DEL_ROUTE,
 };
 
 /* satp_ctl_msg.present: which fields the request carried. */
@@ -124,6 +134,14 @@ enum satp_ctl_field {
 	SATP_CTL_F_RX_KEY = 1u << 15,
 	SATP_CTL_F_RX_SALT = 1u << 16,
 	SATP_CTL_F_SESSION = 1u << 17,
+	SATP_CTL_F_ROUTE = 1u << 18, /* repeatable: n_routes */
+};
+
+/* An inner prefix (route=). */
+struct satp_ctl_route {
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network order; 4 bytes for IPv4 */
+	unsigned int len;
 };
 
 /* One parsed request. Holds key material: satp_ctl_msg_wipe() when done. */
@@ -148,6 +166,8 @@ struct satp_ctl_msg {
 	size_t rx_key_len;
 	uint8_t rx_salt[SATP_SALT_LEN];
 	uint64_t session;
+	unsigned int n_routes;
+	struct satp_ctl_route routes[SATP_CTL_ROUTES_MAX];
 };
 
 /*

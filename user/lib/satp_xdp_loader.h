@@ -117,6 +117,12 @@ int satp_xdp_set_conn_flags(struct satp_xdp *x, uint16_t mux, uint32_t flags);
  */
 #define SATP_XDP_HS_PPS_MAX 1000000000u
 int satp_xdp_set_hs_ratelimit(struct satp_xdp *x, uint32_t pps, uint32_t burst);
+/* The routing table in satp_routes4/6 (satp_xdp.h): addr 4 or 16 bytes, host bits ignored. */
+int satp_xdp_set_route(struct satp_xdp *x, int family, const void *addr, unsigned int len,
+		       uint16_t mux);
+int satp_xdp_del_route(struct satp_xdp *x, int family, const void *addr, unsigned int len);
+/* The trie's longest match for a full address (the kernel's lookup): -ENOENT when none. */
+int satp_xdp_lookup_route(struct satp_xdp *x, int family, const void *addr, uint16_t *mux);
 
 /* RAIL: the remote tuple key names path (< SATP_XDP_RAIL_PATHS); on false: no longer. */
 int satp_xdp_set_rail_path(struct satp_xdp *x, const struct satp_xdp_path_key *key, uint32_t path,

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -900,6 +901,18 @@ static int reset_rail(struct satp_xdp *x)
 	return 0;
 }
 
+/* Deleting while walking: always ask for the first key again. */
+static int clear_map(struct bpf_map *map)
+{
+	int fd = bpf_map__fd(map);
+	struct satp_xdp_route6_key key; /* the largest key we clear */
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			return -errno;
+	return 0;
+}
+
 int satp_xdp_reset_config(struct satp_xdp *x)
 {
 	int ports = bpf_map__fd(x->skel->maps.satp_ports);
@@ -918,9 +931,12 @@ int satp_xdp_reset_config(struct satp_xdp *x)
 		if (bpf_map_delete_elem(conns, &key))
 			return -errno;
 	err = reset_rail(x);
-	if (err)
-		return err;
-	err = read_cfg(x, &cfg);
+	if (!err)
+		err = clear_map(x->skel->maps.satp_routes4);
+	if (!err)
+		err = clear_map(x->skel->maps.satp_routes6);
+	if (!err)
+		err = read_cfg(x, &cfg);
 	if (err)
 		return err;
 	cfg.flags = 0;
@@ -1049,6 +1065,67 @@ int satp_xdp_del_conn(struct satp_xdp *x, uint16_t mux)
 	struct satp_xdp_conn_key key = {.mux = mux};
 
 	return delete (x->skel->maps.satp_conns, &key);
+}
+
+/* The trie and key of a prefix, host bits cleared: one entry per prefix however it was written. */
+static int route_key(struct satp_xdp *x, int family, const void *addr, unsigned int len,
+		     struct satp_xdp_route6_key *key, struct bpf_map **map)
+{
+	unsigned int bytes = family == AF_INET ? 4 : 16, i;
+
+	if ((family != AF_INET && family != AF_INET6) || len > bytes * 8) {
+		warn("route: bad family %d or prefix length %u\n", family, len);
+		return -EINVAL;
+	}
+	memset(key, 0, sizeof(*key));
+	key->prefixlen = len;
+	memcpy(key->addr, addr, bytes);
+	for (i = 0; i < bytes; i++)
+		if (len <= i * 8)
+			key->addr[i] = 0;
+		else if (len < (i + 1) * 8)
+			key->addr[i] &= (uint8_t)(0xff00 >> (len - i * 8));
+	*map = family == AF_INET ? x->skel->maps.satp_routes4 : x->skel->maps.satp_routes6;
+	return 0;
+}
+
+_Static_assert(offsetof(struct satp_xdp_route4_key, addr) ==
+		   offsetof(struct satp_xdp_route6_key, addr),
+	       "an IPv4 key is the start of an IPv6 one");
+
+int satp_xdp_set_route(struct satp_xdp *x, int family, const void *addr, unsigned int len,
+		       uint16_t mux)
+{
+	struct satp_xdp_route val = {.mux = mux};
+	struct satp_xdp_route6_key key;
+	struct bpf_map *map;
+	int err = route_key(x, family, addr, len, &key, &map);
+
+	return err ? err : update(map, &key, &val, "the route trie");
+}
+
+int satp_xdp_del_route(struct satp_xdp *x, int family, const void *addr, unsigned int len)
+{
+	struct satp_xdp_route6_key key;
+	struct bpf_map *map;
+	int err = route_key(x, family, addr, len, &key, &map);
+
+	return err ? err : delete (map, &key);
+}
+
+int satp_xdp_lookup_route(struct satp_xdp *x, int family, const void *addr, uint16_t *mux)
+{
+	struct satp_xdp_route6_key key;
+	struct satp_xdp_route val;
+	struct bpf_map *map;
+	int err = route_key(x, family, addr, family == AF_INET ? 32 : 128, &key, &map);
+
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &key, &val))
+		return -errno;
+	*mux = val.mux;
+	return 0;
 }
 
 int satp_xdp_bind_window(struct satp_xdp *x, uint16_t mux, uint16_t sender_id, uint32_t slot)

@@ -391,3 +391,37 @@ int satp_xdp_view_list(const char *pin_root, char names[][IFNAMSIZ], unsigned in
 	qsort(names, n, IFNAMSIZ, cmp_name);
 	return (int)n;
 }
+
+static int walk_routes(int fd, int family, satp_xdp_view_route_fn fn, void *ctx)
+{
+	struct satp_xdp_route6_key k, next; /* an IPv4 key is its start */
+	struct satp_xdp_route val;
+	const void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &val))
+			continue; /* deleted meanwhile */
+		ret = fn(ctx, family, k.addr, k.prefixlen, val.mux);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int satp_xdp_view_routes(const char *pin_dir, satp_xdp_view_route_fn fn, void *ctx)
+{
+	static const char *const names[2] = {"satp_routes4", "satp_routes6"};
+	int f, fd, ret = 0;
+
+	for (f = 0; !ret && f < 2; f++) {
+		fd = map_open(pin_dir, names[f]);
+		if (fd < 0)
+			return fd;
+		ret = walk_routes(fd, f ? AF_INET6 : AF_INET, fn, ctx);
+		close(fd);
+	}
+	return ret;
+}

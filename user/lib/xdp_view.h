@@ -75,6 +75,16 @@ int satp_xdp_view_open(const char *pin_root, const char *ifname, struct satp_xdp
 int satp_xdp_view_read_maps(const struct satp_xdp_view_maps *m, struct satp_xdp_view *v);
 void satp_xdp_view_close(struct satp_xdp_view_maps *m);
 
+/*
+ * The routing table pinned under pin_dir (satp_routes4/6), read entry by entry:
+ * fn gets each prefix (addr 4 or 16 bytes) and its mux; a non-zero return
+ * stops the walk and is returned. -ENOENT: no route tries pinned (an older
+ * satpd).
+ */
+typedef int (*satp_xdp_view_route_fn)(void *ctx, int family, const uint8_t *addr,
+				      unsigned int len, uint16_t mux);
+int satp_xdp_view_routes(const char *pin_dir, satp_xdp_view_route_fn fn, void *ctx);
+
 /* The interface names with a directory under <pin_root>/satpd/, sorted; returns
  * how many (at most max) or a negative errno. */
 int satp_xdp_view_list(const char *pin_root, char names[][IFNAMSIZ], unsigned int max);

@@ -19,6 +19,7 @@ static void usage(FILE *f)
 	    "  FIELD: sender ID, window N, role left|right, remote HOST:PORT, salt HEX,\n"
 	    "         cipher C, auth null|sha1, kd-prf K, tag-len N (as satpd's -s -w -e -r\n"
 	    "         -A -c -a -k -b); key-file - reads the key from stdin.\n"
+	    "  add also takes route PREFIX (repeatable): its routes, as -R (satp route).\n"
 	    "  Which daemon: --dev NAME, --socket PATH, --run-dir DIR (default: the only one).\n");
 }
 

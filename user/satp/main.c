@@ -18,6 +18,7 @@ static const struct subcommand subcommands[] = {
 	{ "show", cmd_show, "Show the tunnels satpd runs (the default)" },
 	{ "stats", cmd_stats, "Rates of the counters show prints (--watch to refresh)" },
 	{ "conn", cmd_conn, "Add, change or remove a connection of a running satpd" },
+	{ "route", cmd_route, "Add or remove a route to a connection of a running satpd" },
 	{ "keys", cmd_keys, "Install new keys, keeping the old ones for a grace period" },
 	{ "reset-window", cmd_reset_window, "Forget a sender's replay window" },
 	{ "session", cmd_session, "Install or remove an external key exchange's session keys" },

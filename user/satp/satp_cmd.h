@@ -18,6 +18,7 @@ int cmd_show(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_conn(int argc, char **argv);
+int cmd_route(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_reset_window(int argc, char **argv);
 int cmd_session(int argc, char **argv);

@@ -32,6 +32,64 @@ static void usage(FILE *f)
 		   "  --socket PATH    ask only this control socket\n");
 }
 
+/* ---------------------------------------------------------------- routes */
+
+/* The routing table read back from the pinned tries (satp_xdp.h), one interface at a time. */
+struct route_list {
+	unsigned int n, cap;
+	struct shown_route {
+		uint16_t mux;
+		char text[INET6_ADDRSTRLEN + 4];
+	} *r;
+	int err;
+};
+
+static int add_route(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
+{
+	struct route_list *l = ctx;
+	char a[INET6_ADDRSTRLEN];
+
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? 2 * l->cap : 64;
+		struct shown_route *r = realloc(l->r, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		l->r = r;
+		l->cap = cap;
+	}
+	l->r[l->n].mux = mux;
+	snprintf(l->r[l->n].text, sizeof(l->r[l->n].text), "%s/%u",
+		 inet_ntop(family, addr, a, sizeof(a)) ? a : "?", len);
+	l->n++;
+	return 0;
+}
+
+static int cmp_route(const void *a, const void *b)
+{
+	const struct shown_route *x = a, *y = b;
+
+	return x->mux != y->mux ? (x->mux < y->mux ? -1 : 1) : strcmp(x->text, y->text);
+}
+
+static void read_routes(const struct satp_xdp_view *v, struct route_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->err = satp_xdp_view_routes(v->pin_dir, add_route, l);
+	qsort(l->r, l->n, sizeof(*l->r), cmp_route);
+}
+
+static void print_routes(const struct route_list *l, uint16_t mux)
+{
+	unsigned int i, shown = 0;
+
+	for (i = 0; i < l->n; i++)
+		if (l->r[i].mux == mux)
+			printf("%s%s", shown++ ? ", " : "    routes: ", l->r[i].text);
+	if (shown)
+		printf("\n");
+}
+
 /* ---------------------------------------------------------------- human */
 
 static void ago(char *buf, size_t len, int64_t when)
@@ -256,6 +314,7 @@ static void print_reasons(const struct satp_xdp_view *v)
 static void print_iface(const struct satp_state *st, const struct satp_iface *f)
 {
 	const struct satp_xdp_view *v = f->view;
+	struct route_list routes;
 	unsigned int i;
 
 	printf("interface: %s\n", f->ifname);
@@ -266,6 +325,11 @@ static void print_iface(const struct satp_state *st, const struct satp_iface *f)
 	else
 		printf("  satpd: not running (no control socket under %s answers for %s)\n",
 		       st->run_dir, f->ifname);
+	read_routes(v, &routes);
+	if (routes.err)
+		printf("  routes: not readable from the pinned tries: %s\n", strerror(-routes.err));
+	else
+		printf("  routes: %u in the pinned tries satp_routes4/6\n", routes.n);
 	for (i = 0; i < v->n_conns; i++) {
 		const struct satp_xdp_view_conn *c = &v->conns[i];
 		const struct satp_ctl_conn *dc = daemon_conn(f->daemon, c->mux);
@@ -275,6 +339,7 @@ static void print_iface(const struct satp_state *st, const struct satp_iface *f)
 		       c->flags & SATP_XDP_CONN_NO_PREFILTER
 			   ? " (handshake keys: no XDP replay pre-filter)"
 			   : "");
+		print_routes(&routes, c->mux);
 		if (dc)
 			print_daemon_conn(dc);
 		print_senders(v, c->mux);
@@ -290,10 +355,12 @@ static void print_iface(const struct satp_state *st, const struct satp_iface *f)
 			if (in_xdp)
 				continue;
 			printf("\n  connection mux %u (not in XDP):\n", dc->mux);
+			print_routes(&routes, dc->mux);
 			print_daemon_conn(dc);
 		}
 	printf("\n");
 	print_reasons(v);
+	free(routes.r);
 }
 
 static void print_daemon_only(const struct satp_daemon *d)
@@ -490,6 +557,29 @@ static void json_xdp_conns(struct json *j, const struct satp_xdp_view *v)
 	json_close(j, ']');
 }
 
+/* null when the tries cannot be read (an older satpd pinned no route tries). */
+static void json_routes(struct json *j, const struct satp_xdp_view *v)
+{
+	struct route_list l;
+	unsigned int i;
+
+	read_routes(v, &l);
+	if (l.err) {
+		json_null(j, "routes");
+		free(l.r);
+		return;
+	}
+	json_open(j, "routes", '[');
+	for (i = 0; i < l.n; i++) {
+		json_open(j, NULL, '{');
+		json_str(j, "prefix", l.r[i].text);
+		json_u64(j, "mux", l.r[i].mux);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+	free(l.r);
+}
+
 static void json_xdp(struct json *j, const struct satp_xdp_view *v)
 {
 	unsigned int r;
@@ -513,6 +603,7 @@ static void json_xdp(struct json *j, const struct satp_xdp_view *v)
 	json_u64(j, "burst", hs_burst(&v->cfg));
 	json_close(j, '}');
 	json_xdp_conns(j, v);
+	json_routes(j, v);
 	json_open(j, "counters", '{');
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++) {
 		json_open(j, satp_xdp_reason_names[r], '{');

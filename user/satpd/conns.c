@@ -505,20 +505,6 @@ int satpd_conns_replace(struct satpd *d, struct satpd_conn *old,
 	return 0;
 }
 
-int satpd_conns_del(struct satpd *d, uint16_t mux)
-{
-	struct satpd_conn *c = satpd_conns_get(d, mux);
-
-	if (!c)
-		return -ENOENT;
-	satpd_xdp_conn_del(d, mux);
-	atomic_store_explicit(&d->conns->by_mux[mux], NULL, memory_order_release);
-	d->conns->n--;
-	update_views(d);
-	retire(d, c, NULL, NULL);
-	return 0;
-}
-
 int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct satp_keys *keys,
 			 uint32_t grace)
 {
@@ -648,27 +634,171 @@ int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c)
 	return 0;
 }
 
-int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
-			  uint16_t mux)
+/* l replaces the published routes; the old table is freed once no worker can read it. */
+static void publish_routes(struct satpd *d, struct satpd_lpm *l)
 {
 	struct satpd_conns *t = d->conns;
-	struct satpd_lpm *cur = atomic_load(&t->routes), *l = calloc(1, sizeof(*l));
+	struct satpd_lpm *cur = atomic_load(&t->routes);
+
+	atomic_store_explicit(&t->routes, l, memory_order_release);
+	retire_routes(d, cur);
+	update_views(d);
+}
+
+/* The pinned trie first: a route the operator cannot see is not installed. */
+static int route_set(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+		     uint16_t mux)
+{
+	struct satpd_lpm *l = calloc(1, sizeof(*l));
 	int ret;
 
 	if (!l)
 		return -ENOMEM;
-	ret = satpd_lpm_clone(cur, l);
+	ret = satpd_lpm_clone(atomic_load(&d->conns->routes), l);
 	if (!ret)
 		ret = satpd_lpm_add(l, family, addr, len, mux, true);
+	if (!ret)
+		ret = satpd_xdp_route_set(d, family, addr, len, mux);
 	if (ret) {
 		lpm_free(l);
 		return ret;
 	}
 	/* Routes given now are what the operator wants: the automatic default steps aside. */
-	t->auto_default = false;
-	atomic_store_explicit(&t->routes, l, memory_order_release);
-	retire_routes(d, cur);
-	update_views(d);
+	d->conns->auto_default = false;
+	publish_routes(d, l);
+	return 0;
+}
+
+int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			  uint16_t mux)
+{
+	return route_set(d, family, addr, len, mux);
+}
+
+static void route_text(int family, const uint8_t *addr, unsigned int len, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, n, "%s/%u", inet_ntop(family, addr, a, sizeof(a)) ? a : "?", len);
+}
+
+int satpd_conns_add_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			  uint16_t mux, char *err, size_t errlen)
+{
+	int have = satpd_lpm_get(atomic_load(&d->conns->routes), family, addr, len), ret;
+	char p[INET6_ADDRSTRLEN + 4];
+
+	route_text(family, addr, len, p, sizeof(p));
+	if (!satpd_conns_get(d, mux)) {
+		snprintf(err, errlen, "route %s: no connection with mux %u", p, mux);
+		return -ENOENT;
+	}
+	if (have == mux)
+		return 0;
+	if (have >= 0) {
+		snprintf(err, errlen, "route %s goes to mux %d: delete it first", p, have);
+		return -EEXIST;
+	}
+	ret = route_set(d, family, addr, len, mux);
+	if (ret)
+		snprintf(err, errlen, "route %s of mux %u: %s", p, mux, strerror(-ret));
+	else
+		log_notice("route %s -> mux %u", p, mux);
+	return ret;
+}
+
+static bool same_prefix(const uint8_t *a, const uint8_t *b, unsigned int len)
+{
+	unsigned int full = len / 8, rest = len % 8;
+
+	return !memcmp(a, b, full) &&
+	       (!rest || !((a[full] ^ b[full]) & (uint8_t)(0xff00 >> rest)));
+}
+
+int satpd_conns_route_of(struct satpd *d, int family, const uint8_t *addr, unsigned int len)
+{
+	return satpd_lpm_get(atomic_load(&d->conns->routes), family, addr, len);
+}
+
+struct route_drop {
+	struct satpd *d;
+	int family; /* 0: every route of mux */
+	const uint8_t *addr;
+	unsigned int len;
+	int mux;
+};
+
+/* satpd_lpm_filter's callback: the pinned copy loses the route as it is left out. */
+static int drop_route(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
+{
+	const struct route_drop *r = ctx;
+	bool drop = r->family ? family == r->family && len == r->len &&
+				    same_prefix(r->addr, addr, len)
+			      : mux == r->mux;
+
+	if (drop)
+		satpd_xdp_route_del(r->d, family, addr, len);
+	return drop;
+}
+
+static int routes_without(struct satpd *d, const struct route_drop *r)
+{
+	struct satpd_lpm *l = calloc(1, sizeof(*l));
+	int ret;
+
+	if (!l)
+		return -ENOMEM;
+	ret = satpd_lpm_filter(atomic_load(&d->conns->routes), l, drop_route, (void *)r);
+	if (ret) {
+		free(l);
+		return ret;
+	}
+	publish_routes(d, l);
+	return 0;
+}
+
+int satpd_conns_del_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			  int mux, char *err, size_t errlen)
+{
+	int have = satpd_lpm_get(atomic_load(&d->conns->routes), family, addr, len), ret;
+	struct route_drop r = {d, family, addr, len, -1};
+	char p[INET6_ADDRSTRLEN + 4];
+
+	route_text(family, addr, len, p, sizeof(p));
+	if (have < 0) {
+		snprintf(err, errlen, "no route %s", p);
+		return -ENOENT;
+	}
+	if (mux >= 0 && have != mux) {
+		snprintf(err, errlen, "route %s goes to mux %d, not mux %d", p, have, mux);
+		return -ENOENT;
+	}
+	ret = routes_without(d, &r);
+	if (ret)
+		snprintf(err, errlen, "route %s: %s", p, strerror(-ret));
+	else
+		log_notice("route %s (mux %d) deleted", p, have);
+	return ret;
+}
+
+int satpd_conns_del(struct satpd *d, uint16_t mux)
+{
+	struct satpd_conn *c = satpd_conns_get(d, mux);
+	int ret;
+
+	if (!c)
+		return -ENOENT;
+	satpd_xdp_conn_del(d, mux);
+	atomic_store_explicit(&d->conns->by_mux[mux], NULL, memory_order_release);
+	d->conns->n--;
+	/* Its routes go with it: they would drop what matches them, and show a dead mux. */
+	ret = routes_without(d, &(struct route_drop){.d = d, .mux = mux});
+	if (ret) {
+		log_warn("mux %u: its routes stay (they drop what they match): %s", mux,
+			 strerror(-ret));
+		update_views(d);
+	}
+	retire(d, c, NULL, NULL);
 	return 0;
 }
 

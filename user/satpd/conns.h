@@ -27,14 +27,16 @@
  * immediate. Both ends changing keys within half the grace period of each
  * other lose nothing.
  *
- * Outgoing connection choice: routes (a userspace longest-prefix match per
- * family, replaced whole when a route is added (RCU as above): the tun read path already holds the inner header
- * in the worker's cache, and BPF LPM tries would cost a syscall per lookup
- * from userspace), the MAC learned per connection in tap mode (floods for
- * unknown destinations). A configuration of one connection without routes
- * gives it the default routes (anytun's behaviour); connections added at run
- * time get no routes (the control protocol carries none yet): in tun mode
- * they receive, and send only what a configured route assigns to their mux.
+ * Outgoing connection choice: routes, a userspace longest-prefix match per
+ * family (lpm.h) replaced whole on a change (RCU as above; the tun read path
+ * holds the inner header in the worker's cache already), mirrored into the
+ * pinned BPF LPM tries satp_routes4/6 (include/satp_xdp.h: why two copies),
+ * written first, so what `bpftool map dump` and `satp show` list is what
+ * routes; and in tap mode the MAC learned per connection (floods for unknown
+ * destinations). A configuration of one connection without routes gives it
+ * the default routes (anytun's behaviour). Routes come from the configuration,
+ * anytun sync, and the control socket (add-conn route=, add-route,
+ * del-route); deleting a connection deletes its routes.
  */
 #ifndef SATPD_CONNS_H
 #define SATPD_CONNS_H
@@ -117,6 +119,17 @@ int satpd_conns_add_routes(struct satpd *d, const struct satpd_config *c);
 /* A route at run time (anytun sync): replaces the prefix's mux. Main thread. */
 int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
 			  uint16_t mux);
+/*
+ * The control socket's routes: a prefix of another mux is refused (-EEXIST),
+ * the same one again is a no-op; mux -1 deletes whichever mux has it. Messages
+ * quote the prefix. Main thread.
+ */
+int satpd_conns_add_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			  uint16_t mux, char *err, size_t errlen);
+int satpd_conns_del_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			  int mux, char *err, size_t errlen);
+/* The mux of exactly this prefix, or -1. */
+int satpd_conns_route_of(struct satpd *d, int family, const uint8_t *addr, unsigned int len);
 struct satpd_conn *satpd_conns_get(struct satpd *d, uint16_t mux);
 /* Main thread: the i-th connection in mux order (snapshot, counters). */
 struct satpd_conn *satpd_conns_next(struct satpd *d, unsigned int *mux);
@@ -157,5 +170,7 @@ int satpd_ctl_set_keys(void *ctx, const struct satp_ctl_msg *m, char *err, size_
 int satpd_ctl_reset_window(void *ctx, uint16_t mux, uint16_t sender, char *err, size_t errlen);
 int satpd_ctl_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
 int satpd_ctl_del_session(void *ctx, uint16_t mux, char *err, size_t errlen);
+int satpd_ctl_add_route(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
+int satpd_ctl_del_route(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
 
 #endif /* SATPD_CONNS_H */

@@ -74,6 +74,8 @@ int satpd_control_open(struct satpd *d, const struct satpd_control_opts *o, stru
 	    .set_session = satpd_ctl_set_session,
 	    .del_session = satpd_ctl_del_session,
 	    .log = log_line,
+	    .add_route = satpd_ctl_add_route,
+	    .del_route = satpd_ctl_del_route,
 	};
 	struct satpd_metrics_opts mo = {
 	    .listen = o->metrics, .pin_root = o->pin_root, .xdp_ifname = o->xdp_ifname};

@@ -310,6 +310,14 @@ static int dispatch(struct satpd_ctl *c, const struct satp_ctl_msg *m, char *err
 		if (o->del_session)
 			return o->del_session(o->ctx, m->mux, err, errlen);
 		break;
+	case SATP_CTL_OP_ADD_ROUTE:
+		if (o->add_route)
+			return o->add_route(o->ctx, m, err, errlen);
+		break;
+	case SATP_CTL_OP_DEL_ROUTE:
+		if (o->del_route)
+			return o->del_route(o->ctx, m, err, errlen);
+		break;
 	default:
 		break;
 	}

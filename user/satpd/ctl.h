@@ -47,6 +47,9 @@ struct satpd_ctl_ops {
 	int (*del_session)(void *ctx, uint16_t mux, char *err, size_t errlen);
 	/* optional: one line per refused or failed request (never per packet) */
 	void (*log)(void *ctx, const char *msg);
+	/* m->routes to/from m->mux (del: any mux without SATP_CTL_F_MUX); all or none */
+	int (*add_route)(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
+	int (*del_route)(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
 };
 
 struct satpd_ctl_opts {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The control socket's changes (ctl.h callbacks, conns.h): add, change and
- * delete a connection, new keys with a grace period, reset a sender's window.
+ * delete a connection, new keys with a grace period, reset a sender's window,
+ * add and delete routes.
  * They run on the main thread between polls; workers see them through the
  * connection table's pointer swaps (conns.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +133,63 @@ static struct satpd *daemon_of(void *ctx)
 	return ctx;
 }
 
+/* m's routes to m->mux; the ones added before a refusal are taken back. */
+static int add_routes(struct satpd *d, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	bool added[SATP_CTL_ROUTES_MAX] = {false};
+	char ignored[128];
+	unsigned int i, k;
+	int ret = 0;
+
+	for (i = 0; !ret && i < m->n_routes && i < SATP_CTL_ROUTES_MAX; i++) {
+		const struct satp_ctl_route *r = &m->routes[i];
+
+		/* One already there for this mux was not ours to add: leave it when undoing. */
+		if (satpd_conns_route_of(d, r->family, r->addr, r->len) == m->mux)
+			continue;
+		ret = satpd_conns_add_route(d, r->family, r->addr, r->len, m->mux, err, errlen);
+		added[i] = !ret;
+	}
+	for (k = 0; ret && k < i; k++)
+		if (added[k])
+			satpd_conns_del_route(d, m->routes[k].family, m->routes[k].addr,
+					      m->routes[k].len, m->mux, ignored, sizeof(ignored));
+	return ret;
+}
+
+int satpd_ctl_add_route(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	return add_routes(daemon_of(ctx), m, err, errlen);
+}
+
+/* Every route is checked before any is deleted: a request is done whole or not at all. */
+int satpd_ctl_del_route(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
+{
+	struct satpd *d = daemon_of(ctx);
+	int mux = m->present & SATP_CTL_F_MUX ? m->mux : -1, ret = 0, have;
+	char a[INET6_ADDRSTRLEN];
+	unsigned int i;
+
+	for (i = 0; i < m->n_routes; i++) {
+		const struct satp_ctl_route *r = &m->routes[i];
+
+		have = satpd_conns_route_of(d, r->family, r->addr, r->len);
+		if (have >= 0 && (mux < 0 || have == mux))
+			continue;
+		inet_ntop(r->family, r->addr, a, sizeof(a));
+		if (have < 0)
+			snprintf(err, errlen, "no route %s/%u", a, r->len);
+		else
+			snprintf(err, errlen, "route %s/%u goes to mux %d, not mux %d", a, r->len,
+				 have, mux);
+		return -ENOENT;
+	}
+	for (i = 0; !ret && i < m->n_routes; i++)
+		ret = satpd_conns_del_route(d, m->routes[i].family, m->routes[i].addr,
+					    m->routes[i].len, mux, err, errlen);
+	return ret;
+}
+
 int satpd_ctl_add_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen)
 {
 	struct satpd *d = daemon_of(ctx);
@@ -146,6 +205,11 @@ int satpd_ctl_add_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_
 	if (!ret)
 		ret = satpd_conns_add(d, &cc, err, errlen);
 	explicit_bzero(&cc.keys, sizeof(cc.keys));
+	if (!ret && m->n_routes) {
+		ret = add_routes(d, m, err, errlen);
+		if (ret)
+			satpd_conns_del(d, m->mux); /* all or nothing: with its routes */
+	}
 	if (!ret)
 		log_notice("control: mux %u added", m->mux);
 	return ret;

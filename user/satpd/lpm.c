@@ -102,3 +102,94 @@ int satpd_lpm_lookup(const struct satpd_lpm *t, int family, const uint8_t *addr)
 	}
 	return best;
 }
+
+int satpd_lpm_get(const struct satpd_lpm *t, int family, const uint8_t *addr, unsigned int len)
+{
+	int f = family == AF_INET6;
+	uint32_t cur = t->root[f];
+	unsigned int i;
+
+	if (len > (f ? 128u : 32u))
+		return -1;
+	for (i = 0; cur && i < len; i++)
+		cur = t->nodes[cur].child[bit(addr, i)];
+	return cur ? t->nodes[cur].mux : -1;
+}
+
+struct walk {
+	const struct satpd_lpm *t;
+	int family;
+	uint8_t addr[16];
+	satpd_lpm_fn fn;
+	void *ctx;
+};
+
+/* Depth first, 0 before 1: at most 129 frames deep. */
+static int walk_node(struct walk *w, uint32_t cur, unsigned int depth)
+{
+	const struct satpd_lpm_node *n = &w->t->nodes[cur];
+	unsigned int b;
+	int ret;
+
+	if (n->mux >= 0) {
+		ret = w->fn(w->ctx, w->family, w->addr, depth, (uint16_t)n->mux);
+		if (ret)
+			return ret;
+	}
+	for (b = 0; b < 2; b++) {
+		if (!n->child[b])
+			continue;
+		if (b)
+			w->addr[depth / 8] |= (uint8_t)(0x80 >> depth % 8);
+		ret = walk_node(w, n->child[b], depth + 1);
+		w->addr[depth / 8] &= (uint8_t) ~(0x80 >> depth % 8);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int satpd_lpm_walk(const struct satpd_lpm *t, satpd_lpm_fn fn, void *ctx)
+{
+	struct walk w = {.t = t, .fn = fn, .ctx = ctx};
+	int f, ret;
+
+	for (f = 0; f < 2; f++) {
+		if (!t->root[f])
+			continue;
+		w.family = f ? AF_INET6 : AF_INET;
+		memset(w.addr, 0, sizeof(w.addr));
+		ret = walk_node(&w, t->root[f], 0);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct filter {
+	struct satpd_lpm *out;
+	satpd_lpm_fn drop;
+	void *ctx;
+};
+
+static int keep_route(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
+{
+	struct filter *f = ctx;
+
+	if (f->drop(f->ctx, family, addr, len, mux))
+		return 0;
+	return satpd_lpm_add(f->out, family, addr, len, mux, false);
+}
+
+int satpd_lpm_filter(const struct satpd_lpm *t, struct satpd_lpm *out, satpd_lpm_fn drop,
+		     void *ctx)
+{
+	struct filter f = {.out = out, .drop = drop, .ctx = ctx};
+	int ret;
+
+	*out = (struct satpd_lpm){0};
+	ret = satpd_lpm_walk(t, keep_route, &f);
+	if (ret)
+		satpd_lpm_free(out);
+	return ret;
+}

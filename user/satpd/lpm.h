@@ -33,5 +33,18 @@ int satpd_lpm_add(struct satpd_lpm *t, int family, const uint8_t *addr, unsigned
 int satpd_lpm_clone(const struct satpd_lpm *t, struct satpd_lpm *out);
 /* The mux of the longest prefix holding addr, or -1. */
 int satpd_lpm_lookup(const struct satpd_lpm *t, int family, const uint8_t *addr);
+/* The mux of exactly this prefix, or -1. */
+int satpd_lpm_get(const struct satpd_lpm *t, int family, const uint8_t *addr, unsigned int len);
+
+/* Every route, IPv4 first, each family in address order; a non-zero return stops the walk. */
+typedef int (*satpd_lpm_fn)(void *ctx, int family, const uint8_t *addr, unsigned int len,
+			    uint16_t mux);
+int satpd_lpm_walk(const struct satpd_lpm *t, satpd_lpm_fn fn, void *ctx);
+/*
+ * A compact copy of t without the routes drop() says yes to (deleting in place
+ * would leave dead nodes that every later clone copies).
+ */
+int satpd_lpm_filter(const struct satpd_lpm *t, struct satpd_lpm *out, satpd_lpm_fn drop,
+		     void *ctx);
 
 #endif /* SATPD_LPM_H */

@@ -735,6 +735,50 @@ void satpd_xdp_conn_del(struct satpd *d, uint16_t mux)
 			 strerror(-ret));
 }
 
+static void prefix_str(int family, const uint8_t *addr, unsigned int len, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, n, "%s/%u", inet_ntop(family, addr, a, sizeof(a)) ? a : "?", len);
+}
+
+int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			uint16_t mux)
+{
+	char p[INET6_ADDRSTRLEN + 4];
+	int ret;
+
+	if (!d->xdp)
+		return 0;
+	ret = satp_xdp_set_route(d->xdp->x, family, addr, len, mux);
+	if (ret) {
+		prefix_str(family, addr, len, p, sizeof(p));
+		log_err("route %s of mux %u: cannot add it to the pinned route trie: %s", p, mux,
+			strerror(-ret));
+	}
+	return ret;
+}
+
+void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsigned int len)
+{
+	char p[INET6_ADDRSTRLEN + 4];
+	int ret;
+
+	if (!d->xdp)
+		return;
+	ret = satp_xdp_del_route(d->xdp->x, family, addr, len);
+	if (ret && ret != -ENOENT) {
+		prefix_str(family, addr, len, p, sizeof(p));
+		log_warn("route %s: cannot remove it from the pinned route trie: %s", p,
+			 strerror(-ret));
+	}
+}
+
+static int write_route(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
+{
+	return satp_xdp_set_route(ctx, family, addr, len, mux);
+}
+
 /*
  * Ports, local addresses (as the UDP sockets are bound) and the connections.
  * A connection adopting its mux (no -r) stays out of satp_conns and satp_rx
@@ -761,6 +805,8 @@ static int configure(struct satpd *d, struct satpd_xdp_path *p)
 	ret = satp_xdp_reset_config(x);
 	for (i = 0; !ret && (c = satpd_conns_next(d, &i));)
 		ret = c == adopt ? 0 : set_conn(x, c);
+	if (!ret)
+		ret = satpd_lpm_walk(atomic_load(&d->conns->routes), write_route, x);
 	if (ret)
 		return ret;
 	if (adopt) {

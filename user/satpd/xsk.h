@@ -72,6 +72,10 @@ int satpd_xdp_rail_stats(const struct satpd_xdp_path *p, uint32_t path,
 struct satpd_conn;
 int satpd_xdp_conn_set(struct satpd *d, const struct satpd_conn *c);
 void satpd_xdp_conn_del(struct satpd *d, uint16_t mux);
+/* The pinned route tries follow the daemon's routes (conns.h; no-op on the socket path). */
+int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			uint16_t mux);
+void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsigned int len);
 /* The adopting connection took its mux (main thread): into satp_conns, unknown muxes dropped again. */
 void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c);
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p);
