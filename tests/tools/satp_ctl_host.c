@@ -88,7 +88,9 @@ static int fake_snapshot(void *ctx, struct satp_ctl_snapshot *s)
 
 		if (!c->used)
 			continue;
-		o = &s->conns[s->n_conns++];
+		o = satp_ctl_snapshot_add_conn(s);
+		if (!o)
+			return -ENOMEM;
 		o->mux = c->mux;
 		o->sender_id = c->sender;
 		o->window = c->window;

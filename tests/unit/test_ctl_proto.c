@@ -267,9 +267,9 @@ static void test_limits(void **state)
 
 static void fill_snapshot(struct satp_ctl_snapshot *s)
 {
-	struct satp_ctl_conn *c = &s->conns[0];
+	struct satp_ctl_conn *c;
 
-	memset(s, 0, sizeof(*s));
+	satp_ctl_snapshot_reset(s);
 	s->pid = 1234;
 	strcpy(s->version, "0.1");
 	strcpy(s->dev, "tun7");
@@ -287,7 +287,8 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	s->paths[0] =
 	    (struct satp_ctl_path){4444, "[fd00::2]:4444", 10, 7, 3, 12, 1700000300, 9, 2};
 	s->paths[1] = (struct satp_ctl_path){4445, "", UINT64_MAX, 0, 0, 1, 0, 0, UINT64_MAX};
-	s->n_conns = 2;
+	c = satp_ctl_snapshot_add_conn(s);
+	assert_non_null(c);
 	c->mux = 5;
 	c->sender_id = 1;
 	strcpy(c->role, "left");
@@ -309,8 +310,23 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	satp_ctl_add_counter(c->counters, &c->n_counters, "rx_bad_tag", 1);
 	satp_ctl_add_sender(c, 2, 99);
 	satp_ctl_add_sender(c, 65535, UINT32_MAX);
-	s->conns[1].mux = 6;
-	strcpy(s->conns[1].role, "right");
+	c = satp_ctl_snapshot_add_conn(s);
+	assert_non_null(c);
+	c->mux = 6;
+	strcpy(c->role, "right");
+}
+
+/* Equal field by field: the connections live behind a pointer. */
+static void assert_snapshots_equal(const struct satp_ctl_snapshot *a,
+				   const struct satp_ctl_snapshot *b)
+{
+	struct satp_ctl_snapshot x = *a, y = *b;
+
+	assert_int_equal(a->n_conns, b->n_conns);
+	assert_memory_equal(a->conns, b->conns, a->n_conns * sizeof(a->conns[0]));
+	x.conns = y.conns = NULL;
+	x.cap_conns = y.cap_conns = 0;
+	assert_memory_equal(&x, &y, sizeof(x));
 }
 
 static void test_snapshot_round_trip(void **state)
@@ -325,9 +341,51 @@ static void test_snapshot_round_trip(void **state)
 	assert_true(n > 0);
 	assert_int_equal(satp_ctl_parse_reply(buf, (size_t)n, &rerr, msg, sizeof(msg), &back), 0);
 	assert_int_equal(rerr, 0);
-	assert_memory_equal(&s, &back, sizeof(s));
+	assert_snapshots_equal(&s, &back);
 	/* too small a buffer is an error, not a cut reply */
 	assert_int_equal(satp_ctl_format_reply(0, NULL, &s, buf, 64), -ENOSPC);
+	satp_ctl_snapshot_reset(&s);
+	satp_ctl_snapshot_reset(&back);
+}
+
+/* An edge's worth of connections: more than the 64 a snapshot once held, a reply of
+ * several megabytes through the growing buffer, every one read back in order. */
+static void test_many_conns(void **state)
+{
+	static struct satp_ctl_snapshot s, back;
+	const uint32_t n = 5000;
+	struct satp_ctl_conn *c;
+	char *buf = NULL, msg[256];
+	size_t cap = 0;
+	uint32_t i;
+	int len, rerr = -1;
+
+	for (i = 0; i < n; i++) {
+		c = satp_ctl_snapshot_add_conn(&s);
+		assert_non_null(c);
+		c->mux = (uint16_t)(1000 + i);
+		c->rx_packets = i;
+		strcpy(c->role, "left");
+		strcpy(c->seq_state, "tx-seq.mux");
+		satp_ctl_add_counter(c->counters, &c->n_counters, "keys_pending", 0);
+		satp_ctl_add_sender(c, 1, i);
+	}
+	len = satp_ctl_format_reply_alloc(0, NULL, &s, &buf, &cap);
+	assert_true(len > (int)SATP_CTL_REPLY_INIT); /* it had to grow */
+	assert_int_equal(satp_ctl_parse_reply(buf, (size_t)len, &rerr, msg, sizeof(msg), &back), 0);
+	assert_int_equal(rerr, 0);
+	assert_snapshots_equal(&s, &back);
+	/* parse_reply reuses a snapshot: the old connections are freed, not leaked or kept */
+	assert_int_equal(satp_ctl_parse_reply("errno=0\nconn=7\n\n", 17, &rerr, msg, sizeof(msg),
+					      &back),
+			 0);
+	assert_int_equal(back.n_conns, 1);
+	assert_int_equal(back.conns[0].mux, 7);
+	free(buf);
+	satp_ctl_snapshot_reset(&s);
+	satp_ctl_snapshot_reset(&back);
+	assert_null(s.conns);
+	assert_int_equal(s.n_conns, 0);
 }
 
 static void test_replies(void **state)
@@ -383,8 +441,9 @@ static void test_replies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_requests), cmocka_unit_test(test_no_secret_in_errors),
-	    cmocka_unit_test(test_limits),   cmocka_unit_test(test_routes),   cmocka_unit_test(test_snapshot_round_trip),
+	    cmocka_unit_test(test_requests),	      cmocka_unit_test(test_no_secret_in_errors),
+	    cmocka_unit_test(test_limits),	      cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_snapshot_round_trip), cmocka_unit_test(test_many_conns),
 	    cmocka_unit_test(test_replies),
 	};
 

@@ -16,9 +16,9 @@ static char out[1 << 20];
 
 static void fill(void)
 {
-	struct satp_ctl_conn *c = &snap.conns[0];
+	struct satp_ctl_conn *c;
 
-	memset(&snap, 0, sizeof(snap));
+	satp_ctl_snapshot_reset(&snap);
 	memset(&view, 0, sizeof(view));
 	strcpy(snap.version, "0.1\"x");
 	strcpy(snap.dev, "tun0");
@@ -27,14 +27,17 @@ static void fill(void)
 	snap.started = 1700000000;
 	satp_ctl_add_counter(snap.counters, &snap.n_counters, "rx_bad_tag", 4);
 	satp_ctl_add_counter(snap.counters, &snap.n_counters, "rx-Replay", 2);
-	snap.n_conns = 2;
+	c = satp_ctl_snapshot_add_conn(&snap);
+	assert_non_null(c);
 	c->mux = 5;
 	c->rx_packets = 10;
 	c->tx_bytes = 300;
 	c->last_rx = 1700000005;
 	satp_ctl_add_counter(c->counters, &c->n_counters, "bad_tag", 1);
 	satp_ctl_add_sender(c, 1, 98);
-	snap.conns[1].mux = 6;
+	c = satp_ctl_snapshot_add_conn(&snap);
+	assert_non_null(c);
+	c->mux = 6;
 	snap.n_paths = 2;
 	snap.paths[0] = (struct satp_ctl_path){.local_port = 4444,
 					       .remote = "10.0.0.2:4444",
@@ -46,7 +49,7 @@ static void fill(void)
 					       .xdp_seen = 70,
 					       .xdp_dropped = 30};
 	snap.paths[1] = (struct satp_ctl_path){.local_port = 4445, .rx = 40, .first = 40};
-	satp_ctl_add_counter(snap.conns[1].counters, &snap.conns[1].n_counters, "bad_tag", 7);
+	satp_ctl_add_counter(c->counters, &c->n_counters, "bad_tag", 7);
 
 	strcpy(view.ifname, "eth1");
 	view.cfg.attach_mode = SATP_XDP_MODE_NATIVE;

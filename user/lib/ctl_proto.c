@@ -666,6 +666,34 @@ int satp_ctl_add_counter(struct satp_ctl_counter *arr, uint32_t *n, const char *
 	return 0;
 }
 
+struct satp_ctl_conn *satp_ctl_snapshot_add_conn(struct satp_ctl_snapshot *s)
+{
+	struct satp_ctl_conn *c;
+	uint32_t cap;
+
+	if (s->n_conns >= SATP_CTL_MAX_CONNS)
+		return NULL;
+	if (s->n_conns == s->cap_conns) {
+		cap = s->cap_conns ? 2 * s->cap_conns : 16;
+		if (cap > SATP_CTL_MAX_CONNS)
+			cap = SATP_CTL_MAX_CONNS;
+		c = realloc(s->conns, cap * sizeof(*c));
+		if (!c)
+			return NULL;
+		s->conns = c;
+		s->cap_conns = cap;
+	}
+	c = &s->conns[s->n_conns++];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+void satp_ctl_snapshot_reset(struct satp_ctl_snapshot *s)
+{
+	free(s->conns);
+	memset(s, 0, sizeof(*s));
+}
+
 static void put_counters(struct satp_text *o, const struct satp_ctl_counter *c, uint32_t n)
 {
 	uint32_t i;
@@ -730,11 +758,35 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		put_counters(&o, s->counters, s->n_counters);
 		for (i = 0; i < s->n_paths && i < SATP_CTL_PATHS_MAX; i++)
 			put_path(&o, &s->paths[i]);
-		for (i = 0; i < s->n_conns && i < SATP_CTL_MAX_CONNS; i++)
+		for (i = 0; i < s->n_conns; i++)
 			put_conn(&o, &s->conns[i]);
 	}
 	satp_text_put(&o, "\n");
 	return satp_text_end(&o);
+}
+
+int satp_ctl_format_reply_alloc(int err, const char *errmsg, const struct satp_ctl_snapshot *s,
+				char **buf, size_t *cap)
+{
+	size_t want;
+	char *b;
+	int n;
+
+	for (;;) {
+		if (*buf) {
+			n = satp_ctl_format_reply(err, errmsg, s, *buf, *cap);
+			if (n != -ENOSPC || *cap >= SATP_CTL_REPLY_MAX)
+				return n;
+		}
+		want = *cap ? 2 * *cap : SATP_CTL_REPLY_INIT;
+		if (want > SATP_CTL_REPLY_MAX)
+			want = SATP_CTL_REPLY_MAX;
+		b = realloc(*buf, want);
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		*cap = want;
+	}
 }
 
 /* ---------------------------------------------------------------- reading replies */
@@ -930,7 +982,7 @@ static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char 
 }
 
 static int reply_line(char *line, int *remote_err, char *errmsg, size_t errlen,
-		      struct satp_ctl_snapshot *s, struct satp_ctl_conn **conn)
+		      struct satp_ctl_snapshot *s, struct satp_ctl_conn **conn, bool *skipping)
 {
 	char *eq = strchr(line, '=');
 	const char *k = line, *v;
@@ -951,18 +1003,15 @@ static int reply_line(char *line, int *remote_err, char *errmsg, size_t errlen,
 	if (!strcmp(k, "conn")) {
 		if (rd_u64(v, &u) || u > 0xffff)
 			return -EINVAL;
-		if (s->n_conns >= SATP_CTL_MAX_CONNS) {
-			*conn = NULL; /* more than we hold: skipped */
-			return 0;
-		}
-		*conn = &s->conns[s->n_conns++];
-		memset(*conn, 0, sizeof(**conn));
-		(*conn)->mux = (uint16_t)u;
+		*conn = satp_ctl_snapshot_add_conn(s);
+		*skipping = !*conn; /* more than we can hold: skipped */
+		if (*conn)
+			(*conn)->mux = (uint16_t)u;
 		return 0;
 	}
 	if (*conn)
 		return reply_conn_key(*conn, k, v);
-	if (s->n_conns)
+	if (*skipping)
 		return 0; /* a section we skipped */
 	return reply_top_key(s, k, v);
 }
@@ -973,7 +1022,7 @@ int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *err
 	char line[SATP_CTL_LINE_MAX + 1];
 	struct satp_ctl_conn *conn = NULL;
 	unsigned int lineno = 0;
-	bool have_errno = false;
+	bool have_errno = false, skipping = false;
 	size_t pos = 0;
 	int r;
 
@@ -981,7 +1030,7 @@ int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *err
 	if (errmsg && errlen)
 		errmsg[0] = '\0';
 	if (snap)
-		memset(snap, 0, sizeof(*snap));
+		satp_ctl_snapshot_reset(snap);
 	for (;;) {
 		char bad[QUOTE_MAX + 1];
 
@@ -992,7 +1041,7 @@ int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *err
 			break;
 		copy_str(bad, sizeof(bad), line);
 		if ((lineno == 1) != !strncmp(line, "errno=", 6) ||
-		    reply_line(line, remote_err, errmsg, errlen, snap, &conn)) {
+		    reply_line(line, remote_err, errmsg, errlen, snap, &conn, &skipping)) {
 			errf(errmsg, errlen, "malformed reply, line %u '%s'", lineno, bad);
 			return -EINVAL;
 		}

@@ -75,10 +75,15 @@
 #define SATP_CTL_LINE_MAX 1100
 /* A request has at most 13 fields of one line; 16 KiB leaves room and bounds the read. */
 #define SATP_CTL_REQ_MAX 16384
-/* A show reply: ~40 lines of ~40 bytes per connection. */
-#define SATP_CTL_REPLY_MAX (1u << 20)
-/* Connections one snapshot carries: satpd_options' SATPD_CONNS_MAX with room to grow. */
-#define SATP_CTL_MAX_CONNS 64
+/*
+ * A show reply: ~20 lines, ~500 bytes, per connection. Buffers start at
+ * SATP_CTL_REPLY_INIT and double as needed (satp_ctl_format_reply_alloc, the
+ * client's read) up to SATP_CTL_REPLY_MAX: every mux of an edge fits.
+ */
+#define SATP_CTL_REPLY_INIT (1u << 20)
+#define SATP_CTL_REPLY_MAX  (64u << 20)
+/* Connections one snapshot carries: every mux (the array grows with them). */
+#define SATP_CTL_MAX_CONNS 65536u
 /* Named counters per scope (daemon, connection): satpd has 33, the edge exchange 16. */
 #define SATP_CTL_COUNTERS_MAX 64
 #define SATP_CTL_NAME_MAX     32
@@ -253,8 +258,18 @@ struct satp_ctl_snapshot {
 	uint32_t n_paths; /* RAIL; 0: off */
 	struct satp_ctl_path paths[SATP_CTL_PATHS_MAX];
 	uint32_t n_conns;
-	struct satp_ctl_conn conns[SATP_CTL_MAX_CONNS];
+	uint32_t cap_conns;	     /* entries allocated at conns */
+	struct satp_ctl_conn *conns; /* satp_ctl_snapshot_add_conn(); _reset() frees */
 };
+
+/*
+ * A snapshot starts zeroed (static, calloc or = {0}). add_conn appends a zeroed
+ * connection, growing the array: NULL when out of memory or at
+ * SATP_CTL_MAX_CONNS. reset frees the connections and zeroes the rest, ready
+ * for the next fill (parse_reply and the daemon's snapshot reset it first).
+ */
+struct satp_ctl_conn *satp_ctl_snapshot_add_conn(struct satp_ctl_snapshot *s);
+void satp_ctl_snapshot_reset(struct satp_ctl_snapshot *s);
 
 /* Append a sender's window top to a connection; -ENOSPC when full. */
 int satp_ctl_add_sender(struct satp_ctl_conn *c, uint16_t id, uint32_t window_top);
@@ -268,10 +283,15 @@ int satp_ctl_add_counter(struct satp_ctl_counter *arr, uint32_t *n, const char *
  * included. Returns the length or -ENOSPC. */
 int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_snapshot *snap,
 			  char *buf, size_t len);
+/* The same into *buf (malloc'ed, *cap bytes; NULL/0 to start), doubled until the
+ * reply fits or SATP_CTL_REPLY_MAX is reached. Returns the length, -ENOSPC or -ENOMEM. */
+int satp_ctl_format_reply_alloc(int err, const char *errmsg, const struct satp_ctl_snapshot *snap,
+				char **buf, size_t *cap);
 /*
  * Parse a reply. Returns 0 and sets *remote_err to the daemon's errno (0 on
  * success) with its message in errmsg, and fills snap when given and the reply
- * carries one; -EINVAL on a malformed reply (message in errmsg).
+ * carries one (snap: zeroed or used before; its old connections are freed);
+ * -EINVAL on a malformed reply (message in errmsg).
  */
 int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *errmsg, size_t errlen,
 			 struct satp_ctl_snapshot *snap);

@@ -92,23 +92,39 @@ static int send_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Read to EOF (the daemon closes after its reply) within the timeout. */
-static ssize_t read_reply(int fd, char *buf, size_t cap)
+/*
+ * Read to EOF (the daemon closes after its reply) within the timeout, into
+ * *buf grown by doubling up to SATP_CTL_REPLY_MAX (a show of thousands of
+ * connections is megabytes). A reply that reaches the limit is cut there and
+ * fails to parse.
+ */
+static ssize_t read_reply(int fd, char **buf, size_t *cap)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	size_t got = 0;
 	ssize_t n;
+	char *b;
 
-	while (got < cap) {
-		int r = poll(&p, 1, SATP_CTL_CLIENT_TIMEOUT_MS);
+	for (;;) {
+		int r;
 
+		if (got == *cap) {
+			if (*cap >= SATP_CTL_REPLY_MAX)
+				break;
+			b = realloc(*buf, *cap ? 2 * *cap : SATP_CTL_REPLY_INIT);
+			if (!b)
+				return -ENOMEM;
+			*buf = b;
+			*cap = *cap ? 2 * *cap : SATP_CTL_REPLY_INIT;
+		}
+		r = poll(&p, 1, SATP_CTL_CLIENT_TIMEOUT_MS);
 		if (r == 0)
 			return -ETIMEDOUT;
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
-		n = recv(fd, buf + got, cap - got, 0);
+		n = recv(fd, *buf + got, *cap - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -124,12 +140,11 @@ int satp_ctl_call(const char *path, const struct satp_ctl_msg *m, int *remote_er
 		  size_t msglen, struct satp_ctl_snapshot *snap)
 {
 	char req[SATP_CTL_REQ_MAX];
-	char *reply = malloc(SATP_CTL_REPLY_MAX);
+	char *reply = NULL;
+	size_t cap = 0;
 	ssize_t n;
 	int fd = -1, len, ret;
 
-	if (!reply)
-		return -ENOMEM;
 	len = satp_ctl_format(m, req, sizeof(req));
 	if (len < 0) {
 		snprintf(msg, msglen, "cannot encode the request: %s", strerror(-len));
@@ -144,7 +159,7 @@ int satp_ctl_call(const char *path, const struct satp_ctl_msg *m, int *remote_er
 	ret = send_all(fd, req, (size_t)len);
 	explicit_bzero(req, sizeof(req));
 	/* a daemon that refuses may answer and close before reading it all: read anyway */
-	n = read_reply(fd, reply, SATP_CTL_REPLY_MAX);
+	n = read_reply(fd, &reply, &cap);
 	if (n <= 0) {
 		if (ret)
 			snprintf(msg, msglen, "cannot send to %s: %s", path, strerror(-ret));

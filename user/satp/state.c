@@ -127,6 +127,8 @@ void satp_state_free(struct satp_state *st)
 
 	for (i = 0; i < st->n_ifs; i++)
 		free(st->ifs[i].view);
+	for (i = 0; st->daemons && i < st->n_daemons; i++)
+		satp_ctl_snapshot_reset(&st->daemons[i].snap);
 	free(st->daemons);
 	memset(st, 0, sizeof(*st));
 }

@@ -25,11 +25,11 @@ struct sample {
 	struct satp_xdp_counter counters[SATP_XDP_REASON_MAX];
 	unsigned int n_senders;
 	struct satp_xdp_view_sender senders[SATP_XDP_WINDOW_SLOTS];
-	uint32_t n_conns;
+	uint32_t n_conns, cap_conns;
 	struct satp_ctl_conn_rates {
 		uint16_t mux;
 		uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
-	} conns[SATP_CTL_MAX_CONNS];
+	} *conns; /* as many as the daemon reports */
 };
 
 static void usage(FILE *f)
@@ -63,6 +63,14 @@ static void take_conns(const struct satp_daemon *d, struct sample *s)
 	uint32_t i;
 
 	s->n_conns = 0;
+	if (d && d->snap.n_conns > s->cap_conns) {
+		struct satp_ctl_conn_rates *r = realloc(s->conns, d->snap.n_conns * sizeof(*r));
+
+		if (!r)
+			return; /* no rates this round rather than none at all */
+		s->conns = r;
+		s->cap_conns = d->snap.n_conns;
+	}
 	for (i = 0; d && i < d->snap.n_conns; i++) {
 		const struct satp_ctl_conn *c = &d->snap.conns[i];
 
@@ -242,6 +250,15 @@ bad_interval:
 	return SATP_EXIT_USAGE;
 }
 
+/* The newest sample becomes the one to subtract; its arrays are not shared, only moved. */
+static void swap(struct sample *a, struct sample *b)
+{
+	struct sample t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 /* Samples: one per pinned interface, then one per daemon shown on its own (socket path). */
 static int watch(struct satp_state *st, const struct stats_opts *o, struct sample *prev,
 		 struct sample *cur)
@@ -264,7 +281,7 @@ static int watch(struct satp_state *st, const struct stats_opts *o, struct sampl
 				continue;
 			take(&st->ifs[i], &cur[i]);
 			report_iface(st->ifs[i].ifname, &prev[i], &cur[i], t1 - t0);
-			prev[i] = cur[i];
+			swap(&prev[i], &cur[i]);
 		}
 		for (k = 0; k < st->n_daemons; k++) {
 			const struct satp_daemon *d = &st->daemons[k];
@@ -274,7 +291,7 @@ static int watch(struct satp_state *st, const struct stats_opts *o, struct sampl
 			take_conns(d, &cur[nif + k]);
 			printf("%s (satpd, no XDP) (%.2f s)\n", d->snap.dev, t1 - t0);
 			report_conns(&prev[nif + k], &cur[nif + k], t1 - t0);
-			prev[nif + k] = cur[nif + k];
+			swap(&prev[nif + k], &cur[nif + k]);
 		}
 		t0 = t1;
 		fflush(stdout);
@@ -335,6 +352,10 @@ int cmd_stats(int argc, char **argv)
 	}
 	ret = watch(&st, &o, prev, cur);
 out:
+	for (i = 0; prev && cur && i < st.n_ifs + st.n_daemons; i++) {
+		free(prev[i].conns);
+		free(cur[i].conns);
+	}
 	free(prev);
 	free(cur);
 	satp_state_free(&st);

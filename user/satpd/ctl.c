@@ -31,8 +31,9 @@ struct satpd_ctl {
 	mode_t mode;
 	struct satpd_ctl_ops ops;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct satp_ctl_snapshot *snap; /* allocated once: ~100 KiB */
-	char *reply;			/* SATP_CTL_REPLY_MAX */
+	struct satp_ctl_snapshot *snap; /* its connections are freed after each reply */
+	char *reply;			/* grown to the largest reply sent, SATP_CTL_REPLY_MAX at most */
+	size_t reply_cap;
 };
 
 int satpd_ctl_default_path(const char *name, char *buf, size_t len)
@@ -149,9 +150,8 @@ int satpd_ctl_open(const struct satpd_ctl_opts *opts, const struct satpd_ctl_ops
 		return -ENOMEM;
 	c->fd = -1;
 	c->ops = *ops;
-	c->snap = malloc(sizeof(*c->snap));
-	c->reply = malloc(SATP_CTL_REPLY_MAX);
-	if (!c->snap || !c->reply) {
+	c->snap = calloc(1, sizeof(*c->snap));
+	if (!c->snap) {
 		snprintf(err, errlen, "control socket: out of memory");
 		goto fail;
 	}
@@ -180,6 +180,8 @@ void satpd_ctl_close(struct satpd_ctl *c)
 		close(c->fd);
 	if (c->path[0])
 		unlink(c->path);
+	if (c->snap)
+		satp_ctl_snapshot_reset(c->snap);
 	free(c->snap);
 	free(c->reply);
 	free(c);
@@ -280,7 +282,7 @@ static int dispatch(struct satpd_ctl *c, const struct satp_ctl_msg *m, char *err
 	case SATP_CTL_OP_SHOW:
 		if (!o->snapshot)
 			break;
-		memset(c->snap, 0, sizeof(*c->snap));
+		satp_ctl_snapshot_reset(c->snap);
 		return o->snapshot(o->ctx, c->snap);
 	case SATP_CTL_OP_ADD_CONN:
 		if (o->add_conn)
@@ -376,11 +378,15 @@ static void serve(struct satpd_ctl *c, int fd)
 	show = m.op == SATP_CTL_OP_SHOW;
 	satp_ctl_msg_wipe(&m);
 	if (!ret && show) {
-		len = satp_ctl_format_reply(0, NULL, c->snap, c->reply, SATP_CTL_REPLY_MAX);
-		goto send;
+		len = satp_ctl_format_reply_alloc(0, NULL, c->snap, &c->reply, &c->reply_cap);
+		satp_ctl_snapshot_reset(c->snap);
+		if (len > 0)
+			goto send;
+		ret = len;
+		snprintf(err, sizeof(err), "the snapshot does not fit a reply: %s", strerror(-len));
 	}
 reply:
-	len = satp_ctl_format_reply(ret, err, NULL, c->reply, SATP_CTL_REPLY_MAX);
+	len = satp_ctl_format_reply_alloc(ret, err, NULL, &c->reply, &c->reply_cap);
 send:
 	if (len > 0)
 		write_all(fd, c->reply, (size_t)len);

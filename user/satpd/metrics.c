@@ -27,8 +27,12 @@
 
 /* Enough for the request line and a few headers; the rest is not read. */
 #define REQ_MAX 2048
-/* The exposition of 64 connections and 1024 senders stays well below this. */
-#define BODY_MAX (1u << 20)
+/*
+ * ~700 bytes a connection, ~300 a sender: every mux fits. Allocated once and
+ * never moved (the thread sends it while the main loop may render the next);
+ * the kernel backs only the pages a render touches.
+ */
+#define BODY_MAX SATP_CTL_REPLY_MAX
 /* Scrapers connect one at a time; more waiting clients than this are turned away. */
 #define MAX_CLIENTS 16
 /* How long the main loop may take to render before the client gets a 503. */
@@ -130,8 +134,9 @@ static int render(struct satpd_metrics *m)
 {
 	const struct satp_ctl_snapshot *snap = NULL;
 	const struct satp_xdp_view *view = NULL;
+	int n;
 
-	memset(m->snap, 0, sizeof(*m->snap));
+	satp_ctl_snapshot_reset(m->snap);
 	if (m->ops.snapshot && !m->ops.snapshot(m->ops.ctx, m->snap))
 		snap = m->snap;
 	if (m->maps_open) {
@@ -141,7 +146,9 @@ static int render(struct satpd_metrics *m)
 		   !satp_xdp_view_read(m->pin_root, snap->xdp_ifname, m->view)) {
 		view = m->view;
 	}
-	return satp_metrics_render(snap, view, m->body, BODY_MAX);
+	n = satp_metrics_render(snap, view, m->body, BODY_MAX);
+	satp_ctl_snapshot_reset(m->snap); /* an edge's thousands of connections: not kept idle */
+	return n;
 }
 
 static int64_t now_ms(void)
@@ -343,7 +350,7 @@ int satpd_metrics_open(const struct satpd_metrics_opts *opts, const struct satpd
 	m->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	m->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	m->stop_fd = eventfd(0, EFD_CLOEXEC);
-	m->snap = malloc(sizeof(*m->snap));
+	m->snap = calloc(1, sizeof(*m->snap));
 	m->view = malloc(sizeof(*m->view));
 	m->body = malloc(BODY_MAX);
 	if (!m->snap || !m->view || !m->body || m->req_fd < 0 || m->done_fd < 0 || m->stop_fd < 0) {
@@ -404,6 +411,8 @@ void satpd_metrics_close(struct satpd_metrics *m)
 		close(m->stop_fd);
 	if (m->maps_open)
 		satp_xdp_view_close(&m->maps);
+	if (m->snap)
+		satp_ctl_snapshot_reset(m->snap);
 	free(m->snap);
 	free(m->view);
 	free(m->body);

@@ -89,10 +89,11 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 {
 	struct satpd *dd = (struct satpd *)d;
 	struct satpd_counters c;
+	struct satp_ctl_conn *sc;
 	struct satpd_conn *conn;
 	unsigned int m = 0;
 
-	memset(out, 0, sizeof(*out));
+	satp_ctl_snapshot_reset(out);
 	out->pid = getpid();
 	snprintf(out->version, sizeof(out->version), "%s", SATPD_VERSION);
 	snprintf(out->dev, sizeof(out->dev), "%s", d->dev_name);
@@ -118,7 +119,11 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 #undef X
 	}
 	fill_paths(d, out);
-	while (out->n_conns < SATP_CTL_MAX_CONNS && (conn = satpd_conns_next(dd, &m)))
-		fill_conn(d, conn, &out->conns[out->n_conns++]);
+	while ((conn = satpd_conns_next(dd, &m))) {
+		sc = satp_ctl_snapshot_add_conn(out);
+		if (!sc)
+			return -ENOMEM; /* every mux fits SATP_CTL_MAX_CONNS: only memory runs out */
+		fill_conn(d, conn, sc);
+	}
 	return 0;
 }
