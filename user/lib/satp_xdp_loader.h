@@ -147,6 +147,8 @@ int satp_xdp_read_counters(struct satp_xdp *x, struct satp_xdp_counter out[SATP_
 int satp_xdp_read_sender_stats(struct satp_xdp *x, uint32_t slot,
 			       struct satp_xdp_sender_stats *out);
 int satp_xdp_read_rail_stats(struct satp_xdp *x, uint32_t path, struct satp_xdp_path_stats *out);
+/* Zero a slot's counters on every CPU: a freed slot's next sender starts from nothing. */
+int satp_xdp_clear_sender_stats(struct satp_xdp *x, uint32_t slot);
 
 /* Any program on an interface, for `satp show` without a loader. */
 int satp_xdp_query(const char *ifname, enum satp_xdp_attach_mode *mode, uint32_t *prog_id);

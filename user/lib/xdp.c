@@ -1217,6 +1217,12 @@ int satp_xdp_read_counters(struct satp_xdp *x, struct satp_xdp_counter out[SATP_
 	return 0;
 }
 
+int satp_xdp_clear_sender_stats(struct satp_xdp *x, uint32_t slot)
+{
+	memset(x->percpu, 0, (size_t)x->ncpus * sizeof(struct satp_xdp_sender_stats));
+	return update(x->skel->maps.satp_snd_stats, &slot, x->percpu, "the sender counters");
+}
+
 int satp_xdp_read_sender_stats(struct satp_xdp *x, uint32_t slot, struct satp_xdp_sender_stats *out)
 {
 	struct satp_xdp_sender_stats *v = x->percpu;

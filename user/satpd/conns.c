@@ -14,10 +14,18 @@
 #include "log.h"
 #include "xsk.h"
 
+/*
+ * A deleted connection's window slots are freed with it, and no sooner than
+ * this after the delete: XDP runs that found the mux in satp_conns before it
+ * was removed may still read the slots (one program run, microseconds).
+ */
+#define SATPD_WINDOW_RELEASE_MS 1000
+
 /* What the main thread unpublished and frees once no worker can hold it. */
 struct satpd_retired {
 	struct satpd_retired *next;
 	uint64_t epoch;
+	int64_t when_ms; /* retired at, CLOCK_MONOTONIC */
 	struct satpd_conn *conn; /* one of the two */
 	struct satpd_keyset *keys;
 	void *mem;		  /* anything else malloc'ed (flood lists) */
@@ -30,6 +38,30 @@ static int64_t mono_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * A retired connection whose mux is gone (deleted, not replaced or re-added):
+ * its senders' window slots go back to the store (windows.h), XDP's binding
+ * and counters with them. Only when nothing can use them: see the callers.
+ */
+static void release_windows(struct satpd *d, const struct satpd_conn *c)
+{
+	unsigned int n;
+
+	if (!c || satpd_conns_get(d, c->mux))
+		return;
+	n = satpd_windows_release_mux(&d->windows, c->mux);
+	if (n)
+		log_info("mux %u: %u replay window slot%s freed", c->mux, n, n == 1 ? "" : "s");
 }
 
 /* ---------------------------------------------------------------- epochs */
@@ -101,7 +133,8 @@ static void retire(struct satpd *d, struct satpd_conn *c, struct satpd_keyset *k
 		return;
 	d->sock_worker.remote_conn = NULL; /* it caches by address */
 	if (!d->n_workers) {
-		/* Socket path: the main thread is the only reader, and it is here. */
+		/* Socket path: the main thread is the only reader, and it is here; no XDP. */
+		release_windows(d, c);
 		conn_free(c);
 		keyset_free(k);
 		free(mem);
@@ -116,6 +149,7 @@ static void retire(struct satpd *d, struct satpd_conn *c, struct satpd_keyset *k
 	r->conn = c;
 	r->keys = k;
 	r->mem = mem;
+	r->when_ms = mono_ms();
 	r->epoch = atomic_fetch_add(&t->epoch, 1);
 	r->next = t->retired;
 	t->retired = r;
@@ -139,14 +173,19 @@ static void reclaim(struct satpd *d, bool all)
 {
 	struct satpd_retired **pp = &d->conns->retired, *r;
 	uint64_t min = all ? UINT64_MAX : oldest_active_epoch(d);
+	int64_t now = mono_ms();
 
 	while ((r = *pp)) {
 		/* A worker that entered at epoch <= r->epoch may still hold it. */
-		if (r->epoch >= min) {
+		if (r->epoch >= min ||
+		    (!all && r->conn && now - r->when_ms < SATPD_WINDOW_RELEASE_MS)) {
 			pp = &r->next;
 			continue;
 		}
 		*pp = r->next;
+		/* At exit XDP is gone already, and the windows are kept for the next run. */
+		if (!all)
+			release_windows(d, r->conn);
 		conn_free(r->conn);
 		keyset_free(r->keys);
 		free(r->mem);

@@ -101,7 +101,8 @@ static const char *file_mismatch(const struct satpd_windows_file *f, unsigned in
 	    f->slot_size != sizeof(struct satp_window))
 		return "written by a satpd with another layout";
 	for (i = 0; i < cap; i++)
-		if (f->index[i] && (f->index[i] >> 32) != (SATPD_WINDOW_USED >> 32))
+		if (f->index[i] && (f->index[i] >> 32) != (SATPD_WINDOW_USED >> 32) &&
+		    f->index[i] != SATPD_WINDOW_FREED)
 			return "corrupt index";
 	return NULL;
 }
@@ -112,7 +113,7 @@ static void adopt_file(struct satpd_windows *w)
 	size_t i, cap = (size_t)1 << w->bits;
 
 	for (i = 0; i < cap; i++) {
-		if (!w->index[i])
+		if (!(w->index[i] & SATPD_WINDOW_USED))
 			continue;
 		atomic_fetch_add(&w->n, 1);
 		if (w->slots[i].gen & 1)
@@ -219,24 +220,29 @@ static uint32_t home(const struct satpd_windows *w, uint32_t key)
 	return (key * 2654435761u) >> (32 - w->bits);
 }
 
-/* The entry of key, or the free entry where it would go; -ENOSPC when full. */
+/*
+ * The entry of key, or where it would go: the first tombstone on its probe
+ * path, else the never-used entry ending it; -ENOSPC when neither.
+ */
 static int probe(struct satpd_windows *w, uint32_t key, bool *found)
 {
 	uint32_t mask = (1u << w->bits) - 1, i = home(w, key), n;
+	int reuse = -ENOSPC;
 	uint64_t e;
 
+	*found = false;
 	for (n = 0; n <= mask; n++, i = (i + 1) & mask) {
 		e = atomic_load_explicit(&w->index[i], memory_order_acquire);
-		if (!e) {
-			*found = false;
-			return (int)i;
-		}
+		if (!e)
+			return reuse >= 0 ? reuse : (int)i;
 		if (e == (SATPD_WINDOW_USED | key)) {
 			*found = true;
 			return (int)i;
 		}
+		if (e == SATPD_WINDOW_FREED && reuse < 0)
+			reuse = (int)i;
 	}
-	return -ENOSPC;
+	return reuse;
 }
 
 static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size);
@@ -281,7 +287,7 @@ int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 	e = atomic_load(&w->index[slot]);
 	if (e == (SATPD_WINDOW_USED | key))
 		return 0;
-	if (e)
+	if (e & SATPD_WINDOW_USED)
 		return -EEXIST;
 	atomic_store(&w->index[slot], SATPD_WINDOW_USED | key);
 	atomic_fetch_add(&w->n, 1);
@@ -333,6 +339,32 @@ int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t s
 	return (int)v;
 }
 
+unsigned int satpd_windows_release_mux(struct satpd_windows *w, uint16_t mux)
+{
+	size_t i, cap;
+	unsigned int n = 0;
+	uint64_t e;
+
+	if (!w->index)
+		return 0;
+	cap = (size_t)1 << w->bits;
+	pthread_mutex_lock(&w->grow); /* no sender is added while entries change */
+	for (i = 0; i < cap; i++) {
+		e = atomic_load_explicit(&w->index[i], memory_order_relaxed);
+		if (!(e & SATPD_WINDOW_USED) || (uint16_t)(e >> 16) != mux)
+			continue;
+		if (w->unbind)
+			w->unbind(w->bind_ctx, mux, (uint16_t)e, (uint32_t)i);
+		/* An empty window until reused: a stale reader sees nothing committed. */
+		satp_window_init(&w->slots[i], 0);
+		atomic_store_explicit(&w->index[i], SATPD_WINDOW_FREED, memory_order_release);
+		atomic_fetch_sub(&w->n, 1);
+		n++;
+	}
+	pthread_mutex_unlock(&w->grow);
+	return n;
+}
+
 bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *key, uint32_t *top)
 {
 	uint64_t e;
@@ -340,7 +372,7 @@ bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *
 	if (i >> w->bits)
 		return false;
 	e = atomic_load((_Atomic uint64_t *)&w->index[i]);
-	if (!e || !(w->slots[i].flags & SATP_WINDOW_VALID))
+	if (!(e & SATPD_WINDOW_USED) || !(w->slots[i].flags & SATP_WINDOW_VALID))
 		return false;
 	*key = (uint32_t)e;
 	*top = w->slots[i].top;
@@ -355,8 +387,8 @@ int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t
 	if (i >> w->bits)
 		return -ERANGE;
 	e = atomic_load((_Atomic uint64_t *)&w->index[i]);
-	if (!e)
-		return -ENOENT;
+	if (!(e & SATPD_WINDOW_USED))
+		return -ENOENT; /* never used, or freed */
 	*key = (uint32_t)e;
 	return satp_window_export(&w->slots[i], top, bits, nbits);
 }

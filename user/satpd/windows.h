@@ -8,11 +8,19 @@
  * for a sender whose packet authenticated; nothing is allocated after init.
  *
  * Thread-safe for the AF_XDP workers: lookups are lock-free (an index entry
- * is published with a release store once its slot is initialised and bound,
- * and entries are never removed); a new sender takes a mutex once; commits
- * to one slot are serialised by a per-slot spin flag, so the fetch_or in
- * satp_window_commit is the single decision point even when a duplicate races
- * in on another queue.
+ * is published with a release store once its slot is initialised and bound);
+ * a new sender takes a mutex once; commits to one slot are serialised by a
+ * per-slot spin flag, so the fetch_or in satp_window_commit is the single
+ * decision point even when a duplicate races in on another queue.
+ *
+ * Freeing (satpd_windows_release_mux, a deleted connection's senders): an
+ * entry becomes a tombstone, never 0, so lock-free probes for other senders
+ * still walk past it; a new sender takes the first tombstone on its probe
+ * path. Entries never move (the slot is the entry's position, and XDP holds
+ * it). The caller frees only when nothing can use the slot any more: no
+ * worker holds the connection (conns.h: after its retirement epoch) and XDP
+ * no longer finds the mux (satp_conns lost it at the delete, an RCU grace
+ * period and a tick before); unbind then drops the XDP binding.
  */
 #ifndef SATPD_WINDOWS_H
 #define SATPD_WINDOWS_H
@@ -35,8 +43,15 @@
 /* XDP: satp_xdp_bind_window(), so the program reads the new slot. */
 typedef int (*satpd_window_bind_fn)(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot);
 
-/* An index entry: 0 = free, else SATPD_WINDOW_USED | mux << 16 | sender id. */
-#define SATPD_WINDOW_USED (1ull << 32)
+/*
+ * An index entry: 0 = never used (ends a probe), SATPD_WINDOW_USED | mux << 16 |
+ * sender id, or SATPD_WINDOW_FREED (a tombstone: reusable, does not end a probe).
+ */
+#define SATPD_WINDOW_USED  (1ull << 32)
+#define SATPD_WINDOW_FREED (2ull << 32)
+
+/* XDP: satp_xdp_unbind_window() and zeroed sender counters, before the slot is reused. */
+typedef void (*satpd_window_unbind_fn)(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot);
 
 struct satpd_windows {
 	struct satp_window *slots; /* 1 << bits of them */
@@ -51,6 +66,7 @@ struct satpd_windows {
 	size_t map_len;
 	int map_fd;	/* holds the file's flock: one daemon per state directory */
 	satpd_window_bind_fn bind;
+	satpd_window_unbind_fn unbind;
 	void *bind_ctx;
 };
 
@@ -107,6 +123,11 @@ int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t
  */
 int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
 			uint32_t top, const uint64_t *bits, uint32_t nbits);
+/*
+ * Free every slot of mux (a connection deleted) for later senders; the caller
+ * vouches nothing uses them (above). Returns how many. Main thread.
+ */
+unsigned int satpd_windows_release_mux(struct satpd_windows *w, uint16_t mux);
 /* Top of the window of (mux, sender id) for the snapshot; false when it has none yet. */
 bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *key, uint32_t *top);
 

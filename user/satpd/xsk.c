@@ -662,6 +662,17 @@ static int bind_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slo
 	return satp_xdp_bind_window(ctx, mux, sender_id, slot);
 }
 
+/* The slot is free again (windows.h): XDP forgets the sender, the next one counts from 0. */
+static void unbind_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot)
+{
+	int ret = satp_xdp_unbind_window(ctx, mux, sender_id);
+
+	if (ret && ret != -ENOENT)
+		log_warn("mux %u sender %u: cannot unbind window slot %u: %s", mux, sender_id,
+			 slot, strerror(-ret));
+	satp_xdp_clear_sender_stats(ctx, slot);
+}
+
 static int adopt_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot)
 {
 	struct satpd_windows *w = ctx;
@@ -690,6 +701,7 @@ static int windows_over_map(struct satpd *d, struct satp_xdp *x)
 	ret = satpd_windows_init(w, XDP_WINDOW_BITS, size, satp_xdp_windows(x), bind_window, x);
 	if (ret)
 		return ret;
+	w->unbind = unbind_window;
 	ret = satp_xdp_for_each_window(x, adopt_window, w);
 	d->windows_adopted = ret ? 0 : atomic_load(&w->n);
 	if (!ret && atomic_load(&w->n))

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * satpd's window store (user/satpd/windows.c) across connection churn: slots
+ * of deleted connections are freed (satpd_windows_release_mux) and reused, so
+ * add/del cycles far beyond the slot count never run out; a live sender keeps
+ * its slot and its committed seqs through everyone else's churn; the unbind
+ * callback (XDP's) is called once per freed slot and a reused slot is bound
+ * again; a store file with tombstones reopens as it was.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "satp_test_util.h"
+/* satpd's store is not in libsatp: compiled in here, as satpd compiles it. */
+#include "../../user/satpd/windows.c"
+
+#define BITS	 6 /* 64 slots: churn goes far beyond them quickly */
+#define CYCLES	 1000
+#define PER_CONN 3 /* senders per churned connection */
+#define LIVE_MUX 1
+
+/* The daemon's logger and state-dir helper, which windows.c calls. */
+void satpd_log(int level, const char *fmt, ...)
+{
+	(void)level, (void)fmt;
+}
+
+int satpd_mkdir_p(const char *path)
+{
+	return mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+struct binds {
+	unsigned int bound, unbound;
+	uint32_t slot_of[1u << BITS]; /* key bound there, +1; 0: none */
+};
+
+static int bind_cb(void *ctx, uint16_t mux, uint16_t sender, uint32_t slot)
+{
+	struct binds *b = ctx;
+
+	assert_int_equal(b->slot_of[slot], 0); /* never bound twice without an unbind */
+	b->slot_of[slot] = ((uint32_t)mux << 16 | sender) + 1;
+	b->bound++;
+	return 0;
+}
+
+static void unbind_cb(void *ctx, uint16_t mux, uint16_t sender, uint32_t slot)
+{
+	struct binds *b = ctx;
+
+	assert_int_equal(b->slot_of[slot], ((uint32_t)mux << 16 | sender) + 1);
+	b->slot_of[slot] = 0;
+	b->unbound++;
+}
+
+static void test_churn(void **state)
+{
+	static struct satp_window slots[1u << BITS];
+	static struct binds b;
+	struct satpd_windows w;
+	unsigned int c, s, live_slot;
+	uint16_t mux;
+
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, bind_cb, &b), 0);
+	w.unbind = unbind_cb;
+	assert_int_equal(satpd_windows_commit(&w, LIVE_MUX, 7, 1000), SATP_OK);
+	live_slot = (unsigned int)satpd_windows_slot(&w, LIVE_MUX, 7);
+	for (c = 0; c < CYCLES; c++) {
+		mux = (uint16_t)(100 + c % 5000); /* muxes come back too */
+		for (s = 0; s < PER_CONN; s++)
+			if (satpd_windows_commit(&w, mux, (uint16_t)s, 5) != SATP_OK)
+				fail_msg("cycle %u: mux %u sender %u got no fresh slot", c, mux, s);
+		assert_int_equal(satpd_windows_commit(&w, mux, 0, 5), SATP_REPLAY);
+		assert_int_equal(satpd_windows_release_mux(&w, mux), PER_CONN);
+		assert_int_equal(satpd_windows_release_mux(&w, mux), 0);
+		/* the next holder of the mux starts from nothing */
+		assert_int_equal(satpd_windows_reset(&w, mux, 0, 64), -ENOENT);
+	}
+	assert_int_equal(b.bound, 1 + CYCLES * PER_CONN);
+	assert_int_equal(b.unbound, CYCLES * PER_CONN);
+	assert_int_equal(atomic_load(&w.n), 1);
+	/* the live sender never moved and kept its window */
+	assert_int_equal(satpd_windows_slot(&w, LIVE_MUX, 7), (int)live_slot);
+	assert_int_equal(satpd_windows_commit(&w, LIVE_MUX, 7, 1000), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit(&w, LIVE_MUX, 7, 1001), SATP_OK);
+	satpd_windows_free(&w);
+}
+
+/* Full means full: with every slot live a new sender is refused, one release later it fits. */
+static void test_full_then_free(void **state)
+{
+	static struct satp_window slots[1u << BITS];
+	struct satpd_windows w;
+	unsigned int s;
+
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, NULL, NULL), 0);
+	for (s = 0; s < (1u << BITS); s++)
+		assert_int_equal(satpd_windows_commit(&w, (uint16_t)(s % 2 + 10), (uint16_t)s, 1),
+				 SATP_OK);
+	assert_int_equal(satpd_windows_commit(&w, 99, 1, 1), -ENOSPC);
+	assert_int_equal(satpd_windows_release_mux(&w, 10), 1u << (BITS - 1));
+	for (s = 0; s < (1u << (BITS - 1)); s++)
+		assert_int_equal(satpd_windows_commit(&w, 99, (uint16_t)s, 1), SATP_OK);
+	assert_int_equal(satpd_windows_commit(&w, 98, 1, 1), -ENOSPC);
+	/* mux 11 kept all its windows through it */
+	for (s = 1; s < (1u << BITS); s += 2)
+		assert_int_equal(satpd_windows_commit(&w, 11, (uint16_t)s, 1), SATP_REPLAY);
+	satpd_windows_free(&w);
+}
+
+/* The socket path's file keeps tombstones: reopened, freed slots stay free, live ones live. */
+static void test_file_tombstones(void **state)
+{
+	char dir[] = "/tmp/satp-winstore.XXXXXX", path[64];
+	struct satpd_windows w;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(satpd_windows_open_file(&w, BITS, 64, dir), 0);
+	assert_int_equal(satpd_windows_commit(&w, 1, 1, 50), SATP_OK);
+	assert_int_equal(satpd_windows_commit(&w, 2, 1, 60), SATP_OK);
+	assert_int_equal(satpd_windows_release_mux(&w, 1), 1);
+	satpd_windows_free(&w);
+	assert_int_equal(satpd_windows_open_file(&w, BITS, 64, dir), 0);
+	assert_int_equal(atomic_load(&w.n), 1);
+	assert_int_equal(satpd_windows_commit(&w, 2, 1, 60), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit(&w, 1, 1, 50), SATP_OK); /* a fresh window */
+	satpd_windows_free(&w);
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_WINDOWS_FILE);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_churn),
+	    cmocka_unit_test(test_full_then_free),
+	    cmocka_unit_test(test_file_tombstones),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
