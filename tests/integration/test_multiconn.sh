@@ -15,6 +15,10 @@
 #      (the tries follow), `satp conn del 4` (its datagrams are refused again,
 #      its routes gone), `satp reset-window 1 11`; the flow on mux 1 loses
 #      nothing.
+#   2b. window slots recycled: 220 cycles of `satp conn add` / five senders
+#      with real SATP (satp_blast) / `satp conn del` make 1100 sender windows,
+#      more than XDP's 1024 slots: none is refused (rx_senders_full 0), the last
+#      connection's senders get windows in XDP, the freed ones are gone.
 #   3. satpd <-> satpd (mux 7): `satp keys` on both ends a second apart with a
 #      grace period while a ping flow runs: no loss, both switch.
 #   3b. tap: a hub with two connections (peers in b and in a third ns c):
@@ -212,7 +216,44 @@ grep -q " 0% packet loss" "$TMP/flow1.txt" || fail "mux 1 lost packets meanwhile
 [ "$(json_conn 1 rx_packets)" -gt "$before" ] || fail "mux 1 stopped"
 echo "ok   conn add 4 with routes / route add, del / reset-window / conn del 4 at run time;"
 echo "     the tries follow; mux 1's flow: $(grep -o '[0-9]* received' "$TMP/flow1.txt"), 0% loss"
-for p in "$U1" "$U2" "$U3" "$U4" "$HUB"; do stop_pid "$p"; done
+stop_pid "$U4"
+
+# ---------------------------------------------------------------- 2b. window slots recycled
+SLOTS=1024
+CYCLES=${MULTICONN_CYCLES:-220}
+BLAST=$BUILD/tests/tools/satp_blast
+[ -x "$BLAST" ] || fail "$BLAST not built"
+# One netns exec for the whole loop: the control socket is a path, reachable from ns b.
+nsx b bash -c '
+	for ((c = 0; c < $5; c++)); do
+		m=$((600 + c % 50))
+		"$1" conn add $m key "$2" salt "$3" sender 1 role left window 64 \
+			remote "$4:4599" --socket "$6" || exit 1
+		for s in 1 2 3 4 5; do
+			"$7" --dst "$8" --port 4444 --key "$2" --salt "$3" --role right \
+				--mux $m --sid $s --count 2 >/dev/null || exit 2
+		done
+		[ $c = $(($5 - 1)) ] || "$1" conn del $m --socket "$6" || exit 3
+	done' churn "$SATP" "$(key_of 60)" "$SALT" "$UL4_2" "$CYCLES" "$HUB_SOCK" "$BLAST" "$UL4_1" ||
+	fail "churn cycle failed ($?): $(tail -5 "$TMP/hub.log")"
+last=$((600 + (CYCLES - 1) % 50))
+hub_show
+[ "$(json_counter rx_senders_full)" -eq 0 ] ||
+	fail "$(json_counter rx_senders_full) datagrams found no window slot after $((CYCLES * 5)) senders"
+[ "$(json_conn $last rx_packets)" -ge 10 ] || fail "mux $last received $(json_conn $last rx_packets)"
+python3 - "$TMP/show.json" "$last" <<'EOF' || fail "XDP windows after the churn"
+import json, sys
+d = json.load(open(sys.argv[1]))
+x = d["interfaces"][0]["xdp"]
+mine = sorted(s["sender_id"] for s in x["senders"] if s["mux"] == int(sys.argv[2]))
+assert mine == [1, 2, 3, 4, 5], mine
+# freed slots are unbound: what is left is the live senders and the last second's deletes
+assert len(x["senders"]) < 200, len(x["senders"])
+EOF
+nsx hub "$SATP" conn del $last --socket "$HUB_SOCK" || fail "conn del $last"
+echo "ok   $CYCLES add/del cycles, $((CYCLES * 5)) sender windows through $SLOTS XDP slots: none refused,"
+echo "     freed slots unbound from XDP, the last connection's senders bound"
+for p in "$U1" "$U2" "$U3" "$HUB"; do stop_pid "$p"; done
 
 # ---------------------------------------------------------------- 3. key change, grace period
 KA=$(key_of 70)
@@ -330,7 +371,7 @@ gen_many() { # ROLE REMOTE ROUTE-BASE LOCAL SENDER-ID
 gen_many left "$UL4_2" 96 "$UL4_1" 1 >"$TMP/many-hub.conf"
 gen_many right "$UL4_1" 64 "$UL4_2" 2 >"$TMP/many-b.conf"
 start_bg hub m-hub.log "$SATPD" -U --state-dir "$TMP/state-mhub" --pin-root "$TMP/bpf/mhub" \
-	--config "$TMP/many-hub.conf" -d tunm -t tun -n 10.63.0.1/32
+	--config "$TMP/many-hub.conf" -d tunm -t tun -n 10.63.0.1/32 --metrics 127.0.0.1:9479
 MHUB=$LAST_PID
 start_bg b m-b.log "$SATPD" -U --xdp-mode off --state-dir "$TMP/state-mb" \
 	--config "$TMP/many-b.conf" -d tunm -t tun -n 10.63.0.2/32
@@ -356,7 +397,26 @@ HUB_SOCK=$(ctl_sock hub-m-hub)
 hub_show
 [ "$(json_counter connections)" -eq "$N_MANY" ] || fail "hub reports $(json_counter connections)"
 [ "$(json_counter rx_bad_tag)" -eq 0 ] || fail "bad tags among $N_MANY connections"
-echo "ok   $N_MANY connections each side (XDP hub, socket-path peer): $ok sampled connections carry pings"
+# Every connection listed, not the first 64: satp show (JSON and text), the routes, /metrics.
+nsx hub "$SATP" show --json --pin-root "$TMP/bpf/mhub" --socket "$HUB_SOCK" >"$TMP/show.json" ||
+	fail "show: $(head -c 300 "$TMP/show.json")"
+python3 - "$TMP/show.json" "$N_MANY" <<'EOF' || fail "satp show --json does not list $N_MANY connections"
+import json, sys
+n = int(sys.argv[2])
+f = json.load(open(sys.argv[1]))["interfaces"][0]
+assert len(f["daemon"]["connections"]) == n, len(f["daemon"]["connections"])
+assert len(f["xdp"]["connections"]) == n, len(f["xdp"]["connections"])
+assert sorted(c["mux"] for c in f["daemon"]["connections"]) == list(range(1000, 1000 + n))
+assert len(f["xdp"]["routes"]) == n, len(f["xdp"]["routes"])
+EOF
+n=$(nsx hub "$SATP" show --pin-root "$TMP/bpf/mhub" --socket "$HUB_SOCK" | grep -c '^    routes: 10\.')
+[ "$n" -eq "$N_MANY" ] || fail "satp show prints $n connections with their route, want $N_MANY"
+if command -v curl >/dev/null; then
+	n=$(nsx hub curl -sf "http://127.0.0.1:9479/metrics" | grep -c '^satpd_conn_rx_packets_total{')
+	[ "$n" -eq "$N_MANY" ] || fail "/metrics has $n connections, want $N_MANY"
+fi
+echo "ok   $N_MANY connections each side (XDP hub, socket-path peer): $ok sampled connections carry pings;"
+echo "     satp show (JSON, text), the pinned routes and /metrics list all $N_MANY"
 stop_pid "$MHUB"
 stop_pid "$MB"
 # Every satpd of this test exited by now (SAN=1 builds report leaks at exit).
