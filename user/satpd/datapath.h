@@ -297,7 +297,7 @@ void satpd_counters_dump(const struct satpd *d);
  * filled from the main thread between polls: the remote under its seqlock,
  * the next outgoing seq, counters summed over the workers (each exact, not
  * one instant together), and per sender its window top
- * (satp_ctl_add_sender). The first SATP_CTL_MAX_CONNS connections by mux.
+ * (satp_ctl_add_sender). Every connection, by mux (-ENOMEM if they do not fit).
  * Meant as satpd_ctl_ops.snapshot.
  */
 struct satp_ctl_snapshot;
