@@ -132,7 +132,8 @@ static void print_routes(const char *op, const struct satp_ctl_msg *m)
 	else
 		printf("any");
 	for (i = 0; i < m->n_routes; i++)
-		printf(" route=%s/%u", inet_ntop(m->routes[i].family, m->routes[i].addr, a, sizeof(a)),
+		printf(" route=%s/%u",
+		       inet_ntop(m->routes[i].family, m->routes[i].addr, a, sizeof(a)),
 		       m->routes[i].len);
 	printf("\n");
 }

@@ -376,9 +376,8 @@ static void test_many_conns(void **state)
 	assert_int_equal(rerr, 0);
 	assert_snapshots_equal(&s, &back);
 	/* parse_reply reuses a snapshot: the old connections are freed, not leaked or kept */
-	assert_int_equal(satp_ctl_parse_reply("errno=0\nconn=7\n\n", 17, &rerr, msg, sizeof(msg),
-					      &back),
-			 0);
+	assert_int_equal(
+	    satp_ctl_parse_reply("errno=0\nconn=7\n\n", 17, &rerr, msg, sizeof(msg), &back), 0);
 	assert_int_equal(back.n_conns, 1);
 	assert_int_equal(back.conns[0].mux, 7);
 	free(buf);
@@ -441,9 +440,12 @@ static void test_replies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_requests),	      cmocka_unit_test(test_no_secret_in_errors),
-	    cmocka_unit_test(test_limits),	      cmocka_unit_test(test_routes),
-	    cmocka_unit_test(test_snapshot_round_trip), cmocka_unit_test(test_many_conns),
+	    cmocka_unit_test(test_requests),
+	    cmocka_unit_test(test_no_secret_in_errors),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_snapshot_round_trip),
+	    cmocka_unit_test(test_many_conns),
 	    cmocka_unit_test(test_replies),
 	};
 

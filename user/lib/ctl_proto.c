@@ -50,8 +50,8 @@ static const struct {
 	bool needs_change;
 } op_rules[] = {
     [SATP_CTL_OP_SHOW] = {0, 0, false, false},
-    [SATP_CTL_OP_ADD_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX | CONN_FIELDS | SATP_CTL_F_ROUTE,
-			      true, false},
+    [SATP_CTL_OP_ADD_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX | CONN_FIELDS | SATP_CTL_F_ROUTE, true,
+			      false},
     [SATP_CTL_OP_CHANGE_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX | CONN_FIELDS, false, true},
     [SATP_CTL_OP_DEL_CONN] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX, false, false},
     [SATP_CTL_OP_SET_KEYS] = {SATP_CTL_F_MUX,
@@ -64,10 +64,9 @@ static const struct {
 				     SATP_CTL_F_GRACE,
 				 false, false},
     [SATP_CTL_OP_DEL_SESSION] = {SATP_CTL_F_MUX, SATP_CTL_F_MUX, false, false},
-    [SATP_CTL_OP_ADD_ROUTE] = {SATP_CTL_F_MUX | SATP_CTL_F_ROUTE,
-			       SATP_CTL_F_MUX | SATP_CTL_F_ROUTE, false, false},
-    [SATP_CTL_OP_DEL_ROUTE] = {SATP_CTL_F_ROUTE, SATP_CTL_F_MUX | SATP_CTL_F_ROUTE, false,
-			       false},
+    [SATP_CTL_OP_ADD_ROUTE] = {SATP_CTL_F_MUX | SATP_CTL_F_ROUTE, SATP_CTL_F_MUX | SATP_CTL_F_ROUTE,
+			       false, false},
+    [SATP_CTL_OP_DEL_ROUTE] = {SATP_CTL_F_ROUTE, SATP_CTL_F_MUX | SATP_CTL_F_ROUTE, false, false},
 };
 
 struct field {

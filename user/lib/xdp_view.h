@@ -81,8 +81,8 @@ void satp_xdp_view_close(struct satp_xdp_view_maps *m);
  * stops the walk and is returned. -ENOENT: no route tries pinned (an older
  * satpd).
  */
-typedef int (*satp_xdp_view_route_fn)(void *ctx, int family, const uint8_t *addr,
-				      unsigned int len, uint16_t mux);
+typedef int (*satp_xdp_view_route_fn)(void *ctx, int family, const uint8_t *addr, unsigned int len,
+				      uint16_t mux);
 int satp_xdp_view_routes(const char *pin_dir, satp_xdp_view_route_fn fn, void *ctx);
 
 /* The interface names with a directory under <pin_root>/satpd/, sorted; returns

@@ -11,12 +11,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: satp route add PREFIX mux N\n"
-		   "       satp route del PREFIX [mux N]\n"
-		   "  PREFIX: ADDRESS/LENGTH, IPv4 or IPv6 (as satpd's -R). del with mux N\n"
-		   "  deletes only if the prefix goes to mux N. A connection's routes go with\n"
-		   "  it when it is deleted; satp show lists them.\n"
-		   "  Which daemon: --dev NAME, --socket PATH, --run-dir DIR (default: the only one).\n");
+	fprintf(
+	    f,
+	    "Usage: satp route add PREFIX mux N\n"
+	    "       satp route del PREFIX [mux N]\n"
+	    "  PREFIX: ADDRESS/LENGTH, IPv4 or IPv6 (as satpd's -R). del with mux N\n"
+	    "  deletes only if the prefix goes to mux N. A connection's routes go with\n"
+	    "  it when it is deleted; satp show lists them.\n"
+	    "  Which daemon: --dev NAME, --socket PATH, --run-dir DIR (default: the only one).\n");
 }
 
 int cmd_route(int argc, char **argv)

@@ -40,7 +40,7 @@ struct route_list {
 	struct shown_route {
 		uint16_t mux;
 		char text[INET6_ADDRSTRLEN + 4];
-	} *r;
+	} * r;
 	int err;
 };
 

@@ -29,7 +29,7 @@ struct sample {
 	struct satp_ctl_conn_rates {
 		uint16_t mux;
 		uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
-	} *conns; /* as many as the daemon reports */
+	} * conns; /* as many as the daemon reports */
 };
 
 static void usage(FILE *f)

@@ -25,7 +25,7 @@
 struct satpd_retired {
 	struct satpd_retired *next;
 	uint64_t epoch;
-	int64_t when_ms; /* retired at, CLOCK_MONOTONIC */
+	int64_t when_ms;	 /* retired at, CLOCK_MONOTONIC */
 	struct satpd_conn *conn; /* one of the two */
 	struct satpd_keyset *keys;
 	void *mem;		  /* anything else malloc'ed (flood lists) */
@@ -750,8 +750,7 @@ static bool same_prefix(const uint8_t *a, const uint8_t *b, unsigned int len)
 {
 	unsigned int full = len / 8, rest = len % 8;
 
-	return !memcmp(a, b, full) &&
-	       (!rest || !((a[full] ^ b[full]) & (uint8_t)(0xff00 >> rest)));
+	return !memcmp(a, b, full) && (!rest || !((a[full] ^ b[full]) & (uint8_t)(0xff00 >> rest)));
 }
 
 int satpd_conns_route_of(struct satpd *d, int family, const uint8_t *addr, unsigned int len)
@@ -771,9 +770,9 @@ struct route_drop {
 static int drop_route(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
 {
 	const struct route_drop *r = ctx;
-	bool drop = r->family ? family == r->family && len == r->len &&
-				    same_prefix(r->addr, addr, len)
-			      : mux == r->mux;
+	bool drop = r->family
+			? family == r->family && len == r->len && same_prefix(r->addr, addr, len)
+			: mux == r->mux;
 
 	if (drop)
 		satpd_xdp_route_del(r->d, family, addr, len);

@@ -32,7 +32,7 @@ struct satpd_ctl {
 	struct satpd_ctl_ops ops;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct satp_ctl_snapshot *snap; /* its connections are freed after each reply */
-	char *reply;			/* grown to the largest reply sent, SATP_CTL_REPLY_MAX at most */
+	char *reply; /* grown to the largest reply sent, SATP_CTL_REPLY_MAX at most */
 	size_t reply_cap;
 };
 

@@ -181,8 +181,7 @@ static int keep_route(void *ctx, int family, const uint8_t *addr, unsigned int l
 	return satpd_lpm_add(f->out, family, addr, len, mux, false);
 }
 
-int satpd_lpm_filter(const struct satpd_lpm *t, struct satpd_lpm *out, satpd_lpm_fn drop,
-		     void *ctx)
+int satpd_lpm_filter(const struct satpd_lpm *t, struct satpd_lpm *out, satpd_lpm_fn drop, void *ctx)
 {
 	struct filter f = {.out = out, .drop = drop, .ctx = ctx};
 	int ret;

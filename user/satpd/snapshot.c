@@ -122,7 +122,8 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	while ((conn = satpd_conns_next(dd, &m))) {
 		sc = satp_ctl_snapshot_add_conn(out);
 		if (!sc)
-			return -ENOMEM; /* every mux fits SATP_CTL_MAX_CONNS: only memory runs out */
+			return -ENOMEM; /* every mux fits SATP_CTL_MAX_CONNS: only memory runs out
+					 */
 		fill_conn(d, conn, sc);
 	}
 	return 0;

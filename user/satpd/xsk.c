@@ -668,8 +668,8 @@ static void unbind_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t 
 	int ret = satp_xdp_unbind_window(ctx, mux, sender_id);
 
 	if (ret && ret != -ENOENT)
-		log_warn("mux %u sender %u: cannot unbind window slot %u: %s", mux, sender_id,
-			 slot, strerror(-ret));
+		log_warn("mux %u sender %u: cannot unbind window slot %u: %s", mux, sender_id, slot,
+			 strerror(-ret));
 	satp_xdp_clear_sender_stats(ctx, slot);
 }
 
