@@ -343,13 +343,16 @@ if command -v anytun-controld >/dev/null && command -v anytun-config >/dev/null;
 	wait_log "$TMP/x-hub.log" "sync: connection mux 31 added" 15 ||
 		fail "satpd -X took no connection: $(cat "$TMP/x-hub.log")"
 	wait_log "$TMP/x-hub.log" "Route: 10.231.0.0/24 -> 31" 5 || fail "no route from sync: $(cat "$TMP/x-hub.log")"
+	got=$(trie_routes "$TMP/bpf/xhub/satpd/ul0")
+	grep -qx "10.231.0.0/24 31" <<<"$got" || fail "the synced route is not in the pinned trie: $got"
 	start_bg b x-b.log uanytun -D -L stdout:5 -i "$UL4_2" -p 4931 -r "$UL4_1" -o 4900 -m 31 -s 2 \
 		-e right -w 64 -d tunx -t tun -n 10.231.0.2/24 -K "$(key_of 31)" -A "$SALT"
 	XB=$LAST_PID
 	wait_dev b tunx || fail "uanytun for mux 31: $(cat "$TMP/x-b.log")"
 	wait_ping b 10.231.0.1 10 || fail "no ping over the synced connection: $(cat "$TMP/x-hub.log")"
 	nsx b ping -c 5 -i 0.05 -q 10.231.0.1 >/dev/null || fail "synced connection lost pings"
-	echo "ok   satpd -X: connection and route from the real anytun-config/anytun-controld carry traffic"
+	echo "ok   satpd -X: connection and route from the real anytun-config/anytun-controld carry traffic;"
+	echo "     the synced route is in the pinned trie"
 	for p in "$XHUB" "$XB" "$CTLD"; do stop_pid "$p"; done
 else
 	echo "skip anytun-controld part: anytun-config/anytun-controld not installed"
