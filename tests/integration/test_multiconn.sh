@@ -316,13 +316,17 @@ for dst in 10.220.0.2 10.220.0.3; do
 done
 HUB_SOCK=$(ctl_sock hub-t-hub)
 hub_show
-tx22=$(json_conn 22 tx_packets)
+tx22=$(json_conn 22 tx_packets) fl=$(json_counter tx_flooded)
 nsx hub ping -c 20 -i 0.02 -q 10.220.0.2 >/dev/null || fail "tap: pings to b lost"
 hub_show
 [ "$(json_counter tx_flooded)" -ge 2 ] || fail "tap: nothing flooded ($(json_counter tx_flooded))"
 [ "$(json_conn 21 tx_packets)" -ge 20 ] || fail "tap: mux 21 sent $(json_conn 21 tx_packets)"
-[ $(($(json_conn 22 tx_packets) - tx22)) -le 2 ] ||
-	fail "tap: unicast to b's MAC also went to c: mux 22 sent $(($(json_conn 22 tx_packets) - tx22))"
+# What reaches c meanwhile must be floods (the tap's own IPv6 router
+# solicitations and MLD reports come at times of the kernel's choosing), not
+# the unicast pings to b's learned MAC.
+d22=$(($(json_conn 22 tx_packets) - tx22)) dfl=$(($(json_counter tx_flooded) - fl))
+[ $((d22 - dfl)) -le 2 ] ||
+	fail "tap: unicast to b's MAC also went to c: mux 22 sent $d22, of which $dfl floods"
 echo "ok   tap: broadcasts flooded to both connections, b's MAC learned behind mux 21 (unicast stays there)"
 for p in "$THUB" "$TB" "$TC"; do stop_pid "$p"; done
 
