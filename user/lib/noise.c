@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -108,61 +110,144 @@ int noise_dh(uint8_t out[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN],
 	return dh(out, priv, NULL, pub);
 }
 
-int noise_hash(uint8_t out[NOISE_HASH_LEN], const uint8_t *a, size_t alen, const uint8_t *b,
-	       size_t blen)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int len = 0;
-	int err = -EIO;
+/*
+ * The algorithms are fetched once per process: an implicit fetch by name or
+ * through EVP_blake2s256() and friends looks the method up in the provider
+ * store on every call, which cost more than the BLAKE2s of a mac1 itself.
+ * Fetched methods are immutable and shared by every thread.
+ */
+static struct {
+	EVP_MD *blake2s;
+	EVP_MAC *hmac, *blake2smac;
+	EVP_CIPHER *chachapoly;
+} algs;
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
 
-	if (!ctx)
-		return -EIO;
-	if (EVP_DigestInit_ex(ctx, EVP_blake2s256(), NULL) == 1 &&
-	    (!alen || EVP_DigestUpdate(ctx, a, alen) == 1) &&
-	    (!blen || EVP_DigestUpdate(ctx, b, blen) == 1) &&
-	    EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == NOISE_HASH_LEN)
-		err = 0;
-	EVP_MD_CTX_free(ctx);
-	return err;
+static void algs_fetch(void)
+{
+	algs.blake2s = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
+	algs.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	algs.blake2smac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
+	algs.chachapoly = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 }
 
-/* One EVP_MAC computation over a || b; params name the digest or the output size. */
-static int mac_run(const char *name, const OSSL_PARAM *params, uint8_t *out, size_t outlen,
-		   const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen,
-		   const uint8_t *b, size_t blen)
-{
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, name, NULL);
-	EVP_MAC_CTX *ctx = NULL;
-	size_t len = 0;
-	int err = -EIO;
+/*
+ * Contexts are per thread (an EVP context is not safe to share) and live as
+ * long as it: each call re-initialises its context with the new key instead
+ * of allocating one. A thread's contexts are freed when it exits; the main
+ * thread's stay reachable until the process ends.
+ */
+struct noise_ctxs {
+	EVP_MD_CTX *md;
+	EVP_MAC_CTX *hmac, *blake2smac;
+	EVP_CIPHER_CTX *aead;
+};
 
-	if (!mac)
-		return -EIO;
-	ctx = EVP_MAC_CTX_new(mac);
-	if (!ctx || EVP_MAC_init(ctx, key, keylen, params) != 1)
-		goto out;
-	if ((alen && EVP_MAC_update(ctx, a, alen) != 1) ||
-	    (blen && EVP_MAC_update(ctx, b, blen) != 1))
-		goto out;
-	if (EVP_MAC_final(ctx, out, &len, outlen) != 1 || len != outlen)
-		goto out;
-	err = 0;
-out:
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	return err;
+static __thread struct noise_ctxs *thread_ctxs;
+static pthread_key_t ctxs_key;
+static bool ctxs_key_ok;
+
+static void ctxs_free(void *p)
+{
+	struct noise_ctxs *c = p;
+
+	EVP_MD_CTX_free(c->md);
+	EVP_MAC_CTX_free(c->hmac);
+	EVP_MAC_CTX_free(c->blake2smac);
+	EVP_CIPHER_CTX_free(c->aead);
+	OPENSSL_free(c);
 }
 
-int noise_hmac(uint8_t out[NOISE_HASH_LEN], const uint8_t *key, size_t keylen, const uint8_t *a,
-	       size_t alen, const uint8_t *b, size_t blen)
+static void setup_once(void)
+{
+	algs_fetch();
+	ctxs_key_ok = !pthread_key_create(&ctxs_key, ctxs_free);
+}
+
+/* HMAC's digest is set once per context: naming it at each init would fetch it again. */
+static EVP_MAC_CTX *hmac_ctx_new(void)
 {
 	char digest[] = "BLAKE2S-256";
 	OSSL_PARAM params[] = {
 	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
 	    OSSL_PARAM_construct_end(),
 	};
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(algs.hmac);
 
-	return mac_run("HMAC", params, out, NOISE_HASH_LEN, key, keylen, a, alen, b, blen);
+	if (ctx && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* This thread's contexts, made on its first call; NULL if OpenSSL could not. */
+static struct noise_ctxs *ctxs(void)
+{
+	struct noise_ctxs *c = thread_ctxs;
+
+	if (c)
+		return c;
+	if (pthread_once(&algs_once, setup_once) || !ctxs_key_ok || !algs.blake2s ||
+	    !algs.hmac || !algs.blake2smac || !algs.chachapoly)
+		return NULL;
+	c = OPENSSL_zalloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	c->md = EVP_MD_CTX_new();
+	c->hmac = hmac_ctx_new();
+	c->blake2smac = EVP_MAC_CTX_new(algs.blake2smac);
+	c->aead = EVP_CIPHER_CTX_new();
+	if (!c->md || !c->hmac || !c->blake2smac || !c->aead || pthread_setspecific(ctxs_key, c)) {
+		ctxs_free(c);
+		return NULL;
+	}
+	thread_ctxs = c;
+	return c;
+}
+
+int noise_hash(uint8_t out[NOISE_HASH_LEN], const uint8_t *a, size_t alen, const uint8_t *b,
+	       size_t blen)
+{
+	struct noise_ctxs *c = ctxs();
+	unsigned int len = 0;
+
+	if (!c)
+		return -EIO;
+	if (EVP_DigestInit_ex2(c->md, algs.blake2s, NULL) == 1 &&
+	    (!alen || EVP_DigestUpdate(c->md, a, alen) == 1) &&
+	    (!blen || EVP_DigestUpdate(c->md, b, blen) == 1) &&
+	    EVP_DigestFinal_ex(c->md, out, &len) == 1 && len == NOISE_HASH_LEN)
+		return 0;
+	return -EIO;
+}
+
+/* One EVP_MAC computation over a || b with this thread's ctx; params set the output size. */
+static int mac_run(EVP_MAC_CTX *ctx, const OSSL_PARAM *params, uint8_t *out, size_t outlen,
+		   const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen,
+		   const uint8_t *b, size_t blen)
+{
+	size_t len = 0;
+
+	/* A NULL key would mean "the previous one" to EVP_MAC_init: an empty key is "". */
+	if (EVP_MAC_init(ctx, key ? key : (const uint8_t *)"", keylen, params) != 1)
+		return -EIO;
+	if ((alen && EVP_MAC_update(ctx, a, alen) != 1) ||
+	    (blen && EVP_MAC_update(ctx, b, blen) != 1))
+		return -EIO;
+	if (EVP_MAC_final(ctx, out, &len, outlen) != 1 || len != outlen)
+		return -EIO;
+	return 0;
+}
+
+int noise_hmac(uint8_t out[NOISE_HASH_LEN], const uint8_t *key, size_t keylen, const uint8_t *a,
+	       size_t alen, const uint8_t *b, size_t blen)
+{
+	struct noise_ctxs *c = ctxs();
+
+	if (!c)
+		return -EIO;
+	return mac_run(c->hmac, NULL, out, NOISE_HASH_LEN, key, keylen, a, alen, b, blen);
 }
 
 int noise_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, const uint8_t *data,
@@ -172,10 +257,14 @@ int noise_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, co
 	    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outlen),
 	    OSSL_PARAM_construct_end(),
 	};
+	struct noise_ctxs *c;
 
 	if (!outlen || outlen > NOISE_HASH_LEN || !keylen || keylen > NOISE_HASH_LEN)
 		return -EINVAL;
-	return mac_run("BLAKE2SMAC", params, out, outlen, key, keylen, data, len, NULL, 0);
+	c = ctxs();
+	if (!c)
+		return -EIO;
+	return mac_run(c->blake2smac, params, out, outlen, key, keylen, data, len, NULL, 0);
 }
 
 int noise_hkdf(const uint8_t ck[NOISE_HASH_LEN], const uint8_t *ikm, size_t ikmlen,
@@ -213,34 +302,46 @@ void noise_nonce(uint8_t nonce[NOISE_NONCE_LEN], uint64_t n)
 		nonce[4 + i] = (uint8_t)(n >> (8 * i));
 }
 
+/*
+ * Key and nonce into this thread's AEAD context. The cipher is named only the
+ * first time: naming it again would reset the context and allocate a new one.
+ */
+static EVP_CIPHER_CTX *aead_init(const uint8_t key[NOISE_KEY_LEN],
+				 const uint8_t nonce[NOISE_NONCE_LEN], int enc)
+{
+	struct noise_ctxs *c = ctxs();
+	const EVP_CIPHER *cipher;
+
+	if (!c)
+		return NULL;
+	cipher = EVP_CIPHER_CTX_get0_cipher(c->aead) ? NULL : algs.chachapoly;
+	if (EVP_CipherInit_ex2(c->aead, cipher, key, nonce, enc, NULL) != 1)
+		return NULL;
+	return c->aead;
+}
+
 int noise_aead_seal(const uint8_t key[NOISE_KEY_LEN], const uint8_t nonce[NOISE_NONCE_LEN],
 		    const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t ptlen, uint8_t *out)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int l = 0, fl = 0, err = -EIO;
+	EVP_CIPHER_CTX *ctx;
+	int l = 0, fl = 0;
 
+	/* EVP takes int lengths. */
+	if (ptlen > INT_MAX || adlen > INT_MAX)
+		return -EMSGSIZE;
+	ctx = aead_init(key, nonce, 1);
 	if (!ctx)
 		return -EIO;
-	/* EVP takes int lengths. */
-	if (ptlen > INT_MAX || adlen > INT_MAX) {
-		err = -EMSGSIZE;
-		goto out;
-	}
-	if (EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce) != 1)
-		goto out;
 	if (adlen && EVP_EncryptUpdate(ctx, NULL, &l, ad, (int)adlen) != 1)
-		goto out;
+		return -EIO;
 	l = 0;
 	if (ptlen && EVP_EncryptUpdate(ctx, out, &l, pt, (int)ptlen) != 1)
-		goto out;
+		return -EIO;
 	if (EVP_EncryptFinal_ex(ctx, out + l, &fl) != 1 || (size_t)l + (size_t)fl != ptlen)
-		goto out;
+		return -EIO;
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, NOISE_TAG_LEN, out + ptlen) != 1)
-		goto out;
-	err = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return err;
+		return -EIO;
+	return 0;
 }
 
 int noise_aead_open(const uint8_t key[NOISE_KEY_LEN], const uint8_t nonce[NOISE_NONCE_LEN],
@@ -249,34 +350,29 @@ int noise_aead_open(const uint8_t key[NOISE_KEY_LEN], const uint8_t nonce[NOISE_
 	EVP_CIPHER_CTX *ctx;
 	uint8_t tag[NOISE_TAG_LEN];
 	size_t ptlen;
-	int l = 0, fl = 0, err = -EIO;
+	int l = 0, fl = 0;
 
 	if (ctlen < NOISE_TAG_LEN)
 		return -EBADMSG;
 	ptlen = ctlen - NOISE_TAG_LEN;
 	if (ptlen > INT_MAX || adlen > INT_MAX)
 		return -EMSGSIZE;
-	ctx = EVP_CIPHER_CTX_new();
+	ctx = aead_init(key, nonce, 0);
 	if (!ctx)
 		return -EIO;
 	memcpy(tag, ct + ptlen, NOISE_TAG_LEN);
-	if (EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, NOISE_TAG_LEN, tag) != 1)
-		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, NOISE_TAG_LEN, tag) != 1)
+		return -EIO;
 	if (adlen && EVP_DecryptUpdate(ctx, NULL, &l, ad, (int)adlen) != 1)
-		goto out;
+		return -EIO;
 	l = 0;
 	if (ptlen && EVP_DecryptUpdate(ctx, out, &l, ct, (int)ptlen) != 1)
-		goto out;
+		return -EIO;
 	if (EVP_DecryptFinal_ex(ctx, out + l, &fl) != 1) {
 		OPENSSL_cleanse(out, ptlen);
-		err = -EBADMSG;
-		goto out;
+		return -EBADMSG;
 	}
-	err = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return err;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- symmetric state */
