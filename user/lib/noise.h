@@ -15,8 +15,15 @@
  *   -EKEYREJECTED  a DH result of all zeros (a low-order public key)
  *   -EPROTO        a call out of order (wrong role or step)
  *   -EIO           libcrypto failed
- * A failed read leaves the handshake exactly as it was. Handshakes are not a
- * data path: wrappers create and free their EVP objects per call.
+ * A failed read leaves the handshake exactly as it was.
+ *
+ * The BLAKE2s, HMAC, keyed-BLAKE2s and ChaCha20-Poly1305 wrappers may be
+ * called from any thread: the algorithms are fetched once per process, and
+ * each thread gets its own EVP contexts on its first call, re-keyed on every
+ * later one and freed when the thread exits (a flood of spoofed initiations
+ * costs only the cryptography, docs/handshake.md §6). A handshake state is
+ * one thread's at a time. The X25519 wrappers still build their EVP_PKEYs
+ * per call: a DH costs a hundred times more than that.
  */
 #ifndef SATP_NOISE_H
 #define SATP_NOISE_H
