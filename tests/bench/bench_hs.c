@@ -221,7 +221,7 @@ static const struct row {
     {"  noise_hmac (HMAC-BLAKE2s over 32 B)", do_hmac},
     {"  noise_aead_seal (16 B, 16 B AD)", do_seal},
     {"  noise_aead_open (16 B, 16 B AD)", do_open},
-    {"  RAND_bytes (a cookie reply's nonce)", do_rand},
+    {"  RAND_bytes (12 B)", do_rand},
     {"  noise_dh (X25519)", do_dh},
 };
 

@@ -5,6 +5,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +58,9 @@ const char *hs_verdict_name(enum hs_verdict v)
 {
 	return (unsigned int)v < HS_VERDICT_MAX ? verdict_names[v] : "unknown";
 }
+
+/* Cookie reply nonces drawn from the DRBG per call of RAND_bytes. */
+#define COOKIE_NONCE_BATCH 64
 
 /* HASH(label || pub): the keys of mac1 and of cookie replies, known to anyone with pub. */
 static int label_key(uint8_t key[NOISE_HASH_LEN], const char *label,
@@ -262,6 +266,42 @@ static enum hs_verdict mac2_check(const struct hs_rx_info *rx, const uint8_t *ms
 	return HS_COOKIE_NEEDED;
 }
 
+/*
+ * Cookie reply nonces come from the DRBG in batches: one RAND_bytes per reply
+ * cost a third of the reply (the DRBG's locks, fork check and update run per
+ * call, whatever the length). Per thread. A forked child forgets the batch it
+ * inherited, or it would send its parent's nonces again under the same key.
+ */
+static __thread struct {
+	uint8_t nonce[COOKIE_NONCE_BATCH][SATP_HS_NONCE_LEN];
+	unsigned int left;
+} cookie_nonces;
+static pthread_once_t cookie_nonces_once = PTHREAD_ONCE_INIT;
+
+static void cookie_nonces_forget(void)
+{
+	cookie_nonces.left = 0;
+}
+
+static void cookie_nonces_setup(void)
+{
+	pthread_atfork(NULL, NULL, cookie_nonces_forget);
+}
+
+static int cookie_nonce(uint8_t nonce[SATP_HS_NONCE_LEN])
+{
+	if (pthread_once(&cookie_nonces_once, cookie_nonces_setup))
+		return -EIO;
+	if (!cookie_nonces.left) {
+		if (RAND_bytes(&cookie_nonces.nonce[0][0], sizeof(cookie_nonces.nonce)) != 1)
+			return -EIO;
+		cookie_nonces.left = COOKIE_NONCE_BATCH;
+	}
+	cookie_nonces.left--;
+	memcpy(nonce, cookie_nonces.nonce[cookie_nonces.left], SATP_HS_NONCE_LEN);
+	return 0;
+}
+
 int hs_cookie_reply_create(const struct hs_rx_info *rx, const uint8_t *initiation, size_t len,
 			   uint8_t *out, size_t cap)
 {
@@ -281,10 +321,9 @@ int hs_cookie_reply_create(const struct hs_rx_info *rx, const uint8_t *initiatio
 		goto out;
 	hdr_fill(&m->hdr, SATP_HS_COOKIE_REPLY);
 	m->receiver_index = in->sender_index;
-	if (RAND_bytes(m->nonce, sizeof(m->nonce)) != 1) {
-		err = -EIO;
+	err = cookie_nonce(m->nonce);
+	if (err)
 		goto out;
-	}
 	/* The initiation's mac1 as AD: only its sender can use the cookie. */
 	err = noise_aead_seal(rx->cookies->reply_key, m->nonce, in->mac1, sizeof(in->mac1), cookie,
 			      sizeof(cookie), m->enc_cookie);
