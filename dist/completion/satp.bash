@@ -19,8 +19,8 @@ _satp_devs() {
 
 _satp() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="show stats conn keys reset-window decode genkey pubkey help"
-	local fields="sender window role remote key key-file passphrase salt cipher auth kd-prf tag-len"
+	local cmds="show stats conn route keys session reset-window decode genkey pubkey help"
+	local fields="sender window role remote key key-file passphrase salt cipher auth kd-prf tag-len route"
 	local target="--dev --socket --run-dir"
 
 	if ((COMP_CWORD == 1)); then
@@ -49,6 +49,20 @@ _satp() {
 			mapfile -t COMPREPLY < <(compgen -W "add change del" -- "$cur")
 		elif ((COMP_CWORD > 3)); then
 			mapfile -t COMPREPLY < <(compgen -W "$fields $target" -- "$cur")
+		fi ;;
+	route)
+		if ((COMP_CWORD == 2)); then
+			mapfile -t COMPREPLY < <(compgen -W "add del" -- "$cur")
+		elif ((COMP_CWORD > 3)); then
+			mapfile -t COMPREPLY < <(compgen -W "mux $target" -- "$cur")
+		fi ;;
+	session)
+		if ((COMP_CWORD == 2)); then
+			mapfile -t COMPREPLY < <(compgen -W "set del" -- "$cur")
+		elif ((COMP_CWORD > 3)) && [[ ${COMP_WORDS[2]} == set ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "tx-key tx-salt rx-key rx-salt session grace $target" -- "$cur")
+		elif ((COMP_CWORD > 3)); then
+			mapfile -t COMPREPLY < <(compgen -W "$target" -- "$cur")
 		fi ;;
 	keys)
 		((COMP_CWORD > 2)) && mapfile -t COMPREPLY < <(compgen -W "key key-file passphrase salt grace $target" -- "$cur") ;;

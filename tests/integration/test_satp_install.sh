@@ -64,9 +64,12 @@ got=$(bash -c '
 . "$1"
 COMP_WORDS=(satp re); COMP_CWORD=1; _satp; echo "${COMPREPLY[*]}"
 COMP_WORDS=(satp conn ""); COMP_CWORD=2; _satp; echo "${COMPREPLY[*]}"
-COMP_WORDS=(satp conn add 5 ro); COMP_CWORD=4; _satp; echo "${COMPREPLY[*]}"' _ "$R/usr/share/bash-completion/completions/satp")
-[ "$got" = $'reset-window\nadd change del\nrole' ] || fail "completion: got '$got'"
-echo "ok   bash completion: subcommands, conn actions, fields"
+COMP_WORDS=(satp conn add 5 ro); COMP_CWORD=4; _satp; echo "${COMPREPLY[*]}"
+COMP_WORDS=(satp route ""); COMP_CWORD=2; _satp; echo "${COMPREPLY[*]}"
+COMP_WORDS=(satp session set 5 tx-); COMP_CWORD=4; _satp; echo "${COMPREPLY[*]}"' _ "$R/usr/share/bash-completion/completions/satp")
+[ "$got" = $'reset-window\nadd change del\nrole route\nadd del\ntx-key tx-salt' ] ||
+	fail "completion: got '$got'"
+echo "ok   bash completion: subcommands, conn actions, fields, route and session"
 # The completion offers exactly the subcommands `satp help` lists.
 want=$("$R/usr/bin/satp" help 2>&1 | awk '/^Available subcommands:/{on=1; next} on && !NF {exit} on {print $1}' | sort | tr '\n' ' ')
 offered=$(bash -c '. "$1"; COMP_WORDS=(satp ""); COMP_CWORD=1; _satp; printf "%s\n" "${COMPREPLY[@]}"' _ \
