@@ -26,20 +26,9 @@ static void usage(FILE *f)
 int cmd_conn(int argc, char **argv)
 {
 	static const char *const mux[] = {"mux", NULL};
-	static const struct {
-		const char *word, *op;
-	} verbs[] = {{"add", "add-conn"}, {"change", "change-conn"}, {"del", "del-conn"}};
-	size_t i;
+	static const struct satp_ctl_verb verbs[] = {
+	    {"add", "add-conn"}, {"change", "change-conn"}, {"del", "del-conn"}};
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? SATP_EXIT_USAGE : SATP_EXIT_OK;
-	}
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[1], verbs[i].word))
-			return satp_ctl_cli("satp conn", verbs[i].op, mux, argc - 1, argv + 1,
-					    usage);
-	fprintf(stderr, "satp conn: unknown action '%s' (add, change or del)\n", argv[1]);
-	usage(stderr);
-	return SATP_EXIT_USAGE;
+	return satp_ctl_cli_verbs("satp conn", verbs, sizeof(verbs) / sizeof(verbs[0]),
+				  "add, change or del", mux, argc, argv, usage);
 }

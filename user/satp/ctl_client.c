@@ -347,3 +347,21 @@ out:
 	explicit_bzero(text, sizeof(text));
 	return ret;
 }
+
+int satp_ctl_cli_verbs(const char *prog, const struct satp_ctl_verb *verbs, size_t n,
+		       const char *choices, const char *const *pos_keys, int argc, char **argv,
+		       void (*usage)(FILE *f))
+{
+	size_t i;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? SATP_EXIT_USAGE : SATP_EXIT_OK;
+	}
+	for (i = 0; i < n; i++)
+		if (!strcmp(argv[1], verbs[i].word))
+			return satp_ctl_cli(prog, verbs[i].op, pos_keys, argc - 1, argv + 1, usage);
+	fprintf(stderr, "%s: unknown action '%s' (%s)\n", prog, argv[1], choices);
+	usage(stderr);
+	return SATP_EXIT_USAGE;
+}

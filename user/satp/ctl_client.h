@@ -54,4 +54,17 @@ int satp_ctl_run_change(const char *prog, const char *socket_opt, const char *de
 int satp_ctl_cli(const char *prog, const char *op, const char *const *pos_keys, int argc,
 		 char **argv, void (*usage)(FILE *f));
 
+/* An action word of a subcommand (`satp conn add`) and the request it sends. */
+struct satp_ctl_verb {
+	const char *word, *op;
+};
+
+/*
+ * `satp CMD ACTION ...`: argv[1] picks one of the n verbs (choices names them
+ * in the error), the rest is satp_ctl_cli's; no action or --help: usage.
+ */
+int satp_ctl_cli_verbs(const char *prog, const struct satp_ctl_verb *verbs, size_t n,
+		       const char *choices, const char *const *pos_keys, int argc, char **argv,
+		       void (*usage)(FILE *f));
+
 #endif /* SATP_CTL_CLIENT_H */

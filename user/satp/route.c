@@ -24,16 +24,8 @@ static void usage(FILE *f)
 int cmd_route(int argc, char **argv)
 {
 	static const char *const prefix[] = {"route", NULL};
+	static const struct satp_ctl_verb verbs[] = {{"add", "add-route"}, {"del", "del-route"}};
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? SATP_EXIT_USAGE : SATP_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "add"))
-		return satp_ctl_cli("satp route", "add-route", prefix, argc - 1, argv + 1, usage);
-	if (!strcmp(argv[1], "del"))
-		return satp_ctl_cli("satp route", "del-route", prefix, argc - 1, argv + 1, usage);
-	fprintf(stderr, "satp route: unknown action '%s' (add or del)\n", argv[1]);
-	usage(stderr);
-	return SATP_EXIT_USAGE;
+	return satp_ctl_cli_verbs("satp route", verbs, sizeof(verbs) / sizeof(verbs[0]),
+				  "add or del", prefix, argc, argv, usage);
 }
