@@ -51,28 +51,30 @@ mkdir -p "$TMP/run"
 
 key_of() { printf '%032x' "$1"; }
 
-# daemon_of: python that finds the daemon object (the one with "connections") in satp's JSON.
-DAEMON_PY='import json, sys
-def find(o):
+# FIND_PY: python with find(o, *keys), the first object in satp's JSON o that
+# has all the keys, and d, the daemon object (the one with "connections").
+FIND_PY='import json, sys
+def find(o, *keys):
     if isinstance(o, dict):
-        if "connections" in o and "rx_path" in o:
+        if all(k in o for k in keys):
             return o
         o = list(o.values())
     if isinstance(o, list):
         for v in o:
-            r = find(v)
+            r = find(v, *keys)
             if r:
                 return r
-d = find(json.load(open(sys.argv[1])))
+doc = json.load(open(sys.argv[1]))
+d = find(doc, "connections", "rx_path")
 '
 # json_conn MUX FIELD: a field of the hub's connection MUX from $TMP/show.json.
 json_conn() {
-	python3 -c "$DAEMON_PY"'
+	python3 -c "$FIND_PY"'
 print([c for c in d["connections"] if c["mux"] == int(sys.argv[2])][0][sys.argv[3]])' \
 		"$TMP/show.json" "$1" "$2"
 }
 json_counter() {
-	python3 -c "$DAEMON_PY"'
+	python3 -c "$FIND_PY"'
 print(d["counters"][sys.argv[2]])' "$TMP/show.json" "$1"
 }
 # trie_routes PINDIR: "PREFIX MUX" per entry of the pinned route tries, sorted, as bpftool dumps them.
@@ -93,18 +95,8 @@ print("\n".join(sorted(out)))'
 }
 # json_routes MUX: the prefixes satp show --json lists for MUX, sorted.
 json_routes() {
-	python3 -c 'import json, sys
-def find(o):
-    if isinstance(o, dict):
-        if "routes" in o and "pin_dir" in o:
-            return o
-        o = list(o.values())
-    if isinstance(o, list):
-        for v in o:
-            r = find(v)
-            if r:
-                return r
-x = find(json.load(open(sys.argv[1])))
+	python3 -c "$FIND_PY"'
+x = find(doc, "routes", "pin_dir")
 print(" ".join(sorted(r["prefix"] for r in x["routes"] if r["mux"] == int(sys.argv[2]))))' \
 		"$TMP/show.json" "$1"
 }
@@ -208,7 +200,7 @@ nsx hub "$SATP" conn del 4 --socket "$HUB_SOCK" || fail "conn del 4"
 before=$(json_conn 1 rx_packets)
 nsx b ping -c 3 -i 0.1 -W 1 -q 10.204.0.1 >/dev/null 2>&1
 hub_show
-python3 -c "$DAEMON_PY"'
+python3 -c "$FIND_PY"'
 assert 4 not in [c["mux"] for c in d["connections"]]' "$TMP/show.json" || fail "mux 4 still shown after del"
 [ "$(trie_routes "$PINS")" = "$want" ] || fail "mux 4's routes outlived it: $(trie_routes "$PINS")"
 wait "$FLOW" || fail "the flow on mux 1 failed: $(cat "$TMP/flow1.txt")"
