@@ -9,8 +9,8 @@
  * after the key's pad blocks, through the SHA1_* calls, so no key block is
  * hashed per packet; SATP's per-packet keys cost 2 SHA-1 blocks and an AES
  * key schedule more than it.
- * Single thread; each figure is the best of REPEATS runs over about ROW_SECONDS
- * of this thread's CPU time: on a shared machine, time spent preempted by
+ * Single thread; each figure is the best of BENCH_REPEATS runs over about
+ * BENCH_ROW_SECONDS of this thread's CPU time: on a shared machine, time spent preempted by
  * other work is not counted (cache pollution by it still is).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA1_*: the raw floor's HMAC */
@@ -19,17 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "bench_measure.h"
 #include "satp_internal.h"
 
-#define ROW_SECONDS  0.3
-#define REPEATS	     5
 #define CALIBRATE_N  2000
 #define NPACKETS     256 /* distinct pre-sealed datagrams, so no seq repeats back to back */
 #define BUF_LEN	     SATP_PACKET_MAX
@@ -50,42 +48,9 @@ struct bench {
 	unsigned long failures;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-typedef void (*bench_fn)(struct bench *b);
-
-/*
- * ns per call of fn: the best of REPEATS runs that together take about
- * ROW_SECONDS. The machine is shared; the minimum is the least disturbed.
- */
 static double measure(struct bench *b, bench_fn fn)
 {
-	unsigned long i, n = CALIBRATE_N;
-	double t0, t, best = 0;
-	int rep;
-
-	t0 = now();
-	for (i = 0; i < n; i++)
-		fn(b);
-	t = now() - t0;
-	n = (unsigned long)(ROW_SECONDS / REPEATS / (t / (double)n));
-	if (n < CALIBRATE_N)
-		n = CALIBRATE_N;
-	for (rep = 0; rep < REPEATS; rep++) {
-		t0 = now();
-		for (i = 0; i < n; i++)
-			fn(b);
-		t = (now() - t0) / (double)n * 1e9;
-		if (rep == 0 || t < best)
-			best = t;
-	}
-	return best;
+	return bench_measure(b, fn, CALIBRATE_N);
 }
 
 static void do_seal(struct bench *b)

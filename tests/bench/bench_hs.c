@@ -4,21 +4,19 @@
  * spoofed initiations triggers (refused at mac1; a good mac1 judged
  * cookie-needed under load; the cookie reply) against a complete initiation
  * consumed and answered, and the primitives under them.
- * Single thread; each figure is the best of REPEATS runs over about ROW_SECONDS
- * of this thread's CPU time: on a shared machine, time spent preempted by
+ * Single thread; each figure is the best of BENCH_REPEATS runs over about
+ * BENCH_ROW_SECONDS of this thread's CPU time: on a shared machine, time spent preempted by
  * other work is not counted.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/rand.h>
 
+#include "bench_measure.h"
 #include "hs.h"
 
-#define ROW_SECONDS 0.3
-#define REPEATS	    5
 #define CALIBRATE_N 200
 #define TEST_KD_BITS 128
 
@@ -35,39 +33,9 @@ struct bench {
 	unsigned long failures;
 };
 
-typedef void (*bench_fn)(struct bench *b);
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ns per call of fn: the best of REPEATS runs that together take about ROW_SECONDS. */
 static double measure(struct bench *b, bench_fn fn)
 {
-	unsigned long i, n = CALIBRATE_N;
-	double t0, t, best = 0;
-	int rep;
-
-	t0 = now();
-	for (i = 0; i < n; i++)
-		fn(b);
-	t = now() - t0;
-	n = (unsigned long)(ROW_SECONDS / REPEATS / (t / (double)n));
-	if (n < CALIBRATE_N)
-		n = CALIBRATE_N;
-	for (rep = 0; rep < REPEATS; rep++) {
-		t0 = now();
-		for (i = 0; i < n; i++)
-			fn(b);
-		t = (now() - t0) / (double)n * 1e9;
-		if (rep == 0 || t < best)
-			best = t;
-	}
-	return best;
+	return bench_measure(b, fn, CALIBRATE_N);
 }
 
 /* The one configured peer; the bench replays one initiation, so its timestamp is forgotten. */
@@ -236,7 +204,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_hs: setup failed\n");
 		return 1;
 	}
-	printf("bench-hs: one core, responder side, per message (best of %d runs)\n\n", REPEATS);
+	printf("bench-hs: one core, responder side, per message (best of %d runs)\n\n", BENCH_REPEATS);
 	printf("%-54s %10s %10s\n", "message", "us/msg", "msg/s");
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		if (argc > 1 && !strstr(rows[i].name, argv[1]))
