@@ -76,7 +76,8 @@ static void read_routes(const struct satp_xdp_view *v, struct route_list *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->err = satp_xdp_view_routes(v->pin_dir, add_route, l);
-	qsort(l->r, l->n, sizeof(*l->r), cmp_route);
+	if (l->n) /* no routes: l->r is NULL, which qsort must not get */
+		qsort(l->r, l->n, sizeof(*l->r), cmp_route);
 }
 
 static void print_routes(const struct route_list *l, uint16_t mux)
