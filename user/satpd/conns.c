@@ -544,19 +544,32 @@ int satpd_conns_replace(struct satpd *d, struct satpd_conn *old,
 	return 0;
 }
 
-int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct satp_keys *keys,
-			 uint32_t grace)
+/*
+ * k becomes the pending key set: received with at once, sent with once the
+ * peer uses it or after half the grace period; the current keys stay valid
+ * for receiving until the end of it.
+ */
+static void stage_pending(struct satpd *d, struct satpd_conn *c, struct satpd_keyset *k,
+			  int64_t now, uint32_t grace)
 {
-	struct satpd_keyset *k = keyset_new(d, keys, c->mux), *prev;
-	int64_t now = mono_now();
+	struct satpd_keyset *prev;
 
-	if (!k)
-		return -ENOMEM;
 	k->until = now + grace / 2;
 	k->end = now + grace;
 	atomic_store(&c->pending_seen, false);
 	prev = atomic_exchange(&c->pending, k);
-	retire(d, NULL, prev, NULL); /* keys installed earlier and never used: replaced */
+	retire(d, NULL, prev, NULL); /* keys staged earlier and never used: replaced */
+}
+
+int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct satp_keys *keys,
+			 uint32_t grace)
+{
+	struct satpd_keyset *k = keyset_new(d, keys, c->mux);
+	int64_t now = mono_now();
+
+	if (!k)
+		return -ENOMEM;
+	stage_pending(d, c, k, now, grace);
 	log_notice("mux %u: new keys installed; sending with them once the peer does or in %u s, "
 		   "old keys accepted for %u s",
 		   c->mux, grace / 2, grace);
@@ -588,7 +601,7 @@ static int sessions_begin(struct satpd *d, struct satpd_conn *c)
 int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
 			    const struct satp_keys *rx, uint64_t id, uint32_t grace)
 {
-	struct satpd_keyset *k, *prev;
+	struct satpd_keyset *k;
 	int64_t now = mono_now();
 	int ret = sessions_begin(d, c);
 
@@ -597,11 +610,7 @@ int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct 
 	k = keyset_new_session(d, tx, rx, id, c->cfg.window, c->mux);
 	if (!k)
 		return -ENOMEM;
-	k->until = now + grace / 2;
-	k->end = now + grace;
-	atomic_store(&c->pending_seen, false);
-	prev = atomic_exchange(&c->pending, k);
-	retire(d, NULL, prev, NULL);
+	stage_pending(d, c, k, now, grace);
 	log_notice("mux %u: session %" PRIu64 " installed; sending with it once the peer does or "
 		   "in %u s, the previous keys accepted for %u s",
 		   c->mux, id, grace / 2, grace);
