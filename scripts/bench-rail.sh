@@ -45,18 +45,6 @@ blast() {
 # counter_of LOG NAME: the last dumped value of a counter.
 counter_of() { awk -v n="$2" '$(NF-1) == n { v = $NF } END { print v + 0 }' "$1"; }
 
-# dump PID LOG: one more counter dump in the log.
-dump() {
-	local before
-	before=$(grep -c 'counters (' "$2")
-	kill -USR1 "$1"
-	for _ in $(seq 1 50); do
-		[ "$(grep -c 'counters (' "$2")" -gt "$before" ] && break
-		sleep 0.1
-	done
-	sleep 0.2
-}
-
 printf '%-8s %12s %14s %14s %12s\n' "rx path" "sent pps" "XDP drop pps" "satpd drop pps" "satpd CPU %"
 for mode in $MODES; do
 	log=$TMP/b-$mode.log
@@ -70,11 +58,11 @@ for mode in $MODES; do
 	# The first pass commits the ring's seqs; give it time before measuring.
 	blast $((RUN_S + 2)) --mode replay --ring $RING --sid 1 || fail "satp_blast: $(cat "$TMP/blast.out")"
 	sleep 1
-	dump "$pid" "$log"
+	satpd_dump "$pid" "$log"
 	x0=$(counter_of "$log" xdp_drop_replay) d0=$(counter_of "$log" rx_replay)
 	c0=$(cpu_ticks "$pid") t0=$(date +%s.%N)
 	sleep "$RUN_S"
-	dump "$pid" "$log"
+	satpd_dump "$pid" "$log"
 	x1=$(counter_of "$log" xdp_drop_replay) d1=$(counter_of "$log" rx_replay)
 	c1=$(cpu_ticks "$pid") t1=$(date +%s.%N)
 	wait "$BLAST_PID"

@@ -244,17 +244,22 @@ wait_ping() {
 	return 1
 }
 
-# satpd_counter PID LOGFILE NAME: ask for a dump (SIGUSR1) and print the counter's value.
-satpd_counter() {
-	local pid=$1 logf=$2 name=$3 before
-	before=$(grep -c 'counters (' "$logf" 2>/dev/null)
-	kill -USR1 "$pid" 2>/dev/null || return 1
+# satpd_dump PID LOGFILE: one more counter dump (SIGUSR1) in LOGFILE, waited for.
+satpd_dump() {
+	local before
+	before=$(grep -c 'counters (' "$2" 2>/dev/null)
+	kill -USR1 "$1" 2>/dev/null || return 1
 	for _ in $(seq 1 50); do
-		[ "$(grep -c 'counters (' "$logf" 2>/dev/null)" -gt "$before" ] && break
+		[ "$(grep -c 'counters (' "$2" 2>/dev/null)" -gt "$before" ] && break
 		sleep 0.1
 	done
-	sleep 0.1
-	awk -v n="$name" '$(NF-1) == n { v = $NF } END { print v + 0 }' "$logf"
+	sleep 0.2 # the header is out; let the rest of the dump follow it
+}
+
+# satpd_counter PID LOGFILE NAME: ask for a dump and print the counter's value.
+satpd_counter() {
+	satpd_dump "$1" "$2" || return 1
+	awk -v n="$3" '$(NF-1) == n { v = $NF } END { print v + 0 }' "$2"
 }
 
 # tcp_transfer SRC_NS DST_NS DST_ADDR MBYTES: send MBYTES of random data over TCP,

@@ -99,15 +99,8 @@ time.sleep(0.5)
 	[ "$TUN_DELTA" -le $((UDP_N + 25)) ] || fail "$1: the far tun got $TUN_DELTA packets for $UDP_N sent"
 }
 
-rail_counters() { # PID LOG: per-path lines of a counter dump
-	local before
-	before=$(grep -c 'counters (' "$2")
-	kill -USR1 "$1"
-	for _ in $(seq 1 50); do
-		[ "$(grep -c 'counters (' "$2")" -gt "$before" ] && break
-		sleep 0.1
-	done
-	sleep 0.2
+rail_counters() { # PID LOG [PATHS]: per-path lines of a fresh counter dump
+	satpd_dump "$1" "$2"
 	grep 'rail path' "$2" | tail -n "${3:-2}"
 }
 
