@@ -345,9 +345,15 @@ static int f_route(const char *v, struct satp_ctl_msg *m, char *err, size_t errl
 		     SATP_CTL_ROUTES_MAX);
 		return -EINVAL;
 	}
-	if (strlen(v) > QUOTE_MAX || satpd_parse_prefix(v, &p, msg, sizeof(msg))) {
-		errf(err, errlen, "invalid route '%.*s': expected ADDRESS/LENGTH (IPv4 or IPv6)",
-		     QUOTE_MAX, v);
+	if (strlen(v) > QUOTE_MAX) {
+		errf(err, errlen, "route '%.*s...': longer than %d characters", QUOTE_MAX, v,
+		     QUOTE_MAX);
+		return -EINVAL;
+	}
+	if (satpd_parse_prefix(v, &p, msg, sizeof(msg))) {
+		/* with the parser's own reason: which part is wrong */
+		errf(err, errlen, "invalid route '%.*s': expected ADDRESS/LENGTH (%s)", QUOTE_MAX, v,
+		     msg);
 		return -EINVAL;
 	}
 	r = &m->routes[m->n_routes++];

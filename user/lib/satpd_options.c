@@ -15,6 +15,7 @@
 
 #include "keyfile.h"
 #include "portset.h"
+#include "satp_hs_wire.h"
 #include "satpd_options.h"
 #include "sync_proto.h"
 
@@ -319,15 +320,18 @@ static int set_remote_host(struct satpd_config *c, const char *arg, char *err, s
 	unsigned int i;
 	int ret;
 
+	if (!c->cur_conn) {
+		for (i = 0; i < c->n_rail_hosts; i++)
+			if (!strcmp(c->rail_hosts[i], arg))
+				return set_host(conn0(c)->remote.host, arg, "remote host", err,
+						errlen);
+		if (c->n_rail_hosts >= SATPD_RAIL_HOSTS_MAX)
+			return fail(err, errlen, "too many remote hosts at '%s' (RAIL: at most %d)",
+				    arg, SATPD_RAIL_HOSTS_MAX);
+	}
 	ret = set_host(conn0(c)->remote.host, arg, "remote host", err, errlen);
 	if (ret || c->cur_conn)
 		return ret;
-	for (i = 0; i < c->n_rail_hosts; i++)
-		if (!strcmp(c->rail_hosts[i], arg))
-			return 0;
-	if (c->n_rail_hosts >= SATPD_RAIL_HOSTS_MAX)
-		return fail(err, errlen, "too many remote hosts at '%s' (RAIL: at most %d)", arg,
-			    SATPD_RAIL_HOSTS_MAX);
 	snprintf(c->rail_hosts[c->n_rail_hosts++], SATPD_HOST_MAX, "%s", arg);
 	return 0;
 }
@@ -457,19 +461,16 @@ static int set_u16(uint16_t *dst, const char *arg, const char *what, char *err, 
 	return 0;
 }
 
-/* The mux of handshake messages (include/satp_hs_wire.h): never a connection's. */
-#define RESERVED_HS_MUX 0xFFFFu
-
 static int set_mux(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	uint16_t m;
 
 	if (set_u16(&m, arg, "mux", err, errlen))
 		return -EINVAL;
-	if (m == RESERVED_HS_MUX)
+	if (m == SATP_HS_MUX)
 		return fail(err, errlen,
 			    "mux '%s' is reserved for handshake messages (expected 0..%u)", arg,
-			    RESERVED_HS_MUX - 1);
+			    SATP_HS_MUX - 1);
 	conn0(c)->mux = m;
 	return 0;
 }

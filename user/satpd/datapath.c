@@ -319,7 +319,9 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		w->ctr.rx_too_short++;
 		return;
 	}
-	if (h.mux == SATP_HS_MUX && satpd_hs_dispatch(w, buf, len, src, srclen, sock))
+	/* Handshake space: an external key exchange's types (docs/kx.md), then the built-in ones. */
+	if (h.mux == SATP_HS_MUX &&
+	    (satpd_kx_rx(w, buf, len, src) || satpd_hs_dispatch(w, buf, len, src, srclen, sock)))
 		return;
 	conn = rx_conn(w->d, h.mux);
 	if (!conn) {
@@ -411,8 +413,6 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 				w->ctr.rx_truncated++;
 				continue;
 			}
-			if (satpd_kx_rx(w, p->buf, msgs[i].msg_len, &p->addr))
-				continue; /* an external key exchange's message (docs/kx.md) */
 			satpd_rx_datagram(w, p->buf, msgs[i].msg_len, &p->addr,
 					  msgs[i].msg_hdr.msg_namelen, (int)sock);
 		}

@@ -211,13 +211,14 @@ static int tx_check(const uint8_t *rec, size_t n, bool trunc, char *msg, size_t 
 	const struct satp_kx_rec *r = (const void *)rec;
 	const uint8_t *p = rec + SATP_KX_REC_LEN;
 	const struct satp_hs_hdr *h = (const void *)p;
-	size_t plen = n - SATP_KX_REC_LEN;
+	size_t plen;
 
 	if (n < SATP_KX_REC_LEN) {
 		snprintf(msg, len, "record of %zu bytes: shorter than its %d-byte header", n,
 			 SATP_KX_REC_LEN);
 		return -EINVAL;
 	}
+	plen = n - SATP_KX_REC_LEN;
 	if (r->kind != SATP_KX_TX || r->version != SATP_KX_VERSION) {
 		snprintf(
 		    msg, len, "record kind %u version %u: a client sends kind %u (TX) version %u",

@@ -224,10 +224,10 @@ void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satp
 	path_read(p, &a, &sock);
 	if (sock < 0 || sock >= (int)w->d->udp.n)
 		return;
-	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < n; i++) {
 		if (!pkts[i].len || (skip >> i & 1))
 			continue;
+		memset(&msgs[m], 0, sizeof(msgs[m])); /* only the entries sent */
 		iov[m].iov_base = pkts[i].buf;
 		iov[m].iov_len = pkts[i].len;
 		msgs[m].msg_hdr.msg_iov = &iov[m];
