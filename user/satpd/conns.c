@@ -557,7 +557,9 @@ static void stage_pending(struct satpd *d, struct satpd_conn *c, struct satpd_ke
 	k->until = now + grace / 2;
 	k->end = now + grace;
 	atomic_store(&c->pending_seen, false);
+	satpd_conn_keys_write_begin(c);
 	prev = atomic_exchange(&c->pending, k);
+	satpd_conn_keys_write_end(c);
 	retire(d, NULL, prev, NULL); /* keys staged earlier and never used: replaced */
 }
 
@@ -620,7 +622,7 @@ int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct 
 
 int satpd_conns_del_session(struct satpd *d, struct satpd_conn *c)
 {
-	struct satpd_keyset *k, *cur;
+	struct satpd_keyset *k, *cur, *p, *o;
 	int ret = sessions_begin(d, c);
 
 	if (ret)
@@ -629,9 +631,13 @@ int satpd_conns_del_session(struct satpd *d, struct satpd_conn *c)
 	k = keyset_new_session(d, &cur->keys, NULL, 0, 0, c->mux);
 	if (!k)
 		return -ENOMEM;
+	satpd_conn_keys_write_begin(c);
 	atomic_store(&c->keys, k);
-	retire(d, NULL, atomic_exchange(&c->pending, NULL), NULL);
-	retire(d, NULL, atomic_exchange(&c->old, NULL), NULL);
+	p = atomic_exchange(&c->pending, NULL);
+	o = atomic_exchange(&c->old, NULL);
+	satpd_conn_keys_write_end(c);
+	retire(d, NULL, p, NULL);
+	retire(d, NULL, o, NULL);
 	retire(d, NULL, cur, NULL);
 	atomic_store(&c->pending_seen, false);
 	log_notice("mux %u: session removed: nothing is sent or accepted until the next one",
@@ -877,9 +883,11 @@ static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now)
 
 	if (p && (atomic_load(&c->pending_seen) || now >= p->until || none)) {
 		k->until = p->end;
+		satpd_conn_keys_write_begin(c);
 		atomic_store(&c->old, none ? NULL : k);
 		atomic_store(&c->keys, p);
 		atomic_store(&c->pending, NULL);
+		satpd_conn_keys_write_end(c);
 		atomic_store(&c->pending_seen, false);
 		retire(d, NULL, o, NULL);
 		if (none)
@@ -894,7 +902,9 @@ static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now)
 		return;
 	}
 	if (o && now >= o->until) {
+		satpd_conn_keys_write_begin(c);
 		atomic_store(&c->old, NULL);
+		satpd_conn_keys_write_end(c);
 		retire(d, NULL, o, NULL);
 		log_notice("mux %u: grace period over: old keys no longer accepted", c->mux);
 	}

@@ -141,6 +141,21 @@ struct satpd_conn *satpd_conns_next(struct satpd *d, unsigned int *mux);
 struct satpd_keyset *satpd_keyset_new_session(struct satpd *d, const struct satp_keys *tx,
 					      const struct satp_keys *rx, uint64_t id,
 					      uint32_t window, uint16_t mux);
+/*
+ * Around every change of a connection's keys/pending/old (main thread): the
+ * workers' rx_verify retries a datagram that failed while they changed.
+ */
+static inline void satpd_conn_keys_write_begin(struct satpd_conn *c)
+{
+	atomic_fetch_add_explicit(&c->keys_gen, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static inline void satpd_conn_keys_write_end(struct satpd_conn *c)
+{
+	atomic_fetch_add_explicit(&c->keys_gen, 1, memory_order_release);
+}
+
 /* Unpublished before this call: freed once no worker can hold it. Main thread. */
 void satpd_conns_retire_keyset(struct satpd *d, struct satpd_keyset *k);
 

@@ -199,11 +199,6 @@ static struct satpd_conn *rx_conn(struct satpd *d, uint16_t mux)
 	return atomic_load_explicit(&d->conns->adopt, memory_order_acquire);
 }
 
-/*
- * The keys the datagram authenticates with: the current ones, those being
- * installed (then the peer switched: sending may follow), the replaced ones
- * in their grace period. NULL: none.
- */
 /* Set a flag workers share only when it is not set yet: one load per packet otherwise. */
 static inline void flag_set(_Atomic bool *f)
 {
@@ -211,8 +206,13 @@ static inline void flag_set(_Atomic bool *f)
 		atomic_store_explicit(f, true, memory_order_relaxed);
 }
 
-static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn *conn,
-				      const uint8_t *buf, size_t len)
+/*
+ * The keys the datagram authenticates with: the current ones, those being
+ * installed (then the peer switched: sending may follow), the replaced ones
+ * in their grace period. NULL: none.
+ */
+static struct satpd_keyset *rx_verify_once(struct satpd_worker *w, struct satpd_conn *conn,
+					   const uint8_t *buf, size_t len)
 {
 	struct satpd_keyset *k = atomic_load_explicit(&conn->keys, memory_order_acquire);
 
@@ -230,6 +230,33 @@ static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn 
 	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK) {
 		w->ctr.rx_old_keys++;
 		return k;
+	}
+	return NULL;
+}
+
+/* Tries of a datagram that no key set verified while the main thread moved them. */
+#define RX_VERIFY_TRIES 4
+
+/*
+ * rx_verify_once against one consistent view of the three key sets: a switch
+ * (pending to keys, keys to old) that lands between its loads would otherwise
+ * fail a datagram that is good before and after it (keys_gen is a seqlock).
+ */
+static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn *conn,
+				      const uint8_t *buf, size_t len)
+{
+	struct satpd_keyset *k;
+	uint32_t gen;
+	unsigned int i;
+
+	for (i = 0; i < RX_VERIFY_TRIES; i++) {
+		gen = atomic_load_explicit(&conn->keys_gen, memory_order_acquire);
+		k = rx_verify_once(w, conn, buf, len);
+		if (k)
+			return k;
+		atomic_thread_fence(memory_order_acquire);
+		if (!(gen & 1) && atomic_load_explicit(&conn->keys_gen, memory_order_relaxed) == gen)
+			break;
 	}
 	return NULL;
 }

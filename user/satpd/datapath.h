@@ -138,6 +138,13 @@ struct satpd_conn {
 	_Atomic(struct satpd_keyset *) pending; /* set-keys: rx tries them; tx takes them later */
 	_Atomic(struct satpd_keyset *) old;	/* replaced keys, rx only, until old->until */
 	_Atomic bool pending_seen;		/* the peer sends with the pending keys */
+	/*
+	 * Odd while the main thread moves key sets between the three pointers: a
+	 * datagram that verified under none of them is tried again if it changed,
+	 * since a set moving from pending to keys (or keys to old) between two of
+	 * the worker's loads is in neither place it looked.
+	 */
+	_Atomic uint32_t keys_gen;
 	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
 	/* The remote: a seqlock (remote_gen odd while written) so readers take no lock. */
 	_Atomic uint32_t remote_gen;

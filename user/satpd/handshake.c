@@ -189,9 +189,11 @@ static void publish(struct satpd *d, struct satpd_conn *c, struct freed *f)
 	struct hs_keyring *kr = &c->hs->kr;
 	unsigned int i;
 
+	satpd_conn_keys_write_begin(c);
 	atomic_store(&c->keys, slot_keys(&kr->current));
 	atomic_store(&c->pending, slot_keys(&kr->next));
 	atomic_store(&c->old, slot_keys(&kr->previous));
+	satpd_conn_keys_write_end(c);
 	for (i = 0; i < f->n; i++)
 		satpd_conns_retire_keyset(d, f->k[i]);
 	f->n = 0;
