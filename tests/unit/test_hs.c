@@ -855,6 +855,49 @@ static void test_keyring_limits(void **state)
 	assert_true(hs_keyring_want_rekey(&kr, NS(10 + HS_REKEY_AFTER_TIME_S)));
 }
 
+/*
+ * Both sides initiated at once: the lower public key's initiation is the one
+ * answered; that side leaves the other's unanswered, once per attempt.
+ */
+static void test_collision_defer(void **state)
+{
+	static const struct {
+		const char *name;
+		uint8_t own, peer; /* first byte of each public key; the rest equal */
+		bool attempting, deferred_before;
+		bool defer, deferred_after;
+	} cases[] = {
+	    {"ours lower, in flight: unanswered", 0x10, 0x20, true, false, true, true},
+	    {"ours lower, deferred once already: answered", 0x10, 0x20, true, true, false, true},
+	    {"ours higher: answered", 0x20, 0x10, true, false, false, false},
+	    {"nothing in flight: answered", 0x10, 0x20, false, false, false, false},
+	    {"same key (a loop to ourselves): answered", 0x10, 0x10, true, false, false, false},
+	};
+	uint8_t own[NOISE_DH_LEN], peer[NOISE_DH_LEN];
+	size_t i;
+	bool deferred;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(own, 0x55, sizeof(own));
+		memset(peer, 0x55, sizeof(peer));
+		own[0] = cases[i].own;
+		peer[0] = cases[i].peer;
+		deferred = cases[i].deferred_before;
+		print_message("%s\n", cases[i].name);
+		assert_int_equal(hs_collision_defer(own, peer, cases[i].attempting, &deferred),
+				 cases[i].defer);
+		assert_int_equal(deferred, cases[i].deferred_after);
+	}
+	/* The two sides decide opposite ways: exactly one initiation goes unanswered. */
+	own[0] = 0x10;
+	peer[0] = 0x20;
+	deferred = false;
+	assert_true(hs_collision_defer(own, peer, true, &deferred));
+	deferred = false;
+	assert_false(hs_collision_defer(peer, own, true, &deferred));
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 static void test_verdict_names(void **state)
@@ -1050,6 +1093,7 @@ int main(void)
 	    cmocka_unit_test(test_keyring),
 	    cmocka_unit_test(test_keyring_rx_order),
 	    cmocka_unit_test(test_keyring_limits),
+	    cmocka_unit_test(test_collision_defer),
 	    cmocka_unit_test(test_verdict_names),
 	    cmocka_unit_test(test_timestamps),
 	    cmocka_unit_test(test_classify),

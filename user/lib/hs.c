@@ -740,3 +740,12 @@ void hs_keyring_clear(struct hs_keyring *kr, hs_slot_free_fn free_fn, void *ctx)
 	slot_drop(&kr->current, free_fn, ctx);
 	slot_drop(&kr->previous, free_fn, ctx);
 }
+
+bool hs_collision_defer(const uint8_t own_pub[NOISE_DH_LEN], const uint8_t peer_pub[NOISE_DH_LEN],
+			bool attempting, bool *deferred)
+{
+	if (!attempting || *deferred || memcmp(own_pub, peer_pub, NOISE_DH_LEN) >= 0)
+		return false;
+	*deferred = true;
+	return true;
+}

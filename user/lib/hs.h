@@ -328,4 +328,14 @@ void hs_keyring_expire(struct hs_keyring *kr, uint64_t now_ns, hs_slot_free_fn f
 /* Drop everything (connection removed, peer key changed). */
 void hs_keyring_clear(struct hs_keyring *kr, hs_slot_free_fn free_fn, void *ctx);
 
+/*
+ * Both sides initiated at once: true when the peer's (authenticated)
+ * initiation should go unanswered because ours, still in flight, wins: the
+ * lower public key's. Then both sides make the one session, not two crossed
+ * ones each received only through the other's grace period. At most once per
+ * attempt (*deferred): a peer whose initiations keep coming does not get ours.
+ */
+bool hs_collision_defer(const uint8_t own_pub[NOISE_DH_LEN], const uint8_t peer_pub[NOISE_DH_LEN],
+			bool attempting, bool *deferred);
+
 #endif /* SATP_HS_H */

@@ -37,6 +37,7 @@ struct satpd_hs {
 	uint64_t bad_type;			    /* a type byte of no built-in message */
 	_Atomic uint64_t off_main;		    /* reached an AF_XDP worker: dropped */
 	uint64_t initiations_sent, responses_sent, cookie_replies_sent, keepalives_sent;
+	uint64_t initiations_deferred; /* both sides initiated at once and ours wins (hs.h) */
 	uint64_t send_errors, sessions, install_errors;
 	uint64_t rekey_after_ns; /* initiator; the responder waits 11/8 of it (hs.h's ratio) */
 	uint64_t load_sec;	 /* the second load_n counts initiations in */
@@ -48,6 +49,7 @@ struct satpd_hs_conn {
 	struct hs_peer peer;
 	struct hs_keyring kr;
 	bool attempting; /* initiations are being sent until a response comes */
+	bool deferred;	 /* this attempt left a colliding initiation of the peer's unanswered */
 	uint64_t attempt_start, next_retry;
 	uint64_t last_rx, last_tx;    /* authenticated data received / sent */
 	uint64_t unanswered_since;    /* data sent and nothing received since: new handshake */
@@ -425,6 +427,12 @@ static void on_initiation(struct satpd *d, const uint8_t *buf, size_t len,
 	if (v != HS_OK)
 		return; /* silently: nothing unauthenticated is ever answered */
 	c = r.peer->user;
+	if (hs_collision_defer(h->id.pub, c->hs->peer.pub,
+			       c->hs->attempting && c->hs->peer.have_pending, &c->hs->deferred)) {
+		h->initiations_deferred++;
+		explicit_bzero(&r, sizeof(r));
+		return;
+	}
 	n = hs_response_create(&r, &h->id, random_u32(), out, sizeof(out), &s);
 	if (n < 0) {
 		log_err("mux %u: cannot make a response: %s", c->mux, strerror(-n));
@@ -436,6 +444,8 @@ static void on_initiation(struct satpd *d, const uint8_t *buf, size_t len,
 	learn(d, c, src, srclen, sock);
 	send_to(d, sock, src, srclen, out, (size_t)n);
 	h->responses_sent++;
+	/* Ours, if one is in flight, lost the tie (or went unanswered): this session does. */
+	c->hs->attempting = false;
 }
 
 static void on_response(struct satpd *d, const uint8_t *buf, size_t len,
@@ -587,6 +597,7 @@ void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 	}
 	if (start && !h->attempting) {
 		h->attempting = true;
+		h->deferred = false;
 		h->attempt_start = now;
 		h->next_retry = 0;
 	}
@@ -629,6 +640,7 @@ void satpd_hs_dump(const struct satpd *d)
 	log_notice("  %-30s %" PRIu64, "hs_off_main", atomic_load(&((struct satpd_hs *)h)->off_main));
 	log_notice("  %-30s %" PRIu64, "hs_initiations_sent", h->initiations_sent);
 	log_notice("  %-30s %" PRIu64, "hs_responses_sent", h->responses_sent);
+	log_notice("  %-30s %" PRIu64, "hs_initiations_deferred", h->initiations_deferred);
 	log_notice("  %-30s %" PRIu64, "hs_cookie_replies_sent", h->cookie_replies_sent);
 	log_notice("  %-30s %" PRIu64, "hs_keepalives_sent", h->keepalives_sent);
 	log_notice("  %-30s %" PRIu64, "hs_send_errors", h->send_errors);
