@@ -78,7 +78,7 @@ VMLINUX_H   := $(BUILD)/vmlinux.h
 
 BINS := $(BUILD)/satpd $(BUILD)/satp
 
-.PHONY: all deps test test-only unit bpf-test integration demo bench bench-crypto \
+.PHONY: all deps test test-only unit bpf-test integration demo bench bench-crypto bench-hs \
         bench-xdp install clean check tests
 
 all: $(BINS)
@@ -173,6 +173,9 @@ bench-crypto: $(BUILD)/bench/bench_crypto
 
 bench-xdp: tests
 	$(Q)BUILD=$(BUILD) scripts/bench-xdp.sh
+
+bench-hs: tests
+	$(Q)BUILD=$(BUILD) scripts/bench-hs.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
