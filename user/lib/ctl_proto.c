@@ -105,27 +105,27 @@ const char *satp_ctl_op_name(enum satp_ctl_op op)
 }
 
 /* Decimal, no sign, no leading '+', no spaces, no leading zeros beyond "0". */
-static int parse_num(const char *v, unsigned long max, unsigned long *out)
+static int parse_num(const char *v, uint64_t max, uint64_t *out)
 {
 	char *end;
-	unsigned long n;
+	unsigned long long n; /* 64 bits on every target: session numbers are */
 
 	if (!*v || *v < '0' || *v > '9' || (v[0] == '0' && v[1]))
 		return -EINVAL;
 	errno = 0;
-	n = strtoul(v, &end, 10);
+	n = strtoull(v, &end, 10);
 	if (errno || *end || n > max)
 		return -EINVAL;
 	*out = n;
 	return 0;
 }
 
-static int num_field(const char *name, const char *v, unsigned long max, unsigned long *out,
+static int num_field(const char *name, const char *v, uint64_t max, uint64_t *out,
 		     char *err, size_t errlen)
 {
 	if (parse_num(v, max, out)) {
-		errf(err, errlen, "invalid %s '%.*s': expected a number 0..%lu", name, QUOTE_MAX, v,
-		     max);
+		errf(err, errlen, "invalid %s '%.*s': expected a number 0..%" PRIu64, name, QUOTE_MAX,
+		     v, max);
 		return -EINVAL;
 	}
 	return 0;
@@ -133,7 +133,7 @@ static int num_field(const char *name, const char *v, unsigned long max, unsigne
 
 static int f_mux(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n = 0;
+	uint64_t n = 0;
 	int ret = num_field("mux", v, 0xffff, &n, err, errlen);
 
 	if (!ret)
@@ -143,7 +143,7 @@ static int f_mux(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen
 
 static int f_sender(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n = 0;
+	uint64_t n = 0;
 	int ret = num_field("sender", v, 0xffff, &n, err, errlen);
 
 	if (!ret)
@@ -153,7 +153,7 @@ static int f_sender(const char *v, struct satp_ctl_msg *m, char *err, size_t err
 
 static int f_window(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n = 0;
+	uint64_t n = 0;
 	int ret = num_field("window", v, SATP_WINDOW_BITS, &n, err, errlen);
 
 	if (!ret)
@@ -163,7 +163,7 @@ static int f_window(const char *v, struct satp_ctl_msg *m, char *err, size_t err
 
 static int f_tag_len(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n = 0;
+	uint64_t n = 0;
 	int ret = num_field("tag-len", v, SATP_TAG_MAX, &n, err, errlen);
 
 	if (!ret)
@@ -173,7 +173,7 @@ static int f_tag_len(const char *v, struct satp_ctl_msg *m, char *err, size_t er
 
 static int f_grace(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n = 0;
+	uint64_t n = 0;
 	int ret = num_field("grace", v, SATP_CTL_GRACE_MAX, &n, err, errlen);
 
 	if (!ret)
@@ -223,7 +223,7 @@ static int f_auth(const char *v, struct satp_ctl_msg *m, char *err, size_t errle
 static int f_remote(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
 	const char *colon, *host_end;
-	unsigned long port;
+	uint64_t port;
 	size_t i, hlen;
 
 	if (strlen(v) >= sizeof(m->remote))
@@ -312,8 +312,8 @@ static int f_rx_salt(const char *v, struct satp_ctl_msg *m, char *err, size_t er
 
 static int f_session(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	unsigned long n = 0;
-	int ret = num_field("session", v, ULONG_MAX, &n, err, errlen);
+	uint64_t n = 0;
+	int ret = num_field("session", v, UINT64_MAX, &n, err, errlen);
 
 	if (!ret)
 		m->session = n;
