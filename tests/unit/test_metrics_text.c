@@ -34,6 +34,8 @@ static void fill(void)
 	c->tx_bytes = 300;
 	c->last_rx = 1700000005;
 	satp_ctl_add_counter(c->counters, &c->n_counters, "bad_tag", 1);
+	satp_ctl_add_counter(c->counters, &c->n_counters, "hs_sessions", 3);
+	satp_ctl_add_counter(c->counters, &c->n_counters, "hs_session_age_s", 17);
 	satp_ctl_add_sender(c, 1, 98);
 	c = satp_ctl_snapshot_add_conn(&snap);
 	assert_non_null(c);
@@ -80,6 +82,10 @@ static const char *const want_lines[] = {
     "satpd_conn_bad_tag_total{mux=\"5\"} 1",
     "satpd_conn_window_top{mux=\"5\",sender=\"1\"} 98",
     "satpd_conn_bad_tag_total{mux=\"6\"} 7",
+    "satpd_conn_hs_sessions_total{mux=\"5\"} 3",
+    "# TYPE satpd_conn_hs_sessions_total counter",
+    "satpd_conn_hs_session_age_s{mux=\"5\"} 17", /* a state: a gauge, no _total */
+    "# TYPE satpd_conn_hs_session_age_s gauge",
     "satpd_rail_path_rx_total{path=\"0\",local_port=\"4444\",remote=\"10.0.0.2:4444\"} 100",
     "satpd_rail_path_first_total{path=\"1\",local_port=\"4445\",remote=\"\"} 40",
     "satpd_rail_path_duplicates_total{path=\"0\",local_port=\"4444\",remote=\"10.0.0.2:4444\"} 40",

@@ -96,6 +96,24 @@ static const struct {
      "Unix time of the last authenticated datagram (0: none).", CONN_FIELD(last_rx), true},
 };
 
+/*
+ * Per-connection values the daemon reports beside its counters that are a
+ * state, not a count: exported as gauges, without Prometheus' _total.
+ */
+static bool conn_is_gauge(const char *name)
+{
+	static const char *const gauges[] = {
+	    "keys_pending", "old_keys_accepted", "session",	 "session_removed",
+	    "hs_session",   "hs_session_age_s",	 "hs_confirmed", "hs_next_unconfirmed",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		if (!strcmp(name, gauges[i]))
+			return true;
+	return false;
+}
+
 static void render_conns(struct satp_text *o, const struct satp_ctl_snapshot *s)
 {
 	char name[2 * SATP_CTL_NAME_MAX];
@@ -125,6 +143,7 @@ static void render_conns(struct satp_text *o, const struct satp_ctl_snapshot *s)
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < s->conns[i].n_counters && j < SATP_CTL_COUNTERS_MAX; j++) {
 			const char *cname = s->conns[i].counters[j].name;
+			const char *sfx;
 			uint32_t a, b;
 			bool seen = false;
 
@@ -134,14 +153,17 @@ static void render_conns(struct satp_text *o, const struct satp_ctl_snapshot *s)
 			if (seen)
 				continue;
 			metric_part(cname, name, sizeof(name));
-			satp_text_put(o, "# HELP satpd_conn_%s_total Connection counter %s.\n", name, name);
-			satp_text_put(o, "# TYPE satpd_conn_%s_total counter\n", name);
+			sfx = conn_is_gauge(cname) ? "" : "_total";
+			satp_text_put(o, "# HELP satpd_conn_%s%s Connection %s %s.\n", name, sfx,
+				      *sfx ? "counter" : "state", name);
+			satp_text_put(o, "# TYPE satpd_conn_%s%s %s\n", name, sfx,
+				      *sfx ? "counter" : "gauge");
 			for (a = i; a < n; a++)
 				for (b = 0; b < s->conns[a].n_counters; b++)
 					if (!strcmp(s->conns[a].counters[b].name, cname))
 						satp_text_put(o,
-						    "satpd_conn_%s_total{mux=\"%u\"} %" PRIu64 "\n",
-						    name, s->conns[a].mux,
+						    "satpd_conn_%s%s{mux=\"%u\"} %" PRIu64 "\n",
+						    name, sfx, s->conns[a].mux,
 						    s->conns[a].counters[b].value);
 		}
 	}
