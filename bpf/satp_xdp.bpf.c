@@ -260,14 +260,16 @@ static __always_inline struct satp_xdp_path_stats *rail_path(const struct satp_l
 }
 
 /*
- * The SATP datagram (UDP payload) at dg, satp_len bytes long; ps: its RAIL
- * path's counters; to_xsk false on a RAIL link (satp_rail_rx): what is not
- * dropped goes to the UDP socket, AF_XDP serves one interface.
+ * The SATP datagram (UDP payload) at c->pos, satp_len bytes long, after l3 and
+ * udp; to_xsk false on a RAIL link (satp_rail_rx): what is not dropped goes to
+ * the UDP socket, AF_XDP serves one interface.
  */
 static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u32 satp_len,
-				      struct satp_xdp_path_stats *ps, bool to_xsk)
+				      const struct satp_l3 *l3, const struct udphdr *udp,
+				      bool to_xsk)
 {
 	struct satp_hdr *h = c->pos;
+	struct satp_xdp_path_stats *ps;
 	struct satp_xdp_sender_stats *st = NULL;
 	struct satp_xdp_sender_key skey = {};
 	struct satp_xdp_conn_key ckey = {};
@@ -288,6 +290,8 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 		return judge_unknown_mux();
 	if (satp_len < SATP_HDR_LEN + SATP_PTYPE_LEN + conn->tag_len)
 		return SATP_XDP_DROP_TOO_SHORT;
+	/* RAIL's per-path lookup only for what could be the peer's datagram. */
+	ps = rail_path(l3, udp);
 	if (ps) {
 		ps->seen++;
 		/* coarse: plenty for "last seen", at a fraction of the cost */
@@ -424,7 +428,7 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struc
 	r = judge_handshake(c, l3, udp_len - sizeof(*udp));
 	if (r != SATP_PARSE_GO_ON)
 		return r;
-	return judge_satp(ctx, c, udp_len - sizeof(*udp), rail_path(l3, udp), to_xsk);
+	return judge_satp(ctx, c, udp_len - sizeof(*udp), l3, udp, to_xsk);
 }
 
 static __always_inline int classify(struct xdp_md *ctx, bool to_xsk)
