@@ -37,6 +37,12 @@
 #      connection (SATP_XDP_CONN_NO_PREFILTER); handshake, ping, and a TCP
 #      transfer across rekeys with the data intact and no failed tag; the
 #      flood of row 6 again.
+#   9. both sides initiate at once (docs/handshake.md §8): fresh daemons, their
+#      first initiations held in flight together by a slow tbf queue on each
+#      underlay end; exactly one side leaves the other's unanswered
+#      (hs_initiations_deferred), both send under the one session, and pings
+#      still pass both ways after the old session's grace period (crossed
+#      sessions, each side sending under its own, would fail by then).
 #
 #   netns st$$-a                                netns st$$-b
 #   +-------------------------------+  veth    +--------------------------------+
@@ -300,6 +306,42 @@ bad1=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
 flood_row "XDP path"
 log "8. XDP ($(grep -o 'satp_rx on [^,]*' "$ALOG" | head -1)): $R, sessions $S0 -> $S1," \
 	"xdp_pass_handshake $(acnt xdp_pass_handshake)"
+
+# ---------------------------------------------------------------- 9. both sides initiate at once
+# tbf at 8 kbit/s on both underlay ends, its bucket emptied by three 1400-byte pings: what follows
+# waits ~3 s in the queue, so the initiations both sides send on their first packet are in flight
+# at once and each arrives while its receiver waits for its own answer.
+stop_pid "$A"
+stop_pid "$B"
+# No IPv6 on the new tun0s: their router solicitations would start a handshake before the test does.
+for s in a b; do nsx $s sysctl -qw net.ipv6.conf.default.disable_ipv6=1; done
+start_b satpd-b-cross.log --rekey-after 120
+start_a satpd-a-cross.log --rekey-after 120
+[ "$(acnt hs_initiations_sent)" = 0 ] && [ "$(bcnt hs_initiations_sent)" = 0 ] ||
+	fail "crossing initiations: a handshake started before the test's"
+for s in a b; do
+	nsx $s tc qdisc add dev ul0 root tbf rate 8kbit burst 1600 limit 30000 ||
+		skip "rows 1-8 passed; row 9: no tbf qdisc to hold the initiations"
+done
+nsx a ping -c 3 -i 0.01 -s 1400 -W 1 -q "$UL4_2" >/dev/null 2>&1 &
+nsx b ping -c 3 -i 0.01 -s 1400 -W 1 -q "$UL4_1" >/dev/null 2>&1 &
+sleep 0.1
+nsx a ping -c 1 -W 1 -q 10.99.0.2 >/dev/null 2>&1 &
+nsx b ping -c 1 -W 1 -q 10.99.0.1 >/dev/null 2>&1 &
+wait_ping a 10.99.0.2 15 || fail "crossing initiations: no session: $(tail -5 "$ALOG")"
+for s in a b; do nsx $s tc qdisc del dev ul0 root; done
+ia=$(acnt hs_initiations_sent) ib=$(bcnt hs_initiations_sent)
+da=$(acnt hs_initiations_deferred) db=$(bcnt hs_initiations_deferred)
+[ "$ia" -ge 1 ] && [ "$ib" -ge 1 ] || fail "crossing initiations: a sent $ia, b $ib: not both"
+[ $((da + db)) -eq 1 ] || fail "crossing initiations: deferred by a $da, by b $db: not exactly one"
+sa=$(show_conn a-satpd-a-cross hs_session) sb=$(show_conn b-satpd-b-cross hs_session)
+[ "$sa" = "$sb" ] || fail "crossing initiations: a sends under session $sa, b under $sb"
+# Past the old session's grace period (10 s): crossed sessions would fail one way by now.
+sleep 11
+nsx a ping -c 5 -i 0.2 -W 1 -q 10.99.0.2 >/dev/null || fail "crossing initiations: a -> b lost after 11 s"
+nsx b ping -c 5 -i 0.2 -W 1 -q 10.99.0.1 >/dev/null || fail "crossing initiations: b -> a lost after 11 s"
+log "9. crossing initiations (a sent $ia, b $ib): $([ "$da" = 1 ] && echo a || echo b) left the" \
+	"other's unanswered; one session ($(printf '%016x' "$sa")) on both, pings both ways after 11 s"
 
 echo "handshake flood: $FLOOD_REPORT"
 exit 0
