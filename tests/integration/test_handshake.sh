@@ -334,7 +334,12 @@ ia=$(acnt hs_initiations_sent) ib=$(bcnt hs_initiations_sent)
 da=$(acnt hs_initiations_deferred) db=$(bcnt hs_initiations_deferred)
 [ "$ia" -ge 1 ] && [ "$ib" -ge 1 ] || fail "crossing initiations: a sent $ia, b $ib: not both"
 [ $((da + db)) -eq 1 ] || fail "crossing initiations: deferred by a $da, by b $db: not exactly one"
-sa=$(show_conn a-satpd-a-cross hs_session) sb=$(show_conn b-satpd-b-cross hs_session)
+# One session on both once the winner's keepalive confirmed it (a moment after the first ping).
+for _ in $(seq 1 20); do
+	sa=$(show_conn a-satpd-a-cross hs_session) sb=$(show_conn b-satpd-b-cross hs_session)
+	[ "$sa" = "$sb" ] && break
+	sleep 0.25
+done
 [ "$sa" = "$sb" ] || fail "crossing initiations: a sends under session $sa, b under $sb"
 # Past the old session's grace period (10 s): crossed sessions would fail one way by now.
 sleep 11

@@ -579,6 +579,16 @@ static void fold_worker_flags(struct satpd *d, struct satpd_conn *c, uint64_t no
 	publish(d, c, &f);
 }
 
+/*
+ * We answered an initiation moments ago: the initiator's keepalive is about to
+ * confirm that session, and an initiation of ours would only replace it.
+ * Waited for no longer than an initiator waits for its answer.
+ */
+static bool answer_pending(const struct satpd_hs_conn *h, uint64_t now)
+{
+	return h->kr.next.live && now - h->kr.next.born_ns < HS_REKEY_TIMEOUT_S * NS_PER_S;
+}
+
 void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 {
 	struct satpd_hs_conn *h = c->hs;
@@ -586,7 +596,7 @@ void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 	bool start = false;
 
 	fold_worker_flags(d, c, now);
-	if (atomic_exchange(&c->hs_want, false) && !h->kr.current.live)
+	if (atomic_exchange(&c->hs_want, false) && !h->kr.current.live && !answer_pending(h, now))
 		start = true;
 	if (rekey_due(d->hs, h, now))
 		start = true;
