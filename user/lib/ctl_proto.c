@@ -1009,6 +1009,8 @@ static int reply_line(char *line, int *remote_err, char *errmsg, size_t errlen,
 		if (rd_u64(v, &u) || u > 0xffff)
 			return -EINVAL;
 		*conn = satp_ctl_snapshot_add_conn(s);
+		if (!*conn && s->n_conns < SATP_CTL_MAX_CONNS)
+			return -ENOMEM; /* not a full snapshot: an error, not a shorter list */
 		*skipping = !*conn; /* more than we can hold: skipped */
 		if (*conn)
 			(*conn)->mux = (uint16_t)u;

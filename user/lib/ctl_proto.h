@@ -73,7 +73,10 @@
 
 /* Longest line: a 64-digit key or a passphrase of SATPD_PASSPHRASE_MAX plus the key name. */
 #define SATP_CTL_LINE_MAX 1100
-/* A request has at most 13 fields of one line; 16 KiB leaves room and bounds the read. */
+/*
+ * A request: a dozen single fields and up to SATP_CTL_ROUTES_MAX route= lines
+ * of ~50 bytes; 16 KiB holds them and bounds the read.
+ */
 #define SATP_CTL_REQ_MAX 16384
 /*
  * A show reply: ~20 lines, ~500 bytes, per connection. Buffers start at

@@ -414,14 +414,18 @@ static int walk_routes(int fd, int family, satp_xdp_view_route_fn fn, void *ctx)
 int satp_xdp_view_routes(const char *pin_dir, satp_xdp_view_route_fn fn, void *ctx)
 {
 	static const char *const names[2] = {"satp_routes4", "satp_routes6"};
-	int f, fd, ret = 0;
+	int f, fd[2] = {-1, -1}, ret = 0;
 
+	/* Both open before either is walked: a missing one is an error, not half a list. */
 	for (f = 0; !ret && f < 2; f++) {
-		fd = map_open(pin_dir, names[f]);
-		if (fd < 0)
-			return fd;
-		ret = walk_routes(fd, f ? AF_INET6 : AF_INET, fn, ctx);
-		close(fd);
+		fd[f] = map_open(pin_dir, names[f]);
+		if (fd[f] < 0)
+			ret = fd[f];
 	}
+	for (f = 0; !ret && f < 2; f++)
+		ret = walk_routes(fd[f], f ? AF_INET6 : AF_INET, fn, ctx);
+	for (f = 0; f < 2; f++)
+		if (fd[f] >= 0)
+			close(fd[f]);
 	return ret;
 }

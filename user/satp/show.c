@@ -82,11 +82,18 @@ static void read_routes(const struct satp_xdp_view *v, struct route_list *l)
 
 static void print_routes(const struct route_list *l, uint16_t mux)
 {
-	unsigned int i, shown = 0;
+	unsigned int i, lo = 0, hi = l->n, shown = 0;
 
-	for (i = 0; i < l->n; i++)
-		if (l->r[i].mux == mux)
-			printf("%s%s", shown++ ? ", " : "    routes: ", l->r[i].text);
+	/* Sorted by mux (read_routes): from the first of mux, not over every route each time. */
+	while (lo < hi) {
+		i = lo + (hi - lo) / 2;
+		if (l->r[i].mux < mux)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	for (i = lo; i < l->n && l->r[i].mux == mux; i++)
+		printf("%s%s", shown++ ? ", " : "    routes: ", l->r[i].text);
 	if (shown)
 		printf("\n");
 }
@@ -187,16 +194,6 @@ static void print_senders(const struct satp_xdp_view *v, uint16_t mux)
 		       (uint64_t)s->stats.rx_packets, (uint64_t)s->stats.rx_bytes,
 		       (uint64_t)s->stats.rx_dropped);
 	}
-}
-
-static const struct satp_ctl_conn *daemon_conn(const struct satp_daemon *d, uint16_t mux)
-{
-	uint32_t i;
-
-	for (i = 0; d && i < d->snap.n_conns; i++)
-		if (d->snap.conns[i].mux == mux)
-			return &d->snap.conns[i];
-	return NULL;
 }
 
 static void print_counters(const char *indent, const struct satp_ctl_counter *c, uint32_t n)
@@ -314,6 +311,9 @@ static void print_reasons(const struct satp_xdp_view *v)
 
 static void print_iface(const struct satp_state *st, const struct satp_iface *f)
 {
+	/* By mux, so that matching is one pass (there may be 65536): daemon's position + 1. */
+	static uint32_t dpos[UINT16_MAX + 1];
+	static bool in_xdp[UINT16_MAX + 1];
 	const struct satp_xdp_view *v = f->view;
 	struct route_list routes;
 	unsigned int i;
@@ -331,9 +331,16 @@ static void print_iface(const struct satp_state *st, const struct satp_iface *f)
 		printf("  routes: not readable from the pinned tries: %s\n", strerror(-routes.err));
 	else
 		printf("  routes: %u in the pinned tries satp_routes4/6\n", routes.n);
+	memset(dpos, 0, sizeof(dpos));
+	memset(in_xdp, 0, sizeof(in_xdp));
+	for (i = 0; f->daemon && i < f->daemon->snap.n_conns; i++)
+		dpos[f->daemon->snap.conns[i].mux] = i + 1;
+	for (i = 0; i < v->n_conns; i++)
+		in_xdp[v->conns[i].mux] = true;
 	for (i = 0; i < v->n_conns; i++) {
 		const struct satp_xdp_view_conn *c = &v->conns[i];
-		const struct satp_ctl_conn *dc = daemon_conn(f->daemon, c->mux);
+		const struct satp_ctl_conn *dc =
+		    dpos[c->mux] ? &f->daemon->snap.conns[dpos[c->mux] - 1] : NULL;
 
 		printf("\n  connection mux %u: tag %u bytes, window %u%s\n", c->mux, c->tag_len,
 		       c->window_size,
@@ -348,12 +355,8 @@ static void print_iface(const struct satp_state *st, const struct satp_iface *f)
 	if (f->daemon) /* connections the daemon has but XDP does not (socket path) */
 		for (i = 0; i < f->daemon->snap.n_conns; i++) {
 			const struct satp_ctl_conn *dc = &f->daemon->snap.conns[i];
-			unsigned int k;
-			bool in_xdp = false;
 
-			for (k = 0; k < v->n_conns; k++)
-				in_xdp |= v->conns[k].mux == dc->mux;
-			if (in_xdp)
+			if (in_xdp[dc->mux])
 				continue;
 			printf("\n  connection mux %u (not in XDP):\n", dc->mux);
 			print_routes(&routes, dc->mux);

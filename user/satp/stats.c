@@ -107,20 +107,22 @@ static const struct satp_xdp_view_sender *find_sender(const struct sample *s, ui
 static void report_conns(const struct sample *a, const struct sample *b, double dt)
 {
 	static const struct satp_ctl_conn_rates zero;
+	static uint32_t pos[UINT16_MAX + 1]; /* a's connections by mux, position + 1 (0: none) */
 	unsigned int i, k;
 
 	if (!b->n_conns)
 		return;
+	/* Matched by mux in one pass each: there may be 65536 connections. */
+	memset(pos, 0, sizeof(pos));
+	for (k = 0; k < a->n_conns; k++)
+		pos[a->conns[k].mux] = k + 1;
 	printf("  %-22s %12s %14s %12s %14s\n", "connection (satpd)", "rx pkt/s", "rx B/s",
 	       "tx pkt/s", "tx B/s");
 	for (i = 0; i < b->n_conns; i++) {
-		const struct satp_ctl_conn_rates *c = &b->conns[i], *p = NULL;
+		const struct satp_ctl_conn_rates *c = &b->conns[i];
+		const struct satp_ctl_conn_rates *p = pos[c->mux] ? &a->conns[pos[c->mux] - 1] : &zero;
 		char id[24];
 
-		for (k = 0; k < a->n_conns; k++)
-			if (a->conns[k].mux == c->mux)
-				p = &a->conns[k];
-		p = p ? p : &zero;
 		snprintf(id, sizeof(id), "mux %u", c->mux);
 		printf("  %-22s %12.1f %14.0f %12.1f %14.0f\n", id,
 		       rate(c->rx_packets, p->rx_packets, dt), rate(c->rx_bytes, p->rx_bytes, dt),
