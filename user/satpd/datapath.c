@@ -156,8 +156,8 @@ static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 	w->remote_conn = conn;
 }
 
-static void learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
-			 const struct sockaddr_storage *src, socklen_t srclen, int sock)
+void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
+			const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
 	struct satpd_peer_addr a;
 	char s[64];
@@ -346,7 +346,15 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		w->ctr.rx_too_short++;
 		return;
 	}
-	/* Handshake space: an external key exchange's types (docs/kx.md), then the built-in ones. */
+	/*
+	 * Handshake space: an external key exchange's types (docs/kx.md), then the
+	 * built-in ones; both are the main thread's (the kx client's socket, the
+	 * keyring), where XDP's pass to the UDP socket brings them.
+	 */
+	if (h.mux == SATP_HS_MUX && w->id != SATPD_MAIN_WORKER && (w->d->kx || w->d->hs)) {
+		w->ctr.rx_handshake_off_main++;
+		return;
+	}
 	if (h.mux == SATP_HS_MUX &&
 	    (satpd_kx_rx(w, buf, len, src) || satpd_hs_dispatch(w, buf, len, src, srclen, sock)))
 		return;
@@ -380,9 +388,9 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
 	if (!conn->mux_fixed && w->id == SATPD_MAIN_WORKER)
 		satpd_conns_adopt(w->d, conn, h.mux);
-	learn_remote(w, conn, src, srclen, sock);
+	satpd_learn_remote(w, conn, src, srclen, sock);
 	if (satp_decrypt(cr, buf, len, &plain) != SATP_OK) {
-		if (conn->hs)
+		if (conn->hs && len == SATP_HDR_LEN + SATP_PTYPE_LEN + conn->cfg.keys.algos.tag_len)
 			w->ctr.rx_keepalive++; /* the handshake's empty packets */
 		else
 			w->ctr.rx_no_payload++;

@@ -88,6 +88,7 @@
 	X(kx_tx_sent)       /* datagrams the kx client had satpd send */                       \
 	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */    \
 	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
+	X(rx_handshake_off_main) /* ... that reached an AF_XDP worker: dropped (main thread's) */ \
 	X(rx_keepalive)     /* authenticated empty packets of a handshake session */
 /* clang-format on */
 
@@ -282,6 +283,12 @@ unsigned int satpd_tx_seal_batch(struct satpd_worker *w, struct satpd_pkt *pkts,
  * flow become one GSO write). Call at the end of every receive batch.
  */
 void satpd_dev_flush(struct satpd_worker *w);
+/*
+ * An authenticated datagram (data or handshake) from src on socket sock: the
+ * connection's remote moves there if it is elsewhere (counted, logged).
+ */
+void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
+			const struct sockaddr_storage *src, socklen_t srclen, int sock);
 /* Read up to SATPD_BATCH packets from fd into w->tx; returns how many. */
 unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd);
 /* Send sealed packets (len 0 = skip) to their pkt->addr through the UDP sockets. */

@@ -35,7 +35,6 @@ struct satpd_hs {
 	struct hs_cookie_checker cookies;
 	uint64_t verdicts[N_TYPES][HS_VERDICT_MAX]; /* received, by type and verdict */
 	uint64_t bad_type;			    /* a type byte of no built-in message */
-	_Atomic uint64_t off_main;		    /* reached an AF_XDP worker: dropped */
 	uint64_t initiations_sent, responses_sent, cookie_replies_sent, keepalives_sent;
 	uint64_t initiations_deferred; /* both sides initiated at once and ours wins (hs.h) */
 	uint64_t send_errors, sessions, install_errors;
@@ -189,13 +188,19 @@ static struct satpd_keyset *slot_keys(const struct hs_slot *s)
 static void publish(struct satpd *d, struct satpd_conn *c, struct freed *f)
 {
 	struct hs_keyring *kr = &c->hs->kr;
+	struct satpd_keyset *cur = slot_keys(&kr->current), *next = slot_keys(&kr->next),
+			    *prev = slot_keys(&kr->previous);
 	unsigned int i;
 
-	satpd_conn_keys_write_begin(c);
-	atomic_store(&c->keys, slot_keys(&kr->current));
-	atomic_store(&c->pending, slot_keys(&kr->next));
-	atomic_store(&c->old, slot_keys(&kr->previous));
-	satpd_conn_keys_write_end(c);
+	/* Every tick comes here: the workers' seqlock moves only when a set did. */
+	if (cur != atomic_load(&c->keys) || next != atomic_load(&c->pending) ||
+	    prev != atomic_load(&c->old)) {
+		satpd_conn_keys_write_begin(c);
+		atomic_store(&c->keys, cur);
+		atomic_store(&c->pending, next);
+		atomic_store(&c->old, prev);
+		satpd_conn_keys_write_end(c);
+	}
 	for (i = 0; i < f->n; i++)
 		satpd_conns_retire_keyset(d, f->k[i]);
 	f->n = 0;
@@ -213,10 +218,7 @@ static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, 
 	ret = hs_session_satp_keys(s, &c->cfg.keys.algos, c->cfg.keys.role, &tx, &rx);
 	if (!ret) {
 		/* seqs from 0 and replay windows of its own, as a kx session's */
-		k = satpd_keyset_new_session(d, &tx, &rx, s->id,
-					     c->cfg.window ? c->cfg.window
-							   : SATPD_HS_WINDOW_DEFAULT,
-					     c->mux);
+		k = satpd_keyset_new_session(d, &tx, &rx, s->id, c->cfg.window, c->mux);
 		ret = k ? 0 : -ENOMEM;
 	}
 	explicit_bzero(&tx, sizeof(tx));
@@ -379,25 +381,10 @@ static bool under_load(struct satpd_hs *h, uint64_t now)
 	return ++h->load_n > SATPD_HS_LOAD_PER_S;
 }
 
-/* An authenticated message from the peer moves its remote, as data does. */
-static void learn(struct satpd *d, struct satpd_conn *c, const struct sockaddr_storage *src,
-		  socklen_t srclen, int sock)
-{
-	struct satpd_remote_view v;
-	struct satpd_peer_addr a;
-
-	satpd_conn_read_remote(c, &v);
-	if (v.known && v.sock == sock && satpd_same_addr(&v.addr.sa, src))
-		return;
-	memset(&a, 0, sizeof(a));
-	memcpy(&a.sa, src, srclen);
-	a.len = srclen;
-	satpd_conn_set_remote(d, c, &a, sock);
-}
-
-static void on_initiation(struct satpd *d, const uint8_t *buf, size_t len,
+static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len,
 			  const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
+	struct satpd *d = w->d;
 	struct satpd_hs *h = d->hs;
 	uint8_t key[SRC_KEY_LEN], out[SATP_HS_RESPONSE_LEN];
 	uint64_t now = now_ns();
@@ -434,6 +421,7 @@ static void on_initiation(struct satpd *d, const uint8_t *buf, size_t len,
 		return;
 	}
 	n = hs_response_create(&r, &h->id, random_u32(), out, sizeof(out), &s);
+	explicit_bzero(&r, sizeof(r)); /* its secrets are in s now, or lost with the error */
 	if (n < 0) {
 		log_err("mux %u: cannot make a response: %s", c->mux, strerror(-n));
 		return;
@@ -441,16 +429,17 @@ static void on_initiation(struct satpd *d, const uint8_t *buf, size_t len,
 	/* Receive keys first: the initiator may send under them as soon as it has the response. */
 	if (install(d, c, &s, now))
 		return;
-	learn(d, c, src, srclen, sock);
+	satpd_learn_remote(w, c, src, srclen, sock);
 	send_to(d, sock, src, srclen, out, (size_t)n);
 	h->responses_sent++;
 	/* Ours, if one is in flight, lost the tie (or went unanswered): this session does. */
 	c->hs->attempting = false;
 }
 
-static void on_response(struct satpd *d, const uint8_t *buf, size_t len,
+static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
 			const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
+	struct satpd *d = w->d;
 	struct satpd_hs *h = d->hs;
 	struct satpd_conn *c = NULL;
 	struct hs_session s;
@@ -471,7 +460,7 @@ static void on_response(struct satpd *d, const uint8_t *buf, size_t len,
 	if (install(d, c, &s, now))
 		return;
 	c->hs->attempting = false;
-	learn(d, c, src, srclen, sock);
+	satpd_learn_remote(w, c, src, srclen, sock);
 	/* At once, so that the responder confirms the session without waiting for data. */
 	send_keepalive(d, c, now);
 }
@@ -504,17 +493,12 @@ bool satpd_hs_dispatch(struct satpd_worker *w, const uint8_t *buf, size_t len,
 	if (!h)
 		return false;
 	w->ctr.rx_handshake++;
-	if (w->id != SATPD_MAIN_WORKER) {
-		/* The XDP program passes mux 0xFFFF to the socket; one that got here is dropped. */
-		atomic_fetch_add_explicit(&h->off_main, 1, memory_order_relaxed);
-		return true;
-	}
 	switch (buf[0]) {
 	case SATP_HS_INITIATION:
-		on_initiation(w->d, buf, len, src, srclen, sock);
+		on_initiation(w, buf, len, src, srclen, sock);
 		break;
 	case SATP_HS_RESPONSE:
-		on_response(w->d, buf, len, src, srclen, sock);
+		on_response(w, buf, len, src, srclen, sock);
 		break;
 	case SATP_HS_COOKIE_REPLY:
 		on_cookie_reply(w->d, buf, len);
@@ -647,7 +631,6 @@ void satpd_hs_dump(const struct satpd *d)
 			log_notice("  %-30s %" PRIu64, name, h->verdicts[t][v]);
 		}
 	log_notice("  %-30s %" PRIu64, "hs_bad_type", h->bad_type);
-	log_notice("  %-30s %" PRIu64, "hs_off_main", atomic_load(&((struct satpd_hs *)h)->off_main));
 	log_notice("  %-30s %" PRIu64, "hs_initiations_sent", h->initiations_sent);
 	log_notice("  %-30s %" PRIu64, "hs_responses_sent", h->responses_sent);
 	log_notice("  %-30s %" PRIu64, "hs_initiations_deferred", h->initiations_deferred);
