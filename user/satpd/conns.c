@@ -781,31 +781,38 @@ struct route_drop {
 	int mux;
 };
 
-/* satpd_lpm_filter's callback: the pinned copy loses the route as it is left out. */
+/* satpd_lpm_filter's callback: the routes r names. No side effects: the filter may fail halfway. */
 static int drop_route(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
 {
 	const struct route_drop *r = ctx;
-	bool drop = r->family
-			? family == r->family && len == r->len && same_prefix(r->addr, addr, len)
-			: mux == r->mux;
 
-	if (drop)
+	return r->family ? family == r->family && len == r->len && same_prefix(r->addr, addr, len)
+			 : mux == r->mux;
+}
+
+/* satpd_lpm_walk's callback, once the new table is made: the pinned copy follows. */
+static int unpin_route(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
+{
+	const struct route_drop *r = ctx;
+
+	if (drop_route(ctx, family, addr, len, mux))
 		satpd_xdp_route_del(r->d, family, addr, len);
-	return drop;
+	return 0;
 }
 
 static int routes_without(struct satpd *d, const struct route_drop *r)
 {
-	struct satpd_lpm *l = calloc(1, sizeof(*l));
+	struct satpd_lpm *l = calloc(1, sizeof(*l)), *cur = atomic_load(&d->conns->routes);
 	int ret;
 
 	if (!l)
 		return -ENOMEM;
-	ret = satpd_lpm_filter(atomic_load(&d->conns->routes), l, drop_route, (void *)r);
+	ret = satpd_lpm_filter(cur, l, drop_route, (void *)r);
 	if (ret) {
 		free(l);
 		return ret;
 	}
+	satpd_lpm_walk(cur, unpin_route, (void *)r);
 	publish_routes(d, l);
 	return 0;
 }
