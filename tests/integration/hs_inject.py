@@ -61,15 +61,6 @@ def initiation(key):
     return body + mac1 + bytes(16)
 
 
-def checksum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xFFFF)
-    s += s >> 16
-    return ~s & 0xFFFF
-
-
 def flood(a):
     pub = base64.b64decode(open(a.pub).read().strip())
     key = mac1_key(pub)
