@@ -278,7 +278,8 @@ static void send_initiation(struct satpd *d, struct satpd_conn *c, uint64_t now)
 	if (!v.known)
 		return; /* no -r and nothing heard yet: the peer initiates */
 	hs_timestamp_now(ts);
-	len = hs_initiation_create(&h->peer, &d->hs->id, random_u32(), ts, now, msg, sizeof(msg));
+	len = hs_initiation_create(&h->peer, &d->hs->id, (random_u32() & 0xffff0000u) | c->mux, ts,
+				   now, msg, sizeof(msg));
 	if (len < 0) {
 		log_err("mux %u: cannot make an initiation: %s", c->mux, strerror(-len));
 		return;
@@ -337,18 +338,18 @@ static struct hs_peer *peer_lookup(void *ctx, const uint8_t pub[NOISE_DH_LEN])
 	return NULL;
 }
 
-/* The connection whose initiation in flight has this index. */
+/*
+ * The connection whose initiation in flight has this index. Its low 16 bits
+ * are the mux (send_initiation): one lookup for whatever arrives, not a scan
+ * of every connection for each unauthenticated response or cookie reply.
+ */
 static struct satpd_conn *conn_of_index(struct satpd *d, uint32_t idx)
 {
-	struct satpd_muxlist *l = satpd_conns_flood_list(d);
-	struct satpd_conn *c;
-	unsigned int i;
+	struct satpd_conn *c = satpd_conns_get(d, (uint16_t)idx);
 
-	for (i = 0; l && i < l->n; i++)
-		if ((c = hs_conn_at(d, l, i)) && c->hs->peer.have_pending &&
-		    c->hs->peer.pending_index == idx)
-			return c;
-	return NULL;
+	if (!c || !c->hs || !c->hs->peer.have_pending || c->hs->peer.pending_index != idx)
+		return NULL;
+	return c;
 }
 
 static size_t src_key(uint8_t out[SRC_KEY_LEN], const struct sockaddr_storage *src)
