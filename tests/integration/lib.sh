@@ -244,6 +244,36 @@ wait_ping() {
 	return 1
 }
 
+# watch_start NS DEV FILTER: record what DEV in NS carries that matches the tcpdump
+# FILTER from now until watch_count: what a replay itself caused, unlike a global
+# counter that any other traffic moves too.
+watch_start() {
+	rm -f "$TMP/watch.pcap"
+	start_bg "$1" watch.log tcpdump -Z root -i "$2" --immediate-mode -U -n -w "$TMP/watch.pcap" "$3"
+	WATCH_PID=$LAST_PID
+	wait_log "$TMP/watch.log" "listening on" 5 || fail "tcpdump on $2 in ns $1 did not start"
+}
+
+# watch_count: stop the watch (tcpdump writes out at SIGTERM) and print what it saw.
+watch_count() {
+	stop_pid "$WATCH_PID"
+	tcpdump -r "$TMP/watch.pcap" -n 2>/dev/null | wc -l
+}
+
+# wait_at_least WANT SECONDS CMD...: until CMD prints a number >= WANT; prints the
+# last value either way, returns 1 at the deadline.
+wait_at_least() {
+	local want=$1 t=$2 v=0 end
+	shift 2
+	end=$((SECONDS + t))
+	while :; do
+		v=$("$@")
+		[ "${v:-0}" -ge "$want" ] && { echo "$v"; return 0; }
+		[ "$SECONDS" -ge "$end" ] && { echo "$v"; return 1; }
+		sleep 0.1
+	done
+}
+
 # satpd_dump PID LOGFILE: one more counter dump (SIGUSR1) in LOGFILE, waited for.
 satpd_dump() {
 	local before
