@@ -5,26 +5,59 @@
 #   tests/run.sh [all|unit|bpf|integration] [NAME-FILTER]
 # Exit code of a test: 0 pass, 77 skip (a kernel or tool feature is missing;
 # the test says which), anything else fail.
+#
+# Each test runs under a deadline (TEST_TIMEOUT seconds, default 900: the
+# longest test takes about 4 minutes on a quiet 2-core machine) and its
+# duration is printed; the slowest are listed at the end, so a CI log shows
+# where the time went. With CI=true a skip fails the run unless
+# tests/expected-skips names it (see that file): CI must not pass a layer
+# that did not run.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
 layer=${1:-all}
 filter=${2:-}
+timeout_s=${TEST_TIMEOUT:-900}
 pass=0 fail=0 skip=0
 failed=()
+times=()
+
+# expected_skip NAME: true when tests/expected-skips lists NAME with a condition
+# that holds now ("-" always, or VAR=VALUE of the environment).
+expected_skip() {
+	local name cond reason
+	while read -r name cond reason; do
+		case $name in '' | '#'*) continue ;; esac
+		[ "$name" = "$1" ] || continue
+		[ -n "$reason" ] || continue
+		[ "$cond" = - ] && return 0
+		[ "$(printenv "${cond%%=*}")" = "${cond#*=}" ] && return 0
+	done <tests/expected-skips
+	return 1
+}
 
 run_one() {
-	local name=$1
+	local name=$1 t0 t1 secs rc
 	shift
 	[ -n "$filter" ] && [[ $name != *"$filter"* ]] && return
 	printf '=== %s\n' "$name"
-	"$@"
-	local rc=$?
+	t0=$(date +%s%N)
+	timeout -k 30 "$timeout_s" "$@"
+	rc=$?
+	t1=$(date +%s%N)
+	secs=$(( (t1 - t0) / 1000000000 )).$(( (t1 - t0) / 100000000 % 10 ))
+	times+=("$secs $name")
+	if [ "$rc" = 77 ] && [ "${CI:-}" = true ] && ! expected_skip "$name"; then
+		printf 'CI: %s skipped and is not in tests/expected-skips: a skip is a failure here\n' "$name"
+		rc=1
+	fi
 	case $rc in
-	0) pass=$((pass + 1)); printf -- '--- PASS %s\n' "$name" ;;
-	77) skip=$((skip + 1)); printf -- '--- SKIP %s\n' "$name" ;;
-	*) fail=$((fail + 1)); failed+=("$name"); printf -- '--- FAIL %s (exit %d)\n' "$name" "$rc" ;;
+	0) pass=$((pass + 1)); printf -- '--- PASS %s (%s s)\n' "$name" "$secs" ;;
+	77) skip=$((skip + 1)); printf -- '--- SKIP %s (%s s)\n' "$name" "$secs" ;;
+	124 | 137) fail=$((fail + 1)); failed+=("$name")
+		printf -- '--- FAIL %s (timed out after %s s)\n' "$name" "$timeout_s" ;;
+	*) fail=$((fail + 1)); failed+=("$name"); printf -- '--- FAIL %s (exit %d, %s s)\n' "$name" "$rc" "$secs" ;;
 	esac
 }
 
@@ -48,6 +81,10 @@ if [ "$layer" = all ] || [ "$layer" = integration ]; then
 fi
 
 echo
+if [ ${#times[@]} -gt 1 ]; then
+	echo "slowest:"
+	printf '%s\n' "${times[@]}" | sort -rn | head -8 | awk '{ printf "  %7.1f s  %s\n", $1, $2 }'
+fi
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[*]}"
 echo "tests: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ] && [ $((pass + skip)) -gt 0 ]
