@@ -28,6 +28,7 @@
 . "$(dirname "$0")/lib.sh"
 
 K128=000102030405060708090a0b0c0d0e0f
+K192=000102030405060708090a0b0c0d0e0f1011121314151617
 K256=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 SALT=a0a1a2a3a4a5a6a7a8a9aaabacad
 KEYS="-K $K128 -A $SALT" # for the row strings
@@ -155,6 +156,12 @@ ROWS=(
 	"passphrase             |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|       |       |-E satpd-interop-passphrase"
 	"aes-ctr-256            |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-c aes-ctr-256 -k aes-ctr-256 -K $K256 -A $SALT"
 	"tag-20                 |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-b 20 $KEYS"
+	"tag-16-anytun          |satpd |anytun |left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-b 16 $KEYS"
+	"tag-4                  |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-b 4 $KEYS"
+	"aes-ctr-192            |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-c aes-ctr-192 -k aes-ctr-192 -K $K192 -A $SALT"
+	"kd-256-cipher-128      |satpd |anytun |left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-c aes-ctr-128 -k aes-ctr-256 -K $K256 -A $SALT"
+	"kd-null                |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-k null -A $SALT"
+	"kd-null-cipher-null    |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-k null -c null -A $SALT"
 	"null-null              |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-c null -a null"
 	"mux-5                  |satpd |uanytun|left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-m 5 $KEYS"
 	"mux-5-anytun           |satpd |anytun |left  |yes |yes |4 |tun|$SMALL|-s 1   |-s 2   |-m 5 $KEYS"
@@ -257,6 +264,38 @@ refused() {
 		n=$((n + $(satpd_counter "$1" "$2" $c)))
 	done
 	echo "$n"
+}
+
+# kd-prf null derives every key as zero whatever the role: satp decode reads
+# both directions of a live uanytun tunnel as verified, role "-", and reports no
+# role clash (it used to say both sent with role left and exit 1).
+test_kd_null_decode() {
+	[ -n "$FILTER" ] && [[ kd-null-decode != *"$FILTER"* ]] && return 0
+	require_cmd tcpdump
+	log "row: kd-null-decode"
+	local opts="-k null -A $SALT" out
+	start_side a satpd left "$UL4_2" "$UL4_1" "$IN_A" tun "-s 1 $opts"
+	local apid=$LAST_PID
+	start_side b uanytun right "$UL4_1" "$UL4_2" "$IN_B" tun "-s 2 $opts"
+	local bpid=$LAST_PID
+	wait_ping b "$IN_A" 10 || fail "kd-null-decode: tunnel does not come up"
+	start_bg b tcpdump.log tcpdump -Z root -i ul0 --immediate-mode -U -n -c 4 -w "$TMP/kdnull.pcap" \
+		"udp port 4444"
+	local tpid=$LAST_PID
+	wait_log "$TMP/tcpdump.log" "listening on" 5 || fail "tcpdump did not start"
+	nsx b ping -c 2 -i 0.2 -W 2 -q "$IN_A" >/dev/null || fail "kd-null-decode: ping"
+	wait_log "$TMP/tcpdump.log" "packets captured" 5
+	stop_pid "$tpid"
+	# shellcheck disable=SC2086
+	out=$("$BUILD/satp" decode "$TMP/kdnull.pcap" $opts 2>&1) ||
+		fail "kd-null-decode: satp decode failed: $out"
+	grep -q '4 SATP packets, 4 ok, 0 failed' <<<"$out" || fail "kd-null-decode: $out"
+	[ "$(grep -c ' role=- ok ' <<<"$out")" -eq 4 ] || fail "kd-null-decode: roles shown: $out"
+	grep -q 'both send with role' <<<"$out" && fail "kd-null-decode: a role clash reported: $out"
+	log "  4 datagrams of both directions verified, role -"
+	stop_pid "$apid"
+	stop_pid "$bpid"
+	rm -f "$TMP/a.log" "$TMP/b.log"
 }
 
 # A datagram captured on its way to satpd (-w 100) and sent again from the
@@ -591,6 +630,7 @@ for row in "${ROWS[@]}"; do
 	run_row "$(sed -e 's/ *| */|/g' -e 's/ *$//' <<<"$row")"
 done
 test_rejects
+test_kd_null_decode
 test_replay
 test_restart
 test_fragments

@@ -140,7 +140,8 @@ static void usage(FILE *f)
 		"beside a daemon running with -e ROLE, to check it seals what you expect.\n"
 		"Without a tag (-a null or -b 0) nothing proves a role: it is guessed from\n"
 		"the decrypted payload type (role=left?); with cipher null too, labels play\n"
-		"no part (role=-).\n"
+		"no part (role=-). With kd-prf null every derived key is zero whatever the\n"
+		"role, so a capture cannot show roles either (role=-).\n"
 		"\n"
 		"Replay. With -w N > 0 each (mux, sender id, sender role) has a window with\n"
 		"anytun's rules, committed after the tag verified; repeats are replay or\n"
@@ -441,6 +442,13 @@ static int find_role(struct decoder *d, size_t len, bool *guessed)
 	int i, r;
 
 	*guessed = false;
+	/* kd-prf null derives every key as zero whatever the labels: nothing shows a role. */
+	if (!d->o->algos.kd_bits && !d->o->role_forced) {
+		if (d->o->algos.tag_len &&
+		    satp_verify(&d->by_sender[SATP_ROLE_LEFT], d->buf, len) != SATP_OK)
+			return ROLE_BAD_TAG;
+		return ROLE_NONE;
+	}
 	if (d->o->algos.tag_len) {
 		for (i = 0; i < n_roles(d); i++) {
 			r = role_at(d, i);
@@ -632,7 +640,7 @@ static void decode_datagram(struct decoder *d, unsigned long frame, const struct
 		d->failed++;
 		return;
 	}
-	if (d->o->algos.tag_len && !d->o->role_forced)
+	if (d->o->algos.tag_len && !d->o->role_forced && role != ROLE_NONE)
 		flow_note(d, u, role);
 	v = open_datagram(d, len, &h, role, &p);
 	printf(" role=%s%s %s", role_str(role), guessed ? "?" : "", satp_verdict_name(v));
