@@ -34,6 +34,9 @@
 
 #define SATP_KX_VERSION 1
 
+/* The kx socket's name ends so; satp tells it from control sockets by it. */
+#define SATP_KX_SOCK_SUFFIX ".kx.sock"
+
 enum satp_kx_kind {
 	SATP_KX_HELLO = 1,
 	SATP_KX_RX = 2,

@@ -118,6 +118,20 @@ nsx a "$SATP" conn del 9 "${SOCK_A[@]}" 2>"$TMP/err" && fail "deleting a gone mu
 grep -q "no connection with mux 9" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
 echo "ok   conn add / change / del through the control socket, refusals say why, mux 0 unharmed"
 
+# One daemon's run dir holds its control socket and its kx socket (a.kx.sock):
+# satp finds the one daemon there, and does not take the kx socket for another.
+mkdir -m 755 "$TMP/one"
+ln -s "$TMP/run/a.sock" "$TMP/one/a.sock"
+ln -s "$TMP/run/a.kx.sock" "$TMP/one/a.kx.sock"
+[ -S "$TMP/run/a.kx.sock" ] || fail "A has no kx socket beside its control socket"
+SATP_RUN_DIR=$TMP/one nsx a "$SATP" conn add 11 key $K128 salt $SALT 2>"$TMP/err" ||
+	fail "conn add with one daemon in the run dir: $(cat "$TMP/err")"
+SATP_RUN_DIR=$TMP/one nsx a "$SATP" show ul0 --pin-root "$TMP/bpf/a" >"$TMP/one.txt" 2>&1 ||
+	fail "show with one daemon in the run dir: $(cat "$TMP/one.txt")"
+grep -q "not answering" "$TMP/one.txt" && fail "show took the kx socket for a daemon: $(cat "$TMP/one.txt")"
+SATP_RUN_DIR=$TMP/one nsx a "$SATP" conn del 11 2>"$TMP/err" || fail "conn del 11: $(cat "$TMP/err")"
+echo "ok   satp finds the one daemon beside its kx socket"
+
 nsx a "$SATP" reset-window 0 77 "${SOCK_A[@]}" 2>"$TMP/err" && fail "reset of a sender without a window succeeded"
 grep -q "has no window for sender 77" "$TMP/err" || fail "unclear refusal: $(cat "$TMP/err")"
 nsx a "$SATP" reset-window 0 2 "${SOCK_A[@]}" || fail "reset-window 0 2"

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "ctl_client.h"
 #include "satp_cmd.h"
+#include "satp_kx.h"
 
 const char *satp_run_dir(const char *opt)
 {
@@ -30,6 +32,14 @@ static int cmp_path(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* A daemon's kx socket lies beside its control socket and is no second daemon. */
+static bool is_kx_socket(const char *name, size_t len)
+{
+	size_t n = strlen(SATP_KX_SOCK_SUFFIX);
+
+	return len > n && !strcmp(name + len - n, SATP_KX_SOCK_SUFFIX);
+}
+
 int satp_ctl_list(const char *dir, char paths[][256], unsigned int max)
 {
 	struct dirent *de;
@@ -41,7 +51,7 @@ int satp_ctl_list(const char *dir, char paths[][256], unsigned int max)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d)) && n < max) {
 		len = strlen(de->d_name);
-		if (len < 6 || strcmp(de->d_name + len - 5, ".sock"))
+		if (len < 6 || strcmp(de->d_name + len - 5, ".sock") || is_kx_socket(de->d_name, len))
 			continue;
 		if (snprintf(paths[n], 256, "%s/%s", dir, de->d_name) >= 256)
 			continue;

@@ -45,7 +45,7 @@ int satpd_kx_path(const char *ctl_path, char *buf, size_t len)
 	int ret;
 
 	if (n > 5 && !strcmp(ctl_path + n - 5, ".sock"))
-		ret = snprintf(buf, len, "%.*s.kx.sock", (int)(n - 5), ctl_path);
+		ret = snprintf(buf, len, "%.*s" SATP_KX_SOCK_SUFFIX, (int)(n - 5), ctl_path);
 	else
 		ret = snprintf(buf, len, "%s.kx", ctl_path);
 	return ret < 0 || (size_t)ret >= len ? -ENAMETOOLONG : 0;
