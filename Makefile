@@ -79,7 +79,7 @@ VMLINUX_H   := $(BUILD)/vmlinux.h
 BINS := $(BUILD)/satpd $(BUILD)/satp
 
 .PHONY: all deps test test-only unit bpf-test integration demo bench bench-crypto bench-hs \
-        bench-xdp install clean check tests
+        bench-xdp install clean check tests fresh-check
 
 all: $(BINS)
 
@@ -167,6 +167,12 @@ integration: tests
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
+# README's quick start in a fresh Debian 12 root (debootstrap minbase + git and
+# make): FRESH_TARGETS="demo test" by default; CI runs it with "demo unit".
+FRESH_TARGETS ?= demo test
+fresh-check:
+	$(Q)scripts/fresh-check.sh $(FRESH_TARGETS)
 
 bench-crypto: $(BUILD)/bench/bench_crypto
 	$(Q)$(BUILD)/bench/bench_crypto
