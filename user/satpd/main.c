@@ -62,12 +62,35 @@ static unsigned int socket_queues(const struct satpd_config *c)
 }
 
 /*
+ * XDP cannot be had. The default mode falls back to the UDP sockets and says
+ * why: a warning, and the reason that satp show and /metrics report. A mode
+ * given with --xdp-mode is one the operator relies on (a fallback changes the
+ * data path and where the replay windows live): an error quoting the cause.
+ * Returns 0 (fell back) or err.
+ */
+static int xdp_unavailable(struct satpd *d, int err, const char *why)
+{
+	const struct satpd_config *c = d->cfg;
+
+	if (c->xdp_mode_set) {
+		log_err("--xdp-mode %s: %s", satpd_xdp_mode_name(c->xdp_mode), why);
+		return err;
+	}
+	snprintf(d->xdp_fallback, sizeof(d->xdp_fallback), "%s", why);
+	log_warn("data path: UDP sockets, not XDP: --xdp-mode %s (the default) cannot be had: %s "
+		 "(--xdp-mode off or skb says what to use instead)",
+		 satpd_xdp_mode_name(c->xdp_mode), why);
+	return 0;
+}
+
+/*
  * The one place that picks the data path: with --xdp-mode native or skb,
  * attach satp_rx to the underlay (--xdp-dev, else the interface holding -i,
  * else the one routing to the remote) and open one AF_XDP socket per receive
- * queue; on any failure log why and fall back to the UDP sockets. Returns the
- * number of tun/tap queues the path wants (one per AF_XDP worker; --queues
- * on the socket path), or -errno when --queues cannot be met on the device.
+ * queue; on a failure the default falls back to the UDP sockets, an explicit
+ * mode is an error (xdp_unavailable). Returns the number of tun/tap queues the
+ * path wants (one per AF_XDP worker; --queues on the socket path), or -errno
+ * when --queues cannot be met on the device or an explicit mode has no device.
  */
 static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remote, bool *xdp,
 			    char dev[IFNAMSIZ])
@@ -81,10 +104,10 @@ static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remot
 		return (int)socket_queues(c);
 	}
 	if (satpd_underlay_dev(c, remote, dev)) {
-		log_warn("--xdp-mode %s: no underlay interface (neither -i on a local interface "
-			 "nor a route to -r; give --xdp-dev): falling back to the UDP sockets",
-			 satpd_xdp_mode_name(c->xdp_mode));
-		return (int)socket_queues(c);
+		n = xdp_unavailable(d, -ENODEV,
+				    "no underlay interface (neither -i on a local interface nor a "
+				    "route to -r; give --xdp-dev)");
+		return n ? n : (int)socket_queues(c);
 	}
 	/* An explicit --queues the device cannot meet is the user's to fix: no fallback. */
 	n = satpd_xdp_queues(dev, c->queues, c->xdp_mode == SATPD_XDP_NATIVE);
@@ -93,17 +116,21 @@ static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remot
 	return n;
 }
 
-static void attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
+static int attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 {
 	const struct satpd_config *c = d->cfg;
+	char why[SATPD_XDP_REASON_MAX];
 	int ret;
 
 	ret = satpd_xdp_setup(d, dev, queues);
-	if (ret) {
-		log_warn("--xdp-mode %s on %s failed (%s): falling back to the UDP sockets",
-			 satpd_xdp_mode_name(c->xdp_mode), dev, strerror(-ret));
-		return;
-	}
+	if (!ret)
+		return 0;
+	snprintf(why, sizeof(why), "satp_rx on %s in %s mode: %s%s", dev,
+		 satpd_xdp_mode_name(c->xdp_mode), strerror(-ret),
+		 ret == -EOPNOTSUPP && c->xdp_mode == SATPD_XDP_NATIVE
+		     ? " (its driver has no native XDP; skb is generic XDP)"
+		     : "");
+	return xdp_unavailable(d, ret, why);
 }
 
 static int drop_privileges(const struct satpd_config *c)
@@ -373,8 +400,8 @@ static int run(const struct satpd_config *c)
 	}
 	if (c->pid_file[0] && (ret = write_pid_file(c->pid_file)))
 		goto out_worker;
-	if (xdp)
-		attach_xdp(&d, xdp_dev, dev.n_fds);
+	if (xdp && (ret = attach_xdp(&d, xdp_dev, dev.n_fds)))
+		goto out_xdp;
 	/* Before dropping privileges: /run/satpd and the pinned maps are root's. */
 	ret = satpd_control_open(&d,
 				 &(struct satpd_control_opts){

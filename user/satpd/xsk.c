@@ -1219,6 +1219,11 @@ const char *satpd_xdp_ifname(const struct satpd_xdp_path *p)
 	return p->ifname;
 }
 
+const char *satpd_xdp_mode_obtained(const struct satpd_xdp_path *p)
+{
+	return satp_xdp_mode_name(satp_xdp_mode(p->x));
+}
+
 int satpd_xdp_rail_path(struct satpd_xdp_path *p, const struct satp_xdp_path_key *key,
 			uint32_t path, bool on)
 {

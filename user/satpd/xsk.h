@@ -79,6 +79,8 @@ void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsig
 /* The adopting connection took its mux (main thread): into satp_conns, unknown muxes dropped again. */
 void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c);
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p);
+/* The mode the kernel gave satp_rx: "native" or "skb". */
+const char *satpd_xdp_mode_obtained(const struct satpd_xdp_path *p);
 uint64_t satpd_xdp_queue_mask(const struct satpd_xdp_path *p);
 
 #endif /* SATPD_XSK_H */
