@@ -6,7 +6,8 @@
 # an error quoting the cause, and satpd creates nothing; the default mode falls
 # back to the UDP sockets and says so: a warning in the log, `satp show` (text
 # and --json) and the /metrics gauge satpd_xdp_fallback, with the mode asked
-# for, the mode obtained and why. Every mode that runs carries a uanytun ping.
+# for, the mode obtained and why. Every mode that runs carries a uanytun ping,
+# also after a SIGKILL left satp_rx attached (a socket-path run removes it).
 #
 #   ns a                                          ns b
 #   +------------------------------------+        +-------------------------+
@@ -143,6 +144,40 @@ test_running() {
 	done
 }
 
+# A satp_rx left attached by a crash (SIGKILL) has no AF_XDP socket behind it and
+# drops every SATP datagram: a next run on the UDP sockets (off, or the default's
+# fallback) removes it, or the tunnel stays dead. "NAME|NEXT-RUN-OPTS"
+CRASH_ROWS=(
+	"crash-then-off    |--xdp-mode off"
+	"crash-then-default|"
+)
+
+test_after_crash() {
+	local row name opts args pid
+	mapfile -t args < <(satpd_args peer)
+	for row in "${CRASH_ROWS[@]}"; do
+		IFS='|' read -r name opts <<<"$(sed -e 's/ *| */|/g' -e 's/ *$//' <<<"$row")"
+		start_bg a "$name.1.log" "$SATPD" "${args[@]}" --xdp-mode skb
+		pid=$LAST_PID
+		wait_log "$TMP/$name.1.log" 'satpd [0-9.]* running' 10 || fail "$name: satpd skb does not run"
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		ip -n "$(ns a)" link show br0 | grep -q 'prog/xdp' || fail "$name: no satp_rx left after SIGKILL"
+		# shellcheck disable=SC2086
+		start_bg a "$name.2.log" "$SATPD" "${args[@]}" $opts
+		pid=$LAST_PID
+		wait_log "$TMP/$name.2.log" 'satpd [0-9.]* running' 10 || fail "$name: satpd does not run"
+		# off removes it up front; the default's attach takes it over before native fails
+		grep -Eq 'br0: removed the satp_rx an earlier run left|removing satp_rx id [0-9]+ found' \
+			"$TMP/$name.2.log" ||
+			fail "$name: the crashed run's satp_rx was not removed:$(sed 's/^/\n  /' "$TMP/$name.2.log")"
+		ip -n "$(ns a)" link show br0 | grep -q 'prog/xdp' && fail "$name: an XDP program is left on br0"
+		wait_ping b "$IN_A" 10 || fail "$name: no ping through the tunnel:$(sed 's/^/\n  /' "$TMP/$name.2.log")"
+		stop_pid "$pid"
+		log "ok   $name: the satp_rx a SIGKILL left is removed, the UDP sockets carry the tunnel"
+	done
+}
+
 lib_init
 require_cmd uanytun curl python3 ping timeout
 [ -x "$SATP" ] || fail "$SATP is not built (make all)"
@@ -154,4 +189,5 @@ start_bg b uanytun.log uanytun -D -L stdout:5 -i "$UL4_2" -r "$UL4_1" -e right -
 wait_dev b tun0 || fail "uanytun did not start: $(cat "$TMP/uanytun.log")"
 test_refused
 test_running
+test_after_crash
 log "all rows passed"

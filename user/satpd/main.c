@@ -101,6 +101,8 @@ static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remot
 	*xdp = false;
 	if (c->xdp_mode == SATPD_XDP_OFF) {
 		log_notice("data path: UDP sockets (--xdp-mode off)");
+		if (!satpd_underlay_dev(c, remote, dev))
+			satpd_xdp_remove_stale(dev);
 		return (int)socket_queues(c);
 	}
 	if (satpd_underlay_dev(c, remote, dev)) {
@@ -125,6 +127,7 @@ static int attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 	ret = satpd_xdp_setup(d, dev, queues);
 	if (!ret)
 		return 0;
+	satpd_xdp_remove_stale(dev); /* unless the failed attach took it over already */
 	snprintf(why, sizeof(why), "satp_rx on %s in %s mode: %s%s", dev,
 		 satpd_xdp_mode_name(c->xdp_mode), strerror(-ret),
 		 ret == -EOPNOTSUPP && c->xdp_mode == SATPD_XDP_NATIVE

@@ -1214,6 +1214,22 @@ void satpd_xdp_counters_dump(struct satpd_xdp_path *p)
 	}
 }
 
+void satpd_xdp_remove_stale(const char *ifname)
+{
+	int ret;
+
+	satp_xdp_set_log(loader_log, SATP_XDP_LOG_INFO);
+	ret = satp_xdp_remove_stale(ifname);
+	if (ret == 1)
+		log_notice("%s: removed the satp_rx an earlier run left attached: on the UDP "
+			   "sockets it would drop every SATP datagram",
+			   ifname);
+	else if (ret < 0)
+		log_warn("%s: cannot remove the satp_rx an earlier run left attached (%s): SATP "
+			 "may not reach the UDP sockets",
+			 ifname, strerror(-ret));
+}
+
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p)
 {
 	return p->ifname;

@@ -78,6 +78,8 @@ int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsign
 void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsigned int len);
 /* The adopting connection took its mux (main thread): into satp_conns, unknown muxes dropped again. */
 void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c);
+/* The socket path: no satp_rx of an earlier run may stay on ifname, dropping SATP. */
+void satpd_xdp_remove_stale(const char *ifname);
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p);
 /* The mode the kernel gave satp_rx: "native" or "skb". */
 const char *satpd_xdp_mode_obtained(const struct satpd_xdp_path *p);
