@@ -132,12 +132,67 @@ static void test_file_tombstones(void **state)
 	rmdir(dir);
 }
 
+/* A temporary state directory and its window file, removed by rm_state(). */
+static void rm_state(const char *dir)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_WINDOWS_FILE);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * Review H1: the store is opened with connection 0's -w (0 here); a slot of
+ * another connection (-w 100) keeps its size across a restart, so its replay
+ * is still refused. The old adoption wrote 0 over it and accepted everything.
+ */
+static void test_file_keeps_slot_size(void **state)
+{
+	char dir[] = "/tmp/satp-winstore.XXXXXX";
+	struct satpd_windows w;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(satpd_windows_open_file(&w, BITS, 0, dir), 0);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_OK);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_REPLAY);
+	satpd_windows_free(&w); /* restart */
+	assert_int_equal(satpd_windows_open_file(&w, BITS, 0, dir), 0);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 900), SATP_TOO_OLD);
+	/* the owner's -w changed meanwhile: it applies, the committed bits stay */
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 200, 900), SATP_OK);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 200, 1000), SATP_REPLAY);
+	satpd_windows_free(&w);
+	rm_state(dir);
+}
+
+/* The same on the XDP path: a pinned slot adopted into a store of size 0 keeps its 100. */
+static void test_adopt_keeps_slot_size(void **state)
+{
+	static struct satp_window slots[1u << BITS];
+	struct satpd_windows w;
+	int slot;
+
+	assert_int_equal(satpd_windows_init(&w, BITS, 0, slots, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_OK);
+	slot = satpd_windows_slot(&w, 7, 1);
+	satpd_windows_free(&w); /* restart; the pinned map keeps slots[] */
+	assert_int_equal(satpd_windows_init(&w, BITS, 0, slots, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_adopt(&w, 7, 1, (uint32_t)slot), 0);
+	assert_int_equal(slots[slot].size, 100);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_REPLAY);
+	satpd_windows_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_churn),
 	    cmocka_unit_test(test_full_then_free),
 	    cmocka_unit_test(test_file_tombstones),
+	    cmocka_unit_test(test_file_keeps_slot_size),
+	    cmocka_unit_test(test_adopt_keeps_slot_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,21 @@ static const char *file_mismatch(const struct satpd_windows_file *f, unsigned in
 	return NULL;
 }
 
+static uint32_t clamp_size(uint32_t size)
+{
+	return size < SATP_WINDOW_BITS ? size : SATP_WINDOW_BITS;
+}
+
+/*
+ * An adopted slot keeps the size its owner gave it: the store's size is one
+ * connection's -w, and writing it over another's window (0 turns protection
+ * off) would accept that sender's replays. Only a size no ring can hold is cut.
+ */
+static void keep_size(struct satp_window *win)
+{
+	win->size = clamp_size(win->size);
+}
+
 /* Count what the last run bound, and close a seqlock a SIGKILL left open mid-slide. */
 static void adopt_file(struct satpd_windows *w)
 {
@@ -118,9 +133,7 @@ static void adopt_file(struct satpd_windows *w)
 		atomic_fetch_add(&w->n, 1);
 		if (w->slots[i].gen & 1)
 			w->slots[i].gen++;
-		/* -w may have changed across the restart: the bit ring does not depend on it. */
-		if (w->slots[i].flags & SATP_WINDOW_VALID)
-			w->slots[i].size = w->size < SATP_WINDOW_BITS ? w->size : SATP_WINDOW_BITS;
+		keep_size(&w->slots[i]);
 	}
 }
 
@@ -289,6 +302,7 @@ int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 		return 0;
 	if (e & SATPD_WINDOW_USED)
 		return -EEXIST;
+	keep_size(&w->slots[slot]);
 	atomic_store(&w->index[slot], SATPD_WINDOW_USED | key);
 	atomic_fetch_add(&w->n, 1);
 	return 0;
@@ -324,6 +338,18 @@ int satpd_windows_reset(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 	return 0;
 }
 
+/*
+ * The owner's -w, which may have changed across a restart (an adopted slot
+ * keeps the last run's): the bit ring does not depend on it, so it can change
+ * under a live window. Under the slot's busy flag; XDP reads it racily.
+ */
+static void resize(struct satp_window *win, uint32_t size)
+{
+	size = clamp_size(size);
+	if (win->size != size)
+		__atomic_store_n(&win->size, size, __ATOMIC_RELAXED);
+}
+
 int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
 			       uint32_t size, uint32_t seq)
 {
@@ -334,6 +360,7 @@ int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t s
 		return -ENOSPC;
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
 		; /* another queue commits to this sender: a few hundred ns at most */
+	resize(&w->slots[i], size);
 	v = satp_window_commit(&w->slots[i], seq);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return (int)v;
@@ -402,6 +429,7 @@ int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 		return -ENOSPC;
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
 		; /* a worker commits to this sender: as satpd_windows_commit_sized */
+	resize(&w->slots[i], size);
 	ret = satp_window_merge(&w->slots[i], top, bits, nbits);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return ret;

@@ -683,8 +683,7 @@ static int adopt_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t sl
 			 sender_id, slot, strerror(-ret));
 		return 0;
 	}
-	/* -w may have changed across the restart: the bit ring does not depend on it. */
-	w->slots[slot].size = w->size < SATP_WINDOW_BITS ? w->size : SATP_WINDOW_BITS;
+	/* Its size stays the last run's until its connection commits (windows.c resize). */
 	log_info("mux %u sender %u: replay window kept from the last run (top %" PRIu32 ")", mux,
 		 sender_id, w->slots[slot].top);
 	return 0;
