@@ -185,6 +185,50 @@ static void test_adopt_keeps_slot_size(void **state)
 	satpd_windows_free(&w);
 }
 
+/* A sender of mux 2 whose key hashes to the same home as (1, 1) at BITS. */
+static uint16_t colliding_sender(struct satpd_windows *w)
+{
+	uint32_t s;
+
+	for (s = 0; s < 0x10000; s++)
+		if (s != 1 && home(w, 2u << 16 | s) == home(w, 1u << 16 | 1))
+			return (uint16_t)s;
+	fail_msg("no sender of mux 2 collides with (1, 1)");
+	return 0;
+}
+
+/*
+ * Review M3: K1 = (1, 1) takes its home slot h, K2 collides and takes h + 1;
+ * mux 1 is deleted, then a restart adopts only K2 from the pinned index (which
+ * has no tombstones). K2 must still find its window at h + 1, not get a fresh
+ * one at h that accepts its replays.
+ */
+static void test_adopt_past_freed(void **state)
+{
+	static struct satp_window slots[1u << BITS];
+	struct satpd_windows w;
+	uint16_t s2;
+	int k1, k2;
+
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, NULL, NULL), 0);
+	s2 = colliding_sender(&w);
+	assert_int_equal(satpd_windows_commit(&w, 1, 1, 500), SATP_OK);
+	assert_int_equal(satpd_windows_commit(&w, 2, s2, 1000), SATP_OK);
+	k1 = satpd_windows_slot(&w, 1, 1);
+	k2 = satpd_windows_slot(&w, 2, s2);
+	assert_int_equal(k2, (k1 + 1) % (1 << BITS));
+	assert_int_equal(satpd_windows_release_mux(&w, 1), 1);
+	satpd_windows_free(&w); /* restart: the pinned index holds K2 -> k2 only */
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_adopt(&w, 2, s2, (uint32_t)k2), 0);
+	assert_int_equal(satpd_windows_commit(&w, 2, s2, 1000), SATP_REPLAY);
+	assert_int_equal(satpd_windows_slot(&w, 2, s2), k2);
+	/* the freed home is reusable: K1 comes back to a fresh window there */
+	assert_int_equal(satpd_windows_commit(&w, 1, 1, 500), SATP_OK);
+	assert_int_equal(satpd_windows_slot(&w, 1, 1), k1);
+	satpd_windows_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +237,7 @@ int main(void)
 	    cmocka_unit_test(test_file_tombstones),
 	    cmocka_unit_test(test_file_keeps_slot_size),
 	    cmocka_unit_test(test_adopt_keeps_slot_size),
+	    cmocka_unit_test(test_adopt_past_freed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

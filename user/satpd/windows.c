@@ -290,6 +290,22 @@ static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
 	return i;
 }
 
+/*
+ * The pinned index a slot is adopted from has no tombstones: an entry the last
+ * run freed on key's probe path reads as never used and would end the probe
+ * short of slot, so the sender got a fresh window. Mark them freed instead.
+ */
+static void tombstone_path(struct satpd_windows *w, uint32_t key, uint32_t slot)
+{
+	uint32_t mask = (1u << w->bits) - 1, i;
+	uint64_t zero;
+
+	for (i = home(w, key); i != slot; i = (i + 1) & mask) {
+		zero = 0;
+		atomic_compare_exchange_strong(&w->index[i], &zero, SATPD_WINDOW_FREED);
+	}
+}
+
 int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t slot)
 {
 	uint32_t key = (uint32_t)mux << 16 | sender_id;
@@ -303,6 +319,7 @@ int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 	if (e & SATPD_WINDOW_USED)
 		return -EEXIST;
 	keep_size(&w->slots[slot]);
+	tombstone_path(w, key, slot);
 	atomic_store(&w->index[slot], SATPD_WINDOW_USED | key);
 	atomic_fetch_add(&w->n, 1);
 	return 0;
