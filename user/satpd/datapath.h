@@ -241,10 +241,11 @@ struct satpd {
 	/* What this start picked up from the last run, for `satp show`. */
 	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */
+	unsigned int windows_pinned;  /* of them, found in pinned maps (the rest: the state file) */
 	/* Why the default --xdp-mode fell back to the UDP sockets ("": it did not). */
 	char xdp_fallback[SATPD_XDP_REASON_MAX];
-	_Atomic bool stop;	    /* workers leave their loops */
-	_Atomic bool remote_moved;  /* a worker learned a new remote: resolve next hops */
+	_Atomic bool stop;	      /* workers leave their loops */
+	_Atomic bool remote_moved;    /* a worker learned a new remote: resolve next hops */
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
 	unsigned int n_hooks;
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */

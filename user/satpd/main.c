@@ -136,6 +136,35 @@ static int attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 	return xdp_unavailable(d, ret, why);
 }
 
+/*
+ * The socket path starts from the state file merged with what an XDP run left
+ * pinned for the underlay (it may have been killed before its last
+ * write-back). Then say when the file may lag what was committed: not closed
+ * cleanly, and no pins to make up for it (docs/windows.md).
+ */
+static void settle_windows(struct satpd *d, const struct satpd_peer_addr *remote,
+			   const char *xdp_dev)
+{
+	const struct satpd_windows *file = d->windows.record ? d->windows.record : &d->windows;
+	char dev[IFNAMSIZ] = "";
+
+	if (!d->xdp) {
+		if (xdp_dev)
+			snprintf(dev, sizeof(dev), "%s", xdp_dev);
+		else if (satpd_underlay_dev(d->cfg, remote, dev))
+			dev[0] = '\0';
+		if (dev[0])
+			d->windows_pinned += satpd_xdp_merge_pinned(d, dev);
+		d->windows_adopted = atomic_load(&d->windows.n);
+	}
+	if (file->unclean && !d->windows_pinned)
+		log_warn(
+		    "the replay window file (%s) was not closed cleanly and nothing was "
+		    "pinned: after a kill it is complete, after a power cut or a reboot it may "
+		    "lack the last seconds of commits (docs/windows.md)",
+		    SATPD_WINDOWS_FILE);
+}
+
 static int drop_privileges(const struct satpd_config *c)
 {
 	struct passwd *pw = NULL;
@@ -405,6 +434,7 @@ static int run(const struct satpd_config *c)
 		goto out_worker;
 	if (xdp && (ret = attach_xdp(&d, xdp_dev, dev.n_fds)))
 		goto out_xdp;
+	settle_windows(&d, cc->remote.host[0] ? &remote : NULL, xdp ? xdp_dev : NULL);
 	/* Before dropping privileges: /run/satpd and the pinned maps are root's. */
 	ret = satpd_control_open(&d,
 				 &(struct satpd_control_opts){
@@ -457,6 +487,8 @@ out_worker:
 out_conn:
 	satpd_conns_free(&d);
 	satpd_hs_close(&d);
+	/* Nothing commits any more, and satpd_xdp_stop wrote the map's windows back. */
+	satpd_windows_close_clean(&d.windows);
 	satpd_windows_free(&d.windows);
 out_dev:
 	satpd_dev_close(&dev);

@@ -52,6 +52,12 @@ void satpd_xdp_restore_queues(void);
  * to the socket path.
  */
 int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues);
+/*
+ * The socket path after an XDP run: merge the windows pinned for ifname (a
+ * run killed before its last write-back) into the state file's. How many
+ * windows were pinned; 0 when nothing is pinned there.
+ */
+unsigned int satpd_xdp_merge_pinned(struct satpd *d, const char *ifname);
 /* Start one worker per queue; dev_fds[i] is queue i of the tun/tap. */
 int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds);
 /* -ENODEV when the underlay was deleted: the daemon should shut down. */
