@@ -16,9 +16,15 @@
 #      every replay before it: one veth, one queue, in order);
 #   4. no marker reached the receiver twice: a replay that satpd delivers
 #      carries a marker the receiver already had (the check counts the
-#      replayed datagrams themselves, not a global counter).
+#      replayed datagrams themselves, not a global counter); and satpd's
+#      replay verdicts rose by exactly the number replayed, less those
+#      delivered late (next paragraph): every replay was judged.
 # A replayed datagram that was lost while satpd was down may be delivered once
-# (a late datagram inside the window, -w 4096): it is not a duplicate.
+# (a late datagram inside the window, -w 4096): it is not a duplicate. A crash
+# followed by a reboot (SIGKILL of an XDP run, then the pins wiped) may deliver
+# the last XDP commits before the kill again, up to the state file's write-back
+# interval (docs/windows.md): allowed for the last 2 s of the flow, nothing
+# older; SOAK_STRICT=1 allows nothing.
 #
 #   ns a                                           ns b
 #   +---------------------------------+            +----------------------------------+
@@ -34,6 +40,7 @@
 #   SOAK_SEED=1234 tests/integration/test_restart_soak.sh      # repeat a run
 #   SOAK_RESTARTS=5 tests/integration/test_restart_soak.sh     # a shorter one
 #   SOAK_MODES=off tests/integration/test_restart_soak.sh      # one data path only
+#   SOAK_STRICT=1 tests/integration/test_restart_soak.sh       # not even after a crash + reboot
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -49,6 +56,9 @@ read -ra MODES <<<"${SOAK_MODES:-native skb off}"
 RESTARTS=${SOAK_RESTARTS:-20}
 SEED=${SOAK_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 PIN= # the --pin-root, under the test's bpffs
+# The XDP commits a crash + reboot may cost: 2 s of flow, twice the write-back interval.
+CRASH_SLACK=$(awk -v g=$FLOW_GAP 'BEGIN { printf "%d", 2 / g }')
+TOTAL_AGAIN=0
 SAT_PID=
 
 # flow_start: the receiver in a (one line per datagram: its marker), the sender in b
@@ -87,8 +97,9 @@ EOF
 # received_max: the highest marker a has received (0: none).
 received_max() { sort -n "$TMP/received" 2>/dev/null | awk '{ m = $1 } END { print m + 0 }'; }
 sent_last() { awk '{ print $1 + 0 }' "$TMP/sent" 2>/dev/null; }
-# duplicates: markers received more than once (each is a delivered replay).
-duplicates() { sort -n "$TMP/received" | uniq -d | wc -l; }
+# again L0: markers received after line L0 of the receiver's file that it had already:
+# each one a replayed datagram delivered a second time.
+again() { awk -v l0="$1" '($1 in seen) && NR > l0 { print $1 } { seen[$1] = 1 }' "$TMP/received"; }
 
 # wait_received N SECONDS: until a has received a marker above N.
 wait_received() {
@@ -164,13 +175,32 @@ late() {
 		$1 <= s0 && !($1 in seen) { seen[$1] = 1; n++ } END { print n + 0 }' "$TMP/received"
 }
 
+# check_again WHAT L0 BEFORE CRASH_REBOOT: no replay delivered a second time. The one
+# exception is a crash followed by a reboot (SIGKILL of an XDP run, then the pins
+# wiped): the state file may lack the XDP commits of the last write-back interval
+# (docs/windows.md, "what can be lost"), so up to CRASH_SLACK of the last datagrams
+# before the kill may be delivered again, and nothing older; SOAK_STRICT=1 allows none.
+check_again() {
+	local what=$1 l0=$2 before=$3 crash=$4 ag n
+	ag=$(again "$l0")
+	n=$(printf '%s' "$ag" | grep -c .)
+	[ "$n" -eq 0 ] && return 0
+	if [ "$crash" = yes ] && [ -z "${SOAK_STRICT:-}" ] && [ "$n" -le "$CRASH_SLACK" ] &&
+		[ "$(printf '%s\n' "$ag" | sort -n | head -n 1)" -gt $((before - CRASH_SLACK)) ]; then
+		AGAIN=$n
+		return 0
+	fi
+	fail "$what: $n replayed datagrams delivered again (markers $(printf '%s\n' "$ag" | sort -n | head -n 5 | tr '\n' ' ')..., the last before the stop: $before)"
+}
+
 soak_one() { # soak_one I
-	local i=$1 mode stop wipe before t0 t1 n sent dups what log l0 s0 r0 r1 lt
+	local i=$1 mode stop wipe before t0 t1 n sent what log l0 s0 r0 r1 lt crash=no note=""
 	mode=${MODES[RANDOM % ${#MODES[@]}]}
 	stop=TERM
 	[ $((RANDOM % 3)) -eq 0 ] && stop=KILL
 	wipe=no
 	[ $((RANDOM % 4)) -eq 0 ] && wipe=yes
+	[ $stop = KILL ] && [ $wipe = yes ] && [ "$PREV_MODE" != off ] && crash=yes
 	what="restart $i/$RESTARTS: SIG$stop, $([ $wipe = yes ] && echo 'pins wiped, ')--xdp-mode $mode"
 	log=satpd.$i.log
 	satpd_stop $stop
@@ -178,6 +208,7 @@ soak_one() { # soak_one I
 	before=$(received_max)
 	t0=$(date +%s.%N)
 	satpd_start "$mode" "$log"
+	PREV_MODE=$mode
 	wait_received "$before" 15 || fail "$what: the flow did not resume within 15 s (last marker $before)"
 	t1=$(date +%s.%N)
 	# What a has by now: nothing older than s0 is still on its way (one path, in order).
@@ -188,15 +219,16 @@ soak_one() { # soak_one I
 	[ "$n" -gt 0 ] || fail "$what: nothing captured to replay"
 	sent=$(sent_last)
 	wait_received "$sent" 15 || fail "$what: no marker sent after the replays arrived (after $sent)"
-	dups=$(duplicates)
-	[ "$dups" -eq 0 ] ||
-		fail "$what: $dups replayed datagrams delivered again (markers $(sort -n "$TMP/received" | uniq -d | head -n 5 | tr '\n' ' ')...)"
+	AGAIN=0
+	check_again "$what" "$l0" "$before" $crash
+	[ "$AGAIN" -gt 0 ] && note=" (crash + reboot: the last $AGAIN before the kill again, docs/windows.md)"
 	r1=$(refused "$log")
 	lt=$(late "$l0" "$s0")
 	# Each replay was judged: refused, or delivered for the first time (lost while down).
-	[ $((r1 - r0)) -eq $((n - lt)) ] ||
-		fail "$what: $n replayed, $lt delivered late, but $((r1 - r0)) refused (want $((n - lt)))"
-	log "$(printf '%-58s' "$what"): flow back in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; $n replayed: $((r1 - r0)) refused, $lt late, 0 again"
+	[ $((r1 - r0)) -eq $((n - lt - AGAIN)) ] ||
+		fail "$what: $n replayed, $lt delivered late, $AGAIN again, but $((r1 - r0)) refused (want $((n - lt - AGAIN)))"
+	log "$(printf '%-58s' "$what"): flow back in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; $n replayed: $((r1 - r0)) refused, $lt late, $AGAIN again$note"
+	TOTAL_AGAIN=$((TOTAL_AGAIN + AGAIN))
 }
 
 lib_init
@@ -214,7 +246,8 @@ log "seed $SEED (SOAK_SEED=$SEED repeats this run), $RESTARTS restarts"
 start_bg b tcpdump.log tcpdump -Z root -i ul0 --immediate-mode -U -n -w "$TMP/underlay.pcap" \
 	"udp and src host $UL4_2 and src port 4444 and dst port 4444"
 wait_log "$TMP/tcpdump.log" "listening on" 5 || fail "tcpdump did not start"
-satpd_start "${MODES[RANDOM % ${#MODES[@]}]}" satpd.0.log
+PREV_MODE=${MODES[RANDOM % ${#MODES[@]}]}
+satpd_start "$PREV_MODE" satpd.0.log
 start_bg b uanytun.log uanytun -D -L stdout:5 -i "$UL4_2" -r "$UL4_1" -e right -s 2 -d tun0 -t tun \
 	-n "$IN_B/24" -K "$K128" -A "$SALT"
 wait_dev b tun0 || fail "uanytun did not start: $(cat "$TMP/uanytun.log")"
@@ -224,4 +257,8 @@ for i in $(seq 1 "$RESTARTS"); do
 	soak_one "$i"
 done
 satpd_stop TERM
-log "$RESTARTS restarts: the flow resumed every time, no replayed datagram delivered"
+if [ "$TOTAL_AGAIN" -gt 0 ]; then
+	log "$RESTARTS restarts: the flow resumed every time; $TOTAL_AGAIN replays delivered again, all after a crash + reboot, all of the last 2 s before the kill (SOAK_STRICT=1 fails on them)"
+else
+	log "$RESTARTS restarts: the flow resumed every time, no replayed datagram delivered again"
+fi
