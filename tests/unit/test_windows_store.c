@@ -305,6 +305,28 @@ static void test_merge_table(void **state)
 	}
 }
 
+/* A record's window of an earlier -w merges in without changing the live slot's size. */
+static void test_merge_keeps_owner_size(void **state)
+{
+	struct satpd_windows src, dst;
+	int slot;
+
+	assert_int_equal(satpd_windows_init(&src, BITS, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_init(&dst, BITS, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_commit_sized(&src, 5, 5, 20, 1000), SATP_OK);
+	assert_int_equal(satpd_windows_commit_sized(&dst, 5, 5, 100, 990), SATP_OK);
+	assert_int_equal(satpd_windows_merge_all(&dst, &src), 0);
+	slot = satpd_windows_slot(&dst, 5, 5);
+	assert_int_equal(dst.slots[slot].size, 100);
+	assert_int_equal(dst.slots[slot].top, 1000);
+	/* a sender only the record knows gets the record's size until its owner commits */
+	assert_int_equal(satpd_windows_commit_sized(&src, 5, 6, 20, 7), SATP_OK);
+	assert_int_equal(satpd_windows_merge_all(&dst, &src), 0);
+	assert_int_equal(dst.slots[satpd_windows_slot(&dst, 5, 6)].size, 20);
+	satpd_windows_free(&src);
+	satpd_windows_free(&dst);
+}
+
 /*
  * The XDP path's record: the state file is merged into the map at the start,
  * the map's commits go back to the file by write-back, a released mux leaves
@@ -389,6 +411,7 @@ int main(void)
 	    cmocka_unit_test(test_adopt_keeps_slot_size),
 	    cmocka_unit_test(test_adopt_past_freed),
 	    cmocka_unit_test(test_merge_table),
+	    cmocka_unit_test(test_merge_keeps_owner_size),
 	    cmocka_unit_test(test_record_write_back),
 	    cmocka_unit_test(test_record_take_clean),
 	};

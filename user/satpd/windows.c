@@ -451,8 +451,9 @@ int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t
 	return satp_window_export(&w->slots[i], top, bits, nbits);
 }
 
-int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
-			uint32_t top, const uint64_t *bits, uint32_t nbits)
+/* size: the owner's -w (owner_size), or only a new slot's (a record's, of some earlier run). */
+static int merge_into(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
+		      bool owner_size, uint32_t top, const uint64_t *bits, uint32_t nbits)
 {
 	int i = slot_sized(w, mux, sender_id, size), ret;
 
@@ -460,10 +461,23 @@ int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 		return -ENOSPC;
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
 		; /* a worker commits to this sender: as satpd_windows_commit_sized */
-	resize(&w->slots[i], size);
+	if (owner_size)
+		resize(&w->slots[i], size);
 	ret = satp_window_merge(&w->slots[i], top, bits, nbits);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return ret;
+}
+
+int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
+			uint32_t top, const uint64_t *bits, uint32_t nbits)
+{
+	return merge_into(w, mux, sender_id, size, true, top, bits, nbits);
+}
+
+int satpd_windows_merge_record(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
+			       uint32_t size, uint32_t top, const uint64_t *bits, uint32_t nbits)
+{
+	return merge_into(w, mux, sender_id, size, false, top, bits, nbits);
 }
 
 /* ---------------------------------------------------------------- the durable record */
@@ -487,6 +501,15 @@ int satpd_windows_close_clean(struct satpd_windows *w)
 	return msync(w->map, w->map_len, MS_SYNC) ? -errno : 0;
 }
 
+void satpd_windows_start_flush(const struct satpd_windows *w)
+{
+	const struct satpd_windows *f = w->record ? w->record : w;
+
+	/* Starts the writes and returns; a full queue may hold it briefly, never the disk. */
+	if (f->map && f->map_fd >= 0)
+		sync_file_range(f->map_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 unsigned int satpd_windows_merge_all(struct satpd_windows *dst, const struct satpd_windows *src)
 {
 	uint64_t bits[SATP_WINDOW_WORDS];
@@ -496,8 +519,8 @@ unsigned int satpd_windows_merge_all(struct satpd_windows *dst, const struct sat
 	for (i = 0; i < cap; i++) {
 		if (satpd_windows_export(src, i, &key, &top, bits, &nbits))
 			continue; /* free, nothing committed, or -w 0 */
-		if (satpd_windows_merge(dst, (uint16_t)(key >> 16), (uint16_t)key,
-					src->slots[i].size, top, bits, nbits) < 0)
+		if (satpd_windows_merge_record(dst, (uint16_t)(key >> 16), (uint16_t)key,
+					       src->slots[i].size, top, bits, nbits) < 0)
 			lost++;
 	}
 	if (lost)
@@ -535,7 +558,7 @@ static void record_slot(struct satp_window *rec, const struct satp_window *cur)
 	uint64_t bits[SATP_WINDOW_WORDS];
 	uint32_t top, nbits;
 
-	if (!(cur->flags & SATP_WINDOW_VALID) || !memcmp(rec, cur, sizeof(*rec)))
+	if (!memcmp(rec, cur, sizeof(*rec)))
 		return;
 	if ((rec->flags & SATP_WINDOW_VALID) && rec->size && rec->top != cur->top &&
 	    satp_window_classify(rec->top, rec->size, cur->top) != SATP_WINDOW_AHEAD) {
@@ -560,6 +583,8 @@ unsigned int satpd_windows_write_back(struct satpd_windows *w)
 		e = atomic_load_explicit(&w->index[i], memory_order_acquire);
 		if (!(e & SATPD_WINDOW_USED) || !read_slot(&w->slots[i], &cur))
 			continue; /* free, or sliding: the next round takes it */
+		if (!(cur.flags & SATP_WINDOW_VALID))
+			continue; /* nothing committed (or -w 0): nothing to keep */
 		j = slot_sized(rec, (uint16_t)(e >> 16), (uint16_t)e, cur.size);
 		if (j < 0)
 			lost++;

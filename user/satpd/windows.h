@@ -128,6 +128,13 @@ int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t
 int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
 			uint32_t top, const uint64_t *bits, uint32_t nbits);
 /*
+ * As satpd_windows_merge for a window of another store (the state file, the
+ * pins of an earlier run): size applies to a new slot only, an existing one
+ * keeps its owner's.
+ */
+int satpd_windows_merge_record(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
+			       uint32_t size, uint32_t top, const uint64_t *bits, uint32_t nbits);
+/*
  * Free every slot of mux (a connection deleted) for later senders; the caller
  * vouches nothing uses them (above). Returns how many. Main thread.
  */
@@ -163,6 +170,14 @@ int satpd_windows_keep_record(struct satpd_windows *w, struct satpd_windows *rec
  * syscall: the record is a shared mapping. Returns how many found no slot.
  */
 unsigned int satpd_windows_write_back(struct satpd_windows *w);
+/*
+ * Start writing the state file's dirty pages (the record's, or the store's
+ * own on the socket path) to disk, without waiting for them
+ * (sync_file_range): a power cut then loses about the last second of commits
+ * rather than the kernel's writeback delay. Not a data-integrity operation
+ * (disk caches, metadata); satpd_windows_close_clean is. Main loop.
+ */
+void satpd_windows_start_flush(const struct satpd_windows *w);
 /* The record after a last write-back, now the caller's; NULL without one. */
 struct satpd_windows *satpd_windows_take_record(struct satpd_windows *w);
 /*

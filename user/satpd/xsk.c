@@ -753,7 +753,8 @@ static int merge_pinned_one(struct satpd_windows *w, const struct satp_xdp_view_
 		return 0; /* deleted meanwhile, or a slot out of range */
 	if (satp_window_export(&win, &top, bits, &nbits))
 		return 0; /* nothing committed, or -w 0 */
-	return satpd_windows_merge(w, key->mux, key->sender_id, win.size, top, bits, nbits) < 0
+	return satpd_windows_merge_record(w, key->mux, key->sender_id, win.size, top, bits,
+					  nbits) < 0
 		   ? -ENOSPC
 		   : 1;
 }
