@@ -7,7 +7,8 @@
 # back to the UDP sockets and says so: a warning in the log, `satp show` (text
 # and --json) and the /metrics gauge satpd_xdp_fallback, with the mode asked
 # for, the mode obtained and why. Every mode that runs carries a uanytun ping,
-# also after a SIGKILL left satp_rx attached (a socket-path run removes it).
+# also after a SIGKILL left satp_rx attached (a socket-path run removes it, and
+# refuses the crashed run's datagrams replayed: its windows carry over).
 #
 #   ns a                                          ns b
 #   +------------------------------------+        +-------------------------+
@@ -34,7 +35,7 @@ NO_UNDERLAY="no underlay interface"
 # satpd_args ADDRESSING: the command line of every row; "peer" gives -i/-r (the
 # underlay is br0), "none" neither (satpd cannot tell an underlay).
 satpd_args() {
-	local a=(-U --state-dir "$TMP/state" --pin-root "$TMP/bpf/a" -e left -d tun0
+	local a=(-U --state-dir "$TMP/state" --pin-root "$TMP/bpf/a" -e left -d tun0 -w 1024
 		-n "$IN_A/24" -K "$K128" -A "$SALT" --ctl-socket "$TMP/run/a.sock")
 	[ "$1" = peer ] && a+=(-i "$UL4_1" -r "$UL4_2")
 	printf '%s\n' "${a[@]}"
@@ -146,23 +147,48 @@ test_running() {
 
 # A satp_rx left attached by a crash (SIGKILL) has no AF_XDP socket behind it and
 # drops every SATP datagram: a next run on the UDP sockets (off, or the default's
-# fallback) removes it, or the tunnel stays dead. "NAME|NEXT-RUN-OPTS"
+# fallback) removes it, or the tunnel stays dead. The windows the crashed XDP run
+# committed carry over (left pinned, merged into the socket path's file): what
+# uanytun sent to it, replayed after the flow resumed, is all refused.
+# "NAME|NEXT-RUN-OPTS"
 CRASH_ROWS=(
 	"crash-then-off    |--xdp-mode off"
 	"crash-then-default|"
 )
 
+# refused PID LOG: replay verdicts so far, XDP's pre-filter and the daemon's.
+refused() {
+	local n=0 c
+	for c in xdp_drop_replay xdp_drop_too_old rx_replay rx_too_old; do
+		n=$((n + $(satpd_counter "$1" "$2" $c)))
+	done
+	echo "$n"
+}
+
+# crash_run NAME: satpd in skb mode carries pings (captured on b), then dies by SIGKILL.
+crash_run() {
+	local pid
+	start_bg b "$1.tcpdump.log" tcpdump -Z root -i ul0 --immediate-mode -U -n -w "$TMP/$1.pcap" \
+		"udp and src host $UL4_2 and src port 4444 and dst port 4444"
+	local tpid=$LAST_PID
+	wait_log "$TMP/$1.tcpdump.log" "listening on" 5 || fail "$1: tcpdump did not start"
+	start_bg a "$1.1.log" "$SATPD" "${args[@]}" --xdp-mode skb
+	pid=$LAST_PID
+	wait_log "$TMP/$1.1.log" 'satpd [0-9.]* running' 10 || fail "$1: satpd skb does not run"
+	wait_ping b "$IN_A" 10 || fail "$1: no ping through satpd in skb mode"
+	nsx b ping -c 5 -i 0.1 -W 1 -q "$IN_A" >/dev/null || fail "$1: pings lost in skb mode"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	stop_pid "$tpid"
+	ip -n "$(ns a)" link show br0 | grep -q 'prog/xdp' || fail "$1: no satp_rx left after SIGKILL"
+}
+
 test_after_crash() {
-	local row name opts args pid
+	local row name opts args pid n r0 r1 d0 d1
 	mapfile -t args < <(satpd_args peer)
 	for row in "${CRASH_ROWS[@]}"; do
 		IFS='|' read -r name opts <<<"$(sed -e 's/ *| */|/g' -e 's/ *$//' <<<"$row")"
-		start_bg a "$name.1.log" "$SATPD" "${args[@]}" --xdp-mode skb
-		pid=$LAST_PID
-		wait_log "$TMP/$name.1.log" 'satpd [0-9.]* running' 10 || fail "$name: satpd skb does not run"
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-		ip -n "$(ns a)" link show br0 | grep -q 'prog/xdp' || fail "$name: no satp_rx left after SIGKILL"
+		crash_run "$name"
 		# shellcheck disable=SC2086
 		start_bg a "$name.2.log" "$SATPD" "${args[@]}" $opts
 		pid=$LAST_PID
@@ -173,17 +199,34 @@ test_after_crash() {
 			fail "$name: the crashed run's satp_rx was not removed:$(sed 's/^/\n  /' "$TMP/$name.2.log")"
 		ip -n "$(ns a)" link show br0 | grep -q 'prog/xdp' && fail "$name: an XDP program is left on br0"
 		wait_ping b "$IN_A" 10 || fail "$name: no ping through the tunnel:$(sed 's/^/\n  /' "$TMP/$name.2.log")"
+		r0=$(refused "$pid" "$TMP/$name.2.log")
+		d0=$(satpd_counter "$pid" "$TMP/$name.2.log" rx_delivered)
+		n=$(nsx b python3 "$LIB_DIR/satp_inject.py" replay-old --count 100000 --to "$UL4_1" \
+			--pcap "$TMP/$name.pcap" | tail -n 1)
+		[ "${n:-0}" -ge 5 ] || fail "$name: only ${n:-0} datagrams captured from the skb run"
+		for _ in $(seq 1 20); do
+			r1=$(refused "$pid" "$TMP/$name.2.log")
+			[ "$r1" -ge $((r0 + n)) ] && break
+		done
+		d1=$(satpd_counter "$pid" "$TMP/$name.2.log" rx_delivered)
+		if [ "$r1" -ne $((r0 + n)) ] || [ "$d1" -ne "$d0" ]; then
+			fail "$name: $n datagrams of the crashed skb run replayed: $((r1 - r0)) refused, $((d1 - d0)) delivered"
+		fi
 		stop_pid "$pid"
-		log "ok   $name: the satp_rx a SIGKILL left is removed, the UDP sockets carry the tunnel"
+		log "ok   $name: the satp_rx a SIGKILL left is removed, the UDP sockets carry the tunnel, the $n datagrams of the crashed run replayed are all refused"
 	done
 }
 
 lib_init
-require_cmd uanytun curl python3 ping timeout
+require_cmd uanytun curl python3 ping timeout tcpdump
 [ -x "$SATP" ] || fail "$SATP is not built (make all)"
 bpffs_init
 mkdir -p "$TMP/run"
 topo_bridge_underlay
+# Only the pings cross the tunnel: no IPv6 chatter to count as delivered.
+for side in a b; do
+	nsx $side sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1
+done
 start_bg b uanytun.log uanytun -D -L stdout:5 -i "$UL4_2" -r "$UL4_1" -e right -d tun0 -t tun \
 	-n "$IN_B/24" -K "$K128" -A "$SALT"
 wait_dev b tun0 || fail "uanytun did not start: $(cat "$TMP/uanytun.log")"
