@@ -77,8 +77,8 @@ static int xdp_unavailable(struct satpd *d, int err, const char *why)
 		return err;
 	}
 	snprintf(d->xdp_fallback, sizeof(d->xdp_fallback), "%s", why);
-	log_warn("data path: UDP sockets, not XDP: --xdp-mode %s (the default) cannot be had: %s "
-		 "(--xdp-mode off or skb says what to use instead)",
+	log_warn("data path: UDP sockets, not XDP: --xdp-mode %s (the default) cannot be had: %s; "
+		 "give --xdp-mode skb or off to choose",
 		 satpd_xdp_mode_name(c->xdp_mode), why);
 	return 0;
 }
