@@ -18,6 +18,8 @@
 #   back-to-xdp  socket-path run captured, then XDP over the older pins
 #   killed     XDP run SIGKILLed right after the capture, restart with
 #              --xdp-mode off: the windows come from the pins it left
+#   sizes      a -w 0 block ahead of a -w 100 one (mux 6, its own uanytun on
+#              port 4506, tun1/tunp6), restarted: mux 6 keeps its -w 100
 # Each replay must be refused datagram by datagram (replay verdicts +N, none
 # of the captured echo requests, marked by their payload, on a's tun0) and the
 # tunnel must carry traffic afterwards.
@@ -47,10 +49,10 @@ start_satpd() {
 # SATP datagrams captured on b's side.
 capture() {
 	start_bg b tcpdump.log tcpdump -Z root -i ul0 --immediate-mode -U -n -c "$N" -w "$1" \
-		"udp and src host $UL4_2 and dst port 4444"
+		"udp and src host $UL4_2 and src port $PORT_B and dst port 4444"
 	local tpid=$LAST_PID
 	wait_log "$TMP/tcpdump.log" "listening on" 5 || fail "tcpdump did not start"
-	nsx b ping -c "$N" -i 0.2 -W 2 -q -p "$2" "$IN_A" >/dev/null || fail "ping before the capture's end"
+	nsx b ping -c "$N" -i 0.2 -W 2 -q -p "$2" "$TO_A" >/dev/null || fail "ping before the capture's end"
 	wait_log "$TMP/tcpdump.log" "packets captured" 5
 	stop_pid "$tpid"
 	rm -f "$TMP/tcpdump.log"
@@ -96,14 +98,14 @@ refused() {
 }
 
 # expect_refused ROW LOG PCAP MARK: the replayed capture is refused, datagram
-# by datagram, and none of its echo requests (payload MARK) reaches a's tun0;
-# then the tunnel works both ways.
+# by datagram, and none of its echo requests (payload MARK) reaches a's
+# $TUN_A; then the tunnel works both ways.
 expect_refused() {
 	local row=$1 logf=$2 ref0 ref i tpid delivered
-	start_bg a tun.log tcpdump -Z root -i tun0 --immediate-mode -U -n -w "$TMP/tun.pcap" \
+	start_bg a tun.log tcpdump -Z root -i "$TUN_A" --immediate-mode -U -n -w "$TMP/tun.pcap" \
 		"icmp and icmp[0] == 8 and icmp[24:4] == 0x$4"
 	tpid=$LAST_PID
-	wait_log "$TMP/tun.log" "listening on" 5 || fail "tcpdump on tun0 did not start"
+	wait_log "$TMP/tun.log" "listening on" 5 || fail "tcpdump on $TUN_A did not start"
 	ref0=$(refused "$logf")
 	replay "$3"
 	# Until all are refused; a delivered one never is, and the deadline ends the wait.
@@ -117,12 +119,16 @@ expect_refused() {
 	[ "$delivered" -eq 0 ] ||
 		fail "$row: $delivered of $N replayed datagrams delivered (refused $ref0 -> $ref)"
 	[ "$ref" -eq $((ref0 + N)) ] || fail "$row: replay verdicts $ref0 -> $ref, want +$N"
-	nsx b ping -c 2 -i 0.2 -W 2 -q "$IN_A" >/dev/null || fail "$row: no traffic from b after the replay"
-	nsx a ping -c 2 -i 0.2 -W 2 -q "$IN_B" >/dev/null || fail "$row: no traffic from a after the replay"
+	nsx b ping -c 2 -i 0.2 -W 2 -q "$TO_A" >/dev/null || fail "$row: no traffic from b after the replay"
+	nsx a ping -c 2 -i 0.2 -W 2 -q "$TO_B" >/dev/null || fail "$row: no traffic from a after the replay"
 	log "  $row: $N replayed datagrams refused, none delivered; the tunnel carries on"
 }
 
 want_row() { [ -z "$FILTER" ] || [[ $1 == *"$FILTER"* ]]; }
+
+# The tunnel the rows use: a's device, its inner address, b's, b's SATP port
+# (the capture takes that peer's datagrams only: another one's could be in it).
+TUN_A=tun0 TO_A=$IN_A TO_B=$IN_B PORT_B=4444
 
 lib_init
 require_cmd uanytun tcpdump python3 ping
@@ -182,4 +188,37 @@ if want_row killed; then
 	expect_refused killed a6.log "$TMP/killed.pcap" 5ea1ed03
 fi
 stop_pid "$APID"
+
+# sizes: two connection blocks, the first -w 0 (anytun's default), the second
+# -w 100 with a uanytun peer; a plain restart (pins and state kept) must leave
+# the second one's window at 100, so its captured traffic is still refused.
+if want_row sizes; then
+	log "row: sizes (a -w 0 block ahead of a -w 100 one, restarted)"
+	{
+		printf 'interface %s\nport 4444\n' "$UL4_1"
+		printf 'connection\nmux 5\nsender-id 1\nrole left\nwindow-size 0\nkey %s\nsalt %s\n' \
+			"${KEYV[1]}" "${KEYV[3]}"
+		printf 'remote-host %s\nremote-port 4505\nroute 10.205.0.0/24\n' "$UL4_2"
+		printf 'connection\nmux 6\nsender-id 1\nrole left\nwindow-size 100\nkey %s\nsalt %s\n' \
+			"${KEYV[1]}" "${KEYV[3]}"
+		printf 'remote-host %s\nremote-port 4506\nroute 10.206.0.0/24\n' "$UL4_2"
+	} >"$TMP/sizes.conf"
+	sizes_satpd() {
+		start_bg a "$1" "$SATPD" -U --state-dir "$TMP/state-sizes" --pin-root "$TMP/bpf/sizes" \
+			--config "$TMP/sizes.conf" -d tun1 -t tun -n 10.206.0.1/24
+		APID=$LAST_PID
+		wait_log "$TMP/$1" 'satpd [0-9.]* running' 15 || { cat "$TMP/$1"; fail "sizes: satpd did not start"; }
+	}
+	TUN_A=tun1 TO_A=10.206.0.1 TO_B=10.206.0.2 PORT_B=4506
+	sizes_satpd s1.log
+	start_bg b u6.log uanytun -D -L stdout:5 -i "$UL4_2" -p 4506 -r "$UL4_1" -o 4444 -m 6 -s 16 \
+		-e right -w 100 -d tunp6 -t tun -n 10.206.0.2/24 "${KEYV[@]}"
+	wait_dev b tunp6 || fail "sizes: uanytun: no tunp6"
+	wait_ping b "$TO_A" 10 || fail "sizes: mux 6 does not come up"
+	capture "$TMP/sizes.pcap" 5ea1ed04
+	stop_pid "$APID"
+	sizes_satpd s2.log
+	expect_refused sizes s2.log "$TMP/sizes.pcap" 5ea1ed04
+	stop_pid "$APID"
+fi
 log "all rows passed"

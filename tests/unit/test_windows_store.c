@@ -5,7 +5,12 @@
  * add/del cycles far beyond the slot count never run out; a live sender keeps
  * its slot and its committed seqs through everyone else's churn; the unbind
  * callback (XDP's) is called once per freed slot and a reused slot is bound
- * again; a store file with tombstones reopens as it was.
+ * again; a store file with tombstones reopens as it was. Across a restart a
+ * slot keeps its own -w (review H1) and an adopted pinned slot stays reachable
+ * past a slot freed in the last run (M3). The durable record (review H2,
+ * docs/windows.md): two stores merge per (mux, sender id) with top = max and
+ * bits OR-ed, the XDP store writes back into the state file, and the file
+ * remembers a clean close.
  */
 #include <stdarg.h>
 #include <stdlib.h>
