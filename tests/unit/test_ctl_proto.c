@@ -284,6 +284,9 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	strcpy(s->xdp_program, "taken-over");
 	s->windows_adopted = 3;
 	strcpy(s->state_dir, "/var/lib/satpd/tun7");
+	strcpy(s->xdp_mode_requested, "native");
+	strcpy(s->xdp_mode_obtained, "off");
+	strcpy(s->xdp_fallback, "satp_rx on eth0 in native mode: Operation not supported");
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_bad_tag", 3);
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_replay", UINT64_MAX);
 	s->n_paths = 2;
@@ -413,6 +416,7 @@ static void test_replies(void **state)
 	    "errno=0\nrail-path=4444 1 1 0 1 0 -\nrail-path-xdp=1 2 3\n\n",
 	    "errno=0\nrail-path=4444 1 1 0 1 0 -\nrail-path-xdp=1 -2\n\n",
 	    "errno=0\nwindows-adopted=-1\n\n",
+	    "errno=0\nxdp-mode-explicit=yes\n\n",
 	    "errno=0\nconn=1\nseq-resumed=x\n\n",
 	};
 	char buf[512], msg[256];

@@ -25,6 +25,9 @@ static void fill(void)
 	strcpy(snap.rx_path, "xdp");
 	strcpy(snap.xdp_ifname, "eth1");
 	snap.started = 1700000000;
+	strcpy(snap.xdp_mode_requested, "native");
+	strcpy(snap.xdp_mode_obtained, "off");
+	strcpy(snap.xdp_fallback, "satp_rx on \"eth1\": Operation not supported");
 	satp_ctl_add_counter(snap.counters, &snap.n_counters, "rx_bad_tag", 4);
 	satp_ctl_add_counter(snap.counters, &snap.n_counters, "rx-Replay", 2);
 	c = satp_ctl_snapshot_add_conn(&snap);
@@ -72,6 +75,9 @@ static void fill(void)
 static const char *const want_lines[] = {
     "satpd_up 1",
     "satpd_info{version=\"0.1\\\"x\",dev=\"tun0\",rx_path=\"xdp\",xdp_ifname=\"eth1\"} 1",
+    "satpd_xdp_fallback{requested=\"native\",explicit=\"no\",obtained=\"off\",reason=\"satp_rx "
+    "on \\\"eth1\\\": Operation not supported\"} 1",
+    "# TYPE satpd_xdp_fallback gauge",
     "satpd_start_time_seconds 1700000000",
     "satpd_daemon_rx_bad_tag_total 4",
     "satpd_daemon_rx_replay_total 2",

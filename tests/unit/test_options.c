@@ -46,6 +46,7 @@ static void check_defaults(const struct satpd_config *c)
 	assert_int_equal(cc->keys.algos.tag_len, 10);
 	assert_int_equal(cc->keys.master_key_len, 16);
 	assert_int_equal(c->xdp_mode, SATPD_XDP_NATIVE);
+	assert_false(c->xdp_mode_set); /* the default may fall back; an explicit mode may not */
 	assert_int_equal(c->queues, SATPD_QUEUES_UNSET);
 	assert_string_equal(c->pin_root, "/sys/fs/bpf");
 	/* anytun's default log target, and the -w 0 warning. */
@@ -178,6 +179,7 @@ static void check_satpd_own(const struct satpd_config *c)
 {
 	assert_string_equal(c->xdp_dev, "eth1");
 	assert_int_equal(c->xdp_mode, SATPD_XDP_SKB);
+	assert_true(c->xdp_mode_set);
 	assert_int_equal(c->queues, 4);
 	assert_string_equal(c->pin_root, "/sys/fs/bpf/x");
 	assert_string_equal(c->state_dir, "/tmp/state");
@@ -186,6 +188,13 @@ static void check_satpd_own(const struct satpd_config *c)
 static void check_tap_name(const struct satpd_config *c)
 {
 	assert_int_equal(c->dev_type, SATPD_DEV_TAP);
+}
+
+/* Native given is not native by default: it must not fall back. */
+static void check_native_explicit(const struct satpd_config *c)
+{
+	assert_int_equal(c->xdp_mode, SATPD_XDP_NATIVE);
+	assert_true(c->xdp_mode_set);
 }
 
 static void check_long_eq(const struct satpd_config *c)
@@ -332,6 +341,11 @@ static const struct opt_case cases[] = {
      check_last_remote},
     {"--queues 1 is explicit", {"--queues", "1", K128, SALTOPT}, 0, NULL, check_queues_one},
     {"device name says tap", {"-d", "tap7", K128, SALTOPT}, 0, NULL, check_tap_name},
+    {"--xdp-mode native is explicit",
+     {"--xdp-mode", "native", K128, SALTOPT},
+     0,
+     NULL,
+     check_native_explicit},
     {"--opt=value", {"--mux=3", "--xdp-mode=off", K128, SALTOPT}, 0, NULL, check_long_eq},
     {"IPv6 -n and -6", {"-6", "-n", "fd00:99::1/64", K128, SALTOPT}, 0, NULL, check_v6},
 
@@ -678,6 +692,7 @@ static void test_config_file(void **state)
 	assert_int_equal(c.conns[0].keys.role, SATP_ROLE_RIGHT);
 	assert_int_equal(c.conns[0].window, 50);
 	assert_int_equal(c.xdp_mode, SATPD_XDP_OFF);
+	assert_true(c.xdp_mode_set);
 	check_passphrase(&c);
 
 	/* A bad line names file and line and quotes the text. */

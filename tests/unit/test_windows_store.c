@@ -5,7 +5,12 @@
  * add/del cycles far beyond the slot count never run out; a live sender keeps
  * its slot and its committed seqs through everyone else's churn; the unbind
  * callback (XDP's) is called once per freed slot and a reused slot is bound
- * again; a store file with tombstones reopens as it was.
+ * again; a store file with tombstones reopens as it was. Across a restart a
+ * slot keeps its own -w (review H1) and an adopted pinned slot stays reachable
+ * past a slot freed in the last run (M3). The durable record (review H2,
+ * docs/windows.md): two stores merge per (mux, sender id) with top = max and
+ * bits OR-ed, the XDP store writes back into the state file, and the file
+ * remembers a clean close.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -132,12 +137,288 @@ static void test_file_tombstones(void **state)
 	rmdir(dir);
 }
 
+/* A temporary state directory and its window file, removed by rm_state(). */
+static void rm_state(const char *dir)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_WINDOWS_FILE);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * Review H1: the store is opened with connection 0's -w (0 here); a slot of
+ * another connection (-w 100) keeps its size across a restart, so its replay
+ * is still refused. The old adoption wrote 0 over it and accepted everything.
+ */
+static void test_file_keeps_slot_size(void **state)
+{
+	char dir[] = "/tmp/satp-winstore.XXXXXX";
+	struct satpd_windows w;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(satpd_windows_open_file(&w, BITS, 0, dir), 0);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_OK);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_REPLAY);
+	satpd_windows_free(&w); /* restart */
+	assert_int_equal(satpd_windows_open_file(&w, BITS, 0, dir), 0);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 900), SATP_TOO_OLD);
+	/* the owner's -w changed meanwhile: it applies, the committed bits stay */
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 200, 900), SATP_OK);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 200, 1000), SATP_REPLAY);
+	satpd_windows_free(&w);
+	rm_state(dir);
+}
+
+/* The same on the XDP path: a pinned slot adopted into a store of size 0 keeps its 100. */
+static void test_adopt_keeps_slot_size(void **state)
+{
+	static struct satp_window slots[1u << BITS];
+	struct satpd_windows w;
+	int slot;
+
+	assert_int_equal(satpd_windows_init(&w, BITS, 0, slots, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_OK);
+	slot = satpd_windows_slot(&w, 7, 1);
+	satpd_windows_free(&w); /* restart; the pinned map keeps slots[] */
+	assert_int_equal(satpd_windows_init(&w, BITS, 0, slots, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_adopt(&w, 7, 1, (uint32_t)slot), 0);
+	assert_int_equal(slots[slot].size, 100);
+	assert_int_equal(satpd_windows_commit_sized(&w, 7, 1, 100, 1000), SATP_REPLAY);
+	satpd_windows_free(&w);
+}
+
+/* A sender of mux 2 whose key hashes to the same home as (1, 1) at BITS. */
+static uint16_t colliding_sender(struct satpd_windows *w)
+{
+	uint32_t s;
+
+	for (s = 0; s < 0x10000; s++)
+		if (s != 1 && home(w, 2u << 16 | s) == home(w, 1u << 16 | 1))
+			return (uint16_t)s;
+	fail_msg("no sender of mux 2 collides with (1, 1)");
+	return 0;
+}
+
+/*
+ * Review M3: K1 = (1, 1) takes its home slot h, K2 collides and takes h + 1;
+ * mux 1 is deleted, then a restart adopts only K2 from the pinned index (which
+ * has no tombstones). K2 must still find its window at h + 1, not get a fresh
+ * one at h that accepts its replays.
+ */
+static void test_adopt_past_freed(void **state)
+{
+	static struct satp_window slots[1u << BITS];
+	struct satpd_windows w;
+	uint16_t s2;
+	int k1, k2;
+
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, NULL, NULL), 0);
+	s2 = colliding_sender(&w);
+	assert_int_equal(satpd_windows_commit(&w, 1, 1, 500), SATP_OK);
+	assert_int_equal(satpd_windows_commit(&w, 2, s2, 1000), SATP_OK);
+	k1 = satpd_windows_slot(&w, 1, 1);
+	k2 = satpd_windows_slot(&w, 2, s2);
+	assert_int_equal(k2, (k1 + 1) % (1 << BITS));
+	assert_int_equal(satpd_windows_release_mux(&w, 1), 1);
+	satpd_windows_free(&w); /* restart: the pinned index holds K2 -> k2 only */
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_adopt(&w, 2, s2, (uint32_t)k2), 0);
+	assert_int_equal(satpd_windows_commit(&w, 2, s2, 1000), SATP_REPLAY);
+	assert_int_equal(satpd_windows_slot(&w, 2, s2), k2);
+	/* the freed home is reusable: K1 comes back to a fresh window there */
+	assert_int_equal(satpd_windows_commit(&w, 1, 1, 500), SATP_OK);
+	assert_int_equal(satpd_windows_slot(&w, 1, 1), k1);
+	satpd_windows_free(&w);
+}
+
+/*
+ * satpd_windows_merge_all, the start's merge of the state file and the pinned
+ * map: per (mux, sender id) top = max and bits OR-ed, whichever slot each
+ * store keeps it in. Each row commits seqs into two stores (-w 100), merges
+ * src into dst and probes dst; the probes' verdicts are what one store
+ * holding both histories gives. Rows near 0 and 2^32 cross the shifted layout.
+ */
+#define MAX_SEQS 6
+struct merge_row {
+	const char *name;
+	uint32_t src[MAX_SEQS], dst[MAX_SEQS]; /* committed, 0-terminated (seq 0 unused) */
+	struct {
+		uint32_t seq;
+		int verdict;
+	} probe[MAX_SEQS];
+};
+
+/* clang-format off */
+static const struct merge_row merge_rows[] = {
+    {"dst empty: src's window",
+     {1000, 990, 0},
+     {0},
+     {{1000, SATP_REPLAY}, {990, SATP_REPLAY}, {995, SATP_OK}, {900, SATP_TOO_OLD}, {1001, SATP_OK}}},
+    {"src ahead: top moves, dst's bits inside stay",
+     {1050, 0},
+     {1000, 980, 0},
+     {{1050, SATP_REPLAY}, {1000, SATP_REPLAY}, {980, SATP_REPLAY}, {1020, SATP_OK}, {950, SATP_TOO_OLD}}},
+    {"src behind: top stays, src's bits inside join",
+     {990, 970, 0},
+     {1000, 0},
+     {{1000, SATP_REPLAY}, {990, SATP_REPLAY}, {970, SATP_REPLAY}, {980, SATP_OK}}},
+    {"src far behind: nothing of it is inside",
+     {500, 0},
+     {1000, 0},
+     {{1000, SATP_REPLAY}, {500, SATP_TOO_OLD}, {999, SATP_OK}}},
+    {"across the wrap: src past 2^32-1, dst before it",
+     {5, 0xfffffff0u, 0},
+     {0xffffffe0u, 0},
+     {{5, SATP_REPLAY}, {0xfffffff0u, SATP_REPLAY}, {0xffffffe0u, SATP_REPLAY}, {0xffffffe8u, SATP_OK}, {6, SATP_OK}}},
+    {"near 0: tops below the window size",
+     {40, 0},
+     {60, 30, 0},
+     {{60, SATP_REPLAY}, {40, SATP_REPLAY}, {30, SATP_REPLAY}, {50, SATP_OK}}},
+};
+/* clang-format on */
+
+static void commit_all(struct satpd_windows *w, const uint32_t *seqs)
+{
+	for (; *seqs; seqs++)
+		assert_int_equal(satpd_windows_commit_sized(w, 3, 9, 100, *seqs), SATP_OK);
+}
+
+static void test_merge_table(void **state)
+{
+	struct satpd_windows src, dst;
+	size_t r, k;
+
+	for (r = 0; r < sizeof(merge_rows) / sizeof(merge_rows[0]); r++) {
+		const struct merge_row *row = &merge_rows[r];
+
+		/* different store sizes, as the file (12 bits) and the map (10) */
+		assert_int_equal(satpd_windows_init(&src, BITS + 2, 0, NULL, NULL, NULL), 0);
+		assert_int_equal(satpd_windows_init(&dst, BITS, 0, NULL, NULL, NULL), 0);
+		commit_all(&src, row->src);
+		commit_all(&dst, row->dst);
+		assert_int_equal(satpd_windows_merge_all(&dst, &src), 0);
+		for (k = 0; k < MAX_SEQS && row->probe[k].seq; k++)
+			if (satpd_windows_commit_sized(&dst, 3, 9, 100, row->probe[k].seq) !=
+			    row->probe[k].verdict)
+				fail_msg("%s: seq %u is not %d", row->name, row->probe[k].seq,
+					 row->probe[k].verdict);
+		satpd_windows_free(&src);
+		satpd_windows_free(&dst);
+	}
+}
+
+/* A record's window of an earlier -w merges in without changing the live slot's size. */
+static void test_merge_keeps_owner_size(void **state)
+{
+	struct satpd_windows src, dst;
+	int slot;
+
+	assert_int_equal(satpd_windows_init(&src, BITS, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_init(&dst, BITS, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_commit_sized(&src, 5, 5, 20, 1000), SATP_OK);
+	assert_int_equal(satpd_windows_commit_sized(&dst, 5, 5, 100, 990), SATP_OK);
+	assert_int_equal(satpd_windows_merge_all(&dst, &src), 0);
+	slot = satpd_windows_slot(&dst, 5, 5);
+	assert_int_equal(dst.slots[slot].size, 100);
+	assert_int_equal(dst.slots[slot].top, 1000);
+	/* a sender only the record knows gets the record's size until its owner commits */
+	assert_int_equal(satpd_windows_commit_sized(&src, 5, 6, 20, 7), SATP_OK);
+	assert_int_equal(satpd_windows_merge_all(&dst, &src), 0);
+	assert_int_equal(dst.slots[satpd_windows_slot(&dst, 5, 6)].size, 20);
+	satpd_windows_free(&src);
+	satpd_windows_free(&dst);
+}
+
+/*
+ * The XDP path's record: the state file is merged into the map at the start,
+ * the map's commits go back to the file by write-back, a released mux leaves
+ * a tombstone there; a "reboot" (the map gone) reopens the file with all of it.
+ */
+static void test_record_write_back(void **state)
+{
+	static struct satp_window map[1u << BITS];
+	char dir[] = "/tmp/satp-winstore.XXXXXX";
+	struct satpd_windows live, *rec;
+
+	assert_non_null(mkdtemp(dir));
+	/* run 1, socket path: (1, 1) up to 500 in the file */
+	assert_int_equal(satpd_windows_open_file(&live, BITS + 2, 64, dir), 0);
+	assert_int_equal(satpd_windows_commit(&live, 1, 1, 500), SATP_OK);
+	satpd_windows_free(&live);
+	/* run 2, XDP: the file's window reaches the map, new commits go back */
+	rec = malloc(sizeof(*rec));
+	assert_non_null(rec);
+	assert_int_equal(satpd_windows_open_file(rec, BITS + 2, 64, dir), 0);
+	assert_int_equal(satpd_windows_init(&live, BITS, 64, map, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_keep_record(&live, rec), 0);
+	assert_int_equal(satpd_windows_commit(&live, 1, 1, 500), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit(&live, 1, 1, 510), SATP_OK);
+	assert_int_equal(satpd_windows_commit(&live, 2, 7, 77), SATP_OK);
+	assert_int_equal(satpd_windows_commit(&live, 3, 1, 30), SATP_OK);
+	assert_int_equal(satpd_windows_write_back(&live), 0);
+	assert_int_equal(satpd_windows_release_mux(&live, 3), 1);
+	assert_int_equal(satpd_windows_commit(&live, 1, 1, 520), SATP_OK); /* not written back */
+	satpd_windows_free(&live); /* SIGKILL, then reboot */
+	memset(map, 0, sizeof(map));
+	/* run 3, socket path: all that was written back; mux 3 freed */
+	assert_int_equal(satpd_windows_open_file(&live, BITS + 2, 64, dir), 0);
+	assert_true(live.unclean);
+	assert_int_equal(atomic_load(&live.n), 2);
+	assert_int_equal(satpd_windows_commit(&live, 1, 1, 510), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit(&live, 1, 1, 500), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit(&live, 2, 7, 77), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit(&live, 3, 1, 30), SATP_OK);
+	satpd_windows_free(&live);
+	rm_state(dir);
+}
+
+/* The last write-back, taken with the record, reaches the file; a clean close is remembered. */
+static void test_record_take_clean(void **state)
+{
+	static struct satp_window map[1u << BITS];
+	char dir[] = "/tmp/satp-winstore.XXXXXX";
+	struct satpd_windows live, file, *rec;
+
+	assert_non_null(mkdtemp(dir));
+	rec = malloc(sizeof(*rec));
+	assert_non_null(rec);
+	assert_int_equal(satpd_windows_open_file(rec, BITS + 2, 64, dir), 0);
+	assert_false(rec->unclean); /* a new file lags nothing */
+	assert_int_equal(satpd_windows_init(&live, BITS, 64, map, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_keep_record(&live, rec), 0);
+	assert_int_equal(satpd_windows_commit(&live, 4, 2, 4000), SATP_OK);
+	assert_ptr_equal(satpd_windows_take_record(&live), rec);
+	satpd_windows_free(&live);
+	satpd_windows_move(&file, rec);
+	free(rec);
+	assert_int_equal(satpd_windows_close_clean(&file), 0);
+	satpd_windows_free(&file);
+	assert_int_equal(satpd_windows_open_file(&file, BITS + 2, 64, dir), 0);
+	assert_false(file.unclean);
+	assert_int_equal(satpd_windows_commit(&file, 4, 2, 4000), SATP_REPLAY);
+	satpd_windows_free(&file); /* no clean close this time */
+	assert_int_equal(satpd_windows_open_file(&file, BITS + 2, 64, dir), 0);
+	assert_true(file.unclean);
+	satpd_windows_free(&file);
+	rm_state(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_churn),
 	    cmocka_unit_test(test_full_then_free),
 	    cmocka_unit_test(test_file_tombstones),
+	    cmocka_unit_test(test_file_keeps_slot_size),
+	    cmocka_unit_test(test_adopt_keeps_slot_size),
+	    cmocka_unit_test(test_adopt_past_freed),
+	    cmocka_unit_test(test_merge_table),
+	    cmocka_unit_test(test_merge_keeps_owner_size),
+	    cmocka_unit_test(test_record_write_back),
+	    cmocka_unit_test(test_record_take_clean),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -760,6 +760,11 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		satp_text_put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
 		satp_text_put(&o, "xdp-program=%s\nwindows-adopted=%u\nstate-dir=%s\n", s->xdp_program,
 		    s->windows_adopted, s->state_dir);
+		satp_text_put(&o,
+		    "xdp-mode-requested=%s\nxdp-mode-explicit=%d\nxdp-mode-obtained=%s\n"
+		    "xdp-fallback=%s\n",
+		    s->xdp_mode_requested, s->xdp_mode_explicit ? 1 : 0, s->xdp_mode_obtained,
+		    s->xdp_fallback);
 		put_counters(&o, s->counters, s->n_counters);
 		for (i = 0; i < s->n_paths && i < SATP_CTL_PATHS_MAX; i++)
 			put_path(&o, &s->paths[i]);
@@ -976,6 +981,16 @@ static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char 
 		s->windows_adopted = (uint32_t)i;
 	} else if (!strcmp(k, "state-dir")) {
 		STR(s->state_dir, v);
+	} else if (!strcmp(k, "xdp-mode-requested")) {
+		STR(s->xdp_mode_requested, v);
+	} else if (!strcmp(k, "xdp-mode-explicit")) {
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			return -EINVAL;
+		s->xdp_mode_explicit = *v == '1';
+	} else if (!strcmp(k, "xdp-mode-obtained")) {
+		STR(s->xdp_mode_obtained, v);
+	} else if (!strcmp(k, "xdp-fallback")) {
+		STR(s->xdp_fallback, v);
 	} else if (!strcmp(k, "xsk-queues")) {
 		char *end;
 

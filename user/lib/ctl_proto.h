@@ -46,6 +46,8 @@
  *   pid= version= dev= xdp-ifname= rx-path= started=     daemon-wide
  *   workers= xsk-queues=<hex mask>
  *   xdp-program= windows-adopted= state-dir=             what this start took over
+ *   xdp-mode-requested= xdp-mode-explicit=0|1 xdp-mode-obtained= xdp-fallback=
+ *                                                        the data path asked for and got
  *   counter.<name>=N ...                                 daemon-wide counters
  *   rail-path=<local port> <rx> <first> <dups> <tx> <last seen> <remote|->
  *                                                        per RAIL path, in path order
@@ -98,6 +100,8 @@
 #define SATP_CTL_ADDR_MAX 300
 /* A state directory a snapshot names; a longer one is cut (it is for people to read). */
 #define SATP_CTL_PATH_MAX 512
+/* Why XDP could not be had (satpd's SATPD_XDP_REASON_MAX fits). */
+#define SATP_CTL_REASON_MAX 256
 /* -E limit of satpd_options. */
 #define SATP_CTL_PASSPHRASE_MAX 1024
 /* route= lines one request carries: a connection's prefixes, not a routing table. */
@@ -256,6 +260,11 @@ struct satp_ctl_snapshot {
 	char xdp_program[16];	 /* "taken-over" (a satp_rx left attached), "fresh"; "": socket path */
 	uint32_t windows_adopted; /* replay windows kept from the last run */
 	char state_dir[SATP_CTL_PATH_MAX]; /* where the outgoing seqs are reserved */
+	/* The data path asked for against the one obtained: a fallback is never silent. */
+	char xdp_mode_requested[8]; /* "native" "skb" "off" */
+	bool xdp_mode_explicit;	    /* given with --xdp-mode (else the default) */
+	char xdp_mode_obtained[8];  /* "native" "skb", "off" on the socket path */
+	char xdp_fallback[SATP_CTL_REASON_MAX]; /* why the default fell back; "": it did not */
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
 	uint32_t n_paths; /* RAIL; 0: off */

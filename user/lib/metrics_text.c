@@ -54,6 +54,25 @@ static void label_value(const char *in, char *out, size_t cap)
 	out[j] = '\0';
 }
 
+/* 1 when the default --xdp-mode fell back to the UDP sockets; the reason is a label. */
+static void render_xdp_mode(struct satp_text *o, const struct satp_ctl_snapshot *s)
+{
+	char a[3][16], why[2 * SATP_CTL_REASON_MAX];
+
+	if (!s->xdp_mode_requested[0])
+		return; /* an older daemon */
+	family(o, "satpd_xdp_fallback", "gauge",
+	       "1 when satpd runs on another data path than the --xdp-mode asked for.");
+	label_value(s->xdp_mode_requested, a[0], sizeof(a[0]));
+	label_value(s->xdp_mode_obtained, a[1], sizeof(a[1]));
+	label_value(s->xdp_mode_explicit ? "yes" : "no", a[2], sizeof(a[2]));
+	label_value(s->xdp_fallback, why, sizeof(why));
+	satp_text_put(o,
+		      "satpd_xdp_fallback{requested=\"%s\",explicit=\"%s\",obtained=\"%s\","
+		      "reason=\"%s\"} %d\n",
+		      a[0], a[2], a[1], why, s->xdp_fallback[0] ? 1 : 0);
+}
+
 static void render_daemon(struct satp_text *o, const struct satp_ctl_snapshot *s)
 {
 	char a[4][2 * SATP_CTL_NAME_MAX], name[2 * SATP_CTL_NAME_MAX];
@@ -67,6 +86,7 @@ static void render_daemon(struct satp_text *o, const struct satp_ctl_snapshot *s
 	satp_text_put(o,
 		      "satpd_info{version=\"%s\",dev=\"%s\",rx_path=\"%s\",xdp_ifname=\"%s\"} 1\n",
 		      a[0], a[1], a[2], a[3]);
+	render_xdp_mode(o, s);
 	family(o, "satpd_start_time_seconds", "gauge", "When satpd started, Unix time.");
 	satp_text_put(o, "satpd_start_time_seconds %" PRId64 "\n", s->started);
 	for (i = 0; i < s->n_counters && i < SATP_CTL_COUNTERS_MAX; i++) {

@@ -7,6 +7,7 @@
  *
  *   satpd_up                                          1 when a snapshot was given
  *   satpd_info{version,dev,rx_path,xdp_ifname}        1
+ *   satpd_xdp_fallback{requested,explicit,obtained,reason}   1 when the default mode fell back
  *   satpd_start_time_seconds
  *   satpd_daemon_<counter>_total                      the daemon's counters (rx_bad_tag, ...)
  *   satpd_conn_{rx,tx}_{packets,bytes}_total{mux}

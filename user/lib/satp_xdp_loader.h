@@ -78,6 +78,13 @@ int satp_xdp_detach_link(struct satp_xdp *x, const char *ifname);
 unsigned int satp_xdp_links(const struct satp_xdp *x);
 int satp_xdp_link_prog_fd(const struct satp_xdp *x); /* test runs */
 
+/*
+ * Detach a satp_rx an earlier run left on ifname (--keep-xdp, a crash): with
+ * no AF_XDP socket behind it, it drops all SATP, so a run on the UDP sockets
+ * must not leave it there. 1 removed, 0 none there, or -errno.
+ */
+int satp_xdp_remove_stale(const char *ifname);
+
 /* Remove <pin_root>/satpd/<ifname>/ (forget windows and counters). */
 int satp_xdp_unpin(const char *pin_root, const char *ifname);
 

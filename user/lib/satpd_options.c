@@ -630,6 +630,7 @@ static int set_xdp_mode(struct satpd_config *c, const char *arg, char *err, size
 	else
 		return fail(err, errlen, "invalid xdp mode '%s' (expected native, skb or off)",
 			    arg);
+	c->xdp_mode_set = true;
 	return 0;
 }
 

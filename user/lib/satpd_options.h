@@ -152,6 +152,8 @@ struct satpd_config {
 	/* satpd's own */
 	char xdp_dev[IFNAMSIZ]; /* "" = derive from -i / the route to -r */
 	enum satpd_xdp_mode xdp_mode;
+	/* --xdp-mode given: a mode that cannot be had is an error; the default falls back */
+	bool xdp_mode_set;
 	bool keep_xdp; /* --keep-xdp: leave satp_rx attached at exit (default: detach) */
 	unsigned int queues; /* --queues, SATPD_QUEUES_UNSET when not given */
 	bool rail; /* -Y or a port range: every datagram on every path */

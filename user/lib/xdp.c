@@ -461,6 +461,13 @@ static int stale_satp_rx(int ifindex, bool remove)
 	return err ? err : found;
 }
 
+int satp_xdp_remove_stale(const char *ifname)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+
+	return ifindex ? stale_satp_rx(ifindex, true) : -ENODEV;
+}
+
 /* A fresh instance sharing skel's maps, for libxdp to load its own way. */
 static int open_att(struct satp_xdp *x)
 {

@@ -271,6 +271,18 @@ static void print_restart(const struct satp_ctl_snapshot *s)
 	printf("%s%s\n", s->state_dir[0] ? ", state in " : "", s->state_dir);
 }
 
+/* The data path asked for and the one obtained: a fallback says why. */
+static void print_xdp_mode(const struct satp_ctl_snapshot *s)
+{
+	if (!s->xdp_mode_requested[0])
+		return; /* an older daemon */
+	printf("  xdp mode: requested %s%s, obtained %s", s->xdp_mode_requested,
+	       s->xdp_mode_explicit ? "" : " (default)", s->xdp_mode_obtained);
+	if (s->xdp_fallback[0])
+		printf(", FELL BACK: %s", s->xdp_fallback);
+	printf("\n");
+}
+
 static void print_daemon(const struct satp_daemon *d)
 {
 	unsigned int q;
@@ -286,6 +298,7 @@ static void print_daemon(const struct satp_daemon *d)
 				printf(" %u", q);
 		printf(" of %u workers\n", d->snap.workers);
 	}
+	print_xdp_mode(&d->snap);
 	print_restart(&d->snap);
 	print_counters("  ", d->snap.counters, d->snap.n_counters);
 	print_paths(&d->snap);
@@ -430,6 +443,24 @@ static void json_daemon_conn(struct json *j, const char *key, const struct satp_
 	json_close(j, '}');
 }
 
+/* null from an older daemon that does not say; fallback null: none. */
+static void json_xdp_mode(struct json *j, const struct satp_ctl_snapshot *s)
+{
+	if (!s->xdp_mode_requested[0]) {
+		json_null(j, "xdp_mode");
+		return;
+	}
+	json_open(j, "xdp_mode", '{');
+	json_str(j, "requested", s->xdp_mode_requested);
+	json_bool(j, "explicit", s->xdp_mode_explicit);
+	json_str(j, "obtained", s->xdp_mode_obtained);
+	if (s->xdp_fallback[0])
+		json_str(j, "fallback", s->xdp_fallback);
+	else
+		json_null(j, "fallback");
+	json_close(j, '}');
+}
+
 static void json_daemon(struct json *j, const char *key, const struct satp_daemon *d)
 {
 	unsigned int q;
@@ -453,6 +484,7 @@ static void json_daemon(struct json *j, const char *key, const struct satp_daemo
 		if (d->snap.xsk_queues & (1ull << q))
 			json_u64(j, NULL, q);
 	json_close(j, ']');
+	json_xdp_mode(j, &d->snap);
 	json_open(j, "restart", '{');
 	if (d->snap.xdp_program[0])
 		json_str(j, "xdp_program", d->snap.xdp_program);

@@ -215,6 +215,9 @@ struct satpd_poll_hook {
  */
 #define SATPD_HOOKS_MAX (3 + SATPD_SYNC_HOSTS_MAX + 2)
 
+/* A fallback reason: the mode, the interface and the error, for satp show and /metrics. */
+#define SATPD_XDP_REASON_MAX 160
+
 struct satpd_xdp_path;
 struct satpd_conns;
 struct satpd_edge;
@@ -238,8 +241,11 @@ struct satpd {
 	/* What this start picked up from the last run, for `satp show`. */
 	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */
-	_Atomic bool stop;	    /* workers leave their loops */
-	_Atomic bool remote_moved;  /* a worker learned a new remote: resolve next hops */
+	unsigned int windows_pinned;  /* of them, found in pinned maps (the rest: the state file) */
+	/* Why the default --xdp-mode fell back to the UDP sockets ("": it did not). */
+	char xdp_fallback[SATPD_XDP_REASON_MAX];
+	_Atomic bool stop;	      /* workers leave their loops */
+	_Atomic bool remote_moved;    /* a worker learned a new remote: resolve next hops */
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
 	unsigned int n_hooks;
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */

@@ -62,12 +62,35 @@ static unsigned int socket_queues(const struct satpd_config *c)
 }
 
 /*
+ * XDP cannot be had. The default mode falls back to the UDP sockets and says
+ * why: a warning, and the reason that satp show and /metrics report. A mode
+ * given with --xdp-mode is one the operator relies on (a fallback changes the
+ * data path and where the replay windows live): an error quoting the cause.
+ * Returns 0 (fell back) or err.
+ */
+static int xdp_unavailable(struct satpd *d, int err, const char *why)
+{
+	const struct satpd_config *c = d->cfg;
+
+	if (c->xdp_mode_set) {
+		log_err("--xdp-mode %s: %s", satpd_xdp_mode_name(c->xdp_mode), why);
+		return err;
+	}
+	snprintf(d->xdp_fallback, sizeof(d->xdp_fallback), "%s", why);
+	log_warn("data path: UDP sockets, not XDP: --xdp-mode %s (the default) cannot be had: %s; "
+		 "give --xdp-mode skb or off to choose",
+		 satpd_xdp_mode_name(c->xdp_mode), why);
+	return 0;
+}
+
+/*
  * The one place that picks the data path: with --xdp-mode native or skb,
  * attach satp_rx to the underlay (--xdp-dev, else the interface holding -i,
  * else the one routing to the remote) and open one AF_XDP socket per receive
- * queue; on any failure log why and fall back to the UDP sockets. Returns the
- * number of tun/tap queues the path wants (one per AF_XDP worker; --queues
- * on the socket path), or -errno when --queues cannot be met on the device.
+ * queue; on a failure the default falls back to the UDP sockets, an explicit
+ * mode is an error (xdp_unavailable). Returns the number of tun/tap queues the
+ * path wants (one per AF_XDP worker; --queues on the socket path), or -errno
+ * when --queues cannot be met on the device or an explicit mode has no device.
  */
 static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remote, bool *xdp,
 			    char dev[IFNAMSIZ])
@@ -78,13 +101,15 @@ static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remot
 	*xdp = false;
 	if (c->xdp_mode == SATPD_XDP_OFF) {
 		log_notice("data path: UDP sockets (--xdp-mode off)");
+		if (!satpd_underlay_dev(c, remote, dev))
+			satpd_xdp_remove_stale(dev);
 		return (int)socket_queues(c);
 	}
 	if (satpd_underlay_dev(c, remote, dev)) {
-		log_warn("--xdp-mode %s: no underlay interface (neither -i on a local interface "
-			 "nor a route to -r; give --xdp-dev): falling back to the UDP sockets",
-			 satpd_xdp_mode_name(c->xdp_mode));
-		return (int)socket_queues(c);
+		n = xdp_unavailable(d, -ENODEV,
+				    "no underlay interface (neither -i on a local interface nor a "
+				    "route to -r; give --xdp-dev)");
+		return n ? n : (int)socket_queues(c);
 	}
 	/* An explicit --queues the device cannot meet is the user's to fix: no fallback. */
 	n = satpd_xdp_queues(dev, c->queues, c->xdp_mode == SATPD_XDP_NATIVE);
@@ -93,17 +118,51 @@ static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remot
 	return n;
 }
 
-static void attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
+static int attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 {
 	const struct satpd_config *c = d->cfg;
+	char why[SATPD_XDP_REASON_MAX];
 	int ret;
 
 	ret = satpd_xdp_setup(d, dev, queues);
-	if (ret) {
-		log_warn("--xdp-mode %s on %s failed (%s): falling back to the UDP sockets",
-			 satpd_xdp_mode_name(c->xdp_mode), dev, strerror(-ret));
-		return;
+	if (!ret)
+		return 0;
+	satpd_xdp_remove_stale(dev); /* unless the failed attach took it over already */
+	snprintf(why, sizeof(why), "satp_rx on %s in %s mode: %s%s", dev,
+		 satpd_xdp_mode_name(c->xdp_mode), strerror(-ret),
+		 ret == -EOPNOTSUPP && c->xdp_mode == SATPD_XDP_NATIVE
+		     ? " (its driver has no native XDP; skb is generic XDP)"
+		     : "");
+	return xdp_unavailable(d, ret, why);
+}
+
+/*
+ * The socket path starts from the state file merged with what an XDP run left
+ * pinned for the underlay (it may have been killed before its last
+ * write-back). Then say when the file may lag what was committed: not closed
+ * cleanly, and no pins to make up for it (docs/windows.md).
+ */
+static void settle_windows(struct satpd *d, const struct satpd_peer_addr *remote,
+			   const char *xdp_dev)
+{
+	const struct satpd_windows *file = d->windows.record ? d->windows.record : &d->windows;
+	char dev[IFNAMSIZ] = "";
+
+	if (!d->xdp) {
+		if (xdp_dev)
+			snprintf(dev, sizeof(dev), "%s", xdp_dev);
+		else if (satpd_underlay_dev(d->cfg, remote, dev))
+			dev[0] = '\0';
+		if (dev[0])
+			d->windows_pinned += satpd_xdp_merge_pinned(d, dev);
+		d->windows_adopted = atomic_load(&d->windows.n);
 	}
+	if (file->unclean && !d->windows_pinned)
+		log_warn(
+		    "the replay window file (%s) was not closed cleanly and nothing was "
+		    "pinned: after a kill it is complete, after a power cut or a reboot it may "
+		    "lack the last seconds of commits (docs/windows.md)",
+		    SATPD_WINDOWS_FILE);
 }
 
 static int drop_privileges(const struct satpd_config *c)
@@ -203,13 +262,30 @@ static bool handle_signals(struct satpd *d, int sfd)
 	return false;
 }
 
+/* How often the state file's window pages are sent to disk (docs/windows.md, power cut). */
+#define SATPD_WINDOWS_FLUSH_MS 1000
+
+static void flush_windows(const struct satpd *d, struct timespec *last)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - last->tv_sec) * 1000 + (now.tv_nsec - last->tv_nsec) / 1000000 <
+	    SATPD_WINDOWS_FLUSH_MS)
+		return;
+	*last = now;
+	satpd_windows_start_flush(&d->windows);
+}
+
 static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 {
 	struct pollfd pfd[1 + SATPD_SOCKS_MAX + SATPD_QUEUES_MAX + SATPD_HOOKS_MAX];
 	unsigned int i, n = 0, first_sock, first_dev, first_hook;
 	/* Ticks: next hops (XDP), key switches and grace periods, freeing retired connections. */
 	int timeout = SATPD_TICK_MS;
+	struct timespec flushed;
 
+	clock_gettime(CLOCK_MONOTONIC, &flushed);
 	pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	first_sock = n;
 	for (i = 0; i < d->udp.n; i++)
@@ -243,6 +319,7 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 		if (satpd_xdp_tick(d) == -ENODEV)
 			return 0; /* reported; a clean exit, as when told to stop */
 		satpd_conns_tick(d);
+		flush_windows(d, &flushed);
 		/* Last: a counter dump asked for now includes what this round read. */
 		if ((pfd[0].revents & POLLIN) && handle_signals(d, sfd))
 			return 0;
@@ -373,8 +450,9 @@ static int run(const struct satpd_config *c)
 	}
 	if (c->pid_file[0] && (ret = write_pid_file(c->pid_file)))
 		goto out_worker;
-	if (xdp)
-		attach_xdp(&d, xdp_dev, dev.n_fds);
+	if (xdp && (ret = attach_xdp(&d, xdp_dev, dev.n_fds)))
+		goto out_xdp;
+	settle_windows(&d, cc->remote.host[0] ? &remote : NULL, xdp ? xdp_dev : NULL);
 	/* Before dropping privileges: /run/satpd and the pinned maps are root's. */
 	ret = satpd_control_open(&d,
 				 &(struct satpd_control_opts){
@@ -427,6 +505,8 @@ out_worker:
 out_conn:
 	satpd_conns_free(&d);
 	satpd_hs_close(&d);
+	/* Nothing commits any more, and satpd_xdp_stop wrote the map's windows back. */
+	satpd_windows_close_clean(&d.windows);
 	satpd_windows_free(&d.windows);
 out_dev:
 	satpd_dev_close(&dev);

@@ -105,6 +105,12 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 			 d->xdp_took_over ? "taken-over" : "fresh");
 	}
 	out->windows_adopted = d->windows_adopted;
+	snprintf(out->xdp_mode_requested, sizeof(out->xdp_mode_requested), "%s",
+		 satpd_xdp_mode_name(d->cfg->xdp_mode));
+	out->xdp_mode_explicit = d->cfg->xdp_mode_set;
+	snprintf(out->xdp_mode_obtained, sizeof(out->xdp_mode_obtained), "%s",
+		 d->xdp ? satpd_xdp_mode_obtained(d->xdp) : "off");
+	snprintf(out->xdp_fallback, sizeof(out->xdp_fallback), "%s", d->xdp_fallback);
 	/* cut at the snapshot's size: it is for people to read */
 	snprintf(out->state_dir, sizeof(out->state_dir), "%.*s", (int)sizeof(out->state_dir) - 1,
 		 d->conns->state_dir);

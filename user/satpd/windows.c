@@ -52,6 +52,10 @@ int satpd_windows_init(struct satpd_windows *w, unsigned int bits, uint32_t size
 
 void satpd_windows_free(struct satpd_windows *w)
 {
+	if (w->record) {
+		satpd_windows_free(w->record);
+		free(w->record);
+	}
 	if (w->own_slots)
 		free(w->slots);
 	if (w->index)
@@ -80,9 +84,12 @@ struct satpd_windows_file {
 	uint32_t version;
 	uint32_t bits;
 	uint32_t slot_size; /* sizeof(struct satp_window): changes with SATP_WINDOW_BITS */
-	uint32_t pad;
-	uint64_t index[]; /* then struct satp_window slots[] */
+	uint32_t flags;	    /* SATPD_WINDOWS_CLEAN; 0 in files of older satpd */
+	uint64_t index[];   /* then struct satp_window slots[] */
 };
+
+/* Set once the last write is in (satpd_windows_close_clean), cleared at open. */
+#define SATPD_WINDOWS_CLEAN 1u
 
 static size_t file_len(unsigned int bits)
 {
@@ -107,6 +114,21 @@ static const char *file_mismatch(const struct satpd_windows_file *f, unsigned in
 	return NULL;
 }
 
+static uint32_t clamp_size(uint32_t size)
+{
+	return size < SATP_WINDOW_BITS ? size : SATP_WINDOW_BITS;
+}
+
+/*
+ * An adopted slot keeps the size its owner gave it: the store's size is one
+ * connection's -w, and writing it over another's window (0 turns protection
+ * off) would accept that sender's replays. Only a size no ring can hold is cut.
+ */
+static void keep_size(struct satp_window *win)
+{
+	win->size = clamp_size(win->size);
+}
+
 /* Count what the last run bound, and close a seqlock a SIGKILL left open mid-slide. */
 static void adopt_file(struct satpd_windows *w)
 {
@@ -118,9 +140,7 @@ static void adopt_file(struct satpd_windows *w)
 		atomic_fetch_add(&w->n, 1);
 		if (w->slots[i].gen & 1)
 			w->slots[i].gen++;
-		/* -w may have changed across the restart: the bit ring does not depend on it. */
-		if (w->slots[i].flags & SATP_WINDOW_VALID)
-			w->slots[i].size = w->size < SATP_WINDOW_BITS ? w->size : SATP_WINDOW_BITS;
+		keep_size(&w->slots[i]);
 	}
 }
 
@@ -142,6 +162,9 @@ static int map_file(struct satpd_windows *w, int fd, unsigned int bits, const ch
 		return -errno;
 	if (st.st_size && !why)
 		why = file_mismatch(f, bits);
+	/* Written while a satpd ran, and no clean close since: it may miss the last writes. */
+	w->unclean = st.st_size && !why && !(f->flags & SATPD_WINDOWS_CLEAN);
+	f->flags &= ~SATPD_WINDOWS_CLEAN;
 	if (why || !st.st_size) {
 		if (why)
 			log_warn("replay window file '%s' is %s: starting with empty windows", path,
@@ -277,6 +300,22 @@ static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
 	return i;
 }
 
+/*
+ * The pinned index a slot is adopted from has no tombstones: an entry the last
+ * run freed on key's probe path reads as never used and would end the probe
+ * short of slot, so the sender got a fresh window. Mark them freed instead.
+ */
+static void tombstone_path(struct satpd_windows *w, uint32_t key, uint32_t slot)
+{
+	uint32_t mask = (1u << w->bits) - 1, i;
+	uint64_t zero;
+
+	for (i = home(w, key); i != slot; i = (i + 1) & mask) {
+		zero = 0;
+		atomic_compare_exchange_strong(&w->index[i], &zero, SATPD_WINDOW_FREED);
+	}
+}
+
 int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t slot)
 {
 	uint32_t key = (uint32_t)mux << 16 | sender_id;
@@ -289,6 +328,8 @@ int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 		return 0;
 	if (e & SATPD_WINDOW_USED)
 		return -EEXIST;
+	keep_size(&w->slots[slot]);
+	tombstone_path(w, key, slot);
 	atomic_store(&w->index[slot], SATPD_WINDOW_USED | key);
 	atomic_fetch_add(&w->n, 1);
 	return 0;
@@ -321,7 +362,21 @@ int satpd_windows_reset(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 		;
 	satp_window_init(&w->slots[i], size);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
+	if (w->record) /* the operator's "forget" holds across a restart too */
+		satpd_windows_reset(w->record, mux, sender_id, size);
 	return 0;
+}
+
+/*
+ * The owner's -w, which may have changed across a restart (an adopted slot
+ * keeps the last run's): the bit ring does not depend on it, so it can change
+ * under a live window. Under the slot's busy flag; XDP reads it racily.
+ */
+static void resize(struct satp_window *win, uint32_t size)
+{
+	size = clamp_size(size);
+	if (win->size != size)
+		__atomic_store_n(&win->size, size, __ATOMIC_RELAXED);
 }
 
 int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
@@ -334,6 +389,7 @@ int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t s
 		return -ENOSPC;
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
 		; /* another queue commits to this sender: a few hundred ns at most */
+	resize(&w->slots[i], size);
 	v = satp_window_commit(&w->slots[i], seq);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return (int)v;
@@ -362,6 +418,8 @@ unsigned int satpd_windows_release_mux(struct satpd_windows *w, uint16_t mux)
 		n++;
 	}
 	pthread_mutex_unlock(&w->grow);
+	if (w->record)
+		satpd_windows_release_mux(w->record, mux);
 	return n;
 }
 
@@ -393,8 +451,9 @@ int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t
 	return satp_window_export(&w->slots[i], top, bits, nbits);
 }
 
-int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
-			uint32_t top, const uint64_t *bits, uint32_t nbits)
+/* size: the owner's -w (owner_size), or only a new slot's (a record's, of some earlier run). */
+static int merge_into(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
+		      bool owner_size, uint32_t top, const uint64_t *bits, uint32_t nbits)
 {
 	int i = slot_sized(w, mux, sender_id, size), ret;
 
@@ -402,7 +461,154 @@ int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 		return -ENOSPC;
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
 		; /* a worker commits to this sender: as satpd_windows_commit_sized */
+	if (owner_size)
+		resize(&w->slots[i], size);
 	ret = satp_window_merge(&w->slots[i], top, bits, nbits);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return ret;
+}
+
+int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
+			uint32_t top, const uint64_t *bits, uint32_t nbits)
+{
+	return merge_into(w, mux, sender_id, size, true, top, bits, nbits);
+}
+
+int satpd_windows_merge_record(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
+			       uint32_t size, uint32_t top, const uint64_t *bits, uint32_t nbits)
+{
+	return merge_into(w, mux, sender_id, size, false, top, bits, nbits);
+}
+
+/* ---------------------------------------------------------------- the durable record */
+
+void satpd_windows_move(struct satpd_windows *dst, struct satpd_windows *src)
+{
+	*dst = *src;
+	pthread_mutex_init(&dst->grow, NULL); /* src's is unlocked: nothing runs yet */
+	memset(src, 0, sizeof(*src));
+	src->map_fd = -1;
+}
+
+int satpd_windows_close_clean(struct satpd_windows *w)
+{
+	struct satpd_windows_file *f = w->map;
+
+	if (!f)
+		return 0;
+	f->flags |= SATPD_WINDOWS_CLEAN;
+	/* Durable now, not when the kernel gets round to it: the next start trusts it. */
+	return msync(w->map, w->map_len, MS_SYNC) ? -errno : 0;
+}
+
+void satpd_windows_start_flush(const struct satpd_windows *w)
+{
+	const struct satpd_windows *f = w->record ? w->record : w;
+
+	/* Starts the writes and returns; a full queue may hold it briefly, never the disk. */
+	if (f->map && f->map_fd >= 0)
+		sync_file_range(f->map_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+unsigned int satpd_windows_merge_all(struct satpd_windows *dst, const struct satpd_windows *src)
+{
+	uint64_t bits[SATP_WINDOW_WORDS];
+	unsigned int i, cap = 1u << src->bits, lost = 0;
+	uint32_t key, top, nbits;
+
+	for (i = 0; i < cap; i++) {
+		if (satpd_windows_export(src, i, &key, &top, bits, &nbits))
+			continue; /* free, nothing committed, or -w 0 */
+		if (satpd_windows_merge_record(dst, (uint16_t)(key >> 16), (uint16_t)key,
+					       src->slots[i].size, top, bits, nbits) < 0)
+			lost++;
+	}
+	if (lost)
+		log_warn(
+		    "%u replay window%s found no free slot: %s senders start with fresh windows",
+		    lost, lost == 1 ? "" : "s", lost == 1 ? "its" : "their");
+	return lost;
+}
+
+/* A consistent copy of a slot a worker may be committing to; false while it slides. */
+static bool read_slot(const struct satp_window *src, struct satp_window *out)
+{
+	uint32_t gen = __atomic_load_n(&src->gen, __ATOMIC_ACQUIRE), k;
+
+	if (gen & 1)
+		return false;
+	out->gen = gen;
+	out->top = __atomic_load_n(&src->top, __ATOMIC_RELAXED);
+	out->size = __atomic_load_n(&src->size, __ATOMIC_RELAXED);
+	out->flags = __atomic_load_n(&src->flags, __ATOMIC_RELAXED);
+	for (k = 0; k < SATP_WINDOW_WORDS; k++)
+		out->bits[k] = __atomic_load_n(&src->bits[k], __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&src->gen, __ATOMIC_RELAXED) == gen;
+}
+
+/*
+ * rec := max(rec, cur). After the start's merge the live window holds all the
+ * record had and only grows, so a copy is the max; a live window behind the
+ * record (a sender that found no slot at the start and began afresh) is merged
+ * instead, so the record never goes back.
+ */
+static void record_slot(struct satp_window *rec, const struct satp_window *cur)
+{
+	uint64_t bits[SATP_WINDOW_WORDS];
+	uint32_t top, nbits;
+
+	if (!memcmp(rec, cur, sizeof(*rec)))
+		return;
+	if ((rec->flags & SATP_WINDOW_VALID) && rec->size && rec->top != cur->top &&
+	    satp_window_classify(rec->top, rec->size, cur->top) != SATP_WINDOW_AHEAD) {
+		if (!satp_window_export(cur, &top, bits, &nbits))
+			satp_window_merge(rec, top, bits, nbits);
+		return;
+	}
+	memcpy(rec, cur, sizeof(*rec));
+}
+
+unsigned int satpd_windows_write_back(struct satpd_windows *w)
+{
+	struct satpd_windows *rec = w->record;
+	unsigned int i, cap = 1u << w->bits, lost = 0;
+	struct satp_window cur;
+	uint64_t e;
+	int j;
+
+	if (!rec)
+		return 0;
+	for (i = 0; i < cap; i++) {
+		e = atomic_load_explicit(&w->index[i], memory_order_acquire);
+		if (!(e & SATPD_WINDOW_USED) || !read_slot(&w->slots[i], &cur))
+			continue; /* free, or sliding: the next round takes it */
+		if (!(cur.flags & SATP_WINDOW_VALID))
+			continue; /* nothing committed (or -w 0): nothing to keep */
+		j = slot_sized(rec, (uint16_t)(e >> 16), (uint16_t)e, cur.size);
+		if (j < 0)
+			lost++;
+		else
+			record_slot(&rec->slots[j], &cur);
+	}
+	return lost;
+}
+
+int satpd_windows_keep_record(struct satpd_windows *w, struct satpd_windows *rec)
+{
+	unsigned int lost = satpd_windows_merge_all(w, rec);
+
+	w->record = rec;
+	satpd_windows_write_back(w); /* what only the pinned map had is on disk from now */
+	return lost ? -ENOSPC : 0;
+}
+
+struct satpd_windows *satpd_windows_take_record(struct satpd_windows *w)
+{
+	struct satpd_windows *rec = w->record;
+
+	if (rec)
+		satpd_windows_write_back(w);
+	w->record = NULL;
+	return rec;
 }

@@ -68,6 +68,10 @@ struct satpd_windows {
 	satpd_window_bind_fn bind;
 	satpd_window_unbind_fn unbind;
 	void *bind_ctx;
+	/* XDP path: the state file's store, written back to (satpd_windows_keep_record). */
+	struct satpd_windows *record;
+	/* satpd_windows_open_file: the file was not closed cleanly and may lag (a crash). */
+	bool unclean;
 };
 
 /*
@@ -124,11 +128,62 @@ int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t
 int satpd_windows_merge(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
 			uint32_t top, const uint64_t *bits, uint32_t nbits);
 /*
+ * As satpd_windows_merge for a window of another store (the state file, the
+ * pins of an earlier run): size applies to a new slot only, an existing one
+ * keeps its owner's.
+ */
+int satpd_windows_merge_record(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
+			       uint32_t size, uint32_t top, const uint64_t *bits, uint32_t nbits);
+/*
  * Free every slot of mux (a connection deleted) for later senders; the caller
  * vouches nothing uses them (above). Returns how many. Main thread.
  */
 unsigned int satpd_windows_release_mux(struct satpd_windows *w, uint16_t mux);
 /* Top of the window of (mux, sender id) for the snapshot; false when it has none yet. */
 bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *key, uint32_t *top);
+
+/*
+ * The durable record. The socket path commits straight into the state file's
+ * mapping; the XDP path commits into the pinned map, which a reboot, a
+ * `--xdp-mode off` restart or a fallback to the sockets leave behind. So the
+ * file stays the record of both: at the XDP start its windows are merged into
+ * the map (top = max, bits OR-ed), and from then on satpd_windows_write_back
+ * copies what changed back into it (docs/windows.md gives the loss bounds).
+ */
+
+/* Move a store (nothing may use it meanwhile); src is left empty. */
+void satpd_windows_move(struct satpd_windows *dst, struct satpd_windows *src);
+/*
+ * Merge every window of src into dst's windows of the same (mux, sender id),
+ * new ones taking a slot. Returns how many found no slot (logged).
+ */
+unsigned int satpd_windows_merge_all(struct satpd_windows *dst, const struct satpd_windows *src);
+/*
+ * rec (satpd_windows_open_file, heap-allocated) becomes w's record and w's to
+ * free: its windows are merged into w, then w's are written back into it.
+ * -ENOSPC when some of rec's found no slot in w (logged; they stay in rec).
+ */
+int satpd_windows_keep_record(struct satpd_windows *w, struct satpd_windows *rec);
+/*
+ * Write every window of w that moved since the last call into its record;
+ * resets and released muxes go there as they happen. Main thread, no
+ * syscall: the record is a shared mapping. Returns how many found no slot.
+ */
+unsigned int satpd_windows_write_back(struct satpd_windows *w);
+/*
+ * Start writing the state file's dirty pages (the record's, or the store's
+ * own on the socket path) to disk, without waiting for them
+ * (sync_file_range): a power cut then loses about the last second of commits
+ * rather than the kernel's writeback delay. Not a data-integrity operation
+ * (disk caches, metadata); satpd_windows_close_clean is. Main loop.
+ */
+void satpd_windows_start_flush(const struct satpd_windows *w);
+/* The record after a last write-back, now the caller's; NULL without one. */
+struct satpd_windows *satpd_windows_take_record(struct satpd_windows *w);
+/*
+ * Mark the state file complete and flush it to disk (msync): the next start
+ * knows nothing was lost. Once nothing commits any more; a no-op in memory.
+ */
+int satpd_windows_close_clean(struct satpd_windows *w);
 
 #endif /* SATPD_WINDOWS_H */

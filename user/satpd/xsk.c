@@ -16,6 +16,7 @@
 #include <linux/ethtool.h>
 #include <linux/if_xdp.h>
 #include <linux/sockios.h>
+#include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
 #include "conns.h"
@@ -24,6 +25,7 @@
 #include "route.h"
 #include "satp_xdp_loader.h"
 #include "underlay.h"
+#include "xdp_view.h"
 #include "xsk.h"
 
 /*
@@ -39,6 +41,14 @@
 #define XSK_RX_BATCH 64u
 /* IPv6 extension headers walked to find UDP, as the XDP program does. */
 #define XSK_MAX_EXTHDRS 4
+
+/*
+ * How often the windows in the map are copied into the state file. A reboot or
+ * a wiped bpffs loses what the file had not got: this, plus the kernel's own
+ * writeback delay for the mapped file (docs/windows.md). A copy of the 1024
+ * slots is ~0.5 MiB of memory reads and writes only the slots that moved.
+ */
+#define XDP_WRITE_BACK_MS 1000
 
 /* The window map has SATP_XDP_WINDOW_SLOTS slots; the store indexes them with this many bits. */
 #define XDP_WINDOW_BITS 10
@@ -66,10 +76,12 @@ struct satpd_xdp_path {
 	unsigned int n_queues;
 	struct satpd_xsk *socks;
 	struct timespec last_resolve;
-	unsigned int resolve_next; /* mux the periodic refresh continues at */
+	struct timespec last_write_back; /* of the windows into the state file */
+	unsigned int resolve_next;	 /* mux the periodic refresh continues at */
 	bool keep;
-	bool gone;	    /* the underlay was deleted: nothing to detach */
-	uint32_t cfg_flags; /* satp_cfg flags as configure() wrote them */
+	bool gone;	      /* the underlay was deleted: nothing to detach */
+	bool write_back_full; /* the last write-back found no slot for some: said once */
+	uint32_t cfg_flags;   /* satp_cfg flags as configure() wrote them */
 };
 
 /* ---------------------------------------------------------------- queues */
@@ -683,31 +695,125 @@ static int adopt_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t sl
 			 sender_id, slot, strerror(-ret));
 		return 0;
 	}
-	/* -w may have changed across the restart: the bit ring does not depend on it. */
-	w->slots[slot].size = w->size < SATP_WINDOW_BITS ? w->size : SATP_WINDOW_BITS;
+	/* Its size stays the last run's until its connection commits (windows.c resize). */
 	log_info("mux %u sender %u: replay window kept from the last run (top %" PRIu32 ")", mux,
 		 sender_id, w->slots[slot].top);
 	return 0;
 }
 
-/* Replay windows over the mmapped window map, with what an earlier run committed. */
-static int windows_over_map(struct satpd *d, struct satp_xdp *x)
+/*
+ * Replay windows over the mmapped window map, with what an earlier run
+ * committed: the pinned windows, merged with the state file's (a reboot took
+ * the pins, or the last run used the sockets). The file's store becomes the
+ * record the map is written back to (windows.h).
+ */
+static int windows_over_map(struct satpd *d, struct satpd_xdp_path *p)
 {
-	struct satpd_windows *w = &d->windows;
+	struct satpd_windows *w = &d->windows, *rec;
+	struct satp_xdp *x = p->x;
 	uint32_t size = w->size;
+	unsigned int pinned;
 	int ret;
 
-	satpd_windows_free(w);
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	satpd_windows_move(rec, w);
 	ret = satpd_windows_init(w, XDP_WINDOW_BITS, size, satp_xdp_windows(x), bind_window, x);
-	if (ret)
+	if (ret) {
+		satpd_windows_move(w, rec);
+		free(rec);
 		return ret;
+	}
 	w->unbind = unbind_window;
 	ret = satp_xdp_for_each_window(x, adopt_window, w);
+	pinned = atomic_load(&w->n);
+	satpd_windows_keep_record(w, rec);
+	d->windows_pinned = ret ? 0 : pinned;
 	d->windows_adopted = ret ? 0 : atomic_load(&w->n);
 	if (!ret && atomic_load(&w->n))
-		log_notice("%u replay window%s adopted from %s", atomic_load(&w->n),
-			   atomic_load(&w->n) == 1 ? "" : "s", satp_xdp_pin_dir(x));
+		log_notice("%u replay window%s adopted (%u pinned in %s, the rest from the state "
+			   "file)",
+			   atomic_load(&w->n), atomic_load(&w->n) == 1 ? "" : "s", pinned,
+			   satp_xdp_pin_dir(x));
+	clock_gettime(CLOCK_MONOTONIC, &p->last_write_back);
 	return ret;
+}
+
+/* One pinned window (mux, sender id) -> slot, read through the view's map fds. */
+static int merge_pinned_one(struct satpd_windows *w, const struct satp_xdp_view_maps *m,
+			    const struct satp_xdp_sender_key *key)
+{
+	uint64_t bits[SATP_WINDOW_WORDS];
+	struct satp_window win;
+	uint32_t slot, top, nbits;
+
+	if (bpf_map_lookup_elem(m->win_idx, key, &slot) ||
+	    bpf_map_lookup_elem(m->windows, &slot, &win))
+		return 0; /* deleted meanwhile, or a slot out of range */
+	if (satp_window_export(&win, &top, bits, &nbits))
+		return 0; /* nothing committed, or -w 0 */
+	return satpd_windows_merge_record(w, key->mux, key->sender_id, win.size, top, bits,
+					  nbits) < 0
+		   ? -ENOSPC
+		   : 1;
+}
+
+/* Maps another satpd build pinned may hold other structs: a lookup would overrun ours. */
+static bool pinned_layout_ok(const struct satp_xdp_view_maps *m)
+{
+	struct bpf_map_info idx = {0}, win = {0};
+	__u32 len = sizeof(idx);
+
+	if (bpf_obj_get_info_by_fd(m->win_idx, &idx, &len))
+		return false;
+	len = sizeof(win);
+	if (bpf_obj_get_info_by_fd(m->windows, &win, &len))
+		return false;
+	return idx.key_size == sizeof(struct satp_xdp_sender_key) &&
+	       idx.value_size == sizeof(__u32) && win.key_size == sizeof(__u32) &&
+	       win.value_size == sizeof(struct satp_window);
+}
+
+unsigned int satpd_xdp_merge_pinned(struct satpd *d, const char *ifname)
+{
+	struct satp_xdp_sender_key key, next;
+	struct satp_xdp_view_maps m;
+	unsigned int n = 0, lost = 0;
+	void *prev = NULL;
+	int ret;
+
+	if (satp_xdp_view_open(d->cfg->pin_root[0] ? d->cfg->pin_root : NULL, ifname, &m))
+		return 0; /* nothing pinned: no XDP run on ifname since the last boot */
+	if (!pinned_layout_ok(&m)) {
+		log_warn("windows pinned in %s have another layout: not merged", m.pin_dir);
+		satp_xdp_view_close(&m);
+		return 0;
+	}
+	while (!bpf_map_get_next_key(m.win_idx, prev, &next)) {
+		key = next;
+		prev = &key;
+		ret = merge_pinned_one(&d->windows, &m, &key);
+		n += ret > 0;
+		lost += ret < 0;
+	}
+	if (n || lost)
+		log_notice("%u replay window%s merged from %s%s", n, n == 1 ? "" : "s", m.pin_dir,
+			   lost ? " (some found no free slot)" : "");
+	satp_xdp_view_close(&m);
+	return n;
+}
+
+/* Back to the socket path's windows: the state file, with all the map had written back. */
+static void windows_off_map(struct satpd *d)
+{
+	struct satpd_windows *rec = satpd_windows_take_record(&d->windows);
+
+	if (!rec)
+		return;
+	satpd_windows_free(&d->windows);
+	satpd_windows_move(&d->windows, rec);
+	free(rec);
 }
 
 static int set_conn(struct satp_xdp *x, const struct satpd_conn *c)
@@ -970,7 +1076,7 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 	ret = configure(d, p);
 	if (ret)
 		goto err;
-	ret = windows_over_map(d, p->x);
+	ret = windows_over_map(d, p);
 	if (ret)
 		goto err;
 	/* Sockets first: satp_rx drops SATP on a queue without one (fail closed). */
@@ -1000,17 +1106,9 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 	d->xdp_took_over = satp_xdp_took_over(p->x);
 	return 0;
 err:
-	if (d->windows.slots && !d->windows.own_slots) {
-		/* Back to private windows for the socket path. */
-		uint32_t size = d->windows.size;
-
-		satpd_windows_free(&d->windows);
-		if (satpd_windows_open_file(&d->windows, SATPD_WINDOWS_SOCKET_BITS, size,
-					    d->conns->state_dir))
-			satpd_windows_init(&d->windows, SATPD_WINDOWS_SOCKET_BITS, size, NULL,
-					   NULL, NULL);
-		d->windows_adopted = atomic_load(&d->windows.n);
-	}
+	/* The socket path carries on from the merged windows, the map's included. */
+	windows_off_map(d);
+	d->windows_adopted = atomic_load(&d->windows.n);
 	p->keep = false;
 	path_free(p);
 	return ret;
@@ -1033,6 +1131,7 @@ void satpd_xdp_stop(struct satpd *d)
 	unsigned int i;
 
 	satpd_xdp_join(d);
+	windows_off_map(d); /* nothing commits now: the last write-back is complete */
 	if (d->xdp) {
 		path_free(d->xdp);
 		d->xdp = NULL;
@@ -1159,6 +1258,22 @@ static void resolve_rail_paths(struct satpd *d, bool refresh)
 	}
 }
 
+/* The map's windows into the state file, every XDP_WRITE_BACK_MS. */
+static void write_back_windows(struct satpd *d, struct satpd_xdp_path *p)
+{
+	unsigned int lost;
+
+	if (ms_since(&p->last_write_back) < XDP_WRITE_BACK_MS)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &p->last_write_back);
+	lost = satpd_windows_write_back(&d->windows);
+	if (lost && !p->write_back_full)
+		log_warn("the replay window file has no slot for %u window%s: %s not kept across "
+			 "a reboot",
+			 lost, lost == 1 ? "" : "s", lost == 1 ? "it is" : "they are");
+	p->write_back_full = lost;
+}
+
 int satpd_xdp_tick(struct satpd *d)
 {
 	struct satpd_xdp_path *p = d->xdp;
@@ -1176,6 +1291,7 @@ int satpd_xdp_tick(struct satpd *d)
 		for (m = 0; (c = satpd_conns_next(d, &m));)
 			if (atomic_exchange(&c->remote_moved, false))
 				resolve_conn(d, c);
+	write_back_windows(d, p);
 	if (!refresh)
 		return 0;
 	errno = 0;
@@ -1214,9 +1330,30 @@ void satpd_xdp_counters_dump(struct satpd_xdp_path *p)
 	}
 }
 
+void satpd_xdp_remove_stale(const char *ifname)
+{
+	int ret;
+
+	satp_xdp_set_log(loader_log, SATP_XDP_LOG_INFO);
+	ret = satp_xdp_remove_stale(ifname);
+	if (ret == 1)
+		log_notice("%s: removed the satp_rx an earlier run left attached: on the UDP "
+			   "sockets it would drop every SATP datagram",
+			   ifname);
+	else if (ret < 0)
+		log_warn("%s: cannot remove the satp_rx an earlier run left attached (%s): SATP "
+			 "may not reach the UDP sockets",
+			 ifname, strerror(-ret));
+}
+
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p)
 {
 	return p->ifname;
+}
+
+const char *satpd_xdp_mode_obtained(const struct satpd_xdp_path *p)
+{
+	return satp_xdp_mode_name(satp_xdp_mode(p->x));
 }
 
 int satpd_xdp_rail_path(struct satpd_xdp_path *p, const struct satp_xdp_path_key *key,

@@ -52,6 +52,12 @@ void satpd_xdp_restore_queues(void);
  * to the socket path.
  */
 int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues);
+/*
+ * The socket path after an XDP run: merge the windows pinned for ifname (a
+ * run killed before its last write-back) into the state file's. How many
+ * windows were pinned; 0 when nothing is pinned there.
+ */
+unsigned int satpd_xdp_merge_pinned(struct satpd *d, const char *ifname);
 /* Start one worker per queue; dev_fds[i] is queue i of the tun/tap. */
 int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds);
 /* -ENODEV when the underlay was deleted: the daemon should shut down. */
@@ -78,7 +84,11 @@ int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsign
 void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsigned int len);
 /* The adopting connection took its mux (main thread): into satp_conns, unknown muxes dropped again. */
 void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c);
+/* The socket path: no satp_rx of an earlier run may stay on ifname, dropping SATP. */
+void satpd_xdp_remove_stale(const char *ifname);
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p);
+/* The mode the kernel gave satp_rx: "native" or "skb". */
+const char *satpd_xdp_mode_obtained(const struct satpd_xdp_path *p);
 uint64_t satpd_xdp_queue_mask(const struct satpd_xdp_path *p);
 
 #endif /* SATPD_XSK_H */
