@@ -674,18 +674,65 @@ static int sessions_begin(struct satpd *d, struct satpd_conn *c)
 	return 0;
 }
 
+/* Whether fp is a key of the connection's current, pending or old session. */
+static bool session_key_live(struct satpd_conn *c, const struct satpd_key_fp *fp)
+{
+	struct satpd_keyset *sets[] = {atomic_load(&c->keys), atomic_load(&c->pending),
+				       atomic_load(&c->old)};
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		if (sets[i] && sets[i]->session && !sets[i]->none &&
+		    (!memcmp(&sets[i]->fp, fp, sizeof(*fp)) ||
+		     !memcmp(&sets[i]->fp_rx, fp, sizeof(*fp))))
+			return true;
+	return false;
+}
+
+/*
+ * A session's seqs restart at 0: its keys installed again would send the same
+ * keystream and accept the first installation's datagrams again (L3).
+ */
+static int refuse_reused_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
+				 const struct satp_keys *rx, uint64_t id, char *err, size_t errlen)
+{
+	struct satpd_keymem *m = d->conns->keymem;
+	const struct satp_keys *keys[] = {tx, rx};
+	static const char *const dir[] = {"tx", "rx"};
+	struct satpd_key_fp fp;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		satpd_key_fp(m, keys[i], &fp);
+		if (!session_key_live(c, &fp) && !satpd_keymem_session_seen(m, &fp))
+			continue;
+		d->sock_worker.ctr.kx_session_reused++;
+		snprintf(err, errlen,
+			 "mux %u session %" PRIu64 ": the %s key and salt were installed before; "
+			 "a session's sequence numbers restart at 0, so its keys must be new",
+			 c->mux, id, dir[i]);
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
 int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
-			    const struct satp_keys *rx, uint64_t id, uint32_t grace)
+			    const struct satp_keys *rx, uint64_t id, uint32_t grace, char *err,
+			    size_t errlen)
 {
 	struct satpd_keyset *k;
 	int64_t now = mono_now();
-	int ret = sessions_begin(d, c);
+	int ret = refuse_reused_session(d, c, tx, rx, id, err, errlen);
 
+	if (!ret)
+		ret = sessions_begin(d, c);
 	if (ret)
 		return ret;
 	k = keyset_new_session(d, tx, rx, id, c->cfg.window, c->mux);
 	if (!k)
 		return -ENOMEM;
+	satpd_keymem_session_add(d->conns->keymem, &k->fp);
+	satpd_keymem_session_add(d->conns->keymem, &k->fp_rx);
 	stage_pending(d, c, k, now, grace);
 	log_notice("mux %u: session %" PRIu64 " installed; sending with it once the peer does or "
 		   "in %u s, the previous keys accepted for %u s",

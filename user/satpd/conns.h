@@ -114,9 +114,13 @@ int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct sat
  * and role as the connection) goes to pending as set-keys' keys do, with seqs
  * from 0 and replay windows of its own. The first session of a connection
  * sets SATP_XDP_CONN_NO_PREFILTER on its mux (the shared windows are past seq 0).
+ * Since its seqs restart at 0, a key installed before (current, pending, old,
+ * or among the last SATPD_SESSIONS_SEEN_MAX sessions of any connection) is
+ * refused (-EKEYREJECTED, err says which; counted as kx_session_reused).
  */
 int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
-			    const struct satp_keys *rx, uint64_t id, uint32_t grace);
+			    const struct satp_keys *rx, uint64_t id, uint32_t grace, char *err,
+			    size_t errlen);
 /* del-session: at once, nothing is sent (tx_no_keys) or accepted until the next session. */
 int satpd_conns_del_session(struct satpd *d, struct satpd_conn *c);
 /* Routes of the configuration, after the connections exist. */

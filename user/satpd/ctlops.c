@@ -347,7 +347,7 @@ int satpd_ctl_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, si
 	if (!ret)
 		ret = satpd_conns_set_session(
 		    d, c, &tx, &rx, m->session,
-		    m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT);
+		    m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT, err, errlen);
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
 	if (ret && !err[0])

@@ -90,7 +90,8 @@
 	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
 	X(rx_handshake_off_main) /* ... that reached an AF_XDP worker: dropped (main thread's) */ \
 	X(rx_keepalive)     /* authenticated empty packets of a handshake session */  \
-	X(rx_senders_quota) /* a new sender of a connection at its window-slot quota */
+	X(rx_senders_quota) /* a new sender of a connection at its window-slot quota */ \
+	X(kx_session_reused) /* set-session refused: a key installed before (seqs restart) */
 /* clang-format on */
 
 struct satpd_counters {
