@@ -12,6 +12,7 @@
 #   4. A key change: `conn del`, `conn add` with other keys (windows start
 #      empty), `conn del`, `conn add` with the first keys: refused, the error
 #      says why.
+#   5. Restarted (same state directory and bpffs), A still refuses them.
 #
 #   netns st$$-a                                  netns st$$-b
 #   +--------------------------------+            +-----------------------------+
@@ -126,6 +127,22 @@ run_mode() {
 	grep -q "mux 0: these keys were used on this mux before .* use new keys" "$TMP/err" ||
 		fail "$mode: refusal: $(cat "$TMP/err")"
 	echo "ok   $mode: a key change starts empty; the first keys again: $(cat "$TMP/err")"
+
+	# 5. A restart remembers it (the state directory's rx-window-keys).
+	stop_pid "$apid"
+	start_bg a "a2-$mode.log" "$SATPD" -U --state-dir "$TMP/state-a-$mode" \
+		--pin-root "$TMP/bpf/a-$mode" --xdp-mode "$mode" -i "$UL4_1" -r "$UL4_2" -e left -s 1 \
+		-w $WINDOW -d tun0 -t tun -n 10.98.0.1/24 -K $K2 -A $SALT
+	apid=$LAST_PID
+	ASOCK=$(ctl_sock "a-a2-$mode")
+	wait_log "$TMP/a2-$mode.log" "satpd [0-9.]* running" 15 ||
+		fail "$mode: A did not restart: $(tail -5 "$TMP/a2-$mode.log")"
+	ctl_a conn del 0 || fail "$mode: conn del 0 after the restart"
+	ctl_a conn add 0 key $K1 salt $SALT sender 1 role left window $WINDOW \
+		remote "$UL4_2:4444" 2>"$TMP/err" && fail "$mode: after a restart the first keys were taken"
+	grep -q "mux 0: these keys were used on this mux before" "$TMP/err" ||
+		fail "$mode: refusal after the restart: $(cat "$TMP/err")"
+	echo "ok   $mode: after a restart the first keys are still refused"
 	stop_pid "$apid"
 	stop_pid "$bpid"
 }

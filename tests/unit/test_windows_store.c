@@ -11,6 +11,7 @@
  * key change starts empty and the old keys are refused from then on, also
  * when the pool reclaimed the windows (review M6).
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -289,6 +290,66 @@ static void test_sessions_seen(void **state)
 	assert_false(satpd_keymem_session_seen(&m, &a));
 }
 
+/*
+ * Across a restart: parked muxes, kept and lost keys, sessions and the secret
+ * (so that fingerprints compare) come back from the state file; a torn file
+ * is replaced, and one held by another daemon is not shared.
+ */
+static void test_keymem_file(void **state)
+{
+	static struct satpd_keymem m, other;
+	static struct satp_window slots[1u << BITS];
+	char dir[] = "/tmp/satp-keymem.XXXXXX", path[64], err[256];
+	struct satpd_windows w;
+	struct satpd_key_fp a, b;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_KEYMEM_FILE);
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, NULL, NULL), 0);
+	assert_int_equal(satpd_keymem_open(&m, dir), 0);
+	fp_of(&m, 'A', &a);
+	fp_of(&m, 'B', &b);
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 5, &a, true, err, sizeof(err)), 0);
+	assert_int_equal(satpd_windows_commit(&w, 5, 1, 10), SATP_OK);
+	satpd_windows_park(&w, &m, 5, &a, 1);
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 6, &b, true, err, sizeof(err)), 0);
+	satpd_windows_park(&w, &m, 6, &b, 1);
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 6, &a, true, err, sizeof(err)), 0);
+	satpd_keymem_session_add(&m, &b);
+	/* a second daemon on the same directory: memory only, the file untouched */
+	assert_int_equal(satpd_keymem_open(&other, dir), 0);
+	assert_int_equal(other.fd, -1);
+	assert_false(satpd_windows_parked(&other, 5));
+	satpd_keymem_close(&m);
+
+	assert_int_equal(satpd_keymem_open(&m, dir), 0);
+	fp_of(&m, 'A', &a);
+	fp_of(&m, 'B', &b);
+	assert_true(satpd_windows_parked(&m, 5));
+	assert_true(satpd_keymem_session_seen(&m, &b));
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 6, &b, true, err, sizeof(err)),
+			 -EKEYREJECTED);
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 5, &a, true, err, sizeof(err)), 0);
+	assert_int_equal(satpd_windows_commit(&w, 5, 1, 10), SATP_REPLAY);
+	satpd_keymem_close(&m);
+
+	/* torn: a fresh table, written again */
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "x", 1, 100), 1);
+	close(fd);
+	assert_int_equal(satpd_keymem_open(&m, dir), 0);
+	assert_false(satpd_windows_parked(&m, 5));
+	satpd_keymem_close(&m);
+	assert_int_equal(satpd_keymem_open(&m, dir), 0);
+	assert_int_equal(m.n_sessions, 0);
+	satpd_keymem_close(&m);
+	satpd_windows_free(&w);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +359,7 @@ int main(void)
 	    cmocka_unit_test(test_quota),
 	    cmocka_unit_test(test_readd),
 	    cmocka_unit_test(test_sessions_seen),
+	    cmocka_unit_test(test_keymem_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -221,12 +221,13 @@ int satpd_conns_init(struct satpd *d, const char *state_dir)
 	struct satpd_conns *t = calloc(1, sizeof(*t));
 	struct satpd_lpm *l = calloc(1, sizeof(*l));
 	struct satpd_keymem *m = malloc(sizeof(*m));
+	int ret = -ENOMEM;
 
-	if (!t || !l || !m || satpd_keymem_init(m)) {
+	if (!t || !l || !m || (ret = satpd_keymem_open(m, state_dir))) {
 		free(t);
 		free(l);
 		free(m);
-		return -ENOMEM;
+		return ret;
 	}
 	t->keymem = m;
 	atomic_store(&t->routes, l);
@@ -248,6 +249,7 @@ void satpd_conns_free(struct satpd *d)
 		conn_free(atomic_load(&t->by_mux[m]));
 	free(atomic_load(&t->flood));
 	lpm_free(atomic_load(&t->routes));
+	satpd_keymem_close(t->keymem);
 	explicit_bzero(t->keymem, sizeof(*t->keymem));
 	free(t->keymem);
 	free(t);
@@ -1070,6 +1072,7 @@ void satpd_conns_tick(struct satpd *d)
 	/* The pool ran full: a deleted connection's kept windows make room (windows.h). */
 	if (atomic_exchange_explicit(&d->windows.full, false, memory_order_relaxed))
 		satpd_windows_reclaim_parked(&d->windows, d->conns->keymem);
+	satpd_keymem_sync(d->conns->keymem);
 }
 
 /* ---------------------------------------------------------------- outgoing choice */

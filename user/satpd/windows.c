@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "log.h"
 #include "seqstate.h"
@@ -461,7 +464,124 @@ int satpd_windows_commit_quota(struct satpd_windows *w, uint16_t mux, uint16_t s
 int satpd_keymem_init(struct satpd_keymem *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->fd = -1;
 	return RAND_bytes(m->secret, sizeof(m->secret)) == 1 ? 0 : -EIO;
+}
+
+/*
+ * The file: this header, then struct satpd_keymem up to fd. Rewritten in
+ * place under its flock; the checksum tells a torn write from a good one.
+ */
+#define SATPD_KEYMEM_MAGIC   0x5359454b50544153ull /* "SATPKEYS" */
+#define SATPD_KEYMEM_VERSION 1
+#define SATPD_KEYMEM_LEN     offsetof(struct satpd_keymem, fd)
+
+struct satpd_keymem_file {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t len; /* SATPD_KEYMEM_LEN: changes with the table sizes */
+	uint8_t sum[SHA256_DIGEST_LENGTH]; /* of the len bytes that follow */
+};
+
+static void keymem_write(struct satpd_keymem *m)
+{
+	struct satpd_keymem_file h = {SATPD_KEYMEM_MAGIC, SATPD_KEYMEM_VERSION, SATPD_KEYMEM_LEN, {0}};
+	struct iovec iov[2] = {{&h, sizeof(h)}, {m, SATPD_KEYMEM_LEN}};
+	ssize_t n;
+
+	SHA256((const uint8_t *)m, SATPD_KEYMEM_LEN, h.sum);
+	n = pwritev(m->fd, iov, 2, 0);
+	if (n != (ssize_t)(sizeof(h) + SATPD_KEYMEM_LEN) || fdatasync(m->fd) < 0) {
+		log_warn("replay window key file: cannot write it (%s): kept in memory",
+			 n < 0 ? strerror(errno) : "short write");
+		return;
+	}
+	m->dirty = false;
+}
+
+void satpd_keymem_sync(struct satpd_keymem *m)
+{
+	if (m->dirty && m->fd >= 0)
+		keymem_write(m);
+}
+
+/* Something changed; urgent: it makes keys refused, written before it acts. */
+static void keymem_changed(struct satpd_keymem *m, bool urgent)
+{
+	m->dirty = true;
+	if (urgent)
+		satpd_keymem_sync(m);
+}
+
+/* What the file holds, into m; why it cannot be used, or NULL. */
+static const char *keymem_read(struct satpd_keymem *m, int fd)
+{
+	struct satpd_keymem_file h;
+	uint8_t sum[SHA256_DIGEST_LENGTH];
+	struct satpd_keymem *tmp = malloc(sizeof(*tmp));
+	struct iovec iov[2] = {{&h, sizeof(h)}, {tmp, SATPD_KEYMEM_LEN}};
+	const char *why = NULL;
+	ssize_t n;
+
+	if (!tmp)
+		return "too large to read";
+	n = preadv(fd, iov, 2, 0);
+	if (n == 0)
+		why = ""; /* new */
+	else if (n != (ssize_t)(sizeof(h) + SATPD_KEYMEM_LEN) || h.magic != SATPD_KEYMEM_MAGIC ||
+		 h.version != SATPD_KEYMEM_VERSION || h.len != SATPD_KEYMEM_LEN)
+		why = "written by a satpd with another layout";
+	if (!why) {
+		SHA256((const uint8_t *)tmp, SATPD_KEYMEM_LEN, sum);
+		if (memcmp(sum, h.sum, sizeof(sum)))
+			why = "torn (its checksum does not match)";
+	}
+	if (!why)
+		memcpy(m, tmp, SATPD_KEYMEM_LEN);
+	explicit_bzero(tmp, sizeof(*tmp));
+	free(tmp);
+	return why;
+}
+
+int satpd_keymem_open(struct satpd_keymem *m, const char *dir)
+{
+	char path[SATPD_PATH_MAX + sizeof(SATPD_KEYMEM_FILE) + 1];
+	const char *why;
+	int ret = satpd_keymem_init(m), fd;
+
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_KEYMEM_FILE);
+	ret = satpd_mkdir_p(dir);
+	fd = ret ? -1 : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = ret ? ret : -errno;
+		log_err("replay window key file '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warn("replay window key file '%s' is held by another satpd: kept in memory "
+			 "only, not across a restart",
+			 path);
+		close(fd);
+		return 0;
+	}
+	why = keymem_read(m, fd);
+	if (why && why[0])
+		log_warn("replay window key file '%s' is %s: no keys remembered from the last run",
+			 path, why);
+	m->fd = fd;
+	if (why)
+		keymem_write(m); /* the secret the fingerprints from now on are made under */
+	return 0;
+}
+
+void satpd_keymem_close(struct satpd_keymem *m)
+{
+	satpd_keymem_sync(m);
+	if (m->fd >= 0)
+		close(m->fd); /* releases the flock */
+	m->fd = -1;
 }
 
 void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k,
@@ -487,10 +607,13 @@ static bool parked(const struct satpd_keymem *m, uint16_t mux)
 
 static void set_parked(struct satpd_keymem *m, uint16_t mux, bool on)
 {
+	if (parked(m, mux) == on)
+		return;
 	if (on)
 		m->parked[mux / 64] |= 1ull << (mux % 64);
 	else
 		m->parked[mux / 64] &= ~(1ull << (mux % 64));
+	keymem_changed(m, false);
 }
 
 bool satpd_windows_parked(const struct satpd_keymem *m, uint16_t mux)
@@ -538,24 +661,31 @@ static void winkey_put(struct satpd_keymem *m, uint16_t mux, const struct satpd_
 {
 	struct satpd_winkey *e = winkey_find(m, mux, fp);
 
+	if (e && e->state == state)
+		return;
 	if (!e)
 		e = winkey_new(m);
 	e->fp = *fp;
 	e->mux = mux;
 	e->state = (uint8_t)state;
 	e->age = ++m->clock;
+	keymem_changed(m, false);
 }
 
-/* mux's kept windows are gone: its keys' recorded traffic would replay, so they are refused. */
+/*
+ * mux's kept windows go: its keys' recorded traffic would replay, so they are
+ * refused, on disk before the windows are freed.
+ */
 static unsigned int drop_parked(struct satpd_windows *w, struct satpd_keymem *m, uint16_t mux)
 {
-	unsigned int i, n = satpd_windows_release_mux(w, mux);
+	unsigned int i;
 
 	for (i = 0; i < SATPD_WINKEYS_MAX; i++)
 		if (m->e[i].state == SATPD_WINKEY_KEPT && m->e[i].mux == mux)
 			m->e[i].state = SATPD_WINKEY_LOST;
 	set_parked(m, mux, false);
-	return n;
+	keymem_changed(m, true);
+	return satpd_windows_release_mux(w, mux);
 }
 
 static bool mux_has_kept(const struct satpd_keymem *m, uint16_t mux)
@@ -656,4 +786,5 @@ void satpd_keymem_session_add(struct satpd_keymem *m, const struct satpd_key_fp 
 	m->next_session = (m->next_session + 1) % SATPD_SESSIONS_SEEN_MAX;
 	if (m->n_sessions < SATPD_SESSIONS_SEEN_MAX)
 		m->n_sessions++;
+	keymem_changed(m, true);
 }

@@ -146,8 +146,9 @@ bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *
  * secret of the store (never the key, and not comparable across daemons),
  * truncated: a collision takes 2^64 work and only keeps or refuses windows.
  *
- * Main thread only. Plain data, so that a durable window record can carry it
- * whole (secret, entries, parked muxes); today it lives as long as the process.
+ * Main thread only. Plain data (secret, entries, parked muxes, sessions),
+ * kept across restarts in dir/SATPD_KEYMEM_FILE (satpd_keymem_open): the
+ * windows outlive the process, so must what they were committed under.
  */
 #define SATPD_KEY_FP_LEN 16
 /* Static keys remembered per daemon: a few per connection, more than SATPD_CONNS_MAX needs. */
@@ -181,10 +182,28 @@ struct satpd_keymem {
 	/* Fingerprints of every kx session key installed (tx and rx), a ring. */
 	struct satpd_key_fp sessions[SATPD_SESSIONS_SEEN_MAX];
 	unsigned int n_sessions, next_session;
+	/* Not saved (the file holds what is above): */
+	int fd;	    /* dir/SATPD_KEYMEM_FILE, flock'ed; -1: memory only */
+	bool dirty; /* changed since the last save */
 };
 
-/* A fresh random secret, nothing remembered. */
+/* The key fingerprints' file in the state directory. */
+#define SATPD_KEYMEM_FILE "rx-window-keys"
+
+/* A fresh random secret, nothing remembered, memory only. */
 int satpd_keymem_init(struct satpd_keymem *m);
+/*
+ * satpd_keymem_init, then what dir/SATPD_KEYMEM_FILE holds (kept in step from
+ * then on). A file of another layout or torn is replaced, with a log line;
+ * held by another satpd: memory only, as the window file (windows.h).
+ */
+int satpd_keymem_open(struct satpd_keymem *m, const char *dir);
+void satpd_keymem_close(struct satpd_keymem *m);
+/*
+ * Write what changed (the tick, and exit). Changes that make keys refused
+ * (lost windows, a session installed) are written at once, before they act.
+ */
+void satpd_keymem_sync(struct satpd_keymem *m);
 void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k,
 		  struct satpd_key_fp *fp);
 /*
