@@ -183,10 +183,10 @@ enum step_op { ADD, DEL, COMMIT, RECLAIM };
 struct readd_step {
 	const char *what;
 	enum step_op op;
-	uint8_t key;	/* ADD: the connection's keys */
-	uint32_t seq;	/* COMMIT */
-	int want;	/* ADD: 0 or -EKEYREJECTED; COMMIT: the verdict */
-	bool busy;	/* ADD: -EAGAIN while the deleted connection may be in use */
+	uint8_t key;  /* ADD: the connection's keys */
+	uint32_t seq; /* COMMIT */
+	int want;     /* ADD: 0 or -EKEYREJECTED; COMMIT: the verdict */
+	bool busy;    /* ADD: -EAGAIN while the deleted connection may be in use */
 };
 
 static const struct readd_step readd_steps[] = {
@@ -251,7 +251,8 @@ static void test_readd(void **state)
 		case COMMIT:
 			v = satpd_windows_commit(&w, 5, 1, t->seq);
 			if (v != t->want)
-				fail_msg("step %u (%s): verdict %d, want %d", i, t->what, v, t->want);
+				fail_msg("step %u (%s): verdict %d, want %d", i, t->what, v,
+					 t->want);
 			break;
 		case RECLAIM:
 			/* other muxes take the rest, the next one finds none */

@@ -545,7 +545,8 @@ int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *
 	c = conn_new(d, cfg, NULL, err, errlen);
 	if (!c)
 		return -EINVAL;
-	ret = cfg->handshake ? 0 : admit_keys(d, cfg->mux, &cfg->keys, &fp, &was_parked, err, errlen);
+	ret =
+	    cfg->handshake ? 0 : admit_keys(d, cfg->mux, &cfg->keys, &fp, &was_parked, err, errlen);
 	if (ret) {
 		conn_free(c);
 		return ret;

@@ -75,7 +75,7 @@ struct satpd_conns {
 	_Atomic(struct satpd_muxlist *) flood;
 	_Atomic(struct satpd_lpm *) routes; /* mux per prefix; replaced whole on a change */
 	bool auto_default;	 /* one connection, no route given: it got 0/0 and ::/0 */
-	_Atomic unsigned int n_pub; /* n as the workers read it (the slot quota) */
+	_Atomic unsigned int n_pub;		    /* n as the workers read it (the slot quota) */
 	_Atomic uint64_t mac[1u << SATPD_MAC_BITS]; /* 0 or mac << 16 | mux */
 	/* main thread only */
 	unsigned int n;

@@ -291,8 +291,8 @@ int satpd_ctl_set_keys(void *ctx, const struct satp_ctl_msg *m, char *err, size_
 	ret = apply_keys(m, &k, true, err, errlen);
 	if (!ret)
 		ret = satpd_conns_set_keys(
-		    d, c, &k, m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT, err,
-		    errlen);
+		    d, c, &k, m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT,
+		    err, errlen);
 	explicit_bzero(&k, sizeof(k));
 	if (ret && !err[0])
 		snprintf(err, errlen, "cannot install the keys: %s", strerror(-ret));

@@ -479,13 +479,14 @@ int satpd_keymem_init(struct satpd_keymem *m)
 struct satpd_keymem_file {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t len; /* SATPD_KEYMEM_LEN: changes with the table sizes */
+	uint32_t len;			   /* SATPD_KEYMEM_LEN: changes with the table sizes */
 	uint8_t sum[SHA256_DIGEST_LENGTH]; /* of the len bytes that follow */
 };
 
 static void keymem_write(struct satpd_keymem *m)
 {
-	struct satpd_keymem_file h = {SATPD_KEYMEM_MAGIC, SATPD_KEYMEM_VERSION, SATPD_KEYMEM_LEN, {0}};
+	struct satpd_keymem_file h = {
+	    SATPD_KEYMEM_MAGIC, SATPD_KEYMEM_VERSION, SATPD_KEYMEM_LEN, {0}};
 	struct iovec iov[2] = {{&h, sizeof(h)}, {m, SATPD_KEYMEM_LEN}};
 	ssize_t n;
 
@@ -584,8 +585,7 @@ void satpd_keymem_close(struct satpd_keymem *m)
 	m->fd = -1;
 }
 
-void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k,
-		  struct satpd_key_fp *fp)
+void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k, struct satpd_key_fp *fp)
 {
 	uint8_t in[SATP_KEY_MAX + SATP_SALT_LEN + 1], out[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -699,8 +699,7 @@ static bool mux_has_kept(const struct satpd_keymem *m, uint16_t mux)
 }
 
 int satpd_windows_admit_keys(struct satpd_windows *w, struct satpd_keymem *m, uint16_t mux,
-			     const struct satpd_key_fp *fp, bool may_free, char *err,
-			     size_t errlen)
+			     const struct satpd_key_fp *fp, bool may_free, char *err, size_t errlen)
 {
 	struct satpd_winkey *e = winkey_find(m, mux, fp);
 	unsigned int n;

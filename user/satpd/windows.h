@@ -204,8 +204,7 @@ void satpd_keymem_close(struct satpd_keymem *m);
  * (lost windows, a session installed) are written at once, before they act.
  */
 void satpd_keymem_sync(struct satpd_keymem *m);
-void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k,
-		  struct satpd_key_fp *fp);
+void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k, struct satpd_key_fp *fp);
 /*
  * Connection (static keys fp) on mux: add, re-add, change-conn, set-keys.
  * Refused (-EKEYREJECTED, err says why) when the keys lost their windows on
