@@ -286,6 +286,28 @@ nsx b ping -c 10 -i 0.05 -q 10.99.0.1 >/dev/null || fail "ping lost packets unde
 [ "$(session_of a)" = "3 0" ] || fail "a after session 3: '$(session_of a)'"
 echo "ok   session 3 after a removal: traffic flows at once (grace 4, nothing to wait for)"
 
+# ---------------------------------------------------------------- re-installed session keys
+# A session's seqs start at 0: its keys installed again would repeat keystream and accept the
+# first installation's datagrams again. The same keys (either direction, also after a
+# del-session) are refused, quoted by direction, and counted.
+K3=$(rnd 16) S3=$(rnd 14) K4=$(rnd 16) S4=$(rnd 14)
+reused0=$(counter "$PID_b" b kx_session_reused)
+nsx b "$SATP" session set $MUX tx-key "$K3" tx-salt "$S3" rx-key "$K4" rx-salt "$S4" session 10 \
+	grace 4 --socket "$TMP/run/b.sock" || fail "session 10 on b"
+expect_refusal "mux 0 session 11: the tx key and salt were installed before" \
+	set $MUX tx-key "$K3" tx-salt "$S3" rx-key "$K4" rx-salt "$S4" session 11
+expect_refusal "mux 0 session 12: the tx key and salt were installed before" \
+	set $MUX tx-key "$K4" tx-salt "$S4" rx-key "$K3" rx-salt "$S3" session 12
+expect_refusal "mux 0 session 13: the rx key and salt were installed before" \
+	set $MUX tx-key "$(rnd 16)" tx-salt "$S3" rx-key "$K4" rx-salt "$S4" session 13
+nsx b "$SATP" session del $MUX --socket "$TMP/run/b.sock" || fail "session del on b (2)"
+expect_refusal "mux 0 session 14: the tx key and salt were installed before" \
+	set $MUX tx-key "$K3" tx-salt "$S3" rx-key "$(rnd 16)" rx-salt "$S4" session 14
+reused=$(($(counter "$PID_b" b kx_session_reused) - reused0))
+[ "$reused" -eq 4 ] || fail "kx_session_reused moved by $reused for 4 refusals"
+grep -qF "$K3" "$TMP"/satpd-*.log && fail "a session key shows up in satpd's log"
+echo "ok   the same session keys again (as sent, swapped, one direction, after del-session): refused, kx_session_reused +$reused"
+
 # ---------------------------------------------------------------- XDP path
 # A pair whose receiver c runs satp_rx (native XDP): static keys first, so that XDP's window
 # of d's sender is far past 0; then session 7 agreed by the example clients, whose messages

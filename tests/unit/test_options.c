@@ -228,6 +228,16 @@ static void check_edge_default(const struct satpd_config *c)
 
 #define EDGE "--edge-listen", "10.0.0.1:4445", "--peer-edge", "10.0.0.2:4445"
 
+static void check_max_senders(const struct satpd_config *c)
+{
+	assert_int_equal(c->max_senders, 32);
+}
+
+static void check_max_senders_default(const struct satpd_config *c)
+{
+	assert_int_equal(c->max_senders, 0); /* the fair share (datapath.c) */
+}
+
 static const struct opt_case cases[] = {
     {"defaults", {K128, SALTOPT}, 0, NULL, check_defaults},
     {"anytun full line, short forms",
@@ -414,6 +424,10 @@ static const struct opt_case cases[] = {
      NULL,
      check_edge},
     {"edge exchange off by default", {K128, SALTOPT}, 0, NULL, check_edge_default},
+    {"max senders", {"--max-senders", "32", K128, SALTOPT}, 0, NULL, check_max_senders},
+    {"max senders by default", {K128, SALTOPT}, 0, NULL, check_max_senders_default},
+    {"max senders 0", {"--max-senders", "0", K128, SALTOPT}, -EINVAL, "'0'", NULL},
+    {"max senders too many", {"--max-senders", "65536", K128, SALTOPT}, -EINVAL, "'65536'", NULL},
     {"edge exchange, key file, sync-driven", {EDGE, "--edge-key", "/k", "-X", "ctl"}, 0, NULL, NULL},
     {"peer edge without port", {"--peer-edge", "10.0.0.2", K128, SALTOPT}, -EINVAL, "'10.0.0.2'",
      NULL},

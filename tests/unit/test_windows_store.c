@@ -10,8 +10,12 @@
  * past a slot freed in the last run (M3). The durable record (review H2,
  * docs/windows.md): two stores merge per (mux, sender id) with top = max and
  * bits OR-ed, the XDP store writes back into the state file, and the file
- * remembers a clean close.
+ * remembers a clean close. One connection cannot take the whole pool (the
+ * per-connection quota, review M7); a deleted connection's windows come back
+ * when it is re-added with the same keys, a key change starts empty and the old
+ * keys are refused from then on, also when the pool reclaimed the windows (M6).
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -406,6 +410,220 @@ static void test_record_take_clean(void **state)
 	rm_state(dir);
 }
 
+#define POOL_BITS 10 /* XDP's SATP_XDP_WINDOW_SLOTS */
+
+/*
+ * M7: one key holder commits 1024 sender ids on mux 1; with the quota the
+ * daemon gives (the pool over connections + 1, two connections here) it is
+ * stopped at its share, and mux 2's new sender still gets a slot.
+ */
+static void test_quota(void **state)
+{
+	static struct satp_window slots[1u << POOL_BITS];
+	const unsigned int quota = (1u << POOL_BITS) / 3;
+	struct satpd_windows w;
+	unsigned int s, ok = 0, over = 0;
+	int v;
+
+	assert_int_equal(satpd_windows_init(&w, POOL_BITS, 64, slots, NULL, NULL), 0);
+	for (s = 0; s < (1u << POOL_BITS); s++) {
+		v = satpd_windows_commit_quota(&w, 1, (uint16_t)s, 64, quota, 1);
+		ok += v == SATP_OK;
+		over += v == -EDQUOT;
+	}
+	assert_int_equal(ok, quota);
+	assert_int_equal(over, (1u << POOL_BITS) - quota);
+	assert_int_equal(satpd_windows_commit_quota(&w, 2, 1, 64, quota, 1), SATP_OK);
+	/* the senders it has keep working; quota 0 is no cap */
+	assert_int_equal(satpd_windows_commit_quota(&w, 1, 0, 64, quota, 2), SATP_OK);
+	assert_int_equal(satpd_windows_commit_quota(&w, 1, 0, 64, quota, 2), SATP_REPLAY);
+	assert_int_equal(satpd_windows_commit_quota(&w, 1, 2000, 64, 0, 1), SATP_OK);
+	assert_int_equal(satpd_windows_mux_slots(&w, 1), quota + 1);
+	satpd_windows_free(&w);
+}
+
+static void fp_of(const struct satpd_keymem *m, uint8_t id, struct satpd_key_fp *fp)
+{
+	struct satp_keys k = {.master_key_len = 16};
+
+	memset(k.master_key, id, 16);
+	memset(k.master_salt, id, SATP_SALT_LEN);
+	satpd_key_fp(m, &k, fp);
+}
+
+/* A table: each step acts on mux 5 and says what the store does. */
+enum step_op { ADD, DEL, COMMIT, RECLAIM };
+struct readd_step {
+	const char *what;
+	enum step_op op;
+	uint8_t key;  /* ADD: the connection's keys */
+	uint32_t seq; /* COMMIT */
+	int want;     /* ADD: 0 or -EKEYREJECTED; COMMIT: the verdict */
+	bool busy;    /* ADD: -EAGAIN while the deleted connection may be in use */
+};
+
+static const struct readd_step readd_steps[] = {
+    {"first add with keys A", ADD, 'A', 0, 0, false},
+    {"traffic", COMMIT, 0, 100, SATP_OK, false},
+    {"deleted", DEL, 0, 0, 0, false},
+    {"re-added with keys A", ADD, 'A', 0, 0, false},
+    {"a replay of before the delete", COMMIT, 0, 100, SATP_REPLAY, false},
+    {"new traffic", COMMIT, 0, 101, SATP_OK, false},
+    {"deleted again", DEL, 0, 0, 0, false},
+    {"re-added with keys B: a key change", ADD, 'B', 0, 0, true},
+    {"B's seqs start over", COMMIT, 0, 1, SATP_OK, false},
+    {"deleted under B", DEL, 0, 0, 0, false},
+    {"A again: its windows are gone", ADD, 'A', 0, -EKEYREJECTED, false},
+    {"B again: kept", ADD, 'B', 0, 0, false},
+    {"B's replay", COMMIT, 0, 1, SATP_REPLAY, false},
+    {"deleted under B", DEL, 0, 0, 0, false},
+    {"pool full: mux 5 reclaimed", RECLAIM, 0, 0, 0, false},
+    {"B again: its windows were reclaimed", ADD, 'B', 0, -EKEYREJECTED, false},
+    {"C: new keys", ADD, 'C', 0, 0, false},
+    {"C's traffic", COMMIT, 0, 1, SATP_OK, false},
+};
+
+static void test_readd(void **state)
+{
+	static struct satpd_keymem m;
+	static struct satp_window slots[1u << BITS];
+	struct satpd_windows w;
+	struct satpd_key_fp fp, cur;
+	char err[256];
+	unsigned int i;
+	int v;
+
+	assert_int_equal(satpd_keymem_init(&m), 0);
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, NULL, NULL), 0);
+	for (i = 0; i < sizeof(readd_steps) / sizeof(readd_steps[0]); i++) {
+		const struct readd_step *t = &readd_steps[i];
+
+		switch (t->op) {
+		case ADD:
+			fp_of(&m, t->key, &fp);
+			err[0] = '\0';
+			/* while the deleted connection may be in use, a key change waits */
+			v = satpd_windows_admit_keys(&w, &m, 5, &fp, false, err, sizeof(err));
+			if ((v == -EAGAIN) != t->busy)
+				fail_msg("step %u (%s): admit %d while busy (%s)", i, t->what, v,
+					 err);
+			if (v == -EAGAIN)
+				v = satpd_windows_admit_keys(&w, &m, 5, &fp, true, err,
+							     sizeof(err));
+			if (v != t->want)
+				fail_msg("step %u (%s): admit %d, want %d (%s)", i, t->what, v,
+					 t->want, err);
+			if (!v)
+				cur = fp;
+			else
+				assert_non_null(strstr(err, "use new keys"));
+			break;
+		case DEL:
+			satpd_windows_park(&w, &m, 5, &cur, 1);
+			break;
+		case COMMIT:
+			v = satpd_windows_commit(&w, 5, 1, t->seq);
+			if (v != t->want)
+				fail_msg("step %u (%s): verdict %d, want %d", i, t->what, v,
+					 t->want);
+			break;
+		case RECLAIM:
+			/* other muxes take the rest, the next one finds none */
+			for (v = 0; satpd_windows_commit(&w, 9, (uint16_t)v, 1) == SATP_OK; v++)
+				;
+			assert_true(atomic_load(&w.full));
+			if (satpd_windows_reclaim_parked(&w, &m) != 1)
+				fail_msg("step %u (%s): nothing reclaimed", i, t->what);
+			assert_int_equal(satpd_windows_commit(&w, 9, (uint16_t)v, 1), SATP_OK);
+			satpd_windows_release_mux(&w, 9);
+			break;
+		}
+	}
+	satpd_windows_free(&w);
+}
+
+/* L3: a session key is remembered; the ring forgets the oldest only past its size. */
+static void test_sessions_seen(void **state)
+{
+	static struct satpd_keymem m;
+	struct satpd_key_fp a, b;
+	unsigned int i;
+
+	assert_int_equal(satpd_keymem_init(&m), 0);
+	fp_of(&m, 1, &a);
+	fp_of(&m, 2, &b);
+	assert_memory_not_equal(&a, &b, sizeof(a));
+	assert_false(satpd_keymem_session_seen(&m, &a));
+	satpd_keymem_session_add(&m, &a);
+	assert_true(satpd_keymem_session_seen(&m, &a));
+	assert_false(satpd_keymem_session_seen(&m, &b));
+	for (i = 0; i < SATPD_SESSIONS_SEEN_MAX - 1; i++)
+		satpd_keymem_session_add(&m, &b);
+	assert_true(satpd_keymem_session_seen(&m, &a));
+	satpd_keymem_session_add(&m, &b);
+	assert_false(satpd_keymem_session_seen(&m, &a));
+}
+
+/*
+ * Across a restart: parked muxes, kept and lost keys, sessions and the secret
+ * (so that fingerprints compare) come back from the state file; a torn file
+ * is replaced, and one held by another daemon is not shared.
+ */
+static void test_keymem_file(void **state)
+{
+	static struct satpd_keymem m, other;
+	static struct satp_window slots[1u << BITS];
+	char dir[] = "/tmp/satp-keymem.XXXXXX", path[64], err[256];
+	struct satpd_windows w;
+	struct satpd_key_fp a, b;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_KEYMEM_FILE);
+	assert_int_equal(satpd_windows_init(&w, BITS, 64, slots, NULL, NULL), 0);
+	assert_int_equal(satpd_keymem_open(&m, dir), 0);
+	fp_of(&m, 'A', &a);
+	fp_of(&m, 'B', &b);
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 5, &a, true, err, sizeof(err)), 0);
+	assert_int_equal(satpd_windows_commit(&w, 5, 1, 10), SATP_OK);
+	satpd_windows_park(&w, &m, 5, &a, 1);
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 6, &b, true, err, sizeof(err)), 0);
+	satpd_windows_park(&w, &m, 6, &b, 1);
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 6, &a, true, err, sizeof(err)), 0);
+	satpd_keymem_session_add(&m, &b);
+	/* a second daemon on the same directory: memory only, the file untouched */
+	assert_int_equal(satpd_keymem_open(&other, dir), 0);
+	assert_int_equal(other.fd, -1);
+	assert_false(satpd_windows_parked(&other, 5));
+	satpd_keymem_close(&m);
+
+	assert_int_equal(satpd_keymem_open(&m, dir), 0);
+	fp_of(&m, 'A', &a);
+	fp_of(&m, 'B', &b);
+	assert_true(satpd_windows_parked(&m, 5));
+	assert_true(satpd_keymem_session_seen(&m, &b));
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 6, &b, true, err, sizeof(err)),
+			 -EKEYREJECTED);
+	assert_int_equal(satpd_windows_admit_keys(&w, &m, 5, &a, true, err, sizeof(err)), 0);
+	assert_int_equal(satpd_windows_commit(&w, 5, 1, 10), SATP_REPLAY);
+	satpd_keymem_close(&m);
+
+	/* torn: a fresh table, written again */
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "x", 1, 100), 1);
+	close(fd);
+	assert_int_equal(satpd_keymem_open(&m, dir), 0);
+	assert_false(satpd_windows_parked(&m, 5));
+	satpd_keymem_close(&m);
+	assert_int_equal(satpd_keymem_open(&m, dir), 0);
+	assert_int_equal(m.n_sessions, 0);
+	satpd_keymem_close(&m);
+	satpd_windows_free(&w);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +637,10 @@ int main(void)
 	    cmocka_unit_test(test_merge_keeps_owner_size),
 	    cmocka_unit_test(test_record_write_back),
 	    cmocka_unit_test(test_record_take_clean),
+	    cmocka_unit_test(test_quota),
+	    cmocka_unit_test(test_readd),
+	    cmocka_unit_test(test_sessions_seen),
+	    cmocka_unit_test(test_keymem_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -741,6 +741,17 @@ static int set_edge_interval(struct satpd_config *c, const char *arg, char *err,
 	return 0;
 }
 
+static int set_max_senders(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (satpd_parse_uint(arg, UINT16_MAX, &v, "max senders", NULL, 0) || !v)
+		return fail(err, errlen, "invalid max senders '%s' (expected 1..%u)", arg,
+			    UINT16_MAX);
+	c->max_senders = (unsigned int)v;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 #define OPT_ARG	   1u /* takes a value */
@@ -834,6 +845,8 @@ static const struct opt_def opts[] = {
      "the cluster's window exchange key (satp genkey); default: from the connection's key"},
     {"edge-interval", 0, OPT_ARG, set_edge_interval, "<ms>",
      "window exchange interval (default 100; a replay is refused everywhere after it)"},
+    {"max-senders", 0, OPT_ARG, set_max_senders, "<n>",
+     "replay-window slots (sender ids) per connection (default: a fair share of the pool)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

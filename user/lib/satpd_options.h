@@ -186,6 +186,8 @@ struct satpd_config {
 	unsigned int n_edge_peers;
 	char edge_key_file[SATPD_PATH_MAX]; /* --edge-key; "": derived from the connection's key */
 	unsigned int edge_interval_ms;	    /* --edge-interval */
+	/* --max-senders: replay-window slots per connection; 0 = a fair share (datapath.c) */
+	unsigned int max_senders;
 
 	/* parse state, consumed by satpd_config_finish() */
 	char passphrase[SATPD_PASSPHRASE_MAX];

@@ -49,7 +49,8 @@ static int64_t mono_ms(void)
 }
 
 /*
- * A retired connection whose mux is gone (deleted, not replaced or re-added):
+ * A retired connection whose mux is gone (deleted, not replaced or re-added)
+ * and whose windows nobody keeps (parked for its keys: satpd_conns_del):
  * its senders' window slots go back to the store (windows.h), XDP's binding
  * and counters with them. Only when nothing can use them: see the callers.
  */
@@ -57,7 +58,7 @@ static void release_windows(struct satpd *d, const struct satpd_conn *c)
 {
 	unsigned int n;
 
-	if (!c || satpd_conns_get(d, c->mux))
+	if (!c || satpd_conns_get(d, c->mux) || satpd_windows_parked(d->conns->keymem, c->mux))
 		return;
 	n = satpd_windows_release_mux(&d->windows, c->mux);
 	if (n)
@@ -219,12 +220,16 @@ int satpd_conns_init(struct satpd *d, const char *state_dir)
 {
 	struct satpd_conns *t = calloc(1, sizeof(*t));
 	struct satpd_lpm *l = calloc(1, sizeof(*l));
+	struct satpd_keymem *m = malloc(sizeof(*m));
+	int ret = -ENOMEM;
 
-	if (!t || !l) {
+	if (!t || !l || !m || (ret = satpd_keymem_open(m, state_dir))) {
 		free(t);
 		free(l);
-		return -ENOMEM;
+		free(m);
+		return ret;
 	}
+	t->keymem = m;
 	atomic_store(&t->routes, l);
 	atomic_store(&t->epoch, 1);
 	snprintf(t->state_dir, sizeof(t->state_dir), "%s", state_dir);
@@ -244,6 +249,9 @@ void satpd_conns_free(struct satpd *d)
 		conn_free(atomic_load(&t->by_mux[m]));
 	free(atomic_load(&t->flood));
 	lpm_free(atomic_load(&t->routes));
+	satpd_keymem_close(t->keymem);
+	explicit_bzero(t->keymem, sizeof(*t->keymem));
+	free(t->keymem);
 	free(t);
 	d->conns = NULL;
 }
@@ -281,6 +289,7 @@ static void update_views(struct satpd *d)
 		while ((c = satpd_conns_next(d, &m)) && l->n < t->n)
 			l->mux[l->n++] = c->mux;
 	}
+	atomic_store_explicit(&t->n_pub, t->n, memory_order_relaxed);
 	if (t->n == 1) {
 		m = 0;
 		only = satpd_conns_next(d, &m);
@@ -305,6 +314,7 @@ static struct satpd_keyset *keyset_new(struct satpd *d, const struct satp_keys *
 	if (!k)
 		return NULL;
 	k->keys = *keys;
+	satpd_key_fp(d->conns->keymem, keys, &k->fp);
 	for (i = 0; !ret && i < d->xdp_queues; i++)
 		ret = satp_crypto_init(&k->crypto[i], keys);
 	if (!ret)
@@ -344,6 +354,8 @@ static struct satpd_keyset *keyset_new_session(struct satpd *d, const struct sat
 		k->none = true;
 	}
 	k->keys = *tx;
+	satpd_key_fp(d->conns->keymem, tx, &k->fp);
+	satpd_key_fp(d->conns->keymem, rx, &k->fp_rx);
 	for (i = 0; !ret && i < d->xdp_queues; i++)
 		ret = satp_crypto_init_split(&k->crypto[i], tx, rx);
 	if (!ret)
@@ -456,6 +468,48 @@ static int conn_set_config_remote(struct satpd *d, struct satpd_conn *c, char *e
 	return 0;
 }
 
+/* A deleted connection of mux that a worker or XDP may still use (reclaim() frees it). */
+static bool retiring(struct satpd *d, uint16_t mux)
+{
+	struct satpd_retired *r;
+
+	for (r = d->conns->retired; r; r = r->next)
+		if (r->conn && r->conn->mux == mux)
+			return true;
+	return false;
+}
+
+/*
+ * Static keys on mux (windows.h, key fingerprints): refused when their windows
+ * there are gone; a deleted connection's mux keeps its windows for the same
+ * keys and starts empty for others. *was_parked: for a caller that fails later.
+ */
+static int admit_keys(struct satpd *d, uint16_t mux, const struct satp_keys *keys,
+		      struct satpd_key_fp *fp, bool *was_parked, char *err, size_t errlen)
+{
+	struct satpd_keymem *m = d->conns->keymem;
+
+	satpd_key_fp(m, keys, fp);
+	*was_parked = satpd_windows_parked(m, mux);
+	return satpd_windows_admit_keys(&d->windows, m, mux, fp, !retiring(d, mux), err, errlen);
+}
+
+/* A deleted connection's static keys: its windows stay for a re-add with them. */
+static void park_windows(struct satpd *d, struct satpd_conn *c)
+{
+	struct satpd_keyset *sets[] = {atomic_load(&c->keys), atomic_load(&c->pending),
+				       atomic_load(&c->old)};
+	struct satpd_key_fp fp[3];
+	unsigned int i, n = 0;
+
+	if (c->hs)
+		return; /* handshake sessions never commit to the shared windows */
+	for (i = 0; i < 3; i++)
+		if (sets[i] && !sets[i]->session)
+			fp[n++] = sets[i]->fp;
+	satpd_windows_park(&d->windows, d->conns->keymem, c->mux, fp, n);
+}
+
 static int publish(struct satpd *d, struct satpd_conn *c, struct satpd_conn *replaces)
 {
 	int ret = satpd_xdp_conn_set(d, c);
@@ -474,6 +528,8 @@ static int publish(struct satpd *d, struct satpd_conn *c, struct satpd_conn *rep
 int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *err,
 		    size_t errlen)
 {
+	struct satpd_key_fp fp;
+	bool was_parked = false;
 	struct satpd_conn *c;
 	char a[64];
 	int ret;
@@ -489,12 +545,20 @@ int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *
 	c = conn_new(d, cfg, NULL, err, errlen);
 	if (!c)
 		return -EINVAL;
+	ret =
+	    cfg->handshake ? 0 : admit_keys(d, cfg->mux, &cfg->keys, &fp, &was_parked, err, errlen);
+	if (ret) {
+		conn_free(c);
+		return ret;
+	}
 	ret = conn_set_config_remote(d, c, err, errlen);
 	if (!ret)
 		ret = publish(d, c, NULL);
 	if (ret) {
 		if (!err[0])
 			snprintf(err, errlen, "mux %u: %s", cfg->mux, strerror(-ret));
+		if (was_parked)
+			satpd_windows_park(&d->windows, d->conns->keymem, cfg->mux, &fp, 1);
 		conn_free(c);
 		return ret;
 	}
@@ -511,9 +575,16 @@ int satpd_conns_replace(struct satpd *d, struct satpd_conn *old,
 			size_t errlen)
 {
 	struct satpd_remote_view v;
+	struct satpd_key_fp fp;
 	struct satpd_conn *c;
+	bool was_parked;
 	int ret = 0;
 
+	if (!cfg->handshake) {
+		ret = admit_keys(d, cfg->mux, &cfg->keys, &fp, &was_parked, err, errlen);
+		if (ret)
+			return ret;
+	}
 	c = conn_new(d, cfg, old->seq, err, errlen);
 	if (!c)
 		return -EINVAL;
@@ -564,11 +635,17 @@ static void stage_pending(struct satpd *d, struct satpd_conn *c, struct satpd_ke
 }
 
 int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct satp_keys *keys,
-			 uint32_t grace)
+			 uint32_t grace, char *err, size_t errlen)
 {
-	struct satpd_keyset *k = keyset_new(d, keys, c->mux);
+	struct satpd_key_fp fp;
 	int64_t now = mono_now();
+	struct satpd_keyset *k;
+	bool was_parked;
+	int ret = admit_keys(d, c->mux, keys, &fp, &was_parked, err, errlen);
 
+	if (ret)
+		return ret;
+	k = keyset_new(d, keys, c->mux);
 	if (!k)
 		return -ENOMEM;
 	stage_pending(d, c, k, now, grace);
@@ -600,18 +677,65 @@ static int sessions_begin(struct satpd *d, struct satpd_conn *c)
 	return 0;
 }
 
+/* Whether fp is a key of the connection's current, pending or old session. */
+static bool session_key_live(struct satpd_conn *c, const struct satpd_key_fp *fp)
+{
+	struct satpd_keyset *sets[] = {atomic_load(&c->keys), atomic_load(&c->pending),
+				       atomic_load(&c->old)};
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		if (sets[i] && sets[i]->session && !sets[i]->none &&
+		    (!memcmp(&sets[i]->fp, fp, sizeof(*fp)) ||
+		     !memcmp(&sets[i]->fp_rx, fp, sizeof(*fp))))
+			return true;
+	return false;
+}
+
+/*
+ * A session's seqs restart at 0: its keys installed again would send the same
+ * keystream and accept the first installation's datagrams again (L3).
+ */
+static int refuse_reused_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
+				 const struct satp_keys *rx, uint64_t id, char *err, size_t errlen)
+{
+	struct satpd_keymem *m = d->conns->keymem;
+	const struct satp_keys *keys[] = {tx, rx};
+	static const char *const dir[] = {"tx", "rx"};
+	struct satpd_key_fp fp;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		satpd_key_fp(m, keys[i], &fp);
+		if (!session_key_live(c, &fp) && !satpd_keymem_session_seen(m, &fp))
+			continue;
+		d->sock_worker.ctr.kx_session_reused++;
+		snprintf(err, errlen,
+			 "mux %u session %" PRIu64 ": the %s key and salt were installed before; "
+			 "a session's sequence numbers restart at 0, so its keys must be new",
+			 c->mux, id, dir[i]);
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
 int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
-			    const struct satp_keys *rx, uint64_t id, uint32_t grace)
+			    const struct satp_keys *rx, uint64_t id, uint32_t grace, char *err,
+			    size_t errlen)
 {
 	struct satpd_keyset *k;
 	int64_t now = mono_now();
-	int ret = sessions_begin(d, c);
+	int ret = refuse_reused_session(d, c, tx, rx, id, err, errlen);
 
+	if (!ret)
+		ret = sessions_begin(d, c);
 	if (ret)
 		return ret;
 	k = keyset_new_session(d, tx, rx, id, c->cfg.window, c->mux);
 	if (!k)
 		return -ENOMEM;
+	satpd_keymem_session_add(d->conns->keymem, &k->fp);
+	satpd_keymem_session_add(d->conns->keymem, &k->fp_rx);
 	stage_pending(d, c, k, now, grace);
 	log_notice("mux %u: session %" PRIu64 " installed; sending with it once the peer does or "
 		   "in %u s, the previous keys accepted for %u s",
@@ -849,6 +973,7 @@ int satpd_conns_del(struct satpd *d, uint16_t mux)
 	if (!c)
 		return -ENOENT;
 	satpd_xdp_conn_del(d, mux);
+	park_windows(d, c);
 	atomic_store_explicit(&d->conns->by_mux[mux], NULL, memory_order_release);
 	d->conns->n--;
 	/* Its routes go with it: they would drop what matches them, and show a dead mux. */
@@ -945,6 +1070,10 @@ void satpd_conns_tick(struct satpd *d)
 			 atomic_load_explicit(&c->old, memory_order_relaxed))
 			conn_tick(d, c, now);
 	reclaim(d, false);
+	/* The pool ran full: a deleted connection's kept windows make room (windows.h). */
+	if (atomic_exchange_explicit(&d->windows.full, false, memory_order_relaxed))
+		satpd_windows_reclaim_parked(&d->windows, d->conns->keymem);
+	satpd_keymem_sync(d->conns->keymem);
 }
 
 /* ---------------------------------------------------------------- outgoing choice */

@@ -75,12 +75,14 @@ struct satpd_conns {
 	_Atomic(struct satpd_muxlist *) flood;
 	_Atomic(struct satpd_lpm *) routes; /* mux per prefix; replaced whole on a change */
 	bool auto_default;	 /* one connection, no route given: it got 0/0 and ::/0 */
+	_Atomic unsigned int n_pub;		    /* n as the workers read it (the slot quota) */
 	_Atomic uint64_t mac[1u << SATPD_MAC_BITS]; /* 0 or mac << 16 | mux */
 	/* main thread only */
 	unsigned int n;
 	_Atomic uint64_t epoch;
 	struct satpd_retired *retired;
 	uint64_t last_tick_ns; /* CLOCK_MONOTONIC of the last satpd_conns_tick pass */
+	struct satpd_keymem *keymem; /* keys the windows were committed under (windows.h) */
 	char state_dir[SATPD_PATH_MAX];
 };
 
@@ -101,17 +103,24 @@ int satpd_conns_replace(struct satpd *d, struct satpd_conn *old,
 			size_t errlen);
 /* Unpublish (XDP first: it drops the mux then) and retire. -ENOENT. */
 int satpd_conns_del(struct satpd *d, uint16_t mux);
-/* set-keys: receiving tries keys at once; see the top of this file for sending. */
+/*
+ * set-keys: receiving tries keys at once; see the top of this file for sending.
+ * -EKEYREJECTED (err says why) for keys whose windows on this mux are gone.
+ */
 int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct satp_keys *keys,
-			 uint32_t grace);
+			 uint32_t grace, char *err, size_t errlen);
 /*
  * set-session (docs/kx.md): a session of separate tx and rx keys (same algos
  * and role as the connection) goes to pending as set-keys' keys do, with seqs
  * from 0 and replay windows of its own. The first session of a connection
  * sets SATP_XDP_CONN_NO_PREFILTER on its mux (the shared windows are past seq 0).
+ * Since its seqs restart at 0, a key installed before (current, pending, old,
+ * or among the last SATPD_SESSIONS_SEEN_MAX sessions of any connection) is
+ * refused (-EKEYREJECTED, err says which; counted as kx_session_reused).
  */
 int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
-			    const struct satp_keys *rx, uint64_t id, uint32_t grace);
+			    const struct satp_keys *rx, uint64_t id, uint32_t grace, char *err,
+			    size_t errlen);
 /* del-session: at once, nothing is sent (tx_no_keys) or accepted until the next session. */
 int satpd_conns_del_session(struct satpd *d, struct satpd_conn *c);
 /* Routes of the configuration, after the connections exist. */

@@ -290,9 +290,9 @@ int satpd_ctl_set_keys(void *ctx, const struct satp_ctl_msg *m, char *err, size_
 	k = atomic_load(&c->keys)->keys;
 	ret = apply_keys(m, &k, true, err, errlen);
 	if (!ret)
-		ret = satpd_conns_set_keys(d, c, &k,
-					   m->present & SATP_CTL_F_GRACE ? m->grace
-									 : SATP_CTL_GRACE_DEFAULT);
+		ret = satpd_conns_set_keys(
+		    d, c, &k, m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT,
+		    err, errlen);
 	explicit_bzero(&k, sizeof(k));
 	if (ret && !err[0])
 		snprintf(err, errlen, "cannot install the keys: %s", strerror(-ret));
@@ -347,7 +347,7 @@ int satpd_ctl_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, si
 	if (!ret)
 		ret = satpd_conns_set_session(
 		    d, c, &tx, &rx, m->session,
-		    m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT);
+		    m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT, err, errlen);
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
 	if (ret && !err[0])

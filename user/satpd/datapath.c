@@ -261,6 +261,24 @@ static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn 
 	return NULL;
 }
 
+/* A connection's window slots when --max-senders is not given: at least this many. */
+#define SATPD_SENDERS_MIN 16
+
+/*
+ * Window slots one connection may hold in the shared pool (M7): --max-senders,
+ * else the pool over the connections plus one, so that one key holder cannot
+ * take every slot and the next connection finds a share free.
+ */
+static unsigned int sender_quota(const struct satpd *d, const struct satpd_windows *win)
+{
+	unsigned int n = atomic_load_explicit(&d->conns->n_pub, memory_order_relaxed), q;
+
+	if (d->cfg->max_senders)
+		return d->cfg->max_senders;
+	q = (1u << win->bits) / (n + 1);
+	return q > SATPD_SENDERS_MIN ? q : SATPD_SENDERS_MIN;
+}
+
 /*
  * The replay decision, after the tag verified: the only place a window moves.
  * A kx session's seqs start at 0 under its keys: it has windows of its own.
@@ -273,9 +291,21 @@ static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const str
 
 	if (!conn->cfg.window || !win)
 		return true; /* -w 0: protection off, as anytun */
-	v = satpd_windows_commit_sized(win, h->mux, h->sender_id, conn->cfg.window, h->seq);
+	if (k->session)
+		v = satpd_windows_commit_sized(win, h->mux, h->sender_id, conn->cfg.window, h->seq);
+	else
+		v = satpd_windows_commit_quota(win, h->mux, h->sender_id, conn->cfg.window,
+					       sender_quota(w->d, win), h->seq);
 	if (v == SATP_OK)
 		return true;
+	if (v == -EDQUOT) {
+		w->ctr.rx_senders_quota++;
+		LOG_RATELIMITED(SATPD_LOG_WARNING,
+				"mux %u: sender %u refused: the connection holds its %u replay "
+				"window slots (--max-senders)",
+				h->mux, h->sender_id, sender_quota(w->d, win));
+		return false;
+	}
 	if (v < 0) {
 		w->ctr.rx_senders_full++;
 		LOG_RATELIMITED(SATPD_LOG_WARNING,

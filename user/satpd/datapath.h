@@ -89,7 +89,9 @@
 	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */    \
 	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
 	X(rx_handshake_off_main) /* ... that reached an AF_XDP worker: dropped (main thread's) */ \
-	X(rx_keepalive)     /* authenticated empty packets of a handshake session */
+	X(rx_keepalive)     /* authenticated empty packets of a handshake session */  \
+	X(rx_senders_quota) /* a new sender of a connection at its window-slot quota */ \
+	X(kx_session_reused) /* set-session refused: a key installed before (seqs restart) */
 /* clang-format on */
 
 struct satpd_counters {
@@ -125,6 +127,7 @@ struct satpd_keyset {
 	uint64_t session_id;	      /* the kx daemon's name for it (logs, show) */
 	_Atomic uint64_t tx_seq;      /* session: the next seq to send */
 	struct satpd_windows *rx_win; /* session: its replay windows (NULL with -w 0) */
+	struct satpd_key_fp fp, fp_rx; /* keys (a session: tx) and a session's rx (windows.h) */
 	_Atomic bool used; /* handshake: a packet verified under it (confirms a responder's) */
 	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
 };

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "log.h"
 #include "seqstate.h"
@@ -275,7 +282,17 @@ int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id
 	return slot_sized(w, mux, sender_id, w->size);
 }
 
+static int slot_capped(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
+		       unsigned int quota);
+
 static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size)
+{
+	return slot_capped(w, mux, sender_id, size, 0);
+}
+
+/* A new sender's slot; quota (if not 0) caps the slots of mux: -EDQUOT past it. */
+static int slot_capped(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
+		       unsigned int quota)
 {
 	uint32_t key = (uint32_t)mux << 16 | sender_id;
 	bool found;
@@ -286,6 +303,10 @@ static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
 		return i;
 	pthread_mutex_lock(&w->grow);
 	i = probe(w, key, &found); /* another worker may have added it meanwhile */
+	if (i >= 0 && !found && quota && satpd_windows_mux_slots(w, mux) >= quota)
+		i = -EDQUOT;
+	else if (i < 0)
+		atomic_store_explicit(&w->full, true, memory_order_relaxed);
 	if (i >= 0 && !found) {
 		satp_window_init(&w->slots[i], size);
 		if (w->bind && w->bind(w->bind_ctx, mux, sender_id, (uint32_t)i)) {
@@ -611,4 +632,364 @@ struct satpd_windows *satpd_windows_take_record(struct satpd_windows *w)
 		satpd_windows_write_back(w);
 	w->record = NULL;
 	return rec;
+}
+
+/* ---------------------------------------------------------------- per-connection quota */
+
+unsigned int satpd_windows_mux_slots(const struct satpd_windows *w, uint16_t mux)
+{
+	size_t i, cap = (size_t)1 << w->bits;
+	unsigned int n = 0;
+	uint64_t e;
+
+	/* Only for a new sender, under w->grow: a pass over 1024..4096 entries. */
+	for (i = 0; w->index && i < cap; i++) {
+		e = atomic_load_explicit((_Atomic uint64_t *)&w->index[i], memory_order_relaxed);
+		n += (e & SATPD_WINDOW_USED) && (uint16_t)(e >> 16) == mux;
+	}
+	return n;
+}
+
+int satpd_windows_commit_quota(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
+			       uint32_t size, unsigned int quota, uint32_t seq)
+{
+	enum satp_verdict v;
+	int i = slot_capped(w, mux, sender_id, size, quota);
+
+	if (i < 0)
+		return i == -EDQUOT ? i : -ENOSPC;
+	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
+		; /* as satpd_windows_commit_sized */
+	v = satp_window_commit(&w->slots[i], seq);
+	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
+	return (int)v;
+}
+
+/* ---------------------------------------------------------------- key fingerprints */
+
+int satpd_keymem_init(struct satpd_keymem *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	return RAND_bytes(m->secret, sizeof(m->secret)) == 1 ? 0 : -EIO;
+}
+
+/*
+ * The file: this header, then struct satpd_keymem up to fd. Rewritten in
+ * place under its flock; the checksum tells a torn write from a good one.
+ */
+#define SATPD_KEYMEM_MAGIC   0x5359454b50544153ull /* "SATPKEYS" */
+#define SATPD_KEYMEM_VERSION 1
+#define SATPD_KEYMEM_LEN     offsetof(struct satpd_keymem, fd)
+
+struct satpd_keymem_file {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t len;			   /* SATPD_KEYMEM_LEN: changes with the table sizes */
+	uint8_t sum[SHA256_DIGEST_LENGTH]; /* of the len bytes that follow */
+};
+
+static void keymem_write(struct satpd_keymem *m)
+{
+	struct satpd_keymem_file h = {
+	    SATPD_KEYMEM_MAGIC, SATPD_KEYMEM_VERSION, SATPD_KEYMEM_LEN, {0}};
+	struct iovec iov[2] = {{&h, sizeof(h)}, {m, SATPD_KEYMEM_LEN}};
+	ssize_t n;
+
+	SHA256((const uint8_t *)m, SATPD_KEYMEM_LEN, h.sum);
+	n = pwritev(m->fd, iov, 2, 0);
+	if (n != (ssize_t)(sizeof(h) + SATPD_KEYMEM_LEN) || fdatasync(m->fd) < 0) {
+		log_warn("replay window key file: cannot write it (%s): kept in memory",
+			 n < 0 ? strerror(errno) : "short write");
+		return;
+	}
+	m->dirty = false;
+}
+
+void satpd_keymem_sync(struct satpd_keymem *m)
+{
+	if (m->dirty && m->fd >= 0)
+		keymem_write(m);
+}
+
+/* Something changed; urgent: it makes keys refused, written before it acts. */
+static void keymem_changed(struct satpd_keymem *m, bool urgent)
+{
+	m->dirty = true;
+	if (urgent)
+		satpd_keymem_sync(m);
+}
+
+/* What the file holds, into m; why it cannot be used, or NULL. */
+static const char *keymem_read(struct satpd_keymem *m, int fd)
+{
+	struct satpd_keymem_file h;
+	uint8_t sum[SHA256_DIGEST_LENGTH];
+	struct satpd_keymem *tmp = malloc(sizeof(*tmp));
+	struct iovec iov[2] = {{&h, sizeof(h)}, {tmp, SATPD_KEYMEM_LEN}};
+	const char *why = NULL;
+	ssize_t n;
+
+	if (!tmp)
+		return "too large to read";
+	n = preadv(fd, iov, 2, 0);
+	if (n == 0)
+		why = ""; /* new */
+	else if (n != (ssize_t)(sizeof(h) + SATPD_KEYMEM_LEN) || h.magic != SATPD_KEYMEM_MAGIC ||
+		 h.version != SATPD_KEYMEM_VERSION || h.len != SATPD_KEYMEM_LEN)
+		why = "written by a satpd with another layout";
+	if (!why) {
+		SHA256((const uint8_t *)tmp, SATPD_KEYMEM_LEN, sum);
+		if (memcmp(sum, h.sum, sizeof(sum)))
+			why = "torn (its checksum does not match)";
+	}
+	if (!why)
+		memcpy(m, tmp, SATPD_KEYMEM_LEN);
+	explicit_bzero(tmp, sizeof(*tmp));
+	free(tmp);
+	return why;
+}
+
+int satpd_keymem_open(struct satpd_keymem *m, const char *dir)
+{
+	char path[SATPD_PATH_MAX + sizeof(SATPD_KEYMEM_FILE) + 1];
+	const char *why;
+	int ret = satpd_keymem_init(m), fd;
+
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_KEYMEM_FILE);
+	ret = satpd_mkdir_p(dir);
+	fd = ret ? -1 : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = ret ? ret : -errno;
+		log_err("replay window key file '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warn("replay window key file '%s' is held by another satpd: kept in memory "
+			 "only, not across a restart",
+			 path);
+		close(fd);
+		return 0;
+	}
+	why = keymem_read(m, fd);
+	if (why && why[0])
+		log_warn("replay window key file '%s' is %s: no keys remembered from the last run",
+			 path, why);
+	m->fd = fd;
+	if (why)
+		keymem_write(m); /* the secret the fingerprints from now on are made under */
+	return 0;
+}
+
+void satpd_keymem_close(struct satpd_keymem *m)
+{
+	satpd_keymem_sync(m);
+	if (m->fd >= 0)
+		close(m->fd); /* releases the flock */
+	m->fd = -1;
+}
+
+void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k, struct satpd_key_fp *fp)
+{
+	uint8_t in[SATP_KEY_MAX + SATP_SALT_LEN + 1], out[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	size_t len = k->master_key_len < SATP_KEY_MAX ? k->master_key_len : SATP_KEY_MAX;
+
+	/* The length first: a key and salt cannot be read as a longer key's prefix. */
+	in[0] = (uint8_t)len;
+	memcpy(in + 1, k->master_key, len);
+	memcpy(in + 1 + len, k->master_salt, SATP_SALT_LEN);
+	HMAC(EVP_sha256(), m->secret, sizeof(m->secret), in, 1 + len + SATP_SALT_LEN, out, &n);
+	memcpy(fp->b, out, sizeof(fp->b));
+	explicit_bzero(in, sizeof(in));
+}
+
+static bool parked(const struct satpd_keymem *m, uint16_t mux)
+{
+	return m->parked[mux / 64] >> (mux % 64) & 1;
+}
+
+static void set_parked(struct satpd_keymem *m, uint16_t mux, bool on)
+{
+	if (parked(m, mux) == on)
+		return;
+	if (on)
+		m->parked[mux / 64] |= 1ull << (mux % 64);
+	else
+		m->parked[mux / 64] &= ~(1ull << (mux % 64));
+	keymem_changed(m, false);
+}
+
+bool satpd_windows_parked(const struct satpd_keymem *m, uint16_t mux)
+{
+	return parked(m, mux);
+}
+
+static struct satpd_winkey *winkey_find(struct satpd_keymem *m, uint16_t mux,
+					const struct satpd_key_fp *fp)
+{
+	unsigned int i;
+
+	for (i = 0; i < SATPD_WINKEYS_MAX; i++)
+		if (m->e[i].state && m->e[i].mux == mux && !memcmp(&m->e[i].fp, fp, sizeof(*fp)))
+			return &m->e[i];
+	return NULL;
+}
+
+/*
+ * A free entry, else the oldest kept one, else the oldest lost one (logged:
+ * re-adding its keys is then no longer refused). Bounded, never fails.
+ */
+static struct satpd_winkey *winkey_new(struct satpd_keymem *m)
+{
+	struct satpd_winkey *kept = NULL, *lost = NULL, *e;
+	unsigned int i;
+
+	for (i = 0; i < SATPD_WINKEYS_MAX; i++) {
+		e = &m->e[i];
+		if (!e->state)
+			return e;
+		if (e->state == SATPD_WINKEY_KEPT && (!kept || e->age < kept->age))
+			kept = e;
+		if (e->state == SATPD_WINKEY_LOST && (!lost || e->age < lost->age))
+			lost = e;
+	}
+	e = kept ? kept : lost;
+	log_warn("mux %u: key fingerprint table full (%u): forgetting the oldest %s keys", e->mux,
+		 SATPD_WINKEYS_MAX, kept ? "kept" : "lost");
+	return e;
+}
+
+static void winkey_put(struct satpd_keymem *m, uint16_t mux, const struct satpd_key_fp *fp,
+		       enum satpd_winkey_state state)
+{
+	struct satpd_winkey *e = winkey_find(m, mux, fp);
+
+	if (e && e->state == state)
+		return;
+	if (!e)
+		e = winkey_new(m);
+	e->fp = *fp;
+	e->mux = mux;
+	e->state = (uint8_t)state;
+	e->age = ++m->clock;
+	keymem_changed(m, false);
+}
+
+/*
+ * mux's kept windows go: its keys' recorded traffic would replay, so they are
+ * refused, on disk before the windows are freed.
+ */
+static unsigned int drop_parked(struct satpd_windows *w, struct satpd_keymem *m, uint16_t mux)
+{
+	unsigned int i;
+
+	for (i = 0; i < SATPD_WINKEYS_MAX; i++)
+		if (m->e[i].state == SATPD_WINKEY_KEPT && m->e[i].mux == mux)
+			m->e[i].state = SATPD_WINKEY_LOST;
+	set_parked(m, mux, false);
+	keymem_changed(m, true);
+	return satpd_windows_release_mux(w, mux);
+}
+
+static bool mux_has_kept(const struct satpd_keymem *m, uint16_t mux)
+{
+	unsigned int i;
+
+	for (i = 0; i < SATPD_WINKEYS_MAX; i++)
+		if (m->e[i].state == SATPD_WINKEY_KEPT && m->e[i].mux == mux)
+			return true;
+	return false;
+}
+
+int satpd_windows_admit_keys(struct satpd_windows *w, struct satpd_keymem *m, uint16_t mux,
+			     const struct satpd_key_fp *fp, bool may_free, char *err, size_t errlen)
+{
+	struct satpd_winkey *e = winkey_find(m, mux, fp);
+	unsigned int n;
+
+	if (e && e->state == SATPD_WINKEY_LOST) {
+		snprintf(err, errlen,
+			 "mux %u: these keys were used on this mux before and the replay windows "
+			 "that protected them are gone: their recorded traffic would be accepted "
+			 "again; use new keys",
+			 mux);
+		return -EKEYREJECTED;
+	}
+	/* No kept keys (a restart forgot them): keep the windows, never reset silently. */
+	if (parked(m, mux) && !e && mux_has_kept(m, mux) && !may_free) {
+		snprintf(err, errlen,
+			 "mux %u: deleted a moment ago and its replay windows are still in use: "
+			 "new keys can take the mux in a second",
+			 mux);
+		return -EAGAIN;
+	}
+	if (parked(m, mux) && !e && mux_has_kept(m, mux)) {
+		n = drop_parked(w, m, mux);
+		log_notice("mux %u: re-added with new keys: %u replay window slot%s of the old "
+			   "keys freed (those keys are refused from now on)",
+			   mux, n, n == 1 ? "" : "s");
+	} else if (parked(m, mux)) {
+		log_notice("mux %u: re-added with the same keys: %u replay window%s kept", mux,
+			   satpd_windows_mux_slots(w, mux),
+			   satpd_windows_mux_slots(w, mux) == 1 ? "" : "s");
+	}
+	set_parked(m, mux, false);
+	winkey_put(m, mux, fp, SATPD_WINKEY_KEPT);
+	return 0;
+}
+
+void satpd_windows_park(struct satpd_windows *w, struct satpd_keymem *m, uint16_t mux,
+			const struct satpd_key_fp *fp, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		winkey_put(m, mux, &fp[i], SATPD_WINKEY_KEPT);
+	set_parked(m, mux, true);
+	if (satpd_windows_mux_slots(w, mux))
+		log_info("mux %u: %u replay window slot%s kept for a re-add with the same keys",
+			 mux, satpd_windows_mux_slots(w, mux),
+			 satpd_windows_mux_slots(w, mux) == 1 ? "" : "s");
+}
+
+unsigned int satpd_windows_reclaim_parked(struct satpd_windows *w, struct satpd_keymem *m)
+{
+	unsigned int i, n;
+	uint16_t mux;
+
+	for (i = 0; i < SATPD_WINKEYS_MAX; i++) {
+		if (m->e[i].state != SATPD_WINKEY_KEPT || !parked(m, m->e[i].mux))
+			continue;
+		mux = m->e[i].mux;
+		if (!satpd_windows_mux_slots(w, mux))
+			continue; /* nothing to free there, nothing to refuse later */
+		n = drop_parked(w, m, mux);
+		log_warn("replay window pool full: %u slot%s of deleted mux %u freed; re-adding "
+			 "it with its old keys is refused from now on",
+			 n, n == 1 ? "" : "s", mux);
+		return n;
+	}
+	return 0;
+}
+
+bool satpd_keymem_session_seen(const struct satpd_keymem *m, const struct satpd_key_fp *fp)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n_sessions; i++)
+		if (!memcmp(&m->sessions[i], fp, sizeof(*fp)))
+			return true;
+	return false;
+}
+
+void satpd_keymem_session_add(struct satpd_keymem *m, const struct satpd_key_fp *fp)
+{
+	m->sessions[m->next_session] = *fp;
+	m->next_session = (m->next_session + 1) % SATPD_SESSIONS_SEEN_MAX;
+	if (m->n_sessions < SATPD_SESSIONS_SEEN_MAX)
+		m->n_sessions++;
+	keymem_changed(m, true);
 }

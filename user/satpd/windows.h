@@ -60,6 +60,7 @@ struct satpd_windows {
 	pthread_mutex_t grow;	   /* taken only to add a sender */
 	unsigned int bits;
 	_Atomic unsigned int n;
+	_Atomic bool full; /* a new sender found no slot: reclaim a parked mux (main thread) */
 	uint32_t size; /* -w of the connection */
 	bool own_slots;
 	void *map;	/* the state file's mapping (socket path), else NULL */
@@ -185,5 +186,110 @@ struct satpd_windows *satpd_windows_take_record(struct satpd_windows *w);
  * knows nothing was lost. Once nothing commits any more; a no-op in memory.
  */
 int satpd_windows_close_clean(struct satpd_windows *w);
+
+/*
+ * Key fingerprints: windows across a connection's delete and re-add (docs/kx.md
+ * "Deleting a connection"). A deleted connection's slots are kept (its mux is
+ * "parked"), tagged with the fingerprints of the keys their windows were
+ * committed under; a re-add on that mux with one of those keys binds them
+ * again, one with other keys is a real key change and starts empty. Whenever
+ * a mux's kept windows are dropped (a key change, or reclaimed when the pool
+ * is full), their fingerprints are remembered as lost: re-adding such keys on
+ * that mux is refused, since nothing would stop their recorded traffic.
+ *
+ * A fingerprint is HMAC-SHA256 of the master key and salt under a random
+ * secret of the store (never the key, and not comparable across daemons),
+ * truncated: a collision takes 2^64 work and only keeps or refuses windows.
+ *
+ * Main thread only. Plain data (secret, entries, parked muxes, sessions),
+ * kept across restarts in dir/SATPD_KEYMEM_FILE (satpd_keymem_open): the
+ * windows outlive the process, so must what they were committed under.
+ */
+#define SATPD_KEY_FP_LEN 16
+/* Static keys remembered per daemon: a few per connection, more than SATPD_CONNS_MAX needs. */
+#define SATPD_WINKEYS_MAX 4096
+/* kx sessions remembered (L3): installing one of these again is refused. */
+#define SATPD_SESSIONS_SEEN_MAX 1024
+
+struct satpd_key_fp {
+	uint8_t b[SATPD_KEY_FP_LEN];
+};
+
+enum satpd_winkey_state {
+	SATPD_WINKEY_FREE = 0,
+	SATPD_WINKEY_KEPT, /* mux's windows hold what these keys committed */
+	SATPD_WINKEY_LOST, /* they did, and were dropped: these keys are refused on mux */
+};
+
+struct satpd_winkey {
+	struct satpd_key_fp fp;
+	uint16_t mux;
+	uint8_t state; /* enum satpd_winkey_state */
+	uint8_t pad;
+	uint32_t age; /* satpd_keymem.clock when written: the oldest is evicted first */
+};
+
+struct satpd_keymem {
+	uint8_t secret[32];
+	uint32_t clock;
+	struct satpd_winkey e[SATPD_WINKEYS_MAX];
+	uint64_t parked[(UINT16_MAX + 1) / 64]; /* mux deleted, its slots kept */
+	/* Fingerprints of every kx session key installed (tx and rx), a ring. */
+	struct satpd_key_fp sessions[SATPD_SESSIONS_SEEN_MAX];
+	unsigned int n_sessions, next_session;
+	/* Not saved (the file holds what is above): */
+	int fd;	    /* dir/SATPD_KEYMEM_FILE, flock'ed; -1: memory only */
+	bool dirty; /* changed since the last save */
+};
+
+/* The key fingerprints' file in the state directory. */
+#define SATPD_KEYMEM_FILE "rx-window-keys"
+
+/* A fresh random secret, nothing remembered, memory only. */
+int satpd_keymem_init(struct satpd_keymem *m);
+/*
+ * satpd_keymem_init, then what dir/SATPD_KEYMEM_FILE holds (kept in step from
+ * then on). A file of another layout or torn is replaced, with a log line;
+ * held by another satpd: memory only, as the window file (windows.h).
+ */
+int satpd_keymem_open(struct satpd_keymem *m, const char *dir);
+void satpd_keymem_close(struct satpd_keymem *m);
+/*
+ * Write what changed (the tick, and exit). Changes that make keys refused
+ * (lost windows, a session installed) are written at once, before they act.
+ */
+void satpd_keymem_sync(struct satpd_keymem *m);
+void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k, struct satpd_key_fp *fp);
+/*
+ * Connection (static keys fp) on mux: add, re-add, change-conn, set-keys.
+ * Refused (-EKEYREJECTED, err says why) when the keys lost their windows on
+ * mux; a parked mux's slots are freed if fp is none of its kept keys, or
+ * -EAGAIN when !may_free (something may still use them: windows.h's top).
+ */
+int satpd_windows_admit_keys(struct satpd_windows *w, struct satpd_keymem *m, uint16_t mux,
+			     const struct satpd_key_fp *fp, bool may_free, char *err,
+			     size_t errlen);
+/* mux's connection is deleted: keep its slots for the keys fp[0..n). */
+void satpd_windows_park(struct satpd_windows *w, struct satpd_keymem *m, uint16_t mux,
+			const struct satpd_key_fp *fp, unsigned int n);
+bool satpd_windows_parked(const struct satpd_keymem *m, uint16_t mux);
+/*
+ * The pool is full: free the slots of one parked mux whose keys are
+ * remembered (they become lost). Returns how many slots, 0 when none.
+ */
+unsigned int satpd_windows_reclaim_parked(struct satpd_windows *w, struct satpd_keymem *m);
+/* kx: was this session key installed before (then refuse it)? / remember it. */
+bool satpd_keymem_session_seen(const struct satpd_keymem *m, const struct satpd_key_fp *fp);
+void satpd_keymem_session_add(struct satpd_keymem *m, const struct satpd_key_fp *fp);
+
+/*
+ * The per-connection cap on window slots (M7): satpd_windows_commit_sized,
+ * but a new sender of a mux that holds quota slots already gets -EDQUOT
+ * (quota 0: no cap). The pool is shared: one key holder must not fill it.
+ */
+int satpd_windows_commit_quota(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
+			       uint32_t size, unsigned int quota, uint32_t seq);
+/* Slots mux holds. */
+unsigned int satpd_windows_mux_slots(const struct satpd_windows *w, uint16_t mux);
 
 #endif /* SATPD_WINDOWS_H */
