@@ -374,15 +374,15 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 				"mux %u: wrong authentication tag, discarding packet", h.mux);
 		return;
 	}
-	/* RAIL: every path learns its peer, whether its copy wins or not. */
 	path = satpd_rail_path_of(w->d, sock, src);
-	satpd_rail_seen(w->d, path, src, srclen, sock);
 	if (!rx_commit(w, conn, k, &h)) {
-		satpd_rail_verdict(w->d, path, false);
+		satpd_rail_seen(w->d, path, false);
 		return;
 	}
 	cr = &k->crypto[w->id];
-	satpd_rail_verdict(w->d, path, true);
+	/* RAIL: a path learns its peer only from a copy that won the commit, never a replay. */
+	satpd_rail_seen(w->d, path, true);
+	satpd_rail_learn(w->d, path, src, srclen, sock);
 	if (conn->hs)
 		flag_set(&conn->hs_rx_seen);
 	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
