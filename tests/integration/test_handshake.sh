@@ -13,6 +13,9 @@
 #      nothing. A ping flow over the same switches is reported with its loss.
 #   3. a captured initiation of a, resent to b: refused (hs_initiation_replay
 #      +1) and unanswered (hs_responses_sent unchanged).
+#   3b. a rekey initiation of a held back (nftables on b) and sent to b from
+#      another port: fresh, so answered, but b's remote stays a's while the
+#      confirmed session exists.
 #   4. wrong keys: a daemon c whose identity b does not know: no session, b
 #      counts hs_initiation_unknown_peer; c with a wrong key for b: b counts
 #      hs_initiation_bad_mac1 (refused before any DH).
@@ -119,6 +122,22 @@ c = [c for c in conns(json.load(sys.stdin)) if c["mux"] == 1][0]
 print(c["counters"].get(sys.argv[1], "missing"))' "$2"
 }
 
+# show_field NS-LOG FIELD: a field of connection mux 1 in `satp show --json`.
+show_field() {
+	"$SATP" show --json --socket "$(ctl_sock "$1")" 2>/dev/null | python3 -c '
+import json, sys
+def conns(o):
+    if isinstance(o, dict):
+        if "connections" in o:
+            return o["connections"]
+        o = list(o.values())
+    for v in o if isinstance(o, list) else []:
+        r = conns(v)
+        if r:
+            return r
+print([c for c in conns(json.load(sys.stdin)) if c["mux"] == 1][0][sys.argv[1]])' "$2"
+}
+
 # ---------------------------------------------------------------- 1. handshake, ping, TCP
 # What a sends that is small: its initiations, pings and ACKs (a full-size flow would overrun it).
 start_bg b tcpdump.log tcpdump -n -U --immediate-mode -i ul0 -w "$TMP/a-sends.pcap" \
@@ -184,6 +203,51 @@ ok1=$(blast hs_initiation_ok)
 [ $((rs1 - rs0)) -eq $((ok1 - ok0)) ] ||
 	fail "replayed initiation was answered ($((rs1 - rs0)) responses, $((ok1 - ok0)) accepted)"
 log "3. replayed initiation: refused (hs_initiation_replay +1), unanswered"
+
+# ---------------------------------------------------------------- 3b. held initiation, other source
+# On b, nftables drops a's handshake datagrams from a's port (tcpdump sees them first) until
+# one of a's rekey initiations is caught; it is then sent to b from a's address and another
+# port, as if held back and re-sent by an attacker. It is fresh: b answers it, but keeps the
+# remote of its confirmed session (only data under the new session may move it).
+if command -v nft >/dev/null; then
+	nsx b nft add table inet hold$$ &&
+		nsx b nft add chain inet hold$$ in '{ type filter hook input priority 0; }' &&
+		nsx b nft add rule inet hold$$ in ip saddr "$UL4_1" udp sport 4444 udp dport 4444 \
+			@th,112,16 0xffff drop || fail "nft: cannot hold a's handshake datagrams"
+	start_bg b tcpdump-init.log tcpdump -n -U --immediate-mode -c 1 -i ul0 \
+		-w "$TMP/held-init.pcap" "udp and src host $UL4_1 and src port 4444 and udp[14:2] = 0xffff and udp[8] = 1"
+	wait_log "$TMP/tcpdump-init.log" "listening on" 10 || fail "tcpdump: $(cat "$TMP/tcpdump-init.log")"
+	# a initiates a rekey when it sends $REKEY s into its session.
+	for _ in $(seq 1 $((REKEY * 10 + 50))); do
+		grep -q captured "$TMP/tcpdump-init.log" && break
+		nsx a ping -c 1 -W 1 -q 10.99.0.2 >/dev/null 2>&1
+	done
+	grep -q captured "$TMP/tcpdump-init.log" || fail "a sent no rekey initiation while held"
+	remote0=$(show_field b-satpd-b remote)
+	[ "$remote0" = "$UL4_1:4444" ] || fail "b's remote is $remote0 before the held initiation"
+	ok0=$(bcnt hs_initiation_ok)
+	nsx a python3 -c '
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+from satp_inject import captured
+d = [d for d in captured(sys.argv[2], 4444) if d[0] == 1][0]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[3], 4555))
+s.sendto(d, (sys.argv[4], 4444))' "$LIB_DIR" "$TMP/held-init.pcap" "$UL4_1" "$UL4_2" ||
+		fail "cannot re-send the held initiation"
+	for _ in $(seq 1 20); do
+		[ "$(bcnt hs_initiation_ok)" -gt "$ok0" ] && break
+	done
+	[ "$(bcnt hs_initiation_ok)" -gt "$ok0" ] || fail "b did not accept the held initiation"
+	remote=$(show_field b-satpd-b remote)
+	nsx b nft delete table inet hold$$
+	[ "$remote" = "$remote0" ] ||
+		fail "a held initiation re-sent from $UL4_1:4555 moved b's remote: $remote0 -> $remote"
+	nsx a ping -c 3 -i 0.2 -W 2 -q 10.99.0.2 >/dev/null || fail "no ping after the held initiation"
+	log "3b. held initiation re-sent from another port: answered, b's remote stays $remote"
+else
+	log "3b. skipped: no nft to hold an initiation"
+fi
 
 # ---------------------------------------------------------------- 4. wrong keys
 # start_c PEERKEY LOGNAME: satpd c in ns a, its own identity, talking to b.

@@ -10,6 +10,9 @@
 #      hub's routes pick it); a destination without a route is dropped and
 #      counted (tx_no_route). The routes are in the pinned LPM tries
 #      (`bpftool map dump`) and in `satp show --json`.
+#   1b. inner sources bound to their connection: ICMP sealed with mux 1's keys
+#      (satp_forge) from a source in mux 1's routes reaches the hub's tun; from
+#      a source in mux 2's routes it is dropped and counted (rx_foreign_src).
 #   2. while mux 1 carries a ping flow: `satp conn add 4 ... route` (a fourth
 #      uanytun talks to it, and gets answers: its route), `satp route add|del`
 #      (the tries follow), `satp conn del 4` (its datagrams are refused again,
@@ -24,7 +27,9 @@
 #   3. satpd <-> satpd (mux 7): `satp keys` on both ends a second apart with a
 #      grace period while a ping flow runs: no loss, both switch.
 #   3b. tap: a hub with two connections (peers in b and in a third ns c):
-#      broadcasts flooded to both, learned MACs keep unicast on one.
+#      broadcasts flooded to both, learned MACs keep unicast on one; a frame
+#      sealed for mux 21 with c's MAC as its source is dropped (rx_foreign_mac)
+#      and c's MAC stays behind mux 22 (the hub's pings to c still reach it).
 #   3c. satpd -X: a connection and its route from the real anytun-config via
 #      anytun-controld; a uanytun peer talks to it.
 #   4. 1000 connections on both satpd ends (config files generated here, one
@@ -107,6 +112,33 @@ hub_show() {
 		>"$TMP/show.json" 2>&1 || fail "show: $(cat "$TMP/show.json")"
 }
 
+FORGE=$BUILD/tests/tools/satp_forge
+[ -x "$FORGE" ] || fail "$FORGE not built"
+# counter_at_least NAME N: the hub's counter NAME (0 while it does not exist) is at least N.
+counter_at_least() {
+	hub_show
+	python3 -c "$FIND_PY"'
+sys.exit(d["counters"].get(sys.argv[2], 0) < int(sys.argv[3]))' "$TMP/show.json" "$1" "$2"
+}
+# marks PCAP MARKER: how many times MARKER occurs in the capture.
+marks() { /usr/bin/python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(sys.argv[2].encode()))' "$@"; }
+# icmp_hex SRC DST MARKER: an IPv4 ICMP echo request carrying MARKER, as hex.
+icmp_hex() {
+	python3 -c '
+import socket, struct, sys
+def csum(b):
+    b += b"\0" * (len(b) % 2)
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4D35, 1) + sys.argv[3].encode()
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, 1, 0,
+                 socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2]))
+print((ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + icmp).hex())' "$@"
+}
+
 # peer_uanytun N ROLE: uanytun for mux N on port 450N, tunpN 10.20N.0.2/24.
 peer_uanytun() {
 	start_bg b "u$1.log" uanytun -D -L stdout:5 -i "$UL4_2" -p "450$1" -r "$UL4_1" -o 4444 \
@@ -165,6 +197,38 @@ hub_show
 echo "ok   3 connection blocks, 3 uanytun peers: routes pick each one's connection; no route: dropped, counted;"
 echo "     the 6 routes are in the pinned LPM tries (bpftool map dump) and in satp show"
 
+# ---------------------------------------------------------------- 1b. inner sources
+# Rows: marker, inner source, whether the hub's tun0 must see it. Each row is 5 packets sealed
+# with mux 1's keys (sender 91, its own window); the last row, delivered, shows that the
+# foreign one before it had its chance to arrive.
+start_bg hub tcpdump-tun.log tcpdump -n -U --immediate-mode -Q in -i tun0 -w "$TMP/tun-in.pcap" icmp
+TDPID=$LAST_PID
+wait_log "$TMP/tcpdump-tun.log" 'listening on' 10 || fail "tcpdump on the hub's tun0 did not start"
+hub_show
+f0=$(json_counter rx_foreign_src 2>/dev/null || echo 0)
+seq=0
+for row in "own1-$$ 10.201.0.2 1" "foreign-$$ 10.202.0.2 0" "own2-$$ 10.201.0.3 1"; do
+	set -- $row
+	nsx b "$FORGE" --to "$UL4_1" --port 4444 --key "$(key_of 1)" --salt "$SALT" --role right \
+		--mux 1 --sid 91 --seq $seq --count 5 "$(icmp_hex "$2" 10.201.0.1 "$1")" ||
+		fail "satp_forge for $1"
+	seq=$((seq + 5))
+	[ "$3" -gt 0 ] || continue
+	for _ in $(seq 1 50); do
+		[ "$(marks "$TMP/tun-in.pcap" "$1")" -ge "$3" ] && break
+		sleep 0.1
+	done
+	[ "$(marks "$TMP/tun-in.pcap" "$1")" -ge "$3" ] ||
+		fail "inner source $2 in mux 1's routes: none of 5 delivered"
+done
+stop_pid "$TDPID"
+n=$(marks "$TMP/tun-in.pcap" "foreign-$$")
+[ "$n" -eq 0 ] || fail "mux 1 delivered $n packets from 10.202.0.2, a source routed to mux 2"
+counter_at_least rx_foreign_src $((f0 + 5)) ||
+	fail "rx_foreign_src $(json_counter rx_foreign_src), want at least $((f0 + 5))"
+echo "ok   inner source in mux 2's routes, sealed for mux 1: dropped, counted (rx_foreign_src);"
+echo "     sources in mux 1's own routes delivered"
+
 # ---------------------------------------------------------------- 2. runtime changes
 nsx b ping -c 250 -i 0.02 -q 10.201.0.1 >"$TMP/flow1.txt" 2>&1 &
 FLOW=$!
@@ -201,6 +265,8 @@ nsx hub "$SATP" reset-window 1 11 --socket "$HUB_SOCK" || fail "reset-window 1 1
 nsx hub "$SATP" conn del 4 --socket "$HUB_SOCK" || fail "conn del 4"
 before=$(json_conn 1 rx_packets)
 nsx b ping -c 3 -i 0.1 -W 1 -q 10.204.0.1 >/dev/null 2>&1
+# Traffic of mux 1's own after the delete: the flow may be over by now on a loaded machine.
+nsx b ping -c 2 -i 0.1 -W 1 -q 10.201.0.1 >/dev/null 2>&1
 hub_show
 python3 -c "$FIND_PY"'
 assert 4 not in [c["mux"] for c in d["connections"]]' "$TMP/show.json" || fail "mux 4 still shown after del"
@@ -223,7 +289,7 @@ nsx b bash -c '
 		m=$((600 + c % 50))
 		k=$(printf "%032x" $(($2 + c)))
 		"$1" conn add $m key "$k" salt "$3" sender 1 role left window 64 \
-			remote "$4:4599" --socket "$6" || exit 1
+			remote "$4:4599" route 10.99.0.0/24 --socket "$6" || exit 1
 		for s in 1 2 3 4 5; do
 			"$7" --dst "$8" --port 4444 --key "$k" --salt "$3" --role right \
 				--mux $m --sid $s --count 2 >/dev/null || exit 2
@@ -324,6 +390,28 @@ d22=$(($(json_conn 22 tx_packets) - tx22)) dfl=$(($(json_counter tx_flooded) - f
 [ $((d22 - dfl)) -le 2 ] ||
 	fail "tap: unicast to b's MAC also went to c: mux 22 sent $d22, of which $dfl floods"
 echo "ok   tap: broadcasts flooded to both connections, b's MAC learned behind mux 21 (unicast stays there)"
+# b holds mux 21's keys and seals frames with c's MAC as their source (a broadcast of an
+# EtherType nobody handles): the hub must not move c's MAC to mux 21.
+MAC_C=$(nsx c cat /sys/class/net/tapq/address)
+frame=ffffffffffff${MAC_C//:/}88b5$(printf 'mac-theft-%s' $$ | od -An -tx1 | tr -d ' \n')
+r21=$(json_conn 21 rx_packets) fm0=$(json_counter rx_foreign_mac 2>/dev/null || echo 0)
+nsx b "$FORGE" --to "$UL4_1" --port 4800 --key "$(key_of 21)" --salt "$SALT" --role right \
+	--mux 21 --sid 93 --ptype 0x6558 --count 3 "$frame" || fail "satp_forge for mux 21"
+# Taken in: dropped and counted, or (before the fix) delivered.
+for _ in $(seq 1 50); do
+	counter_at_least rx_foreign_mac $((fm0 + 3)) && break
+	[ "$(json_conn 21 rx_packets)" -ge $((r21 + 3)) ] && break
+	sleep 0.1
+done
+tx22=$(json_conn 22 tx_packets)
+nsx hub ping -c 5 -i 0.1 -W 1 -q 10.220.0.3 >/dev/null ||
+	fail "tap: c's MAC moved to mux 21: the hub's pings to c were lost"
+hub_show
+[ "$(json_conn 22 tx_packets)" -ge $((tx22 + 5)) ] ||
+	fail "tap: pings to c did not leave by mux 22 ($tx22 -> $(json_conn 22 tx_packets))"
+counter_at_least rx_foreign_mac $((fm0 + 3)) ||
+	fail "tap: rx_foreign_mac $(json_counter rx_foreign_mac), want at least $((fm0 + 3))"
+echo "ok   tap: frames for mux 21 with c's MAC dropped (rx_foreign_mac); c's MAC stays behind mux 22"
 for p in "$THUB" "$TB" "$TC"; do stop_pid "$p"; done
 
 # ---------------------------------------------------------------- 3c. anytun-controld

@@ -8,6 +8,9 @@
 #   - 20% loss on each path: inner loss about 4% (asserted <= 8%), measured
 #     on a UDP stream and a TCP transfer completes;
 #   - one path cut: the transfer completes over the other;
+#   - a replay: a third host (ns c, on b's ul2) re-sends one of a's datagrams
+#     to b's second port from its own address; b's path 1 keeps a as its
+#     remote and sends nothing to c;
 #   - a RAIL sender to a non-RAIL uanytun with -w > 0: the copies to its one
 #     port are dropped as replays there, nothing is delivered twice.
 # Duplicates never reach the far tun: every datagram of the UDP stream carries
@@ -132,6 +135,68 @@ out=$(tcp_transfer a b $IN_B 4) || fail "path 1 cut: the TCP transfer failed"
 log "path 1 cut, TCP: $out"
 rail_counters "$BPID" "$TMP/satpd-b.log"
 clear_loss
+
+# A replayed copy must not move a path (M1). ns c, a third host on b's ul2, sends one of a's
+# datagrams to b's path 1 port from its own address and port 4445. The copy authenticates but
+# loses the replay commit: path 1 keeps a's remote, and c's socket, which would receive what b
+# then sends on path 1, gets nothing while b pings a (its requests go out on both paths).
+ns_create c
+veth_link b ul2 10.77.2.2/24 fd00:77:2::2/64 c ul2 10.77.2.3/24 fd00:77:2::3/64
+nsx b sysctl -qw net.ipv4.conf.ul2.rp_filter=0
+nsx c ip route add $LB/32 via 10.77.2.2
+start_bg b tcpdump-p1.log tcpdump -n -U --immediate-mode -c 1 -Q in -i ul1 -w "$TMP/p1.pcap" \
+	"udp and src host $LA and dst port 4445"
+wait_log "$TMP/tcpdump-p1.log" 'listening on' 10 || fail "tcpdump on b's ul1 did not start"
+nsx a ping -c 3 -i 0.2 -q $IN_B >/dev/null
+wait_log "$TMP/tcpdump-p1.log" 'captured' 10 || fail "tcpdump caught none of a's datagrams on ul1"
+# path1 FIELD: a field of b's RAIL path 1 in `satp show --json`.
+path1() {
+	nsx b "$BUILD/satp" show --json --pin-root "$TMP/bpf/b" --socket "$(ctl_sock b-satpd-b)" |
+		python3 -c 'import json, sys
+def paths(o):
+    if isinstance(o, dict):
+        if "rail_paths" in o:
+            return o["rail_paths"]
+        o = list(o.values())
+    for v in o if isinstance(o, list) else []:
+        r = paths(v)
+        if r:
+            return r
+print(paths(json.load(sys.stdin))[1][sys.argv[1]])' "$1"
+}
+remote0=$(path1 remote) || fail "satp show --json: no RAIL path 1"
+rx0=$(path1 rx)
+[ "$remote0" = "$LA:4445" ] || fail "b's path 1 remote is $remote0 before the replay, not $LA:4445"
+start_bg c replay.log python3 -c '
+import os, select, socket, sys, time
+sys.path.insert(0, sys.argv[1])
+from satp_inject import captured
+d = captured(sys.argv[2], 4445)[0]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.2.3", 4445))
+s.sendto(d, (sys.argv[3], 4445))
+print("sent", flush=True)
+n, end = 0, time.time() + 60
+while time.time() < end and not os.path.exists(sys.argv[4]):
+    if select.select([s], [], [], 0.1)[0]:
+        s.recv(4096)
+        n += 1
+print("received", n, flush=True)' "$(dirname "$0")" "$TMP/p1.pcap" $LB "$TMP/replay.stop"
+wait_log "$TMP/replay.log" '^sent' 10 || fail "c did not replay: $(cat "$TMP/replay.log")"
+for _ in $(seq 1 50); do
+	[ "$(path1 rx)" -gt "$rx0" ] && break
+	sleep 0.1
+done
+[ "$(path1 rx)" -gt "$rx0" ] || fail "the replayed copy did not reach b's path 1 (rx $rx0)"
+remote=$(path1 remote)
+[ "$remote" = "$remote0" ] || fail "a replay from c moved b's path 1: $remote0 -> $remote"
+nsx b ping -c 3 -i 0.2 -q $IN_A >/dev/null || fail "b cannot ping a after the replay"
+# b's requests went out on path 1 too: what c's socket has by now is all it would get.
+touch "$TMP/replay.stop"
+wait_log "$TMP/replay.log" '^received' 15 || fail "c's listener did not finish"
+grep -q '^received 0$' "$TMP/replay.log" ||
+	fail "b sent to the replayer: $(grep '^received' "$TMP/replay.log") datagrams"
+log "replay of a's datagram from c to b's path 1: path 1 stays $remote, c received nothing"
 
 grep -qi 'replay attack' "$TMP/satpd-a.log" "$TMP/satpd-b.log" &&
 	fail "RAIL copies were logged as replay attacks"

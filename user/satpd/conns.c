@@ -1089,29 +1089,69 @@ static uint32_t mac_home(uint64_t mac)
 	return (uint32_t)((mac * 0x9E3779B97F4A7C15ull) >> (64 - SATPD_MAC_BITS));
 }
 
-void satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, uint16_t mux)
+/* Seconds of a clock that never jumps, for MAC hold-downs (a coarse clock: one per frame). */
+static uint32_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+/* Whether the binding in slot may go to another connection: held down no longer, or orphaned. */
+static bool mac_movable(struct satpd *d, uint32_t slot, uint64_t e, uint32_t now)
+{
+	uint32_t seen = atomic_load_explicit(&d->conns->mac_seen[slot], memory_order_relaxed);
+
+	return now - seen >= SATPD_MAC_HOLD_S || !satpd_conns_get(d, (uint16_t)(e & 0xffff));
+}
+
+static void mac_bind(struct satpd *d, uint32_t slot, uint64_t want, uint32_t now)
+{
+	atomic_store_explicit(&d->conns->mac[slot], want, memory_order_relaxed);
+	atomic_store_explicit(&d->conns->mac_seen[slot], now, memory_order_relaxed);
+}
+
+bool satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, uint16_t mux)
 {
 	_Atomic uint64_t *tab = d->conns->mac;
-	uint32_t mask = (1u << SATPD_MAC_BITS) - 1, h, i;
+	uint32_t mask = (1u << SATPD_MAC_BITS) - 1, h, i, slot, free_slot = UINT32_MAX;
+	uint32_t now = mono_s();
 	uint64_t mac, want, e;
 
 	if (len < 12 || (frame[6] & 1))
-		return; /* a multicast source is not an address to learn */
+		return true; /* a multicast source is not an address to learn */
 	mac = mac48(frame + 6);
 	want = mac << 16 | mux;
 	h = mac_home(mac);
 	for (i = 0; i < SATPD_MAC_PROBES; i++) {
-		_Atomic uint64_t *slot = &tab[(h + i) & mask];
-
-		e = atomic_load_explicit(slot, memory_order_relaxed);
-		if (e == want)
-			return; /* the common case: known, same connection */
-		if (e >> 16 == mac || !e) {
-			atomic_store_explicit(slot, want, memory_order_relaxed);
-			return;
+		slot = (h + i) & mask;
+		e = atomic_load_explicit(&tab[slot], memory_order_relaxed);
+		if (e == want) {
+			/* the common case: known, same connection; one store a second at most */
+			if (atomic_load_explicit(&d->conns->mac_seen[slot], memory_order_relaxed) != now)
+				atomic_store_explicit(&d->conns->mac_seen[slot], now,
+						      memory_order_relaxed);
+			return true;
 		}
+		if (e >> 16 == mac) {
+			/* Another connection's MAC: taking it would take its traffic too. */
+			if (!mac_movable(d, slot, e, now))
+				return false;
+			mac_bind(d, slot, want, now);
+			return true;
+		}
+		if (!e) {
+			free_slot = slot;
+			break;
+		}
+		if (free_slot == UINT32_MAX && mac_movable(d, slot, e, now))
+			free_slot = slot; /* the first a full neighbourhood can give up */
 	}
-	atomic_store_explicit(&tab[h], want, memory_order_relaxed); /* full: evict */
+	/* Full of MACs still held: this one is not learned (frames to it flood). */
+	if (free_slot != UINT32_MAX)
+		mac_bind(d, free_slot, want, now);
+	return true;
 }
 
 static int mac_lookup(struct satpd *d, const uint8_t *dst)
@@ -1154,6 +1194,23 @@ struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_
 		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
 				       AF_INET6, inner + 24);
 	return mux >= 0 ? satpd_conns_get(d, (uint16_t)mux) : NULL;
+}
+
+bool satpd_conns_src_fits(struct satpd *d, const struct satpd_conn *conn, const uint8_t *inner,
+			  size_t len)
+{
+	struct satpd_conns *t = d->conns;
+	int mux = -1;
+
+	if (atomic_load_explicit(&t->sole, memory_order_acquire))
+		return true;
+	if (len >= 20 && inner[0] >> 4 == 4)
+		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
+				       AF_INET, inner + 12);
+	else if (len >= 40 && inner[0] >> 4 == 6)
+		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
+				       AF_INET6, inner + 8);
+	return mux == conn->mux;
 }
 
 struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d)

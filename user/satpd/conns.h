@@ -54,9 +54,18 @@
  */
 #define SATPD_SESSION_WINDOW_BITS 4
 
-/* Learned MACs (tap): a bridge's table, bounded; collisions evict. */
+/* Learned MACs (tap): a bridge's table, bounded; collisions evict only expired bindings. */
 #define SATPD_MAC_BITS	 12
 #define SATPD_MAC_PROBES 8
+/*
+ * A MAC learned behind one connection stays there until it has been silent
+ * this long (or its connection is gone): until then a frame from another
+ * connection with that source MAC is dropped (rx_foreign_mac), since learning
+ * it would redirect the MAC's traffic to that connection. Long enough that a
+ * host that talks at all (ARP refreshes every minute or so) keeps its MAC, short
+ * enough that a host moving to another site is reachable there soon after.
+ */
+#define SATPD_MAC_HOLD_S 60
 
 struct satpd_retired;
 
@@ -77,6 +86,7 @@ struct satpd_conns {
 	bool auto_default;	 /* one connection, no route given: it got 0/0 and ::/0 */
 	_Atomic unsigned int n_pub;		    /* n as the workers read it (the slot quota) */
 	_Atomic uint64_t mac[1u << SATPD_MAC_BITS]; /* 0 or mac << 16 | mux */
+	_Atomic uint32_t mac_seen[1u << SATPD_MAC_BITS]; /* CLOCK_MONOTONIC s of mac[i]'s last frame */
 	/* main thread only */
 	unsigned int n;
 	_Atomic uint64_t epoch;
@@ -181,8 +191,20 @@ void satpd_conns_adopt(struct satpd *d, struct satpd_conn *conn, uint16_t mux);
 /* The outgoing connection of a device packet; NULL: drop (no route) or *flood (tap). */
 struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_t len,
 				    bool *flood);
-/* Tap: remember that the inner source MAC of a delivered frame lives behind mux. */
-void satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, uint16_t mux);
+/*
+ * Tap, several connections: remember that the inner source MAC of an
+ * authenticated frame lives behind mux. false: the MAC is held by another
+ * connection (SATPD_MAC_HOLD_S): drop the frame.
+ */
+bool satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, uint16_t mux);
+/*
+ * Tun: whether conn may deliver this inner packet, by its source address:
+ * the routes would send a reply to that address back through conn (longest
+ * prefix match, the table that picks tx). An only connection that has every
+ * route (anytun's single connection without -R) accepts any source.
+ */
+bool satpd_conns_src_fits(struct satpd *d, const struct satpd_conn *conn, const uint8_t *inner,
+			  size_t len);
 struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d);
 
 /* The control socket's callbacks (struct satpd_ctl_ops); ctx is the struct satpd. */

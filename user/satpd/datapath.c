@@ -362,6 +362,29 @@ static ssize_t dev_write(struct satpd_worker *w, const struct satp_plain *plain)
 	return write(w->dev_fd, start, plain->inner_len + SATP_VNET_HDR_LEN);
 }
 
+/*
+ * Whether the inner packet may come from conn: what the outgoing choice
+ * would not send back through conn is dropped (WireGuard's allowed IPs on
+ * receive), so one connection cannot speak for another's addresses or MACs.
+ * Tun: the inner source's route; tap with several connections: the source
+ * MAC is learned here, and refused while another connection holds it.
+ */
+static bool inner_fits(struct satpd_worker *w, const struct satpd_conn *conn,
+		       const struct satp_plain *plain)
+{
+	if (w->d->dev_type == SATPD_DEV_TAP) {
+		if (w->d->conns->n <= 1 ||
+		    satpd_conns_learn_mac(w->d, plain->inner, plain->inner_len, conn->mux))
+			return true;
+		w->ctr.rx_foreign_mac++;
+		return false;
+	}
+	if (satpd_conns_src_fits(w->d, conn, plain->inner, plain->inner_len))
+		return true;
+	w->ctr.rx_foreign_src++;
+	return false;
+}
+
 void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
@@ -404,15 +427,15 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 				"mux %u: wrong authentication tag, discarding packet", h.mux);
 		return;
 	}
-	/* RAIL: every path learns its peer, whether its copy wins or not. */
 	path = satpd_rail_path_of(w->d, sock, src);
-	satpd_rail_seen(w->d, path, src, srclen, sock);
 	if (!rx_commit(w, conn, k, &h)) {
-		satpd_rail_verdict(w->d, path, false);
+		satpd_rail_seen(w->d, path, false);
 		return;
 	}
 	cr = &k->crypto[w->id];
-	satpd_rail_verdict(w->d, path, true);
+	/* RAIL: a path learns its peer only from a copy that won the commit, never a replay. */
+	satpd_rail_seen(w->d, path, true);
+	satpd_rail_learn(w->d, path, src, srclen, sock);
 	if (conn->hs)
 		flag_set(&conn->hs_rx_seen);
 	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
@@ -430,6 +453,8 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		w->ctr.rx_bad_ptype++;
 		return;
 	}
+	if (!inner_fits(w, conn, &plain))
+		return;
 	if (dev_write(w, &plain) < 0) {
 		w->ctr.rx_dev_error++;
 		LOG_RATELIMITED(SATPD_LOG_WARNING, "cannot write to the device: %s",
@@ -440,8 +465,6 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	atomic_fetch_add_explicit(&conn->rx_packets, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&conn->rx_bytes, len, memory_order_relaxed);
 	atomic_store_explicit(&conn->last_rx, (int64_t)time(NULL), memory_order_relaxed);
-	if (w->d->dev_type == SATPD_DEV_TAP && w->d->conns->n > 1)
-		satpd_conns_learn_mac(w->d, plain.inner, plain.inner_len, conn->mux);
 }
 
 void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)

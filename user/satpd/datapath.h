@@ -66,6 +66,8 @@
 	X(rx_senders_full)  /* no free replay-window slot for a new sender */                     \
 	X(rx_no_payload)    /* authenticated but empty */                                         \
 	X(rx_bad_ptype)     /* payload type does not fit the device */                            \
+	X(rx_foreign_src)   /* tun: inner source not routed to the delivering connection */       \
+	X(rx_foreign_mac)   /* tap: source MAC held by another connection (SATPD_MAC_HOLD_S) */   \
 	X(rx_dev_error)     /* device write failed */                                             \
 	X(rx_delivered)     /* written to the device */                                           \
 	X(remote_changes)   /* the remote endpoint was learned or moved */                        \

@@ -400,6 +400,7 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	struct hs_session s;
 	struct satpd_conn *c;
 	enum hs_verdict v;
+	bool confirmed;
 	int n;
 
 	v = hs_initiation_consume(&h->id, &rx, peer_lookup, d, buf, len, &r);
@@ -427,10 +428,18 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 		log_err("mux %u: cannot make a response: %s", c->mux, strerror(-n));
 		return;
 	}
+	/*
+	 * An initiation proves the peer made it, not that it comes from where the
+	 * peer is: one held back and re-sent from elsewhere still verifies. While a
+	 * confirmed session exists the remote stays; the first datagram under the
+	 * new session moves it (the data path learns from every one it commits).
+	 */
+	confirmed = c->hs->kr.current.live && c->hs->kr.current.s.confirmed;
 	/* Receive keys first: the initiator may send under them as soon as it has the response. */
 	if (install(d, c, &s, now))
 		return;
-	satpd_learn_remote(w, c, src, srclen, sock);
+	if (!confirmed)
+		satpd_learn_remote(w, c, src, srclen, sock);
 	send_to(d, sock, src, srclen, out, (size_t)n);
 	h->responses_sent++;
 	/* Ours, if one is in flight, lost the tie (or went unanswered): this session does. */

@@ -177,8 +177,20 @@ int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_st
 	return best;
 }
 
-void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *src,
-		     socklen_t srclen, int sock)
+void satpd_rail_seen(struct satpd *d, int path, bool first)
+{
+	struct satpd_rail_path *p;
+
+	if (path < 0)
+		return;
+	p = &d->rail.path[path];
+	atomic_fetch_add_explicit(&p->rx, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(first ? &p->first : &p->dups, 1, memory_order_relaxed);
+	atomic_store_explicit(&p->last_seen, (int64_t)time(NULL), memory_order_relaxed);
+}
+
+void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *src,
+		      socklen_t srclen, int sock)
 {
 	struct satpd_rail_path *p;
 	struct satpd_peer_addr a;
@@ -188,8 +200,6 @@ void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *s
 	if (path < 0)
 		return;
 	p = &d->rail.path[path];
-	atomic_fetch_add_explicit(&p->rx, 1, memory_order_relaxed);
-	atomic_store_explicit(&p->last_seen, (int64_t)time(NULL), memory_order_relaxed);
 	path_read(p, &a, &cur_sock);
 	if (cur_sock == sock && satpd_same_addr(&a.sa, src))
 		return;
@@ -199,14 +209,6 @@ void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *s
 	path_write(p, &a, sock);
 	LOG_RATELIMITED(SATPD_LOG_NOTICE, "RAIL path %d: remote endpoint is now %s", path,
 			satpd_addr_str(src, s, sizeof(s)));
-}
-
-void satpd_rail_verdict(struct satpd *d, int path, bool first)
-{
-	if (path < 0)
-		return;
-	atomic_fetch_add_explicit(first ? &d->rail.path[path].first : &d->rail.path[path].dups, 1,
-				  memory_order_relaxed);
 }
 
 _Static_assert(SATPD_BATCH <= 64, "a batch's skip mask is one word");

@@ -6,9 +6,10 @@
  * its ports) to a remote host: -r given more than once gives every pair to
  * every host (a link each: the route to a host picks its local interface). The receiver keeps the
  * first copy: the replay window's atomic commit is the one decision (satp_rx in XDP drops copies
- * already committed before they reach us). Each path learns its remote from every authenticated
- * datagram, before the replay check, so a path whose copies always lose still
- * follows its peer.
+ * already committed before they reach us). A path learns its remote only from a copy that won
+ * that commit, as the connection does: a copy that lost it may be a replay from anywhere (an
+ * old datagram re-sent from a spoofed source must not redirect a path). A path whose copies
+ * always lose therefore keeps the remote it has (-r's, or the last winner's) until one wins.
  *
  * Counters per path tell an operator which link is bad: received
  * (authenticated copies that reached the daemon), first (won the commit:
@@ -65,11 +66,11 @@ int satpd_rail_init(struct satpd *d);
 void satpd_rail_free(struct satpd_rail *r);
 /* The path a datagram that came on socket sock from src belongs to; -1 with RAIL off. */
 int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src);
-/* An authenticated datagram on path: count it, learn its source as the path's remote. */
-void satpd_rail_seen(struct satpd *d, int path, const struct sockaddr_storage *src,
-		     socklen_t srclen, int sock);
-/* The replay commit's verdict for a datagram of path. */
-void satpd_rail_verdict(struct satpd *d, int path, bool first);
+/* An authenticated datagram on path: count it with the replay commit's verdict (first: won it). */
+void satpd_rail_seen(struct satpd *d, int path, bool first);
+/* A datagram of path that won the replay commit: its source becomes the path's remote. */
+void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *src,
+		      socklen_t srclen, int sock);
 /* Send every sealed packet (len != 0) on every path with a known remote; zeroes len. */
 void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
 /* One path's copies of the sealed packets (len != 0) whose bit in skip is clear, by its socket. */
