@@ -89,7 +89,8 @@
 	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */    \
 	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
 	X(rx_handshake_off_main) /* ... that reached an AF_XDP worker: dropped (main thread's) */ \
-	X(rx_keepalive)     /* authenticated empty packets of a handshake session */
+	X(rx_keepalive)     /* authenticated empty packets of a handshake session */       \
+	X(sync_refused)     /* anytun sync connection records refused (logged: why) */
 /* clang-format on */
 
 struct satpd_counters {
