@@ -680,6 +680,12 @@ static int set_ctl_group(struct satpd_config *c, const char *arg, char *err, siz
 	return copy_str(c->ctl_group, sizeof(c->ctl_group), arg, "control group", err, errlen);
 }
 
+static int set_ctl_read_group(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->ctl_read_group, sizeof(c->ctl_read_group), arg, "control read group",
+			err, errlen);
+}
+
 static int set_metrics(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (!strchr(arg, ':'))
@@ -822,7 +828,9 @@ static const struct opt_def opts[] = {
     {"ctl-socket", 0, OPT_ARG, set_ctl_socket, "<path>",
      "control socket for satp (default /run/satpd/<dev>.sock)"},
     {"ctl-group", 0, OPT_ARG, set_ctl_group, "<group>",
-     "group allowed on the control socket besides root"},
+     "group allowed every control socket op besides root"},
+    {"ctl-read-group", 0, OPT_ARG, set_ctl_read_group, "<group>",
+     "group allowed op=show only (satp show); the socket file gets this group"},
     {"metrics", 0, OPT_ARG, set_metrics, "<addr:port>",
      "Prometheus endpoint (GET /metrics; default off)"},
     {"edge-listen", 0, OPT_ARG, set_edge_listen, "<addr:port>",

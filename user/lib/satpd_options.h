@@ -163,6 +163,7 @@ struct satpd_config {
 	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */
 	char ctl_socket[SATPD_PATH_MAX]; /* "" = /run/satpd/<dev>.sock */
 	char ctl_group[64];		 /* may use the control socket besides root */
+	char ctl_read_group[64];	 /* may use op=show only (satp show) */
 	char metrics[SATPD_HOST_MAX];	 /* --metrics ADDR:PORT; "" = off */
 	/* --private-key: this daemon's static X25519 key, for connections with --peer-key */
 	uint8_t private_key[32];

@@ -380,6 +380,7 @@ static int run(const struct satpd_config *c)
 				 &(struct satpd_control_opts){
 				     .socket = c->ctl_socket,
 				     .group = c->ctl_group,
+				     .read_group = c->ctl_read_group,
 				     .metrics = c->metrics,
 				     .pin_root = c->pin_root,
 				     .xdp_ifname = d.xdp ? satpd_xdp_ifname(d.xdp) : NULL,
