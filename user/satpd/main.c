@@ -316,7 +316,7 @@ static int run(const struct satpd_config *c)
 	struct satpd_edge edge = {.fd = -1, .tfd = -1};
 	char state_dir[SATPD_PATH_MAX], xdp_dev[IFNAMSIZ];
 	bool xdp;
-	int sfd = -1, ret, queues;
+	int sfd = -1, lock_fd, ret, queues;
 
 	d.dev_type = c->dev_type;
 	/* First: a signal that arrives while setting up waits for the loop instead of killing. */
@@ -358,6 +358,12 @@ static int run(const struct satpd_config *c)
 		snprintf(state_dir, sizeof(state_dir), "%s", c->state_dir);
 	else
 		snprintf(state_dir, sizeof(state_dir), "%s/%s", SATPD_STATE_ROOT, dev.name);
+	/* Before any state file is read: a second daemon here would reuse sequence numbers. */
+	lock_fd = satpd_state_lock(state_dir);
+	if (lock_fd < 0) {
+		ret = lock_fd;
+		goto out_dev;
+	}
 	d.xdp_queues = xdp ? dev.n_fds : 0;
 	ret = setup_conns(&d, state_dir);
 	if (ret)
@@ -429,6 +435,7 @@ out_conn:
 	satpd_conns_free(&d);
 	satpd_hs_close(&d);
 	satpd_windows_free(&d.windows);
+	close(lock_fd); /* after the last state write */
 out_dev:
 	satpd_dev_close(&dev);
 out_udp:

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,35 @@ int satpd_mkdir_p(const char *path)
 	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int satpd_state_lock(const char *dir)
+{
+	char path[SATPD_PATH_MAX + sizeof(SATPD_STATE_LOCK) + 1];
+	int fd, ret;
+
+	ret = satpd_mkdir_p(dir);
+	if (ret) {
+		log_err("state directory '%s': %s", dir, strerror(-ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, SATPD_STATE_LOCK);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		log_err("state directory lock '%s': %s", path, strerror(errno));
+		return ret;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		log_err("state directory '%s' is in use by another satpd (it holds %s): two daemons "
+			"on one state directory would send with the same sequence numbers; give "
+			"each its own --state-dir",
+			dir, path);
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 static int read_state(struct satpd_seq *s, uint64_t *val)
@@ -72,16 +102,27 @@ static int write_state(struct satpd_seq *s, uint64_t val)
 	return ret;
 }
 
+/*
+ * The file never goes down: another object on the same file (a connection
+ * that adopted another mux keeps its file, and a new one may open it) can
+ * have reserved beyond us. Read and write are one step under a flock of the
+ * directory; a file already at or past upto covers our numbers as it is.
+ */
 static int reserve(struct satpd_seq *s, uint64_t from)
 {
-	uint64_t upto = from + SATPD_SEQ_RESERVE;
+	uint64_t upto = from + SATPD_SEQ_RESERVE, on_disk = 0;
 	int ret;
 
 	if (upto > (uint64_t)SATPD_SEQ_LAST + 1)
 		upto = (uint64_t)SATPD_SEQ_LAST + 1;
 	if (upto <= atomic_load(&s->reserved))
 		return 0; /* never shrink what is on disk */
-	ret = write_state(s, upto);
+	if (flock(s->dirfd, LOCK_EX) < 0)
+		return -errno;
+	ret = read_state(s, &on_disk);
+	if (!ret && on_disk < upto)
+		ret = write_state(s, upto);
+	flock(s->dirfd, LOCK_UN);
 	if (ret)
 		return ret;
 	atomic_store(&s->reserved, upto);

@@ -33,6 +33,19 @@ struct satpd_seq {
 	uint64_t start; /* next when opened: what the state file said (0: none, a fresh start) */
 };
 
+/*
+ * One daemon per state directory: satpd holds an flock on this file in it
+ * for its lifetime, so a second one on the same directory (same device name
+ * in another namespace, a copied unit) refuses to start instead of sending
+ * with the same sequence numbers.
+ */
+#define SATPD_STATE_LOCK "satpd.lock"
+
+/*
+ * Create dir if needed and lock it: the lock file's fd (keep it open; closing
+ * it unlocks), -EBUSY when another process holds it, -errno. Logs why.
+ */
+int satpd_state_lock(const char *dir);
 /* Load or create the state of one connection (file "tx-seq.mux<M>" in dir). */
 int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux);
 /* mkdir -p with mode 0700: the state directory and its parents. */
