@@ -529,6 +529,7 @@ static int set_tag_len(struct satpd_config *c, const char *arg, char *err, size_
 	if (satpd_parse_uint(arg, UINT32_MAX, &v, "auth tag length", err, errlen))
 		return -EINVAL;
 	conn0(c)->keys.algos.tag_len = (unsigned int)v;
+	conn0(c)->tag_len_given = true;
 	return 0;
 }
 
@@ -1163,6 +1164,14 @@ static int finish_handshake(struct satpd_config *c, struct satpd_conn_config *cc
 		return fail(err, errlen,
 			    "handshake mode (--peer-key) needs a kd-prf: '-k null' is refused "
 			    "(session keys are derived with it)");
+	if (!cc->tag_len_given)
+		cc->keys.algos.tag_len = SATPD_HS_TAG_MIN;
+	if (a->tag_len < SATPD_HS_TAG_MIN)
+		return fail(err, errlen,
+			    "handshake mode (--peer-key) needs auth tags of at least %u bytes: "
+			    "'-b %u' is refused (a forged datagram that verifies would confirm a "
+			    "session and move its window)",
+			    SATPD_HS_TAG_MIN, a->tag_len);
 	cc->keys.master_key_len = 0; /* no static key: each session brings its own */
 	if (!cc->window)
 		cc->window = SATPD_HS_WINDOW_DEFAULT;
@@ -1187,6 +1196,10 @@ static int finish_conn(struct satpd_config *c, struct satpd_conn_config *cc, cha
 		return finish_handshake(c, cc, err, errlen);
 	if (cc->window == 0)
 		c->warnings |= SATPD_WARN_NO_REPLAY;
+	if (cc->keys.algos.tag_len == 0)
+		c->warnings |= SATPD_WARN_NO_AUTH;
+	else if (cc->keys.algos.tag_len < SATPD_TAG_WARN_BELOW)
+		c->warnings |= SATPD_WARN_SHORT_TAG;
 	return finish_keys(c, cc, err, errlen);
 }
 

@@ -34,6 +34,28 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
+/* Connections with a tag shorter than SATPD_TAG_WARN_BELOW, each named: its mux, its -b. */
+static void log_weak_tags(const struct satpd_config *c)
+{
+	const struct satp_algos *a;
+	unsigned int i;
+
+	for (i = 0; i < c->n_conns; i++) {
+		a = &c->conns[i].keys.algos;
+		if (c->conns[i].handshake || a->tag_len >= SATPD_TAG_WARN_BELOW)
+			continue;
+		if (!a->tag_len)
+			log_warn("mux %u: no authentication ('-a %s -b %u'): any datagram anyone "
+				 "sends is decrypted, delivered and moves the replay window",
+				 c->conns[i].mux, satp_auth_name(a->auth), a->tag_len);
+		else
+			log_warn("mux %u: auth tag of %u bytes (-b %u): a forged datagram passes "
+				 "once in 2^%u tries (anytun's default is %u bytes)",
+				 c->conns[i].mux, a->tag_len, a->tag_len, 8 * a->tag_len,
+				 SATPD_TAG_WARN_BELOW);
+	}
+}
+
 static void log_config_warnings(const struct satpd_config *c)
 {
 	const struct satpd_conn_config *cc = &c->conns[0];
@@ -53,6 +75,8 @@ static void log_config_warnings(const struct satpd_config *c)
 	if (c->warnings & SATPD_WARN_NO_REPLAY)
 		log_warn("window size 0 (-w 0, the anytun default): replay protection is DISABLED; "
 			 "every authenticated datagram is delivered, duplicates too");
+	if (c->warnings & (SATPD_WARN_NO_AUTH | SATPD_WARN_SHORT_TAG))
+		log_weak_tags(c);
 }
 
 /* Tun queues of the socket path: --queues, else one. */
