@@ -4,11 +4,12 @@
  * more than one writer: two objects on one state file (a connection that
  * adopted another mux keeps its file; a new connection of that mux opens it
  * again) must never lower the reservation on disk, so a restart starts past
- * every number either of them took; and a state directory is locked by one
- * daemon at a time.
+ * every number either of them took; a state directory is locked by one
+ * daemon at a time; and with -u it is the user's when satpd made it.
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "satp_test_util.h"
@@ -97,16 +98,64 @@ static void test_one_writer_moves_up(void **state)
 static void test_state_lock(void **state)
 {
 	char sub[128];
+	bool created;
 	int fd, fd2;
 
 	snprintf(sub, sizeof(sub), "%s/made/by/lock", dir);
-	fd = satpd_state_lock(sub); /* creates the directory */
+	fd = satpd_state_lock(sub, &created);
 	assert_true(fd >= 0);
-	assert_int_equal(satpd_state_lock(sub), -EBUSY);
+	assert_true(created);
+	assert_int_equal(satpd_state_lock(sub, &created), -EBUSY);
+	assert_false(created);
 	close(fd);
-	fd2 = satpd_state_lock(sub);
+	fd2 = satpd_state_lock(sub, &created);
 	assert_true(fd2 >= 0);
 	close(fd2);
+}
+
+#define NOBODY 65534
+
+static uid_t owner_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_uid;
+}
+
+/*
+ * -u: a directory this start made becomes the user's with satpd's files in
+ * it; one that existed is never taken over: refused unless already writable.
+ */
+static void test_state_dir_give(void **state)
+{
+	char sub[128], file[160];
+	struct satpd_seq s;
+	bool created;
+	int fd;
+
+	if (geteuid()) {
+		print_message("not root: chown cannot be tested\n");
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s/st", dir);
+	fd = satpd_state_lock(sub, &created);
+	assert_true(fd >= 0 && created);
+	assert_int_equal(satpd_seq_open(&s, sub, MUX), 0);
+	satpd_seq_close(&s);
+	/* existing, root's 0700: refused, nothing changed */
+	assert_int_equal(satpd_state_dir_give(sub, false, NOBODY, NOBODY), -EACCES);
+	assert_int_equal(owner_of(sub), 0);
+	/* made by this start: the user's, and the files in it */
+	assert_int_equal(satpd_state_dir_give(sub, true, NOBODY, NOBODY), 0);
+	assert_int_equal(owner_of(sub), NOBODY);
+	snprintf(file, sizeof(file), "%s/tx-seq.mux%u", sub, MUX);
+	assert_int_equal(owner_of(file), NOBODY);
+	snprintf(file, sizeof(file), "%s/%s", sub, SATPD_STATE_LOCK);
+	assert_int_equal(owner_of(file), NOBODY);
+	/* the next start finds it the user's already: fine */
+	assert_int_equal(satpd_state_dir_give(sub, false, NOBODY, NOBODY), 0);
+	close(fd);
 }
 
 int main(void)
@@ -115,6 +164,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_two_writers_one_file, make_dir, remove_dir),
 	    cmocka_unit_test_setup_teardown(test_one_writer_moves_up, make_dir, remove_dir),
 	    cmocka_unit_test_setup_teardown(test_state_lock, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(test_state_dir_give, make_dir, remove_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

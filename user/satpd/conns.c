@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -219,6 +221,7 @@ int satpd_conns_init(struct satpd *d, const char *state_dir)
 {
 	struct satpd_conns *t = calloc(1, sizeof(*t));
 	struct satpd_lpm *l = calloc(1, sizeof(*l));
+	int ret;
 
 	if (!t || !l) {
 		free(t);
@@ -228,6 +231,14 @@ int satpd_conns_init(struct satpd *d, const char *state_dir)
 	atomic_store(&t->routes, l);
 	atomic_store(&t->epoch, 1);
 	snprintf(t->state_dir, sizeof(t->state_dir), "%s", state_dir);
+	t->state_dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->state_dirfd < 0) {
+		ret = -errno;
+		log_err("state directory '%s': %s", state_dir, strerror(errno));
+		lpm_free(l);
+		free(t);
+		return ret;
+	}
 	d->conns = t;
 	return 0;
 }
@@ -244,6 +255,7 @@ void satpd_conns_free(struct satpd *d)
 		conn_free(atomic_load(&t->by_mux[m]));
 	free(atomic_load(&t->flood));
 	lpm_free(atomic_load(&t->routes));
+	close(t->state_dirfd);
 	free(t);
 	d->conns = NULL;
 }
@@ -421,7 +433,7 @@ static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_conf
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
-	ret = satpd_seq_open(c->seq, d->conns->state_dir, cfg->mux);
+	ret = satpd_seq_open_at(c->seq, d->conns->state_dirfd, d->conns->state_dir, cfg->mux);
 	if (ret) {
 		free(c->seq);
 		c->seq = NULL;

@@ -130,10 +130,12 @@ static void attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 	}
 }
 
-static int drop_privileges(const struct satpd_config *c)
+/* state_dir, created: satpd's state directory and whether this start made it. */
+static int drop_privileges(const struct satpd_config *c, const char *state_dir, bool created)
 {
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
+	int ret;
 
 	/* Look names up before chroot: /etc is not there afterwards. */
 	if (c->username[0] && !(pw = getpwnam(c->username))) {
@@ -143,6 +145,13 @@ static int drop_privileges(const struct satpd_config *c)
 	if (c->groupname[0] && !(gr = getgrnam(c->groupname))) {
 		log_err("unknown group '%s'", c->groupname);
 		return -EINVAL;
+	}
+	/* Reservations are renewed, and connections added, as the user from now on. */
+	if (pw && pw->pw_uid) {
+		ret = satpd_state_dir_give(state_dir, created, pw->pw_uid,
+					   gr ? gr->gr_gid : pw->pw_gid);
+		if (ret)
+			return ret;
 	}
 	if (c->chroot_dir[0] && (chroot(c->chroot_dir) < 0 || chdir("/") < 0)) {
 		log_err("cannot chroot to '%s': %s", c->chroot_dir, strerror(errno));
@@ -341,6 +350,7 @@ static int run(const struct satpd_config *c)
 	char state_dir[SATPD_PATH_MAX], xdp_dev[IFNAMSIZ];
 	bool xdp;
 	int sfd = -1, lock_fd, ret, queues;
+	bool state_created;
 
 	d.dev_type = c->dev_type;
 	/* First: a signal that arrives while setting up waits for the loop instead of killing. */
@@ -383,7 +393,7 @@ static int run(const struct satpd_config *c)
 	else
 		snprintf(state_dir, sizeof(state_dir), "%s/%s", SATPD_STATE_ROOT, dev.name);
 	/* Before any state file is read: a second daemon here would reuse sequence numbers. */
-	lock_fd = satpd_state_lock(state_dir);
+	lock_fd = satpd_state_lock(state_dir, &state_created);
 	if (lock_fd < 0) {
 		ret = lock_fd;
 		goto out_dev;
@@ -427,7 +437,7 @@ static int run(const struct satpd_config *c)
 	if (ret)
 		goto out_xdp;
 	/* Before any thread starts: capabilities are per thread, a new one inherits its creator's. */
-	ret = drop_privileges(c);
+	ret = drop_privileges(c, state_dir, state_created);
 	if (ret)
 		goto out_xdp;
 	ret = satpd_control_start(&ctl);
