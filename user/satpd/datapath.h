@@ -90,7 +90,8 @@
 	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
 	X(rx_handshake_off_main) /* ... that reached an AF_XDP worker: dropped (main thread's) */ \
 	X(rx_keepalive)     /* authenticated empty packets of a handshake session */       \
-	X(sync_refused)     /* anytun sync connection records refused (logged: why) */
+	X(sync_refused)     /* anytun sync connection records refused (logged: why) */     \
+	X(tx_edge_twin)     /* device packet dropped: another edge sends with this sender id */
 /* clang-format on */
 
 struct satpd_counters {
@@ -241,6 +242,11 @@ struct satpd {
 	unsigned int windows_adopted; /* replay windows kept from the last run */
 	_Atomic bool stop;	    /* workers leave their loops */
 	_Atomic bool remote_moved;  /* a worker learned a new remote: resolve next hops */
+	/*
+	 * 0, or a sender id + 1 whose static-key sending stopped: another anycast
+	 * edge sends with it under the same keys (edge.h; keystream reuse).
+	 */
+	_Atomic uint32_t tx_halted_sender;
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
 	unsigned int n_hooks;
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */
