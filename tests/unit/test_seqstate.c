@@ -16,7 +16,7 @@
 /* satpd's seqstate is not in libsatp: compiled in here, as satpd compiles it. */
 #include "../../user/satpd/seqstate.c"
 
-#define MUX 3
+#define MUX 3u
 
 /* The daemon's logger, which seqstate.c calls. */
 void satpd_log(int level, const char *fmt, ...)
