@@ -132,6 +132,7 @@ def decode_seeds():
 
 
 CTL_REQUESTS = [
+    "",  # a client that connects and closes: satp_ctl_parse(buf, 0)
     "op=show\n\n",
     "op=show\n",
     "op=add-conn\nmux=1\nkey=000102030405060708090a0b0c0d0e0f\nsender=2\nwindow=64\n"

@@ -225,5 +225,25 @@ start_host "$TMP/run/group.sock" --group "$(id -gn nobody)"
 [ "$(stat -c %G "$TMP/run/group.sock")" = "$(id -gn nobody)" ] || fail "socket group not set"
 nobody reset-window 1 1 --socket "$TMP/run/group.sock" 2>"$TMP/err"
 grep -q "no connection with mux 1" "$TMP/err" || fail "group member refused: $(cat "$TMP/err")"
-echo "ok   permissions: nobody refused by mode 0660 and by SO_PEERCRED; the control group is let in"
+# the read group: show only; every changing op refused before it reaches the daemon
+start_host "$TMP/run/read.sock" --read-group "$(id -gn nobody)"
+[ "$(stat -c %G "$TMP/run/read.sock")" = "$(id -gn nobody)" ] || fail "socket not in the read group"
+nobody show --json --socket "$TMP/run/read.sock" >"$TMP/out" 2>&1 || fail "read group: show: $(cat "$TMP/out")"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))["daemons"][0]["connections"]' "$TMP/out" ||
+	fail "read group: show --json: $(cat "$TMP/out")"
+n_calls=$(grep -c '^call ' "$TMP/host.out")
+for cmd in "conn add 7 key $KEY" "conn change 5 window 32" "conn del 5" "keys 5 key $KEY" \
+	"reset-window 5 7" "session set 5 tx-key $KEY tx-salt $SALT rx-key $KEY2 rx-salt $SALT session 3" \
+	"session del 5" "route add 10.9.0.0/16 mux 5" "route del 10.9.0.0/16"; do
+	# shellcheck disable=SC2086 # one command line per row
+	nobody $cmd --socket "$TMP/run/read.sock" 2>"$TMP/err" && fail "read group ran '$cmd'"
+	grep -q "satpd refused: uid 65534 may only read (op=show, the read group): op=[a-z-]* needs root" \
+		"$TMP/err" || fail "read group, '$cmd': $(cat "$TMP/err")"
+done
+[ "$(grep -c '^call ' "$TMP/host.out")" = "$n_calls" ] || fail "a read-group change reached the daemon"
+# root still changes things on that socket
+satp reset-window 1 1 --socket "$TMP/run/read.sock" 2>"$TMP/err"
+grep -q "no connection with mux 1" "$TMP/err" || fail "root refused on the read socket: $(cat "$TMP/err")"
+echo "ok   permissions: nobody refused by mode 0660 and by SO_PEERCRED; the control group is let in;"
+echo "     the read group may show, and every changing op is refused for it"
 echo "PASS"

@@ -67,6 +67,35 @@ done
 log "$nthreads threads, each uid nobody with CapPrm=CapEff=CapBnd=$KEPT, no_new_privs"
 nsx a ping -c 3 -i 0.2 -W 2 -q "$IN_B" >/dev/null || fail "ping after the checks"
 
+# The state directory satpd created is nobody's, so reservations are renewed (write, rename in
+# it) after the drop; a connection added at run time gets its tx-seq file there, nobody's too
+# ($TMP itself is root's 0700: the path is not walked after the drop).
+[ "$(stat -c %U:%a "$TMP/state")" = nobody:700 ] ||
+	fail "state dir is $(stat -c %U:%a "$TMP/state"), want nobody:700"
+for f in tx-seq.mux0 satpd.lock; do
+	[ "$(stat -c %U "$TMP/state/$f")" = nobody ] || fail "$f is $(stat -c %U "$TMP/state/$f")'s"
+done
+nsx a "$BUILD/satp" conn add 5 key "$K128" salt "$SALT" role left window 64 \
+	remote "$UL4_2:$((port + 5))" --socket "$(ctl_sock a-a)" 2>"$TMP/add.err" ||
+	fail "satp conn add under -u nobody: $(cat "$TMP/add.err") $(tail -3 "$TMP/a.log")"
+[ "$(stat -c %U "$TMP/state/tx-seq.mux5" 2>&1)" = nobody ] ||
+	fail "tx-seq.mux5: $(stat -c %U "$TMP/state/tx-seq.mux5" 2>&1)"
+log "state dir nobody:700 with its files; satp conn add under -u nobody made tx-seq.mux5"
+
+# A second daemon on the same state directory (another namespace, device and port) would
+# send with the same sequence numbers: it refuses to start, names the directory, and
+# leaves nothing behind.
+rc=0
+nsx b timeout 30 "$SATPD" -U -L stdout:5 --xdp-mode off --state-dir "$TMP/state" \
+	--ctl-socket "$TMP/second.sock" -i "$UL4_2" -p "$((port + 2))" -r "$UL4_1" \
+	-o "$((port + 2))" -s 1 -w 100 -e left -d tun7 -t tun -K "$K128" -A "$SALT" \
+	>"$TMP/second.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "a second satpd on $TMP/state: exit $rc: $(cat "$TMP/second.log")"
+grep -q "state directory '$TMP/state' is in use by another satpd" "$TMP/second.log" ||
+	fail "second satpd: no clear refusal: $(cat "$TMP/second.log")"
+ip -n "$(ns b)" link show tun7 >/dev/null 2>&1 && fail "the refused satpd left tun7 behind"
+log "a second satpd on the same state directory: refused (exit $rc), nothing left behind"
+
 stop_pid "$apid"
 grep -q 'satp_rx detached' "$TMP/a.log" || { cat "$TMP/a.log"; fail "satp_rx not detached at exit"; }
 ip -n "$(ns a)" link show ul0 | grep -q 'xdp' && fail "an XDP program is left on ul0"

@@ -146,4 +146,86 @@ if [ -c /dev/net/tun ] && command -v anytun >/dev/null; then
 else
 	log "no /dev/net/tun or anytun: the anytun -S part is left out"
 fi
+
+# ---- satpd -X: a sync record never replaces a handshake- or kx-keyed connection
+# A fake controld (the frames of anytun-config, sent once a go file exists, so that the kx
+# session is in place first) serves static keys and a remote for mux 0 (--peer-key), mux 1
+# (a kx session set at run time) and mux 2 (new: added, so every record was read).
+# Both refusals are logged and counted (sync_refused), and mux 0 and 1 stay as they were.
+SATP=$BUILD/satp
+rnd() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+if [ -c /dev/net/tun ] && [ -x "$SATPD" ] && [ -x "$SATP" ]; then
+	XPORT=$((PORT + 2))
+	for m in 0 1; do
+		anytun-config -r 10.200.0.66 -o 4444 -m $m -w 64 -K "$KEY128" -A "$SALT"
+	done >"$TMP/x.conf" 2>"$TMP/config.err" || fail "anytun-config: $(cat "$TMP/config.err")"
+	anytun-config -r 10.200.0.67 -o 4444 -m 2 -w 64 -K "$KEY128" -A "$SALT" >>"$TMP/x.conf" ||
+		fail "anytun-config mux 2"
+	cat >"$TMP/fake_controld.py" <<'EOF_PY'
+import os, socket, sys, time
+frames = [l.rstrip(b"\n") for l in open(sys.argv[1], "rb") if l.strip()]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[2])))
+s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept()
+while not os.path.exists(sys.argv[1] + ".go"):
+    time.sleep(0.05)
+for f in frames:
+    c.sendall(f)
+print("sent", len(frames), flush=True)
+time.sleep(600)
+EOF_PY
+	start_bg sync fake-controld.log python3 "$TMP/fake_controld.py" "$TMP/x.conf" "$XPORT"
+	wait_log "$TMP/fake-controld.log" listening 5 || fail "fake controld: $(cat "$TMP/fake-controld.log")"
+	umask 077
+	for k in x y; do
+		"$SATP" genkey >"$TMP/$k.key" && "$SATP" pubkey <"$TMP/$k.key" >"$TMP/$k.pub" ||
+			fail "satp genkey"
+	done
+	start_bg sync satpd-x.log "$SATPD" -U --xdp-mode off --state-dir "$TMP/st-x" -i 127.0.0.1 \
+		-p 4460 -r 127.0.0.1 -o 4461 -m 0 -d "sx$$" -t tun -n 10.97.0.1/24 \
+		--private-key "$TMP/x.key" --peer-key "$TMP/y.pub" -X "127.0.0.1:$XPORT"
+	XSOCK=$(ctl_sock sync-satpd-x)
+	wait_log "$TMP/satpd-x.log" "sync: receiving connections" 10 || fail "satpd -X: $(cat "$TMP/satpd-x.log")"
+	for _ in $(seq 50); do [ -S "$XSOCK" ] && break; sleep 0.1; done
+	K1=$(rnd 16) S1=$(rnd 14) K2=$(rnd 16) S2=$(rnd 14)
+	nsx sync "$SATP" conn add 1 key "$K1" salt "$S1" role left window 64 remote 127.0.0.1:4462 \
+		--socket "$XSOCK" || fail "conn add 1: $(tail -3 "$TMP/satpd-x.log")"
+	nsx sync "$SATP" session set 1 tx-key "$K1" tx-salt "$S1" rx-key "$K2" rx-salt "$S2" \
+		session 5 --socket "$XSOCK" || fail "session set 1: $(tail -3 "$TMP/satpd-x.log")"
+	touch "$TMP/x.conf.go"
+	wait_log "$TMP/satpd-x.log" "sync: connection mux 2 added" 15 ||
+		fail "mux 2 did not arrive: $(cat "$TMP/satpd-x.log" "$TMP/fake-controld.log")"
+	grep -q "sync: connection mux 0 refused: it is keyed by handshakes" "$TMP/satpd-x.log" ||
+		fail "mux 0 (--peer-key) not refused: $(grep sync: "$TMP/satpd-x.log")"
+	grep -q "sync: connection mux 1 refused: it runs kx sessions" "$TMP/satpd-x.log" ||
+		fail "mux 1 (kx session) not refused: $(grep sync: "$TMP/satpd-x.log")"
+	nsx sync "$SATP" show --json --socket "$XSOCK" >"$TMP/x.json" || fail "satp show: $(cat "$TMP/x.json")"
+	python3 - "$TMP/x.json" <<'EOF_PY' || fail "a refused record changed something: $(cat "$TMP/x.json")"
+import json, sys
+def find(o, key):
+    if isinstance(o, dict):
+        if key in o:
+            return o[key]
+        o = list(o.values())
+    for v in o if isinstance(o, list) else []:
+        r = find(v, key)
+        if r is not None:
+            return r
+j = json.load(open(sys.argv[1]))
+conns = {c["mux"]: c for c in find(j, "connections")}
+assert find(j, "counters")["sync_refused"] == 2, find(j, "counters")
+assert "hs_sessions" in conns[0]["counters"], conns[0]
+assert "10.200.0.66" not in conns[0]["remote"], conns[0]
+# session 5 waits for the peer's first datagram (pending); a replacement would have neither
+assert "session" in conns[1]["counters"] and conns[1]["counters"]["keys_pending"] == 1, conns[1]
+assert "10.200.0.66" not in conns[1]["remote"], conns[1]
+assert "10.200.0.67" in conns[2]["remote"], conns[2]
+EOF_PY
+	log "satpd -X: sync records for a --peer-key and a kx-session mux refused, counted, logged"
+else
+	log "no /dev/net/tun or satpd/satp not built: the satpd -X part is left out"
+fi
 echo "PASS: sync"

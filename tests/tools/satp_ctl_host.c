@@ -6,8 +6,8 @@
  * satpd wires them in. The callbacks keep a small connection table and print
  * each call they get ("call OP mux=M ...") so a test can see what arrived.
  *
- *   satp_ctl_host --socket PATH [--group G] [--mode OCTAL] [--metrics ADDR:PORT]
- *                 [--pin-root DIR] [--xdp-ifname IF] [--dev NAME] [--ready FILE]
+ *   satp_ctl_host --socket PATH [--group G] [--read-group G] [--mode OCTAL]
+ *                 [--metrics ADDR:PORT] *                 [--pin-root DIR] [--xdp-ifname IF] [--dev NAME] [--ready FILE]
  *                 [--seconds S] [--drop-to USER]
  *
  * --drop-to: after opening both, become USER with no capabilities, as satpd
@@ -270,6 +270,7 @@ static int parse(int argc, char **argv, struct host_opts *o, struct fake *f)
 	static const struct option opts[] = {
 	    {"socket", required_argument, NULL, 's'},
 	    {"group", required_argument, NULL, 'g'},
+	    {"read-group", required_argument, NULL, 'G'},
 	    {"mode", required_argument, NULL, 'm'},
 	    {"metrics", required_argument, NULL, 'M'},
 	    {"pin-root", required_argument, NULL, 'p'},
@@ -289,6 +290,9 @@ static int parse(int argc, char **argv, struct host_opts *o, struct fake *f)
 			break;
 		case 'g':
 			o->ctl.group = optarg;
+			break;
+		case 'G':
+			o->ctl.read_group = optarg;
 			break;
 		case 'm':
 			o->ctl.mode = (mode_t)strtoul(optarg, NULL, 8);
@@ -376,7 +380,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse(argc, argv, &o, &f)) {
-		fprintf(stderr, "usage: satp_ctl_host --socket PATH [--group G] [--mode OCTAL] "
+		fprintf(stderr, "usage: satp_ctl_host --socket PATH [--group G] [--read-group G] "
+				"[--mode OCTAL] "
 				"[--metrics ADDR:PORT] [--pin-root DIR] [--xdp-ifname IF] "
 				"[--dev NAME] [--ready FILE] [--seconds S]\n");
 		return 2;

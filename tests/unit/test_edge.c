@@ -7,6 +7,7 @@
  * test_window.c: commits on edge A or B, B's window merged into A, checks on A.
  */
 #include <errno.h>
+#include <inttypes.h>
 
 #include <openssl/evp.h>
 
@@ -377,12 +378,50 @@ static void test_export_layout(void **state)
 	free(w);
 }
 
+/* ---------------------------------------------------------------- own id */
+
+/*
+ * L7: a message with this edge's id is ours reflected only if we sent its
+ * stamp; a fresh stamp we never sent is a twin edge (keystream reuse: satpd
+ * stops sending); older than the ring, or before our first message, cannot
+ * be told (a previous run's): never a twin, so a replay cannot stop us.
+ */
+static void test_own_id(void **state)
+{
+	static struct satp_edge_sent s;
+	static const struct {
+		uint64_t stamp;
+		enum satp_edge_self want;
+	} rows[] = {
+	    {1000, SATP_EDGE_SELF_OURS},      {1000 + 10 * (SATP_EDGE_SENT_MAX - 1), SATP_EDGE_SELF_OURS},
+	    {1005, SATP_EDGE_SELF_TWIN},      {1000 + 10 * SATP_EDGE_SENT_MAX, SATP_EDGE_SELF_TWIN},
+	    {999, SATP_EDGE_SELF_UNKNOWN},    {1, SATP_EDGE_SELF_UNKNOWN},
+	};
+	unsigned int i;
+
+	assert_int_equal(satp_edge_self_check(&s, 1000), SATP_EDGE_SELF_UNKNOWN); /* none sent */
+	for (i = 0; i < SATP_EDGE_SENT_MAX; i++)
+		satp_edge_sent_add(&s, 1000 + 10 * (uint64_t)i);
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
+		if (satp_edge_self_check(&s, rows[i].stamp) != rows[i].want)
+			fail_msg("row %u: stamp %" PRIu64 ": got %d, want %d", i, rows[i].stamp,
+				 satp_edge_self_check(&s, rows[i].stamp), rows[i].want);
+	/* the ring moves on: the oldest is forgotten (unknown), the newest is ours */
+	satp_edge_sent_add(&s, 1000 + 10 * (uint64_t)SATP_EDGE_SENT_MAX);
+	assert_int_equal(satp_edge_self_check(&s, 1000), SATP_EDGE_SELF_UNKNOWN);
+	assert_int_equal(satp_edge_self_check(&s, 1010), SATP_EDGE_SELF_OURS);
+	assert_int_equal(satp_edge_self_check(&s, 1000 + 10 * (uint64_t)SATP_EDGE_SENT_MAX),
+			 SATP_EDGE_SELF_OURS);
+	assert_int_equal(satp_edge_self_check(&s, 1015), SATP_EDGE_SELF_TWIN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),	 cmocka_unit_test(test_full_message),
 	    cmocka_unit_test(test_refusals),	 cmocka_unit_test(test_derive_key),
 	    cmocka_unit_test(test_merge_table), cmocka_unit_test(test_export_layout),
+	    cmocka_unit_test(test_own_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1074,9 +1074,85 @@ static void test_key_files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* ---------------------------------------------------------------- initiation indexes */
+
+#define INDEX_DRAWS 4096
+
+/* Slots held by live initiations of other owners, as the daemon's callback sees them. */
+struct index_world {
+	bool busy_slot[1u << HS_INDEX_SLOT_BITS];
+	bool all_busy;
+};
+
+static bool index_busy(void *ctx, uint16_t owner, uint32_t slot)
+{
+	const struct index_world *w = ctx;
+
+	return w->all_busy || w->busy_slot[slot];
+}
+
+/* Distinct values of the 16 bits at shift among n indexes. */
+static unsigned int distinct16(const uint32_t *v, unsigned int n, unsigned int shift)
+{
+	static bool seen[1u << 16];
+	unsigned int i, d = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < n; i++)
+		if (!seen[(v[i] >> shift) & 0xffff]) {
+			seen[(v[i] >> shift) & 0xffff] = true;
+			d++;
+		}
+	return d;
+}
+
+/*
+ * L9: an index is 32 random bits (low half included: it no longer carries the
+ * mux), and a lookup by any index drawn finds its owner in one step. 4096
+ * uniform 16-bit draws give about 3970 distinct values; a fixed half gives 1.
+ */
+static void test_index_random_bits(void **state)
+{
+	static struct hs_index_table t;
+	static struct index_world w;
+	static uint32_t idx[INDEX_DRAWS];
+	unsigned int i;
+
+	for (i = 0; i < INDEX_DRAWS; i++) {
+		assert_int_equal(hs_index_draw(&t, 7, index_busy, &w, &idx[i]), 0);
+		assert_int_equal(hs_index_owner(&t, idx[i]), 7);
+	}
+	assert_true(distinct16(idx, INDEX_DRAWS, 0) > INDEX_DRAWS * 9 / 10);
+	assert_true(distinct16(idx, INDEX_DRAWS, 16) > INDEX_DRAWS * 9 / 10);
+}
+
+/* A slot another owner's live initiation holds is never taken over; all busy: -EAGAIN. */
+static void test_index_slots_kept(void **state)
+{
+	static struct hs_index_table t;
+	static struct index_world w;
+	uint32_t idx, first, s;
+	unsigned int i;
+
+	assert_int_equal(hs_index_draw(&t, 1, index_busy, &w, &first), 0);
+	for (s = 0; s < (1u << HS_INDEX_SLOT_BITS); s += 2)
+		w.busy_slot[s] = true; /* owner 1 (and others) in flight in every even slot */
+	for (i = 0; i < INDEX_DRAWS; i++) {
+		assert_int_equal(hs_index_draw(&t, 2, index_busy, &w, &idx), 0);
+		assert_int_equal(idx & 1, 1);
+		assert_int_equal(hs_index_owner(&t, idx), 2);
+	}
+	if (!(first & 1))
+		assert_int_equal(hs_index_owner(&t, first), 1);
+	w.all_busy = true;
+	assert_int_equal(hs_index_draw(&t, 3, index_busy, &w, &idx), -EAGAIN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_index_random_bits),
+	    cmocka_unit_test(test_index_slots_kept),
 	    cmocka_unit_test(test_exchange),
 	    cmocka_unit_test(test_fresh_sessions),
 	    cmocka_unit_test(test_session_keys_mismatch),

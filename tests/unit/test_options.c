@@ -143,6 +143,27 @@ static void check_tag_clamp(const struct satpd_config *c)
 	assert_true(c->warnings & SATPD_WARN_TAG_CLAMP);
 }
 
+/* L4: weak authentication is accepted (anytun does, a peer may need it) but never silently. */
+static void check_no_auth(const struct satpd_config *c)
+{
+	assert_int_equal(c->conns[0].keys.algos.tag_len, 0);
+	assert_true(c->warnings & SATPD_WARN_NO_AUTH);
+	assert_false(c->warnings & SATPD_WARN_SHORT_TAG);
+}
+
+static void check_short_tag(const struct satpd_config *c)
+{
+	assert_true(c->conns[0].keys.algos.tag_len < SATPD_TAG_WARN_BELOW);
+	assert_true(c->warnings & SATPD_WARN_SHORT_TAG);
+	assert_false(c->warnings & SATPD_WARN_NO_AUTH);
+}
+
+static void check_tag_ok(const struct satpd_config *c)
+{
+	assert_int_equal(c->conns[0].keys.algos.tag_len, SATPD_TAG_WARN_BELOW);
+	assert_false(c->warnings & (SATPD_WARN_SHORT_TAG | SATPD_WARN_NO_AUTH));
+}
+
 static void check_port_range(const struct satpd_config *c)
 {
 	assert_int_equal(c->local.port_lo, 4444);
@@ -328,6 +349,14 @@ static const struct opt_case cases[] = {
     {"-K wins over -E", {"-E", "satp test passphrase", K128}, 0, NULL, check_key_over_pass},
     {"null/null needs no key", {"-c", "null", "-a", "null"}, 0, NULL, check_null_null},
     {"tag clamped to 20", {"-b", "64", K128, SALTOPT}, 0, NULL, check_tag_clamp},
+    {"sha1 with tag 0: no authentication, warned", {"-a", "sha1", "-b", "0", K128, SALTOPT}, 0,
+     NULL, check_no_auth},
+    {"auth null: no authentication, warned", {"-a", "null", K128, SALTOPT}, 0, NULL,
+     check_no_auth},
+    {"tag of 1 byte warned", {"-b", "1", K128, SALTOPT}, 0, NULL, check_short_tag},
+    {"tag of 9 bytes warned", {"-b", "9", K128, SALTOPT}, 0, NULL, check_short_tag},
+    {"tag of 10 bytes (the default) not warned", {"-b", "10", K128, SALTOPT}, 0, NULL,
+     check_tag_ok},
     {"port ranges",
      {"-p", "4444:4447", "-o", "5000:5001", "-w", "64", K128, SALTOPT},
      0,
@@ -564,6 +593,12 @@ static void check_handshake(const struct satpd_config *c)
 	assert_int_equal(c->conns[0].window, SATPD_HS_WINDOW_DEFAULT); /* never off */
 	assert_int_equal(c->conns[0].keys.master_key_len, 0);
 	assert_int_equal(c->rekey_after_s, 0);
+	assert_int_equal(c->conns[0].keys.algos.tag_len, SATPD_HS_TAG_MIN); /* not anytun's 10 */
+}
+
+static void check_handshake_tag(const struct satpd_config *c)
+{
+	assert_int_equal(c->conns[0].keys.algos.tag_len, 20);
 }
 
 static void check_handshake_window(const struct satpd_config *c)
@@ -584,6 +619,10 @@ static const struct opt_case hs_cases[] = {
     {"--peer-key with -E", {PRIV, PEER, "-E", "pass"}, -EINVAL, "exclude each other", NULL},
     {"--peer-key with -a null", {PRIV, PEER, "-a", "null"}, -EINVAL, "'-a null'", NULL},
     {"--peer-key with -b 0", {PRIV, PEER, "-b", "0"}, -EINVAL, "tag length 0", NULL},
+    {"--peer-key with -b 1", {PRIV, PEER, "-b", "1"}, -EINVAL, "'-b 1' is refused", NULL},
+    {"--peer-key with -b 10", {PRIV, PEER, "-b", "10"}, -EINVAL, "'-b 10' is refused", NULL},
+    {"--peer-key with -b 15", {PRIV, PEER, "-b", "15"}, -EINVAL, "at least 16 bytes", NULL},
+    {"--peer-key with -b 20", {PRIV, PEER, "-b", "20"}, 0, NULL, check_handshake_tag},
     {"--peer-key with -k null", {PRIV, PEER, "-k", "null"}, -EINVAL, "'-k null'", NULL},
     {"--peer-key with RAIL", {PRIV, PEER, "-Y", "-w", "8"}, -EINVAL, "--peer-key", NULL},
     {"private key readable by others", {"--private-key", "loose.key", PEER}, -EINVAL,

@@ -519,7 +519,7 @@ static int check_complete(const struct satp_ctl_msg *m, char *err, size_t errlen
 
 int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *err, size_t errlen)
 {
-	char line[SATP_CTL_LINE_MAX + 1];
+	char line[SATP_CTL_LINE_MAX + 1] = ""; /* len 0 reads no line into it */
 	unsigned int lineno = 0;
 	size_t pos = 0;
 	int r, ret = -EINVAL;

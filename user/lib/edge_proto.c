@@ -261,3 +261,34 @@ const char *satp_edge_verdict_name(enum satp_edge_verdict v)
 
 	return (unsigned int)v < SATP_EDGE_VERDICTS ? names[v] : "?";
 }
+
+void satp_edge_sent_add(struct satp_edge_sent *s, uint64_t stamp)
+{
+	s->stamp[s->head] = stamp;
+	s->head = (s->head + 1) % SATP_EDGE_SENT_MAX;
+	if (s->n < SATP_EDGE_SENT_MAX)
+		s->n++;
+}
+
+/* The i-th kept stamp, oldest first. */
+static uint64_t sent_at(const struct satp_edge_sent *s, unsigned int i)
+{
+	return s->stamp[(s->head + SATP_EDGE_SENT_MAX - s->n + i) % SATP_EDGE_SENT_MAX];
+}
+
+enum satp_edge_self satp_edge_self_check(const struct satp_edge_sent *s, uint64_t stamp)
+{
+	unsigned int lo = 0, hi = s->n, mid;
+
+	/* a previous run's, or dropped from the ring: a twin's next messages are newer */
+	if (!s->n || stamp < sent_at(s, 0))
+		return SATP_EDGE_SELF_UNKNOWN;
+	while (lo < hi) { /* stamps grow: binary search */
+		mid = lo + (hi - lo) / 2;
+		if (sent_at(s, mid) < stamp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && sent_at(s, lo) == stamp ? SATP_EDGE_SELF_OURS : SATP_EDGE_SELF_TWIN;
+}

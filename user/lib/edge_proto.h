@@ -139,6 +139,33 @@ enum satp_edge_verdict satp_edge_open(struct satp_edge_mac *m, const uint8_t *bu
 
 const char *satp_edge_verdict_name(enum satp_edge_verdict v);
 
+/*
+ * The stamps of the messages this edge sent lately (its stamps only grow). A
+ * message with this edge's own id and one of them is a reflection of ours,
+ * harmless; one with a stamp we never sent comes from another edge with the
+ * same id, under the same exchange key: with the same keys, mux and sender id
+ * both send AES-CTR keystream twice (docs/anycast.md §6). Kept: the last
+ * SATP_EDGE_SENT_MAX, more than a minute (SATP_EDGE_SKEW_NS) of rounds at any
+ * --edge-interval of 15 ms or more with one message a round.
+ */
+#define SATP_EDGE_SENT_MAX 4096
+
+struct satp_edge_sent {
+	uint64_t stamp[SATP_EDGE_SENT_MAX]; /* a ring, oldest at head - n */
+	unsigned int n, head;
+};
+
+enum satp_edge_self {
+	SATP_EDGE_SELF_OURS,	/* a stamp we sent: reflected */
+	SATP_EDGE_SELF_UNKNOWN, /* older than what is kept (or a previous run's): cannot tell */
+	SATP_EDGE_SELF_TWIN,	/* never sent by us: another edge has our id */
+};
+
+/* Record a stamp just sent (greater than every one before). */
+void satp_edge_sent_add(struct satp_edge_sent *s, uint64_t stamp);
+/* Whose is a message that carries our id and stamp? */
+enum satp_edge_self satp_edge_self_check(const struct satp_edge_sent *s, uint64_t stamp);
+
 /* Bytes a record of nbits takes on the wire. */
 static inline size_t satp_edge_record_len(uint32_t nbits)
 {

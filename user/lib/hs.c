@@ -375,6 +375,25 @@ static enum hs_verdict noise_verdict(int err)
 	}
 }
 
+int hs_index_draw(struct hs_index_table *t, uint16_t owner, hs_index_busy_fn busy, void *ctx,
+		  uint32_t *idx)
+{
+	uint32_t v, slot;
+	unsigned int i;
+
+	for (i = 0; i < HS_INDEX_DRAWS; i++) {
+		if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+			return -EIO;
+		slot = v & HS_INDEX_SLOT_MASK;
+		if (t->owner[slot] != owner && busy(ctx, t->owner[slot], slot))
+			continue;
+		t->owner[slot] = owner;
+		*idx = v;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
 int hs_initiation_create(struct hs_peer *peer, const struct hs_identity *id, uint32_t sender_index,
 			 const uint8_t ts[SATP_HS_TIMESTAMP_LEN], uint64_t now_ns, uint8_t *out,
 			 size_t cap)

@@ -233,6 +233,40 @@ int hs_msg_type(const uint8_t *buf, size_t len);
 int hs_response_receiver_index(const uint8_t *buf, size_t len, uint32_t *idx);
 
 /*
+ * Sender indexes of initiations in flight: 32 random bits each (a forged
+ * response or cookie reply must guess all of them), found again in one
+ * lookup: the low HS_INDEX_SLOT_BITS bits pick a slot that names its owner
+ * (satpd: a connection's mux). A draw whose slot another owner's live
+ * initiation holds is drawn again, at most HS_INDEX_DRAWS times. A lookup is
+ * a candidate only: the caller compares the owner's pending_index.
+ */
+#define HS_INDEX_SLOT_BITS 16 /* a slot per mux: room for every connection at once */
+#define HS_INDEX_SLOT_MASK ((1u << HS_INDEX_SLOT_BITS) - 1)
+/* Draws before giving up: fails once in 2^64 with half the slots busy. */
+#define HS_INDEX_DRAWS 64
+
+struct hs_index_table {
+	uint16_t owner[1u << HS_INDEX_SLOT_BITS];
+};
+
+/* Does owner still have an initiation in flight whose index lies in slot? */
+typedef bool (*hs_index_busy_fn)(void *ctx, uint16_t owner, uint32_t slot);
+
+/*
+ * A fresh index for owner into *idx, its slot now owner's: 0, -EAGAIN when
+ * every draw hit a busy slot, -EIO when the DRBG fails (no index is better
+ * than a guessable one).
+ */
+int hs_index_draw(struct hs_index_table *t, uint16_t owner, hs_index_busy_fn busy, void *ctx,
+		  uint32_t *idx);
+
+/* The owner idx's slot names: who may have sent an initiation with it. */
+static inline uint16_t hs_index_owner(const struct hs_index_table *t, uint32_t idx)
+{
+	return t->owner[idx & HS_INDEX_SLOT_MASK];
+}
+
+/*
  * Initiator: build an initiation to peer (SATP_HS_INITIATION_LEN bytes into
  * out) and keep its state in peer, replacing any earlier one in flight.
  * Returns the length or -errno.

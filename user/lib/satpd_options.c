@@ -529,6 +529,7 @@ static int set_tag_len(struct satpd_config *c, const char *arg, char *err, size_
 	if (satpd_parse_uint(arg, UINT32_MAX, &v, "auth tag length", err, errlen))
 		return -EINVAL;
 	conn0(c)->keys.algos.tag_len = (unsigned int)v;
+	conn0(c)->tag_len_given = true;
 	return 0;
 }
 
@@ -679,6 +680,12 @@ static int set_ctl_socket(struct satpd_config *c, const char *arg, char *err, si
 static int set_ctl_group(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	return copy_str(c->ctl_group, sizeof(c->ctl_group), arg, "control group", err, errlen);
+}
+
+static int set_ctl_read_group(struct satpd_config *c, const char *arg, char *err, size_t errlen)
+{
+	return copy_str(c->ctl_read_group, sizeof(c->ctl_read_group), arg, "control read group",
+			err, errlen);
 }
 
 static int set_metrics(struct satpd_config *c, const char *arg, char *err, size_t errlen)
@@ -834,7 +841,9 @@ static const struct opt_def opts[] = {
     {"ctl-socket", 0, OPT_ARG, set_ctl_socket, "<path>",
      "control socket for satp (default /run/satpd/<dev>.sock)"},
     {"ctl-group", 0, OPT_ARG, set_ctl_group, "<group>",
-     "group allowed on the control socket besides root"},
+     "group allowed every control socket op besides root"},
+    {"ctl-read-group", 0, OPT_ARG, set_ctl_read_group, "<group>",
+     "group allowed op=show only (satp show); the socket file gets this group"},
     {"metrics", 0, OPT_ARG, set_metrics, "<addr:port>",
      "Prometheus endpoint (GET /metrics; default off)"},
     {"edge-listen", 0, OPT_ARG, set_edge_listen, "<addr:port>",
@@ -1169,6 +1178,14 @@ static int finish_handshake(struct satpd_config *c, struct satpd_conn_config *cc
 		return fail(err, errlen,
 			    "handshake mode (--peer-key) needs a kd-prf: '-k null' is refused "
 			    "(session keys are derived with it)");
+	if (!cc->tag_len_given)
+		cc->keys.algos.tag_len = SATPD_HS_TAG_MIN;
+	if (a->tag_len < SATPD_HS_TAG_MIN)
+		return fail(err, errlen,
+			    "handshake mode (--peer-key) needs auth tags of at least %u bytes: "
+			    "'-b %u' is refused (a forged datagram that verifies would confirm a "
+			    "session and move its window)",
+			    SATPD_HS_TAG_MIN, a->tag_len);
 	cc->keys.master_key_len = 0; /* no static key: each session brings its own */
 	if (!cc->window)
 		cc->window = SATPD_HS_WINDOW_DEFAULT;
@@ -1193,6 +1210,10 @@ static int finish_conn(struct satpd_config *c, struct satpd_conn_config *cc, cha
 		return finish_handshake(c, cc, err, errlen);
 	if (cc->window == 0)
 		c->warnings |= SATPD_WARN_NO_REPLAY;
+	if (cc->keys.algos.tag_len == 0)
+		c->warnings |= SATPD_WARN_NO_AUTH;
+	else if (cc->keys.algos.tag_len < SATPD_TAG_WARN_BELOW)
+		c->warnings |= SATPD_WARN_SHORT_TAG;
 	return finish_keys(c, cc, err, errlen);
 }
 

@@ -114,7 +114,21 @@ struct satpd_conn_config {
 	 */
 	bool handshake;
 	uint8_t peer_key[32];
+	bool tag_len_given; /* -b: handshake mode keeps it (or refuses it) rather than its default */
 };
+
+/*
+ * Static keys: a tag shorter than anytun's default (10 bytes, HMAC-SHA1-80)
+ * is warned about, not refused (anytun accepts it, and a peer may need it);
+ * a forgery succeeds once in 2^(8 * length) tries.
+ */
+#define SATPD_TAG_WARN_BELOW 10
+/*
+ * Handshake mode: tags of at least this many bytes, and this many unless -b
+ * says more: a forged datagram that verifies would confirm a responder's
+ * session and move its window (both ends are satpd: no interop to keep).
+ */
+#define SATPD_HS_TAG_MIN 16
 
 /* Handshake mode: the replay window of each session when -w is 0 (it is never off). */
 #define SATPD_HS_WINDOW_DEFAULT 1024
@@ -165,6 +179,7 @@ struct satpd_config {
 	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */
 	char ctl_socket[SATPD_PATH_MAX]; /* "" = /run/satpd/<dev>.sock */
 	char ctl_group[64];		 /* may use the control socket besides root */
+	char ctl_read_group[64];	 /* may use op=show only (satp show) */
 	char metrics[SATPD_HOST_MAX];	 /* --metrics ADDR:PORT; "" = off */
 	/* --private-key: this daemon's static X25519 key, for connections with --peer-key */
 	uint8_t private_key[32];
@@ -212,6 +227,8 @@ struct satpd_config {
 #define SATPD_WARN_KEY_OVER_PASS  (1u << 3) /* -K given with -E: -K wins */
 #define SATPD_WARN_SALT_OVER_PASS (1u << 4) /* -A given with -E: -A wins */
 #define SATPD_WARN_NO_REPLAY	  (1u << 5) /* -w 0: replay protection off */
+#define SATPD_WARN_NO_AUTH	  (1u << 6) /* -a null or -b 0: nothing authenticated */
+#define SATPD_WARN_SHORT_TAG	  (1u << 7) /* -b 1..SATPD_TAG_WARN_BELOW-1 */
 
 void satpd_config_default(struct satpd_config *c);
 

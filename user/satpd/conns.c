@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -223,18 +225,31 @@ int satpd_conns_init(struct satpd *d, const char *state_dir)
 	struct satpd_keymem *m = malloc(sizeof(*m));
 	int ret = -ENOMEM;
 
-	if (!t || !l || !m || (ret = satpd_keymem_open(m, state_dir))) {
-		free(t);
-		free(l);
-		free(m);
-		return ret;
+	if (!t || !l || !m)
+		goto err;
+	t->state_dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->state_dirfd < 0) {
+		ret = -errno;
+		log_err("state directory '%s': %s", state_dir, strerror(errno));
+		goto err;
 	}
+	ret = satpd_keymem_open(m, state_dir);
+	if (ret)
+		goto err_dir;
 	t->keymem = m;
 	atomic_store(&t->routes, l);
 	atomic_store(&t->epoch, 1);
 	snprintf(t->state_dir, sizeof(t->state_dir), "%s", state_dir);
 	d->conns = t;
 	return 0;
+
+err_dir:
+	close(t->state_dirfd);
+err:
+	free(t);
+	free(l);
+	free(m);
+	return ret;
 }
 
 void satpd_conns_free(struct satpd *d)
@@ -252,6 +267,7 @@ void satpd_conns_free(struct satpd *d)
 	satpd_keymem_close(t->keymem);
 	explicit_bzero(t->keymem, sizeof(*t->keymem));
 	free(t->keymem);
+	close(t->state_dirfd);
 	free(t);
 	d->conns = NULL;
 }
@@ -433,7 +449,7 @@ static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_conf
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
-	ret = satpd_seq_open(c->seq, d->conns->state_dir, cfg->mux);
+	ret = satpd_seq_open_at(c->seq, d->conns->state_dirfd, d->conns->state_dir, cfg->mux);
 	if (ret) {
 		free(c->seq);
 		c->seq = NULL;

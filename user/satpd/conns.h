@@ -94,6 +94,7 @@ struct satpd_conns {
 	uint64_t last_tick_ns; /* CLOCK_MONOTONIC of the last satpd_conns_tick pass */
 	struct satpd_keymem *keymem; /* keys the windows were committed under (windows.h) */
 	char state_dir[SATPD_PATH_MAX];
+	int state_dirfd; /* opened at init: new connections' files after a privilege drop or chroot */
 };
 
 int satpd_conns_init(struct satpd *d, const char *state_dir);

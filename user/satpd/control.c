@@ -37,7 +37,8 @@ static void serve_metrics(struct satpd *d, int fd, short revents, void *ctx)
 static void open_ctl(struct satpd *d, const struct satpd_control_opts *o,
 		     const struct satpd_ctl_ops *ops, struct satpd_control *c)
 {
-	struct satpd_ctl_opts co = {.path = o->socket, .group = o->group};
+	struct satpd_ctl_opts co = {
+	    .path = o->socket, .group = o->group, .read_group = o->read_group};
 	char path[108], err[512];
 	int ret;
 

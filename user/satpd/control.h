@@ -22,6 +22,7 @@ struct satpd_kx;
 struct satpd_control_opts {
 	const char *socket;	/* NULL or "": SATPD_CTL_DIR/<dev>.sock */
 	const char *group;	/* may use the control socket besides root */
+	const char *read_group; /* may use op=show only (satp show) */
 	const char *metrics;	/* ADDR:PORT; NULL or "": no endpoint */
 	const char *pin_root;	/* satpd's --pin-root */
 	const char *xdp_ifname; /* the underlay with satp_rx, or NULL */

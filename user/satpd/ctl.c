@@ -26,8 +26,10 @@
 
 struct satpd_ctl {
 	int fd;
-	gid_t gid;
+	gid_t gid; /* --ctl-group: every op */
 	bool have_gid;
+	gid_t read_gid; /* --ctl-read-group: op=show only */
+	bool have_read_gid;
 	mode_t mode;
 	struct satpd_ctl_ops ops;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -83,7 +85,7 @@ static int clear_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
 	return ret;
 }
 
-static int resolve_group(struct satpd_ctl *c, const char *group, char *err, size_t errlen)
+static int resolve_group(const char *group, gid_t *gid, bool *have, char *err, size_t errlen)
 {
 	struct group *g;
 
@@ -95,8 +97,22 @@ static int resolve_group(struct satpd_ctl *c, const char *group, char *err, size
 		snprintf(err, errlen, "control socket group '%s': no such group", group);
 		return errno ? -errno : -ENOENT;
 	}
-	c->gid = g->gr_gid;
-	c->have_gid = true;
+	*gid = g->gr_gid;
+	*have = true;
+	return 0;
+}
+
+/*
+ * The socket file's group: the read group's members must be able to connect
+ * (a --ctl-group member then needs to be in it too, or root); SO_PEERCRED
+ * decides what each may do.
+ */
+static int chown_socket(const struct satpd_ctl *c, const char *path)
+{
+	if (c->have_read_gid)
+		return chown(path, (uid_t)-1, c->read_gid);
+	if (c->have_gid)
+		return chown(path, (uid_t)-1, c->gid);
 	return 0;
 }
 
@@ -128,7 +144,7 @@ static int bind_listen(struct satpd_ctl *c, const struct satpd_ctl_opts *o, char
 	}
 	snprintf(c->path, sizeof(c->path), "%s", o->path);
 	/* the file's mode and group are the first gate; SO_PEERCRED the second */
-	if (chmod(o->path, mode) || (c->have_gid && chown(o->path, (uid_t)-1, c->gid))) {
+	if (chmod(o->path, mode) || chown_socket(c, o->path)) {
 		say(err, errlen, "cannot set mode/group of control socket '%s': %s", o->path,
 		    errno);
 		return -errno;
@@ -155,7 +171,10 @@ int satpd_ctl_open(const struct satpd_ctl_opts *opts, const struct satpd_ctl_ops
 		snprintf(err, errlen, "control socket: out of memory");
 		goto fail;
 	}
-	ret = resolve_group(c, opts->group, err, errlen);
+	ret = resolve_group(opts->group, &c->gid, &c->have_gid, err, errlen);
+	if (!ret)
+		ret = resolve_group(opts->read_group, &c->read_gid, &c->have_read_gid, err,
+				    errlen);
 	if (!ret)
 		ret = bind_listen(c, opts, err, errlen);
 	if (ret)
@@ -194,33 +213,48 @@ const char *satpd_ctl_path(const struct satpd_ctl *c)
 
 int satpd_ctl_chmod_like(const struct satpd_ctl *c, const char *path)
 {
+	/* the kx socket changes keys: the control group's, never the read group's */
 	if (chmod(path, c->mode) || (c->have_gid && chown(path, (uid_t)-1, c->gid)))
 		return -errno;
 	return 0;
 }
 
-bool satpd_ctl_peer_permitted(const struct satpd_ctl *c, int fd, struct ucred *cr)
+/* Is gid the peer's primary group or one of its supplementary groups? */
+static bool peer_in_group(int fd, const struct ucred *cr, gid_t gid)
 {
 	gid_t groups[PEER_GROUPS_MAX];
-	socklen_t len = sizeof(*cr);
+	socklen_t len = sizeof(groups);
 	size_t i, n;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len))
-		return false;
-	if (cr->uid == 0 || cr->uid == geteuid())
+	if (cr->gid == gid)
 		return true;
-	if (!c->have_gid)
-		return false;
-	if (cr->gid == c->gid)
-		return true;
-	len = sizeof(groups);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
 		return false;
 	n = len / sizeof(groups[0]);
 	for (i = 0; i < n; i++)
-		if (groups[i] == c->gid)
+		if (groups[i] == gid)
 			return true;
 	return false;
+}
+
+enum satpd_ctl_access satpd_ctl_peer_access(const struct satpd_ctl *c, int fd, struct ucred *cr)
+{
+	socklen_t len = sizeof(*cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len))
+		return SATPD_CTL_NONE;
+	if (cr->uid == 0 || cr->uid == geteuid())
+		return SATPD_CTL_FULL;
+	if (c->have_gid && peer_in_group(fd, cr, c->gid))
+		return SATPD_CTL_FULL;
+	if (c->have_read_gid && peer_in_group(fd, cr, c->read_gid))
+		return SATPD_CTL_READ;
+	return SATPD_CTL_NONE;
+}
+
+bool satpd_ctl_peer_permitted(const struct satpd_ctl *c, int fd, struct ucred *cr)
+{
+	return satpd_ctl_peer_access(c, fd, cr) == SATPD_CTL_FULL;
 }
 
 /* Read until the empty line ending a request, EOF, or the deadline. */
@@ -343,6 +377,7 @@ static void serve(struct satpd_ctl *c, int fd)
 	static char req[SATP_CTL_REQ_MAX + 1];
 	struct satp_ctl_msg m;
 	struct ucred cr = {0};
+	enum satpd_ctl_access access;
 	char err[512] = "";
 	bool show;
 	ssize_t n;
@@ -350,12 +385,13 @@ static void serve(struct satpd_ctl *c, int fd)
 
 	/* read the request even when refusing, so the client sees the reply, not EPIPE */
 	n = read_request(fd, req, SATP_CTL_REQ_MAX + 1);
-	if (!satpd_ctl_peer_permitted(c, fd, &cr)) {
+	access = satpd_ctl_peer_access(c, fd, &cr);
+	if (access == SATPD_CTL_NONE) {
 		if (n > 0)
 			explicit_bzero(req, (size_t)n);
 		ret = -EPERM;
 		snprintf(err, sizeof(err),
-			 "uid %u is not permitted (root or the control group only)",
+			 "uid %u is not permitted (root or the control groups only)",
 			 (unsigned int)cr.uid);
 		note(c, &cr, "refused", err);
 		goto reply;
@@ -368,6 +404,16 @@ static void serve(struct satpd_ctl *c, int fd)
 	explicit_bzero(req, (size_t)n);
 	if (ret) {
 		note(c, &cr, "bad request", err);
+		goto reply;
+	}
+	if (access == SATPD_CTL_READ && m.op != SATP_CTL_OP_SHOW) {
+		ret = -EPERM;
+		snprintf(err, sizeof(err),
+			 "uid %u may only read (op=show, the read group): op=%s needs root or the "
+			 "control group",
+			 (unsigned int)cr.uid, satp_ctl_op_name(m.op));
+		note(c, &cr, "refused", err);
+		satp_ctl_msg_wipe(&m);
 		goto reply;
 	}
 	ret = dispatch(c, &m, err, sizeof(err));

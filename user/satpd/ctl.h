@@ -3,9 +3,10 @@
  * The daemon's control socket: a unix stream socket (default
  * /run/satpd/<dev>.sock, mode 0660, group configurable) that answers one
  * request per connection in the format of user/lib/ctl_proto.h. It parses,
- * checks the peer (SO_PEERCRED: root, the daemon's own uid, or the configured
- * group), and dispatches to the daemon through satpd_ctl_ops; the daemon's
- * answer (0 or -errno with a message) goes back to the client verbatim.
+ * checks the peer (SO_PEERCRED: root, the daemon's own uid, or the control
+ * group for every op; the read group for op=show only), and dispatches to
+ * the daemon through satpd_ctl_ops; the daemon's answer (0 or -errno with a
+ * message) goes back to the client verbatim.
  *
  * Wiring: satpd_ctl_open() after the devices are up, poll satpd_ctl_fd() for
  * POLLIN in the event loop and call satpd_ctl_handle(), satpd_ctl_close() at
@@ -54,8 +55,20 @@ struct satpd_ctl_ops {
 
 struct satpd_ctl_opts {
 	const char *path;  /* socket path; its directory is created 0755 if missing */
-	const char *group; /* group name allowed besides root; NULL or "": root only */
-	mode_t mode;	   /* 0: 0660 */
+	const char *group; /* group name allowed every op besides root; NULL or "": root only */
+	/*
+	 * Group name allowed op=show only (monitoring); NULL or "": none. When
+	 * given, the socket file gets this group, so that its members can connect.
+	 */
+	const char *read_group;
+	mode_t mode; /* 0: 0660 */
+};
+
+/* What a peer may do: nothing, op=show, every op. */
+enum satpd_ctl_access {
+	SATPD_CTL_NONE,
+	SATPD_CTL_READ,
+	SATPD_CTL_FULL,
 };
 
 struct satpd_ctl;
@@ -68,8 +81,10 @@ int satpd_ctl_fd(const struct satpd_ctl *c);
 /* Accept and answer the clients waiting now. */
 void satpd_ctl_handle(struct satpd_ctl *c);
 void satpd_ctl_close(struct satpd_ctl *c);
-/* The socket's path, and whether a client on fd may use it (root, our uid, the group). */
+/* The socket's path, and what a client on fd may do (credentials in *cr). */
 const char *satpd_ctl_path(const struct satpd_ctl *c);
+enum satpd_ctl_access satpd_ctl_peer_access(const struct satpd_ctl *c, int fd, struct ucred *cr);
+/* Every op: root, our uid, the control group (not the read group). */
 bool satpd_ctl_peer_permitted(const struct satpd_ctl *c, int fd, struct ucred *cr);
 /* Give path the control socket's mode and group (the kx socket beside it). */
 int satpd_ctl_chmod_like(const struct satpd_ctl *c, const char *path);

@@ -541,6 +541,11 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 			flag_set(&conn->hs_want); /* the main thread starts a handshake */
 		return -ENOKEY;
 	}
+	if (!k->session && atomic_load_explicit(&w->d->tx_halted_sender, memory_order_relaxed) ==
+			       (uint32_t)conn->cfg.sender_id + 1) {
+		w->ctr.tx_edge_twin++; /* a twin edge: its seqs overlap ours under these keys */
+		return -EPERM;
+	}
 	if (k->session) {
 		s = atomic_fetch_add_explicit(&k->tx_seq, 1, memory_order_relaxed);
 		/* A handshake session stops short of the end: a new one comes first (hs.h). */

@@ -91,9 +91,11 @@
 	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */    \
 	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
 	X(rx_handshake_off_main) /* ... that reached an AF_XDP worker: dropped (main thread's) */ \
-	X(rx_keepalive)     /* authenticated empty packets of a handshake session */  \
-	X(rx_senders_quota) /* a new sender of a connection at its window-slot quota */ \
-	X(kx_session_reused) /* set-session refused: a key installed before (seqs restart) */
+	X(rx_keepalive)     /* authenticated empty packets of a handshake session */       \
+	X(rx_senders_quota) /* a new sender of a connection at its window-slot quota */    \
+	X(kx_session_reused) /* set-session refused: a key installed before (seqs restart) */ \
+	X(sync_refused)     /* anytun sync connection records refused (logged: why) */     \
+	X(tx_edge_twin)     /* device packet dropped: another edge sends with this sender id */
 /* clang-format on */
 
 struct satpd_counters {
@@ -251,6 +253,11 @@ struct satpd {
 	char xdp_fallback[SATPD_XDP_REASON_MAX];
 	_Atomic bool stop;	      /* workers leave their loops */
 	_Atomic bool remote_moved;    /* a worker learned a new remote: resolve next hops */
+	/*
+	 * 0, or a sender id + 1 whose static-key sending stopped: another anycast
+	 * edge sends with it under the same keys (edge.h; keystream reuse).
+	 */
+	_Atomic uint32_t tx_halted_sender;
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
 	unsigned int n_hooks;
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */

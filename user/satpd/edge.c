@@ -55,6 +55,7 @@ static void begin(struct satpd_edge *e, struct satp_edge_writer *wr, uint8_t *bu
 	uint64_t now = realtime_ns();
 
 	e->stamp = now > e->stamp ? now : e->stamp + 1;
+	satp_edge_sent_add(e->sent_stamps, e->stamp);
 	satp_edge_begin(
 	    wr, buf, &(struct satp_edge_hdr){.flags = flags, .edge_id = e->id, .stamp = e->stamp});
 }
@@ -253,6 +254,36 @@ static struct satpd_edge_seen *fresh(struct satpd_edge *e, const struct satp_edg
 	return s;
 }
 
+/*
+ * An authentic message with this edge's id: our own reflected, or another
+ * edge's that uses our sender id under the same keys. The latter sends what we
+ * send with the same keys, mux, sender id and (overlapping) seqs: keystream
+ * reuse. Sending under static keys stops (datapath.h: tx_edge_twin) until a
+ * restart; receiving goes on.
+ */
+static void own_id(struct satpd_edge *e, const struct satp_edge_hdr *h, const char *from)
+{
+	uint64_t now = realtime_ns();
+
+	if (h->stamp > now + SATP_EDGE_SKEW_NS || h->stamp + SATP_EDGE_SKEW_NS < now ||
+	    satp_edge_self_check(e->sent_stamps, h->stamp) != SATP_EDGE_SELF_TWIN) {
+		e->ctr.edge_drop_self++;
+		LOG_RATELIMITED(SATPD_LOG_WARNING,
+				"edge: message from %s carries this edge's own id %u and a stamp "
+				"of ours (reflected) or too old to tell: dropped",
+				from, h->edge_id);
+		return;
+	}
+	e->ctr.edge_twin_id++;
+	if (atomic_exchange(&e->d->tx_halted_sender, (uint32_t)e->id + 1) == (uint32_t)e->id + 1)
+		return;
+	log_err("edge: the edge at %s sends as this edge's id %u under the same key: both "
+		"would send with the same keys, mux, sender id and sequence numbers (keystream "
+		"reuse). Static-key sending with sender id %u stops until satpd restarts: give "
+		"every edge its own -s",
+		from, h->edge_id, h->edge_id);
+}
+
 static void receive_one(struct satpd_edge *e, const uint8_t *buf, size_t len,
 			const struct sockaddr_storage *src)
 {
@@ -279,11 +310,7 @@ static void receive_one(struct satpd_edge *e, const uint8_t *buf, size_t len,
 		return;
 	}
 	if (h.edge_id == e->id) {
-		e->ctr.edge_drop_self++;
-		LOG_RATELIMITED(SATPD_LOG_WARNING,
-				"edge: message from %s carries this edge's own id %u: dropped "
-				"(reflected, or two edges with one sender id)",
-				p->name, h.edge_id);
+		own_id(e, &h, p->name);
 		return;
 	}
 	s = fresh(e, &h, p->name);
@@ -444,7 +471,8 @@ int satpd_edge_open(struct satpd *d, struct satpd_edge *e)
 	e->n_sent = 1u << d->windows.bits;
 	e->sent = calloc(e->n_sent, sizeof(*e->sent));
 	e->recs = calloc(SATP_EDGE_RECS_MAX, sizeof(*e->recs));
-	if (!e->sent || !e->recs) {
+	e->sent_stamps = calloc(1, sizeof(*e->sent_stamps));
+	if (!e->sent || !e->recs || !e->sent_stamps) {
 		ret = -ENOMEM;
 		goto err;
 	}
@@ -480,6 +508,7 @@ void satpd_edge_close(struct satpd_edge *e)
 	satp_edge_mac_free(e->mac);
 	free(e->sent);
 	free(e->recs);
+	free(e->sent_stamps);
 	memset(e, 0, sizeof(*e));
 	e->fd = e->tfd = -1;
 }

@@ -44,7 +44,8 @@
 	X(edge_drop_bad_magic)    /* not an exchange message of this version */                  \
 	X(edge_drop_bad_tag)      /* HMAC did not verify: another key, or forged */              \
 	X(edge_drop_malformed)    /* authentic but does not parse */                             \
-	X(edge_drop_self)         /* carries this edge's own id (reflected, or a twin id) */     \
+	X(edge_drop_self)         /* carries this edge's own id: reflected, or too old to tell */ \
+	X(edge_twin_id)           /* another edge sends as this edge's id: sending stopped */     \
 	X(edge_drop_replayed)     /* stamp not above the last one of that edge */                \
 	X(edge_drop_stale)        /* stamp further than a minute from this clock */              \
 	X(edge_drop_peers_full)   /* from more edge ids than --peer-edge entries */
@@ -89,6 +90,7 @@ struct satpd_edge {
 	unsigned int n_peers;
 	struct satpd_edge_seen seen[SATPD_EDGE_PEERS_MAX];
 	struct satp_edge_record *recs; /* SATP_EDGE_RECS_MAX, for one received message */
+	struct satp_edge_sent *sent_stamps; /* ours: a reflection from a twin edge (edge_proto.h) */
 	struct satpd_edge_counters ctr;
 };
 

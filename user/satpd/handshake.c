@@ -41,6 +41,7 @@ struct satpd_hs {
 	uint64_t rekey_after_ns; /* initiator; the responder waits 11/8 of it (hs.h's ratio) */
 	uint64_t load_sec;	 /* the second load_n counts initiations in */
 	unsigned int load_n;
+	struct hs_index_table index; /* our initiations' indexes -> their connection's mux */
 };
 
 /* Per connection in handshake mode. Times are CLOCK_MONOTONIC nanoseconds; 0 = never. */
@@ -264,11 +265,21 @@ static void send_to_remote(struct satpd *d, struct satpd_conn *c, const uint8_t 
 		send_to(d, v.sock, &v.addr.sa, v.addr.len, buf, len);
 }
 
+/* hs_index_busy_fn: connection mux has an initiation in flight whose index lies in slot. */
+static bool index_busy(void *ctx, uint16_t mux, uint32_t slot)
+{
+	struct satpd_conn *c = satpd_conns_get(ctx, mux);
+
+	return c && c->hs && c->hs->peer.have_pending &&
+	       (c->hs->peer.pending_index & HS_INDEX_SLOT_MASK) == slot;
+}
+
 static void send_initiation(struct satpd *d, struct satpd_conn *c, uint64_t now)
 {
 	struct satpd_hs_conn *h = c->hs;
 	uint8_t msg[SATP_HS_INITIATION_LEN], ts[SATP_HS_TIMESTAMP_LEN];
 	struct satpd_remote_view v;
+	uint32_t idx;
 	int len;
 
 	/* Retry after the timeout plus jitter, whatever happens to this one. */
@@ -278,8 +289,12 @@ static void send_initiation(struct satpd *d, struct satpd_conn *c, uint64_t now)
 	if (!v.known)
 		return; /* no -r and nothing heard yet: the peer initiates */
 	hs_timestamp_now(ts);
-	len = hs_initiation_create(&h->peer, &d->hs->id, (random_u32() & 0xffff0000u) | c->mux, ts,
-				   now, msg, sizeof(msg));
+	len = hs_index_draw(&d->hs->index, c->mux, index_busy, d, &idx);
+	if (len) {
+		log_err("mux %u: no index for an initiation: %s", c->mux, strerror(-len));
+		return; /* the retry timer tries again */
+	}
+	len = hs_initiation_create(&h->peer, &d->hs->id, idx, ts, now, msg, sizeof(msg));
 	if (len < 0) {
 		log_err("mux %u: cannot make an initiation: %s", c->mux, strerror(-len));
 		return;
@@ -339,13 +354,13 @@ static struct hs_peer *peer_lookup(void *ctx, const uint8_t pub[NOISE_DH_LEN])
 }
 
 /*
- * The connection whose initiation in flight has this index. Its low 16 bits
- * are the mux (send_initiation): one lookup for whatever arrives, not a scan
- * of every connection for each unauthenticated response or cookie reply.
+ * The connection whose initiation in flight has this index: its slot names
+ * the mux (hs_index_draw), one lookup for whatever arrives, not a scan of
+ * every connection for each unauthenticated response or cookie reply.
  */
 static struct satpd_conn *conn_of_index(struct satpd *d, uint32_t idx)
 {
-	struct satpd_conn *c = satpd_conns_get(d, (uint16_t)idx);
+	struct satpd_conn *c = satpd_conns_get(d, hs_index_owner(&d->hs->index, idx));
 
 	if (!c || !c->hs || !c->hs->peer.have_pending || c->hs->peer.pending_index != idx)
 		return NULL;

@@ -34,6 +34,28 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
+/* Connections with a tag shorter than SATPD_TAG_WARN_BELOW, each named: its mux, its -b. */
+static void log_weak_tags(const struct satpd_config *c)
+{
+	const struct satp_algos *a;
+	unsigned int i;
+
+	for (i = 0; i < c->n_conns; i++) {
+		a = &c->conns[i].keys.algos;
+		if (c->conns[i].handshake || a->tag_len >= SATPD_TAG_WARN_BELOW)
+			continue;
+		if (!a->tag_len)
+			log_warn("mux %u: no authentication ('-a %s -b %u'): any datagram anyone "
+				 "sends is decrypted, delivered and moves the replay window",
+				 c->conns[i].mux, satp_auth_name(a->auth), a->tag_len);
+		else
+			log_warn("mux %u: auth tag of %u bytes (-b %u): a forged datagram passes "
+				 "once in 2^%u tries (anytun's default is %u bytes)",
+				 c->conns[i].mux, a->tag_len, a->tag_len, 8 * a->tag_len,
+				 SATPD_TAG_WARN_BELOW);
+	}
+}
+
 static void log_config_warnings(const struct satpd_config *c)
 {
 	const struct satpd_conn_config *cc = &c->conns[0];
@@ -53,6 +75,8 @@ static void log_config_warnings(const struct satpd_config *c)
 	if (c->warnings & SATPD_WARN_NO_REPLAY)
 		log_warn("window size 0 (-w 0, the anytun default): replay protection is DISABLED; "
 			 "every authenticated datagram is delivered, duplicates too");
+	if (c->warnings & (SATPD_WARN_NO_AUTH | SATPD_WARN_SHORT_TAG))
+		log_weak_tags(c);
 }
 
 /* Tun queues of the socket path: --queues, else one. */
@@ -165,10 +189,12 @@ static void settle_windows(struct satpd *d, const struct satpd_peer_addr *remote
 		    SATPD_WINDOWS_FILE);
 }
 
-static int drop_privileges(const struct satpd_config *c)
+/* state_dir, created: satpd's state directory and whether this start made it. */
+static int drop_privileges(const struct satpd_config *c, const char *state_dir, bool created)
 {
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
+	int ret;
 
 	/* Look names up before chroot: /etc is not there afterwards. */
 	if (c->username[0] && !(pw = getpwnam(c->username))) {
@@ -178,6 +204,13 @@ static int drop_privileges(const struct satpd_config *c)
 	if (c->groupname[0] && !(gr = getgrnam(c->groupname))) {
 		log_err("unknown group '%s'", c->groupname);
 		return -EINVAL;
+	}
+	/* Reservations are renewed, and connections added, as the user from now on. */
+	if (pw && pw->pw_uid) {
+		ret = satpd_state_dir_give(state_dir, created, pw->pw_uid,
+					   gr ? gr->gr_gid : pw->pw_gid);
+		if (ret)
+			return ret;
 	}
 	if (c->chroot_dir[0] && (chroot(c->chroot_dir) < 0 || chdir("/") < 0)) {
 		log_err("cannot chroot to '%s': %s", c->chroot_dir, strerror(errno));
@@ -393,7 +426,8 @@ static int run(const struct satpd_config *c)
 	struct satpd_edge edge = {.fd = -1, .tfd = -1};
 	char state_dir[SATPD_PATH_MAX], xdp_dev[IFNAMSIZ];
 	bool xdp;
-	int sfd = -1, ret, queues;
+	int sfd = -1, lock_fd, ret, queues;
+	bool state_created;
 
 	d.dev_type = c->dev_type;
 	/* First: a signal that arrives while setting up waits for the loop instead of killing. */
@@ -435,6 +469,12 @@ static int run(const struct satpd_config *c)
 		snprintf(state_dir, sizeof(state_dir), "%s", c->state_dir);
 	else
 		snprintf(state_dir, sizeof(state_dir), "%s/%s", SATPD_STATE_ROOT, dev.name);
+	/* Before any state file is read: a second daemon here would reuse sequence numbers. */
+	lock_fd = satpd_state_lock(state_dir, &state_created);
+	if (lock_fd < 0) {
+		ret = lock_fd;
+		goto out_dev;
+	}
 	d.xdp_queues = xdp ? dev.n_fds : 0;
 	ret = setup_conns(&d, state_dir);
 	if (ret)
@@ -458,6 +498,7 @@ static int run(const struct satpd_config *c)
 				 &(struct satpd_control_opts){
 				     .socket = c->ctl_socket,
 				     .group = c->ctl_group,
+				     .read_group = c->ctl_read_group,
 				     .metrics = c->metrics,
 				     .pin_root = c->pin_root,
 				     .xdp_ifname = d.xdp ? satpd_xdp_ifname(d.xdp) : NULL,
@@ -474,7 +515,7 @@ static int run(const struct satpd_config *c)
 	if (ret)
 		goto out_xdp;
 	/* Before any thread starts: capabilities are per thread, a new one inherits its creator's. */
-	ret = drop_privileges(c);
+	ret = drop_privileges(c, state_dir, state_created);
 	if (ret)
 		goto out_xdp;
 	ret = satpd_control_start(&ctl);
@@ -508,6 +549,7 @@ out_conn:
 	/* Nothing commits any more, and satpd_xdp_stop wrote the map's windows back. */
 	satpd_windows_close_clean(&d.windows);
 	satpd_windows_free(&d.windows);
+	close(lock_fd); /* after the last state write */
 out_dev:
 	satpd_dev_close(&dev);
 out_udp:

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * Numbers reserved per write: 2^20 costs one fsync per million packets and
@@ -33,8 +34,35 @@ struct satpd_seq {
 	uint64_t start; /* next when opened: what the state file said (0: none, a fresh start) */
 };
 
+/*
+ * One daemon per state directory: satpd holds an flock on this file in it
+ * for its lifetime, so a second one on the same directory (same device name
+ * in another namespace, a copied unit) refuses to start instead of sending
+ * with the same sequence numbers.
+ */
+#define SATPD_STATE_LOCK "satpd.lock"
+
+/*
+ * Create dir if needed (*created: this call made it) and lock it: the lock
+ * file's fd (keep it open; closing it unlocks), -EBUSY when another process
+ * holds it, -errno. Logs why.
+ */
+int satpd_state_lock(const char *dir, bool *created);
+/*
+ * -u/-g, before the privileges drop: reservations are renewed and connections
+ * added as uid/gid later. A directory this start created becomes theirs (mode
+ * 0700); one that existed must be writable by them already (-EACCES, logged
+ * with the fix: satpd does not take over a directory it did not make).
+ * satpd's files in it (tx-seq.mux*, rx-windows, the lock) become theirs.
+ */
+int satpd_state_dir_give(const char *dir, bool created, uid_t uid, gid_t gid);
 /* Load or create the state of one connection (file "tx-seq.mux<M>" in dir). */
 int satpd_seq_open(struct satpd_seq *s, const char *dir, uint16_t mux);
+/*
+ * The same in the directory open at dirfd (dir only names it in messages):
+ * works after the privileges drop or a chroot, where the path may not.
+ */
+int satpd_seq_open_at(struct satpd_seq *s, int dirfd, const char *dir, uint16_t mux);
 /* mkdir -p with mode 0700: the state directory and its parents. */
 int satpd_mkdir_p(const char *path);
 /*

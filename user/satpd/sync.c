@@ -14,6 +14,41 @@ _Static_assert(sizeof(((struct satpd_sync *)0)->clients) / sizeof(struct satp_sy
 		   SATPD_SYNC_HOSTS_MAX,
 	       "a client per -X/-M entry");
 
+/*
+ * A record brings static keys and a remote from an unauthenticated stream: it
+ * never replaces a connection whose keys come from elsewhere (handshakes, kx
+ * sessions), as the control socket refuses change-conn for those. NULL: free.
+ */
+static const char *keyed_otherwise(const struct satpd_conn *old)
+{
+	if (!old)
+		return NULL;
+	if (old->hs)
+		return "it is keyed by handshakes (--peer-key): a sync record would replace its "
+		       "sessions with static keys";
+	if (old->sessions)
+		return "it runs kx sessions: a sync record would replace them with static keys";
+	return NULL;
+}
+
+/* Static keys of record r into cc, or why it is refused. */
+static int sync_keys(const struct satpd_config *c, const struct satpd_conn *old,
+		     const struct satp_sync_conn *r, struct satpd_conn_config *cc, char *err,
+		     size_t errlen)
+{
+	const char *why = keyed_otherwise(old);
+
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -EPERM;
+	}
+	if (satp_sync_conn_keys(r, &c->sync_base.keys.algos, &cc->keys)) {
+		snprintf(err, errlen, "its kd-prf is null but -c/-a need keys");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void apply_conn(struct satpd *d, const struct satp_sync_conn *r)
 {
 	const struct satpd_config *c = d->cfg;
@@ -29,21 +64,21 @@ static void apply_conn(struct satpd *d, const struct satp_sync_conn *r)
 		snprintf(cc.remote.host, sizeof(cc.remote.host), "%s", r->remote_host);
 		cc.remote.port_lo = cc.remote.port_hi = r->remote_port;
 	}
-	ret = satp_sync_conn_keys(r, &c->sync_base.keys.algos, &cc.keys);
-	if (ret) {
-		snprintf(err, sizeof(err), "its kd-prf is null but -c/-a need keys");
-	} else if (old) {
+	ret = sync_keys(c, old, r, &cc, err, sizeof(err));
+	if (!ret && old) {
 		if (!r->has_remote)
 			cc.remote = old->cfg.remote;
 		ret = satpd_conns_replace(d, old, &cc, !r->has_remote, err, sizeof(err));
-	} else {
+	} else if (!ret) {
 		ret = satpd_conns_add(d, &cc, err, sizeof(err));
 	}
 	explicit_bzero(&cc.keys, sizeof(cc.keys));
-	if (ret)
+	if (ret) {
+		d->sock_worker.ctr.sync_refused++; /* the main thread's own counters */
 		log_warn("sync: connection mux %u refused: %s", r->mux, err);
-	else
+	} else {
 		log_notice("sync: connection mux %u %s", r->mux, old ? "updated" : "added");
+	}
 }
 
 static void on_record(void *arg, const struct satp_sync_record *rec)

@@ -3,7 +3,9 @@
  * satpd driven by an existing anytun control plane: one sync client
  * (user/lib/sync_client.h) per -X / -M entry, served by the main loop; each
  * connection record adds or replaces the connection of its mux (cipher, auth,
- * tag length and sender id from the command line, as anytun), each route
+ * tag length and sender id from the command line, as anytun), except one keyed
+ * by handshakes or kx sessions (refused, logged, counted sync_refused: the
+ * stream is unauthenticated and would downgrade it to its static keys), each route
  * record adds or replaces a route (conns.h). Records are idempotent upserts:
  * the server resends everything after a reconnect.
  */
