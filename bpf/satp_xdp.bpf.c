@@ -16,6 +16,7 @@
 #include "satp_wire.h"
 #include "satp_hs_wire.h"
 #include "satp_window.h"
+#include "satp_budget.h"
 #include "satp_xdp.h"
 #include "satp_parse.h"
 
@@ -135,7 +136,6 @@ struct {
 	__type(value, struct satp_xdp_hs_budget);
 } satp_unv_budget SEC(".maps");
 
-#define NSEC_PER_SEC 1000000000ull
 /* Compare-and-swap rounds on one budget; losing them all means other CPUs
  * took tokens from it meanwhile, so the datagram is over budget. */
 #define HS_BUDGET_TRIES 4
@@ -277,10 +277,10 @@ static __always_inline struct satp_xdp_path_stats *rail_path(const struct satp_l
 }
 
 /*
- * Take one token from a budget (struct satp_xdp_hs_budget) if that leaves it
- * no more than limit_ns in debt: burst * t for the whole bucket, less to keep
- * a reserve. The compare-and-swap keeps it exact when CPUs judge datagrams
- * against one budget at once: no CPU passes one on a token another took.
+ * Take one token from a budget (satp_budget.h) if that leaves it no more than
+ * limit_ns in debt. The compare-and-swap keeps it exact when CPUs judge
+ * datagrams against one budget at once: no CPU passes one on a token another
+ * took.
  */
 static __always_inline bool budget_take(__u64 *tat, __u64 now, __u64 t, __u64 limit_ns)
 {
@@ -289,19 +289,12 @@ static __always_inline bool budget_take(__u64 *tat, __u64 now, __u64 t, __u64 li
 
 	for (i = 0; i < HS_BUDGET_TRIES; i++) {
 		old = READ_ONCE(*tat);
-		next = (old > now ? old : now) + t;
-		if (next - now > limit_ns)
+		if (!satp_budget_step(old, now, t, limit_ns, &next))
 			return false;
 		if (__sync_val_compare_and_swap(tat, old, next) == old)
 			return true;
 	}
 	return false;
-}
-
-/* The refill interval of a budget of pps a second: def when pps is 0. */
-static __always_inline __u64 interval_ns(__u32 pps, __u32 def)
-{
-	return NSEC_PER_SEC / (pps ? pps : def);
 }
 
 /*
@@ -321,7 +314,7 @@ static __always_inline bool unverified_take(__u16 mux)
 	b = bpf_map_lookup_elem(&satp_unv_budget, &key);
 	if (!cfg || !b)
 		return false;
-	t = interval_ns(cfg->unv_pps, SATP_XDP_UNVERIFIED_PPS);
+	t = satp_budget_interval(cfg->unv_pps, SATP_XDP_UNVERIFIED_PPS);
 	burst = cfg->unv_burst ? cfg->unv_burst : SATP_XDP_UNVERIFIED_BURST;
 	return budget_take(&b->tat_ns, bpf_ktime_get_coarse_ns(), t, burst * t);
 }
@@ -413,7 +406,7 @@ static __always_inline void hs_source(const struct satp_l3 *l3, struct satp_xdp_
 static __always_inline bool hs_source_take(const struct satp_xdp_config *cfg,
 					   const struct satp_l3 *l3, __u64 now)
 {
-	__u64 t = interval_ns(cfg->hs_pps, SATP_HS_RATELIMIT_PPS);
+	__u64 t = satp_budget_interval(cfg->hs_pps, SATP_HS_RATELIMIT_PPS);
 	__u64 burst = cfg->hs_burst ? cfg->hs_burst : SATP_HS_RATELIMIT_BURST;
 	struct satp_xdp_hs_key key = {};
 	struct satp_xdp_hs_budget fresh, *b;
@@ -439,7 +432,7 @@ static __always_inline bool hs_source_take(const struct satp_xdp_config *cfg,
  */
 static __always_inline bool hs_ceiling_take(const struct satp_xdp_config *cfg, bool own, __u64 now)
 {
-	__u64 t = interval_ns(cfg->hs_ceiling_pps, SATP_HS_CEILING_PPS);
+	__u64 t = satp_budget_interval(cfg->hs_ceiling_pps, SATP_HS_CEILING_PPS);
 	__u64 burst = cfg->hs_ceiling_burst ? cfg->hs_ceiling_burst : SATP_HS_CEILING_BURST;
 	struct satp_xdp_hs_budget *b;
 	__u32 zero = 0;

@@ -89,6 +89,11 @@
 	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */    \
 	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
 	X(rx_handshake_off_main) /* ... that reached an AF_XDP worker: dropped (main thread's) */ \
+	X(rx_reassembled)   /* datagrams the kernel reassembled from IP fragments */           \
+	X(rx_hs_shared)     /* mux 0xFFFF, satp_rx did not judge it (hsbudget.h): source over  \
+			     * its budget, passed on the ceiling's shared half */            \
+	X(rx_hs_over_budget) /* ... dropped: source over its budget, shared half spent */     \
+	X(rx_hs_ceiling)    /* ... dropped: the ceiling of all sources spent */                \
 	X(rx_keepalive)     /* authenticated empty packets of a handshake session */
 /* clang-format on */
 
@@ -197,6 +202,7 @@ struct satpd_worker {
 	uint8_t *gso_buf;	 /* vnet: one super-packet as read, SATP_GSO_MAX_LEN */
 	struct satp_gso gso;	 /* vnet: its segmentation, resumed by the next read batch */
 	struct satp_gro gro;	 /* vnet: delivered TCP segments merged, written per batch */
+	bool rx_reassembled;	 /* the datagram in hand came in IP fragments (socket path) */
 	pthread_t thread;
 	bool running;
 };
@@ -220,6 +226,7 @@ struct satpd_conns;
 struct satpd_edge;
 struct satpd_kx;
 struct satpd_hs;
+struct satpd_hs_budget;
 
 struct satpd {
 	const struct satpd_config *cfg;
@@ -235,6 +242,7 @@ struct satpd {
 	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
 	struct satpd_kx *kx;	    /* the kx socket (kx.h); NULL without one */
 	struct satpd_hs *hs;	    /* the handshake (handshake.h); NULL without --private-key */
+	struct satpd_hs_budget *hs_budget; /* mux 0xFFFF that satp_rx did not judge (hsbudget.h) */
 	/* What this start picked up from the last run, for `satp show`. */
 	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */
