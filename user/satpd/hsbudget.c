@@ -62,15 +62,12 @@ static int take(uint64_t *tat, uint64_t now, uint64_t t, uint64_t limit)
 	return 1;
 }
 
-enum satpd_hs_admit satpd_hs_budget_take(struct satpd_hs_budget *b,
-					 const struct sockaddr_storage *src, uint64_t now_ns)
+bool satpd_hs_budget_source_take(struct satpd_hs_budget *b, const struct sockaddr_storage *src,
+				 uint64_t now_ns)
 {
 	const uint64_t t = satp_budget_interval(0, SATP_HS_RATELIMIT_PPS);
-	const uint64_t ct = satp_budget_interval(0, SATP_HS_CEILING_PPS);
-	const uint64_t cburst = SATP_HS_CEILING_BURST;
 	struct satpd_hs_budget_src *e;
 	uint8_t addr[16];
-	int own;
 
 	source_addr(src, addr);
 	e = &b->src[entry_of(b, addr)];
@@ -78,7 +75,16 @@ enum satpd_hs_admit satpd_hs_budget_take(struct satpd_hs_budget *b,
 		memcpy(e->addr, addr, sizeof(addr));
 		e->tat = 0; /* another source's entry, or none: this one starts full */
 	}
-	own = take(&e->tat, now_ns, t, SATP_HS_RATELIMIT_BURST * t);
+	return take(&e->tat, now_ns, t, SATP_HS_RATELIMIT_BURST * t);
+}
+
+enum satpd_hs_admit satpd_hs_budget_take(struct satpd_hs_budget *b,
+					 const struct sockaddr_storage *src, uint64_t now_ns)
+{
+	const uint64_t ct = satp_budget_interval(0, SATP_HS_CEILING_PPS);
+	const uint64_t cburst = SATP_HS_CEILING_BURST;
+	bool own = satpd_hs_budget_source_take(b, src, now_ns);
+
 	if (take(&b->ceiling_tat, now_ns, ct, (own ? cburst : cburst - cburst / 2) * ct))
 		return own ? SATPD_HS_OWN : SATPD_HS_SHARED;
 	return own ? SATPD_HS_CEILING : SATPD_HS_OVER;

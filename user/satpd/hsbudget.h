@@ -12,6 +12,7 @@
 #ifndef SATPD_HSBUDGET_H
 #define SATPD_HSBUDGET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -44,5 +45,12 @@ void satpd_hs_budget_free(struct satpd_hs_budget *b);
 /* One datagram from src at now_ns (CLOCK_MONOTONIC): which budget, if any, lets it pass. */
 enum satpd_hs_admit satpd_hs_budget_take(struct satpd_hs_budget *b,
 					 const struct sockaddr_storage *src, uint64_t now_ns);
+/*
+ * The source's budget alone, for what only its real owner can send: an
+ * initiation with a valid cookie under load (handshake.c), before its DH.
+ * false: none left.
+ */
+bool satpd_hs_budget_source_take(struct satpd_hs_budget *b, const struct sockaddr_storage *src,
+				 uint64_t now_ns);
 
 #endif /* SATPD_HSBUDGET_H */
