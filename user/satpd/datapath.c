@@ -472,6 +472,7 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 
 	do {
 		memset(msgs, 0, sizeof(msgs));
+		memset(ctl, 0, sizeof(ctl));
 		for (i = 0; i < SATPD_BATCH; i++) {
 			iov[i].iov_base = w->rx[i].buf;
 			iov[i].iov_len = sizeof(w->rx[i].buf);
