@@ -2,8 +2,9 @@
 /*
  * satp_rx: the XDP fast path of the underlay interface. Passes everything that
  * is not SATP byte-identical, drops SATP that can never be valid, hands the
- * rest to the AF_XDP socket of its receive queue; handshake messages (mux
- * 0xFFFF) go to the daemon's UDP socket within a per-source budget. It never
+ * rest to the AF_XDP socket of its receive queue (senders with no window yet
+ * within their connection's budget); handshake messages (mux 0xFFFF) go to the
+ * daemon's UDP socket within a budget per source and one of all sources. It never
  * writes a replay window: windows move only in the daemon, after the tag
  * verified (../shared/docs/design.md). Map layout: include/satp_xdp.h.
  */
@@ -15,6 +16,7 @@
 #include "satp_wire.h"
 #include "satp_hs_wire.h"
 #include "satp_window.h"
+#include "satp_budget.h"
 #include "satp_xdp.h"
 #include "satp_parse.h"
 
@@ -118,9 +120,24 @@ struct {
 	__type(value, struct satp_xdp_hs_budget);
 } satp_hs_budget SEC(".maps");
 
-#define NSEC_PER_SEC 1000000000ull
-/* Compare-and-swap rounds on one source's budget; losing them all means other
- * CPUs took tokens from it meanwhile, so the datagram is over budget. */
+/* The handshake budget of all sources together (satp_hs_budget is per source). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct satp_xdp_hs_budget);
+} satp_hs_ceiling SEC(".maps");
+
+/* Per mux: datagrams of senders with no window yet (unverified) it lets through. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SATP_XDP_MUXES);
+	__type(key, __u32);
+	__type(value, struct satp_xdp_hs_budget);
+} satp_unv_budget SEC(".maps");
+
+/* Compare-and-swap rounds on one budget; losing them all means other CPUs
+ * took tokens from it meanwhile, so the datagram is over budget. */
 #define HS_BUDGET_TRIES 4
 
 /* RAIL: a path's remote tuple -> its number; written by the daemon after auth. */
@@ -260,6 +277,49 @@ static __always_inline struct satp_xdp_path_stats *rail_path(const struct satp_l
 }
 
 /*
+ * Take one token from a budget (satp_budget.h) if that leaves it no more than
+ * limit_ns in debt. The compare-and-swap keeps it exact when CPUs judge
+ * datagrams against one budget at once: no CPU passes one on a token another
+ * took.
+ */
+static __always_inline bool budget_take(__u64 *tat, __u64 now, __u64 t, __u64 limit_ns)
+{
+	__u64 old, next;
+	int i;
+
+	for (i = 0; i < HS_BUDGET_TRIES; i++) {
+		old = READ_ONCE(*tat);
+		if (!satp_budget_step(old, now, t, limit_ns, &next))
+			return false;
+		if (__sync_val_compare_and_swap(tat, old, next) == old)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A datagram of a sender with no window: only the daemon can verify it, at an
+ * HMAC's cost, so the connection's budget bounds what forged sender ids cost.
+ * Connections without shared windows (-w 0, keys from sessions) never bind a
+ * sender, so every datagram of theirs would count here: they are left out.
+ */
+static __always_inline bool unverified_take(__u16 mux)
+{
+	const struct satp_xdp_config *cfg;
+	struct satp_xdp_hs_budget *b;
+	__u32 zero = 0, key = mux;
+	__u64 t, burst;
+
+	cfg = bpf_map_lookup_elem(&satp_cfg, &zero);
+	b = bpf_map_lookup_elem(&satp_unv_budget, &key);
+	if (!cfg || !b)
+		return false;
+	t = satp_budget_interval(cfg->unv_pps, SATP_XDP_UNVERIFIED_PPS);
+	burst = cfg->unv_burst ? cfg->unv_burst : SATP_XDP_UNVERIFIED_BURST;
+	return budget_take(&b->tat_ns, bpf_ktime_get_coarse_ns(), t, burst * t);
+}
+
+/*
  * The SATP datagram (UDP payload) at c->pos, satp_len bytes long, after l3 and
  * udp; to_xsk false on a RAIL link (satp_rail_rx): what is not dropped goes to
  * the UDP socket, AF_XDP serves one interface.
@@ -301,7 +361,10 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 	skey.mux = ckey.mux;
 	skey.sender_id = bpf_ntohs(h->sender_id);
 	slot = bpf_map_lookup_elem(&satp_win_idx, &skey);
-	if (slot) {
+	if (!slot && conn->window_size && !(conn->flags & SATP_XDP_CONN_NO_PREFILTER)) {
+		if (!unverified_take(ckey.mux))
+			return SATP_XDP_DROP_UNVERIFIED;
+	} else if (slot) {
 		st = bpf_map_lookup_elem(&satp_snd_stats, slot);
 		w = bpf_map_lookup_elem(&satp_windows, slot);
 		if (w && conn->window_size && !(conn->flags & SATP_XDP_CONN_NO_PREFILTER)) {
@@ -339,30 +402,16 @@ static __always_inline void hs_source(const struct satp_l3 *l3, struct satp_xdp_
 	__builtin_memcpy(&key->addr[12], &l3->src4, 4);
 }
 
-/*
- * Take one datagram from the source's budget (struct satp_xdp_hs_budget). The
- * compare-and-swap keeps the budget exact when CPUs judge datagrams of one
- * source at once: no CPU passes one on a token another CPU took.
- */
-static __always_inline bool hs_budget_take(const struct satp_l3 *l3)
+/* One token of the source's own budget: false when it has none left. */
+static __always_inline bool hs_source_take(const struct satp_xdp_config *cfg,
+					   const struct satp_l3 *l3, __u64 now)
 {
-	__u64 t = NSEC_PER_SEC / SATP_HS_RATELIMIT_PPS, burst = SATP_HS_RATELIMIT_BURST;
+	__u64 t = satp_budget_interval(cfg->hs_pps, SATP_HS_RATELIMIT_PPS);
+	__u64 burst = cfg->hs_burst ? cfg->hs_burst : SATP_HS_RATELIMIT_BURST;
 	struct satp_xdp_hs_key key = {};
 	struct satp_xdp_hs_budget fresh, *b;
-	const struct satp_xdp_config *cfg;
-	__u64 now, old, next;
-	__u32 zero = 0;
-	int i;
 
-	cfg = bpf_map_lookup_elem(&satp_cfg, &zero);
-	if (cfg && cfg->hs_pps)
-		t = NSEC_PER_SEC / cfg->hs_pps;
-	if (cfg && cfg->hs_burst)
-		burst = cfg->hs_burst;
 	hs_source(l3, &key);
-	/* A budget counts in milliseconds: the jiffies clock does, ~25 ns cheaper than ktime. */
-	now = bpf_ktime_get_coarse_ns();
-
 	b = bpf_map_lookup_elem(&satp_hs_budget, &key);
 	if (!b) {
 		/* A new source starts full: this datagram leaves burst - 1. */
@@ -373,27 +422,43 @@ static __always_inline bool hs_budget_take(const struct satp_l3 *l3)
 		if (!b)
 			return false;
 	}
-	for (i = 0; i < HS_BUDGET_TRIES; i++) {
-		old = READ_ONCE(b->tat_ns);
-		next = (old > now ? old : now) + t;
-		if (next - now > burst * t)
-			return false;
-		if (__sync_val_compare_and_swap(&b->tat_ns, old, next) == old)
-			return true;
-	}
-	return false;
+	return budget_take(&b->tat_ns, now, t, burst * t);
+}
+
+/*
+ * One token of the budget of all sources. A source within its own budget may
+ * take any; one over it (a flood, or a spoofer charging a real peer's address)
+ * only those above the reserve kept for the others, half the burst.
+ */
+static __always_inline bool hs_ceiling_take(const struct satp_xdp_config *cfg, bool own, __u64 now)
+{
+	__u64 t = satp_budget_interval(cfg->hs_ceiling_pps, SATP_HS_CEILING_PPS);
+	__u64 burst = cfg->hs_ceiling_burst ? cfg->hs_ceiling_burst : SATP_HS_CEILING_BURST;
+	struct satp_xdp_hs_budget *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&satp_hs_ceiling, &zero);
+	if (!b)
+		return false;
+	return budget_take(&b->tat_ns, now, t, (own ? burst : burst - burst / 2) * t);
 }
 
 /*
  * Mux SATP_HS_MUX is never SATP data (docs/handshake.md §3.1): a handshake
- * message for the daemon's UDP socket on this port, within the source's
- * budget. SATP_PARSE_GO_ON for everything else, and for datagrams too short
- * to have a mux, which judge_satp names.
+ * message for the daemon's UDP socket on this port, within the budgets.
+ * SATP_PARSE_GO_ON for everything else, and for datagrams too short to have
+ * a mux, which judge_satp names. An empty per-source budget alone never
+ * drops: the source address is spoofable, and the daemon's mac1 and cookies
+ * can tell the real peer from a spoofer where XDP cannot.
  */
 static __always_inline int judge_handshake(const struct cursor *c, const struct satp_l3 *l3,
 					   __u32 len)
 {
 	const struct satp_hdr *h = c->pos;
+	const struct satp_xdp_config *cfg;
+	__u32 zero = 0;
+	__u64 now;
+	bool own;
 
 	if (len < SATP_HDR_LEN || (void *)(h + 1) > c->end)
 		return SATP_PARSE_GO_ON;
@@ -401,7 +466,15 @@ static __always_inline int judge_handshake(const struct cursor *c, const struct 
 		return SATP_PARSE_GO_ON;
 	if (len < SATP_HS_MIN_LEN)
 		return SATP_XDP_DROP_HS_TOO_SHORT;
-	return hs_budget_take(l3) ? SATP_XDP_PASS_HANDSHAKE : SATP_XDP_DROP_HS_RATELIMIT;
+	cfg = bpf_map_lookup_elem(&satp_cfg, &zero);
+	if (!cfg)
+		return SATP_XDP_DROP_HS_CEILING;
+	/* A budget counts in milliseconds: the jiffies clock does, ~25 ns cheaper than ktime. */
+	now = bpf_ktime_get_coarse_ns();
+	own = hs_source_take(cfg, l3, now);
+	if (hs_ceiling_take(cfg, own, now))
+		return own ? SATP_XDP_PASS_HANDSHAKE : SATP_XDP_PASS_HS_SHARED;
+	return own ? SATP_XDP_DROP_HS_CEILING : SATP_XDP_DROP_HS_RATELIMIT;
 }
 
 static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struct satp_l3 *l3,

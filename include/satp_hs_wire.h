@@ -117,10 +117,25 @@ struct satp_hs_cookie_reply {
 /*
  * The XDP program's default budget of handshake datagrams per source address
  * (a token bucket, include/satp_xdp.h): enough for a peer's retries and
- * rekeys many times over, while a flood from one address costs the daemon at
- * most this many DH computations a second. satp_cfg can override both.
+ * rekeys many times over. A source address is spoofable, so an empty budget
+ * never drops by itself: the datagram then needs a token of the shared
+ * ceiling below beyond the half kept for sources within their budget. A
+ * spoofed flood of a peer's address thus competes with that peer only for
+ * the shared half, never for the reserve of everyone else, and the daemon's
+ * mac1 check and cookies (docs/handshake.md §6) decide among what passes.
+ * satp_cfg can override both.
  */
 #define SATP_HS_RATELIMIT_PPS	20
 #define SATP_HS_RATELIMIT_BURST 5
+/*
+ * The budget of all sources together: it bounds what handshake traffic costs
+ * the daemon whatever the sources (a flood of random ones starts each with a
+ * full burst). A junk datagram costs the daemon a recvmmsg slot and one
+ * BLAKE2s (mac1); a mac1-valid initiation under load a cookie reply; DH only
+ * with a valid cookie or below SATPD_HS_LOAD_PER_S. 5000/s of the dearest of
+ * those is a few percent of one core (make bench-hs).
+ */
+#define SATP_HS_CEILING_PPS   5000
+#define SATP_HS_CEILING_BURST 500
 
 #endif /* SATP_HS_WIRE_H */

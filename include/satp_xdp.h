@@ -15,6 +15,8 @@
  *   satp_counters  percpu array[MAX]   struct satp_xdp_counter   one entry per verdict reason
  *   satp_xsks      xskmap[queues]      AF_XDP socket fd by rx queue
  *   satp_hs_budget lru hash hs_key     struct satp_xdp_hs_budget handshake budget by source
+ *   satp_hs_ceiling array[1]           struct satp_xdp_hs_budget handshake budget of all sources
+ *   satp_unv_budget array[muxes]       struct satp_xdp_hs_budget unverified senders, by mux
  *   satp_rail_idx  hash path_key       __u32 path                RAIL: a path's remote tuple
  *   satp_rail_stats percpu array[paths] struct satp_xdp_path_stats, indexed by path
  *   satp_routes4   lpm trie route4_key struct satp_xdp_route     inner IPv4 prefix -> mux
@@ -68,6 +70,20 @@
  * then start with a full burst again (the daemon's cookies bound that case,
  * docs/handshake.md §6). About 1.3 MiB. */
 #define SATP_XDP_HS_SOURCES 16384u
+/* satp_unv_budget: one budget per mux, indexed by it (no insertion, no LRU to
+ * flood): 65536 words, 512 KiB. */
+#define SATP_XDP_MUXES 65536u
+/*
+ * Datagrams a second, and a burst, that a connection's senders with no window
+ * yet (no satp_win_idx entry: not verified, or new) get from XDP: each costs
+ * the daemon a PRF and an HMAC (up to RX_VERIFY_TRIES of them while keys
+ * change), so a flood of forged datagrams with random sender ids costs at most
+ * this many a second per connection. A real new sender needs one verified
+ * datagram to get its window; the burst covers what is in flight meanwhile.
+ * satp_cfg can override both.
+ */
+#define SATP_XDP_UNVERIFIED_PPS	  1000
+#define SATP_XDP_UNVERIFIED_BURST 256
 /* RAIL paths counted in XDP: satpd_options' SATPD_RAIL_PATHS_MAX (asserted there). */
 #define SATP_XDP_RAIL_PATHS 16u
 /* Remote tuples naming a path: the daemon keeps one per path (the remote it
@@ -100,7 +116,10 @@
 	X(SATP_XDP_PASS_HANDSHAKE, "pass-handshake", XDP_PASS) /* mux 0xFFFF within budget */   \
 	X(SATP_XDP_DROP_HS_TOO_SHORT, "drop-hs-too-short", XDP_DROP) /* mux 0xFFFF, < 56 bytes */ \
 	X(SATP_XDP_DROP_HS_RATELIMIT, "drop-hs-ratelimit", XDP_DROP) /* source over its budget */ \
-	X(SATP_XDP_PASS_RAIL_LINK, "pass-rail-link", XDP_PASS) /* RAIL link: to the UDP socket */
+	X(SATP_XDP_PASS_RAIL_LINK, "pass-rail-link", XDP_PASS) /* RAIL link: to the UDP socket */ \
+	X(SATP_XDP_PASS_HS_SHARED, "pass-hs-shared", XDP_PASS) /* source over, shared part left */ \
+	X(SATP_XDP_DROP_HS_CEILING, "drop-hs-ceiling", XDP_DROP) /* all sources' budget empty */  \
+	X(SATP_XDP_DROP_UNVERIFIED, "drop-unverified", XDP_DROP) /* no window, mux over budget */
 /* clang-format on */
 
 #define SATP_XDP_ENUM_(e, name, action) e,
@@ -159,6 +178,14 @@ struct satp_xdp_config {
 	 * SATP_HS_RATELIMIT_PPS and SATP_HS_RATELIMIT_BURST (satp_hs_wire.h). */
 	__u32 hs_pps;	/* datagrams a second, refilled continuously; <= 1e9 */
 	__u32 hs_burst; /* datagrams let through at once from a full budget */
+	/* Handshake budget of all sources together (satp_hs_ceiling); 0: the
+	 * defaults, SATP_HS_CEILING_PPS and SATP_HS_CEILING_BURST. */
+	__u32 hs_ceiling_pps;	/* <= 1e9 */
+	__u32 hs_ceiling_burst; /* >= 2: half of it is kept for sources within their budget */
+	/* Per mux, senders without a window (satp_unv_budget); 0: the defaults,
+	 * SATP_XDP_UNVERIFIED_PPS and SATP_XDP_UNVERIFIED_BURST. */
+	__u32 unv_pps;	 /* <= 1e9 */
+	__u32 unv_burst; /* datagrams */
 };
 
 /* satp_conns key: the connection's mux. */
@@ -191,10 +218,13 @@ struct satp_xdp_sender_key {
 	__u16 sender_id; /* host order (wire: header bytes 4..5) */
 };
 
-/* satp_snd_stats value (per CPU, indexed by window slot): what XDP saw from a
- * verified sender. Unverified senders have no slot and are not counted here. */
+/* satp_snd_stats value (per CPU, indexed by window slot): what XDP saw for a
+ * (mux, sender id) that has a window, i.e. verified once. PRE-AUTH: XDP
+ * counts before any tag is checked, so a forger who knows a verified (mux,
+ * sender id) moves these with datagrams the daemon then rejects; `satp show`
+ * and the metrics label them so. The daemon's own counters are post-auth. */
 struct satp_xdp_sender_stats {
-	__u64 rx_packets; /* redirected to the daemon */
+	__u64 rx_packets; /* redirected to the daemon, not yet authenticated */
 	__u64 rx_bytes;	  /* SATP datagram bytes (UDP payload) of those */
 	__u64 rx_dropped; /* dropped by the replay pre-filter */
 };
@@ -205,11 +235,12 @@ struct satp_xdp_hs_key {
 };
 
 /*
- * satp_hs_budget value: a token bucket kept as the time it is next empty
- * (GCRA, the "theoretical arrival time"): with T = 1 s / pps, a datagram
- * at now passes when max(tat, now) + T <= now + burst * T, and then moves tat
- * there. One 64-bit word, so CPUs update it with compare-and-swap; the tokens
- * left at now are (now + burst * T - tat) / T.
+ * satp_hs_budget, satp_hs_ceiling and satp_unv_budget value: a token bucket
+ * kept as the time it is next empty (GCRA, the "theoretical arrival time"):
+ * with T = 1 s / pps, a datagram at now passes when max(tat, now) + T <= now +
+ * burst * T, and then moves tat there. One 64-bit word, so CPUs update it with
+ * compare-and-swap; the tokens left at now are (now + burst * T - tat) / T.
+ * 0: a full bucket.
  */
 struct satp_xdp_hs_budget {
 	__u64 tat_ns; /* bpf_ktime_get_coarse_ns() clock (jiffies: a budget counts ms) */
@@ -233,7 +264,12 @@ struct satp_xdp_path_key {
 	__u8 raddr[16]; /* network order; IPv4 in the first 4 bytes, the rest zero */
 };
 
-/* satp_rail_stats value (per CPU, indexed by the path number satp_rail_idx gives). */
+/*
+ * satp_rail_stats value (per CPU, indexed by the path number satp_rail_idx
+ * gives). PRE-AUTH: counted on the source tuple alone, before any tag is
+ * checked, so anyone who can spoof the path's remote moves them; `satp show`
+ * and the metrics label them so, and last_ns never makes a path look alive.
+ */
 struct satp_xdp_path_stats {
 	__u64 seen;    /* datagrams of a known connection XDP judged on this path */
 	__u64 dropped; /* of those, copies the replay pre-filter dropped (replay, too old) */

@@ -5,7 +5,7 @@
 # (2) its drop rate for a flood of invalid SATP (unknown mux) on veth, measured
 # beside a plain XDP_DROP program in the same run; the ratio is the figure;
 # (3) the same for a flood of handshakes (mux 0xFFFF, 152 bytes) from one source,
-# all but its budget (20/s) dropped as drop-hs-ratelimit.
+# all but its budget (20/s and the ceiling's shared half) dropped as drop-hs-ratelimit.
 # The receiving veth runs threaded NAPI, so XDP runs in a kthread on the core
 # the (pinned) sender leaves free; with one sender the flood is sender-bound,
 # so beside the drop rate the receiver's capacity is reported: packets per

@@ -14,7 +14,7 @@
  *       in a kthread whose CPU time can be read, on the core the sender does
  *       not use), wait 1 s for the flood to settle, then count packets for S
  *       seconds (satp from its drop counters: unknown mux, or for a flood of
- *       handshakes over budget drop-hs-ratelimit; drop from its own) and the
+ *       handshakes over budget drop-hs-ratelimit or -ceiling; drop from its own) and the
  *       NAPI thread's CPU time over the same interval. Reports the drop rate
  *       and the capacity: packets per second of NAPI CPU (what one core could
  *       drop when the sender is the bottleneck). scripts/bench-xdp.sh runs
@@ -50,7 +50,8 @@ static const uint8_t local4[4] = {10, 99, 0, 2};
 struct bench_case {
 	const char *name;
 	struct satp_frame_spec spec;
-	uint32_t hs_pps; /* handshake budget during the case; 0: the default */
+	uint32_t hs_pps; /* handshake budget (per source and ceiling) during the case; 0: default */
+	uint32_t unv_pps; /* unverified-sender budget during the case; 0: the default */
 };
 
 static struct satp_frame_spec base(uint16_t mux, uint16_t sid, uint32_t seq, size_t len)
@@ -97,17 +98,19 @@ static int cmd_testrun(unsigned int repeat)
 {
 	struct satp_frame_spec tcp = base(MUX, 9, 1, 72), udp = base(MUX, 9, 1, 72);
 	struct bench_case cases[] = {
-	    {"valid SATP, sender without window", base(MUX, 9, 1, 72), 0},
-	    {"valid SATP, window read (seq ahead)", base(MUX, 1, 1001, 72), 0},
-	    {"invalid SATP: unknown mux", base(MUX + 1, 1, 1, 72), 0},
-	    {"invalid SATP: too short", base(MUX, 1, 1, 12), 0},
-	    {"invalid SATP: replayed seq", base(MUX, 1, 1000, 72), 0},
-	    /* one source: after its burst every run is over budget */
-	    {"handshake, over budget (mux 0xFFFF)", base(SATP_HS_MUX, 0, 0, 152), 0},
 	    /* a budget no repeat loop exhausts: the cost of passing one */
-	    {"handshake, within budget", base(SATP_HS_MUX, 0, 0, 152), SATP_XDP_HS_PPS_MAX},
-	    {"non-SATP: UDP to another port", udp, 0},
-	    {"non-SATP: TCP", tcp, 0},
+	    {"valid SATP, sender without window", base(MUX, 9, 1, 72), 0, SATP_XDP_HS_PPS_MAX},
+	    /* after the burst every run is over the connection's budget */
+	    {"forged sender id, over budget", base(MUX, 9, 1, 72), 0, 0},
+	    {"valid SATP, window read (seq ahead)", base(MUX, 1, 1001, 72), 0, 0},
+	    {"invalid SATP: unknown mux", base(MUX + 1, 1, 1, 72), 0, 0},
+	    {"invalid SATP: too short", base(MUX, 1, 1, 12), 0, 0},
+	    {"invalid SATP: replayed seq", base(MUX, 1, 1000, 72), 0, 0},
+	    /* one source: after its burst and the ceiling's shared half every run is over */
+	    {"handshake, over budget (mux 0xFFFF)", base(SATP_HS_MUX, 0, 0, 152), 0, 0},
+	    {"handshake, within budget", base(SATP_HS_MUX, 0, 0, 152), SATP_XDP_HS_PPS_MAX, 0},
+	    {"non-SATP: UDP to another port", udp, 0, 0},
+	    {"non-SATP: TCP", tcp, 0, 0},
 	};
 	struct satp_xdp_opts o = {.no_pin = true};
 	struct xdp_drop_bpf *drop = NULL;
@@ -116,8 +119,8 @@ static int cmd_testrun(unsigned int repeat)
 	size_t i, len;
 	int err;
 
-	cases[7].spec.dport = 53;
-	cases[8].spec.proto = 6;
+	cases[8].spec.dport = 53;
+	cases[9].spec.proto = 6;
 	err = satp_xdp_open(&o, &x);
 	if (err)
 		goto out;
@@ -133,7 +136,9 @@ static int cmd_testrun(unsigned int repeat)
 		double ns, floor_ns;
 
 		len = satp_frame_build(&cases[i].spec, frame, sizeof(frame));
-		if (satp_xdp_set_hs_ratelimit(x, cases[i].hs_pps, 0)) {
+		if (satp_xdp_set_hs_ratelimit(x, cases[i].hs_pps, 0) ||
+		    satp_xdp_set_hs_ceiling(x, cases[i].hs_pps, 0) ||
+		    satp_xdp_set_unverified_budget(x, cases[i].unv_pps, 0)) {
 			err = -EINVAL;
 			goto out;
 		}
@@ -195,7 +200,8 @@ static uint64_t satp_seen(struct satp_xdp *x, uint64_t *dropped)
 	for (i = 0; i < SATP_XDP_REASON_MAX; i++)
 		all += c[i].packets;
 	/* what the floods send: unknown mux, or handshakes from one source */
-	*dropped = c[SATP_XDP_DROP_UNKNOWN_MUX].packets + c[SATP_XDP_DROP_HS_RATELIMIT].packets;
+	*dropped = c[SATP_XDP_DROP_UNKNOWN_MUX].packets + c[SATP_XDP_DROP_HS_RATELIMIT].packets +
+		   c[SATP_XDP_DROP_HS_CEILING].packets;
 	return all;
 }
 
@@ -352,7 +358,7 @@ static int flood_satp(const struct flood_opts *o)
 	a1 = satp_seen(x, &d1);
 	c1 = cut_now(o->ifname);
 	snprintf(extra, sizeof(extra),
-		 " (drop-unknown-mux or drop-hs-ratelimit; %llu other verdicts)",
+		 " (drop-unknown-mux or drop-hs-ratelimit/-ceiling; %llu other verdicts)",
 		 (unsigned long long)((a1 - a0) - (d1 - d0)));
 	report("satp_rx", d1 - d0, c0, c1, extra);
 	err = satp_xdp_detach(x);

@@ -33,6 +33,7 @@
 #define MUX_TAG20  9  /* tag 20, window 64 */
 #define MUX_NONE   77 /* no such connection */
 #define MUX_NOPF   10 /* tag 10, window 64, SATP_XDP_CONN_NO_PREFILTER (handshake keys) */
+#define MUX_UNV	   11 /* tag 10, window 64: the unverified-sender budget rows */
 #define TOP	   1000u
 #define WIN	   64u
 #define SLOT_SID1  3 /* (MUX_W64, 1): top 1000, bits 990 995 set */
@@ -43,6 +44,7 @@
 #define MIN_OK	   (SATP_HDR_LEN + SATP_PTYPE_LEN + SATP_TAG_DEFAULT)
 #define SLOT_NOPF  9	  /* (MUX_NOPF, 1): seeded as SLOT_SID1, never read */
 #define SLOT_RACE  8	  /* (MUX_W64, 6): the daemon commits while XDP reads */
+#define SLOT_UNV   10	  /* (MUX_UNV, 1): a verified sender, seeded as SLOT_SID1 */
 #define RACE_RUNS  200000 /* test runs against a committing writer */
 #define RACE_JUMP  5000	  /* every so often top jumps past the whole ring */
 /* Far from both ends of the uint32 range: near them anytun's shift makes a
@@ -55,6 +57,12 @@
 #define HS_SLOW_PPS   1
 #define HS_FAST_PPS   1000 /* the refill test: 1 ms a token */
 #define HS_FLOOD_RUNS 1000 /* one test run repeated: far more than a burst */
+/* The ceiling of the rows: nothing refills; 8 of 16 kept for sources within budget. */
+#define HS_CEIL_BURST 16
+/* The ceiling of the refill test: nothing refills; room for the flood's own part. */
+#define HS_FLOOD_CEIL_BURST 200
+/* The unverified-sender rows: one a second, bursts of 3. */
+#define UNV_BURST 3
 /* XDP reads the jiffies clock: it may jump a tick (10 ms at HZ=100) at any time. */
 #define HS_TICK_MS_MAX 10
 
@@ -192,6 +200,7 @@ static const struct row *rows_fixed(size_t *n)
 {
 	static struct row rows[128];
 	size_t i = 0;
+	int j;
 
 #define R(n, s, c, v)	  rows[i++] = mkrow(n, s, c, v, 0)
 #define RF(n, s, c, v, f) rows[i++] = mkrow(n, s, c, v, f)
@@ -301,6 +310,17 @@ static const struct row *rows_fixed(size_t *n)
 	  DROP(DROP_TRUNCATED));
 	RF("adopting: a handshake is still a handshake", hs4(15, 152), 0, HS_PASS,
 	   SATP_XDP_PASS_UNKNOWN_MUX);
+	/*
+	 * A spoofer with a real peer's address (10.99.1.16) sends junk past that
+	 * address's budget: the peer's initiation still reaches the daemon, whose
+	 * mac1 check drops the junk (the defaults, review M2).
+	 */
+	for (j = 0; j < SATP_HS_RATELIMIT_BURST; j++)
+		R("spoofed junk (56) in the peer's budget", hs4(16, SATP_HS_MIN_LEN), 0, HS_PASS);
+	R("spoofed junk (56) past the peer's budget", hs4(16, SATP_HS_MIN_LEN), 0,
+	  PASS(PASS_HS_SHARED));
+	R("then the peer's initiation: still to the daemon", hs4(16, SATP_HS_INITIATION_LEN), 0,
+	  PASS(PASS_HS_SHARED));
 	/* Handshake keys: the window bound to (MUX_NOPF, 1) would drop these. */
 	R("no prefilter: seq == top through", V4(MUX_NOPF, 1, TOP), 0, NOSOCK_SLOT(SLOT_NOPF));
 	R("no prefilter: bit set inside through", V6(MUX_NOPF, 1, 990), 0, NOSOCK_SLOT(SLOT_NOPF));
@@ -347,6 +367,9 @@ static int seed(void)
 	err |= satp_xdp_set_conn(xdp, MUX_NOPF, SATP_TAG_MAX, WIN);
 	err |= satp_xdp_set_conn_flags(xdp, MUX_NOPF, SATP_XDP_CONN_NO_PREFILTER);
 	err |= satp_xdp_set_conn(xdp, MUX_NOPF, SATP_TAG_DEFAULT, WIN);
+	err |= satp_xdp_set_conn(xdp, MUX_UNV, SATP_TAG_DEFAULT, WIN);
+	seed_window(SLOT_UNV, 0, TOP, WIN, sid1_bits, 3);
+	err |= satp_xdp_bind_window(xdp, MUX_UNV, 1, SLOT_UNV);
 	seed_window(SLOT_SID1, 0, TOP, WIN, sid1_bits, 3);
 	seed_window(SLOT_NOPF, 0, TOP, WIN, sid1_bits, 3);
 	seed_window(SLOT_SID2, 2, TOP, 0, NULL, 0);
@@ -450,22 +473,31 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Rows against one source's budget, in order: each row's source is in its spec. */
+/*
+ * Rows against the budgets in order (each row's source is in its spec): one
+ * source's budget of HS_SLOW_PPS and SATP_HS_RATELIMIT_BURST, and a ceiling
+ * of HS_CEIL_BURST of which half is kept for sources within their budget.
+ * Nothing refills while they run. The comments count the ceiling's debt.
+ */
 static void run_hs_rows(void)
 {
 	static const char *const nth[] = {"1st", "2nd", "3rd", "4th", "5th"};
 	struct satp_frame_spec mapped = hs6(0, 96);
 	static char names[2][5][64];
-	struct row rows[24];
+	struct row rows[32];
 	size_t n = 0, i;
 
 #define H(name, spec, verdict) rows[n++] = mkrow(name, spec, 0, verdict, 0)
-	for (i = 0; i < 5; i++) {
-		snprintf(names[0][i], sizeof(names[0][i]), "budget: %s of a burst passes", nth[i]);
-		H(names[0][i], hs4(20, SATP_HS_INITIATION_LEN), HS_PASS);
+	for (i = 0; i < 5; i++) { /* 5 */
+		snprintf(names[0][i], sizeof(names[0][i]), "budget: %s junk of a burst passes",
+			 nth[i]);
+		H(names[0][i], hs4(20, SATP_HS_MIN_LEN), HS_PASS);
 	}
-	H("budget: 6th of a burst from one source dropped", hs4(20, 152), DROP(DROP_HS_RATELIMIT));
-	H("budget: another source passes meanwhile", hs4(21, 152), HS_PASS);
+	H("budget: 6th junk from one source: shared part", hs4(20, 56), PASS(PASS_HS_SHARED));
+	H("budget: the source's initiation: shared part", hs4(20, 152), PASS(PASS_HS_SHARED));
+	H("budget: 8th from it: the last of the shared part", hs4(20, 152), PASS(PASS_HS_SHARED));
+	H("budget: 9th from it: over, shared part used up", hs4(20, 152), DROP(DROP_HS_RATELIMIT));
+	H("budget: another source: from the reserve", hs4(21, 152), HS_PASS); /* 9 */
 	H("budget: the first source, any length, still over", hs4(20, SATP_HS_MIN_LEN),
 	  DROP(DROP_HS_RATELIMIT));
 	H("budget: too short is that, and costs no token", hs4(20, SATP_HS_MIN_LEN - 1),
@@ -475,19 +507,30 @@ static void run_hs_rows(void)
 	memcpy(mapped.src + 10, "\xff\xff\x0a\x63\x01\x14", 6);
 	H("budget: ::ffff:10.99.1.20 is that source too", mapped, DROP(DROP_HS_RATELIMIT));
 	H("budget: SATP data from it is judged as ever", V4(MUX_W64, 9, 1), NOSOCK);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 5; i++) { /* 14 */
 		snprintf(names[1][i], sizeof(names[1][i]), "budget: ipv6 source, %s passes",
 			 nth[i]);
 		H(names[1][i], hs6(22, SATP_HS_RESPONSE_LEN), HS_PASS);
 	}
-	H("budget: ipv6 source, 6th dropped", hs6(22, 96), DROP(DROP_HS_RATELIMIT));
+	H("budget: ipv6 source, 6th: shared part used up", hs6(22, 96), DROP(DROP_HS_RATELIMIT));
+	H("budget: new source, reserve", hs4(23, 152), HS_PASS); /* 15 */
+	H("budget: new source, the ceiling's last", hs6(24, 152), HS_PASS); /* 16 */
+	H("budget: new source, all sources' budget spent", hs4(25, 152), DROP(DROP_HS_CEILING));
 #undef H
+	if (satp_xdp_set_hs_ceiling(xdp, HS_SLOW_PPS, HS_CEIL_BURST))
+		return fail("budget", "cannot set the ceiling");
 	for (i = 0; i < n; i++)
 		run_row(&rows[i]);
 }
 
-/* hs4(src) repeated in one test run: how many passed and how many were over budget. */
-static int hs_flood(uint8_t src, unsigned int repeat, uint64_t *passed, uint64_t *over)
+struct flood {
+	uint64_t own;	 /* pass-handshake: within the source's budget */
+	uint64_t shared; /* pass-hs-shared */
+	uint64_t over;	 /* drop-hs-ratelimit */
+};
+
+/* hs4(src) repeated in one test run: what passed on which budget, what was over. */
+static int hs_flood(uint8_t src, unsigned int repeat, struct flood *f)
 {
 	struct satp_xdp_counter before[SATP_XDP_REASON_MAX], after[SATP_XDP_REASON_MAX];
 	struct satp_frame_spec spec = hs4(src, SATP_HS_INITIATION_LEN);
@@ -502,10 +545,13 @@ static int hs_flood(uint8_t src, unsigned int repeat, uint64_t *passed, uint64_t
 	runs += repeat;
 	if (satp_xdp_read_counters(xdp, after))
 		return -1;
-	*passed = after[SATP_XDP_PASS_HANDSHAKE].packets - before[SATP_XDP_PASS_HANDSHAKE].packets;
-	*over =
-	    after[SATP_XDP_DROP_HS_RATELIMIT].packets - before[SATP_XDP_DROP_HS_RATELIMIT].packets;
-	if (*passed + *over != repeat || sum_packets(after) - sum_packets(before) != repeat)
+#define D(r) (after[SATP_XDP_##r].packets - before[SATP_XDP_##r].packets)
+	f->own = D(PASS_HANDSHAKE);
+	f->shared = D(PASS_HS_SHARED);
+	f->over = D(DROP_HS_RATELIMIT);
+#undef D
+	if (f->own + f->shared + f->over != repeat ||
+	    sum_packets(after) - sum_packets(before) != repeat)
 		return -1;
 	return 0;
 }
@@ -513,14 +559,15 @@ static int hs_flood(uint8_t src, unsigned int repeat, uint64_t *passed, uint64_t
 /*
  * The budget's rows at one datagram a second (nothing refills while they
  * run), then refill at 1000/s: a flood from one source gets its burst and
- * about one datagram a millisecond (of the jiffies clock XDP reads); after a
+ * about one datagram a millisecond (of the jiffies clock XDP reads) on its
+ * own budget, the ceiling's shared half beyond that, and no more; after a
  * pause longer than a burst takes to refill, a whole burst again. Then the
  * defaults are restored.
  */
 static void run_hs_budget(void)
 {
 	int burst = SATP_HS_RATELIMIT_BURST, bad = failures;
-	uint64_t passed = 0, over = 0, passed2 = 0, over2 = 0;
+	struct flood f1, f2;
 	/* a burst refills in (burst + 1) ms; two ticks of the jiffies clock more */
 	struct timespec pause = {.tv_nsec = 30 * 1000 * 1000};
 	double t0, ms;
@@ -529,30 +576,78 @@ static void run_hs_budget(void)
 		return fail("budget", "cannot set %d/s", HS_SLOW_PPS);
 	run_hs_rows();
 
-	if (satp_xdp_set_hs_ratelimit(xdp, HS_FAST_PPS, 0))
+	if (satp_xdp_set_hs_ratelimit(xdp, HS_FAST_PPS, 0) ||
+	    satp_xdp_set_hs_ceiling(xdp, HS_SLOW_PPS, HS_FLOOD_CEIL_BURST))
 		return fail("budget", "cannot set %d/s", HS_FAST_PPS);
 	t0 = now_ms();
-	if (hs_flood(30, HS_FLOOD_RUNS, &passed, &over))
+	if (hs_flood(30, HS_FLOOD_RUNS, &f1))
 		return fail("refill", "test run failed or the counters do not add up");
 	ms = now_ms() - t0;
 	nanosleep(&pause, NULL);
-	if (hs_flood(30, HS_FLOOD_RUNS, &passed2, &over2))
+	if (hs_flood(30, HS_FLOOD_RUNS, &f2))
 		return fail("refill", "test run failed or the counters do not add up");
-	if (passed < (uint64_t)burst || (double)passed > burst + ms + HS_TICK_MS_MAX + 1 || !over)
+	if (f1.own < (uint64_t)burst || (double)f1.own > burst + ms + HS_TICK_MS_MAX + 1 ||
+	    !f1.over)
 		fail("refill",
-		     "a flood of %d in %.2f ms: %llu passed, %llu over, want %d + <= %.0f",
-		     HS_FLOOD_RUNS, ms, (unsigned long long)passed, (unsigned long long)over, burst,
-		     ms + HS_TICK_MS_MAX + 1);
-	if (passed2 < (uint64_t)burst || !over2)
-		fail("refill", "after a pause: %llu passed, %llu over, want a whole burst (%d)",
-		     (unsigned long long)passed2, (unsigned long long)over2, burst);
+		     "a flood of %d in %.2f ms: %llu passed on its own, %llu over, want %d + <= %.0f",
+		     HS_FLOOD_RUNS, ms, (unsigned long long)f1.own, (unsigned long long)f1.over,
+		     burst, ms + HS_TICK_MS_MAX + 1);
+	/* the shared half, less what the source's own took while it lasted */
+	if (!f1.shared || f1.shared + f1.own > HS_FLOOD_CEIL_BURST ||
+	    f1.shared > HS_FLOOD_CEIL_BURST / 2)
+		fail("refill", "%llu passed on the shared half of a ceiling of %d",
+		     (unsigned long long)f1.shared, HS_FLOOD_CEIL_BURST);
+	if (f2.own < (uint64_t)burst || !f2.over || f2.shared)
+		fail("refill",
+		     "after a pause: %llu passed on its own, %llu shared, %llu over, want a whole "
+		     "burst (%d), none shared",
+		     (unsigned long long)f2.own, (unsigned long long)f2.shared,
+		     (unsigned long long)f2.over, burst);
 	if (failures == bad)
-		printf("ok   refill at %d/s: a flood of %d in %.2f ms: %llu passed, %llu over; "
-		       "after 30 ms: %llu passed\n",
-		       HS_FAST_PPS, HS_FLOOD_RUNS, ms, (unsigned long long)passed,
-		       (unsigned long long)over, (unsigned long long)passed2);
-	if (satp_xdp_set_hs_ratelimit(xdp, 0, 0))
+		printf("ok   refill at %d/s: a flood of %d in %.2f ms: %llu passed on its own "
+		       "budget, %llu shared, %llu over; after 30 ms: %llu on its own\n",
+		       HS_FAST_PPS, HS_FLOOD_RUNS, ms, (unsigned long long)f1.own,
+		       (unsigned long long)f1.shared, (unsigned long long)f1.over,
+		       (unsigned long long)f2.own);
+	if (satp_xdp_set_hs_ratelimit(xdp, 0, 0) || satp_xdp_set_hs_ceiling(xdp, 0, 0))
 		fail("budget", "cannot restore the defaults");
+}
+
+/*
+ * Senders with no window yet: UNV_BURST datagrams per connection, then
+ * drop-unverified; a verified sender, another connection, and connections
+ * without shared windows are not charged. Nothing refills at 1/s.
+ */
+static void run_unverified(void)
+{
+	struct row rows[24];
+	size_t n = 0, i;
+
+#define U(name, spec, verdict) rows[n++] = mkrow(name, spec, 0, verdict, 0)
+	U("unverified: 1st new sender of a connection", V4(MUX_UNV, 9, 1), NOSOCK);
+	U("unverified: 2nd, another sender id", V6(MUX_UNV, 10, 1), NOSOCK);
+	U("unverified: 3rd, the burst's last", V4(MUX_UNV, 11, 1), NOSOCK);
+	U("unverified: 4th forged sender id dropped", V4(MUX_UNV, 12, 1), DROP(DROP_UNVERIFIED));
+	U("unverified: the first sender again, still unverified", V4(MUX_UNV, 9, 2),
+	  DROP(DROP_UNVERIFIED));
+	U("unverified: a verified sender is not charged", V4(MUX_UNV, 1, TOP + 1),
+	  NOSOCK_SLOT(SLOT_UNV));
+	U("unverified: ... nor its replay pre-filter", V4(MUX_UNV, 1, TOP),
+	  SLOT(DROP_REPLAY, SLOT_UNV, 1));
+	U("unverified: a too short one is that", v4(MUX_UNV, 13, 1, MIN_OK - 1),
+	  DROP(DROP_TOO_SHORT));
+	U("unverified: another connection has its own budget", V4(MUX_TAG20, 9, 1), NOSOCK);
+	for (i = 0; i <= UNV_BURST; i++) {
+		U("unverified: window 0 never charged", V4(MUX_W0, 9, 1), NOSOCK);
+		U("unverified: session keys never charged", V4(MUX_NOPF, 9, 1), NOSOCK);
+	}
+#undef U
+	if (satp_xdp_set_unverified_budget(xdp, HS_SLOW_PPS, UNV_BURST))
+		return fail("unverified", "cannot set the budget");
+	for (i = 0; i < n; i++)
+		run_row(&rows[i]);
+	if (satp_xdp_set_unverified_budget(xdp, 0, 0))
+		fail("unverified", "cannot restore the defaults");
 }
 
 /* Every prefix of a valid frame: where the cut lands decides the reason. */
@@ -751,6 +846,10 @@ static void run_loader_errors(void)
 	    {"flags of an absent mux", satp_xdp_set_conn_flags(xdp, 4321, 0), -ENOENT},
 	    {"handshake budget 1e9+1/s", satp_xdp_set_hs_ratelimit(xdp, SATP_XDP_HS_PPS_MAX + 1, 0),
 	     -EINVAL},
+	    {"handshake ceiling 1e9+1/s", satp_xdp_set_hs_ceiling(xdp, SATP_XDP_HS_PPS_MAX + 1, 0),
+	     -EINVAL},
+	    {"unverified budget 1e9+1/s",
+	     satp_xdp_set_unverified_budget(xdp, SATP_XDP_HS_PPS_MAX + 1, 0), -EINVAL},
 	    {"delete absent address", satp_xdp_set_addr(xdp, AF_INET, addr, false), -ENOENT},
 	    {"ninth IPv6 address", add_v6_addrs(SATP_XDP_MAX_ADDRS), -ENOSPC},
 	    {"interface 'a/b'", satp_xdp_open(&bad_if, &other), -EINVAL},
@@ -965,6 +1064,7 @@ int main(void)
 	for (i = 0; i < n; i++)
 		run_row(&rows[i]);
 	run_hs_budget();
+	run_unverified();
 	run_truncations("ipv4 valid", V4(MUX_W64, 9, 1), 14 + 20);
 	run_truncations("ipv6 valid", V6(MUX_W64, 9, 1), 14 + 40);
 	run_truncations("ipv4 QinQ+options", with(V4(MUX_W64, 9, 1), 2, 8, 0, 0), 14 + 8 + 28);

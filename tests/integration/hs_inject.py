@@ -4,6 +4,7 @@
 
     hs_inject.py replay --pcap CAPTURE --port P --to ADDR [--kind init|data] [--index N]
     hs_inject.py flood --to ADDR --port P --pub PUBFILE --seconds S [--pps N]
+    hs_inject.py junk --to ADDR --port P --src ADDR --seconds S [--pps N] [--sport P]
 
 replay: resend one datagram of CAPTURE (UDP payloads to port P) through a
 plain UDP socket: the first handshake initiation (--kind init: type 1, mux
@@ -13,11 +14,16 @@ flood: initiations with a correct mac1 for the responder's public key (what
 anyone knowing the key can make) and random contents, from random spoofed
 source addresses in 198.18.0.0/15 (RFC 2544 benchmarking space), through a
 raw socket, at about N per second. Prints the number sent on the last line.
+
+junk: 56-byte datagrams to mux 0xFFFF (type 1, random contents: no valid
+mac1) from one spoofed source address and port, a real peer's, through a raw
+socket at about N per second: what drains a budget keyed by that address.
 """
 import argparse
 import base64
 import hashlib
 import os
+import signal
 import socket
 import struct
 import sys
@@ -93,9 +99,43 @@ def flood(a):
     print(n)
 
 
+def send_raw(s, src, sport, dst, dport, payload):
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    # The kernel fills in the IP checksum and length (IP_HDRINCL); UDP's checksum 0 = none.
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, src, dst)
+    try:
+        s.sendto(ip + udp, (socket.inet_ntoa(dst), 0))
+    except OSError:
+        time.sleep(0.001)  # the send queue is full: not a reason to stop
+
+
+def junk(a):
+    src, dst = socket.inet_aton(a.src), socket.inet_aton(a.to)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    n = 0
+    t_end = time.monotonic() + a.seconds
+    gap = 1.0 / a.pps if a.pps else 0
+    nxt = time.monotonic()
+    stop = []
+    # SIGTERM ends the flood early (the test saw what it waited for), still printing the count.
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    while time.monotonic() < t_end and not stop:
+        payload = bytes([1, 1, 0, 0, 0, 0, 0xFF, 0xFF]) + os.urandom(48)
+        send_raw(s, src, a.sport, dst, a.port, payload)
+        n += 1
+        if gap:
+            nxt += gap
+            d = nxt - time.monotonic()
+            if d > 0:
+                time.sleep(d)
+    print(n, flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("case", choices=["replay", "flood"])
+    p.add_argument("case", choices=["replay", "flood", "junk"])
+    p.add_argument("--src")
+    p.add_argument("--sport", type=int, default=4444)
     p.add_argument("--to", required=True)
     p.add_argument("--port", type=int, default=4444)
     p.add_argument("--pcap")
@@ -107,6 +147,8 @@ def main():
     a = p.parse_args()
     if a.case == "replay":
         replay(a)
+    elif a.case == "junk":
+        junk(a)
     else:
         flood(a)
 

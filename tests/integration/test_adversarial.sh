@@ -56,7 +56,8 @@ bad() {
 DAEMON_DROPS=(rx_truncated rx_too_short rx_wrong_mux rx_bad_tag rx_replay rx_too_old rx_senders_full
 	rx_no_payload rx_bad_ptype)
 XDP_DROPS=(xdp:drop-truncated xdp:drop-too-short xdp:drop-unknown-mux xdp:drop-replay xdp:drop-too-old
-	xdp:drop-no-socket xdp:drop-hs-too-short xdp:drop-hs-ratelimit)
+	xdp:drop-no-socket xdp:drop-hs-too-short xdp:drop-hs-ratelimit xdp:drop-hs-ceiling
+	xdp:drop-unverified)
 
 lib_init
 require_cmd tcpdump uanytun bpftool

@@ -40,6 +40,15 @@
 #      connection (SATP_XDP_CONN_NO_PREFILTER); handshake, ping, and a TCP
 #      transfer across rekeys with the data intact and no failed tag; the
 #      flood of row 6 again.
+#      Then a spoofed junk flood with a's own address and port (review M2):
+#      56-byte mux-0xFFFF datagrams at 10x the per-source budget while a
+#      restarts: a's new handshake still completes (b's satp_rx passes it on
+#      the ceiling's shared part, b's mac1 check drops the junk).
+#      And handshake-space datagrams longer than the underlay MTU, which
+#      reach b in IP fragments that satp_rx passes on: b's daemon counts
+#      them reassembled (rx_reassembled) and puts them through its own
+#      budget (rx_hs_shared past the source's burst) before the handshake
+#      sees them (hs_initiation_bad_length).
 #   9. both sides initiate at once (docs/handshake.md §8): fresh daemons, their
 #      first initiations held in flight together by a slow tbf queue on each
 #      underlay end; exactly one side leaves the other's unanswered
@@ -62,6 +71,9 @@ REKEY=${HS_REKEY:-2}
 TCP_MB=${HS_TCP_MB:-100}
 FLOOD_S=${HS_FLOOD_S:-6}
 FLOOD_PPS=${HS_FLOOD_PPS:-10000} # 0: as fast as one Python process sends
+JUNK_S=40      # spoofed junk with a's address: from before a restarts to past the wait for it
+JUNK_PPS=2000  # 100x the per-source budget (20/s): the old satp_rx let ~1% of a's through
+NFRAG=20       # fragmented handshake datagrams sent at once: past a source's burst (5)
 
 lib_init
 require_cmd python3 tcpdump ping
@@ -371,6 +383,55 @@ bad1=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
 flood_row "XDP path"
 log "8. XDP ($(grep -o 'satp_rx on [^,]*' "$ALOG" | head -1)): $R, sessions $S0 -> $S1," \
 	"xdp_pass_handshake $(acnt xdp_pass_handshake)"
+# The junk keeps b's budget for a's address empty from before a's first initiation to past
+# the wait for its new session; the old satp_rx dropped a's initiations and responses to b's
+# but for one in a hundred (drop-hs-ratelimit), so none got through in the 15 s.
+stop_pid "$A"
+s0=$(bcnt hs_sessions)
+bl0=$(bcnt hs_initiation_bad_length)
+# not through nsx: $! is then the injector itself (ip netns exec execs it), which TERM stops
+ip netns exec "$(ns a)" "$PY" "$INJ" junk --to "$UL4_2" --port 4444 --src "$UL4_1" \
+	--sport 4444 --seconds "$JUNK_S" --pps "$JUNK_PPS" >"$TMP/junk.out" 2>&1 &
+junk=$!
+LIB_PIDS+=("$junk")
+sleep 1
+start_a satpd-a-xdp-junk.log --xdp-mode native --pin-root "$TMP/bpf/a"
+wait_ping a 10.99.0.2 15 || fail "spoofed junk with a's address: a's handshake was locked out:" \
+	"b: $(bcnt hs_sessions) sessions (before $s0), xdp_drop_hs_ratelimit $(bcnt xdp_drop_hs_ratelimit)"
+s1=$(bcnt hs_sessions)
+bl1=$(bcnt hs_initiation_bad_length)
+shared=$(bcnt xdp_pass_hs_shared)
+kill -TERM "$junk"
+wait "$junk"
+[ "$s1" -gt "$s0" ] || fail "spoofed junk: ping passed, but b counts no new session ($s0 -> $s1)"
+[ $((bl1 - bl0)) -ge 1 ] && [ "$shared" -ge 1 ] ||
+	fail "spoofed junk: b's daemon refused $((bl1 - bl0)) as bad length, satp_rx shared $shared"
+log "8. spoofed junk with a's address ($(tail -1 "$TMP/junk.out") sent): a re-handshook" \
+	"(b sessions $s0 -> $s1); b refused $((bl1 - bl0)) junk (bad length), xdp_pass_hs_shared $shared"
+
+# Fragments: satp_rx cannot judge them, so b's daemon budgets them once reassembled.
+ra0=$(bcnt rx_reassembled)
+sh0=$(bcnt rx_hs_shared)
+bl0=$(bcnt hs_initiation_bad_length)
+nsx a "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+msg = bytes([1, 1, 0, 0, 0, 0, 0xFF, 0xFF]) + b"f" * 1992  # 2000 bytes: two fragments at 1500
+for _ in range(int(sys.argv[2])):
+    s.sendto(msg, (sys.argv[1], 4444))' "$UL4_2" "$NFRAG" || fail "fragments: sender"
+for _ in $(seq 1 50); do
+	[ $(($(bcnt hs_initiation_bad_length) - bl0)) -ge "$NFRAG" ] && break
+	sleep 0.1
+done
+ra1=$(bcnt rx_reassembled)
+sh1=$(bcnt rx_hs_shared)
+bl1=$(bcnt hs_initiation_bad_length)
+[ $((ra1 - ra0)) -ge "$NFRAG" ] || fail "fragments: b counts $((ra1 - ra0)) reassembled of $NFRAG sent"
+[ $((bl1 - bl0)) -eq "$NFRAG" ] || fail "fragments: b's handshake saw $((bl1 - bl0)) of $NFRAG"
+[ $((sh1 - sh0)) -ge 1 ] ||
+	fail "fragments: $NFRAG at once from one source, none past its burst in b's budget"
+log "8. fragments: $NFRAG handshake-space datagrams of 2000 bytes: b reassembled $((ra1 - ra0))," \
+	"its budget passed $((sh1 - sh0)) on the shared half, its handshake refused $((bl1 - bl0))"
 
 # ---------------------------------------------------------------- 9. both sides initiate at once
 # tbf at 8 kbit/s on both underlay ends, its bucket emptied by three 1400-byte pings: what follows

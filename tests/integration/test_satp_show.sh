@@ -156,8 +156,12 @@ check "${I}[\"xdp\"][\"connections\"]" \
 	"[{'mux': $MUX, 'tag_len': $TAG, 'window': $WINDOW, 'no_prefilter': False}]"
 check "${I}[\"xdp\"][\"handshake_budget\"]" "{'pps': 20, 'burst': 5}"
 HSC="${I}[\"xdp\"][\"counters\"]"
-check "${HSC}[\"pass-handshake\"][\"packets\"] + ${HSC}[\"drop-hs-ratelimit\"][\"packets\"]" $NHS
+check "${HSC}[\"pass-handshake\"][\"packets\"] + ${HSC}[\"pass-hs-shared\"][\"packets\"]" $NHS
 check "${HSC}[\"pass-handshake\"][\"packets\"] >= 5" True
+check "${I}[\"xdp\"][\"handshake_ceiling\"]" "{'pps': 5000, 'burst': 500}"
+check "${I}[\"xdp\"][\"unverified_budget\"]" "{'pps': 1000, 'burst': 256}"
+# XDP's per-sender figures are counted before any tag is checked (review L6)
+check "${I}[\"xdp\"][\"senders\"][0][\"counted\"]" pre-auth
 check "${I}[\"xdp\"][\"senders\"][0][\"sender_id\"]" $SID
 check "${I}[\"xdp\"][\"senders\"][0][\"window_top\"]" $TOP
 check "${I}[\"xdp\"][\"senders\"][0][\"window_valid\"]" True
@@ -184,9 +188,11 @@ inb "$SATP" show "$IFB" --pin-root "$TMP/bpffs" >"$TMP/show.txt" || fail "satp s
 for want in "interface: $IFB" "xdp: native, plain attach (no dispatcher), satp_rx prog id $PROG_ID" \
 	"satp_rx attached" "satpd: not running (no control socket under $TMP/run answers for $IFB)" \
 	"connection mux $MUX: tag $TAG bytes, window $WINDOW" \
-	"sender $SID: window top $TOP (size $WINDOW), rx 31 packets" "drop-unknown-mux" \
+	"sender $SID: window top $TOP (size $WINDOW), pre-auth rx 31 packets" "drop-unknown-mux" \
 	"handshakes (mux 65535) to the UDP socket: 20 a second per source address, bursts of 5" \
-	"drop-hs-ratelimit"; do
+	"handshakes of all sources: 5000 a second, bursts of 500, half kept for sources within" \
+	"senders without a window yet: 1000 a second per connection, bursts of 256" \
+	"pass-hs-shared"; do
 	grep -qF "$want" "$TMP/show.txt" || fail "satp show lacks '$want':$(sed 's/^/\n  /' "$TMP/show.txt")"
 done
 # no IFNAME: every directory under the pin root

@@ -294,8 +294,8 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_replay", UINT64_MAX);
 	s->n_paths = 2;
 	s->paths[0] =
-	    (struct satp_ctl_path){4444, "[fd00::2]:4444", 10, 7, 3, 12, 1700000300, 9, 2};
-	s->paths[1] = (struct satp_ctl_path){4445, "", UINT64_MAX, 0, 0, 1, 0, 0, UINT64_MAX};
+	    (struct satp_ctl_path){4444, "[fd00::2]:4444", 10, 7, 3, 12, 1700000300, 9, 2, 1700000301};
+	s->paths[1] = (struct satp_ctl_path){4445, "", UINT64_MAX, 0, 0, 1, 0, 0, UINT64_MAX, 0};
 	c = satp_ctl_snapshot_add_conn(s);
 	assert_non_null(c);
 	c->mux = 5;
@@ -416,7 +416,9 @@ static void test_replies(void **state)
 	    "errno=0\nrail-path=4444 x 1 0 1 0 -\n\n",
 	    "errno=0\nrail-path-xdp=1 2\n\n", /* no path before it */
 	    "errno=0\nrail-path=4444 1 1 0 1 0 -\nrail-path-xdp=1\n\n",
-	    "errno=0\nrail-path=4444 1 1 0 1 0 -\nrail-path-xdp=1 2 3\n\n",
+	    "errno=0\nrail-path=4444 1 1 0 1 0 -\nrail-path-xdp=1 2 3 4\n\n",
+	    "errno=0\nrail-path=4444 1 1 0 1 0 -\nrail-path-xdp=1 2 -3\n\n",
+	    "errno=0\nrail-path=4444 1 1 0 1 0 -\nrail-path-xdp=1 2 \n\n",
 	    "errno=0\nrail-path=4444 1 1 0 1 0 -\nrail-path-xdp=1 -2\n\n",
 	    "errno=0\nwindows-adopted=-1\n\n",
 	    "errno=0\nxdp-mode-explicit=yes\n\n",

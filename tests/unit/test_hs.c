@@ -563,6 +563,70 @@ static void test_cookie_flow(void **state)
 	hs_cookie_checker_wipe(&cc);
 }
 
+/* An admit callback with a budget of n, counting its calls. */
+struct admit_budget {
+	unsigned int left, calls;
+};
+
+static bool admit_left(void *ctx)
+{
+	struct admit_budget *a = ctx;
+
+	a->calls++;
+	if (!a->left)
+		return false;
+	a->left--;
+	return true;
+}
+
+/*
+ * Under load, the per-source budget is charged only for an initiation whose
+ * mac1 and cookie (bound to the address) verified, and an empty one refuses
+ * it before any DH: junk or a spoofer without the cookie never charge it, so
+ * they cannot spend a real peer's budget (review M2, WireGuard's per-IP limit).
+ */
+static void test_cookie_ratelimit(void **state)
+{
+	uint8_t reply[SATP_HS_COOKIE_REPLY_LEN];
+	struct admit_budget a = {.left = 1};
+	struct hs_cookie_checker cc;
+	struct hs_rx_info rx;
+	struct world w;
+
+	(void)state;
+	world_init(&w, 128);
+	assert_int_equal(hs_cookie_checker_init(&cc, &w.b, NS(0)), 0);
+	make_initiation(&w, 1);
+	rx = rx_at(&cc, src_a, true, 1);
+	rx.admit = admit_left;
+	rx.admit_ctx = &a;
+	assert_int_equal(consume_rx(&w, &rx), HS_COOKIE_NEEDED);
+	assert_int_equal(hs_cookie_reply_create(&rx, w.init, sizeof(w.init), reply, sizeof(reply)),
+			 SATP_HS_COOKIE_REPLY_LEN);
+	assert_int_equal(hs_cookie_reply_consume(&w.a_peer_b, reply, sizeof(reply), NS(1)), HS_OK);
+	assert_int_equal(a.calls, 0); /* no cookie yet: not charged */
+
+	make_initiation(&w, 2);
+	rx.src = src_b; /* a spoofer replaying it from elsewhere: cookie invalid there */
+	assert_int_equal(consume_rx(&w, &rx), HS_COOKIE_NEEDED);
+	w.init[offsetof(struct satp_hs_initiation, mac1)] ^= 1; /* junk */
+	rx.src = src_a;
+	assert_int_equal(consume_rx(&w, &rx), HS_BAD_MAC1);
+	w.init[offsetof(struct satp_hs_initiation, mac1)] ^= 1;
+	assert_int_equal(a.calls, 0);
+	assert_int_equal(consume_rx(&w, &rx), HS_OK); /* the budget's one */
+	assert_int_equal(a.calls, 1);
+
+	make_initiation(&w, 3);
+	assert_int_equal(consume_rx(&w, &rx), HS_RATELIMITED); /* nothing moved (consume_rx) */
+	assert_int_equal(a.calls, 2);
+	/* Not under load: no per-source limit at all. */
+	rx.under_load = false;
+	assert_int_equal(consume_rx(&w, &rx), HS_OK);
+	assert_int_equal(a.calls, 2);
+	hs_cookie_checker_wipe(&cc);
+}
+
 /* The responder's secret rotates; the previous one stays good once; the initiator's copy ages. */
 static void test_cookie_lifetimes(void **state)
 {
@@ -1164,6 +1228,7 @@ int main(void)
 	    cmocka_unit_test(test_response_stale),
 	    cmocka_unit_test(test_response_wrong_responder),
 	    cmocka_unit_test(test_cookie_flow),
+	    cmocka_unit_test(test_cookie_ratelimit),
 	    cmocka_unit_test(test_cookie_lifetimes),
 	    cmocka_unit_test(test_cookie_reply_refused),
 	    cmocka_unit_test(test_keyring),

@@ -52,7 +52,8 @@ static void fill(void)
 					       .tx = 90,
 					       .last_seen = 1700000007,
 					       .xdp_seen = 70,
-					       .xdp_dropped = 30};
+					       .xdp_dropped = 30,
+					       .xdp_last_seen = 1700000009};
 	snap.paths[1] = (struct satp_ctl_path){.local_port = 4445, .rx = 40, .first = 40};
 	satp_ctl_add_counter(c->counters, &c->n_counters, "bad_tag", 7);
 
@@ -100,6 +101,15 @@ static const char *const want_lines[] = {
     "satpd_rail_path_tx_total{path=\"0\",local_port=\"4444\",remote=\"10.0.0.2:4444\"} 90",
     "satpd_rail_path_last_seen_timestamp_seconds{path=\"0\",local_port=\"4444\",remote=\"10.0.0."
     "2:4444\"} 1700000007",
+    /* pre-auth figures say so (review L6) */
+    "satpd_rail_path_xdp_last_seen_timestamp_seconds{path=\"0\",local_port=\"4444\",remote=\"10."
+    "0.0.2:4444\"} 1700000009",
+    "# HELP satpd_rail_path_xdp_last_seen_timestamp_seconds Pre-auth: Unix time of the last copy "
+    "satp_rx judged on a RAIL path (0: none).",
+    "# HELP satpd_rail_path_last_seen_timestamp_seconds Unix time of a RAIL path's last "
+    "authenticated copy (0: none).",
+    "# HELP satpd_rx_packets_total Pre-auth: datagrams XDP handed to satpd for a (mux, sender) "
+    "verified once, before their tag is checked.",
     "satpd_xdp_attached{ifname=\"eth1\",mode=\"native\",dispatcher=\"no\"} 1",
     "satpd_xdp_sockets{ifname=\"eth1\"} 1",
     "satpd_xdp_packets_total{ifname=\"eth1\",reason=\"redirected\"} 200",

@@ -730,7 +730,8 @@ static void put_path(struct satp_text *o, const struct satp_ctl_path *p)
 	satp_text_put(o, "rail-path=%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
 	    p->local_port, p->rx, p->first, p->dups, p->tx, p->last_seen,
 	    p->remote[0] ? p->remote : "-");
-	satp_text_put(o, "rail-path-xdp=%" PRIu64 " %" PRIu64 "\n", p->xdp_seen, p->xdp_dropped);
+	satp_text_put(o, "rail-path-xdp=%" PRIu64 " %" PRIu64 " %" PRId64 "\n", p->xdp_seen,
+		      p->xdp_dropped, p->xdp_last_seen);
 }
 
 int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_snapshot *s, char *buf,
@@ -926,22 +927,31 @@ static int reply_path(struct satp_ctl_snapshot *s, const char *v)
 	return 0;
 }
 
-/* "seen dropped", of the rail-path line before it. */
+/* "seen dropped [last-seen]", of the rail-path line before it (an older satpd: no last-seen). */
 static int reply_path_xdp(struct satp_ctl_snapshot *s, const char *v)
 {
 	struct satp_ctl_path *p;
-	uint64_t seen, dropped;
+	uint64_t seen, dropped, last = 0;
 	char *end;
 
 	if (!s->n_paths || next_field(&v, UINT64_MAX, &seen) || *v < '0' || *v > '9')
 		return -EINVAL;
 	errno = 0;
 	dropped = strtoull(v, &end, 10);
-	if (errno || *end)
+	if (errno || (*end && *end != ' '))
 		return -EINVAL;
+	if (*end) {
+		v = end + 1;
+		if (*v < '0' || *v > '9')
+			return -EINVAL;
+		last = strtoull(v, &end, 10);
+		if (errno || *end || last > INT64_MAX)
+			return -EINVAL;
+	}
 	p = &s->paths[s->n_paths - 1];
 	p->xdp_seen = seen;
 	p->xdp_dropped = dropped;
+	p->xdp_last_seen = (int64_t)last;
 	return 0;
 }
 

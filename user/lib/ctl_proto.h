@@ -89,8 +89,11 @@
 #define SATP_CTL_REPLY_MAX  (64u << 20)
 /* Connections one snapshot carries: every mux (the array grows with them). */
 #define SATP_CTL_MAX_CONNS 65536u
-/* Named counters per scope (daemon, connection): satpd has 33, the edge exchange 16. */
-#define SATP_CTL_COUNTERS_MAX 64
+/*
+ * Named counters per scope (daemon, connection): satpd has 45, the edge exchange
+ * 17 (snapshot.c asserts that they fit; one past this is refused, not cut).
+ */
+#define SATP_CTL_COUNTERS_MAX 96
 #define SATP_CTL_NAME_MAX     32
 /* Senders per connection a snapshot lists: an anycast cluster of a few dozen nodes. */
 #define SATP_CTL_SENDERS_MAX 64
@@ -240,9 +243,11 @@ struct satp_ctl_path {
 	uint16_t local_port;
 	char remote[SATP_CTL_ADDR_MAX]; /* "" while unknown */
 	uint64_t rx, first, dups, tx;
-	int64_t last_seen;    /* Unix seconds; 0: never */
+	int64_t last_seen;    /* Unix seconds of the last authenticated copy; 0: never */
+	/* Pre-auth: satp_rx counts a copy by its source tuple, before any tag check. */
 	uint64_t xdp_seen;    /* satp_rx judged (0 without XDP) */
 	uint64_t xdp_dropped; /* of those, dropped as committed already: in rx and dups */
+	int64_t xdp_last_seen; /* Unix seconds of the last one satp_rx judged; 0: never */
 };
 
 /* What the daemon reports about itself: filled by satpd_snapshot(). */

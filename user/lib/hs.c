@@ -52,6 +52,7 @@ static const char *const verdict_names[HS_VERDICT_MAX] = {
     [HS_UNKNOWN_INDEX] = "unknown-index",
     [HS_COOKIE_NEEDED] = "cookie-needed",
     [HS_INTERNAL] = "internal",
+    [HS_RATELIMITED] = "ratelimited",
 };
 
 const char *hs_verdict_name(enum hs_verdict v)
@@ -453,6 +454,9 @@ enum hs_verdict hs_initiation_consume(const struct hs_identity *id, const struct
 		v = mac2_check(rx, msg, INIT_MAC2_OFF);
 	if (v != HS_OK)
 		return v;
+	/* under load, HS_OK means a valid cookie: the address is the sender's own */
+	if (rx && rx->cookies && rx->under_load && rx->admit && !rx->admit(rx->admit_ctx))
+		return HS_RATELIMITED;
 	if (noise_handshake_init_keypair(&hs, NOISE_RESPONDER, (const uint8_t *)HS_PROLOGUE,
 					 strlen(HS_PROLOGUE), id->priv, id->pub, NULL))
 		return HS_INTERNAL;

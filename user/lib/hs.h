@@ -131,6 +131,7 @@ enum hs_verdict {
 	HS_UNKNOWN_INDEX,  /* a response to no initiation in flight */
 	HS_COOKIE_NEEDED,  /* under load without a valid cookie: answer with a cookie reply */
 	HS_INTERNAL,	   /* libcrypto failed */
+	HS_RATELIMITED,	   /* under load, a valid cookie, but its source is over its budget */
 	HS_VERDICT_MAX,
 };
 const char *hs_verdict_name(enum hs_verdict v); /* "ok", "bad-length", ... */
@@ -209,6 +210,14 @@ struct hs_rx_info {
 	size_t src_len;
 	bool under_load; /* the daemon's judgement (e.g. its handshake queue is long) */
 	uint64_t now_ns; /* monotonic */
+	/*
+	 * Under load, for an initiation whose mac1 and mac2 verified, before any
+	 * DH: false refuses it (HS_RATELIMITED). The cookie binds the source
+	 * address, so a per-source budget charged here cannot be spent by a
+	 * spoofer (WireGuard's per-IP limit). NULL: no limit.
+	 */
+	bool (*admit)(void *ctx);
+	void *admit_ctx;
 };
 
 /* Finds the configured peer with this static public key, or NULL. */

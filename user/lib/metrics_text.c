@@ -196,17 +196,23 @@ static const struct {
 	size_t off;
 } path_metrics[] = {
     {"satpd_rail_path_rx_total", "counter",
-     "Copies that came by a RAIL path (reached satpd, or dropped in XDP as committed already).",
+     "Copies that came by a RAIL path (reached satpd, or dropped in XDP as committed already: "
+     "those are counted pre-auth).",
      PATH_FIELD(rx)},
     {"satpd_rail_path_first_total", "counter", "Copies of a RAIL path that were delivered first.",
      PATH_FIELD(first)},
     {"satpd_rail_path_duplicates_total", "counter",
-     "Copies of a RAIL path dropped as another path's duplicate (satpd or XDP).", PATH_FIELD(dups)},
+     "Copies of a RAIL path dropped as another path's duplicate (satpd, or XDP pre-auth).",
+     PATH_FIELD(dups)},
     {"satpd_rail_path_xdp_dropped_total", "counter",
-     "Of the duplicates, those satp_rx dropped in XDP.", PATH_FIELD(xdp_dropped)},
+     "Pre-auth: of the duplicates, those satp_rx dropped in XDP (judged by source tuple).",
+     PATH_FIELD(xdp_dropped)},
     {"satpd_rail_path_tx_total", "counter", "Copies sent on a RAIL path.", PATH_FIELD(tx)},
     {"satpd_rail_path_last_seen_timestamp_seconds", "gauge",
-     "Unix time of a RAIL path's last copy (0: none).", PATH_FIELD(last_seen)},
+     "Unix time of a RAIL path's last authenticated copy (0: none).", PATH_FIELD(last_seen)},
+    {"satpd_rail_path_xdp_last_seen_timestamp_seconds", "gauge",
+     "Pre-auth: Unix time of the last copy satp_rx judged on a RAIL path (0: none).",
+     PATH_FIELD(xdp_last_seen)},
 };
 
 /* RAIL: a row per path, labelled so that the bad link stands out in a graph. */
@@ -223,8 +229,10 @@ static void render_paths(struct satp_text *o, const struct satp_ctl_snapshot *s)
 			label_value(s->paths[i].remote, remote, sizeof(remote));
 			satp_text_put(o, "%s{path=\"%u\",local_port=\"%u\",remote=\"%s\"} ",
 				      path_metrics[k].name, i, s->paths[i].local_port, remote);
-			if (path_metrics[k].off == PATH_FIELD(last_seen))
-				satp_text_put(o, "%" PRId64 "\n", s->paths[i].last_seen);
+			if (path_metrics[k].off == PATH_FIELD(last_seen) ||
+			    path_metrics[k].off == PATH_FIELD(xdp_last_seen))
+				satp_text_put(o, "%" PRId64 "\n",
+					      *(const int64_t *)(const void *)p);
 			else
 				satp_text_put(o, "%" PRIu64 "\n",
 					      *(const uint64_t *)(const void *)p);
@@ -259,9 +267,11 @@ static void render_senders(struct satp_text *o, const struct satp_xdp_view *v, c
 		const char *name, *type, *help;
 	} fam[] = {
 	    {"satpd_rx_packets_total", "counter",
-	     "Datagrams of a verified sender handed to satpd."},
-	    {"satpd_rx_bytes_total", "counter", "SATP bytes of those datagrams."},
-	    {"satpd_rx_replay_drops_total", "counter", "A sender's datagrams dropped as replays."},
+	     "Pre-auth: datagrams XDP handed to satpd for a (mux, sender) verified once, before "
+	     "their tag is checked."},
+	    {"satpd_rx_bytes_total", "counter", "Pre-auth: SATP bytes of those datagrams."},
+	    {"satpd_rx_replay_drops_total", "counter",
+	     "Pre-auth: datagrams XDP dropped as replays for a (mux, sender) verified once."},
 	    {"satpd_window_top", "gauge", "Highest committed sequence number of a sender."},
 	};
 	unsigned int f, i;

@@ -124,6 +124,16 @@ int satp_xdp_set_conn_flags(struct satp_xdp *x, uint16_t mux, uint32_t flags);
  */
 #define SATP_XDP_HS_PPS_MAX 1000000000u
 int satp_xdp_set_hs_ratelimit(struct satp_xdp *x, uint32_t pps, uint32_t burst);
+/*
+ * The handshake budget of all sources together (satp_hs_ceiling), which
+ * starts full again; half its burst is kept for sources within their own
+ * budget. 0 for either: SATP_HS_CEILING_PPS or _BURST. pps above
+ * SATP_XDP_HS_PPS_MAX: -EINVAL.
+ */
+int satp_xdp_set_hs_ceiling(struct satp_xdp *x, uint32_t pps, uint32_t burst);
+/* Per connection, datagrams of senders with no window yet (satp_unv_budget);
+ * 0 for either: SATP_XDP_UNVERIFIED_PPS or _BURST. */
+int satp_xdp_set_unverified_budget(struct satp_xdp *x, uint32_t pps, uint32_t burst);
 /* The routing table in satp_routes4/6 (satp_xdp.h): addr 4 or 16 bytes, host bits ignored. */
 int satp_xdp_set_route(struct satp_xdp *x, int family, const void *addr, unsigned int len,
 		       uint16_t mux);

@@ -948,6 +948,8 @@ int satp_xdp_reset_config(struct satp_xdp *x)
 		return err;
 	cfg.flags = 0;
 	cfg.hs_pps = cfg.hs_burst = 0;
+	cfg.hs_ceiling_pps = cfg.hs_ceiling_burst = 0;
+	cfg.unv_pps = cfg.unv_burst = 0;
 	cfg.n_addr4 = cfg.n_addr6 = 0;
 	memset(cfg.addr4, 0, sizeof(cfg.addr4));
 	memset(cfg.addr6, 0, sizeof(cfg.addr6));
@@ -1027,6 +1029,45 @@ int satp_xdp_set_hs_ratelimit(struct satp_xdp *x, uint32_t pps, uint32_t burst)
 		return err;
 	cfg.hs_pps = pps;
 	cfg.hs_burst = burst;
+	return write_cfg(x, &cfg);
+}
+
+int satp_xdp_set_hs_ceiling(struct satp_xdp *x, uint32_t pps, uint32_t burst)
+{
+	struct satp_xdp_hs_budget full = {0};
+	struct satp_xdp_config cfg;
+	__u32 zero = 0;
+	int err;
+
+	if (pps > SATP_XDP_HS_PPS_MAX) {
+		warn("handshake ceiling %u/s above %u/s\n", pps, SATP_XDP_HS_PPS_MAX);
+		return -EINVAL;
+	}
+	err = read_cfg(x, &cfg);
+	if (err)
+		return err;
+	cfg.hs_ceiling_pps = pps;
+	cfg.hs_ceiling_burst = burst;
+	err = write_cfg(x, &cfg);
+	/* a debt run up at the old rate would count at the new one: start full */
+	return err ? err
+		   : update(x->skel->maps.satp_hs_ceiling, &zero, &full, "the handshake ceiling");
+}
+
+int satp_xdp_set_unverified_budget(struct satp_xdp *x, uint32_t pps, uint32_t burst)
+{
+	struct satp_xdp_config cfg;
+	int err;
+
+	if (pps > SATP_XDP_HS_PPS_MAX) {
+		warn("unverified-sender budget %u/s above %u/s\n", pps, SATP_XDP_HS_PPS_MAX);
+		return -EINVAL;
+	}
+	err = read_cfg(x, &cfg);
+	if (err)
+		return err;
+	cfg.unv_pps = pps;
+	cfg.unv_burst = burst;
 	return write_cfg(x, &cfg);
 }
 

@@ -143,6 +143,27 @@ static unsigned int hs_burst(const struct satp_xdp_config *c)
 	return c->hs_burst ? c->hs_burst : SATP_HS_RATELIMIT_BURST;
 }
 
+/* The budget of all sources' handshakes and of unverified senders: 0 is the default. */
+static unsigned int hs_ceiling_pps(const struct satp_xdp_config *c)
+{
+	return c->hs_ceiling_pps ? c->hs_ceiling_pps : SATP_HS_CEILING_PPS;
+}
+
+static unsigned int hs_ceiling_burst(const struct satp_xdp_config *c)
+{
+	return c->hs_ceiling_burst ? c->hs_ceiling_burst : SATP_HS_CEILING_BURST;
+}
+
+static unsigned int unv_pps(const struct satp_xdp_config *c)
+{
+	return c->unv_pps ? c->unv_pps : SATP_XDP_UNVERIFIED_PPS;
+}
+
+static unsigned int unv_burst(const struct satp_xdp_config *c)
+{
+	return c->unv_burst ? c->unv_burst : SATP_XDP_UNVERIFIED_BURST;
+}
+
 static void print_xdp(const struct satp_xdp_view *v)
 {
 	const struct satp_xdp_config *c = &v->cfg;
@@ -174,6 +195,11 @@ static void print_xdp(const struct satp_xdp_view *v)
 	printf("  handshakes (mux %u) to the UDP socket: %u a second per source address, bursts of "
 	       "%u\n",
 	       (unsigned int)SATP_HS_MUX, hs_pps(c), hs_burst(c));
+	printf("  handshakes of all sources: %u a second, bursts of %u, half kept for sources "
+	       "within their budget\n",
+	       hs_ceiling_pps(c), hs_ceiling_burst(c));
+	printf("  senders without a window yet: %u a second per connection, bursts of %u\n",
+	       unv_pps(c), unv_burst(c));
 }
 
 static void print_senders(const struct satp_xdp_view *v, uint16_t mux)
@@ -190,7 +216,9 @@ static void print_senders(const struct satp_xdp_view *v, uint16_t mux)
 			printf("window top %u (size %u)", s->top, s->size);
 		else
 			printf("window empty");
-		printf(", rx %" PRIu64 " packets %" PRIu64 " bytes, %" PRIu64 " replay drops\n",
+		/* XDP counts before any tag is checked: a forged datagram moves these too */
+		printf(", pre-auth rx %" PRIu64 " packets %" PRIu64 " bytes, %" PRIu64
+		       " replay drops\n",
 		       (uint64_t)s->stats.rx_packets, (uint64_t)s->stats.rx_bytes,
 		       (uint64_t)s->stats.rx_dropped);
 	}
@@ -237,17 +265,19 @@ static void print_daemon_conn(const struct satp_ctl_conn *c)
 static void print_paths(const struct satp_ctl_snapshot *s)
 {
 	uint32_t i;
-	char seen[32];
+	char seen[32], xseen[32];
 
 	for (i = 0; i < s->n_paths; i++) {
 		const struct satp_ctl_path *p = &s->paths[i];
 
 		ago(seen, sizeof(seen), p->last_seen);
+		ago(xseen, sizeof(xseen), p->xdp_last_seen);
+		/* XDP judges a copy by its source tuple alone: what it counts is pre-auth */
 		printf("  rail path %u: local port %u -> %s: rx %" PRIu64 ", first %" PRIu64
-		       ", duplicates dropped %" PRIu64 " (%" PRIu64 " in XDP), tx %" PRIu64
-		       ", last seen %s\n",
+		       ", duplicates dropped %" PRIu64 " (%" PRIu64 " pre-auth in XDP), tx %" PRIu64
+		       ", last authenticated %s; pre-auth in XDP: %" PRIu64 " seen, last %s\n",
 		       i, p->local_port, p->remote[0] ? p->remote : "(not learned)", p->rx,
-		       p->first, p->dups, p->xdp_dropped, p->tx, seen);
+		       p->first, p->dups, p->xdp_dropped, p->tx, seen, p->xdp_seen, xseen);
 	}
 }
 
@@ -511,6 +541,8 @@ static void json_daemon(struct json *j, const char *key, const struct satp_daemo
 		json_i64(j, "last_seen", p->last_seen);
 		json_u64(j, "xdp_seen", p->xdp_seen);
 		json_u64(j, "xdp_dropped", p->xdp_dropped);
+		json_i64(j, "xdp_last_seen", p->xdp_last_seen);
+		json_str(j, "xdp_counted", "pre-auth");
 		json_close(j, '}');
 	}
 	json_close(j, ']');
@@ -588,6 +620,7 @@ static void json_xdp_conns(struct json *j, const struct satp_xdp_view *v)
 		json_u64(j, "rx_packets", s->stats.rx_packets);
 		json_u64(j, "rx_bytes", s->stats.rx_bytes);
 		json_u64(j, "replay_drops", s->stats.rx_dropped);
+		json_str(j, "counted", "pre-auth");
 		json_close(j, '}');
 	}
 	json_close(j, ']');
@@ -637,6 +670,14 @@ static void json_xdp(struct json *j, const struct satp_xdp_view *v)
 	json_open(j, "handshake_budget", '{');
 	json_u64(j, "pps", hs_pps(&v->cfg));
 	json_u64(j, "burst", hs_burst(&v->cfg));
+	json_close(j, '}');
+	json_open(j, "handshake_ceiling", '{');
+	json_u64(j, "pps", hs_ceiling_pps(&v->cfg));
+	json_u64(j, "burst", hs_ceiling_burst(&v->cfg));
+	json_close(j, '}');
+	json_open(j, "unverified_budget", '{');
+	json_u64(j, "pps", unv_pps(&v->cfg));
+	json_u64(j, "burst", unv_burst(&v->cfg));
 	json_close(j, '}');
 	json_xdp_conns(j, v);
 	json_routes(j, v);

@@ -12,6 +12,7 @@
 #include "edge.h"
 #include "dev.h"
 #include "handshake.h"
+#include "hsbudget.h"
 #include "kx.h"
 #include "log.h"
 #include "xsk.h"
@@ -385,6 +386,34 @@ static bool inner_fits(struct satpd_worker *w, const struct satpd_conn *conn,
 	return false;
 }
 
+/*
+ * A handshake-space datagram satp_rx did not judge (the socket path, or one
+ * the kernel reassembled from fragments) goes through the same budgets here:
+ * neither may bypass them. What satp_rx passed it charged already.
+ */
+static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *src)
+{
+	struct timespec ts;
+
+	if (!w->d->hs_budget || (w->d->xdp && !w->rx_reassembled))
+		return true;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	switch (satpd_hs_budget_take(w->d->hs_budget, src,
+				     (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec)) {
+	case SATPD_HS_OWN:
+		return true;
+	case SATPD_HS_SHARED:
+		w->ctr.rx_hs_shared++;
+		return true;
+	case SATPD_HS_OVER:
+		w->ctr.rx_hs_over_budget++;
+		return false;
+	default:
+		w->ctr.rx_hs_ceiling++;
+		return false;
+	}
+}
+
 void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
@@ -408,6 +437,8 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		w->ctr.rx_handshake_off_main++;
 		return;
 	}
+	if (h.mux == SATP_HS_MUX && (w->d->kx || w->d->hs) && !hs_admitted(w, src))
+		return;
 	if (h.mux == SATP_HS_MUX &&
 	    (satpd_kx_rx(w, buf, len, src) || satpd_hs_dispatch(w, buf, len, src, srclen, sock)))
 		return;
@@ -467,17 +498,34 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	atomic_store_explicit(&conn->last_rx, (int64_t)time(NULL), memory_order_relaxed);
 }
 
+/* IP_RECVFRAGSIZE / IPV6_RECVFRAGSIZE (udp.c) come only with a reassembled datagram. */
+static bool reassembled(struct msghdr *m)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+		if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVFRAGSIZE) ||
+		    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVFRAGSIZE))
+			return true;
+	return false;
+}
+
 void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 {
 	struct satpd *d = w->d;
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl[SATPD_BATCH];
 	uint64_t delivered = w->ctr.rx_delivered;
 	unsigned int i;
 	int n;
 
 	do {
 		memset(msgs, 0, sizeof(msgs));
+		memset(ctl, 0, sizeof(ctl));
 		for (i = 0; i < SATPD_BATCH; i++) {
 			iov[i].iov_base = w->rx[i].buf;
 			iov[i].iov_len = sizeof(w->rx[i].buf);
@@ -485,6 +533,8 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 			msgs[i].msg_hdr.msg_iovlen = 1;
 			msgs[i].msg_hdr.msg_name = &w->rx[i].addr;
 			msgs[i].msg_hdr.msg_namelen = sizeof(w->rx[i].addr);
+			msgs[i].msg_hdr.msg_control = ctl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 		}
 		n = recvmmsg(d->udp.fds[sock], msgs, SATPD_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
@@ -501,8 +551,11 @@ void satpd_udp_receive(struct satpd_worker *w, unsigned int sock)
 				w->ctr.rx_truncated++;
 				continue;
 			}
+			w->rx_reassembled = reassembled(&msgs[i].msg_hdr);
+			w->ctr.rx_reassembled += w->rx_reassembled;
 			satpd_rx_datagram(w, p->buf, msgs[i].msg_len, &p->addr,
 					  msgs[i].msg_hdr.msg_namelen, (int)sock);
+			w->rx_reassembled = false;
 		}
 		satpd_dev_flush(w);
 	} while (n == SATPD_BATCH);

@@ -95,7 +95,12 @@
 	X(rx_senders_quota) /* a new sender of a connection at its window-slot quota */    \
 	X(kx_session_reused) /* set-session refused: a key installed before (seqs restart) */ \
 	X(sync_refused)     /* anytun sync connection records refused (logged: why) */     \
-	X(tx_edge_twin)     /* device packet dropped: another edge sends with this sender id */
+	X(tx_edge_twin)     /* device packet dropped: another edge sends with this sender id */ \
+	X(rx_reassembled)   /* datagrams the kernel reassembled from IP fragments */           \
+	X(rx_hs_shared)     /* mux 0xFFFF, satp_rx did not judge it (hsbudget.h): source over  \
+			     * its budget, passed on the ceiling's shared half */            \
+	X(rx_hs_over_budget) /* ... dropped: source over its budget, shared half spent */     \
+	X(rx_hs_ceiling)    /* ... dropped: the ceiling of all sources spent */
 /* clang-format on */
 
 struct satpd_counters {
@@ -204,6 +209,7 @@ struct satpd_worker {
 	uint8_t *gso_buf;	 /* vnet: one super-packet as read, SATP_GSO_MAX_LEN */
 	struct satp_gso gso;	 /* vnet: its segmentation, resumed by the next read batch */
 	struct satp_gro gro;	 /* vnet: delivered TCP segments merged, written per batch */
+	bool rx_reassembled;	 /* the datagram in hand came in IP fragments (socket path) */
 	pthread_t thread;
 	bool running;
 };
@@ -230,6 +236,7 @@ struct satpd_conns;
 struct satpd_edge;
 struct satpd_kx;
 struct satpd_hs;
+struct satpd_hs_budget;
 
 struct satpd {
 	const struct satpd_config *cfg;
@@ -245,6 +252,7 @@ struct satpd {
 	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
 	struct satpd_kx *kx;	    /* the kx socket (kx.h); NULL without one */
 	struct satpd_hs *hs;	    /* the handshake (handshake.h); NULL without --private-key */
+	struct satpd_hs_budget *hs_budget; /* mux 0xFFFF that satp_rx did not judge (hsbudget.h) */
 	/* What this start picked up from the last run, for `satp show`. */
 	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */

@@ -18,6 +18,7 @@
 #include "ctl_proto.h"
 #include "datapath.h"
 #include "handshake.h"
+#include "hsbudget.h"
 #include "keyfile.h"
 #include "log.h"
 
@@ -42,6 +43,8 @@ struct satpd_hs {
 	uint64_t load_sec;	 /* the second load_n counts initiations in */
 	unsigned int load_n;
 	struct hs_index_table index; /* our initiations' indexes -> their connection's mux */
+	/* Under load, initiations with a valid cookie, per source: DH spent on one address. */
+	struct satpd_hs_budget *cookied;
 };
 
 /* Per connection in handshake mode. Times are CLOCK_MONOTONIC nanoseconds; 0 = never. */
@@ -105,6 +108,10 @@ int satpd_hs_open(struct satpd *d)
 	ret = hs_identity_init(&h->id, c->private_key);
 	if (!ret)
 		ret = hs_cookie_checker_init(&h->cookies, &h->id, now_ns());
+	if (!ret) {
+		h->cookied = satpd_hs_budget_new();
+		ret = h->cookied ? 0 : -ENOMEM;
+	}
 	if (ret) {
 		log_err("handshake: cannot set up the identity: %s", strerror(-ret));
 		explicit_bzero(h, sizeof(*h));
@@ -125,6 +132,7 @@ void satpd_hs_close(struct satpd *d)
 	if (!d->hs)
 		return;
 	hs_cookie_checker_wipe(&d->hs->cookies);
+	satpd_hs_budget_free(d->hs->cookied);
 	explicit_bzero(d->hs, sizeof(*d->hs));
 	free(d->hs);
 	d->hs = NULL;
@@ -397,6 +405,20 @@ static bool under_load(struct satpd_hs *h, uint64_t now)
 	return ++h->load_n > SATPD_HS_LOAD_PER_S;
 }
 
+struct admit_ctx {
+	struct satpd_hs *h;
+	const struct sockaddr_storage *src;
+	uint64_t now;
+};
+
+/* A valid cookie under load: the source's own budget decides whether DH is spent on it. */
+static bool admit_cookied(void *ctx)
+{
+	const struct admit_ctx *a = ctx;
+
+	return satpd_hs_budget_source_take(a->h->cookied, a->src, a->now);
+}
+
 static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len,
 			  const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
@@ -404,12 +426,15 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	struct satpd_hs *h = d->hs;
 	uint8_t key[SRC_KEY_LEN], out[SATP_HS_RESPONSE_LEN];
 	uint64_t now = now_ns();
+	struct admit_ctx actx = {.h = h, .src = src, .now = now};
 	struct hs_rx_info rx = {
 	    .cookies = &h->cookies,
 	    .src = key,
 	    .src_len = src_key(key, src),
 	    .under_load = under_load(h, now),
 	    .now_ns = now,
+	    .admit = admit_cookied,
+	    .admit_ctx = &actx,
 	};
 	struct hs_responder r;
 	struct hs_session s;

@@ -23,6 +23,7 @@
 #include "datapath.h"
 #include "dev.h"
 #include "handshake.h"
+#include "hsbudget.h"
 #include "edge.h"
 #include "log.h"
 #include "satpd_options.h"
@@ -439,6 +440,11 @@ static int run(const struct satpd_config *c)
 	ret = satpd_udp_open(&d.udp, c);
 	if (ret)
 		goto out_sig;
+	d.hs_budget = satpd_hs_budget_new();
+	if (!d.hs_budget) {
+		ret = -ENOMEM;
+		goto out_udp;
+	}
 	ret = resolve_remote(&d, cc, &remote);
 	if (ret)
 		goto out_udp;
@@ -556,6 +562,7 @@ out_udp:
 	satpd_xdp_restore_queues();
 	satpd_rail_free(&d.rail);
 	satpd_udp_close(&d.udp);
+	satpd_hs_budget_free(d.hs_budget);
 out_sig:
 	close(sfd);
 	return ret;

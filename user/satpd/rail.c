@@ -346,7 +346,6 @@ void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_p
 {
 	const struct satpd_rail_path *p = &d->rail.path[path];
 	struct satp_xdp_path_stats xs = {0};
-	int64_t xdp_seen;
 
 	memset(out, 0, sizeof(*out));
 	out->local_port = p->lport;
@@ -361,9 +360,8 @@ void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_p
 	out->last_seen = atomic_load(&p->last_seen);
 	out->xdp_seen = xs.seen;
 	out->xdp_dropped = xs.dropped;
-	xdp_seen = xs.last_ns ? mono_to_unix(xs.last_ns) : 0;
-	if (xdp_seen > out->last_seen)
-		out->last_seen = xdp_seen;
+	/* pre-auth (a spoofed source tuple moves it): reported apart, never as last_seen */
+	out->xdp_last_seen = xs.last_ns ? mono_to_unix(xs.last_ns) : 0;
 }
 
 void satpd_rail_dump(const struct satpd *d)

@@ -11,6 +11,12 @@
 #include "edge.h"
 #include "xsk.h"
 
+/* The daemon scope carries every core counter, "connections" and the edge exchange's. */
+#define X(n) +1
+_Static_assert(0 SATPD_COUNTERS(X) + 1 SATPD_EDGE_COUNTERS(X) <= SATP_CTL_COUNTERS_MAX,
+	       "the daemon's counters must fit a snapshot (ctl_proto.h)");
+#undef X
+
 static void fill_counters(struct satp_ctl_counter *arr, uint32_t *n, const struct satpd_counters *c)
 {
 #define X(name) satp_ctl_add_counter(arr, n, #name, c->name);

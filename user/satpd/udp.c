@@ -48,6 +48,11 @@ static int open_one(struct satpd_udp *u, const struct addrinfo *ai, bool v6only,
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	/* Say which datagrams came in fragments (datapath.c): satp_rx could not judge those.
+	 * Best effort: a kernel before 4.10 has neither, and then counts none. */
+	setsockopt(fd, SOL_IP, IP_RECVFRAGSIZE, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, SOL_IPV6, IPV6_RECVFRAGSIZE, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		ret = -errno;
 		log_err("cannot bind UDP socket to %s: %s",
