@@ -30,6 +30,7 @@ static void fill(void)
 	strcpy(snap.xdp_fallback, "satp_rx on \"eth1\": Operation not supported");
 	satp_ctl_add_counter(snap.counters, &snap.n_counters, "rx_bad_tag", 4);
 	satp_ctl_add_counter(snap.counters, &snap.n_counters, "rx-Replay", 2);
+	satp_ctl_add_counter(snap.counters, &snap.n_counters, "connections", 2);
 	c = satp_ctl_snapshot_add_conn(&snap);
 	assert_non_null(c);
 	c->mux = 5;
@@ -82,6 +83,8 @@ static const char *const want_lines[] = {
     "satpd_start_time_seconds 1700000000",
     "satpd_daemon_rx_bad_tag_total 4",
     "satpd_daemon_rx_replay_total 2",
+    "satpd_daemon_connections 2", /* falls when connections go: a gauge */
+    "# TYPE satpd_daemon_connections gauge",
     "satpd_conn_rx_packets_total{mux=\"5\"} 10",
     "satpd_conn_rx_packets_total{mux=\"6\"} 0",
     "satpd_conn_tx_bytes_total{mux=\"5\"} 300",

@@ -20,6 +20,15 @@ static void family(struct satp_text *o, const char *name, const char *type, cons
 	satp_text_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/*
+ * Daemon-wide values beside its counters that are a state, not a count (they
+ * fall as well as rise): gauges, without Prometheus' _total.
+ */
+static bool daemon_is_gauge(const char *name)
+{
+	return !strcmp(name, "connections");
+}
+
 /* A counter name as a metric-name part: [a-z0-9_], anything else becomes '_'. */
 static void metric_part(const char *in, char *out, size_t cap)
 {
@@ -90,10 +99,15 @@ static void render_daemon(struct satp_text *o, const struct satp_ctl_snapshot *s
 	family(o, "satpd_start_time_seconds", "gauge", "When satpd started, Unix time.");
 	satp_text_put(o, "satpd_start_time_seconds %" PRId64 "\n", s->started);
 	for (i = 0; i < s->n_counters && i < SATP_CTL_COUNTERS_MAX; i++) {
+		const char *sfx = daemon_is_gauge(s->counters[i].name) ? "" : "_total";
+
 		metric_part(s->counters[i].name, name, sizeof(name));
-		satp_text_put(o, "# HELP satpd_daemon_%s_total satpd counter %s.\n", name, name);
-		satp_text_put(o, "# TYPE satpd_daemon_%s_total counter\n", name);
-		satp_text_put(o, "satpd_daemon_%s_total %" PRIu64 "\n", name, s->counters[i].value);
+		satp_text_put(o, "# HELP satpd_daemon_%s%s satpd %s %s.\n", name, sfx,
+			      *sfx ? "counter" : "state", name);
+		satp_text_put(o, "# TYPE satpd_daemon_%s%s %s\n", name, sfx,
+			      *sfx ? "counter" : "gauge");
+		satp_text_put(o, "satpd_daemon_%s%s %" PRIu64 "\n", name, sfx,
+			      s->counters[i].value);
 	}
 }
 
