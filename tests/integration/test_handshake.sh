@@ -229,10 +229,14 @@ if command -v nft >/dev/null; then
 	start_bg b tcpdump-init.log tcpdump -n -U --immediate-mode -c 1 -i ul0 \
 		-w "$TMP/held-init.pcap" "udp and src host $UL4_1 and src port 4444 and udp[14:2] = 0xffff and udp[8] = 1"
 	wait_log "$TMP/tcpdump-init.log" "listening on" 10 || fail "tcpdump: $(cat "$TMP/tcpdump-init.log")"
-	# a initiates a rekey when it sends $REKEY s into its session.
-	for _ in $(seq 1 $((REKEY * 10 + 50))); do
+	# a initiates a rekey when it sends $REKEY s into its session: keep it sending
+	# until the initiation is caught, with a deadline (an answered ping takes a
+	# millisecond, so a count of pings is no measure of time).
+	end=$((SECONDS + REKEY * 3 + 15))
+	while [ "$SECONDS" -lt "$end" ]; do
 		grep -q captured "$TMP/tcpdump-init.log" && break
 		nsx a ping -c 1 -W 1 -q 10.99.0.2 >/dev/null 2>&1
+		sleep 0.1
 	done
 	grep -q captured "$TMP/tcpdump-init.log" || fail "a sent no rekey initiation while held"
 	remote0=$(show_field b-satpd-b remote)

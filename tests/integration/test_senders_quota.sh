@@ -31,12 +31,13 @@ bpffs_init
 topo_pair a b
 mkdir -p "$TMP/run"
 
-# blast MUX KEY FIRST LAST: one datagram from each sender id FIRST..LAST (one process: no exec each).
+# blast MUX KEY FIRST LAST: one datagram from each sender id FIRST..LAST (one process: no exec each),
+# its inner source in MUX's route 10.98.MUX.0/24 (satpd delivers only what routes back the same way).
 blast() {
 	nsx b bash -c 'for ((s = $4; s <= $5; s++)); do
 		"$1" --dst "$2" --port 4444 --key "$3" --salt "$7" --role right --mux "$6" --sid $s \
-			--count 1 >/dev/null || exit 1
-	done' blast "$BLAST" "$UL4_1" "$2" "$3" "$4" "$1" "$SALT" || fail "satp_blast failed"
+			--inner-src "$8" --count 1 >/dev/null || exit 1
+	done' blast "$BLAST" "$UL4_1" "$2" "$3" "$4" "$1" "$SALT" "10.98.$1.2" || fail "satp_blast failed"
 }
 
 # wait_counter PID LOG NAME WANT: until the counter reaches WANT (deadline 10 s); prints it.
@@ -59,7 +60,7 @@ run_mode() {
 	apid=$LAST_PID
 	wait_log "$alog" "satpd [0-9.]* running" 15 || fail "$mode: no start: $(tail -5 "$alog")"
 	nsx a "$SATP" conn add 2 key $K2 salt $SALT sender 1 role left window 64 \
-		remote "$UL4_2:4599" --socket "$(ctl_sock "a-a-$mode")" || fail "$mode: conn add 2"
+		remote "$UL4_2:4599" route 10.98.2.0/24 --socket "$(ctl_sock "a-a-$mode")" || fail "$mode: conn add 2"
 
 	d0=$(satpd_counter "$apid" "$alog" rx_delivered)
 	blast 1 $K1 0 $((senders - 1))
