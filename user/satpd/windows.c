@@ -505,7 +505,8 @@ unsigned int satpd_windows_release_mux(struct satpd_windows *w, uint16_t mux)
 			w->unbind(w->bind_ctx, mux, (uint16_t)e, (uint32_t)i);
 		/* An empty window until reused: a stale reader sees nothing committed. */
 		satp_window_init(&w->slots[i], 0);
-		w->rec_slot[i] = -1; /* its record slot is released below */
+		/* Its record slot is released below; a reused slot links anew. */
+		__atomic_store_n(&w->rec_slot[i], -1, __ATOMIC_RELAXED);
 		atomic_store_explicit(&w->index[i], SATPD_WINDOW_FREED, memory_order_release);
 		atomic_fetch_sub(&w->n, 1);
 		n++;
