@@ -45,9 +45,12 @@ static void commit_next(struct bench *b)
 
 static double row(const char *what, struct satpd_windows *w)
 {
-	static uint16_t mux;
-	struct bench b = {.w = w, .mux = ++mux};
-	double ns = bench_measure(&b, commit_next, CALIBRATE_N);
+	static uint16_t rows;
+	struct bench b = {.w = w};
+	double ns;
+
+	b.mux = ++rows;
+	ns = bench_measure(&b, commit_next, CALIBRATE_N);
 
 	printf("%-52s %7.1f ns/commit%s\n", what, ns, b.failures ? "  (FAILURES)" : "");
 	return b.failures ? -1 : ns;

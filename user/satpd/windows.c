@@ -713,7 +713,7 @@ int satpd_windows_keep_record(struct satpd_windows *w, struct satpd_windows *rec
 	uint64_t e;
 
 	w->record = rec;
-	/* Nothing commits yet: every bound slot gets its record slot, new ones get theirs as made. */
+	/* Nothing commits yet: each bound slot is linked now, new ones when made. */
 	for (i = 0; i < cap; i++) {
 		e = atomic_load_explicit(&w->index[i], memory_order_relaxed);
 		if (e & SATPD_WINDOW_USED)
