@@ -9,6 +9,7 @@
 #   make demo         install, build, run a tunnel against a real uanytun
 #   make bench-crypto per-packet seal/open cost against the OpenSSL floor
 #   make bench-xdp    per-packet XDP cost and the veth drop rate
+#   make bench-windows per-packet replay-window commit, with and without the record
 #   make V=1          show the commands
 
 .DELETE_ON_ERROR:
@@ -79,7 +80,7 @@ VMLINUX_H   := $(BUILD)/vmlinux.h
 BINS := $(BUILD)/satpd $(BUILD)/satp
 
 .PHONY: all deps test test-only unit bpf-test integration demo bench bench-crypto bench-hs \
-        bench-xdp install clean check tests fresh-check
+        bench-xdp bench-windows install clean check tests fresh-check
 
 all: $(BINS)
 
@@ -176,6 +177,9 @@ fresh-check:
 
 bench-crypto: $(BUILD)/bench/bench_crypto
 	$(Q)$(BUILD)/bench/bench_crypto
+
+bench-windows: $(BUILD)/bench/bench_windows
+	$(Q)$(BUILD)/bench/bench_windows
 
 bench-xdp: tests
 	$(Q)BUILD=$(BUILD) scripts/bench-xdp.sh

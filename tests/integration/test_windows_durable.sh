@@ -18,6 +18,11 @@
 #   back-to-xdp  socket-path run captured, then XDP over the older pins
 #   killed     XDP run SIGKILLed right after the capture, restart with
 #              --xdp-mode off: the windows come from the pins it left
+#   crash-reboot  XDP run SIGKILLed right after the capture (no write-back
+#              interval waited), pins wiped and XDP detached (a crash then a
+#              reboot), restart on XDP, then again with --xdp-mode off: the
+#              windows come from the state file alone, which the XDP workers
+#              commit into
 #   sizes      a -w 0 block ahead of a -w 100 one (mux 6, its own uanytun on
 #              port 4506, tun1/tunp6), restarted: mux 6 keeps its -w 100
 # Each replay must be refused datagram by datagram (replay verdicts +N, none
@@ -45,14 +50,16 @@ start_satpd() {
 	wait_log "$TMP/$logf" 'satpd [0-9.]* running' 15 || { cat "$TMP/$logf"; fail "satpd did not start"; }
 }
 
-# capture PCAP MARK: N pings from b whose payload is MARK (8 hex digits), their
-# SATP datagrams captured on b's side.
+# capture PCAP MARK [CMD...]: N pings from b whose payload is MARK (8 hex digits),
+# their SATP datagrams captured on b's side; CMD runs the moment the pings are
+# answered, before the capture is closed.
 capture() {
 	start_bg b tcpdump.log tcpdump -Z root -i ul0 --immediate-mode -U -n -c "$N" -w "$1" \
 		"udp and src host $UL4_2 and src port $PORT_B and dst port 4444"
 	local tpid=$LAST_PID
 	wait_log "$TMP/tcpdump.log" "listening on" 5 || fail "tcpdump did not start"
 	nsx b ping -c "$N" -i 0.2 -W 2 -q -p "$2" "$TO_A" >/dev/null || fail "ping before the capture's end"
+	[ $# -lt 3 ] || "${@:3}"
 	wait_log "$TMP/tcpdump.log" "packets captured" 5
 	stop_pid "$tpid"
 	rm -f "$TMP/tcpdump.log"
@@ -186,6 +193,31 @@ if want_row killed; then
 	start_satpd a6.log --xdp-mode off
 	grep -qE 'replay windows? merged from' "$TMP/a6.log" || fail "killed: the pinned windows were not merged"
 	expect_refused killed a6.log "$TMP/killed.pcap" 5ea1ed03
+fi
+
+if want_row crash-reboot; then
+	for m in xdp off; do
+		mark=5ea1ed1$([ $m = off ] && echo 1 || echo 0)
+		log "row: crash-reboot (XDP SIGKILLed, pins wiped, restart --xdp-mode $m)"
+		stop_pid "$APID"
+		start_satpd a7$m.log
+		grep -q 'XDP: satp_rx on ul0' "$TMP/a7$m.log" || fail "crash-reboot: not on XDP"
+		# Killed the moment the last ping is answered: well inside the 1 s
+		# write-back interval, so only a commit into the record itself survives.
+		capture "$TMP/crash-$m.pcap" "$mark" kill -KILL "$APID"
+		wait "$APID" 2>/dev/null
+		ip -n "$(ns a)" link set ul0 xdp off
+		rm -r "$PINS"
+		if [ $m = off ]; then
+			start_satpd a8$m.log --xdp-mode off
+		else
+			start_satpd a8$m.log
+			grep -q 'XDP: satp_rx on ul0' "$TMP/a8$m.log" || fail "crash-reboot: not on XDP"
+		fi
+		! grep -qE 'replay windows? merged from' "$TMP/a8$m.log" ||
+			fail "crash-reboot: pins were left to merge"
+		expect_refused "crash-reboot ($m)" a8$m.log "$TMP/crash-$m.pcap" "$mark"
+	done
 fi
 stop_pid "$APID"
 

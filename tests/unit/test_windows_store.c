@@ -9,8 +9,9 @@
  * slot keeps its own -w (review H1) and an adopted pinned slot stays reachable
  * past a slot freed in the last run (M3). The durable record (review H2,
  * docs/windows.md): two stores merge per (mux, sender id) with top = max and
- * bits OR-ed, the XDP store writes back into the state file, and the file
- * remembers a clean close. One connection cannot take the whole pool (the
+ * bits OR-ed, the XDP store's commits reach the state file at once (a SIGKILL
+ * then a wiped bpffs loses nothing), its write-back is a safety net, and the
+ * file remembers a clean close. One connection cannot take the whole pool (the
  * per-connection quota, review M7); a deleted connection's windows come back
  * when it is re-added with the same keys, a key change starts empty and the old
  * keys are refused from then on, also when the pool reclaimed the windows (M6).
@@ -410,6 +411,85 @@ static void test_record_take_clean(void **state)
 	rm_state(dir);
 }
 
+/* What the state file holds after the XDP run, as (mux, sender, seq) -> verdict of a commit. */
+struct rec_row {
+	const char *what;
+	uint16_t mux, sender;
+	uint32_t seq;
+	int verdict;
+};
+
+static const struct rec_row rec_rows[] = {
+    {"pinned window, its new commit", 1, 1, 101, SATP_REPLAY},
+    {"pinned window, the pins' own", 1, 1, 100, SATP_REPLAY},
+    {"new sender, quota commit", 2, 1, 200, SATP_REPLAY},
+    {"second sender of a mux", 3, 2, 50, SATP_REPLAY},
+    {"reset, then a restarted peer's seq", 3, 1, 5, SATP_REPLAY},
+    {"reset: the seq before it is forgotten", 3, 1, 300, SATP_OK},
+    {"edge merge: its top", 4, 1, 900, SATP_REPLAY},
+    {"edge merge: a bit below", 4, 1, 897, SATP_REPLAY},
+    {"edge merge: a seq it lacks", 4, 1, 898, SATP_OK},
+    {"released mux: freed in the file", 5, 1, 10, SATP_OK},
+    {"its slot's next sender: its own record slot", 6, 1, 60, SATP_REPLAY},
+};
+
+/*
+ * A SIGKILL, then the pins wiped: every commit of the XDP store reached the
+ * state file with no write-back between, pinned (adopted) and new slots
+ * alike, through each commit entry point and an edge merge; a reset and a
+ * released mux (whose live slot drops its record link) too. A write-back when
+ * both agree changes nothing.
+ */
+static void test_record_commits_at_once(void **state)
+{
+	static struct satp_window map[1u << BITS];
+	char dir[] = "/tmp/satp-winstore.XXXXXX";
+	uint64_t bits[SATP_WINDOW_WORDS] = {0x5}; /* 899 and 897 below top 900 */
+	struct satpd_windows live, *rec;
+	struct satp_window *before;
+	size_t n, i;
+
+	assert_non_null(mkdtemp(dir));
+	memset(map, 0, sizeof(map));
+	satp_window_init(&map[5], 64); /* (1, 1) pinned in slot 5 by the last run */
+	assert_int_equal(satp_window_commit(&map[5], 100), SATP_OK);
+	rec = malloc(sizeof(*rec));
+	assert_non_null(rec);
+	assert_int_equal(satpd_windows_open_file(rec, BITS + 2, 64, dir), 0);
+	assert_int_equal(satpd_windows_init(&live, BITS, 64, map, NULL, NULL), 0);
+	assert_int_equal(satpd_windows_adopt(&live, 1, 1, 5), 0);
+	assert_int_equal(satpd_windows_keep_record(&live, rec), 0);
+	assert_int_equal(satpd_windows_commit(&live, 1, 1, 101), SATP_OK);
+	assert_int_equal(satpd_windows_commit_quota(&live, 2, 1, 64, 4, 200), SATP_OK);
+	assert_int_equal(satpd_windows_commit_sized(&live, 3, 1, 64, 300), SATP_OK);
+	assert_int_equal(satpd_windows_commit(&live, 3, 2, 50), SATP_OK);
+	assert_int_equal(satpd_windows_reset(&live, 3, 1, 64), 0);
+	assert_int_equal(satpd_windows_commit(&live, 3, 1, 5), SATP_OK);
+	assert_int_equal(satpd_windows_merge(&live, 4, 1, 64, 900, bits, 63), 1);
+	assert_int_equal(satpd_windows_commit(&live, 5, 1, 10), SATP_OK);
+	assert_int_equal(satpd_windows_release_mux(&live, 5), 1);
+	assert_int_equal(satpd_windows_commit(&live, 6, 1, 60), SATP_OK);
+	/* The safety net, with nothing left to do. */
+	n = ((size_t)1 << (BITS + 2)) * sizeof(*before);
+	before = malloc(n);
+	assert_non_null(before);
+	memcpy(before, rec->slots, n);
+	assert_int_equal(satpd_windows_write_back(&live), 0);
+	assert_memory_equal(before, rec->slots, n);
+	free(before);
+	satpd_windows_free(&live); /* SIGKILL: no last write-back; then the pins are wiped */
+	memset(map, 0, sizeof(map));
+	assert_int_equal(satpd_windows_open_file(&live, BITS + 2, 64, dir), 0);
+	for (i = 0; i < sizeof(rec_rows) / sizeof(rec_rows[0]); i++) {
+		print_message("%s\n", rec_rows[i].what);
+		assert_int_equal(satpd_windows_commit(&live, rec_rows[i].mux, rec_rows[i].sender,
+						      rec_rows[i].seq),
+				 rec_rows[i].verdict);
+	}
+	satpd_windows_free(&live);
+	rm_state(dir);
+}
+
 #define POOL_BITS 10 /* XDP's SATP_XDP_WINDOW_SLOTS */
 
 /*
@@ -637,6 +717,7 @@ int main(void)
 	    cmocka_unit_test(test_merge_keeps_owner_size),
 	    cmocka_unit_test(test_record_write_back),
 	    cmocka_unit_test(test_record_take_clean),
+	    cmocka_unit_test(test_record_commits_at_once),
 	    cmocka_unit_test(test_quota),
 	    cmocka_unit_test(test_readd),
 	    cmocka_unit_test(test_sessions_seen),

@@ -32,17 +32,20 @@ static int init_store(struct satpd_windows *w, unsigned int bits, uint32_t size,
 	w->bind_ctx = bind_ctx;
 	w->index = w->map ? w->index : calloc(cap, sizeof(*w->index));
 	w->busy = calloc(cap, sizeof(*w->busy));
+	w->rec_slot = malloc(cap * sizeof(*w->rec_slot));
 	w->slots = slots;
 	if (!slots) {
 		w->slots = calloc(cap, sizeof(*w->slots));
 		w->own_slots = true;
 	}
-	if (!w->index || !w->busy || !w->slots) {
+	if (!w->index || !w->busy || !w->rec_slot || !w->slots) {
 		satpd_windows_free(w);
 		return -ENOMEM;
 	}
-	for (i = 0; i < cap; i++)
+	for (i = 0; i < cap; i++) {
 		atomic_flag_clear(&w->busy[i]);
+		w->rec_slot[i] = -1;
+	}
 	pthread_mutex_init(&w->grow, NULL);
 	return 0;
 }
@@ -74,6 +77,7 @@ void satpd_windows_free(struct satpd_windows *w)
 	if (w->map_fd >= 0)
 		close(w->map_fd); /* releases the flock */
 	free(w->busy);
+	free(w->rec_slot);
 	memset(w, 0, sizeof(*w));
 	w->map_fd = -1;
 }
@@ -285,6 +289,18 @@ int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id
 static int slot_capped(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
 		       unsigned int quota);
 
+/*
+ * Slot i of (mux, sender id) gets its record's slot, found or made (XDP
+ * path). Under w->grow, or before any worker runs; rec->grow nests inside it.
+ */
+static void link_record(struct satpd_windows *w, uint32_t i, uint16_t mux, uint16_t sender_id,
+			uint32_t size)
+{
+	int j = w->record ? slot_sized(w->record, mux, sender_id, size) : -1;
+
+	__atomic_store_n(&w->rec_slot[i], j < 0 ? -1 : j, __ATOMIC_RELAXED);
+}
+
 static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size)
 {
 	return slot_capped(w, mux, sender_id, size, 0);
@@ -309,6 +325,8 @@ static int slot_capped(struct satpd_windows *w, uint16_t mux, uint16_t sender_id
 		atomic_store_explicit(&w->full, true, memory_order_relaxed);
 	if (i >= 0 && !found) {
 		satp_window_init(&w->slots[i], size);
+		/* Before the entry is published: a worker that finds it finds the link. */
+		link_record(w, (uint32_t)i, mux, sender_id, size);
 		if (w->bind && w->bind(w->bind_ctx, mux, sender_id, (uint32_t)i)) {
 			i = -EIO;
 		} else {
@@ -351,6 +369,7 @@ int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 		return -EEXIST;
 	keep_size(&w->slots[slot]);
 	tombstone_path(w, key, slot);
+	link_record(w, slot, mux, sender_id, w->slots[slot].size);
 	atomic_store(&w->index[slot], SATPD_WINDOW_USED | key);
 	atomic_fetch_add(&w->n, 1);
 	return 0;
@@ -382,9 +401,13 @@ int satpd_windows_reset(struct satpd_windows *w, uint16_t mux, uint16_t sender_i
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
 		;
 	satp_window_init(&w->slots[i], size);
-	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
-	if (w->record) /* the operator's "forget" holds across a restart too */
+	/*
+	 * The operator's "forget" holds across a restart too. Under the slot's
+	 * flag: a worker's commit reaches both windows or neither before it.
+	 */
+	if (w->record)
 		satpd_windows_reset(w->record, mux, sender_id, size);
+	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return 0;
 }
 
@@ -400,6 +423,54 @@ static void resize(struct satp_window *win, uint32_t size)
 		__atomic_store_n(&win->size, size, __ATOMIC_RELAXED);
 }
 
+/* The record's slot linked to slot i, busy-flagged, or NULL. Under slot i's busy flag. */
+static struct satp_window *record_lock(struct satpd_windows *w, int i, int *j)
+{
+	struct satpd_windows *rec = w->record;
+
+	if (!rec)
+		return NULL;
+	*j = __atomic_load_n(&w->rec_slot[i], __ATOMIC_RELAXED);
+	if (*j < 0)
+		return NULL;
+	while (atomic_flag_test_and_set_explicit(&rec->busy[*j], memory_order_acquire))
+		; /* the main loop's write-back or reset: as the live slot's flag */
+	return &rec->slots[*j];
+}
+
+static void record_unlock(struct satpd_windows *w, int j)
+{
+	atomic_flag_clear_explicit(&w->record->busy[j], memory_order_release);
+}
+
+/*
+ * A new seq in slot i (under its busy flag) goes to the record too: a store
+ * into the state file's shared mapping, which a SIGKILL cannot take back.
+ * Its verdict is the live window's; the record only gains the bit.
+ */
+static void record_commit(struct satpd_windows *w, int i, uint32_t seq)
+{
+	struct satp_window *r;
+	int j;
+
+	r = record_lock(w, i, &j);
+	if (!r)
+		return;
+	resize(r, w->slots[i].size);
+	satp_window_commit(r, seq);
+	record_unlock(w, j);
+}
+
+/* The live slot's commit, and the record's when it was new. */
+static enum satp_verdict commit_slot(struct satpd_windows *w, int i, uint32_t seq)
+{
+	enum satp_verdict v = satp_window_commit(&w->slots[i], seq);
+
+	if (v == SATP_OK)
+		record_commit(w, i, seq);
+	return v;
+}
+
 int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
 			       uint32_t size, uint32_t seq)
 {
@@ -411,7 +482,7 @@ int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t s
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
 		; /* another queue commits to this sender: a few hundred ns at most */
 	resize(&w->slots[i], size);
-	v = satp_window_commit(&w->slots[i], seq);
+	v = commit_slot(w, i, seq);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return (int)v;
 }
@@ -434,6 +505,8 @@ unsigned int satpd_windows_release_mux(struct satpd_windows *w, uint16_t mux)
 			w->unbind(w->bind_ctx, mux, (uint16_t)e, (uint32_t)i);
 		/* An empty window until reused: a stale reader sees nothing committed. */
 		satp_window_init(&w->slots[i], 0);
+		/* Its record slot is released below; a reused slot links anew. */
+		__atomic_store_n(&w->rec_slot[i], -1, __ATOMIC_RELAXED);
 		atomic_store_explicit(&w->index[i], SATPD_WINDOW_FREED, memory_order_release);
 		atomic_fetch_sub(&w->n, 1);
 		n++;
@@ -476,7 +549,8 @@ int satpd_windows_export(const struct satpd_windows *w, unsigned int i, uint32_t
 static int merge_into(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
 		      bool owner_size, uint32_t top, const uint64_t *bits, uint32_t nbits)
 {
-	int i = slot_sized(w, mux, sender_id, size), ret;
+	int i = slot_sized(w, mux, sender_id, size), ret, j;
+	struct satp_window *r;
 
 	if (i < 0)
 		return -ENOSPC;
@@ -485,6 +559,12 @@ static int merge_into(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
 	if (owner_size)
 		resize(&w->slots[i], size);
 	ret = satp_window_merge(&w->slots[i], top, bits, nbits);
+	r = ret > 0 ? record_lock(w, i, &j) : NULL;
+	if (r) { /* another edge's window, in the record as a commit would be */
+		resize(r, w->slots[i].size);
+		satp_window_merge(r, top, bits, nbits);
+		record_unlock(w, j);
+	}
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return ret;
 }
@@ -568,21 +648,29 @@ static bool read_slot(const struct satp_window *src, struct satp_window *out)
 	return __atomic_load_n(&src->gen, __ATOMIC_RELAXED) == gen;
 }
 
+/* Same window, whatever the seqlock counts (each slides on its own). */
+static bool same_window(const struct satp_window *a, const struct satp_window *b)
+{
+	return a->top == b->top && a->size == b->size && a->flags == b->flags &&
+	       !memcmp(a->bits, b->bits, sizeof(a->bits));
+}
+
 /*
- * rec := max(rec, cur). After the start's merge the live window holds all the
- * record had and only grows, so a copy is the max; a live window behind the
- * record (a sender that found no slot at the start and began afresh) is merged
- * instead, so the record never goes back.
+ * rec := max(rec, cur), under rec's busy flag. The workers commit into the
+ * record as well, so it may be ahead of the copy cur (read before their last
+ * commit): a window that holds something is merged into (top = max, bits
+ * OR-ed), never overwritten, and the record never goes back. An empty one
+ * takes the copy.
  */
 static void record_slot(struct satp_window *rec, const struct satp_window *cur)
 {
 	uint64_t bits[SATP_WINDOW_WORDS];
 	uint32_t top, nbits;
 
-	if (!memcmp(rec, cur, sizeof(*rec)))
+	if (same_window(rec, cur))
 		return;
-	if ((rec->flags & SATP_WINDOW_VALID) && rec->size && rec->top != cur->top &&
-	    satp_window_classify(rec->top, rec->size, cur->top) != SATP_WINDOW_AHEAD) {
+	if ((rec->flags & SATP_WINDOW_VALID) && rec->size) {
+		resize(rec, cur->size); /* the owner's -w, as the live slot has it */
 		if (!satp_window_export(cur, &top, bits, &nbits))
 			satp_window_merge(rec, top, bits, nbits);
 		return;
@@ -607,19 +695,30 @@ unsigned int satpd_windows_write_back(struct satpd_windows *w)
 		if (!(cur.flags & SATP_WINDOW_VALID))
 			continue; /* nothing committed (or -w 0): nothing to keep */
 		j = slot_sized(rec, (uint16_t)(e >> 16), (uint16_t)e, cur.size);
-		if (j < 0)
+		if (j < 0) {
 			lost++;
-		else
-			record_slot(&rec->slots[j], &cur);
+			continue;
+		}
+		while (atomic_flag_test_and_set_explicit(&rec->busy[j], memory_order_acquire))
+			; /* a worker commits into it (record_commit) */
+		record_slot(&rec->slots[j], &cur);
+		atomic_flag_clear_explicit(&rec->busy[j], memory_order_release);
 	}
 	return lost;
 }
 
 int satpd_windows_keep_record(struct satpd_windows *w, struct satpd_windows *rec)
 {
-	unsigned int lost = satpd_windows_merge_all(w, rec);
+	unsigned int lost = satpd_windows_merge_all(w, rec), i, cap = 1u << w->bits;
+	uint64_t e;
 
 	w->record = rec;
+	/* Nothing commits yet: each bound slot is linked now, new ones when made. */
+	for (i = 0; i < cap; i++) {
+		e = atomic_load_explicit(&w->index[i], memory_order_relaxed);
+		if (e & SATPD_WINDOW_USED)
+			link_record(w, i, (uint16_t)(e >> 16), (uint16_t)e, w->slots[i].size);
+	}
 	satpd_windows_write_back(w); /* what only the pinned map had is on disk from now */
 	return lost ? -ENOSPC : 0;
 }
@@ -660,7 +759,7 @@ int satpd_windows_commit_quota(struct satpd_windows *w, uint16_t mux, uint16_t s
 		return i == -EDQUOT ? i : -ENOSPC;
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
 		; /* as satpd_windows_commit_sized */
-	v = satp_window_commit(&w->slots[i], seq);
+	v = commit_slot(w, i, seq);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return (int)v;
 }

@@ -71,6 +71,12 @@ struct satpd_windows {
 	void *bind_ctx;
 	/* XDP path: the state file's store, written back to (satpd_windows_keep_record). */
 	struct satpd_windows *record;
+	/*
+	 * Per slot: the record's slot of the same (mux, sender id), -1 = none.
+	 * Set before the slot's index entry is published (under grow), dropped
+	 * when it is freed; a commit goes there too, so a SIGKILL loses nothing.
+	 */
+	int32_t *rec_slot;
 	/* satpd_windows_open_file: the file was not closed cleanly and may lag (a crash). */
 	bool unclean;
 };
@@ -148,8 +154,13 @@ bool satpd_windows_top(const struct satpd_windows *w, unsigned int i, uint32_t *
  * mapping; the XDP path commits into the pinned map, which a reboot, a
  * `--xdp-mode off` restart or a fallback to the sockets leave behind. So the
  * file stays the record of both: at the XDP start its windows are merged into
- * the map (top = max, bits OR-ed), and from then on satpd_windows_write_back
- * copies what changed back into it (docs/windows.md gives the loss bounds).
+ * the map (top = max, bits OR-ed), and from then on every commit, edge merge
+ * and reset of a map slot is made in the record's slot of the same sender as
+ * well, by the same thread under the slot's busy flag (w->rec_slot), so a
+ * SIGKILL loses nothing even when the pins go with it. satpd_windows_write_back
+ * stays as a safety net: it merges what changed into the record (a sender the
+ * record had no room for, a commit made before the link). docs/windows.md
+ * gives the loss bounds.
  */
 
 /* Move a store (nothing may use it meanwhile); src is left empty. */
@@ -166,9 +177,10 @@ unsigned int satpd_windows_merge_all(struct satpd_windows *dst, const struct sat
  */
 int satpd_windows_keep_record(struct satpd_windows *w, struct satpd_windows *rec);
 /*
- * Write every window of w that moved since the last call into its record;
- * resets and released muxes go there as they happen. Main thread, no
- * syscall: the record is a shared mapping. Returns how many found no slot.
+ * Merge every window of w that differs from its record's into it (the record
+ * never goes back); commits, resets and released muxes go there as they
+ * happen. Main thread, no syscall: the record is a shared mapping. Returns
+ * how many found no slot.
  */
 unsigned int satpd_windows_write_back(struct satpd_windows *w);
 /*
