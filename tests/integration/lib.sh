@@ -274,6 +274,15 @@ wait_at_least() {
 	done
 }
 
+# replay_refused PID LOG: every replay verdict so far, the XDP pre-filter's and the daemon's.
+replay_refused() {
+	local n=0 c
+	for c in xdp_drop_replay xdp_drop_too_old rx_replay rx_too_old; do
+		n=$((n + $(satpd_counter "$1" "$2" $c)))
+	done
+	echo "$n"
+}
+
 # satpd_dump PID LOGFILE: one more counter dump (SIGUSR1) in LOGFILE, waited for.
 satpd_dump() {
 	local before

@@ -117,8 +117,8 @@ transfer_across_rekey() {
 	fail "$1: no new session during any of $try transfers (rekey every $REKEY s)"
 }
 
-# show_conn NS-LOG FIELD: a counter of connection mux 1 in `satp show --json`.
-show_conn() {
+# show_mux1 NS-LOG counters|field NAME: a counter or a field of connection mux 1 in `satp show --json`.
+show_mux1() {
 	"$SATP" show --json --socket "$(ctl_sock "$1")" 2>/dev/null | python3 -c '
 import json, sys
 def conns(o):
@@ -131,24 +131,10 @@ def conns(o):
         if r:
             return r
 c = [c for c in conns(json.load(sys.stdin)) if c["mux"] == 1][0]
-print(c["counters"].get(sys.argv[1], "missing"))' "$2"
+print(c["counters"].get(sys.argv[2], "missing") if sys.argv[1] == "counters" else c[sys.argv[2]])' "$2" "$3"
 }
-
-# show_field NS-LOG FIELD: a field of connection mux 1 in `satp show --json`.
-show_field() {
-	"$SATP" show --json --socket "$(ctl_sock "$1")" 2>/dev/null | python3 -c '
-import json, sys
-def conns(o):
-    if isinstance(o, dict):
-        if "connections" in o:
-            return o["connections"]
-        o = list(o.values())
-    for v in o if isinstance(o, list) else []:
-        r = conns(v)
-        if r:
-            return r
-print([c for c in conns(json.load(sys.stdin)) if c["mux"] == 1][0][sys.argv[1]])' "$2"
-}
+show_conn() { show_mux1 "$1" counters "$2"; }
+show_field() { show_mux1 "$1" field "$2"; }
 
 # ---------------------------------------------------------------- 1. handshake, ping, TCP
 # What a sends that is small: its initiations, pings and ACKs (a full-size flow would overrun it).

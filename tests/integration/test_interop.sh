@@ -257,14 +257,6 @@ captured_echo() {
 	grep -qE ' ok .* ICMP type 8 code 0' <<<"$out" || fail "the captured datagram is no echo request: $out"
 }
 
-# refused PID LOG: every replay verdict, the XDP pre-filter's and the daemon's.
-refused() {
-	local n=0 c
-	for c in xdp_drop_replay xdp_drop_too_old rx_replay rx_too_old; do
-		n=$((n + $(satpd_counter "$1" "$2" $c)))
-	done
-	echo "$n"
-}
 
 # kd-prf null derives every key as zero whatever the role: satp decode reads
 # both directions of a live uanytun tunnel as verified, role "-", and reports no
@@ -315,12 +307,12 @@ test_replay() {
 
 	local ref0 remote0 xdp0 ref1 seen remote1 xdp1
 	captured_echo "$TMP/replay.pcap" right
-	ref0=$(refused "$apid" "$TMP/a.log")
+	ref0=$(replay_refused "$apid" "$TMP/a.log")
 	xdp0=$(satpd_counter "$apid" "$TMP/a.log" xdp_drop_replay)
 	remote0=$(satpd_counter "$apid" "$TMP/a.log" remote_changes)
 	watch_start a tun0 "icmp[icmptype] == icmp-echo"
 	reinject "$TMP/replay.pcap"
-	ref1=$(wait_at_least $((ref0 + 1)) 10 refused "$apid" "$TMP/a.log")
+	ref1=$(wait_at_least $((ref0 + 1)) 10 replay_refused "$apid" "$TMP/a.log")
 	seen=$(watch_count)
 	xdp1=$(satpd_counter "$apid" "$TMP/a.log" xdp_drop_replay)
 	remote1=$(satpd_counter "$apid" "$TMP/a.log" remote_changes)
@@ -404,10 +396,10 @@ EOF
 
 	local ref0 ref1 seen
 	captured_echo "$TMP/restart.pcap" right
-	ref0=$(refused "$apid" "$TMP/a2.log")
+	ref0=$(replay_refused "$apid" "$TMP/a2.log")
 	watch_start a tun0 "icmp[icmptype] == icmp-echo"
 	reinject "$TMP/restart.pcap"
-	ref1=$(wait_at_least $((ref0 + 1)) 10 refused "$apid" "$TMP/a2.log")
+	ref1=$(wait_at_least $((ref0 + 1)) 10 replay_refused "$apid" "$TMP/a2.log")
 	seen=$(watch_count)
 	[ "$seen" -eq 0 ] || fail "restart: the pre-restart echo request reached tun0 ($seen)"
 	[ "$ref1" -eq $((ref0 + 1)) ] || fail "restart: the pre-restart datagram was not refused ($ref0 -> $ref1)"

@@ -95,14 +95,8 @@ while off + 16 <= len(d):
 PY
 }
 
-# refused LOG: replay verdicts so far, XDP's pre-filter's and the daemon's.
-refused() {
-	local n=0 c
-	for c in xdp_drop_replay xdp_drop_too_old rx_replay rx_too_old; do
-		n=$((n + $(satpd_counter "$APID" "$TMP/$1" $c)))
-	done
-	echo "$n"
-}
+# refused LOG: replay verdicts so far of the satpd in APID (lib.sh's replay_refused).
+refused() { replay_refused "$APID" "$TMP/$1"; }
 
 # expect_refused ROW LOG PCAP MARK: the replayed capture is refused, datagram
 # by datagram, and none of its echo requests (payload MARK) reaches a's

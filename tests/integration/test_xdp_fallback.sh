@@ -156,14 +156,6 @@ CRASH_ROWS=(
 	"crash-then-default|"
 )
 
-# refused PID LOG: replay verdicts so far, XDP's pre-filter and the daemon's.
-refused() {
-	local n=0 c
-	for c in xdp_drop_replay xdp_drop_too_old rx_replay rx_too_old; do
-		n=$((n + $(satpd_counter "$1" "$2" $c)))
-	done
-	echo "$n"
-}
 
 # crash_run NAME: satpd in skb mode carries pings (captured on b), then dies by SIGKILL.
 crash_run() {
@@ -199,13 +191,13 @@ test_after_crash() {
 			fail "$name: the crashed run's satp_rx was not removed:$(sed 's/^/\n  /' "$TMP/$name.2.log")"
 		ip -n "$(ns a)" link show br0 | grep -q 'prog/xdp' && fail "$name: an XDP program is left on br0"
 		wait_ping b "$IN_A" 10 || fail "$name: no ping through the tunnel:$(sed 's/^/\n  /' "$TMP/$name.2.log")"
-		r0=$(refused "$pid" "$TMP/$name.2.log")
+		r0=$(replay_refused "$pid" "$TMP/$name.2.log")
 		d0=$(satpd_counter "$pid" "$TMP/$name.2.log" rx_delivered)
 		n=$(nsx b python3 "$LIB_DIR/satp_inject.py" replay-old --count 100000 --to "$UL4_1" \
 			--pcap "$TMP/$name.pcap" | tail -n 1)
 		[ "${n:-0}" -ge 5 ] || fail "$name: only ${n:-0} datagrams captured from the skb run"
 		for _ in $(seq 1 20); do
-			r1=$(refused "$pid" "$TMP/$name.2.log")
+			r1=$(replay_refused "$pid" "$TMP/$name.2.log")
 			[ "$r1" -ge $((r0 + n)) ] && break
 		done
 		d1=$(satpd_counter "$pid" "$TMP/$name.2.log" rx_delivered)
