@@ -82,14 +82,7 @@ def flood(a):
     while time.monotonic() < t_end:
         payload = pool[n % len(pool)]
         src = bytes([198, 18 + (n >> 16 & 1), n >> 8 & 0xFF, n & 0xFF])
-        sport = 1024 + n % 60000
-        udp = struct.pack("!HHHH", sport, a.port, 8 + len(payload), 0) + payload
-        # The kernel fills in the IP checksum and length (IP_HDRINCL); UDP's checksum 0 = none.
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, src, dst)
-        try:
-            s.sendto(ip + udp, (a.to, 0))
-        except OSError:
-            time.sleep(0.001)  # the send queue is full: not a reason to stop
+        send_raw(s, src, 1024 + n % 60000, dst, a.port, payload)
         n += 1
         if gap:
             nxt += gap
