@@ -1014,41 +1014,42 @@ int satp_xdp_set_flags(struct satp_xdp *x, uint32_t flags)
 	return write_cfg(x, &cfg);
 }
 
-int satp_xdp_set_hs_ratelimit(struct satp_xdp *x, uint32_t pps, uint32_t burst)
+/*
+ * A token bucket's rate and burst in satp_cfg (fields at pps_at and burst_at,
+ * both __u32). Above 1e9/s the refill interval would round to 0 ns: no limit.
+ */
+static int set_bucket(struct satp_xdp *x, const char *what, size_t pps_at, size_t burst_at,
+		      uint32_t pps, uint32_t burst)
 {
 	struct satp_xdp_config cfg;
 	int err;
 
-	/* Above 1e9/s the refill interval would round to 0 ns: no limit at all. */
 	if (pps > SATP_XDP_HS_PPS_MAX) {
-		warn("handshake budget %u/s above %u/s\n", pps, SATP_XDP_HS_PPS_MAX);
+		warn("%s %u/s above %u/s\n", what, pps, SATP_XDP_HS_PPS_MAX);
 		return -EINVAL;
 	}
 	err = read_cfg(x, &cfg);
 	if (err)
 		return err;
-	cfg.hs_pps = pps;
-	cfg.hs_burst = burst;
+	memcpy((char *)&cfg + pps_at, &pps, sizeof(pps));
+	memcpy((char *)&cfg + burst_at, &burst, sizeof(burst));
 	return write_cfg(x, &cfg);
+}
+
+int satp_xdp_set_hs_ratelimit(struct satp_xdp *x, uint32_t pps, uint32_t burst)
+{
+	return set_bucket(x, "handshake budget", offsetof(struct satp_xdp_config, hs_pps),
+			  offsetof(struct satp_xdp_config, hs_burst), pps, burst);
 }
 
 int satp_xdp_set_hs_ceiling(struct satp_xdp *x, uint32_t pps, uint32_t burst)
 {
 	struct satp_xdp_hs_budget full = {0};
-	struct satp_xdp_config cfg;
 	__u32 zero = 0;
 	int err;
 
-	if (pps > SATP_XDP_HS_PPS_MAX) {
-		warn("handshake ceiling %u/s above %u/s\n", pps, SATP_XDP_HS_PPS_MAX);
-		return -EINVAL;
-	}
-	err = read_cfg(x, &cfg);
-	if (err)
-		return err;
-	cfg.hs_ceiling_pps = pps;
-	cfg.hs_ceiling_burst = burst;
-	err = write_cfg(x, &cfg);
+	err = set_bucket(x, "handshake ceiling", offsetof(struct satp_xdp_config, hs_ceiling_pps),
+			 offsetof(struct satp_xdp_config, hs_ceiling_burst), pps, burst);
 	/* a debt run up at the old rate would count at the new one: start full */
 	return err ? err
 		   : update(x->skel->maps.satp_hs_ceiling, &zero, &full, "the handshake ceiling");
@@ -1056,19 +1057,8 @@ int satp_xdp_set_hs_ceiling(struct satp_xdp *x, uint32_t pps, uint32_t burst)
 
 int satp_xdp_set_unverified_budget(struct satp_xdp *x, uint32_t pps, uint32_t burst)
 {
-	struct satp_xdp_config cfg;
-	int err;
-
-	if (pps > SATP_XDP_HS_PPS_MAX) {
-		warn("unverified-sender budget %u/s above %u/s\n", pps, SATP_XDP_HS_PPS_MAX);
-		return -EINVAL;
-	}
-	err = read_cfg(x, &cfg);
-	if (err)
-		return err;
-	cfg.unv_pps = pps;
-	cfg.unv_burst = burst;
-	return write_cfg(x, &cfg);
+	return set_bucket(x, "unverified-sender budget", offsetof(struct satp_xdp_config, unv_pps),
+			  offsetof(struct satp_xdp_config, unv_burst), pps, burst);
 }
 
 int satp_xdp_set_conn(struct satp_xdp *x, uint16_t mux, unsigned int tag_len, uint32_t window_size)

@@ -32,12 +32,11 @@ static int cmp_path(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* A daemon's kx socket lies beside its control socket and is no second daemon. */
-static bool is_kx_socket(const char *name, size_t len)
+static bool ends_with(const char *name, size_t len, const char *suffix)
 {
-	size_t n = strlen(SATP_KX_SOCK_SUFFIX);
+	size_t n = strlen(suffix);
 
-	return len > n && !strcmp(name + len - n, SATP_KX_SOCK_SUFFIX);
+	return len > n && !strcmp(name + len - n, suffix);
 }
 
 int satp_ctl_list(const char *dir, char paths[][256], unsigned int max)
@@ -51,7 +50,9 @@ int satp_ctl_list(const char *dir, char paths[][256], unsigned int max)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d)) && n < max) {
 		len = strlen(de->d_name);
-		if (len < 6 || strcmp(de->d_name + len - 5, ".sock") || is_kx_socket(de->d_name, len))
+		/* a daemon's kx socket lies beside its control socket and is no second daemon */
+		if (!ends_with(de->d_name, len, ".sock") ||
+		    ends_with(de->d_name, len, SATP_KX_SOCK_SUFFIX))
 			continue;
 		if (snprintf(paths[n], 256, "%s/%s", dir, de->d_name) >= 256)
 			continue;

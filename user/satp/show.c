@@ -132,36 +132,10 @@ static void print_addrs(const struct satp_xdp_config *c)
 	printf("%s\n", *sep ? "" : "none");
 }
 
-/* The handshake budget satp_rx applies: 0 in satp_cfg is the default. */
-static unsigned int hs_pps(const struct satp_xdp_config *c)
+/* The budgets satp_rx applies (handshakes, all sources', unverified senders): 0 in satp_cfg is the default. */
+static unsigned int or_default(uint32_t v, unsigned int def)
 {
-	return c->hs_pps ? c->hs_pps : SATP_HS_RATELIMIT_PPS;
-}
-
-static unsigned int hs_burst(const struct satp_xdp_config *c)
-{
-	return c->hs_burst ? c->hs_burst : SATP_HS_RATELIMIT_BURST;
-}
-
-/* The budget of all sources' handshakes and of unverified senders: 0 is the default. */
-static unsigned int hs_ceiling_pps(const struct satp_xdp_config *c)
-{
-	return c->hs_ceiling_pps ? c->hs_ceiling_pps : SATP_HS_CEILING_PPS;
-}
-
-static unsigned int hs_ceiling_burst(const struct satp_xdp_config *c)
-{
-	return c->hs_ceiling_burst ? c->hs_ceiling_burst : SATP_HS_CEILING_BURST;
-}
-
-static unsigned int unv_pps(const struct satp_xdp_config *c)
-{
-	return c->unv_pps ? c->unv_pps : SATP_XDP_UNVERIFIED_PPS;
-}
-
-static unsigned int unv_burst(const struct satp_xdp_config *c)
-{
-	return c->unv_burst ? c->unv_burst : SATP_XDP_UNVERIFIED_BURST;
+	return v ? v : def;
 }
 
 static void print_xdp(const struct satp_xdp_view *v)
@@ -194,12 +168,12 @@ static void print_xdp(const struct satp_xdp_view *v)
 	print_addrs(c);
 	printf("  handshakes (mux %u) to the UDP socket: %u a second per source address, bursts of "
 	       "%u\n",
-	       (unsigned int)SATP_HS_MUX, hs_pps(c), hs_burst(c));
+	       (unsigned int)SATP_HS_MUX, or_default(c->hs_pps, SATP_HS_RATELIMIT_PPS), or_default(c->hs_burst, SATP_HS_RATELIMIT_BURST));
 	printf("  handshakes of all sources: %u a second, bursts of %u, half kept for sources "
 	       "within their budget\n",
-	       hs_ceiling_pps(c), hs_ceiling_burst(c));
+	       or_default(c->hs_ceiling_pps, SATP_HS_CEILING_PPS), or_default(c->hs_ceiling_burst, SATP_HS_CEILING_BURST));
 	printf("  senders without a window yet: %u a second per connection, bursts of %u\n",
-	       unv_pps(c), unv_burst(c));
+	       or_default(c->unv_pps, SATP_XDP_UNVERIFIED_PPS), or_default(c->unv_burst, SATP_XDP_UNVERIFIED_BURST));
 }
 
 static void print_senders(const struct satp_xdp_view *v, uint16_t mux)
@@ -668,16 +642,16 @@ static void json_xdp(struct json *j, const struct satp_xdp_view *v)
 	json_xsks(j, v);
 	json_addrs(j, &v->cfg);
 	json_open(j, "handshake_budget", '{');
-	json_u64(j, "pps", hs_pps(&v->cfg));
-	json_u64(j, "burst", hs_burst(&v->cfg));
+	json_u64(j, "pps", or_default(v->cfg.hs_pps, SATP_HS_RATELIMIT_PPS));
+	json_u64(j, "burst", or_default(v->cfg.hs_burst, SATP_HS_RATELIMIT_BURST));
 	json_close(j, '}');
 	json_open(j, "handshake_ceiling", '{');
-	json_u64(j, "pps", hs_ceiling_pps(&v->cfg));
-	json_u64(j, "burst", hs_ceiling_burst(&v->cfg));
+	json_u64(j, "pps", or_default(v->cfg.hs_ceiling_pps, SATP_HS_CEILING_PPS));
+	json_u64(j, "burst", or_default(v->cfg.hs_ceiling_burst, SATP_HS_CEILING_BURST));
 	json_close(j, '}');
 	json_open(j, "unverified_budget", '{');
-	json_u64(j, "pps", unv_pps(&v->cfg));
-	json_u64(j, "burst", unv_burst(&v->cfg));
+	json_u64(j, "pps", or_default(v->cfg.unv_pps, SATP_XDP_UNVERIFIED_PPS));
+	json_u64(j, "burst", or_default(v->cfg.unv_burst, SATP_XDP_UNVERIFIED_BURST));
 	json_close(j, '}');
 	json_xdp_conns(j, v);
 	json_routes(j, v);

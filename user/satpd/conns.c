@@ -1186,6 +1186,23 @@ static int mac_lookup(struct satpd *d, const uint8_t *dst)
 	return -1;
 }
 
+
+/*
+ * The mux the routes give an inner IP packet's destination (the way out) or
+ * source (whose connection may deliver it); -1 when none matches or it is no
+ * IP packet.
+ */
+static int inner_route(struct satpd_conns *t, const uint8_t *inner, size_t len, bool src)
+{
+	const struct satpd_lpm *l = atomic_load_explicit(&t->routes, memory_order_acquire);
+
+	if (len >= 20 && inner[0] >> 4 == 4)
+		return satpd_lpm_lookup(l, AF_INET, inner + (src ? 12 : 16));
+	if (len >= 40 && inner[0] >> 4 == 6)
+		return satpd_lpm_lookup(l, AF_INET6, inner + (src ? 8 : 24));
+	return -1;
+}
+
 struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_t len,
 				    bool *flood)
 {
@@ -1203,12 +1220,7 @@ struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_
 		*flood = !c;
 		return c;
 	}
-	if (len >= 20 && inner[0] >> 4 == 4)
-		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
-				       AF_INET, inner + 16);
-	else if (len >= 40 && inner[0] >> 4 == 6)
-		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
-				       AF_INET6, inner + 24);
+	mux = inner_route(t, inner, len, false);
 	return mux >= 0 ? satpd_conns_get(d, (uint16_t)mux) : NULL;
 }
 
@@ -1216,17 +1228,10 @@ bool satpd_conns_src_fits(struct satpd *d, const struct satpd_conn *conn, const 
 			  size_t len)
 {
 	struct satpd_conns *t = d->conns;
-	int mux = -1;
 
 	if (atomic_load_explicit(&t->sole, memory_order_acquire))
 		return true;
-	if (len >= 20 && inner[0] >> 4 == 4)
-		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
-				       AF_INET, inner + 12);
-	else if (len >= 40 && inner[0] >> 4 == 6)
-		mux = satpd_lpm_lookup(atomic_load_explicit(&t->routes, memory_order_acquire),
-				       AF_INET6, inner + 8);
-	return mux == conn->mux;
+	return inner_route(t, inner, len, true) == conn->mux;
 }
 
 struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d)

@@ -374,7 +374,7 @@ static bool inner_fits(struct satpd_worker *w, const struct satpd_conn *conn,
 		       const struct satp_plain *plain)
 {
 	if (w->d->dev_type == SATPD_DEV_TAP) {
-		if (w->d->conns->n <= 1 ||
+		if (atomic_load_explicit(&w->d->conns->n_pub, memory_order_relaxed) <= 1 ||
 		    satpd_conns_learn_mac(w->d, plain->inner, plain->inner_len, conn->mux))
 			return true;
 		w->ctr.rx_foreign_mac++;

@@ -73,11 +73,11 @@ static bool writable_by(const struct stat *st, uid_t uid, gid_t gid)
 	return (st->st_mode & S_IRWXO) == S_IRWXO;
 }
 
-/* satpd's own files in the state directory: reservations, windows, the lock. */
+/* satpd's own files in the state directory: reservations, windows, their keys, the lock. */
 static bool state_file(const char *name)
 {
-	return !strncmp(name, "tx-seq.mux", 10) || !strcmp(name, "rx-windows") ||
-	       !strcmp(name, SATPD_STATE_LOCK);
+	return !strncmp(name, "tx-seq.mux", 10) || !strcmp(name, SATPD_WINDOWS_FILE) ||
+	       !strcmp(name, SATPD_KEYMEM_FILE) || !strcmp(name, SATPD_STATE_LOCK);
 }
 
 static int chown_state_files(int dirfd, uid_t uid, gid_t gid)

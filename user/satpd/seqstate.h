@@ -41,6 +41,9 @@ struct satpd_seq {
  * with the same sequence numbers.
  */
 #define SATPD_STATE_LOCK "satpd.lock"
+/* The replay windows' durable record and their keys' fingerprints (windows.h). */
+#define SATPD_WINDOWS_FILE "rx-windows"
+#define SATPD_KEYMEM_FILE  "rx-window-keys"
 
 /*
  * Create dir if needed (*created: this call made it) and lock it: the lock

@@ -474,17 +474,7 @@ static enum satp_verdict commit_slot(struct satpd_windows *w, int i, uint32_t se
 int satpd_windows_commit_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
 			       uint32_t size, uint32_t seq)
 {
-	enum satp_verdict v;
-	int i = slot_sized(w, mux, sender_id, size);
-
-	if (i < 0)
-		return -ENOSPC;
-	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
-		; /* another queue commits to this sender: a few hundred ns at most */
-	resize(&w->slots[i], size);
-	v = commit_slot(w, i, seq);
-	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
-	return (int)v;
+	return satpd_windows_commit_quota(w, mux, sender_id, size, 0, seq);
 }
 
 unsigned int satpd_windows_release_mux(struct satpd_windows *w, uint16_t mux)
@@ -758,7 +748,8 @@ int satpd_windows_commit_quota(struct satpd_windows *w, uint16_t mux, uint16_t s
 	if (i < 0)
 		return i == -EDQUOT ? i : -ENOSPC;
 	while (atomic_flag_test_and_set_explicit(&w->busy[i], memory_order_acquire))
-		; /* as satpd_windows_commit_sized */
+		; /* another queue commits to this sender: a few hundred ns at most */
+	resize(&w->slots[i], size); /* a kept window takes its connection's -w now */
 	v = commit_slot(w, i, seq);
 	atomic_flag_clear_explicit(&w->busy[i], memory_order_release);
 	return (int)v;
@@ -819,6 +810,25 @@ static void keymem_changed(struct satpd_keymem *m, bool urgent)
 		satpd_keymem_sync(m);
 }
 
+/*
+ * A file whose checksum holds may still carry values this build never writes
+ * (another build's bug, an edit by hand): indexes and states are checked
+ * before they are used, since each one indexes an array.
+ */
+static const char *keymem_bad_field(const struct satpd_keymem *k)
+{
+	unsigned int i;
+
+	if (k->n_sessions > SATPD_SESSIONS_SEEN_MAX)
+		return "unusable (its session count is out of range)";
+	if (k->next_session >= SATPD_SESSIONS_SEEN_MAX)
+		return "unusable (its next session index is out of range)";
+	for (i = 0; i < SATPD_WINKEYS_MAX; i++)
+		if (k->e[i].state > SATPD_WINKEY_LOST)
+			return "unusable (a key entry has an unknown state)";
+	return NULL;
+}
+
 /* What the file holds, into m; why it cannot be used, or NULL. */
 static const char *keymem_read(struct satpd_keymem *m, int fd)
 {
@@ -834,6 +844,8 @@ static const char *keymem_read(struct satpd_keymem *m, int fd)
 	n = preadv(fd, iov, 2, 0);
 	if (n == 0)
 		why = ""; /* new */
+	else if (n < 0)
+		why = "unreadable";
 	else if (n != (ssize_t)(sizeof(h) + SATPD_KEYMEM_LEN) || h.magic != SATPD_KEYMEM_MAGIC ||
 		 h.version != SATPD_KEYMEM_VERSION || h.len != SATPD_KEYMEM_LEN)
 		why = "written by a satpd with another layout";
@@ -841,6 +853,8 @@ static const char *keymem_read(struct satpd_keymem *m, int fd)
 		SHA256((const uint8_t *)tmp, SATPD_KEYMEM_LEN, sum);
 		if (memcmp(sum, h.sum, sizeof(sum)))
 			why = "torn (its checksum does not match)";
+		else
+			why = keymem_bad_field(tmp);
 	}
 	if (!why)
 		memcpy(m, tmp, SATPD_KEYMEM_LEN);

@@ -31,14 +31,12 @@
 #include <stdint.h>
 
 #include "satp.h"
+#include "seqstate.h" /* the state directory and its file names */
 
 /* Slots on the socket path: senders sharing a mux in one anycast cluster, with room. */
 #define SATPD_WINDOWS_DEFAULT_BITS 8
 /* The daemon's store on the socket path: (mux, sender id) of a thousand connections. */
 #define SATPD_WINDOWS_SOCKET_BITS 12
-
-/* The socket path's windows in the state directory (satpd_windows_open_file). */
-#define SATPD_WINDOWS_FILE "rx-windows"
 
 /* XDP: satp_xdp_bind_window(), so the program reads the new slot. */
 typedef int (*satpd_window_bind_fn)(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot);
@@ -253,9 +251,6 @@ struct satpd_keymem {
 	int fd;	    /* dir/SATPD_KEYMEM_FILE, flock'ed; -1: memory only */
 	bool dirty; /* changed since the last save */
 };
-
-/* The key fingerprints' file in the state directory. */
-#define SATPD_KEYMEM_FILE "rx-window-keys"
 
 /* A fresh random secret, nothing remembered, memory only. */
 int satpd_keymem_init(struct satpd_keymem *m);
