@@ -64,7 +64,8 @@ cleanup() {
 }
 trap cleanup EXIT
 tar -C "$ROOT" -xf "$BASE"
-cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+# apt-get in the root resolves names as this machine does (a machine may have no resolv.conf)
+[ ! -f /etc/resolv.conf ] || cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 git clone -q "$REPO" "$ROOT/root/satpd"
 if [ -d "$REPO/../shared" ]; then
 	mkdir -p "$ROOT/root/shared"

@@ -535,6 +535,7 @@ static int hs_flood(uint8_t src, unsigned int repeat, struct flood *f)
 	struct satp_xdp_counter before[SATP_XDP_REASON_MAX], after[SATP_XDP_REASON_MAX];
 	struct satp_frame_spec spec = hs4(src, SATP_HS_INITIATION_LEN);
 	uint8_t in[SATP_FRAME_MAX], out[SATP_FRAME_MAX + 256];
+	uint64_t ceiling;
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = repeat);
 
@@ -549,7 +550,14 @@ static int hs_flood(uint8_t src, unsigned int repeat, struct flood *f)
 	f->own = D(PASS_HANDSHAKE);
 	f->shared = D(PASS_HS_SHARED);
 	f->over = D(DROP_HS_RATELIMIT);
+	ceiling = D(DROP_HS_CEILING);
 #undef D
+	if (ceiling) {
+		/* the rows assume one source never reaches the ceiling of all sources */
+		fprintf(stderr, "hs flood: %llu of %u dropped by the ceiling of all sources\n",
+			(unsigned long long)ceiling, repeat);
+		return -1;
+	}
 	if (f->own + f->shared + f->over != repeat ||
 	    sum_packets(after) - sum_packets(before) != repeat)
 		return -1;

@@ -84,12 +84,19 @@ def flood(a):
         src = bytes([198, 18 + (n >> 16 & 1), n >> 8 & 0xFF, n & 0xFF])
         send_raw(s, src, 1024 + n % 60000, dst, a.port, payload)
         n += 1
-        if gap:
-            nxt += gap
-            d = nxt - time.monotonic()
-            if d > 0:
-                time.sleep(d)
+        nxt = pace(gap, nxt)
     print(n)
+
+
+def pace(gap, nxt):
+    """Hold a flood to its rate: the next send is due gap seconds after the last one."""
+    if not gap:
+        return nxt
+    nxt += gap
+    d = nxt - time.monotonic()
+    if d > 0:
+        time.sleep(d)
+    return nxt
 
 
 def send_raw(s, src, sport, dst, dport, payload):
@@ -112,15 +119,12 @@ def junk(a):
     stop = []
     # SIGTERM ends the flood early (the test saw what it waited for), still printing the count.
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    print("flooding", flush=True)  # the test waits for this, not for a fixed time
     while time.monotonic() < t_end and not stop:
         payload = bytes([1, 1, 0, 0, 0, 0, 0xFF, 0xFF]) + os.urandom(48)
         send_raw(s, src, a.sport, dst, a.port, payload)
         n += 1
-        if gap:
-            nxt += gap
-            d = nxt - time.monotonic()
-            if d > 0:
-                time.sleep(d)
+        nxt = pace(gap, nxt)
     print(n, flush=True)
 
 

@@ -260,6 +260,26 @@ watch_count() {
 	tcpdump -r "$TMP/watch.pcap" -n 2>/dev/null | wc -l
 }
 
+# json_find KEY: the first non-empty value named KEY anywhere in the JSON on stdin (satp show
+# --json nests it under interfaces or not), printed as JSON; null when there is none.
+json_find() {
+	python3 -c 'import json, sys
+def find(o, k):
+    if isinstance(o, dict):
+        if o.get(k):
+            return o[k]
+        o = list(o.values())
+    for v in o if isinstance(o, list) else []:
+        r = find(v, k)
+        if r:
+            return r
+    return None
+print(json.dumps(find(json.load(sys.stdin), sys.argv[1])))' "$1"
+}
+
+# pcap_count PCAP: how many packets a capture holds so far.
+pcap_count() { tcpdump -n -r "$1" 2>/dev/null | wc -l; }
+
 # wait_at_least WANT SECONDS CMD...: until CMD prints a number >= WANT; prints the
 # last value either way, returns 1 at the deadline.
 wait_at_least() {

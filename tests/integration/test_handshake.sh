@@ -119,18 +119,9 @@ transfer_across_rekey() {
 
 # show_mux1 NS-LOG counters|field NAME: a counter or a field of connection mux 1 in `satp show --json`.
 show_mux1() {
-	"$SATP" show --json --socket "$(ctl_sock "$1")" 2>/dev/null | python3 -c '
+	"$SATP" show --json --socket "$(ctl_sock "$1")" 2>/dev/null | json_find connections | python3 -c '
 import json, sys
-def conns(o):
-    if isinstance(o, dict):
-        if "connections" in o:
-            return o["connections"]
-        o = list(o.values())
-    for v in o if isinstance(o, list) else []:
-        r = conns(v)
-        if r:
-            return r
-c = [c for c in conns(json.load(sys.stdin)) if c["mux"] == 1][0]
+c = [c for c in json.load(sys.stdin) if c["mux"] == 1][0]
 print(c["counters"].get(sys.argv[2], "missing") if sys.argv[1] == "counters" else c[sys.argv[2]])' "$2" "$3"
 }
 show_conn() { show_mux1 "$1" counters "$2"; }
@@ -384,7 +375,7 @@ ip netns exec "$(ns a)" "$PY" "$INJ" junk --to "$UL4_2" --port 4444 --src "$UL4_
 	--sport 4444 --seconds "$JUNK_S" --pps "$JUNK_PPS" >"$TMP/junk.out" 2>&1 &
 junk=$!
 LIB_PIDS+=("$junk")
-sleep 1
+wait_log "$TMP/junk.out" '^flooding' 10 || fail "the junk flood did not start: $(cat "$TMP/junk.out")"
 start_a satpd-a-xdp-junk.log --xdp-mode native --pin-root "$TMP/bpf/a"
 wait_ping a 10.99.0.2 15 || fail "spoofed junk with a's address: a's handshake was locked out:" \
 	"b: $(bcnt hs_sessions) sessions (before $s0), xdp_drop_hs_ratelimit $(bcnt xdp_drop_hs_ratelimit)"

@@ -152,17 +152,7 @@ wait_log "$TMP/tcpdump-p1.log" 'captured' 10 || fail "tcpdump caught none of a's
 # path1 FIELD: a field of b's RAIL path 1 in `satp show --json`.
 path1() {
 	nsx b "$BUILD/satp" show --json --pin-root "$TMP/bpf/b" --socket "$(ctl_sock b-satpd-b)" |
-		python3 -c 'import json, sys
-def paths(o):
-    if isinstance(o, dict):
-        if "rail_paths" in o:
-            return o["rail_paths"]
-        o = list(o.values())
-    for v in o if isinstance(o, list) else []:
-        r = paths(v)
-        if r:
-            return r
-print(paths(json.load(sys.stdin))[1][sys.argv[1]])' "$1"
+		json_find rail_paths | python3 -c 'import json, sys; print(json.load(sys.stdin)[1][sys.argv[1]])' "$1"
 }
 remote0=$(path1 remote) || fail "satp show --json: no RAIL path 1"
 rx0=$(path1 rx)

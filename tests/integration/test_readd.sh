@@ -74,7 +74,9 @@ run_mode() {
 	local cpid=$LAST_PID
 	wait_log "$TMP/cap-$mode.log" "listening on" 10 || fail "$mode: tcpdump did not start"
 	nsx b ping -c $PINGS -i 0.1 -W 1 -q 10.98.0.1 >/dev/null || fail "$mode: pings lost"
-	sleep 0.3 # tcpdump -U writes each packet at once; this is the ping's last reply's way
+	# tcpdump -U writes each packet as it comes: wait until every echo request's datagram is in.
+	wait_at_least $PINGS 10 pcap_count "$TMP/cap-$mode.pcap" >/dev/null ||
+		fail "$mode: the capture holds $(pcap_count "$TMP/cap-$mode.pcap") of $PINGS datagrams"
 	kill -INT "$cpid"
 	wait "$cpid" 2>/dev/null
 
@@ -99,7 +101,7 @@ run_mode() {
 		[ $((r1 - r0)) -ge "$n" ] && break
 		sleep 0.2
 	done
-	sleep 0.3
+	# every replayed datagram has its verdict (or the check below fails): none is on its way
 	kill -INT "$tpid"
 	wait "$tpid" 2>/dev/null
 	echo=$(tcpdump -n -r "$TMP/tun-$mode.pcap" 2>/dev/null | grep -c "echo request")

@@ -175,7 +175,8 @@ while not os.path.exists(sys.argv[1] + ".go"):
 for f in frames:
     c.sendall(f)
 print("sent", len(frames), flush=True)
-time.sleep(600)
+while c.recv(4096):  # hold the connection until satpd closes it (or the test ends)
+    pass
 EOF_PY
 	start_bg sync fake-controld.log python3 "$TMP/fake_controld.py" "$TMP/x.conf" "$XPORT"
 	wait_log "$TMP/fake-controld.log" listening 5 || fail "fake controld: $(cat "$TMP/fake-controld.log")"

@@ -7,7 +7,8 @@
  * each call they get ("call OP mux=M ...") so a test can see what arrived.
  *
  *   satp_ctl_host --socket PATH [--group G] [--read-group G] [--mode OCTAL]
- *                 [--metrics ADDR:PORT] *                 [--pin-root DIR] [--xdp-ifname IF] [--dev NAME] [--ready FILE]
+ *                 [--metrics ADDR:PORT]
+ *                 [--pin-root DIR] [--xdp-ifname IF] [--dev NAME] [--ready FILE]
  *                 [--seconds S] [--drop-to USER]
  *
  * --drop-to: after opening both, become USER with no capabilities, as satpd
@@ -383,7 +384,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: satp_ctl_host --socket PATH [--group G] [--read-group G] "
 				"[--mode OCTAL] "
 				"[--metrics ADDR:PORT] [--pin-root DIR] [--xdp-ifname IF] "
-				"[--dev NAME] [--ready FILE] [--seconds S]\n");
+				"[--dev NAME] [--ready FILE] [--seconds S] [--drop-to USER]\n");
 		return 2;
 	}
 	f.started = time(NULL);
