@@ -16,6 +16,9 @@ PKGS=(
 	# uanytun and anytun configure their device with /sbin/ifconfig (-n); libFuzzer and the
 	# ASan runtime are in libclang-rt, a recommends of clang that --no-install-recommends skips.
 	net-tools libclang-rt-14-dev
+	# The man pages' and the unit's linters (test_satp_install.sh); /metrics parsed by the
+	# reference Prometheus parser (test_metrics_parse.sh).
+	groff-base mandoc systemd python3-prometheus-client
 )
 
 missing=()
