@@ -148,8 +148,8 @@ else
 fi
 
 # ---- satpd -X: a sync record never replaces a handshake- or kx-keyed connection
-# A fake controld (the frames of anytun-config, sent once a go file exists, so that the kx
-# session is in place first) serves static keys and a remote for mux 0 (--peer-key), mux 1
+# A fake controld (fake_controld.py: the frames of anytun-config, appended to its file once
+# the kx session is in place) serves static keys and a remote for mux 0 (--peer-key), mux 1
 # (a kx session set at run time) and mux 2 (new: added, so every record was read).
 # Both refusals are logged and counted (sync_refused), and mux 0 and 1 stay as they were.
 SATP=$BUILD/satp
@@ -161,24 +161,8 @@ if [ -c /dev/net/tun ] && [ -x "$SATPD" ] && [ -x "$SATP" ]; then
 	done >"$TMP/x.conf" 2>"$TMP/config.err" || fail "anytun-config: $(cat "$TMP/config.err")"
 	anytun-config -r 10.200.0.67 -o 4444 -m 2 -w 64 -K "$KEY128" -A "$SALT" >>"$TMP/x.conf" ||
 		fail "anytun-config mux 2"
-	cat >"$TMP/fake_controld.py" <<'EOF_PY'
-import os, socket, sys, time
-frames = [l.rstrip(b"\n") for l in open(sys.argv[1], "rb") if l.strip()]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[2])))
-s.listen(1)
-print("listening", flush=True)
-c, _ = s.accept()
-while not os.path.exists(sys.argv[1] + ".go"):
-    time.sleep(0.05)
-for f in frames:
-    c.sendall(f)
-print("sent", len(frames), flush=True)
-while c.recv(4096):  # hold the connection until satpd closes it (or the test ends)
-    pass
-EOF_PY
-	start_bg sync fake-controld.log python3 "$TMP/fake_controld.py" "$TMP/x.conf" "$XPORT"
+	: >"$TMP/x.frames" # fake_controld.py sends what is appended once the kx session is set
+	start_bg sync fake-controld.log /usr/bin/python3 "$LIB_DIR/fake_controld.py" "$TMP/x.frames" "$XPORT"
 	wait_log "$TMP/fake-controld.log" listening 5 || fail "fake controld: $(cat "$TMP/fake-controld.log")"
 	umask 077
 	for k in x y; do
@@ -196,7 +180,7 @@ EOF_PY
 		--socket "$XSOCK" || fail "conn add 1: $(tail -3 "$TMP/satpd-x.log")"
 	nsx sync "$SATP" session set 1 tx-key "$K1" tx-salt "$S1" rx-key "$K2" rx-salt "$S2" \
 		session 5 --socket "$XSOCK" || fail "session set 1: $(tail -3 "$TMP/satpd-x.log")"
-	touch "$TMP/x.conf.go"
+	cat "$TMP/x.conf" >>"$TMP/x.frames"
 	wait_log "$TMP/satpd-x.log" "sync: connection mux 2 added" 15 ||
 		fail "mux 2 did not arrive: $(cat "$TMP/satpd-x.log" "$TMP/fake-controld.log")"
 	grep -q "sync: connection mux 0 refused: it is keyed by handshakes" "$TMP/satpd-x.log" ||
