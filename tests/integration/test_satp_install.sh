@@ -65,6 +65,7 @@ sed "s|=/usr/sbin/satpd|=$R/usr/sbin/satpd|" "$U" >"$TMP/satpd@.service"
 systemd-analyze verify --man=no "$TMP/satpd@.service" >"$TMP/verify" 2>&1 ||
 	fail "systemd-analyze verify: $(cat "$TMP/verify")"
 [ ! -s "$TMP/verify" ] || fail "systemd-analyze verify warns: $(cat "$TMP/verify")"
+# shellcheck disable=SC2013 # one line, several pages separated by spaces
 for d in $(sed -n 's/^Documentation=//p' "$U"); do
 	page=${d#man:}
 	name=${page%%(*} sec=${page#*(}

@@ -83,9 +83,9 @@ start_satpd() {
 start_satpd satpd1.log --ctl-group "$G"
 
 # ---- syslog: local3 (19) * 8 + notice (5) = 157
-wait_log "$TMP/syslog.txt" "^<157>.* $IDENT\[$SATPD_PID\]: control socket $SOCK" 5 ||
-	fail "syslog: no local3.notice line from $IDENT[$SATPD_PID]:$(sed 's/^/\n  /' "$TMP/syslog.txt")"
-echo "ok   syslog: notices reach /dev/log as local3.notice under $IDENT[pid]"
+wait_log "$TMP/syslog.txt" "^<157>.* ${IDENT}\[$SATPD_PID\]: control socket $SOCK" 5 ||
+	fail "syslog: no local3.notice line from ${IDENT}[$SATPD_PID]:$(sed 's/^/\n  /' "$TMP/syslog.txt")"
+echo "ok   syslog: notices reach /dev/log as local3.notice under ${IDENT}[pid]"
 
 # ---- file
 wait_log "$TMP/file.log" "NOTICE: control socket $SOCK" 5 ||

@@ -146,7 +146,7 @@ start_fake 1
 start_fake 2
 start_bg sync satpd.log "$SATPD" -D -L stdout:5 --xdp-mode off --state-dir "$TMP/state" \
 	-i 127.0.0.1 -p 4460 -d tun0 -t tun -n 10.97.0.1/24 -M "127.0.0.1:$P1,127.0.0.1:$P2"
-SATPD_PID=$LAST_PID
+
 for m in 1 2; do
 	wait_log "$TMP/satpd.log" "sync: connection mux $m added" 10 ||
 		fail "$TAG: mux $m did not arrive: $(grep sync "$TMP/satpd.log")"
