@@ -75,10 +75,10 @@ def expand(tok):
     return [("".join(c), labels) for c in itertools.product(*alts)]
 
 documented = {}  # name -> (labels or None, conditional)
-template = None
+templates = set()  # satpd_daemon_\fIname\fB_total: one family per counter of show --json
 for tok in tokens:
-    if "\\fI" in tok:  # satpd_daemon_\fIname\fB_total: one per daemon counter
-        template = re.sub(r"\\fI.*?\\fB", "*", tok)
+    if "\\fI" in tok:
+        templates.add(re.sub(r"\{[a-z_,]+\}$", "", re.sub(r"\\fI.*?\\fB", "*", tok)))
         continue
     after = sect[sect.index(tok) + len(tok):][:40]
     for name, labels in expand(tok):
@@ -86,11 +86,14 @@ for tok in tokens:
 # README names families in backquotes.
 for name in re.findall(r"`(satpd_[a-z0-9_]+)`", readme):
     documented.setdefault(name, (None, False))
-assert template == "satpd_daemon_*_total", template
+assert templates == {"satpd_daemon_*_total", "satpd_conn_*_total", "satpd_conn_*"}, templates
 # The page names 22 families today: far fewer means this reader lost track of it.
 assert len(documented) >= 20, sorted(documented)
 
 fams = {f.name: f for f in text_string_to_metric_families(text)}  # raises on a bad line
+# Every family is declared: a sample without its # TYPE parses as "unknown".
+untyped = sorted(n for n, f in fams.items() if f.type not in ("counter", "gauge"))
+assert not untyped, f"families without a counter or gauge TYPE: {untyped}"
 
 def served(name):
     """The family behind a documented name, and the type the page gives it."""
@@ -116,13 +119,27 @@ for name, (labels, conditional) in sorted(documented.items()):
                 break
     if f is not None and not f.samples:
         bad.append(f"{name}: a family without samples")
-for c in i["daemon"]["counters"]:
-    name = "satpd_daemon_" + re.sub(r"[^a-z0-9_]", "_", c)
-    if name in documented:  # a gauge the page names, checked above
-        continue
-    f, _ = served(name + "_total")
-    if f is None or f.type != "counter":
-        bad.append(f"daemon counter {c}: no counter family {name}_total")
+# The templates: each counter of show --json's daemon and connections, served as a counter
+# PREFIX_NAME_total, or as a gauge PREFIX_NAME where a template or the page's own list says so.
+sources = {"satpd_daemon_": set(i["daemon"]["counters"]),
+           "satpd_conn_": {c for conn in i["daemon"]["connections"] for c in conn["counters"]}}
+assert sources["satpd_conn_"], "no per-connection counters in show --json to check"
+for prefix, names in sources.items():
+    for c in sorted(names):
+        name = prefix + re.sub(r"[^a-z0-9_]", "_", c)
+        if name in documented:  # the page names it: checked above
+            continue
+        f = fams.get(name)
+        if f is None:
+            bad.append(f"counter {c} of show --json: no family {name}[_total]")
+        elif f.type == "counter" and prefix + "*_total" not in templates:
+            bad.append(f"{name}_total: served, no template of the page says so")
+        elif f.type == "gauge" and prefix + "*" not in templates:
+            bad.append(f"{name}: served as a gauge, the page's template says counter")
+# And the other way: every family served is documented, by name or by a template.
+known = {served(n)[0].name for n in documented if served(n)[0]}
+known |= {p + re.sub(r"[^a-z0-9_]", "_", c) for p, names in sources.items() for c in names}
+bad += [f"{f}: served, not documented in satp.8" for f in sorted(set(fams) - known)]
 assert not bad, "\n  ".join([""] + bad)
 EOF
 echo "ok   /metrics parses (prometheus_client); every family satp.8 and README name is served with its type"
