@@ -30,7 +30,8 @@
 #            its restart is refused by a. The exchange carries windows only: remotes are
 #            learned by each edge from the client's own datagrams.
 # EDGE_XDP_MODES="off native" (the default) runs the rows on both data paths: on XDP a
-# replay is refused by satp_rx before the daemon sees it.
+# replay must be refused by satp_rx before the daemon sees it (xdp_drop_replay or
+# xdp_drop_too_old moves).
 . "$(dirname "$0")/lib.sh"
 
 K128=000102030405060708090a0b0c0d0e0f
@@ -113,12 +114,27 @@ delivered() {
 		fail "$1 did not deliver seq $2 ($3): $(tail -5 "${LOG[$1]}")"
 }
 
+# xdp_refused E: replays satp_rx dropped on E so far (0 on the socket path).
+xdp_refused() {
+	local n=0 c
+	for c in xdp_drop_replay xdp_drop_too_old; do
+		n=$((n + $(counter "$1" $c)))
+	done
+	echo "$n"
+}
+
 # refused E SEQ MARKER: resend an earlier datagram to E; then a fresh one (SEQ + 1) must
-# be delivered, and the replay must not have been.
+# be delivered, and the replay must not have been. On XDP, satp_rx dropped it: nothing
+# else sends this edge a replay, so the count moves by this one.
 refused() {
+	local x0
+	[ "$mode" = off ] || x0=$(xdp_refused "$1")
 	send "$@"
 	delivered "$1" $(($2 + 1)) "$3-after"
 	[ "$(marks "$1" "$3")" -eq 0 ] || fail "$1 delivered seq $2 ($3), a replay"
+	if [ "$mode" != off ]; then
+		[ "$(xdp_refused "$1")" -gt "$x0" ] || fail "$1: seq $2 was refused, not by satp_rx in XDP"
+	fi
 }
 
 # window_top E: edge E's window top for the client's sender 7 (0 while it has none).
