@@ -7,11 +7,13 @@
 # names must be served with the type the page gives it: a name ending in
 # _total is a counter, any other a gauge (the page says so). The list is read
 # from the page itself, so a family documented but not served fails here.
-# satpd_daemon_NAME_total is a template: every daemon counter of
+# satpd_daemon_NAME_total and satpd_conn_NAME_total (or satpd_conn_NAME, a
+# state) are templates: every daemon and per-connection counter of
 # `satp show --json` must be served as one, or be a gauge the page names
-# (satpd_daemon_connections). A family the page says appears "only where"
-# something holds is required when that holds (AF_XDP sockets: show --json's
-# xdp.xsks is not null).
+# (satpd_daemon_connections). The other way too: every family served must be
+# documented, by name or by a template. A family the page says appears "only
+# where" something holds is required when that holds (AF_XDP sockets: show
+# --json's xdp.xsks is not null).
 #
 #   netns st$$-a                                  netns st$$-b
 #   +--------------------------------+            +-----------------------------+
