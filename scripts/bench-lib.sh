@@ -166,7 +166,7 @@ iperf() {
 satpd_path() {
 	grep -iE 'data path|xdp-mode|XDP: |AF_XDP|falling back' "$1" 2>/dev/null |
 		sed -E 's/^[0-9-]+ [0-9:]+ [A-Z]+: //; s/, maps pinned under .*//' | cut -c1-120 |
-		paste -sd ';' -
+		grep -v '^ ' | awk '!seen[$0]++' | paste -sd ';' - # not the counter dumps' lines
 }
 
 # machine_ticks: "busy softirq" clock ticks of the whole machine so far, from the
