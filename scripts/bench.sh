@@ -41,7 +41,7 @@
 # Environment: BUILD, ROUNDS (3), DURATION (seconds a run, 4), UDP_STEPS (4),
 # UDP_SECONDS (2), RX_RING (slots of the rx blast), STAT (median|best), BLAST_TX
 # (auto: AF_XDP where the queue is free, else sendmmsg; xsk; sendmmsg), CONFIGS (space-separated A:B pairs),
-# MAX_SECONDS (900: no new configuration is started after that), QUICK=1 (one
+# MAX_SECONDS (900: no new round is started after that), QUICK=1 (one
 # round of short runs, about 2 minutes), SATPD_OPTS (extra satpd options),
 # FLOOD_PPS (100000), FLOODX_PPS (FLOOD_PPS).
 set -u
@@ -296,8 +296,10 @@ measure() {
 	# Receive capacity last, a stopped: its queue is free for the generator's AF_XDP
 	# socket, and nothing else competes for the CPU.
 	stop_pid "$PAIR_PID_A"
+	c0=$(rx_count)
 	blast_bg $((DURATION + 1)) --mode valid --sid 9 --ring "$RX_RING" --ring-file "$TMP/rx-ring"
-	sleep 0.5
+	# Under way: b delivers (at most 10 s; with nothing delivered the cell fails below).
+	wait_at_least $((c0 + 1000)) 10 rx_count >/dev/null
 	c0=$(rx_count) s0=$(date +%s.%N)
 	sleep "$DURATION"
 	c1=$(rx_count) s1=$(date +%s.%N)
@@ -344,11 +346,13 @@ note "satp_blast $BLAST; satpd $SATPD (--xdp-mode: $([ "$SATPD_HAS_XDP_MODE" = 1
 note "rounds $ROUNDS, $DURATION s runs, UDP search $UDP_STEPS x $UDP_SECONDS s, loss <= $LOSS_MAX %, $STAT of rounds"
 note "window -w $BENCH_WINDOW, log level $BENCH_LOGLEVEL (satpd 3), tun MTU 1400, defaults: aes-ctr-128, sha1, tag 10"
 for round in $(seq 1 "$ROUNDS"); do
+	# A round runs every configuration or none: each median is over as many rounds.
+	if [ "$round" -gt 1 ] && [ $((SECONDS - START)) -ge "$MAX_SECONDS" ]; then
+		note "time budget of $MAX_SECONDS s used up: rounds $round to $ROUNDS not run"
+		ROUNDS=$((round - 1))
+		break
+	fi
 	for cfg in "${CFG[@]}"; do
-		if [ $((SECONDS - START)) -ge "$MAX_SECONDS" ]; then
-			note "time budget of $MAX_SECONDS s used up: $cfg round $round not run"
-			continue
-		fi
 		measure "$cfg"
 		# n/a measurements leave no entry (set -u): an empty one
 		: "${RES[floodpps,$cfg]:=}" "${RES[floodxpps,$cfg]:=}" "${RES[blastpps,$cfg]:=}"
