@@ -56,7 +56,14 @@ bench_cleanup() {
 	for pid in "${LIB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	[ -n "$b" ] && { sleep 0.5; umount "$b" 2>/dev/null; }
+	# The pins are released when the daemons are gone (5 s each at most, as lib_cleanup's).
+	for pid in "${LIB_PIDS[@]}"; do
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
+	[ -n "$b" ] && umount "$b" 2>/dev/null
 	lib_cleanup
 }
 
