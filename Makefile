@@ -187,6 +187,10 @@ bench-xdp: tests
 bench-hs: tests
 	$(Q)BUILD=$(BUILD) scripts/bench-hs.sh
 
+.PHONY: bench-rail
+bench-rail: tests
+	$(Q)BUILD=$(BUILD) scripts/bench-rail.sh
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)BUILD=$(BUILD) scripts/bench.sh

@@ -56,7 +56,14 @@ bench_cleanup() {
 	for pid in "${LIB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	[ -n "$b" ] && { sleep 0.5; umount "$b" 2>/dev/null; }
+	# The pins are released when the daemons are gone (5 s each at most, as lib_cleanup's).
+	for pid in "${LIB_PIDS[@]}"; do
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
+	[ -n "$b" ] && umount "$b" 2>/dev/null
 	lib_cleanup
 }
 
@@ -166,5 +173,40 @@ iperf() {
 satpd_path() {
 	grep -iE 'data path|xdp-mode|XDP: |AF_XDP|falling back' "$1" 2>/dev/null |
 		sed -E 's/^[0-9-]+ [0-9:]+ [A-Z]+: //; s/, maps pinned under .*//' | cut -c1-120 |
-		paste -sd ';' -
+		grep -v '^ ' | awk '!seen[$0]++' | paste -sd ';' - # not the counter dumps' lines
+}
+
+# machine_ticks: "busy softirq" clock ticks of the whole machine so far, from the
+# cpu line of /proc/stat. busy = user + nice + system + irq + softirq + steal: XDP
+# and the stack's receive work run in softirq (or NAPI threads, counted as
+# system), charged to no tunnel process. guest and guest_nice are already in
+# user and nice; idle and iowait are not busy. Other work on the machine is in
+# it too (iperf3, the generator, other users): it is a whole-machine figure.
+machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $8; exit }' /proc/stat; }
+
+# machine_delta "BUSY0 SOFT0" "BUSY1 SOFT1": "busy softirq" ticks between two machine_ticks.
+machine_delta() {
+	local b0 s0 b1 s1
+	read -r b0 s0 <<<"$1"
+	read -r b1 s1 <<<"$2"
+	echo "$((b1 - b0)) $((s1 - s0))"
+}
+
+# require_xdp LOG MODE [SECONDS]: until satpd's LOG says satp_rx is attached in MODE
+# (native or skb); 1 with what it said of its data path instead.
+require_xdp() {
+	local said
+	wait_log "$1" "XDP: satp_rx on .* in $2 mode" "${3:-10}" && return 0
+	said=$(satpd_path "$1")
+	echo "satpd did not get XDP in $2 mode: ${said:-$(tail -n 3 "$1" | tr '\n' ' ')}"
+	return 1
+}
+
+# forget_pid PID: drop a process that was waited for from the cleanup's list.
+forget_pid() {
+	local keep=() p
+	for p in "${LIB_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	LIB_PIDS=("${keep[@]}")
 }
