@@ -334,7 +334,7 @@ int cmd_stats(int argc, char **argv)
 		if (st.ifs[i].err && (st.ifs[i].err != -ENOENT || !anything(&st))) {
 			fprintf(stderr,
 				"satp stats: cannot read the maps pinned for %s under %s: %s\n",
-				st.ifs[i].ifname, st.pin_root, strerror(-st.ifs[i].err));
+				st.ifs[i].ifname, st.ifs[i].pin_root, strerror(-st.ifs[i].err));
 			ret = SATP_EXIT_FAIL;
 			goto out;
 		}
