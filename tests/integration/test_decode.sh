@@ -14,7 +14,7 @@
 #
 # Reads files only: no namespaces, no traffic. A missing capture fails.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 VEC=${SATP_VECTORS:-tests/vectors}
 SATP=$BUILD/satp
@@ -347,13 +347,20 @@ for json in "$VEC"/v*.json; do
 	fi
 done
 # The vectors regen.sh makes (tests/unit/test_vectors.c lists them by name too).
-[ "$n_vec" -ge 9 ] && ok "$n_vec manifests" || not_ok "only $n_vec manifests in $VEC"
+if [ "$n_vec" -ge 9 ]; then
+	ok "$n_vec manifests"
+else
+	not_ok "only $n_vec manifests in $VEC"
+fi
 
 # v01's key and counts: all, from peer A (left), from peer B (right)
 J01=$VEC/v01_uanytun_default_keysalt.json
 read -r N01 NA01 NB01 < <(mk counts "$J01")
 mapfile -d '' -t KS < <(mk args "$J01")
-[ "${KS[0]}" = -K ] && [ "${KS[2]}" = -A ] || { not_ok "v01's manifest: no -K and -A (${KS[*]})"; exit 1; }
+if [ "${KS[0]:-}" != -K ] || [ "${KS[2]:-}" != -A ]; then
+	not_ok "v01's manifest: no -K and -A (${KS[*]})"
+	exit 1
+fi
 export KEY=${KS[1]} SALT=${KS[3]}
 read -r N07 _ < <(mk counts "$VEC/v07_uanytun_ipv6_underlay.json")
 read -r N05 _ < <(mk counts "$VEC/v05_uanytun_tag20.json")

@@ -25,7 +25,7 @@
 # k-th packet its device gave it; the script checks that the counts agree.
 # Salts and seqs are fixed, but ping ids, IP ids and timestamps differ per run.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 OUT=${1:-tests/vectors}
 ID=$$
 NSA=satpv$ID-a
@@ -49,12 +49,12 @@ die() {
 }
 
 stop_all() {
-	local p i
+	local p
 	for p in "${PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
 	for p in "${PIDS[@]}"; do
-		for i in $(seq 1 50); do
+		for _ in $(seq 1 50); do
 			kill -0 "$p" 2>/dev/null || break
 			sleep 0.1
 		done
