@@ -80,4 +80,14 @@ nsx a "$SATP" show --run-dir "$TMP/run" --pin-root /sys/fs/bpf >"$OUT" 2>&1 ||
 ! grep -q "^interface: ul0" "$OUT" || fail "--pin-root /sys/fs/bpf did not win:$(sed 's/^/\n  /' "$OUT")"
 grep -q "pid $APID" "$OUT" || fail "show --pin-root lost the daemon:$(sed 's/^/\n  /' "$OUT")"
 log "an explicit --pin-root still decides where show looks"
+
+# From another PID namespace /proc/<pid> is not satpd: its pin root cannot be reached, so
+# show falls back to what it can read (nothing pinned here) and shows the daemon alone.
+if command -v unshare >/dev/null; then
+	nsx a unshare -p -f --mount-proc "$SATP" show --run-dir "$TMP/run" >"$OUT" 2>&1 ||
+		fail "show from another PID namespace exited $?:$(sed 's/^/\n  /' "$OUT")"
+	grep -q "^daemon: tun0$" "$OUT" && grep -q "pid $APID" "$OUT" && ! grep -q "^interface:" "$OUT" ||
+		fail "show from another PID namespace:$(sed 's/^/\n  /' "$OUT")"
+	log "from another PID namespace: no pins reachable, the daemon shown alone, exit 0"
+fi
 echo "PASS"

@@ -729,7 +729,7 @@ static int report_iface_errors(const struct satp_state *st, const char *only)
 	for (i = 0; i < st->n_ifs; i++) {
 		const struct satp_iface *f = &st->ifs[i];
 
-		if (!f->err || (f->err == -ENOENT && daemon_dev_asked(st)))
+		if (!f->err || f->adopted || (f->err == -ENOENT && daemon_dev_asked(st)))
 			continue;
 		bad++;
 		if (f->err == -ENOENT && only)

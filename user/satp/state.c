@@ -136,8 +136,11 @@ static int adopt_daemon_roots(struct satp_state *st)
 		f = find_iface(st, d->snap.xdp_ifname);
 		if (!f && st->only)
 			continue; /* another interface was asked for */
-		if (!f && !(f = add_iface(st, d->snap.xdp_ifname)))
-			return st->n_ifs == SATP_STATE_MAX_IFS ? 0 : -ENOMEM;
+		if (!f) {
+			if (!(f = add_iface(st, d->snap.xdp_ifname)))
+				return st->n_ifs == SATP_STATE_MAX_IFS ? 0 : -ENOMEM;
+			f->adopted = true;
+		}
 		if (!serves_better(by[f - st->ifs], d))
 			continue;
 		by[f - st->ifs] = d;
@@ -154,7 +157,14 @@ static void read_views(struct satp_state *st)
 		struct satp_iface *f = &st->ifs[i];
 
 		f->err = satp_xdp_view_read(f->pin_root, f->ifname, f->view);
+		if (f->err && !f->adopted && strcmp(f->pin_root, st->pin_root)) {
+			/* the daemon's root cannot be read from here: the default still can */
+			snprintf(f->pin_root, sizeof(f->pin_root), "%s", st->pin_root);
+			f->err = satp_xdp_view_read(f->pin_root, f->ifname, f->view);
+		}
 		f->daemon = NULL;
+		if (f->err && f->adopted)
+			continue;
 		for (k = 0; k < st->n_daemons; k++) {
 			struct satp_daemon *d = &st->daemons[k];
 

@@ -38,6 +38,9 @@ struct satp_iface {
 	/* Where its maps are read: --pin-root, else the pin root its daemon reports (through
 	 * /proc/<pid>/root when that daemon has a mount namespace of its own), else the default. */
 	char pin_root[SATP_STATE_ROOT_MAX];
+	/* Added for a daemon (not under --pin-root or the default, nor asked for): when its
+	 * maps cannot be read it is left out and the daemon is shown on its own, as before. */
+	bool adopted;
 	int err; /* reading the pinned maps: 0 or negative errno */
 	struct satp_xdp_view *view;
 	struct satp_daemon *daemon; /* the daemon whose xdp-ifname this is, or NULL */
