@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the libFuzzer harnesses share: the keys of the ../shared/vectors
+ * What the libFuzzer harnesses share: the keys of the tests/vectors
  * tunnels (so the seed corpora authenticate), and an assertion that stays on
  * in every build: a broken invariant must be a crash the fuzzer records.
  */

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""Write the seed corpora of tests/fuzz/ from ../shared/vectors (or $SATP_SHARED).
+"""Write the seed corpora of tests/fuzz/ from tests/vectors (or $SATP_VECTORS).
 
     tests/fuzz/make_corpus.py        # rewrites tests/fuzz/corpus/fuzz_{packet,options,decode}/
 
@@ -18,8 +18,7 @@ import sys
 from scapy.all import IP, IPv6, UDP, ICMP, Ether, Raw, rdpcap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("SATP_SHARED", os.path.join(HERE, "..", "..", "..", "shared"))
-VECTORS = os.path.join(SHARED, "vectors")
+VECTORS = os.environ.get("SATP_VECTORS", os.path.join(HERE, "..", "vectors"))
 SATP_PORT = 4444
 
 # fuzz_packet.c CONFIGS and fuzz_decode.c ARGSETS by vector.
@@ -63,11 +62,12 @@ def packet_seeds():
         for p in rdpcap(pcap):
             if UDP in p and SATP_PORT in (p[UDP].sport, p[UDP].dport):
                 put("fuzz_packet", bytes([0, cfg]) + bytes(p[UDP].payload))
-        for first in man["first_packet_per_source"].values():
-            inner = bytes.fromhex(first.get("inner_hex", ""))
-            hdr = struct.pack(">IHHHH", first["seq"], first["sender_id"], first["mux"],
-                              first["payload_type"], 0xFFFF)
-            put("fuzz_packet", bytes([1, cfg]) + hdr + inner)
+        firsts = {}  # each source's first datagram: "SRC DST SID MUX 0xPTYPE INNERHEX"
+        for line in man["datagrams"]:
+            firsts.setdefault(line.split()[0], line.split())
+        for _, _, sid, mux, ptype, inner in firsts.values():
+            hdr = struct.pack(">IHHHH", 0, int(sid), int(mux), int(ptype, 16), 0xFFFF)
+            put("fuzz_packet", bytes([1, cfg]) + hdr + bytes.fromhex(inner))
     # sealed mode: every config, with and without a flipped bit; seqs at the ends
     icmp = bytes(IP(src="10.99.0.1", dst="10.99.0.2") / ICMP() / Raw(b"satp"))
     for cfg in range(8):
@@ -175,7 +175,7 @@ def hs_seeds():
 
 def main():
     if not os.path.isdir(VECTORS):
-        sys.exit("no vectors at %s (set SATP_SHARED)" % VECTORS)
+        sys.exit("no vectors at %s (set SATP_VECTORS)" % VECTORS)
     harnesses = ("fuzz_packet", "fuzz_options", "fuzz_decode", "fuzz_ctl", "fuzz_hs")
     for h in harnesses:
         clear(h)

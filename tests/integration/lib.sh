@@ -20,7 +20,6 @@ REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$REPO_ROOT/$BUILD ;; esac
 SATPD=${SATPD:-$BUILD/satpd}
-SATP_SHARED=${SATP_SHARED:-$REPO_ROOT/../shared}
 
 NS_PREFIX="st$$"
 LIB_NETNS=()

@@ -17,7 +17,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The vectors' keys (shared/vectors/MANIFEST.md). */
+/* The vectors' keys (tests/vectors/regen.sh). */
 #define KEY128 "000102030405060708090a0b0c0d0e0f"
 #define KEY256 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define SALT   "a0a1a2a3a4a5a6a7a8a9aaabacad"

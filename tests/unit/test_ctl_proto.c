@@ -287,6 +287,7 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	strcpy(s->xdp_program, "taken-over");
 	s->windows_adopted = 3;
 	strcpy(s->state_dir, "/var/lib/satpd/tun7");
+	strcpy(s->pin_root, "/run/netns-bpf/a");
 	strcpy(s->xdp_mode_requested, "native");
 	strcpy(s->xdp_mode_obtained, "off");
 	strcpy(s->xdp_fallback, "satp_rx on eth0 in native mode: Operation not supported");
@@ -353,6 +354,41 @@ static void test_snapshot_round_trip(void **state)
 	assert_snapshots_equal(&s, &back);
 	/* too small a buffer is an error, not a cut reply */
 	assert_int_equal(satp_ctl_format_reply(0, NULL, &s, buf, 64), -ENOSPC);
+	satp_ctl_snapshot_reset(&s);
+	satp_ctl_snapshot_reset(&back);
+}
+
+/*
+ * pin-root= tells `satp show` where the daemon pinned its maps: one line of the
+ * reply, a path as long as the field holds comes back whole, and a reply without
+ * it (an older daemon, the socket path) leaves it empty so that show falls back.
+ */
+static void test_snapshot_pin_root(void **state)
+{
+	static struct satp_ctl_snapshot s, back;
+	static char buf[SATP_CTL_REPLY_MAX];
+	const char *old = "errno=0\npid=7\ndev=tun0\nxdp-ifname=ul0\nrx-path=xdp\n\n";
+	char msg[256];
+	int n, rerr = -1;
+
+	satp_ctl_snapshot_reset(&s);
+	strcpy(s.pin_root, "/sys/fs/bpf");
+	n = satp_ctl_format_reply(0, NULL, &s, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "\npin-root=/sys/fs/bpf\n"));
+
+	memset(s.pin_root, 'p', sizeof(s.pin_root) - 1);
+	s.pin_root[0] = '/';
+	s.pin_root[sizeof(s.pin_root) - 1] = '\0';
+	n = satp_ctl_format_reply(0, NULL, &s, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(satp_ctl_parse_reply(buf, (size_t)n, &rerr, msg, sizeof(msg), &back), 0);
+	assert_int_equal(rerr, 0);
+	assert_string_equal(back.pin_root, s.pin_root);
+
+	assert_int_equal(satp_ctl_parse_reply(old, strlen(old), &rerr, msg, sizeof(msg), &back), 0);
+	assert_string_equal(back.xdp_ifname, "ul0");
+	assert_string_equal(back.pin_root, "");
 	satp_ctl_snapshot_reset(&s);
 	satp_ctl_snapshot_reset(&back);
 }
@@ -508,6 +544,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_routes),
 	    cmocka_unit_test(test_snapshot_round_trip),
+	    cmocka_unit_test(test_snapshot_pin_root),
 	    cmocka_unit_test(test_many_conns),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_empty_request),

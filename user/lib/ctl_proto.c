@@ -761,6 +761,7 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		satp_text_put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
 		satp_text_put(&o, "xdp-program=%s\nwindows-adopted=%u\nstate-dir=%s\n", s->xdp_program,
 		    s->windows_adopted, s->state_dir);
+		satp_text_put(&o, "pin-root=%s\n", s->pin_root);
 		satp_text_put(&o,
 		    "xdp-mode-requested=%s\nxdp-mode-explicit=%d\nxdp-mode-obtained=%s\n"
 		    "xdp-fallback=%s\n",
@@ -991,6 +992,8 @@ static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char 
 		s->windows_adopted = (uint32_t)i;
 	} else if (!strcmp(k, "state-dir")) {
 		STR(s->state_dir, v);
+	} else if (!strcmp(k, "pin-root")) {
+		STR(s->pin_root, v);
 	} else if (!strcmp(k, "xdp-mode-requested")) {
 		STR(s->xdp_mode_requested, v);
 	} else if (!strcmp(k, "xdp-mode-explicit")) {

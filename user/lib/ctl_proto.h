@@ -46,6 +46,8 @@
  *   pid= version= dev= xdp-ifname= rx-path= started=     daemon-wide
  *   workers= xsk-queues=<hex mask>
  *   xdp-program= windows-adopted= state-dir=             what this start took over
+ *   pin-root=                                            where the XDP maps are pinned, as
+ *                                                        the daemon sees it ("": socket path)
  *   xdp-mode-requested= xdp-mode-explicit=0|1 xdp-mode-obtained= xdp-fallback=
  *                                                        the data path asked for and got
  *   counter.<name>=N ...                                 daemon-wide counters
@@ -265,6 +267,10 @@ struct satp_ctl_snapshot {
 	char xdp_program[16];	 /* "taken-over" (a satp_rx left attached), "fresh"; "": socket path */
 	uint32_t windows_adopted; /* replay windows kept from the last run */
 	char state_dir[SATP_CTL_PATH_MAX]; /* where the outgoing seqs are reserved */
+	/* --pin-root on the XDP path, "" on the socket path or when too long to send whole.
+	 * A path in the daemon's mount namespace: under `ip netns exec` its bpffs at
+	 * /sys/fs/bpf is its own, which a client reaches through /proc/<pid>/root. */
+	char pin_root[SATP_CTL_PATH_MAX];
 	/* The data path asked for against the one obtained: a fallback is never silent. */
 	char xdp_mode_requested[8]; /* "native" "skb" "off" */
 	bool xdp_mode_explicit;	    /* given with --xdp-mode (else the default) */

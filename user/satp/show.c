@@ -24,9 +24,10 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: satp show [IFNAME] [--json] [--pin-root DIR] [--run-dir DIR] "
 		   "[--socket PATH]\n\n"
 		   "Show the XDP state pinned for IFNAME (default: every interface under\n"
-		   "<pin-root>/satpd/) and what the satpd serving it reports.\n\n"
+		   "<pin-root>/satpd/ or a running satpd's) and what the satpd serving it reports.\n\n"
 		   "  --json           machine-readable output (keys: satp(8))\n"
-		   "  --pin-root DIR   bpffs where satpd pins its maps (default /sys/fs/bpf)\n"
+		   "  --pin-root DIR   read the maps under DIR only (default: where each running\n"
+		   "                   satpd says it pinned them, else /sys/fs/bpf)\n"
 		   "  --run-dir DIR    where satpd's control sockets are (default /run/satpd,\n"
 		   "                   or $SATP_RUN_DIR)\n"
 		   "  --socket PATH    ask only this control socket\n");
@@ -481,6 +482,7 @@ static void json_daemon(struct json *j, const char *key, const struct satp_daemo
 	json_str(j, "dev", d->snap.dev);
 	json_str(j, "rx_path", d->snap.rx_path);
 	json_str(j, "xdp_ifname", d->snap.xdp_ifname);
+	json_str(j, "pin_root", d->snap.pin_root);
 	json_i64(j, "started", d->snap.started);
 	json_u64(j, "workers", d->snap.workers);
 	json_open(j, "xsk_queues", '[');
@@ -727,12 +729,12 @@ static int report_iface_errors(const struct satp_state *st, const char *only)
 	for (i = 0; i < st->n_ifs; i++) {
 		const struct satp_iface *f = &st->ifs[i];
 
-		if (!f->err || (f->err == -ENOENT && daemon_dev_asked(st)))
+		if (!f->err || f->adopted || (f->err == -ENOENT && daemon_dev_asked(st)))
 			continue;
 		bad++;
 		if (f->err == -ENOENT && only)
 			fprintf(stderr, "satp show: no satpd state for %s under %s/satpd/\n",
-				f->ifname, st->pin_root);
+				f->ifname, f->pin_root);
 		else
 			fprintf(stderr, "satp show: cannot read the maps pinned for %s: %s\n",
 				f->ifname, strerror(-f->err));

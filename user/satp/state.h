@@ -17,7 +17,7 @@
 
 struct satp_state_opts {
 	const char *ifname;   /* NULL: all */
-	const char *pin_root; /* NULL: /sys/fs/bpf */
+	const char *pin_root; /* NULL: each running satpd's own, else /sys/fs/bpf */
 	const char *run_dir;  /* NULL: satp_run_dir() */
 	const char *socket;   /* NULL: every socket under run_dir */
 };
@@ -30,8 +30,17 @@ struct satp_daemon {
 	struct satp_ctl_snapshot snap;
 };
 
+/* /proc/<pid>/root + a daemon's pin root */
+#define SATP_STATE_ROOT_MAX (SATP_CTL_PATH_MAX + 32)
+
 struct satp_iface {
 	char ifname[IFNAMSIZ];
+	/* Where its maps are read: --pin-root, else the pin root its daemon reports (through
+	 * /proc/<pid>/root when that daemon has a mount namespace of its own), else the default. */
+	char pin_root[SATP_STATE_ROOT_MAX];
+	/* Added for a daemon (not under --pin-root or the default, nor asked for): when its
+	 * maps cannot be read it is left out and the daemon is shown on its own, as before. */
+	bool adopted;
 	int err; /* reading the pinned maps: 0 or negative errno */
 	struct satp_xdp_view *view;
 	struct satp_daemon *daemon; /* the daemon whose xdp-ifname this is, or NULL */
@@ -39,7 +48,7 @@ struct satp_iface {
 
 struct satp_state {
 	const char *run_dir;
-	const char *pin_root;
+	const char *pin_root; /* --pin-root or the default: where interfaces are listed */
 	const char *only; /* the IFNAME asked for, or NULL */
 	unsigned int n_ifs;
 	struct satp_iface ifs[SATP_STATE_MAX_IFS];

@@ -331,10 +331,11 @@ int cmd_stats(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < st.n_ifs; i++)
-		if (st.ifs[i].err && (st.ifs[i].err != -ENOENT || !anything(&st))) {
+		if (st.ifs[i].err && !st.ifs[i].adopted &&
+		    (st.ifs[i].err != -ENOENT || !anything(&st))) {
 			fprintf(stderr,
 				"satp stats: cannot read the maps pinned for %s under %s: %s\n",
-				st.ifs[i].ifname, st.pin_root, strerror(-st.ifs[i].err));
+				st.ifs[i].ifname, st.ifs[i].pin_root, strerror(-st.ifs[i].err));
 			ret = SATP_EXIT_FAIL;
 			goto out;
 		}

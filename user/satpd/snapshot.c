@@ -91,6 +91,15 @@ static void fill_paths(const struct satpd *d, struct satp_ctl_snapshot *out)
 		satpd_rail_read(d, i, &out->paths[out->n_paths++]);
 }
 
+/* Where satp show reads the XDP maps: whole or not at all (a cut path would mislead). */
+static void fill_pin_root(const struct satpd *d, struct satp_ctl_snapshot *out)
+{
+	const char *root = d->cfg->pin_root[0] ? d->cfg->pin_root : SATPD_PIN_ROOT;
+
+	if (strlen(root) < sizeof(out->pin_root))
+		snprintf(out->pin_root, sizeof(out->pin_root), "%s", root);
+}
+
 int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 {
 	struct satpd *dd = (struct satpd *)d;
@@ -109,6 +118,7 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 		out->xsk_queues = satpd_xdp_queue_mask(d->xdp);
 		snprintf(out->xdp_program, sizeof(out->xdp_program), "%s",
 			 d->xdp_took_over ? "taken-over" : "fresh");
+		fill_pin_root(d, out);
 	}
 	out->windows_adopted = d->windows_adopted;
 	snprintf(out->xdp_mode_requested, sizeof(out->xdp_mode_requested), "%s",
