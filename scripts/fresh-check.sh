@@ -8,7 +8,7 @@
 #   scripts/fresh-check.sh [TARGET...]      default: demo test
 #
 # The repository is cloned at HEAD (what is committed, as CI sees it) into the
-# root, with ../shared beside it when there is one. The root runs in a mount
+# root, alone: nothing beside it (the tests keep their own captures). The root runs in a mount
 # namespace of its own with /proc, /sys, /dev and a fresh /run and /tmp; the
 # kernel, its network namespaces and XDP are the host's. The base system is
 # built once and kept as a tarball (FRESH_CACHE); every run unpacks it anew.
@@ -67,10 +67,6 @@ tar -C "$ROOT" -xf "$BASE"
 # apt-get in the root resolves names as this machine does (a machine may have no resolv.conf)
 [ ! -f /etc/resolv.conf ] || cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 git clone -q "$REPO" "$ROOT/root/satpd"
-if [ -d "$REPO/../shared" ]; then
-	mkdir -p "$ROOT/root/shared"
-	cp -a "$REPO/../shared/." "$ROOT/root/shared/"
-fi
 
 # What the user types: README's quick start, as root in the new root.
 cat >"$ROOT/root/quickstart.sh" <<EOF
