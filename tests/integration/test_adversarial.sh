@@ -187,8 +187,8 @@ print(ids[0] if ids else "")'
 # run is for, with no fallback, and ul0 carries an XDP program exactly on the XDP path.
 check_data_path() {
 	local prog
-	nsx a "$SATP" show --json --run-dir "$TMP/run" --pin-root "$BPF_MNT" >"$TMP/show.json" 2>&1 ||
-		fail "$1: satp show --json: $(cat "$TMP/show.json")"
+	nsx a "$SATP" show --json --run-dir "$TMP/run" --pin-root "$BPF_MNT" >"$TMP/show.json" 2>"$TMP/show.err" ||
+		fail "$1: satp show --json: $(cat "$TMP/show.err")"
 	"$PY" - "$TMP/show.json" "$WANT_OBTAINED" "$WANT_RX" <<'EOF' || fail "$1: satpd is not on the $ADV_PATH data path"
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -240,31 +240,40 @@ start_capture b ul0 legit "udp and src port 4444 and dst host $A4 and dst port 4
 start_ping_flow 1
 
 # ---------------------------------------------------------------- counters
-# xdp_counters: "xdp:<reason> <packets>" for the program attached to a's ul0, if any.
+# xdp_counters: "xdp:<reason> <packets>" for the program attached to a's ul0, if any,
+# in one python run; its satp_counters map is looked up once per program ($TMP/counters.map).
 xdp_counters() {
-	local id
-	id=$(xdp_prog_id)
-	[ -n "$id" ] || return 0
-	"$PY" - "$id" "$XDP_H" <<'PYEOF'
-import json, re, subprocess, sys
-names = re.findall(r'X\(SATP_XDP_\w+, "([a-z-]+)"', open(sys.argv[2]).read())
-prog = json.loads(subprocess.run(["bpftool", "-j", "prog", "show", "id", sys.argv[1]],
-                                 capture_output=True, text=True).stdout or "{}")
-for m in prog.get("map_ids", []):
-    info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(m)],
-                                     capture_output=True, text=True).stdout or "{}")
-    if info.get("name") != "satp_counters":
-        continue
-    dump = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(m)],
-                                     capture_output=True, text=True).stdout or "[]")
-    for e in dump:
-        e = e.get("formatted", e)
-        k = e.get("key")
-        k = int(k) if isinstance(k, int) else int.from_bytes(bytes(int(b, 16) for b in k), "little")
-        tot = sum(v["value"]["packets"] if isinstance(v["value"], dict) else 0
-                  for v in e.get("values", []))
-        if k < len(names):
-            print("xdp:%s %d" % (names[k], tot))
+	"$PY" - "$(ns a)" "$TMP/counters.map" "$XDP_H" <<'PYEOF'
+import json, os, re, subprocess, sys
+def run(*a):
+    return json.loads(subprocess.run(a, capture_output=True, text=True).stdout or "null")
+link = (run("ip", "-n", sys.argv[1], "-j", "-d", "link", "show", "ul0") or [{}])[0]
+x = link.get("xdp") or {}
+p = x.get("prog") or {}
+ids = [p["id"]] if "id" in p else [a["prog"]["id"] for a in x.get("attached", []) if "prog" in a]
+if not ids:
+    sys.exit()
+cache = sys.argv[2]
+known = open(cache).read().split() if os.path.exists(cache) else []
+if len(known) == 2 and known[0] == str(ids[0]):
+    mid = known[1]
+else:
+    mid = None
+    for m in (run("bpftool", "-j", "prog", "show", "id", str(ids[0])) or {}).get("map_ids", []):
+        if (run("bpftool", "-j", "map", "show", "id", str(m)) or {}).get("name") == "satp_counters":
+            mid = str(m)
+    if mid is None:
+        sys.exit("XDP program %s has no satp_counters map" % ids[0])
+    open(cache, "w").write("%s %s\n" % (ids[0], mid))
+names = re.findall(r'X\(SATP_XDP_\w+, "([a-z-]+)"', open(sys.argv[3]).read())
+for e in run("bpftool", "-j", "map", "dump", "id", mid) or []:
+    e = e.get("formatted", e)
+    k = e.get("key")
+    k = int(k) if isinstance(k, int) else int.from_bytes(bytes(int(b, 16) for b in k), "little")
+    tot = sum(v["value"]["packets"] if isinstance(v["value"], dict) else 0
+              for v in e.get("values", []))
+    if k < len(names):
+        print("xdp:%s %d" % (names[k], tot))
 PYEOF
 }
 
@@ -290,6 +299,7 @@ daemon_dump() {
 
 # snap NAME: satpd's counters (when it runs), XDP's and the kernel's UDP MIB into $TMP/snap.NAME.
 snap() {
+	DELTA_OF=""
 	: >"$TMP/snap.$1"
 	if kill -0 "$APID" 2>/dev/null; then
 		daemon_dump || { bad "no counter dump from satpd"; return 1; }
@@ -301,14 +311,27 @@ snap() {
 	udp_counters >>"$TMP/snap.$1"
 }
 
+# load_deltas FROM TO: how far every counter moved between two snaps, into DELTA[name]
+# (a counter missing from a snap counts as 0 there).
+declare -A DELTA
+DELTA_OF=""
+load_deltas() {
+	local k v
+	[ "$DELTA_OF" = "$1 $2" ] && return 0
+	DELTA=()
+	while read -r k v; do DELTA[$k]=$v; done < <(awk 'FNR == NR { v[$1] = $2; next }
+		{ print $1, $2 - v[$1]; delete v[$1] } END { for (k in v) print k, -v[k] }' \
+		"$TMP/snap.$1" "$TMP/snap.$2")
+	DELTA_OF="$1 $2"
+}
+
 # delta FROM TO NAME...: how far the named counters moved together.
 delta() {
-	local from=$1 to=$2
+	local c s=0
+	load_deltas "$1" "$2"
 	shift 2
-	awk -v names="$*" 'BEGIN { n = split(names, x, " "); for (i = 1; i <= n; i++) w[x[i]] = 1 }
-		FNR == NR { if ($1 in w) s -= $2; next }
-		$1 in w { s += $2 }
-		END { print s + 0 }' "$TMP/snap.$from" "$TMP/snap.$to"
+	for c in "$@"; do s=$((s + ${DELTA[$c]:-0})); done
+	echo "$s"
 }
 
 # moved FROM TO: every counter that moved, "name +N", for failure messages.
@@ -321,12 +344,13 @@ moved() {
 # over n (the number the injector sent), e.g. "rx_too_short=18" "rx_bad_tag=n-18".
 # term_holds FROM TO TERM N [WAITING]: whether it holds; while WAITING, "=" means ">=".
 term_holds() {
-	local term=$3 n=$4 ctrs op val got
+	local term=$3 n=$4 ctrs op val got c
+	load_deltas "$1" "$2"
 	[[ $term =~ ^([A-Za-z0-9_:+-]+)(<=|>=|=)(.+)$ ]] || fail "bad expectation term '$term'"
 	# shellcheck disable=SC2004 # the expression is expanded first, then evaluated (with n)
 	ctrs=${BASH_REMATCH[1]//+/ } op=${BASH_REMATCH[2]} val=$((${BASH_REMATCH[3]}))
-	# shellcheck disable=SC2086 # the counters split into words
-	got=$(delta "$1" "$2" $ctrs)
+	got=0
+	for c in $ctrs; do got=$((got + ${DELTA[$c]:-0})); done
 	case $op in
 	=) if [ -n "${5:-}" ]; then [ "$got" -ge "$val" ]; else [ "$got" -eq "$val" ]; fi ;;
 	'<=') [ "$got" -le "$val" ] ;;
@@ -338,6 +362,7 @@ term_holds() {
 show_terms() {
 	local from=$1 to=$2 t
 	shift 2
+	load_deltas "$from" "$to"
 	for t in "$@"; do
 		# shellcheck disable=SC2046 # the counters split into words
 		printf '%s [%d] ' "$t" "$(delta "$from" "$to" $(term_counters "$t"))"
@@ -358,13 +383,14 @@ term_counters() {
 expect() {
 	local from=$1 to=$2 n=$3 name=$4 t c named ok=1
 	shift 4
+	load_deltas "$from" "$to"
 	for t in "$@"; do
 		term_holds "$from" "$to" "$t" "$n" || { bad "$name: want $t (n=$n)"; ok=0; }
 	done
-	named=" $(term_counters "$@" | tr '\n' ' ') "
+	named=" ${*//[+<>=]/ } "
 	for c in "${ALL_DROPS[@]}"; do
 		[[ $named == *" $c "* ]] && continue
-		[ "$(delta "$from" "$to" "$c")" -eq 0 ] || { bad "$name: $c moved by $(delta "$from" "$to" "$c")"; ok=0; }
+		[ "${DELTA[$c]:-0}" -eq 0 ] || { bad "$name: $c moved by ${DELTA[$c]}"; ok=0; }
 	done
 	[ $ok = 1 ] || log "$name: moved: $(moved "$from" "$to")"
 	[ $ok = 1 ]
