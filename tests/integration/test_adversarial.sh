@@ -475,7 +475,8 @@ with_marker() {
 #   vlan: tags 5, 0 and 6+7 (QinQ): the kernel has no VLAN device and drops tagged frames,
 #         but takes VLAN 0 (a priority tag) as untagged; XDP parses all three tags and
 #         finds the captured seq in the window
-#   nonudp: TCP, SCTP, GRE, ... to the port, ICMP: not SATP, no drop anywhere
+#   nonudp: TCP, SCTP, UDP-Lite, GRE, ESP to the port, ICMP: not SATP, no drop anywhere;
+#           XDP passes each (pass-not-udp; the host's own ICMPv6 may add to it)
 #   flood: sockets: what the socket buffer held is counted, the rest is RcvbufErrors;
 #          XDP: random sender ids have no window: XDP's budget for them (drop-unverified),
 #          a random sender id that is the peer's meets its window
@@ -494,7 +495,7 @@ CASES=(
 	"frag        |rx_bad_tag=1 rx_replay=1 |rx_bad_tag=1 rx_replay=1 |frag RAW"
 	"v6ext       |rx_bad_tag=n |xdp:drop-replay=4 rx_bad_tag=1 |v6ext --to6 $A6 RAW"
 	"vlan        |rx_bad_tag=1 |xdp:drop-replay=n |vlan RAW"
-	"nonudp      |- |- |nonudp RAW"
+	"nonudp      |- |xdp:pass-not-udp>=n |nonudp RAW"
 	"flood       |rx_bad_tag+rx_replay+rx_too_old<=n rx_bad_tag+rx_replay+rx_too_old+udp:RcvbufErrors>=n |xdp:drop-unverified+rx_bad_tag+xdp:drop-replay+xdp:drop-too-old=n xdp:drop-unverified>=UNV_MIN |flood --count $FLOOD RAW"
 )
 
