@@ -579,7 +579,10 @@ pkts = [p for f in sys.argv[4:] for p in rdpcap(f)]
 seen, bad = Counter(), []
 for p in pkts:
     raw = bytes(p)
-    ip = IP(raw) if raw[0] >> 4 == 4 else None
+    try:
+        ip = IP(raw) if raw[0] >> 4 == 4 else None
+    except Exception:
+        ip = None  # not even an IPv4 header: unexpected
     if ip is None or ip.src != src or ip.dst != dst or ICMP not in ip or ip[ICMP].type != 8:
         bad.append("%.3f unexpected %s" % (p.time, raw[:40].hex()))
         continue
