@@ -37,6 +37,8 @@ def captured(path, port):
     off = 24
     while off + 16 <= len(data):
         _, _, incl, _ = struct.unpack(e + "IIII", data[off:off + 16])
+        if off + 16 + incl > len(data):
+            break  # a capture still being written: its last record is not whole yet
         pkt = data[off + 16:off + 16 + incl]
         off += 16 + incl
         l3 = {1: 14, 113: 16, 276: 20}.get(dlt, 0)
@@ -98,7 +100,10 @@ def datagram_cases(a, caps):
         for _ in range(50):
             u.send(last[:-TAG_LEN] + os.urandom(TAG_LEN))
         u.send(last[:-TAG_LEN] + bytes(TAG_LEN))
-        u.send(os.urandom(len(last)))
+        # all random but the connection's mux and another sender id: a bad tag, never a
+        # wrong mux or a replay by chance
+        _, sid, mux = hdr(last)
+        u.send(with_hdr(os.urandom(len(last)), sid=sid ^ 0x8000, mux=mux))
     elif c == "flip":  # every single bit of header, payload type, ciphertext and tag
         for bit in range(len(last) * 8):
             b = bytearray(last)
