@@ -47,6 +47,7 @@ import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
 s.bind(("'$IN_B'", 9999))
+print("ready", flush=True)
 seen, dups, done = set(), 0, set()
 while True:
     b = s.recv(2048)
@@ -61,7 +62,7 @@ while True:
         dups += 1
     seen.add(i)
 '
-	sleep 0.5
+	wait_log "$TMP/udp_rx.log" '^ready' 10 || fail "the UDP receiver on b did not start: $(cat "$TMP/udp_rx.log")"
 }
 
 tun_rx() { nsx b cat /sys/class/net/tun0/statistics/rx_packets; }
