@@ -382,11 +382,15 @@ have_cmd() { command -v "$1" >/dev/null 2>&1; }
 
 # require_xdp_mode NS CTL_SOCKET MODE [WHAT]: fail unless the satpd behind CTL_SOCKET
 # reports (satp show --json, its own mode report) the XDP mode MODE obtained, with no
-# fallback: a test that asks for XDP must not pass on the socket path.
+# fallback: a test that asks for XDP must not pass on the socket path. Waits up to 10 s
+# for the control socket to answer (a daemon just started may not have opened it yet).
 require_xdp_mode() {
-	local out
-	out=$(nsx "$1" "$BUILD/satp" show --json --socket "$2" 2>&1) ||
-		fail "${4:-satpd}: satp show --json --socket $2: $out"
+	local out i
+	for i in $(seq 1 50); do
+		out=$(nsx "$1" "$BUILD/satp" show --json --socket "$2" 2>&1) && [[ $out == *'"xdp_mode"'* ]] && break
+		sleep 0.2
+	done
+	[[ $out == *'"xdp_mode"'* ]] || fail "${4:-satpd}: satp show --json --socket $2: $out"
 	python3 -c '
 import json, sys
 doc = json.loads(sys.argv[1])
