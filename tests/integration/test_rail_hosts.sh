@@ -112,8 +112,7 @@ udp_stream "20% loss on each link" s2
 awk -v l="$LOSS" -v b=$LOSS_BOUND 'BEGIN { exit !(l <= b) }' ||
 	fail "20% per link: inner loss $LOSS% above $LOSS_BOUND%"
 rail_counters "$BPID" "$TMP/satpd-b.log"
-log "a's nftables drops: ul0 $(nsx a nft list chain netdev railul0 out | grep -o 'packets [0-9]*')," \
-	"ul1 $(nsx a nft list chain netdev railul1 out | grep -o 'packets [0-9]*')"
+loss_applied a
 out=$(tcp_transfer a b $IN_B 4) || fail "20% per link: the TCP transfer failed"
 log "20% loss on each link, TCP: $out"
 # What an operator sees: a line per path, each with its own remote host.
