@@ -117,8 +117,7 @@ udp_stream "20% loss on each path" s2
 awk -v l="$LOSS" -v b=$LOSS_BOUND 'BEGIN { exit !(l <= b) }' ||
 	fail "20% per path: inner loss $LOSS% above $LOSS_BOUND%"
 rail_counters "$BPID" "$TMP/satpd-b.log"
-log "a's nftables drops: ul0 $(nsx a nft list chain netdev railul0 out | grep -o 'packets [0-9]*')," \
-	"ul1 $(nsx a nft list chain netdev railul1 out | grep -o 'packets [0-9]*')"
+loss_applied a
 # What an operator sees: satp show's line per path.
 show=$(nsx b "$BUILD/satp" show --pin-root "$TMP/bpf/b" --socket "$(ctl_sock b-satpd-b)" 2>&1)
 echo "$show" | grep 'rail path'
