@@ -11,7 +11,10 @@
 # duration is printed; the slowest are listed at the end, so a CI log shows
 # where the time went. With CI=true a skip fails the run unless
 # tests/expected-skips names it (see that file): CI must not pass a layer
-# that did not run.
+# that did not run. A test that skips some rows only (a tool one row needs is
+# missing) prints "SKIP-ROW NAME: reason" for each and goes on; the rows are
+# listed at the end, and with CI=true each fails the run unless
+# tests/expected-skips names it as "integration/test_x.sh:NAME".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -22,6 +25,9 @@ timeout_s=${TEST_TIMEOUT:-900}
 pass=0 fail=0 skip=0
 failed=()
 times=()
+row_skips=()
+out_f=$(mktemp /tmp/satpd-run.XXXXXX)
+trap 'rm -f "$out_f" "$out_f.pid"' EXIT
 
 # expected_skip NAME: true when tests/expected-skips lists NAME with a condition
 # that holds now ("-" always, or VAR=VALUE of the environment).
@@ -37,14 +43,35 @@ expected_skip() {
 	return 1
 }
 
+# skipped_rows NAME: the rows the test's output ($out_f) says it skipped, added to
+# row_skips; with CI=true false when one is not listed as "NAME:ROW" in tests/expected-skips.
+skipped_rows() {
+	local row ok=0
+	while read -r row; do
+		row_skips+=("$1:$row")
+		if [ "${CI:-}" = true ] && ! expected_skip "$1:$row"; then
+			printf 'CI: %s skipped row %s and it is not in tests/expected-skips: a failure here\n' "$1" "$row"
+			ok=1
+		fi
+	done < <(sed -n 's/^SKIP-ROW \([^: ]*\):.*/\1/p' "$out_f")
+	return $ok
+}
+
 run_one() {
-	local name=$1 t0 t1 secs rc
+	local name=$1 t0 t1 secs rc tee_pid
 	shift
 	[ -n "$filter" ] && [[ $name != *"$filter"* ]] && return
 	printf '=== %s\n' "$name"
 	t0=$(date +%s%N)
-	timeout -k 30 "$timeout_s" "$@"
+	# stdout through tee: the test's "SKIP-ROW NAME: reason" lines are counted below
+	timeout -k 30 "$timeout_s" "$@" > >(echo "$BASHPID" >"$out_f.pid"; exec tee "$out_f")
 	rc=$?
+	# the tee ends when the last writer closes: a process the test left behind may hold it
+	tee_pid=$(cat "$out_f.pid" 2>/dev/null)
+	for _ in $(seq 1 50); do
+		case $(cut -d' ' -f3 "/proc/${tee_pid:-0}/stat" 2>/dev/null) in '' | Z) break ;; esac
+		sleep 0.1
+	done
 	t1=$(date +%s%N)
 	secs=$(( (t1 - t0) / 1000000000 )).$(( (t1 - t0) / 100000000 % 10 ))
 	times+=("$secs $name")
@@ -52,6 +79,7 @@ run_one() {
 		printf 'CI: %s skipped and is not in tests/expected-skips: a skip is a failure here\n' "$name"
 		rc=1
 	fi
+	if ! skipped_rows "$name" && [ "$rc" = 0 ]; then rc=1; fi
 	case $rc in
 	0) pass=$((pass + 1)); printf -- '--- PASS %s (%s s)\n' "$name" "$secs" ;;
 	77) skip=$((skip + 1)); printf -- '--- SKIP %s (%s s)\n' "$name" "$secs" ;;
@@ -85,6 +113,7 @@ if [ ${#times[@]} -gt 1 ]; then
 	echo "slowest:"
 	printf '%s\n' "${times[@]}" | sort -rn | head -8 | awk '{ printf "  %7.1f s  %s\n", $1, $2 }'
 fi
+[ ${#row_skips[@]} -gt 0 ] && printf 'rows skipped: %s\n' "${row_skips[*]}"
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[*]}"
 echo "tests: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ] && [ $((pass + skip)) -gt 0 ]

@@ -59,11 +59,13 @@ ping_summary() {
 	awk '/packets transmitted/ { print $1 " sent, " $4 " answered" }' "$1"
 }
 
-# ping_max_gap LOG: the longest time between two consecutive answers, in seconds.
+# ping_max_gap LOG [FROM TO]: the longest time between two consecutive answers, in seconds;
+# with FROM and TO (epoch seconds, as `ping -D` and `date +%s.%N` give) only the gaps that
+# overlap that span (one move of the route).
 ping_max_gap() {
-	awk '/icmp_seq=/ {
+	awk -v from="${2:-0}" -v to="${3:-1e12}" '/icmp_seq=/ {
 			ts = substr($1, 2, length($1) - 2) + 0
-			if (n++ && ts - last > max) max = ts - last
+			if (n++ && ts >= from && last <= to && ts - last > max) max = ts - last
 			last = ts
 		}
 		END { printf "%.3f", max }' "$1"

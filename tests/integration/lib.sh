@@ -365,3 +365,40 @@ EOF
 	fi
 	awk -v mb="$mb" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d MB in %.1f s (%.0f Mbit/s)\n", mb, b - a, mb * 8.388608 / (b - a) }'
 }
+
+# skip_row NAME REASON: this row (or check) of the test cannot run here; the rest of the
+# test goes on. tests/run.sh counts the line; with CI=true it fails the run unless
+# tests/expected-skips lists "integration/test_x.sh:NAME". A test whose every row skipped
+# exits 77 itself (skip).
+skip_row() {
+	local name=$1
+	shift
+	printf 'SKIP-ROW %s: %s\n' "$name" "$*"
+}
+
+# have_cmd NAME: whether a tool is installed (for rows that need it: skip_row without it).
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+# require_xdp_mode NS CTL_SOCKET MODE [WHAT]: fail unless the satpd behind CTL_SOCKET
+# reports (satp show --json, its own mode report) the XDP mode MODE obtained, with no
+# fallback: a test that asks for XDP must not pass on the socket path. Waits up to 10 s
+# for the control socket to answer (a daemon just started may not have opened it yet).
+require_xdp_mode() {
+	local out i
+	for i in $(seq 1 50); do
+		out=$(nsx "$1" "$BUILD/satp" show --json --socket "$2" 2>&1) && [[ $out == *'"xdp_mode"'* ]] && break
+		sleep 0.2
+	done
+	[[ $out == *'"xdp_mode"'* ]] || fail "${4:-satpd}: satp show --json --socket $2: $out"
+	python3 -c '
+import json, sys
+doc = json.loads(sys.argv[1])
+ds = doc.get("daemons", []) + [i["daemon"] for i in doc.get("interfaces", []) if i.get("daemon")]
+if len(ds) != 1:
+    sys.exit("%d daemons answer" % len(ds))
+m, want = ds[0].get("xdp_mode") or {}, sys.argv[2]
+path = ds[0].get("rx_path")
+if m.get("obtained") != want or m.get("fallback") or path != ("udp" if want == "off" else "xdp"):
+    sys.exit("xdp mode %s (rx path %s), want %s" % (json.dumps(m), path, want))' "$out" "$3" ||
+		fail "${4:-satpd}: did not get XDP mode $3 (satp show --json --socket $2)"
+}

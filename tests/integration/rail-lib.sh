@@ -31,6 +31,20 @@ loss() {
 			numgen random mod 100 '<' "$3" counter drop
 	fi
 }
+# loss_applied SIDE: after a stream at 20% loss per link, each of SIDE's links dropped about a
+# fifth of the UDP_N datagrams it carried (600 of 3000: at least half of that, 300, is more
+# than 10 standard deviations below): the loss the stream's bound was measured against was
+# there. Logs the drops.
+loss_applied() {
+	local i d out=""
+	for i in $RAIL_IFS; do
+		d=$(nsx "$1" nft list chain netdev "rail$i" out | grep -o 'packets [0-9]*' | awk '{ s += $2 } END { print s + 0 }')
+		[ "$d" -ge $((UDP_N / 10)) ] || fail "$1's nftables dropped $d datagrams on $i (want >= $((UDP_N / 10)))"
+		out="$out $i $d"
+	done
+	log "$1's nftables drops:$out"
+}
+
 clear_loss() {
 	local n i
 	for n in a b; do
@@ -47,6 +61,7 @@ import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
 s.bind(("'$IN_B'", 9999))
+print("ready", flush=True)
 seen, dups, done = set(), 0, set()
 while True:
     b = s.recv(2048)
@@ -61,7 +76,7 @@ while True:
         dups += 1
     seen.add(i)
 '
-	sleep 0.5
+	wait_log "$TMP/udp_rx.log" '^ready' 10 || fail "the UDP receiver on b did not start: $(cat "$TMP/udp_rx.log")"
 }
 
 tun_rx() { nsx b cat /sys/class/net/tun0/statistics/rx_packets; }

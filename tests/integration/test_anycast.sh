@@ -34,8 +34,10 @@
 #             a paced TCP flow (SHA-256 checked) and a 20 Hz ping run through the
 #             tunnel; satpd on e1 is stopped: the route moves to e2 and the client's
 #             uanytun accepts e2's packets (sender id 2 has a window of its own);
-#             then e1 comes back and the traffic moves back. The longest ping gap
-#             on each move is printed.
+#             then e1 comes back and the traffic moves back. The longest gap
+#             between two answers of the 20 Hz ping on each move is asserted under
+#             a bound per signal (GAP_MAX: docs/anycast.md §7's measured worst plus
+#             margin for two shared, loaded cores), as is the route's move.
 #   healthcheck  its verdicts: a serving satpd is up, a reused PID is not, bad options refused
 #   replay    the edges exchange replay windows (--edge-listen/--peer-edge, every
 #             100 ms): a client datagram captured on its way to e1 is sent to e2 and
@@ -44,7 +46,7 @@
 #             carries it), and at the end once more, where satp_rx on e2 must drop it
 #             in XDP. A forged exchange message is a counted drop.
 #
-# Needs bird2 (scripts/deps.sh); skips (77) without it.
+# Needs bird2 (scripts/deps.sh); skips (77) without it. A template BIRD rejects fails.
 #   tests/integration/test_anycast.sh
 #   ANYCAST_SATPD_OPTS="--xdp-mode off" tests/integration/test_anycast.sh   # the socket path
 
@@ -73,6 +75,13 @@ SATPD_OPTS=${ANYCAST_SATPD_OPTS:-}
 T_BEFORE=3
 T_DOWN=5
 T_AFTER=4
+# The longest gap between two answers of the 50 ms ping, per move, in seconds. docs/anycast.md
+# §7 measured the route's move at up to 0.25 s (SIGTERM), 0.4 s (SIGKILL), 0.74 s (SIGSTOP:
+# the 0.5 s control-socket timeout plus the 0.2 s poll), and no loss on the way back (satpd
+# serves before the route returns). Each bound is that worst case plus 1 s: on two cores shared
+# with other tests the health check, BIRD and the kernel's route install each wait their turn.
+# (The old bound, 80% of the pings answered over the run, let through 2.8 s.)
+declare -A GAP_MAX=([TERM]=1.25 [KILL]=1.4 [STOP]=1.75 [back]=1.0)
 
 lib_init
 require_cmd bird birdc python3 ping tcpdump timeout
@@ -127,8 +136,10 @@ start_birds() {
 			ANYCAST=$ANYCAST INNER_NET=$INNER_NET
 	done
 	for n in r e1 e2; do
+		# The templates are the test's own: one BIRD rejects is a bug here, not a missing feature.
 		nsx "$n" bird -p -c "$TMP/bird/$n.conf" >"$TMP/bird/$n.parse" 2>&1 ||
-			{ cat "$TMP/bird/$n.parse"; skip "bird2 rejects the configuration ($n)"; }
+			fail "bird2 rejects the test's configuration for $n (tests/integration/anycast/):" \
+				"$(cat "$TMP/bird/$n.parse")"
 		start_bird "$n" "$TMP/bird/$n.conf"
 	done
 }
@@ -209,8 +220,8 @@ capture_to_e1() {
 		>"$TMP/tcpdump.log" 2>&1 &
 	local tpid=$!
 	LIB_PIDS+=("$tpid")
-	sleep 1
-	nsx c ping -c 1 -W 2 -q "$SERVER" >/dev/null || fail "replay: the ping to capture got no answer"
+	wait_log "$TMP/tcpdump.log" "listening on" 10 || fail "replay: tcpdump on r2 did not start"
+	wait_ping c "$SERVER" 10 || fail "replay: the pings to capture got no answer"
 	wait "$tpid" || fail "replay: tcpdump captured nothing ($(cat "$TMP/tcpdump.log"))"
 }
 
@@ -220,22 +231,21 @@ xdp_refused_e2() {
 		END { print v["xdp_drop_replay"] + v["xdp_drop_too_old"] }' "$TMP/satpd-e2.log"
 }
 
-# replay_to_e2 TAG PCAP [xdp]: send the captured datagram to edge 2; it must be refused,
-# with xdp by satp_rx before the daemon sees it (unless on the socket path).
+# replay_to_e2 TAG PCAP [xdp]: send the captured datagram (the client's echo request to the
+# server) to edge 2; it must be refused, with xdp by satp_rx before the daemon sees it (unless
+# on the socket path), and its echo request must not come out of edge 2's tun0.
 replay_to_e2() {
-	local tag=$1 before_d before_r after_d after_r before_x after_x
-	before_d=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_delivered)
+	local tag=$1 before_r after_r before_x after_x seen
 	before_r=$(refused_e2)
 	before_x=$(xdp_refused_e2)
+	watch_start e2 tun0 "icmp[icmptype] == icmp-echo and dst host $SERVER"
 	nsx r "$PY" "$LIB_DIR/anycast/replay.py" "$2" r3 ||
 		fail "$tag: cannot send the captured datagram to edge 2"
-	sleep 0.5
-	after_d=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_delivered)
-	after_r=$(refused_e2)
+	after_r=$(wait_at_least $((before_r + 1)) 10 refused_e2)
+	seen=$(watch_count)
 	after_x=$(xdp_refused_e2)
-	[ "$after_d" -eq "$before_d" ] ||
-		fail "$tag: edge 2 delivered a datagram edge 1 had accepted" \
-			"(rx_delivered $before_d -> $after_d)"
+	[ "$seen" -eq 0 ] ||
+		fail "$tag: edge 2 delivered a datagram edge 1 had accepted ($seen echo requests on its tun0)"
 	[ "$after_r" -gt "$before_r" ] ||
 		fail "$tag: edge 2 neither delivered nor counted the replay (refusals $before_r -> $after_r)"
 	if [ "${3:-}" = xdp ] && [[ $SATPD_OPTS != *"--xdp-mode off"* ]]; then
@@ -243,7 +253,7 @@ replay_to_e2() {
 			fail "$tag: the replay was refused by the daemon, not by satp_rx in XDP"
 	fi
 	log "$tag: PASS: edge 2 refused a datagram edge 1 had accepted" \
-		"(refusals $before_r -> $after_r, in XDP $before_x -> $after_x; rx_delivered unchanged)"
+		"(refusals $before_r -> $after_r, in XDP $before_x -> $after_x; not on its tun0)"
 }
 
 # replay/live TAG [xdp]: both edges up; replayed once edge 2 merged edge 1's next round.
@@ -298,9 +308,10 @@ for sport in (port, port + 1):
     sendp(Ether(dst=mac) / IP(src="10.77.2.2", dst="10.77.3.2") / UDP(sport=sport, dport=port) / msg,
           iface="r3")
 PYEOF
-	sleep 0.3
-	tag1=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" edge_drop_bad_tag)
-	unk1=$(awk '$(NF-1) == "edge_drop_unknown_peer" { v = $NF } END { print v + 0 }' "$TMP/satpd-e2.log")
+	# the message from no peer went second: once it is counted, the first was judged too
+	unk1=$(wait_at_least $((unk0 + 1)) 10 satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" \
+		edge_drop_unknown_peer)
+	tag1=$(awk '$(NF-1) == "edge_drop_bad_tag" { v = $NF } END { print v + 0 }' "$TMP/satpd-e2.log")
 	m1=$(awk '$(NF-1) == "edge_rx_merged" { v = $NF } END { print v + 0 }' "$TMP/satpd-e2.log")
 	[ "$tag1" -gt "$tag0" ] || fail "edge/garbage: a wrong tag was not counted (edge_drop_bad_tag $tag0 -> $tag1)"
 	[ "$unk1" -gt "$unk0" ] ||
@@ -316,12 +327,12 @@ PYEOF
 # satpd (process, device and control socket still there: only the health check's question
 # on the control socket goes unanswered); SIGCONT brings that one back, the others restart.
 row_failover() {
-	local sig=$1 tag="failover/SIG$1" d2_before d2_after t0 t1 moved back
+	local sig=$1 tag="failover/SIG$1" d2_before d2_after t0 t1 moved back t_down t_back gap_down gap_back
 	local dur=$((T_BEFORE + T_DOWN + T_AFTER + 2))
 	local port=$((20000 + $$ % 10000 + ${#sig}))
 	start_bg s sink.log python3 "$LIB_DIR/anycast/flow.py" sink "$port" "$((dur + 20))"
 	local sinkpid=$LAST_PID
-	sleep 0.5
+	wait_log "$TMP/sink.log" '^listening' 10 || fail "$tag: the TCP sink did not start: $(cat "$TMP/sink.log")"
 	start_bg c pings.log ping -D -n -i 0.05 -W 1 -w "$dur" "$SERVER"
 	local pingpid=$LAST_PID
 	start_bg c flow.log python3 "$LIB_DIR/anycast/flow.py" send "$SERVER" "$port" "$dur"
@@ -331,6 +342,7 @@ row_failover() {
 
 	log "$tag: SIG$sig to satpd on edge 1"
 	t0=$(date +%s.%N)
+	t_down=$t0
 	case $sig in
 	TERM) stop_pid "${EDGE_PID[1]}" ;;
 	KILL)
@@ -344,9 +356,12 @@ row_failover() {
 	t1=$(date +%s.%N)
 	moved=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 	log "$tag: the router moved $ANYCAST to edge 2 ${moved} s after satpd stopped"
-	sleep "$T_DOWN"
+	awk -v m="$moved" -v b="${GAP_MAX[$sig]}" 'BEGIN { exit !(m <= b) }' ||
+		fail "$tag: the route moved ${moved} s after the signal (bound ${GAP_MAX[$sig]} s)"
+	sleep "$T_DOWN" # traffic runs through edge 2 for a while
 
 	t0=$(date +%s.%N)
+	t_back=$t0
 	if [ "$sig" = STOP ]; then
 		log "$tag: failback: SIGCONT to satpd on edge 1"
 		kill -CONT "${EDGE_PID[1]}"
@@ -373,16 +388,28 @@ row_failover() {
 	d2_after=$(satpd_counter "${EDGE_PID[2]}" "$TMP/satpd-e2.log" rx_delivered)
 	[ $((d2_after - d2_before)) -gt 10 ] ||
 		fail "$tag: edge 2 delivered only $((d2_after - d2_before)) datagrams while edge 1 was down"
-	# The figures are reported, not asserted (timing belongs to benchmarks); what is
-	# asserted is that traffic flows again after each move: most pings are answered.
+	# The interruption of each move: the longest gap between two answers around it, under
+	# its bound (GAP_MAX); the ping ran on past the way back (T_AFTER), so a stream that did
+	# not recover shows as a gap to its end.
 	local losses summary
 	losses=$(ping_losses "$TMP/pings.log" 0.05)
 	summary=$(ping_summary "$TMP/pings.log")
+	gap_down=$(ping_max_gap "$TMP/pings.log" "$t_down" "$t_back")
+	gap_back=$(ping_max_gap "$TMP/pings.log" "$t_back" 1e12)
 	log "$tag: ping every 50 ms through the tunnel: $summary"
-	log "$tag: INTERRUPTION: ${losses:-no ping lost};" \
-		"longest time between two answers $(ping_max_gap "$TMP/pings.log") s"
-	echo "$summary" | awk '{ exit !($4 > $1 * 0.8) }' ||
-		fail "$tag: the ping stream did not recover ($summary)"
+	log "$tag: INTERRUPTION: ${losses:-no ping lost}; longest time between two answers:" \
+		"${gap_down} s on the move to edge 2 (bound ${GAP_MAX[$sig]}), ${gap_back} s on the way back" \
+		"(bound ${GAP_MAX[back]})"
+	awk -v g="$gap_down" -v b="${GAP_MAX[$sig]}" 'BEGIN { exit !(g <= b) }' ||
+		fail "$tag: the move to edge 2 interrupted the pings for ${gap_down} s (bound ${GAP_MAX[$sig]} s)"
+	awk -v g="$gap_back" -v b="${GAP_MAX[back]}" 'BEGIN { exit !(g <= b) }' ||
+		fail "$tag: the way back interrupted the pings for ${gap_back} s (bound ${GAP_MAX[back]} s)"
+	# the stream recovered: one of the last 20 pings sent (a second's worth) was answered
+	local last_ans sent_n
+	last_ans=$(grep -o 'icmp_seq=[0-9]*' "$TMP/pings.log" | tail -n 1 | cut -d= -f2)
+	sent_n=$(awk '/packets transmitted/ { print $1 }' "$TMP/pings.log")
+	[ "${last_ans:-0}" -gt $((${sent_n:-0} - 20)) ] ||
+		fail "$tag: the ping stream did not recover: last answer icmp_seq ${last_ans:-none} ($summary)"
 	! grep -qi 'replay' "$TMP/uanytun.log" ||
 		fail "$tag: uanytun refused edge packets as replays ($(grep -ci replay "$TMP/uanytun.log"))"
 	log "$tag: uanytun accepted sender ids 1 and 2 with no replay complaint"

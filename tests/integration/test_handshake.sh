@@ -10,7 +10,8 @@
 #   2. rekey under a running TCP transfer: the sha256 of the data is intact,
 #      the session count advances during it (by one every $REKEY s), and no datagram failed
 #      authentication on either side (rx_bad_tag unchanged): the switch loses
-#      nothing. A ping flow over the same switches is reported with its loss.
+#      nothing, and a ping flow over the same switches loses none (README:
+#      rekeying is lossless).
 #   3. a captured initiation of a, resent to b: refused (hs_initiation_replay
 #      +1) and unanswered (hs_responses_sent unchanged).
 #   3b. a rekey initiation of a held back (nftables on b) and sent to b from
@@ -24,10 +25,10 @@
 #      (rx_bad_tag or rx_replay +1), not delivered.
 #   6. a flood of initiations with a good mac1 from spoofed sources (anyone
 #      who knows b's public key can make them) while a TCP transfer runs: the
-#      data is intact, b answers with cookies (hs_initiation_cookie_needed),
-#      and the transfer's throughput with the flood over without it is
-#      reported (the >= 80% target is a benchmark figure, not asserted here);
-#      on the socket path here and over XDP in row 8.
+#      data is intact, b answers with cookies (hs_initiation_cookie_needed)
+#      and spends DH on at most SATPD_HS_LOAD_PER_S of them a second; on the
+#      socket path here and over XDP in row 8. The throughput kept under the
+#      flood (the >= 80% target) is a benchmark figure: scripts/bench-hs.sh.
 #
 #   7. anycast, the route moves: b is replaced by a fresh daemon with the
 #      same key (another edge, which never saw a), while a pings with the
@@ -35,7 +36,8 @@
 #      HS_NEW_HANDSHAKE_AFTER_S (15 s) + one retry (5 s) of sending without
 #      an answer, a handshakes again and the pings resume (the time is a
 #      protocol bound, checked with 5 s of slack, and reported).
-#   8. the same daemons over XDP (--xdp-mode native): satp_rx passes the
+#   8. the same daemons over XDP (--xdp-mode native; both must get it, by
+#      their own report, or the row fails): satp_rx passes the
 #      handshake to the UDP socket and skips its replay pre-filter for the
 #      connection (SATP_XDP_CONN_NO_PREFILTER); handshake, ping, and a TCP
 #      transfer across rekeys with the data intact and no failed tag; the
@@ -62,6 +64,9 @@
 #   | satpd c :4446 tunc 10.98.0.1  |   ul0    | tcpdump (captures a's sends)   |
 #   | hs_inject.py (replay, flood)  |          |                                |
 #   +-------------------------------+          +--------------------------------+
+#
+# Without tcpdump only what needs a capture is skipped (SKIP-ROW lines: rows 3 and 3b,
+# row 5's replay); without nft row 3b; without a tbf qdisc row 9.
 . "$(dirname "$0")/lib.sh"
 
 SATP=$BUILD/satp
@@ -76,7 +81,7 @@ JUNK_PPS=2000  # 100x the per-source budget (20/s): the old satp_rx let ~1% of a
 NFRAG=20       # fragmented handshake datagrams sent at once: past a source's burst (5)
 
 lib_init
-require_cmd python3 tcpdump ping
+require_cmd python3 ping
 [ -x "$SATP" ] || fail "$SATP is not built (make all)"
 topo_pair a b
 
@@ -129,10 +134,15 @@ show_field() { show_mux1 "$1" field "$2"; }
 
 # ---------------------------------------------------------------- 1. handshake, ping, TCP
 # What a sends that is small: its initiations, pings and ACKs (a full-size flow would overrun it).
-start_bg b tcpdump.log tcpdump -n -U --immediate-mode -i ul0 -w "$TMP/a-sends.pcap" \
-	"udp and src host $UL4_1 and dst port 4444 and less 200"
-TCPDUMP=$LAST_PID
-wait_log "$TMP/tcpdump.log" "listening on" 10 || fail "tcpdump: $(cat "$TMP/tcpdump.log")"
+CAPTURE=0
+if have_cmd tcpdump; then
+	start_bg b tcpdump.log tcpdump -n -U --immediate-mode -i ul0 -w "$TMP/a-sends.pcap" \
+		"udp and src host $UL4_1 and dst port 4444 and less 200"
+	TCPDUMP=$LAST_PID
+	wait_log "$TMP/tcpdump.log" "listening on" 10 || fail "tcpdump: $(cat "$TMP/tcpdump.log")"
+	CAPTURE=1
+fi
+NO_TCPDUMP="tcpdump is not installed (scripts/deps.sh installs it): nothing captured to replay"
 # start_b LOGNAME [OPTS...]: satpd b, its PID in B, log in BLOG. B_REMOTE: its -r (none for
 # an anycast edge, which learns its clients).
 B_REMOTE=(-r "$UL4_1")
@@ -151,7 +161,13 @@ start_a satpd-a.log
 
 wait_ping a 10.99.0.2 10 || fail "no ping through the handshake: $(tail -20 "$ALOG")"
 nsx a ping -c 5 -i 0.2 -q 10.99.0.2 >/dev/null || fail "ping lost packets after the handshake"
-log "1. handshake: a initiated $(acnt hs_initiations_sent)x, b answered $(bcnt hs_responses_sent)x"
+# Either side may have initiated (b's tun0 may send first): one initiation and one response,
+# from either, at least.
+hs_sent() { echo $(($(acnt "$1") + $(bcnt "$1"))); }
+ini=$(wait_at_least 1 10 hs_sent hs_initiations_sent) resp=$(wait_at_least 1 10 hs_sent hs_responses_sent)
+[ "$ini" -ge 1 ] && [ "$resp" -ge 1 ] || fail "handshake: ${ini} initiations, ${resp} responses sent"
+log "1. handshake: a initiated $(acnt hs_initiations_sent)x, b $(bcnt hs_initiations_sent)x;" \
+	"a answered $(acnt hs_responses_sent)x, b $(bcnt hs_responses_sent)x"
 for s in a-satpd-a b-satpd-b; do
 	[ "$(show_conn "$s" hs_confirmed)" = 1 ] || fail "$s: satp show: no confirmed session"
 	[ "$(show_conn "$s" hs_session)" != 0 ] || fail "$s: satp show: no session number"
@@ -173,32 +189,37 @@ bad1=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
 loss=$(grep -o '[0-9.]*% packet loss' "$TMP/ping-rekey.log")
 log "2. rekey under TCP: $R, sessions $S0 -> $S1, ping over $((REKEY * 3)) s: $loss"
 [ "$bad1" -eq "$bad0" ] || fail "$((bad1 - bad0)) datagrams failed authentication across the rekeys"
+# README: rekeying is lossless (the new session is receivable before the peer sends under it)
+[ "$loss" = "0% packet loss" ] || fail "the ping flow lost packets across the rekeys: $(tail -2 "$TMP/ping-rekey.log")"
 
 # ---------------------------------------------------------------- 3. replayed initiation
-stop_pid "$TCPDUMP"
 # Responses b sends to a's rekeys meanwhile are fine: every response must match an accepted
 # initiation, read from one dump (the main thread writes a dump in one go).
 blast() { awk -v n="$1" '$(NF-1) == n { v = $NF } END { print v + 0 }' "$BLOG"; }
-rp0=$(bcnt hs_initiation_replay)
-rs0=$(blast hs_responses_sent)
-ok0=$(blast hs_initiation_ok)
-nsx a "$PY" "$INJ" replay --kind init --pcap "$TMP/a-sends.pcap" --to "$UL4_2" --port 4444 >/dev/null ||
-	fail "cannot replay the initiation"
-sleep 0.3
-rp1=$(bcnt hs_initiation_replay)
-rs1=$(blast hs_responses_sent)
-ok1=$(blast hs_initiation_ok)
-[ $((rp1 - rp0)) -eq 1 ] || fail "replayed initiation: hs_initiation_replay $rp0 -> $rp1"
-[ $((rs1 - rs0)) -eq $((ok1 - ok0)) ] ||
-	fail "replayed initiation was answered ($((rs1 - rs0)) responses, $((ok1 - ok0)) accepted)"
-log "3. replayed initiation: refused (hs_initiation_replay +1), unanswered"
+if [ $CAPTURE = 1 ]; then
+	stop_pid "$TCPDUMP"
+	rp0=$(bcnt hs_initiation_replay)
+	rs0=$(blast hs_responses_sent)
+	ok0=$(blast hs_initiation_ok)
+	nsx a "$PY" "$INJ" replay --kind init --pcap "$TMP/a-sends.pcap" --to "$UL4_2" --port 4444 >/dev/null ||
+		fail "cannot replay the initiation"
+	rp1=$(wait_at_least $((rp0 + 1)) 10 bcnt hs_initiation_replay)
+	rs1=$(blast hs_responses_sent)
+	ok1=$(blast hs_initiation_ok)
+	[ $((rp1 - rp0)) -eq 1 ] || fail "replayed initiation: hs_initiation_replay $rp0 -> $rp1"
+	[ $((rs1 - rs0)) -eq $((ok1 - ok0)) ] ||
+		fail "replayed initiation was answered ($((rs1 - rs0)) responses, $((ok1 - ok0)) accepted)"
+	log "3. replayed initiation: refused (hs_initiation_replay +1), unanswered"
+else
+	skip_row 3-replayed-initiation "$NO_TCPDUMP"
+fi
 
 # ---------------------------------------------------------------- 3b. held initiation, other source
 # On b, nftables drops a's handshake datagrams from a's port (tcpdump sees them first) until
 # one of a's rekey initiations is caught; it is then sent to b from a's address and another
 # port, as if held back and re-sent by an attacker. It is fresh: b answers it, but keeps the
 # remote of its confirmed session (only data under the new session may move it).
-if command -v nft >/dev/null; then
+if have_cmd nft && [ $CAPTURE = 1 ]; then
 	nsx b nft add table inet hold$$ &&
 		nsx b nft add chain inet hold$$ in '{ type filter hook input priority 0; }' &&
 		nsx b nft add rule inet hold$$ in ip saddr "$UL4_1" udp sport 4444 udp dport 4444 \
@@ -239,7 +260,8 @@ s.sendto(d, (sys.argv[4], 4444))' "$LIB_DIR" "$TMP/held-init.pcap" "$UL4_1" "$UL
 	nsx a ping -c 3 -i 0.2 -W 2 -q 10.99.0.2 >/dev/null || fail "no ping after the held initiation"
 	log "3b. held initiation re-sent from another port: answered, b's remote stays $remote"
 else
-	log "3b. skipped: no nft to hold an initiation"
+	skip_row 3b-held-initiation "$(have_cmd nft && echo "$NO_TCPDUMP" ||
+		echo "nft is not installed (scripts/deps.sh installs it): nothing holds the initiation")"
 fi
 
 # ---------------------------------------------------------------- 4. wrong keys
@@ -280,50 +302,56 @@ s1=$(bcnt hs_sessions)
 # What b's tun0 carries of IPv4 while the replay is handled (no flow runs then;
 # the restarted tun0's own IPv6 chatter is not counted): a delivered replay.
 b_refused() { echo $(($(bcnt rx_bad_tag) + $(bcnt rx_replay) + $(bcnt rx_too_old))); }
-rej0=$(b_refused)
-watch_start b tun0 "ip"
-nsx a "$PY" "$INJ" replay --kind data --index 3 --pcap "$TMP/a-sends.pcap" --to "$UL4_2" \
-	--port 4444 >/dev/null || fail "cannot replay a data datagram"
-rej1=$(wait_at_least $((rej0 + 1)) 10 b_refused)
-seen=$(watch_count)
-[ "$seen" -eq 0 ] || fail "a's pre-restart datagram was delivered ($seen IPv4 packets on b's tun0)"
-[ $((rej1 - rej0)) -ge 1 ] || fail "a's pre-restart datagram was not refused ($rej0 -> $rej1)"
-log "5. restart: a re-handshook (b sessions $s0 -> $s1), its pre-restart datagram refused"
+if [ $CAPTURE = 1 ]; then
+	rej0=$(b_refused)
+	watch_start b tun0 "ip"
+	nsx a "$PY" "$INJ" replay --kind data --index 3 --pcap "$TMP/a-sends.pcap" --to "$UL4_2" \
+		--port 4444 >/dev/null || fail "cannot replay a data datagram"
+	rej1=$(wait_at_least $((rej0 + 1)) 10 b_refused)
+	seen=$(watch_count)
+	[ "$seen" -eq 0 ] || fail "a's pre-restart datagram was delivered ($seen IPv4 packets on b's tun0)"
+	[ $((rej1 - rej0)) -ge 1 ] || fail "a's pre-restart datagram was not refused ($rej0 -> $rej1)"
+	log "5. restart: a re-handshook (b sessions $s0 -> $s1), its pre-restart datagram refused"
+else
+	log "5. restart: a re-handshook (b sessions $s0 -> $s1)"
+	skip_row 5-pre-restart-replay "$NO_TCPDUMP"
+fi
 
 # ---------------------------------------------------------------- 6. handshake flood
-# cpu_ms PID: user + system CPU time of a process, in ms.
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
-# flood_row LABEL: a TCP transfer a -> b without, then with a flood of initiations to b; the
-# data must be intact and b must ask for cookies. Sets FLOOD_REPORT.
+# Above SATPD_HS_LOAD_PER_S initiations in a second b is under load: it asks for cookies and
+# spends no DH. So however long b takes to read the flood, it spends at most that many DH a
+# second of the time between the two counter reads around it (+1 for the partial seconds).
+HS_LOAD_PER_S=$(awk '$2 == "SATPD_HS_LOAD_PER_S" { print $3 }' "$REPO_ROOT/user/satpd/handshake.h")
+[ -n "$HS_LOAD_PER_S" ] || fail "no SATPD_HS_LOAD_PER_S in user/satpd/handshake.h"
+# flood_row LABEL: a TCP transfer a -> b under a flood of initiations to b; the data must be
+# intact, b must ask for cookies and spend DH on no more than its load threshold allows.
+# The throughput kept under the flood is scripts/bench-hs.sh's figure (timing: a benchmark).
 flood_row() {
-	local base under sent cn0 cn1 df0 df1 hd0 hd1 cpu0 cpu1 frac flood
-	base=$(tcp_transfer a b 10.99.0.2 50) || fail "$1: TCP before the flood"
+	local under sent cn0 cn1 df0 df1 hd0 hd1 flood dh_max t0
 	cn0=$(bcnt hs_initiation_cookie_needed)
+	t0=$SECONDS
 	df0=$(bcnt hs_initiation_decrypt_failed)
 	hd0=$(bcnt rx_handshake)
-	cpu0=$(cpu_ms "$B")
 	nsx a "$PY" "$INJ" flood --to "$UL4_2" --port 4444 --pub "$TMP/b.pub" \
 		--seconds "$FLOOD_S" --pps "$FLOOD_PPS" >"$TMP/flood.out" 2>&1 &
 	flood=$!
 	LIB_PIDS+=("$flood")
-	sleep 0.5
+	# the transfer starts once the flood reaches b (b reads its initiations)
+	wait_at_least $((hd0 + 100)) 10 bcnt rx_handshake >/dev/null ||
+		fail "$1: the flood does not reach b: $(cat "$TMP/flood.out")"
 	under=$(tcp_transfer a b 10.99.0.2 50) || fail "$1: TCP during the flood: data corrupted or stalled"
 	wait "$flood"
 	sent=$(tail -1 "$TMP/flood.out")
-	cpu1=$(cpu_ms "$B")
 	cn1=$(bcnt hs_initiation_cookie_needed)
 	df1=$(bcnt hs_initiation_decrypt_failed)
+	dh_max=$((HS_LOAD_PER_S * (SECONDS - t0 + 2)))
 	hd1=$(bcnt rx_handshake)
 	[ $((cn1 - cn0)) -gt 0 ] || fail "$1: flood of $sent initiations: no cookie was asked for"
-	frac=$(awk -v a="$base" -v b="$under" 'BEGIN {
-		split(a, x, "("); split(b, y, "("); printf "%.0f", 100 * (y[2] + 0) / (x[2] + 0) }')
+	[ $((df1 - df0)) -le "$dh_max" ] ||
+		fail "$1: b spent DH on $((df1 - df0)) spoofed initiations (bound $dh_max: $HS_LOAD_PER_S a second)"
 	log "   $1: flood of $sent spoofed initiations in $FLOOD_S s, b read $((hd1 - hd0)):" \
-		"cookie-needed +$((cn1 - cn0)), DH spent on +$((df1 - df0)), b's CPU $((cpu1 - cpu0)) ms;" \
-		"TCP $base without, $under with: kept $frac%"
-	FLOOD_REPORT="${FLOOD_REPORT:+$FLOOD_REPORT; }$1: kept $frac% of TCP throughput under $sent"
-	FLOOD_REPORT="$FLOOD_REPORT initiations in $FLOOD_S s"
+		"cookie-needed +$((cn1 - cn0)), DH spent on +$((df1 - df0)) (bound $dh_max); TCP under it $under"
 }
-FLOOD_REPORT=""
 ip -n "$(ns b)" route add 198.18.0.0/15 via "$UL4_1" # cookie replies go somewhere
 log "6. handshake flood"
 flood_row "socket path"
@@ -355,15 +383,20 @@ B_REMOTE=(-r "$UL4_1")
 bpffs_init
 start_b satpd-b-xdp.log --xdp-mode native --pin-root "$TMP/bpf/b"
 start_a satpd-a-xdp.log --xdp-mode native --pin-root "$TMP/bpf/a"
-wait_log "$ALOG" 'AF_XDP worker' 10 || skip "rows 1-6 passed; XDP: a fell back: $(grep -m1 'falling back' "$ALOG")"
+# Row 8 is about XDP: both must have it, by their own report (an explicit mode does not fall
+# back, but it is what this row tests, so it checks).
+require_xdp_mode a "$(ctl_sock a-satpd-a-xdp)" native "row 8: satpd a"
+require_xdp_mode b "$(ctl_sock b-satpd-b-xdp)" native "row 8: satpd b"
 wait_ping a 10.99.0.2 10 || fail "XDP: no ping through the handshake: $(tail -20 "$ALOG")"
 bad0=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
 transfer_across_rekey "XDP"
 bad1=$(($(acnt rx_bad_tag) + $(bcnt rx_bad_tag)))
 [ "$bad1" -eq "$bad0" ] || fail "XDP: $((bad1 - bad0)) datagrams failed authentication across rekeys"
 flood_row "XDP path"
+xph=$(acnt xdp_pass_handshake)
+[ "$xph" -ge 1 ] || fail "XDP: a's satp_rx passed no handshake datagram to the socket (xdp_pass_handshake $xph)"
 log "8. XDP ($(grep -o 'satp_rx on [^,]*' "$ALOG" | head -1)): $R, sessions $S0 -> $S1," \
-	"xdp_pass_handshake $(acnt xdp_pass_handshake)"
+	"xdp_pass_handshake $xph"
 # The junk keeps b's budget for a's address empty from before a's first initiation to past
 # the wait for its new session; the old satp_rx dropped a's initiations and responses to b's
 # but for one in a hundred (drop-hs-ratelimit), so none got through in the 15 s.
@@ -426,13 +459,20 @@ start_b satpd-b-cross.log --rekey-after 120
 start_a satpd-a-cross.log --rekey-after 120
 [ "$(acnt hs_initiations_sent)" = 0 ] && [ "$(bcnt hs_initiations_sent)" = 0 ] ||
 	fail "crossing initiations: a handshake started before the test's"
+TBF=1
 for s in a b; do
-	nsx $s tc qdisc add dev ul0 root tbf rate 8kbit burst 1600 limit 30000 ||
-		skip "rows 1-8 passed; row 9: no tbf qdisc to hold the initiations"
+	nsx $s tc qdisc add dev ul0 root tbf rate 8kbit burst 1600 limit 30000 2>"$TMP/tbf.err" || TBF=0
 done
+# backlogged NS: the tbf on NS's ul0 holds packets back (its bucket is empty)
+backlogged() { nsx "$1" tc -s qdisc show dev ul0 | grep -q 'backlog [1-9]'; }
+if [ $TBF = 0 ]; then
+	skip_row 9-crossing-initiations "no tbf qdisc to hold the initiations: $(cat "$TMP/tbf.err")"
+	exit 0
+fi
 nsx a ping -c 3 -i 0.01 -s 1400 -W 1 -q "$UL4_2" >/dev/null 2>&1 &
 nsx b ping -c 3 -i 0.01 -s 1400 -W 1 -q "$UL4_1" >/dev/null 2>&1 &
-sleep 0.1
+for _ in $(seq 1 50); do backlogged a && backlogged b && break; sleep 0.05; done
+backlogged a && backlogged b || fail "crossing initiations: the tbf queues hold nothing back"
 nsx a ping -c 1 -W 1 -q 10.99.0.2 >/dev/null 2>&1 &
 nsx b ping -c 1 -W 1 -q 10.99.0.1 >/dev/null 2>&1 &
 wait_ping a 10.99.0.2 15 || fail "crossing initiations: no session: $(tail -5 "$ALOG")"
@@ -454,6 +494,4 @@ nsx a ping -c 5 -i 0.2 -W 1 -q 10.99.0.2 >/dev/null || fail "crossing initiation
 nsx b ping -c 5 -i 0.2 -W 1 -q 10.99.0.1 >/dev/null || fail "crossing initiations: b -> a lost after 11 s"
 log "9. crossing initiations (a sent $ia, b $ib): $([ "$da" = 1 ] && echo a || echo b) left the" \
 	"other's unanswered; one session ($(printf '%016x' "$sa")) on both, pings both ways after 11 s"
-
-echo "handshake flood: $FLOOD_REPORT"
 exit 0

@@ -90,20 +90,35 @@ show_json() { inb "$SATP" show "$IFB" --json --pin-root "$TMP/bpffs"; }
 # jq-less field access: jget EXPR reads the JSON on stdin, prints eval(EXPR) with d = the document
 jget() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
-ip netns exec "$NSB" "$TOOLS/xsk_rx" --ifname "$IFB" --pin-root "$TMP/bpffs" --mode native --port $PORT \
-	--addr 10.203.0.2 --mux $MUX:$TAG:$WINDOW --seconds 120 --ready "$TMP/ready" \
-	>"$TMP/rx.out" 2>"$TMP/rx.err" &
-PIDS+=($!)
-for _ in $(seq 100); do
-	[ -f "$TMP/ready" ] && break
-	if ! kill -0 "${PIDS[0]}" 2>/dev/null; then
-		wait "${PIDS[0]}"
-		[ $? -eq 77 ] && skip "$(grep SKIP "$TMP/rx.out")"
-		fail "xsk_rx exited before it was ready"
-	fi
-	sleep 0.1
-done
-[ -f "$TMP/ready" ] || fail "xsk_rx not ready after 10 s"
+# start_rx MODE: xsk_rx attached in MODE, its socket registered; 77 when the kernel lacks the
+# mode or AF_XDP (xsk_rx's reason in SKIP_WHY).
+start_rx() {
+	local pid rc
+	rm -f "$TMP/ready"
+	ip netns exec "$NSB" "$TOOLS/xsk_rx" --ifname "$IFB" --pin-root "$TMP/bpffs" --mode "$1" --port $PORT \
+		--addr 10.203.0.2 --mux $MUX:$TAG:$WINDOW --seconds 120 --ready "$TMP/ready" \
+		>"$TMP/rx.out" 2>"$TMP/rx.err" &
+	pid=$!
+	for _ in $(seq 100); do
+		[ -f "$TMP/ready" ] && { PIDS+=("$pid"); return 0; }
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			rc=$?
+			[ $rc -eq 77 ] && { SKIP_WHY=$(grep SKIP "$TMP/rx.out"); return 77; }
+			fail "xsk_rx ($1) exited with $rc before it was ready"
+		fi
+		sleep 0.1
+	done
+	fail "xsk_rx ($1) not ready after 10 s"
+}
+# Native where the kernel has it; else the same checks in skb mode (generic XDP), and the
+# native row is reported skipped (tests/run.sh fails that under CI=true unless listed).
+MODE=native
+if ! start_rx native; then
+	echo "SKIP-ROW native-mode: $SKIP_WHY"
+	MODE=skb
+	start_rx skb || skip "$SKIP_WHY"
+fi
 PROG_ID=$(awk '$1 == "attached:" { print $7 }' "$TMP/rx.out")
 
 # Seed a committed window for (MUX, SID) in slot 0, as the daemon does after auth:
@@ -133,7 +148,17 @@ send 1 6 9             # unknown mux
 # handshakes from one source, at once: its burst (5) passes, the rest is over budget
 ip netns exec "$NSA" "$TOOLS/satp_send" --udp 10.203.0.2 --port $PORT --mux 65535 --len 152 \
 	--count $NHS >/dev/null || fail "satp_send (handshakes)"
-sleep 0.5
+# judged: every datagram above is counted by satp_rx (a frame counted late would fail below)
+judged() {
+	show_json 2>/dev/null | python3 -c 'import json, sys
+c = json.load(sys.stdin)["interfaces"][0]["xdp"]["counters"]
+n = lambda r: c[r]["packets"]
+ok = n("redirected") >= 31 and n("drop-replay") >= 5 and n("drop-too-old") >= 4
+ok = ok and n("drop-unknown-mux") >= 6
+ok = ok and sum(n(r) for r in ("pass-handshake", "pass-hs-shared", "drop-hs-ratelimit", "drop-hs-ceiling")) >= int(sys.argv[1])
+sys.exit(not ok)' "$NHS"
+}
+for _ in $(seq 100); do judged && break; sleep 0.1; done
 
 # ---------------------------------------------------------------- show --json
 J=$TMP/show.json
@@ -146,10 +171,10 @@ check() { # check EXPR WANT
 }
 I='d["interfaces"][0]'
 check "${I}[\"ifname\"]" "$IFB"
-check "${I}[\"xdp\"][\"mode\"]" native
+check "${I}[\"xdp\"][\"mode\"]" "$MODE"
 check "${I}[\"xdp\"][\"prog_id\"]" "$PROG_ID"
 check "${I}[\"xdp\"][\"kernel\"][\"attached\"]" True
-check "${I}[\"xdp\"][\"kernel\"][\"mode\"]" native
+check "${I}[\"xdp\"][\"kernel\"][\"mode\"]" "$MODE"
 check "${I}[\"xdp\"][\"rx_queues\"] >= 1" True
 check "${I}[\"xdp\"][\"local_addresses\"]" "['10.203.0.2']"
 check "${I}[\"xdp\"][\"connections\"]" \
@@ -185,7 +210,7 @@ echo "ok   show --json: mode, prog id (= kernel's), connection, sender window/rx
 
 # ---------------------------------------------------------------- show (human)
 inb "$SATP" show "$IFB" --pin-root "$TMP/bpffs" >"$TMP/show.txt" || fail "satp show exited $?"
-for want in "interface: $IFB" "xdp: native, plain attach (no dispatcher), satp_rx prog id $PROG_ID" \
+for want in "interface: $IFB" "xdp: $MODE, plain attach (no dispatcher), satp_rx prog id $PROG_ID" \
 	"satp_rx attached" "satpd: not running (no control socket under $TMP/run answers for $IFB)" \
 	"connection mux $MUX: tag $TAG bytes, window $WINDOW" \
 	"sender $SID: window top $TOP (size $WINDOW), pre-auth rx 31 packets" "drop-unknown-mux" \
@@ -240,11 +265,14 @@ echo "ok   bpftool map dump: named fields for every map (satp_xsks: an xskmap)"
 
 # ---------------------------------------------------------------- a daemon claims the interface
 ip -n "$NSB" link set lo up
+# satp_ctl_host writes its ready file after it dropped to nobody: a directory nobody may write
+mkdir -m 777 "$TMP/host"
 ip netns exec "$NSB" "$TOOLS/satp_ctl_host" --socket "$TMP/run/tunshow.sock" --xdp-ifname "$IFB" --dev tunshow \
-	--metrics 127.0.0.1:9478 --pin-root "$TMP/bpffs" --seconds 60 --ready "$TMP/host.ready" \
+	--metrics 127.0.0.1:9478 --pin-root "$TMP/bpffs" --seconds 60 --ready "$TMP/host/ready" \
 	--drop-to nobody >"$TMP/host.out" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 50); do [ -f "$TMP/host.ready" ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ -f "$TMP/host/ready" ] && break; sleep 0.1; done
+[ -f "$TMP/host/ready" ] || fail "satp_ctl_host not ready after 20 s: $(cat "$TMP/host.out")"
 show_json >"$J" || fail "show --json with a daemon"
 check "${I}[\"daemon_running\"]" True
 check "${I}[\"daemon\"][\"dev\"]" tunshow
@@ -267,7 +295,7 @@ L="ifname=\"$IFB\""
 	"$(show_json | jget "${HSC}[\"drop-hs-ratelimit\"][\"packets\"]")" ] ||
 	fail "metrics and show disagree on hs-ratelimit drops"
 [ "$(metric "satpd_window_top{$L,mux=\"$MUX\",sender=\"$SID\"}")" = $TOP ] || fail "metrics: window top"
-[ "$(metric "satpd_xdp_attached{$L,mode=\"native\",dispatcher=\"no\"}")" = 1 ] || fail "metrics: attached"
+[ "$(metric "satpd_xdp_attached{$L,mode=\"$MODE\",dispatcher=\"no\"}")" = 1 ] || fail "metrics: attached"
 grep -Eq '^Uid:\s+65534\s' "/proc/${PIDS[-1]}/status" || fail "the metrics host did not drop to nobody"
 grep -Eq '^CapEff:\s+0+$' "/proc/${PIDS[-1]}/status" || fail "the metrics host kept capabilities"
 echo "ok   /metrics: the pinned counters as Prometheus series (per sender, per reason), served"

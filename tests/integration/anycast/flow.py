@@ -24,6 +24,7 @@ def sink(port, timeout):
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("0.0.0.0", port))
     srv.listen(1)
+    print("listening", flush=True)  # the test waits for this before it connects
     srv.settimeout(timeout)
     conn, _ = srv.accept()
     conn.settimeout(timeout)
