@@ -303,16 +303,14 @@ replay_refused() {
 	echo "$n"
 }
 
-# satpd_dump PID LOGFILE: one more counter dump (SIGUSR1) in LOGFILE, waited for.
+# satpd_dump PID LOGFILE [SECONDS]: one more counter dump (SIGUSR1) in LOGFILE, waited for
+# until its last line ("counters end"): a reader never sees half a dump. Returns 1 when
+# the dump is not whole by the deadline (10 s: a loaded machine, never a slow satpd).
 satpd_dump() {
 	local before
-	before=$(grep -c 'counters (' "$2" 2>/dev/null)
+	before=$(grep -c 'counters end$' "$2" 2>/dev/null)
 	kill -USR1 "$1" 2>/dev/null || return 1
-	for _ in $(seq 1 50); do
-		[ "$(grep -c 'counters (' "$2" 2>/dev/null)" -gt "$before" ] && break
-		sleep 0.1
-	done
-	sleep 0.2 # the header is out; let the rest of the dump follow it
+	wait_at_least $((${before:-0} + 1)) "${3:-10}" grep -c 'counters end$' "$2" >/dev/null
 }
 
 # satpd_counter PID LOGFILE NAME: ask for a dump and print the counter's value.
