@@ -342,7 +342,7 @@ print(h.hexdigest())
 EOF
 	local rxpid=$!
 	LIB_PIDS+=("$rxpid")
-	sleep 0.5
+	wait_listen "$dst" "$port" 10 || { echo "no listener on port $port in ns $dst" >&2; return 1; }
 	t0=$(date +%s.%N)
 	tx=$(nsx "$src" python3 - "$addr" "$port" "$mb" 2>&1 <<'EOF'
 import hashlib, os, socket, sys
@@ -363,4 +363,16 @@ EOF
 		return 1
 	fi
 	awk -v mb="$mb" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d MB in %.1f s (%.0f Mbit/s)\n", mb, b - a, mb * 8.388608 / (b - a) }'
+}
+
+# wait_listen NS PORT [SECONDS] [tcp|udp]: until a socket in NS is bound (udp) or
+# listening (tcp) on PORT: a listener started in the background is not at once.
+wait_listen() {
+	local n proto=${4:-tcp} end=$((SECONDS + ${3:-10}))
+	n=$(ns "$1")
+	while :; do
+		[ -n "$(ip netns exec "$n" ss -Hln "--$proto" "sport = :$2" 2>/dev/null)" ] && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
 }
