@@ -284,7 +284,7 @@ EOF
 }
 
 row_hs_v6_mixed() {
-	local n k mine peer hop want c0 c1 mux
+	local n k mine peer hop got want c0 c1 mux
 	topo_pair a b
 	( umask 077
 	for k in a b; do
@@ -318,11 +318,13 @@ row_hs_v6_mixed() {
 		[ $(($6 - $3)) -ge 5 ] ||
 			fail "hs-v6-mixed: $mine: satp_rx redirected +$(($6 - $3)) for 5 echo replies over mux $mux"
 	done
-	for n in a b; do
-		show "$n"
-		want=$(show_get 'conn(1)["counters"].get("hs_confirmed"), "hs_confirmed" in conn(2)["counters"]')
-		[ "$want" = "(1, False)" ] ||
-			fail "hs-v6-mixed: $n: mux 1 hs_confirmed, mux 2 has a session: $want; want (1, False)"
+	# Mux 1's session is confirmed with the peer's IPv6 address; mux 2 has no session.
+	for n in a:"$UL6_2" b:"$UL6_1"; do
+		show "${n%%:*}"
+		got=$(show_get 'conn(1)["counters"].get("hs_confirmed"), conn(1)["remote"], "hs_confirmed" in conn(2)["counters"]')
+		want="(1, '[${n#*:}]:4444', False)"
+		[ "$got" = "$want" ] ||
+			fail "hs-v6-mixed: ${n%%:*}: mux 1 hs_confirmed and remote, mux 2 has a session: $got; want $want"
 	done
 	log "ok   hs-v6-mixed: IPv6 underlay, config blocks: mux 1 (handshake, confirmed) and mux 2" \
 		"(static keys) each carry 5 pings both ways"
