@@ -235,13 +235,16 @@ wait_log() {
 	return 1
 }
 
-# wait_ping NS ADDR [SECONDS]: until one ping answers (the tunnel is up).
+# wait_ping NS ADDR [SECONDS]: until one ping answers (the tunnel is up). The deadline is
+# in seconds, not tries: a ping to an address not yet routed (the daemon has not set its
+# device's address) fails at once, and ten such tries took 0.3 s.
 wait_ping() {
-	local t=${3:-10}
-	for _ in $(seq 1 "$t"); do
+	local end=$((SECONDS + ${3:-10}))
+	while :; do
 		nsx "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1 && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
 	done
-	return 1
 }
 
 # watch_start NS DEV FILTER: record what DEV in NS carries that matches the tcpdump
