@@ -13,6 +13,8 @@ PKGS=(
 	python3 python3-scapy python3-cryptography
 	uanytun anytun bird2
 	cppcheck clang-tidy valgrind
+	# test_features reads the per-queue XDP counters of a veth (ethtool -S).
+	ethtool
 	# uanytun and anytun configure their device with /sbin/ifconfig (-n); libFuzzer and the
 	# ASan runtime are in libclang-rt, a recommends of clang that --no-install-recommends skips.
 	net-tools libclang-rt-14-dev

@@ -234,13 +234,16 @@ wait_log() {
 	return 1
 }
 
-# wait_ping NS ADDR [SECONDS]: until one ping answers (the tunnel is up).
+# wait_ping NS ADDR [SECONDS]: until one ping answers (the tunnel is up). The deadline is
+# in seconds, not tries: a ping to an address not yet routed (the daemon has not set its
+# device's address) fails at once, and ten such tries took 0.3 s.
 wait_ping() {
-	local t=${3:-10}
-	for _ in $(seq 1 "$t"); do
+	local end=$((SECONDS + ${3:-10}))
+	while :; do
 		nsx "$1" ping -c 1 -W 1 -q "$2" >/dev/null 2>&1 && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
 	done
-	return 1
 }
 
 # watch_start NS DEV FILTER: record what DEV in NS carries that matches the tcpdump
@@ -302,16 +305,14 @@ replay_refused() {
 	echo "$n"
 }
 
-# satpd_dump PID LOGFILE: one more counter dump (SIGUSR1) in LOGFILE, waited for.
+# satpd_dump PID LOGFILE [SECONDS]: one more counter dump (SIGUSR1) in LOGFILE, waited for
+# until its last line ("counters end"): a reader never sees half a dump. Returns 1 when
+# the dump is not whole by the deadline (10 s: a loaded machine, never a slow satpd).
 satpd_dump() {
 	local before
-	before=$(grep -c 'counters (' "$2" 2>/dev/null)
+	before=$(grep -c 'counters end$' "$2" 2>/dev/null)
 	kill -USR1 "$1" 2>/dev/null || return 1
-	for _ in $(seq 1 50); do
-		[ "$(grep -c 'counters (' "$2" 2>/dev/null)" -gt "$before" ] && break
-		sleep 0.1
-	done
-	sleep 0.2 # the header is out; let the rest of the dump follow it
+	wait_at_least $((${before:-0} + 1)) "${3:-10}" grep -c 'counters end$' "$2" >/dev/null
 }
 
 # satpd_counter PID LOGFILE NAME: ask for a dump and print the counter's value.
@@ -343,7 +344,7 @@ print(h.hexdigest())
 EOF
 	local rxpid=$!
 	LIB_PIDS+=("$rxpid")
-	sleep 0.5
+	wait_listen "$dst" "$port" 10 || { echo "no listener on port $port in ns $dst" >&2; return 1; }
 	t0=$(date +%s.%N)
 	tx=$(nsx "$src" python3 - "$addr" "$port" "$mb" 2>&1 <<'EOF'
 import hashlib, os, socket, sys
@@ -401,4 +402,16 @@ path = ds[0].get("rx_path")
 if m.get("obtained") != want or m.get("fallback") or path != ("udp" if want == "off" else "xdp"):
     sys.exit("xdp mode %s (rx path %s), want %s" % (json.dumps(m), path, want))' "$out" "$3" ||
 		fail "${4:-satpd}: did not get XDP mode $3 (satp show --json --socket $2)"
+}
+
+# wait_listen NS PORT [SECONDS] [tcp|udp]: until a socket in NS is bound (udp) or
+# listening (tcp) on PORT: a listener started in the background is not at once.
+wait_listen() {
+	local n proto=${4:-tcp} end=$((SECONDS + ${3:-10}))
+	n=$(ns "$1")
+	while :; do
+		[ -n "$(ip netns exec "$n" ss -Hln "--$proto" "sport = :$2" 2>/dev/null)" ] && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
 }

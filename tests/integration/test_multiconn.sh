@@ -230,9 +230,13 @@ echo "ok   inner source in mux 2's routes, sealed for mux 1: dropped, counted (r
 echo "     sources in mux 1's own routes delivered"
 
 # ---------------------------------------------------------------- 2. runtime changes
+hub_show
+rx1=$(json_conn 1 rx_packets)
 nsx b ping -c 250 -i 0.02 -q 10.201.0.1 >"$TMP/flow1.txt" 2>&1 &
 FLOW=$!
-sleep 0.5
+# The changes below are to happen under the flow: wait until mux 1 carries it.
+mux1_rx() { hub_show && json_conn 1 rx_packets; }
+wait_at_least $((rx1 + 10)) 15 mux1_rx >/dev/null || fail "the ping flow on mux 1 did not start"
 nsx hub "$SATP" conn add 4 key "$(key_of 4)" salt "$SALT" sender 1 role left window 64 \
 	remote "$UL4_2:4504" route 10.204.0.0/24 route fd00:204::/64 --socket "$HUB_SOCK" ||
 	fail "conn add 4: $(tail -3 "$TMP/hub.log")"

@@ -199,9 +199,12 @@ code=$(inns curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$MP
 inns python3 -c '
 import socket, sys, time
 s = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(8)]
-time.sleep(4)' $MPORT &
+open(sys.argv[2], "w").close()
+time.sleep(6)' $MPORT "$TMP/silent" &
 PIDS+=($!)
-sleep 0.3
+# The scrape below queues behind the 8 connections only once they are made.
+for _ in $(seq 100); do [ -f "$TMP/silent" ] && break; sleep 0.1; done
+[ -f "$TMP/silent" ] || fail "the 8 silent clients did not connect to /metrics"
 inns curl -sf --max-time 3 "http://127.0.0.1:$MPORT/metrics" | grep -q '^satpd_up 1$' ||
 	fail "/metrics did not answer while silent clients were connected"
 satp show --json >/dev/null || fail "control socket stuck behind silent metrics clients"

@@ -117,7 +117,9 @@ for _ in $(seq 1 50); do
 done
 [ "$(wc -l <"$TMP/re.txt")" -eq "$good" ] || fail "first pass: $(wc -l <"$TMP/re.txt") records"
 stop_pid "$CONTROLD" >/dev/null
-sleep 1 # refused reconnects in the meantime
+# the client retries every 500 ms: one refused reconnect while controld is away
+wait_log "$TMP/re.err" "connect: Connection refused" 10 ||
+	fail "no refused reconnect while controld was away: $(cat "$TMP/re.err")"
 start_controld 2
 wait "$dump_pid" || fail "no full resend after the reconnect: $(cat "$TMP/re.err")"
 grep -q "server closed the connection" "$TMP/re.err" || fail "the disconnect was not logged"
