@@ -17,6 +17,10 @@
 # tests/expected-skips names it as "integration/test_x.sh:NAME".
 set -u
 cd "$(dirname "$0")/.."
+# The system's tools first: the suite needs Debian's python3 and its packages
+# (deps.sh installs them there); a python3 shim of a version manager ahead in
+# PATH answers without them and, at seconds a call, slows every wait.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 BUILD=${BUILD:-build}
 export BUILD
 layer=${1:-all}
