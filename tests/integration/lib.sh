@@ -282,6 +282,28 @@ print(json.dumps(find(json.load(sys.stdin), sys.argv[1])))' "$1"
 # pcap_count PCAP: how many packets a capture holds so far.
 pcap_count() { tcpdump -n -r "$1" 2>/dev/null | wc -l; }
 
+# pcap_marks FILE MARKER: how many times MARKER occurs in FILE (a capture of
+# packets that carry marker payloads: each counts what one case itself caused).
+pcap_marks() { python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(sys.argv[2].encode()))' "$@"; }
+
+# icmp_echo_hex SRC DST PAYLOAD: an IPv4 ICMP echo request SRC -> DST carrying
+# PAYLOAD (a marker), as hex, for satp_forge to seal.
+icmp_echo_hex() {
+	python3 -c '
+import socket, struct, sys
+def csum(b):
+    b += b"\0" * (len(b) % 2)
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4D35, 1) + sys.argv[3].encode()
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, 1, 0,
+                 socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2]))
+print((ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + icmp).hex())' "$@"
+}
+
 # wait_at_least WANT SECONDS CMD...: until CMD prints a number >= WANT; prints the
 # last value either way, returns 1 at the deadline.
 wait_at_least() {

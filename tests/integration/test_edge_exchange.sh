@@ -76,36 +76,16 @@ start_edge() {
 }
 declare -A LOG=() CAP=()
 
-# icmp_hex MARKER: an ICMP echo request 10.99.0.2 -> 10.99.0.1 carrying <MARKER>, as hex
-# (in brackets: no marker counts as another that it begins).
-icmp_hex() {
-	python3 -c '
-import socket, struct, sys
-def csum(b):
-    b += b"\0" * (len(b) % 2)
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4D36, 1) + b"<" + sys.argv[1].encode() + b">"
-icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, 1, 0,
-                 socket.inet_aton("10.99.0.2"), socket.inet_aton("10.99.0.1"))
-print((ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + icmp).hex())' "$1"
-}
-
 # send E SEQ MARKER: the client's datagram with this seq and marker, to edge E. The same
 # seq and marker give the same bytes: sent twice, it is a replay.
 send() {
 	nsx c "$FORGE" --to "${ADDR[$1]}" --port $PORT --key $K128 --salt $SALT --role left \
-		--sid 7 --seq "$2" "$(icmp_hex "$3")" >/dev/null || fail "satp_forge to $1"
+		--sid 7 --seq "$2" "$(icmp_echo_hex 10.99.0.2 10.99.0.1 "<$3>")" >/dev/null || fail "satp_forge to $1"
 }
 
-# marks E MARKER: how many packets with MARKER edge E's tun0 took in (this start of E).
-marks() {
-	/usr/bin/python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(b"<" + sys.argv[2].encode() + b">"))' \
-		"${CAP[$1]}" "$2"
-}
+# marks E MARKER: how many packets with <MARKER> edge E's tun0 took in (this start of E);
+# the brackets: no marker counts as another that it begins.
+marks() { pcap_marks "${CAP[$1]}" "<$2>"; }
 
 # delivered E SEQ MARKER: send, and wait until E's tun0 has it.
 delivered() {

@@ -120,24 +120,6 @@ counter_at_least() {
 	python3 -c "$FIND_PY"'
 sys.exit(d["counters"].get(sys.argv[2], 0) < int(sys.argv[3]))' "$TMP/show.json" "$1" "$2"
 }
-# marks PCAP MARKER: how many times MARKER occurs in the capture.
-marks() { /usr/bin/python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(sys.argv[2].encode()))' "$@"; }
-# icmp_hex SRC DST MARKER: an IPv4 ICMP echo request carrying MARKER, as hex.
-icmp_hex() {
-	python3 -c '
-import socket, struct, sys
-def csum(b):
-    b += b"\0" * (len(b) % 2)
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4D35, 1) + sys.argv[3].encode()
-icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, 1, 0,
-                 socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2]))
-print((ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + icmp).hex())' "$@"
-}
 
 # peer_uanytun N ROLE: uanytun for mux N on port 450N, tunpN 10.20N.0.2/24.
 peer_uanytun() {
@@ -210,19 +192,19 @@ seq=0
 for row in "own1-$$ 10.201.0.2 1" "foreign-$$ 10.202.0.2 0" "own2-$$ 10.201.0.3 1"; do
 	set -- $row
 	nsx b "$FORGE" --to "$UL4_1" --port 4444 --key "$(key_of 1)" --salt "$SALT" --role right \
-		--mux 1 --sid 91 --seq $seq --count 5 "$(icmp_hex "$2" 10.201.0.1 "$1")" ||
+		--mux 1 --sid 91 --seq $seq --count 5 "$(icmp_echo_hex "$2" 10.201.0.1 "$1")" ||
 		fail "satp_forge for $1"
 	seq=$((seq + 5))
 	[ "$3" -gt 0 ] || continue
 	for _ in $(seq 1 50); do
-		[ "$(marks "$TMP/tun-in.pcap" "$1")" -ge "$3" ] && break
+		[ "$(pcap_marks "$TMP/tun-in.pcap" "$1")" -ge "$3" ] && break
 		sleep 0.1
 	done
-	[ "$(marks "$TMP/tun-in.pcap" "$1")" -ge "$3" ] ||
+	[ "$(pcap_marks "$TMP/tun-in.pcap" "$1")" -ge "$3" ] ||
 		fail "inner source $2 in mux 1's routes: none of 5 delivered"
 done
 stop_pid "$TDPID"
-n=$(marks "$TMP/tun-in.pcap" "foreign-$$")
+n=$(pcap_marks "$TMP/tun-in.pcap" "foreign-$$")
 [ "$n" -eq 0 ] || fail "mux 1 delivered $n packets from 10.202.0.2, a source routed to mux 2"
 counter_at_least rx_foreign_src $((f0 + 5)) ||
 	fail "rx_foreign_src $(json_counter rx_foreign_src), want at least $((f0 + 5))"

@@ -102,31 +102,13 @@ assert counters["sync_refused"] == 0, f"sync_refused {counters['sync_refused']}"
 EOF
 }
 
-# icmp_hex SRC MARKER: an ICMP echo request SRC -> 10.97.0.1 carrying <MARKER>, as hex.
-icmp_hex() {
-	python3 -c '
-import socket, struct, sys
-def csum(b):
-    b += b"\0" * (len(b) % 2)
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4D37, 1) + b"<" + sys.argv[2].encode() + b">"
-icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, 1, 0,
-                 socket.inet_aton(sys.argv[1]), socket.inet_aton("10.97.0.1"))
-print((ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + icmp).hex())' "$@"
-}
-marks() {
-	/usr/bin/python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(b"<" + sys.argv[2].encode() + b">"))' \
-		"$TMP/tun.pcap" "$1"
-}
+# marks MARKER: how many packets with <MARKER> the tun took in.
+marks() { pcap_marks "$TMP/tun.pcap" "<$1>"; }
 # forge MUX KEY SEQ MARKER: a datagram of the client side of MUX (role right, sender 9),
 # its inner source in MUX's route 10.MUX.0.0/16.
 forge() {
 	nsx sync "$FORGE" --to 127.0.0.1 --port 4460 --key "$2" --salt $SALT --role right \
-		--mux "$1" --sid 9 --seq "$3" "$(icmp_hex "10.$1.0.2" "$4")" >/dev/null ||
+		--mux "$1" --sid 9 --seq "$3" "$(icmp_echo_hex "10.$1.0.2" 10.97.0.1 "<$4>")" >/dev/null ||
 		fail "satp_forge mux $1"
 }
 
