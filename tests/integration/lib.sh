@@ -426,6 +426,16 @@ if m.get("obtained") != want or m.get("fallback") or path != ("udp" if want == "
 		fail "${4:-satpd}: did not get XDP mode $3 (satp show --json --socket $2)"
 }
 
+# wait_xsk_tx LOG [SECONDS]: until the satpd writing LOG sends by AF_XDP TX (its
+# "way back ...: AF_XDP TX" line: the next hop resolved, rechecked each second). A
+# test that counts what AF_XDP TX carried waits for this before its traffic: sent
+# earlier, the traffic rightly goes by the UDP socket.
+wait_xsk_tx() {
+	wait_log "$1" 'way back to .*: AF_XDP TX' "${2:-15}" && return 0
+	grep 'way back' "$1" >&2
+	return 1
+}
+
 # wait_listen NS PORT [SECONDS] [tcp|udp]: until a socket in NS is bound (udp) or
 # listening (tcp) on PORT: a listener started in the background is not at once.
 wait_listen() {

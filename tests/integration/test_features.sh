@@ -225,6 +225,9 @@ row_queues_2() {
 		[ "$cnt" = 2 ] || fail "queues-2: satpd in ns $n runs $cnt workers, want 2 (--queues 2)"
 	done
 	wait_ping a 10.231.0.2 15 || fail "queues-2: no ping a -> b: $(tail -5 "$TMP/a.log")"
+	for n in a b; do
+		wait_xsk_tx "$TMP/$n.log" || fail "queues-2: satpd $n never sent by AF_XDP TX"
+	done
 	for n in a:b:10.231.0.2 b:a:10.231.0.1; do
 		IFS=: read -r mine peer ip <<<"$n"
 		read -r q0 q1 <<<"$(redirects "$peer")"

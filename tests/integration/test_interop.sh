@@ -471,6 +471,7 @@ test_multiqueue() {
 	local bpid=$LAST_PID
 	{ wait_dev mqa tun0 && wait_dev mqb tun0; } || fail "multiqueue: no tun0"
 	wait_ping mqa "$IN_B" 10 || fail "multiqueue: tunnel does not come up"
+	wait_xsk_tx "$TMP/a.log" && wait_xsk_tx "$TMP/b.log" || fail "multiqueue: no AF_XDP TX"
 	local r1 r2
 	r1=$(tcp_transfer mqa mqb "$IN_B" "$SMALL") || fail "multiqueue: TCP a -> b: checksum mismatch"
 	r2=$(tcp_transfer mqb mqa "$IN_A" "$SMALL") || fail "multiqueue: TCP b -> a: checksum mismatch"
