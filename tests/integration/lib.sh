@@ -344,9 +344,9 @@ satpd_counter() {
 }
 
 # tcp_transfer SRC_NS DST_NS DST_ADDR MBYTES: send MBYTES of random data over TCP,
-# check the SHA-256 at the far end. Prints "MB in S s".
+# check the SHA-256 at the far end. Prints "N MB intact" (rates belong to make bench).
 tcp_transfer() {
-	local src=$1 dst=$2 addr=$3 mb=$4 port=$((20000 + $$ % 10000)) rx tx t0 t1
+	local src=$1 dst=$2 addr=$3 mb=$4 port=$((20000 + $$ % 10000)) rx tx
 	nsx "$dst" python3 - "$port" >"$TMP/tcp_rx.$$" 2>&1 <<'EOF' &
 import hashlib, socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
@@ -367,7 +367,6 @@ EOF
 	local rxpid=$!
 	LIB_PIDS+=("$rxpid")
 	wait_listen "$dst" "$port" 10 || { echo "no listener on port $port in ns $dst" >&2; return 1; }
-	t0=$(date +%s.%N)
 	tx=$(nsx "$src" python3 - "$addr" "$port" "$mb" 2>&1 <<'EOF'
 import hashlib, os, socket, sys
 data = os.urandom(int(sys.argv[3]) << 20)
@@ -380,13 +379,12 @@ print(hashlib.sha256(data).hexdigest())
 EOF
 	)
 	wait "$rxpid"
-	t1=$(date +%s.%N)
 	rx=$(cat "$TMP/tcp_rx.$$")
 	if [ -z "$tx" ] || [ "$tx" != "$rx" ]; then
 		printf 'sent sha256 %s, received %s\n' "$tx" "$rx" >&2
 		return 1
 	fi
-	awk -v mb="$mb" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d MB in %.1f s (%.0f Mbit/s)\n", mb, b - a, mb * 8.388608 / (b - a) }'
+	echo "$mb MB intact (SHA-256 equal)"
 }
 
 # skip_row NAME REASON: this row (or check) of the test cannot run here; the rest of the

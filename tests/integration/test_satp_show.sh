@@ -96,7 +96,7 @@ start_rx() {
 	local pid rc
 	rm -f "$TMP/ready"
 	ip netns exec "$NSB" "$TOOLS/xsk_rx" --ifname "$IFB" --pin-root "$TMP/bpffs" --mode "$1" --port $PORT \
-		--addr 10.203.0.2 --mux $MUX:$TAG:$WINDOW --seconds 120 --ready "$TMP/ready" \
+		--addr 10.203.0.2 --mux $MUX:$TAG:$WINDOW --seconds 900 --ready "$TMP/ready" \
 		>"$TMP/rx.out" 2>"$TMP/rx.err" &
 	pid=$!
 	for _ in $(seq 100); do
