@@ -258,8 +258,11 @@ watch_start() {
 
 # watch_count: stop the watch (tcpdump writes out at SIGTERM) and print what it saw.
 watch_count() {
+	local out
 	stop_pid "$WATCH_PID"
-	tcpdump -r "$TMP/watch.pcap" -n 2>/dev/null | wc -l
+	# A capture that cannot be read is a failure, not a count of 0 ("nothing delivered").
+	out=$(tcpdump -r "$TMP/watch.pcap" -n 2>/dev/null) || fail "watch: cannot read $TMP/watch.pcap"
+	[ -z "$out" ] && echo 0 || wc -l <<<"$out"
 }
 
 # json_find KEY: the first non-empty value named KEY anywhere in the JSON on stdin (satp show

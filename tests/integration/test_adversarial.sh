@@ -291,7 +291,7 @@ daemon_dump() {
 	before=$(grep -c 'counters (' "$ALOG")
 	kill -USR1 "$APID" 2>/dev/null || return 1
 	until [ "$(grep -c 'counters (' "$ALOG")" -gt "$before" ] &&
-		tail -n 300 "$ALOG" | awk '/counters \(/ { c = 0 } /rx_hs_ceiling/ { c = 1 } END { exit !c }'; do
+		tail -n 400 "$ALOG" | awk '/counters \(/ { c = 0 } /counters end$/ { c = 1 } END { exit !c }'; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05
 	done

@@ -168,12 +168,14 @@ static void read_views(struct satp_state *st)
 		for (k = 0; k < st->n_daemons; k++) {
 			struct satp_daemon *d = &st->daemons[k];
 
-			if (!d->err && !strcmp(d->snap.xdp_ifname, f->ifname)) {
-				if (serves_better(f->daemon, d))
-					f->daemon = d;
-				d->matched = true;
-			}
+			if (!d->err && !strcmp(d->snap.xdp_ifname, f->ifname) &&
+			    serves_better(f->daemon, d))
+				f->daemon = d;
 		}
+		/* Only the daemon shown with the interface: another of the same underlay name
+		 * (another network namespace) is shown on its own, not hidden. */
+		if (f->daemon)
+			f->daemon->matched = true;
 	}
 }
 
@@ -192,6 +194,13 @@ int satp_state_read(const struct satp_state_opts *o, struct satp_state *st, cons
 		n = 1;
 	} else {
 		n = satp_xdp_view_list(st->pin_root, names, SATP_STATE_MAX_IFS);
+		if (n == -EACCES && !o->pin_root) {
+			/* systemd's bpffs is root's only: a read-group caller still gets the
+			 * daemons (and the pin roots they report) */
+			fprintf(stderr, "%s: cannot list %s/satpd: %s; showing the daemons\n", prog,
+				st->pin_root, strerror(-n));
+			n = 0;
+		}
 		if (n < 0) {
 			fprintf(stderr, "%s: cannot list %s/satpd: %s\n", prog, st->pin_root,
 				strerror(-n));
