@@ -46,9 +46,11 @@ static char *read_file(const char *path)
 	char *buf;
 	long n;
 
-	if (!f)
+	if (!f) {
 		fail_msg("cannot open %s: %s (run from the repository root, or set SATP_VECTORS)",
 			 path, strerror(errno));
+		return NULL; /* not reached: fail_msg does not return */
+	}
 	assert_int_equal(fseek(f, 0, SEEK_END), 0);
 	n = ftell(f);
 	assert_true(n > 0);
@@ -233,7 +235,7 @@ static bool parse_udp(int linktype, const uint8_t *f, size_t len, unsigned int p
 	l3 = f + off;
 	l3len = len - off;
 	if (etype == 0x0800) {
-		if (l3len < 20 || l3[9] != 17 || l3len < (size_t)(l3[0] & 0xf) * 4)
+		if (l3len < 20 || l3[9] != 17 || l3len < (size_t)(l3[0] & 0xf) * 4 + 8)
 			return false;
 		af = AF_INET;
 		l4 = l3 + (l3[0] & 0xf) * 4;
