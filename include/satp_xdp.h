@@ -84,7 +84,7 @@
  */
 #define SATP_XDP_UNVERIFIED_PPS	  1000
 #define SATP_XDP_UNVERIFIED_BURST 256
-/* RAIL paths counted in XDP: satpd_options' SATPD_RAIL_PATHS_MAX (asserted there). */
+/* RAIL paths counted in XDP: satpd_options' SATPD_RAIL_PATHS_MAX (asserted in user/satpd/xsk.c). */
 #define SATP_XDP_RAIL_PATHS 16u
 /* Remote tuples naming a path: the daemon keeps one per path (the remote it
  * learned last); room for every path's old and new tuple while one moves. */

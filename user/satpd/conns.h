@@ -14,7 +14,7 @@
  * back to poll (satpd_worker_leave); it holds no connection pointer across
  * that. A retired object records the epoch it was unpublished in and the
  * global epoch moves on; it is freed once every worker is quiescent or
- * entered a later epoch (satpd_conns_reclaim, from the main thread's tick).
+ * entered a later epoch (reclaim() in conns.c, from satpd_conns_tick on the main thread).
  * The main thread's own packet processing runs between its writes, so it
  * needs no announcement.
  *

@@ -16,7 +16,6 @@
 #include "conns.h"
 #include "ctl_proto.h"
 #include "log.h"
-#include "xsk.h"
 
 /* "host:port", "[v6]:port" or "host" (default port). */
 static int split_remote(const char *s, struct satpd_endpoint *e, char *err, size_t errlen)

@@ -53,6 +53,8 @@
 /* The window map has SATP_XDP_WINDOW_SLOTS slots; the store indexes them with this many bits. */
 #define XDP_WINDOW_BITS 10
 _Static_assert((1u << XDP_WINDOW_BITS) == SATP_XDP_WINDOW_SLOTS, "window slots");
+/* XDP counts as many RAIL paths as the daemon can configure (satp_rail_idx, satp_rail_stats). */
+_Static_assert(SATP_XDP_RAIL_PATHS == SATPD_RAIL_PATHS_MAX, "RAIL paths: XDP and the daemon");
 
 struct satpd_xsk {
 	struct xsk_umem *umem;
