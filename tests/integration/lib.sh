@@ -224,15 +224,20 @@ wait_route_to() {
 	return 1
 }
 
-# wait_log FILE PATTERN [SECONDS]: until the log has a line matching PATTERN.
-wait_log() {
-	local i t=${3:-10}
-	for i in $(seq 1 $((t * 10))); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
+# wait_until SECONDS CMD...: until CMD (a command or a function of the test) succeeds;
+# 1 after at least SECONDS (bash's SECONDS counts whole seconds: one more is added).
+# The one polling loop: callers assert on its result.
+wait_until() {
+	local end=$((SECONDS + $1 + 1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.1
 	done
-	return 1
 }
+
+# wait_log FILE PATTERN [SECONDS]: until the log has a line matching PATTERN.
+wait_log() { wait_until "${3:-10}" grep -q -- "$2" "$1" 2>/dev/null; }
 
 # wait_ping NS ADDR [SECONDS]: until one ping answers (the tunnel is up). The deadline is
 # in seconds, not tries: a ping to an address not yet routed (the daemon has not set its

@@ -474,8 +474,8 @@ if [ $TBF = 0 ]; then
 fi
 nsx a ping -c 3 -i 0.01 -s 1400 -W 1 -q "$UL4_2" >/dev/null 2>&1 &
 nsx b ping -c 3 -i 0.01 -s 1400 -W 1 -q "$UL4_1" >/dev/null 2>&1 &
-for _ in $(seq 1 50); do backlogged a && backlogged b && break; sleep 0.05; done
-backlogged a && backlogged b || fail "crossing initiations: the tbf queues hold nothing back"
+both_backlogged() { backlogged a && backlogged b; }
+wait_until 3 both_backlogged || fail "crossing initiations: the tbf queues hold nothing back"
 nsx a ping -c 1 -W 1 -q 10.99.0.2 >/dev/null 2>&1 &
 nsx b ping -c 1 -W 1 -q 10.99.0.1 >/dev/null 2>&1 &
 wait_ping a 10.99.0.2 15 || fail "crossing initiations: no session: $(tail -5 "$ALOG")"

@@ -234,8 +234,7 @@ for i in range(300):
 judged() { echo $(($(counter "$PID_a" a kx_rx_dropped) - dropped0 + $(counter "$PID_a" a kx_rx_relayed) - relayed0)); }
 wait_at_least 300 10 judged >/dev/null
 touch "$TMP/slow.go"
-for _ in $(seq 100); do [ -f "$TMP/slow.go.reading" ] && break; sleep 0.1; done
-[ -f "$TMP/slow.go.reading" ] || fail "the slow client does not read: $(cat "$TMP/slow")"
+wait_until 10 test -f "$TMP/slow.go.reading" || fail "the slow client does not read: $(cat "$TMP/slow")"
 external 800100000000ffff6c617374 "$UL4_1" # "last"
 wait "$SLOW"
 dropped=$(($(counter "$PID_a" a kx_rx_dropped) - dropped0))

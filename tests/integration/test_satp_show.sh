@@ -159,6 +159,7 @@ ok = ok and sum(n(r) for r in ("pass-handshake", "pass-hs-shared", "drop-hs-rate
 sys.exit(not ok)' "$NHS"
 }
 for _ in $(seq 100); do judged && break; sleep 0.1; done
+judged || fail "satp_rx has not judged every frame sent after 10 s: $(show_json 2>&1 | head -c 600)"
 
 # ---------------------------------------------------------------- show --json
 J=$TMP/show.json
