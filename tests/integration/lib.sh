@@ -183,7 +183,10 @@ start_bg() {
 		mkdir -p "$TMP/run"
 		set -- "$@" --ctl-socket "$(ctl_sock "$n-$name")"
 	fi
-	ip netns exec "$(ns "$n")" "$@" >"$logf" 2>&1 &
+	# Emptied here, not by the child's redirection: that runs after the fork, so a
+	# wait_log straight after could still read the previous run's lines from LOG.
+	: >"$logf"
+	ip netns exec "$(ns "$n")" "$@" >>"$logf" 2>&1 &
 	LAST_PID=$!
 	LIB_PIDS+=("$LAST_PID")
 }

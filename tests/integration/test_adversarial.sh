@@ -193,9 +193,12 @@ check_data_path() {
 import json, sys
 doc = json.load(open(sys.argv[1]))
 ds = doc["daemons"] + [i["daemon"] for i in doc["interfaces"] if i.get("daemon")]
+if len(ds) != 1:
+    print("FAIL: %d daemons answer; unreachable: %s" % (len(ds), json.dumps(doc["unreachable"])))
+    sys.exit(1)
 m, rx = ds[0]["xdp_mode"], ds[0]["rx_path"]
 print("# satp show: xdp mode %s, rx path %s" % (json.dumps(m), rx))
-ok = len(ds) == 1 and m["obtained"] == sys.argv[2] and m["fallback"] is None and rx == sys.argv[3]
+ok = m["obtained"] == sys.argv[2] and m["fallback"] is None and rx == sys.argv[3]
 if not ok:
     print("FAIL: want xdp mode obtained %s, rx path %s, no fallback" % (sys.argv[2], sys.argv[3]))
 sys.exit(0 if ok else 1)

@@ -216,8 +216,9 @@ refused_e2() {
 
 # capture_to_e1 PCAP: one client datagram on the router's link to edge 1 (a ping through it).
 capture_to_e1() {
+	: >"$TMP/tcpdump.log" # now: the child's redirection would race the wait_log below
 	nsx r tcpdump -i r2 -n -U -c 1 -w "$1" "udp and dst host $ANYCAST and dst port $PORT" \
-		>"$TMP/tcpdump.log" 2>&1 &
+		>>"$TMP/tcpdump.log" 2>&1 &
 	local tpid=$!
 	LIB_PIDS+=("$tpid")
 	wait_log "$TMP/tcpdump.log" "listening on" 10 || fail "replay: tcpdump on r2 did not start"
