@@ -199,7 +199,7 @@ bench: deps
 CLANG_TIDY ?= clang-tidy
 TIDY_SRCS  := $(LIB_SRCS) $(SATP_SRCS) $(SATPD_SRCS) $(wildcard tests/fuzz/*.c) \
               tests/tools/satp_forge.c
-check: $(SKELS)
+check: $(SKELS) check-cycles
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr -Iinclude -Iuser/lib user/ tests/unit
 	$(call msg,TIDY,$(words $(TIDY_SRCS)) files)
@@ -207,6 +207,14 @@ check: $(SKELS)
 		-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/satp -I$(BUILD) 2>&1 | \
 		grep -vE "^[0-9]+ warnings? generated|^Suppressed|^Use -header-filter"; \
 		exit $${PIPESTATUS[0]}' _
+
+# No include or call cycle between the modules of user/ (known debts, each with
+# its reason, in scripts/check-cycles.allow); the script's own cases first.
+.PHONY: check-cycles
+check-cycles: $(LIB_OBJS) $(SATP_OBJS) $(SATPD_OBJS)
+	$(call msg,CYCLES,user/)
+	$(Q)out=$$(tests/tools/test_check_cycles.py 2>&1) || { printf '%s\n' "$$out"; exit 1; }
+	$(Q)scripts/check-cycles --build $(BUILD)
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) with ASan+UBSan, in build/fuzz
