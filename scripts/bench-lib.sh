@@ -11,7 +11,9 @@
 #   ul0  10.77.0.1 ------------------ veth ------------------ ul0 10.77.0.2
 #
 # IMPL is uanytun, anytun, satpd (its default data path) or satpd-off
-# (--xdp-mode off). A is the left role with sender id 1, B right with 2.
+# (--xdp-mode off), or satpd-base: the satpd at $SATPD_BASE (another build, e.g.
+# the commit before a change) with satpd's options, for a before/after in one
+# run. A is the left role with sender id 1, B right with 2.
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/lib.sh"
@@ -73,11 +75,15 @@ impl_cmd() {
 	case $1 in
 	uanytun) echo "uanytun -D -L stdout:$BENCH_LOGLEVEL" ;;
 	anytun) echo "anytun -D -L stdout:$BENCH_LOGLEVEL" ;;
-	satpd | satpd-off | satpd-skb)
+	satpd | satpd-off | satpd-skb | satpd-base)
 		local c="$SATPD -D -L stdout:3"
+		if [ "$1" = satpd-base ]; then
+			[ -x "${SATPD_BASE:-}" ] || return 1
+			c="$SATPD_BASE -D -L stdout:3"
+		fi
 		[ "$SATPD_HAS_STATE_DIR" = 1 ] && c="$c --state-dir $st"
 		[ "$SATPD_HAS_PIN_ROOT" = 1 ] && [ -n "$BPFFS" ] && c="$c --pin-root $BPFFS/$2-$PAIR_RUN"
-		if [ "$1" != satpd ]; then
+		if [ "$1" != satpd ] && [ "$1" != satpd-base ]; then
 			[ "$SATPD_HAS_XDP_MODE" = 1 ] || return 1
 			c="$c --xdp-mode ${1#satpd-}"
 		fi

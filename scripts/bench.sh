@@ -43,7 +43,11 @@
 # (auto: AF_XDP where the queue is free, else sendmmsg; xsk; sendmmsg), CONFIGS (space-separated A:B pairs),
 # MAX_SECONDS (900: no new round is started after that), QUICK=1 (one
 # round of short runs, about 2 minutes), SATPD_OPTS (extra satpd options),
-# FLOOD_PPS (100000), FLOODX_PPS (FLOOD_PPS).
+# FLOOD_PPS (100000), FLOODX_PPS (FLOOD_PPS), SATPD_BASE (another satpd binary,
+# e.g. built from the commit before a change: adds the configuration
+# satpd-base:satpd-base after satpd:satpd, run in the same rounds with the same
+# options, and a last column satpd/base with satpd's figure over the base's,
+# > 1 better, as the other ratios; the options must be the same as satpd's).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/bench-lib.sh
@@ -63,7 +67,10 @@ MAX_SECONDS=${MAX_SECONDS:-900}
 # speed, so that no sealing happens while it is measured (4 Mi: 512 MB with
 # AF_XDP's 128-byte slots; sealed once a run, ~6 s, then read from a ring file).
 RX_RING=${RX_RING:-4194304}
-CONFIGS=${CONFIGS:-uanytun:uanytun uanytun:satpd satpd:satpd satpd-off:satpd-off anytun:anytun}
+# The A/B pair: the base runs right after satpd in every round.
+BASE_CFG=""
+[ -n "${SATPD_BASE:-}" ] && BASE_CFG=satpd-base:satpd-base
+CONFIGS=${CONFIGS:-uanytun:uanytun uanytun:satpd satpd:satpd $BASE_CFG satpd-off:satpd-off anytun:anytun}
 FLOOD_PPS=${FLOOD_PPS:-100000}   # sendmmsg keeps this here with margin while the cores are shared
 FLOODX_PPS=${FLOODX_PPS:-$FLOOD_PPS} # the same load, from a generator that costs less CPU
 OFFERED_MIN=0.9
@@ -80,6 +87,13 @@ declare -A TX_OF   # "rx,config" -> how the generator sent (xsk, sendmmsg)
 BLAST_TX=${BLAST_TX:-auto}
 START=$SECONDS
 BROKEN="" # configurations that did not come up, or not on their data path, in some round
+
+if [[ " $CONFIGS " == *satpd-base* ]]; then
+	if [ -z "${SATPD_BASE:-}" ] || [ ! -x "$SATPD_BASE" ]; then
+		echo "bench: a satpd-base configuration needs SATPD_BASE=/path/to/satpd" >&2
+		exit 1
+	fi
+fi
 
 bench_init
 
@@ -234,7 +248,7 @@ flood() {
 # that satpd's LOG does not report; then the reason.
 xdp_as_named() {
 	case $1 in
-	satpd) require_xdp "$2" native ;;
+	satpd | satpd-base) require_xdp "$2" native ;;
 	satpd-skb) require_xdp "$2" skb ;;
 	*) return 0 ;;
 	esac
@@ -332,6 +346,23 @@ stat() {
 		}'
 }
 
+# ab_ratio METRIC [low]: satpd's statistic over satpd-base's (base over satpd for
+# a "low" row), so > 1 is better as in the other columns; "-" if either is not a number.
+ab_ratio() {
+	local n o
+	# shellcheck disable=SC2086 # the values split into words
+	n=$(stat $2 ${RES[$1,satpd:satpd]:-})
+	# shellcheck disable=SC2086
+	o=$(stat $2 ${RES[$1,satpd-base:satpd-base]:-})
+	if ! [[ $n =~ ^[0-9.]+$ && $o =~ ^[0-9.]+$ ]] || [ "$(calc "$n == 0 || $o == 0")" = 1 ]; then
+		echo -
+	elif [ "$2" = low ]; then
+		calc "$o / $n" 3
+	else
+		calc "$n / $o" 3
+	fi
+}
+
 kilo() {
 	if [[ $1 =~ ^[0-9.]+$ ]]; then calc "$1 / 1000"; else echo -; fi
 }
@@ -343,6 +374,7 @@ label() {
 }
 
 note "satp_blast $BLAST; satpd $SATPD (--xdp-mode: $([ "$SATPD_HAS_XDP_MODE" = 1 ] && echo supported || echo not supported))"
+[ -n "${SATPD_BASE:-}" ] && note "satpd-base $SATPD_BASE"
 note "rounds $ROUNDS, $DURATION s runs, UDP search $UDP_STEPS x $UDP_SECONDS s, loss <= $LOSS_MAX %, $STAT of rounds"
 note "window -w $BENCH_WINDOW, log level $BENCH_LOGLEVEL (satpd 3), tun MTU 1400, defaults: aes-ctr-128, sha1, tag 10"
 for round in $(seq 1 "$ROUNDS"); do
@@ -376,8 +408,12 @@ ROWS=(
 	"floodx|TCP, $((FLOODX_PPS / 1000)) kpps AF_XDP fl. (frac)|high"
 )
 echo
+# satpd/base: both in this run's configurations (their own columns show the figures).
+AB=0
+[[ " ${CFG[*]} " == *" satpd:satpd "* && " ${CFG[*]} " == *" satpd-base:satpd-base "* ]] && AB=1
 printf '%-30s' "$STAT of $ROUNDS, a -> b"
 for cfg in "${CFG[@]}"; do printf '%22s' "$(label "$cfg")"; done
+[ "$AB" = 1 ] && printf '%12s' "satpd/base"
 echo
 for row in "${ROWS[@]}"; do
 	IFS='|' read -r m title dir <<<"$row"
@@ -400,6 +436,7 @@ for row in "${ROWS[@]}"; do
 		fi
 		printf '%22s' "$cell"
 	done
+	[ "$AB" = 1 ] && printf '%12s' "$(ab_ratio "$m" "$low")"
 	echo
 done
 for m in flood floodx; do
@@ -420,6 +457,7 @@ echo
 for cfg in "${CFG[@]}"; do
 	[ -n "${PATH_OF[$cfg]:-}" ] && echo "$(label "$cfg"): satpd (receiver b): ${PATH_OF[$cfg]}"
 done
+[ "$AB" = 1 ] && echo "satpd/base: satpd>satpd over satpd-base>satpd-base ($SATPD_BASE), same rounds; > 1 better."
 echo "ratios: against ua>ua in the same run; flood: TCP with the flood / TCP without, same round, the"
 echo "flood paced at the same rate for every configuration (offered rows: what the generator kept;"
 echo "\"short\": below $OFFERED_MIN of the rate, left out); CPU per GB received over the 1-stream TCP run:"
