@@ -48,6 +48,8 @@
 /* One window slot per verified (mux, sender id); anycast clusters have a few
  * dozen nodes, RAIL a handful of links per sender: 1024 slots are 528 KiB. */
 #define SATP_XDP_WINDOW_SLOTS 1024u
+_Static_assert(SATP_XDP_WINDOW_SLOTS * sizeof(struct satp_window) == 528 * 1024,
+	       "the size above: SATP_WINDOW_BITS (satp_window.h) sets a slot's");
 /* anytun keeps one connection per mux; the mux is 16 bits, the table need not be. */
 #define SATP_XDP_MAX_CONNS 4096u
 /* Routes per family: an edge of a few thousand connections with a few prefixes

@@ -707,19 +707,88 @@ static void put_counters(struct satp_text *o, const struct satp_ctl_counter *c, 
 		satp_text_put(o, "counter.%s=%" PRIu64 "\n", c[i].name, c[i].value);
 }
 
+/*
+ * A scalar field of SATP_CTL_SNAPSHOT_FIELDS or SATP_CTL_CONN_FIELDS: where it
+ * is in its struct and how it is written and read (the kinds of ctl_proto.h).
+ */
+enum field_kind {
+	K_STR,
+	K_I32,
+	K_I64,
+	K_U64,
+	K_U32,
+	K_U16W,
+	K_U32W,
+	K_X64,
+	K_BOOL
+};
+
+struct snap_field {
+	const char *key;
+	enum field_kind kind;
+	size_t off, size;
+};
+
+#define SNAP_ROW(kind, field, key, size_)                                                          \
+	{key, K_##kind, offsetof(struct satp_ctl_snapshot, field),                                 \
+	 sizeof(((struct satp_ctl_snapshot *)0)->field)},
+#define CONN_ROW(kind, field, key, size_)                                                          \
+	{key, K_##kind, offsetof(struct satp_ctl_conn, field),                                     \
+	 sizeof(((struct satp_ctl_conn *)0)->field)},
+
+static const struct snap_field snap_fields[] = {SATP_CTL_SNAPSHOT_FIELDS(SNAP_ROW)};
+static const struct snap_field conn_fields[] = {SATP_CTL_CONN_FIELDS(CONN_ROW)};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One field's line (p points at a member of the kind's type). */
+static void put_field(struct satp_text *o, const struct snap_field *f, const void *obj)
+{
+	const char *p = (const char *)obj + f->off;
+
+	switch (f->kind) {
+	case K_STR:
+		satp_text_put(o, "%s=%s\n", f->key, p);
+		break;
+	case K_I32:
+		satp_text_put(o, "%s=%d\n", f->key, *(const int32_t *)(const void *)p);
+		break;
+	case K_I64:
+		satp_text_put(o, "%s=%" PRId64 "\n", f->key, *(const int64_t *)(const void *)p);
+		break;
+	case K_U64:
+		satp_text_put(o, "%s=%" PRIu64 "\n", f->key, *(const uint64_t *)(const void *)p);
+		break;
+	case K_U32:
+	case K_U32W:
+		satp_text_put(o, "%s=%u\n", f->key, *(const uint32_t *)(const void *)p);
+		break;
+	case K_U16W:
+		satp_text_put(o, "%s=%u\n", f->key, *(const uint16_t *)(const void *)p);
+		break;
+	case K_X64:
+		satp_text_put(o, "%s=%" PRIx64 "\n", f->key, *(const uint64_t *)(const void *)p);
+		break;
+	case K_BOOL:
+		satp_text_put(o, "%s=%d\n", f->key, *(const bool *)(const void *)p ? 1 : 0);
+		break;
+	}
+}
+
+static void put_fields(struct satp_text *o, const struct snap_field *f, size_t n, const void *obj)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		put_field(o, &f[i], obj);
+}
+
 static void put_conn(struct satp_text *o, const struct satp_ctl_conn *c)
 {
 	uint32_t i;
 
-	satp_text_put(o, "conn=%u\nsender-id=%u\nrole=%s\ncipher=%s\nauth=%s\nkd-prf=%s\n", c->mux,
-	    c->sender_id, c->role, c->cipher, c->auth, c->kd_prf);
-	satp_text_put(o, "tag-len=%u\nwindow=%u\nremote=%s\nremote-learned=%" PRId64 "\n", c->tag_len,
-	    c->window, c->remote, c->remote_learned);
-	satp_text_put(o, "seq-out=%" PRIu64 "\nrx-packets=%" PRIu64 "\nrx-bytes=%" PRIu64 "\n", c->seq_out,
-	    c->rx_packets, c->rx_bytes);
-	satp_text_put(o, "tx-packets=%" PRIu64 "\ntx-bytes=%" PRIu64 "\nlast-rx=%" PRId64 "\n",
-		      c->tx_packets, c->tx_bytes, c->last_rx);
-	satp_text_put(o, "seq-resumed=%" PRIu64 "\nseq-state=%s\n", c->seq_resumed, c->seq_state);
+	satp_text_put(o, "conn=%u\n", c->mux);
+	put_fields(o, conn_fields, N_OF(conn_fields), c);
 	put_counters(o, c->counters, c->n_counters);
 	for (i = 0; i < c->n_senders && i < SATP_CTL_SENDERS_MAX; i++)
 		satp_text_put(o, "window-top.%u=%u\n", c->senders[i].id, c->senders[i].window_top);
@@ -755,18 +824,7 @@ int satp_ctl_format_reply(int err, const char *errmsg, const struct satp_ctl_sna
 		satp_text_put(&o, "error=%s\n", line);
 	}
 	if (!err && s) {
-		satp_text_put(&o,
-		    "pid=%d\nversion=%s\ndev=%s\nxdp-ifname=%s\nrx-path=%s\nstarted=%" PRId64 "\n",
-		    s->pid, s->version, s->dev, s->xdp_ifname, s->rx_path, s->started);
-		satp_text_put(&o, "workers=%u\nxsk-queues=%" PRIx64 "\n", s->workers, s->xsk_queues);
-		satp_text_put(&o, "xdp-program=%s\nwindows-adopted=%u\nstate-dir=%s\n", s->xdp_program,
-		    s->windows_adopted, s->state_dir);
-		satp_text_put(&o, "pin-root=%s\n", s->pin_root);
-		satp_text_put(&o,
-		    "xdp-mode-requested=%s\nxdp-mode-explicit=%d\nxdp-mode-obtained=%s\n"
-		    "xdp-fallback=%s\n",
-		    s->xdp_mode_requested, s->xdp_mode_explicit ? 1 : 0, s->xdp_mode_obtained,
-		    s->xdp_fallback);
+		put_fields(&o, snap_fields, N_OF(snap_fields), s);
 		put_counters(&o, s->counters, s->n_counters);
 		for (i = 0; i < s->n_paths && i < SATP_CTL_PATHS_MAX; i++)
 			put_path(&o, &s->paths[i]);
@@ -825,6 +883,61 @@ static int rd_i64(const char *v, int64_t *out)
 
 #define STR(dst, v) copy_str((dst), sizeof(dst), (v))
 
+/*
+ * One field's value into its struct (p points at a member of the kind's type);
+ * 0 for a key that is no field: a newer daemon's, ignored.
+ */
+static int read_field(const struct snap_field *f, size_t n, void *obj, const char *k, const char *v)
+{
+	char *p, *end;
+	uint64_t u;
+	int64_t i;
+
+	for (; n && strcmp(f->key, k); f++, n--)
+		;
+	if (!n)
+		return 0;
+	p = (char *)obj + f->off;
+	switch (f->kind) {
+	case K_STR:
+		copy_str(p, f->size, v);
+		return 0;
+	case K_I32:
+		if (rd_i64(v, &i))
+			return -EINVAL;
+		*(int32_t *)(void *)p = (int32_t)i;
+		return 0;
+	case K_I64:
+		return rd_i64(v, (int64_t *)(void *)p);
+	case K_U64:
+		return rd_u64(v, (uint64_t *)(void *)p);
+	case K_U32:
+		if (rd_i64(v, &i) || i < 0 || i > UINT32_MAX)
+			return -EINVAL;
+		*(uint32_t *)(void *)p = (uint32_t)i;
+		return 0;
+	case K_U16W:
+	case K_U32W:
+		if (rd_u64(v, &u))
+			return -EINVAL;
+		if (f->kind == K_U16W)
+			*(uint16_t *)(void *)p = (uint16_t)u;
+		else
+			*(uint32_t *)(void *)p = (uint32_t)u;
+		return 0;
+	case K_X64:
+		errno = 0;
+		*(uint64_t *)(void *)p = strtoull(v, &end, 16);
+		return errno || end == v || *end ? -EINVAL : 0;
+	case K_BOOL:
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			return -EINVAL;
+		*(bool *)(void *)p = *v == '1';
+		return 0;
+	}
+	return 0;
+}
+
 static int reply_counter(const char *k, const char *v, struct satp_ctl_counter *arr, uint32_t *n)
 {
 	uint64_t val;
@@ -838,7 +951,6 @@ static int reply_counter(const char *k, const char *v, struct satp_ctl_counter *
 static int reply_conn_key(struct satp_ctl_conn *c, const char *k, const char *v)
 {
 	uint64_t u = 0;
-	int r = 0;
 
 	if (!strncmp(k, "counter.", 8))
 		return reply_counter(k, v, c->counters, &c->n_counters);
@@ -850,41 +962,7 @@ static int reply_conn_key(struct satp_ctl_conn *c, const char *k, const char *v)
 		satp_ctl_add_sender(c, (uint16_t)id, (uint32_t)u); /* beyond the cap: ignored */
 		return 0;
 	}
-	if (!strcmp(k, "role"))
-		STR(c->role, v);
-	else if (!strcmp(k, "cipher"))
-		STR(c->cipher, v);
-	else if (!strcmp(k, "auth"))
-		STR(c->auth, v);
-	else if (!strcmp(k, "kd-prf"))
-		STR(c->kd_prf, v);
-	else if (!strcmp(k, "remote"))
-		STR(c->remote, v);
-	else if (!strcmp(k, "remote-learned"))
-		r = rd_i64(v, &c->remote_learned);
-	else if (!strcmp(k, "last-rx"))
-		r = rd_i64(v, &c->last_rx);
-	else if (!strcmp(k, "sender-id") && !(r = rd_u64(v, &u)))
-		c->sender_id = (uint16_t)u;
-	else if (!strcmp(k, "tag-len") && !(r = rd_u64(v, &u)))
-		c->tag_len = (uint32_t)u;
-	else if (!strcmp(k, "window") && !(r = rd_u64(v, &u)))
-		c->window = (uint32_t)u;
-	else if (!strcmp(k, "seq-out"))
-		r = rd_u64(v, &c->seq_out);
-	else if (!strcmp(k, "seq-resumed"))
-		r = rd_u64(v, &c->seq_resumed);
-	else if (!strcmp(k, "seq-state"))
-		STR(c->seq_state, v);
-	else if (!strcmp(k, "rx-packets"))
-		r = rd_u64(v, &c->rx_packets);
-	else if (!strcmp(k, "rx-bytes"))
-		r = rd_u64(v, &c->rx_bytes);
-	else if (!strcmp(k, "tx-packets"))
-		r = rd_u64(v, &c->tx_packets);
-	else if (!strcmp(k, "tx-bytes"))
-		r = rd_u64(v, &c->tx_bytes);
-	return r;
+	return read_field(conn_fields, N_OF(conn_fields), c, k, v);
 }
 
 _Static_assert(SATP_CTL_ADDR_MAX == 300, "reply_path's %299s");
@@ -958,60 +1036,13 @@ static int reply_path_xdp(struct satp_ctl_snapshot *s, const char *v)
 
 static int reply_top_key(struct satp_ctl_snapshot *s, const char *k, const char *v)
 {
-	int64_t i;
-
 	if (!strncmp(k, "counter.", 8))
 		return reply_counter(k, v, s->counters, &s->n_counters);
 	if (!strcmp(k, "rail-path"))
 		return reply_path(s, v);
 	if (!strcmp(k, "rail-path-xdp"))
 		return reply_path_xdp(s, v);
-	if (!strcmp(k, "pid")) {
-		if (rd_i64(v, &i))
-			return -EINVAL;
-		s->pid = (int32_t)i;
-	} else if (!strcmp(k, "version")) {
-		STR(s->version, v);
-	} else if (!strcmp(k, "dev")) {
-		STR(s->dev, v);
-	} else if (!strcmp(k, "xdp-ifname")) {
-		STR(s->xdp_ifname, v);
-	} else if (!strcmp(k, "rx-path")) {
-		STR(s->rx_path, v);
-	} else if (!strcmp(k, "started")) {
-		return rd_i64(v, &s->started);
-	} else if (!strcmp(k, "workers")) {
-		if (rd_i64(v, &i) || i < 0 || i > UINT32_MAX)
-			return -EINVAL;
-		s->workers = (uint32_t)i;
-	} else if (!strcmp(k, "xdp-program")) {
-		STR(s->xdp_program, v);
-	} else if (!strcmp(k, "windows-adopted")) {
-		if (rd_i64(v, &i) || i < 0 || i > UINT32_MAX)
-			return -EINVAL;
-		s->windows_adopted = (uint32_t)i;
-	} else if (!strcmp(k, "state-dir")) {
-		STR(s->state_dir, v);
-	} else if (!strcmp(k, "pin-root")) {
-		STR(s->pin_root, v);
-	} else if (!strcmp(k, "xdp-mode-requested")) {
-		STR(s->xdp_mode_requested, v);
-	} else if (!strcmp(k, "xdp-mode-explicit")) {
-		if (strcmp(v, "0") && strcmp(v, "1"))
-			return -EINVAL;
-		s->xdp_mode_explicit = *v == '1';
-	} else if (!strcmp(k, "xdp-mode-obtained")) {
-		STR(s->xdp_mode_obtained, v);
-	} else if (!strcmp(k, "xdp-fallback")) {
-		STR(s->xdp_fallback, v);
-	} else if (!strcmp(k, "xsk-queues")) {
-		char *end;
-
-		errno = 0;
-		s->xsk_queues = strtoull(v, &end, 16);
-		return errno || end == v || *end ? -EINVAL : 0;
-	}
-	return 0;
+	return read_field(snap_fields, N_OF(snap_fields), s, k, v);
 }
 
 static int reply_line(char *line, int *remote_err, char *errmsg, size_t errlen,

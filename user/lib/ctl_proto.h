@@ -202,28 +202,85 @@ const char *satp_ctl_op_name(enum satp_ctl_op op);
 
 /* ---------------------------------------------------------------- show */
 
+/*
+ * Named values a snapshot carries beside its counters that are a state, not a
+ * count: the daemon adds them with satp_ctl_add_counter, /metrics exports them
+ * as gauges (no _total). Named here once for both.
+ */
+#define SATP_CTL_S_CONNECTIONS	       "connections" /* daemon scope: the connection count */
+#define SATP_CTL_S_KEYS_PENDING	       "keys_pending"
+#define SATP_CTL_S_OLD_KEYS_ACCEPTED   "old_keys_accepted"
+#define SATP_CTL_S_SESSION	       "session"
+#define SATP_CTL_S_SESSION_REMOVED     "session_removed"
+#define SATP_CTL_S_HS_SESSION	       "hs_session"
+#define SATP_CTL_S_HS_SESSION_AGE_S    "hs_session_age_s"
+#define SATP_CTL_S_HS_CONFIRMED	       "hs_confirmed"
+#define SATP_CTL_S_HS_NEXT_UNCONFIRMED "hs_next_unconfirmed"
+/* The connection scope's states, as an initializer list. */
+#define SATP_CTL_CONN_STATES                                                                       \
+	SATP_CTL_S_KEYS_PENDING, SATP_CTL_S_OLD_KEYS_ACCEPTED, SATP_CTL_S_SESSION,                 \
+	    SATP_CTL_S_SESSION_REMOVED, SATP_CTL_S_HS_SESSION, SATP_CTL_S_HS_SESSION_AGE_S,        \
+	    SATP_CTL_S_HS_CONFIRMED, SATP_CTL_S_HS_NEXT_UNCONFIRMED
+
 struct satp_ctl_counter {
 	char name[SATP_CTL_NAME_MAX]; /* [a-z0-9_]: a Prometheus label value as is */
 	uint64_t value;
 };
 
+/*
+ * The snapshot's scalar fields, each written once: the structs below declare
+ * them, satp_ctl_format_reply writes them and satp_ctl_parse_reply reads them
+ * from these lists (ctl_proto.c), in this order, one `key=value` line each.
+ * X(kind, field, "key", size), size only for STR. A kind is how a field is
+ * stored, written and read back:
+ *   STR   char[size], as is; a longer value read is cut to size - 1
+ *   I32   int32_t, decimal (read as an int64_t and cast)
+ *   I64   int64_t, decimal
+ *   U64   uint64_t, decimal without sign
+ *   U32   uint32_t, decimal, 0..UINT32_MAX
+ *   U16W, U32W  uint16_t, uint32_t, decimal without sign, read as a uint64_t and cut
+ *   X64   uint64_t, hexadecimal without 0x
+ *   BOOL  bool, 0 or 1
+ * A field added here appears in show replies, and a reader that does not know
+ * its key ignores it (newer daemon, older satp).
+ */
+#define SATP_CTL_CONN_FIELDS(X)                                                                    \
+	X(U16W, sender_id, "sender-id", 0)                                                         \
+	X(STR, role, "role", 16)     /* satp_role_name() */                                        \
+	X(STR, cipher, "cipher", 16) /* satp_algo_name() */                                        \
+	X(STR, auth, "auth", 16)     /* satp_auth_name() */                                        \
+	X(STR, kd_prf, "kd-prf", 16)                                                               \
+	X(U32W, tag_len, "tag-len", 0)                                                             \
+	X(U32W, window, "window", 0)                                                               \
+	X(STR, remote, "remote", SATP_CTL_ADDR_MAX) /* "" while unknown */                         \
+	X(I64, remote_learned, "remote-learned", 0) /* Unix seconds; 0: configured or unknown */   \
+	X(U64, seq_out, "seq-out", 0)		    /* next sequence number to send */             \
+	X(U64, rx_packets, "rx-packets", 0)                                                        \
+	X(U64, rx_bytes, "rx-bytes", 0)                                                            \
+	X(U64, tx_packets, "tx-packets", 0)                                                        \
+	X(U64, tx_bytes, "tx-bytes", 0)                                                            \
+	/* Unix seconds of the last authenticated datagram; 0: none */                             \
+	X(I64, last_rx, "last-rx", 0)                                                              \
+	/* The first outgoing seq of this run: read from the state file; 0: a fresh start */       \
+	X(U64, seq_resumed, "seq-resumed", 0)                                                      \
+	/* the state file's name in the snapshot's state_dir */                                    \
+	X(STR, seq_state, "seq-state", 64)
+
+/* A field of the lists above as a struct member. */
+#define SATP_CTL_MEMBER(kind, field, key, size) SATP_CTL_MEMBER_##kind(field, size)
+#define SATP_CTL_MEMBER_STR(f, size)		char f[size];
+#define SATP_CTL_MEMBER_I32(f, size)		int32_t f;
+#define SATP_CTL_MEMBER_I64(f, size)		int64_t f;
+#define SATP_CTL_MEMBER_U64(f, size)		uint64_t f;
+#define SATP_CTL_MEMBER_U32(f, size)		uint32_t f;
+#define SATP_CTL_MEMBER_U16W(f, size)		uint16_t f;
+#define SATP_CTL_MEMBER_U32W(f, size)		uint32_t f;
+#define SATP_CTL_MEMBER_X64(f, size)		uint64_t f;
+#define SATP_CTL_MEMBER_BOOL(f, size)		bool f;
+
 struct satp_ctl_conn {
-	uint16_t mux;
-	uint16_t sender_id;
-	char role[16];	 /* satp_role_name() */
-	char cipher[16]; /* satp_algo_name() */
-	char auth[16];	 /* satp_auth_name() */
-	char kd_prf[16];
-	uint32_t tag_len;
-	uint32_t window;
-	char remote[SATP_CTL_ADDR_MAX]; /* "" while unknown */
-	int64_t remote_learned;		/* Unix seconds; 0: configured or unknown */
-	uint64_t seq_out;		/* next sequence number to send */
-	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
-	int64_t last_rx; /* Unix seconds of the last authenticated datagram; 0: none */
-	/* The first outgoing seq of this run: read from the state file; 0: a fresh start */
-	uint64_t seq_resumed;
-	char seq_state[64]; /* the state file's name in the snapshot's state_dir */
+	uint16_t mux; /* conn=: opens the connection's section */
+	SATP_CTL_CONN_FIELDS(SATP_CTL_MEMBER)
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
 	/* per sender id of this mux: the top of its replay window (committed seqs) */
@@ -252,30 +309,40 @@ struct satp_ctl_path {
 	int64_t xdp_last_seen; /* Unix seconds of the last one satp_rx judged; 0: never */
 };
 
+/* The daemon-wide scalar fields of a snapshot, as SATP_CTL_CONN_FIELDS. */
+#define SATP_CTL_SNAPSHOT_FIELDS(X)                                                                \
+	X(I32, pid, "pid", 0)                                                                      \
+	X(STR, version, "version", 32)                                                             \
+	X(STR, dev, "dev", IFNAMSIZ) /* tun/tap device */                                          \
+	/* underlay with satp_rx; "" on the socket path */                                         \
+	X(STR, xdp_ifname, "xdp-ifname", IFNAMSIZ)                                                 \
+	X(STR, rx_path, "rx-path", 8) /* "xdp" or "udp" */                                         \
+	X(I64, started, "started", 0) /* Unix seconds */                                           \
+	X(U32, workers, "workers", 0) /* data path threads (--queues) */                           \
+	/* bit q: an AF_XDP socket is registered on rx queue q (the kernel cannot be asked */      \
+	/* without xsk_diag, the XSKMAP cannot be read) */                                         \
+	X(X64, xsk_queues, "xsk-queues", 0)                                                        \
+	/* What this start picked up from the last run (restart without a gap): */                 \
+	/* "taken-over" (a satp_rx left attached), "fresh"; "": socket path */                     \
+	X(STR, xdp_program, "xdp-program", 16)                                                     \
+	X(U32, windows_adopted, "windows-adopted", 0) /* replay windows kept from the last run */  \
+	/* where the outgoing seqs are reserved */                                                 \
+	X(STR, state_dir, "state-dir", SATP_CTL_PATH_MAX)                                          \
+	/* --pin-root on the XDP path, "" on the socket path or when too long to send whole. */    \
+	/* A path in the daemon's mount namespace: under `ip netns exec` its bpffs at */           \
+	/* /sys/fs/bpf is its own, which a client reaches through /proc/<pid>/root. */             \
+	X(STR, pin_root, "pin-root", SATP_CTL_PATH_MAX)                                            \
+	/* The data path asked for against the one obtained: a fallback is never silent. */        \
+	X(STR, xdp_mode_requested, "xdp-mode-requested", 8) /* "native" "skb" "off" */             \
+	/* given with --xdp-mode (else the default) */                                             \
+	X(BOOL, xdp_mode_explicit, "xdp-mode-explicit", 0)                                         \
+	X(STR, xdp_mode_obtained, "xdp-mode-obtained", 8) /* "native" "skb", "off": socket path */ \
+	/* why the default fell back; "": it did not */                                            \
+	X(STR, xdp_fallback, "xdp-fallback", SATP_CTL_REASON_MAX)
+
 /* What the daemon reports about itself: filled by satpd_snapshot(). */
 struct satp_ctl_snapshot {
-	int32_t pid;
-	char version[32];
-	char dev[IFNAMSIZ];	   /* tun/tap device */
-	char xdp_ifname[IFNAMSIZ]; /* underlay with satp_rx; "" on the socket path */
-	char rx_path[8];	   /* "xdp" or "udp" */
-	int64_t started;	   /* Unix seconds */
-	uint32_t workers;	   /* data path threads (--queues) */
-	uint64_t xsk_queues; /* bit q: an AF_XDP socket is registered on rx queue q (the kernel
-			      * cannot be asked without xsk_diag, the XSKMAP cannot be read) */
-	/* What this start picked up from the last run (restart without a gap): */
-	char xdp_program[16];	 /* "taken-over" (a satp_rx left attached), "fresh"; "": socket path */
-	uint32_t windows_adopted; /* replay windows kept from the last run */
-	char state_dir[SATP_CTL_PATH_MAX]; /* where the outgoing seqs are reserved */
-	/* --pin-root on the XDP path, "" on the socket path or when too long to send whole.
-	 * A path in the daemon's mount namespace: under `ip netns exec` its bpffs at
-	 * /sys/fs/bpf is its own, which a client reaches through /proc/<pid>/root. */
-	char pin_root[SATP_CTL_PATH_MAX];
-	/* The data path asked for against the one obtained: a fallback is never silent. */
-	char xdp_mode_requested[8]; /* "native" "skb" "off" */
-	bool xdp_mode_explicit;	    /* given with --xdp-mode (else the default) */
-	char xdp_mode_obtained[8];  /* "native" "skb", "off" on the socket path */
-	char xdp_fallback[SATP_CTL_REASON_MAX]; /* why the default fell back; "": it did not */
+	SATP_CTL_SNAPSHOT_FIELDS(SATP_CTL_MEMBER)
 	uint32_t n_counters;
 	struct satp_ctl_counter counters[SATP_CTL_COUNTERS_MAX];
 	uint32_t n_paths; /* RAIL; 0: off */

@@ -26,7 +26,7 @@ static void family(struct satp_text *o, const char *name, const char *type, cons
  */
 static bool daemon_is_gauge(const char *name)
 {
-	return !strcmp(name, "connections");
+	return !strcmp(name, SATP_CTL_S_CONNECTIONS);
 }
 
 /* A counter name as a metric-name part: [a-z0-9_], anything else becomes '_'. */
@@ -136,10 +136,7 @@ static const struct {
  */
 static bool conn_is_gauge(const char *name)
 {
-	static const char *const gauges[] = {
-	    "keys_pending", "old_keys_accepted", "session",	 "session_removed",
-	    "hs_session",   "hs_session_age_s",	 "hs_confirmed", "hs_next_unconfirmed",
-	};
+	static const char *const gauges[] = {SATP_CTL_CONN_STATES};
 	size_t i;
 
 	for (i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)

@@ -700,12 +700,12 @@ void satpd_hs_fill_conn(const struct satpd_conn *c, struct satp_ctl_conn *sc)
 		return;
 	cur = &h->kr.current;
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_sessions", h->sessions);
-	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_session",
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_HS_SESSION,
 			     cur->live ? cur->s.id : 0);
-	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_session_age_s",
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_HS_SESSION_AGE_S,
 			     cur->live ? (now_ns() - cur->born_ns) / NS_PER_S : 0);
-	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_confirmed",
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_HS_CONFIRMED,
 			     cur->live && cur->s.confirmed);
-	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_next_unconfirmed",
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_HS_NEXT_UNCONFIRMED,
 			     h->kr.next.live);
 }

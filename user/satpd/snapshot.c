@@ -9,6 +9,8 @@
 #include "datapath.h"
 #include "handshake.h"
 #include "edge.h"
+#include "satp_xdp.h"
+#include "satpd_options.h"
 #include "xsk.h"
 
 /* The daemon scope carries every core counter, "connections" and the edge exchange's. */
@@ -16,6 +18,20 @@
 _Static_assert(0 SATPD_COUNTERS(X) + 1 SATPD_EDGE_COUNTERS(X) <= SATP_CTL_COUNTERS_MAX,
 	       "the daemon's counters must fit a snapshot (ctl_proto.h)");
 #undef X
+
+/* Every counter name whole in a snapshot (satp_ctl_add_counter would cut a longer one). */
+#define X(n)                                                                                       \
+	_Static_assert(sizeof(#n) <= SATP_CTL_NAME_MAX, #n ": a longer name than a snapshot holds");
+SATPD_COUNTERS(X)
+SATPD_EDGE_COUNTERS(X)
+#undef X
+
+/* Limits the control protocol (ctl_proto.h) and the daemon must agree on. */
+_Static_assert(SATP_CTL_PASSPHRASE_MAX == SATPD_PASSPHRASE_MAX, "passphrase= is -E");
+_Static_assert(SATP_CTL_REASON_MAX >= SATPD_XDP_REASON_MAX, "xdp-fallback= holds the reason whole");
+_Static_assert(SATPD_QUEUES_MAX <= 8 * sizeof(((struct satp_ctl_snapshot *)0)->xsk_queues) &&
+		   SATP_XDP_MAX_QUEUES <= 8 * sizeof(((struct satp_ctl_snapshot *)0)->xsk_queues),
+	       "xsk-queues= has a bit for every rx queue");
 
 static void fill_counters(struct satp_ctl_counter *arr, uint32_t *n, const struct satpd_counters *c)
 {
@@ -68,14 +84,16 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 	sc->last_rx = atomic_load(&conn->last_rx);
 	sc->seq_resumed = conn->seq->start;
 	snprintf(sc->seq_state, sizeof(sc->seq_state), "%s", conn->seq->name);
-	satp_ctl_add_counter(sc->counters, &sc->n_counters, "keys_pending",
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_KEYS_PENDING,
 			     atomic_load(&conn->pending) != NULL);
-	satp_ctl_add_counter(sc->counters, &sc->n_counters, "old_keys_accepted",
+	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_OLD_KEYS_ACCEPTED,
 			     atomic_load(&conn->old) != NULL);
 	/* kx (docs/kx.md): the session sent with (0: static keys), removed by del-session */
 	if (conn->sessions && !conn->hs) {
-		satp_ctl_add_counter(sc->counters, &sc->n_counters, "session", k->session_id);
-		satp_ctl_add_counter(sc->counters, &sc->n_counters, "session_removed", k->none);
+		satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_SESSION,
+				     k->session_id);
+		satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_SESSION_REMOVED,
+				     k->none);
 	}
 	fill_windows(d, conn, sc);
 	satpd_hs_fill_conn(conn, sc);
@@ -134,7 +152,7 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	out->workers = d->xdp ? d->n_workers : 1;
 	satpd_counters_sum(d, &c);
 	fill_counters(out->counters, &out->n_counters, &c);
-	satp_ctl_add_counter(out->counters, &out->n_counters, "connections", d->conns->n);
+	satp_ctl_add_counter(out->counters, &out->n_counters, SATP_CTL_S_CONNECTIONS, d->conns->n);
 	if (d->edge) {
 #define X(name) satp_ctl_add_counter(out->counters, &out->n_counters, #name, d->edge->ctr.name);
 		SATPD_EDGE_COUNTERS(X)
