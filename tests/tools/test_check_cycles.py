@@ -27,8 +27,9 @@ def tree(files, allow=None):
         if path.endswith(".c"):
             obj = os.path.join(root.name, "build", path[:-2] + ".o")
             os.makedirs(os.path.dirname(obj), exist_ok=True)
-            subprocess.run([CC, "-c", "-I", os.path.join(root.name, "user/lib"),
-                            os.path.join(root.name, path), "-o", obj], check=True)
+            subprocess.run([CC, "-c", "-I", os.path.join(root.name, "user/lib"), "-I",
+                            os.path.join(root.name, "user/satpd"), os.path.join(root.name, path),
+                            "-o", obj], check=True)
     os.makedirs(os.path.join(root.name, "scripts"), exist_ok=True)
     if allow is not None:
         with open(os.path.join(root.name, "scripts/check-cycles.allow"), "w") as fh:
@@ -114,6 +115,12 @@ class CheckCycles(unittest.TestCase):
         rc, out = run(self.tree(files))
         self.assertEqual(rc, 1, out)
         self.assertIn("cycle between 2 modules: user/lib/a user/satpd/b", out)
+
+    def test_include_outside_the_include_path_is_found_by_name(self):
+        files = dict(BASE, **{"user/satp/x.c": '#include "c.h"\nint x(void) { return 0; }\n'})
+        rc, out = run(self.tree(files))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("layer: include user/satp/x -> user/satpd/c (user/satp/x.c:1)", out)
 
     def test_object_of_a_removed_source_is_ignored(self):
         t = self.tree(CALL_BACK)
