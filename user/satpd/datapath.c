@@ -116,17 +116,12 @@ void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v
 {
 	uint32_t gen;
 
-	for (;;) {
-		gen = atomic_load_explicit(&conn->remote_gen, memory_order_acquire);
-		if (gen & 1)
-			continue; /* a writer is between its two increments: a few stores */
+	do {
+		gen = satpd_seqlock_read_begin(&conn->remote_seq);
 		v->addr = conn->remote;
 		v->sock = conn->remote_sock;
 		v->known = conn->remote_known;
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == gen)
-			break;
-	}
+	} while (satpd_seqlock_read_retry(&conn->remote_seq, gen));
 	v->gen = gen;
 }
 
@@ -134,13 +129,12 @@ void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
 			   const struct satpd_peer_addr *a, int sock)
 {
 	pthread_mutex_lock(&conn->remote_lock);
-	atomic_fetch_add_explicit(&conn->remote_gen, 1, memory_order_acq_rel);
-	atomic_thread_fence(memory_order_release);
+	satpd_seqlock_write_begin(&conn->remote_seq);
 	conn->remote = *a;
 	conn->remote_sock = sock;
 	conn->remote_known = true;
 	conn->remote_learned = time(NULL);
-	atomic_fetch_add_explicit(&conn->remote_gen, 1, memory_order_release);
+	satpd_seqlock_write_end(&conn->remote_seq);
 	pthread_mutex_unlock(&conn->remote_lock);
 	atomic_store(&conn->remote_moved, true);
 	atomic_store(&d->remote_moved, true);
@@ -151,7 +145,7 @@ void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
 static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 {
 	if (w->remote_conn == conn &&
-	    atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == w->remote.gen)
+	    satpd_seqlock_gen(&conn->remote_seq) == w->remote.gen)
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
 	w->remote_conn = conn;
@@ -165,7 +159,7 @@ void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
 
 	/* The common case costs one atomic load and a compare: nothing moved. */
 	if (w->remote_conn == conn && w->remote.known && w->remote.sock == sock &&
-	    atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == w->remote.gen &&
+	    satpd_seqlock_gen(&conn->remote_seq) == w->remote.gen &&
 	    satpd_same_addr(&w->remote.addr.sa, src))
 		return;
 	satpd_conn_read_remote(conn, &w->remote);

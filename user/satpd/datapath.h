@@ -34,6 +34,7 @@
 #include "gso.h"
 #include "satp.h"
 #include "satpd_options.h"
+#include "seqlock.h"
 #include "seqstate.h"
 #include "rail.h"
 #include "route.h"
@@ -159,8 +160,8 @@ struct satpd_conn {
 	 */
 	_Atomic uint32_t keys_gen;
 	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
-	/* The remote: a seqlock (remote_gen odd while written) so readers take no lock. */
-	_Atomic uint32_t remote_gen;
+	/* The remote, under a seqlock so readers take no lock. */
+	struct satpd_seqlock remote_seq;
 	struct satpd_peer_addr remote;
 	int remote_sock; /* index into satpd_udp */
 	bool remote_known;

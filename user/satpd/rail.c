@@ -45,10 +45,10 @@ static void set_port(struct sockaddr_storage *sa, uint16_t port)
 static void path_write(struct satpd_rail_path *p, const struct satpd_peer_addr *a, int sock)
 {
 	pthread_mutex_lock(&p->lock);
-	atomic_fetch_add_explicit(&p->gen, 1, memory_order_acq_rel);
+	satpd_seqlock_write_begin(&p->seq);
 	p->remote = *a;
 	p->sock = sock;
-	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	satpd_seqlock_write_end(&p->seq);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -58,16 +58,12 @@ static uint32_t path_read(struct satpd_rail_path *p, struct satpd_peer_addr *a, 
 {
 	uint32_t gen;
 
-	for (;;) {
-		gen = atomic_load_explicit(&p->gen, memory_order_acquire);
-		if (gen & 1)
-			continue;
+	do {
+		gen = satpd_seqlock_read_begin(&p->seq);
 		*a = p->remote;
 		*sock = p->sock;
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&p->gen, memory_order_relaxed) == gen)
-			return gen;
-	}
+	} while (satpd_seqlock_read_retry(&p->seq, gen));
+	return gen;
 }
 
 /* Path i's remote from -r (its host, its port), or none yet (learned). */
@@ -299,7 +295,7 @@ static void sync_path(struct satpd *d, unsigned int i)
 	uint32_t gen;
 	int sock, ret;
 
-	if (atomic_load_explicit(&p->gen, memory_order_relaxed) == p->xdp_gen)
+	if (satpd_seqlock_gen(&p->seq) == p->xdp_gen)
 		return;
 	gen = path_read(p, &a, &sock);
 	p->xdp_gen = gen;

@@ -335,25 +335,19 @@ int satpd_route_resolve(const struct sockaddr_storage *remote, const struct sock
 
 void satpd_l2_publish(struct satpd_l2 *l2, const struct satpd_l2_tmpl *t)
 {
-	atomic_fetch_add_explicit(&l2->gen, 1, memory_order_acq_rel);
-	atomic_thread_fence(memory_order_release);
+	satpd_seqlock_write_begin(&l2->seq);
 	l2->t = *t;
-	atomic_fetch_add_explicit(&l2->gen, 1, memory_order_release);
+	satpd_seqlock_write_end(&l2->seq);
 }
 
 void satpd_l2_read(struct satpd_l2 *l2, struct satpd_l2_tmpl *t)
 {
 	uint32_t gen;
 
-	for (;;) {
-		gen = atomic_load_explicit(&l2->gen, memory_order_acquire);
-		if (gen & 1)
-			continue;
+	do {
+		gen = satpd_seqlock_read_begin(&l2->seq);
 		*t = l2->t;
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&l2->gen, memory_order_relaxed) == gen)
-			return;
-	}
+	} while (satpd_seqlock_read_retry(&l2->seq, gen));
 }
 
 /*
