@@ -4,13 +4,13 @@
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
+#include "nl.h"
 #include "route.h"
 
 #define ETH_ALEN	6
@@ -85,31 +85,6 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* One request, one answer (or an error) on a fresh socket: called once a second at most. */
-static int nl_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	ssize_t n;
-	int ret = 0;
-
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 ||
-	    mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb, data) < 0)
-		ret = errno ? -errno : -EIO;
-out:
-	mnl_socket_close(nl);
-	return ret;
-}
-
 static const void *sa_addr(const struct sockaddr_storage *sa)
 {
 	if (sa->ss_family == AF_INET)
@@ -129,14 +104,11 @@ static int get_route(const struct sockaddr_storage *remote, const struct sockadd
 		     uint16_t local_port, struct route_info *ri)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_GETROUTE, 0);
 	int family = remote->ss_family;
 	size_t alen = family == AF_INET ? 4 : 16;
 	struct rtmsg *rtm;
 
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = (unsigned int)time(NULL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_dst_len = (unsigned char)(alen * 8);
@@ -148,23 +120,20 @@ static int get_route(const struct sockaddr_storage *remote, const struct sockadd
 	mnl_attr_put_u8(nlh, RTA_IP_PROTO, IPPROTO_UDP);
 	mnl_attr_put_u16(nlh, RTA_SPORT, htons(local_port));
 	mnl_attr_put_u16(nlh, RTA_DPORT, sa_port(remote)); /* network order already */
-	return nl_ask(nlh, route_cb, ri);
+	return satpd_nl_ask(nlh, route_cb, ri);
 }
 
 static int get_neigh(int family, uint32_t ifindex, const uint8_t *addr, struct neigh_info *ni)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_GETNEIGH, 0);
 	struct ndmsg *ndm;
 
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = (unsigned int)time(NULL);
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = (unsigned char)family;
 	ndm->ndm_ifindex = (int)ifindex;
 	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
-	return nl_ask(nlh, neigh_cb, ni);
+	return satpd_nl_ask(nlh, neigh_cb, ni);
 }
 
 /*
@@ -176,18 +145,15 @@ static int get_neigh(int family, uint32_t ifindex, const uint8_t *addr, struct n
 static void nudge_neigh(int family, uint32_t ifindex, const uint8_t *addr)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_NEWNEIGH, NLM_F_ACK);
 	struct ndmsg *ndm;
 
-	nlh->nlmsg_type = RTM_NEWNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = (unsigned int)time(NULL);
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = (unsigned char)family;
 	ndm->ndm_ifindex = (int)ifindex;
 	ndm->ndm_flags = NTF_USE;
 	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
-	nl_ask(nlh, NULL, NULL); /* best effort: the next resolve sees the outcome */
+	satpd_nl_ask(nlh, NULL, NULL); /* best effort: the next resolve sees the outcome */
 }
 
 static int link_info(int ifindex, uint8_t mac[ETH_ALEN], uint32_t *mtu)

@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <string.h>
-#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include "nl.h"
 #include "underlay.h"
 
 static int dev_holding(const char *host, char name[IFNAMSIZ])
@@ -55,18 +55,11 @@ static int route_oif_cb(const struct nlmsghdr *nlh, void *data)
 static int dev_routing_to(const struct satpd_peer_addr *remote, char name[IFNAMSIZ])
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_GETROUTE, 0);
 	struct rtmsg *rtm;
 	uint32_t oif = 0;
-	unsigned int seq = (unsigned int)time(NULL);
-	ssize_t n;
-	int ret = -ENOENT;
+	int ret;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)remote->sa.ss_family;
 	if (remote->sa.ss_family == AF_INET) {
@@ -77,25 +70,10 @@ static int dev_routing_to(const struct satpd_peer_addr *remote, char name[IFNAMS
 		mnl_attr_put(nlh, RTA_DST, 16,
 			     &((const struct sockaddr_in6 *)&remote->sa)->sin6_addr);
 	}
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 ||
-	    mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_oif_cb, &oif) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (oif && if_indextoname(oif, name))
-		ret = 0;
-out:
-	mnl_socket_close(nl);
-	return ret;
+	ret = satpd_nl_ask(nlh, route_oif_cb, &oif);
+	if (ret)
+		return ret;
+	return oif && if_indextoname(oif, name) ? 0 : -ENOENT;
 }
 
 int satpd_underlay_dev(const struct satpd_config *c, const struct satpd_peer_addr *remote,
