@@ -16,25 +16,33 @@ struct nlmsghdr *satpd_nl_request(char *buf, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
-int satpd_nl_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int satpd_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
 	ssize_t n;
-	int ret = 0;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0 ||
+	    mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb, data) < 0)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int satpd_nl_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl;
+	int ret;
 
 	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
 		goto out;
 	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 ||
-	    mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb, data) < 0)
-		ret = errno ? -errno : -EIO;
+	ret = satpd_nl_talk(nl, nlh, cb, data);
 out:
 	mnl_socket_close(nl);
 	return ret;
