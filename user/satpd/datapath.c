@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conns.h"
 #include "datapath.h"
 #include "edge.h"
@@ -387,13 +388,9 @@ static bool inner_fits(struct satpd_worker *w, const struct satpd_conn *conn,
  */
 static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *src)
 {
-	struct timespec ts;
-
 	if (!w->d->hs_budget || (w->d->xdp && !w->rx_reassembled))
 		return true;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	switch (satpd_hs_budget_take(w->d->hs_budget, src,
-				     (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec)) {
+	switch (satpd_hs_budget_take(w->d->hs_budget, src, satpd_coarse_ns())) {
 	case SATPD_HS_OWN:
 		return true;
 	case SATPD_HS_SHARED:

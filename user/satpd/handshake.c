@@ -14,6 +14,7 @@
 
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "conns.h"
 #include "ctl_proto.h"
 #include "datapath.h"
@@ -66,14 +67,6 @@ struct freed {
 	unsigned int n;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * NS_PER_S + (uint64_t)t.tv_nsec;
-}
-
 static uint32_t random_u32(void)
 {
 	uint32_t v = 0;
@@ -107,7 +100,7 @@ int satpd_hs_open(struct satpd *d)
 		return -ENOMEM;
 	ret = hs_identity_init(&h->id, c->private_key);
 	if (!ret)
-		ret = hs_cookie_checker_init(&h->cookies, &h->id, now_ns());
+		ret = hs_cookie_checker_init(&h->cookies, &h->id, satpd_mono_ns());
 	if (!ret) {
 		h->cookied = satpd_hs_budget_new();
 		ret = h->cookied ? 0 : -ENOMEM;
@@ -425,7 +418,7 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	struct satpd *d = w->d;
 	struct satpd_hs *h = d->hs;
 	uint8_t key[SRC_KEY_LEN], out[SATP_HS_RESPONSE_LEN];
-	uint64_t now = now_ns();
+	uint64_t now = satpd_mono_ns();
 	struct admit_ctx actx = {.h = h, .src = src, .now = now};
 	struct hs_rx_info rx = {
 	    .cookies = &h->cookies,
@@ -506,7 +499,7 @@ static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
 	h->verdicts[1][v]++;
 	if (v != HS_OK)
 		return;
-	now = now_ns();
+	now = satpd_mono_ns();
 	if (install(d, c, &s, now))
 		return;
 	c->hs->attempting = false;
@@ -529,7 +522,7 @@ static void on_cookie_reply(struct satpd *d, const uint8_t *buf, size_t len)
 		 !(c = conn_of_index(d, ntohl(idx))))
 		v = HS_UNKNOWN_INDEX;
 	else
-		v = hs_cookie_reply_consume(&c->hs->peer, buf, len, now_ns());
+		v = hs_cookie_reply_consume(&c->hs->peer, buf, len, satpd_mono_ns());
 	h->verdicts[2][v]++;
 	if (v == HS_OK && c->hs->attempting)
 		c->hs->next_retry = 0; /* resend with the cookie on the next tick */
@@ -626,7 +619,7 @@ static bool answer_pending(const struct satpd_hs_conn *h, uint64_t now)
 void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 {
 	struct satpd_hs_conn *h = c->hs;
-	uint64_t now = now_ns();
+	uint64_t now = satpd_mono_ns();
 	bool start = false;
 
 	fold_worker_flags(d, c, now);
@@ -703,7 +696,7 @@ void satpd_hs_fill_conn(const struct satpd_conn *c, struct satp_ctl_conn *sc)
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_session",
 			     cur->live ? cur->s.id : 0);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_session_age_s",
-			     cur->live ? (now_ns() - cur->born_ns) / NS_PER_S : 0);
+			     cur->live ? (satpd_mono_ns() - cur->born_ns) / NS_PER_S : 0);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_confirmed",
 			     cur->live && cur->s.confirmed);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, "hs_next_unconfirmed",

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctl_proto.h"
 #include "datapath.h"
 #include "log.h"
@@ -326,18 +327,6 @@ void satpd_rail_sync_xdp(struct satpd *d)
 		sync_path(d, i);
 }
 
-/* A CLOCK_MONOTONIC time in ns as Unix seconds. */
-static int64_t mono_to_unix(uint64_t ns)
-{
-	struct timespec mono, real;
-	int64_t ago;
-
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	ago = ((int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec - (int64_t)ns) / 1000000000;
-	return (int64_t)real.tv_sec - (ago > 0 ? ago : 0);
-}
-
 void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_path *out)
 {
 	const struct satpd_rail_path *p = &d->rail.path[path];
@@ -357,7 +346,7 @@ void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_p
 	out->xdp_seen = xs.seen;
 	out->xdp_dropped = xs.dropped;
 	/* pre-auth (a spoofed source tuple moves it): reported apart, never as last_seen */
-	out->xdp_last_seen = xs.last_ns ? mono_to_unix(xs.last_ns) : 0;
+	out->xdp_last_seen = xs.last_ns ? satpd_mono_ns_to_unix_s(xs.last_ns) : 0;
 }
 
 void satpd_rail_dump(const struct satpd *d)

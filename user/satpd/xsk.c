@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
+#include "clock.h"
 #include "conns.h"
 #include "datapath.h"
 #include "log.h"
@@ -77,8 +78,8 @@ struct satpd_xdp_path {
 	int ifindex;
 	unsigned int n_queues;
 	struct satpd_xsk *socks;
-	struct timespec last_resolve;
-	struct timespec last_write_back; /* of the windows into the state file */
+	int64_t last_resolve_ms;
+	int64_t last_write_back_ms;	 /* of the windows into the state file */
 	unsigned int resolve_next;	 /* mux the periodic refresh continues at */
 	bool keep;
 	bool gone;	      /* the underlay was deleted: nothing to detach */
@@ -738,7 +739,7 @@ static int windows_over_map(struct satpd *d, struct satpd_xdp_path *p)
 			   "file)",
 			   atomic_load(&w->n), atomic_load(&w->n) == 1 ? "" : "s", pinned,
 			   satp_xdp_pin_dir(x));
-	clock_gettime(CLOCK_MONOTONIC, &p->last_write_back);
+	p->last_write_back_ms = satpd_mono_ms();
 	return ret;
 }
 
@@ -1144,14 +1145,6 @@ void satpd_xdp_stop(struct satpd *d)
 
 /* ---------------------------------------------------------------- next hop */
 
-static long ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 /*
  * An AF_XDP socket whose device is deleted is unbound without a poll event,
  * so ask: the underlay still there under its index and name?
@@ -1265,9 +1258,9 @@ static void write_back_windows(struct satpd *d, struct satpd_xdp_path *p)
 {
 	unsigned int lost;
 
-	if (ms_since(&p->last_write_back) < XDP_WRITE_BACK_MS)
+	if (satpd_mono_ms_since(p->last_write_back_ms) < XDP_WRITE_BACK_MS)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &p->last_write_back);
+	p->last_write_back_ms = satpd_mono_ms();
 	lost = satpd_windows_write_back(&d->windows);
 	if (lost && !p->write_back_full)
 		log_warn("the replay window file has no slot for %u window%s: %s not kept across "
@@ -1287,7 +1280,7 @@ int satpd_xdp_tick(struct satpd *d)
 		return 0;
 	satpd_rail_sync_xdp(d);
 	moved = atomic_exchange(&d->remote_moved, false);
-	refresh = ms_since(&p->last_resolve) >= SATPD_ROUTE_REFRESH_MS;
+	refresh = satpd_mono_ms_since(p->last_resolve_ms) >= SATPD_ROUTE_REFRESH_MS;
 	resolve_rail_paths(d, refresh);
 	if (moved)
 		for (m = 0; (c = satpd_conns_next(d, &m));)
@@ -1305,7 +1298,7 @@ int satpd_xdp_tick(struct satpd *d)
 	if (!c) {
 		/* A full round: the next one starts in a refresh period. */
 		p->resolve_next = 0;
-		clock_gettime(CLOCK_MONOTONIC, &p->last_resolve);
+		p->last_resolve_ms = satpd_mono_ms();
 	} else {
 		p->resolve_next = m;
 	}
