@@ -854,20 +854,13 @@ int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsi
 	return route_set(d, family, addr, len, mux);
 }
 
-static void route_text(int family, const uint8_t *addr, unsigned int len, char *buf, size_t n)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	snprintf(buf, n, "%s/%u", inet_ntop(family, addr, a, sizeof(a)) ? a : "?", len);
-}
-
 int satpd_conns_add_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
 			  uint16_t mux, char *err, size_t errlen)
 {
 	int have = satpd_lpm_get(atomic_load(&d->conns->routes), family, addr, len), ret;
 	char p[INET6_ADDRSTRLEN + 4];
 
-	route_text(family, addr, len, p, sizeof(p));
+	satpd_prefix_str(family, addr, len, p, sizeof(p));
 	if (!satpd_conns_get(d, mux)) {
 		snprintf(err, errlen, "route %s: no connection with mux %u", p, mux);
 		return -ENOENT;
@@ -949,7 +942,7 @@ int satpd_conns_del_route(struct satpd *d, int family, const uint8_t *addr, unsi
 	struct route_drop r = {d, family, addr, len, -1};
 	char p[INET6_ADDRSTRLEN + 4];
 
-	route_text(family, addr, len, p, sizeof(p));
+	satpd_prefix_str(family, addr, len, p, sizeof(p));
 	if (have < 0) {
 		snprintf(err, errlen, "no route %s", p);
 		return -ENOENT;

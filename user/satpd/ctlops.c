@@ -166,7 +166,7 @@ int satpd_ctl_del_route(void *ctx, const struct satp_ctl_msg *m, char *err, size
 {
 	struct satpd *d = daemon_of(ctx);
 	int mux = m->present & SATP_CTL_F_MUX ? m->mux : -1, ret = 0, have;
-	char a[INET6_ADDRSTRLEN];
+	char a[SATPD_PREFIX_STRLEN];
 	unsigned int i;
 
 	for (i = 0; i < m->n_routes; i++) {
@@ -175,12 +175,11 @@ int satpd_ctl_del_route(void *ctx, const struct satp_ctl_msg *m, char *err, size
 		have = satpd_conns_route_of(d, r->family, r->addr, r->len);
 		if (have >= 0 && (mux < 0 || have == mux))
 			continue;
-		inet_ntop(r->family, r->addr, a, sizeof(a));
+		satpd_prefix_str(r->family, r->addr, r->len, a, sizeof(a));
 		if (have < 0)
-			snprintf(err, errlen, "no route %s/%u", a, r->len);
+			snprintf(err, errlen, "no route %s", a);
 		else
-			snprintf(err, errlen, "route %s/%u goes to mux %d, not mux %d", a, r->len,
-				 have, mux);
+			snprintf(err, errlen, "route %s goes to mux %d, not mux %d", a, have, mux);
 		return -ENOENT;
 	}
 	for (i = 0; !ret && i < m->n_routes; i++)

@@ -12,6 +12,7 @@
 #include "datapath.h"
 #include "edge.h"
 #include "dev.h"
+#include "endpoint.h"
 #include "handshake.h"
 #include "hsbudget.h"
 #include "kx.h"
@@ -93,24 +94,6 @@ unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr
 		done += (unsigned int)ret;
 	}
 	return sent;
-}
-
-bool satpd_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return false;
 }
 
 void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v)

@@ -282,7 +282,6 @@ void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
 unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr *msgs,
 				const struct iovec *iov, unsigned int m);
 /* Same family, address and port: has a peer moved? */
-bool satpd_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* A consistent copy of the remote, without a lock. */
 void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v);
 

@@ -14,6 +14,7 @@
 #include "conns.h"
 #include "datapath.h"
 #include "edge.h"
+#include "endpoint.h"
 #include "keyfile.h"
 #include "log.h"
 #include "sync_proto.h"

@@ -18,6 +18,7 @@
 #include "conns.h"
 #include "ctl_proto.h"
 #include "datapath.h"
+#include "endpoint.h"
 #include "handshake.h"
 #include "hsbudget.h"
 #include "keyfile.h"
@@ -370,19 +371,11 @@ static struct satpd_conn *conn_of_index(struct satpd *d, uint32_t idx)
 
 static size_t src_key(uint8_t out[SRC_KEY_LEN], const struct sockaddr_storage *src)
 {
+	uint16_t port = htons(satpd_addr_port(src));
+
 	memset(out, 0, SRC_KEY_LEN);
-	if (src->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)src;
-
-		out[10] = out[11] = 0xff; /* ::ffff:a.b.c.d */
-		memcpy(out + 12, &s->sin_addr, 4);
-		memcpy(out + 16, &s->sin_port, 2);
-	} else if (src->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)src;
-
-		memcpy(out, &s->sin6_addr, 16);
-		memcpy(out + 16, &s->sin6_port, 2);
-	}
+	satpd_addr_v6mapped(src, out);
+	memcpy(out + 16, &port, 2);
 	return SRC_KEY_LEN;
 }
 

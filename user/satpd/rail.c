@@ -9,39 +9,10 @@
 #include "clock.h"
 #include "ctl_proto.h"
 #include "datapath.h"
+#include "endpoint.h"
 #include "log.h"
 #include "rail.h"
 #include "xsk.h"
-
-static uint16_t addr_port(const struct sockaddr_storage *sa)
-{
-	if (sa->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	if (sa->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-	return 0;
-}
-
-/* The same address, whatever the ports. */
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return a->ss_family == AF_INET6 &&
-	       !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-}
-
-static void set_port(struct sockaddr_storage *sa, uint16_t port)
-{
-	if (sa->ss_family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_port = htons(port);
-	else if (sa->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
-}
 
 static void path_write(struct satpd_rail_path *p, const struct satpd_peer_addr *a, int sock)
 {
@@ -86,7 +57,7 @@ static int path_remote(struct satpd *d, struct satpd_rail_path *p)
 	ret = satpd_udp_resolve_remote(&d->udp, c, &r, &a);
 	if (ret)
 		return ret;
-	set_port(&a.sa, p->rport);
+	satpd_addr_set_port(&a.sa, p->rport);
 	p->remote = a;
 	p->sock = satpd_udp_sock_for_port(&d->udp, a.sa.ss_family, p->lport);
 	log_notice("RAIL path %u: local port %u -> %s", (unsigned int)(p - d->rail.path), p->lport,
@@ -149,7 +120,7 @@ void satpd_rail_free(struct satpd_rail *r)
 int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src)
 {
 	const struct satpd_rail *r = &d->rail;
-	uint16_t lport, rport = addr_port(src);
+	uint16_t lport, rport = satpd_addr_port(src);
 	int best = 0, best_fit = -1, fit, s;
 	struct satpd_peer_addr a;
 	unsigned int i;
@@ -162,7 +133,7 @@ int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_st
 
 		path_read(p, &a, &s);
 		fit = (p->lport == lport ? FIT_LPORT : 0) + (p->rport == rport ? FIT_RPORT : 0);
-		if (s >= 0 && same_host(&a.sa, src))
+		if (s >= 0 && satpd_same_host(&a.sa, src))
 			fit += FIT_ADDR;
 		if (fit == FIT_LPORT + FIT_ADDR + FIT_RPORT)
 			return (int)i;
@@ -281,11 +252,8 @@ static void path_key(const struct satpd_peer_addr *a, uint16_t lport, struct sat
 	memset(k, 0, sizeof(*k));
 	k->family = a->sa.ss_family;
 	k->lport = lport;
-	k->rport = addr_port(&a->sa);
-	if (a->sa.ss_family == AF_INET)
-		memcpy(k->raddr, &((const struct sockaddr_in *)&a->sa)->sin_addr, 4);
-	else
-		memcpy(k->raddr, &((const struct sockaddr_in6 *)&a->sa)->sin6_addr, 16);
+	k->rport = satpd_addr_port(&a->sa);
+	memcpy(k->raddr, satpd_addr_bytes(&a->sa), satpd_addr_len(&a->sa));
 }
 
 static void sync_path(struct satpd *d, unsigned int i)

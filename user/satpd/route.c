@@ -10,6 +10,7 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
+#include "endpoint.h"
 #include "nl.h"
 #include "route.h"
 
@@ -85,20 +86,6 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static const void *sa_addr(const struct sockaddr_storage *sa)
-{
-	if (sa->ss_family == AF_INET)
-		return &((const struct sockaddr_in *)sa)->sin_addr;
-	return &((const struct sockaddr_in6 *)sa)->sin6_addr;
-}
-
-static uint16_t sa_port(const struct sockaddr_storage *sa)
-{
-	if (sa->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)sa)->sin_port;
-	return ((const struct sockaddr_in6 *)sa)->sin6_port;
-}
-
 /* The route a UDP datagram from local_port would take: rules by port (RAIL's paths) apply too. */
 static int get_route(const struct sockaddr_storage *remote, const struct sockaddr_storage *src,
 		     uint16_t local_port, struct route_info *ri)
@@ -112,14 +99,14 @@ static int get_route(const struct sockaddr_storage *remote, const struct sockadd
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_dst_len = (unsigned char)(alen * 8);
-	mnl_attr_put(nlh, RTA_DST, alen, sa_addr(remote));
+	mnl_attr_put(nlh, RTA_DST, alen, satpd_addr_bytes(remote));
 	if (src && src->ss_family == family) {
 		rtm->rtm_src_len = (unsigned char)(alen * 8);
-		mnl_attr_put(nlh, RTA_SRC, alen, sa_addr(src));
+		mnl_attr_put(nlh, RTA_SRC, alen, satpd_addr_bytes(src));
 	}
 	mnl_attr_put_u8(nlh, RTA_IP_PROTO, IPPROTO_UDP);
 	mnl_attr_put_u16(nlh, RTA_SPORT, htons(local_port));
-	mnl_attr_put_u16(nlh, RTA_DPORT, sa_port(remote)); /* network order already */
+	mnl_attr_put_u16(nlh, RTA_DPORT, htons(satpd_addr_port(remote)));
 	return satpd_nl_ask(nlh, route_cb, ri);
 }
 
@@ -221,7 +208,7 @@ static void build(struct satpd_l2_tmpl *t, const uint8_t dmac[ETH_ALEN],
 	uint8_t *h = t->hdr, *ip = h + SATPD_ETH_HLEN, *udp;
 	size_t alen = t->family == AF_INET ? 4 : 16;
 	uint16_t type = htons(t->family == AF_INET ? ETH_TYPE_IP : ETH_TYPE_IPV6);
-	uint16_t dport_be = sa_port(remote);
+	uint16_t dport_be = htons(satpd_addr_port(remote));
 	uint16_t proto_be = htons(IPPROTO_UDP_NUM);
 	uint64_t sum = 0;
 
@@ -237,14 +224,14 @@ static void build(struct satpd_l2_tmpl *t, const uint8_t dmac[ETH_ALEN],
 		ip[8] = SATPD_TTL;
 		ip[9] = IPPROTO_UDP_NUM;
 		memcpy(ip + 12, saddr, 4);
-		memcpy(ip + 16, sa_addr(remote), 4);
+		memcpy(ip + 16, satpd_addr_bytes(remote), 4);
 		udp = ip + 20;
 	} else {
 		ip[0] = 0x60;
 		ip[6] = IPPROTO_UDP_NUM;
 		ip[7] = SATPD_TTL;
 		memcpy(ip + 8, saddr, 16);
-		memcpy(ip + 24, sa_addr(remote), 16);
+		memcpy(ip + 24, satpd_addr_bytes(remote), 16);
 		udp = ip + 40;
 	}
 	memcpy(udp, &sport_be, 2);
@@ -252,7 +239,7 @@ static void build(struct satpd_l2_tmpl *t, const uint8_t dmac[ETH_ALEN],
 	t->hdr_len = (uint16_t)(udp + SATPD_UDP_HLEN - h);
 	/* Pseudo header: both addresses and the protocol; the length is added per packet. */
 	sum = csum_partial(saddr, alen, sum);
-	sum = csum_partial(sa_addr(remote), alen, sum);
+	sum = csum_partial(satpd_addr_bytes(remote), alen, sum);
 	sum += proto_be;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
@@ -277,12 +264,12 @@ int satpd_route_resolve(const struct sockaddr_storage *remote, const struct sock
 	if (!ri.oif || (int)ri.oif != ifindex)
 		return -ENETUNREACH;
 	if (src && src->ss_family == family)
-		saddr = sa_addr(src);
+		saddr = satpd_addr_bytes(src);
 	else if (ri.have_src)
 		saddr = ri.src;
 	else
 		return -EADDRNOTAVAIL;
-	nexthop = ri.have_gw ? ri.gw : sa_addr(remote);
+	nexthop = ri.have_gw ? ri.gw : satpd_addr_bytes(remote);
 	ret = get_neigh(family, ri.oif, nexthop, &ni);
 	if (ret == -ENOENT || (!ret && (!ni.found || !(ni.state & NUD_USABLE))))
 		return -EAGAIN;

@@ -7,6 +7,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include "endpoint.h"
 #include "nl.h"
 #include "underlay.h"
 
@@ -62,14 +63,8 @@ static int dev_routing_to(const struct satpd_peer_addr *remote, char name[IFNAMS
 
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)remote->sa.ss_family;
-	if (remote->sa.ss_family == AF_INET) {
-		rtm->rtm_dst_len = 32;
-		mnl_attr_put(nlh, RTA_DST, 4, &((const struct sockaddr_in *)&remote->sa)->sin_addr);
-	} else {
-		rtm->rtm_dst_len = 128;
-		mnl_attr_put(nlh, RTA_DST, 16,
-			     &((const struct sockaddr_in6 *)&remote->sa)->sin6_addr);
-	}
+	rtm->rtm_dst_len = (unsigned char)(satpd_addr_len(&remote->sa) * 8);
+	mnl_attr_put(nlh, RTA_DST, satpd_addr_len(&remote->sa), satpd_addr_bytes(&remote->sa));
 	ret = satpd_nl_ask(nlh, route_oif_cb, &oif);
 	if (ret)
 		return ret;
