@@ -686,16 +686,11 @@ static void send_on(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int
 	struct iovec iov[SATPD_BATCH];
 	unsigned int i, m = 0;
 
-	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < n; i++) {
 		if (!pkts[i].len || pkts[i].sock != sock)
 			continue;
-		iov[m].iov_base = pkts[i].buf;
-		iov[m].iov_len = pkts[i].len;
-		msgs[m].msg_hdr.msg_iov = &iov[m];
-		msgs[m].msg_hdr.msg_iovlen = 1;
-		msgs[m].msg_hdr.msg_name = &pkts[i].addr;
-		msgs[m].msg_hdr.msg_namelen = pkts[i].addrlen;
+		satpd_mmsg_to(&msgs[m], &iov[m], pkts[i].buf, pkts[i].len, &pkts[i].addr,
+			      pkts[i].addrlen);
 		m++;
 	}
 	satpd_sendmmsg_all(w, sock, msgs, iov, m);

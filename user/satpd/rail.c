@@ -197,13 +197,7 @@ void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satp
 	for (i = 0; i < n; i++) {
 		if (!pkts[i].len || (skip >> i & 1))
 			continue;
-		memset(&msgs[m], 0, sizeof(msgs[m])); /* only the entries sent */
-		iov[m].iov_base = pkts[i].buf;
-		iov[m].iov_len = pkts[i].len;
-		msgs[m].msg_hdr.msg_iov = &iov[m];
-		msgs[m].msg_hdr.msg_iovlen = 1;
-		msgs[m].msg_hdr.msg_name = &a.sa;
-		msgs[m].msg_hdr.msg_namelen = a.len;
+		satpd_mmsg_to(&msgs[m], &iov[m], pkts[i].buf, pkts[i].len, &a.sa, a.len);
 		m++;
 	}
 	if (m)
