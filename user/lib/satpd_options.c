@@ -13,11 +13,11 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "hostport.h"
 #include "keyfile.h"
 #include "portset.h"
 #include "satp_hs_wire.h"
 #include "satpd_options.h"
-#include "sync_proto.h"
 
 /* A config line longer than this is not a config line. */
 #define CONFIG_LINE_MAX 8192
@@ -698,11 +698,10 @@ static int set_metrics(struct satpd_config *c, const char *arg, char *err, size_
 /* ADDR:PORT or [V6]:PORT with the port given: an edge's exchange socket has no default port. */
 static int check_hostport(const char *arg, const char *what, char *err, size_t errlen)
 {
-	char host[SATPD_HOST_MAX], port[16];
-	const char *close = strchr(arg, ']');
+	char host[SATPD_HOST_MAX];
+	uint16_t port;
 
-	if (satp_sync_split_hostport(arg, false, host, sizeof(host), port, sizeof(port), NULL, 0) ||
-	    !strchr(close ? close : arg, ':'))
+	if (satp_hostport_parse(arg, 0, host, sizeof(host), &port, NULL, 0))
 		return fail(err, errlen, "invalid %s '%s' (expected ADDR:PORT or [V6]:PORT)", what,
 			    arg);
 	return 0;

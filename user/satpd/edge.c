@@ -15,9 +15,9 @@
 #include "datapath.h"
 #include "edge.h"
 #include "endpoint.h"
+#include "hostport.h"
 #include "keyfile.h"
 #include "log.h"
-#include "sync_proto.h"
 
 /* ---------------------------------------------------------------- sending */
 
@@ -354,15 +354,17 @@ static int resolve(const char *text, int family, struct sockaddr_storage *out, s
 {
 	struct addrinfo hints = {
 	    .ai_socktype = SOCK_DGRAM, .ai_family = family, .ai_flags = AI_NUMERICSERV};
-	char host[SATPD_HOST_MAX], port[16], err[SATPD_HOST_MAX + 64];
+	char host[SATPD_HOST_MAX], port[8], err[SATPD_HOST_MAX + 128];
 	struct addrinfo *res;
+	uint16_t v;
 	int ret;
 
-	if (satp_sync_split_hostport(text, false, host, sizeof(host), port, sizeof(port), err,
-				     sizeof(err))) {
+	/* --edge-listen and --peer-edge were checked as HOST:PORT when parsed. */
+	if (satp_hostport_parse(text, 0, host, sizeof(host), &v, err, sizeof(err))) {
 		log_err("edge: %s", err);
 		return -EINVAL;
 	}
+	snprintf(port, sizeof(port), "%u", v);
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret) {
 		log_err("edge: cannot resolve '%s': %s", text, gai_strerror(ret));

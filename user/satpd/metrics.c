@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "hostport.h"
 #include "metrics.h"
 #include "metrics_text.h"
 
@@ -69,29 +70,12 @@ struct satpd_metrics {
 int satpd_metrics_parse_listen(const char *s, char *host, size_t hostlen, char *port,
 			       size_t portlen)
 {
-	const char *colon;
-	size_t hl;
+	uint16_t v;
 
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		hl = (size_t)(end - s - 1);
-		s++;
-		colon = end + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || memchr(s, ':', (size_t)(colon - s)))
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl >= hostlen || !colon[1] || strlen(colon + 1) >= portlen ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+	if (satp_hostport_parse(s, SATP_HOSTPORT_HOST_OPTIONAL | SATP_HOSTPORT_PORT_ZERO, host,
+				hostlen, &v, NULL, 0))
 		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	memcpy(port, colon + 1, strlen(colon + 1) + 1);
+	snprintf(port, portlen, "%u", v);
 	return 0;
 }
 
