@@ -154,7 +154,7 @@ void satpd_rail_seen(struct satpd *d, int path, bool first)
 	p = &d->rail.path[path];
 	atomic_fetch_add_explicit(&p->rx, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(first ? &p->first : &p->dups, 1, memory_order_relaxed);
-	atomic_store_explicit(&p->last_seen, (int64_t)time(NULL), memory_order_relaxed);
+	atomic_store_explicit(&p->last_seen_unix_s, (int64_t)time(NULL), memory_order_relaxed);
 }
 
 void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *src,
@@ -304,7 +304,7 @@ void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_p
 	out->first = atomic_load(&p->first);
 	out->dups = atomic_load(&p->dups) + xs.dropped;
 	out->tx = atomic_load(&p->tx);
-	out->last_seen = atomic_load(&p->last_seen);
+	out->last_seen = atomic_load(&p->last_seen_unix_s);
 	out->xdp_seen = xs.seen;
 	out->xdp_dropped = xs.dropped;
 	/* pre-auth (a spoofed source tuple moves it): reported apart, never as last_seen */

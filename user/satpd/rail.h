@@ -45,7 +45,7 @@ struct satpd_rail_path {
 	int sock; /* index into satpd_udp of the remote's family; -1: unknown */
 	pthread_mutex_t lock;
 	_Atomic uint64_t rx, first, dups, tx;
-	_Atomic int64_t last_seen; /* Unix seconds; 0: never */
+	_Atomic int64_t last_seen_unix_s; /* 0: never */
 	/* AF_XDP TX: the next-hop headers for the remote, published by the main thread
 	 * (invalid when the route leaves by another interface than satp_rx's). */
 	struct satpd_l2 l2;
