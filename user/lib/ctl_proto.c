@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,16 +77,7 @@ struct field {
 	int (*parse)(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen);
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#define errf satp_errf /* textbuf.h; the short name keeps the field parsers' lines short */
 
 /* Bounded copy that truncates on purpose (names, addresses from a reply). */
 static void copy_str(char *dst, size_t cap, const char *src)

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +17,12 @@
 #include "portset.h"
 #include "satp_hs_wire.h"
 #include "satpd_options.h"
+#include "textbuf.h"
 
 /* A config line longer than this is not a config line. */
 #define CONFIG_LINE_MAX 8192
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+#define fail satp_errf /* textbuf.h; the short name keeps the setters' lines short */
 
 static int copy_str(char *dst, size_t cap, const char *s, const char *what, char *err,
 		    size_t errlen)
