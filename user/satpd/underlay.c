@@ -13,28 +13,24 @@
 
 static int dev_holding(const char *host, char name[IFNAMSIZ])
 {
+	struct sockaddr_storage want;
 	struct ifaddrs *ifa, *i;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} a;
-	int family, ret = -ENOENT;
+	int ret = -ENOENT;
 
-	if (inet_pton(AF_INET, host, &a.v4) == 1)
-		family = AF_INET;
-	else if (inet_pton(AF_INET6, host, &a.v6) == 1)
-		family = AF_INET6;
+	memset(&want, 0, sizeof(want));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&want)->sin_addr) == 1)
+		want.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&want)->sin6_addr) == 1)
+		want.ss_family = AF_INET6;
 	else
 		return -ENOENT; /* a name: the route to the remote decides */
 	if (getifaddrs(&ifa) < 0)
 		return -errno;
 	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
-			continue;
-		if ((family == AF_INET && !memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr,
-						  &a.v4, sizeof(a.v4))) ||
-		    (family == AF_INET6 && !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
-						   &a.v6, sizeof(a.v6)))) {
+		/* satpd_same_host reads no further than the family's own sockaddr */
+		if (i->ifa_addr &&
+		    satpd_same_host((const struct sockaddr_storage *)(const void *)i->ifa_addr,
+				    &want)) {
 			snprintf(name, IFNAMSIZ, "%s", i->ifa_name);
 			ret = 0;
 			break;
