@@ -24,6 +24,15 @@ static inline uint64_t satpd_clock_ns(clockid_t clock)
 	return (uint64_t)t.tv_sec * SATPD_NS_PER_S + (uint64_t)t.tv_nsec;
 }
 
+/* Whole seconds without the multiply and divide: the packet path reads the coarse clock so. */
+static inline int64_t satpd_clock_s(clockid_t clock)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	return (int64_t)t.tv_sec;
+}
+
 static inline uint64_t satpd_mono_ns(void)
 {
 	return satpd_clock_ns(CLOCK_MONOTONIC);
@@ -36,7 +45,7 @@ static inline int64_t satpd_mono_ms(void)
 
 static inline int64_t satpd_mono_s(void)
 {
-	return (int64_t)(satpd_mono_ns() / SATPD_NS_PER_S);
+	return satpd_clock_s(CLOCK_MONOTONIC);
 }
 
 /* Milliseconds since then_ms, a satpd_mono_ms() reading. */
@@ -52,7 +61,7 @@ static inline uint64_t satpd_coarse_ns(void)
 
 static inline int64_t satpd_coarse_s(void)
 {
-	return (int64_t)(satpd_coarse_ns() / SATPD_NS_PER_S);
+	return satpd_clock_s(CLOCK_MONOTONIC_COARSE);
 }
 
 static inline uint64_t satpd_real_ns(void)
