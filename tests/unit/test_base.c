@@ -98,6 +98,23 @@ static void test_seqlock_no_torn_copy(void **state)
 	assert_int_equal(satpd_seqlock_gen(&s.seq), 2 * writes); /* even: no write left open */
 }
 
+/* A reader that does not wait (rx_verify) never takes a read begun under an odd gen. */
+static void test_seqlock_nowait(void **state)
+{
+	struct satpd_seqlock s = {0};
+	uint32_t gen;
+
+	(void)state;
+	satpd_seqlock_write_begin(&s);
+	gen = satpd_seqlock_read_begin_nowait(&s);
+	assert_true(gen & 1);
+	assert_true(satpd_seqlock_read_retry(&s, gen));
+	satpd_seqlock_write_end(&s);
+	assert_true(satpd_seqlock_read_retry(&s, gen));
+	gen = satpd_seqlock_read_begin_nowait(&s);
+	assert_false(satpd_seqlock_read_retry(&s, gen));
+}
+
 /* ---------------------------------------------------------------- endpoint */
 
 static struct sockaddr_storage ep(const char *addr, uint16_t port)
@@ -210,9 +227,8 @@ static void test_clock_units(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_seqlock_no_torn_copy),
-	    cmocka_unit_test(test_endpoint_same),
-	    cmocka_unit_test(test_endpoint_forms),
+	    cmocka_unit_test(test_seqlock_no_torn_copy), cmocka_unit_test(test_seqlock_nowait),
+	    cmocka_unit_test(test_endpoint_same),	 cmocka_unit_test(test_endpoint_forms),
 	    cmocka_unit_test(test_clock_units),
 	};
 

@@ -219,7 +219,7 @@ static struct satpd_keyset *rx_verify_once(struct satpd_worker *w, struct satpd_
 /*
  * rx_verify_once against one consistent view of the three key sets: a switch
  * (pending to keys, keys to old) that lands between its loads would otherwise
- * fail a datagram that is good before and after it (keys_gen is a seqlock).
+ * fail a datagram that is good before and after it (keys_seq is a seqlock).
  */
 static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn *conn,
 				      const uint8_t *buf, size_t len)
@@ -229,12 +229,11 @@ static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn 
 	unsigned int i;
 
 	for (i = 0; i < RX_VERIFY_TRIES; i++) {
-		gen = atomic_load_explicit(&conn->keys_gen, memory_order_acquire);
+		gen = satpd_seqlock_read_begin_nowait(&conn->keys_seq);
 		k = rx_verify_once(w, conn, buf, len);
 		if (k)
 			return k;
-		atomic_thread_fence(memory_order_acquire);
-		if (!(gen & 1) && atomic_load_explicit(&conn->keys_gen, memory_order_relaxed) == gen)
+		if (!satpd_seqlock_read_retry(&conn->keys_seq, gen))
 			break;
 	}
 	return NULL;

@@ -158,7 +158,7 @@ struct satpd_conn {
 	 * since a set moving from pending to keys (or keys to old) between two of
 	 * the worker's loads is in neither place it looked.
 	 */
-	_Atomic uint32_t keys_gen;
+	struct satpd_seqlock keys_seq;
 	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
 	/* The remote, under a seqlock so readers take no lock. */
 	struct satpd_seqlock remote_seq;

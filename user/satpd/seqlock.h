@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The seqlock the daemon publishes small records with (the learned remote,
- * a RAIL path's remote, the next-hop template): one writer at a time (its
- * caller serialises writers), readers on the packet path take no lock and
- * copy again when a write overlapped their copy.
+ * a RAIL path's remote, the next-hop template, a connection's three key-set
+ * pointers): one writer at a time (its caller serialises writers), readers on
+ * the packet path take no lock and read again when a write overlapped.
  *
  * The ordering argument, once (Boehm, "Can seqlocks get along with
  * programming language memory models?", 2012):
@@ -56,11 +56,20 @@ static inline uint32_t satpd_seqlock_read_begin(const struct satpd_seqlock *s)
 	return gen;
 }
 
-/* True when a write overlapped the copy made since read_begin returned gen: copy again. */
+/*
+ * The generation as it is, odd or not, for a reader with better to do than
+ * wait: its read then counts only if read_retry says so.
+ */
+static inline uint32_t satpd_seqlock_read_begin_nowait(const struct satpd_seqlock *s)
+{
+	return atomic_load_explicit(&s->gen, memory_order_acquire);
+}
+
+/* True when a write overlapped the reads made since read_begin returned gen: read again. */
 static inline bool satpd_seqlock_read_retry(const struct satpd_seqlock *s, uint32_t gen)
 {
 	atomic_thread_fence(memory_order_acquire);
-	return atomic_load_explicit(&s->gen, memory_order_relaxed) != gen;
+	return (gen & 1) || atomic_load_explicit(&s->gen, memory_order_relaxed) != gen;
 }
 
 /* The generation now, to tell a cached copy is still current (no ordering: a hint). */
