@@ -113,6 +113,8 @@ static const struct req_case req_cases[] = {
     BAD("remote bare v6", "op=change-conn\nmux=1\nremote=fd00::1:4444\n\n",
 	"invalid remote 'fd00::1:4444'"),
     BAD("remote space", "op=change-conn\nmux=1\nremote=a b:1\n\n", "invalid remote 'a b:1'"),
+    BAD("remote port leading zero", "op=change-conn\nmux=1\nremote=h:080\n\n",
+	"invalid remote 'h:080'"),
     BAD("short key (not quoted)", "op=add-conn\nmux=1\nkey=00112233\n\n",
 	"invalid key: expected 32, 48 or 64 hex digits, got 8 characters"),
     BAD("bad salt", "op=set-keys\nmux=1\nkey=" KEY128 "\nsalt=zz\n\n",

@@ -8,12 +8,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "hostport.h"
 #include "satpd_options.h"
 #include "textbuf.h"
 
@@ -77,16 +77,7 @@ struct field {
 	int (*parse)(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen);
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#define errf satp_errf /* textbuf.h; the short name keeps the field parsers' lines short */
 
 /* Bounded copy that truncates on purpose (names, addresses from a reply). */
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -222,28 +213,21 @@ static int f_auth(const char *v, struct satp_ctl_msg *m, char *err, size_t errle
 /* HOST:PORT or [V6]:PORT; the daemon resolves HOST, here only the shape is checked. */
 static int f_remote(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
-	const char *colon, *host_end;
-	uint64_t port;
+	char host[sizeof(m->remote)];
+	const char *colon;
+	uint16_t port;
 	size_t i, hlen;
 
-	if (strlen(v) >= sizeof(m->remote))
+	if (strlen(v) >= sizeof(m->remote) ||
+	    satp_hostport_parse(v, 0, host, sizeof(host), &port, NULL, 0))
 		goto bad;
-	if (v[0] == '[') {
-		host_end = strchr(v, ']');
-		if (!host_end || host_end[1] != ':' || host_end == v + 1)
-			goto bad;
-		colon = host_end + 1;
-	} else {
-		colon = strrchr(v, ':');
-		if (!colon || colon == v || memchr(v, ':', (size_t)(colon - v)))
-			goto bad;
-	}
+	colon = strrchr(v, ':'); /* the port's: a port is digits */
+	if (colon[1] == '0')
+		goto bad; /* numbers on the wire are canonical (parse_num): no leading zero */
 	hlen = (size_t)(colon - v);
 	for (i = 0; i < hlen; i++)
 		if (v[i] <= ' ' || v[i] == '/' || v[i] > '~')
 			goto bad;
-	if (parse_num(colon + 1, 0xffff, &port) || !port)
-		goto bad;
 	memcpy(m->remote, v, strlen(v) + 1);
 	return 0;
 bad:

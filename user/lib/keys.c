@@ -2,7 +2,6 @@
 /* Master key and salt from the command line: hex strings or a passphrase (-K -A -E). */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "satp.h"
+#include "textbuf.h"
 
 static int hex_value(char c)
 {
@@ -22,21 +22,6 @@ static int hex_value(char c)
 	return -1;
 }
 
-static int hex_error(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int hex_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 int satp_hex_parse(const char *hex, uint8_t *out, size_t cap, size_t want, size_t *len, char *err,
 		   size_t errlen)
 {
@@ -44,25 +29,25 @@ int satp_hex_parse(const char *hex, uint8_t *out, size_t cap, size_t want, size_
 	int hi, lo;
 
 	if (!hex || !*hex)
-		return hex_error(err, errlen, "empty hex string \"\"");
+		return satp_errf(err, errlen, "empty hex string \"\"");
 	digits = strlen(hex);
 	for (i = 0; i < digits; i++) {
 		if (hex_value(hex[i]) >= 0)
 			continue;
 		if (isprint((unsigned char)hex[i]))
-			return hex_error(err, errlen, "\"%s\": bad hex digit '%c' at offset %zu",
+			return satp_errf(err, errlen, "\"%s\": bad hex digit '%c' at offset %zu",
 					 hex, hex[i], i);
-		return hex_error(err, errlen, "\"%s\": bad hex digit 0x%02x at offset %zu", hex,
+		return satp_errf(err, errlen, "\"%s\": bad hex digit 0x%02x at offset %zu", hex,
 				 (unsigned char)hex[i], i);
 	}
 	if (digits % 2)
-		return hex_error(err, errlen, "\"%s\": odd number of hex digits (%zu)", hex,
+		return satp_errf(err, errlen, "\"%s\": odd number of hex digits (%zu)", hex,
 				 digits);
 	n = digits / 2;
 	if (want && n != want)
-		return hex_error(err, errlen, "\"%s\": %zu bytes, want %zu", hex, n, want);
+		return satp_errf(err, errlen, "\"%s\": %zu bytes, want %zu", hex, n, want);
 	if (n > cap)
-		return hex_error(err, errlen, "\"%s\": %zu bytes, at most %zu", hex, n, cap);
+		return satp_errf(err, errlen, "\"%s\": %zu bytes, at most %zu", hex, n, cap);
 	for (i = 0; i < n; i++) {
 		hi = hex_value(hex[2 * i]);
 		lo = hex_value(hex[2 * i + 1]);

@@ -6,36 +6,23 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
 
+#include "hostport.h"
 #include "keyfile.h"
 #include "portset.h"
 #include "satp_hs_wire.h"
 #include "satpd_options.h"
-#include "sync_proto.h"
+#include "textbuf.h"
 
 /* A config line longer than this is not a config line. */
 #define CONFIG_LINE_MAX 8192
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+#define fail satp_errf /* textbuf.h; the short name keeps the setters' lines short */
 
 static int copy_str(char *dst, size_t cap, const char *s, const char *what, char *err,
 		    size_t errlen)
@@ -698,11 +685,10 @@ static int set_metrics(struct satpd_config *c, const char *arg, char *err, size_
 /* ADDR:PORT or [V6]:PORT with the port given: an edge's exchange socket has no default port. */
 static int check_hostport(const char *arg, const char *what, char *err, size_t errlen)
 {
-	char host[SATPD_HOST_MAX], port[16];
-	const char *close = strchr(arg, ']');
+	char host[SATPD_HOST_MAX];
+	uint16_t port;
 
-	if (satp_sync_split_hostport(arg, false, host, sizeof(host), port, sizeof(port), NULL, 0) ||
-	    !strchr(close ? close : arg, ':'))
+	if (satp_hostport_parse(arg, 0, host, sizeof(host), &port, NULL, 0))
 		return fail(err, errlen, "invalid %s '%s' (expected ADDR:PORT or [V6]:PORT)", what,
 			    arg);
 	return 0;

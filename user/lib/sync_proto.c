@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "hostport.h"
 #include "sync_proto.h"
 
 #define ARCHIVE_SIGNATURE "serialization::archive"
@@ -468,43 +469,20 @@ int satp_sync_format(const struct satp_sync_record *rec, char *buf, size_t len)
 int satp_sync_split_hostport(const char *s, bool allow_no_host, char *host, size_t hostlen,
 			     char *port, size_t portlen, char *err, size_t errlen)
 {
-	const char *h = s, *p = NULL, *close;
-	size_t hn;
-	char *end;
-	unsigned long v;
+	unsigned int flags = SATP_HOSTPORT_PORT_OPTIONAL;
+	uint16_t v = 0; /* 0: none given (the parser refuses port 0 here) */
 
-	if (s[0] == '[') {
-		close = strchr(s, ']');
-		if (!close || (close[1] && close[1] != ':'))
-			goto bad;
-		h = s + 1;
-		hn = (size_t)(close - h);
-		p = close[1] ? close + 2 : NULL;
-	} else {
-		const char *colon = strchr(s, ':');
-
-		if (colon && strchr(colon + 1, ':'))
-			goto bad; /* a bare IPv6 address: brackets say where the port starts */
-		hn = colon ? (size_t)(colon - s) : strlen(s);
-		p = colon ? colon + 1 : NULL;
+	if (allow_no_host)
+		flags |= SATP_HOSTPORT_HOST_OPTIONAL;
+	if (satp_hostport_parse(s, flags, host, hostlen, &v, NULL, 0)) {
+		if (err && errlen)
+			snprintf(err, errlen, "'%s': not host[:port] or [IPv6-address][:port]%s", s,
+				 allow_no_host ? " or :port" : "");
+		return -EINVAL;
 	}
-	if ((!hn && !allow_no_host) || hn >= hostlen)
-		goto bad;
-	memcpy(host, h, hn);
-	host[hn] = 0;
-	if (!p) {
+	if (v)
+		snprintf(port, portlen, "%u", v);
+	else
 		snprintf(port, portlen, "%s", SATP_SYNC_DEFAULT_PORT);
-		return 0;
-	}
-	errno = 0;
-	v = strtoul(p, &end, 10);
-	if (!*p || *end || errno || v == 0 || v > UINT16_MAX || *p < '0' || *p > '9')
-		goto bad;
-	snprintf(port, portlen, "%lu", v);
 	return 0;
-bad:
-	if (err && errlen)
-		snprintf(err, errlen, "'%s': not host[:port] or [IPv6-address][:port]%s", s,
-			 allow_no_host ? " or :port" : "");
-	return -EINVAL;
 }

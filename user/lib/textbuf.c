@@ -26,3 +26,15 @@ int satp_text_end(const struct satp_text *t)
 {
 	return t->full ? -ENOSPC : (int)t->pos;
 }
+
+int satp_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}

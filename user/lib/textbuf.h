@@ -24,4 +24,10 @@ void satp_text_put(struct satp_text *t, const char *fmt, ...) __attribute__((for
 /* The length written, or -ENOSPC when something did not fit. */
 int satp_text_end(const struct satp_text *t);
 
+/*
+ * A parser's error message into err (nothing when err is NULL or errlen 0);
+ * returns -EINVAL, so that a parser can `return satp_errf(...)`.
+ */
+int satp_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif /* SATP_TEXTBUF_H */

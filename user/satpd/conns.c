@@ -11,6 +11,7 @@
 
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "conns.h"
 #include "handshake.h"
 #include "log.h"
@@ -33,22 +34,6 @@ struct satpd_retired {
 	void *mem;		  /* anything else malloc'ed (flood lists) */
 	struct satpd_lpm *routes; /* a replaced route table */
 };
-
-static int64_t mono_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /*
  * A retired connection whose mux is gone (deleted, not replaced or re-added)
@@ -152,7 +137,7 @@ static void retire(struct satpd *d, struct satpd_conn *c, struct satpd_keyset *k
 	r->conn = c;
 	r->keys = k;
 	r->mem = mem;
-	r->when_ms = mono_ms();
+	r->when_ms = satpd_mono_ms();
 	r->epoch = atomic_fetch_add(&t->epoch, 1);
 	r->next = t->retired;
 	t->retired = r;
@@ -176,12 +161,12 @@ static void reclaim(struct satpd *d, bool all)
 {
 	struct satpd_retired **pp = &d->conns->retired, *r;
 	uint64_t min = all ? UINT64_MAX : oldest_active_epoch(d);
-	int64_t now = mono_ms();
+	int64_t now_ms = satpd_mono_ms();
 
 	while ((r = *pp)) {
 		/* A worker that entered at epoch <= r->epoch may still hold it. */
 		if (r->epoch >= min ||
-		    (!all && r->conn && now - r->when_ms < SATPD_WINDOW_RELEASE_MS)) {
+		    (!all && r->conn && now_ms - r->when_ms < SATPD_WINDOW_RELEASE_MS)) {
 			pp = &r->next;
 			continue;
 		}
@@ -654,7 +639,7 @@ int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct sat
 			 uint32_t grace, char *err, size_t errlen)
 {
 	struct satpd_key_fp fp;
-	int64_t now = mono_now();
+	int64_t now = satpd_mono_s();
 	struct satpd_keyset *k;
 	bool was_parked;
 	int ret = admit_keys(d, c->mux, keys, &fp, &was_parked, err, errlen);
@@ -740,7 +725,7 @@ int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct 
 			    size_t errlen)
 {
 	struct satpd_keyset *k;
-	int64_t now = mono_now();
+	int64_t now = satpd_mono_s();
 	int ret = refuse_reused_session(d, c, tx, rx, id, err, errlen);
 
 	if (!ret)
@@ -869,20 +854,13 @@ int satpd_conns_set_route(struct satpd *d, int family, const uint8_t *addr, unsi
 	return route_set(d, family, addr, len, mux);
 }
 
-static void route_text(int family, const uint8_t *addr, unsigned int len, char *buf, size_t n)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	snprintf(buf, n, "%s/%u", inet_ntop(family, addr, a, sizeof(a)) ? a : "?", len);
-}
-
 int satpd_conns_add_route(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
 			  uint16_t mux, char *err, size_t errlen)
 {
 	int have = satpd_lpm_get(atomic_load(&d->conns->routes), family, addr, len), ret;
 	char p[INET6_ADDRSTRLEN + 4];
 
-	route_text(family, addr, len, p, sizeof(p));
+	satpd_prefix_str(family, addr, len, p, sizeof(p));
 	if (!satpd_conns_get(d, mux)) {
 		snprintf(err, errlen, "route %s: no connection with mux %u", p, mux);
 		return -ENOENT;
@@ -964,7 +942,7 @@ int satpd_conns_del_route(struct satpd *d, int family, const uint8_t *addr, unsi
 	struct route_drop r = {d, family, addr, len, -1};
 	char p[INET6_ADDRSTRLEN + 4];
 
-	route_text(family, addr, len, p, sizeof(p));
+	satpd_prefix_str(family, addr, len, p, sizeof(p));
 	if (have < 0) {
 		snprintf(err, errlen, "no route %s", p);
 		return -ENOENT;
@@ -1068,14 +1046,11 @@ static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now)
 
 void satpd_conns_tick(struct satpd *d)
 {
-	int64_t now = mono_now();
+	int64_t now = satpd_mono_s();
+	uint64_t ns = satpd_mono_ns();
 	struct satpd_conn *c;
-	struct timespec t;
 	unsigned int m = 0;
-	uint64_t ns;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	ns = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 	if (ns - d->conns->last_tick_ns < CONNS_TICK_MIN_NS)
 		return;
 	d->conns->last_tick_ns = ns;
@@ -1105,15 +1080,6 @@ static uint32_t mac_home(uint64_t mac)
 	return (uint32_t)((mac * 0x9E3779B97F4A7C15ull) >> (64 - SATPD_MAC_BITS));
 }
 
-/* Seconds of a clock that never jumps, for MAC hold-downs (a coarse clock: one per frame). */
-static uint32_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint32_t)ts.tv_sec;
-}
-
 /* Whether the binding in slot may go to another connection: held down no longer, or orphaned. */
 static bool mac_movable(struct satpd *d, uint32_t slot, uint64_t e, uint32_t now)
 {
@@ -1132,7 +1098,7 @@ bool satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, ui
 {
 	_Atomic uint64_t *tab = d->conns->mac;
 	uint32_t mask = (1u << SATPD_MAC_BITS) - 1, h, i, slot, free_slot = UINT32_MAX;
-	uint32_t now = mono_s();
+	uint32_t now = (uint32_t)satpd_coarse_s(); /* MAC hold-downs: one read per frame */
 	uint64_t mac, want, e;
 
 	if (len < 12 || (frame[6] & 1))

@@ -167,13 +167,12 @@ struct satpd_keyset *satpd_keyset_new_session(struct satpd *d, const struct satp
  */
 static inline void satpd_conn_keys_write_begin(struct satpd_conn *c)
 {
-	atomic_fetch_add_explicit(&c->keys_gen, 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	satpd_seqlock_write_begin(&c->keys_seq);
 }
 
 static inline void satpd_conn_keys_write_end(struct satpd_conn *c)
 {
-	atomic_fetch_add_explicit(&c->keys_gen, 1, memory_order_release);
+	satpd_seqlock_write_end(&c->keys_seq);
 }
 
 /* Unpublished before this call: freed once no worker can hold it. Main thread. */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 
 /* SO_PEERGROUPS answers with at most this many supplementary groups looked at. */
@@ -260,18 +261,14 @@ bool satpd_ctl_peer_permitted(const struct satpd_ctl *c, int fd, struct ucred *c
 /* Read until the empty line ending a request, EOF, or the deadline. */
 static ssize_t read_request(int fd, char *buf, size_t cap)
 {
-	struct timespec t0, now;
+	int64_t start_ms = satpd_mono_ms();
 	size_t got = 0;
 	ssize_t n;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (got < cap) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		long left;
+		int64_t left = SATPD_CTL_IO_TIMEOUT_MS - satpd_mono_ms_since(start_ms);
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = SATPD_CTL_IO_TIMEOUT_MS -
-		       ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			return -ETIMEDOUT;
 		n = recv(fd, buf + got, cap - got, MSG_DONTWAIT);

@@ -15,44 +15,21 @@
 
 #include "conns.h"
 #include "ctl_proto.h"
+#include "hostport.h"
 #include "log.h"
 
-/* "host:port", "[v6]:port" or "host" (default port). */
+/* HOST:PORT or [V6]:PORT (hostport.h; remote= checked that much), or HOST (the default port). */
 static int split_remote(const char *s, struct satpd_endpoint *e, char *err, size_t errlen)
 {
-	const char *colon, *host = s, *end;
-	unsigned long port = SATP_DEFAULT_PORT;
-	size_t n;
-	char *p;
+	uint16_t port = SATP_DEFAULT_PORT;
 
-	if (s[0] == '[') {
-		end = strchr(s, ']');
-		if (!end || (end[1] && end[1] != ':'))
-			goto bad;
-		host = s + 1;
-		n = (size_t)(end - host);
-		colon = end[1] ? end + 1 : NULL;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)
-			colon = NULL; /* a bare IPv6 address */
-		n = colon ? (size_t)(colon - s) : strlen(s);
+	if (satp_hostport_parse(s, SATP_HOSTPORT_PORT_OPTIONAL, e->host, sizeof(e->host), &port,
+				NULL, 0)) {
+		snprintf(err, errlen, "invalid remote '%s' (expected HOST:PORT or [V6]:PORT)", s);
+		return -EINVAL;
 	}
-	if (!n || n >= sizeof(e->host))
-		goto bad;
-	if (colon) {
-		errno = 0;
-		port = strtoul(colon + 1, &p, 10);
-		if (errno || *p || !colon[1] || !port || port > 65535)
-			goto bad;
-	}
-	memcpy(e->host, host, n);
-	e->host[n] = '\0';
-	e->port_lo = e->port_hi = (uint16_t)port;
+	e->port_lo = e->port_hi = port;
 	return 0;
-bad:
-	snprintf(err, errlen, "invalid remote '%s' (expected HOST:PORT or [V6]:PORT)", s);
-	return -EINVAL;
 }
 
 /* Key, salt or passphrase of m into k (its algos set); 0 or -EINVAL with a message. */
@@ -166,7 +143,7 @@ int satpd_ctl_del_route(void *ctx, const struct satp_ctl_msg *m, char *err, size
 {
 	struct satpd *d = daemon_of(ctx);
 	int mux = m->present & SATP_CTL_F_MUX ? m->mux : -1, ret = 0, have;
-	char a[INET6_ADDRSTRLEN];
+	char a[SATPD_PREFIX_STRLEN];
 	unsigned int i;
 
 	for (i = 0; i < m->n_routes; i++) {
@@ -175,12 +152,11 @@ int satpd_ctl_del_route(void *ctx, const struct satp_ctl_msg *m, char *err, size
 		have = satpd_conns_route_of(d, r->family, r->addr, r->len);
 		if (have >= 0 && (mux < 0 || have == mux))
 			continue;
-		inet_ntop(r->family, r->addr, a, sizeof(a));
+		satpd_prefix_str(r->family, r->addr, r->len, a, sizeof(a));
 		if (have < 0)
-			snprintf(err, errlen, "no route %s/%u", a, r->len);
+			snprintf(err, errlen, "no route %s", a);
 		else
-			snprintf(err, errlen, "route %s/%u goes to mux %d, not mux %d", a, r->len,
-				 have, mux);
+			snprintf(err, errlen, "route %s goes to mux %d, not mux %d", a, have, mux);
 		return -ENOENT;
 	}
 	for (i = 0; !ret && i < m->n_routes; i++)

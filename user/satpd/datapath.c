@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conns.h"
 #include "datapath.h"
 #include "edge.h"
 #include "dev.h"
+#include "endpoint.h"
 #include "handshake.h"
 #include "hsbudget.h"
 #include "kx.h"
@@ -94,39 +96,16 @@ unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr
 	return sent;
 }
 
-bool satpd_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return false;
-}
-
 void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v)
 {
 	uint32_t gen;
 
-	for (;;) {
-		gen = atomic_load_explicit(&conn->remote_gen, memory_order_acquire);
-		if (gen & 1)
-			continue; /* a writer is between its two increments: a few stores */
+	do {
+		gen = satpd_seqlock_read_begin(&conn->remote_seq);
 		v->addr = conn->remote;
 		v->sock = conn->remote_sock;
 		v->known = conn->remote_known;
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == gen)
-			break;
-	}
+	} while (satpd_seqlock_read_retry(&conn->remote_seq, gen));
 	v->gen = gen;
 }
 
@@ -134,13 +113,12 @@ void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
 			   const struct satpd_peer_addr *a, int sock)
 {
 	pthread_mutex_lock(&conn->remote_lock);
-	atomic_fetch_add_explicit(&conn->remote_gen, 1, memory_order_acq_rel);
-	atomic_thread_fence(memory_order_release);
+	satpd_seqlock_write_begin(&conn->remote_seq);
 	conn->remote = *a;
 	conn->remote_sock = sock;
 	conn->remote_known = true;
 	conn->remote_learned = time(NULL);
-	atomic_fetch_add_explicit(&conn->remote_gen, 1, memory_order_release);
+	satpd_seqlock_write_end(&conn->remote_seq);
 	pthread_mutex_unlock(&conn->remote_lock);
 	atomic_store(&conn->remote_moved, true);
 	atomic_store(&d->remote_moved, true);
@@ -151,7 +129,7 @@ void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
 static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 {
 	if (w->remote_conn == conn &&
-	    atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == w->remote.gen)
+	    satpd_seqlock_gen(&conn->remote_seq) == w->remote.gen)
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
 	w->remote_conn = conn;
@@ -165,7 +143,7 @@ void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
 
 	/* The common case costs one atomic load and a compare: nothing moved. */
 	if (w->remote_conn == conn && w->remote.known && w->remote.sock == sock &&
-	    atomic_load_explicit(&conn->remote_gen, memory_order_relaxed) == w->remote.gen &&
+	    satpd_seqlock_gen(&conn->remote_seq) == w->remote.gen &&
 	    satpd_same_addr(&w->remote.addr.sa, src))
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
@@ -241,7 +219,7 @@ static struct satpd_keyset *rx_verify_once(struct satpd_worker *w, struct satpd_
 /*
  * rx_verify_once against one consistent view of the three key sets: a switch
  * (pending to keys, keys to old) that lands between its loads would otherwise
- * fail a datagram that is good before and after it (keys_gen is a seqlock).
+ * fail a datagram that is good before and after it (keys_seq is a seqlock).
  */
 static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn *conn,
 				      const uint8_t *buf, size_t len)
@@ -251,12 +229,11 @@ static struct satpd_keyset *rx_verify(struct satpd_worker *w, struct satpd_conn 
 	unsigned int i;
 
 	for (i = 0; i < RX_VERIFY_TRIES; i++) {
-		gen = atomic_load_explicit(&conn->keys_gen, memory_order_acquire);
+		gen = satpd_seqlock_read_begin_nowait(&conn->keys_seq);
 		k = rx_verify_once(w, conn, buf, len);
 		if (k)
 			return k;
-		atomic_thread_fence(memory_order_acquire);
-		if (!(gen & 1) && atomic_load_explicit(&conn->keys_gen, memory_order_relaxed) == gen)
+		if (!satpd_seqlock_read_retry(&conn->keys_seq, gen))
 			break;
 	}
 	return NULL;
@@ -393,13 +370,9 @@ static bool inner_fits(struct satpd_worker *w, const struct satpd_conn *conn,
  */
 static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *src)
 {
-	struct timespec ts;
-
 	if (!w->d->hs_budget || (w->d->xdp && !w->rx_reassembled))
 		return true;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	switch (satpd_hs_budget_take(w->d->hs_budget, src,
-				     (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec)) {
+	switch (satpd_hs_budget_take(w->d->hs_budget, src, satpd_coarse_ns())) {
 	case SATPD_HS_OWN:
 		return true;
 	case SATPD_HS_SHARED:
@@ -712,16 +685,11 @@ static void send_on(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int
 	struct iovec iov[SATPD_BATCH];
 	unsigned int i, m = 0;
 
-	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < n; i++) {
 		if (!pkts[i].len || pkts[i].sock != sock)
 			continue;
-		iov[m].iov_base = pkts[i].buf;
-		iov[m].iov_len = pkts[i].len;
-		msgs[m].msg_hdr.msg_iov = &iov[m];
-		msgs[m].msg_hdr.msg_iovlen = 1;
-		msgs[m].msg_hdr.msg_name = &pkts[i].addr;
-		msgs[m].msg_hdr.msg_namelen = pkts[i].addrlen;
+		satpd_mmsg_to(&msgs[m], &iov[m], pkts[i].buf, pkts[i].len, &pkts[i].addr,
+			      pkts[i].addrlen);
 		m++;
 	}
 	satpd_sendmmsg_all(w, sock, msgs, iov, m);

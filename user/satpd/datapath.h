@@ -34,6 +34,7 @@
 #include "gso.h"
 #include "satp.h"
 #include "satpd_options.h"
+#include "seqlock.h"
 #include "seqstate.h"
 #include "rail.h"
 #include "route.h"
@@ -157,10 +158,10 @@ struct satpd_conn {
 	 * since a set moving from pending to keys (or keys to old) between two of
 	 * the worker's loads is in neither place it looked.
 	 */
-	_Atomic uint32_t keys_gen;
+	struct satpd_seqlock keys_seq;
 	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
-	/* The remote: a seqlock (remote_gen odd while written) so readers take no lock. */
-	_Atomic uint32_t remote_gen;
+	/* The remote, under a seqlock so readers take no lock. */
+	struct satpd_seqlock remote_seq;
 	struct satpd_peer_addr remote;
 	int remote_sock; /* index into satpd_udp */
 	bool remote_known;
@@ -281,7 +282,6 @@ void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
 unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr *msgs,
 				const struct iovec *iov, unsigned int m);
 /* Same family, address and port: has a peer moved? */
-bool satpd_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* A consistent copy of the remote, without a lock. */
 void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v);
 

@@ -5,7 +5,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -16,6 +15,7 @@
 
 #include "dev.h"
 #include "log.h"
+#include "nl.h"
 
 /*
  * Checksum and TCP segmentation left to us: the kernel then hands satpd 64 KB
@@ -95,37 +95,10 @@ void satpd_dev_close(struct satpd_dev *d)
 	d->n_fds = 0;
 }
 
-static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	unsigned int seq = nlh->nlmsg_seq;
-	unsigned int portid = mnl_socket_get_portid(nl);
-	ssize_t n;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	if (mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-static struct nlmsghdr *nl_start(char *buf, uint16_t type, uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = (unsigned int)time(NULL);
-	return nlh;
-}
-
 static int set_link(struct mnl_socket *nl, int ifindex, unsigned int mtu, bool up)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_start(buf, RTM_NEWLINK, 0);
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_NEWLINK, NLM_F_ACK);
 	struct ifinfomsg *ifi;
 
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
@@ -137,13 +110,14 @@ static int set_link(struct mnl_socket *nl, int ifindex, unsigned int mtu, bool u
 	}
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	return nl_talk(nl, nlh);
+	return satpd_nl_talk(nl, nlh, NULL, NULL);
 }
 
 static int add_addr(struct mnl_socket *nl, int ifindex, const struct satpd_prefix *p)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_start(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+	struct nlmsghdr *nlh =
+	    satpd_nl_request(buf, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
 	size_t alen = p->family == AF_INET ? sizeof(p->addr.v4) : sizeof(p->addr.v6);
 	struct ifaddrmsg *ifa;
 
@@ -153,7 +127,7 @@ static int add_addr(struct mnl_socket *nl, int ifindex, const struct satpd_prefi
 	ifa->ifa_index = (unsigned int)ifindex;
 	mnl_attr_put(nlh, IFA_LOCAL, alen, &p->addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, &p->addr);
-	return nl_talk(nl, nlh);
+	return satpd_nl_talk(nl, nlh, NULL, NULL);
 }
 
 int satpd_dev_configure(const struct satpd_dev *d, const struct satpd_prefix *prefix)

@@ -10,28 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conns.h"
 #include "datapath.h"
 #include "edge.h"
+#include "endpoint.h"
+#include "hostport.h"
 #include "keyfile.h"
 #include "log.h"
-#include "sync_proto.h"
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* ---------------------------------------------------------------- sending */
 
@@ -52,7 +38,7 @@ static uint64_t record_hash(uint32_t key, const struct satp_edge_record *r)
 
 static void begin(struct satpd_edge *e, struct satp_edge_writer *wr, uint8_t *buf, uint8_t flags)
 {
-	uint64_t now = realtime_ns();
+	uint64_t now = satpd_real_ns();
 
 	e->stamp = now > e->stamp ? now : e->stamp + 1;
 	satp_edge_sent_add(e->sent_stamps, e->stamp);
@@ -223,7 +209,7 @@ static void apply(struct satpd_edge *e, const struct satp_edge_record *r)
 static struct satpd_edge_seen *fresh(struct satpd_edge *e, const struct satp_edge_hdr *h,
 				     const char *from)
 {
-	uint64_t now = realtime_ns();
+	uint64_t now = satpd_real_ns();
 	struct satpd_edge_seen *s;
 
 	if (h->stamp > now + SATP_EDGE_SKEW_NS || h->stamp + SATP_EDGE_SKEW_NS < now) {
@@ -263,7 +249,7 @@ static struct satpd_edge_seen *fresh(struct satpd_edge *e, const struct satp_edg
  */
 static void own_id(struct satpd_edge *e, const struct satp_edge_hdr *h, const char *from)
 {
-	uint64_t now = realtime_ns();
+	uint64_t now = satpd_real_ns();
 
 	if (h->stamp > now + SATP_EDGE_SKEW_NS || h->stamp + SATP_EDGE_SKEW_NS < now ||
 	    satp_edge_self_check(e->sent_stamps, h->stamp) != SATP_EDGE_SELF_TWIN) {
@@ -318,7 +304,7 @@ static void receive_one(struct satpd_edge *e, const uint8_t *buf, size_t len,
 		return;
 	first = !s->heard_ms;
 	s->stamp = h.stamp;
-	s->heard_ms = monotonic_ms();
+	s->heard_ms = satpd_mono_ms();
 	e->ctr.edge_rx_msgs++;
 	if (first)
 		log_notice("edge: receiving replay windows from edge %u at %s", h.edge_id, p->name);
@@ -359,7 +345,7 @@ int64_t satpd_edge_last_heard_ms(const struct satpd_edge *e)
 	for (i = 0; i < SATPD_EDGE_PEERS_MAX; i++)
 		if (e->seen[i].used && e->seen[i].heard_ms > last)
 			last = e->seen[i].heard_ms;
-	return last ? monotonic_ms() - last : -1;
+	return last ? satpd_mono_ms() - last : -1;
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -368,15 +354,17 @@ static int resolve(const char *text, int family, struct sockaddr_storage *out, s
 {
 	struct addrinfo hints = {
 	    .ai_socktype = SOCK_DGRAM, .ai_family = family, .ai_flags = AI_NUMERICSERV};
-	char host[SATPD_HOST_MAX], port[16], err[SATPD_HOST_MAX + 64];
+	char host[SATPD_HOST_MAX], port[8], err[SATPD_HOST_MAX + 128];
 	struct addrinfo *res;
+	uint16_t v;
 	int ret;
 
-	if (satp_sync_split_hostport(text, false, host, sizeof(host), port, sizeof(port), err,
-				     sizeof(err))) {
+	/* --edge-listen and --peer-edge were checked as HOST:PORT when parsed. */
+	if (satp_hostport_parse(text, 0, host, sizeof(host), &v, err, sizeof(err))) {
 		log_err("edge: %s", err);
 		return -EINVAL;
 	}
+	snprintf(port, sizeof(port), "%u", v);
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret) {
 		log_err("edge: cannot resolve '%s': %s", text, gai_strerror(ret));

@@ -14,9 +14,11 @@
 
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "conns.h"
 #include "ctl_proto.h"
 #include "datapath.h"
+#include "endpoint.h"
 #include "handshake.h"
 #include "hsbudget.h"
 #include "keyfile.h"
@@ -66,14 +68,6 @@ struct freed {
 	unsigned int n;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * NS_PER_S + (uint64_t)t.tv_nsec;
-}
-
 static uint32_t random_u32(void)
 {
 	uint32_t v = 0;
@@ -107,7 +101,7 @@ int satpd_hs_open(struct satpd *d)
 		return -ENOMEM;
 	ret = hs_identity_init(&h->id, c->private_key);
 	if (!ret)
-		ret = hs_cookie_checker_init(&h->cookies, &h->id, now_ns());
+		ret = hs_cookie_checker_init(&h->cookies, &h->id, satpd_mono_ns());
 	if (!ret) {
 		h->cookied = satpd_hs_budget_new();
 		ret = h->cookied ? 0 : -ENOMEM;
@@ -377,19 +371,11 @@ static struct satpd_conn *conn_of_index(struct satpd *d, uint32_t idx)
 
 static size_t src_key(uint8_t out[SRC_KEY_LEN], const struct sockaddr_storage *src)
 {
+	uint16_t port = htons(satpd_addr_port(src));
+
 	memset(out, 0, SRC_KEY_LEN);
-	if (src->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)src;
-
-		out[10] = out[11] = 0xff; /* ::ffff:a.b.c.d */
-		memcpy(out + 12, &s->sin_addr, 4);
-		memcpy(out + 16, &s->sin_port, 2);
-	} else if (src->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)src;
-
-		memcpy(out, &s->sin6_addr, 16);
-		memcpy(out + 16, &s->sin6_port, 2);
-	}
+	satpd_addr_v6mapped(src, out);
+	memcpy(out + 16, &port, 2);
 	return SRC_KEY_LEN;
 }
 
@@ -425,7 +411,7 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	struct satpd *d = w->d;
 	struct satpd_hs *h = d->hs;
 	uint8_t key[SRC_KEY_LEN], out[SATP_HS_RESPONSE_LEN];
-	uint64_t now = now_ns();
+	uint64_t now = satpd_mono_ns();
 	struct admit_ctx actx = {.h = h, .src = src, .now = now};
 	struct hs_rx_info rx = {
 	    .cookies = &h->cookies,
@@ -506,7 +492,7 @@ static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
 	h->verdicts[1][v]++;
 	if (v != HS_OK)
 		return;
-	now = now_ns();
+	now = satpd_mono_ns();
 	if (install(d, c, &s, now))
 		return;
 	c->hs->attempting = false;
@@ -529,7 +515,7 @@ static void on_cookie_reply(struct satpd *d, const uint8_t *buf, size_t len)
 		 !(c = conn_of_index(d, ntohl(idx))))
 		v = HS_UNKNOWN_INDEX;
 	else
-		v = hs_cookie_reply_consume(&c->hs->peer, buf, len, now_ns());
+		v = hs_cookie_reply_consume(&c->hs->peer, buf, len, satpd_mono_ns());
 	h->verdicts[2][v]++;
 	if (v == HS_OK && c->hs->attempting)
 		c->hs->next_retry = 0; /* resend with the cookie on the next tick */
@@ -626,7 +612,7 @@ static bool answer_pending(const struct satpd_hs_conn *h, uint64_t now)
 void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 {
 	struct satpd_hs_conn *h = c->hs;
-	uint64_t now = now_ns();
+	uint64_t now = satpd_mono_ns();
 	bool start = false;
 
 	fold_worker_flags(d, c, now);
@@ -703,7 +689,7 @@ void satpd_hs_fill_conn(const struct satpd_conn *c, struct satp_ctl_conn *sc)
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_HS_SESSION,
 			     cur->live ? cur->s.id : 0);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_HS_SESSION_AGE_S,
-			     cur->live ? (now_ns() - cur->born_ns) / NS_PER_S : 0);
+			     cur->live ? (satpd_mono_ns() - cur->born_ns) / NS_PER_S : 0);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_HS_CONFIRMED,
 			     cur->live && cur->s.confirmed);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_HS_NEXT_UNCONFIRMED,

@@ -6,6 +6,7 @@
 
 #include <openssl/rand.h>
 
+#include "endpoint.h"
 #include "satp_budget.h"
 #include "satp_hs_wire.h"
 #include "hsbudget.h"
@@ -28,14 +29,7 @@ void satpd_hs_budget_free(struct satpd_hs_budget *b)
 
 static void source_addr(const struct sockaddr_storage *src, uint8_t addr[16])
 {
-	memset(addr, 0, 16);
-	if (src->ss_family == AF_INET6) {
-		memcpy(addr, &((const struct sockaddr_in6 *)(const void *)src)->sin6_addr, 16);
-		return;
-	}
-	addr[10] = addr[11] = 0xff; /* ::ffff:a.b.c.d, as satp_rx keys it */
-	if (src->ss_family == AF_INET)
-		memcpy(addr + 12, &((const struct sockaddr_in *)(const void *)src)->sin_addr, 4);
+	satpd_addr_v6mapped(src, addr); /* ::ffff:a.b.c.d, as satp_rx keys it */
 }
 
 /* splitmix64 over the address's two words, keyed by the seed */

@@ -15,6 +15,7 @@
 
 #include "ctl.h"
 #include "datapath.h"
+#include "endpoint.h"
 #include "kx.h"
 #include "log.h"
 #include "satp_hs_wire.h"
@@ -61,19 +62,10 @@ static bool is_external(const uint8_t *buf, size_t len)
 
 static void addr_to_rec(const struct sockaddr_storage *sa, struct satp_kx_rec *r)
 {
-	if (sa->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-
-		memset(r->addr, 0, 10);
-		r->addr[10] = r->addr[11] = 0xff;
-		memcpy(r->addr + 12, &in->sin_addr, 4);
-		r->port = in->sin_port;
-	} else if (sa->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-
-		memcpy(r->addr, &in6->sin6_addr, 16);
-		r->port = in6->sin6_port;
-	}
+	if (sa->ss_family != AF_INET && sa->ss_family != AF_INET6)
+		return;
+	satpd_addr_v6mapped(sa, r->addr);
+	r->port = htons(satpd_addr_port(sa));
 }
 
 bool satpd_kx_rx(struct satpd_worker *w, const uint8_t *buf, size_t len,

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "clock.h"
 #include "log.h"
 
 struct target {
@@ -133,14 +134,13 @@ void satpd_log(int level, const char *fmt, ...)
 
 int satpd_ratelimit_pass(struct satpd_ratelimit *rl, uint64_t *suppressed)
 {
-	struct timespec ts;
+	int64_t now_s = satpd_coarse_s();
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	if (rl->last && ts.tv_sec == rl->last) {
+	if (rl->last_s && now_s == rl->last_s) {
 		rl->suppressed++;
 		return 0;
 	}
-	rl->last = ts.tv_sec;
+	rl->last_s = now_s;
 	*suppressed = rl->suppressed;
 	rl->suppressed = 0;
 	return 1;

@@ -23,7 +23,7 @@ void satpd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* At most one message a second per call site; the next says how many were held back. */
 struct satpd_ratelimit {
-	time_t last;
+	int64_t last_s; /* CLOCK_MONOTONIC_COARSE seconds of the last pass; 0: none */
 	uint64_t suppressed;
 };
 int satpd_ratelimit_pass(struct satpd_ratelimit *rl, uint64_t *suppressed);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "clock.h"
 #include "conns.h"
 #include "control.h"
 #include "datapath.h"
@@ -299,15 +300,13 @@ static bool handle_signals(struct satpd *d, int sfd)
 /* How often the state file's window pages are sent to disk (docs/windows.md, power cut). */
 #define SATPD_WINDOWS_FLUSH_MS 1000
 
-static void flush_windows(const struct satpd *d, struct timespec *last)
+static void flush_windows(const struct satpd *d, int64_t *last_ms)
 {
-	struct timespec now;
+	int64_t now_ms = satpd_mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if ((now.tv_sec - last->tv_sec) * 1000 + (now.tv_nsec - last->tv_nsec) / 1000000 <
-	    SATPD_WINDOWS_FLUSH_MS)
+	if (now_ms - *last_ms < SATPD_WINDOWS_FLUSH_MS)
 		return;
-	*last = now;
+	*last_ms = now_ms;
 	satpd_windows_start_flush(&d->windows);
 }
 
@@ -317,9 +316,8 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 	unsigned int i, n = 0, first_sock, first_dev, first_hook;
 	/* Ticks: next hops (XDP), key switches and grace periods, freeing retired connections. */
 	int timeout = SATPD_TICK_MS;
-	struct timespec flushed;
+	int64_t flushed_ms = satpd_mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &flushed);
 	pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	first_sock = n;
 	for (i = 0; i < d->udp.n; i++)
@@ -353,7 +351,7 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 		if (satpd_xdp_tick(d) == -ENODEV)
 			return 0; /* reported; a clean exit, as when told to stop */
 		satpd_conns_tick(d);
-		flush_windows(d, &flushed);
+		flush_windows(d, &flushed_ms);
 		/* Last: a counter dump asked for now includes what this round read. */
 		if ((pfd[0].revents & POLLIN) && handle_signals(d, sfd))
 			return 0;

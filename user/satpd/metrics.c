@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "hostport.h"
 #include "metrics.h"
 #include "metrics_text.h"
 
@@ -68,29 +70,12 @@ struct satpd_metrics {
 int satpd_metrics_parse_listen(const char *s, char *host, size_t hostlen, char *port,
 			       size_t portlen)
 {
-	const char *colon;
-	size_t hl;
+	uint16_t v;
 
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		hl = (size_t)(end - s - 1);
-		s++;
-		colon = end + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || memchr(s, ':', (size_t)(colon - s)))
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl >= hostlen || !colon[1] || strlen(colon + 1) >= portlen ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+	if (satp_hostport_parse(s, SATP_HOSTPORT_HOST_OPTIONAL | SATP_HOSTPORT_PORT_ZERO, host,
+				hostlen, &v, NULL, 0))
 		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	memcpy(port, colon + 1, strlen(colon + 1) + 1);
+	snprintf(port, portlen, "%u", v);
 	return 0;
 }
 
@@ -151,14 +136,6 @@ static int render(struct satpd_metrics *m)
 	return n;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* The client's socket blocks (with a timeout) once its request is in: only this
  * thread waits on it. */
 static void send_all(int fd, const char *buf, size_t len)
@@ -210,12 +187,12 @@ static int wait_render(struct satpd_metrics *m)
 	struct pollfd p[2] = {{.fd = m->done_fd, .events = POLLIN},
 			      {.fd = m->stop_fd, .events = POLLIN}};
 	uint64_t one = 1, v, seq = atomic_fetch_add(&m->req_seq, 1) + 1;
-	int64_t end = now_ms() + RENDER_WAIT_MS;
+	int64_t end = satpd_mono_ms() + RENDER_WAIT_MS;
 
 	if (write(m->req_fd, &one, sizeof(one)) != sizeof(one))
 		return -EIO;
 	while (atomic_load(&m->done_seq) != seq) {
-		int64_t left = end - now_ms();
+		int64_t left = end - satpd_mono_ms();
 
 		if (left <= 0 || poll(p, 2, (int)left) <= 0 || (p[1].revents & POLLIN))
 			return -ETIMEDOUT;
@@ -270,7 +247,7 @@ static void accept_clients(struct satpd_metrics *m)
 		}
 		m->clients[i].fd = fd;
 		m->clients[i].len = 0;
-		m->clients[i].deadline_ms = now_ms() + SATPD_METRICS_IO_TIMEOUT_MS;
+		m->clients[i].deadline_ms = satpd_mono_ms() + SATPD_METRICS_IO_TIMEOUT_MS;
 	}
 }
 
@@ -304,7 +281,7 @@ static void *serve_thread(void *arg)
 		p[0] = (struct pollfd){.fd = m->stop_fd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = m->fd, .events = POLLIN};
 		n = 2;
-		now = now_ms();
+		now = satpd_mono_ms();
 		timeout = -1;
 		for (i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &m->clients[i];

@@ -6,49 +6,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctl_proto.h"
 #include "datapath.h"
+#include "endpoint.h"
 #include "log.h"
 #include "rail.h"
 #include "xsk.h"
 
-static uint16_t addr_port(const struct sockaddr_storage *sa)
-{
-	if (sa->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	if (sa->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-	return 0;
-}
-
-/* The same address, whatever the ports. */
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return a->ss_family == AF_INET6 &&
-	       !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-}
-
-static void set_port(struct sockaddr_storage *sa, uint16_t port)
-{
-	if (sa->ss_family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_port = htons(port);
-	else if (sa->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
-}
-
 static void path_write(struct satpd_rail_path *p, const struct satpd_peer_addr *a, int sock)
 {
 	pthread_mutex_lock(&p->lock);
-	atomic_fetch_add_explicit(&p->gen, 1, memory_order_acq_rel);
+	satpd_seqlock_write_begin(&p->seq);
 	p->remote = *a;
 	p->sock = sock;
-	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	satpd_seqlock_write_end(&p->seq);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -58,16 +30,12 @@ static uint32_t path_read(struct satpd_rail_path *p, struct satpd_peer_addr *a, 
 {
 	uint32_t gen;
 
-	for (;;) {
-		gen = atomic_load_explicit(&p->gen, memory_order_acquire);
-		if (gen & 1)
-			continue;
+	do {
+		gen = satpd_seqlock_read_begin(&p->seq);
 		*a = p->remote;
 		*sock = p->sock;
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&p->gen, memory_order_relaxed) == gen)
-			return gen;
-	}
+	} while (satpd_seqlock_read_retry(&p->seq, gen));
+	return gen;
 }
 
 /* Path i's remote from -r (its host, its port), or none yet (learned). */
@@ -89,7 +57,7 @@ static int path_remote(struct satpd *d, struct satpd_rail_path *p)
 	ret = satpd_udp_resolve_remote(&d->udp, c, &r, &a);
 	if (ret)
 		return ret;
-	set_port(&a.sa, p->rport);
+	satpd_addr_set_port(&a.sa, p->rport);
 	p->remote = a;
 	p->sock = satpd_udp_sock_for_port(&d->udp, a.sa.ss_family, p->lport);
 	log_notice("RAIL path %u: local port %u -> %s", (unsigned int)(p - d->rail.path), p->lport,
@@ -152,7 +120,7 @@ void satpd_rail_free(struct satpd_rail *r)
 int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src)
 {
 	const struct satpd_rail *r = &d->rail;
-	uint16_t lport, rport = addr_port(src);
+	uint16_t lport, rport = satpd_addr_port(src);
 	int best = 0, best_fit = -1, fit, s;
 	struct satpd_peer_addr a;
 	unsigned int i;
@@ -165,7 +133,7 @@ int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_st
 
 		path_read(p, &a, &s);
 		fit = (p->lport == lport ? FIT_LPORT : 0) + (p->rport == rport ? FIT_RPORT : 0);
-		if (s >= 0 && same_host(&a.sa, src))
+		if (s >= 0 && satpd_same_host(&a.sa, src))
 			fit += FIT_ADDR;
 		if (fit == FIT_LPORT + FIT_ADDR + FIT_RPORT)
 			return (int)i;
@@ -186,7 +154,7 @@ void satpd_rail_seen(struct satpd *d, int path, bool first)
 	p = &d->rail.path[path];
 	atomic_fetch_add_explicit(&p->rx, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(first ? &p->first : &p->dups, 1, memory_order_relaxed);
-	atomic_store_explicit(&p->last_seen, (int64_t)time(NULL), memory_order_relaxed);
+	atomic_store_explicit(&p->last_seen_unix_s, (int64_t)time(NULL), memory_order_relaxed);
 }
 
 void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *src,
@@ -229,13 +197,7 @@ void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satp
 	for (i = 0; i < n; i++) {
 		if (!pkts[i].len || (skip >> i & 1))
 			continue;
-		memset(&msgs[m], 0, sizeof(msgs[m])); /* only the entries sent */
-		iov[m].iov_base = pkts[i].buf;
-		iov[m].iov_len = pkts[i].len;
-		msgs[m].msg_hdr.msg_iov = &iov[m];
-		msgs[m].msg_hdr.msg_iovlen = 1;
-		msgs[m].msg_hdr.msg_name = &a.sa;
-		msgs[m].msg_hdr.msg_namelen = a.len;
+		satpd_mmsg_to(&msgs[m], &iov[m], pkts[i].buf, pkts[i].len, &a.sa, a.len);
 		m++;
 	}
 	if (m)
@@ -284,11 +246,8 @@ static void path_key(const struct satpd_peer_addr *a, uint16_t lport, struct sat
 	memset(k, 0, sizeof(*k));
 	k->family = a->sa.ss_family;
 	k->lport = lport;
-	k->rport = addr_port(&a->sa);
-	if (a->sa.ss_family == AF_INET)
-		memcpy(k->raddr, &((const struct sockaddr_in *)&a->sa)->sin_addr, 4);
-	else
-		memcpy(k->raddr, &((const struct sockaddr_in6 *)&a->sa)->sin6_addr, 16);
+	k->rport = satpd_addr_port(&a->sa);
+	memcpy(k->raddr, satpd_addr_bytes(&a->sa), satpd_addr_len(&a->sa));
 }
 
 static void sync_path(struct satpd *d, unsigned int i)
@@ -299,7 +258,7 @@ static void sync_path(struct satpd *d, unsigned int i)
 	uint32_t gen;
 	int sock, ret;
 
-	if (atomic_load_explicit(&p->gen, memory_order_relaxed) == p->xdp_gen)
+	if (satpd_seqlock_gen(&p->seq) == p->xdp_gen)
 		return;
 	gen = path_read(p, &a, &sock);
 	p->xdp_gen = gen;
@@ -330,18 +289,6 @@ void satpd_rail_sync_xdp(struct satpd *d)
 		sync_path(d, i);
 }
 
-/* A CLOCK_MONOTONIC time in ns as Unix seconds. */
-static int64_t mono_to_unix(uint64_t ns)
-{
-	struct timespec mono, real;
-	int64_t ago;
-
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	ago = ((int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec - (int64_t)ns) / 1000000000;
-	return (int64_t)real.tv_sec - (ago > 0 ? ago : 0);
-}
-
 void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_path *out)
 {
 	const struct satpd_rail_path *p = &d->rail.path[path];
@@ -357,11 +304,11 @@ void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_p
 	out->first = atomic_load(&p->first);
 	out->dups = atomic_load(&p->dups) + xs.dropped;
 	out->tx = atomic_load(&p->tx);
-	out->last_seen = atomic_load(&p->last_seen);
+	out->last_seen = atomic_load(&p->last_seen_unix_s);
 	out->xdp_seen = xs.seen;
 	out->xdp_dropped = xs.dropped;
 	/* pre-auth (a spoofed source tuple moves it): reported apart, never as last_seen */
-	out->xdp_last_seen = xs.last_ns ? mono_to_unix(xs.last_ns) : 0;
+	out->xdp_last_seen = xs.last_ns ? satpd_mono_ns_to_unix_s(xs.last_ns) : 0;
 }
 
 void satpd_rail_dump(const struct satpd *d)

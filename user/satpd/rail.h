@@ -29,6 +29,7 @@
 
 #include "route.h"
 #include "satp_xdp.h"
+#include "seqlock.h"
 #include "udp.h"
 
 struct satpd;
@@ -38,13 +39,13 @@ struct satpd_pkt;
 struct satpd_rail_path {
 	uint16_t lport, rport;
 	uint8_t host; /* index into the config's rail_hosts (RAIL over several -r) */
-	/* The remote: a seqlock (gen odd while written), written only when it moves. */
-	_Atomic uint32_t gen;
+	/* The remote, under a seqlock; written only when it moves. */
+	struct satpd_seqlock seq;
 	struct satpd_peer_addr remote;
 	int sock; /* index into satpd_udp of the remote's family; -1: unknown */
 	pthread_mutex_t lock;
 	_Atomic uint64_t rx, first, dups, tx;
-	_Atomic int64_t last_seen; /* Unix seconds; 0: never */
+	_Atomic int64_t last_seen_unix_s; /* 0: never */
 	/* AF_XDP TX: the next-hop headers for the remote, published by the main thread
 	 * (invalid when the route leaves by another interface than satp_rx's). */
 	struct satpd_l2 l2;

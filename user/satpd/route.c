@@ -4,13 +4,14 @@
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
+#include "endpoint.h"
+#include "nl.h"
 #include "route.h"
 
 #define ETH_ALEN	6
@@ -85,86 +86,41 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* One request, one answer (or an error) on a fresh socket: called once a second at most. */
-static int nl_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	ssize_t n;
-	int ret = 0;
-
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 ||
-	    mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb, data) < 0)
-		ret = errno ? -errno : -EIO;
-out:
-	mnl_socket_close(nl);
-	return ret;
-}
-
-static const void *sa_addr(const struct sockaddr_storage *sa)
-{
-	if (sa->ss_family == AF_INET)
-		return &((const struct sockaddr_in *)sa)->sin_addr;
-	return &((const struct sockaddr_in6 *)sa)->sin6_addr;
-}
-
-static uint16_t sa_port(const struct sockaddr_storage *sa)
-{
-	if (sa->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)sa)->sin_port;
-	return ((const struct sockaddr_in6 *)sa)->sin6_port;
-}
-
 /* The route a UDP datagram from local_port would take: rules by port (RAIL's paths) apply too. */
 static int get_route(const struct sockaddr_storage *remote, const struct sockaddr_storage *src,
 		     uint16_t local_port, struct route_info *ri)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_GETROUTE, 0);
 	int family = remote->ss_family;
 	size_t alen = family == AF_INET ? 4 : 16;
 	struct rtmsg *rtm;
 
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = (unsigned int)time(NULL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_dst_len = (unsigned char)(alen * 8);
-	mnl_attr_put(nlh, RTA_DST, alen, sa_addr(remote));
+	mnl_attr_put(nlh, RTA_DST, alen, satpd_addr_bytes(remote));
 	if (src && src->ss_family == family) {
 		rtm->rtm_src_len = (unsigned char)(alen * 8);
-		mnl_attr_put(nlh, RTA_SRC, alen, sa_addr(src));
+		mnl_attr_put(nlh, RTA_SRC, alen, satpd_addr_bytes(src));
 	}
 	mnl_attr_put_u8(nlh, RTA_IP_PROTO, IPPROTO_UDP);
 	mnl_attr_put_u16(nlh, RTA_SPORT, htons(local_port));
-	mnl_attr_put_u16(nlh, RTA_DPORT, sa_port(remote)); /* network order already */
-	return nl_ask(nlh, route_cb, ri);
+	mnl_attr_put_u16(nlh, RTA_DPORT, htons(satpd_addr_port(remote)));
+	return satpd_nl_ask(nlh, route_cb, ri);
 }
 
 static int get_neigh(int family, uint32_t ifindex, const uint8_t *addr, struct neigh_info *ni)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_GETNEIGH, 0);
 	struct ndmsg *ndm;
 
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = (unsigned int)time(NULL);
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = (unsigned char)family;
 	ndm->ndm_ifindex = (int)ifindex;
 	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
-	return nl_ask(nlh, neigh_cb, ni);
+	return satpd_nl_ask(nlh, neigh_cb, ni);
 }
 
 /*
@@ -176,18 +132,15 @@ static int get_neigh(int family, uint32_t ifindex, const uint8_t *addr, struct n
 static void nudge_neigh(int family, uint32_t ifindex, const uint8_t *addr)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_NEWNEIGH, NLM_F_ACK);
 	struct ndmsg *ndm;
 
-	nlh->nlmsg_type = RTM_NEWNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = (unsigned int)time(NULL);
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = (unsigned char)family;
 	ndm->ndm_ifindex = (int)ifindex;
 	ndm->ndm_flags = NTF_USE;
 	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
-	nl_ask(nlh, NULL, NULL); /* best effort: the next resolve sees the outcome */
+	satpd_nl_ask(nlh, NULL, NULL); /* best effort: the next resolve sees the outcome */
 }
 
 static int link_info(int ifindex, uint8_t mac[ETH_ALEN], uint32_t *mtu)
@@ -255,7 +208,7 @@ static void build(struct satpd_l2_tmpl *t, const uint8_t dmac[ETH_ALEN],
 	uint8_t *h = t->hdr, *ip = h + SATPD_ETH_HLEN, *udp;
 	size_t alen = t->family == AF_INET ? 4 : 16;
 	uint16_t type = htons(t->family == AF_INET ? ETH_TYPE_IP : ETH_TYPE_IPV6);
-	uint16_t dport_be = sa_port(remote);
+	uint16_t dport_be = htons(satpd_addr_port(remote));
 	uint16_t proto_be = htons(IPPROTO_UDP_NUM);
 	uint64_t sum = 0;
 
@@ -271,14 +224,14 @@ static void build(struct satpd_l2_tmpl *t, const uint8_t dmac[ETH_ALEN],
 		ip[8] = SATPD_TTL;
 		ip[9] = IPPROTO_UDP_NUM;
 		memcpy(ip + 12, saddr, 4);
-		memcpy(ip + 16, sa_addr(remote), 4);
+		memcpy(ip + 16, satpd_addr_bytes(remote), 4);
 		udp = ip + 20;
 	} else {
 		ip[0] = 0x60;
 		ip[6] = IPPROTO_UDP_NUM;
 		ip[7] = SATPD_TTL;
 		memcpy(ip + 8, saddr, 16);
-		memcpy(ip + 24, sa_addr(remote), 16);
+		memcpy(ip + 24, satpd_addr_bytes(remote), 16);
 		udp = ip + 40;
 	}
 	memcpy(udp, &sport_be, 2);
@@ -286,7 +239,7 @@ static void build(struct satpd_l2_tmpl *t, const uint8_t dmac[ETH_ALEN],
 	t->hdr_len = (uint16_t)(udp + SATPD_UDP_HLEN - h);
 	/* Pseudo header: both addresses and the protocol; the length is added per packet. */
 	sum = csum_partial(saddr, alen, sum);
-	sum = csum_partial(sa_addr(remote), alen, sum);
+	sum = csum_partial(satpd_addr_bytes(remote), alen, sum);
 	sum += proto_be;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
@@ -311,12 +264,12 @@ int satpd_route_resolve(const struct sockaddr_storage *remote, const struct sock
 	if (!ri.oif || (int)ri.oif != ifindex)
 		return -ENETUNREACH;
 	if (src && src->ss_family == family)
-		saddr = sa_addr(src);
+		saddr = satpd_addr_bytes(src);
 	else if (ri.have_src)
 		saddr = ri.src;
 	else
 		return -EADDRNOTAVAIL;
-	nexthop = ri.have_gw ? ri.gw : sa_addr(remote);
+	nexthop = ri.have_gw ? ri.gw : satpd_addr_bytes(remote);
 	ret = get_neigh(family, ri.oif, nexthop, &ni);
 	if (ret == -ENOENT || (!ret && (!ni.found || !(ni.state & NUD_USABLE))))
 		return -EAGAIN;
@@ -335,25 +288,19 @@ int satpd_route_resolve(const struct sockaddr_storage *remote, const struct sock
 
 void satpd_l2_publish(struct satpd_l2 *l2, const struct satpd_l2_tmpl *t)
 {
-	atomic_fetch_add_explicit(&l2->gen, 1, memory_order_acq_rel);
-	atomic_thread_fence(memory_order_release);
+	satpd_seqlock_write_begin(&l2->seq);
 	l2->t = *t;
-	atomic_fetch_add_explicit(&l2->gen, 1, memory_order_release);
+	satpd_seqlock_write_end(&l2->seq);
 }
 
 void satpd_l2_read(struct satpd_l2 *l2, struct satpd_l2_tmpl *t)
 {
 	uint32_t gen;
 
-	for (;;) {
-		gen = atomic_load_explicit(&l2->gen, memory_order_acquire);
-		if (gen & 1)
-			continue;
+	do {
+		gen = satpd_seqlock_read_begin(&l2->seq);
 		*t = l2->t;
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&l2->gen, memory_order_relaxed) == gen)
-			return;
-	}
+	} while (satpd_seqlock_read_retry(&l2->seq, gen));
 }
 
 /*

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "seqlock.h"
+
 /* Re-resolve this often: a neighbour that moves is picked up within a second. */
 #define SATPD_ROUTE_REFRESH_MS 1000
 /* Ethernet (14) + IPv6 (40) + UDP (8); IPv4 uses 42. No VLAN tags on the underlay device. */
@@ -38,7 +40,7 @@ struct satpd_l2_tmpl {
 
 /* The published template: main thread writes, workers read without a lock. */
 struct satpd_l2 {
-	_Atomic uint32_t gen; /* odd while written */
+	struct satpd_seqlock seq;
 	struct satpd_l2_tmpl t;
 };
 

@@ -15,26 +15,6 @@
  */
 #define SATPD_SOCK_BUF (4 << 20)
 
-const char *satpd_addr_str(const struct sockaddr_storage *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
-	} else if (sa->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
-	} else {
-		snprintf(buf, len, "(none)");
-	}
-	return buf;
-}
-
 static int open_one(struct satpd_udp *u, const struct addrinfo *ai, bool v6only, uint16_t port)
 {
 	int one = 1, bufsz = SATPD_SOCK_BUF;

@@ -7,8 +7,11 @@
 #define SATPD_UDP_H
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+#include "endpoint.h"
 #include "satpd_options.h"
 
 /*
@@ -24,12 +27,6 @@ struct satpd_udp {
 	uint16_t port[SATPD_SOCKS_MAX]; /* local, host order */
 };
 
-/* An address to send to, and the socket of its family. */
-struct satpd_peer_addr {
-	struct sockaddr_storage sa;
-	socklen_t len;
-};
-
 int satpd_udp_open(struct satpd_udp *u, const struct satpd_config *c);
 void satpd_udp_close(struct satpd_udp *u);
 /* Resolve -r/-o to an address a socket of u can reach. */
@@ -39,7 +36,18 @@ int satpd_udp_resolve_remote(const struct satpd_udp *u, const struct satpd_confi
 int satpd_udp_sock_for(const struct satpd_udp *u, const struct sockaddr_storage *sa);
 /* The socket of family bound to local port; -1 if none. */
 int satpd_udp_sock_for_port(const struct satpd_udp *u, int family, uint16_t port);
-/* "1.2.3.4:4444" / "[fd00::1]:4444", for logs. */
-const char *satpd_addr_str(const struct sockaddr_storage *sa, char *buf, size_t len);
+
+/* One entry of a sendmmsg batch: len bytes at buf to name, through iov (kept until the send). */
+static inline void satpd_mmsg_to(struct mmsghdr *msg, struct iovec *iov, void *buf, size_t len,
+				 struct sockaddr_storage *name, socklen_t namelen)
+{
+	memset(msg, 0, sizeof(*msg));
+	iov->iov_base = buf;
+	iov->iov_len = len;
+	msg->msg_hdr.msg_iov = iov;
+	msg->msg_hdr.msg_iovlen = 1;
+	msg->msg_hdr.msg_name = name;
+	msg->msg_hdr.msg_namelen = namelen;
+}
 
 #endif /* SATPD_UDP_H */

@@ -3,37 +3,34 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <string.h>
-#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include "endpoint.h"
+#include "nl.h"
 #include "underlay.h"
 
 static int dev_holding(const char *host, char name[IFNAMSIZ])
 {
+	struct sockaddr_storage want;
 	struct ifaddrs *ifa, *i;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} a;
-	int family, ret = -ENOENT;
+	int ret = -ENOENT;
 
-	if (inet_pton(AF_INET, host, &a.v4) == 1)
-		family = AF_INET;
-	else if (inet_pton(AF_INET6, host, &a.v6) == 1)
-		family = AF_INET6;
+	memset(&want, 0, sizeof(want));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&want)->sin_addr) == 1)
+		want.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&want)->sin6_addr) == 1)
+		want.ss_family = AF_INET6;
 	else
 		return -ENOENT; /* a name: the route to the remote decides */
 	if (getifaddrs(&ifa) < 0)
 		return -errno;
 	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
-			continue;
-		if ((family == AF_INET && !memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr,
-						  &a.v4, sizeof(a.v4))) ||
-		    (family == AF_INET6 && !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
-						   &a.v6, sizeof(a.v6)))) {
+		/* satpd_same_host reads no further than the family's own sockaddr */
+		if (i->ifa_addr &&
+		    satpd_same_host((const struct sockaddr_storage *)(const void *)i->ifa_addr,
+				    &want)) {
 			snprintf(name, IFNAMSIZ, "%s", i->ifa_name);
 			ret = 0;
 			break;
@@ -55,47 +52,19 @@ static int route_oif_cb(const struct nlmsghdr *nlh, void *data)
 static int dev_routing_to(const struct satpd_peer_addr *remote, char name[IFNAMSIZ])
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = satpd_nl_request(buf, RTM_GETROUTE, 0);
 	struct rtmsg *rtm;
 	uint32_t oif = 0;
-	unsigned int seq = (unsigned int)time(NULL);
-	ssize_t n;
-	int ret = -ENOENT;
+	int ret;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)remote->sa.ss_family;
-	if (remote->sa.ss_family == AF_INET) {
-		rtm->rtm_dst_len = 32;
-		mnl_attr_put(nlh, RTA_DST, 4, &((const struct sockaddr_in *)&remote->sa)->sin_addr);
-	} else {
-		rtm->rtm_dst_len = 128;
-		mnl_attr_put(nlh, RTA_DST, 16,
-			     &((const struct sockaddr_in6 *)&remote->sa)->sin6_addr);
-	}
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 ||
-	    mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), route_oif_cb, &oif) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (oif && if_indextoname(oif, name))
-		ret = 0;
-out:
-	mnl_socket_close(nl);
-	return ret;
+	rtm->rtm_dst_len = (unsigned char)(satpd_addr_len(&remote->sa) * 8);
+	mnl_attr_put(nlh, RTA_DST, satpd_addr_len(&remote->sa), satpd_addr_bytes(&remote->sa));
+	ret = satpd_nl_ask(nlh, route_oif_cb, &oif);
+	if (ret)
+		return ret;
+	return oif && if_indextoname(oif, name) ? 0 : -ENOENT;
 }
 
 int satpd_underlay_dev(const struct satpd_config *c, const struct satpd_peer_addr *remote,

@@ -19,8 +19,10 @@
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
+#include "clock.h"
 #include "conns.h"
 #include "datapath.h"
+#include "endpoint.h"
 #include "log.h"
 #include "route.h"
 #include "satp_xdp_loader.h"
@@ -77,8 +79,8 @@ struct satpd_xdp_path {
 	int ifindex;
 	unsigned int n_queues;
 	struct satpd_xsk *socks;
-	struct timespec last_resolve;
-	struct timespec last_write_back; /* of the windows into the state file */
+	int64_t last_resolve_ms;
+	int64_t last_write_back_ms;	 /* of the windows into the state file */
 	unsigned int resolve_next;	 /* mux the periodic refresh continues at */
 	bool keep;
 	bool gone;	      /* the underlay was deleted: nothing to detach */
@@ -738,7 +740,7 @@ static int windows_over_map(struct satpd *d, struct satpd_xdp_path *p)
 			   "file)",
 			   atomic_load(&w->n), atomic_load(&w->n) == 1 ? "" : "s", pinned,
 			   satp_xdp_pin_dir(x));
-	clock_gettime(CLOCK_MONOTONIC, &p->last_write_back);
+	p->last_write_back_ms = satpd_mono_ms();
 	return ret;
 }
 
@@ -855,13 +857,6 @@ void satpd_xdp_conn_del(struct satpd *d, uint16_t mux)
 			 strerror(-ret));
 }
 
-static void prefix_str(int family, const uint8_t *addr, unsigned int len, char *buf, size_t n)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	snprintf(buf, n, "%s/%u", inet_ntop(family, addr, a, sizeof(a)) ? a : "?", len);
-}
-
 int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
 			uint16_t mux)
 {
@@ -872,7 +867,7 @@ int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsign
 		return 0;
 	ret = satp_xdp_set_route(d->xdp->x, family, addr, len, mux);
 	if (ret) {
-		prefix_str(family, addr, len, p, sizeof(p));
+		satpd_prefix_str(family, addr, len, p, sizeof(p));
 		log_err("route %s of mux %u: cannot add it to the pinned route trie: %s", p, mux,
 			strerror(-ret));
 	}
@@ -888,7 +883,7 @@ void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsig
 		return;
 	ret = satp_xdp_del_route(d->xdp->x, family, addr, len);
 	if (ret && ret != -ENOENT) {
-		prefix_str(family, addr, len, p, sizeof(p));
+		satpd_prefix_str(family, addr, len, p, sizeof(p));
 		log_warn("route %s: cannot remove it from the pinned route trie: %s", p,
 			 strerror(-ret));
 	}
@@ -938,23 +933,11 @@ static int configure(struct satpd *d, struct satpd_xdp_path *p)
 		len = sizeof(ss);
 		if (getsockname(d->udp.fds[i], (struct sockaddr *)&ss, &len) < 0)
 			return -errno;
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			ret = satp_xdp_set_port(x, ntohs(s4->sin_port), true);
-			if (!ret && s4->sin_addr.s_addr == htonl(INADDR_ANY))
-				flags |= SATP_XDP_ANY_ADDR4;
-			else if (!ret)
-				ret = satp_xdp_set_addr(x, AF_INET, &s4->sin_addr, true);
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			ret = satp_xdp_set_port(x, ntohs(s6->sin6_port), true);
-			if (!ret && IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
-				flags |= SATP_XDP_ANY_ADDR6;
-			else if (!ret)
-				ret = satp_xdp_set_addr(x, AF_INET6, &s6->sin6_addr, true);
-		}
+		ret = satp_xdp_set_port(x, satpd_addr_port(&ss), true);
+		if (!ret && satpd_addr_is_any(&ss))
+			flags |= ss.ss_family == AF_INET ? SATP_XDP_ANY_ADDR4 : SATP_XDP_ANY_ADDR6;
+		else if (!ret)
+			ret = satp_xdp_set_addr(x, ss.ss_family, satpd_addr_bytes(&ss), true);
 		if (ret)
 			return ret;
 	}
@@ -1144,14 +1127,6 @@ void satpd_xdp_stop(struct satpd *d)
 
 /* ---------------------------------------------------------------- next hop */
 
-static long ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
 /*
  * An AF_XDP socket whose device is deleted is unbound without a poll event,
  * so ask: the underlay still there under its index and name?
@@ -1182,11 +1157,8 @@ static int resolve_for(struct satpd *d, const struct satpd_peer_addr *a, int soc
 	memset(&local, 0, sizeof(local));
 	if (sock < 0 || getsockname(d->udp.fds[sock], (struct sockaddr *)&local, &len) < 0)
 		return -EADDRNOTAVAIL;
-	port = local.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&local)->sin_port)
-					  : ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
-	wildcard = local.ss_family == AF_INET
-		       ? ((struct sockaddr_in *)&local)->sin_addr.s_addr == htonl(INADDR_ANY)
-		       : IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&local)->sin6_addr);
+	port = satpd_addr_port(&local);
+	wildcard = satpd_addr_is_any(&local);
 	return satpd_route_resolve(&a->sa, wildcard ? NULL : &local, port, d->xdp->ifindex, t);
 }
 
@@ -1265,9 +1237,9 @@ static void write_back_windows(struct satpd *d, struct satpd_xdp_path *p)
 {
 	unsigned int lost;
 
-	if (ms_since(&p->last_write_back) < XDP_WRITE_BACK_MS)
+	if (satpd_mono_ms_since(p->last_write_back_ms) < XDP_WRITE_BACK_MS)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &p->last_write_back);
+	p->last_write_back_ms = satpd_mono_ms();
 	lost = satpd_windows_write_back(&d->windows);
 	if (lost && !p->write_back_full)
 		log_warn("the replay window file has no slot for %u window%s: %s not kept across "
@@ -1287,7 +1259,7 @@ int satpd_xdp_tick(struct satpd *d)
 		return 0;
 	satpd_rail_sync_xdp(d);
 	moved = atomic_exchange(&d->remote_moved, false);
-	refresh = ms_since(&p->last_resolve) >= SATPD_ROUTE_REFRESH_MS;
+	refresh = satpd_mono_ms_since(p->last_resolve_ms) >= SATPD_ROUTE_REFRESH_MS;
 	resolve_rail_paths(d, refresh);
 	if (moved)
 		for (m = 0; (c = satpd_conns_next(d, &m));)
@@ -1305,7 +1277,7 @@ int satpd_xdp_tick(struct satpd *d)
 	if (!c) {
 		/* A full round: the next one starts in a refresh period. */
 		p->resolve_next = 0;
-		clock_gettime(CLOCK_MONOTONIC, &p->last_resolve);
+		p->last_resolve_ms = satpd_mono_ms();
 	} else {
 		p->resolve_next = m;
 	}
