@@ -286,6 +286,11 @@ int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id
 	return slot_sized(w, mux, sender_id, w->size);
 }
 
+uint32_t satpd_windows_home(const struct satpd_windows *w, uint16_t mux, uint16_t sender_id)
+{
+	return home(w, (uint32_t)mux << 16 | sender_id);
+}
+
 static int slot_capped(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,
 		       unsigned int quota);
 

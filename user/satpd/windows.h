@@ -102,6 +102,8 @@ int satpd_windows_open_file(struct satpd_windows *w, unsigned int bits, uint32_t
 int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t slot);
 /* The slot index of (mux, sender id), a fresh one if new; -ENOSPC when all are taken. */
 int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id);
+/* The slot where the probe for (mux, sender id) starts: tests build collisions with it. */
+uint32_t satpd_windows_home(const struct satpd_windows *w, uint16_t mux, uint16_t sender_id);
 /* The window of (mux, sender id); a fresh one if new. NULL when every slot is taken. */
 struct satp_window *satpd_windows_get(struct satpd_windows *w, uint16_t mux, uint16_t sender_id);
 /*
