@@ -210,10 +210,10 @@ TIDY_SRCS  := $(LIB_SRCS) $(SATP_SRCS) $(SATPD_SRCS) $(wildcard tests/fuzz/*.c) 
               tests/tools/satp_forge.c
 check: $(SKELS)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr -Iinclude -Iuser/lib user/ tests/unit
+		--inline-suppr -Iinclude -Iuser/lib -Iuser/satpd user/ tests/unit
 	$(call msg,TIDY,$(words $(TIDY_SRCS)) files)
 	$(Q)printf '%s\n' $(TIDY_SRCS) | xargs -P2 -n2 bash -c '$(CLANG_TIDY) --quiet "$$@" -- \
-		-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/satp -I$(BUILD) 2>&1 | \
+		-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/satp -Iuser/satpd -I$(BUILD) 2>&1 | \
 		grep -vE "^[0-9]+ warnings? generated|^Suppressed|^Use -header-filter"; \
 		exit $${PIPESTATUS[0]}' _
 
@@ -229,13 +229,15 @@ FUZZ_SMOKE_SECONDS ?= 10
 XDP_FUZZ_INPUTS    ?= 200000
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Wall -Wextra -Wno-unused-parameter \
-               -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iinclude -Iuser/lib -Iuser/satp
+               -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iinclude -Iuser/lib -Iuser/satp -Iuser/satpd
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 # The parsers under test, in an archive so a harness links only what it
 # calls; not the XDP loader and its views (the BPF test fuzzes the program).
+# The daemon's own parsers: the option table, the handshake, anytun's sync.
 FUZZ_DEPS   := $(filter-out user/lib/xdp%.c,$(LIB_SRCS)) \
-               $(addprefix user/satp/,outer.c inner.c pkt.c decode.c)
+               $(addprefix user/satp/,outer.c inner.c pkt.c decode.c) \
+               $(addprefix user/satpd/,satpd_options.c hs.c sync_proto.c)
 FUZZ_LIB    := $(FUZZ_BUILD)/libsatp-fuzz.a
 
 $(FUZZ_BUILD)/obj/%.o: %.c
