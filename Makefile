@@ -233,7 +233,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Wall -Wextra -Wno-u
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 # The parsers under test, in an archive so a harness links only what it
-# calls; not the XDP loader and its views (the BPF test fuzzes the program).
+# calls; not the XDP query and views (the BPF test fuzzes the program).
 # The daemon's own parsers: the option table, the handshake, anytun's sync.
 FUZZ_DEPS   := $(filter-out user/lib/xdp%.c,$(LIB_SRCS)) \
                $(addprefix user/satp/,outer.c inner.c pkt.c decode.c) \
