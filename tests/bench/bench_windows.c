@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "bench_measure.h"
-#include "windows.h"
+#include "window_store.h"
 
 #define CALIBRATE_N 100000
 #define BITS_XDP    10 /* SATP_XDP_WINDOW_SLOTS */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * satpd's window store (user/satpd/windows.c) across connection churn: slots
+ * satpd's window store (user/satpd/window_store.c) across connection churn: slots
  * of deleted connections are freed (satpd_windows_release_mux) and reused, so
  * add/del cycles far beyond the slot count never run out; a live sender keeps
  * its slot and its committed seqs through everyone else's churn; the unbind
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "satp_test_util.h"
-#include "windows.h"
+#include "window_store.h"
 
 #define BITS	 6 /* 64 slots: churn goes far beyond them quickly */
 #define CYCLES	 1000

@@ -18,7 +18,7 @@
 
 #include "log.h"
 #include "seqstate.h"
-#include "windows.h"
+#include "window_store.h"
 
 /* The store over index and slots: the caller's, a mapping's (w->map), or calloc'ed. */
 static int init_store(struct satpd_windows *w, unsigned int bits, uint32_t size,
