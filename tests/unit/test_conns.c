@@ -11,6 +11,9 @@
  * packet path; keeping it after every such worker passed a quiescent point
  * leaks one object per key change.
  *
+ * Key sets: set-keys with and without a grace period, step by step, and which
+ * set sends, which is tried first and which is still accepted after each.
+ *
  * Routes: a table of prefixes given to three connections (the control
  * socket's add-route and del-route rules), then of inner packets and the
  * connection satpd_conns_pick chooses for each, and whether
@@ -215,6 +218,85 @@ static void test_reclaim_table(void **state)
 		fail_msg("%u of %zu rows wrong", bad, ARRAY_SIZE(reclaim_rows));
 }
 
+/* ---------------------------------------------------------------- key sets */
+
+/*
+ * set-keys and its grace period, step by step on one connection: which key set
+ * sends (keys), which receiving tries first (pending) and which is still
+ * accepted (old), each named by the seed of its key. Grace periods are 0 or
+ * long enough that no step reaches their half: the clock is not under test.
+ */
+enum key_step { SET_KEYS, TICK, PEER_USES, DONE };
+
+struct key_row {
+	const char *what;
+	enum key_step step;
+	uint8_t seed;	/* SET_KEYS */
+	uint32_t grace; /* SET_KEYS, seconds */
+	uint8_t keys, pending, old; /* expected after the step; 0: none */
+};
+
+#define GRACE_LONG 3600
+
+/* clang-format off */
+static const struct key_row key_rows[] = {
+    {"grace 0: sends with the new keys at once", SET_KEYS, 2, 0, 2, 0, 1},
+    {"grace 0: the old ones go at the next tick", TICK, 0, 0, 2, 0, 0},
+    {"staged: received with, not sent with", SET_KEYS, 3, GRACE_LONG, 2, 3, 0},
+    {"staged: a tick before half the grace changes nothing", TICK, 0, 0, 2, 3, 0},
+    {"staged again: the unused set is replaced", SET_KEYS, 4, GRACE_LONG, 2, 4, 0},
+    {"the peer sends with them: still not before the tick", PEER_USES, 0, 0, 2, 4, 0},
+    {"the tick switches; the old keys stay for the grace", TICK, 0, 0, 4, 0, 2},
+    {"the grace is not over: old stays", TICK, 0, 0, 4, 0, 2},
+    {"grace 0 again: the old set before it is dropped", SET_KEYS, 5, 0, 5, 0, 4},
+    {"", DONE, 0, 0, 0, 0, 0},
+};
+/* clang-format on */
+
+static uint8_t seed_of(struct satpd_keyset *k)
+{
+	return k ? k->keys.master_key[0] : 0;
+}
+
+static void test_keys_table(void **state)
+{
+	struct satpd *d = daemon_new(SATPD_DEV_TUN, 0);
+	const struct key_row *r;
+	struct satpd_conn *c;
+	struct satp_keys k;
+	unsigned int bad = 0;
+	char err[256];
+
+	add_conn(d, 1); /* seed 1 */
+	c = satpd_conns_get(d, 1);
+	for (r = key_rows; r->step != DONE; r++) {
+		if (r->step == SET_KEYS) {
+			keys_of(&k, r->seed);
+			if (satpd_conns_set_keys(d, c, &k, r->grace, err, sizeof(err)))
+				fail_msg("%s: %s", r->what, err);
+		} else if (r->step == TICK) {
+			tick(d);
+		} else {
+			atomic_store(&c->pending_seen, true);
+		}
+		if (seed_of(atomic_load(&c->keys)) != r->keys ||
+		    seed_of(atomic_load(&c->pending)) != r->pending ||
+		    seed_of(atomic_load(&c->old)) != r->old) {
+			print_error("%s: keys %u pending %u old %u, want %u %u %u\n", r->what,
+				    seed_of(atomic_load(&c->keys)), seed_of(atomic_load(&c->pending)),
+				    seed_of(atomic_load(&c->old)), r->keys, r->pending, r->old);
+			bad++;
+		}
+		if (atomic_load(&c->keys_gen) & 1) {
+			print_error("%s: keys_gen left odd\n", r->what);
+			bad++;
+		}
+	}
+	daemon_free(d);
+	if (bad)
+		fail_msg("%u steps wrong", bad);
+}
+
 /* ---------------------------------------------------------------- routes */
 
 struct route_op {
@@ -397,6 +479,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reclaim_table),
+	    cmocka_unit_test(test_keys_table),
 	    cmocka_unit_test(test_pick_table),
 	    cmocka_unit_test(test_pick_sole),
 	    cmocka_unit_test(test_pick_tap),
