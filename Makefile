@@ -67,7 +67,10 @@ TOOL_SRCS   := $(wildcard tests/tools/*.c)
 
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 SATP_OBJS   := $(SATP_SRCS:%.c=$(BUILD)/%.o)
-SATPD_OBJS  := $(SATPD_SRCS:%.c=$(BUILD)/%.o)
+# The daemon is main.o over libsatpd.a (every other daemon object), so that
+# tests and tools link the daemon's modules instead of compiling them in.
+SATPD_MAIN  := $(BUILD)/user/satpd/main.o
+SATPD_OBJS  := $(filter-out $(SATPD_MAIN),$(SATPD_SRCS:%.c=$(BUILD)/%.o))
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -75,6 +78,7 @@ BPFT_BINS   := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 BENCH_BINS  := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 LIBSATP     := $(BUILD)/libsatp.a
+LIBSATPD    := $(BUILD)/libsatpd.a
 VMLINUX_H   := $(BUILD)/vmlinux.h
 
 BINS := $(BUILD)/satpd $(BUILD)/satp
@@ -108,12 +112,21 @@ $(BUILD)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# Tests, tools and benches reach the daemon's headers; the library does not.
+$(BUILD)/tests/%.o: CFLAGS += -Iuser/satpd
+
 $(LIBSATP): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(BUILD)/satpd: $(SATPD_OBJS) $(LIBSATP)
+$(LIBSATPD): $(SATPD_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+# libsatpd.a before libsatp.a: the daemon's modules use the library, never the reverse.
+$(BUILD)/satpd: $(SATPD_MAIN) $(LIBSATPD) $(LIBSATP)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -122,25 +135,21 @@ $(BUILD)/satp: $(SATP_OBJS) $(LIBSATP)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---------------------------------------------------------------- tests
-$(UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBSATP)
+$(UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBSATPD) $(LIBSATP)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(BPFT_BINS): $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(LIBSATP)
+$(BPFT_BINS): $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(LIBSATPD) $(LIBSATP)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Helpers the integration tests and benchmarks drive (AF_XDP receivers, generators).
-$(TOOL_BINS): $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBSATP)
+# satp_ctl_host hosts the daemon's control socket and metrics modules with fake callbacks.
+$(TOOL_BINS): $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBSATPD) $(LIBSATP)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The daemon's control socket and metrics modules hosted with fake callbacks
-# (test_satp_ctl.sh); the library again after them for what they use.
-$(BUILD)/tests/tools/satp_ctl_host: $(BUILD)/user/satpd/ctl.o $(BUILD)/user/satpd/metrics.o
-$(BUILD)/tests/tools/satp_ctl_host: LDLIBS := $(LIBSATP) $(LDLIBS)
-
-$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBSATP)
+$(BENCH_BINS): $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBSATPD) $(LIBSATP)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -201,10 +210,10 @@ TIDY_SRCS  := $(LIB_SRCS) $(SATP_SRCS) $(SATPD_SRCS) $(wildcard tests/fuzz/*.c) 
               tests/tools/satp_forge.c
 check: $(SKELS) check-cycles check-format
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr -Iinclude -Iuser/lib user/ tests/unit
+		--inline-suppr -Iinclude -Iuser/lib -Iuser/satpd user/ tests/unit
 	$(call msg,TIDY,$(words $(TIDY_SRCS)) files)
 	$(Q)printf '%s\n' $(TIDY_SRCS) | xargs -P2 -n2 bash -c '$(CLANG_TIDY) --quiet "$$@" -- \
-		-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/satp -I$(BUILD) 2>&1 | \
+		-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/satp -Iuser/satpd -I$(BUILD) 2>&1 | \
 		grep -vE "^[0-9]+ warnings? generated|^Suppressed|^Use -header-filter"; \
 		exit $${PIPESTATUS[0]}' _
 
@@ -246,13 +255,15 @@ FUZZ_SMOKE_SECONDS ?= 10
 XDP_FUZZ_INPUTS    ?= 200000
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -Wall -Wextra -Wno-unused-parameter \
-               -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iinclude -Iuser/lib -Iuser/satp
+               -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iinclude -Iuser/lib -Iuser/satp -Iuser/satpd
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 # The parsers under test, in an archive so a harness links only what it
-# calls; not the XDP loader and its views (the BPF test fuzzes the program).
+# calls; not the XDP query and views (the BPF test fuzzes the program).
+# The daemon's own parsers: the option table, the handshake, anytun's sync.
 FUZZ_DEPS   := $(filter-out user/lib/xdp%.c,$(LIB_SRCS)) \
-               $(addprefix user/satp/,outer.c inner.c pkt.c decode.c)
+               $(addprefix user/satp/,outer.c inner.c pkt.c decode.c) \
+               $(addprefix user/satpd/,satpd_options.c hs.c sync_proto.c)
 FUZZ_LIB    := $(FUZZ_BUILD)/libsatp-fuzz.a
 
 $(FUZZ_BUILD)/obj/%.o: %.c

@@ -11,24 +11,14 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bench_measure.h"
-/* satpd's store is not in libsatp: compiled in here, as the unit test does. */
-#include "../../user/satpd/windows.c"
+#include "window_store.h"
 
 #define CALIBRATE_N 100000
 #define BITS_XDP    10 /* SATP_XDP_WINDOW_SLOTS */
-
-void satpd_log(int level, const char *fmt, ...)
-{
-	(void)level, (void)fmt;
-}
-
-int satpd_mkdir_p(const char *path)
-{
-	return mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
-}
 
 struct bench {
 	struct satpd_windows *w;

@@ -14,8 +14,7 @@
 #include <string.h>
 
 #include "satp_xdp_loader.h"
-/* satpd's copy is not in libsatp: compiled in here, as satpd compiles it. */
-#include "../../user/satpd/lpm.c"
+#include "lpm.h"
 
 #define SWEEP 20000 /* random destinations per family */
 

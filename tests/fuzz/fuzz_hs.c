@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The handshake messages (user/lib/hs.c): what anyone on the internet can
+ * The handshake messages (user/satpd/hs.c): what anyone on the internet can
  * send to the SATP port before any key is agreed. Two identities, I
  * (initiator) and R (responder), and a valid initiation, response and
  * cookie reply made once at start. Input: byte 0 selects

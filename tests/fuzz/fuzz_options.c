@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * satpd's option and config-file parser (user/lib/satpd_options.c), then
+ * satpd's option and config-file parser (user/satpd/satpd_options.c), then
  * satpd_config_finish() on whatever parsed. Input: byte 0 even = the rest is
  * a command line, arguments separated by NUL bytes; odd = the rest is a
  * config file, one option per line. Every error must come back as -errno with

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * anytun sync messages (user/lib/sync_proto.c): what satpd parses from an
+ * anytun sync messages (user/satpd/sync_proto.c): what satpd parses from an
  * anytun-controld or sync server over TCP. Input byte 0 even = the rest is a
  * stream, read as the sync client does (frame after frame, skipping bad
  * bodies, stopping at a broken header or an incomplete frame); odd = the

@@ -3,7 +3,7 @@
 #
 # anytun's sync / control protocol against the real Debian anytun tools:
 # anytun-config writes the connections and routes, anytun-controld serves
-# them, satp_sync_dump (libsatp's sync client and parser) reads them, and
+# them, satp_sync_dump (the daemon's sync client and parser, libsatpd.a) reads them, and
 # anytun-showtables reads a capture of the very same stream; both must agree.
 #
 #   netns st$$-sync (lo only)

@@ -2,7 +2,7 @@
 /*
  * satp_sync_dump: print the records an anytun sync server or anytun-controld
  * sends, as anytun-showtables does (or every field with -l), through
- * libsatp's sync client and parser. For tests/integration/test_sync.sh.
+ * the daemon's sync client and parser (libsatpd.a). For tests/integration/test_sync.sh.
  *
  *   satp_sync_dump [-l] [-n COUNT] [-t SECONDS] [-r RECONNECT-MS] -X host[:port]
  *   satp_sync_dump [-l] -f FILE|-          a captured stream, or anytun-config's

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Helpers shared by the libsatp unit tests (header-only: each test is one binary). */
+/* Helpers shared by the unit tests (header-only: each test is one binary). */
 #ifndef SATP_TEST_UTIL_H
 #define SATP_TEST_UTIL_H
 

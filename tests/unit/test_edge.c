@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The anycast edges' window exchange (user/lib/edge_proto.h, docs/anycast.md
+ * The anycast edges' window exchange (user/satpd/edge_proto.h, docs/anycast.md
  * §8): the message codec (round trip, every refusal with its reason, authentic
  * messages that do not parse), the exchange key's derivation, and the merge of
  * one edge's window into another's as a table of steps in the manner of

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Segmentation of tun super-packets (user/lib/gso.h): a table of TCPv4/TCPv6
+ * Segmentation of tun super-packets (user/satpd/gso.h): a table of TCPv4/TCPv6
  * super-packets cut into segments, each checked against a reference
  * computation here (16-bit words, one at a time: an independent checksum)
  * and against the original stream (payload, seq, IDs, flags); packets left

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * satpd's handshake (user/lib/hs.c) and key files (user/lib/keyfile.c):
+ * satpd's handshake (user/satpd/hs.c) and key files (user/lib/keyfile.c):
  * a full exchange between two in-process parties whose SATP keys then carry
  * a packet, and tables of refused messages (every byte flipped, every
  * length, wrong keys, replays, bad MACs), each with its named verdict, no

@@ -9,8 +9,8 @@
 #include <arpa/inet.h>
 
 #include "satp_test_util.h"
-/* satpd's budget is not in libsatp: compiled in here, as satpd compiles it. */
-#include "../../user/satpd/hsbudget.c"
+#include "satp_hs_wire.h"
+#include "hsbudget.h"
 
 #define MS    1000000ull
 #define T0    (1000 * 1000 * MS) /* a monotonic clock well past 0 */

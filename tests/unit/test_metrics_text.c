@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The Prometheus renderer (user/lib/metrics_text.h): a snapshot and an XDP
+ * The Prometheus renderer (user/satpd/metrics_text.h): a snapshot and an XDP
  * view in, a table of lines that must be in the text out; every family has
  * HELP and TYPE once, before its samples, and the samples of a family are
  * contiguous (the exposition format's rule); label values are escaped.

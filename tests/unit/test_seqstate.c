@@ -7,22 +7,17 @@
  * every number either of them took; a state directory is locked by one
  * daemon at a time; and with -u it is the user's when satpd made it.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "satp_test_util.h"
-/* satpd's seqstate is not in libsatp: compiled in here, as satpd compiles it. */
-#include "../../user/satpd/seqstate.c"
+#include "seqstate.h"
 
 #define MUX 3u
-
-/* The daemon's logger, which seqstate.c calls. */
-void satpd_log(int level, const char *fmt, ...)
-{
-	(void)level, (void)fmt;
-}
 
 static char dir[64];
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * anytun sync messages (user/lib/sync_proto.h) and the sync client
- * (user/lib/sync_client.h).
+ * anytun sync messages (user/satpd/sync_proto.h) and the sync client
+ * (user/satpd/sync_client.h).
  *
  * Good frames are verbatim output of Debian's anytun-config 0.3.8 (Boost
  * 1.74, archive version 18); the command that made each is in its row.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * satpd's window store (user/satpd/windows.c) across connection churn: slots
+ * satpd's window store (user/satpd/window_store.c) across connection churn: slots
  * of deleted connections are freed (satpd_windows_release_mux) and reused, so
  * add/del cycles far beyond the slot count never run out; a live sender keeps
  * its slot and its committed seqs through everyone else's churn; the unbind
@@ -16,30 +16,19 @@
  * when it is re-added with the same keys, a key change starts empty and the old
  * keys are refused from then on, also when the pool reclaimed the windows (M6).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "satp_test_util.h"
-/* satpd's store is not in libsatp: compiled in here, as satpd compiles it. */
-#include "../../user/satpd/windows.c"
+#include "window_store.h"
 
 #define BITS	 6 /* 64 slots: churn goes far beyond them quickly */
 #define CYCLES	 1000
 #define PER_CONN 3 /* senders per churned connection */
 #define LIVE_MUX 1
-
-/* The daemon's logger and state-dir helper, which windows.c calls. */
-void satpd_log(int level, const char *fmt, ...)
-{
-	(void)level, (void)fmt;
-}
-
-int satpd_mkdir_p(const char *path)
-{
-	return mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
-}
 
 struct binds {
 	unsigned int bound, unbound;
@@ -201,7 +190,7 @@ static uint16_t colliding_sender(struct satpd_windows *w)
 	uint32_t s;
 
 	for (s = 0; s < 0x10000; s++)
-		if (s != 1 && home(w, 2u << 16 | s) == home(w, 1u << 16 | 1))
+		if (s != 1 && satpd_windows_home(w, 2, (uint16_t)s) == satpd_windows_home(w, 1, 1))
 			return (uint16_t)s;
 	fail_msg("no sender of mux 2 collides with (1, 1)");
 	return 0;

@@ -14,7 +14,7 @@
 
 #include "ctl_proto.h"
 #include "hostport.h"
-#include "satpd_options.h"
+#include "parse.h"
 #include "textbuf.h"
 
 /* Quote at most this much of an offending line: enough to recognise it. */

@@ -21,7 +21,7 @@
 #include <linux/sock_diag.h>
 #include <linux/xdp_diag.h>
 
-#include "satp_xdp_loader.h"
+#include "xdp_query.h"
 #include "xdp_view.h"
 
 static int map_open(const char *dir, const char *name)

@@ -16,7 +16,8 @@
 
 #include "json.h"
 #include "satp_cmd.h"
-#include "satp_xdp_loader.h"
+#include "satp_hs_wire.h"
+#include "xdp_query.h"
 #include "state.h"
 
 static void usage(FILE *f)

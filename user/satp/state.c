@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "satp_xdp_loader.h"
+#include "xdp_query.h"
 #include "state.h"
 
 static int ask_daemons(struct satp_state *st, const struct satp_state_opts *o)

@@ -38,7 +38,7 @@ struct satpd_retired {
 /*
  * A retired connection whose mux is gone (deleted, not replaced or re-added)
  * and whose windows nobody keeps (parked for its keys: satpd_conns_del):
- * its senders' window slots go back to the store (windows.h), XDP's binding
+ * its senders' window slots go back to the store (window_store.h), XDP's binding
  * and counters with them. Only when nothing can use them: see the callers.
  */
 static void release_windows(struct satpd *d, const struct satpd_conn *c)
@@ -481,7 +481,7 @@ static bool retiring(struct satpd *d, uint16_t mux)
 }
 
 /*
- * Static keys on mux (windows.h, key fingerprints): refused when their windows
+ * Static keys on mux (window_store.h, key fingerprints): refused when their windows
  * there are gone; a deleted connection's mux keeps its windows for the same
  * keys and starts empty for others. *was_parked: for a caller that fails later.
  */
@@ -1061,7 +1061,7 @@ void satpd_conns_tick(struct satpd *d)
 			 atomic_load_explicit(&c->old, memory_order_relaxed))
 			conn_tick(d, c, now);
 	reclaim(d, false);
-	/* The pool ran full: a deleted connection's kept windows make room (windows.h). */
+	/* The pool ran full: a deleted connection's kept windows make room (window_store.h). */
 	if (atomic_exchange_explicit(&d->windows.full, false, memory_order_relaxed))
 		satpd_windows_reclaim_parked(&d->windows, d->conns->keymem);
 	satpd_keymem_sync(d->conns->keymem);

@@ -92,7 +92,7 @@ struct satpd_conns {
 	_Atomic uint64_t epoch;
 	struct satpd_retired *retired;
 	uint64_t last_tick_ns; /* CLOCK_MONOTONIC of the last satpd_conns_tick pass */
-	struct satpd_keymem *keymem; /* keys the windows were committed under (windows.h) */
+	struct satpd_keymem *keymem; /* keys the windows were committed under (window_store.h) */
 	char state_dir[SATPD_PATH_MAX];
 	int state_dirfd; /* opened at init: new connections' files after a privilege drop or chroot */
 };

@@ -11,7 +11,7 @@
  * point), each connection's keys with one crypto context per worker, its
  * outgoing sequence number (an atomic fetch-add, seqstate.h) and learned
  * remote (a seqlock; written only when it moves), and the replay windows of
- * every (mux, sender id) (windows.h).
+ * every (mux, sender id) (window_store.h).
  *
  *   rx: datagram -> header -> mux -> connection -> tag (keys, then the keys
  *       being installed, then the old ones in their grace period) -> replay
@@ -39,7 +39,7 @@
 #include "rail.h"
 #include "route.h"
 #include "udp.h"
-#include "windows.h"
+#include "window_store.h"
 
 #define SATPD_VERSION "0.1"
 
@@ -137,7 +137,7 @@ struct satpd_keyset {
 	uint64_t session_id;	      /* the kx daemon's name for it (logs, show) */
 	_Atomic uint64_t tx_seq;      /* session: the next seq to send */
 	struct satpd_windows *rx_win; /* session: its replay windows (NULL with -w 0) */
-	struct satpd_key_fp fp, fp_rx; /* keys (a session: tx) and a session's rx (windows.h) */
+	struct satpd_key_fp fp, fp_rx; /* keys (a session: tx), a session's rx (window_store.h) */
 	_Atomic bool used; /* handshake: a packet verified under it (confirms a responder's) */
 	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
 };

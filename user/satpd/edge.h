@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The replay-window exchange between the edges of an anycast cluster
- * (docs/anycast.md §8, wire format in user/lib/edge_proto.h). Every
+ * (docs/anycast.md §8, wire format in user/satpd/edge_proto.h). Every
  * --edge-interval (Δ) this edge sends every --peer-edge the windows that
  * changed since its last round (all of them every SATPD_EDGE_FULL_EVERY
  * rounds, or when a peer says it just started), and merges what the peers

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * satpd's side of the handshake (docs/handshake.md): the library (user/lib/hs.h)
+ * satpd's side of the handshake (docs/handshake.md): the library (user/satpd/hs.h)
  * does the protocol; this plumbs it into the daemon.
  *
  * Everything here runs on the main thread: handshake datagrams (mux 0xFFFF)

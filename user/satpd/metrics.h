@@ -2,7 +2,7 @@
 /*
  * --metrics ADDR:PORT: a Prometheus scrape endpoint. A tiny HTTP/1.0
  * responder: GET /metrics renders the daemon's snapshot and the XDP view of
- * its underlay (user/lib/metrics_text.h); anything else is 404 or 405. One
+ * its underlay (user/satpd/metrics_text.h); anything else is 404 or 405. One
  * response per connection, then close. HTTP runs on a thread of the module's
  * own (a client gets SATPD_METRICS_IO_TIMEOUT_MS to send its request and as
  * long for each send of the reply); the daemon's loop polls satpd_metrics_fd()

@@ -41,7 +41,7 @@ struct satpd_seq {
  * with the same sequence numbers.
  */
 #define SATPD_STATE_LOCK "satpd.lock"
-/* The replay windows' durable record and their keys' fingerprints (windows.h). */
+/* The replay windows' durable record and their keys' fingerprints (window_store.h). */
 #define SATPD_WINDOWS_FILE "rx-windows"
 #define SATPD_KEYMEM_FILE  "rx-window-keys"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * satpd driven by an existing anytun control plane: one sync client
- * (user/lib/sync_client.h) per -X / -M entry, served by the main loop; each
+ * (user/satpd/sync_client.h) per -X / -M entry, served by the main loop; each
  * connection record adds or replaces the connection of its mux (cipher, auth,
  * tag length and sender id from the command line, as anytun), except one keyed
  * by handshakes or kx sessions (refused, logged, counted sync_refused: the

@@ -678,7 +678,7 @@ static int bind_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slo
 	return satp_xdp_bind_window(ctx, mux, sender_id, slot);
 }
 
-/* The slot is free again (windows.h): XDP forgets the sender, the next one counts from 0. */
+/* The slot is free again (window_store.h): XDP forgets the sender, the next one counts from 0. */
 static void unbind_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t slot)
 {
 	int ret = satp_xdp_unbind_window(ctx, mux, sender_id);
@@ -699,7 +699,7 @@ static int adopt_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t sl
 			 sender_id, slot, strerror(-ret));
 		return 0;
 	}
-	/* Its size stays the last run's until its connection commits (windows.c resize). */
+	/* Its size stays the last run's until its connection commits (window_store.c resize). */
 	log_info("mux %u sender %u: replay window kept from the last run (top %" PRIu32 ")", mux,
 		 sender_id, w->slots[slot].top);
 	return 0;
@@ -709,7 +709,7 @@ static int adopt_window(void *ctx, uint16_t mux, uint16_t sender_id, uint32_t sl
  * Replay windows over the mmapped window map, with what an earlier run
  * committed: the pinned windows, merged with the state file's (a reboot took
  * the pins, or the last run used the sockets). The file's store becomes the
- * record the map is written back to (windows.h).
+ * record the map is written back to (window_store.h).
  */
 static int windows_over_map(struct satpd *d, struct satpd_xdp_path *p)
 {

@@ -4,8 +4,6 @@
  * option set plus satpd's own) and config files (one option per line, no
  * dashes) become one struct satpd_config; nothing here touches the system:
  * no sockets, no devices, no name resolution. The daemon applies the model.
- *
- * Lives in the library (not user/satpd/) so that cmocka tests can link it.
  */
 #ifndef SATPD_OPTIONS_H
 #define SATPD_OPTIONS_H
@@ -16,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "parse.h"
 #include "satp.h"
 
 /* Room for a host name (RFC 1035 limit) or a numeric address. */
@@ -81,16 +80,6 @@ enum satpd_xdp_mode {
 	SATPD_XDP_NATIVE = 0,
 	SATPD_XDP_SKB,
 	SATPD_XDP_OFF,
-};
-
-/* An address family together with its bytes: -n, -R. */
-struct satpd_prefix {
-	int family; /* AF_INET or AF_INET6; 0 = not set */
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} addr;
-	unsigned int len;
 };
 
 /* A host and a port range; lo == hi for a plain port. */
@@ -273,11 +262,9 @@ void satpd_options_usage(FILE *f, const char *prog);
 const char *satpd_xdp_mode_name(enum satpd_xdp_mode m);
 const char *satpd_dev_type_name(enum satpd_dev_type t);
 
-/* Typed parsers, exported for the unit tests. 0 or -EINVAL with a message. */
-int satpd_parse_uint(const char *s, unsigned long max, unsigned long *out, const char *what,
-		     char *err, size_t errlen);
+/* Typed parsers, exported for the unit tests (satpd_parse_uint, satpd_parse_prefix: parse.h).
+ * 0 or -EINVAL with a message. */
 int satpd_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *err, size_t errlen);
-int satpd_parse_prefix(const char *s, struct satpd_prefix *p, char *err, size_t errlen);
 int satpd_parse_ifname(const char *s, char out[IFNAMSIZ], char *err, size_t errlen);
 int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err, size_t errlen);
 

@@ -22,8 +22,8 @@
  * no longer finds the mux (satp_conns lost it at the delete, an RCU grace
  * period and a tick before); unbind then drops the XDP binding.
  */
-#ifndef SATPD_WINDOWS_H
-#define SATPD_WINDOWS_H
+#ifndef SATPD_WINDOW_STORE_H
+#define SATPD_WINDOW_STORE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -102,6 +102,8 @@ int satpd_windows_open_file(struct satpd_windows *w, unsigned int bits, uint32_t
 int satpd_windows_adopt(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t slot);
 /* The slot index of (mux, sender id), a fresh one if new; -ENOSPC when all are taken. */
 int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id);
+/* The slot where the probe for (mux, sender id) starts: tests build collisions with it. */
+uint32_t satpd_windows_home(const struct satpd_windows *w, uint16_t mux, uint16_t sender_id);
 /* The window of (mux, sender id); a fresh one if new. NULL when every slot is taken. */
 struct satp_window *satpd_windows_get(struct satpd_windows *w, uint16_t mux, uint16_t sender_id);
 /*
@@ -257,7 +259,7 @@ int satpd_keymem_init(struct satpd_keymem *m);
 /*
  * satpd_keymem_init, then what dir/SATPD_KEYMEM_FILE holds (kept in step from
  * then on). A file of another layout or torn is replaced, with a log line;
- * held by another satpd: memory only, as the window file (windows.h).
+ * held by another satpd: memory only, as the window file (window_store.h).
  */
 int satpd_keymem_open(struct satpd_keymem *m, const char *dir);
 void satpd_keymem_close(struct satpd_keymem *m);
@@ -271,7 +273,7 @@ void satpd_key_fp(const struct satpd_keymem *m, const struct satp_keys *k, struc
  * Connection (static keys fp) on mux: add, re-add, change-conn, set-keys.
  * Refused (-EKEYREJECTED, err says why) when the keys lost their windows on
  * mux; a parked mux's slots are freed if fp is none of its kept keys, or
- * -EAGAIN when !may_free (something may still use them: windows.h's top).
+ * -EAGAIN when !may_free (something may still use them: window_store.h's top).
  */
 int satpd_windows_admit_keys(struct satpd_windows *w, struct satpd_keymem *m, uint16_t mux,
 			     const struct satpd_key_fp *fp, bool may_free, char *err,
@@ -299,4 +301,4 @@ int satpd_windows_commit_quota(struct satpd_windows *w, uint16_t mux, uint16_t s
 /* Slots mux holds. */
 unsigned int satpd_windows_mux_slots(const struct satpd_windows *w, uint16_t mux);
 
-#endif /* SATPD_WINDOWS_H */
+#endif /* SATPD_WINDOW_STORE_H */

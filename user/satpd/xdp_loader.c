@@ -34,6 +34,7 @@
 #include "satp_wire.h"
 #include "satp_xdp.skel.h"
 #include "satp_xdp_loader.h"
+#include "xdp_query.h"
 
 #define SATP_XDP_PROG_NAME  "satp_rx"
 #define SATP_XDP_LINK_NAME  "satp_rail_rx"
@@ -115,18 +116,6 @@ void satp_xdp_set_log(satp_xdp_log_fn fn, enum satp_xdp_log_level max_level)
 }
 
 /* ---------------------------------------------------------------- names */
-
-const char *satp_xdp_mode_name(enum satp_xdp_attach_mode mode)
-{
-	switch (mode) {
-	case SATP_XDP_MODE_NATIVE:
-		return "native";
-	case SATP_XDP_MODE_SKB:
-		return "skb";
-	default:
-		return "none";
-	}
-}
 
 static enum xdp_attach_mode to_libxdp_mode(enum satp_xdp_attach_mode mode)
 {
@@ -768,22 +757,6 @@ int satp_xdp_detach(struct satp_xdp *x)
 	x->plain = false;
 	x->prog_id = 0;
 	return write_attach_info(x);
-}
-
-int satp_xdp_query(const char *ifname, enum satp_xdp_attach_mode *mode, uint32_t *prog_id)
-{
-	struct bpf_xdp_query_opts q = {.sz = sizeof(q)};
-	int ifindex = (int)if_nametoindex(ifname);
-
-	if (!ifindex)
-		return -errno;
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return -errno;
-	*mode = q.attach_mode == XDP_ATTACHED_DRV   ? SATP_XDP_MODE_NATIVE
-		: q.attach_mode == XDP_ATTACHED_SKB ? SATP_XDP_MODE_SKB
-						    : SATP_XDP_MODE_NONE;
-	*prog_id = q.prog_id;
-	return 0;
 }
 
 /* ---------------------------------------------------------------- accessors */

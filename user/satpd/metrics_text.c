@@ -13,7 +13,7 @@
 
 #include "metrics_text.h"
 #include "textbuf.h"
-#include "satp_xdp_loader.h"
+#include "xdp_query.h"
 
 static void family(struct satp_text *o, const char *name, const char *type, const char *help)
 {

@@ -35,8 +35,7 @@
 
 #include "satp_hs_wire.h"
 #include "satp_xdp.h"
-
-#define SATP_XDP_PIN_ROOT_DEFAULT "/sys/fs/bpf"
+#include "xdp_query.h"
 
 enum satp_xdp_log_level {
 	SATP_XDP_LOG_WARN = 0,
@@ -95,8 +94,7 @@ enum satp_xdp_attach_mode satp_xdp_mode(const struct satp_xdp *x);
 bool satp_xdp_dispatcher(const struct satp_xdp *x);
 /* The last attach replaced a satp_rx an earlier run left on the interface (--keep-xdp, a crash). */
 bool satp_xdp_took_over(const struct satp_xdp *x);
-const char *satp_xdp_pin_dir(const struct satp_xdp *x);		/* "" with no_pin */
-const char *satp_xdp_mode_name(enum satp_xdp_attach_mode mode); /* "none" "native" "skb" */
+const char *satp_xdp_pin_dir(const struct satp_xdp *x); /* "" with no_pin */
 
 /* Configuration. Addresses are in network order: 4 bytes (AF_INET) or 16. */
 /* Forget the ports, addresses, flags and connections a previous run left in
@@ -167,7 +165,5 @@ int satp_xdp_read_rail_stats(struct satp_xdp *x, uint32_t path, struct satp_xdp_
 /* Zero a slot's counters on every CPU: a freed slot's next sender starts from nothing. */
 int satp_xdp_clear_sender_stats(struct satp_xdp *x, uint32_t slot);
 
-/* Any program on an interface, for `satp show` without a loader. */
-int satp_xdp_query(const char *ifname, enum satp_xdp_attach_mode *mode, uint32_t *prog_id);
 
 #endif /* SATP_XDP_LOADER_H */

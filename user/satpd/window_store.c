@@ -18,7 +18,7 @@
 
 #include "log.h"
 #include "seqstate.h"
-#include "windows.h"
+#include "window_store.h"
 
 /* The store over index and slots: the caller's, a mapping's (w->map), or calloc'ed. */
 static int init_store(struct satpd_windows *w, unsigned int bits, uint32_t size,
@@ -284,6 +284,11 @@ static int slot_sized(struct satpd_windows *w, uint16_t mux, uint16_t sender_id,
 int satpd_windows_slot(struct satpd_windows *w, uint16_t mux, uint16_t sender_id)
 {
 	return slot_sized(w, mux, sender_id, w->size);
+}
+
+uint32_t satpd_windows_home(const struct satpd_windows *w, uint16_t mux, uint16_t sender_id)
+{
+	return home(w, (uint32_t)mux << 16 | sender_id);
 }
 
 static int slot_capped(struct satpd_windows *w, uint16_t mux, uint16_t sender_id, uint32_t size,

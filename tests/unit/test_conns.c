@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The daemon core's connection table (user/satpd/conns.c), linked from
+ * libsatpd.a with a struct satpd that has no socket, device or XDP: what the
+ * setup code fills in before any of those exist.
+ *
+ * Epoch reclaim: a table of what two workers do around a key set's retirement
+ * (quiescent, in the batch they entered before it, left, entered again) and
+ * whether the next tick may free it. Freeing while a worker that entered
+ * before the retirement is still in its batch is a use after free on the
+ * packet path; keeping it after every such worker passed a quiescent point
+ * leaks one object per key change.
+ *
+ * Key sets: set-keys with and without a grace period, step by step, and which
+ * set sends, which is tried first and which is still accepted after each.
+ *
+ * Routes: a table of prefixes given to three connections (the control
+ * socket's add-route and del-route rules), then of inner packets and the
+ * connection satpd_conns_pick chooses for each, and whether
+ * satpd_conns_src_fits lets a connection deliver a packet from that source.
+ *
+ * These drive conns.h as it is at issue 15's start; the core/feature seam of
+ * that issue may move them (struct satpd), and the setup below with them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "satp_test_util.h"
+#include "conns.h"
+#include "satpd_options.h"
+
+#define WORKERS 2
+
+struct fixture {
+	char dir[32];
+	struct satpd_config *cfg;
+	struct satpd *d;
+};
+
+static struct fixture fx;
+
+static void rm_tree(const char *dir)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A daemon as setup leaves it before sockets, devices and XDP: n_workers AF_XDP workers. */
+static struct satpd *daemon_new(enum satpd_dev_type type, unsigned int n_workers)
+{
+	struct satpd *d = calloc(1, sizeof(*d));
+	unsigned int i;
+
+	assert_non_null(d);
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/satp-conns.XXXXXX");
+	assert_non_null(mkdtemp(fx.dir));
+	fx.cfg = calloc(1, sizeof(*fx.cfg));
+	assert_non_null(fx.cfg);
+	satpd_config_default(fx.cfg);
+	fx.cfg->dev_type = type;
+	d->cfg = fx.cfg;
+	d->dev_type = type;
+	d->sock_worker.d = d;
+	assert_int_equal(satpd_windows_init(&d->windows, 6, 100, NULL, NULL, NULL), 0);
+	assert_int_equal(satpd_conns_init(d, fx.dir), 0);
+	if (n_workers) {
+		d->workers = calloc(n_workers, sizeof(*d->workers));
+		assert_non_null(d->workers);
+		for (i = 0; i < n_workers; i++)
+			d->workers[i].d = d;
+		d->n_workers = n_workers;
+	}
+	fx.d = d;
+	return d;
+}
+
+static void daemon_free(struct satpd *d)
+{
+	satpd_conns_free(d);
+	satpd_windows_free(&d->windows);
+	free(d->workers);
+	free(d);
+	free(fx.cfg);
+	rm_tree(fx.dir);
+}
+
+/* Static keys as anytun's defaults make them: a key per mux, so each is its own. */
+static void keys_of(struct satp_keys *k, uint8_t seed)
+{
+	memset(k, 0, sizeof(*k));
+	satp_algos_default(&k->algos);
+	k->role = SATP_ROLE_LEFT;
+	k->master_key_len = k->algos.kd_bits / 8;
+	memset(k->master_key, seed, k->master_key_len);
+	memset(k->master_salt, seed ^ 0x5a, sizeof(k->master_salt));
+}
+
+static void add_conn(struct satpd *d, uint16_t mux)
+{
+	struct satpd_conn_config c;
+	char err[256] = "";
+
+	memset(&c, 0, sizeof(c));
+	c.mux = mux;
+	c.sender_id = 1;
+	c.window = 100;
+	keys_of(&c.keys, (uint8_t)mux);
+	if (satpd_conns_add(d, &c, err, sizeof(err)))
+		fail_msg("add mux %u: %s", mux, err);
+}
+
+/* A retired key set: nothing publishes it, as after a key switch. */
+static void retire_one(struct satpd *d)
+{
+	struct satpd_keyset *k;
+	struct satp_keys tx, rx;
+
+	keys_of(&tx, 1);
+	keys_of(&rx, 2);
+	k = satpd_keyset_new_session(d, &tx, &rx, 1, 0, 1);
+	assert_non_null(k);
+	satpd_conns_retire_keyset(d, k);
+}
+
+static void tick(struct satpd *d)
+{
+	d->conns->last_tick_ns = 0; /* the tick's own rate limit is not under test */
+	satpd_conns_tick(d);
+}
+
+/* ---------------------------------------------------------------- epoch reclaim */
+
+enum act {
+	QUIET,	 /* not in a batch (epoch 0) */
+	ENTER,	 /* satpd_worker_enter */
+	STAY,	 /* still in the batch entered before */
+	LEAVE,	 /* satpd_worker_leave */
+	REENTER, /* leave, then a new batch */
+};
+
+struct reclaim_row {
+	const char *name;
+	unsigned int workers; /* 0: the socket path, no worker but the main thread */
+	enum act before[WORKERS], after[WORKERS];
+	bool freed; /* by the first tick after the retirement (socket path: at once) */
+};
+
+/* clang-format off */
+static const struct reclaim_row reclaim_rows[] = {
+    {"no worker in a batch", WORKERS, {QUIET, QUIET}, {QUIET, QUIET}, true},
+    {"a worker still in the batch it entered before", WORKERS, {ENTER, QUIET}, {STAY, QUIET}, false},
+    {"that worker went back to poll", WORKERS, {ENTER, QUIET}, {LEAVE, QUIET}, true},
+    {"that worker entered a new batch since", WORKERS, {ENTER, QUIET}, {REENTER, QUIET}, true},
+    {"a worker entered only after the retirement", WORKERS, {QUIET, QUIET}, {ENTER, QUIET}, true},
+    {"one of two workers still in", WORKERS, {ENTER, ENTER}, {LEAVE, STAY}, false},
+    {"both workers still in", WORKERS, {ENTER, ENTER}, {STAY, STAY}, false},
+    {"both left, one entered again", WORKERS, {ENTER, ENTER}, {LEAVE, REENTER}, true},
+    {"socket path: freed at once", 0, {QUIET, QUIET}, {QUIET, QUIET}, true},
+};
+/* clang-format on */
+
+static void act(struct satpd *d, unsigned int i, enum act a)
+{
+	if (i >= d->n_workers)
+		return;
+	if (a == LEAVE || a == REENTER)
+		satpd_worker_leave(&d->workers[i]);
+	if (a == ENTER || a == REENTER)
+		satpd_worker_enter(&d->workers[i]);
+}
+
+/* Every row's objects are freed once no worker is in a batch: nothing leaks. */
+static bool run_reclaim_row(const struct reclaim_row *r)
+{
+	struct satpd *d = daemon_new(SATPD_DEV_TUN, r->workers);
+	bool ok = true;
+	unsigned int i;
+
+	for (i = 0; i < WORKERS; i++)
+		act(d, i, r->before[i]);
+	retire_one(d);
+	if (!r->workers && d->conns->retired) {
+		print_error("%s: kept past the retirement, nothing can hold it\n", r->name);
+		ok = false;
+	}
+	for (i = 0; i < WORKERS; i++)
+		act(d, i, r->after[i]);
+	tick(d);
+	if ((d->conns->retired == NULL) != r->freed) {
+		print_error("%s: %s at the tick, want %s\n", r->name,
+			    d->conns->retired ? "kept" : "freed", r->freed ? "freed" : "kept");
+		ok = false;
+	}
+	for (i = 0; i < d->n_workers; i++)
+		satpd_worker_leave(&d->workers[i]);
+	tick(d);
+	if (d->conns->retired) {
+		print_error("%s: still kept with every worker quiescent\n", r->name);
+		ok = false;
+	}
+	daemon_free(d);
+	return ok;
+}
+
+static void test_reclaim_table(void **state)
+{
+	unsigned int bad = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(reclaim_rows); i++)
+		bad += !run_reclaim_row(&reclaim_rows[i]);
+	if (bad)
+		fail_msg("%u of %zu rows wrong", bad, ARRAY_SIZE(reclaim_rows));
+}
+
+/* ---------------------------------------------------------------- key sets */
+
+/*
+ * set-keys and its grace period, step by step on one connection: which key set
+ * sends (keys), which receiving tries first (pending) and which is still
+ * accepted (old), each named by the seed of its key. Grace periods are 0 or
+ * long enough that no step reaches their half: the clock is not under test.
+ */
+enum key_step { SET_KEYS, TICK, PEER_USES, DONE };
+
+struct key_row {
+	const char *what;
+	enum key_step step;
+	uint8_t seed;	/* SET_KEYS */
+	uint32_t grace; /* SET_KEYS, seconds */
+	uint8_t keys, pending, old; /* expected after the step; 0: none */
+};
+
+#define GRACE_LONG 3600
+
+/* clang-format off */
+static const struct key_row key_rows[] = {
+    {"grace 0: sends with the new keys at once", SET_KEYS, 2, 0, 2, 0, 1},
+    {"grace 0: the old ones go at the next tick", TICK, 0, 0, 2, 0, 0},
+    {"staged: received with, not sent with", SET_KEYS, 3, GRACE_LONG, 2, 3, 0},
+    {"staged: a tick before half the grace changes nothing", TICK, 0, 0, 2, 3, 0},
+    {"staged again: the unused set is replaced", SET_KEYS, 4, GRACE_LONG, 2, 4, 0},
+    {"the peer sends with them: still not before the tick", PEER_USES, 0, 0, 2, 4, 0},
+    {"the tick switches; the old keys stay for the grace", TICK, 0, 0, 4, 0, 2},
+    {"the grace is not over: old stays", TICK, 0, 0, 4, 0, 2},
+    {"grace 0 again: the old set before it is dropped", SET_KEYS, 5, 0, 5, 0, 4},
+    {"", DONE, 0, 0, 0, 0, 0},
+};
+/* clang-format on */
+
+static uint8_t seed_of(struct satpd_keyset *k)
+{
+	return k ? k->keys.master_key[0] : 0;
+}
+
+static void test_keys_table(void **state)
+{
+	struct satpd *d = daemon_new(SATPD_DEV_TUN, 0);
+	const struct key_row *r;
+	struct satpd_conn *c;
+	struct satp_keys k;
+	unsigned int bad = 0;
+	char err[256];
+
+	add_conn(d, 1); /* seed 1 */
+	c = satpd_conns_get(d, 1);
+	for (r = key_rows; r->step != DONE; r++) {
+		if (r->step == SET_KEYS) {
+			keys_of(&k, r->seed);
+			if (satpd_conns_set_keys(d, c, &k, r->grace, err, sizeof(err)))
+				fail_msg("%s: %s", r->what, err);
+		} else if (r->step == TICK) {
+			tick(d);
+		} else {
+			atomic_store(&c->pending_seen, true);
+		}
+		if (seed_of(atomic_load(&c->keys)) != r->keys ||
+		    seed_of(atomic_load(&c->pending)) != r->pending ||
+		    seed_of(atomic_load(&c->old)) != r->old) {
+			print_error("%s: keys %u pending %u old %u, want %u %u %u\n", r->what,
+				    seed_of(atomic_load(&c->keys)), seed_of(atomic_load(&c->pending)),
+				    seed_of(atomic_load(&c->old)), r->keys, r->pending, r->old);
+			bad++;
+		}
+		if (satpd_seqlock_gen(&c->keys_seq) & 1) {
+			print_error("%s: keys_seq left odd\n", r->what);
+			bad++;
+		}
+	}
+	daemon_free(d);
+	if (bad)
+		fail_msg("%u steps wrong", bad);
+}
+
+/* ---------------------------------------------------------------- routes */
+
+struct route_op {
+	const char *prefix; /* ADDRESS/LENGTH */
+	int mux;	    /* add to this mux; -1: del-route of whichever mux has it */
+	int ret;	    /* what the control socket answers */
+};
+
+/* clang-format off */
+static const struct route_op route_ops[] = {
+    {"10.0.0.0/8", 1, 0},
+    {"10.1.0.0/16", 2, 0},
+    {"10.1.2.3/32", 3, 0},
+    {"10.1.2.3/32", 3, 0},		/* the same again: a no-op */
+    {"10.1.2.3/32", 2, -EEXIST},	/* another mux's prefix is refused */
+    {"fd00::/8", 1, 0},
+    {"fd00:1::/32", 2, 0},
+    {"10.9.0.0/16", 2, 0},
+    {"10.9.0.0/16", -1, 0},		/* deleted again */
+    {"10.8.0.0/16", -1, -ENOENT},	/* nobody has it */
+};
+/* clang-format on */
+
+struct pick_row {
+	const char *dst, *src;
+	int mux;       /* the connection picked; 0: none (dropped) */
+	int src_fits;  /* the connection of mux that may deliver from src; 0: none */
+};
+
+/* clang-format off */
+static const struct pick_row pick_rows[] = {
+    {"10.200.0.1", "10.1.9.9", 1, 2},
+    {"10.1.200.1", "10.0.0.1", 2, 1},
+    {"10.1.2.3", "10.1.2.3", 3, 3},	/* a host route beats its /16 */
+    {"10.1.2.4", "10.1.2.4", 2, 2},
+    {"10.9.1.1", "10.9.1.1", 1, 1},	/* the deleted /16: back to the /8 */
+    {"192.0.2.1", "192.0.2.1", 0, 0},	/* no route: dropped */
+    {"fd00::1", "fd00:1::1", 1, 2},
+    {"fd00:1:2::3", "fd00::5", 2, 1},
+    {"2001:db8::1", "2001:db8::1", 0, 0},
+};
+/* clang-format on */
+
+static size_t inner_packet(uint8_t *p, const char *dst, const char *src)
+{
+	memset(p, 0, 40);
+	if (strchr(dst, ':')) {
+		p[0] = 0x60;
+		assert_int_equal(inet_pton(AF_INET6, src, p + 8), 1);
+		assert_int_equal(inet_pton(AF_INET6, dst, p + 24), 1);
+		return 40;
+	}
+	p[0] = 0x45;
+	assert_int_equal(inet_pton(AF_INET, src, p + 12), 1);
+	assert_int_equal(inet_pton(AF_INET, dst, p + 16), 1);
+	return 20;
+}
+
+static int route_op(struct satpd *d, const struct route_op *op)
+{
+	struct satpd_prefix p;
+	char err[256] = "";
+
+	assert_int_equal(satpd_parse_prefix(op->prefix, &p, err, sizeof(err)), 0);
+	if (op->mux < 0)
+		return satpd_conns_del_route(d, p.family, (const uint8_t *)&p.addr, p.len, -1, err,
+					     sizeof(err));
+	return satpd_conns_add_route(d, p.family, (const uint8_t *)&p.addr, p.len,
+				     (uint16_t)op->mux, err, sizeof(err));
+}
+
+static void test_pick_table(void **state)
+{
+	struct satpd *d = daemon_new(SATPD_DEV_TUN, 0);
+	unsigned int bad = 0, m;
+	struct satpd_conn *c;
+	uint8_t pkt[40];
+	size_t i, len;
+	bool flood;
+	int ret, fits;
+
+	for (m = 1; m <= 3; m++)
+		add_conn(d, (uint16_t)m);
+	for (i = 0; i < ARRAY_SIZE(route_ops); i++) {
+		ret = route_op(d, &route_ops[i]);
+		if (ret != route_ops[i].ret)
+			fail_msg("route %s mux %d: %d, want %d", route_ops[i].prefix,
+				 route_ops[i].mux, ret, route_ops[i].ret);
+	}
+	for (i = 0; i < ARRAY_SIZE(pick_rows); i++) {
+		const struct pick_row *r = &pick_rows[i];
+
+		len = inner_packet(pkt, r->dst, r->src);
+		c = satpd_conns_pick(d, pkt, len, &flood);
+		if ((c ? c->mux : 0) != r->mux || flood) {
+			print_error("to %s: mux %d%s, want %d\n", r->dst, c ? c->mux : 0,
+				    flood ? " (flood)" : "", r->mux);
+			bad++;
+		}
+		for (fits = 0, m = 1; m <= 3; m++)
+			if (satpd_conns_src_fits(d, satpd_conns_get(d, (uint16_t)m), pkt, len))
+				fits = fits ? -1 : (int)m;
+		if (fits != r->src_fits) {
+			print_error("from %s: delivered by mux %d, want %d\n", r->src, fits,
+				    r->src_fits);
+			bad++;
+		}
+	}
+	/* del-conn takes its routes along: 10.1.2.3 falls back to mux 2's /16 */
+	assert_int_equal(satpd_conns_del(d, 3), 0);
+	len = inner_packet(pkt, "10.1.2.3", "10.1.2.3");
+	c = satpd_conns_pick(d, pkt, len, &flood);
+	if (!c || c->mux != 2) {
+		print_error("to 10.1.2.3 after del-conn 3: mux %d, want 2\n", c ? c->mux : 0);
+		bad++;
+	}
+	daemon_free(d);
+	if (bad)
+		fail_msg("%u wrong", bad);
+}
+
+/* anytun's single connection without -R: every packet, every source, whatever the address. */
+static void test_pick_sole(void **state)
+{
+	struct satpd *d = daemon_new(SATPD_DEV_TUN, 0);
+	uint8_t pkt[40];
+	bool flood;
+	size_t len;
+
+	add_conn(d, 5);
+	fx.cfg->n_conns = 1;
+	fx.cfg->conns[0].mux = 5;
+	assert_int_equal(satpd_conns_add_routes(d, fx.cfg), 0);
+	len = inner_packet(pkt, "192.0.2.1", "198.51.100.7");
+	assert_ptr_equal(satpd_conns_pick(d, pkt, len, &flood), satpd_conns_get(d, 5));
+	assert_false(flood);
+	assert_true(satpd_conns_src_fits(d, satpd_conns_get(d, 5), pkt, len));
+	len = inner_packet(pkt, "2001:db8::1", "2001:db8::2");
+	assert_ptr_equal(satpd_conns_pick(d, pkt, len, &flood), satpd_conns_get(d, 5));
+	/* a second connection needs routes of its own: the first keeps the defaults */
+	add_conn(d, 6);
+	assert_ptr_equal(satpd_conns_pick(d, pkt, len, &flood), satpd_conns_get(d, 5));
+	assert_false(satpd_conns_src_fits(d, satpd_conns_get(d, 6), pkt, len));
+	daemon_free(d);
+}
+
+/* Tap: learned MACs pick, unknown and group destinations flood, a held MAC does not move. */
+static void test_pick_tap(void **state)
+{
+	static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0xa}, bcast[6] = {0xff, 0xff, 0xff,
+									       0xff, 0xff, 0xff};
+	struct satpd *d = daemon_new(SATPD_DEV_TAP, 0);
+	uint8_t frame[60] = {0};
+	struct satpd_conn *c;
+	bool flood;
+
+	add_conn(d, 1);
+	add_conn(d, 2);
+	memcpy(frame, mac_a, 6); /* to A, not learned yet */
+	assert_null(satpd_conns_pick(d, frame, sizeof(frame), &flood));
+	assert_true(flood);
+	memcpy(frame + 6, mac_a, 6); /* a frame from A arrives on mux 2 */
+	assert_true(satpd_conns_learn_mac(d, frame, sizeof(frame), 2));
+	c = satpd_conns_pick(d, frame, sizeof(frame), &flood);
+	assert_non_null(c);
+	assert_int_equal(c->mux, 2);
+	assert_false(flood);
+	/* A's MAC from mux 1 within the hold time: refused, A stays behind mux 2 */
+	assert_false(satpd_conns_learn_mac(d, frame, sizeof(frame), 1));
+	c = satpd_conns_pick(d, frame, sizeof(frame), &flood);
+	assert_non_null(c);
+	assert_int_equal(c->mux, 2);
+	memcpy(frame, bcast, 6);
+	assert_null(satpd_conns_pick(d, frame, sizeof(frame), &flood));
+	assert_true(flood);
+	daemon_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reclaim_table),
+	    cmocka_unit_test(test_keys_table),
+	    cmocka_unit_test(test_pick_table),
+	    cmocka_unit_test(test_pick_sole),
+	    cmocka_unit_test(test_pick_tap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
