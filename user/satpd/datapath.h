@@ -228,6 +228,55 @@ struct satpd_poll_hook {
  */
 #define SATPD_HOOKS_MAX (3 + SATPD_SYNC_HOSTS_MAX + 2)
 
+/*
+ * Registration points: features plug into the packet path here, composed once
+ * by main.c (compose.c) before the first datagram; read-only afterwards. The
+ * core calls them and names no feature.
+ */
+/*
+ * A mux reserved for control datagrams (the handshake space): its datagrams
+ * go to the handler. main_only: the handler's state is the main thread's,
+ * and the datagram is dropped on an AF_XDP worker (counted:
+ * rx_handshake_off_main). true: consumed; false: the datagram takes the data
+ * path (then it is an unknown mux, as any other).
+ */
+typedef bool (*satpd_mux_rx_fn)(void *ctx, struct satpd_worker *w, const uint8_t *buf, size_t len,
+				const struct sockaddr_storage *src, socklen_t srclen, int sock);
+struct satpd_mux_handler {
+	satpd_mux_rx_fn rx; /* NULL: no mux is reserved */
+	void *ctx;
+	uint16_t mux;
+	bool main_only;
+};
+
+/*
+ * Sees every authenticated datagram's replay verdict (first: it won the
+ * commit), on whichever worker received it. copies_expected: the peer sends
+ * every datagram more than once, so a replay is not logged as an attack.
+ */
+struct satpd_rx_observer {
+	void (*committed)(void *ctx, int sock, const struct sockaddr_storage *src,
+			  socklen_t srclen, bool first);
+	void *ctx;
+	bool copies_expected;
+};
+
+/* Sends the socket path's sealed batches instead of satpd_udp_send_batch's one remote each. */
+struct satpd_tx_hook {
+	void (*send_batch)(void *ctx, struct satpd_worker *w, struct satpd_pkt *pkts,
+			   unsigned int n);
+	void *ctx;
+};
+
+/* A feature's part of the SIGUSR1 counter dump, in the order registered. */
+typedef void (*satpd_dump_fn)(const void *ctx);
+struct satpd_dump_hook {
+	satpd_dump_fn fn;
+	const void *ctx;
+};
+/* The handshake, RAIL, the edge exchange, the XDP path. */
+#define SATPD_DUMP_HOOKS_MAX 4
+
 /* A fallback reason: the mode, the interface and the error, for satp show and /metrics. */
 #define SATPD_XDP_REASON_MAX 160
 
@@ -272,6 +321,12 @@ struct satpd {
 	time_t started;
 	_Atomic int64_t last_rx; /* Unix seconds of the last delivered batch; 0: none */
 	struct satpd_edge *edge; /* the anycast window exchange; NULL: off (edge.h) */
+	/* The registration points above. */
+	struct satpd_mux_handler mux_handler;
+	struct satpd_rx_observer rx_observer;
+	struct satpd_tx_hook tx_hook;
+	struct satpd_dump_hook dump_hooks[SATPD_DUMP_HOOKS_MAX];
+	unsigned int n_dump_hooks;
 };
 
 /* Set the remote (setup from -r, or learned); takes the writer lock. */
@@ -327,6 +382,13 @@ void satpd_dev_receive(struct satpd_worker *w, int fd);
 
 /* Serve fd from the main loop (the control socket's seam). -ENOSPC when full. */
 int satpd_add_poll_hook(struct satpd *d, int fd, short events, satpd_poll_fn fn, void *ctx);
+
+/* Registration (main thread, before the first datagram). -ENOSPC when full. */
+void satpd_set_mux_handler(struct satpd *d, uint16_t mux, bool main_only, satpd_mux_rx_fn rx,
+			   void *ctx);
+void satpd_set_rx_observer(struct satpd *d, const struct satpd_rx_observer *o);
+void satpd_set_tx_hook(struct satpd *d, const struct satpd_tx_hook *h);
+int satpd_add_dump_hook(struct satpd *d, satpd_dump_fn fn, const void *ctx);
 
 /* Sum of every worker's counters. */
 void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "compose.h"
 #include "conns.h"
 #include "control.h"
 #include "datapath.h"
@@ -510,6 +511,10 @@ static int run(const struct satpd_config *c)
 				     .xdp_ifname = d.xdp ? satpd_xdp_ifname(d.xdp) : NULL,
 				 },
 				 &ctl);
+	if (ret)
+		goto out_xdp;
+	/* After the kx socket opened: it decides whether the handshake space is the main thread's. */
+	ret = satpd_compose_paths(&d);
 	if (ret)
 		goto out_xdp;
 	/* After XDP is set up: connections the sync server sends go into its maps. */
