@@ -361,6 +361,7 @@ static struct satpd_keyset *keyset_new_session(struct satpd *d, const struct sat
 		return NULL;
 	k->session = true;
 	k->session_id = id;
+	k->seq_last = SATPD_SEQ_LAST;
 	if (!rx) {
 		none = *tx;
 		if (RAND_bytes(none.master_key, sizeof(none.master_key)) != 1 ||

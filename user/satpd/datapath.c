@@ -10,7 +10,6 @@
 #include "conns.h"
 #include "datapath.h"
 #include "dev.h"
-#include "hs.h" /* HS_REJECT_AFTER_PACKETS: until a key set carries its own limit */
 #include "log.h"
 
 int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, int dev_fd)
@@ -219,7 +218,7 @@ static struct satpd_keyset *rx_verify_once(struct satpd_worker *w, struct satpd_
 	k = atomic_load_explicit(&conn->pending, memory_order_acquire);
 	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK) {
 		flag_set(&conn->pending_seen);
-		if (conn->hs)
+		if (conn->keys_managed)
 			flag_set(&k->used);
 		return k;
 	}
@@ -447,14 +446,14 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	}
 	cr = &k->crypto[w->id];
 	rx_observe(w, sock, src, srclen, true);
-	if (conn->hs)
-		flag_set(&conn->hs_rx_seen);
+	if (conn->keys_managed)
+		flag_set(&conn->rx_seen);
 	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
 	if (!conn->mux_fixed && w->id == SATPD_MAIN_WORKER)
 		satpd_conns_adopt(w->d, conn, h.mux);
 	satpd_learn_remote(w, conn, src, srclen, sock);
 	if (satp_decrypt(cr, buf, len, &plain) != SATP_OK) {
-		if (conn->hs && len == SATP_HDR_LEN + SATP_PTYPE_LEN + conn->cfg.keys.algos.tag_len)
+		if (conn->keys_managed && len == SATP_HDR_LEN + SATP_PTYPE_LEN + conn->cfg.keys.algos.tag_len)
 			w->ctr.rx_keepalive++; /* the handshake's empty packets */
 		else
 			w->ctr.rx_no_payload++;
@@ -570,8 +569,8 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 
 	if (!k || k->none) {
 		w->ctr.tx_no_keys++;
-		if (conn->hs)
-			flag_set(&conn->hs_want); /* the main thread starts a handshake */
+		if (conn->keys_managed)
+			flag_set(&conn->keys_wanted); /* the main thread starts a handshake */
 		return -ENOKEY;
 	}
 	if (!k->session && atomic_load_explicit(&w->d->tx_halted_sender, memory_order_relaxed) ==
@@ -581,11 +580,10 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 	}
 	if (k->session) {
 		s = atomic_fetch_add_explicit(&k->tx_seq, 1, memory_order_relaxed);
-		/* A handshake session stops short of the end: a new one comes first (hs.h). */
-		if (s <= (conn->hs ? HS_REJECT_AFTER_PACKETS - 1 : SATPD_SEQ_LAST)) {
+		if (s <= k->seq_last) {
 			*seq = (uint32_t)s;
-			if (conn->hs)
-				flag_set(&conn->hs_tx_seen);
+			if (conn->keys_managed)
+				flag_set(&conn->tx_seen);
 			return 0;
 		}
 	} else if (!satpd_seq_take(conn->seq, seq)) {

@@ -135,9 +135,14 @@ struct satpd_keyset {
 	bool none;		      /* del-session: verifies nothing, sends nothing */
 	uint64_t session_id;	      /* the kx daemon's name for it (logs, show) */
 	_Atomic uint64_t tx_seq;      /* session: the next seq to send */
+	/*
+	 * session: the last seq it may seal, then it stops (tx_seq_exhausted). The
+	 * feature that installs it may set less (a handshake's new session comes first).
+	 */
+	uint64_t seq_last;
 	struct satpd_windows *rx_win; /* session: its replay windows (NULL with -w 0) */
 	struct satpd_key_fp fp, fp_rx; /* keys (a session: tx) and a session's rx (windows.h) */
-	_Atomic bool used; /* handshake: a packet verified under it (confirms a responder's) */
+	_Atomic bool used; /* keys_managed: a packet verified under it (confirms a responder's) */
 	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
 };
 
@@ -175,8 +180,13 @@ struct satpd_conn {
 	_Atomic int64_t last_rx;
 	/* Handshake mode (--peer-key): the main thread's state; NULL with static keys. */
 	struct satpd_hs_conn *hs;
-	_Atomic bool hs_want;		     /* a packet waited for a session: handshake now */
-	_Atomic bool hs_rx_seen, hs_tx_seen; /* traffic since the last tick, for the timers */
+	/*
+	 * The keys come from a feature (the handshake) that reads the flags below
+	 * on the main thread; false: the packet path writes none of them.
+	 */
+	bool keys_managed;
+	_Atomic bool keys_wanted;      /* a packet waited for keys (the handshake starts one) */
+	_Atomic bool rx_seen, tx_seen; /* traffic since the feature last looked (its timers) */
 };
 
 /* One packet buffer of a batch. */

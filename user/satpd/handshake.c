@@ -161,6 +161,7 @@ int satpd_hs_conn_new(struct satpd *d, struct satpd_conn *c, char *err, size_t e
 	}
 	h->peer.user = c;
 	c->hs = h;
+	c->keys_managed = true;
 	return 0;
 }
 
@@ -229,6 +230,9 @@ static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, 
 		/* seqs from 0 and replay windows of its own, as a kx session's */
 		k = satpd_keyset_new_session(d, &tx, &rx, s->id, c->cfg.window, c->mux);
 		ret = k ? 0 : -ENOMEM;
+		/* A handshake session stops short of the end: a new one comes first (hs.h). */
+		if (k)
+			k->seq_last = HS_REJECT_AFTER_PACKETS - 1;
 	}
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
@@ -585,13 +589,13 @@ static void fold_worker_flags(struct satpd *d, struct satpd_conn *c, uint64_t no
 	struct freed f = {.n = 0};
 	struct satpd_keyset *k;
 
-	if (atomic_exchange(&c->hs_rx_seen, false)) {
+	if (atomic_exchange(&c->rx_seen, false)) {
 		h->last_rx = now;
 		h->unanswered_since = 0;
 		if (!h->unacked_since)
 			h->unacked_since = now;
 	}
-	if (atomic_exchange(&c->hs_tx_seen, false)) {
+	if (atomic_exchange(&c->tx_seen, false)) {
 		h->last_tx = now;
 		h->unacked_since = 0;
 		if (!h->unanswered_since)
@@ -630,7 +634,7 @@ void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 	bool start = false;
 
 	fold_worker_flags(d, c, now);
-	if (atomic_exchange(&c->hs_want, false) && !h->kr.current.live && !answer_pending(h, now))
+	if (atomic_exchange(&c->keys_wanted, false) && !h->kr.current.live && !answer_pending(h, now))
 		start = true;
 	if (rekey_due(d->hs, h, now))
 		start = true;
