@@ -69,6 +69,20 @@ static void rail_committed(void *ctx, int sock, const struct sockaddr_storage *s
 		satpd_rail_learn(d, path, src, srclen, sock);
 }
 
+static int xdp_rail_path(void *ctx, const struct satp_xdp_path_key *key, uint32_t path, bool on)
+{
+	const struct satpd *d = ctx;
+
+	return satpd_xdp_rail_path(d->xdp, key, path, on);
+}
+
+static int xdp_rail_stats(const void *ctx, uint32_t path, struct satp_xdp_path_stats *out)
+{
+	const struct satpd *d = ctx;
+
+	return satpd_xdp_rail_stats(d->xdp, path, out);
+}
+
 static void rail_send_batch(void *ctx, struct satpd_worker *w, struct satpd_pkt *pkts,
 			    unsigned int n)
 {
@@ -117,6 +131,8 @@ int satpd_compose_paths(struct satpd *d)
 					     .copies_expected = true,
 					 });
 		satpd_set_tx_hook(d, &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = d});
+		d->rail.xdp = (struct satpd_rail_xdp_ops){
+		    .path_set = xdp_rail_path, .path_stats = xdp_rail_stats, .ctx = d};
 	}
 	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
 		ret = satpd_add_dump_hook(d, dumps[i], d);

@@ -10,7 +10,6 @@
 #include "datapath.h"
 #include "log.h"
 #include "rail.h"
-#include "xsk.h"
 
 static uint16_t addr_port(const struct sockaddr_storage *sa)
 {
@@ -309,8 +308,8 @@ static void sync_path(struct satpd *d, unsigned int i)
 	if (p->xdp_bound && !memcmp(&k, &p->xdp_key, sizeof(k)))
 		return;
 	if (p->xdp_bound)
-		satpd_xdp_rail_path(d->xdp, &p->xdp_key, i, false);
-	ret = satpd_xdp_rail_path(d->xdp, &k, i, true);
+		d->rail.xdp.path_set(d->rail.xdp.ctx, &p->xdp_key, i, false);
+	ret = d->rail.xdp.path_set(d->rail.xdp.ctx, &k, i, true);
 	p->xdp_bound = !ret;
 	p->xdp_key = k;
 	if (ret)
@@ -324,7 +323,7 @@ void satpd_rail_sync_xdp(struct satpd *d)
 {
 	unsigned int i;
 
-	if (!d->xdp)
+	if (!d->xdp || !d->rail.xdp.path_set)
 		return;
 	for (i = 0; i < d->rail.n; i++)
 		sync_path(d, i);
@@ -350,8 +349,8 @@ void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_p
 	memset(out, 0, sizeof(*out));
 	out->local_port = p->lport;
 	satpd_rail_remote_str(d, path, out->remote, sizeof(out->remote));
-	if (d->xdp)
-		satpd_xdp_rail_stats(d->xdp, path, &xs);
+	if (d->xdp && d->rail.xdp.path_stats)
+		d->rail.xdp.path_stats(d->rail.xdp.ctx, path, &xs);
 	/* satp_rx's drops never reached us: received and duplicates both. */
 	out->rx = atomic_load(&p->rx) + xs.dropped;
 	out->first = atomic_load(&p->first);
