@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "compose.h"
+#include "conns.h"
 #include "datapath.h"
 #include "edge.h"
 #include "handshake.h"
@@ -114,6 +115,69 @@ static void dump_xdp(const void *ctx)
 
 	if (d->xdp)
 		satpd_xdp_counters_dump(d->xdp);
+}
+
+/* The XDP path's maps follow the table; each is a no-op on the socket path. */
+static int xdp_conn_set(void *ctx, const struct satpd_conn *c)
+{
+	return satpd_xdp_conn_set(ctx, c);
+}
+
+static void xdp_conn_del(void *ctx, uint16_t mux)
+{
+	satpd_xdp_conn_del(ctx, mux);
+}
+
+static void xdp_adopt(void *ctx, const struct satpd_conn *c)
+{
+	satpd_xdp_adopted(ctx, c);
+}
+
+static int xdp_route_set(void *ctx, int family, const uint8_t *addr, unsigned int len,
+			 uint16_t mux)
+{
+	return satpd_xdp_route_set(ctx, family, addr, len, mux);
+}
+
+static void xdp_route_del(void *ctx, int family, const uint8_t *addr, unsigned int len)
+{
+	satpd_xdp_route_del(ctx, family, addr, len);
+}
+
+static int hs_conn_new(void *ctx, struct satpd_conn *c, char *err, size_t errlen)
+{
+	return satpd_hs_conn_new(ctx, c, err, errlen);
+}
+
+static void hs_conn_free(void *ctx, struct satpd_conn *c)
+{
+	satpd_hs_conn_free(c->hs);
+}
+
+static void hs_conn_tick(void *ctx, struct satpd_conn *c)
+{
+	satpd_hs_conn_tick(ctx, c);
+}
+
+int satpd_compose_conns(struct satpd *d)
+{
+	const struct satpd_conn_hooks xdp = {
+	    .on_conn_set = xdp_conn_set,
+	    .on_conn_del = xdp_conn_del,
+	    .on_adopt = xdp_adopt,
+	    .on_route_set = xdp_route_set,
+	    .on_route_del = xdp_route_del,
+	    .ctx = d,
+	};
+	const struct satpd_conn_hooks hs = {
+	    .on_conn_new = hs_conn_new,
+	    .on_conn_free = hs_conn_free,
+	    .on_tick = hs_conn_tick,
+	    .ctx = d,
+	};
+	int ret = satpd_conns_add_hooks(d, &xdp);
+
+	return ret ? ret : satpd_conns_add_hooks(d, &hs);
 }
 
 int satpd_compose_paths(struct satpd *d)

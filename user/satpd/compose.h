@@ -12,6 +12,13 @@
 struct satpd;
 
 /*
+ * The connection table's observers (conns.h): the XDP path's maps and the
+ * handshake's per-connection state. After satpd_conns_init(), before the
+ * first connection. 0 or -errno.
+ */
+int satpd_compose_conns(struct satpd *d);
+
+/*
  * The packet path's hooks, once the features exist (after the control socket
  * and kx socket are open, before any datagram is read). 0 or -errno.
  */

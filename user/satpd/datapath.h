@@ -42,6 +42,12 @@
 
 #define SATPD_VERSION "0.1"
 
+/*
+ * The main loop's timeout while the XDP path runs: how soon a learned remote
+ * gets headers (xsk.h), and the cadence of the connection table's tick (conns.h).
+ */
+#define SATPD_TICK_MS 100
+
 /* Datagrams per recvmmsg/sendmmsg and device packets per round: one poll wakeup's work. */
 #define SATPD_BATCH 32
 /*

@@ -340,10 +340,7 @@ static void send_keepalive(struct satpd *d, struct satpd_conn *c, uint64_t now)
 
 /* ---------------------------------------------------------------- receiving */
 
-/*
- * The i-th connection in handshake mode, from the list of every mux (the one
- * floods use): as many steps as connections, not as muxes.
- */
+/* The i-th connection in handshake mode, from the list of every mux. */
 static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l,
 				     unsigned int i)
 {
@@ -355,7 +352,7 @@ static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist
 static struct hs_peer *peer_lookup(void *ctx, const uint8_t pub[NOISE_DH_LEN])
 {
 	struct satpd *d = ctx;
-	struct satpd_muxlist *l = satpd_conns_flood_list(d);
+	struct satpd_muxlist *l = satpd_conns_muxes(d);
 	struct satpd_conn *c;
 	unsigned int i;
 

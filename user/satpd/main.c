@@ -394,6 +394,9 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	ret = satpd_conns_init(d, state_dir);
 	if (ret)
 		return ret;
+	ret = satpd_compose_conns(d);
+	if (ret)
+		return ret;
 	for (i = 0; i < c->n_conns; i++) {
 		err[0] = '\0';
 		ret = satpd_conns_add(d, &c->conns[i], err, sizeof(err));
