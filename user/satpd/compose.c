@@ -133,8 +133,7 @@ static void xdp_adopt(void *ctx, const struct satpd_conn *c)
 	satpd_xdp_adopted(ctx, c);
 }
 
-static int xdp_route_set(void *ctx, int family, const uint8_t *addr, unsigned int len,
-			 uint16_t mux)
+static int xdp_route_set(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
 {
 	return satpd_xdp_route_set(ctx, family, addr, len, mux);
 }
@@ -194,7 +193,8 @@ int satpd_compose_paths(struct satpd *d)
 					     .ctx = d,
 					     .copies_expected = true,
 					 });
-		satpd_set_tx_hook(d, &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = d});
+		satpd_set_tx_hook(d,
+				  &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = d});
 		d->rail.xdp = (struct satpd_rail_xdp_ops){
 		    .path_set = xdp_rail_path, .path_stats = xdp_rail_stats, .ctx = d};
 	}

@@ -453,7 +453,8 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 		satpd_conns_adopt(w->d, conn, h.mux);
 	satpd_learn_remote(w, conn, src, srclen, sock);
 	if (satp_decrypt(cr, buf, len, &plain) != SATP_OK) {
-		if (conn->keys_managed && len == SATP_HDR_LEN + SATP_PTYPE_LEN + conn->cfg.keys.algos.tag_len)
+		if (conn->keys_managed &&
+		    len == SATP_HDR_LEN + SATP_PTYPE_LEN + conn->cfg.keys.algos.tag_len)
 			w->ctr.rx_keepalive++; /* the handshake's empty packets */
 		else
 			w->ctr.rx_no_payload++;

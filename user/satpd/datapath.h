@@ -231,7 +231,7 @@ struct satpd_worker {
 };
 
 /* A file descriptor another module (the control socket) wants served by the main loop. */
-typedef void (*satpd_poll_fn)(struct satpd *d, int fd, short revents, void *ctx);
+typedef void (*satpd_poll_fn)(void *ctx, int fd, short revents);
 struct satpd_poll_hook {
 	int fd;
 	short events;

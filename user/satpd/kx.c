@@ -302,7 +302,7 @@ static void serve_client(struct satpd_kx *k, uint32_t events)
 		drop_client(k, "hung up");
 }
 
-static void serve(struct satpd *d, int fd, short revents, void *ctx)
+static void serve(void *ctx, int fd, short revents)
 {
 	struct satpd_kx *k = ctx;
 	struct epoll_event ev[KX_EVENTS];

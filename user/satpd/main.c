@@ -349,8 +349,8 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 				satpd_dev_receive(&d->sock_worker, pfd[i].fd);
 		for (i = first_hook; i < n; i++)
 			if (pfd[i].revents)
-				d->hooks[i - first_hook].fn(d, pfd[i].fd, pfd[i].revents,
-							    d->hooks[i - first_hook].ctx);
+				d->hooks[i - first_hook].fn(d->hooks[i - first_hook].ctx, pfd[i].fd,
+							    pfd[i].revents);
 		if (satpd_xdp_tick(d) == -ENODEV)
 			return 0; /* reported; a clean exit, as when told to stop */
 		satpd_conns_tick(d);
