@@ -187,7 +187,7 @@ int satpd_compose_paths(struct satpd *d)
 
 	/* Main thread only while a handshake or kx socket owns it; else any worker counts it. */
 	satpd_set_mux_handler(d, SATP_HS_MUX, d->kx || d->hs, hs_space_rx, d);
-	if (d->rail.n) {
+	if (d->rail->n) {
 		satpd_set_rx_observer(d, &(struct satpd_rx_observer){
 					     .committed = rail_committed,
 					     .ctx = d,
@@ -195,7 +195,7 @@ int satpd_compose_paths(struct satpd *d)
 					 });
 		satpd_set_tx_hook(d,
 				  &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = d});
-		d->rail.xdp = (struct satpd_rail_xdp_ops){
+		d->rail->xdp = (struct satpd_rail_xdp_ops){
 		    .path_set = xdp_rail_path, .path_stats = xdp_rail_stats, .ctx = d};
 	}
 	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {

@@ -35,7 +35,6 @@
 #include "satp.h"
 #include "satpd_options.h"
 #include "seqstate.h"
-#include "rail.h"
 #include "route.h"
 #include "udp.h"
 #include "windows.h"
@@ -297,6 +296,7 @@ struct satpd_dump_hook {
 #define SATPD_XDP_REASON_MAX 160
 
 struct satpd_xdp_path;
+struct satpd_rail;
 struct satpd_conns;
 struct satpd_edge;
 struct satpd_kx;
@@ -306,7 +306,7 @@ struct satpd_hs_budget;
 struct satpd {
 	const struct satpd_config *cfg;
 	struct satpd_udp udp;
-	struct satpd_rail rail; /* n 0: RAIL off */
+	struct satpd_rail *rail; /* rail.h; n 0: RAIL off; never NULL after satpd_rail_init() */
 	enum satpd_dev_type dev_type;
 	struct satpd_conns *conns;	 /* by mux; conns.h */
 	struct satpd_windows windows;	 /* every (mux, sender id) of every connection */

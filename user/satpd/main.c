@@ -27,6 +27,7 @@
 #include "hsbudget.h"
 #include "edge.h"
 #include "log.h"
+#include "rail.h"
 #include "satpd_options.h"
 #include "sync.h"
 #include "underlay.h"
@@ -568,7 +569,7 @@ out_dev:
 	satpd_dev_close(&dev);
 out_udp:
 	satpd_xdp_restore_queues();
-	satpd_rail_free(&d.rail);
+	satpd_rail_free(d.rail);
 	satpd_udp_close(&d.udp);
 	satpd_hs_budget_free(d.hs_budget);
 out_sig:

@@ -74,8 +74,9 @@ struct satpd_rail {
 	struct satpd_rail_xdp_ops xdp;
 };
 
-/* The paths of -p/-o, with -r's address when given (after the sockets are open). */
+/* d->rail: the paths of -p/-o, with -r's address when given (after the sockets are open). */
 int satpd_rail_init(struct satpd *d);
+/* NULL: nothing. */
 void satpd_rail_free(struct satpd_rail *r);
 /* The path a datagram that came on socket sock from src belongs to; -1 with RAIL off. */
 int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src);
