@@ -55,7 +55,8 @@ static bool hs_space_rx(void *ctx, struct satpd_worker *w, const uint8_t *buf, s
 
 	if ((d->kx || d->hs) && !hs_admitted(w, src))
 		return true;
-	return satpd_kx_rx(w, buf, len, src) || satpd_hs_dispatch(w, buf, len, src, srclen, sock);
+	return satpd_kx_rx(d->kx, w, buf, len, src) ||
+	       satpd_hs_dispatch(w, buf, len, src, srclen, sock);
 }
 
 /* RAIL: count the copy on its path; a path learns its peer only from a copy that won the commit. */
