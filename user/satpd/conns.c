@@ -13,9 +13,8 @@
 
 #include "clock.h"
 #include "conns.h"
-#include "handshake.h"
 #include "log.h"
-#include "xsk.h"
+#include "satp_hs_wire.h" /* the mux the wire reserves for handshakes */
 
 /*
  * A deleted connection's window slots are freed with it, and no sooner than
@@ -84,7 +83,53 @@ static void keyset_free(struct satpd_keyset *k)
 	free(k);
 }
 
-static void conn_free(struct satpd_conn *c)
+/* ---------------------------------------------------------------- observers */
+
+int satpd_conns_add_hooks(struct satpd *d, const struct satpd_conn_hooks *h)
+{
+	struct satpd_conns *t = d->conns;
+
+	if (t->n_hooks == SATPD_CONN_HOOKS_MAX)
+		return -ENOSPC;
+	t->hooks[t->n_hooks++] = *h;
+	return 0;
+}
+
+/* Calls member m of every table that has it; the int form returns the first error. */
+#define HOOKS_EACH(t, m, ...)                                                                     \
+	do {                                                                                      \
+		unsigned int hi_;                                                                 \
+		for (hi_ = 0; hi_ < (t)->n_hooks; hi_++)                                          \
+			if ((t)->hooks[hi_].m)                                                    \
+				(t)->hooks[hi_].m((t)->hooks[hi_].ctx, __VA_ARGS__);              \
+	} while (0)
+#define HOOKS_FIRST_ERR(ret, t, m, ...)                                                           \
+	do {                                                                                      \
+		unsigned int hi_;                                                                 \
+		(ret) = 0;                                                                        \
+		for (hi_ = 0; !(ret) && hi_ < (t)->n_hooks; hi_++)                                \
+			if ((t)->hooks[hi_].m)                                                    \
+				(ret) = (t)->hooks[hi_].m((t)->hooks[hi_].ctx, __VA_ARGS__);      \
+	} while (0)
+
+static int conn_set_hooks(struct satpd *d, const struct satpd_conn *c)
+{
+	int ret;
+
+	HOOKS_FIRST_ERR(ret, d->conns, on_conn_set, c);
+	return ret;
+}
+
+static int route_set_hooks(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+			   uint16_t mux)
+{
+	int ret;
+
+	HOOKS_FIRST_ERR(ret, d->conns, on_route_set, family, addr, len, mux);
+	return ret;
+}
+
+static void conn_free(struct satpd *d, struct satpd_conn *c)
 {
 	if (!c)
 		return;
@@ -96,7 +141,7 @@ static void conn_free(struct satpd_conn *c)
 	keyset_free(atomic_load(&c->pending));
 	keyset_free(atomic_load(&c->old));
 	/* Handshake mode: the three above were the keyring's sessions; its state goes now. */
-	satpd_hs_conn_free(c->hs);
+	HOOKS_EACH(d->conns, on_conn_free, c);
 	pthread_mutex_destroy(&c->remote_lock);
 	free(c);
 }
@@ -123,7 +168,7 @@ static void retire(struct satpd *d, struct satpd_conn *c, struct satpd_keyset *k
 	if (!d->n_workers) {
 		/* Socket path: the main thread is the only reader, and it is here; no XDP. */
 		release_windows(d, c);
-		conn_free(c);
+		conn_free(d, c);
 		keyset_free(k);
 		free(mem);
 		return;
@@ -174,7 +219,7 @@ static void reclaim(struct satpd *d, bool all)
 		/* At exit XDP is gone already, and the windows are kept for the next run. */
 		if (!all)
 			release_windows(d, r->conn);
-		conn_free(r->conn);
+		conn_free(d, r->conn);
 		keyset_free(r->keys);
 		free(r->mem);
 		lpm_free(r->routes);
@@ -246,7 +291,7 @@ void satpd_conns_free(struct satpd *d)
 		return;
 	reclaim(d, true);
 	for (m = 0; m <= UINT16_MAX; m++)
-		conn_free(atomic_load(&t->by_mux[m]));
+		conn_free(d, atomic_load(&t->by_mux[m]));
 	free(atomic_load(&t->flood));
 	lpm_free(atomic_load(&t->routes));
 	satpd_keymem_close(t->keymem);
@@ -346,6 +391,7 @@ static struct satpd_keyset *keyset_new_session(struct satpd *d, const struct sat
 		return NULL;
 	k->session = true;
 	k->session_id = id;
+	k->seq_last = SATPD_SEQ_LAST;
 	if (!rx) {
 		none = *tx;
 		if (RAND_bytes(none.master_key, sizeof(none.master_key)) != 1 ||
@@ -415,7 +461,8 @@ static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_conf
 	if (cfg->handshake) {
 		/* No keys until a handshake brings a session; sessions restart seqs (no XDP pre-filter). */
 		c->sessions = true;
-		if (satpd_hs_conn_new(d, c, err, errlen))
+		HOOKS_FIRST_ERR(ret, d->conns, on_conn_new, c, err, errlen);
+		if (ret)
 			goto err;
 	} else {
 		k = keyset_new(d, &cfg->keys, cfg->mux);
@@ -445,7 +492,7 @@ static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_conf
 	c->owns_seq = true;
 	return c;
 err:
-	conn_free(c);
+	conn_free(d, c);
 	return NULL;
 }
 
@@ -503,7 +550,7 @@ static void park_windows(struct satpd *d, struct satpd_conn *c)
 	struct satpd_key_fp fp[3];
 	unsigned int i, n = 0;
 
-	if (c->hs)
+	if (c->keys_managed)
 		return; /* handshake sessions never commit to the shared windows */
 	for (i = 0; i < 3; i++)
 		if (sets[i] && !sets[i]->session)
@@ -513,7 +560,7 @@ static void park_windows(struct satpd *d, struct satpd_conn *c)
 
 static int publish(struct satpd *d, struct satpd_conn *c, struct satpd_conn *replaces)
 {
-	int ret = satpd_xdp_conn_set(d, c);
+	int ret = conn_set_hooks(d, c);
 
 	if (ret)
 		return ret;
@@ -549,7 +596,7 @@ int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *
 	ret =
 	    cfg->handshake ? 0 : admit_keys(d, cfg->mux, &cfg->keys, &fp, &was_parked, err, errlen);
 	if (ret) {
-		conn_free(c);
+		conn_free(d, c);
 		return ret;
 	}
 	ret = conn_set_config_remote(d, c, err, errlen);
@@ -560,7 +607,7 @@ int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *
 			snprintf(err, errlen, "mux %u: %s", cfg->mux, strerror(-ret));
 		if (was_parked)
 			satpd_windows_park(&d->windows, d->conns->keymem, cfg->mux, &fp, 1);
-		conn_free(c);
+		conn_free(d, c);
 		return ret;
 	}
 	log_info("mux %u: sender id %u, role %s, %s/%s (tag %u), window %u, remote %s", c->mux,
@@ -601,7 +648,7 @@ int satpd_conns_replace(struct satpd *d, struct satpd_conn *old,
 		ret = publish(d, c, old);
 	if (ret) {
 		c->seq = NULL; /* old's */
-		conn_free(c);
+		conn_free(d, c);
 		return ret;
 	}
 	/* The seq state moves with the mux: never two writers of one file. */
@@ -666,7 +713,7 @@ static int sessions_begin(struct satpd *d, struct satpd_conn *c)
 	if (c->sessions)
 		return 0;
 	c->sessions = true;
-	ret = satpd_xdp_conn_set(d, c);
+	ret = conn_set_hooks(d, c);
 	if (ret) {
 		c->sessions = false;
 		return ret;
@@ -837,7 +884,7 @@ static int route_set(struct satpd *d, int family, const uint8_t *addr, unsigned 
 	if (!ret)
 		ret = satpd_lpm_add(l, family, addr, len, mux, true);
 	if (!ret)
-		ret = satpd_xdp_route_set(d, family, addr, len, mux);
+		ret = route_set_hooks(d, family, addr, len, mux);
 	if (ret) {
 		lpm_free(l);
 		return ret;
@@ -914,7 +961,7 @@ static int unpin_route(void *ctx, int family, const uint8_t *addr, unsigned int 
 	const struct route_drop *r = ctx;
 
 	if (drop_route(ctx, family, addr, len, mux))
-		satpd_xdp_route_del(r->d, family, addr, len);
+		HOOKS_EACH(r->d->conns, on_route_del, family, addr, len);
 	return 0;
 }
 
@@ -966,7 +1013,7 @@ int satpd_conns_del(struct satpd *d, uint16_t mux)
 
 	if (!c)
 		return -ENOENT;
-	satpd_xdp_conn_del(d, mux);
+	HOOKS_EACH(d->conns, on_conn_del, mux);
 	park_windows(d, c);
 	atomic_store_explicit(&d->conns->by_mux[mux], NULL, memory_order_release);
 	d->conns->n--;
@@ -996,7 +1043,7 @@ void satpd_conns_adopt(struct satpd *d, struct satpd_conn *conn, uint16_t mux)
 	atomic_store(&t->by_mux[mux], conn);
 	update_views(d);
 	log_notice("adopted mux %u from the first authenticated packet", mux);
-	satpd_xdp_adopted(d, conn);
+	HOOKS_EACH(t, on_adopt, conn);
 }
 
 /* ---------------------------------------------------------------- keys over time */
@@ -1055,8 +1102,8 @@ void satpd_conns_tick(struct satpd *d)
 		return;
 	d->conns->last_tick_ns = ns;
 	while ((c = satpd_conns_next(d, &m)))
-		if (c->hs)
-			satpd_hs_conn_tick(d, c);
+		if (c->keys_managed)
+			HOOKS_EACH(d->conns, on_tick, c);
 		else if (atomic_load_explicit(&c->pending, memory_order_relaxed) ||
 			 atomic_load_explicit(&c->old, memory_order_relaxed))
 			conn_tick(d, c, now);
@@ -1203,4 +1250,9 @@ bool satpd_conns_src_fits(struct satpd *d, const struct satpd_conn *conn, const 
 struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d)
 {
 	return atomic_load_explicit(&d->conns->flood, memory_order_acquire);
+}
+
+struct satpd_muxlist *satpd_conns_muxes(struct satpd *d)
+{
+	return satpd_conns_flood_list(d);
 }

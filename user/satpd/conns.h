@@ -75,6 +75,32 @@ struct satpd_muxlist {
 	uint16_t mux[];
 };
 
+/*
+ * Observers of the connection table, main thread: the XDP path mirrors
+ * connections and routes into its maps; the handshake keeps state and timers
+ * per connection. Any member may be NULL. Called in registration order; the
+ * first error of an int one stops the change (which is then undone or refused).
+ */
+struct satpd_conn_hooks {
+	/* A new connection whose keys a feature brings (cfg.handshake), before it is published. */
+	int (*on_conn_new)(void *ctx, struct satpd_conn *c, char *err, size_t errlen);
+	/* Freed (its key sets go with the table): the feature's state goes too. */
+	void (*on_conn_free)(void *ctx, struct satpd_conn *c);
+	/* Each tick, for a connection with keys_managed, instead of the set-keys timers. */
+	void (*on_tick)(void *ctx, struct satpd_conn *c);
+	/* Published or changed (sessions on); deleted by mux; adopted its mux (no -r). */
+	int (*on_conn_set)(void *ctx, const struct satpd_conn *c);
+	void (*on_conn_del)(void *ctx, uint16_t mux);
+	void (*on_adopt)(void *ctx, const struct satpd_conn *c);
+	/* A route to mux, set or deleted. */
+	int (*on_route_set)(void *ctx, int family, const uint8_t *addr, unsigned int len,
+			    uint16_t mux);
+	void (*on_route_del)(void *ctx, int family, const uint8_t *addr, unsigned int len);
+	void *ctx;
+};
+/* The XDP path and the handshake. */
+#define SATPD_CONN_HOOKS_MAX 2
+
 struct satpd_conns {
 	_Atomic(struct satpd_conn *) by_mux[UINT16_MAX + 1];
 	/* The only connection while exactly one exists and it has every route (or tap). */
@@ -95,11 +121,15 @@ struct satpd_conns {
 	struct satpd_keymem *keymem; /* keys the windows were committed under (window_store.h) */
 	char state_dir[SATPD_PATH_MAX];
 	int state_dirfd; /* opened at init: new connections' files after a privilege drop or chroot */
+	struct satpd_conn_hooks hooks[SATPD_CONN_HOOKS_MAX];
+	unsigned int n_hooks;
 };
 
 int satpd_conns_init(struct satpd *d, const char *state_dir);
 /* At exit, workers stopped: frees everything. */
 void satpd_conns_free(struct satpd *d);
+/* After init, before the first connection: -ENOSPC when full. */
+int satpd_conns_add_hooks(struct satpd *d, const struct satpd_conn_hooks *h);
 
 /* Create connection cfg (its keys are finished) and publish it. -EEXIST for a used mux. */
 int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *err,
@@ -206,6 +236,11 @@ bool satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, ui
 bool satpd_conns_src_fits(struct satpd *d, const struct satpd_conn *conn, const uint8_t *inner,
 			  size_t len);
 struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d);
+/*
+ * Every connection's mux, in mux order: as many steps as connections, not as
+ * muxes (the same immutable list floods use). Main thread, or within a batch.
+ */
+struct satpd_muxlist *satpd_conns_muxes(struct satpd *d);
 
 /* The control socket's callbacks (struct satpd_ctl_ops); ctx is the struct satpd. */
 struct satp_ctl_msg;

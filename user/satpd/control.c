@@ -24,12 +24,12 @@ static void log_line(void *ctx, const char *msg)
 	log_notice("%s", msg);
 }
 
-static void serve_ctl(struct satpd *d, int fd, short revents, void *ctx)
+static void serve_ctl(void *ctx, int fd, short revents)
 {
 	satpd_ctl_handle(ctx);
 }
 
-static void serve_metrics(struct satpd *d, int fd, short revents, void *ctx)
+static void serve_metrics(void *ctx, int fd, short revents)
 {
 	satpd_metrics_handle(ctx);
 }

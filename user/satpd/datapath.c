@@ -10,14 +10,9 @@
 #include "clock.h"
 #include "conns.h"
 #include "datapath.h"
-#include "edge.h"
 #include "dev.h"
 #include "endpoint.h"
-#include "handshake.h"
-#include "hsbudget.h"
-#include "kx.h"
 #include "log.h"
-#include "xsk.h"
 
 int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, int dev_fd)
 {
@@ -201,7 +196,7 @@ static struct satpd_keyset *rx_verify_once(struct satpd_worker *w, struct satpd_
 	k = atomic_load_explicit(&conn->pending, memory_order_acquire);
 	if (k && satp_verify(&k->crypto[w->id], buf, len) == SATP_OK) {
 		flag_set(&conn->pending_seen);
-		if (conn->hs)
+		if (conn->keys_managed)
 			flag_set(&k->used);
 		return k;
 	}
@@ -295,7 +290,7 @@ static bool rx_commit(struct satpd_worker *w, struct satpd_conn *conn, const str
 		w->ctr.rx_replay++;
 	else
 		w->ctr.rx_too_old++;
-	if (w->d->rail.n)
+	if (w->d->rx_observer.copies_expected)
 		return false; /* as uanytun: RAIL's later copies are expected, not attacks */
 	LOG_RATELIMITED(SATPD_LOG_NOTICE,
 			"replay attack detected: seq %" PRIu32 " sender id %u: %s", h->seq,
@@ -364,27 +359,30 @@ static bool inner_fits(struct satpd_worker *w, const struct satpd_conn *conn,
 }
 
 /*
- * A handshake-space datagram satp_rx did not judge (the socket path, or one
- * the kernel reassembled from fragments) goes through the same budgets here:
- * neither may bypass them. What satp_rx passed it charged already.
+ * The reserved mux's datagram (mux_handler), dropped on a worker when the
+ * handler is the main thread's (XDP's pass to the UDP socket brings it there).
+ * true: consumed.
  */
-static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *src)
+static bool rx_reserved(struct satpd_worker *w, const uint8_t *buf, size_t len,
+			const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
-	if (!w->d->hs_budget || (w->d->xdp && !w->rx_reassembled))
+	const struct satpd_mux_handler *mh = &w->d->mux_handler;
+
+	if (mh->main_only && w->id != SATPD_MAIN_WORKER) {
+		w->ctr.rx_handshake_off_main++;
 		return true;
-	switch (satpd_hs_budget_take(w->d->hs_budget, src, satpd_coarse_ns())) {
-	case SATPD_HS_OWN:
-		return true;
-	case SATPD_HS_SHARED:
-		w->ctr.rx_hs_shared++;
-		return true;
-	case SATPD_HS_OVER:
-		w->ctr.rx_hs_over_budget++;
-		return false;
-	default:
-		w->ctr.rx_hs_ceiling++;
-		return false;
 	}
+	return mh->rx(mh->ctx, w, buf, len, src, srclen, sock);
+}
+
+/* The observer's view of the replay verdict; a NULL check when nothing observes. */
+static inline void rx_observe(struct satpd_worker *w, int sock, const struct sockaddr_storage *src,
+			      socklen_t srclen, bool first)
+{
+	const struct satpd_rx_observer *o = &w->d->rx_observer;
+
+	if (o->committed)
+		o->committed(o->ctx, sock, src, srclen, first);
 }
 
 void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
@@ -395,25 +393,13 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 	struct satp_crypto *cr;
 	struct satp_header h;
 	struct satp_plain plain;
-	int path;
 
 	if (satp_header_parse(buf, len, 0, &h) != SATP_OK) {
 		w->ctr.rx_too_short++;
 		return;
 	}
-	/*
-	 * Handshake space: an external key exchange's types (docs/kx.md), then the
-	 * built-in ones; both are the main thread's (the kx client's socket, the
-	 * keyring), where XDP's pass to the UDP socket brings them.
-	 */
-	if (h.mux == SATP_HS_MUX && w->id != SATPD_MAIN_WORKER && (w->d->kx || w->d->hs)) {
-		w->ctr.rx_handshake_off_main++;
-		return;
-	}
-	if (h.mux == SATP_HS_MUX && (w->d->kx || w->d->hs) && !hs_admitted(w, src))
-		return;
-	if (h.mux == SATP_HS_MUX &&
-	    (satpd_kx_rx(w, buf, len, src) || satpd_hs_dispatch(w, buf, len, src, srclen, sock)))
+	if (w->d->mux_handler.rx && h.mux == w->d->mux_handler.mux &&
+	    rx_reserved(w, buf, len, src, srclen, sock))
 		return;
 	conn = rx_conn(w->d, h.mux);
 	if (!conn) {
@@ -431,23 +417,21 @@ void satpd_rx_datagram(struct satpd_worker *w, uint8_t *buf, size_t len,
 				"mux %u: wrong authentication tag, discarding packet", h.mux);
 		return;
 	}
-	path = satpd_rail_path_of(w->d, sock, src);
 	if (!rx_commit(w, conn, k, &h)) {
-		satpd_rail_seen(w->d, path, false);
+		rx_observe(w, sock, src, srclen, false);
 		return;
 	}
 	cr = &k->crypto[w->id];
-	/* RAIL: a path learns its peer only from a copy that won the commit, never a replay. */
-	satpd_rail_seen(w->d, path, true);
-	satpd_rail_learn(w->d, path, src, srclen, sock);
-	if (conn->hs)
-		flag_set(&conn->hs_rx_seen);
+	rx_observe(w, sock, src, srclen, true);
+	if (conn->keys_managed)
+		flag_set(&conn->rx_seen);
 	/* Only the main thread adopts: XDP passes every mux to its socket until then. */
 	if (!conn->mux_fixed && w->id == SATPD_MAIN_WORKER)
 		satpd_conns_adopt(w->d, conn, h.mux);
 	satpd_learn_remote(w, conn, src, srclen, sock);
 	if (satp_decrypt(cr, buf, len, &plain) != SATP_OK) {
-		if (conn->hs && len == SATP_HDR_LEN + SATP_PTYPE_LEN + conn->cfg.keys.algos.tag_len)
+		if (conn->keys_managed &&
+		    len == SATP_HDR_LEN + SATP_PTYPE_LEN + conn->cfg.keys.algos.tag_len)
 			w->ctr.rx_keepalive++; /* the handshake's empty packets */
 		else
 			w->ctr.rx_no_payload++;
@@ -563,8 +547,8 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 
 	if (!k || k->none) {
 		w->ctr.tx_no_keys++;
-		if (conn->hs)
-			flag_set(&conn->hs_want); /* the main thread starts a handshake */
+		if (conn->keys_managed)
+			flag_set(&conn->keys_wanted); /* the main thread starts a handshake */
 		return -ENOKEY;
 	}
 	if (!k->session && atomic_load_explicit(&w->d->tx_halted_sender, memory_order_relaxed) ==
@@ -574,11 +558,10 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 	}
 	if (k->session) {
 		s = atomic_fetch_add_explicit(&k->tx_seq, 1, memory_order_relaxed);
-		/* A handshake session stops short of the end: a new one comes first (hs.h). */
-		if (s <= (conn->hs ? HS_REJECT_AFTER_PACKETS - 1 : SATPD_SEQ_LAST)) {
+		if (s <= k->seq_last) {
 			*seq = (uint32_t)s;
-			if (conn->hs)
-				flag_set(&conn->hs_tx_seen);
+			if (conn->keys_managed)
+				flag_set(&conn->tx_seen);
 			return 0;
 		}
 	} else if (!satpd_seq_take(conn->seq, seq)) {
@@ -700,8 +683,8 @@ void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsign
 	unsigned int i;
 	int s;
 
-	if (w->d->rail.n) {
-		satpd_rail_send_batch(w, pkts, n);
+	if (w->d->tx_hook.send_batch) {
+		w->d->tx_hook.send_batch(w->d->tx_hook.ctx, w, pkts, n);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -800,6 +783,31 @@ int satpd_add_poll_hook(struct satpd *d, int fd, short events, satpd_poll_fn fn,
 	return 0;
 }
 
+void satpd_set_mux_handler(struct satpd *d, uint16_t mux, bool main_only, satpd_mux_rx_fn rx,
+			   void *ctx)
+{
+	d->mux_handler =
+	    (struct satpd_mux_handler){.rx = rx, .ctx = ctx, .mux = mux, .main_only = main_only};
+}
+
+void satpd_set_rx_observer(struct satpd *d, const struct satpd_rx_observer *o)
+{
+	d->rx_observer = *o;
+}
+
+void satpd_set_tx_hook(struct satpd *d, const struct satpd_tx_hook *h)
+{
+	d->tx_hook = *h;
+}
+
+int satpd_add_dump_hook(struct satpd *d, satpd_dump_fn fn, const void *ctx)
+{
+	if (d->n_dump_hooks == SATPD_DUMP_HOOKS_MAX)
+		return -ENOSPC;
+	d->dump_hooks[d->n_dump_hooks++] = (struct satpd_dump_hook){fn, ctx};
+	return 0;
+}
+
 static void counters_add(struct satpd_counters *sum, const struct satpd_counters *c)
 {
 #define X(name) sum->name += c->name;
@@ -820,7 +828,7 @@ void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out)
 void satpd_counters_dump(const struct satpd *d)
 {
 	struct satpd_counters c;
-	unsigned int n = atomic_load(&d->windows.n);
+	unsigned int n = atomic_load(&d->windows.n), i;
 
 	satpd_counters_sum(d, &c);
 	log_notice("counters (%u connection%s, %u sender%s with a window):", d->conns->n,
@@ -828,12 +836,8 @@ void satpd_counters_dump(const struct satpd *d)
 #define X(name) log_notice("  %-18s %" PRIu64, #name, c.name);
 	SATPD_COUNTERS(X)
 #undef X
-	satpd_hs_dump(d);
-	satpd_rail_dump(d);
-	if (d->edge)
-		satpd_edge_counters_dump(d->edge);
-	if (d->xdp)
-		satpd_xdp_counters_dump(d->xdp);
+	for (i = 0; i < d->n_dump_hooks; i++)
+		d->dump_hooks[i].fn(d->dump_hooks[i].ctx);
 	/* A reader of the log (the tests' satpd_dump) knows the dump is whole at this line. */
 	log_notice("counters end");
 }

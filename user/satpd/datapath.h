@@ -36,12 +36,17 @@
 #include "satpd_options.h"
 #include "seqlock.h"
 #include "seqstate.h"
-#include "rail.h"
 #include "route.h"
 #include "udp.h"
 #include "window_store.h"
 
 #define SATPD_VERSION "0.1"
+
+/*
+ * The main loop's timeout while the XDP path runs: how soon a learned remote
+ * gets headers (xsk.h), and the cadence of the connection table's tick (conns.h).
+ */
+#define SATPD_TICK_MS 100
 
 /* Datagrams per recvmmsg/sendmmsg and device packets per round: one poll wakeup's work. */
 #define SATPD_BATCH 32
@@ -136,9 +141,14 @@ struct satpd_keyset {
 	bool none;		      /* del-session: verifies nothing, sends nothing */
 	uint64_t session_id;	      /* the kx daemon's name for it (logs, show) */
 	_Atomic uint64_t tx_seq;      /* session: the next seq to send */
+	/*
+	 * session: the last seq it may seal, then it stops (tx_seq_exhausted). The
+	 * feature that installs it may set less (a handshake's new session comes first).
+	 */
+	uint64_t seq_last;
 	struct satpd_windows *rx_win; /* session: its replay windows (NULL with -w 0) */
-	struct satpd_key_fp fp, fp_rx; /* keys (a session: tx), a session's rx (window_store.h) */
-	_Atomic bool used; /* handshake: a packet verified under it (confirms a responder's) */
+	struct satpd_key_fp fp, fp_rx; /* keys (a session: tx) and a session's rx (window_store.h) */
+	_Atomic bool used; /* keys_managed: a packet verified under it (confirms a responder's) */
 	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
 };
 
@@ -176,8 +186,13 @@ struct satpd_conn {
 	_Atomic int64_t last_rx;
 	/* Handshake mode (--peer-key): the main thread's state; NULL with static keys. */
 	struct satpd_hs_conn *hs;
-	_Atomic bool hs_want;		     /* a packet waited for a session: handshake now */
-	_Atomic bool hs_rx_seen, hs_tx_seen; /* traffic since the last tick, for the timers */
+	/*
+	 * The keys come from a feature (the handshake) that reads the flags below
+	 * on the main thread; false: the packet path writes none of them.
+	 */
+	bool keys_managed;
+	_Atomic bool keys_wanted;      /* a packet waited for keys (the handshake starts one) */
+	_Atomic bool rx_seen, tx_seen; /* traffic since the feature last looked (its timers) */
 };
 
 /* One packet buffer of a batch. */
@@ -216,7 +231,7 @@ struct satpd_worker {
 };
 
 /* A file descriptor another module (the control socket) wants served by the main loop. */
-typedef void (*satpd_poll_fn)(struct satpd *d, int fd, short revents, void *ctx);
+typedef void (*satpd_poll_fn)(void *ctx, int fd, short revents);
 struct satpd_poll_hook {
 	int fd;
 	short events;
@@ -229,10 +244,60 @@ struct satpd_poll_hook {
  */
 #define SATPD_HOOKS_MAX (3 + SATPD_SYNC_HOSTS_MAX + 2)
 
+/*
+ * Registration points: features plug into the packet path here, composed once
+ * by main.c (compose.c) before the first datagram; read-only afterwards. The
+ * core calls them and names no feature.
+ */
+/*
+ * A mux reserved for control datagrams (the handshake space): its datagrams
+ * go to the handler. main_only: the handler's state is the main thread's,
+ * and the datagram is dropped on an AF_XDP worker (counted:
+ * rx_handshake_off_main). true: consumed; false: the datagram takes the data
+ * path (then it is an unknown mux, as any other).
+ */
+typedef bool (*satpd_mux_rx_fn)(void *ctx, struct satpd_worker *w, const uint8_t *buf, size_t len,
+				const struct sockaddr_storage *src, socklen_t srclen, int sock);
+struct satpd_mux_handler {
+	satpd_mux_rx_fn rx; /* NULL: no mux is reserved */
+	void *ctx;
+	uint16_t mux;
+	bool main_only;
+};
+
+/*
+ * Sees every authenticated datagram's replay verdict (first: it won the
+ * commit), on whichever worker received it. copies_expected: the peer sends
+ * every datagram more than once, so a replay is not logged as an attack.
+ */
+struct satpd_rx_observer {
+	void (*committed)(void *ctx, int sock, const struct sockaddr_storage *src,
+			  socklen_t srclen, bool first);
+	void *ctx;
+	bool copies_expected;
+};
+
+/* Sends the socket path's sealed batches instead of satpd_udp_send_batch's one remote each. */
+struct satpd_tx_hook {
+	void (*send_batch)(void *ctx, struct satpd_worker *w, struct satpd_pkt *pkts,
+			   unsigned int n);
+	void *ctx;
+};
+
+/* A feature's part of the SIGUSR1 counter dump, in the order registered. */
+typedef void (*satpd_dump_fn)(const void *ctx);
+struct satpd_dump_hook {
+	satpd_dump_fn fn;
+	const void *ctx;
+};
+/* The handshake, RAIL, the edge exchange, the XDP path. */
+#define SATPD_DUMP_HOOKS_MAX 4
+
 /* A fallback reason: the mode, the interface and the error, for satp show and /metrics. */
 #define SATPD_XDP_REASON_MAX 160
 
 struct satpd_xdp_path;
+struct satpd_rail;
 struct satpd_conns;
 struct satpd_edge;
 struct satpd_kx;
@@ -242,7 +307,7 @@ struct satpd_hs_budget;
 struct satpd {
 	const struct satpd_config *cfg;
 	struct satpd_udp udp;
-	struct satpd_rail rail; /* n 0: RAIL off */
+	struct satpd_rail *rail; /* rail.h; n 0: RAIL off; never NULL after satpd_rail_init() */
 	enum satpd_dev_type dev_type;
 	struct satpd_conns *conns;	 /* by mux; conns.h */
 	struct satpd_windows windows;	 /* every (mux, sender id) of every connection */
@@ -273,6 +338,12 @@ struct satpd {
 	time_t started;
 	_Atomic int64_t last_rx; /* Unix seconds of the last delivered batch; 0: none */
 	struct satpd_edge *edge; /* the anycast window exchange; NULL: off (edge.h) */
+	/* The registration points above. */
+	struct satpd_mux_handler mux_handler;
+	struct satpd_rx_observer rx_observer;
+	struct satpd_tx_hook tx_hook;
+	struct satpd_dump_hook dump_hooks[SATPD_DUMP_HOOKS_MAX];
+	unsigned int n_dump_hooks;
 };
 
 /* Set the remote (setup from -r, or learned); takes the writer lock. */
@@ -327,6 +398,13 @@ void satpd_dev_receive(struct satpd_worker *w, int fd);
 
 /* Serve fd from the main loop (the control socket's seam). -ENOSPC when full. */
 int satpd_add_poll_hook(struct satpd *d, int fd, short events, satpd_poll_fn fn, void *ctx);
+
+/* Registration (main thread, before the first datagram). -ENOSPC when full. */
+void satpd_set_mux_handler(struct satpd *d, uint16_t mux, bool main_only, satpd_mux_rx_fn rx,
+			   void *ctx);
+void satpd_set_rx_observer(struct satpd *d, const struct satpd_rx_observer *o);
+void satpd_set_tx_hook(struct satpd *d, const struct satpd_tx_hook *h);
+int satpd_add_dump_hook(struct satpd *d, satpd_dump_fn fn, const void *ctx);
 
 /* Sum of every worker's counters. */
 void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out);

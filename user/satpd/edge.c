@@ -117,7 +117,7 @@ static void send_round(struct satpd_edge *e, uint8_t flags)
 	e->full_asked = false;
 }
 
-static void on_timer(struct satpd *d, int fd, short revents, void *ctx)
+static void on_timer(void *ctx, int fd, short revents)
 {
 	uint64_t expirations;
 
@@ -317,7 +317,7 @@ static void receive_one(struct satpd_edge *e, const uint8_t *buf, size_t len,
 			   p->name);
 }
 
-static void on_message(struct satpd *d, int fd, short revents, void *ctx)
+static void on_message(void *ctx, int fd, short revents)
 {
 	struct satpd_edge *e = ctx;
 	uint8_t buf[SATP_EDGE_MSG_MAX];

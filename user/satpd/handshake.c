@@ -155,6 +155,7 @@ int satpd_hs_conn_new(struct satpd *d, struct satpd_conn *c, char *err, size_t e
 	}
 	h->peer.user = c;
 	c->hs = h;
+	c->keys_managed = true;
 	return 0;
 }
 
@@ -223,6 +224,9 @@ static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, 
 		/* seqs from 0 and replay windows of its own, as a kx session's */
 		k = satpd_keyset_new_session(d, &tx, &rx, s->id, c->cfg.window, c->mux);
 		ret = k ? 0 : -ENOMEM;
+		/* A handshake session stops short of the end: a new one comes first (hs.h). */
+		if (k)
+			k->seq_last = HS_REJECT_AFTER_PACKETS - 1;
 	}
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
@@ -330,10 +334,7 @@ static void send_keepalive(struct satpd *d, struct satpd_conn *c, uint64_t now)
 
 /* ---------------------------------------------------------------- receiving */
 
-/*
- * The i-th connection in handshake mode, from the list of every mux (the one
- * floods use): as many steps as connections, not as muxes.
- */
+/* The i-th connection in handshake mode, from the list of every mux. */
 static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l,
 				     unsigned int i)
 {
@@ -345,7 +346,7 @@ static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist
 static struct hs_peer *peer_lookup(void *ctx, const uint8_t pub[NOISE_DH_LEN])
 {
 	struct satpd *d = ctx;
-	struct satpd_muxlist *l = satpd_conns_flood_list(d);
+	struct satpd_muxlist *l = satpd_conns_muxes(d);
 	struct satpd_conn *c;
 	unsigned int i;
 
@@ -571,13 +572,13 @@ static void fold_worker_flags(struct satpd *d, struct satpd_conn *c, uint64_t no
 	struct freed f = {.n = 0};
 	struct satpd_keyset *k;
 
-	if (atomic_exchange(&c->hs_rx_seen, false)) {
+	if (atomic_exchange(&c->rx_seen, false)) {
 		h->last_rx = now;
 		h->unanswered_since = 0;
 		if (!h->unacked_since)
 			h->unacked_since = now;
 	}
-	if (atomic_exchange(&c->hs_tx_seen, false)) {
+	if (atomic_exchange(&c->tx_seen, false)) {
 		h->last_tx = now;
 		h->unacked_since = 0;
 		if (!h->unanswered_since)
@@ -616,7 +617,7 @@ void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 	bool start = false;
 
 	fold_worker_flags(d, c, now);
-	if (atomic_exchange(&c->hs_want, false) && !h->kr.current.live && !answer_pending(h, now))
+	if (atomic_exchange(&c->keys_wanted, false) && !h->kr.current.live && !answer_pending(h, now))
 		start = true;
 	if (rekey_due(d->hs, h, now))
 		start = true;

@@ -7,10 +7,12 @@
  * arrive on the UDP sockets, the timers run from the tick. Workers only see
  * the result, a connection's three key sets (conn->keys = the keyring's
  * current session, pending = next, old = previous), published as set-keys
- * publishes them (conns.h), and leave three flags for the tick: a packet
- * waited for a session (hs_want), traffic was received or sent (hs_rx_seen,
- * hs_tx_seen); a session's key set records that a packet verified under it
- * (used: confirms a responder's session).
+ * publishes them (conns.h), and leave three flags for the tick (the
+ * connection is keys_managed): a packet waited for a session (keys_wanted),
+ * traffic was received or sent (rx_seen, tx_seen); a session's key set
+ * records that a packet verified under it (used: confirms a responder's
+ * session). Each session's key set stops sealing at HS_REJECT_AFTER_PACKETS
+ * (its seq_last).
  *
  * Each session has its own sequence numbers from 0 (keyset->tx_seq) and its
  * own replay window (keyset->win), so a restarted peer's old packets verify

@@ -68,10 +68,9 @@ static void addr_to_rec(const struct sockaddr_storage *sa, struct satp_kx_rec *r
 	r->port = htons(satpd_addr_port(sa));
 }
 
-bool satpd_kx_rx(struct satpd_worker *w, const uint8_t *buf, size_t len,
+bool satpd_kx_rx(struct satpd_kx *k, struct satpd_worker *w, const uint8_t *buf, size_t len,
 		 const struct sockaddr_storage *src)
 {
-	struct satpd_kx *k = w->d->kx;
 	struct satp_kx_rec r = {.kind = SATP_KX_RX, .version = SATP_KX_VERSION};
 	struct iovec iov[2];
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
@@ -294,7 +293,7 @@ static void serve_client(struct satpd_kx *k, uint32_t events)
 		drop_client(k, "hung up");
 }
 
-static void serve(struct satpd *d, int fd, short revents, void *ctx)
+static void serve(void *ctx, int fd, short revents)
 {
 	struct satpd_kx *k = ctx;
 	struct epoll_event ev[KX_EVENTS];

@@ -52,10 +52,11 @@ void satpd_kx_close(struct satpd_kx *k);
 /*
  * The UDP receive path's hook: true when the datagram is an external
  * key-exchange message (handshake header, mux SATP_HS_MUX, type >=
- * SATP_HS_EXTERNAL_MIN), which it relays or counts as dropped; false for
- * anything else, which the caller handles as before.
+ * SATP_HS_EXTERNAL_MIN), which it relays to k's client or counts (on w) as
+ * dropped, also with k NULL (no kx socket); false for anything else, which
+ * the caller handles as before.
  */
-bool satpd_kx_rx(struct satpd_worker *w, const uint8_t *buf, size_t len,
+bool satpd_kx_rx(struct satpd_kx *k, struct satpd_worker *w, const uint8_t *buf, size_t len,
 		 const struct sockaddr_storage *src);
 
 #endif /* SATPD_KX_H */

@@ -19,6 +19,7 @@
 
 #include "caps.h"
 #include "clock.h"
+#include "compose.h"
 #include "conns.h"
 #include "control.h"
 #include "datapath.h"
@@ -27,6 +28,7 @@
 #include "hsbudget.h"
 #include "edge.h"
 #include "log.h"
+#include "rail.h"
 #include "satpd_options.h"
 #include "sync.h"
 #include "underlay.h"
@@ -346,8 +348,8 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 				satpd_dev_receive(&d->sock_worker, pfd[i].fd);
 		for (i = first_hook; i < n; i++)
 			if (pfd[i].revents)
-				d->hooks[i - first_hook].fn(d, pfd[i].fd, pfd[i].revents,
-							    d->hooks[i - first_hook].ctx);
+				d->hooks[i - first_hook].fn(d->hooks[i - first_hook].ctx, pfd[i].fd,
+							    pfd[i].revents);
 		if (satpd_xdp_tick(d) == -ENODEV)
 			return 0; /* reported; a clean exit, as when told to stop */
 		satpd_conns_tick(d);
@@ -389,6 +391,9 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	if (ret)
 		return ret;
 	ret = satpd_conns_init(d, state_dir);
+	if (ret)
+		return ret;
+	ret = satpd_compose_conns(d);
 	if (ret)
 		return ret;
 	for (i = 0; i < c->n_conns; i++) {
@@ -510,6 +515,10 @@ static int run(const struct satpd_config *c)
 				 &ctl);
 	if (ret)
 		goto out_xdp;
+	/* After the kx socket opened: it decides whether the handshake space is the main thread's. */
+	ret = satpd_compose_paths(&d);
+	if (ret)
+		goto out_xdp;
 	/* After XDP is set up: connections the sync server sends go into its maps. */
 	ret = satpd_sync_open(&d, &sync);
 	if (ret)
@@ -558,7 +567,7 @@ out_dev:
 	satpd_dev_close(&dev);
 out_udp:
 	satpd_xdp_restore_queues();
-	satpd_rail_free(&d.rail);
+	satpd_rail_free(d.rail);
 	satpd_udp_close(&d.udp);
 	satpd_hs_budget_free(d.hs_budget);
 out_sig:

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,7 +13,6 @@
 #include "endpoint.h"
 #include "log.h"
 #include "rail.h"
-#include "xsk.h"
 
 static void path_write(struct satpd_rail_path *p, const struct satpd_peer_addr *a, int sock)
 {
@@ -51,7 +51,7 @@ static int path_remote(struct satpd *d, struct satpd_rail_path *p)
 		snprintf(r.host, sizeof(r.host), "%s", c->rail_hosts[p->host]);
 	if (!r.host[0]) {
 		log_notice("RAIL path %u: local port %u, remote learned",
-			   (unsigned int)(p - d->rail.path), p->lport);
+			   (unsigned int)(p - d->rail->path), p->lport);
 		return 0;
 	}
 	ret = satpd_udp_resolve_remote(&d->udp, c, &r, &a);
@@ -60,7 +60,7 @@ static int path_remote(struct satpd *d, struct satpd_rail_path *p)
 	satpd_addr_set_port(&a.sa, p->rport);
 	p->remote = a;
 	p->sock = satpd_udp_sock_for_port(&d->udp, a.sa.ss_family, p->lport);
-	log_notice("RAIL path %u: local port %u -> %s", (unsigned int)(p - d->rail.path), p->lport,
+	log_notice("RAIL path %u: local port %u -> %s", (unsigned int)(p - d->rail->path), p->lport,
 		   satpd_addr_str(&a.sa, s, sizeof(s)));
 	return 0;
 }
@@ -69,7 +69,7 @@ int satpd_rail_init(struct satpd *d)
 {
 	const struct satpd_config *c = d->cfg;
 	const struct satpd_endpoint *r = &c->conns[0].remote;
-	struct satpd_rail *rail = &d->rail;
+	struct satpd_rail *rail;
 	unsigned int nl = (unsigned int)c->local.port_hi - c->local.port_lo + 1u;
 	unsigned int nr = (unsigned int)r->port_hi - r->port_lo + 1u;
 	unsigned int pairs = nl > nr ? nl : nr;
@@ -77,7 +77,11 @@ int satpd_rail_init(struct satpd *d)
 	unsigned int i;
 	int ret;
 
-	memset(rail, 0, sizeof(*rail));
+	/* Always there, so that the packet path reads rail->n without a NULL check. */
+	rail = calloc(1, sizeof(*rail));
+	if (!rail)
+		return -ENOMEM;
+	d->rail = rail;
 	if (!c->rail)
 		return 0;
 	rail->n = pairs * hosts;
@@ -103,9 +107,11 @@ void satpd_rail_free(struct satpd_rail *r)
 {
 	unsigned int i;
 
+	if (!r)
+		return;
 	for (i = 0; i < r->n; i++)
 		pthread_mutex_destroy(&r->path[i].lock);
-	r->n = 0;
+	free(r);
 }
 
 /*
@@ -119,7 +125,7 @@ void satpd_rail_free(struct satpd_rail *r)
 
 int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src)
 {
-	const struct satpd_rail *r = &d->rail;
+	const struct satpd_rail *r = d->rail;
 	uint16_t lport, rport = satpd_addr_port(src);
 	int best = 0, best_fit = -1, fit, s;
 	struct satpd_peer_addr a;
@@ -151,7 +157,7 @@ void satpd_rail_seen(struct satpd *d, int path, bool first)
 
 	if (path < 0)
 		return;
-	p = &d->rail.path[path];
+	p = &d->rail->path[path];
 	atomic_fetch_add_explicit(&p->rx, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(first ? &p->first : &p->dups, 1, memory_order_relaxed);
 	atomic_store_explicit(&p->last_seen_unix_s, (int64_t)time(NULL), memory_order_relaxed);
@@ -167,7 +173,7 @@ void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *
 
 	if (path < 0)
 		return;
-	p = &d->rail.path[path];
+	p = &d->rail->path[path];
 	path_read(p, &a, &cur_sock);
 	if (cur_sock == sock && satpd_same_addr(&a.sa, src))
 		return;
@@ -184,7 +190,7 @@ _Static_assert(SATPD_BATCH <= 64, "a batch's skip mask is one word");
 void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satpd_pkt *pkts,
 			  unsigned int n, uint64_t skip)
 {
-	struct satpd_rail_path *p = &w->d->rail.path[path];
+	struct satpd_rail_path *p = &w->d->rail->path[path];
 	struct mmsghdr msgs[SATPD_BATCH];
 	struct iovec iov[SATPD_BATCH];
 	struct satpd_peer_addr a;
@@ -207,18 +213,18 @@ void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satp
 
 void satpd_rail_sent(struct satpd *d, unsigned int path, unsigned int n)
 {
-	atomic_fetch_add_explicit(&d->rail.path[path].tx, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&d->rail->path[path].tx, n, memory_order_relaxed);
 }
 
 uint32_t satpd_rail_remote(const struct satpd *d, unsigned int path, struct satpd_peer_addr *a,
 			   int *sock)
 {
-	return path_read((struct satpd_rail_path *)&d->rail.path[path], a, sock);
+	return path_read((struct satpd_rail_path *)&d->rail->path[path], a, sock);
 }
 
 void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
 {
-	struct satpd_rail *r = &w->d->rail;
+	struct satpd_rail *r = w->d->rail;
 	unsigned int i;
 
 	for (i = 0; i < r->n; i++)
@@ -229,7 +235,7 @@ void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsig
 
 void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, size_t len)
 {
-	struct satpd_rail_path *p = (struct satpd_rail_path *)&d->rail.path[path];
+	struct satpd_rail_path *p = (struct satpd_rail_path *)&d->rail->path[path];
 	struct satpd_peer_addr a;
 	int sock;
 
@@ -252,7 +258,7 @@ static void path_key(const struct satpd_peer_addr *a, uint16_t lport, struct sat
 
 static void sync_path(struct satpd *d, unsigned int i)
 {
-	struct satpd_rail_path *p = &d->rail.path[i];
+	struct satpd_rail_path *p = &d->rail->path[i];
 	struct satp_xdp_path_key k;
 	struct satpd_peer_addr a;
 	uint32_t gen;
@@ -268,8 +274,8 @@ static void sync_path(struct satpd *d, unsigned int i)
 	if (p->xdp_bound && !memcmp(&k, &p->xdp_key, sizeof(k)))
 		return;
 	if (p->xdp_bound)
-		satpd_xdp_rail_path(d->xdp, &p->xdp_key, i, false);
-	ret = satpd_xdp_rail_path(d->xdp, &k, i, true);
+		d->rail->xdp.path_set(d->rail->xdp.ctx, &p->xdp_key, i, false);
+	ret = d->rail->xdp.path_set(d->rail->xdp.ctx, &k, i, true);
 	p->xdp_bound = !ret;
 	p->xdp_key = k;
 	if (ret)
@@ -283,22 +289,22 @@ void satpd_rail_sync_xdp(struct satpd *d)
 {
 	unsigned int i;
 
-	if (!d->xdp)
+	if (!d->xdp || !d->rail->xdp.path_set)
 		return;
-	for (i = 0; i < d->rail.n; i++)
+	for (i = 0; i < d->rail->n; i++)
 		sync_path(d, i);
 }
 
 void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_path *out)
 {
-	const struct satpd_rail_path *p = &d->rail.path[path];
+	const struct satpd_rail_path *p = &d->rail->path[path];
 	struct satp_xdp_path_stats xs = {0};
 
 	memset(out, 0, sizeof(*out));
 	out->local_port = p->lport;
 	satpd_rail_remote_str(d, path, out->remote, sizeof(out->remote));
-	if (d->xdp)
-		satpd_xdp_rail_stats(d->xdp, path, &xs);
+	if (d->xdp && d->rail->xdp.path_stats)
+		d->rail->xdp.path_stats(d->rail->xdp.ctx, path, &xs);
 	/* satp_rx's drops never reached us: received and duplicates both. */
 	out->rx = atomic_load(&p->rx) + xs.dropped;
 	out->first = atomic_load(&p->first);
@@ -316,12 +322,12 @@ void satpd_rail_dump(const struct satpd *d)
 	struct satp_ctl_path c;
 	unsigned int i;
 
-	for (i = 0; i < d->rail.n; i++) {
+	for (i = 0; i < d->rail->n; i++) {
 		satpd_rail_read(d, i, &c);
 		log_notice("  rail path %u (port %u->%u): rx %" PRIu64 " first %" PRIu64
 			   " dups %" PRIu64 " tx %" PRIu64 " last seen %" PRId64
 			   " (XDP: seen %" PRIu64 ", dropped %" PRIu64 ")",
-			   i, d->rail.path[i].lport, d->rail.path[i].rport, c.rx, c.first, c.dups,
+			   i, d->rail->path[i].lport, d->rail->path[i].rport, c.rx, c.first, c.dups,
 			   c.tx, c.last_seen, c.xdp_seen, c.xdp_dropped);
 	}
 }

@@ -57,13 +57,27 @@ struct satpd_rail_path {
 	struct satp_xdp_path_key xdp_key;
 };
 
+/*
+ * What RAIL asks of the XDP path while it runs (d->xdp): compose.c fills it,
+ * so that rail.c calls no transport. NULL members: satp_rx is not told.
+ */
+struct satpd_rail_xdp_ops {
+	/* satp_rx knows the remote tuple key as path (on), or no longer (off). */
+	int (*path_set)(void *ctx, const struct satp_xdp_path_key *key, uint32_t path, bool on);
+	/* What satp_rx counted for path (seen, dropped as a copy already committed). */
+	int (*path_stats)(const void *ctx, uint32_t path, struct satp_xdp_path_stats *out);
+	void *ctx;
+};
+
 struct satpd_rail {
 	unsigned int n; /* 0: RAIL off */
 	struct satpd_rail_path path[SATPD_RAIL_PATHS_MAX];
+	struct satpd_rail_xdp_ops xdp;
 };
 
-/* The paths of -p/-o, with -r's address when given (after the sockets are open). */
+/* d->rail: the paths of -p/-o, with -r's address when given (after the sockets are open). */
 int satpd_rail_init(struct satpd *d);
+/* NULL: nothing. */
 void satpd_rail_free(struct satpd_rail *r);
 /* The path a datagram that came on socket sock from src belongs to; -1 with RAIL off. */
 int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src);

@@ -9,6 +9,7 @@
 #include "datapath.h"
 #include "handshake.h"
 #include "edge.h"
+#include "rail.h"
 #include "satp_xdp.h"
 #include "satpd_options.h"
 #include "xsk.h"
@@ -105,7 +106,7 @@ static void fill_paths(const struct satpd *d, struct satp_ctl_snapshot *out)
 {
 	unsigned int i;
 
-	for (i = 0; i < d->rail.n; i++)
+	for (i = 0; i < d->rail->n; i++)
 		satpd_rail_read(d, i, &out->paths[out->n_paths++]);
 }
 

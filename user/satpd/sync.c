@@ -109,7 +109,7 @@ static void on_log(void *arg, int level, const char *msg)
 		  "sync: %s", msg);
 }
 
-static void serve(struct satpd *d, int fd, short revents, void *ctx)
+static void serve(void *ctx, int fd, short revents)
 {
 	int ret = satp_sync_client_dispatch(ctx);
 

@@ -24,6 +24,7 @@
 #include "datapath.h"
 #include "endpoint.h"
 #include "log.h"
+#include "rail.h"
 #include "route.h"
 #include "satp_xdp_loader.h"
 #include "underlay.h"
@@ -368,7 +369,7 @@ static int rx_sock(const struct satpd *d, const struct sockaddr_storage *src, co
 {
 	int s = -1;
 
-	if (d->rail.n)
+	if (d->rail->n)
 		s = satpd_udp_sock_for_port(&d->udp, src->ss_family, (uint16_t)(dg[-6] << 8 | dg[-5]));
 	return s >= 0 ? s : satpd_udp_sock_for(&d->udp, src);
 }
@@ -451,7 +452,7 @@ static void xsk_kick_tx(struct satpd_xsk *s)
  */
 static uint64_t xsk_send_path(struct satpd_worker *w, unsigned int path, unsigned int n)
 {
-	struct satpd_rail_path *rp = &w->d->rail.path[path];
+	struct satpd_rail_path *rp = &w->d->rail->path[path];
 	struct satpd_xsk *s = w->xsk;
 	struct satpd_peer_addr a;
 	struct satpd_l2_tmpl t;
@@ -505,7 +506,7 @@ static void xsk_send_rail(struct satpd_worker *w, unsigned int n)
 	uint64_t sent;
 	bool kick = false;
 
-	for (i = 0; i < w->d->rail.n; i++) {
+	for (i = 0; i < w->d->rail->n; i++) {
 		sent = xsk_send_path(w, i, n);
 		kick |= sent != 0;
 		satpd_rail_send_path(w, i, w->tx, n, sent);
@@ -529,7 +530,7 @@ static void xsk_send(struct satpd_worker *w, unsigned int n)
 	uint32_t idx = 0;
 
 	xsk_complete(s);
-	if (w->d->rail.n) {
+	if (w->d->rail->n) {
 		xsk_send_rail(w, n);
 		return;
 	}
@@ -941,7 +942,7 @@ static int configure(struct satpd *d, struct satpd_xdp_path *p)
 		if (ret)
 			return ret;
 	}
-	if (d->rail.n)
+	if (d->rail->n)
 		flags |= SATP_XDP_RAIL; /* the paths' tuples follow from satpd_rail_sync_xdp() */
 	p->cfg_flags = flags;
 	return satp_xdp_set_flags(x, flags);
@@ -1009,8 +1010,8 @@ static void attach_rail_links(struct satpd *d, struct satpd_xdp_path *p)
 	unsigned int i, n;
 	int ret;
 
-	for (i = 0; i < d->rail.n; i++) {
-		const struct satpd_rail_path *rp = &d->rail.path[i];
+	for (i = 0; i < d->rail->n; i++) {
+		const struct satpd_rail_path *rp = &d->rail->path[i];
 
 		if (rp->sock < 0 || satpd_underlay_route_dev(&rp->remote, dev) ||
 		    !strcmp(dev, p->ifname))
@@ -1178,7 +1179,7 @@ static void resolve_conn(struct satpd *d, struct satpd_conn *c)
 	int ret;
 
 	/* RAIL sends by its paths' headers; the connection's remote follows the winning copy. */
-	if (d->rail.n)
+	if (d->rail->n)
 		return;
 	satpd_conn_read_remote(c, &v);
 	if (!v.known)
@@ -1213,8 +1214,8 @@ static void resolve_rail_paths(struct satpd *d, bool refresh)
 	char s[64];
 	int sock, ret;
 
-	for (i = 0; i < d->rail.n; i++) {
-		struct satpd_rail_path *p = &d->rail.path[i];
+	for (i = 0; i < d->rail->n; i++) {
+		struct satpd_rail_path *p = &d->rail->path[i];
 
 		gen = satpd_rail_remote(d, i, &a, &sock);
 		if ((gen == p->l2_gen && !refresh) || sock < 0)

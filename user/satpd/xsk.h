@@ -30,8 +30,6 @@ struct satp_xdp_path_stats;
 
 /* Workers poll with this timeout so that they notice the stop flag. */
 #define SATPD_WORKER_POLL_MS 200
-/* The main loop's timeout while the XDP path runs: how soon a learned remote gets headers. */
-#define SATPD_TICK_MS 100
 /* Next hops refreshed per tick: a thousand connections take ten ticks. */
 #define SATPD_RESOLVE_PER_TICK 128
 

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The features plugged into the core's registration points (compose.h).
+ */
+#include <time.h>
+
+#include "clock.h"
+#include "compose.h"
+#include "conns.h"
+#include "datapath.h"
+#include "edge.h"
+#include "handshake.h"
+#include "hsbudget.h"
+#include "kx.h"
+#include "rail.h"
+#include "satp_hs_wire.h"
+#include "xsk.h"
+
+/*
+ * A handshake-space datagram satp_rx did not judge (the socket path, or one
+ * the kernel reassembled from fragments) goes through the same budgets here:
+ * neither may bypass them. What satp_rx passed it charged already.
+ */
+static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *src)
+{
+	if (!w->d->hs_budget || (w->d->xdp && !w->rx_reassembled))
+		return true;
+	switch (satpd_hs_budget_take(w->d->hs_budget, src, satpd_coarse_ns())) {
+	case SATPD_HS_OWN:
+		return true;
+	case SATPD_HS_SHARED:
+		w->ctr.rx_hs_shared++;
+		return true;
+	case SATPD_HS_OVER:
+		w->ctr.rx_hs_over_budget++;
+		return false;
+	default:
+		w->ctr.rx_hs_ceiling++;
+		return false;
+	}
+}
+
+/*
+ * Handshake space: an external key exchange's types (docs/kx.md), then the
+ * built-in ones; both are the main thread's (the kx client's socket, the
+ * keyring). A datagram neither takes goes on as an unknown mux.
+ */
+static bool hs_space_rx(void *ctx, struct satpd_worker *w, const uint8_t *buf, size_t len,
+			const struct sockaddr_storage *src, socklen_t srclen, int sock)
+{
+	struct satpd *d = ctx;
+
+	if ((d->kx || d->hs) && !hs_admitted(w, src))
+		return true;
+	return satpd_kx_rx(d->kx, w, buf, len, src) ||
+	       satpd_hs_dispatch(w, buf, len, src, srclen, sock);
+}
+
+/* RAIL: count the copy on its path; a path learns its peer only from a copy that won the commit. */
+static void rail_committed(void *ctx, int sock, const struct sockaddr_storage *src,
+			   socklen_t srclen, bool first)
+{
+	struct satpd *d = ctx;
+	int path = satpd_rail_path_of(d, sock, src);
+
+	satpd_rail_seen(d, path, first);
+	if (first)
+		satpd_rail_learn(d, path, src, srclen, sock);
+}
+
+static int xdp_rail_path(void *ctx, const struct satp_xdp_path_key *key, uint32_t path, bool on)
+{
+	const struct satpd *d = ctx;
+
+	return satpd_xdp_rail_path(d->xdp, key, path, on);
+}
+
+static int xdp_rail_stats(const void *ctx, uint32_t path, struct satp_xdp_path_stats *out)
+{
+	const struct satpd *d = ctx;
+
+	return satpd_xdp_rail_stats(d->xdp, path, out);
+}
+
+static void rail_send_batch(void *ctx, struct satpd_worker *w, struct satpd_pkt *pkts,
+			    unsigned int n)
+{
+	satpd_rail_send_batch(w, pkts, n);
+}
+
+static void dump_hs(const void *ctx)
+{
+	satpd_hs_dump(ctx);
+}
+
+static void dump_rail(const void *ctx)
+{
+	satpd_rail_dump(ctx);
+}
+
+/* The edge exchange and the XDP path come and go after composing: looked up at dump time. */
+static void dump_edge(const void *ctx)
+{
+	const struct satpd *d = ctx;
+
+	if (d->edge)
+		satpd_edge_counters_dump(d->edge);
+}
+
+static void dump_xdp(const void *ctx)
+{
+	const struct satpd *d = ctx;
+
+	if (d->xdp)
+		satpd_xdp_counters_dump(d->xdp);
+}
+
+/* The XDP path's maps follow the table; each is a no-op on the socket path. */
+static int xdp_conn_set(void *ctx, const struct satpd_conn *c)
+{
+	return satpd_xdp_conn_set(ctx, c);
+}
+
+static void xdp_conn_del(void *ctx, uint16_t mux)
+{
+	satpd_xdp_conn_del(ctx, mux);
+}
+
+static void xdp_adopt(void *ctx, const struct satpd_conn *c)
+{
+	satpd_xdp_adopted(ctx, c);
+}
+
+static int xdp_route_set(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
+{
+	return satpd_xdp_route_set(ctx, family, addr, len, mux);
+}
+
+static void xdp_route_del(void *ctx, int family, const uint8_t *addr, unsigned int len)
+{
+	satpd_xdp_route_del(ctx, family, addr, len);
+}
+
+static int hs_conn_new(void *ctx, struct satpd_conn *c, char *err, size_t errlen)
+{
+	return satpd_hs_conn_new(ctx, c, err, errlen);
+}
+
+static void hs_conn_free(void *ctx, struct satpd_conn *c)
+{
+	satpd_hs_conn_free(c->hs);
+}
+
+static void hs_conn_tick(void *ctx, struct satpd_conn *c)
+{
+	satpd_hs_conn_tick(ctx, c);
+}
+
+int satpd_compose_conns(struct satpd *d)
+{
+	const struct satpd_conn_hooks xdp = {
+	    .on_conn_set = xdp_conn_set,
+	    .on_conn_del = xdp_conn_del,
+	    .on_adopt = xdp_adopt,
+	    .on_route_set = xdp_route_set,
+	    .on_route_del = xdp_route_del,
+	    .ctx = d,
+	};
+	const struct satpd_conn_hooks hs = {
+	    .on_conn_new = hs_conn_new,
+	    .on_conn_free = hs_conn_free,
+	    .on_tick = hs_conn_tick,
+	    .ctx = d,
+	};
+	int ret = satpd_conns_add_hooks(d, &xdp);
+
+	return ret ? ret : satpd_conns_add_hooks(d, &hs);
+}
+
+int satpd_compose_paths(struct satpd *d)
+{
+	static const satpd_dump_fn dumps[] = {dump_hs, dump_rail, dump_edge, dump_xdp};
+	unsigned int i;
+	int ret;
+
+	/* Main thread only while a handshake or kx socket owns it; else any worker counts it. */
+	satpd_set_mux_handler(d, SATP_HS_MUX, d->kx || d->hs, hs_space_rx, d);
+	if (d->rail->n) {
+		satpd_set_rx_observer(d, &(struct satpd_rx_observer){
+					     .committed = rail_committed,
+					     .ctx = d,
+					     .copies_expected = true,
+					 });
+		satpd_set_tx_hook(d,
+				  &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = d});
+		d->rail->xdp = (struct satpd_rail_xdp_ops){
+		    .path_set = xdp_rail_path, .path_stats = xdp_rail_stats, .ctx = d};
+	}
+	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
+		ret = satpd_add_dump_hook(d, dumps[i], d);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
