@@ -2,8 +2,6 @@
 /*
  * The features plugged into the core's registration points (compose.h).
  */
-#include <time.h>
-
 #include "clock.h"
 #include "compose.h"
 #include "conns.h"
