@@ -153,10 +153,12 @@ static void do_floor(struct bench *b)
 
 static int setup(struct bench *b, size_t inner_len)
 {
+	/* clang-format off */
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
 		OSSL_PARAM_construct_end(),
 	};
+	/* clang-format on */
 	struct satp_keys k = { .role = SATP_ROLE_LEFT, .master_key_len = 16 };
 	uint8_t ipad[SHA_CBLOCK], opad[SHA_CBLOCK];
 	EVP_MAC *mac;

@@ -47,6 +47,7 @@ static int parse_ul(const char *s, unsigned long max, unsigned long *out)
 
 static int parse_opts(int argc, char **argv, struct forge_opts *o)
 {
+	/* clang-format off */
 	static const struct option lo[] = {
 	    {"to", required_argument, NULL, 't'},    {"port", required_argument, NULL, 'p'},
 	    {"key", required_argument, NULL, 'K'},   {"salt", required_argument, NULL, 'A'},
@@ -55,6 +56,7 @@ static int parse_opts(int argc, char **argv, struct forge_opts *o)
 	    {"ptype", required_argument, NULL, 'y'}, {"count", required_argument, NULL, 'c'},
 	    {NULL, 0, NULL, 0},
 	};
+	/* clang-format on */
 	int opt, ret = 0;
 
 	o->ptype = SATP_PTYPE_IPV4;

@@ -105,11 +105,13 @@ struct pass_case {
 static void test_passphrase(void **state)
 {
 	static const char pass[] = "satp test passphrase";
+	/* clang-format off */
 	static const struct pass_case cases[] = {
 		{ 16, "fd6b4bef2b5b302f42de0615ca1d970e" },
 		{ 24, "180f024247a83175fd6b4bef2b5b302f42de0615ca1d970e" },
 		{ 32, "16d813a0ea1f0ec9180f024247a83175fd6b4bef2b5b302f42de0615ca1d970e" },
 	};
+	/* clang-format on */
 	uint8_t key[SATP_KEY_MAX], salt[SATP_SALT_LEN];
 	size_t i;
 
@@ -132,6 +134,7 @@ struct bits_case {
 
 static void test_parse_aes(void **state)
 {
+	/* clang-format off */
 	static const struct bits_case cases[] = {
 	    {"null", 0, 0},	      {"aes-ctr", 0, 128},     {"aes-ctr-128", 0, 128},
 	    {"aes-ctr-192", 0, 192},  {"aes-ctr-256", 0, 256}, {"aes-ctr-512", -EINVAL, 0},
@@ -139,6 +142,7 @@ static void test_parse_aes(void **state)
 	    {"", -EINVAL, 0},	      {"null ", -EINVAL, 0},   {"aes-ctr-1280", -EINVAL, 0},
 	    {NULL, -EINVAL, 0},
 	};
+	/* clang-format on */
 	unsigned int bits;
 	size_t i;
 
@@ -160,15 +164,18 @@ static void test_parse_auth_role(void **state)
 		const char *s;
 		int ret;
 		enum satp_auth auth;
+	/* clang-format off */
 	} auths[] = {
 		{ "null", 0, SATP_AUTH_NULL }, { "sha1", 0, SATP_AUTH_SHA1 },
 		{ "SHA1", -EINVAL, 0 },	       { "sha256", -EINVAL, 0 },
 		{ "", -EINVAL, 0 },	       { NULL, -EINVAL, 0 },
 	};
+	/* clang-format on */
 	static const struct {
 		const char *s;
 		int ret;
 		enum satp_role role;
+	/* clang-format off */
 	} roles[] = {
 		{ "left", 0, SATP_ROLE_LEFT },	 { "alice", 0, SATP_ROLE_LEFT },
 		{ "server", 0, SATP_ROLE_LEFT }, { "right", 0, SATP_ROLE_RIGHT },
@@ -176,6 +183,7 @@ static void test_parse_auth_role(void **state)
 		{ "Left", -EINVAL, 0 },		 { "middle", -EINVAL, 0 },
 		{ "", -EINVAL, 0 },		 { NULL, -EINVAL, 0 },
 	};
+	/* clang-format on */
 	enum satp_auth auth;
 	enum satp_role role;
 	size_t i;
@@ -222,6 +230,7 @@ struct hex_case {
 
 static void test_hex(void **state)
 {
+	/* clang-format off */
 	static const struct hex_case cases[] = {
 		{ KEY128, 32, 16, 0, NULL },
 		{ "A0a1", 32, 0, 0, NULL },
@@ -237,6 +246,7 @@ static void test_hex(void **state)
 		{ "", 32, 0, -EINVAL, "empty hex string \"\"" },
 		{ NULL, 32, 0, -EINVAL, "empty hex string \"\"" },
 	};
+	/* clang-format on */
 	uint8_t out[32], want[32];
 	char err[256];
 	size_t i, len;
@@ -268,6 +278,7 @@ struct fixup_case {
 
 static void test_fixup(void **state)
 {
+	/* clang-format off */
 	static const struct fixup_case cases[] = {
 		{ { 128, 128, SATP_AUTH_SHA1, 10 }, { 128, 128, SATP_AUTH_SHA1, 10 }, 0 },
 		{ { 128, 0, SATP_AUTH_NULL, 10 }, { 0, 0, SATP_AUTH_NULL, 0 },
@@ -282,6 +293,7 @@ static void test_fixup(void **state)
 		  SATP_FIXUP_TAG_CLAMP },
 		{ { 128, 128, SATP_AUTH_SHA1, 0 }, { 128, 128, SATP_AUTH_SHA1, 0 }, 0 },
 	};
+	/* clang-format on */
 	struct satp_algos a;
 	size_t i;
 
@@ -306,6 +318,7 @@ struct init_case {
 
 static void test_crypto_init_checks(void **state)
 {
+	/* clang-format off */
 	static const struct init_case cases[] = {
 		{ { 128, 128, SATP_AUTH_SHA1, 10 }, 16, SATP_ROLE_LEFT, 0 },
 		{ { 256, 192, SATP_AUTH_SHA1, 20 }, 32, SATP_ROLE_RIGHT, 0 },
@@ -320,6 +333,7 @@ static void test_crypto_init_checks(void **state)
 		{ { 128, 128, (enum satp_auth)7, 10 }, 16, SATP_ROLE_LEFT, -EINVAL },
 		{ { 128, 128, SATP_AUTH_SHA1, 10 }, 16, (enum satp_role)2, -EINVAL },
 	};
+	/* clang-format on */
 	struct satp_keys k;
 	struct satp_crypto c;
 	size_t i;
@@ -475,6 +489,7 @@ static void test_payload_ctr_lengths(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worked_example),
 		cmocka_unit_test(test_counter_block),
@@ -490,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_crypto_init_split),
 		cmocka_unit_test(test_payload_ctr_lengths),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,6 +145,7 @@ static const struct {
 	size_t arg;
 	uint8_t val;
 	enum satp_edge_verdict want;
+/* clang-format off */
 } cases[] = {
     {"intact", M_NONE, 0, 0, SATP_EDGE_OK},
     {"empty", M_TRUNCATE, 0, 0, SATP_EDGE_SHORT},
@@ -169,6 +170,7 @@ static const struct {
     {"nbits 4096 and up", M_BYTE_RETAG, SATP_EDGE_HDR_LEN + 8, 0x10, SATP_EDGE_MALFORMED},
     {"a byte after the last record", M_APPEND_RETAG, 0, 0, SATP_EDGE_MALFORMED},
 };
+/* clang-format on */
 
 /* One record of nbits 5 (one word) in a message of count 2: the second has nbits 0. */
 static void test_refusals(void **state)
@@ -252,6 +254,7 @@ struct step {
 #define MG(changed)   {MERGE, 0, 0, changed, __LINE__}
 #define KA(seq, want) {CHECK_A, seq, 0, SATP_##want, __LINE__}
 
+/* clang-format off */
 static const struct step steps[] = {
     /* B accepted what A never saw: A refuses it after the merge, newer seqs pass */
     RS(64, 64), CB(10), CB(11), CB(12), MG(1), KA(12, REPLAY), KA(11, REPLAY), KA(10, REPLAY),
@@ -284,6 +287,7 @@ static const struct step steps[] = {
     /* B has nothing committed: no record, nothing to merge */
     RS(64, 64), CA(5, OK), MG(0), KA(6, OK),
 };
+/* clang-format on */
 
 static void merge_b_into_a(struct satp_window *a, const struct satp_window *b, int want,
 			   unsigned int line)
@@ -392,11 +396,13 @@ static void test_own_id(void **state)
 	static const struct {
 		uint64_t stamp;
 		enum satp_edge_self want;
+	/* clang-format off */
 	} rows[] = {
 	    {1000, SATP_EDGE_SELF_OURS},      {1000 + 10 * (SATP_EDGE_SENT_MAX - 1), SATP_EDGE_SELF_OURS},
 	    {1005, SATP_EDGE_SELF_TWIN},      {1000 + 10 * SATP_EDGE_SENT_MAX, SATP_EDGE_SELF_TWIN},
 	    {999, SATP_EDGE_SELF_UNKNOWN},    {1, SATP_EDGE_SELF_UNKNOWN},
 	};
+	/* clang-format on */
 	unsigned int i;
 
 	assert_int_equal(satp_edge_self_check(&s, 1000), SATP_EDGE_SELF_UNKNOWN); /* none sent */
@@ -417,12 +423,14 @@ static void test_own_id(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),	 cmocka_unit_test(test_full_message),
 	    cmocka_unit_test(test_refusals),	 cmocka_unit_test(test_derive_key),
 	    cmocka_unit_test(test_merge_table), cmocka_unit_test(test_export_layout),
 	    cmocka_unit_test(test_own_id),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

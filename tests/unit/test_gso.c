@@ -58,6 +58,7 @@ struct gso_case {
 	unsigned int want_segs;
 };
 
+/* clang-format off */
 static const struct gso_case gso_cases[] = {
 	{ "v4 one byte", 4, 1, 1348, 0x18, 1 },
 	{ "v4 mss-1", 4, 1347, 1348, 0x18, 1 },
@@ -69,6 +70,7 @@ static const struct gso_case gso_cases[] = {
 	{ "v6 mss+1", 6, 1329, 1328, 0x18, 2 },
 	{ "v6 64 KB", 6, 65535 - 32, 1328, 0x99, 50 },
 };
+/* clang-format on */
 
 /* buf = virtio header + IP + TCP (20 + 12 bytes of options) + payload; returns its length. */
 static size_t build(uint8_t *buf, const struct gso_case *c, bool gso)
@@ -277,6 +279,7 @@ static const struct {
 	const char *name;
 	unsigned int version;
 	enum mangle m;
+/* clang-format off */
 } bad_cases[] = {
 	{ "shorter than the virtio header", 4, M_SHORT },
 	{ "gso_size 0", 4, M_MSS0 },
@@ -290,6 +293,7 @@ static const struct {
 	{ "checksum field outside", 4, M_CSUM_OUT },
 	{ "IPv4 IHL < 5", 4, M_IHL },
 };
+/* clang-format on */
 
 static void test_bad(void **state)
 {
@@ -411,6 +415,7 @@ static const struct {
 	const char *name;
 	enum gro_mangle m;
 	bool first_ok, second_ok;
+/* clang-format off */
 } gro_cases[] = {
 	{ "a full segment, then the next", G_OK, true, true },
 	{ "bad checksum", G_BAD_CSUM, true, false },
@@ -424,6 +429,7 @@ static const struct {
 	{ "IP ID not the next", G_OTHER_ID, true, false },
 	{ "longer than the first", G_LONGER, true, false },
 };
+/* clang-format on */
 
 /* Recompute a segment's TCP (and IPv4 header) checksum after a mangle. */
 static void refresh_csum(uint8_t *ip, size_t len)
@@ -487,12 +493,14 @@ static void test_gro_refuse(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_segments),   cmocka_unit_test(test_whole),
 		cmocka_unit_test(test_udp_zero),   cmocka_unit_test(test_csum_random),
 		cmocka_unit_test(test_bad),	   cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_gro_roundtrip), cmocka_unit_test(test_gro_refuse),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

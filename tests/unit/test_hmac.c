@@ -23,6 +23,7 @@ static void evp_mac_hmac(const uint8_t *key, const uint8_t *p, size_t len, uint8
 /* RFC 2202 section 3, the cases whose key is 20 bytes (SATP's auth key length). */
 static const struct {
 	const char *key, *data, *mac;
+/* clang-format off */
 } rfc2202[] = {
 	{ "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
 	  "b617318655057264e28bc0b6fb378c8ef146be00" },
@@ -33,6 +34,7 @@ static const struct {
 	{ "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c", "546573742057697468205472756e636174696f6e",
 	  "4c1a03424b55e07fe7f27be1d58bb9324a9a5a04" },
 };
+/* clang-format on */
 
 static void test_rfc2202(void **state)
 {
@@ -69,10 +71,12 @@ static void test_random_against_evp_mac(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc2202),
 		cmocka_unit_test(test_random_against_evp_mac),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

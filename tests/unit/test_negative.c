@@ -69,6 +69,7 @@ struct opener_case {
 
 static void test_openers(void **state)
 {
+	/* clang-format off */
 	static const struct opener_case cases[] = {
 	    {"right keys", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, INNER_LEN, SATP_OK},
 	    {"wrong key", OTHER_KEY, SALT, SATP_ROLE_RIGHT, 10, 10, INNER_LEN, SATP_BAD_TAG},
@@ -84,6 +85,7 @@ static void test_openers(void **state)
 	    {"no inner packet", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, 0, SATP_NO_PAYLOAD},
 	    {"one inner byte", KEY128, SALT, SATP_ROLE_RIGHT, 10, 10, 1, SATP_OK},
 	};
+	/* clang-format on */
 	uint8_t buf[256];
 	struct satp_algos a;
 	struct satp_crypto c;
@@ -203,6 +205,7 @@ static void test_header_parse(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_openers),
 		cmocka_unit_test(test_bit_flips),
@@ -211,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_seal_capacity),
 		cmocka_unit_test(test_header_parse),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

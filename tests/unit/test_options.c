@@ -259,6 +259,7 @@ static void check_max_senders_default(const struct satpd_config *c)
 	assert_int_equal(c->max_senders, 0); /* the fair share (datapath.c) */
 }
 
+/* clang-format off */
 static const struct opt_case cases[] = {
     {"defaults", {K128, SALTOPT}, 0, NULL, check_defaults},
     {"anytun full line, short forms",
@@ -479,6 +480,7 @@ static const struct opt_case cases[] = {
     {"help", {"-h"}, SATPD_OPT_HELP, NULL, NULL},
     {"version", {"--version"}, SATPD_OPT_VERSION, NULL, NULL},
 };
+/* clang-format on */
 
 /* Copies the row into writable argv (the parser wipes secrets in place). */
 static int parse_case(const struct opt_case *t, struct satpd_config *c, char **argv, int *argc,
@@ -607,6 +609,7 @@ static void check_handshake_window(const struct satpd_config *c)
 	assert_int_equal(c->rekey_after_s, 3);
 }
 
+/* clang-format off */
 static const struct opt_case hs_cases[] = {
     {"handshake mode", {PRIV, PEER}, 0, NULL, check_handshake},
     {"handshake mode, -w and --rekey-after",
@@ -632,6 +635,7 @@ static const struct opt_case hs_cases[] = {
     {"rekey time 0", {PRIV, PEER, "--rekey-after", "0"}, -EINVAL, "'0'", NULL},
     {"rekey time too long", {PRIV, PEER, "--rekey-after", "500"}, -EINVAL, "'500'", NULL},
 };
+/* clang-format on */
 
 static char hs_dir[] = "/tmp/satpd-test-options.XXXXXX";
 static char hs_cwd[4096];
@@ -865,6 +869,7 @@ static void test_typed_parsers(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),	  cmocka_unit_test(test_short_long_same),
 	    cmocka_unit_test(test_argv_wiped),	  cmocka_unit_test(test_config_file),
@@ -873,6 +878,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_handshake_table, hs_setup, NULL),
 	    cmocka_unit_test_setup_teardown(test_handshake_blocks, NULL, hs_teardown),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

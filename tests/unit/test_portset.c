@@ -22,6 +22,7 @@ struct good_case {
 	int first;		  /* satp_portset_next(ps, 0) */
 };
 
+/* clang-format off */
 static const struct good_case good[] = {
 	{ "4444", 1, { 4444 }, { 4443, 4445 }, 4444 },
 	{ "1", 1, { 1 }, { 2 }, 1 },
@@ -35,12 +36,14 @@ static const struct good_case good[] = {
 	{ "1:65535", 65535, { 1, 65535 }, { 0 }, 1 },
 	{ "04444", 1, { 4444 }, { 0 }, 4444 },
 };
+/* clang-format on */
 
 struct bad_case {
 	const char *text;
 	const char *why; /* a piece of the message */
 };
 
+/* clang-format off */
 static const struct bad_case bad[] = {
 	{ "", "empty item" },
 	{ "0", "out of range" },
@@ -63,6 +66,7 @@ static const struct bad_case bad[] = {
 	{ "70000x", "not a number" },
 	{ "1:0", "out of range" },
 };
+/* clang-format on */
 
 static void test_good(void **state)
 {
@@ -125,11 +129,13 @@ static void test_iterate(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good),
 	    cmocka_unit_test(test_bad),
 	    cmocka_unit_test(test_iterate),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@ struct step {
 #define R(size)	      { true, size, SATP_OK, __LINE__ }
 #define T(seq, want)  { false, seq, SATP_##want, __LINE__ }
 
+/* clang-format off */
 static const struct step steps[] = {
 	/* in order, duplicates, inside, too old, seq == top */
 	R(64),
@@ -82,6 +83,7 @@ static const struct step steps[] = {
 	R(100000),
 	T(0, OK), T(5000, OK), T(905, OK), T(904, TOO_OLD),
 };
+/* clang-format on */
 
 static void test_table(void **state)
 {
@@ -294,12 +296,14 @@ static void test_reader_race(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_slots_independent),
 		cmocka_unit_test(test_against_model),
 		cmocka_unit_test(test_reader_race),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@ struct name_bits {
 };
 
 /* -k and -c take the same names; "aes-ctr" is AES-128 in both daemons. */
+/* clang-format off */
 static const struct name_bits aes_names[] = {
 	{ "null", 0 },
 	{ "aes-ctr", 128 },
@@ -18,14 +19,17 @@ static const struct name_bits aes_names[] = {
 	{ "aes-ctr-192", 192 },
 	{ "aes-ctr-256", 256 },
 };
+/* clang-format on */
 
 static const struct {
 	const char *name;
 	enum satp_role role;
+/* clang-format off */
 } role_names[] = {
 	{ "left", SATP_ROLE_LEFT },   { "alice", SATP_ROLE_LEFT }, { "server", SATP_ROLE_LEFT },
 	{ "right", SATP_ROLE_RIGHT }, { "bob", SATP_ROLE_RIGHT },  { "client", SATP_ROLE_RIGHT },
 };
+/* clang-format on */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
