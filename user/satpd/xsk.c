@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
 #include <linux/ethtool.h>
+#include <linux/if_ether.h>
 #include <linux/if_xdp.h>
 #include <linux/sockios.h>
 #include <bpf/bpf.h>
@@ -39,8 +44,6 @@
 #define XSK_FRAMES     (XSK_RX_FRAMES + XSK_TX_FRAMES)
 /* Descriptors taken from the rx ring per peek. */
 #define XSK_RX_BATCH 64u
-/* IPv6 extension headers walked to find UDP, as the XDP program does. */
-#define XSK_MAX_EXTHDRS 4
 
 /*
  * How often the windows in the map are copied into the state file. A reboot or
@@ -297,90 +300,180 @@ static void xsk_close(struct satpd_xsk *s)
 
 /* ---------------------------------------------------------------- rx */
 
-/* The UDP payload of a frame satp_rx redirected, and its source; false if it is not one. */
-static bool frame_payload(uint8_t *p, uint32_t len, uint8_t **dg, size_t *dglen,
-			  struct sockaddr_storage *src, socklen_t *srclen)
+/* An 802.1Q or 802.1ad tag: TPID and TCI; the EtherType it carries follows (satp_parse.h). */
+#define VLAN_TAG_LEN 4u
+/* IPv6 extension header lengths count 8-octet units, not counting the first (RFC 8200). */
+#define IP6_EXT_UNIT 8u
+
+/* A redirected frame as the rx pipeline takes it. */
+struct rx_frame {
+	uint8_t *dg; /* the SATP datagram: the UDP payload */
+	size_t dglen;
+	uint16_t dport; /* host order: with RAIL, the port names the path's socket */
+	struct sockaddr_storage src;
+	socklen_t srclen;
+};
+
+static uint16_t be16_at(const uint8_t *p)
 {
-	uint32_t off = 12, l4, ulen, n;
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The least IP header satp_rx accepts for a family; 0 for a family it never redirects. */
+static size_t ip_hdr_min(unsigned int family)
+{
+	if (family == AF_INET)
+		return sizeof(struct iphdr);
+	return family == AF_INET6 ? sizeof(struct ip6_hdr) : 0;
+}
+
+/*
+ * The metadata satp_rx put before the frame (struct satp_xdp_meta), when it is
+ * there and its headers lie in order inside this frame. Its magic is wiped
+ * once read: the umem frame is filled again, maybe by a driver that puts none.
+ */
+static bool frame_meta(uint8_t *pkt, uint64_t addr, uint32_t len, struct satp_xdp_meta *m)
+{
+	size_t ip_min;
+
+	if (addr % XSK_FRAME_SIZE < sizeof(*m)) /* no headroom before the frame */
+		return false;
+	memcpy(m, pkt - sizeof(*m), sizeof(*m));
+	if (m->magic != SATP_XDP_META_MAGIC)
+		return false;
+	memset(pkt - sizeof(*m), 0, sizeof(m->magic));
+	ip_min = ip_hdr_min(m->family);
+	return ip_min && m->l3_off >= ETH_HLEN && m->l3_off + ip_min <= m->l4_off &&
+	       m->l4_off <= len;
+}
+
+/*
+ * The one parser of a frame that came without metadata (a driver without XDP
+ * metadata support): it finds the headers the way satp_rx did (satp_parse.h),
+ * within its limits, and says so in the same struct.
+ */
+static bool frame_parse(const uint8_t *p, uint32_t len, struct satp_xdp_meta *m)
+{
+	uint32_t off = offsetof(struct ethhdr, h_proto), l4, n;
 	uint16_t type;
 	uint8_t next;
 
-	if (len < 14)
+	if (len < ETH_HLEN)
 		return false;
-	type = (uint16_t)(p[off] << 8 | p[off + 1]);
-	for (n = 0; (type == 0x8100 || type == 0x88A8) && n < 2 && off + 6 <= len; n++) {
-		off += 4;
-		type = (uint16_t)(p[off] << 8 | p[off + 1]);
+	type = be16_at(p + off);
+	for (n = 0; (type == ETH_P_8021Q || type == ETH_P_8021AD) && n < SATP_XDP_MAX_VLANS &&
+		    off + VLAN_TAG_LEN + sizeof(type) <= len;
+	     n++) {
+		off += VLAN_TAG_LEN;
+		type = be16_at(p + off);
 	}
-	off += 2;
-	memset(src, 0, sizeof(*src));
-	if (type == 0x0800) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)src;
+	off += sizeof(type);
+	if (type == ETH_P_IP) {
+		struct iphdr ip;
 
-		if (off + 20 > len || p[off + 9] != IPPROTO_UDP)
+		if (off + sizeof(ip) > len)
 			return false;
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, p + off + 12, 4);
-		*srclen = sizeof(*s4);
-		l4 = off + (p[off] & 0xfu) * 4u;
-	} else if (type == 0x86DD) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)src;
+		memcpy(&ip, p + off, sizeof(ip));
+		if (ip.protocol != IPPROTO_UDP || ip.ihl * 4u < sizeof(ip))
+			return false;
+		m->family = AF_INET;
+		l4 = off + ip.ihl * 4u;
+	} else if (type == ETH_P_IPV6) {
+		struct ip6_hdr ip6;
+		struct ip6_ext ext;
 
-		if (off + 40 > len)
+		if (off + sizeof(ip6) > len)
 			return false;
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, p + off + 8, 16);
-		*srclen = sizeof(*s6);
-		next = p[off + 6];
-		l4 = off + 40;
-		for (n = 0; n < XSK_MAX_EXTHDRS && (next == 0 || next == 43 || next == 60); n++) {
-			if (l4 + 8 > len)
+		memcpy(&ip6, p + off, sizeof(ip6));
+		m->family = AF_INET6;
+		next = ip6.ip6_nxt;
+		l4 = off + sizeof(ip6);
+		for (n = 0; n < SATP_XDP_MAX_EXTHDRS && (next == IPPROTO_HOPOPTS ||
+							  next == IPPROTO_ROUTING ||
+							  next == IPPROTO_DSTOPTS);
+		     n++) {
+			if (l4 + IP6_EXT_UNIT > len)
 				return false;
-			next = p[l4];
-			l4 += (p[l4 + 1] + 1u) * 8u;
+			memcpy(&ext, p + l4, sizeof(ext));
+			next = ext.ip6e_nxt;
+			l4 += (ext.ip6e_len + 1u) * IP6_EXT_UNIT;
 		}
 		if (next != IPPROTO_UDP)
 			return false;
 	} else {
 		return false;
 	}
-	if (l4 + 8 > len)
+	m->l3_off = (uint16_t)off;
+	m->l4_off = (uint16_t)l4;
+	return l4 <= len;
+}
+
+/* The datagram of a frame whose headers m locates, and its source; false if it does not fit. */
+static bool frame_datagram(uint8_t *p, uint32_t len, const struct satp_xdp_meta *m,
+			   struct rx_frame *f)
+{
+	struct udphdr udp;
+	uint32_t ulen;
+
+	if (m->l4_off + sizeof(udp) > len)
 		return false;
-	ulen = (uint32_t)(p[l4 + 4] << 8 | p[l4 + 5]);
-	if (ulen < 8 || l4 + ulen > len)
+	memcpy(&udp, p + m->l4_off, sizeof(udp));
+	ulen = ntohs(udp.len);
+	if (ulen < sizeof(udp) || m->l4_off + ulen > len)
 		return false;
-	if (src->ss_family == AF_INET)
-		memcpy(&((struct sockaddr_in *)src)->sin_port, p + l4, 2);
-	else
-		memcpy(&((struct sockaddr_in6 *)src)->sin6_port, p + l4, 2);
-	*dg = p + l4 + 8;
-	*dglen = ulen - 8;
+	memset(&f->src, 0, sizeof(f->src));
+	if (m->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&f->src;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, p + m->l3_off + offsetof(struct iphdr, saddr), 4);
+		s4->sin_port = udp.source;
+		f->srclen = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&f->src;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, p + m->l3_off + offsetof(struct ip6_hdr, ip6_src), 16);
+		s6->sin6_port = udp.source;
+		f->srclen = sizeof(*s6);
+	}
+	f->dport = ntohs(udp.dest);
+	f->dg = p + m->l4_off + sizeof(udp);
+	f->dglen = ulen - sizeof(udp);
 	return true;
 }
 
-/*
- * The socket that answers a frame: the one of its family, with RAIL the one
- * bound to its destination port (the UDP header precedes dg), which names its path.
- */
-static int rx_sock(const struct satpd *d, const struct sockaddr_storage *src, const uint8_t *dg)
+/* A redirected frame's datagram: where satp_rx's metadata says, else where the parser finds it. */
+static bool rx_frame_of(struct satpd_worker *w, uint8_t *pkt, const struct xdp_desc *desc,
+			struct rx_frame *f)
+{
+	struct satp_xdp_meta m;
+
+	if (!frame_meta(pkt, desc->addr, desc->len, &m)) {
+		w->ctr.rx_no_xdp_meta++;
+		if (!frame_parse(pkt, desc->len, &m))
+			return false;
+	}
+	return frame_datagram(pkt, desc->len, &m, f);
+}
+
+/* The socket that answers a frame: the one of its family, with RAIL the one bound to its port. */
+static int rx_sock(const struct satpd *d, const struct rx_frame *f)
 {
 	int s = -1;
 
 	if (d->rail.n)
-		s = satpd_udp_sock_for_port(&d->udp, src->ss_family, (uint16_t)(dg[-6] << 8 | dg[-5]));
-	return s >= 0 ? s : satpd_udp_sock_for(&d->udp, src);
+		s = satpd_udp_sock_for_port(&d->udp, f->src.ss_family, f->dport);
+	return s >= 0 ? s : satpd_udp_sock_for(&d->udp, &f->src);
 }
 
 /* One peek of the rx ring: returns how many frames it held. */
 static unsigned int xsk_rx_batch(struct satpd_worker *w)
 {
 	struct satpd_xsk *s = w->xsk;
-	struct sockaddr_storage src;
-	socklen_t srclen = 0;
+	struct rx_frame f;
 	uint32_t idx_rx = 0, idx_fq = 0, n, i;
 	uint64_t delivered = w->ctr.rx_delivered;
-	uint8_t *dg;
-	size_t dglen;
 
 	n = xsk_ring_cons__peek(&s->rx, XSK_RX_BATCH, &idx_rx);
 	if (!n) {
@@ -393,12 +486,12 @@ static unsigned int xsk_rx_batch(struct satpd_worker *w)
 		uint8_t *pkt = xsk_umem__get_data(s->area, desc->addr);
 
 		w->ctr.rx_datagrams++;
-		if (!frame_payload(pkt, desc->len, &dg, &dglen, &src, &srclen)) {
+		if (!rx_frame_of(w, pkt, desc, &f)) {
 			w->ctr.rx_too_short++;
 			continue;
 		}
-		w->ctr.rx_bytes += dglen;
-		satpd_rx_datagram(w, dg, dglen, &src, srclen, rx_sock(w->d, &src, dg));
+		w->ctr.rx_bytes += f.dglen;
+		satpd_rx_datagram(w, f.dg, f.dglen, &f.src, f.srclen, rx_sock(w->d, &f));
 	}
 	satpd_dev_flush(w);
 	/* Every rx frame is either in the fill ring or in our hands: this cannot fail. */
