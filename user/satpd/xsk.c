@@ -536,19 +536,70 @@ static void xsk_kick_tx(struct satpd_xsk *s)
 			break;
 }
 
+_Static_assert(SATPD_BATCH <= 64, "a batch's AF_XDP mask is one word");
+
+/* The datagram fits the next hop's MTU with the headers of t. */
+static bool tmpl_fits(const struct satpd_l2_tmpl *t, const struct satpd_pkt *p)
+{
+	return p->len + t->hdr_len - SATPD_ETH_HLEN <= t->mtu;
+}
+
+/*
+ * The one AF_XDP framing loop: the packets of w->tx in mask (bit i: w->tx[i]),
+ * each framed with its next-hop headers tt[ti[i]], onto the TX ring, as many as
+ * there are free frames. Returns the mask of those put there (submitted, not
+ * kicked); the rest are the caller's to send by socket.
+ */
+static uint64_t xsk_tx_frame(struct satpd_worker *w, uint64_t mask,
+			     const struct satpd_l2_tmpl *tt, const uint8_t *ti)
+{
+	struct satpd_xsk *s = w->xsk;
+	unsigned int want = (unsigned int)__builtin_popcountll(mask), got = 0, i;
+	uint64_t sent = 0;
+	uint32_t idx = 0;
+
+	if (want > s->n_free)
+		want = s->n_free;
+	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
+		return 0;
+	for (; mask && got < want; mask &= mask - 1) {
+		const struct satpd_l2_tmpl *t;
+		struct xdp_desc *desc;
+		struct satpd_pkt *p;
+		uint8_t *frame;
+		uint64_t addr;
+
+		i = (unsigned int)__builtin_ctzll(mask);
+		p = &w->tx[i];
+		t = &tt[ti[i]];
+		addr = s->free_tx[--s->n_free];
+		frame = xsk_umem__get_data(s->area, addr);
+		memcpy(frame + t->hdr_len, p->buf, p->len);
+		satpd_l2_frame(t, frame, p->len);
+		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
+		desc->addr = addr;
+		desc->len = (uint32_t)(p->len + t->hdr_len);
+		w->ctr.tx_packets++;
+		w->ctr.tx_xsk_packets++;
+		w->ctr.tx_bytes += p->len;
+		sent |= 1ull << i;
+	}
+	xsk_ring_prod__submit(&s->tx, got);
+	return sent;
+}
+
 /*
  * One RAIL path's copies of the batch by AF_XDP TX, framed with the path's
  * headers; returns the mask of those sent (the rest go by its socket).
  */
 static uint64_t xsk_send_path(struct satpd_worker *w, unsigned int path, unsigned int n)
 {
+	static const uint8_t path_tmpl[SATPD_BATCH]; /* every copy takes the path's headers, t */
 	struct satpd_rail_path *rp = &w->d->rail.path[path];
-	struct satpd_xsk *s = w->xsk;
 	struct satpd_peer_addr a;
 	struct satpd_l2_tmpl t;
-	unsigned int i, want = 0, got = 0;
-	uint64_t fits = 0;
-	uint32_t idx = 0;
+	uint64_t fits = 0, sent;
+	unsigned int i;
 	int sock;
 
 	satpd_l2_read(&rp->l2, &t);
@@ -556,37 +607,12 @@ static uint64_t xsk_send_path(struct satpd_worker *w, unsigned int path, unsigne
 	    t.family != a.sa.ss_family)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (w->tx[i].len && w->tx[i].len + t.hdr_len - SATPD_ETH_HLEN <= t.mtu) {
+		if (w->tx[i].len && tmpl_fits(&t, &w->tx[i]))
 			fits |= 1ull << i;
-			want++;
-		}
-	if (want > s->n_free)
-		want = s->n_free;
-	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
-		return 0;
-	for (i = 0; i < n && got < want; i++) {
-		struct satpd_pkt *p = &w->tx[i];
-		struct xdp_desc *desc;
-		uint64_t addr;
-		uint8_t *frame;
-
-		if (!(fits >> i & 1))
-			continue;
-		addr = s->free_tx[--s->n_free];
-		frame = xsk_umem__get_data(s->area, addr);
-		memcpy(frame + t.hdr_len, p->buf, p->len);
-		satpd_l2_frame(&t, frame, p->len);
-		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
-		desc->addr = addr;
-		desc->len = (uint32_t)(p->len + t.hdr_len);
-		w->ctr.tx_packets++;
-		w->ctr.tx_xsk_packets++;
-		w->ctr.tx_bytes += p->len;
-	}
-	fits &= i < 64 ? (1ull << i) - 1 : ~0ull; /* those beyond the frames we had: socket */
-	xsk_ring_prod__submit(&s->tx, got);
-	satpd_rail_sent(w->d, path, got);
-	return fits;
+	sent = xsk_tx_frame(w, fits, &t, path_tmpl);
+	if (sent)
+		satpd_rail_sent(w->d, path, (unsigned int)__builtin_popcountll(sent));
+	return sent;
 }
 
 /* RAIL: every path's copies, by AF_XDP TX where its headers are known, else by its socket. */
@@ -607,19 +633,19 @@ static void xsk_send_rail(struct satpd_worker *w, unsigned int n)
 		w->tx[i].len = 0;
 }
 
-/* Frame the sealed packets for AF_XDP TX; what does not fit is left for the socket. */
+/* The sealed packets by AF_XDP TX where their next hop is known and they fit, the rest by socket. */
 static void xsk_send(struct satpd_worker *w, unsigned int n)
 {
-	struct satpd_xsk *s = w->xsk;
-	/* One template read per connection of the batch, used by both passes. */
+	/* One template read per connection of the batch. */
 	struct satpd_l2_tmpl tt[SATPD_BATCH];
-	uint8_t ti[SATPD_BATCH];
+	/* Per packet, its template in tt; zeroed, as gcc cannot see that only masked ones are read. */
+	uint8_t ti[SATPD_BATCH] = {0};
 	const struct satpd_conn *tc = NULL; /* the connection tt[nt - 1] was read for */
 	const struct satpd_l2_tmpl *t;
-	unsigned int i, want = 0, got, nt = 0;
-	uint32_t idx = 0;
+	uint64_t by_xsk = 0, sent;
+	unsigned int i, nt = 0;
 
-	xsk_complete(s);
+	xsk_complete(w->xsk);
 	if (w->d->rail.n) {
 		xsk_send_rail(w, n);
 		return;
@@ -636,48 +662,18 @@ static void xsk_send(struct satpd_worker *w, unsigned int n)
 		}
 		ti[i] = (uint8_t)(nt - 1);
 		t = &tt[nt - 1];
-		p->sock = p->sock >= 0 && t->valid && t->remote_gen == p->remote_gen &&
-				  t->family == p->addr.ss_family &&
-				  p->len + t->hdr_len - SATPD_ETH_HLEN <= t->mtu
-			      ? -1 - p->sock /* marked for AF_XDP; undone below if not sent */
-			      : p->sock;
-		want += p->sock < 0;
+		if (p->sock >= 0 && t->valid && t->remote_gen == p->remote_gen &&
+		    t->family == p->addr.ss_family && tmpl_fits(t, p))
+			by_xsk |= 1ull << i;
 	}
-	if (want > s->n_free)
-		want = s->n_free;
-	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
-		want = 0;
-	got = 0;
+	sent = xsk_tx_frame(w, by_xsk, tt, ti);
+	if (sent)
+		xsk_kick_tx(w->xsk);
 	for (i = 0; i < n; i++) {
-		struct satpd_pkt *p = &w->tx[i];
-		struct xdp_desc *desc;
-		uint8_t *frame;
-		uint64_t addr;
-
-		if (!p->len || p->sock >= 0)
-			continue;
-		p->sock = -1 - p->sock;
-		if (got == want)
-			continue;
-		t = &tt[ti[i]];
-		addr = s->free_tx[--s->n_free];
-		frame = xsk_umem__get_data(s->area, addr);
-		memcpy(frame + t->hdr_len, p->buf, p->len);
-		satpd_l2_frame(t, frame, p->len);
-		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
-		desc->addr = addr;
-		desc->len = (uint32_t)(p->len + t->hdr_len);
-		w->ctr.tx_packets++;
-		w->ctr.tx_xsk_packets++;
-		w->ctr.tx_bytes += p->len;
-		p->len = 0; /* sent: the socket skips it */
-	}
-	if (got) {
-		xsk_ring_prod__submit(&s->tx, got);
-		xsk_kick_tx(s);
-	}
-	for (i = 0; i < n; i++)
+		if (sent >> i & 1)
+			w->tx[i].len = 0; /* sent: the socket skips it */
 		w->ctr.tx_udp_fallback += w->tx[i].len != 0;
+	}
 	satpd_udp_send_batch(w, w->tx, n);
 }
 
