@@ -43,6 +43,8 @@ struct satp_l3 {
 	__be32 src4;   /* IPv4 source, network order */
 	__u32 family;  /* AF_INET or AF_INET6 */
 	__u32 l4_len;  /* bytes after the IP header(s), as IP declares */
+	__u32 l3_off;  /* frame start -> IP header: struct satp_xdp_meta */
+	__u32 l4_off;  /* frame start -> UDP header: struct satp_xdp_meta */
 };
 
 /* Ethernet and up to SATP_XDP_MAX_VLANS tags; *proto gets the inner EtherType. */

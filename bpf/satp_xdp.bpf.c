@@ -320,6 +320,28 @@ static __always_inline bool unverified_take(__u16 mux)
 }
 
 /*
+ * What the parse found, put before the frame for the AF_XDP socket (struct
+ * satp_xdp_meta), so that the daemon does not parse it again. A driver without
+ * metadata support refuses the adjust: the frame goes without, and the daemon
+ * parses it itself. Packet pointers are void after the adjust: call it last.
+ */
+static __always_inline void put_meta(struct xdp_md *ctx, const struct satp_l3 *l3)
+{
+	struct satp_xdp_meta *m;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > (void *)(long)ctx->data)
+		return;
+	m->magic = SATP_XDP_META_MAGIC;
+	m->family = (__u16)l3->family;
+	m->l3_off = (__u16)l3->l3_off;
+	m->l4_off = (__u16)l3->l4_off;
+	m->pad = 0;
+}
+
+/*
  * The SATP datagram (UDP payload) at c->pos, satp_len bytes long, after l3 and
  * udp; to_xsk false on a RAIL link (satp_rail_rx): what is not dropped goes to
  * the UDP socket, AF_XDP serves one interface.
@@ -381,6 +403,7 @@ static __always_inline int judge_satp(struct xdp_md *ctx, struct cursor *c, __u3
 
 	if (!to_xsk)
 		return SATP_XDP_PASS_RAIL_LINK;
+	put_meta(ctx, l3);
 	act = bpf_redirect_map(&satp_xsks, ctx->rx_queue_index, XDP_DROP);
 	if (act != XDP_REDIRECT)
 		return SATP_XDP_DROP_NO_SOCKET;
@@ -490,6 +513,7 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct cursor *c, struc
 		return SATP_XDP_PASS_NOT_SATP;
 	if (!addr_is_local(l3))
 		return SATP_XDP_PASS_NOT_LOCAL;
+	l3->l4_off = (__u32)((void *)udp - (void *)(long)ctx->data);
 
 	/* From here it is ours: a length that lies can never be valid SATP. */
 	udp_len = bpf_ntohs(udp->len);
@@ -517,6 +541,7 @@ static __always_inline int classify(struct xdp_md *ctx, bool to_xsk)
 	r = parse_eth(&c, &proto);
 	if (r != SATP_PARSE_GO_ON)
 		return r;
+	l3.l3_off = (__u32)(c.pos - (void *)(long)ctx->data);
 	if (proto == bpf_htons(ETH_P_IP))
 		r = parse_ipv4(&c, &l3);
 	else if (proto == bpf_htons(ETH_P_IPV6))

@@ -278,6 +278,32 @@ struct satp_xdp_path_stats {
 	__u64 last_ns; /* CLOCK_MONOTONIC(_COARSE) of the last one seen; 0: never */
 };
 
+/*
+ * What satp_rx parsed, handed to the AF_XDP socket with every frame it
+ * redirects (bpf_xdp_adjust_meta), so that the daemon does not parse the
+ * frame again. It sits in the sizeof(struct satp_xdp_meta) bytes just before
+ * the frame's first byte in the umem frame; the kernel copies it there in copy
+ * mode, native and skb alike (checked on veth, kernel 6.18). A driver without
+ * XDP metadata support refuses the adjust: the frame goes without it, and the
+ * daemon parses that frame itself (user/satpd/xsk.c). Host byte order.
+ */
+struct satp_xdp_meta {
+	__u32 magic;  /* SATP_XDP_META_MAGIC: there, and this layout */
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 l3_off; /* frame start -> IP header (after the VLAN tags) */
+	__u16 l4_off; /* frame start -> UDP header (after IPv4 options, IPv6 extension headers) */
+	__u16 pad;    /* zero */
+};
+
+/* A new layout takes a new magic: a daemon never reads a layout it does not know. */
+#define SATP_XDP_META_MAGIC 0x53415401u /* "SAT" and layout 1 */
+/* The kernel's bounds on bpf_xdp_adjust_meta (xdp_metalen_invalid). */
+#define SATP_XDP_META_ALIGN 4u
+#define SATP_XDP_META_MAX   32u
+_Static_assert(sizeof(struct satp_xdp_meta) % SATP_XDP_META_ALIGN == 0 &&
+		   sizeof(struct satp_xdp_meta) <= SATP_XDP_META_MAX,
+	       "XDP metadata: a multiple of 4 bytes, at most 32");
+
 /* satp_routes4/6 keys: the LPM trie's layout (prefix length, then the address). */
 struct satp_xdp_route4_key {
 	__u32 prefixlen; /* 0..32 */

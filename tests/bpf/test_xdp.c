@@ -7,7 +7,9 @@
  *
  * In a test run bpf_redirect_map() finds no socket in the XSKMAP and returns
  * the fallback, XDP_DROP: every "would be redirected" row expects the
- * no-socket reason. The veth test covers real redirects.
+ * no-socket reason, and the metadata (struct satp_xdp_meta) satp_rx put
+ * before the frame for the socket: IPv4 with options, IPv6 with extension
+ * headers, VLAN tags. The veth test covers real redirects.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -397,6 +399,59 @@ static void fail(const char *name, const char *fmt, ...)
 	failures++;
 }
 
+/* satp_frame_build's layout: the header sizes it writes. */
+#define FRAME_ETH_HLEN	14
+#define FRAME_VLAN_HLEN 4
+#define FRAME_IPV4_HLEN 20
+#define FRAME_IPV6_HLEN 40
+#define FRAME_EXT_HLEN	8 /* its IPv6 extension headers alternate 8 and 16 bytes */
+
+/* What satp_rx must hand the AF_XDP socket with the frame of s: where its headers are. */
+static struct satp_xdp_meta want_meta(const struct satp_frame_spec *s)
+{
+	struct satp_xdp_meta m = {.magic = SATP_XDP_META_MAGIC, .family = (__u16)s->family};
+	int l4, i;
+
+	m.l3_off = (__u16)(FRAME_ETH_HLEN + FRAME_VLAN_HLEN * s->vlans);
+	if (s->family == AF_INET) {
+		l4 = m.l3_off + FRAME_IPV4_HLEN + s->ip4_opt_len;
+	} else {
+		l4 = m.l3_off + FRAME_IPV6_HLEN;
+		for (i = 0; i < s->ip6_exts; i++)
+			l4 += FRAME_EXT_HLEN * (1 + (i & 1));
+	}
+	m.l4_off = (__u16)l4;
+	return m;
+}
+
+/*
+ * A frame on its way to the AF_XDP socket (no socket in a test run: the
+ * no-socket reason) carries struct satp_xdp_meta before it, and nothing else
+ * does; the frame itself is unchanged either way.
+ */
+static void check_meta(const struct row *r, const uint8_t *in, size_t len, const uint8_t *out,
+		       uint32_t out_len)
+{
+	struct satp_xdp_meta m, want = want_meta(&r->spec);
+	size_t meta_len = r->why == SATP_XDP_DROP_NO_SOCKET ? sizeof(m) : 0;
+
+	if (out_len != len + meta_len) {
+		fail(r->name, "%u bytes out of %zu, want %zu of metadata before the frame", out_len,
+		     len, meta_len);
+		return;
+	}
+	if (memcmp(out + meta_len, in, len))
+		fail(r->name, "frame changed");
+	if (!meta_len)
+		return;
+	memcpy(&m, out, sizeof(m));
+	if (memcmp(&m, &want, sizeof(m)))
+		fail(r->name,
+		     "metadata magic %#x family %u l3 %u l4 %u pad %u, want %#x %u %u %u 0",
+		     m.magic, m.family, m.l3_off, m.l4_off, m.pad, want.magic, want.family,
+		     want.l3_off, want.l4_off);
+}
+
 static void run_row(const struct row *r)
 {
 	struct satp_xdp_counter before[SATP_XDP_REASON_MAX], after[SATP_XDP_REASON_MAX];
@@ -451,8 +506,10 @@ static void run_row(const struct row *r)
 		     (unsigned long long)(sa.rx_dropped - sb.rx_dropped), r->dropped);
 	if (r->action == XDP_PASS && (t.data_size_out != len || memcmp(in, out, len)))
 		fail(r->name, "passed frame changed (%u bytes out of %zu)", t.data_size_out, len);
+	check_meta(r, in, len, out, t.data_size_out);
 	if (failures == bad)
-		printf("ok   %-58s %-4zu %s\n", r->name, len, satp_xdp_reason_names[r->why]);
+		printf("ok   %-58s %-4zu %s%s\n", r->name, len, satp_xdp_reason_names[r->why],
+		       r->why == SATP_XDP_DROP_NO_SOCKET ? " +meta" : "");
 }
 
 static uint64_t sum_packets(const struct satp_xdp_counter *c)

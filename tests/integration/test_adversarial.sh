@@ -550,6 +550,10 @@ log "data path $ADV_PATH: XDP on ul0: $(xdp_prog_id); satpd RSS $RSS_START kB"
 for row in "${CASES[@]}"; do
 	run_case "$row"
 done
+# veth carries satp_rx's metadata to AF_XDP: no frame of any case needed parsing again.
+snap cases
+[ "$(delta start cases rx_no_xdp_meta)" = 0 ] ||
+	bad "$(delta start cases rx_no_xdp_meta) frames reached AF_XDP without satp_rx's metadata"
 
 if [ -z "$FILTER" ]; then
 	# The forged seqs (jumps, wraps, flips) moved no window: the legitimate flow goes on

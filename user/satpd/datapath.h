@@ -106,7 +106,8 @@
 	X(rx_hs_shared)     /* mux 0xFFFF, satp_rx did not judge it (hsbudget.h): source over  \
 			     * its budget, passed on the ceiling's shared half */            \
 	X(rx_hs_over_budget) /* ... dropped: source over its budget, shared half spent */     \
-	X(rx_hs_ceiling)    /* ... dropped: the ceiling of all sources spent */
+	X(rx_hs_ceiling)    /* ... dropped: the ceiling of all sources spent */               \
+	X(rx_no_xdp_meta)   /* AF_XDP frames without satp_rx's metadata (driver has none): parsed */
 /* clang-format on */
 
 struct satpd_counters {

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
 #include <linux/ethtool.h>
+#include <linux/if_ether.h>
 #include <linux/if_xdp.h>
 #include <linux/sockios.h>
 #include <bpf/bpf.h>
@@ -42,8 +47,6 @@
 #define XSK_FRAMES     (XSK_RX_FRAMES + XSK_TX_FRAMES)
 /* Descriptors taken from the rx ring per peek. */
 #define XSK_RX_BATCH 64u
-/* IPv6 extension headers walked to find UDP, as the XDP program does. */
-#define XSK_MAX_EXTHDRS 4
 
 /*
  * How often the windows in the map are copied into the state file. A reboot or
@@ -300,90 +303,180 @@ static void xsk_close(struct satpd_xsk *s)
 
 /* ---------------------------------------------------------------- rx */
 
-/* The UDP payload of a frame satp_rx redirected, and its source; false if it is not one. */
-static bool frame_payload(uint8_t *p, uint32_t len, uint8_t **dg, size_t *dglen,
-			  struct sockaddr_storage *src, socklen_t *srclen)
+/* An 802.1Q or 802.1ad tag: TPID and TCI; the EtherType it carries follows (satp_parse.h). */
+#define VLAN_TAG_LEN 4u
+/* IPv6 extension header lengths count 8-octet units, not counting the first (RFC 8200). */
+#define IP6_EXT_UNIT 8u
+
+/* A redirected frame as the rx pipeline takes it. */
+struct rx_frame {
+	uint8_t *dg; /* the SATP datagram: the UDP payload */
+	size_t dglen;
+	uint16_t dport; /* host order: with RAIL, the port names the path's socket */
+	struct sockaddr_storage src;
+	socklen_t srclen;
+};
+
+static uint16_t be16_at(const uint8_t *p)
 {
-	uint32_t off = 12, l4, ulen, n;
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The least IP header satp_rx accepts for a family; 0 for a family it never redirects. */
+static size_t ip_hdr_min(unsigned int family)
+{
+	if (family == AF_INET)
+		return sizeof(struct iphdr);
+	return family == AF_INET6 ? sizeof(struct ip6_hdr) : 0;
+}
+
+/*
+ * The metadata satp_rx put before the frame (struct satp_xdp_meta), when it is
+ * there and its headers lie in order inside this frame. Its magic is wiped
+ * once read: the umem frame is filled again, maybe by a driver that puts none.
+ */
+static bool frame_meta(uint8_t *pkt, uint64_t addr, uint32_t len, struct satp_xdp_meta *m)
+{
+	size_t ip_min;
+
+	if (addr % XSK_FRAME_SIZE < sizeof(*m)) /* no headroom before the frame */
+		return false;
+	memcpy(m, pkt - sizeof(*m), sizeof(*m));
+	if (m->magic != SATP_XDP_META_MAGIC)
+		return false;
+	memset(pkt - sizeof(*m), 0, sizeof(m->magic));
+	ip_min = ip_hdr_min(m->family);
+	return ip_min && m->l3_off >= ETH_HLEN && m->l3_off + ip_min <= m->l4_off &&
+	       m->l4_off <= len;
+}
+
+/*
+ * The one parser of a frame that came without metadata (a driver without XDP
+ * metadata support): it finds the headers the way satp_rx did (satp_parse.h),
+ * within its limits, and says so in the same struct.
+ */
+static bool frame_parse(const uint8_t *p, uint32_t len, struct satp_xdp_meta *m)
+{
+	uint32_t off = offsetof(struct ethhdr, h_proto), l4, n;
 	uint16_t type;
 	uint8_t next;
 
-	if (len < 14)
+	if (len < ETH_HLEN)
 		return false;
-	type = (uint16_t)(p[off] << 8 | p[off + 1]);
-	for (n = 0; (type == 0x8100 || type == 0x88A8) && n < 2 && off + 6 <= len; n++) {
-		off += 4;
-		type = (uint16_t)(p[off] << 8 | p[off + 1]);
+	type = be16_at(p + off);
+	for (n = 0; (type == ETH_P_8021Q || type == ETH_P_8021AD) && n < SATP_XDP_MAX_VLANS &&
+		    off + VLAN_TAG_LEN + sizeof(type) <= len;
+	     n++) {
+		off += VLAN_TAG_LEN;
+		type = be16_at(p + off);
 	}
-	off += 2;
-	memset(src, 0, sizeof(*src));
-	if (type == 0x0800) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)src;
+	off += sizeof(type);
+	if (type == ETH_P_IP) {
+		struct iphdr ip;
 
-		if (off + 20 > len || p[off + 9] != IPPROTO_UDP)
+		if (off + sizeof(ip) > len)
 			return false;
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, p + off + 12, 4);
-		*srclen = sizeof(*s4);
-		l4 = off + (p[off] & 0xfu) * 4u;
-	} else if (type == 0x86DD) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)src;
+		memcpy(&ip, p + off, sizeof(ip));
+		if (ip.protocol != IPPROTO_UDP || ip.ihl * 4u < sizeof(ip))
+			return false;
+		m->family = AF_INET;
+		l4 = off + ip.ihl * 4u;
+	} else if (type == ETH_P_IPV6) {
+		struct ip6_hdr ip6;
+		struct ip6_ext ext;
 
-		if (off + 40 > len)
+		if (off + sizeof(ip6) > len)
 			return false;
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, p + off + 8, 16);
-		*srclen = sizeof(*s6);
-		next = p[off + 6];
-		l4 = off + 40;
-		for (n = 0; n < XSK_MAX_EXTHDRS && (next == 0 || next == 43 || next == 60); n++) {
-			if (l4 + 8 > len)
+		memcpy(&ip6, p + off, sizeof(ip6));
+		m->family = AF_INET6;
+		next = ip6.ip6_nxt;
+		l4 = off + sizeof(ip6);
+		for (n = 0; n < SATP_XDP_MAX_EXTHDRS && (next == IPPROTO_HOPOPTS ||
+							  next == IPPROTO_ROUTING ||
+							  next == IPPROTO_DSTOPTS);
+		     n++) {
+			if (l4 + IP6_EXT_UNIT > len)
 				return false;
-			next = p[l4];
-			l4 += (p[l4 + 1] + 1u) * 8u;
+			memcpy(&ext, p + l4, sizeof(ext));
+			next = ext.ip6e_nxt;
+			l4 += (ext.ip6e_len + 1u) * IP6_EXT_UNIT;
 		}
 		if (next != IPPROTO_UDP)
 			return false;
 	} else {
 		return false;
 	}
-	if (l4 + 8 > len)
+	m->l3_off = (uint16_t)off;
+	m->l4_off = (uint16_t)l4;
+	return l4 <= len;
+}
+
+/* The datagram of a frame whose headers m locates, and its source; false if it does not fit. */
+static bool frame_datagram(uint8_t *p, uint32_t len, const struct satp_xdp_meta *m,
+			   struct rx_frame *f)
+{
+	struct udphdr udp;
+	uint32_t ulen;
+
+	if (m->l4_off + sizeof(udp) > len)
 		return false;
-	ulen = (uint32_t)(p[l4 + 4] << 8 | p[l4 + 5]);
-	if (ulen < 8 || l4 + ulen > len)
+	memcpy(&udp, p + m->l4_off, sizeof(udp));
+	ulen = ntohs(udp.len);
+	if (ulen < sizeof(udp) || m->l4_off + ulen > len)
 		return false;
-	if (src->ss_family == AF_INET)
-		memcpy(&((struct sockaddr_in *)src)->sin_port, p + l4, 2);
-	else
-		memcpy(&((struct sockaddr_in6 *)src)->sin6_port, p + l4, 2);
-	*dg = p + l4 + 8;
-	*dglen = ulen - 8;
+	memset(&f->src, 0, sizeof(f->src));
+	if (m->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&f->src;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, p + m->l3_off + offsetof(struct iphdr, saddr), 4);
+		s4->sin_port = udp.source;
+		f->srclen = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&f->src;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, p + m->l3_off + offsetof(struct ip6_hdr, ip6_src), 16);
+		s6->sin6_port = udp.source;
+		f->srclen = sizeof(*s6);
+	}
+	f->dport = ntohs(udp.dest);
+	f->dg = p + m->l4_off + sizeof(udp);
+	f->dglen = ulen - sizeof(udp);
 	return true;
 }
 
-/*
- * The socket that answers a frame: the one of its family, with RAIL the one
- * bound to its destination port (the UDP header precedes dg), which names its path.
- */
-static int rx_sock(const struct satpd *d, const struct sockaddr_storage *src, const uint8_t *dg)
+/* A redirected frame's datagram: where satp_rx's metadata says, else where the parser finds it. */
+static bool rx_frame_of(struct satpd_worker *w, uint8_t *pkt, const struct xdp_desc *desc,
+			struct rx_frame *f)
+{
+	struct satp_xdp_meta m;
+
+	if (!frame_meta(pkt, desc->addr, desc->len, &m)) {
+		w->ctr.rx_no_xdp_meta++;
+		if (!frame_parse(pkt, desc->len, &m))
+			return false;
+	}
+	return frame_datagram(pkt, desc->len, &m, f);
+}
+
+/* The socket that answers a frame: the one of its family, with RAIL the one bound to its port. */
+static int rx_sock(const struct satpd *d, const struct rx_frame *f)
 {
 	int s = -1;
 
 	if (d->rail->n)
-		s = satpd_udp_sock_for_port(&d->udp, src->ss_family, (uint16_t)(dg[-6] << 8 | dg[-5]));
-	return s >= 0 ? s : satpd_udp_sock_for(&d->udp, src);
+		s = satpd_udp_sock_for_port(&d->udp, f->src.ss_family, f->dport);
+	return s >= 0 ? s : satpd_udp_sock_for(&d->udp, &f->src);
 }
 
 /* One peek of the rx ring: returns how many frames it held. */
 static unsigned int xsk_rx_batch(struct satpd_worker *w)
 {
 	struct satpd_xsk *s = w->xsk;
-	struct sockaddr_storage src;
-	socklen_t srclen = 0;
+	struct rx_frame f;
 	uint32_t idx_rx = 0, idx_fq = 0, n, i;
 	uint64_t delivered = w->ctr.rx_delivered;
-	uint8_t *dg;
-	size_t dglen;
 
 	n = xsk_ring_cons__peek(&s->rx, XSK_RX_BATCH, &idx_rx);
 	if (!n) {
@@ -396,12 +489,12 @@ static unsigned int xsk_rx_batch(struct satpd_worker *w)
 		uint8_t *pkt = xsk_umem__get_data(s->area, desc->addr);
 
 		w->ctr.rx_datagrams++;
-		if (!frame_payload(pkt, desc->len, &dg, &dglen, &src, &srclen)) {
+		if (!rx_frame_of(w, pkt, desc, &f)) {
 			w->ctr.rx_too_short++;
 			continue;
 		}
-		w->ctr.rx_bytes += dglen;
-		satpd_rx_datagram(w, dg, dglen, &src, srclen, rx_sock(w->d, &src, dg));
+		w->ctr.rx_bytes += f.dglen;
+		satpd_rx_datagram(w, f.dg, f.dglen, &f.src, f.srclen, rx_sock(w->d, &f));
 	}
 	satpd_dev_flush(w);
 	/* Every rx frame is either in the fill ring or in our hands: this cannot fail. */
@@ -446,19 +539,70 @@ static void xsk_kick_tx(struct satpd_xsk *s)
 			break;
 }
 
+_Static_assert(SATPD_BATCH <= 64, "a batch's AF_XDP mask is one word");
+
+/* The datagram fits the next hop's MTU with the headers of t. */
+static bool tmpl_fits(const struct satpd_l2_tmpl *t, const struct satpd_pkt *p)
+{
+	return p->len + t->hdr_len - SATPD_ETH_HLEN <= t->mtu;
+}
+
+/*
+ * The one AF_XDP framing loop: the packets of w->tx in mask (bit i: w->tx[i]),
+ * each framed with its next-hop headers tt[ti[i]], onto the TX ring, as many as
+ * there are free frames. Returns the mask of those put there (submitted, not
+ * kicked); the rest are the caller's to send by socket.
+ */
+static uint64_t xsk_tx_frame(struct satpd_worker *w, uint64_t mask,
+			     const struct satpd_l2_tmpl *tt, const uint8_t *ti)
+{
+	struct satpd_xsk *s = w->xsk;
+	unsigned int want = (unsigned int)__builtin_popcountll(mask), got = 0, i;
+	uint64_t sent = 0;
+	uint32_t idx = 0;
+
+	if (want > s->n_free)
+		want = s->n_free;
+	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
+		return 0;
+	for (; mask && got < want; mask &= mask - 1) {
+		const struct satpd_l2_tmpl *t;
+		struct xdp_desc *desc;
+		struct satpd_pkt *p;
+		uint8_t *frame;
+		uint64_t addr;
+
+		i = (unsigned int)__builtin_ctzll(mask);
+		p = &w->tx[i];
+		t = &tt[ti[i]];
+		addr = s->free_tx[--s->n_free];
+		frame = xsk_umem__get_data(s->area, addr);
+		memcpy(frame + t->hdr_len, p->buf, p->len);
+		satpd_l2_frame(t, frame, p->len);
+		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
+		desc->addr = addr;
+		desc->len = (uint32_t)(p->len + t->hdr_len);
+		w->ctr.tx_packets++;
+		w->ctr.tx_xsk_packets++;
+		w->ctr.tx_bytes += p->len;
+		sent |= 1ull << i;
+	}
+	xsk_ring_prod__submit(&s->tx, got);
+	return sent;
+}
+
 /*
  * One RAIL path's copies of the batch by AF_XDP TX, framed with the path's
  * headers; returns the mask of those sent (the rest go by its socket).
  */
 static uint64_t xsk_send_path(struct satpd_worker *w, unsigned int path, unsigned int n)
 {
+	static const uint8_t path_tmpl[SATPD_BATCH]; /* every copy takes the path's headers, t */
 	struct satpd_rail_path *rp = &w->d->rail->path[path];
-	struct satpd_xsk *s = w->xsk;
 	struct satpd_peer_addr a;
 	struct satpd_l2_tmpl t;
-	unsigned int i, want = 0, got = 0;
-	uint64_t fits = 0;
-	uint32_t idx = 0;
+	uint64_t fits = 0, sent;
+	unsigned int i;
 	int sock;
 
 	satpd_l2_read(&rp->l2, &t);
@@ -466,37 +610,12 @@ static uint64_t xsk_send_path(struct satpd_worker *w, unsigned int path, unsigne
 	    t.family != a.sa.ss_family)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (w->tx[i].len && w->tx[i].len + t.hdr_len - SATPD_ETH_HLEN <= t.mtu) {
+		if (w->tx[i].len && tmpl_fits(&t, &w->tx[i]))
 			fits |= 1ull << i;
-			want++;
-		}
-	if (want > s->n_free)
-		want = s->n_free;
-	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
-		return 0;
-	for (i = 0; i < n && got < want; i++) {
-		struct satpd_pkt *p = &w->tx[i];
-		struct xdp_desc *desc;
-		uint64_t addr;
-		uint8_t *frame;
-
-		if (!(fits >> i & 1))
-			continue;
-		addr = s->free_tx[--s->n_free];
-		frame = xsk_umem__get_data(s->area, addr);
-		memcpy(frame + t.hdr_len, p->buf, p->len);
-		satpd_l2_frame(&t, frame, p->len);
-		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
-		desc->addr = addr;
-		desc->len = (uint32_t)(p->len + t.hdr_len);
-		w->ctr.tx_packets++;
-		w->ctr.tx_xsk_packets++;
-		w->ctr.tx_bytes += p->len;
-	}
-	fits &= i < 64 ? (1ull << i) - 1 : ~0ull; /* those beyond the frames we had: socket */
-	xsk_ring_prod__submit(&s->tx, got);
-	satpd_rail_sent(w->d, path, got);
-	return fits;
+	sent = xsk_tx_frame(w, fits, &t, path_tmpl);
+	if (sent)
+		satpd_rail_sent(w->d, path, (unsigned int)__builtin_popcountll(sent));
+	return sent;
 }
 
 /* RAIL: every path's copies, by AF_XDP TX where its headers are known, else by its socket. */
@@ -517,19 +636,19 @@ static void xsk_send_rail(struct satpd_worker *w, unsigned int n)
 		w->tx[i].len = 0;
 }
 
-/* Frame the sealed packets for AF_XDP TX; what does not fit is left for the socket. */
+/* The sealed packets by AF_XDP TX where their next hop is known and they fit, the rest by socket. */
 static void xsk_send(struct satpd_worker *w, unsigned int n)
 {
-	struct satpd_xsk *s = w->xsk;
-	/* One template read per connection of the batch, used by both passes. */
+	/* One template read per connection of the batch. */
 	struct satpd_l2_tmpl tt[SATPD_BATCH];
-	uint8_t ti[SATPD_BATCH];
+	/* Per packet, its template in tt; zeroed, as gcc cannot see that only masked ones are read. */
+	uint8_t ti[SATPD_BATCH] = {0};
 	const struct satpd_conn *tc = NULL; /* the connection tt[nt - 1] was read for */
 	const struct satpd_l2_tmpl *t;
-	unsigned int i, want = 0, got, nt = 0;
-	uint32_t idx = 0;
+	uint64_t by_xsk = 0, sent;
+	unsigned int i, nt = 0;
 
-	xsk_complete(s);
+	xsk_complete(w->xsk);
 	if (w->d->rail->n) {
 		xsk_send_rail(w, n);
 		return;
@@ -546,48 +665,18 @@ static void xsk_send(struct satpd_worker *w, unsigned int n)
 		}
 		ti[i] = (uint8_t)(nt - 1);
 		t = &tt[nt - 1];
-		p->sock = p->sock >= 0 && t->valid && t->remote_gen == p->remote_gen &&
-				  t->family == p->addr.ss_family &&
-				  p->len + t->hdr_len - SATPD_ETH_HLEN <= t->mtu
-			      ? -1 - p->sock /* marked for AF_XDP; undone below if not sent */
-			      : p->sock;
-		want += p->sock < 0;
+		if (p->sock >= 0 && t->valid && t->remote_gen == p->remote_gen &&
+		    t->family == p->addr.ss_family && tmpl_fits(t, p))
+			by_xsk |= 1ull << i;
 	}
-	if (want > s->n_free)
-		want = s->n_free;
-	if (!want || xsk_ring_prod__reserve(&s->tx, want, &idx) != want)
-		want = 0;
-	got = 0;
+	sent = xsk_tx_frame(w, by_xsk, tt, ti);
+	if (sent)
+		xsk_kick_tx(w->xsk);
 	for (i = 0; i < n; i++) {
-		struct satpd_pkt *p = &w->tx[i];
-		struct xdp_desc *desc;
-		uint8_t *frame;
-		uint64_t addr;
-
-		if (!p->len || p->sock >= 0)
-			continue;
-		p->sock = -1 - p->sock;
-		if (got == want)
-			continue;
-		t = &tt[ti[i]];
-		addr = s->free_tx[--s->n_free];
-		frame = xsk_umem__get_data(s->area, addr);
-		memcpy(frame + t->hdr_len, p->buf, p->len);
-		satpd_l2_frame(t, frame, p->len);
-		desc = xsk_ring_prod__tx_desc(&s->tx, idx + got++);
-		desc->addr = addr;
-		desc->len = (uint32_t)(p->len + t->hdr_len);
-		w->ctr.tx_packets++;
-		w->ctr.tx_xsk_packets++;
-		w->ctr.tx_bytes += p->len;
-		p->len = 0; /* sent: the socket skips it */
-	}
-	if (got) {
-		xsk_ring_prod__submit(&s->tx, got);
-		xsk_kick_tx(s);
-	}
-	for (i = 0; i < n; i++)
+		if (sent >> i & 1)
+			w->tx[i].len = 0; /* sent: the socket skips it */
 		w->ctr.tx_udp_fallback += w->tx[i].len != 0;
+	}
 	satpd_udp_send_batch(w, w->tx, n);
 }
 
