@@ -24,6 +24,7 @@
 #include <linux/bpf.h>
 
 #include "satp.h"
+#include "frame.h"
 #include "satp_xdp_loader.h"
 #include "../tools/satp_frame.h"
 
@@ -429,6 +430,42 @@ static struct satp_xdp_meta want_meta(const struct satp_frame_spec *s)
  * no-socket reason) carries struct satp_xdp_meta before it, and nothing else
  * does; the frame itself is unchanged either way.
  */
+/*
+ * The daemon reads what satp_rx handed over (satpd_frame_meta), and parses a
+ * frame that came without it (satpd_frame_parse, user/satpd/frame.c): both
+ * must find the headers where satp_rx found them, and the datagram the same.
+ */
+static void check_daemon_parse(const struct row *r, const uint8_t *in, size_t len,
+			       const uint8_t *out, uint32_t out_len)
+{
+	struct satp_xdp_meta read = {0}, parsed = {0};
+	struct satpd_rx_frame fm, fp;
+	uint8_t copy[SATP_FRAME_MAX + 256], frame[SATP_FRAME_MAX];
+
+	memcpy(copy, out, out_len);
+	memcpy(frame, in, len);
+	if (!satpd_frame_meta(copy + sizeof(read), sizeof(read), (uint32_t)len, &read)) {
+		fail(r->name, "the daemon did not take satp_rx's metadata");
+		return;
+	}
+	if (satpd_frame_meta(copy + sizeof(read), sizeof(read), (uint32_t)len, &parsed))
+		fail(r->name, "the metadata's magic was not wiped once read");
+	if (!satpd_frame_parse(frame, (uint32_t)len, &parsed)) {
+		fail(r->name, "the daemon's parser did not find the datagram satp_rx redirected");
+		return;
+	}
+	if (parsed.family != read.family || parsed.l3_off != read.l3_off ||
+	    parsed.l4_off != read.l4_off) {
+		fail(r->name, "parser: family %u l3 %u l4 %u, satp_rx: %u %u %u", parsed.family,
+		     parsed.l3_off, parsed.l4_off, read.family, read.l3_off, read.l4_off);
+		return;
+	}
+	if (!satpd_frame_datagram(copy + sizeof(read), (uint32_t)len, &read, &fm) ||
+	    !satpd_frame_datagram(frame, (uint32_t)len, &parsed, &fp) || fm.dglen != fp.dglen ||
+	    fm.dport != fp.dport || fm.srclen != fp.srclen || memcmp(&fm.src, &fp.src, fm.srclen))
+		fail(r->name, "the datagram by metadata and by parsing differ");
+}
+
 static void check_meta(const struct row *r, const uint8_t *in, size_t len, const uint8_t *out,
 		       uint32_t out_len)
 {
@@ -450,6 +487,7 @@ static void check_meta(const struct row *r, const uint8_t *in, size_t len, const
 		     "metadata magic %#x family %u l3 %u l4 %u pad %u, want %#x %u %u %u 0",
 		     m.magic, m.family, m.l3_off, m.l4_off, m.pad, want.magic, want.family,
 		     want.l3_off, want.l4_off);
+	check_daemon_parse(r, in, len, out, out_len);
 }
 
 static void run_row(const struct row *r)
