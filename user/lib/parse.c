@@ -9,21 +9,7 @@
 #include <string.h>
 
 #include "parse.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+#include "textbuf.h"
 
 int satpd_parse_uint(const char *s, unsigned long max, unsigned long *out, const char *what,
 		     char *err, size_t errlen)
@@ -33,12 +19,12 @@ int satpd_parse_uint(const char *s, unsigned long max, unsigned long *out, const
 
 	/* strtoul would accept " 12", "+12" and "-1" (as ULONG_MAX): refuse them. */
 	if (!isdigit((unsigned char)s[0]))
-		return fail(err, errlen, "invalid %s '%s' (expected a number 0..%lu)", what, s,
+		return satp_errf(err, errlen, "invalid %s '%s' (expected a number 0..%lu)", what, s,
 			    max);
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v > max)
-		return fail(err, errlen, "invalid %s '%s' (expected a number 0..%lu)", what, s,
+		return satp_errf(err, errlen, "invalid %s '%s' (expected a number 0..%lu)", what, s,
 			    max);
 	*out = v;
 	return 0;
@@ -52,7 +38,7 @@ int satpd_parse_prefix(const char *s, struct satpd_prefix *p, char *err, size_t 
 	size_t n;
 
 	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(addr))
-		return fail(err, errlen, "invalid prefix '%s' (expected ADDRESS/LENGTH)", s);
+		return satp_errf(err, errlen, "invalid prefix '%s' (expected ADDRESS/LENGTH)", s);
 	n = (size_t)(slash - s);
 	memcpy(addr, s, n);
 	addr[n] = '\0';
@@ -62,11 +48,11 @@ int satpd_parse_prefix(const char *s, struct satpd_prefix *p, char *err, size_t 
 	else if (inet_pton(AF_INET6, addr, &p->addr.v6) == 1)
 		p->family = AF_INET6;
 	else
-		return fail(err, errlen, "invalid address '%s' in '%s'", addr, s);
+		return satp_errf(err, errlen, "invalid address '%s' in '%s'", addr, s);
 	max = p->family == AF_INET ? 32 : 128;
 	if (satpd_parse_uint(slash + 1, max, &len, "prefix length", NULL, 0)) {
 		p->family = 0;
-		return fail(err, errlen, "invalid prefix length '%s' in '%s' (expected 0..%lu)",
+		return satp_errf(err, errlen, "invalid prefix length '%s' in '%s' (expected 0..%lu)",
 			    slash + 1, s, max);
 	}
 	p->len = (unsigned int)len;

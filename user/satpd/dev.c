@@ -133,15 +133,10 @@ static int add_addr(struct mnl_socket *nl, int ifindex, const struct satpd_prefi
 int satpd_dev_configure(const struct satpd_dev *d, const struct satpd_prefix *prefix)
 {
 	struct mnl_socket *nl;
-	int ret;
+	int ret = satpd_nl_open(&nl);
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
+	if (ret)
+		return ret;
 	if (prefix->family) {
 		ret = set_link(nl, d->ifindex, SATPD_IFCONFIG_MTU, false);
 		if (ret) {

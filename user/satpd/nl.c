@@ -30,20 +30,30 @@ int satpd_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void
 	return 0;
 }
 
-int satpd_nl_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int satpd_nl_open(struct mnl_socket **out)
 {
-	struct mnl_socket *nl;
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
 	int ret;
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
 		return -errno;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
-		goto out;
+		mnl_socket_close(nl);
+		return ret;
 	}
+	*out = nl;
+	return 0;
+}
+
+int satpd_nl_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl;
+	int ret = satpd_nl_open(&nl);
+
+	if (ret)
+		return ret;
 	ret = satpd_nl_talk(nl, nlh, cb, data);
-out:
 	mnl_socket_close(nl);
 	return ret;
 }

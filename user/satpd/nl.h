@@ -18,5 +18,7 @@ struct nlmsghdr *satpd_nl_request(char *buf, uint16_t type, uint16_t flags);
 int satpd_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 /* The same on a fresh socket: for a question asked once a second at most. */
 int satpd_nl_ask(struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+/* A NETLINK_ROUTE socket bound to an automatic port id, for several requests in a row. */
+int satpd_nl_open(struct mnl_socket **out);
 
 #endif /* SATPD_NL_H */
