@@ -46,7 +46,13 @@ enum inner {
 
 enum obs { OBS_NONE, OBS_FIRST, OBS_DUP };
 
-enum where { ON_MAIN, ON_XDP_WORKER };
+/* Which worker receives the datagram, from where, and what its device does. */
+enum where {
+	ON_MAIN,	 /* the main thread, from the connection's remote */
+	ON_XDP_WORKER,	 /* an AF_XDP worker (id 0), from the remote */
+	ON_MAIN_MOVED,	 /* the main thread, from another port of the peer */
+	ON_MAIN_DEV_GONE /* the main thread, its device fd closed */
+};
 
 /* The rx observer's and the reserved mux handler's calls. */
 struct seen {
@@ -113,6 +119,12 @@ static const struct rx_row rx_rows[] = {
      IN_OK, 0, {"rx_old_keys", "rx_delivered"}, true, OBS_FIRST, false, false},
     {"after the switch: the new keys", STEP_NONE, ON_MAIN, MUX_STATIC, 1, 506, SEED_NEW,
      IN_OK, 0, {"rx_delivered"}, true, OBS_FIRST, false, false},
+    {"from another port: the remote moves there", STEP_NONE, ON_MAIN_MOVED, MUX_STATIC, 1, 507,
+     SEED_NEW, IN_OK, 0, {"remote_changes", "rx_delivered"}, true, OBS_FIRST, false, false},
+    {"from the first port again: it moves back", STEP_NONE, ON_MAIN, MUX_STATIC, 1, 508,
+     SEED_NEW, IN_OK, 0, {"remote_changes", "rx_delivered"}, true, OBS_FIRST, false, false},
+    {"the device write fails", STEP_NONE, ON_MAIN_DEV_GONE, MUX_STATIC, 1, 509, SEED_NEW,
+     IN_OK, 0, {"rx_dev_error"}, false, OBS_FIRST, false, false},
     {"reserved mux: to its handler", STEP_NONE, ON_MAIN, MUX_RESERVED, 0, 1, 0,
      IN_RESERVED, 0, {NULL}, false, OBS_NONE, true, false},
     {"reserved mux on an AF_XDP worker: dropped", STEP_NONE, ON_XDP_WORKER, MUX_RESERVED, 0, 2,
@@ -361,7 +373,8 @@ static unsigned int check_seen(const struct rx_row *r, const struct seen *s)
 
 static unsigned int run_row(struct rig *g, const struct rx_row *r)
 {
-	struct satpd_worker *w = r->where == ON_MAIN ? &g->d->sock_worker : &g->xw;
+	struct satpd_worker *w = r->where == ON_XDP_WORKER ? &g->xw : &g->d->sock_worker;
+	struct sockaddr_storage src = g->peer;
 	uint8_t buf[SATPD_BUF_SIZE], inner[40];
 	struct satpd_counters before;
 	struct satpd_conn *c;
@@ -372,8 +385,13 @@ static unsigned int run_row(struct rig *g, const struct rx_row *r)
 	len = datagram_of(r, buf, sizeof(buf), inner, &inner_len);
 	before = w->ctr;
 	memset(&seen, 0, sizeof(seen));
-	satpd_rx_datagram(w, buf, len, &g->peer, g->peerlen, 0);
+	if (r->where == ON_MAIN_MOVED)
+		((struct sockaddr_in *)&src)->sin_port = htons(PEER_PORT + 1);
+	if (r->where == ON_MAIN_DEV_GONE)
+		w->dev_fd = -1;
+	satpd_rx_datagram(w, buf, len, &src, g->peerlen, 0);
 	satpd_dev_flush(w);
+	w->dev_fd = g->dev[0];
 	bad = check_counters(r, &before, &w->ctr);
 	bad += check_device(r, g, inner, inner_len);
 	bad += check_seen(r, &seen);
