@@ -227,7 +227,12 @@ static void test_keys_table(void **state)
  * del-session's set that verifies nothing), and whether the refusal counter
  * moved. A session's seqs restart at 0, so keys installed before are refused.
  */
-enum sess_step { SET_SESSION, DEL_SESSION, SESS_TICK, SESS_DONE };
+enum sess_step {
+	SET_SESSION,
+	DEL_SESSION,
+	SESS_TICK,
+	SESS_DONE
+};
 
 #define STATIC 1000
 #define NONE   1001

@@ -23,18 +23,22 @@
 
 #include "satpd_test_daemon.h"
 
-#define MUX_STATIC  1 /* static keys of seed 1, routes 10.1.0.0/16 */
-#define MUX_MANAGED 2 /* keys_managed (a handshake's), routes 10.2.0.0/16 */
-#define MUX_NONE    99
+#define MUX_STATIC   1 /* static keys of seed 1, routes 10.1.0.0/16 */
+#define MUX_MANAGED  2 /* keys_managed (a handshake's), routes 10.2.0.0/16 */
+#define MUX_NONE     99
 #define MUX_RESERVED 0xFFFF /* as the handshake space: any mux a feature reserves */
-#define SEED_BAD    0x77
-#define SEED_NEW    3 /* set-keys' keys for MUX_STATIC */
-#define GRACE_LONG  3600
-#define MAX_SENDERS 2
-#define PEER_PORT   5000
+#define SEED_BAD     0x77
+#define SEED_NEW     3 /* set-keys' keys for MUX_STATIC */
+#define GRACE_LONG   3600
+#define MAX_SENDERS  2
+#define PEER_PORT    5000
 
 /* What the row does before its datagram. */
-enum step { STEP_NONE, STEP_SET_KEYS, STEP_TICK };
+enum step {
+	STEP_NONE,
+	STEP_SET_KEYS,
+	STEP_TICK
+};
 
 enum inner {
 	IN_OK,	     /* IPv4 from the sending connection's routes */
@@ -44,7 +48,11 @@ enum inner {
 	IN_RESERVED, /* not sealed: a header of the reserved mux and some bytes */
 };
 
-enum obs { OBS_NONE, OBS_FIRST, OBS_DUP };
+enum obs {
+	OBS_NONE,
+	OBS_FIRST,
+	OBS_DUP
+};
 
 /* Which worker receives the datagram, from where, and what its device does. */
 enum where {
@@ -69,7 +77,7 @@ struct rx_row {
 	uint32_t seq;
 	uint8_t seed; /* keys it is sealed with */
 	enum inner inner;
-	int cut;      /* > 0: only this many bytes; < 0: flip a bit of the last byte */
+	int cut; /* > 0: only this many bytes; < 0: flip a bit of the last byte */
 	const char *moves[2];
 	bool delivered;
 	enum obs obs;
@@ -151,8 +159,8 @@ static bool named(const char *const moves[2], const char *name)
 	return (moves[0] && !strcmp(moves[0], name)) || (moves[1] && !strcmp(moves[1], name));
 }
 
-static void on_committed(void *ctx, int sock, const struct sockaddr_storage *src,
-			 socklen_t srclen, bool first)
+static void on_committed(void *ctx, int sock, const struct sockaddr_storage *src, socklen_t srclen,
+			 bool first)
 {
 	(void)ctx, (void)sock, (void)src, (void)srclen;
 	if (first)
@@ -251,8 +259,8 @@ static void add_routed(struct rig *g, uint16_t mux, const char *prefix)
 	/* as with -r (which needs sockets to resolve): the mux is fixed, none is adopted */
 	satpd_conns_get(g->d, mux)->mux_fixed = true;
 	assert_int_equal(satpd_parse_prefix(prefix, &p, err, sizeof(err)), 0);
-	assert_int_equal(satpd_conns_add_route(g->d, p.family, (const uint8_t *)&p.addr, p.len,
-					       mux, err, sizeof(err)),
+	assert_int_equal(satpd_conns_add_route(g->d, p.family, (const uint8_t *)&p.addr, p.len, mux,
+					       err, sizeof(err)),
 			 0);
 	/* the peer's address is the remote already: a good row moves no remote_changes */
 	memset(&a, 0, sizeof(a));
