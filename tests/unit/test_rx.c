@@ -140,6 +140,23 @@ static const struct rx_row rx_rows[] = {
 };
 /* clang-format on */
 
+/*
+ * A tap with two connections: a source MAC is learned behind the first that
+ * delivers it and held there (SATPD_MAC_HOLD_S); IP payload types do not fit.
+ */
+/* clang-format off */
+static const struct rx_row tap_rows[] = {
+    {"tap: a frame from a new MAC over mux 2: learned, delivered", STEP_NONE, ON_MAIN, MUX_MANAGED,
+     1, 1, MUX_MANAGED, IN_ETHER, 0, {"rx_delivered"}, true, OBS_FIRST, false, false},
+    {"tap: the same MAC over mux 1: held by mux 2", STEP_NONE, ON_MAIN, MUX_STATIC, 1, 1, 1,
+     IN_ETHER, 0, {"rx_foreign_mac"}, false, OBS_FIRST, false, false},
+    {"tap: an IPv4 payload type", STEP_NONE, ON_MAIN, MUX_STATIC, 1, 2, 1,
+     IN_OK, 0, {"rx_bad_ptype"}, false, OBS_FIRST, false, false},
+    {"tap: mux 2 again", STEP_NONE, ON_MAIN, MUX_MANAGED, 1, 2, MUX_MANAGED,
+     IN_ETHER, 0, {"rx_delivered"}, true, OBS_FIRST, false, false},
+};
+/* clang-format on */
+
 static const struct {
 	const char *name;
 	size_t off;
@@ -269,7 +286,7 @@ static void add_routed(struct rig *g, uint16_t mux, const char *prefix)
 	satpd_conn_set_remote(g->d, satpd_conns_get(g->d, mux), &a, 0);
 }
 
-static void rig_up(struct rig *g)
+static void rig_up(struct rig *g, enum satpd_dev_type type)
 {
 	struct sockaddr_in *in = (struct sockaddr_in *)&g->peer;
 
@@ -278,7 +295,7 @@ static void rig_up(struct rig *g)
 	in->sin_port = htons(PEER_PORT);
 	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	g->peerlen = sizeof(*in);
-	g->d = daemon_new(SATPD_DEV_TUN, 0);
+	g->d = daemon_new(type, 0);
 	fx.cfg->max_senders = MAX_SENDERS;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, g->dev), 0);
 	assert_int_equal(fcntl(g->dev[1], F_SETFL, O_NONBLOCK), 0);
@@ -418,9 +435,24 @@ static void test_rx_table(void **state)
 	size_t i;
 
 	(void)state;
-	rig_up(&g);
+	rig_up(&g, SATPD_DEV_TUN);
 	for (i = 0; i < ARRAY_SIZE(rx_rows); i++)
 		bad += run_row(&g, &rx_rows[i]);
+	rig_down(&g);
+	if (bad)
+		fail_msg("%u checks wrong", bad);
+}
+
+static void test_rx_tap(void **state)
+{
+	struct rig g;
+	unsigned int bad = 0;
+	size_t i;
+
+	(void)state;
+	rig_up(&g, SATPD_DEV_TAP);
+	for (i = 0; i < ARRAY_SIZE(tap_rows); i++)
+		bad += run_row(&g, &tap_rows[i]);
 	rig_down(&g);
 	if (bad)
 		fail_msg("%u checks wrong", bad);
@@ -442,7 +474,7 @@ static void test_rx_truncated(void **state)
 	size_t i;
 
 	(void)state;
-	rig_up(&g);
+	rig_up(&g, SATPD_DEV_TUN);
 	w = &g.d->sock_worker;
 	g.d->udp.n = 1;
 	g.d->udp.fds[0] = socket(AF_INET, SOCK_DGRAM, 0);
@@ -476,6 +508,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rx_table),
+	    cmocka_unit_test(test_rx_tap),
 	    cmocka_unit_test(test_rx_truncated),
 	};
 
