@@ -37,7 +37,8 @@
 enum step {
 	STEP_NONE,
 	STEP_SET_KEYS,
-	STEP_TICK
+	STEP_TICK,
+	STEP_FILL_POOL /* every free window slot taken by senders of a mux of no connection */
 };
 
 enum inner {
@@ -133,6 +134,8 @@ static const struct rx_row rx_rows[] = {
      SEED_NEW, IN_OK, 0, {"remote_changes", "rx_delivered"}, true, OBS_FIRST, false, false},
     {"the device write fails", STEP_NONE, ON_MAIN_DEV_GONE, MUX_STATIC, 1, 509, SEED_NEW,
      IN_OK, 0, {"rx_dev_error"}, false, OBS_FIRST, false, false},
+    {"a new sender under its quota, the shared pool full", STEP_FILL_POOL, ON_MAIN, MUX_MANAGED, 2,
+     1, MUX_MANAGED, IN_OK, 0, {"rx_senders_full"}, false, OBS_DUP, false, false},
     {"reserved mux: to its handler", STEP_NONE, ON_MAIN, MUX_RESERVED, 0, 1, 0,
      IN_RESERVED, 0, {NULL}, false, OBS_NONE, true, false},
     {"reserved mux on an AF_XDP worker: dropped", STEP_NONE, ON_XDP_WORKER, MUX_RESERVED, 0, 2,
@@ -331,6 +334,12 @@ static void step(struct rig *g, enum step s)
 	} else if (s == STEP_TICK) {
 		g->d->conns->last_tick_ns = 0;
 		satpd_conns_tick(g->d);
+	} else if (s == STEP_FILL_POOL) {
+		uint16_t sender = 1;
+
+		while (satpd_windows_commit(&g->d->windows, MUX_NONE, sender, 1) == SATP_OK)
+			sender++;
+		assert_true(sender > 1);
 	}
 }
 
