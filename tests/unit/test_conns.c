@@ -13,6 +13,8 @@
  *
  * Key sets: set-keys with and without a grace period, step by step, and which
  * set sends, which is tried first and which is still accepted after each.
+ * Sessions (set-session, del-session): the same, plus which keys are refused
+ * as installed before (a session's seqs restart at 0).
  *
  * Routes: a table of prefixes given to three connections (the control
  * socket's add-route and del-route rules), then of inner packets and the
@@ -20,99 +22,18 @@
  * satpd_conns_src_fits lets a connection deliver a packet from that source.
  *
  * These drive conns.h as it is at issue 15's start; the core/feature seam of
- * that issue may move them (struct satpd), and the setup below with them.
+ * that issue may move them (struct satpd), and the setup
+ * (satpd_test_daemon.h) with them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "satp_test_util.h"
-#include "conns.h"
-#include "satpd_options.h"
+#include "satpd_test_daemon.h"
 
 #define WORKERS 2
-
-struct fixture {
-	char dir[32];
-	struct satpd_config *cfg;
-	struct satpd *d;
-};
-
-static struct fixture fx;
-
-static void rm_tree(const char *dir)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
-/* A daemon as setup leaves it before sockets, devices and XDP: n_workers AF_XDP workers. */
-static struct satpd *daemon_new(enum satpd_dev_type type, unsigned int n_workers)
-{
-	struct satpd *d = calloc(1, sizeof(*d));
-	unsigned int i;
-
-	assert_non_null(d);
-	snprintf(fx.dir, sizeof(fx.dir), "/tmp/satp-conns.XXXXXX");
-	assert_non_null(mkdtemp(fx.dir));
-	fx.cfg = calloc(1, sizeof(*fx.cfg));
-	assert_non_null(fx.cfg);
-	satpd_config_default(fx.cfg);
-	fx.cfg->dev_type = type;
-	d->cfg = fx.cfg;
-	d->dev_type = type;
-	d->sock_worker.d = d;
-	assert_int_equal(satpd_windows_init(&d->windows, 6, 100, NULL, NULL, NULL), 0);
-	assert_int_equal(satpd_conns_init(d, fx.dir), 0);
-	if (n_workers) {
-		d->workers = calloc(n_workers, sizeof(*d->workers));
-		assert_non_null(d->workers);
-		for (i = 0; i < n_workers; i++)
-			d->workers[i].d = d;
-		d->n_workers = n_workers;
-	}
-	fx.d = d;
-	return d;
-}
-
-static void daemon_free(struct satpd *d)
-{
-	satpd_conns_free(d);
-	satpd_windows_free(&d->windows);
-	free(d->workers);
-	free(d);
-	free(fx.cfg);
-	rm_tree(fx.dir);
-}
-
-/* Static keys as anytun's defaults make them: a key per mux, so each is its own. */
-static void keys_of(struct satp_keys *k, uint8_t seed)
-{
-	memset(k, 0, sizeof(*k));
-	satp_algos_default(&k->algos);
-	k->role = SATP_ROLE_LEFT;
-	k->master_key_len = k->algos.kd_bits / 8;
-	memset(k->master_key, seed, k->master_key_len);
-	memset(k->master_salt, seed ^ 0x5a, sizeof(k->master_salt));
-}
-
-static void add_conn(struct satpd *d, uint16_t mux)
-{
-	struct satpd_conn_config c;
-	char err[256] = "";
-
-	memset(&c, 0, sizeof(c));
-	c.mux = mux;
-	c.sender_id = 1;
-	c.window = 100;
-	keys_of(&c.keys, (uint8_t)mux);
-	if (satpd_conns_add(d, &c, err, sizeof(err)))
-		fail_msg("add mux %u: %s", mux, err);
-}
 
 /* A retired key set: nothing publishes it, as after a key switch. */
 static void retire_one(struct satpd *d)
@@ -289,6 +210,129 @@ static void test_keys_table(void **state)
 		}
 		if (satpd_seqlock_gen(&c->keys_seq) & 1) {
 			print_error("%s: keys_seq left odd\n", r->what);
+			bad++;
+		}
+	}
+	daemon_free(d);
+	if (bad)
+		fail_msg("%u steps wrong", bad);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+/*
+ * set-session and del-session (docs/kx.md) on a connection of static keys
+ * (seed 1): each step's answer, then which set sends, is tried first and is
+ * still accepted, named by session id (STATIC: the static keys, NONE:
+ * del-session's set that verifies nothing), and whether the refusal counter
+ * moved. A session's seqs restart at 0, so keys installed before are refused.
+ */
+enum sess_step {
+	SET_SESSION,
+	DEL_SESSION,
+	SESS_TICK,
+	SESS_DONE
+};
+
+#define STATIC 1000
+#define NONE   1001
+
+struct sess_row {
+	const char *what;
+	enum sess_step step;
+	uint64_t id;
+	uint8_t tx, rx; /* seeds of the session's keys */
+	uint32_t grace;
+	int ret;
+	uint64_t keys, pending, old; /* expected after the step; 0: none */
+	bool reused;		     /* kx_session_reused moved */
+};
+
+/* clang-format off */
+static const struct sess_row sess_rows[] = {
+    {"session 7, grace 0: sends at once", SET_SESSION, 7, 0x10, 0x11, 0, 0, 7, 0, STATIC, false},
+    {"the tick drops the static keys", SESS_TICK, 0, 0, 0, 0, 0, 7, 0, 0, false},
+    {"session 8 with 7's tx key: refused", SET_SESSION, 8, 0x10, 0x12, 0, -EKEYREJECTED, 7, 0, 0,
+     true},
+    {"session 8 with 7's rx key: refused", SET_SESSION, 8, 0x13, 0x11, 0, -EKEYREJECTED, 7, 0, 0,
+     true},
+    {"session 9 with a grace: staged", SET_SESSION, 9, 0x20, 0x21, GRACE_LONG, 0, 7, 9, 0, false},
+    {"del-session: nothing sends, nothing is accepted", DEL_SESSION, 0, 0, 0, 0, 0, NONE, 0, 0,
+     false},
+    {"session 10 with 9's keys, gone now: still refused", SET_SESSION, 10, 0x20, 0x21, 0,
+     -EKEYREJECTED, NONE, 0, 0, true},
+    {"session 11 with a grace after del-session: sends at once, keeps no old",
+     SET_SESSION, 11, 0x30, 0x31, GRACE_LONG, 0, 11, 0, 0, false},
+    {"the tick", SESS_TICK, 0, 0, 0, 0, 0, 11, 0, 0, false},
+    {"", SESS_DONE, 0, 0, 0, 0, 0, 0, 0, 0, false},
+};
+/* clang-format on */
+
+static uint64_t session_of(struct satpd_keyset *k)
+{
+	if (!k)
+		return 0;
+	if (k->none)
+		return NONE;
+	return k->session ? k->session_id : STATIC;
+}
+
+static int sess_step(struct satpd *d, struct satpd_conn *c, const struct sess_row *r)
+{
+	struct satp_keys tx, rx;
+	char err[256] = "";
+
+	if (r->step == SESS_TICK) {
+		tick(d);
+		return 0;
+	}
+	if (r->step == DEL_SESSION)
+		return satpd_conns_del_session(d, c);
+	keys_of(&tx, r->tx);
+	keys_of(&rx, r->rx);
+	return satpd_conns_set_session(d, c, &tx, &rx, r->id, r->grace, err, sizeof(err));
+}
+
+static void test_sessions_table(void **state)
+{
+	struct satpd *d = daemon_new(SATPD_DEV_TUN, 0);
+	const struct sess_row *r;
+	struct satpd_conn *c;
+	unsigned int bad = 0;
+	uint64_t reused;
+	int ret;
+
+	add_conn(d, 1);
+	c = satpd_conns_get(d, 1);
+	for (r = sess_rows; r->step != SESS_DONE; r++) {
+		reused = d->sock_worker.ctr.kx_session_reused;
+		ret = sess_step(d, c, r);
+		if (ret != r->ret) {
+			print_error("%s: %d, want %d\n", r->what, ret, r->ret);
+			bad++;
+		}
+		if (session_of(atomic_load(&c->keys)) != r->keys ||
+		    session_of(atomic_load(&c->pending)) != r->pending ||
+		    session_of(atomic_load(&c->old)) != r->old) {
+			print_error("%s: keys %" PRIu64 " pending %" PRIu64 " old %" PRIu64
+				    ", want %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+				    r->what, session_of(atomic_load(&c->keys)),
+				    session_of(atomic_load(&c->pending)),
+				    session_of(atomic_load(&c->old)), r->keys, r->pending, r->old);
+			bad++;
+		}
+		if ((d->sock_worker.ctr.kx_session_reused != reused) != r->reused) {
+			print_error("%s: kx_session_reused %s\n", r->what,
+				    r->reused ? "did not move" : "moved");
+			bad++;
+		}
+		if (satpd_seqlock_gen(&c->keys_seq) & 1) {
+			print_error("%s: keys_seq left odd\n", r->what);
+			bad++;
+		}
+		/* the socket path: nothing else can hold a replaced set */
+		if (d->conns->retired) {
+			print_error("%s: a replaced key set kept\n", r->what);
 			bad++;
 		}
 	}
@@ -480,6 +524,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reclaim_table),
 	    cmocka_unit_test(test_keys_table),
+	    cmocka_unit_test(test_sessions_table),
 	    cmocka_unit_test(test_pick_table),
 	    cmocka_unit_test(test_pick_sole),
 	    cmocka_unit_test(test_pick_tap),

@@ -6,13 +6,20 @@
  * kernel gave the sending daemon (the manifest's copy of that daemon's own
  * tun/tap capture) with the sender's id and mux and consecutive seqs, does not
  * verify with the other role's labels, and re-seals to the captured bytes.
+ * Then each peer's datagrams go through the daemon's rx pipeline
+ * (satpd_rx_datagram) of a daemon with the other peer's keys and role, and
+ * its device gets the manifest's inner packet of each, byte for byte.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glob.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include "satp_test_util.h"
+#include "satpd_test_daemon.h"
 
 #define MAX_PACKETS 64
 
@@ -25,7 +32,7 @@ static const char *const vectors[] = {
 
 /* What the manifest (NAME.json) says; read from it, nothing copied here. */
 struct manifest {
-	char *cipher, *kd_prf, *auth, *key, *salt, *passphrase;
+	char *cipher, *kd_prf, *auth, *key, *salt, *passphrase, *device;
 	unsigned int tag_len, port, satp_packets;
 	char *endpoint[2]; /* peer_a, peer_b: "ADDR:PORT", "[ADDR6]:PORT" */
 	enum satp_role role[2];
@@ -136,6 +143,7 @@ static void read_manifest(const char *name, struct manifest *m)
 	m->key = json_str(json, NULL, "key");
 	m->salt = json_str(json, NULL, "salt");
 	m->passphrase = json_str(json, NULL, "passphrase");
+	m->device = json_str(json, NULL, "device");
 	m->tag_len = json_uint(json, "tag_len");
 	m->port = json_uint(json, "port");
 	m->satp_packets = json_uint(json, "satp_packets");
@@ -174,6 +182,7 @@ static void free_manifest(struct manifest *m)
 	free(m->key);
 	free(m->salt);
 	free(m->passphrase);
+	free(m->device);
 }
 
 struct udp {
@@ -262,29 +271,35 @@ static bool parse_udp(int linktype, const uint8_t *f, size_t len, unsigned int p
 	return u->len <= l4len - 8;
 }
 
-/* The algorithms and keys the manifest names; crypto[r] has local role r. */
-static void vector_crypto(const struct manifest *m, struct satp_crypto crypto[2])
+/* The algorithms and keys the manifest names, for local role r. */
+static void vector_keys(const struct manifest *m, enum satp_role r, struct satp_keys *k)
 {
 	struct satp_algos a;
-	struct satp_keys k;
-	int r;
 
 	assert_int_equal(satp_parse_cipher(m->cipher, &a.cipher_bits), 0);
 	assert_int_equal(satp_parse_kd_prf(m->kd_prf, &a.kd_bits), 0);
 	assert_int_equal(satp_parse_auth(m->auth, &a.auth), 0);
 	a.tag_len = m->tag_len;
 	satp_algos_fixup(&a);
+	test_keys(k, &a, r, *m->key ? m->key : NULL, *m->salt ? m->salt : NULL);
+	if (*m->passphrase) {
+		k->master_key_len = a.kd_bits / 8;
+		assert_int_equal(satp_passphrase_key(m->passphrase, k->master_key,
+						     k->master_key_len),
+				 0);
+		assert_int_equal(satp_passphrase_salt(m->passphrase, k->master_salt), 0);
+	}
+	assert_int_equal(k->master_key_len, a.kd_bits / 8);
+}
+
+/* crypto[r] has local role r. */
+static void vector_crypto(const struct manifest *m, struct satp_crypto crypto[2])
+{
+	struct satp_keys k;
+	int r;
+
 	for (r = SATP_ROLE_LEFT; r <= SATP_ROLE_RIGHT; r++) {
-		test_keys(&k, &a, (enum satp_role)r, *m->key ? m->key : NULL,
-			  *m->salt ? m->salt : NULL);
-		if (*m->passphrase) {
-			k.master_key_len = a.kd_bits / 8;
-			assert_int_equal(satp_passphrase_key(m->passphrase, k.master_key,
-							     k.master_key_len),
-					 0);
-			assert_int_equal(satp_passphrase_salt(m->passphrase, k.master_salt), 0);
-		}
-		assert_int_equal(k.master_key_len, a.kd_bits / 8);
+		vector_keys(m, (enum satp_role)r, &k);
 		assert_int_equal(satp_crypto_init(&crypto[r], &k), 0);
 	}
 }
@@ -399,6 +414,86 @@ static void test_vector(void **state)
 	run_vector(*state);
 }
 
+/* A daemon as peer side of the capture: one connection of the manifest's keys and mux. */
+static struct satpd *side_daemon(const struct manifest *m, int side, unsigned int mux)
+{
+	struct satpd *d = daemon_new(strcmp(m->device, "tap") ? SATPD_DEV_TUN : SATPD_DEV_TAP, 0);
+	struct satpd_conn_config c;
+	char err[256] = "";
+
+	conn_config_of(&c, (uint16_t)mux);
+	vector_keys(m, m->role[side], &c.keys);
+	if (satpd_conns_add(d, &c, err, sizeof(err)))
+		fail_msg("mux %u: %s", mux, err);
+	fx.cfg->n_conns = 1;
+	fx.cfg->conns[0].mux = (uint16_t)mux;
+	assert_int_equal(satpd_conns_add_routes(d, fx.cfg), 0); /* anytun's: every route */
+	return d;
+}
+
+/* The datagrams of the capture that the other peer sent, through side's rx pipeline. */
+static void deliver_vector(const char *name, int side)
+{
+	char path[512], errbuf[PCAP_ERRBUF_SIZE], src[128], hex[2 * SATPD_BUF_SIZE + 1];
+	struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons(4444)};
+	uint8_t buf[SATPD_BUF_SIZE], got[SATPD_BUF_SIZE];
+	unsigned int k = 0, sent = 0, mux = 0;
+	struct satpd *d = NULL;
+	struct pcap_pkthdr *ph;
+	const u_char *frame;
+	struct manifest m;
+	struct udp u;
+	int dev[2], off, rc;
+	ssize_t n;
+	pcap_t *pc;
+
+	read_manifest(name, &m);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, dev), 0);
+	assert_int_equal(fcntl(dev[1], F_SETFL, O_NONBLOCK), 0);
+	snprintf(path, sizeof(path), "%s/%s.pcap", vectors_dir(), name);
+	pc = pcap_open_offline(path, errbuf);
+	if (!pc)
+		fail_msg("%s: %s", path, errbuf);
+	while ((rc = pcap_next_ex(pc, &ph, &frame)) == 1) {
+		if (!parse_udp(pcap_datalink(pc), frame, ph->caplen, m.port, &u))
+			continue;
+		off = -1;
+		assert_int_equal(sscanf(m.datagram[k++], "%127s %*s %*u %u %*x %n", src, &mux, &off), 2);
+		if (strcmp(src, m.endpoint[!side]))
+			continue;
+		if (!d) {
+			d = side_daemon(&m, side, mux);
+			assert_int_equal(satpd_worker_init(&d->sock_worker, d, SATPD_MAIN_WORKER,
+							   dev[0]),
+					 0);
+		}
+		memcpy(buf, u.payload, u.len);
+		satpd_rx_datagram(&d->sock_worker, buf, u.len, (struct sockaddr_storage *)&from,
+				  sizeof(from), -1);
+		n = read(dev[1], got, sizeof(got));
+		if (n < 0)
+			fail_msg("%s: datagram %u from %s not delivered", name, k, src);
+		hex_of(hex, got, (size_t)n);
+		assert_string_equal(hex, m.datagram[k - 1] + off);
+		sent++;
+	}
+	assert_int_equal(rc, PCAP_ERROR_BREAK);
+	pcap_close(pc);
+	assert_non_null(d);
+	assert_int_equal(d->sock_worker.ctr.rx_delivered, sent);
+	satpd_worker_free(&d->sock_worker);
+	daemon_free(d);
+	close(dev[0]);
+	close(dev[1]);
+	free_manifest(&m);
+}
+
+static void test_vector_daemon(void **state)
+{
+	deliver_vector(*state, 0);
+	deliver_vector(*state, 1);
+}
+
 /* No capture is left out: every pcap in tests/vectors/ has a row above. */
 static void test_all_captures_listed(void **state)
 {
@@ -424,14 +519,20 @@ static void test_all_captures_listed(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[ARRAY_SIZE(vectors) + 1];
+	struct CMUnitTest tests[2 * ARRAY_SIZE(vectors) + 1];
+	static char names[ARRAY_SIZE(vectors)][64];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(vectors); i++) {
-		tests[i] = (struct CMUnitTest){ .name = vectors[i],
-						.test_func = test_vector,
-						.initial_state = (void *)vectors[i] };
+		tests[2 * i] = (struct CMUnitTest){ .name = vectors[i],
+						    .test_func = test_vector,
+						    .initial_state = (void *)vectors[i] };
+		snprintf(names[i], sizeof(names[i]), "%s through satpd_rx_datagram", vectors[i]);
+		tests[2 * i + 1] = (struct CMUnitTest){ .name = names[i],
+							.test_func = test_vector_daemon,
+							.initial_state = (void *)vectors[i] };
 	}
+	i = 2 * ARRAY_SIZE(vectors);
 	tests[i] = (struct CMUnitTest){ .name = "all_captures_listed",
 					.test_func = test_all_captures_listed };
 	return _cmocka_run_group_tests("vectors", tests, ARRAY_SIZE(tests), NULL, NULL);

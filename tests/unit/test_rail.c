@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * RAIL's path bookkeeping (user/satpd/rail.c) without XDP: two paths of -p
+ * 4000-4001 -o 5000-5001 with remotes to learn, over two sockets of the
+ * local ports. Each row is one authenticated copy: the socket it came on,
+ * its source, and whether it won the replay commit; the row is fed as
+ * compose.c's rx observer feeds it (satpd_rail_path_of, satpd_rail_seen,
+ * satpd_rail_learn for a winner) and states the path it belongs to, every
+ * path's counters as `satp show` reads them (satpd_rail_read) and remote
+ * afterwards, and whether a path's remote seqlock moved. A copy that lost
+ * the commit may be a replay from a spoofed source: it never moves a remote.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include "ctl_proto.h"
+#include "rail.h"
+#include "satpd_test_daemon.h"
+
+#define PATHS 2
+#define LPORT 4000
+#define RPORT 5000
+
+struct path_want {
+	uint64_t rx, first, dups;
+	const char *remote;
+};
+
+struct rail_row {
+	const char *name;
+	int sock; /* index into d->udp: local port LPORT + sock */
+	const char *src;
+	uint16_t sport;
+	bool first;
+	int path; /* satpd_rail_path_of; -1: none */
+	struct path_want want[PATHS];
+};
+
+/* clang-format off */
+static const struct rail_row rail_rows[] = {
+    {"a winner on socket 0: path 0 learns it", 0, "192.0.2.1", 5000, true, 0,
+     {{1, 1, 0, "192.0.2.1:5000"}, {0, 0, 0, ""}}},
+    {"its copy again: a duplicate", 0, "192.0.2.1", 5000, false, 0,
+     {{2, 1, 1, "192.0.2.1:5000"}, {0, 0, 0, ""}}},
+    {"a loser on socket 1: counted, nothing learned", 1, "192.0.2.2", 5001, false, 1,
+     {{2, 1, 1, "192.0.2.1:5000"}, {1, 0, 1, ""}}},
+    {"a winner on socket 1: path 1 learns it", 1, "192.0.2.2", 5001, true, 1,
+     {{2, 1, 1, "192.0.2.1:5000"}, {2, 1, 1, "192.0.2.2:5001"}}},
+    {"path 1's peer moved: the local port names the path", 1, "198.51.100.9", 6000, true, 1,
+     {{2, 1, 1, "192.0.2.1:5000"}, {3, 2, 1, "198.51.100.9:6000"}}},
+    {"a loser from path 1's remote on socket 0: path 0, no move", 0, "198.51.100.9", 6000, false,
+     0, {{3, 1, 2, "192.0.2.1:5000"}, {3, 2, 1, "198.51.100.9:6000"}}},
+    {"a winner from path 0's remote on socket 0: no move", 0, "192.0.2.1", 5000, true, 0,
+     {{4, 2, 2, "192.0.2.1:5000"}, {3, 2, 1, "198.51.100.9:6000"}}},
+    {"no socket: no path", -1, "192.0.2.1", 5000, true, -1,
+     {{4, 2, 2, "192.0.2.1:5000"}, {3, 2, 1, "198.51.100.9:6000"}}},
+    {"a socket index past the sockets: no path", 7, "192.0.2.1", 5000, true, -1,
+     {{4, 2, 2, "192.0.2.1:5000"}, {3, 2, 1, "198.51.100.9:6000"}}},
+};
+/* clang-format on */
+
+static void addr_of(struct sockaddr_storage *ss, const char *host, uint16_t port)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	assert_int_equal(inet_pton(AF_INET, host, &in->sin_addr), 1);
+}
+
+static struct satpd *rail_daemon(void)
+{
+	struct satpd *d = daemon_new(SATPD_DEV_TUN, 0);
+	unsigned int i;
+
+	fx.cfg->rail = true;
+	fx.cfg->local.port_lo = LPORT;
+	fx.cfg->local.port_hi = LPORT + PATHS - 1;
+	fx.cfg->n_conns = 1;
+	fx.cfg->conns[0].remote.port_lo = RPORT;
+	fx.cfg->conns[0].remote.port_hi = RPORT + PATHS - 1;
+	d->udp.n = PATHS; /* never read or written here: only their ports */
+	for (i = 0; i < PATHS; i++) {
+		d->udp.fds[i] = -1;
+		d->udp.family[i] = AF_INET;
+		d->udp.port[i] = (uint16_t)(LPORT + i);
+	}
+	assert_int_equal(satpd_rail_init(d), 0);
+	assert_int_equal(d->rail->n, PATHS);
+	return d;
+}
+
+/* What compose.c's rail_committed does with a copy. */
+static int feed(struct satpd *d, const struct rail_row *r)
+{
+	struct sockaddr_storage src;
+	int path;
+
+	addr_of(&src, r->src, r->sport);
+	path = satpd_rail_path_of(d, r->sock, &src);
+	satpd_rail_seen(d, path, r->first);
+	if (r->first)
+		satpd_rail_learn(d, path, &src, sizeof(struct sockaddr_in), r->sock);
+	return path;
+}
+
+static unsigned int check_path(struct satpd *d, const struct rail_row *r, unsigned int i,
+			       uint32_t gen_before, const char *remote_before)
+{
+	const struct path_want *want = &r->want[i];
+	struct satp_ctl_path got;
+	struct satpd_peer_addr a;
+	unsigned int bad = 0;
+	uint32_t gen;
+	int sock;
+
+	satpd_rail_read(d, i, &got);
+	gen = satpd_rail_remote(d, i, &a, &sock);
+	if (got.rx != want->rx || got.first != want->first || got.dups != want->dups ||
+	    strcmp(got.remote, want->remote)) {
+		print_error("%s: path %u rx %" PRIu64 " first %" PRIu64 " dups %" PRIu64
+			    " remote '%s'; want %" PRIu64 " %" PRIu64 " %" PRIu64 " '%s'\n",
+			    r->name, i, got.rx, got.first, got.dups, got.remote, want->rx,
+			    want->first, want->dups, want->remote);
+		bad++;
+	}
+	if (got.local_port != LPORT + i) {
+		print_error("%s: path %u local port %u\n", r->name, i, got.local_port);
+		bad++;
+	}
+	/* the seqlock is even at rest, and moves exactly when the remote does */
+	if ((gen & 1) || (gen != gen_before) != (strcmp(remote_before, want->remote) != 0)) {
+		print_error("%s: path %u seqlock %u -> %u\n", r->name, i, gen_before, gen);
+		bad++;
+	}
+	if (want->remote[0] && sock != (int)i) {
+		print_error("%s: path %u learned on socket %d\n", r->name, i, sock);
+		bad++;
+	}
+	if (got.last_seen == 0 && want->rx) {
+		print_error("%s: path %u never seen\n", r->name, i);
+		bad++;
+	}
+	return bad;
+}
+
+static void test_rail_table(void **state)
+{
+	struct satpd *d = rail_daemon();
+	char remote[PATHS][SATP_CTL_ADDR_MAX];
+	struct satpd_peer_addr a;
+	uint32_t gen[PATHS];
+	unsigned int bad = 0, i;
+	size_t n;
+	int sock, path;
+
+	(void)state;
+	for (n = 0; n < ARRAY_SIZE(rail_rows); n++) {
+		const struct rail_row *r = &rail_rows[n];
+
+		for (i = 0; i < PATHS; i++) {
+			gen[i] = satpd_rail_remote(d, i, &a, &sock);
+			satpd_rail_remote_str(d, i, remote[i], sizeof(remote[i]));
+		}
+		path = feed(d, r);
+		if (path != r->path) {
+			print_error("%s: path %d, want %d\n", r->name, path, r->path);
+			bad++;
+		}
+		for (i = 0; i < PATHS; i++)
+			bad += check_path(d, r, i, gen[i], remote[i]);
+	}
+	satpd_rail_free(d->rail);
+	daemon_free(d);
+	if (bad)
+		fail_msg("%u checks wrong", bad);
+}
+
+/*
+ * The path remote's seqlock under a writer: a reader never sees one remote's
+ * address with the other's port or socket. Bounded: LEARNS moves, each read
+ * back by the main thread as it goes.
+ */
+#define LEARNS 20000
+
+struct flip {
+	struct satpd *d;
+	struct sockaddr_storage src[2];
+};
+
+static void *flipper(void *arg)
+{
+	struct flip *f = arg;
+	unsigned int i;
+
+	for (i = 0; i < LEARNS; i++)
+		satpd_rail_learn(f->d, 0, &f->src[i & 1], sizeof(struct sockaddr_in), (int)(i & 1));
+	return NULL;
+}
+
+static void test_rail_remote_seqlock(void **state)
+{
+	struct flip f = {.d = rail_daemon()};
+	struct satpd_peer_addr a;
+	unsigned int torn = 0, reads = 0;
+	pthread_t t;
+	int sock;
+
+	(void)state;
+	addr_of(&f.src[0], "192.0.2.1", 1111);
+	addr_of(&f.src[1], "198.51.100.2", 2222);
+	assert_int_equal(pthread_create(&t, NULL, flipper, &f), 0);
+	do
+		satpd_rail_remote(f.d, 0, &a, &sock);
+	while (sock < 0);
+	do {
+		uint32_t gen = satpd_rail_remote(f.d, 0, &a, &sock);
+
+		if (gen & 1 || sock < 0 || sock > 1 || !satpd_same_addr(&a.sa, &f.src[sock]))
+			torn++;
+		reads++;
+	} while (pthread_tryjoin_np(t, NULL) == EBUSY);
+	satpd_rail_free(f.d->rail);
+	daemon_free(f.d);
+	if (torn)
+		fail_msg("%u of %u reads torn", torn, reads);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rail_table),
+	    cmocka_unit_test(test_rail_remote_seqlock),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
