@@ -757,7 +757,6 @@ static int refuse_reused_session(struct satpd *d, struct satpd_conn *c, const st
 		satpd_key_fp(m, keys[i], &fp);
 		if (!session_key_live(c, &fp) && !satpd_keymem_session_seen(m, &fp))
 			continue;
-		d->sock_worker.ctr.kx_session_reused++;
 		snprintf(err, errlen,
 			 "mux %u session %" PRIu64 ": the %s key and salt were installed before; "
 			 "a session's sequence numbers restart at 0, so its keys must be new",

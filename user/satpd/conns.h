@@ -157,7 +157,7 @@ int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct sat
  * sets SATP_XDP_CONN_NO_PREFILTER on its mux (the shared windows are past seq 0).
  * Since its seqs restart at 0, a key installed before (current, pending, old,
  * or among the last SATPD_SESSIONS_SEEN_MAX sessions of any connection) is
- * refused (-EKEYREJECTED, err says which; counted as kx_session_reused).
+ * refused (-EKEYREJECTED, err says which; no other refusal returns it).
  */
 int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
 			    const struct satp_keys *rx, uint64_t id, uint32_t grace, char *err,

@@ -553,7 +553,8 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 	}
 	if (!k->session && atomic_load_explicit(&w->d->tx_halted_sender, memory_order_relaxed) ==
 			       (uint32_t)conn->cfg.sender_id + 1) {
-		w->ctr.tx_edge_twin++; /* a twin edge: its seqs overlap ours under these keys */
+		/* a twin edge: its seqs overlap ours under these keys */
+		satpd_count(w, w->d->tx_halted_set, w->d->tx_halted_ctr);
 		return -EPERM;
 	}
 	if (k->session) {
@@ -808,11 +809,27 @@ int satpd_add_dump_hook(struct satpd *d, satpd_dump_fn fn, const void *ctx)
 	return 0;
 }
 
+int satpd_add_counters(struct satpd *d, const struct satpd_counter_set *s)
+{
+	return satpd_counter_registry_add(&d->counter_sets, s);
+}
+
+void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *s,
+			       unsigned int i)
+{
+	d->tx_halted_set = s;
+	d->tx_halted_ctr = i;
+}
+
 static void counters_add(struct satpd_counters *sum, const struct satpd_counters *c)
 {
+	unsigned int k;
+
 #define X(name) sum->name += c->name;
 	SATPD_COUNTERS(X)
 #undef X
+	for (k = 0; k < SATPD_EXT_COUNTERS_MAX; k++)
+		sum->ext[k] += c->ext[k];
 }
 
 void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out)
@@ -836,6 +853,8 @@ void satpd_counters_dump(const struct satpd *d)
 #define X(name) log_notice("  %-18s %" PRIu64, #name, c.name);
 	SATPD_COUNTERS(X)
 #undef X
+	for (i = 0; i < d->counter_sets.n; i++)
+		log_notice("  %-18s %" PRIu64, d->counter_sets.name[i], c.ext[i]);
 	for (i = 0; i < d->n_dump_hooks; i++)
 		d->dump_hooks[i].fn(d->dump_hooks[i].ctx);
 	/* A reader of the log (the tests' satpd_dump) knows the dump is whole at this line. */

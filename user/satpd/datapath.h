@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "counters.h"
 #include "gso.h"
 #include "satp.h"
 #include "satpd_options.h"
@@ -58,7 +59,14 @@
 /* Where a device read lands: sealing then writes header and type in front, in place. */
 #define SATPD_HEADROOM (SATP_HDR_LEN + SATP_PTYPE_LEN)
 
-/* Counters per verdict; X(name) so that the dump cannot forget one. */
+/*
+ * Counters per verdict of the core's own paths; X(name) so that the dump
+ * cannot forget one. A feature's counters are its own (counters.h). Two names
+ * are older than that split and stay here since the core counts them itself:
+ * rx_handshake_off_main is the reserved mux's guard (satpd_mux_handler), and
+ * rx_keepalive the rx pipeline's verdict on an empty packet of a connection
+ * whose keys a feature manages (rx_no_payload otherwise).
+ */
 /* clang-format off */
 #define SATPD_COUNTERS(X) \
 	X(rx_datagrams)     /* datagrams read from the underlay */                                \
@@ -89,30 +97,17 @@
 	X(tx_flooded)       /* tap: copies sent for unknown or broadcast destinations */           \
 	X(rx_old_keys)      /* accepted under keys being replaced (set-keys grace period) */  \
 	X(tx_no_keys)       /* device packet dropped: session removed, or handshake pending */ \
-	X(kx_rx_relayed)    /* external key-exchange datagrams handed to the kx client */     \
-	X(kx_rx_no_client)  /* ... dropped: no kx client subscribed */                         \
-	X(kx_rx_dropped)    /* ... dropped: the kx client's queue was full */                  \
-	X(kx_rx_too_long)   /* ... dropped: longer than SATP_KX_PAYLOAD_MAX */                 \
-	X(kx_tx_sent)       /* datagrams the kx client had satpd send */                       \
-	X(kx_tx_refused)    /* ... refused: not an external key-exchange message, or bad */    \
-	X(rx_handshake)     /* mux 0xFFFF datagrams handed to the handshake (handshake.h) */  \
-	X(rx_handshake_off_main) /* ... that reached an AF_XDP worker: dropped (main thread's) */ \
-	X(rx_keepalive)     /* authenticated empty packets of a handshake session */       \
+	X(rx_handshake_off_main) /* reserved mux (its handler main_only) on an AF_XDP worker: dropped */ \
+	X(rx_keepalive)     /* authenticated empty packets of a keys_managed connection */ \
 	X(rx_senders_quota) /* a new sender of a connection at its window-slot quota */    \
-	X(kx_session_reused) /* set-session refused: a key installed before (seqs restart) */ \
-	X(sync_refused)     /* anytun sync connection records refused (logged: why) */     \
-	X(tx_edge_twin)     /* device packet dropped: another edge sends with this sender id */ \
-	X(rx_reassembled)   /* datagrams the kernel reassembled from IP fragments */           \
-	X(rx_hs_shared)     /* mux 0xFFFF, satp_rx did not judge it (hsbudget.h): source over  \
-			     * its budget, passed on the ceiling's shared half */            \
-	X(rx_hs_over_budget) /* ... dropped: source over its budget, shared half spent */     \
-	X(rx_hs_ceiling)    /* ... dropped: the ceiling of all sources spent */
+	X(rx_reassembled)   /* datagrams the kernel reassembled from IP fragments */
 /* clang-format on */
 
 struct satpd_counters {
 #define X(n) uint64_t n;
 	SATPD_COUNTERS(X)
 #undef X
+	uint64_t ext[SATPD_EXT_COUNTERS_MAX]; /* the features', as struct satpd's counter_sets */
 };
 
 /* The learned remote as a worker reads it: one consistent copy per batch. */
@@ -330,8 +325,12 @@ struct satpd {
 	/*
 	 * 0, or a sender id + 1 whose static-key sending stopped: another anycast
 	 * edge sends with it under the same keys (edge.h; keystream reuse).
+	 * Its dropped packets count in tx_halted_ctr of tx_halted_set
+	 * (satpd_set_tx_halt_counter).
 	 */
 	_Atomic uint32_t tx_halted_sender;
+	const struct satpd_counter_set *tx_halted_set;
+	unsigned int tx_halted_ctr;
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
 	unsigned int n_hooks;
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */
@@ -344,7 +343,18 @@ struct satpd {
 	struct satpd_tx_hook tx_hook;
 	struct satpd_dump_hook dump_hooks[SATPD_DUMP_HOOKS_MAX];
 	unsigned int n_dump_hooks;
+	struct satpd_counter_registry counter_sets; /* the features' counters (counters.h) */
 };
+
+/* Count counter i of a feature's set s on w; nothing when s is not registered. */
+static inline void satpd_count(struct satpd_worker *w, const struct satpd_counter_set *s,
+			       unsigned int i)
+{
+	int k = satpd_counter_slot(&w->d->counter_sets, s, i);
+
+	if (k >= 0)
+		w->ctr.ext[k]++;
+}
 
 /* Set the remote (setup from -r, or learned); takes the writer lock. */
 void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
@@ -405,8 +415,13 @@ void satpd_set_mux_handler(struct satpd *d, uint16_t mux, bool main_only, satpd_
 void satpd_set_rx_observer(struct satpd *d, const struct satpd_rx_observer *o);
 void satpd_set_tx_hook(struct satpd *d, const struct satpd_tx_hook *h);
 int satpd_add_dump_hook(struct satpd *d, satpd_dump_fn fn, const void *ctx);
+/* A feature's counters, kept by every worker and printed after the core's. -EEXIST, -ENOSPC. */
+int satpd_add_counters(struct satpd *d, const struct satpd_counter_set *s);
+/* Where a halted sender's dropped packets count (a registered set's counter i). */
+void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *s,
+			       unsigned int i);
 
-/* Sum of every worker's counters. */
+/* Sum of every worker's counters, the features' (ext[]) included. */
 void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out);
 void satpd_counters_dump(const struct satpd *d);
 

@@ -19,6 +19,10 @@
 #include "keyfile.h"
 #include "log.h"
 
+static const char *const tx_counter_names[] = {SATPD_EDGE_TX_COUNTERS(SATPD_COUNTER_NAME)};
+const struct satpd_counter_set satpd_edge_tx_counters = {
+    tx_counter_names, sizeof(tx_counter_names) / sizeof(tx_counter_names[0])};
+
 /* ---------------------------------------------------------------- sending */
 
 /* FNV-1a over what a record says: whether a window changed since it was last sent. */
