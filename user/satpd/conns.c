@@ -496,6 +496,34 @@ err:
 	return NULL;
 }
 
+void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v)
+{
+	uint32_t gen;
+
+	do {
+		gen = satpd_seqlock_read_begin(&conn->remote_seq);
+		v->addr = conn->remote;
+		v->sock = conn->remote_sock;
+		v->known = conn->remote_known;
+	} while (satpd_seqlock_read_retry(&conn->remote_seq, gen));
+	v->gen = gen;
+}
+
+void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
+			   const struct satpd_peer_addr *a, int sock)
+{
+	pthread_mutex_lock(&conn->remote_lock);
+	satpd_seqlock_write_begin(&conn->remote_seq);
+	conn->remote = *a;
+	conn->remote_sock = sock;
+	conn->remote_known = true;
+	conn->remote_learned = time(NULL);
+	satpd_seqlock_write_end(&conn->remote_seq);
+	pthread_mutex_unlock(&conn->remote_lock);
+	atomic_store(&conn->remote_moved, true);
+	atomic_store(&d->remote_moved, true);
+}
+
 /* Resolve and set a configured remote; a name that does not resolve is an error. */
 static int conn_set_config_remote(struct satpd *d, struct satpd_conn *c, char *err, size_t errlen)
 {

@@ -44,7 +44,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "datapath.h"
+#include "core.h"
 #include "lpm.h"
 
 /*
@@ -181,6 +181,15 @@ int satpd_conns_del_route(struct satpd *d, int family, const uint8_t *addr, unsi
 /* The mux of exactly this prefix, or -1. */
 int satpd_conns_route_of(struct satpd *d, int family, const uint8_t *addr, unsigned int len);
 struct satpd_conn *satpd_conns_get(struct satpd *d, uint16_t mux);
+
+/*
+ * A connection's remote under its seqlock (remote_seq): a consistent copy
+ * without a lock, from any thread; set (from -r, or learned) under the writer
+ * lock, which flags the move for the next-hop resolve (remote_moved).
+ */
+void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v);
+void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
+			   const struct satpd_peer_addr *a, int sock);
 /* Main thread: the i-th connection in mux order (snapshot, counters). */
 struct satpd_conn *satpd_conns_next(struct satpd *d, unsigned int *mux);
 

@@ -2,7 +2,7 @@
 /*
  * Base layer: the counters a feature adds to the daemon's.
  *
- * The core's counters are the fields of SATPD_COUNTERS (datapath.h). A
+ * The core's counters are the fields of SATPD_COUNTERS (core.h). A
  * feature names its own once, in an X-macro of its header (SATPD_KX_COUNTERS,
  * ...), which gives an enum of indexes (SATPD_COUNTER_INDEX) and the table of
  * names of a struct satpd_counter_set (SATPD_COUNTER_NAME). The composer
