@@ -183,9 +183,9 @@ int satpd_conns_route_of(struct satpd *d, int family, const uint8_t *addr, unsig
 struct satpd_conn *satpd_conns_get(struct satpd *d, uint16_t mux);
 
 /*
- * A connection's remote under its seqlock (remote_seq): a consistent copy
+ * A connection's remote under its seqlock (remote.seq): a consistent copy
  * without a lock, from any thread; set (from -r, or learned) under the writer
- * lock, which flags the move for the next-hop resolve (remote_moved).
+ * lock, which flags the move for the next-hop resolve (remote.moved).
  */
 void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v);
 void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,

@@ -125,6 +125,21 @@ struct satpd_keyset {
 	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
 };
 
+/*
+ * A connection's remote, under a seqlock so that readers take no lock
+ * (conns.h). Any worker may learn one; writers take the lock, and only when
+ * the remote moves.
+ */
+struct satpd_conn_remote {
+	struct satpd_seqlock seq;
+	struct satpd_peer_addr addr;
+	int sock; /* index into satpd_udp */
+	bool known;
+	time_t learned;	      /* CLOCK_REALTIME seconds of the last change */
+	pthread_mutex_t lock; /* writers only */
+	_Atomic bool moved;   /* AF_XDP TX: resolve this connection's next hop */
+};
+
 /* A connection at run time: what anytun keeps per mux, shared by the workers. */
 struct satpd_conn {
 	struct satpd_conn_config cfg; /* a copy; the key bytes are wiped (they live in keys) */
@@ -143,14 +158,7 @@ struct satpd_conn {
 	 */
 	struct satpd_seqlock keys_seq;
 	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
-	/* The remote, under a seqlock so readers take no lock. */
-	struct satpd_seqlock remote_seq;
-	struct satpd_peer_addr remote;
-	int remote_sock; /* index into satpd_udp */
-	bool remote_known;
-	time_t remote_learned;	     /* CLOCK_REALTIME seconds of the last change */
-	pthread_mutex_t remote_lock; /* writers only, and only when the remote moves */
-	_Atomic bool remote_moved;   /* AF_XDP TX: resolve this connection's next hop */
+	struct satpd_conn_remote remote; /* satpd_conn_read_remote, satpd_conn_set_remote */
 	struct satpd_seq *seq;	     /* handed on when change-conn replaces the connection */
 	bool owns_seq;		     /* false once handed on */
 	struct satpd_l2 l2;	     /* AF_XDP TX: next-hop headers to this remote (route.h) */

@@ -96,7 +96,7 @@ unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr
 static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 {
 	if (w->remote_conn == conn &&
-	    satpd_seqlock_gen(&conn->remote_seq) == w->remote.gen)
+	    satpd_seqlock_gen(&conn->remote.seq) == w->remote.gen)
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
 	w->remote_conn = conn;
@@ -110,7 +110,7 @@ void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
 
 	/* The common case costs one atomic load and a compare: nothing moved. */
 	if (w->remote_conn == conn && w->remote.known && w->remote.sock == sock &&
-	    satpd_seqlock_gen(&conn->remote_seq) == w->remote.gen &&
+	    satpd_seqlock_gen(&conn->remote.seq) == w->remote.gen &&
 	    satpd_same_addr(&w->remote.addr.sa, src))
 		return;
 	satpd_conn_read_remote(conn, &w->remote);

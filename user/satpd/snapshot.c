@@ -83,7 +83,7 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 	satpd_conn_read_remote(conn, &v);
 	if (v.known)
 		satpd_addr_str(&v.addr.sa, sc->remote, sizeof(sc->remote));
-	sc->remote_learned = conn->remote_learned;
+	sc->remote_learned = conn->remote.learned;
 	/* a kx session counts its own seqs from 0 */
 	sc->seq_out = !k	     ? 0 /* handshake mode before the first session */
 		      : k->session ? atomic_load(&k->tx_seq)
