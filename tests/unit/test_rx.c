@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "datapath.h"
 #include "satpd_test_daemon.h"
 
 #define MUX_STATIC   1 /* static keys of seed 1, routes 10.1.0.0/16 */

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "datapath.h"
 #include "satpd_test_daemon.h"
 
 #define MAX_PACKETS 64

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "compose.h"
 #include "conns.h"
+#include "ctl_proto.h"
 #include "datapath.h"
 #include "edge.h"
 #include "handshake.h"
@@ -12,7 +13,25 @@
 #include "kx.h"
 #include "rail.h"
 #include "satp_hs_wire.h"
+#include "sync.h"
 #include "xsk.h"
+
+/* The features' counters, in the order printed after the core's. */
+/* clang-format off */
+#define FEATURE_COUNTERS(X) \
+	SATPD_KX_COUNTERS(X) SATPD_HS_COUNTERS(X) SATPD_HS_BUDGET_COUNTERS(X) \
+	SATPD_SYNC_COUNTERS(X) SATPD_EDGE_TX_COUNTERS(X)
+/* clang-format on */
+
+#define X(n) +1
+_Static_assert(0 FEATURE_COUNTERS(X) <= SATPD_EXT_COUNTERS_MAX,
+	       "every feature's counters fit a worker's ext[] (counters.h)");
+#undef X
+/* Every name whole in a snapshot (satp_ctl_add_counter would cut a longer one). */
+#define X(n)                                                                                       \
+	_Static_assert(sizeof(#n) <= SATP_CTL_NAME_MAX, #n ": a longer name than a snapshot holds");
+FEATURE_COUNTERS(X)
+#undef X
 
 /*
  * A handshake-space datagram satp_rx did not judge (the socket path, or one
@@ -27,13 +46,13 @@ static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *s
 	case SATPD_HS_OWN:
 		return true;
 	case SATPD_HS_SHARED:
-		w->ctr.rx_hs_shared++;
+		satpd_count(w, &satpd_hs_budget_counters, SATPD_CTR_rx_hs_shared);
 		return true;
 	case SATPD_HS_OVER:
-		w->ctr.rx_hs_over_budget++;
+		satpd_count(w, &satpd_hs_budget_counters, SATPD_CTR_rx_hs_over_budget);
 		return false;
 	default:
-		w->ctr.rx_hs_ceiling++;
+		satpd_count(w, &satpd_hs_budget_counters, SATPD_CTR_rx_hs_ceiling);
 		return false;
 	}
 }
@@ -152,6 +171,24 @@ static void hs_conn_free(void *ctx, struct satpd_conn *c)
 static void hs_conn_tick(void *ctx, struct satpd_conn *c)
 {
 	satpd_hs_conn_tick(ctx, c);
+}
+
+int satpd_compose_counters(struct satpd *d)
+{
+	static const struct satpd_counter_set *const sets[] = {
+	    &satpd_kx_counters,	  &satpd_hs_counters,	   &satpd_hs_budget_counters,
+	    &satpd_sync_counters, &satpd_edge_tx_counters,
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		ret = satpd_add_counters(d, sets[i]);
+		if (ret)
+			return ret;
+	}
+	satpd_set_tx_halt_counter(d, &satpd_edge_tx_counters, SATPD_CTR_tx_edge_twin);
+	return 0;
 }
 
 int satpd_compose_conns(struct satpd *d)

@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Where the features meet the core: main.c calls these once, and they fill
- * the core's registration points (datapath.h: the reserved mux's handler, the
- * rx observer, the tx hook, the counter dump) with the handshake, kx, RAIL,
- * the edge exchange and the XDP path. The core includes none of those; they
- * include the core. This file is the only one that knows both sides.
+ * the core's registration points (core.h, datapath.h: the reserved mux's
+ * handler, the rx observer, the tx hook, the counter dump, the features'
+ * counters) with the handshake, kx, RAIL, the edge exchange and the XDP path.
+ * The core includes none of those; they include the core. This file is the
+ * only one that knows both sides.
  */
 #ifndef SATPD_COMPOSE_H
 #define SATPD_COMPOSE_H
 
 struct satpd;
+
+/*
+ * The features' counters (counters.h), whether each feature is configured or
+ * not: the names printed do not depend on the configuration. Before any
+ * datagram or control request. 0 or -errno.
+ */
+int satpd_compose_counters(struct satpd *d);
 
 /*
  * The connection table's observers (conns.h): the XDP path's maps and the

@@ -142,7 +142,7 @@ static void conn_free(struct satpd *d, struct satpd_conn *c)
 	keyset_free(atomic_load(&c->old));
 	/* Handshake mode: the three above were the keyring's sessions; its state goes now. */
 	HOOKS_EACH(d->conns, on_conn_free, c);
-	pthread_mutex_destroy(&c->remote_lock);
+	pthread_mutex_destroy(&c->remote.lock);
 	free(c);
 }
 
@@ -455,9 +455,9 @@ static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_conf
 	c->mux = cfg->mux;
 	/* With -r the mux is ours; without, anytun adopts the first peer's (XDP: pass-adopt). */
 	c->mux_fixed = cfg->remote.host[0] != '\0';
-	c->remote_sock = -1;
+	c->remote.sock = -1;
 	c->l2_last_ret = 1;
-	pthread_mutex_init(&c->remote_lock, NULL);
+	pthread_mutex_init(&c->remote.lock, NULL);
 	if (cfg->handshake) {
 		/* No keys until a handshake brings a session; sessions restart seqs (no XDP pre-filter). */
 		c->sessions = true;
@@ -496,6 +496,34 @@ err:
 	return NULL;
 }
 
+void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v)
+{
+	uint32_t gen;
+
+	do {
+		gen = satpd_seqlock_read_begin(&conn->remote.seq);
+		v->addr = conn->remote.addr;
+		v->sock = conn->remote.sock;
+		v->known = conn->remote.known;
+	} while (satpd_seqlock_read_retry(&conn->remote.seq, gen));
+	v->gen = gen;
+}
+
+void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
+			   const struct satpd_peer_addr *a, int sock)
+{
+	pthread_mutex_lock(&conn->remote.lock);
+	satpd_seqlock_write_begin(&conn->remote.seq);
+	conn->remote.addr = *a;
+	conn->remote.sock = sock;
+	conn->remote.known = true;
+	conn->remote.learned = time(NULL);
+	satpd_seqlock_write_end(&conn->remote.seq);
+	pthread_mutex_unlock(&conn->remote.lock);
+	atomic_store(&conn->remote.moved, true);
+	atomic_store(&d->remote_moved, true);
+}
+
 /* Resolve and set a configured remote; a name that does not resolve is an error. */
 static int conn_set_config_remote(struct satpd *d, struct satpd_conn *c, char *err, size_t errlen)
 {
@@ -512,7 +540,7 @@ static int conn_set_config_remote(struct satpd *d, struct satpd_conn *c, char *e
 		return ret;
 	}
 	satpd_conn_set_remote(d, c, &a, satpd_udp_sock_for(&d->udp, &a.sa));
-	c->remote_learned = 0; /* configured, not learned */
+	c->remote.learned = 0; /* configured, not learned */
 	return 0;
 }
 
@@ -569,7 +597,7 @@ static int publish(struct satpd *d, struct satpd_conn *c, struct satpd_conn *rep
 		d->conns->n++;
 	update_views(d);
 	atomic_store(&d->remote_moved, true);
-	atomic_store(&c->remote_moved, true);
+	atomic_store(&c->remote.moved, true);
 	return 0;
 }
 
@@ -614,7 +642,7 @@ int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *
 		 cfg->sender_id, satp_role_name(cfg->keys.role),
 		 satp_algo_name(cfg->keys.algos.cipher_bits), satp_auth_name(cfg->keys.algos.auth),
 		 cfg->keys.algos.tag_len, cfg->window,
-		 c->remote_known ? satpd_addr_str(&c->remote.sa, a, sizeof(a)) : "(learned)");
+		 c->remote.known ? satpd_addr_str(&c->remote.addr.sa, a, sizeof(a)) : "(learned)");
 	return 0;
 }
 
@@ -640,7 +668,7 @@ int satpd_conns_replace(struct satpd *d, struct satpd_conn *old,
 	satpd_conn_read_remote(old, &v);
 	if (keep_remote && v.known) {
 		satpd_conn_set_remote(d, c, &v.addr, v.sock);
-		c->remote_learned = old->remote_learned;
+		c->remote.learned = old->remote.learned;
 	} else if (!keep_remote) {
 		ret = conn_set_config_remote(d, c, err, errlen);
 	}
@@ -757,7 +785,6 @@ static int refuse_reused_session(struct satpd *d, struct satpd_conn *c, const st
 		satpd_key_fp(m, keys[i], &fp);
 		if (!session_key_live(c, &fp) && !satpd_keymem_session_seen(m, &fp))
 			continue;
-		d->sock_worker.ctr.kx_session_reused++;
 		snprintf(err, errlen,
 			 "mux %u session %" PRIu64 ": the %s key and salt were installed before; "
 			 "a session's sequence numbers restart at 0, so its keys must be new",

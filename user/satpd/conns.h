@@ -44,7 +44,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "datapath.h"
+#include "core.h"
 #include "lpm.h"
 
 /*
@@ -157,7 +157,7 @@ int satpd_conns_set_keys(struct satpd *d, struct satpd_conn *c, const struct sat
  * sets SATP_XDP_CONN_NO_PREFILTER on its mux (the shared windows are past seq 0).
  * Since its seqs restart at 0, a key installed before (current, pending, old,
  * or among the last SATPD_SESSIONS_SEEN_MAX sessions of any connection) is
- * refused (-EKEYREJECTED, err says which; counted as kx_session_reused).
+ * refused (-EKEYREJECTED, err says which; no other refusal returns it).
  */
 int satpd_conns_set_session(struct satpd *d, struct satpd_conn *c, const struct satp_keys *tx,
 			    const struct satp_keys *rx, uint64_t id, uint32_t grace, char *err,
@@ -181,6 +181,15 @@ int satpd_conns_del_route(struct satpd *d, int family, const uint8_t *addr, unsi
 /* The mux of exactly this prefix, or -1. */
 int satpd_conns_route_of(struct satpd *d, int family, const uint8_t *addr, unsigned int len);
 struct satpd_conn *satpd_conns_get(struct satpd *d, uint16_t mux);
+
+/*
+ * A connection's remote under its seqlock (remote.seq): a consistent copy
+ * without a lock, from any thread; set (from -r, or learned) under the writer
+ * lock, which flags the move for the next-hop resolve (remote.moved).
+ */
+void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v);
+void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
+			   const struct satpd_peer_addr *a, int sock);
 /* Main thread: the i-th connection in mux order (snapshot, counters). */
 struct satpd_conn *satpd_conns_next(struct satpd *d, unsigned int *mux);
 

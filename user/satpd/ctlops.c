@@ -16,6 +16,7 @@
 #include "conns.h"
 #include "ctl_proto.h"
 #include "hostport.h"
+#include "kx.h"
 #include "log.h"
 
 /* HOST:PORT or [V6]:PORT (hostport.h; remote= checked that much), or HOST (the default port). */
@@ -319,10 +320,14 @@ int satpd_ctl_set_session(void *ctx, const struct satp_ctl_msg *m, char *err, si
 	ret = refuse_handshake(c, err, errlen);
 	if (!ret)
 		ret = session_keys(c, m, &tx, &rx, err, errlen);
-	if (!ret)
+	if (!ret) {
 		ret = satpd_conns_set_session(
 		    d, c, &tx, &rx, m->session,
 		    m->present & SATP_CTL_F_GRACE ? m->grace : SATP_CTL_GRACE_DEFAULT, err, errlen);
+		if (ret == -EKEYREJECTED) /* a reused key: the main thread's own counters */
+			satpd_count(&d->sock_worker, &satpd_kx_counters,
+				    SATPD_CTR_kx_session_reused);
+	}
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
 	if (ret && !err[0])

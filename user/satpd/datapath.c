@@ -91,40 +91,12 @@ unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr
 	return sent;
 }
 
-void satpd_conn_read_remote(struct satpd_conn *conn, struct satpd_remote_view *v)
-{
-	uint32_t gen;
-
-	do {
-		gen = satpd_seqlock_read_begin(&conn->remote_seq);
-		v->addr = conn->remote;
-		v->sock = conn->remote_sock;
-		v->known = conn->remote_known;
-	} while (satpd_seqlock_read_retry(&conn->remote_seq, gen));
-	v->gen = gen;
-}
-
-void satpd_conn_set_remote(struct satpd *d, struct satpd_conn *conn,
-			   const struct satpd_peer_addr *a, int sock)
-{
-	pthread_mutex_lock(&conn->remote_lock);
-	satpd_seqlock_write_begin(&conn->remote_seq);
-	conn->remote = *a;
-	conn->remote_sock = sock;
-	conn->remote_known = true;
-	conn->remote_learned = time(NULL);
-	satpd_seqlock_write_end(&conn->remote_seq);
-	pthread_mutex_unlock(&conn->remote_lock);
-	atomic_store(&conn->remote_moved, true);
-	atomic_store(&d->remote_moved, true);
-}
-
 /* As anytun and uanytun: the source of every accepted packet becomes the remote. */
 /* w->remote is a copy of conn's remote (read now unless it is the one cached). */
 static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 {
 	if (w->remote_conn == conn &&
-	    satpd_seqlock_gen(&conn->remote_seq) == w->remote.gen)
+	    satpd_seqlock_gen(&conn->remote.seq) == w->remote.gen)
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
 	w->remote_conn = conn;
@@ -138,7 +110,7 @@ void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
 
 	/* The common case costs one atomic load and a compare: nothing moved. */
 	if (w->remote_conn == conn && w->remote.known && w->remote.sock == sock &&
-	    satpd_seqlock_gen(&conn->remote_seq) == w->remote.gen &&
+	    satpd_seqlock_gen(&conn->remote.seq) == w->remote.gen &&
 	    satpd_same_addr(&w->remote.addr.sa, src))
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
@@ -553,7 +525,8 @@ static int take_seq(struct satpd_worker *w, struct satpd_conn *conn, struct satp
 	}
 	if (!k->session && atomic_load_explicit(&w->d->tx_halted_sender, memory_order_relaxed) ==
 			       (uint32_t)conn->cfg.sender_id + 1) {
-		w->ctr.tx_edge_twin++; /* a twin edge: its seqs overlap ours under these keys */
+		/* a twin edge: its seqs overlap ours under these keys */
+		satpd_count(w, w->d->tx_halted_set, w->d->tx_halted_ctr);
 		return -EPERM;
 	}
 	if (k->session) {
@@ -808,11 +781,27 @@ int satpd_add_dump_hook(struct satpd *d, satpd_dump_fn fn, const void *ctx)
 	return 0;
 }
 
+int satpd_add_counters(struct satpd *d, const struct satpd_counter_set *s)
+{
+	return satpd_counter_registry_add(&d->counter_sets, s);
+}
+
+void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *s,
+			       unsigned int i)
+{
+	d->tx_halted_set = s;
+	d->tx_halted_ctr = i;
+}
+
 static void counters_add(struct satpd_counters *sum, const struct satpd_counters *c)
 {
+	unsigned int k;
+
 #define X(name) sum->name += c->name;
 	SATPD_COUNTERS(X)
 #undef X
+	for (k = 0; k < SATPD_EXT_COUNTERS_MAX; k++)
+		sum->ext[k] += c->ext[k];
 }
 
 void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out)
@@ -836,6 +825,8 @@ void satpd_counters_dump(const struct satpd *d)
 #define X(name) log_notice("  %-18s %" PRIu64, #name, c.name);
 	SATPD_COUNTERS(X)
 #undef X
+	for (i = 0; i < d->counter_sets.n; i++)
+		log_notice("  %-18s %" PRIu64, d->counter_sets.name[i], c.ext[i]);
 	for (i = 0; i < d->n_dump_hooks; i++)
 		d->dump_hooks[i].fn(d->dump_hooks[i].ctx);
 	/* A reader of the log (the tests' satpd_dump) knows the dump is whole at this line. */

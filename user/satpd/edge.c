@@ -19,6 +19,10 @@
 #include "keyfile.h"
 #include "log.h"
 
+static const char *const tx_counter_names[] = {SATPD_EDGE_TX_COUNTERS(SATPD_COUNTER_NAME)};
+const struct satpd_counter_set satpd_edge_tx_counters = {
+    tx_counter_names, sizeof(tx_counter_names) / sizeof(tx_counter_names[0])};
+
 /* ---------------------------------------------------------------- sending */
 
 /* FNV-1a over what a record says: whether a window changed since it was last sent. */
@@ -244,8 +248,8 @@ static struct satpd_edge_seen *fresh(struct satpd_edge *e, const struct satp_edg
  * An authentic message with this edge's id: our own reflected, or another
  * edge's that uses our sender id under the same keys. The latter sends what we
  * send with the same keys, mux, sender id and (overlapping) seqs: keystream
- * reuse. Sending under static keys stops (datapath.h: tx_edge_twin) until a
- * restart; receiving goes on.
+ * reuse. Sending under static keys stops (core.h: tx_halted_sender, counted
+ * as tx_edge_twin) until a restart; receiving goes on.
  */
 static void own_id(struct satpd_edge *e, const struct satp_edge_hdr *h, const char *from)
 {

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "counters.h"
 #include "edge_proto.h"
 #include "satpd_options.h"
 
@@ -50,6 +51,18 @@
 	X(edge_drop_stale)        /* stamp further than a minute from this clock */              \
 	X(edge_drop_peers_full)   /* from more edge ids than --peer-edge entries */
 /* clang-format on */
+
+/*
+ * What the exchange stops on the core's send path (d->tx_halted_sender),
+ * counted there on every worker and shown with the exchange on or off.
+ */
+/* clang-format off */
+#define SATPD_EDGE_TX_COUNTERS(X) \
+	X(tx_edge_twin) /* device packet dropped: another edge sends with this sender id */
+/* clang-format on */
+
+enum satpd_edge_tx_counter { SATPD_EDGE_TX_COUNTERS(SATPD_COUNTER_INDEX) };
+extern const struct satpd_counter_set satpd_edge_tx_counters;
 
 struct satpd_edge_counters {
 #define X(n) uint64_t n;

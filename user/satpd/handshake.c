@@ -33,6 +33,10 @@
 /* Counted by message type: initiation, response, cookie reply. */
 #define N_TYPES 3
 
+static const char *const hs_counter_names[] = {SATPD_HS_COUNTERS(SATPD_COUNTER_NAME)};
+const struct satpd_counter_set satpd_hs_counters = {
+    hs_counter_names, sizeof(hs_counter_names) / sizeof(hs_counter_names[0])};
+
 struct satpd_hs {
 	struct hs_identity id;
 	struct hs_cookie_checker cookies;
@@ -529,7 +533,7 @@ bool satpd_hs_dispatch(struct satpd_worker *w, const uint8_t *buf, size_t len,
 
 	if (!h)
 		return false;
-	w->ctr.rx_handshake++;
+	satpd_count(w, &satpd_hs_counters, SATPD_CTR_rx_handshake);
 	switch (buf[0]) {
 	case SATP_HS_INITIATION:
 		on_initiation(w, buf, len, src, srclen, sock);

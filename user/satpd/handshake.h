@@ -26,7 +26,17 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "counters.h"
 #include "hs.h"
+
+/* clang-format off */
+#define SATPD_HS_COUNTERS(X) \
+	X(rx_handshake) /* mux 0xFFFF datagrams handed to the handshake */
+/* clang-format on */
+
+enum satpd_hs_counter { SATPD_HS_COUNTERS(SATPD_COUNTER_INDEX) };
+/* Registered whether the handshake is configured or not (compose.c). */
+extern const struct satpd_counter_set satpd_hs_counters;
 
 struct satpd;
 struct satpd_conn;

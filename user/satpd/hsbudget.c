@@ -11,6 +11,10 @@
 #include "satp_hs_wire.h"
 #include "hsbudget.h"
 
+static const char *const budget_counter_names[] = {SATPD_HS_BUDGET_COUNTERS(SATPD_COUNTER_NAME)};
+const struct satpd_counter_set satpd_hs_budget_counters = {
+    budget_counter_names, sizeof(budget_counter_names) / sizeof(budget_counter_names[0])};
+
 struct satpd_hs_budget *satpd_hs_budget_new(void)
 {
 	struct satpd_hs_budget *b = calloc(1, sizeof(*b));

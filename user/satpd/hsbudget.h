@@ -16,10 +16,24 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "counters.h"
+
 /* Sources with a budget, direct-mapped by a keyed hash of the address: one
  * that lands on another's entry takes it over and starts full, as an evicted
  * source does in satp_rx's LRU (SATP_XDP_HS_SOURCES). 96 KiB. */
 #define SATPD_HS_BUDGET_SOURCES 4096u
+
+/* What its verdicts cost, counted by whoever asks for them (compose.c). */
+/* clang-format off */
+#define SATPD_HS_BUDGET_COUNTERS(X) \
+	X(rx_hs_shared)      /* mux 0xFFFF, satp_rx did not judge it: source over its budget, \
+			      * passed on the ceiling's shared half */                    \
+	X(rx_hs_over_budget) /* ... dropped: source over its budget, shared half spent */ \
+	X(rx_hs_ceiling)     /* ... dropped: the ceiling of all sources spent */
+/* clang-format on */
+
+enum satpd_hs_budget_counter { SATPD_HS_BUDGET_COUNTERS(SATPD_COUNTER_INDEX) };
+extern const struct satpd_counter_set satpd_hs_budget_counters;
 
 enum satpd_hs_admit {
 	SATPD_HS_OWN,	  /* within the source's budget */

@@ -40,6 +40,10 @@ struct satpd_kx {
 _Static_assert(sizeof(struct satp_kx_rec) == SATP_KX_REC_LEN, "kx record layout");
 _Static_assert(sizeof(struct satp_hs_hdr) == SATP_HS_HDR_LEN, "handshake header layout");
 
+static const char *const kx_counter_names[] = {SATPD_KX_COUNTERS(SATPD_COUNTER_NAME)};
+const struct satpd_counter_set satpd_kx_counters = {
+    kx_counter_names, sizeof(kx_counter_names) / sizeof(kx_counter_names[0])};
+
 int satpd_kx_path(const char *ctl_path, char *buf, size_t len)
 {
 	size_t n = strlen(ctl_path);
@@ -78,11 +82,11 @@ bool satpd_kx_rx(struct satpd_kx *k, struct satpd_worker *w, const uint8_t *buf,
 	if (!is_external(buf, len))
 		return false;
 	if (!k || k->client_fd < 0) {
-		w->ctr.kx_rx_no_client++;
+		satpd_count(w, &satpd_kx_counters, SATPD_CTR_kx_rx_no_client);
 		return true;
 	}
 	if (len > SATP_KX_PAYLOAD_MAX) {
-		w->ctr.kx_rx_too_long++;
+		satpd_count(w, &satpd_kx_counters, SATPD_CTR_kx_rx_too_long);
 		return true;
 	}
 	addr_to_rec(src, &r);
@@ -91,12 +95,12 @@ bool satpd_kx_rx(struct satpd_kx *k, struct satpd_worker *w, const uint8_t *buf,
 	iov[1] = (struct iovec){(void *)buf, len};
 	if (sendmsg(k->client_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 		/* full (EAGAIN) or going away (the hook notices the hangup): lost either way */
-		w->ctr.kx_rx_dropped++;
+		satpd_count(w, &satpd_kx_counters, SATPD_CTR_kx_rx_dropped);
 		k->dropped++;
 		return true;
 	}
 	k->dropped = 0;
-	w->ctr.kx_rx_relayed++;
+	satpd_count(w, &satpd_kx_counters, SATPD_CTR_kx_rx_relayed);
 	return true;
 }
 
@@ -265,10 +269,10 @@ static void tx_one(struct satpd_kx *k, size_t n, bool trunc)
 		}
 	}
 	if (!ret) {
-		w->ctr.kx_tx_sent++;
+		satpd_count(w, &satpd_kx_counters, SATPD_CTR_kx_tx_sent);
 		return;
 	}
-	w->ctr.kx_tx_refused++;
+	satpd_count(w, &satpd_kx_counters, SATPD_CTR_kx_tx_refused);
 	LOG_RATELIMITED(SATPD_LOG_NOTICE, "kx: refused from pid %d: %s", (int)k->client_pid, msg);
 	reply(k->client_fd, SATP_KX_ERROR, (uint32_t)-ret, msg);
 }

@@ -26,6 +26,23 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "counters.h"
+
+/* clang-format off */
+#define SATPD_KX_COUNTERS(X) \
+	X(kx_rx_relayed)     /* external key-exchange datagrams handed to the kx client */     \
+	X(kx_rx_no_client)   /* ... dropped: no kx client subscribed */                         \
+	X(kx_rx_dropped)     /* ... dropped: the kx client's queue was full */                  \
+	X(kx_rx_too_long)    /* ... dropped: longer than SATP_KX_PAYLOAD_MAX */                 \
+	X(kx_tx_sent)        /* datagrams the kx client had satpd send */                       \
+	X(kx_tx_refused)     /* ... refused: not an external key-exchange message, or bad */    \
+	X(kx_session_reused) /* set-session refused: a key installed before (seqs restart) */
+/* clang-format on */
+
+enum satpd_kx_counter { SATPD_KX_COUNTERS(SATPD_COUNTER_INDEX) };
+/* Registered whether a kx socket is open or not (compose.c). */
+extern const struct satpd_counter_set satpd_kx_counters;
+
 struct satpd;
 struct satpd_ctl;
 struct satpd_kx;

@@ -393,6 +393,9 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	ret = satpd_conns_init(d, state_dir);
 	if (ret)
 		return ret;
+	ret = satpd_compose_counters(d);
+	if (ret)
+		return ret;
 	ret = satpd_compose_conns(d);
 	if (ret)
 		return ret;

@@ -14,9 +14,13 @@
 #include "satpd_options.h"
 #include "xsk.h"
 
-/* The daemon scope carries every core counter, "connections" and the edge exchange's. */
+/*
+ * The daemon scope carries every core counter, the features' (as many as a
+ * worker keeps: counters.h), "connections" and the edge exchange's.
+ */
 #define X(n) +1
-_Static_assert(0 SATPD_COUNTERS(X) + 1 SATPD_EDGE_COUNTERS(X) <= SATP_CTL_COUNTERS_MAX,
+_Static_assert(0 SATPD_COUNTERS(X) + SATPD_EXT_COUNTERS_MAX + 1 SATPD_EDGE_COUNTERS(X) <=
+		   SATP_CTL_COUNTERS_MAX,
 	       "the daemon's counters must fit a snapshot (ctl_proto.h)");
 #undef X
 
@@ -34,11 +38,17 @@ _Static_assert(SATPD_QUEUES_MAX <= 8 * sizeof(((struct satp_ctl_snapshot *)0)->x
 		   SATP_XDP_MAX_QUEUES <= 8 * sizeof(((struct satp_ctl_snapshot *)0)->xsk_queues),
 	       "xsk-queues= has a bit for every rx queue");
 
-static void fill_counters(struct satp_ctl_counter *arr, uint32_t *n, const struct satpd_counters *c)
+/* The core's counters, then the features' in the order they registered. */
+static void fill_counters(const struct satpd *d, struct satp_ctl_counter *arr, uint32_t *n,
+			  const struct satpd_counters *c)
 {
+	unsigned int k;
+
 #define X(name) satp_ctl_add_counter(arr, n, #name, c->name);
 	SATPD_COUNTERS(X)
 #undef X
+	for (k = 0; k < d->counter_sets.n; k++)
+		satp_ctl_add_counter(arr, n, d->counter_sets.name[k], c->ext[k]);
 }
 
 /* Senders of conn's mux from the daemon's window store. */
@@ -73,7 +83,7 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 	satpd_conn_read_remote(conn, &v);
 	if (v.known)
 		satpd_addr_str(&v.addr.sa, sc->remote, sizeof(sc->remote));
-	sc->remote_learned = conn->remote_learned;
+	sc->remote_learned = conn->remote.learned;
 	/* a kx session counts its own seqs from 0 */
 	sc->seq_out = !k	     ? 0 /* handshake mode before the first session */
 		      : k->session ? atomic_load(&k->tx_seq)
@@ -152,7 +162,7 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	out->started = d->started;
 	out->workers = d->xdp ? d->n_workers : 1;
 	satpd_counters_sum(d, &c);
-	fill_counters(out->counters, &out->n_counters, &c);
+	fill_counters(d, out->counters, &out->n_counters, &c);
 	satp_ctl_add_counter(out->counters, &out->n_counters, SATP_CTL_S_CONNECTIONS, d->conns->n);
 	if (d->edge) {
 #define X(name) satp_ctl_add_counter(out->counters, &out->n_counters, #name, d->edge->ctr.name);

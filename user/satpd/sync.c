@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "conns.h"
+#include "datapath.h"
 #include "log.h"
 #include "sync.h"
 #include "sync_client.h"
@@ -13,6 +14,10 @@
 _Static_assert(sizeof(((struct satpd_sync *)0)->clients) / sizeof(struct satp_sync_client *) >=
 		   SATPD_SYNC_HOSTS_MAX,
 	       "a client per -X/-M entry");
+
+static const char *const sync_counter_names[] = {SATPD_SYNC_COUNTERS(SATPD_COUNTER_NAME)};
+const struct satpd_counter_set satpd_sync_counters = {
+    sync_counter_names, sizeof(sync_counter_names) / sizeof(sync_counter_names[0])};
 
 /*
  * A record brings static keys and a remote from an unauthenticated stream: it
@@ -74,7 +79,8 @@ static void apply_conn(struct satpd *d, const struct satp_sync_conn *r)
 	}
 	explicit_bzero(&cc.keys, sizeof(cc.keys));
 	if (ret) {
-		d->sock_worker.ctr.sync_refused++; /* the main thread's own counters */
+		/* the main thread's own counters */
+		satpd_count(&d->sock_worker, &satpd_sync_counters, SATPD_CTR_sync_refused);
 		log_warn("sync: connection mux %u refused: %s", r->mux, err);
 	} else {
 		log_notice("sync: connection mux %u %s", r->mux, old ? "updated" : "added");

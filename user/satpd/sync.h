@@ -12,6 +12,17 @@
 #ifndef SATPD_SYNC_H
 #define SATPD_SYNC_H
 
+#include "counters.h"
+
+/* clang-format off */
+#define SATPD_SYNC_COUNTERS(X) \
+	X(sync_refused) /* anytun sync connection records refused (logged: why) */
+/* clang-format on */
+
+enum satpd_sync_counter { SATPD_SYNC_COUNTERS(SATPD_COUNTER_INDEX) };
+/* Registered whether -X/-M is given or not (compose.c). */
+extern const struct satpd_counter_set satpd_sync_counters;
+
 struct satpd;
 struct satp_sync_client;
 

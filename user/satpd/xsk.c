@@ -1211,7 +1211,7 @@ int satpd_xdp_tick(struct satpd *d)
 	resolve_rail_paths(d, refresh);
 	if (moved)
 		for (m = 0; (c = satpd_conns_next(d, &m));)
-			if (atomic_exchange(&c->remote_moved, false))
+			if (atomic_exchange(&c->remote.moved, false))
 				resolve_conn(d, c);
 	write_back_windows(d, p);
 	if (!refresh)
