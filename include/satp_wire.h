@@ -24,21 +24,21 @@ struct satp_hdr {
 	__be16 mux;	  /* -m: selects the connection on the receiver */
 } __attribute__((packed));
 
-#define SATP_HDR_LEN	      8	 /* sizeof(struct satp_hdr) */
-#define SATP_PTYPE_LEN	      2	 /* encrypted EtherType before the inner packet */
-#define SATP_TAG_MAX	      20 /* HMAC-SHA1 output; longer -b is clamped */
-#define SATP_TAG_DEFAULT      10 /* -b default of both reference daemons */
-#define SATP_SALT_LEN	      14 /* master and session salt, as in SRTP */
-#define SATP_KEY_MAX	      32 /* AES-256 */
-#define SATP_AUTH_KEY_LEN     20 /* HMAC-SHA1 key derived per packet */
-#define SATP_DEFAULT_PORT     4444
+#define SATP_HDR_LEN	  8  /* sizeof(struct satp_hdr) */
+#define SATP_PTYPE_LEN	  2  /* encrypted EtherType before the inner packet */
+#define SATP_TAG_MAX	  20 /* HMAC-SHA1 output; longer -b is clamped */
+#define SATP_TAG_DEFAULT  10 /* -b default of both reference daemons */
+#define SATP_SALT_LEN	  14 /* master and session salt, as in SRTP */
+#define SATP_KEY_MAX	  32 /* AES-256 */
+#define SATP_AUTH_KEY_LEN 20 /* HMAC-SHA1 key derived per packet */
+#define SATP_DEFAULT_PORT 4444
 /* The reference daemons read into 1600-byte buffers; longer datagrams are cut. */
-#define SATP_PACKET_MAX	      1600
+#define SATP_PACKET_MAX 1600
 
 /* Payload types (EtherTypes) the reference daemons send. */
-#define SATP_PTYPE_IPV4	      0x0800
-#define SATP_PTYPE_IPV6	      0x86DD
-#define SATP_PTYPE_ETHER      0x6558 /* Transparent Ethernet Bridging: tap */
+#define SATP_PTYPE_IPV4	 0x0800
+#define SATP_PTYPE_IPV6	 0x86DD
+#define SATP_PTYPE_ETHER 0x6558 /* Transparent Ethernet Bridging: tap */
 
 /* The smallest datagram a receiver looks at: header and tag (satp.md §2). */
 #define SATP_MIN_LEN(tag_len) (SATP_HDR_LEN + (tag_len))

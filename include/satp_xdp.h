@@ -125,7 +125,9 @@ _Static_assert(SATP_XDP_WINDOW_SLOTS * sizeof(struct satp_window) == 528 * 1024,
 /* clang-format on */
 
 #define SATP_XDP_ENUM_(e, name, action) e,
-enum satp_xdp_reason { SATP_XDP_REASONS(SATP_XDP_ENUM_) SATP_XDP_REASON_MAX };
+enum satp_xdp_reason {
+	SATP_XDP_REASONS(SATP_XDP_ENUM_) SATP_XDP_REASON_MAX
+};
 #undef SATP_XDP_ENUM_
 
 #ifndef __bpf__

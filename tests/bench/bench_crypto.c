@@ -28,11 +28,11 @@
 #include "bench_measure.h"
 #include "satp_internal.h"
 
-#define CALIBRATE_N  2000
-#define NPACKETS     256 /* distinct pre-sealed datagrams, so no seq repeats back to back */
-#define BUF_LEN	     SATP_PACKET_MAX
+#define CALIBRATE_N 2000
+#define NPACKETS    256 /* distinct pre-sealed datagrams, so no seq repeats back to back */
+#define BUF_LEN	    SATP_PACKET_MAX
 
-static const size_t inner_sizes[] = { 64, 512, 1400 };
+static const size_t inner_sizes[] = {64, 512, 1400};
 
 struct bench {
 	struct satp_crypto sender, receiver;
@@ -83,7 +83,7 @@ static void do_kdf(struct bench *b)
 
 static void ctr(struct bench *b, const uint8_t *key)
 {
-	uint8_t iv[16] = { 0 };
+	uint8_t iv[16] = {0};
 	int out;
 
 	iv[13] = (uint8_t)b->seq++;
@@ -159,7 +159,7 @@ static int setup(struct bench *b, size_t inner_len)
 		OSSL_PARAM_construct_end(),
 	};
 	/* clang-format on */
-	struct satp_keys k = { .role = SATP_ROLE_LEFT, .master_key_len = 16 };
+	struct satp_keys k = {.role = SATP_ROLE_LEFT, .master_key_len = 16};
 	uint8_t ipad[SHA_CBLOCK], opad[SHA_CBLOCK];
 	EVP_MAC *mac;
 	size_t i;
@@ -260,7 +260,8 @@ int main(void)
 
 	printf("bench-crypto: one core, %s; kd-prf, cipher aes-ctr-128, HMAC-SHA1 tag %d\n",
 	       OpenSSL_version(OPENSSL_VERSION), SATP_TAG_DEFAULT);
-	printf("floor = AES-128-CTR + HMAC-SHA1 (EVP_MAC) over the same bytes, keys set up once;\n");
+	printf(
+	    "floor = AES-128-CTR + HMAC-SHA1 (EVP_MAC) over the same bytes, keys set up once;\n");
 	printf("raw = the same with HMAC's pad blocks hashed once (SHA1_* on saved states)\n\n");
 	printf("inner |     seal      |     open      |     floor     |      raw      | ours/floor "
 	       "| ours/raw\n");
@@ -270,11 +271,12 @@ int main(void)
 	       "+-----------\n");
 	for (i = 0; i < n; i++) {
 		r = &rows[i];
-		printf("%5zu | %6.0f %6.2f | %6.0f %6.2f | %6.0f %6.2f | %6.0f %6.2f | %4.2f  %4.2f "
-		       "| %4.2f  %4.2f\n",
-		       r->inner, r->seal, 1e3 / r->seal, r->open, 1e3 / r->open, r->floor,
-		       1e3 / r->floor, r->raw, 1e3 / r->raw, r->seal / r->floor, r->open / r->floor,
-		       r->seal / r->raw, r->open / r->raw);
+		printf(
+		    "%5zu | %6.0f %6.2f | %6.0f %6.2f | %6.0f %6.2f | %6.0f %6.2f | %4.2f  %4.2f "
+		    "| %4.2f  %4.2f\n",
+		    r->inner, r->seal, 1e3 / r->seal, r->open, 1e3 / r->open, r->floor,
+		    1e3 / r->floor, r->raw, 1e3 / r->raw, r->seal / r->floor, r->open / r->floor,
+		    r->seal / r->raw, r->open / r->raw);
 	}
 	printf("\nwhere the time goes (ns/packet)\n");
 	printf("inner |  kdf  | ctr re-keyed  fixed | hmac re-keyed  fixed | kdf+re-keyed  floor "

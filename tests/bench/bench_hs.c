@@ -17,7 +17,7 @@
 #include "bench_measure.h"
 #include "hs.h"
 
-#define CALIBRATE_N 200
+#define CALIBRATE_N  200
 #define TEST_KD_BITS 128
 
 struct bench {
@@ -53,8 +53,7 @@ static enum hs_verdict consume(struct bench *b, const uint8_t *msg, bool under_l
 			       struct hs_responder *r)
 {
 	b->rx.under_load = under_load;
-	return hs_initiation_consume(&b->server, &b->rx, lookup, b, msg, SATP_HS_INITIATION_LEN,
-				     r);
+	return hs_initiation_consume(&b->server, &b->rx, lookup, b, msg, SATP_HS_INITIATION_LEN, r);
 }
 
 static void do_refused_mac1(struct bench *b)
@@ -168,8 +167,8 @@ static int setup(struct bench *b)
 		return err < 0 ? err : -1;
 	memcpy(b->bad_mac1, b->good, sizeof(b->good));
 	b->bad_mac1[offsetof(struct satp_hs_initiation, mac1)] ^= 1;
-	b->rx = (struct hs_rx_info){.cookies = &b->cookies, .src = b->src,
-				    .src_len = sizeof(b->src), .now_ns = 2};
+	b->rx = (struct hs_rx_info){
+	    .cookies = &b->cookies, .src = b->src, .src_len = sizeof(b->src), .now_ns = 2};
 	/* The open row verifies a real ciphertext. */
 	return noise_aead_seal(b->key, b->nonce, b->good, SATP_HS_MAC_LEN, b->good + 8,
 			       SATP_HS_COOKIE_LEN, b->sealed);
@@ -204,7 +203,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_hs: setup failed\n");
 		return 1;
 	}
-	printf("bench-hs: one core, responder side, per message (best of %d runs)\n\n", BENCH_REPEATS);
+	printf("bench-hs: one core, responder side, per message (best of %d runs)\n\n",
+	       BENCH_REPEATS);
 	printf("%-54s %10s %10s\n", "message", "us/msg", "msg/s");
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		if (argc > 1 && !strstr(rows[i].name, argv[1]))

@@ -608,7 +608,7 @@ static void run_hs_rows(void)
 		H(names[1][i], hs6(22, SATP_HS_RESPONSE_LEN), HS_PASS);
 	}
 	H("budget: ipv6 source, 6th: shared part used up", hs6(22, 96), DROP(DROP_HS_RATELIMIT));
-	H("budget: new source, reserve", hs4(23, 152), HS_PASS); /* 15 */
+	H("budget: new source, reserve", hs4(23, 152), HS_PASS);	    /* 15 */
 	H("budget: new source, the ceiling's last", hs6(24, 152), HS_PASS); /* 16 */
 	H("budget: new source, all sources' budget spent", hs4(25, 152), DROP(DROP_HS_CEILING));
 #undef H
@@ -691,10 +691,11 @@ static void run_hs_budget(void)
 		return fail("refill", "test run failed or the counters do not add up");
 	if (f1.own < (uint64_t)burst || (double)f1.own > burst + ms + HS_TICK_MS_MAX + 1 ||
 	    !f1.over)
-		fail("refill",
-		     "a flood of %d in %.2f ms: %llu passed on its own, %llu over, want %d + <= %.0f",
-		     HS_FLOOD_RUNS, ms, (unsigned long long)f1.own, (unsigned long long)f1.over,
-		     burst, ms + HS_TICK_MS_MAX + 1);
+		fail(
+		    "refill",
+		    "a flood of %d in %.2f ms: %llu passed on its own, %llu over, want %d + <= %.0f",
+		    HS_FLOOD_RUNS, ms, (unsigned long long)f1.own, (unsigned long long)f1.over,
+		    burst, ms + HS_TICK_MS_MAX + 1);
 	/* the shared half, less what the source's own took while it lasted */
 	if (!f1.shared || f1.shared + f1.own > HS_FLOOD_CEIL_BURST ||
 	    f1.shared > HS_FLOOD_CEIL_BURST / 2)

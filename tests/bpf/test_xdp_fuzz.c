@@ -81,8 +81,9 @@ static void fail(unsigned long i, const char *what, const uint8_t *f, size_t len
 /* Seqs that land on every window position of the bound slot. */
 static uint32_t pick_seq(void)
 {
-	static const uint32_t seqs[] = {0,	  1,	   TOP,	      TOP - 1,	  TOP + 1,
-					TOP - WIN, TOP - WIN + 1, 0x7fffffffu, 0xfffffffeu, 0xffffffffu};
+	static const uint32_t seqs[] = {0,	     1,		 TOP,		TOP - 1,
+					TOP + 1,     TOP - WIN,	 TOP - WIN + 1, 0x7fffffffu,
+					0xfffffffeu, 0xffffffffu};
 
 	return below(4) ? seqs[below(sizeof(seqs) / sizeof(seqs[0]))] : rnd();
 }
@@ -159,7 +160,8 @@ static size_t mutate(uint8_t *f, size_t len, size_t cap)
 			len += add;
 			break;
 		case 2: /* flip one bit, mostly in the headers */
-			at = below(4) ? below((uint32_t)(len < 90 ? len : 90)) : below((uint32_t)len);
+			at = below(4) ? below((uint32_t)(len < 90 ? len : 90))
+				      : below((uint32_t)len);
 			f[at] ^= (uint8_t)(1u << below(8));
 			break;
 		case 3: /* overwrite a byte */

@@ -19,8 +19,8 @@
 #include "satp.h"
 #include "satp_cmd.h"
 
-static const int DLTS[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, 101,
-			   DLT_IPV4,   DLT_IPV6,      DLT_NULL};
+static const int DLTS[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
+			   101,	       DLT_IPV4,      DLT_IPV6,	      DLT_NULL};
 #define N_DLTS (sizeof(DLTS) / sizeof(DLTS[0]))
 static const uint16_t PTYPES[] = {SATP_PTYPE_IPV4, SATP_PTYPE_IPV6, SATP_PTYPE_ETHER, 0};
 #define N_PTYPES (sizeof(PTYPES) / sizeof(PTYPES[0]))

@@ -21,12 +21,12 @@
 #include "fuzz_common.h"
 #include "hs.h"
 
-#define NOW_NS	  1000000000000ull
-#define I_INDEX	  0x11111111u
-#define R_INDEX	  0x22222222u
-#define MAX_MSG	  SATP_HS_INITIATION_LEN
-#define KD_BITS	  128
-#define SRC_ADDR  "\x0a\x4d\x00\x03\x11\x5c" /* 10.77.0.3:4444, as the daemon encodes it */
+#define NOW_NS	 1000000000000ull
+#define I_INDEX	 0x11111111u
+#define R_INDEX	 0x22222222u
+#define MAX_MSG	 SATP_HS_INITIATION_LEN
+#define KD_BITS	 128
+#define SRC_ADDR "\x0a\x4d\x00\x03\x11\x5c" /* 10.77.0.3:4444, as the daemon encodes it */
 
 static struct hs_identity id_i, id_r;
 static struct hs_peer r_sees_i, i_sees_r; /* templates: copied for every input */

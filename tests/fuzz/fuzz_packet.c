@@ -44,11 +44,11 @@ static const struct config CONFIGS[] = {
     {128, 128, 10, SATP_AUTH_SHA1, fuzz_key128}, /* 0: defaults: v01 v03 v07 v08 v09 */
     {256, 256, 10, SATP_AUTH_SHA1, fuzz_key256}, /* 1: v04 */
     {128, 128, 20, SATP_AUTH_SHA1, fuzz_key128}, /* 2: v05, the longest tag */
-    {0, 0, 0, SATP_AUTH_NULL, fuzz_key128},	      /* 3: v06, everything null */
-    {128, 128, 10, SATP_AUTH_SHA1, NULL},	      /* 4: v02, passphrase */
-    {128, 0, 10, SATP_AUTH_SHA1, fuzz_key128},   /* 5: cipher null: authenticated plaintext */
-    {128, 128, 0, SATP_AUTH_NULL, fuzz_key128},  /* 6: auth null: no tag at all */
-    {192, 128, 4, SATP_AUTH_SHA1, fuzz_key256},  /* 7: short tag, odd kd size */
+    {0, 0, 0, SATP_AUTH_NULL, fuzz_key128},	 /* 3: v06, everything null */
+    {128, 128, 10, SATP_AUTH_SHA1, NULL},	 /* 4: v02, passphrase */
+    {128, 0, 10, SATP_AUTH_SHA1, fuzz_key128},	 /* 5: cipher null: authenticated plaintext */
+    {128, 128, 0, SATP_AUTH_NULL, fuzz_key128},	 /* 6: auth null: no tag at all */
+    {192, 128, 4, SATP_AUTH_SHA1, fuzz_key256},	 /* 7: short tag, odd kd size */
 };
 #define N_CONFIGS (sizeof(CONFIGS) / sizeof(CONFIGS[0]))
 
@@ -153,7 +153,8 @@ static uint16_t be16(const uint8_t *p)
 
 static void fuzz_sealed(size_t cfg, const uint8_t *d, size_t len)
 {
-	struct satp_crypto *tx = &by_role[cfg][SATP_ROLE_LEFT], *rx = &by_role[cfg][SATP_ROLE_RIGHT];
+	struct satp_crypto *tx = &by_role[cfg][SATP_ROLE_LEFT],
+			   *rx = &by_role[cfg][SATP_ROLE_RIGHT];
 	size_t inner_len, cap, flip;
 	struct satp_window w, fresh;
 	struct satp_plain p = {0};

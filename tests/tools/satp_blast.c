@@ -66,7 +66,13 @@
 #define XSK_CHUNK	   2048 /* the smallest UMEM chunk the kernel takes */
 #define XSK_KICK_MAX	   32	/* frames one sendto moves in copy mode (the kernel's batch) */
 
-enum blast_mode { MODE_VALID, MODE_BADTAG, MODE_BADMUX, MODE_REPLAY, MODE_MIX };
+enum blast_mode {
+	MODE_VALID,
+	MODE_BADTAG,
+	MODE_BADMUX,
+	MODE_REPLAY,
+	MODE_MIX
+};
 
 static const char *const mode_names[] = {"valid", "badtag", "badmux", "replay", "mix"};
 

@@ -63,17 +63,38 @@ static int parse_opts(int argc, char **argv, struct forge_opts *o)
 	o->count = 1;
 	while (!ret && (opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (opt) {
-		case 't': o->to = optarg; break;
-		case 'p': o->port = optarg; break;
-		case 'K': o->key = optarg; break;
-		case 'A': o->salt = optarg; break;
-		case 'e': o->role = optarg; break;
-		case 'q': ret = parse_ul(optarg, UINT32_MAX, &o->seq); break;
-		case 's': ret = parse_ul(optarg, UINT16_MAX, &o->sid); break;
-		case 'm': ret = parse_ul(optarg, UINT16_MAX, &o->mux); break;
-		case 'y': ret = parse_ul(optarg, UINT16_MAX, &o->ptype); break;
-		case 'c': ret = parse_ul(optarg, 1000000, &o->count); break;
-		default: ret = -EINVAL;
+		case 't':
+			o->to = optarg;
+			break;
+		case 'p':
+			o->port = optarg;
+			break;
+		case 'K':
+			o->key = optarg;
+			break;
+		case 'A':
+			o->salt = optarg;
+			break;
+		case 'e':
+			o->role = optarg;
+			break;
+		case 'q':
+			ret = parse_ul(optarg, UINT32_MAX, &o->seq);
+			break;
+		case 's':
+			ret = parse_ul(optarg, UINT16_MAX, &o->sid);
+			break;
+		case 'm':
+			ret = parse_ul(optarg, UINT16_MAX, &o->mux);
+			break;
+		case 'y':
+			ret = parse_ul(optarg, UINT16_MAX, &o->ptype);
+			break;
+		case 'c':
+			ret = parse_ul(optarg, 1000000, &o->count);
+			break;
+		default:
+			ret = -EINVAL;
 		}
 	}
 	if (ret || !o->to || !o->port || !o->key || !o->salt || !o->role || optind < argc - 1) {
@@ -115,8 +136,8 @@ static int setup_keys(const struct forge_opts *o, struct satp_crypto *c)
 	satp_algos_default(&k.algos);
 	ret = satp_parse_role(o->role, &k.role);
 	if (!ret)
-		ret = satp_hex_parse(o->key, k.master_key, sizeof(k.master_key), k.algos.kd_bits / 8,
-				     &k.master_key_len, err, sizeof(err));
+		ret = satp_hex_parse(o->key, k.master_key, sizeof(k.master_key),
+				     k.algos.kd_bits / 8, &k.master_key_len, err, sizeof(err));
 	if (!ret)
 		ret = satp_hex_parse(o->salt, k.master_salt, sizeof(k.master_salt), SATP_SALT_LEN,
 				     &len, err, sizeof(err));
@@ -142,7 +163,8 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) || setup_keys(&o, &c))
 		return 2;
-	if (*o.inner && satp_hex_parse(o.inner, inner, INNER_MAX, 0, &inner_len, err, sizeof(err))) {
+	if (*o.inner &&
+	    satp_hex_parse(o.inner, inner, INNER_MAX, 0, &inner_len, err, sizeof(err))) {
 		fprintf(stderr, "satp_forge: %s\n", err);
 		goto out_crypto;
 	}

@@ -147,13 +147,18 @@ static void test_reclaim_table(void **state)
  * accepted (old), each named by the seed of its key. Grace periods are 0 or
  * long enough that no step reaches their half: the clock is not under test.
  */
-enum key_step { SET_KEYS, TICK, PEER_USES, DONE };
+enum key_step {
+	SET_KEYS,
+	TICK,
+	PEER_USES,
+	DONE
+};
 
 struct key_row {
 	const char *what;
 	enum key_step step;
-	uint8_t seed;	/* SET_KEYS */
-	uint32_t grace; /* SET_KEYS, seconds */
+	uint8_t seed;		    /* SET_KEYS */
+	uint32_t grace;		    /* SET_KEYS, seconds */
 	uint8_t keys, pending, old; /* expected after the step; 0: none */
 };
 
@@ -204,7 +209,8 @@ static void test_keys_table(void **state)
 		    seed_of(atomic_load(&c->pending)) != r->pending ||
 		    seed_of(atomic_load(&c->old)) != r->old) {
 			print_error("%s: keys %u pending %u old %u, want %u %u %u\n", r->what,
-				    seed_of(atomic_load(&c->keys)), seed_of(atomic_load(&c->pending)),
+				    seed_of(atomic_load(&c->keys)),
+				    seed_of(atomic_load(&c->pending)),
 				    seed_of(atomic_load(&c->old)), r->keys, r->pending, r->old);
 			bad++;
 		}
@@ -355,8 +361,8 @@ static const struct route_op route_ops[] = {
 
 struct pick_row {
 	const char *dst, *src;
-	int mux;       /* the connection picked; 0: none (dropped) */
-	int src_fits;  /* the connection of mux that may deliver from src; 0: none */
+	int mux;      /* the connection picked; 0: none (dropped) */
+	int src_fits; /* the connection of mux that may deliver from src; 0: none */
 };
 
 /* clang-format off */
@@ -479,8 +485,8 @@ static void test_pick_sole(void **state)
 /* Tap: learned MACs pick, unknown and group destinations flood, a held MAC does not move. */
 static void test_pick_tap(void **state)
 {
-	static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0xa}, bcast[6] = {0xff, 0xff, 0xff,
-									       0xff, 0xff, 0xff};
+	static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0xa},
+			     bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	struct satpd *d = daemon_new(SATPD_DEV_TAP, 0);
 	uint8_t frame[60] = {0};
 	struct satpd_conn *c;
@@ -511,12 +517,9 @@ static void test_pick_tap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reclaim_table),
-	    cmocka_unit_test(test_keys_table),
-	    cmocka_unit_test(test_sessions_table),
-	    cmocka_unit_test(test_pick_table),
-	    cmocka_unit_test(test_pick_sole),
-	    cmocka_unit_test(test_pick_tap),
+	    cmocka_unit_test(test_reclaim_table),  cmocka_unit_test(test_keys_table),
+	    cmocka_unit_test(test_sessions_table), cmocka_unit_test(test_pick_table),
+	    cmocka_unit_test(test_pick_sole),	   cmocka_unit_test(test_pick_tap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,7 +71,7 @@ static void test_kd_null(void **state)
 	struct satp_algos a;
 	struct satp_crypto c;
 	uint8_t out[64];
-	uint8_t buf[128] = { 0 };
+	uint8_t buf[128] = {0};
 	struct satp_header h;
 	struct satp_plain p;
 	int len;
@@ -164,7 +164,7 @@ static void test_parse_auth_role(void **state)
 		const char *s;
 		int ret;
 		enum satp_auth auth;
-	/* clang-format off */
+		/* clang-format off */
 	} auths[] = {
 		{ "null", 0, SATP_AUTH_NULL }, { "sha1", 0, SATP_AUTH_SHA1 },
 		{ "SHA1", -EINVAL, 0 },	       { "sha256", -EINVAL, 0 },
@@ -175,7 +175,7 @@ static void test_parse_auth_role(void **state)
 		const char *s;
 		int ret;
 		enum satp_role role;
-	/* clang-format off */
+		/* clang-format off */
 	} roles[] = {
 		{ "left", 0, SATP_ROLE_LEFT },	 { "alice", 0, SATP_ROLE_LEFT },
 		{ "server", 0, SATP_ROLE_LEFT }, { "right", 0, SATP_ROLE_RIGHT },
@@ -423,9 +423,9 @@ static void test_crypto_init_split(void **state)
  */
 static void test_payload_ctr_lengths(void **state)
 {
-	static const unsigned int bits[] = { 128, 192, 256 };
-	uint8_t buf[1024] = { 0 }, want[1024], enc[32], salt[SATP_SALT_LEN], iv[16];
-	const EVP_CIPHER *ciphers[] = { EVP_aes_128_ctr(), EVP_aes_192_ctr(), EVP_aes_256_ctr() };
+	static const unsigned int bits[] = {128, 192, 256};
+	uint8_t buf[1024] = {0}, want[1024], enc[32], salt[SATP_SALT_LEN], iv[16];
+	const EVP_CIPHER *ciphers[] = {EVP_aes_128_ctr(), EVP_aes_192_ctr(), EVP_aes_256_ctr()};
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	struct satp_header h;
 	struct satp_plain p;
@@ -449,15 +449,17 @@ static void test_payload_ctr_lengths(void **state)
 			n = satp_seal(&c, buf, sizeof(buf), len, seq, 3, 5, SATP_PTYPE_IPV4);
 			assert_int_equal(n, (int)(SATP_HDR_LEN + SATP_PTYPE_LEN + len + a.tag_len));
 			satp_put_be16(want + SATP_HDR_LEN, SATP_PTYPE_IPV4);
-			assert_int_equal(satp_kd_generate(c.tx, SATP_LABEL_ENC_LEFT, seq, enc,
-							  bits[b] / 8), 0);
-			assert_int_equal(satp_kd_generate(c.tx, SATP_LABEL_SALT_LEFT, seq, salt,
-							  sizeof(salt)), 0);
+			assert_int_equal(
+			    satp_kd_generate(c.tx, SATP_LABEL_ENC_LEFT, seq, enc, bits[b] / 8), 0);
+			assert_int_equal(
+			    satp_kd_generate(c.tx, SATP_LABEL_SALT_LEFT, seq, salt, sizeof(salt)),
+			    0);
 			satp_payload_iv(iv, salt, seq, 3, 5);
 			assert_int_equal(EVP_EncryptInit_ex(ctx, ciphers[b], NULL, enc, iv), 1);
 			assert_int_equal(EVP_EncryptUpdate(ctx, want + SATP_HDR_LEN, &out,
 							   want + SATP_HDR_LEN,
-							   (int)(SATP_PTYPE_LEN + len)), 1);
+							   (int)(SATP_PTYPE_LEN + len)),
+					 1);
 			assert_memory_equal(buf + SATP_HDR_LEN, want + SATP_HDR_LEN,
 					    SATP_PTYPE_LEN + len);
 		}

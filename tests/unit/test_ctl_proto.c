@@ -29,7 +29,7 @@ struct req_case {
 		name, text, -EINVAL, err, SATP_CTL_OP_NONE, 0                                      \
 	}
 
-#define ADD "op=add-conn\nmux=5\nkey=" KEY128 "\n"
+#define ADD	     "op=add-conn\nmux=5\nkey=" KEY128 "\n"
 #define SESSION_KEYS "tx-key=" KEY128 "\ntx-salt=" SALT "\nrx-key=" KEY256 "\nrx-salt=" SALT "\n"
 #define F_SESSION_KEYS                                                                             \
 	(SATP_CTL_F_TX_KEY | SATP_CTL_F_TX_SALT | SATP_CTL_F_RX_KEY | SATP_CTL_F_RX_SALT)
@@ -296,8 +296,8 @@ static void fill_snapshot(struct satp_ctl_snapshot *s)
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_bad_tag", 3);
 	satp_ctl_add_counter(s->counters, &s->n_counters, "rx_replay", UINT64_MAX);
 	s->n_paths = 2;
-	s->paths[0] =
-	    (struct satp_ctl_path){4444, "[fd00::2]:4444", 10, 7, 3, 12, 1700000300, 9, 2, 1700000301};
+	s->paths[0] = (struct satp_ctl_path){4444, "[fd00::2]:4444", 10, 7, 3,
+					     12,   1700000300,	     9,	 2, 1700000301};
 	s->paths[1] = (struct satp_ctl_path){4445, "", UINT64_MAX, 0, 0, 1, 0, 0, UINT64_MAX, 0};
 	c = satp_ctl_snapshot_add_conn(s);
 	assert_non_null(c);
@@ -509,7 +509,8 @@ static void test_snapshot_field_rows(void **state)
 		const struct field_row *r = &field_rows[i];
 
 		snprintf(in, sizeof(in), "errno=0\n%s%s\n\n", r->conn ? "conn=9\n" : "", r->line);
-		assert_int_equal(satp_ctl_parse_reply(in, strlen(in), &rerr, msg, sizeof(msg), &s), 0);
+		assert_int_equal(satp_ctl_parse_reply(in, strlen(in), &rerr, msg, sizeof(msg), &s),
+				 0);
 		n = satp_ctl_format_reply(0, NULL, &s, out, sizeof(out));
 		assert_true(n > 0);
 		snprintf(want, sizeof(want), "\n%s\n", r->line);
@@ -517,8 +518,8 @@ static void test_snapshot_field_rows(void **state)
 			fail_msg("%s: not written back the same:\n%s", r->line, out);
 	}
 	/* every line of a reply with one connection has its row */
-	assert_int_equal(satp_ctl_parse_reply("errno=0\nconn=9\n\n", 16, &rerr, msg, sizeof(msg), &s),
-			 0);
+	assert_int_equal(
+	    satp_ctl_parse_reply("errno=0\nconn=9\n\n", 16, &rerr, msg, sizeof(msg), &s), 0);
 	n = satp_ctl_format_reply(0, NULL, &s, out, sizeof(out));
 	assert_true(n > 0);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -668,7 +669,8 @@ static int parse_nothing(void)
 	struct satp_ctl_msg m;
 	char err[256];
 
-	if (satp_ctl_parse(none, 0, &m, err, sizeof(err)) != -EINVAL || strcmp(err, "empty request"))
+	if (satp_ctl_parse(none, 0, &m, err, sizeof(err)) != -EINVAL ||
+	    strcmp(err, "empty request"))
 		return 1;
 	return 0;
 }

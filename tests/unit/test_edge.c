@@ -82,7 +82,9 @@ static void test_round_trip(void **state)
 		/* Bits from nbits on are not sent. */
 		if (nbits[i] < 64)
 			w0 &= nbits[i] ? (1ull << nbits[i]) - 1 : 0;
-		w1 = nbits[i] <= 64 ? 0 : nbits[i] < 128 ? w1 & ((1ull << (nbits[i] - 64)) - 1) : w1;
+		w1 = nbits[i] <= 64   ? 0
+		     : nbits[i] < 128 ? w1 & ((1ull << (nbits[i] - 64)) - 1)
+				      : w1;
 		assert_int_equal(out[i].mux, in[i].mux);
 		assert_int_equal(out[i].sender_id, in[i].sender_id);
 		assert_int_equal(out[i].top, in[i].top);
@@ -132,11 +134,11 @@ static size_t tag_raw(uint8_t *buf, size_t body)
 
 enum mutation {
 	M_NONE,
-	M_TRUNCATE,	 /* len = arg */
-	M_BYTE,		 /* buf[arg] ^= 0x01, tag left as it was */
-	M_BYTE_RETAG,	 /* buf[arg] ^= val, then tagged again */
-	M_APPEND_RETAG,	 /* one more zero byte before the tag */
-	M_OTHER_KEY,	 /* opened with key_b */
+	M_TRUNCATE,	/* len = arg */
+	M_BYTE,		/* buf[arg] ^= 0x01, tag left as it was */
+	M_BYTE_RETAG,	/* buf[arg] ^= val, then tagged again */
+	M_APPEND_RETAG, /* one more zero byte before the tag */
+	M_OTHER_KEY,	/* opened with key_b */
 };
 
 static const struct {
@@ -145,7 +147,7 @@ static const struct {
 	size_t arg;
 	uint8_t val;
 	enum satp_edge_verdict want;
-/* clang-format off */
+	/* clang-format off */
 } cases[] = {
     {"intact", M_NONE, 0, 0, SATP_EDGE_OK},
     {"empty", M_TRUNCATE, 0, 0, SATP_EDGE_SHORT},
@@ -175,9 +177,9 @@ static const struct {
 /* One record of nbits 5 (one word) in a message of count 2: the second has nbits 0. */
 static void test_refusals(void **state)
 {
-	struct satp_edge_record r[2] = {{.mux = 1, .sender_id = 7, .top = 100, .nbits = 5,
-					 .bits = {0x15}},
-					{.mux = 1, .sender_id = 8, .top = 50, .nbits = 0}};
+	struct satp_edge_record r[2] = {
+	    {.mux = 1, .sender_id = 7, .top = 100, .nbits = 5, .bits = {0x15}},
+	    {.mux = 1, .sender_id = 8, .top = 50, .nbits = 0}};
 	static struct satp_edge_record out[SATP_EDGE_RECS_MAX];
 	struct satp_edge_hdr h = {.edge_id = 1, .stamp = 42}, got;
 	uint8_t buf[SATP_EDGE_MSG_MAX + 1];
@@ -207,9 +209,9 @@ static void test_refusals(void **state)
 			break;
 		}
 		print_message("%s\n", cases[i].name);
-		assert_int_equal(open_msg(buf, len, cases[i].m == M_OTHER_KEY ? key_b : key_a, &got,
-					  out, &n),
-				 cases[i].want);
+		assert_int_equal(
+		    open_msg(buf, len, cases[i].m == M_OTHER_KEY ? key_b : key_a, &got, out, &n),
+		    cases[i].want);
 		if (cases[i].want != SATP_EDGE_OK)
 			assert_int_equal(n, 0);
 	}
@@ -237,8 +239,8 @@ enum op {
 	RESET,	  /* arg: A's size, arg2: B's size */
 	COMMIT_A, /* arg: seq; want: verdict */
 	COMMIT_B,
-	MERGE,	  /* B's export, through the codec, into A; want: 1 changed, 0 not */
-	CHECK_A,  /* satp_window_check on A, as XDP does */
+	MERGE,	 /* B's export, through the codec, into A; want: 1 changed, 0 not */
+	CHECK_A, /* satp_window_check on A, as XDP does */
 };
 
 struct step {
@@ -248,11 +250,26 @@ struct step {
 	unsigned int line;
 };
 
-#define RS(a, b)      {RESET, a, b, 0, __LINE__}
-#define CA(seq, want) {COMMIT_A, seq, 0, SATP_##want, __LINE__}
-#define CB(seq)	      {COMMIT_B, seq, 0, SATP_OK, __LINE__}
-#define MG(changed)   {MERGE, 0, 0, changed, __LINE__}
-#define KA(seq, want) {CHECK_A, seq, 0, SATP_##want, __LINE__}
+#define RS(a, b)                                                                                   \
+	{                                                                                          \
+		RESET, a, b, 0, __LINE__                                                           \
+	}
+#define CA(seq, want)                                                                              \
+	{                                                                                          \
+		COMMIT_A, seq, 0, SATP_##want, __LINE__                                            \
+	}
+#define CB(seq)                                                                                    \
+	{                                                                                          \
+		COMMIT_B, seq, 0, SATP_OK, __LINE__                                                \
+	}
+#define MG(changed)                                                                                \
+	{                                                                                          \
+		MERGE, 0, 0, changed, __LINE__                                                     \
+	}
+#define KA(seq, want)                                                                              \
+	{                                                                                          \
+		CHECK_A, seq, 0, SATP_##want, __LINE__                                             \
+	}
 
 /* clang-format off */
 static const struct step steps[] = {
@@ -396,7 +413,7 @@ static void test_own_id(void **state)
 	static const struct {
 		uint64_t stamp;
 		enum satp_edge_self want;
-	/* clang-format off */
+		/* clang-format off */
 	} rows[] = {
 	    {1000, SATP_EDGE_SELF_OURS},      {1000 + 10 * (SATP_EDGE_SENT_MAX - 1), SATP_EDGE_SELF_OURS},
 	    {1005, SATP_EDGE_SELF_TWIN},      {1000 + 10 * SATP_EDGE_SENT_MAX, SATP_EDGE_SELF_TWIN},

@@ -18,10 +18,10 @@
 static const uint8_t DST4[4] = {10, 99, 0, 2};
 
 enum cut {
-	WHOLE,	    /* the frame as built */
-	CUT_L3,	    /* ends inside the IP header */
-	CUT_L4,	    /* ends inside the UDP header */
-	CUT_DGRAM,  /* ends inside the datagram (the UDP length says more) */
+	WHOLE,	   /* the frame as built */
+	CUT_L3,	   /* ends inside the IP header */
+	CUT_L4,	   /* ends inside the UDP header */
+	CUT_DGRAM, /* ends inside the datagram (the UDP length says more) */
 };
 
 struct parse_case {
@@ -134,7 +134,15 @@ static void test_parse_table(void **state)
 		fail_msg("%u rows wrong", bad);
 }
 
-enum meta_lie { M_GOOD, M_NO_ROOM, M_MAGIC, M_FAMILY, M_L3_IN_ETH, M_L4_IN_IP, M_L4_PAST };
+enum meta_lie {
+	M_GOOD,
+	M_NO_ROOM,
+	M_MAGIC,
+	M_FAMILY,
+	M_L3_IN_ETH,
+	M_L4_IN_IP,
+	M_L4_PAST
+};
 
 struct meta_case {
 	const char *name;

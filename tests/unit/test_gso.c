@@ -13,7 +13,7 @@
 #include "gso.h"
 #include "satp_test_util.h"
 
-#define BUF (SATP_GSO_MAX_LEN + 64)
+#define BUF	(SATP_GSO_MAX_LEN + 64)
 #define SEG_CAP 2048
 
 /* RFC 1071 the slow way: the reference the module's sums are checked against. */
@@ -75,7 +75,7 @@ static const struct gso_case gso_cases[] = {
 /* buf = virtio header + IP + TCP (20 + 12 bytes of options) + payload; returns its length. */
 static size_t build(uint8_t *buf, const struct gso_case *c, bool gso)
 {
-	struct virtio_net_hdr h = { 0 };
+	struct virtio_net_hdr h = {0};
 	uint8_t *ip = buf + SATP_VNET_HDR_LEN, *tcp;
 	size_t l3 = c->version == 4 ? 20 : 40, tcp_len = 32, i;
 	size_t total = l3 + tcp_len + c->payload;
@@ -172,9 +172,10 @@ static void test_segments(void **state)
 static void test_whole(void **state)
 {
 	static uint8_t buf[BUF], seg[SEG_CAP];
-	static const struct gso_case c4 = { "v4", 4, 333, 0, 0x18, 1 }, c6 = { "v6", 6, 334, 0, 0x18, 1 };
-	const struct gso_case *cs[] = { &c4, &c6 };
-	struct virtio_net_hdr h = { 0 };
+	static const struct gso_case c4 = {"v4", 4, 333, 0, 0x18, 1},
+				     c6 = {"v6", 6, 334, 0, 0x18, 1};
+	const struct gso_case *cs[] = {&c4, &c6};
+	struct virtio_net_hdr h = {0};
 	struct satp_gso g;
 	size_t i, len, l3;
 	uint32_t pseudo;
@@ -222,8 +223,8 @@ static void test_whole(void **state)
 static void test_udp_zero(void **state)
 {
 	/* IPv4 10.0.0.1 -> 10.0.0.2, UDP 1 -> 2 with 2 payload bytes chosen to sum to 0. */
-	uint8_t buf[10 + 20 + 10] = { 0 }, seg[64];
-	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM };
+	uint8_t buf[10 + 20 + 10] = {0}, seg[64];
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM};
 	uint8_t *ip = buf + 10, *udp = ip + 20;
 	struct satp_gso g;
 	uint32_t sum;
@@ -272,14 +273,25 @@ static void test_csum_random(void **state)
 			 (uint16_t)~ref_fold(ref_sum(0xffff, data, sizeof(data))));
 }
 
-enum mangle { M_SHORT, M_MSS0, M_NOT_TCP, M_V6_EXT, M_BAD_TYPE, M_UDP_GSO, M_WRONG_VER,
-	      M_HDR_ONLY, M_DOFF, M_CSUM_OUT, M_IHL };
+enum mangle {
+	M_SHORT,
+	M_MSS0,
+	M_NOT_TCP,
+	M_V6_EXT,
+	M_BAD_TYPE,
+	M_UDP_GSO,
+	M_WRONG_VER,
+	M_HDR_ONLY,
+	M_DOFF,
+	M_CSUM_OUT,
+	M_IHL
+};
 
 static const struct {
 	const char *name;
 	unsigned int version;
 	enum mangle m;
-/* clang-format off */
+	/* clang-format off */
 } bad_cases[] = {
 	{ "shorter than the virtio header", 4, M_SHORT },
 	{ "gso_size 0", 4, M_MSS0 },
@@ -304,27 +316,47 @@ static void test_bad(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
-		const struct gso_case c = { "bad", bad_cases[i].version, 3000, 1000, 0x18, 0 };
+		const struct gso_case c = {"bad", bad_cases[i].version, 3000, 1000, 0x18, 0};
 		uint8_t *ip = buf + 10, *tcp = ip + (c.version == 4 ? 20 : 40);
 
 		print_message("case %s\n", bad_cases[i].name);
 		len = build(buf, &c, true);
 		memcpy(&h, buf, sizeof(h));
 		switch (bad_cases[i].m) {
-		case M_SHORT: len = 10; break;
-		case M_MSS0: h.gso_size = 0; break;
-		case M_NOT_TCP: ip[9] = IPPROTO_UDP; break;
-		case M_V6_EXT: ip[6] = 0; break;
-		case M_BAD_TYPE: h.gso_type = 0x7f; break;
-		case M_UDP_GSO: h.gso_type = 5; break; /* VIRTIO_NET_HDR_GSO_UDP_L4, newer headers */
-		case M_WRONG_VER: h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4; break;
-		case M_HDR_ONLY: len = 10 + 20 + 32; break;
-		case M_DOFF: tcp[12] = 0x40; break;
+		case M_SHORT:
+			len = 10;
+			break;
+		case M_MSS0:
+			h.gso_size = 0;
+			break;
+		case M_NOT_TCP:
+			ip[9] = IPPROTO_UDP;
+			break;
+		case M_V6_EXT:
+			ip[6] = 0;
+			break;
+		case M_BAD_TYPE:
+			h.gso_type = 0x7f;
+			break;
+		case M_UDP_GSO:
+			h.gso_type = 5;
+			break; /* VIRTIO_NET_HDR_GSO_UDP_L4, newer headers */
+		case M_WRONG_VER:
+			h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			break;
+		case M_HDR_ONLY:
+			len = 10 + 20 + 32;
+			break;
+		case M_DOFF:
+			tcp[12] = 0x40;
+			break;
 		case M_CSUM_OUT:
 			h.gso_type = VIRTIO_NET_HDR_GSO_NONE;
 			h.csum_start = htole16((uint16_t)(len - 10 - 17));
 			break;
-		case M_IHL: ip[0] = 0x44; break;
+		case M_IHL:
+			ip[0] = 0x44;
+			break;
 		}
 		memcpy(buf, &h, sizeof(h));
 		assert_int_equal(satp_gso_start(&g, buf, len), -EINVAL);
@@ -335,7 +367,7 @@ static void test_bad(void **state)
 static void test_cap(void **state)
 {
 	static uint8_t buf[BUF], seg[SEG_CAP];
-	const struct gso_case c = { "cap", 4, 3000, 1400, 0x18, 0 };
+	const struct gso_case c = {"cap", 4, 3000, 1400, 0x18, 0};
 	struct satp_gso g;
 	size_t len = build(buf, &c, true);
 
@@ -345,20 +377,22 @@ static void test_cap(void **state)
 	assert_int_equal(satp_gso_next(&g, seg, sizeof(seg)), 20 + 32 + 1400);
 }
 
-
 /* Segments of a super-packet, merged again: the super-packet, headers finished for a GSO write. */
 static void test_gro_roundtrip(void **state)
 {
 	static uint8_t buf[BUF], segs[64][SEG_CAP], gbuf[SATP_GSO_MAX_LEN];
-	struct satp_gro gro = { .buf = gbuf };
+	struct satp_gro gro = {.buf = gbuf};
 	size_t i, k;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(gso_cases); i++) {
 		/* The table's shapes, with the flags a merge takes: FIN and CWR end or refuse it. */
-		const struct gso_case cc = { gso_cases[i].name, gso_cases[i].version,
-					     gso_cases[i].payload, gso_cases[i].mss,
-					     (uint8_t)(gso_cases[i].flags & 0x18), 0 };
+		const struct gso_case cc = {gso_cases[i].name,
+					    gso_cases[i].version,
+					    gso_cases[i].payload,
+					    gso_cases[i].mss,
+					    (uint8_t)(gso_cases[i].flags & 0x18),
+					    0};
 		const struct gso_case *c = &cc;
 		size_t len = build(buf, c, true), l3 = c->version == 4 ? 20 : 40, out_len;
 		const uint8_t *orig = buf + SATP_VNET_HDR_LEN, *ip = gbuf + SATP_VNET_HDR_LEN;
@@ -408,14 +442,25 @@ static void test_gro_roundtrip(void **state)
 }
 
 /* What must not be merged: each row mangles the second segment of a pair. */
-enum gro_mangle { G_OK, G_BAD_CSUM, G_GAP, G_OTHER_PORT, G_OTHER_ACK, G_OTHER_OPT, G_SYN,
-		  G_AFTER_SHORT, G_AFTER_PSH, G_OTHER_ID, G_LONGER };
+enum gro_mangle {
+	G_OK,
+	G_BAD_CSUM,
+	G_GAP,
+	G_OTHER_PORT,
+	G_OTHER_ACK,
+	G_OTHER_OPT,
+	G_SYN,
+	G_AFTER_SHORT,
+	G_AFTER_PSH,
+	G_OTHER_ID,
+	G_LONGER
+};
 
 static const struct {
 	const char *name;
 	enum gro_mangle m;
 	bool first_ok, second_ok;
-/* clang-format off */
+	/* clang-format off */
 } gro_cases[] = {
 	{ "a full segment, then the next", G_OK, true, true },
 	{ "bad checksum", G_BAD_CSUM, true, false },
@@ -450,8 +495,8 @@ static void refresh_csum(uint8_t *ip, size_t len)
 static void test_gro_refuse(void **state)
 {
 	static uint8_t buf[BUF], seg[2][SEG_CAP], gbuf[SATP_GSO_MAX_LEN];
-	const struct gso_case c = { "pair", 4, 2000, 1000, 0x10, 0 };
-	struct satp_gro gro = { .buf = gbuf };
+	const struct gso_case c = {"pair", 4, 2000, 1000, 0x10, 0};
+	struct satp_gro gro = {.buf = gbuf};
 	size_t i;
 
 	(void)state;
@@ -466,17 +511,41 @@ static void test_gro_refuse(void **state)
 		l0 = satp_gso_next(&g, seg[0], SEG_CAP);
 		l1 = satp_gso_next(&g, seg[1], SEG_CAP);
 		switch (gro_cases[i].m) {
-		case G_OK: break;
-		case G_BAD_CSUM: t1[40] ^= 1; break;
-		case G_GAP: t1[7] += 1; break;
-		case G_OTHER_PORT: t1[1] += 1; break;
-		case G_OTHER_ACK: t1[11] += 1; break;
-		case G_OTHER_OPT: t1[25] += 1; break;
-		case G_SYN: t1[13] |= 0x02; break;
-		case G_AFTER_SHORT: l0 -= 1; seg[0][3] -= 1; break;
-		case G_AFTER_PSH: seg[0][20 + 13] |= 0x08; break;
-		case G_OTHER_ID: seg[1][5] += 1; break;
-		case G_LONGER: l0 -= 1; seg[0][3] -= 1; t1[7] -= 1; break;
+		case G_OK:
+			break;
+		case G_BAD_CSUM:
+			t1[40] ^= 1;
+			break;
+		case G_GAP:
+			t1[7] += 1;
+			break;
+		case G_OTHER_PORT:
+			t1[1] += 1;
+			break;
+		case G_OTHER_ACK:
+			t1[11] += 1;
+			break;
+		case G_OTHER_OPT:
+			t1[25] += 1;
+			break;
+		case G_SYN:
+			t1[13] |= 0x02;
+			break;
+		case G_AFTER_SHORT:
+			l0 -= 1;
+			seg[0][3] -= 1;
+			break;
+		case G_AFTER_PSH:
+			seg[0][20 + 13] |= 0x08;
+			break;
+		case G_OTHER_ID:
+			seg[1][5] += 1;
+			break;
+		case G_LONGER:
+			l0 -= 1;
+			seg[0][3] -= 1;
+			t1[7] -= 1;
+			break;
 		}
 		refresh_csum(seg[0], (size_t)l0);
 		if (gro_cases[i].m != G_BAD_CSUM)

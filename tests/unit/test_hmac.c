@@ -23,7 +23,7 @@ static void evp_mac_hmac(const uint8_t *key, const uint8_t *p, size_t len, uint8
 /* RFC 2202 section 3, the cases whose key is 20 bytes (SATP's auth key length). */
 static const struct {
 	const char *key, *data, *mac;
-/* clang-format off */
+	/* clang-format off */
 } rfc2202[] = {
 	{ "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
 	  "b617318655057264e28bc0b6fb378c8ef146be00" },

@@ -130,7 +130,7 @@ static void test_bit_flips(void **state)
 
 static void test_truncation(void **state)
 {
-	static const unsigned int tags[] = { 10, 20, 1 };
+	static const unsigned int tags[] = {10, 20, 1};
 	uint8_t buf[256];
 	struct satp_algos a;
 	struct satp_crypto c;
@@ -157,7 +157,7 @@ static void test_truncation(void **state)
 static void test_auth_null_lengths(void **state)
 {
 	uint8_t buf[64];
-	struct satp_algos a = { .kd_bits = 128, .cipher_bits = 128, .auth = SATP_AUTH_NULL };
+	struct satp_algos a = {.kd_bits = 128, .cipher_bits = 128, .auth = SATP_AUTH_NULL};
 	struct satp_crypto c;
 	size_t len;
 
@@ -192,7 +192,7 @@ static void test_seal_capacity(void **state)
 
 static void test_header_parse(void **state)
 {
-	static const uint8_t hdr[] = { 0xde, 0xad, 0xbe, 0xef, 0x12, 0x34, 0xab, 0xcd };
+	static const uint8_t hdr[] = {0xde, 0xad, 0xbe, 0xef, 0x12, 0x34, 0xab, 0xcd};
 	struct satp_header h;
 
 	assert_int_equal(satp_header_parse(hdr, 7, 0, &h), SATP_TOO_SHORT);

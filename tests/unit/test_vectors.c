@@ -265,7 +265,8 @@ static bool parse_udp(int linktype, const uint8_t *f, size_t len, unsigned int p
 	}
 	if (l4len < 8 || (size_t)(l4 - f) + l4len > len)
 		return false;
-	if ((unsigned int)(l4[0] << 8 | l4[1]) != port && (unsigned int)(l4[2] << 8 | l4[3]) != port)
+	if ((unsigned int)(l4[0] << 8 | l4[1]) != port &&
+	    (unsigned int)(l4[2] << 8 | l4[3]) != port)
 		return false;
 	u->payload = l4 + 8;
 	u->len = (size_t)(l4[4] << 8 | l4[5]) - 8;
@@ -285,9 +286,8 @@ static void vector_keys(const struct manifest *m, enum satp_role r, struct satp_
 	test_keys(k, &a, r, *m->key ? m->key : NULL, *m->salt ? m->salt : NULL);
 	if (*m->passphrase) {
 		k->master_key_len = a.kd_bits / 8;
-		assert_int_equal(satp_passphrase_key(m->passphrase, k->master_key,
-						     k->master_key_len),
-				 0);
+		assert_int_equal(
+		    satp_passphrase_key(m->passphrase, k->master_key, k->master_key_len), 0);
 		assert_int_equal(satp_passphrase_salt(m->passphrase, k->master_salt), 0);
 	}
 	assert_int_equal(k->master_key_len, a.kd_bits / 8);
@@ -336,8 +336,8 @@ static void check_packet(struct run *r, const struct udp *u)
 	int len, from;
 
 	assert_true(r->n < r->m.ndatagrams);
-	assert_int_equal(sscanf(r->m.datagram[r->n], "%127s %127s %u %u %x %n", src, dst, &sid, &mux,
-				&ptype, &off),
+	assert_int_equal(sscanf(r->m.datagram[r->n], "%127s %127s %u %u %x %n", src, dst, &sid,
+				&mux, &ptype, &off),
 			 5);
 	assert_true(off > 0);
 	want_hex = r->m.datagram[r->n] + off;
@@ -459,14 +459,14 @@ static void deliver_vector(const char *name, int side)
 		if (!parse_udp(pcap_datalink(pc), frame, ph->caplen, m.port, &u))
 			continue;
 		off = -1;
-		assert_int_equal(sscanf(m.datagram[k++], "%127s %*s %*u %u %*x %n", src, &mux, &off), 2);
+		assert_int_equal(
+		    sscanf(m.datagram[k++], "%127s %*s %*u %u %*x %n", src, &mux, &off), 2);
 		if (strcmp(src, m.endpoint[!side]))
 			continue;
 		if (!d) {
 			d = side_daemon(&m, side, mux);
-			assert_int_equal(satpd_worker_init(&d->sock_worker, d, SATPD_MAIN_WORKER,
-							   dev[0]),
-					 0);
+			assert_int_equal(
+			    satpd_worker_init(&d->sock_worker, d, SATPD_MAIN_WORKER, dev[0]), 0);
 		}
 		memcpy(buf, u.payload, u.len);
 		satpd_rx_datagram(&d->sock_worker, buf, u.len, (struct sockaddr_storage *)&from,
@@ -525,16 +525,16 @@ int main(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(vectors); i++) {
-		tests[2 * i] = (struct CMUnitTest){ .name = vectors[i],
-						    .test_func = test_vector,
-						    .initial_state = (void *)vectors[i] };
+		tests[2 * i] = (struct CMUnitTest){.name = vectors[i],
+						   .test_func = test_vector,
+						   .initial_state = (void *)vectors[i]};
 		snprintf(names[i], sizeof(names[i]), "%s through satpd_rx_datagram", vectors[i]);
-		tests[2 * i + 1] = (struct CMUnitTest){ .name = names[i],
-							.test_func = test_vector_daemon,
-							.initial_state = (void *)vectors[i] };
+		tests[2 * i + 1] = (struct CMUnitTest){.name = names[i],
+						       .test_func = test_vector_daemon,
+						       .initial_state = (void *)vectors[i]};
 	}
 	i = 2 * ARRAY_SIZE(vectors);
-	tests[i] = (struct CMUnitTest){ .name = "all_captures_listed",
-					.test_func = test_all_captures_listed };
+	tests[i] = (struct CMUnitTest){.name = "all_captures_listed",
+				       .test_func = test_all_captures_listed};
 	return _cmocka_run_group_tests("vectors", tests, ARRAY_SIZE(tests), NULL, NULL);
 }

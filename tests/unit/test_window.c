@@ -19,8 +19,14 @@ struct step {
 	unsigned int line;
 };
 
-#define R(size)	      { true, size, SATP_OK, __LINE__ }
-#define T(seq, want)  { false, seq, SATP_##want, __LINE__ }
+#define R(size)                                                                                    \
+	{                                                                                          \
+		true, size, SATP_OK, __LINE__                                                      \
+	}
+#define T(seq, want)                                                                               \
+	{                                                                                          \
+		false, seq, SATP_##want, __LINE__                                                  \
+	}
 
 /* clang-format off */
 static const struct step steps[] = {
@@ -109,7 +115,7 @@ static void test_table(void **state)
 /* One slot per sender: the same seqs from two senders are each accepted once. */
 static void test_slots_independent(void **state)
 {
-	static const uint32_t seqs[] = { 0, 1, 2, 5, 3 };
+	static const uint32_t seqs[] = {0, 1, 2, 5, 3};
 	struct satp_window a, b;
 	size_t i;
 
@@ -225,8 +231,8 @@ static void run_model(uint32_t size, uint32_t start, uint32_t *rng)
 
 static void test_against_model(void **state)
 {
-	static const uint32_t sizes[] = { 1, 2, 3, 63, 64, 65, 100, 1000, 4095, 4096 };
-	static const uint32_t starts[] = { 0, 5, 0x7ffffff0, 0xffffff00, 0xfffffff0, 0xffffffff };
+	static const uint32_t sizes[] = {1, 2, 3, 63, 64, 65, 100, 1000, 4095, 4096};
+	static const uint32_t starts[] = {0, 5, 0x7ffffff0, 0xffffff00, 0xfffffff0, 0xffffffff};
 	uint32_t rng = 0x5a7b1234;
 	size_t s, t;
 

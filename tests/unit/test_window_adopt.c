@@ -38,21 +38,30 @@ enum adopt_source {
 struct adopt_row {
 	const char *name;
 	enum adopt_source source;
-	uint32_t last_size;		/* the slot's -w in the last run */
-	uint32_t committed[MAX_SEQS];	/* by the last run, 0-terminated */
-	bool freed_ahead;		/* a sender on our probe path was freed in the last run */
-	uint32_t store_size;		/* the new run's store: connection 0's -w */
-	uint32_t owner_size;		/* the slot owner's -w in the new run */
-	uint32_t size_adopted;		/* the slot's size before the owner commits */
+	uint32_t last_size;	      /* the slot's -w in the last run */
+	uint32_t committed[MAX_SEQS]; /* by the last run, 0-terminated */
+	bool freed_ahead;	      /* a sender on our probe path was freed in the last run */
+	uint32_t store_size;	      /* the new run's store: connection 0's -w */
+	uint32_t owner_size;	      /* the slot owner's -w in the new run */
+	uint32_t size_adopted;	      /* the slot's size before the owner commits */
 	struct {
 		uint32_t seq;
 		int verdict;
 	} probe[MAX_PROBES]; /* in order, committed with owner_size; 0-terminated */
 };
 
-#define REFUSED(seq) {seq, SATP_REPLAY}
-#define TOO_OLD(seq) {seq, SATP_TOO_OLD}
-#define FRESH(seq)   {seq, SATP_OK}
+#define REFUSED(seq)                                                                               \
+	{                                                                                          \
+		seq, SATP_REPLAY                                                                   \
+	}
+#define TOO_OLD(seq)                                                                               \
+	{                                                                                          \
+		seq, SATP_TOO_OLD                                                                  \
+	}
+#define FRESH(seq)                                                                                 \
+	{                                                                                          \
+		seq, SATP_OK                                                                       \
+	}
 
 /* clang-format off */
 static const struct adopt_row rows[] = {
@@ -118,9 +127,8 @@ static int last_run(const struct adopt_row *r, struct satpd_windows *w)
 	int slot;
 
 	if (r->freed_ahead)
-		assert_int_equal(satpd_windows_commit_sized(w, OTHER_MUX, colliding_sender(w), 64,
-							    7),
-				 SATP_OK);
+		assert_int_equal(
+		    satpd_windows_commit_sized(w, OTHER_MUX, colliding_sender(w), 64, 7), SATP_OK);
 	for (seq = r->committed; *seq; seq++)
 		assert_int_equal(satpd_windows_commit_sized(w, MUX, SENDER, r->last_size, *seq),
 				 SATP_OK);

@@ -521,7 +521,12 @@ static void fp_of(const struct satpd_keymem *m, uint8_t id, struct satpd_key_fp 
 }
 
 /* A table: each step acts on mux 5 and says what the store does. */
-enum step_op { ADD, DEL, COMMIT, RECLAIM };
+enum step_op {
+	ADD,
+	DEL,
+	COMMIT,
+	RECLAIM
+};
 struct readd_step {
 	const char *what;
 	enum step_op op;

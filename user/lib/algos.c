@@ -24,7 +24,7 @@ static const struct name_bits aes_names[] = {
 static const struct {
 	const char *name;
 	enum satp_role role;
-/* clang-format off */
+	/* clang-format off */
 } role_names[] = {
 	{ "left", SATP_ROLE_LEFT },   { "alice", SATP_ROLE_LEFT }, { "server", SATP_ROLE_LEFT },
 	{ "right", SATP_ROLE_RIGHT }, { "bob", SATP_ROLE_RIGHT },  { "client", SATP_ROLE_RIGHT },

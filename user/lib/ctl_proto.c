@@ -111,12 +111,12 @@ static int parse_num(const char *v, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int num_field(const char *name, const char *v, uint64_t max, uint64_t *out,
-		     char *err, size_t errlen)
+static int num_field(const char *name, const char *v, uint64_t max, uint64_t *out, char *err,
+		     size_t errlen)
 {
 	if (parse_num(v, max, out)) {
-		errf(err, errlen, "invalid %s '%.*s': expected a number 0..%" PRIu64, name, QUOTE_MAX,
-		     v, max);
+		errf(err, errlen, "invalid %s '%.*s': expected a number 0..%" PRIu64, name,
+		     QUOTE_MAX, v, max);
 		return -EINVAL;
 	}
 	return 0;
@@ -336,8 +336,8 @@ static int f_route(const char *v, struct satp_ctl_msg *m, char *err, size_t errl
 	}
 	if (satpd_parse_prefix(v, &p, msg, sizeof(msg))) {
 		/* with the parser's own reason: which part is wrong */
-		errf(err, errlen, "invalid route '%.*s': expected ADDRESS/LENGTH (%s)", QUOTE_MAX, v,
-		     msg);
+		errf(err, errlen, "invalid route '%.*s': expected ADDRESS/LENGTH (%s)", QUOTE_MAX,
+		     v, msg);
 		return -EINVAL;
 	}
 	r = &m->routes[m->n_routes++];
@@ -780,7 +780,8 @@ static void put_conn(struct satp_text *o, const struct satp_ctl_conn *c)
 
 static void put_path(struct satp_text *o, const struct satp_ctl_path *p)
 {
-	satp_text_put(o, "rail-path=%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
+	satp_text_put(
+	    o, "rail-path=%u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
 	    p->local_port, p->rx, p->first, p->dups, p->tx, p->last_seen,
 	    p->remote[0] ? p->remote : "-");
 	satp_text_put(o, "rail-path-xdp=%" PRIu64 " %" PRIu64 " %" PRId64 "\n", p->xdp_seen,
@@ -1054,7 +1055,7 @@ static int reply_line(char *line, int *remote_err, char *errmsg, size_t errlen,
 		*conn = satp_ctl_snapshot_add_conn(s);
 		if (!*conn && s->n_conns < SATP_CTL_MAX_CONNS)
 			return -ENOMEM; /* not a full snapshot: an error, not a shorter list */
-		*skipping = !*conn; /* more than we can hold: skipped */
+		*skipping = !*conn;	/* more than we can hold: skipped */
 		if (*conn)
 			(*conn)->mux = (uint16_t)u;
 		return 0;

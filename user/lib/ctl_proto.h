@@ -302,10 +302,10 @@ struct satp_ctl_path {
 	uint16_t local_port;
 	char remote[SATP_CTL_ADDR_MAX]; /* "" while unknown */
 	uint64_t rx, first, dups, tx;
-	int64_t last_seen;    /* Unix seconds of the last authenticated copy; 0: never */
+	int64_t last_seen; /* Unix seconds of the last authenticated copy; 0: never */
 	/* Pre-auth: satp_rx counts a copy by its source tuple, before any tag check. */
-	uint64_t xdp_seen;    /* satp_rx judged (0 without XDP) */
-	uint64_t xdp_dropped; /* of those, dropped as committed already: in rx and dups */
+	uint64_t xdp_seen;     /* satp_rx judged (0 without XDP) */
+	uint64_t xdp_dropped;  /* of those, dropped as committed already: in rx and dups */
 	int64_t xdp_last_seen; /* Unix seconds of the last one satp_rx judged; 0: never */
 };
 

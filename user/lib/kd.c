@@ -15,12 +15,12 @@
 #include "satp_internal.h"
 
 static const struct satp_labels role_labels[] = {
-	[SATP_ROLE_LEFT] = { .enc = SATP_LABEL_ENC_LEFT,
-			     .salt = SATP_LABEL_SALT_LEFT,
-			     .auth = SATP_LABEL_AUTH_LEFT },
-	[SATP_ROLE_RIGHT] = { .enc = SATP_LABEL_ENC_RIGHT,
-			      .salt = SATP_LABEL_SALT_RIGHT,
-			      .auth = SATP_LABEL_AUTH_RIGHT },
+    [SATP_ROLE_LEFT] = {.enc = SATP_LABEL_ENC_LEFT,
+			.salt = SATP_LABEL_SALT_LEFT,
+			.auth = SATP_LABEL_AUTH_LEFT},
+    [SATP_ROLE_RIGHT] = {.enc = SATP_LABEL_ENC_RIGHT,
+			 .salt = SATP_LABEL_SALT_RIGHT,
+			 .auth = SATP_LABEL_AUTH_RIGHT},
 };
 
 const struct satp_labels *satp_role_labels(enum satp_role role)

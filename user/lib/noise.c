@@ -189,8 +189,8 @@ static struct noise_ctxs *ctxs(void)
 
 	if (c)
 		return c;
-	if (pthread_once(&algs_once, setup_once) || !ctxs_key_ok || !algs.blake2s ||
-	    !algs.hmac || !algs.blake2smac || !algs.chachapoly)
+	if (pthread_once(&algs_once, setup_once) || !ctxs_key_ok || !algs.blake2s || !algs.hmac ||
+	    !algs.blake2smac || !algs.chachapoly)
 		return NULL;
 	c = OPENSSL_zalloc(sizeof(*c));
 	if (!c)

@@ -15,12 +15,8 @@
 #include "satp_internal.h"
 
 static const char *const verdict_names[SATP_VERDICT_MAX] = {
-	[SATP_OK] = "ok",
-	[SATP_TOO_SHORT] = "too-short",
-	[SATP_BAD_TAG] = "bad-tag",
-	[SATP_REPLAY] = "replay",
-	[SATP_TOO_OLD] = "too-old",
-	[SATP_NO_PAYLOAD] = "no-payload",
+    [SATP_OK] = "ok",	      [SATP_TOO_SHORT] = "too-short", [SATP_BAD_TAG] = "bad-tag",
+    [SATP_REPLAY] = "replay", [SATP_TOO_OLD] = "too-old",     [SATP_NO_PAYLOAD] = "no-payload",
 };
 
 const char *satp_verdict_name(enum satp_verdict v)
@@ -32,7 +28,7 @@ const char *satp_verdict_name(enum satp_verdict v)
 
 static bool algos_valid(const struct satp_algos *a)
 {
-	static const unsigned int aes_bits[] = { 0, 128, 192, 256 };
+	static const unsigned int aes_bits[] = {0, 128, 192, 256};
 	bool kd = false, cipher = false;
 	size_t i;
 

@@ -20,12 +20,12 @@ int satpd_parse_uint(const char *s, unsigned long max, unsigned long *out, const
 	/* strtoul would accept " 12", "+12" and "-1" (as ULONG_MAX): refuse them. */
 	if (!isdigit((unsigned char)s[0]))
 		return satp_errf(err, errlen, "invalid %s '%s' (expected a number 0..%lu)", what, s,
-			    max);
+				 max);
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v > max)
 		return satp_errf(err, errlen, "invalid %s '%s' (expected a number 0..%lu)", what, s,
-			    max);
+				 max);
 	*out = v;
 	return 0;
 }
@@ -52,8 +52,9 @@ int satpd_parse_prefix(const char *s, struct satpd_prefix *p, char *err, size_t 
 	max = p->family == AF_INET ? 32 : 128;
 	if (satpd_parse_uint(slash + 1, max, &len, "prefix length", NULL, 0)) {
 		p->family = 0;
-		return satp_errf(err, errlen, "invalid prefix length '%s' in '%s' (expected 0..%lu)",
-			    slash + 1, s, max);
+		return satp_errf(err, errlen,
+				 "invalid prefix length '%s' in '%s' (expected 0..%lu)", slash + 1,
+				 s, max);
 	}
 	p->len = (unsigned int)len;
 	return 0;

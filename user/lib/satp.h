@@ -52,12 +52,12 @@ struct satp_keys {
 void satp_algos_default(struct satp_algos *a);
 
 /* Option-string parsers. Return 0 or -EINVAL; never print. */
-int satp_parse_kd_prf(const char *s, unsigned int *bits);  /* null aes-ctr aes-ctr-128/192/256 */
-int satp_parse_cipher(const char *s, unsigned int *bits);  /* same names */
-int satp_parse_auth(const char *s, enum satp_auth *auth);  /* null sha1 */
-int satp_parse_role(const char *s, enum satp_role *role);  /* left alice server right bob client */
+int satp_parse_kd_prf(const char *s, unsigned int *bits); /* null aes-ctr aes-ctr-128/192/256 */
+int satp_parse_cipher(const char *s, unsigned int *bits); /* same names */
+int satp_parse_auth(const char *s, enum satp_auth *auth); /* null sha1 */
+int satp_parse_role(const char *s, enum satp_role *role); /* left alice server right bob client */
 const char *satp_role_name(enum satp_role role);
-const char *satp_algo_name(unsigned int bits); /* "null" or "aes-ctr-N" */
+const char *satp_algo_name(unsigned int bits);	 /* "null" or "aes-ctr-N" */
 const char *satp_auth_name(enum satp_auth auth); /* "null" or "sha1" */
 
 /*
@@ -196,8 +196,7 @@ enum satp_verdict satp_window_commit(struct satp_window *w, uint32_t seq);
  * 0; -ENOENT when nothing is committed or protection is off; -EAGAIN when
  * the writer kept sliding the window (try again later).
  */
-int satp_window_export(const struct satp_window *w, uint32_t *top, uint64_t *bits,
-		       uint32_t *nbits);
+int satp_window_export(const struct satp_window *w, uint32_t *top, uint64_t *bits, uint32_t *nbits);
 /*
  * Merge another edge's export into w: top becomes the larger of the two, the
  * seqs committed there are committed here (what is too old here is dropped).

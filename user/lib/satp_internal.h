@@ -42,8 +42,8 @@ struct satp_dir {
 	EVP_CIPHER_CTX *payload_ecb; /* AES-ECB, re-keyed per packet: small payloads' keystream */
 	struct satp_labels labels;
 	uint8_t master_salt[SATP_SALT_LEN];
-	unsigned int tag_len;	 /* effective: 0 with auth null */
-	unsigned int enc_len;	 /* payload key bytes: 0 with cipher null */
+	unsigned int tag_len; /* effective: 0 with auth null */
+	unsigned int enc_len; /* payload key bytes: 0 with cipher null */
 
 	/* Counter blocks of one packet with seq 0; seq is XORed in per packet. */
 	uint8_t ctr[SATP_KD_BLOCKS_MAX * SATP_BLOCK];

@@ -140,8 +140,7 @@ static void export_bits(const struct satp_window *w, uint32_t t, uint32_t n, uin
 	}
 }
 
-int satp_window_export(const struct satp_window *w, uint32_t *top, uint64_t *bits,
-		       uint32_t *nbits)
+int satp_window_export(const struct satp_window *w, uint32_t *top, uint64_t *bits, uint32_t *nbits)
 {
 	uint32_t gen, size, t, tries;
 

@@ -82,19 +82,19 @@ struct decoder {
 };
 
 static const struct option long_opts[] = {
-	{ "key", required_argument, NULL, 'K' },
-	{ "salt", required_argument, NULL, 'A' },
-	{ "passphrase", required_argument, NULL, 'E' },
-	{ "kd-prf", required_argument, NULL, 'k' },
-	{ "cipher", required_argument, NULL, 'c' },
-	{ "auth-algo", required_argument, NULL, 'a' },
-	{ "auth-tag-length", required_argument, NULL, 'b' },
-	{ "role", required_argument, NULL, 'e' },
-	{ "window-size", required_argument, NULL, 'w' },
-	{ "ports", required_argument, NULL, 'p' },
-	{ "hex", no_argument, NULL, 'x' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+    {"key", required_argument, NULL, 'K'},
+    {"salt", required_argument, NULL, 'A'},
+    {"passphrase", required_argument, NULL, 'E'},
+    {"kd-prf", required_argument, NULL, 'k'},
+    {"cipher", required_argument, NULL, 'c'},
+    {"auth-algo", required_argument, NULL, 'a'},
+    {"auth-tag-length", required_argument, NULL, 'b'},
+    {"role", required_argument, NULL, 'e'},
+    {"window-size", required_argument, NULL, 'w'},
+    {"ports", required_argument, NULL, 'p'},
+    {"hex", no_argument, NULL, 'x'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *f)
@@ -607,7 +607,7 @@ static void decode_datagram(struct decoder *d, unsigned long frame, const struct
 	char summary[INNER_SUMMARY_LEN];
 	size_t len = u->payload_len;
 	struct satp_header h;
-	struct satp_plain p = { 0 };
+	struct satp_plain p = {0};
 	enum satp_verdict v;
 	bool guessed;
 	int role;
@@ -720,7 +720,7 @@ static int report(struct decoder *d, int read_status)
 int cmd_decode(int argc, char **argv)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct decode_opts o = { 0 };
+	struct decode_opts o = {0};
 	struct decoder *d = NULL;
 	struct satp_keys keys;
 	pcap_t *pc = NULL;

@@ -132,7 +132,7 @@ static void ether_summary(struct cursor *c, char *out, size_t outlen, size_t *po
 
 void inner_summary(uint16_t ptype, const uint8_t *pkt, size_t len, char *out, size_t outlen)
 {
-	struct cursor c = { pkt, pkt + len };
+	struct cursor c = {pkt, pkt + len};
 	size_t pos = 0;
 
 	if (outlen)

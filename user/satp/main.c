@@ -15,16 +15,16 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{ "show", cmd_show, "Show the tunnels satpd runs (the default)" },
-	{ "stats", cmd_stats, "Rates of the counters show prints (--watch to refresh)" },
-	{ "conn", cmd_conn, "Add, change or remove a connection of a running satpd" },
-	{ "route", cmd_route, "Add or remove a route to a connection of a running satpd" },
-	{ "keys", cmd_keys, "Install new keys, keeping the old ones for a grace period" },
-	{ "reset-window", cmd_reset_window, "Forget a sender's replay window" },
-	{ "session", cmd_session, "Install or remove an external key exchange's session keys" },
-	{ "decode", cmd_decode, "Verify and decrypt the SATP datagrams of a capture" },
-	{ "genkey", cmd_genkey, "Print a new private key (base64) for the key exchange" },
-	{ "pubkey", cmd_pubkey, "Read a private key on stdin, print its public key" },
+    {"show", cmd_show, "Show the tunnels satpd runs (the default)"},
+    {"stats", cmd_stats, "Rates of the counters show prints (--watch to refresh)"},
+    {"conn", cmd_conn, "Add, change or remove a connection of a running satpd"},
+    {"route", cmd_route, "Add or remove a route to a connection of a running satpd"},
+    {"keys", cmd_keys, "Install new keys, keeping the old ones for a grace period"},
+    {"reset-window", cmd_reset_window, "Forget a sender's replay window"},
+    {"session", cmd_session, "Install or remove an external key exchange's session keys"},
+    {"decode", cmd_decode, "Verify and decrypt the SATP datagrams of a capture"},
+    {"genkey", cmd_genkey, "Print a new private key (base64) for the key exchange"},
+    {"pubkey", cmd_pubkey, "Read a private key on stdin, print its public key"},
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -58,7 +58,7 @@ static int help(int argc, char **argv)
 {
 	const struct subcommand *cmd;
 	char help_opt[] = "--help";
-	char *args[] = { NULL, help_opt, NULL };
+	char *args[] = {NULL, help_opt, NULL};
 
 	if (argc < 2) {
 		usage(stdout);
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 {
 	const struct subcommand *cmd;
 	char show[] = "show";
-	char *show_argv[] = { show, NULL };
+	char *show_argv[] = {show, NULL};
 
 	if (argc < 2)
 		return cmd_show(1, show_argv);

@@ -147,7 +147,7 @@ static enum outer_result raw_parse(struct cursor *c, struct outer_udp *u)
 
 enum outer_result outer_parse(int dlt, const uint8_t *pkt, size_t caplen, struct outer_udp *u)
 {
-	struct cursor c = { pkt, pkt + caplen };
+	struct cursor c = {pkt, pkt + caplen};
 
 	memset(u, 0, sizeof(*u));
 	switch (dlt) {

@@ -22,16 +22,17 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: satp show [IFNAME] [--json] [--pin-root DIR] [--run-dir DIR] "
-		   "[--socket PATH]\n\n"
-		   "Show the XDP state pinned for IFNAME (default: every interface under\n"
-		   "<pin-root>/satpd/ or a running satpd's) and what the satpd serving it reports.\n\n"
-		   "  --json           machine-readable output (keys: satp(8))\n"
-		   "  --pin-root DIR   read the maps under DIR only (default: where each running\n"
-		   "                   satpd says it pinned them, else /sys/fs/bpf)\n"
-		   "  --run-dir DIR    where satpd's control sockets are (default /run/satpd,\n"
-		   "                   or $SATP_RUN_DIR)\n"
-		   "  --socket PATH    ask only this control socket\n");
+	fprintf(f,
+		"Usage: satp show [IFNAME] [--json] [--pin-root DIR] [--run-dir DIR] "
+		"[--socket PATH]\n\n"
+		"Show the XDP state pinned for IFNAME (default: every interface under\n"
+		"<pin-root>/satpd/ or a running satpd's) and what the satpd serving it reports.\n\n"
+		"  --json           machine-readable output (keys: satp(8))\n"
+		"  --pin-root DIR   read the maps under DIR only (default: where each running\n"
+		"                   satpd says it pinned them, else /sys/fs/bpf)\n"
+		"  --run-dir DIR    where satpd's control sockets are (default /run/satpd,\n"
+		"                   or $SATP_RUN_DIR)\n"
+		"  --socket PATH    ask only this control socket\n");
 }
 
 /* ---------------------------------------------------------------- routes */
@@ -170,12 +171,15 @@ static void print_xdp(const struct satp_xdp_view *v)
 	print_addrs(c);
 	printf("  handshakes (mux %u) to the UDP socket: %u a second per source address, bursts of "
 	       "%u\n",
-	       (unsigned int)SATP_HS_MUX, or_default(c->hs_pps, SATP_HS_RATELIMIT_PPS), or_default(c->hs_burst, SATP_HS_RATELIMIT_BURST));
+	       (unsigned int)SATP_HS_MUX, or_default(c->hs_pps, SATP_HS_RATELIMIT_PPS),
+	       or_default(c->hs_burst, SATP_HS_RATELIMIT_BURST));
 	printf("  handshakes of all sources: %u a second, bursts of %u, half kept for sources "
 	       "within their budget\n",
-	       or_default(c->hs_ceiling_pps, SATP_HS_CEILING_PPS), or_default(c->hs_ceiling_burst, SATP_HS_CEILING_BURST));
+	       or_default(c->hs_ceiling_pps, SATP_HS_CEILING_PPS),
+	       or_default(c->hs_ceiling_burst, SATP_HS_CEILING_BURST));
 	printf("  senders without a window yet: %u a second per connection, bursts of %u\n",
-	       or_default(c->unv_pps, SATP_XDP_UNVERIFIED_PPS), or_default(c->unv_burst, SATP_XDP_UNVERIFIED_BURST));
+	       or_default(c->unv_pps, SATP_XDP_UNVERIFIED_PPS),
+	       or_default(c->unv_burst, SATP_XDP_UNVERIFIED_BURST));
 }
 
 static void print_senders(const struct satp_xdp_view *v, uint16_t mux)

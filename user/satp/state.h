@@ -49,7 +49,7 @@ struct satp_iface {
 struct satp_state {
 	const char *run_dir;
 	const char *pin_root; /* --pin-root or the default: where interfaces are listed */
-	const char *only; /* the IFNAME asked for, or NULL */
+	const char *only;     /* the IFNAME asked for, or NULL */
 	unsigned int n_ifs;
 	struct satp_iface ifs[SATP_STATE_MAX_IFS];
 	unsigned int n_daemons;

@@ -120,7 +120,8 @@ static void report_conns(const struct sample *a, const struct sample *b, double 
 	       "tx pkt/s", "tx B/s");
 	for (i = 0; i < b->n_conns; i++) {
 		const struct satp_ctl_conn_rates *c = &b->conns[i];
-		const struct satp_ctl_conn_rates *p = pos[c->mux] ? &a->conns[pos[c->mux] - 1] : &zero;
+		const struct satp_ctl_conn_rates *p =
+		    pos[c->mux] ? &a->conns[pos[c->mux] - 1] : &zero;
 		char id[24];
 
 		snprintf(id, sizeof(id), "mux %u", c->mux);

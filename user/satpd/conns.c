@@ -96,20 +96,20 @@ int satpd_conns_add_hooks(struct satpd *d, const struct satpd_conn_hooks *h)
 }
 
 /* Calls member m of every table that has it; the int form returns the first error. */
-#define HOOKS_EACH(t, m, ...)                                                                     \
-	do {                                                                                      \
-		unsigned int hi_;                                                                 \
-		for (hi_ = 0; hi_ < (t)->n_hooks; hi_++)                                          \
-			if ((t)->hooks[hi_].m)                                                    \
-				(t)->hooks[hi_].m((t)->hooks[hi_].ctx, __VA_ARGS__);              \
+#define HOOKS_EACH(t, m, ...)                                                                      \
+	do {                                                                                       \
+		unsigned int hi_;                                                                  \
+		for (hi_ = 0; hi_ < (t)->n_hooks; hi_++)                                           \
+			if ((t)->hooks[hi_].m)                                                     \
+				(t)->hooks[hi_].m((t)->hooks[hi_].ctx, __VA_ARGS__);               \
 	} while (0)
-#define HOOKS_FIRST_ERR(ret, t, m, ...)                                                           \
-	do {                                                                                      \
-		unsigned int hi_;                                                                 \
-		(ret) = 0;                                                                        \
-		for (hi_ = 0; !(ret) && hi_ < (t)->n_hooks; hi_++)                                \
-			if ((t)->hooks[hi_].m)                                                    \
-				(ret) = (t)->hooks[hi_].m((t)->hooks[hi_].ctx, __VA_ARGS__);      \
+#define HOOKS_FIRST_ERR(ret, t, m, ...)                                                            \
+	do {                                                                                       \
+		unsigned int hi_;                                                                  \
+		(ret) = 0;                                                                         \
+		for (hi_ = 0; !(ret) && hi_ < (t)->n_hooks; hi_++)                                 \
+			if ((t)->hooks[hi_].m)                                                     \
+				(ret) = (t)->hooks[hi_].m((t)->hooks[hi_].ctx, __VA_ARGS__);       \
 	} while (0)
 
 static int conn_set_hooks(struct satpd *d, const struct satpd_conn *c)
@@ -341,7 +341,8 @@ static void update_views(struct satpd *d)
 		only = satpd_conns_next(d, &m);
 	}
 	/* Routes decide, except for an only connection that has every route. */
-	atomic_store(&t->sole, atomic_load(&t->routes)->n_routes && !t->auto_default && d->dev_type != SATPD_DEV_TAP
+	atomic_store(&t->sole, atomic_load(&t->routes)->n_routes && !t->auto_default &&
+				       d->dev_type != SATPD_DEV_TAP
 				   ? NULL
 				   : only);
 	atomic_store(&t->adopt, only && !only->mux_fixed ? only : NULL);
@@ -601,8 +602,7 @@ static int publish(struct satpd *d, struct satpd_conn *c, struct satpd_conn *rep
 	return 0;
 }
 
-int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *err,
-		    size_t errlen)
+int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *err, size_t errlen)
 {
 	struct satpd_key_fp fp;
 	bool was_parked = false;
@@ -1095,9 +1095,9 @@ static void conn_tick(struct satpd *d, struct satpd_conn *c, int64_t now)
 		log_notice("mux %u: sending with the new keys (%s); old keys accepted %" PRId64
 			   " s more",
 			   c->mux,
-			   none			? "no keys before"
-			   : now >= p->until	? "half the grace period passed"
-						: "peer uses them",
+			   none		     ? "no keys before"
+			   : now >= p->until ? "half the grace period passed"
+					     : "peer uses them",
 			   p->end > now ? p->end - now : 0);
 		return;
 	}
@@ -1185,7 +1185,8 @@ bool satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, ui
 		e = atomic_load_explicit(&tab[slot], memory_order_relaxed);
 		if (e == want) {
 			/* the common case: known, same connection; one store a second at most */
-			if (atomic_load_explicit(&d->conns->mac_seen[slot], memory_order_relaxed) != now)
+			if (atomic_load_explicit(&d->conns->mac_seen[slot], memory_order_relaxed) !=
+			    now)
 				atomic_store_explicit(&d->conns->mac_seen[slot], now,
 						      memory_order_relaxed);
 			return true;
@@ -1226,7 +1227,6 @@ static int mac_lookup(struct satpd *d, const uint8_t *dst)
 	return -1;
 }
 
-
 /*
  * The mux the routes give an inner IP packet's destination (the way out) or
  * source (whose connection may deliver it); -1 when none matches or it is no
@@ -1243,8 +1243,7 @@ static int inner_route(struct satpd_conns *t, const uint8_t *inner, size_t len, 
 	return -1;
 }
 
-struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_t len,
-				    bool *flood)
+struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_t len, bool *flood)
 {
 	struct satpd_conns *t = d->conns;
 	struct satpd_conn *c = atomic_load_explicit(&t->sole, memory_order_acquire);

@@ -109,15 +109,16 @@ struct satpd_conns {
 	_Atomic(struct satpd_conn *) adopt;
 	_Atomic(struct satpd_muxlist *) flood;
 	_Atomic(struct satpd_lpm *) routes; /* mux per prefix; replaced whole on a change */
-	bool auto_default;	 /* one connection, no route given: it got 0/0 and ::/0 */
-	_Atomic unsigned int n_pub;		    /* n as the workers read it (the slot quota) */
+	bool auto_default;	    /* one connection, no route given: it got 0/0 and ::/0 */
+	_Atomic unsigned int n_pub; /* n as the workers read it (the slot quota) */
 	_Atomic uint64_t mac[1u << SATPD_MAC_BITS]; /* 0 or mac << 16 | mux */
-	_Atomic uint32_t mac_seen[1u << SATPD_MAC_BITS]; /* CLOCK_MONOTONIC s of mac[i]'s last frame */
+	_Atomic uint32_t
+	    mac_seen[1u << SATPD_MAC_BITS]; /* CLOCK_MONOTONIC s of mac[i]'s last frame */
 	/* main thread only */
 	unsigned int n;
 	_Atomic uint64_t epoch;
 	struct satpd_retired *retired;
-	uint64_t last_tick_ns; /* CLOCK_MONOTONIC of the last satpd_conns_tick pass */
+	uint64_t last_tick_ns;	     /* CLOCK_MONOTONIC of the last satpd_conns_tick pass */
 	struct satpd_keymem *keymem; /* keys the windows were committed under (window_store.h) */
 	char state_dir[SATPD_PATH_MAX];
 	int state_dirfd; /* opened at init: new connections' files after a privilege drop or chroot */
@@ -132,8 +133,7 @@ void satpd_conns_free(struct satpd *d);
 int satpd_conns_add_hooks(struct satpd *d, const struct satpd_conn_hooks *h);
 
 /* Create connection cfg (its keys are finished) and publish it. -EEXIST for a used mux. */
-int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *err,
-		    size_t errlen);
+int satpd_conns_add(struct satpd *d, const struct satpd_conn_config *cfg, char *err, size_t errlen);
 /*
  * change-conn: a new connection object from cfg (keys finished) replaces old;
  * it continues old's outgoing sequence numbers, counters, and its remote when
@@ -228,8 +228,7 @@ void satpd_worker_leave(struct satpd_worker *w);
 void satpd_conns_adopt(struct satpd *d, struct satpd_conn *conn, uint16_t mux);
 
 /* The outgoing connection of a device packet; NULL: drop (no route) or *flood (tap). */
-struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_t len,
-				    bool *flood);
+struct satpd_conn *satpd_conns_pick(struct satpd *d, const uint8_t *inner, size_t len, bool *flood);
 /*
  * Tap, several connections: remember that the inner source MAC of an
  * authenticated frame lives behind mux. false: the MAC is held by another

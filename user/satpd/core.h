@@ -112,16 +112,17 @@ struct satpd_keyset {
 	 * a new session's seqs restart and the connection's windows are past them.
 	 */
 	bool session;
-	bool none;		      /* del-session: verifies nothing, sends nothing */
-	uint64_t session_id;	      /* the kx daemon's name for it (logs, show) */
-	_Atomic uint64_t tx_seq;      /* session: the next seq to send */
+	bool none;		 /* del-session: verifies nothing, sends nothing */
+	uint64_t session_id;	 /* the kx daemon's name for it (logs, show) */
+	_Atomic uint64_t tx_seq; /* session: the next seq to send */
 	/*
 	 * session: the last seq it may seal, then it stops (tx_seq_exhausted). The
 	 * feature that installs it may set less (a handshake's new session comes first).
 	 */
 	uint64_t seq_last;
 	struct satpd_windows *rx_win; /* session: its replay windows (NULL with -w 0) */
-	struct satpd_key_fp fp, fp_rx; /* keys (a session: tx) and a session's rx (window_store.h) */
+	struct satpd_key_fp fp,
+	    fp_rx;	   /* keys (a session: tx) and a session's rx (window_store.h) */
 	_Atomic bool used; /* keys_managed: a packet verified under it (confirms a responder's) */
 	struct satp_crypto crypto[SATPD_CRYPTO_SLOTS];
 };
@@ -144,7 +145,7 @@ struct satpd_conn_remote {
 /* A connection at run time: what anytun keeps per mux, shared by the workers. */
 struct satpd_conn {
 	struct satpd_conn_config cfg; /* a copy; the key bytes are wiped (they live in keys) */
-	uint16_t mux;	/* the mux we accept and send */
+	uint16_t mux;		      /* the mux we accept and send */
 	bool mux_fixed; /* false until adopted (anytun: no -r, first packet's mux; socket path) */
 	/* Key sets; only the main thread swaps them (conns.c), workers load them per packet. */
 	_Atomic(struct satpd_keyset *) keys;	/* tx, and rx first */
@@ -160,10 +161,10 @@ struct satpd_conn {
 	struct satpd_seqlock keys_seq;
 	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
 	struct satpd_conn_remote remote; /* satpd_conn_read_remote, satpd_conn_set_remote */
-	struct satpd_seq *seq;	     /* handed on when change-conn replaces the connection */
-	bool owns_seq;		     /* false once handed on */
-	struct satpd_l2 l2;	     /* AF_XDP TX: next-hop headers to this remote (route.h) */
-	int l2_last_ret;	     /* of the last resolve, to log only changes */
+	struct satpd_seq *seq;		 /* handed on when change-conn replaces the connection */
+	bool owns_seq;			 /* false once handed on */
+	struct satpd_l2 l2;		 /* AF_XDP TX: next-hop headers to this remote (route.h) */
+	int l2_last_ret;		 /* of the last resolve, to log only changes */
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	_Atomic int64_t last_rx;
 	/* Handshake mode (--peer-key): the main thread's state; NULL with static keys. */
@@ -186,13 +187,13 @@ struct satpd_worker {
 	struct satpd *d;
 	unsigned int id;
 	struct satpd_counters ctr;
-	_Atomic uint64_t epoch; /* conns.h: the epoch it entered a batch at; 0 = quiescent */
-	int dev_fd;			 /* the tun/tap queue this worker writes (and reads) */
-	struct satpd_pkt *rx, *tx;	 /* SATPD_BATCH each, allocated once */
+	_Atomic uint64_t epoch;	   /* conns.h: the epoch it entered a batch at; 0 = quiescent */
+	int dev_fd;		   /* the tun/tap queue this worker writes (and reads) */
+	struct satpd_pkt *rx, *tx; /* SATPD_BATCH each, allocated once */
 	struct satpd_remote_view remote; /* last read, of remote_conn; learn compares against it */
 	const struct satpd_conn *remote_conn;
-	struct satpd_pkt *flood;	 /* tap: one buffer to seal copies in */
-	struct satpd_xsk *xsk;		 /* NULL: the socket path */
+	struct satpd_pkt *flood; /* tap: one buffer to seal copies in */
+	struct satpd_xsk *xsk;	 /* NULL: the socket path */
 	bool vnet;		 /* dev fds carry a virtio_net_hdr (tun with TSO offloads) */
 	uint8_t *gso_buf;	 /* vnet: one super-packet as read, SATP_GSO_MAX_LEN */
 	struct satp_gso gso;	 /* vnet: its segmentation, resumed by the next read batch */
@@ -243,8 +244,8 @@ struct satpd_mux_handler {
  * every datagram more than once, so a replay is not logged as an attack.
  */
 struct satpd_rx_observer {
-	void (*committed)(void *ctx, int sock, const struct sockaddr_storage *src,
-			  socklen_t srclen, bool first);
+	void (*committed)(void *ctx, int sock, const struct sockaddr_storage *src, socklen_t srclen,
+			  bool first);
 	void *ctx;
 	bool copies_expected;
 };
@@ -297,8 +298,8 @@ struct satpd {
 	unsigned int windows_pinned;  /* of them, found in pinned maps (the rest: the state file) */
 	/* Why the default --xdp-mode fell back to the UDP sockets ("": it did not). */
 	char xdp_fallback[SATPD_XDP_REASON_MAX];
-	_Atomic bool stop;	      /* workers leave their loops */
-	_Atomic bool remote_moved;    /* a worker learned a new remote: resolve next hops */
+	_Atomic bool stop;	   /* workers leave their loops */
+	_Atomic bool remote_moved; /* a worker learned a new remote: resolve next hops */
 	/*
 	 * 0, or a sender id + 1 whose static-key sending stopped: another anycast
 	 * edge sends with it under the same keys (edge.h; keystream reuse).

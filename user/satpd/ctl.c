@@ -174,8 +174,7 @@ int satpd_ctl_open(const struct satpd_ctl_opts *opts, const struct satpd_ctl_ops
 	}
 	ret = resolve_group(opts->group, &c->gid, &c->have_gid, err, errlen);
 	if (!ret)
-		ret = resolve_group(opts->read_group, &c->read_gid, &c->have_read_gid, err,
-				    errlen);
+		ret = resolve_group(opts->read_group, &c->read_gid, &c->have_read_gid, err, errlen);
 	if (!ret)
 		ret = bind_listen(c, opts, err, errlen);
 	if (ret)

@@ -196,10 +196,11 @@ static int refuse_handshake(const struct satpd_conn *c, char *err, size_t errlen
 {
 	if (!c->hs)
 		return 0;
-	snprintf(err, errlen,
-		 "mux %u is keyed by handshakes (--peer-key): its sessions bring the keys; change it "
-		 "in the configuration",
-		 c->mux);
+	snprintf(
+	    err, errlen,
+	    "mux %u is keyed by handshakes (--peer-key): its sessions bring the keys; change it "
+	    "in the configuration",
+	    c->mux);
 	return -EOPNOTSUPP;
 }
 

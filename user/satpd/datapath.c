@@ -95,8 +95,7 @@ unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr
 /* w->remote is a copy of conn's remote (read now unless it is the one cached). */
 static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 {
-	if (w->remote_conn == conn &&
-	    satpd_seqlock_gen(&conn->remote.seq) == w->remote.gen)
+	if (w->remote_conn == conn && satpd_seqlock_gen(&conn->remote.seq) == w->remote.gen)
 		return;
 	satpd_conn_read_remote(conn, &w->remote);
 	w->remote_conn = conn;
@@ -562,8 +561,8 @@ static bool seal_for(struct satpd_worker *w, struct satpd_conn *conn, struct sat
 	k = atomic_load_explicit(&conn->keys, memory_order_acquire);
 	if (take_seq(w, conn, k, &seq))
 		return false;
-	len = satp_seal(&k->crypto[w->id], p->buf, sizeof(p->buf), p->len, seq,
-			conn->cfg.sender_id, conn->mux, ptype);
+	len = satp_seal(&k->crypto[w->id], p->buf, sizeof(p->buf), p->len, seq, conn->cfg.sender_id,
+			conn->mux, ptype);
 	if (len < 0) {
 		w->ctr.tx_send_error++;
 		return false;
@@ -786,8 +785,7 @@ int satpd_add_counters(struct satpd *d, const struct satpd_counter_set *s)
 	return satpd_counter_registry_add(&d->counter_sets, s);
 }
 
-void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *s,
-			       unsigned int i)
+void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *s, unsigned int i)
 {
 	d->tx_halted_set = s;
 	d->tx_halted_ctr = i;

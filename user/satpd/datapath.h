@@ -50,7 +50,7 @@ struct satpd_pkt {
 	size_t len;		      /* rx: datagram length; tx: datagram length after seal */
 	struct sockaddr_storage addr; /* rx: source */
 	socklen_t addrlen;
-	int sock; /* rx: socket index it came on; tx: socket to send from */
+	int sock;		 /* rx: socket index it came on; tx: socket to send from */
 	struct satpd_conn *conn; /* tx: sealed for this connection (valid within the batch) */
 	uint32_t remote_gen;	 /* tx: the remote generation addr was read at */
 };
@@ -111,8 +111,7 @@ int satpd_add_dump_hook(struct satpd *d, satpd_dump_fn fn, const void *ctx);
 /* A feature's counters, kept by every worker and printed after the core's. -EEXIST, -ENOSPC. */
 int satpd_add_counters(struct satpd *d, const struct satpd_counter_set *s);
 /* Where a halted sender's dropped packets count (a registered set's counter i). */
-void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *s,
-			       unsigned int i);
+void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *s, unsigned int i);
 
 /* Sum of every worker's counters, the features' (ext[]) included. */
 void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out);

@@ -61,7 +61,9 @@
 	X(tx_edge_twin) /* device packet dropped: another edge sends with this sender id */
 /* clang-format on */
 
-enum satpd_edge_tx_counter { SATPD_EDGE_TX_COUNTERS(SATPD_COUNTER_INDEX) };
+enum satpd_edge_tx_counter {
+	SATPD_EDGE_TX_COUNTERS(SATPD_COUNTER_INDEX)
+};
 extern const struct satpd_counter_set satpd_edge_tx_counters;
 
 struct satpd_edge_counters {
@@ -102,7 +104,7 @@ struct satpd_edge {
 	struct satpd_edge_peer peers[SATPD_EDGE_PEERS_MAX];
 	unsigned int n_peers;
 	struct satpd_edge_seen seen[SATPD_EDGE_PEERS_MAX];
-	struct satp_edge_record *recs; /* SATP_EDGE_RECS_MAX, for one received message */
+	struct satp_edge_record *recs;	    /* SATP_EDGE_RECS_MAX, for one received message */
 	struct satp_edge_sent *sent_stamps; /* ours: a reflection from a twin edge (edge_proto.h) */
 	struct satpd_edge_counters ctr;
 };

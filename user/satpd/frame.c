@@ -92,9 +92,9 @@ bool satpd_frame_parse(const uint8_t *p, uint32_t len, struct satp_xdp_meta *m)
 		m->family = AF_INET6;
 		next = ip6.ip6_nxt;
 		l4 = off + sizeof(ip6);
-		for (n = 0; n < SATP_XDP_MAX_EXTHDRS && (next == IPPROTO_HOPOPTS ||
-							  next == IPPROTO_ROUTING ||
-							  next == IPPROTO_DSTOPTS);
+		for (n = 0; n < SATP_XDP_MAX_EXTHDRS &&
+			    (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
+			     next == IPPROTO_DSTOPTS);
 		     n++) {
 			if (l4 + IP6_EXT_UNIT > len)
 				return false;
@@ -146,4 +146,3 @@ bool satpd_frame_datagram(uint8_t *p, uint32_t len, const struct satp_xdp_meta *
 	f->dglen = ulen - sizeof(udp);
 	return true;
 }
-

@@ -71,7 +71,7 @@ uint32_t satp_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 		len -= 2;
 	}
 	if (len) {
-		uint8_t last[2] = { p[0], 0 };
+		uint8_t last[2] = {p[0], 0};
 
 		memcpy(&w16, last, sizeof(w16));
 		acc += w16;
@@ -208,7 +208,7 @@ int satp_gso_next(struct satp_gso *g, uint8_t *out, size_t cap)
 	seq = htobe32(be32toh(seq) + (uint32_t)g->off);
 	memcpy(tcp + 4, &seq, sizeof(seq));
 	if (!last)
-		tcp[TCP_FLAGS_OFF] &= (uint8_t)~(TCP_FIN | TCP_PSH);
+		tcp[TCP_FLAGS_OFF] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 	if (g->index)
 		tcp[TCP_FLAGS_OFF] &= (uint8_t)~TCP_CWR;
 	put_be16(tcp + TCP_CSUM_OFF, 0);
@@ -223,10 +223,10 @@ int satp_gso_next(struct satp_gso *g, uint8_t *out, size_t cap)
 
 /* ---------------------------------------------------------------- merge (GRO) */
 
-#define TCP_ACK	       0x10
-#define IPV4_DF_MASK   0xbfff /* the flags/fragment field without DF: MF and offset must be 0 */
-#define TCP_OPT_OFF    20
-#define IP_LEN_MAX     65535 /* IPv4 total length, IPv6 payload length: 16 bits */
+#define TCP_ACK	     0x10
+#define IPV4_DF_MASK 0xbfff /* the flags/fragment field without DF: MF and offset must be 0 */
+#define TCP_OPT_OFF  20
+#define IP_LEN_MAX   65535 /* IPv4 total length, IPv6 payload length: 16 bits */
 
 static bool tcp_csum_ok(const uint8_t *ip, size_t len, size_t l4)
 {
@@ -324,7 +324,7 @@ bool satp_gro_add(struct satp_gro *g, const uint8_t *pkt, size_t len)
 
 size_t satp_gro_finish(struct satp_gro *g)
 {
-	struct virtio_net_hdr h = { 0 };
+	struct virtio_net_hdr h = {0};
 	uint8_t *ip = g->buf + SATP_VNET_HDR_LEN, *tcp = ip + g->l4_off;
 	size_t len = g->len;
 

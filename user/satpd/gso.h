@@ -32,11 +32,11 @@
 struct satp_gso {
 	const uint8_t *pkt; /* the IP packet, after the virtio header */
 	size_t len;
-	size_t l4_off;	 /* start of the TCP header (GSO) */
-	size_t hdr_len;	 /* IP + TCP headers, repeated in every segment */
-	size_t mss;	 /* payload bytes per segment; 0: not GSO, one packet */
-	size_t off;	 /* payload bytes of pkt already emitted */
-	bool csum;	 /* NEEDS_CSUM, not GSO: finish the checksum at csum_start/offset */
+	size_t l4_off;	/* start of the TCP header (GSO) */
+	size_t hdr_len; /* IP + TCP headers, repeated in every segment */
+	size_t mss;	/* payload bytes per segment; 0: not GSO, one packet */
+	size_t off;	/* payload bytes of pkt already emitted */
+	bool csum;	/* NEEDS_CSUM, not GSO: finish the checksum at csum_start/offset */
 	uint16_t csum_start, csum_offset;
 	unsigned int index; /* segments emitted */
 	bool done;
@@ -63,12 +63,12 @@ int satp_gso_next(struct satp_gso *g, uint8_t *out, size_t cap);
  * checksum does not verify is never merged, so the kernel still drops it.
  */
 struct satp_gro {
-	uint8_t *buf;	      /* SATP_GSO_MAX_LEN: virtio header + merged packet */
-	size_t len;	      /* IP bytes after the virtio header; 0: empty */
+	uint8_t *buf; /* SATP_GSO_MAX_LEN: virtio header + merged packet */
+	size_t len;   /* IP bytes after the virtio header; 0: empty */
 	size_t l4_off, hdr_len, mss;
 	unsigned int segs;
 	uint32_t next_seq;
-	bool closed;	      /* the last segment was short or pushed: nothing may follow */
+	bool closed; /* the last segment was short or pushed: nothing may follow */
 };
 
 /* Append the IP packet pkt if it continues what g holds (or starts it, g empty). */

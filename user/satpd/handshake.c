@@ -60,10 +60,10 @@ struct satpd_hs_conn {
 	bool attempting; /* initiations are being sent until a response comes */
 	bool deferred;	 /* this attempt left a colliding initiation of the peer's unanswered */
 	uint64_t attempt_start, next_retry;
-	uint64_t last_rx, last_tx;    /* authenticated data received / sent */
-	uint64_t unanswered_since;    /* data sent and nothing received since: new handshake */
-	uint64_t unacked_since;	      /* data received and nothing sent since: keepalive */
-	uint64_t sessions;	      /* established so far */
+	uint64_t last_rx, last_tx; /* authenticated data received / sent */
+	uint64_t unanswered_since; /* data sent and nothing received since: new handshake */
+	uint64_t unacked_since;	   /* data received and nothing sent since: keepalive */
+	uint64_t sessions;	   /* established so far */
 };
 
 /* Key sets the keyring let go of, retired once the connection's pointers no longer name them. */
@@ -339,8 +339,7 @@ static void send_keepalive(struct satpd *d, struct satpd_conn *c, uint64_t now)
 /* ---------------------------------------------------------------- receiving */
 
 /* The i-th connection in handshake mode, from the list of every mux. */
-static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l,
-				     unsigned int i)
+static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l, unsigned int i)
 {
 	struct satpd_conn *c = satpd_conns_get(d, l->mux[i]);
 
@@ -621,11 +620,13 @@ void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 	bool start = false;
 
 	fold_worker_flags(d, c, now);
-	if (atomic_exchange(&c->keys_wanted, false) && !h->kr.current.live && !answer_pending(h, now))
+	if (atomic_exchange(&c->keys_wanted, false) && !h->kr.current.live &&
+	    !answer_pending(h, now))
 		start = true;
 	if (rekey_due(d->hs, h, now))
 		start = true;
-	if (h->unanswered_since && now - h->unanswered_since >= HS_NEW_HANDSHAKE_AFTER_S * NS_PER_S) {
+	if (h->unanswered_since &&
+	    now - h->unanswered_since >= HS_NEW_HANDSHAKE_AFTER_S * NS_PER_S) {
 		/* Peer restarted or (anycast) the route moved to an edge without our session. */
 		h->unanswered_since = now;
 		start = true;

@@ -34,7 +34,9 @@
 	X(rx_handshake) /* mux 0xFFFF datagrams handed to the handshake */
 /* clang-format on */
 
-enum satpd_hs_counter { SATPD_HS_COUNTERS(SATPD_COUNTER_INDEX) };
+enum satpd_hs_counter {
+	SATPD_HS_COUNTERS(SATPD_COUNTER_INDEX)
+};
 /* Registered whether the handshake is configured or not (compose.c). */
 extern const struct satpd_counter_set satpd_hs_counters;
 

@@ -32,7 +32,9 @@
 	X(rx_hs_ceiling)     /* ... dropped: the ceiling of all sources spent */
 /* clang-format on */
 
-enum satpd_hs_budget_counter { SATPD_HS_BUDGET_COUNTERS(SATPD_COUNTER_INDEX) };
+enum satpd_hs_budget_counter {
+	SATPD_HS_BUDGET_COUNTERS(SATPD_COUNTER_INDEX)
+};
 extern const struct satpd_counter_set satpd_hs_budget_counters;
 
 enum satpd_hs_admit {

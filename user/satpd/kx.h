@@ -39,7 +39,9 @@
 	X(kx_session_reused) /* set-session refused: a key installed before (seqs restart) */
 /* clang-format on */
 
-enum satpd_kx_counter { SATPD_KX_COUNTERS(SATPD_COUNTER_INDEX) };
+enum satpd_kx_counter {
+	SATPD_KX_COUNTERS(SATPD_COUNTER_INDEX)
+};
 /* Registered whether a kx socket is open or not (compose.c). */
 extern const struct satpd_counter_set satpd_kx_counters;
 

@@ -382,8 +382,8 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	int ret;
 
 	/* In the state directory, so that a restart accepts no replay (XDP swaps in its map). */
-	ret = satpd_windows_open_file(&d->windows, SATPD_WINDOWS_SOCKET_BITS, cc->window,
-				      state_dir);
+	ret =
+	    satpd_windows_open_file(&d->windows, SATPD_WINDOWS_SOCKET_BITS, cc->window, state_dir);
 	if (ret)
 		return ret;
 	d->windows_adopted = atomic_load(&d->windows.n);
@@ -411,12 +411,12 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	if (ret)
 		return ret;
 	if (c->n_conns == 1)
-		log_notice("role %s, cipher %s, auth %s (tag %u), kd-prf %s, mux %u, sender id %u, "
-			   "window %u",
-			   satp_role_name(cc->keys.role), satp_algo_name(cc->keys.algos.cipher_bits),
-			   cc->keys.algos.auth == SATP_AUTH_SHA1 ? "sha1" : "null",
-			   cc->keys.algos.tag_len, satp_algo_name(cc->keys.algos.kd_bits), cc->mux,
-			   cc->sender_id, cc->window);
+		log_notice(
+		    "role %s, cipher %s, auth %s (tag %u), kd-prf %s, mux %u, sender id %u, "
+		    "window %u",
+		    satp_role_name(cc->keys.role), satp_algo_name(cc->keys.algos.cipher_bits),
+		    cc->keys.algos.auth == SATP_AUTH_SHA1 ? "sha1" : "null", cc->keys.algos.tag_len,
+		    satp_algo_name(cc->keys.algos.kd_bits), cc->mux, cc->sender_id, cc->window);
 	else
 		log_notice("%u connections", c->n_conns);
 	return 0;

@@ -156,11 +156,13 @@ static void render_conns(struct satp_text *o, const struct satp_ctl_snapshot *s)
 			const char *p = (const char *)&s->conns[i] + conn_metrics[k].off;
 
 			if (conn_metrics[k].is_signed)
-				satp_text_put(o, "%s{mux=\"%u\"} %" PRId64 "\n", conn_metrics[k].name,
-				    s->conns[i].mux, *(const int64_t *)(const void *)p);
+				satp_text_put(o, "%s{mux=\"%u\"} %" PRId64 "\n",
+					      conn_metrics[k].name, s->conns[i].mux,
+					      *(const int64_t *)(const void *)p);
 			else
-				satp_text_put(o, "%s{mux=\"%u\"} %" PRIu64 "\n", conn_metrics[k].name,
-				    s->conns[i].mux, *(const uint64_t *)(const void *)p);
+				satp_text_put(o, "%s{mux=\"%u\"} %" PRIu64 "\n",
+					      conn_metrics[k].name, s->conns[i].mux,
+					      *(const uint64_t *)(const void *)p);
 		}
 	}
 	family(o, "satpd_conn_window_top", "gauge",
@@ -168,8 +170,8 @@ static void render_conns(struct satp_text *o, const struct satp_ctl_snapshot *s)
 	for (i = 0; i < n; i++)
 		for (j = 0; j < s->conns[i].n_senders && j < SATP_CTL_SENDERS_MAX; j++)
 			satp_text_put(o, "satpd_conn_window_top{mux=\"%u\",sender=\"%u\"} %u\n",
-			    s->conns[i].mux, s->conns[i].senders[j].id,
-			    s->conns[i].senders[j].window_top);
+				      s->conns[i].mux, s->conns[i].senders[j].id,
+				      s->conns[i].senders[j].window_top);
 	/* per-connection daemon counters: one family per name, in first-seen order */
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < s->conns[i].n_counters && j < SATP_CTL_COUNTERS_MAX; j++) {
@@ -192,8 +194,8 @@ static void render_conns(struct satp_text *o, const struct satp_ctl_snapshot *s)
 			for (a = i; a < n; a++)
 				for (b = 0; b < s->conns[a].n_counters; b++)
 					if (!strcmp(s->conns[a].counters[b].name, cname))
-						satp_text_put(o,
-						    "satpd_conn_%s%s{mux=\"%u\"} %" PRIu64 "\n",
+						satp_text_put(
+						    o, "satpd_conn_%s%s{mux=\"%u\"} %" PRIu64 "\n",
 						    name, sfx, s->conns[a].mux,
 						    s->conns[a].counters[b].value);
 		}
@@ -258,18 +260,19 @@ static void render_xdp_reasons(struct satp_text *o, const struct satp_xdp_view *
 	family(o, "satpd_xdp_packets_total", "counter", "Frames satp_rx judged, by verdict.");
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
 		satp_text_put(o, "satpd_xdp_packets_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
-		    satp_xdp_reason_names[r], (unsigned long long)v->counters[r].packets);
+			      satp_xdp_reason_names[r], (unsigned long long)v->counters[r].packets);
 	family(o, "satpd_xdp_bytes_total", "counter",
 	       "Bytes of frames satp_rx judged, by verdict.");
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
 		satp_text_put(o, "satpd_xdp_bytes_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
-		    satp_xdp_reason_names[r], (unsigned long long)v->counters[r].bytes);
+			      satp_xdp_reason_names[r], (unsigned long long)v->counters[r].bytes);
 	family(o, "satpd_xdp_drops_total", "counter", "SATP datagrams satp_rx dropped, by reason.");
 	for (r = 0; r < SATP_XDP_REASON_MAX; r++)
 		if (!strncmp(satp_xdp_reason_names[r], "drop-", 5))
-			satp_text_put(o, "satpd_xdp_drops_total{ifname=\"%s\",reason=\"%s\"} %llu\n", ifn,
-			    satp_xdp_reason_names[r] + 5,
-			    (unsigned long long)v->counters[r].packets);
+			satp_text_put(o,
+				      "satpd_xdp_drops_total{ifname=\"%s\",reason=\"%s\"} %llu\n",
+				      ifn, satp_xdp_reason_names[r] + 5,
+				      (unsigned long long)v->counters[r].packets);
 }
 
 static void render_senders(struct satp_text *o, const struct satp_xdp_view *v, const char *ifn)
@@ -298,8 +301,9 @@ static void render_senders(struct satp_text *o, const struct satp_xdp_view *v, c
 
 			if (f == 3 && !s->valid)
 				continue;
-			satp_text_put(o, "%s{ifname=\"%s\",mux=\"%u\",sender=\"%u\"} %llu\n", fam[f].name,
-			    ifn, s->mux, s->sender_id, (unsigned long long)val);
+			satp_text_put(o, "%s{ifname=\"%s\",mux=\"%u\",sender=\"%u\"} %llu\n",
+				      fam[f].name, ifn, s->mux, s->sender_id,
+				      (unsigned long long)val);
 		}
 	}
 }
@@ -311,10 +315,10 @@ static void render_xdp(struct satp_text *o, const struct satp_xdp_view *v)
 	label_value(v->ifname, ifn, sizeof(ifn));
 	family(o, "satpd_xdp_attached", "gauge",
 	       "1 when the kernel runs the satp_rx the pinned maps name.");
-	satp_text_put(o, "satpd_xdp_attached{ifname=\"%s\",mode=\"%s\",dispatcher=\"%s\"} %d\n", ifn,
-	    satp_xdp_mode_name((enum satp_xdp_attach_mode)v->cfg.attach_mode),
-	    v->cfg.attach_flags & SATP_XDP_ATTACH_DISPATCHER ? "yes" : "no",
-	    satp_xdp_view_attached(v));
+	satp_text_put(o, "satpd_xdp_attached{ifname=\"%s\",mode=\"%s\",dispatcher=\"%s\"} %d\n",
+		      ifn, satp_xdp_mode_name((enum satp_xdp_attach_mode)v->cfg.attach_mode),
+		      v->cfg.attach_flags & SATP_XDP_ATTACH_DISPATCHER ? "yes" : "no",
+		      satp_xdp_view_attached(v));
 	if (v->n_xsks >= 0) {
 		family(o, "satpd_xdp_sockets", "gauge", "AF_XDP sockets bound to the interface.");
 		satp_text_put(o, "satpd_xdp_sockets{ifname=\"%s\"} %d\n", ifn, v->n_xsks);

@@ -165,5 +165,4 @@ int satp_xdp_read_rail_stats(struct satp_xdp *x, uint32_t path, struct satp_xdp_
 /* Zero a slot's counters on every CPU: a freed slot's next sender starts from nothing. */
 int satp_xdp_clear_sender_stats(struct satp_xdp *x, uint32_t slot);
 
-
 #endif /* SATP_XDP_LOADER_H */

@@ -964,8 +964,8 @@ static int open_block(struct satpd_config *c, const char *where, char *err, size
 			    SATPD_CONNS_MAX);
 	c->cur_conn = c->n_conns++;
 	conn_default(conn0(c));
-	c->block_line = (unsigned int)strtoul(strrchr(where, ':') ? strrchr(where, ':') + 1 : "1",
-					      NULL, 10);
+	c->block_line =
+	    (unsigned int)strtoul(strrchr(where, ':') ? strrchr(where, ':') + 1 : "1", NULL, 10);
 	if (!c->block_line)
 		c->block_line = 1;
 	return 0;
@@ -1236,11 +1236,13 @@ static int check_rail(struct satpd_config *c, char *err, size_t errlen)
 	if (!c->rail)
 		return 0;
 	if (cc->handshake)
-		return fail(err, errlen, "RAIL (-Y or a port range) works with static keys only, "
-					 "not with --peer-key");
+		return fail(err, errlen,
+			    "RAIL (-Y or a port range) works with static keys only, "
+			    "not with --peer-key");
 	if (c->n_conns != 1 || c->n_sync_hosts)
-		return fail(err, errlen, "RAIL (-Y or a port range) supports exactly one "
-					 "connection, not connection blocks or -X/-M");
+		return fail(err, errlen,
+			    "RAIL (-Y or a port range) supports exactly one "
+			    "connection, not connection blocks or -X/-M");
 	if (!cc->window)
 		return fail(err, errlen,
 			    "RAIL (-Y or a port range) needs a replay window: give -w > 0 "

@@ -103,7 +103,8 @@ struct satpd_conn_config {
 	 */
 	bool handshake;
 	uint8_t peer_key[32];
-	bool tag_len_given; /* -b: handshake mode keeps it (or refuses it) rather than its default */
+	bool
+	    tag_len_given; /* -b: handshake mode keeps it (or refuses it) rather than its default */
 };
 
 /*
@@ -157,15 +158,15 @@ struct satpd_config {
 	enum satpd_xdp_mode xdp_mode;
 	/* --xdp-mode given: a mode that cannot be had is an error; the default falls back */
 	bool xdp_mode_set;
-	bool keep_xdp; /* --keep-xdp: leave satp_rx attached at exit (default: detach) */
+	bool keep_xdp;	     /* --keep-xdp: leave satp_rx attached at exit (default: detach) */
 	unsigned int queues; /* --queues, SATPD_QUEUES_UNSET when not given */
-	bool rail; /* -Y or a port range: every datagram on every path */
+	bool rail;	     /* -Y or a port range: every datagram on every path */
 	/* Every -r of connection 0, in order: with RAIL each is a remote host of its own
 	 * paths (a link each); without, the last one wins as with anytun. */
 	char rail_hosts[SATPD_RAIL_HOSTS_MAX][SATPD_HOST_MAX];
 	unsigned int n_rail_hosts;
 	char pin_root[SATPD_PATH_MAX];
-	char state_dir[SATPD_PATH_MAX]; /* "" = SATPD_STATE_ROOT/<dev> */
+	char state_dir[SATPD_PATH_MAX];	 /* "" = SATPD_STATE_ROOT/<dev> */
 	char ctl_socket[SATPD_PATH_MAX]; /* "" = /run/satpd/<dev>.sock */
 	char ctl_group[64];		 /* may use the control socket besides root */
 	char ctl_read_group[64];	 /* may use op=show only (satp show) */
@@ -185,7 +186,7 @@ struct satpd_config {
 	struct satpd_conn_config sync_base; /* the command line's connection, without keys */
 
 	/* The window exchange between anycast edges (docs/anycast.md §8); off without peers. */
-	char edge_listen[SATPD_HOST_MAX + 8]; /* --edge-listen ADDR:PORT */
+	char edge_listen[SATPD_HOST_MAX + 8];			   /* --edge-listen ADDR:PORT */
 	char edge_peers[SATPD_EDGE_PEERS_MAX][SATPD_HOST_MAX + 8]; /* --peer-edge ADDR:PORT */
 	unsigned int n_edge_peers;
 	char edge_key_file[SATPD_PATH_MAX]; /* --edge-key; "": derived from the connection's key */
@@ -196,12 +197,12 @@ struct satpd_config {
 	/* parse state, consumed by satpd_config_finish() */
 	char passphrase[SATPD_PASSPHRASE_MAX];
 	bool have_key, have_salt, have_passphrase;
-	unsigned int cur_conn; /* the connection per-connection options apply to */
+	unsigned int cur_conn;	 /* the connection per-connection options apply to */
 	unsigned int block_line; /* line of the open `connection` block; 0: none */
 	struct satpd_conn_keys_parse {
 		char passphrase[SATPD_PASSPHRASE_MAX];
 		bool have_key, have_salt, have_passphrase;
-	} saved0; /* connection 0's key state while a block is open */
+	} saved0;	       /* connection 0's key state while a block is open */
 	unsigned int warnings; /* SATPD_WARN_* found while finishing */
 };
 

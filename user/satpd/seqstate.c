@@ -53,10 +53,11 @@ int satpd_state_lock(const char *dir, bool *created)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		log_err("state directory '%s' is in use by another satpd (it holds %s): two daemons "
-			"on one state directory would send with the same sequence numbers; give "
-			"each its own --state-dir",
-			dir, path);
+		log_err(
+		    "state directory '%s' is in use by another satpd (it holds %s): two daemons "
+		    "on one state directory would send with the same sequence numbers; give "
+		    "each its own --state-dir",
+		    dir, path);
 		close(fd);
 		return ret;
 	}

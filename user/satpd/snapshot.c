@@ -85,7 +85,7 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 		satpd_addr_str(&v.addr.sa, sc->remote, sizeof(sc->remote));
 	sc->remote_learned = conn->remote.learned;
 	/* a kx session counts its own seqs from 0 */
-	sc->seq_out = !k	     ? 0 /* handshake mode before the first session */
+	sc->seq_out = !k	   ? 0 /* handshake mode before the first session */
 		      : k->session ? atomic_load(&k->tx_seq)
 				   : atomic_load(&conn->seq->next);
 	sc->rx_packets = atomic_load(&conn->rx_packets);

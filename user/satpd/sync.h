@@ -19,7 +19,9 @@
 	X(sync_refused) /* anytun sync connection records refused (logged: why) */
 /* clang-format on */
 
-enum satpd_sync_counter { SATPD_SYNC_COUNTERS(SATPD_COUNTER_INDEX) };
+enum satpd_sync_counter {
+	SATPD_SYNC_COUNTERS(SATPD_COUNTER_INDEX)
+};
 /* Registered whether -X/-M is given or not (compose.c). */
 extern const struct satpd_counter_set satpd_sync_counters;
 

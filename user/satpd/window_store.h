@@ -59,11 +59,11 @@ struct satpd_windows {
 	unsigned int bits;
 	_Atomic unsigned int n;
 	_Atomic bool full; /* a new sender found no slot: reclaim a parked mux (main thread) */
-	uint32_t size; /* -w of the connection */
+	uint32_t size;	   /* -w of the connection */
 	bool own_slots;
-	void *map;	/* the state file's mapping (socket path), else NULL */
+	void *map; /* the state file's mapping (socket path), else NULL */
 	size_t map_len;
-	int map_fd;	/* holds the file's flock: one daemon per state directory */
+	int map_fd; /* holds the file's flock: one daemon per state directory */
 	satpd_window_bind_fn bind;
 	satpd_window_unbind_fn unbind;
 	void *bind_ctx;

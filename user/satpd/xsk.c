@@ -85,8 +85,8 @@ struct satpd_xdp_path {
 	unsigned int n_queues;
 	struct satpd_xsk *socks;
 	int64_t last_resolve_ms;
-	int64_t last_write_back_ms;	 /* of the windows into the state file */
-	unsigned int resolve_next;	 /* mux the periodic refresh continues at */
+	int64_t last_write_back_ms; /* of the windows into the state file */
+	unsigned int resolve_next;  /* mux the periodic refresh continues at */
 	bool keep;
 	bool gone;	      /* the underlay was deleted: nothing to detach */
 	bool write_back_full; /* the last write-back found no slot for some: said once */
@@ -193,8 +193,7 @@ static bool is_veth(const char *ifname)
 {
 	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
 
-	return !ethtool_ioctl(ifname, &info) &&
-	       !strcmp(info.driver, "veth");
+	return !ethtool_ioctl(ifname, &info) && !strcmp(info.driver, "veth");
 }
 
 int satpd_xdp_queues(const char *ifname, unsigned int want, bool native)
@@ -411,8 +410,8 @@ static bool tmpl_fits(const struct satpd_l2_tmpl *t, const struct satpd_pkt *p)
  * there are free frames. Returns the mask of those put there (submitted, not
  * kicked); the rest are the caller's to send by socket.
  */
-static uint64_t xsk_tx_frame(struct satpd_worker *w, uint64_t mask,
-			     const struct satpd_l2_tmpl *tt, const uint8_t *ti)
+static uint64_t xsk_tx_frame(struct satpd_worker *w, uint64_t mask, const struct satpd_l2_tmpl *tt,
+			     const uint8_t *ti)
 {
 	struct satpd_xsk *s = w->xsk;
 	unsigned int want = (unsigned int)__builtin_popcountll(mask), got = 0, i;
@@ -705,8 +704,8 @@ static int merge_pinned_one(struct satpd_windows *w, const struct satp_xdp_view_
 		return 0; /* deleted meanwhile, or a slot out of range */
 	if (satp_window_export(&win, &top, bits, &nbits))
 		return 0; /* nothing committed, or -w 0 */
-	return satpd_windows_merge_record(w, key->mux, key->sender_id, win.size, top, bits,
-					  nbits) < 0
+	return satpd_windows_merge_record(w, key->mux, key->sender_id, win.size, top, bits, nbits) <
+		       0
 		   ? -ENOSPC
 		   : 1;
 }
