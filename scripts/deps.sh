@@ -12,7 +12,7 @@ PKGS=(
 	iproute2 iputils-ping tcpdump iperf3 procps psmisc kmod netcat-openbsd curl nftables
 	python3 python3-scapy python3-cryptography
 	uanytun anytun bird2
-	cppcheck clang-tidy valgrind
+	cppcheck clang-tidy clang-format valgrind
 	# test_features reads the per-queue XDP counters of a veth (ethtool -S).
 	ethtool
 	# uanytun and anytun configure their device with /sbin/ifconfig (-n); libFuzzer and the
