@@ -2,7 +2,7 @@
 /*
  * The XDP fast path's ABI: every map key and value, the counter enum and its
  * names, the map capacities. Included by bpf/satp_xdp.bpf.c and by the
- * userspace loader (user/lib/xdp.c), never copied.
+ * userspace loader (user/satpd/xdp_loader.c), never copied.
  *
  * Maps (pinned under <pinroot>/satpd/<ifname>/, all BTF-typed):
  *
@@ -287,7 +287,7 @@ struct satp_xdp_path_stats {
  * the frame's first byte in the umem frame; the kernel copies it there in copy
  * mode, native and skb alike (checked on veth, kernel 6.18). A driver without
  * XDP metadata support refuses the adjust: the frame goes without it, and the
- * daemon parses that frame itself (user/satpd/xsk.c). Host byte order.
+ * daemon parses that frame itself (user/satpd/frame.c). Host byte order.
  */
 struct satp_xdp_meta {
 	__u32 magic;  /* SATP_XDP_META_MAGIC: there, and this layout */

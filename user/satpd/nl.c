@@ -24,8 +24,11 @@ int satpd_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0 ||
-	    mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb, data) < 0)
+	if (n < 0)
+		return -errno;
+	/* An error the kernel sent sets errno; a callback's refusal may not: no stale errno then. */
+	errno = 0;
+	if (mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb, data) < 0)
 		return errno ? -errno : -EIO;
 	return 0;
 }

@@ -45,8 +45,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	struct route_info *ri = data;
 	struct nlattr *attr;
 
-	mnl_attr_for_each(attr, nlh, sizeof(*rtm))
-	{
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
 		switch (mnl_attr_get_type(attr)) {
 		case RTA_OIF:
 			ri->oif = mnl_attr_get_u32(attr);
@@ -74,8 +73,7 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	struct neigh_info *ni = data;
 	struct nlattr *attr;
 
-	mnl_attr_for_each(attr, nlh, sizeof(*ndm))
-	{
+	mnl_attr_for_each(attr, nlh, sizeof(*ndm)) {
 		if (mnl_attr_get_type(attr) == NDA_LLADDR &&
 		    mnl_attr_get_payload_len(attr) == ETH_ALEN) {
 			memcpy(ni->mac, mnl_attr_get_payload(attr), ETH_ALEN);

@@ -44,8 +44,10 @@ static int route_oif_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nlattr *attr;
 
-	mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg)) if (mnl_attr_get_type(attr) == RTA_OIF) *
-	    (uint32_t *)data = mnl_attr_get_u32(attr);
+	mnl_attr_for_each(attr, nlh, sizeof(struct rtmsg)) {
+		if (mnl_attr_get_type(attr) == RTA_OIF)
+			*(uint32_t *)data = mnl_attr_get_u32(attr);
+	}
 	return MNL_CB_OK;
 }
 
