@@ -292,7 +292,7 @@ void satpd_conns_free(struct satpd *d)
 	reclaim(d, true);
 	for (m = 0; m <= UINT16_MAX; m++)
 		conn_free(d, atomic_load(&t->by_mux[m]));
-	free(atomic_load(&t->flood));
+	free(atomic_load(&t->muxes));
 	lpm_free(atomic_load(&t->routes));
 	satpd_keymem_close(t->keymem);
 	explicit_bzero(t->keymem, sizeof(*t->keymem));
@@ -347,7 +347,7 @@ static void update_views(struct satpd *d)
 				   : only);
 	atomic_store(&t->adopt, only && !only->mux_fixed ? only : NULL);
 	if (l) {
-		prev = atomic_exchange(&t->flood, l);
+		prev = atomic_exchange(&t->muxes, l);
 		retire(d, NULL, NULL, prev);
 	}
 }
@@ -1273,12 +1273,7 @@ bool satpd_conns_src_fits(struct satpd *d, const struct satpd_conn *conn, const 
 	return inner_route(t, inner, len, true) == conn->mux;
 }
 
-struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d)
-{
-	return atomic_load_explicit(&d->conns->flood, memory_order_acquire);
-}
-
 struct satpd_muxlist *satpd_conns_muxes(struct satpd *d)
 {
-	return satpd_conns_flood_list(d);
+	return atomic_load_explicit(&d->conns->muxes, memory_order_acquire);
 }

@@ -69,7 +69,7 @@
 
 struct satpd_retired;
 
-/* The muxes of every connection, for floods; immutable once published. */
+/* The muxes of every connection; immutable once published (satpd_conns_muxes). */
 struct satpd_muxlist {
 	unsigned int n;
 	uint16_t mux[];
@@ -107,7 +107,7 @@ struct satpd_conns {
 	_Atomic(struct satpd_conn *) sole;
 	/* Without -r on the socket path: the one connection that adopts a mux. */
 	_Atomic(struct satpd_conn *) adopt;
-	_Atomic(struct satpd_muxlist *) flood;
+	_Atomic(struct satpd_muxlist *) muxes;
 	_Atomic(struct satpd_lpm *) routes; /* mux per prefix; replaced whole on a change */
 	bool auto_default;	    /* one connection, no route given: it got 0/0 and ::/0 */
 	_Atomic unsigned int n_pub; /* n as the workers read it (the slot quota) */
@@ -243,10 +243,9 @@ bool satpd_conns_learn_mac(struct satpd *d, const uint8_t *frame, size_t len, ui
  */
 bool satpd_conns_src_fits(struct satpd *d, const struct satpd_conn *conn, const uint8_t *inner,
 			  size_t len);
-struct satpd_muxlist *satpd_conns_flood_list(struct satpd *d);
 /*
  * Every connection's mux, in mux order: as many steps as connections, not as
- * muxes (the same immutable list floods use). Main thread, or within a batch.
+ * muxes (tap floods, the handshake's timers). Main thread, or within a batch.
  */
 struct satpd_muxlist *satpd_conns_muxes(struct satpd *d);
 

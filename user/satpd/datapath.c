@@ -581,7 +581,7 @@ static bool seal_for(struct satpd_worker *w, struct satpd_conn *conn, struct sat
 /* Tap: a copy of p to every connection, by the socket (broadcasts and unknown MACs). */
 static void flood(struct satpd_worker *w, const struct satpd_pkt *p, uint16_t ptype)
 {
-	struct satpd_muxlist *l = satpd_conns_flood_list(w->d);
+	struct satpd_muxlist *l = satpd_conns_muxes(w->d);
 	struct satpd_pkt *f = w->flood;
 	struct satpd_conn *conn;
 	unsigned int i;
