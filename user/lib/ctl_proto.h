@@ -99,7 +99,10 @@
 #define SATP_CTL_NAME_MAX     32
 /* Senders per connection a snapshot lists: an anycast cluster of a few dozen nodes. */
 #define SATP_CTL_SENDERS_MAX 64
-/* RAIL paths a snapshot lists: satpd_options' SATPD_RAIL_PATHS_MAX. */
+/*
+ * RAIL paths a snapshot lists: at least satpd_options' SATPD_RAIL_PATHS_MAX, so
+ * that every path of the daemon shows (asserted in user/satpd/snapshot.c).
+ */
 #define SATP_CTL_PATHS_MAX 16
 /* HOST:PORT with a bracketed IPv6 address or a DNS name. */
 #define SATP_CTL_ADDR_MAX 300
