@@ -92,8 +92,9 @@
 /* Connections one snapshot carries: every mux (the array grows with them). */
 #define SATP_CTL_MAX_CONNS 65536u
 /*
- * Named counters per scope (daemon, connection): satpd has 45, the edge exchange
- * 17 (snapshot.c asserts that they fit; one past this is refused, not cut).
+ * Named counters per scope (daemon, connection): satpd has 46 (the core's 33,
+ * the features' 13), "connections" and the edge exchange's 17 (snapshot.c
+ * asserts that they fit; one past this is refused, not cut).
  */
 #define SATP_CTL_COUNTERS_MAX 96
 #define SATP_CTL_NAME_MAX     32
