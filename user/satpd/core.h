@@ -27,7 +27,7 @@
 #include "satpd_options.h"
 #include "seqlock.h"
 #include "seqstate.h"
-#include "route.h"
+#include "nexthop.h"
 #include "udp.h"
 #include "window_store.h"
 
@@ -163,7 +163,7 @@ struct satpd_conn {
 	struct satpd_conn_remote remote; /* satpd_conn_read_remote, satpd_conn_set_remote */
 	struct satpd_seq *seq;		 /* handed on when change-conn replaces the connection */
 	bool owns_seq;			 /* false once handed on */
-	struct satpd_l2 l2;		 /* AF_XDP TX: next-hop headers to this remote (route.h) */
+	struct satpd_l2 l2;		 /* AF_XDP TX: the remote's next-hop headers (nexthop.h) */
 	int l2_last_ret;		 /* of the last resolve, to log only changes */
 	/* last_rx: Unix (CLOCK_REALTIME) seconds of the last delivered datagram; 0: none */
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
