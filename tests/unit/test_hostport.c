@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* HOST:PORT: the one parser of every address given with its port (hostport.h). */
+/* HOST:PORT: the one parser of every address given with its port, and its writer (hostport.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -117,6 +119,59 @@ static void test_bad(void **state)
 	}
 }
 
+struct format_case {
+	int family;
+	const char *addr; /* inet_pton's text */
+	uint16_t port;
+	const char *text;
+};
+
+static const struct format_case formats[] = {
+    {AF_INET, "10.0.0.1", 4444, "10.0.0.1:4444"},
+    {AF_INET, "255.255.255.255", 65535, "255.255.255.255:65535"},
+    {AF_INET6, "fd00::1", 4444, "[fd00::1]:4444"},
+    {AF_INET6, "::ffff:10.0.0.1", 0, "[::ffff:10.0.0.1]:0"},
+    /* the longest text inet_ntop writes, in the longest form */
+    {AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
+     "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"},
+};
+
+/* What the formatter writes, the parser reads back: address and port. */
+static void test_format(void **state)
+{
+	char text[SATP_HOSTPORT_STRLEN], host[INET6_ADDRSTRLEN];
+	uint8_t addr[16], back[16];
+	uint16_t port;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		assert_int_equal(inet_pton(formats[i].family, formats[i].addr, addr), 1);
+		satp_hostport_format(formats[i].family, addr, formats[i].port, text, sizeof(text));
+		assert_string_equal(text, formats[i].text);
+		assert_int_equal(satp_hostport_parse(text, SATP_HOSTPORT_PORT_ZERO, host,
+						     sizeof(host), &port, NULL, 0),
+				 0);
+		assert_int_equal(inet_pton(formats[i].family, host, back), 1);
+		assert_memory_equal(back, addr, formats[i].family == AF_INET6 ? 16 : 4);
+		assert_int_equal(port, formats[i].port);
+	}
+}
+
+/* An address inet_ntop cannot write still gives a line, and a short buffer is cut, not overrun. */
+static void test_format_edges(void **state)
+{
+	char text[SATP_HOSTPORT_STRLEN], small[8];
+	const uint8_t addr[16] = {10, 0, 0, 1};
+
+	(void)state;
+	satp_hostport_format(AF_UNIX, addr, 7, text, sizeof(text));
+	assert_string_equal(text, "?:7");
+	memset(small, 'x', sizeof(small));
+	satp_hostport_format(AF_INET, addr, 4444, small, sizeof(small));
+	assert_string_equal(small, "10.0.0.");
+}
+
 /* A caller that words its own error passes no buffer. */
 static void test_quiet(void **state)
 {
@@ -130,9 +185,9 @@ static void test_quiet(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good),
-	    cmocka_unit_test(test_bad),
-	    cmocka_unit_test(test_quiet),
+	    cmocka_unit_test(test_good),	 cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_quiet),	 cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_format_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

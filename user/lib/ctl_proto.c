@@ -77,8 +77,6 @@ struct field {
 	int (*parse)(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen);
 };
 
-#define errf satp_errf /* textbuf.h; the short name keeps the field parsers' lines short */
-
 /* Bounded copy that truncates on purpose (names, addresses from a reply). */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -115,8 +113,8 @@ static int num_field(const char *name, const char *v, uint64_t max, uint64_t *ou
 		     size_t errlen)
 {
 	if (parse_num(v, max, out)) {
-		errf(err, errlen, "invalid %s '%.*s': expected a number 0..%" PRIu64, name,
-		     QUOTE_MAX, v, max);
+		satp_errf(err, errlen, "invalid %s '%.*s': expected a number 0..%" PRIu64, name,
+			  QUOTE_MAX, v, max);
 		return -EINVAL;
 	}
 	return 0;
@@ -175,9 +173,9 @@ static int f_grace(const char *v, struct satp_ctl_msg *m, char *err, size_t errl
 static int f_role(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
 	if (satp_parse_role(v, &m->role)) {
-		errf(err, errlen,
-		     "invalid role '%.*s': expected left, right, alice, bob, server or client",
-		     QUOTE_MAX, v);
+		satp_errf(err, errlen,
+			  "invalid role '%.*s': expected left, right, alice, bob, server or client",
+			  QUOTE_MAX, v);
 		return -EINVAL;
 	}
 	return 0;
@@ -186,7 +184,7 @@ static int f_role(const char *v, struct satp_ctl_msg *m, char *err, size_t errle
 static int f_cipher(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
 	if (satp_parse_cipher(v, &m->cipher_bits)) {
-		errf(err, errlen, "invalid cipher '%.*s'", QUOTE_MAX, v);
+		satp_errf(err, errlen, "invalid cipher '%.*s'", QUOTE_MAX, v);
 		return -EINVAL;
 	}
 	return 0;
@@ -195,7 +193,7 @@ static int f_cipher(const char *v, struct satp_ctl_msg *m, char *err, size_t err
 static int f_kd_prf(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
 	if (satp_parse_kd_prf(v, &m->kd_bits)) {
-		errf(err, errlen, "invalid kd-prf '%.*s'", QUOTE_MAX, v);
+		satp_errf(err, errlen, "invalid kd-prf '%.*s'", QUOTE_MAX, v);
 		return -EINVAL;
 	}
 	return 0;
@@ -204,7 +202,7 @@ static int f_kd_prf(const char *v, struct satp_ctl_msg *m, char *err, size_t err
 static int f_auth(const char *v, struct satp_ctl_msg *m, char *err, size_t errlen)
 {
 	if (satp_parse_auth(v, &m->auth)) {
-		errf(err, errlen, "invalid auth '%.*s': expected null or sha1", QUOTE_MAX, v);
+		satp_errf(err, errlen, "invalid auth '%.*s': expected null or sha1", QUOTE_MAX, v);
 		return -EINVAL;
 	}
 	return 0;
@@ -231,7 +229,8 @@ static int f_remote(const char *v, struct satp_ctl_msg *m, char *err, size_t err
 	memcpy(m->remote, v, strlen(v) + 1);
 	return 0;
 bad:
-	errf(err, errlen, "invalid remote '%.*s': expected HOST:PORT or [IPV6]:PORT", QUOTE_MAX, v);
+	satp_errf(err, errlen, "invalid remote '%.*s': expected HOST:PORT or [IPV6]:PORT",
+		  QUOTE_MAX, v);
 	return -EINVAL;
 }
 
@@ -243,9 +242,9 @@ static int hex_key(const char *name, const char *v, uint8_t *out, size_t *len, c
 
 	if (satp_hex_parse(v, out, SATP_KEY_MAX, 0, len, msg, sizeof(msg)) ||
 	    (*len != 16 && *len != 24 && *len != 32)) {
-		errf(err, errlen,
-		     "invalid %s: expected 32, 48 or 64 hex digits, got %zu characters", name,
-		     strlen(v));
+		satp_errf(err, errlen,
+			  "invalid %s: expected 32, 48 or 64 hex digits, got %zu characters", name,
+			  strlen(v));
 		return -EINVAL;
 	}
 	return 0;
@@ -257,8 +256,8 @@ static int hex_salt(const char *name, const char *v, uint8_t *out, char *err, si
 	size_t len;
 
 	if (satp_hex_parse(v, out, SATP_SALT_LEN, SATP_SALT_LEN, &len, msg, sizeof(msg))) {
-		errf(err, errlen, "invalid %s: expected %d hex digits, got %zu characters", name,
-		     2 * SATP_SALT_LEN, strlen(v));
+		satp_errf(err, errlen, "invalid %s: expected %d hex digits, got %zu characters",
+			  name, 2 * SATP_SALT_LEN, strlen(v));
 		return -EINVAL;
 	}
 	return 0;
@@ -309,8 +308,8 @@ static int f_passphrase(const char *v, struct satp_ctl_msg *m, char *err, size_t
 	size_t len = strlen(v);
 
 	if (!len || len > SATP_CTL_PASSPHRASE_MAX) {
-		errf(err, errlen, "invalid passphrase: 1..%d characters, got %zu",
-		     SATP_CTL_PASSPHRASE_MAX, len);
+		satp_errf(err, errlen, "invalid passphrase: 1..%d characters, got %zu",
+			  SATP_CTL_PASSPHRASE_MAX, len);
 		return -EINVAL;
 	}
 	memcpy(m->passphrase, v, len + 1);
@@ -325,19 +324,19 @@ static int f_route(const char *v, struct satp_ctl_msg *m, char *err, size_t errl
 	char msg[160];
 
 	if (m->n_routes >= SATP_CTL_ROUTES_MAX) {
-		errf(err, errlen, "route '%.*s': more than %d routes in one request", QUOTE_MAX, v,
-		     SATP_CTL_ROUTES_MAX);
+		satp_errf(err, errlen, "route '%.*s': more than %d routes in one request",
+			  QUOTE_MAX, v, SATP_CTL_ROUTES_MAX);
 		return -EINVAL;
 	}
 	if (strlen(v) > QUOTE_MAX) {
-		errf(err, errlen, "route '%.*s...': longer than %d characters", QUOTE_MAX, v,
-		     QUOTE_MAX);
+		satp_errf(err, errlen, "route '%.*s...': longer than %d characters", QUOTE_MAX, v,
+			  QUOTE_MAX);
 		return -EINVAL;
 	}
 	if (satpd_parse_prefix(v, &p, msg, sizeof(msg))) {
 		/* with the parser's own reason: which part is wrong */
-		errf(err, errlen, "invalid route '%.*s': expected ADDRESS/LENGTH (%s)", QUOTE_MAX,
-		     v, msg);
+		satp_errf(err, errlen, "invalid route '%.*s': expected ADDRESS/LENGTH (%s)",
+			  QUOTE_MAX, v, msg);
 		return -EINVAL;
 	}
 	r = &m->routes[m->n_routes++];
@@ -397,18 +396,18 @@ static int next_line(const char *buf, size_t len, size_t *pos, char *line, size_
 	nl = memchr(start, '\n', len - *pos);
 	n = nl ? (size_t)(nl - start) : len - *pos;
 	if (n >= cap) {
-		errf(err, errlen, "line %u: longer than %zu bytes", lineno, cap - 1);
+		satp_errf(err, errlen, "line %u: longer than %zu bytes", lineno, cap - 1);
 		return -EINVAL;
 	}
 	if (memchr(start, '\0', n) || memchr(start, '\r', n)) {
-		errf(err, errlen, "line %u: contains a NUL or CR byte", lineno);
+		satp_errf(err, errlen, "line %u: contains a NUL or CR byte", lineno);
 		return -EINVAL;
 	}
 	memcpy(line, start, n);
 	line[n] = '\0';
 	if (!nl) {
-		errf(err, errlen, "line %u '%.*s': not ended by a newline", lineno, QUOTE_MAX,
-		     line);
+		satp_errf(err, errlen, "line %u '%.*s': not ended by a newline", lineno, QUOTE_MAX,
+			  line);
 		return -EINVAL;
 	}
 	*pos += n + 1;
@@ -420,8 +419,8 @@ static int parse_op(const char *line, struct satp_ctl_msg *m, char *err, size_t 
 	size_t i;
 
 	if (strncmp(line, "op=", 3)) {
-		errf(err, errlen, "line 1 '%.*s': a request starts with op=<operation>", QUOTE_MAX,
-		     line);
+		satp_errf(err, errlen, "line 1 '%.*s': a request starts with op=<operation>",
+			  QUOTE_MAX, line);
 		return -EINVAL;
 	}
 	for (i = SATP_CTL_OP_SHOW; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
@@ -430,10 +429,10 @@ static int parse_op(const char *line, struct satp_ctl_msg *m, char *err, size_t 
 			return 0;
 		}
 	}
-	errf(err, errlen,
-	     "unknown op '%.*s': expected show, add-conn, change-conn, del-conn, set-keys, "
-	     "reset-window, set-session, del-session, add-route or del-route",
-	     QUOTE_MAX, line + 3);
+	satp_errf(err, errlen,
+		  "unknown op '%.*s': expected show, add-conn, change-conn, del-conn, set-keys, "
+		  "reset-window, set-session, del-session, add-route or del-route",
+		  QUOTE_MAX, line + 3);
 	return -EINVAL;
 }
 
@@ -444,22 +443,23 @@ static int parse_field(char *line, unsigned int lineno, struct satp_ctl_msg *m, 
 	const struct field *f;
 
 	if (!eq) {
-		errf(err, errlen, "line %u '%.*s': expected key=value", lineno, QUOTE_MAX, line);
+		satp_errf(err, errlen, "line %u '%.*s': expected key=value", lineno, QUOTE_MAX,
+			  line);
 		return -EINVAL;
 	}
 	*eq = '\0';
 	f = find_field(line);
 	if (!f) {
-		errf(err, errlen, "line %u: unknown key '%.*s'", lineno, QUOTE_MAX, line);
+		satp_errf(err, errlen, "line %u: unknown key '%.*s'", lineno, QUOTE_MAX, line);
 		return -EINVAL;
 	}
 	if (!(op_rules[m->op].allowed & f->flag)) {
-		errf(err, errlen, "line %u: key '%s' does not belong to op=%s", lineno, f->name,
-		     op_names[m->op]);
+		satp_errf(err, errlen, "line %u: key '%s' does not belong to op=%s", lineno,
+			  f->name, op_names[m->op]);
 		return -EINVAL;
 	}
 	if ((m->present & f->flag) && !f->repeat) {
-		errf(err, errlen, "line %u: key '%s' given twice", lineno, f->name);
+		satp_errf(err, errlen, "line %u: key '%s' given twice", lineno, f->name);
 		return -EINVAL;
 	}
 	m->present |= f->flag;
@@ -475,27 +475,28 @@ static int check_complete(const struct satp_ctl_msg *m, char *err, size_t errlen
 
 	for (i = 0; i < N_FIELDS; i++) {
 		if (missing & fields[i].flag) {
-			errf(err, errlen, "op=%s needs %s=", op_names[m->op], fields[i].name);
+			satp_errf(err, errlen, "op=%s needs %s=", op_names[m->op], fields[i].name);
 			return -EINVAL;
 		}
 	}
 	if (op_rules[m->op].needs_key && !(m->present & KEY_FIELDS)) {
-		errf(err, errlen, "op=%s needs key= or passphrase=", op_names[m->op]);
+		satp_errf(err, errlen, "op=%s needs key= or passphrase=", op_names[m->op]);
 		return -EINVAL;
 	}
 	if ((m->present & KEY_FIELDS) == KEY_FIELDS) {
-		errf(err, errlen, "key= and passphrase= exclude each other");
+		satp_errf(err, errlen, "key= and passphrase= exclude each other");
 		return -EINVAL;
 	}
 	if ((m->present & SATP_CTL_F_SALT) && (m->present & SATP_CTL_F_PASSPHRASE)) {
-		errf(err, errlen,
-		     "salt= and passphrase= exclude each other (the passphrase "
-		     "derives the salt)");
+		satp_errf(err, errlen,
+			  "salt= and passphrase= exclude each other (the passphrase "
+			  "derives the salt)");
 		return -EINVAL;
 	}
 	if (op_rules[m->op].needs_change && !(m->present & ~SATP_CTL_F_MUX)) {
-		errf(err, errlen, "op=%s changes nothing: give at least one field besides mux=",
-		     op_names[m->op]);
+		satp_errf(
+		    err, errlen,
+		    "op=%s changes nothing: give at least one field besides mux=", op_names[m->op]);
 		return -EINVAL;
 	}
 	return 0;
@@ -512,7 +513,7 @@ int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *
 	if (err && errlen)
 		err[0] = '\0';
 	if (!buf || len > SATP_CTL_REQ_MAX) {
-		errf(err, errlen, "request larger than %d bytes", SATP_CTL_REQ_MAX);
+		satp_errf(err, errlen, "request larger than %d bytes", SATP_CTL_REQ_MAX);
 		goto out;
 	}
 	for (;;) {
@@ -529,15 +530,16 @@ int satp_ctl_parse(const char *buf, size_t len, struct satp_ctl_msg *msg, char *
 			goto out;
 	}
 	if (lineno == 1 && !line[0]) {
-		errf(err, errlen, "empty request");
+		satp_errf(err, errlen, "empty request");
 		goto out;
 	}
 	if (r == 1 && pos < len) {
-		errf(err, errlen, "%zu bytes after the empty line ending the request", len - pos);
+		satp_errf(err, errlen, "%zu bytes after the empty line ending the request",
+			  len - pos);
 		goto out;
 	}
 	if (msg->op == SATP_CTL_OP_NONE) {
-		errf(err, errlen, "empty request");
+		satp_errf(err, errlen, "empty request");
 		goto out;
 	}
 	ret = check_complete(msg, err, errlen);
@@ -1044,7 +1046,7 @@ static int reply_line(char *line, int *remote_err, char *errmsg, size_t errlen,
 	if (!strcmp(k, "errno"))
 		return rd_u64(v, &u) || u > 4095 ? -EINVAL : (*remote_err = (int)u, 0);
 	if (!strcmp(k, "error")) {
-		errf(errmsg, errlen, "%s", v);
+		satp_errf(errmsg, errlen, "%s", v);
 		return 0;
 	}
 	if (!s)
@@ -1093,13 +1095,13 @@ int satp_ctl_parse_reply(const char *buf, size_t len, int *remote_err, char *err
 		copy_str(bad, sizeof(bad), line);
 		if ((lineno == 1) != !strncmp(line, "errno=", 6) ||
 		    reply_line(line, remote_err, errmsg, errlen, snap, &conn, &skipping)) {
-			errf(errmsg, errlen, "malformed reply, line %u '%s'", lineno, bad);
+			satp_errf(errmsg, errlen, "malformed reply, line %u '%s'", lineno, bad);
 			return -EINVAL;
 		}
 		have_errno = true;
 	}
 	if (!have_errno) {
-		errf(errmsg, errlen, "empty reply");
+		satp_errf(errmsg, errlen, "empty reply");
 		return -EINVAL;
 	}
 	return 0;

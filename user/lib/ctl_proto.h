@@ -92,14 +92,18 @@
 /* Connections one snapshot carries: every mux (the array grows with them). */
 #define SATP_CTL_MAX_CONNS 65536u
 /*
- * Named counters per scope (daemon, connection): satpd has 45, the edge exchange
- * 17 (snapshot.c asserts that they fit; one past this is refused, not cut).
+ * Named counters per scope (daemon, connection): satpd has 46 (the core's 33,
+ * the features' 13), "connections" and the edge exchange's 17 (snapshot.c
+ * asserts that they fit; one past this is refused, not cut).
  */
 #define SATP_CTL_COUNTERS_MAX 96
 #define SATP_CTL_NAME_MAX     32
 /* Senders per connection a snapshot lists: an anycast cluster of a few dozen nodes. */
 #define SATP_CTL_SENDERS_MAX 64
-/* RAIL paths a snapshot lists: satpd_options' SATPD_RAIL_PATHS_MAX. */
+/*
+ * RAIL paths a snapshot lists: at least satpd_options' SATPD_RAIL_PATHS_MAX, so
+ * that every path of the daemon shows (asserted in user/satpd/snapshot.c).
+ */
 #define SATP_CTL_PATHS_MAX 16
 /* HOST:PORT with a bracketed IPv6 address or a DNS name. */
 #define SATP_CTL_ADDR_MAX 300

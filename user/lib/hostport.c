@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,4 +90,13 @@ bad:
 	if (err && errlen)
 		snprintf(err, errlen, "'%s': %s (expected %s)", s, why, expected(flags));
 	return -EINVAL;
+}
+
+void satp_hostport_format(int family, const void *addr, uint16_t port, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }

@@ -14,10 +14,12 @@
  * - HOST is copied without its brackets. It is not resolved or checked here:
  *   the caller's getaddrinfo (or protocol) says what a host may be.
  * The flags allow what a caller may leave out. An error quotes the text.
+ * satp_hostport_format writes an address and port in the same syntax.
  */
 #ifndef SATP_HOSTPORT_H
 #define SATP_HOSTPORT_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +39,15 @@ enum satp_hostport_flags {
  */
 int satp_hostport_parse(const char *s, unsigned int flags, char *host, size_t hostlen,
 			uint16_t *port, char *err, size_t errlen);
+
+/* An IPv6 address (INET6_ADDRSTRLEN counts the NUL) in brackets, ':' and 5 digits. */
+#define SATP_HOSTPORT_STRLEN (INET6_ADDRSTRLEN + sizeof("[]:65535") - 1)
+/*
+ * ADDR (network order, 4 or 16 bytes for FAMILY AF_INET or AF_INET6) and
+ * PORT (host order) as "10.0.0.1:4444" or "[fd00::1]:4444", which
+ * satp_hostport_parse reads back; "?" stands for an address inet_ntop cannot
+ * write. Cut to LEN like snprintf.
+ */
+void satp_hostport_format(int family, const void *addr, uint16_t port, char *buf, size_t len);
 
 #endif /* SATP_HOSTPORT_H */

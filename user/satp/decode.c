@@ -4,7 +4,6 @@
  * anytun's key options, one line per datagram. The operator's debugging
  * tool, and the proof that the core speaks what anytun and uanytun speak.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pcap/pcap.h>
@@ -12,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostport.h"
 #include "inner.h"
 #include "outer.h"
+#include "parse.h"
 #include "portset.h"
 #include "satp.h"
 #include "satp_cmd.h"
@@ -158,20 +159,6 @@ static void wipe_arg(char *arg)
 	memset(arg, '#', strlen(arg));
 }
 
-/* Decimal digits only, no sign: "-1" must not become a huge unsigned. */
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || *end || *out > max)
-		return -EINVAL;
-	return 0;
-}
-
 static int opt_error(const char *what, const char *text, const char *want)
 {
 	fprintf(stderr, "satp decode: invalid %s '%s'%s%s\n", what, text, want ? ": want " : "",
@@ -225,7 +212,7 @@ static int parse_one(struct decode_opts *o, int opt, char *arg)
 			   ? opt_error("auth-algo", arg, "null or sha1")
 			   : 0;
 	case 'b':
-		if (parse_uint(arg, USHRT_MAX, &v))
+		if (satpd_parse_uint(arg, USHRT_MAX, &v, "auth-tag-length", NULL, 0))
 			return opt_error("auth-tag-length", arg, "a number of bytes, 0..20");
 		o->algos.tag_len = o->tag_len_given = (unsigned int)v;
 		return 0;
@@ -236,7 +223,7 @@ static int parse_one(struct decode_opts *o, int opt, char *arg)
 		o->role_forced = true;
 		return 0;
 	case 'w':
-		if (parse_uint(arg, SATP_WINDOW_BITS, &v)) {
+		if (satpd_parse_uint(arg, SATP_WINDOW_BITS, &v, "window-size", NULL, 0)) {
 			fprintf(stderr, "satp decode: invalid window-size '%s': want 0..%u\n", arg,
 				SATP_WINDOW_BITS);
 			return SATP_EXIT_USAGE;
@@ -532,7 +519,7 @@ static void flow_note(struct decoder *d, const struct outer_udp *u, int role)
 /* Both directions between two endpoints sealed with one role: both daemons drop everything. */
 static unsigned int report_role_clashes(const struct decoder *d)
 {
-	char a[OUTER_ENDPOINT_STRLEN], b[OUTER_ENDPOINT_STRLEN];
+	char a[SATP_HOSTPORT_STRLEN], b[SATP_HOSTPORT_STRLEN];
 	unsigned int clashes = 0, common;
 	size_t i, j;
 	int r;
@@ -547,10 +534,10 @@ static unsigned int report_role_clashes(const struct decoder *d)
 			for (r = 0; r < N_ROLES; r++) {
 				if (!(common & (1u << r)))
 					continue;
-				outer_endpoint_str(f->src.family, f->src.addr, f->src.port, a,
-						   sizeof(a));
-				outer_endpoint_str(f->dst.family, f->dst.addr, f->dst.port, b,
-						   sizeof(b));
+				satp_hostport_format(f->src.family, f->src.addr, f->src.port, a,
+						     sizeof(a));
+				satp_hostport_format(f->dst.family, f->dst.addr, f->dst.port, b,
+						     sizeof(b));
 				fprintf(stderr,
 					"satp decode: %s and %s both send with role %s "
 					"labels: each daemon drops the other's datagrams; "
@@ -603,7 +590,7 @@ static enum satp_verdict open_datagram(struct decoder *d, size_t len, const stru
 static void decode_datagram(struct decoder *d, unsigned long frame, const struct outer_udp *u,
 			    enum outer_result res)
 {
-	char src[OUTER_ENDPOINT_STRLEN], dst[OUTER_ENDPOINT_STRLEN];
+	char src[SATP_HOSTPORT_STRLEN], dst[SATP_HOSTPORT_STRLEN];
 	char summary[INNER_SUMMARY_LEN];
 	size_t len = u->payload_len;
 	struct satp_header h;
@@ -613,8 +600,8 @@ static void decode_datagram(struct decoder *d, unsigned long frame, const struct
 	int role;
 
 	d->packets++;
-	outer_endpoint_str(u->family, u->src, u->sport, src, sizeof(src));
-	outer_endpoint_str(u->family, u->dst, u->dport, dst, sizeof(dst));
+	satp_hostport_format(u->family, u->src, u->sport, src, sizeof(src));
+	satp_hostport_format(u->family, u->dst, u->dport, dst, sizeof(dst));
 	printf("#%lu %s -> %s", frame, src, dst);
 	if (res == OUTER_FRAGMENT) {
 		printf(" fragment (outer IP fragments are not reassembled)\n");

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Link layer -> IP -> UDP for capture records (outer.h). */
-#include <arpa/inet.h>
 #include <pcap/dlt.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -167,16 +165,4 @@ enum outer_result outer_parse(int dlt, const uint8_t *pkt, size_t caplen, struct
 	default:
 		return OUTER_LINKTYPE;
 	}
-}
-
-void outer_endpoint_str(int family, const uint8_t *addr, uint16_t port, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family, addr, a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	if (family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
 }

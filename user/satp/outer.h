@@ -33,8 +33,4 @@ struct outer_udp {
 /* dlt: pcap_datalink(); pkt/caplen: the captured record. */
 enum outer_result outer_parse(int dlt, const uint8_t *pkt, size_t caplen, struct outer_udp *u);
 
-/* "10.0.0.1:4444" or "[fd00::1]:4444"; buf of OUTER_ENDPOINT_STRLEN. */
-#define OUTER_ENDPOINT_STRLEN 56
-void outer_endpoint_str(int family, const uint8_t *addr, uint16_t port, char *buf, size_t len);
-
 #endif /* SATP_TOOL_OUTER_H */

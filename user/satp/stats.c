@@ -7,11 +7,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "parse.h"
 #include "satp_cmd.h"
 #include "state.h"
 
@@ -200,7 +202,6 @@ static int parse_args(int argc, char **argv, struct stats_opts *o)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char *end;
 	int c;
 
 	optind = 1;
@@ -214,9 +215,8 @@ static int parse_args(int argc, char **argv, struct stats_opts *o)
 				goto bad_interval;
 			break;
 		case 'c':
-			errno = 0;
-			o->count = strtoul(optarg, &end, 10);
-			if (errno || *end || !o->count || optarg[0] == '-') {
+			if (satpd_parse_uint(optarg, ULONG_MAX, &o->count, "--count", NULL, 0) ||
+			    !o->count) {
 				fprintf(stderr, "satp stats: invalid --count '%s'\n", optarg);
 				return SATP_EXIT_USAGE;
 			}

@@ -16,11 +16,15 @@
 #include "sync.h"
 #include "xsk.h"
 
-/* The features' counters, in the order printed after the core's. */
+/*
+ * The features' counters, in the order printed after the core's: the order
+ * they had among the core's before they became the features' own (a81f4d6),
+ * as far as whole sets allow (docs/architecture.md, "Counter output").
+ */
 /* clang-format off */
 #define FEATURE_COUNTERS(X) \
-	SATPD_KX_COUNTERS(X) SATPD_HS_COUNTERS(X) SATPD_HS_BUDGET_COUNTERS(X) \
-	SATPD_SYNC_COUNTERS(X) SATPD_EDGE_TX_COUNTERS(X)
+	SATPD_KX_COUNTERS(X) SATPD_HS_COUNTERS(X) SATPD_SYNC_COUNTERS(X) \
+	SATPD_EDGE_TX_COUNTERS(X) SATPD_HS_BUDGET_COUNTERS(X)
 /* clang-format on */
 
 #define X(n) +1
@@ -176,8 +180,8 @@ static void hs_conn_tick(void *ctx, struct satpd_conn *c)
 int satpd_compose_counters(struct satpd *d)
 {
 	static const struct satpd_counter_set *const sets[] = {
-	    &satpd_kx_counters,	  &satpd_hs_counters,	   &satpd_hs_budget_counters,
-	    &satpd_sync_counters, &satpd_edge_tx_counters,
+	    &satpd_kx_counters,	     &satpd_hs_counters,	&satpd_sync_counters,
+	    &satpd_edge_tx_counters, &satpd_hs_budget_counters,
 	};
 	unsigned int i;
 	int ret;

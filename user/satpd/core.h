@@ -27,7 +27,7 @@
 #include "satpd_options.h"
 #include "seqlock.h"
 #include "seqstate.h"
-#include "route.h"
+#include "nexthop.h"
 #include "udp.h"
 #include "window_store.h"
 
@@ -105,7 +105,7 @@ struct satpd_remote_view {
 struct satpd_keyset {
 	struct satp_keys keys; /* a session: the tx keys */
 	int64_t until; /* CLOCK_MONOTONIC seconds: pending: tx switch at the latest; old: rx end */
-	int64_t end;   /* pending: when the grace period ends (becomes old's until) */
+	int64_t end; /* the same clock: pending: when the grace period ends (becomes old's until) */
 	/*
 	 * A session of an external key exchange (docs/kx.md): its own tx and rx
 	 * keys, its own sequence numbers from 0 and its own replay windows, since
@@ -163,8 +163,9 @@ struct satpd_conn {
 	struct satpd_conn_remote remote; /* satpd_conn_read_remote, satpd_conn_set_remote */
 	struct satpd_seq *seq;		 /* handed on when change-conn replaces the connection */
 	bool owns_seq;			 /* false once handed on */
-	struct satpd_l2 l2;		 /* AF_XDP TX: next-hop headers to this remote (route.h) */
+	struct satpd_l2 l2;		 /* AF_XDP TX: the remote's next-hop headers (nexthop.h) */
 	int l2_last_ret;		 /* of the last resolve, to log only changes */
+	/* last_rx: Unix (CLOCK_REALTIME) seconds of the last delivered datagram; 0: none */
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	_Atomic int64_t last_rx;
 	/* Handshake mode (--peer-key): the main thread's state; NULL with static keys. */
@@ -312,7 +313,7 @@ struct satpd {
 	struct satpd_poll_hook hooks[SATPD_HOOKS_MAX];
 	unsigned int n_hooks;
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */
-	time_t started;
+	time_t started;		 /* Unix (CLOCK_REALTIME) seconds */
 	_Atomic int64_t last_rx; /* Unix seconds of the last delivered batch; 0: none */
 	struct satpd_edge *edge; /* the anycast window exchange; NULL: off (edge.h) */
 	/* The registration points above. */

@@ -91,7 +91,6 @@ unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr
 	return sent;
 }
 
-/* As anytun and uanytun: the source of every accepted packet becomes the remote. */
 /* w->remote is a copy of conn's remote (read now unless it is the one cached). */
 static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 {
@@ -101,6 +100,7 @@ static void read_remote_cached(struct satpd_worker *w, struct satpd_conn *conn)
 	w->remote_conn = conn;
 }
 
+/* As anytun and uanytun: the source of every accepted packet becomes the remote. */
 void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
 			const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {

@@ -84,7 +84,7 @@ struct satpd_edge_peer {
 struct satpd_edge_seen {
 	bool used;
 	uint16_t id;
-	uint64_t stamp;	  /* the last accepted */
+	uint64_t stamp;	  /* the last accepted: the sender's CLOCK_REALTIME ns (edge_proto.h) */
 	int64_t heard_ms; /* CLOCK_MONOTONIC ms of it */
 };
 
@@ -96,7 +96,7 @@ struct satpd_edge {
 	uint16_t id;  /* this edge's: its -s */
 	bool derived; /* key derived from the connection of derived_mux: only its windows */
 	uint16_t derived_mux;
-	uint64_t stamp; /* the last one sent */
+	uint64_t stamp; /* the last one sent: CLOCK_REALTIME ns (edge_proto.h) */
 	unsigned int round;
 	bool full_asked; /* a peer said hello: the next round sends everything */
 	uint64_t *sent;	 /* per window slot: a hash of what was last sent */

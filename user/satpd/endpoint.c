@@ -4,24 +4,18 @@
 #include <sys/socket.h>
 
 #include "endpoint.h"
+#include "hostport.h"
 
 const char *satpd_addr_str(const struct sockaddr_storage *sa, char *buf, size_t len)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
-	} else if (sa->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
-	} else {
+	if (sa->ss_family == AF_INET)
+		satp_hostport_format(AF_INET, &satpd_sin(sa)->sin_addr, satpd_addr_port(sa), buf,
+				     len);
+	else if (sa->ss_family == AF_INET6)
+		satp_hostport_format(AF_INET6, &satpd_sin6(sa)->sin6_addr, satpd_addr_port(sa), buf,
+				     len);
+	else
 		snprintf(buf, len, "(none)");
-	}
 	return buf;
 }
 

@@ -159,7 +159,7 @@ struct hs_peer {
 	    cookie_key[NOISE_HASH_LEN]; /* HASH(label || peer's pub): opens its cookie replies */
 	uint8_t
 	    cookie[SATP_HS_COOKIE_LEN]; /* the peer's last cookie for us, valid when have_cookie */
-	uint64_t cookie_ns;		/* when it came */
+	uint64_t cookie_ns;		/* when it came: CLOCK_MONOTONIC ns (now_ns) */
 	bool have_cookie;
 	void *user; /* the daemon's connection, untouched here */
 };
@@ -193,7 +193,7 @@ struct hs_session {
 struct hs_cookie_checker {
 	uint8_t secret[NOISE_HASH_LEN];
 	uint8_t prev_secret[NOISE_HASH_LEN];
-	uint64_t secret_ns; /* when secret was drawn */
+	uint64_t secret_ns; /* when secret was drawn: CLOCK_MONOTONIC ns (now_ns) */
 	bool have_prev;
 	uint8_t reply_key[NOISE_HASH_LEN]; /* HASH(label || own pub) */
 };
@@ -209,7 +209,7 @@ struct hs_rx_info {
 	const uint8_t *src; /* the source address and port, as the daemon encodes them */
 	size_t src_len;
 	bool under_load; /* the daemon's judgement (e.g. its handshake queue is long) */
-	uint64_t now_ns; /* monotonic */
+	uint64_t now_ns; /* CLOCK_MONOTONIC ns */
 	/*
 	 * Under load, for an initiation whose mac1 and mac2 verified, before any
 	 * DH: false refuses it (HS_RATELIMITED). The cookie binds the source
@@ -342,8 +342,8 @@ void hs_session_wipe(struct hs_session *s);
 struct hs_slot {
 	struct hs_session s;
 	bool live;
-	uint64_t born_ns;    /* installed at */
-	uint64_t retired_ns; /* stopped being current at (previous only) */
+	uint64_t born_ns;    /* installed at: CLOCK_MONOTONIC ns, as every now_ns here */
+	uint64_t retired_ns; /* stopped being current at (previous only), the same clock */
 	uint32_t tx_next;    /* the next seq to send under this session */
 	void *user;	     /* the daemon's per-session state, untouched here */
 };

@@ -44,14 +44,19 @@ enum satpd_hs_admit {
 	SATPD_HS_CEILING, /* the ceiling of all sources spent: drop */
 };
 
+/*
+ * Times (tat, now_ns) are CLOCK_MONOTONIC ns, one view per table: the
+ * _COARSE one on the packet path (satpd_coarse_ns), the precise one in the
+ * handshake's table of cookied sources (satpd_mono_ns).
+ */
 struct satpd_hs_budget_src {
 	uint8_t addr[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
 	uint64_t tat;	  /* satp_budget.h; 0: full (and an unused entry) */
 };
 
 struct satpd_hs_budget {
-	uint64_t ceiling_tat;
-	uint64_t seed; /* of the entry hash: no one picks addresses that share an entry */
+	uint64_t ceiling_tat; /* the same, for all sources */
+	uint64_t seed;	      /* of the entry hash: no one picks addresses that share an entry */
 	struct satpd_hs_budget_src src[SATPD_HS_BUDGET_SOURCES];
 };
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -132,17 +133,19 @@ void satpd_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One caller a second wins the exchange of last_s and logs; the others count themselves held. */
 int satpd_ratelimit_pass(struct satpd_ratelimit *rl, uint64_t *suppressed)
 {
 	int64_t now_s = satpd_coarse_s();
+	int64_t last = atomic_load_explicit(&rl->last_s, memory_order_relaxed);
 
-	if (rl->last_s && now_s == rl->last_s) {
-		rl->suppressed++;
+	if ((last && now_s == last) ||
+	    !atomic_compare_exchange_strong_explicit(&rl->last_s, &last, now_s,
+						     memory_order_relaxed, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&rl->suppressed, 1, memory_order_relaxed);
 		return 0;
 	}
-	rl->last_s = now_s;
-	*suppressed = rl->suppressed;
-	rl->suppressed = 0;
+	*suppressed = atomic_exchange_explicit(&rl->suppressed, 0, memory_order_relaxed);
 	return 1;
 }
 

@@ -21,10 +21,14 @@ void satpd_log_route_libbpf(void);
 
 void satpd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* At most one message a second per call site; the next says how many were held back. */
+/*
+ * At most one message a second per call site; the next says how many were
+ * held back. Several AF_XDP workers share a call site's state: relaxed
+ * atomics, no lock (only the count and the second matter, nothing they guard).
+ */
 struct satpd_ratelimit {
-	int64_t last_s; /* CLOCK_MONOTONIC_COARSE seconds of the last pass; 0: none */
-	uint64_t suppressed;
+	_Atomic int64_t last_s; /* CLOCK_MONOTONIC_COARSE seconds of the last pass; 0: none */
+	_Atomic uint64_t suppressed;
 };
 int satpd_ratelimit_pass(struct satpd_ratelimit *rl, uint64_t *suppressed);
 

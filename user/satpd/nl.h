@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * One rtnetlink round trip with libmnl: the next-hop resolve (route.c), the
+ * One rtnetlink round trip with libmnl: the next-hop resolve (nexthop.c), the
  * choice of the XDP interface (underlay.c) and the device setup (dev.c) ask
  * the kernel one question at a time, off the packet path.
  */

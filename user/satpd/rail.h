@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "route.h"
+#include "nexthop.h"
 #include "satp_xdp.h"
 #include "seqlock.h"
 #include "udp.h"

@@ -23,17 +23,16 @@
 /* A config line longer than this is not a config line. */
 #define CONFIG_LINE_MAX 8192
 
-#define fail satp_errf /* textbuf.h; the short name keeps the setters' lines short */
-
 static int copy_str(char *dst, size_t cap, const char *s, const char *what, char *err,
 		    size_t errlen)
 {
 	size_t n = strlen(s);
 
 	if (n == 0)
-		return fail(err, errlen, "empty %s", what);
+		return satp_errf(err, errlen, "empty %s", what);
 	if (n >= cap)
-		return fail(err, errlen, "%s '%.64s...' is too long (max %zu)", what, s, cap - 1);
+		return satp_errf(err, errlen, "%s '%.64s...' is too long (max %zu)", what, s,
+				 cap - 1);
 	memcpy(dst, s, n + 1);
 	return 0;
 }
@@ -46,15 +45,15 @@ int satpd_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *err,
 	int first, last, p;
 
 	if (satp_portset_parse(&ps, s, msg, sizeof(msg)))
-		return fail(err, errlen, "%s", msg);
+		return satp_errf(err, errlen, "%s", msg);
 	/* uanytun's syntax is one port or one a:b range: the set must be contiguous. */
 	first = satp_portset_next(&ps, 0);
 	for (last = first; (p = satp_portset_next(&ps, (unsigned int)last + 1)) >= 0; last = p)
 		if (p != last + 1)
-			return fail(err, errlen, "invalid port '%s' (expected PORT or LOW:HIGH)",
-				    s);
+			return satp_errf(err, errlen,
+					 "invalid port '%s' (expected PORT or LOW:HIGH)", s);
 	if (first < 0)
-		return fail(err, errlen, "invalid port '%s' (expected PORT or LOW:HIGH)", s);
+		return satp_errf(err, errlen, "invalid port '%s' (expected PORT or LOW:HIGH)", s);
 	*lo = (uint16_t)first;
 	*hi = (uint16_t)last;
 	return 0;
@@ -67,12 +66,12 @@ int satpd_parse_ifname(const char *s, char out[IFNAMSIZ], char *err, size_t errl
 
 	/* The kernel's dev_valid_name(): 1..15 bytes, not . or .., no '/', ':' or space. */
 	if (n == 0 || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
-		return fail(err, errlen, "invalid interface name '%s' (1..%d characters)", s,
-			    IFNAMSIZ - 1);
+		return satp_errf(err, errlen, "invalid interface name '%s' (1..%d characters)", s,
+				 IFNAMSIZ - 1);
 	for (i = 0; i < n; i++) {
 		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
-			return fail(err, errlen, "invalid interface name '%s' ('%c' not allowed)",
-				    s, s[i]);
+			return satp_errf(err, errlen,
+					 "invalid interface name '%s' ('%c' not allowed)", s, s[i]);
 	}
 	memcpy(out, s, n + 1);
 	return 0;
@@ -100,10 +99,11 @@ static int parse_log_params(struct satpd_log_target *t, const char *s, char *par
 	switch (t->kind) {
 	case SATPD_LOG_FILE:
 		if (!params || !*params)
-			return fail(err, errlen,
-				    "log target '%s': file needs a path (file:LEVEL,PATH)", s);
+			return satp_errf(err, errlen,
+					 "log target '%s': file needs a path (file:LEVEL,PATH)", s);
 		if (p2)
-			return fail(err, errlen, "log target '%s': file takes one parameter", s);
+			return satp_errf(err, errlen, "log target '%s': file takes one parameter",
+					 s);
 		return copy_str(t->param, sizeof(t->param), params, "log file path", err, errlen);
 	case SATPD_LOG_SYSLOG:
 		snprintf(t->param, sizeof(t->param), "%s", params && *params ? params : "satpd");
@@ -115,11 +115,12 @@ static int parse_log_params(struct satpd_log_target *t, const char *s, char *par
 				return 0;
 			}
 		}
-		return fail(err, errlen, "log target '%s': unknown syslog facility '%s'", s, p2);
+		return satp_errf(err, errlen, "log target '%s': unknown syslog facility '%s'", s,
+				 p2);
 	default:
 		if (params)
-			return fail(err, errlen, "log target '%s': %s takes no parameters", s,
-				    t->kind == SATPD_LOG_STDOUT ? "stdout" : "stderr");
+			return satp_errf(err, errlen, "log target '%s': %s takes no parameters", s,
+					 t->kind == SATPD_LOG_STDOUT ? "stdout" : "stderr");
 		return 0;
 	}
 }
@@ -138,12 +139,12 @@ int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err,
 	size_t k;
 
 	if (strlen(s) >= sizeof(buf))
-		return fail(err, errlen, "log target '%.64s...' is too long", s);
+		return satp_errf(err, errlen, "log target '%.64s...' is too long", s);
 	strcpy(buf, s);
 	level = strchr(buf, ':');
 	if (!level)
-		return fail(err, errlen,
-			    "invalid log target '%s' (expected TARGET:LEVEL[,PARAM...])", s);
+		return satp_errf(err, errlen,
+				 "invalid log target '%s' (expected TARGET:LEVEL[,PARAM...])", s);
 	*level++ = '\0';
 	params = strchr(level, ',');
 	if (params)
@@ -154,12 +155,13 @@ int satpd_parse_log_target(const char *s, struct satpd_log_target *t, char *err,
 		if (!strcmp(buf, kinds[k]))
 			break;
 	if (k == sizeof(kinds) / sizeof(kinds[0]))
-		return fail(err, errlen,
-			    "invalid log target '%s' (expected syslog, stdout, stderr or file)", s);
+		return satp_errf(
+		    err, errlen,
+		    "invalid log target '%s' (expected syslog, stdout, stderr or file)", s);
 	t->kind = (enum satpd_log_kind)k;
 	if (satpd_parse_uint(level, SATPD_LOG_DEBUG, &lv, "log level", NULL, 0))
-		return fail(err, errlen, "invalid log level '%s' in '%s' (expected 0..5)", level,
-			    s);
+		return satp_errf(err, errlen, "invalid log level '%s' in '%s' (expected 0..5)",
+				 level, s);
 	t->level = (int)lv;
 	return parse_log_params(t, s, params, err, errlen);
 }
@@ -220,8 +222,8 @@ static int set_pid_file(struct satpd_config *c, const char *arg, char *err, size
 static int set_log(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (c->n_log >= SATPD_LOG_TARGETS)
-		return fail(err, errlen, "too many log targets at '%s' (max %d)", arg,
-			    SATPD_LOG_TARGETS);
+		return satp_errf(err, errlen, "too many log targets at '%s' (max %d)", arg,
+				 SATPD_LOG_TARGETS);
 	if (satpd_parse_log_target(arg, &c->log[c->n_log], err, errlen))
 		return -EINVAL;
 	c->n_log++;
@@ -240,7 +242,7 @@ static int set_host(char *dst, const char *arg, const char *what, char *err, siz
 
 	for (i = 0; arg[i]; i++)
 		if (isspace((unsigned char)arg[i]) || !isprint((unsigned char)arg[i]))
-			return fail(err, errlen, "invalid %s '%s'", what, arg);
+			return satp_errf(err, errlen, "invalid %s '%s'", what, arg);
 	return copy_str(dst, SATPD_HOST_MAX, arg, what, err, errlen);
 }
 
@@ -266,8 +268,9 @@ static int set_remote_host(struct satpd_config *c, const char *arg, char *err, s
 				return set_host(conn0(c)->remote.host, arg, "remote host", err,
 						errlen);
 		if (c->n_rail_hosts >= SATPD_RAIL_HOSTS_MAX)
-			return fail(err, errlen, "too many remote hosts at '%s' (RAIL: at most %d)",
-				    arg, SATPD_RAIL_HOSTS_MAX);
+			return satp_errf(err, errlen,
+					 "too many remote hosts at '%s' (RAIL: at most %d)", arg,
+					 SATPD_RAIL_HOSTS_MAX);
 	}
 	ret = set_host(conn0(c)->remote.host, arg, "remote host", err, errlen);
 	if (ret || c->cur_conn)
@@ -286,7 +289,7 @@ static int set_remote_port(struct satpd_config *c, const char *arg, char *err, s
 static int set_ipv4(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (c->family == AF_INET6)
-		return fail(err, errlen, "-4 and -6 exclude each other");
+		return satp_errf(err, errlen, "-4 and -6 exclude each other");
 	c->family = AF_INET;
 	return 0;
 }
@@ -294,17 +297,17 @@ static int set_ipv4(struct satpd_config *c, const char *arg, char *err, size_t e
 static int set_ipv6(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (c->family == AF_INET)
-		return fail(err, errlen, "-4 and -6 exclude each other");
+		return satp_errf(err, errlen, "-4 and -6 exclude each other");
 	c->family = AF_INET6;
 	return 0;
 }
 
 static int set_sync(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
-	return fail(err, errlen,
-		    "serving anytun sync (-I -S) is not supported by satpd yet ('%s'); "
-		    "-X and -M (receiving) are",
-		    arg);
+	return satp_errf(err, errlen,
+			 "serving anytun sync (-I -S) is not supported by satpd yet ('%s'); "
+			 "-X and -M (receiving) are",
+			 arg);
 }
 
 /* -X and -M: entries are checked by the daemon (sync_proto's split); kept as given. */
@@ -316,10 +319,10 @@ static int add_sync_host(struct satpd_config *c, const char *arg, char *err, siz
 	while (*p) {
 		n = strcspn(p, ",");
 		if (!n || n >= SATPD_HOST_MAX + 8)
-			return fail(err, errlen, "invalid sync host list '%s'", arg);
+			return satp_errf(err, errlen, "invalid sync host list '%s'", arg);
 		if (c->n_sync_hosts >= SATPD_SYNC_HOSTS_MAX)
-			return fail(err, errlen, "too many sync hosts at '%s' (max %d)", arg,
-				    SATPD_SYNC_HOSTS_MAX);
+			return satp_errf(err, errlen, "too many sync hosts at '%s' (max %d)", arg,
+					 SATPD_SYNC_HOSTS_MAX);
 		memcpy(c->sync_hosts[c->n_sync_hosts], p, n);
 		c->sync_hosts[c->n_sync_hosts++][n] = '\0';
 		p += n;
@@ -332,7 +335,7 @@ static int add_sync_host(struct satpd_config *c, const char *arg, char *err, siz
 static int set_control_host(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (strchr(arg, ','))
-		return fail(err, errlen, "-X takes one host[:port], not a list ('%s')", arg);
+		return satp_errf(err, errlen, "-X takes one host[:port], not a list ('%s')", arg);
 	return add_sync_host(c, arg, err, errlen);
 }
 
@@ -348,7 +351,8 @@ static int set_type(struct satpd_config *c, const char *arg, char *err, size_t e
 	else if (!strcmp(arg, "tap"))
 		c->dev_type = SATPD_DEV_TAP;
 	else
-		return fail(err, errlen, "invalid device type '%s' (expected tun or tap)", arg);
+		return satp_errf(err, errlen, "invalid device type '%s' (expected tun or tap)",
+				 arg);
 	c->dev_type_set = true;
 	return 0;
 }
@@ -374,10 +378,10 @@ static int set_route(struct satpd_config *c, const char *arg, char *err, size_t 
 		size_t n = strcspn(p, ",");
 
 		if (n == 0 || n >= sizeof(buf))
-			return fail(err, errlen, "invalid route list '%s'", arg);
+			return satp_errf(err, errlen, "invalid route list '%s'", arg);
 		if (c->n_routes >= SATPD_ROUTES_MAX)
-			return fail(err, errlen, "too many routes at '%s' (max %d)", arg,
-				    SATPD_ROUTES_MAX);
+			return satp_errf(err, errlen, "too many routes at '%s' (max %d)", arg,
+					 SATPD_ROUTES_MAX);
 		memcpy(buf, p, n);
 		buf[n] = '\0';
 		if (satpd_parse_prefix(buf, &c->routes[c->n_routes], err, errlen))
@@ -408,9 +412,9 @@ static int set_mux(struct satpd_config *c, const char *arg, char *err, size_t er
 	if (set_u16(&m, arg, "mux", err, errlen))
 		return -EINVAL;
 	if (m == SATP_HS_MUX)
-		return fail(err, errlen,
-			    "mux '%s' is reserved for handshake messages (expected 0..%u)", arg,
-			    SATP_HS_MUX - 1);
+		return satp_errf(err, errlen,
+				 "mux '%s' is reserved for handshake messages (expected 0..%u)",
+				 arg, SATP_HS_MUX - 1);
 	conn0(c)->mux = m;
 	return 0;
 }
@@ -427,8 +431,9 @@ static int set_window(struct satpd_config *c, const char *arg, char *err, size_t
 	if (satpd_parse_uint(arg, UINT32_MAX, &v, "window size", err, errlen))
 		return -EINVAL;
 	if (v > SATP_WINDOW_BITS)
-		return fail(err, errlen, "window size '%s' is larger than satpd supports (max %u)",
-			    arg, SATP_WINDOW_BITS);
+		return satp_errf(err, errlen,
+				 "window size '%s' is larger than satpd supports (max %u)", arg,
+				 SATP_WINDOW_BITS);
 	conn0(c)->window = (uint32_t)v;
 	return 0;
 }
@@ -436,28 +441,30 @@ static int set_window(struct satpd_config *c, const char *arg, char *err, size_t
 static int set_kd_prf(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (satp_parse_kd_prf(arg, &conn0(c)->keys.algos.kd_bits))
-		return fail(err, errlen,
-			    "invalid kd-prf '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 "
-			    "or aes-ctr-256)",
-			    arg);
+		return satp_errf(
+		    err, errlen,
+		    "invalid kd-prf '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 "
+		    "or aes-ctr-256)",
+		    arg);
 	return 0;
 }
 
 static int set_cipher(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (satp_parse_cipher(arg, &conn0(c)->keys.algos.cipher_bits))
-		return fail(err, errlen,
-			    "invalid cipher '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 "
-			    "or aes-ctr-256)",
-			    arg);
+		return satp_errf(
+		    err, errlen,
+		    "invalid cipher '%s' (expected null, aes-ctr, aes-ctr-128, aes-ctr-192 "
+		    "or aes-ctr-256)",
+		    arg);
 	return 0;
 }
 
 static int set_auth(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (satp_parse_auth(arg, &conn0(c)->keys.algos.auth))
-		return fail(err, errlen, "invalid auth algorithm '%s' (expected null or sha1)",
-			    arg);
+		return satp_errf(err, errlen, "invalid auth algorithm '%s' (expected null or sha1)",
+				 arg);
 	return 0;
 }
 
@@ -476,7 +483,7 @@ static int set_tag_len(struct satpd_config *c, const char *arg, char *err, size_
 static int set_role(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (satp_parse_role(arg, &conn0(c)->keys.role))
-		return fail(
+		return satp_errf(
 		    err, errlen,
 		    "invalid role '%s' (expected left, alice, server, right, bob or client)", arg);
 	return 0;
@@ -485,8 +492,8 @@ static int set_role(struct satpd_config *c, const char *arg, char *err, size_t e
 static int set_passphrase(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (copy_str(c->passphrase, sizeof(c->passphrase), arg, "passphrase", NULL, 0))
-		return fail(err, errlen, "invalid passphrase (empty or longer than %d bytes)",
-			    SATPD_PASSPHRASE_MAX - 1);
+		return satp_errf(err, errlen, "invalid passphrase (empty or longer than %d bytes)",
+				 SATPD_PASSPHRASE_MAX - 1);
 	c->have_passphrase = true;
 	return 0;
 }
@@ -499,7 +506,7 @@ static int set_key(struct satpd_config *c, const char *arg, char *err, size_t er
 	/* The message would quote the key: report only where it went wrong. */
 	if (satp_hex_parse(arg, k->master_key, sizeof(k->master_key), 0, &k->master_key_len, msg,
 			   sizeof(msg)))
-		return fail(
+		return satp_errf(
 		    err, errlen,
 		    "invalid master key (-K): expected 32, 48 or 64 hex digits, got %zu characters",
 		    strlen(arg));
@@ -515,9 +522,10 @@ static int set_salt(struct satpd_config *c, const char *arg, char *err, size_t e
 
 	if (satp_hex_parse(arg, k->master_salt, sizeof(k->master_salt), SATP_SALT_LEN, &len, msg,
 			   sizeof(msg)))
-		return fail(err, errlen,
-			    "invalid master salt (-A): expected %d hex digits, got %zu characters",
-			    2 * SATP_SALT_LEN, strlen(arg));
+		return satp_errf(
+		    err, errlen,
+		    "invalid master salt (-A): expected %d hex digits, got %zu characters",
+		    2 * SATP_SALT_LEN, strlen(arg));
 	c->have_salt = true;
 	return 0;
 }
@@ -549,8 +557,8 @@ static int set_rekey_after(struct satpd_config *c, const char *arg, char *err, s
 	unsigned long v;
 
 	if (satpd_parse_uint(arg, REKEY_AFTER_MAX_S, &v, "rekey time", NULL, 0) || v == 0)
-		return fail(err, errlen, "invalid rekey time '%s' (expected 1..%u seconds)", arg,
-			    REKEY_AFTER_MAX_S);
+		return satp_errf(err, errlen, "invalid rekey time '%s' (expected 1..%u seconds)",
+				 arg, REKEY_AFTER_MAX_S);
 	c->rekey_after_s = (uint32_t)v;
 	return 0;
 }
@@ -569,8 +577,8 @@ static int set_xdp_mode(struct satpd_config *c, const char *arg, char *err, size
 	else if (!strcmp(arg, "off"))
 		c->xdp_mode = SATPD_XDP_OFF;
 	else
-		return fail(err, errlen, "invalid xdp mode '%s' (expected native, skb or off)",
-			    arg);
+		return satp_errf(err, errlen, "invalid xdp mode '%s' (expected native, skb or off)",
+				 arg);
 	c->xdp_mode_set = true;
 	return 0;
 }
@@ -589,8 +597,8 @@ static int set_queues(struct satpd_config *c, const char *arg, char *err, size_t
 	unsigned long v;
 
 	if (satpd_parse_uint(arg, SATPD_QUEUES_MAX, &v, "queue count", NULL, 0) || v == 0)
-		return fail(err, errlen, "invalid queue count '%s' (expected 1..%d)", arg,
-			    SATPD_QUEUES_MAX);
+		return satp_errf(err, errlen, "invalid queue count '%s' (expected 1..%d)", arg,
+				 SATPD_QUEUES_MAX);
 	c->queues = (unsigned int)v;
 	return 0;
 }
@@ -598,7 +606,7 @@ static int set_queues(struct satpd_config *c, const char *arg, char *err, size_t
 static int set_dir(char *dst, const char *arg, const char *what, char *err, size_t errlen)
 {
 	if (arg[0] != '/')
-		return fail(err, errlen, "%s '%s' must be an absolute path", what, arg);
+		return satp_errf(err, errlen, "%s '%s' must be an absolute path", what, arg);
 	return copy_str(dst, SATPD_PATH_MAX, arg, what, err, errlen);
 }
 
@@ -631,7 +639,7 @@ static int set_ctl_read_group(struct satpd_config *c, const char *arg, char *err
 static int set_metrics(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (!strchr(arg, ':'))
-		return fail(err, errlen, "invalid --metrics '%s': expected ADDR:PORT", arg);
+		return satp_errf(err, errlen, "invalid --metrics '%s': expected ADDR:PORT", arg);
 	return copy_str(c->metrics, sizeof(c->metrics), arg, "--metrics", err, errlen);
 }
 
@@ -642,8 +650,8 @@ static int check_hostport(const char *arg, const char *what, char *err, size_t e
 	uint16_t port;
 
 	if (satp_hostport_parse(arg, 0, host, sizeof(host), &port, NULL, 0))
-		return fail(err, errlen, "invalid %s '%s' (expected ADDR:PORT or [V6]:PORT)", what,
-			    arg);
+		return satp_errf(err, errlen, "invalid %s '%s' (expected ADDR:PORT or [V6]:PORT)",
+				 what, arg);
 	return 0;
 }
 
@@ -658,8 +666,8 @@ static int set_edge_listen(struct satpd_config *c, const char *arg, char *err, s
 static int add_peer_edge(struct satpd_config *c, const char *arg, char *err, size_t errlen)
 {
 	if (c->n_edge_peers >= SATPD_EDGE_PEERS_MAX)
-		return fail(err, errlen, "too many peer edges at '%s' (max %d)", arg,
-			    SATPD_EDGE_PEERS_MAX);
+		return satp_errf(err, errlen, "too many peer edges at '%s' (max %d)", arg,
+				 SATPD_EDGE_PEERS_MAX);
 	if (check_hostport(arg, "peer edge", err, errlen))
 		return -EINVAL;
 	if (copy_str(c->edge_peers[c->n_edge_peers], sizeof(c->edge_peers[0]), arg, "peer edge",
@@ -681,8 +689,8 @@ static int set_edge_interval(struct satpd_config *c, const char *arg, char *err,
 
 	if (satpd_parse_uint(arg, SATPD_EDGE_INTERVAL_MAX_MS, &v, "edge interval", NULL, 0) ||
 	    v < SATPD_EDGE_INTERVAL_MIN_MS)
-		return fail(err, errlen, "invalid edge interval '%s' (expected %d..%d ms)", arg,
-			    SATPD_EDGE_INTERVAL_MIN_MS, SATPD_EDGE_INTERVAL_MAX_MS);
+		return satp_errf(err, errlen, "invalid edge interval '%s' (expected %d..%d ms)",
+				 arg, SATPD_EDGE_INTERVAL_MIN_MS, SATPD_EDGE_INTERVAL_MAX_MS);
 	c->edge_interval_ms = (unsigned int)v;
 	return 0;
 }
@@ -692,8 +700,8 @@ static int set_max_senders(struct satpd_config *c, const char *arg, char *err, s
 	unsigned long v;
 
 	if (satpd_parse_uint(arg, UINT16_MAX, &v, "max senders", NULL, 0) || !v)
-		return fail(err, errlen, "invalid max senders '%s' (expected 1..%u)", arg,
-			    UINT16_MAX);
+		return satp_errf(err, errlen, "invalid max senders '%s' (expected 1..%u)", arg,
+				 UINT16_MAX);
 	c->max_senders = (unsigned int)v;
 	return 0;
 }
@@ -875,7 +883,7 @@ int satpd_options_parse(struct satpd_config *c, int argc, char **argv, char *err
 			return SATPD_OPT_VERSION;
 		if (!strcmp(s, "--config")) {
 			if (i + 1 >= argc)
-				return fail(err, errlen, "option --config: missing FILE");
+				return satp_errf(err, errlen, "option --config: missing FILE");
 			ret = satpd_options_parse_file(c, argv[++i], err, errlen);
 			if (ret)
 				return ret;
@@ -891,14 +899,15 @@ int satpd_options_parse(struct satpd_config *c, int argc, char **argv, char *err
 			o = find_short(s[1]);
 		}
 		if (!o)
-			return fail(err, errlen, "unknown option '%s' (try --help)", s);
+			return satp_errf(err, errlen, "unknown option '%s' (try --help)", s);
 		if (!(o->flags & OPT_ARG)) {
 			if (val)
-				return fail(err, errlen, "option '%s' takes no value", s);
+				return satp_errf(err, errlen, "option '%s' takes no value", s);
 		} else if (!val) {
 			/* Like anytun: a value starting with '-' is a forgotten value. */
 			if (i + 1 >= argc || argv[i + 1][0] == '-')
-				return fail(err, errlen, "option '%s' needs a value %s", s, o->arg);
+				return satp_errf(err, errlen, "option '%s' needs a value %s", s,
+						 o->arg);
 			val = argv[++i];
 		}
 		ret = apply(c, o, val ? val : "", err, errlen);
@@ -939,7 +948,7 @@ static int close_block(struct satpd_config *c, const char *where, char *err, siz
 	ret = finish_conn(c, conn0(c), msg, sizeof(msg));
 	wipe_key_state(c);
 	if (ret)
-		return fail(err, errlen, "%s: connection block: %s", where, msg);
+		return satp_errf(err, errlen, "%s: connection block: %s", where, msg);
 	return 0;
 }
 
@@ -960,8 +969,8 @@ static int open_block(struct satpd_config *c, const char *where, char *err, size
 		wipe_key_state(c);
 	}
 	if (c->n_conns >= SATPD_CONNS_MAX)
-		return fail(err, errlen, "%s: too many connections (max %d)", where,
-			    SATPD_CONNS_MAX);
+		return satp_errf(err, errlen, "%s: too many connections (max %d)", where,
+				 SATPD_CONNS_MAX);
 	c->cur_conn = c->n_conns++;
 	conn_default(conn0(c));
 	c->block_line =
@@ -991,31 +1000,32 @@ int satpd_options_parse_line(struct satpd_config *c, char *line, const char *whe
 		*--end = '\0';
 	if (n == strlen("connection") && !strncmp(key, "connection", n)) {
 		if (*val)
-			return fail(err, errlen, "%s: 'connection' takes no value (got '%s')",
-				    where, val);
+			return satp_errf(err, errlen, "%s: 'connection' takes no value (got '%s')",
+					 where, val);
 		return open_block(c, where, err, errlen);
 	}
 	o = find_long(key, n);
 	if (!o) {
 		key[n] = '\0';
-		return fail(err, errlen, "%s: unknown option '%s'", where, key);
+		return satp_errf(err, errlen, "%s: unknown option '%s'", where, key);
 	}
 	if (c->block_line && !(o->flags & OPT_CONN))
-		return fail(err, errlen,
-			    "%s: '%s' is not a per-connection option (inside the connection block "
-			    "of line %u; put global options before the first 'connection')",
-			    where, o->name, c->block_line);
+		return satp_errf(
+		    err, errlen,
+		    "%s: '%s' is not a per-connection option (inside the connection block "
+		    "of line %u; put global options before the first 'connection')",
+		    where, o->name, c->block_line);
 	if (!(o->flags & OPT_ARG) && *val)
-		return fail(err, errlen, "%s: option '%s' takes no value (got '%s')", where,
-			    o->name, val);
+		return satp_errf(err, errlen, "%s: option '%s' takes no value (got '%s')", where,
+				 o->name, val);
 	if ((o->flags & OPT_ARG) && !*val)
-		return fail(err, errlen, "%s: option '%s' needs a value %s", where, o->name,
-			    o->arg);
+		return satp_errf(err, errlen, "%s: option '%s' needs a value %s", where, o->name,
+				 o->arg);
 	ret = apply(c, o, val, msg, sizeof(msg));
 	if (o->flags & OPT_SECRET)
 		wipe_str(val);
 	if (ret)
-		return fail(err, errlen, "%s: %s", where, msg);
+		return satp_errf(err, errlen, "%s: %s", where, msg);
 	return 0;
 }
 
@@ -1036,7 +1046,7 @@ int satpd_options_parse_file(struct satpd_config *c, const char *path, char *err
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
 		if (!strchr(line, '\n') && !feof(f)) {
-			ret = fail(err, errlen, "%s: line too long", where);
+			ret = satp_errf(err, errlen, "%s: line too long", where);
 			break;
 		}
 		ret = satpd_options_parse_line(c, line, where, err, errlen);
@@ -1066,19 +1076,20 @@ static int finish_keys(struct satpd_config *c, struct satpd_conn_config *cc, cha
 		if (c->have_key)
 			c->warnings |= SATPD_WARN_KEY_OVER_PASS;
 		else if (want && satp_passphrase_key(c->passphrase, k->master_key, want))
-			return fail(err, errlen, "cannot derive a key from the passphrase");
+			return satp_errf(err, errlen, "cannot derive a key from the passphrase");
 		else
 			k->master_key_len = want;
 		if (c->have_salt)
 			c->warnings |= SATPD_WARN_SALT_OVER_PASS;
 		else if (satp_passphrase_salt(c->passphrase, k->master_salt))
-			return fail(err, errlen, "cannot derive a salt from the passphrase");
+			return satp_errf(err, errlen, "cannot derive a salt from the passphrase");
 	} else if (want) {
 		if (!c->have_key)
-			return fail(err, errlen, "no master key: give -K/--key or -E/--passphrase");
+			return satp_errf(err, errlen,
+					 "no master key: give -K/--key or -E/--passphrase");
 		if (!c->have_salt)
-			return fail(err, errlen,
-				    "no master salt: give -A/--salt or -E/--passphrase");
+			return satp_errf(err, errlen,
+					 "no master salt: give -A/--salt or -E/--passphrase");
 	}
 	if (!want) {
 		k->master_key_len = 0;
@@ -1086,7 +1097,7 @@ static int finish_keys(struct satpd_config *c, struct satpd_conn_config *cc, cha
 	}
 	/* anytun's kd-prf needs exactly its key length; anything else never works. */
 	if (k->master_key_len != want)
-		return fail(
+		return satp_errf(
 		    err, errlen,
 		    "master key is %zu bytes but kd-prf %s needs %zu (-k aes-ctr-%zu for this key)",
 		    k->master_key_len, satp_algo_name(k->algos.kd_bits), want,
@@ -1105,26 +1116,29 @@ static int finish_handshake(struct satpd_config *c, struct satpd_conn_config *cc
 	const struct satp_algos *a = &cc->keys.algos;
 
 	if (c->have_key || c->have_salt || c->have_passphrase)
-		return fail(err, errlen,
-			    "--peer-key (handshake mode) and -K/-A/-E (static keys) exclude each "
-			    "other: a connection uses one or the other");
+		return satp_errf(
+		    err, errlen,
+		    "--peer-key (handshake mode) and -K/-A/-E (static keys) exclude each "
+		    "other: a connection uses one or the other");
 	if (a->auth == SATP_AUTH_NULL || !a->tag_len)
-		return fail(err, errlen,
-			    "handshake mode (--peer-key) needs authentication: '-a %s' with tag "
-			    "length %u is refused (sessions are told apart by their tags)",
-			    satp_auth_name(a->auth), a->tag_len);
+		return satp_errf(
+		    err, errlen,
+		    "handshake mode (--peer-key) needs authentication: '-a %s' with tag "
+		    "length %u is refused (sessions are told apart by their tags)",
+		    satp_auth_name(a->auth), a->tag_len);
 	if (!a->kd_bits)
-		return fail(err, errlen,
-			    "handshake mode (--peer-key) needs a kd-prf: '-k null' is refused "
-			    "(session keys are derived with it)");
+		return satp_errf(err, errlen,
+				 "handshake mode (--peer-key) needs a kd-prf: '-k null' is refused "
+				 "(session keys are derived with it)");
 	if (!cc->tag_len_given)
 		cc->keys.algos.tag_len = SATPD_HS_TAG_MIN;
 	if (a->tag_len < SATPD_HS_TAG_MIN)
-		return fail(err, errlen,
-			    "handshake mode (--peer-key) needs auth tags of at least %u bytes: "
-			    "'-b %u' is refused (a forged datagram that verifies would confirm a "
-			    "session and move its window)",
-			    SATPD_HS_TAG_MIN, a->tag_len);
+		return satp_errf(
+		    err, errlen,
+		    "handshake mode (--peer-key) needs auth tags of at least %u bytes: "
+		    "'-b %u' is refused (a forged datagram that verifies would confirm a "
+		    "session and move its window)",
+		    SATPD_HS_TAG_MIN, a->tag_len);
 	cc->keys.master_key_len = 0; /* no static key: each session brings its own */
 	if (!cc->window)
 		cc->window = SATPD_HS_WINDOW_DEFAULT;
@@ -1169,9 +1183,9 @@ static int drop_unkeyed_conn0(struct satpd_config *c, char *err, size_t errlen)
 		return 0;
 	for (i = 0; i < c->n_routes; i++) {
 		if (c->route_conn[i] == 0)
-			return fail(err, errlen,
-				    "routes given with -R outside a connection block, but the "
-				    "command line describes no connection (no -K/-E)");
+			return satp_errf(err, errlen,
+					 "routes given with -R outside a connection block, but the "
+					 "command line describes no connection (no -K/-E)");
 		c->route_conn[i]--;
 	}
 	explicit_bzero(&c->conns[0].keys, sizeof(c->conns[0].keys));
@@ -1191,7 +1205,7 @@ static int check_muxes(const struct satpd_config *c, char *err, size_t errlen)
 	for (i = 0; i < c->n_conns; i++) {
 		m = c->conns[i].mux;
 		if (seen[m / 8] & (1u << (m % 8)))
-			return fail(err, errlen, "mux %u is given to two connections", m);
+			return satp_errf(err, errlen, "mux %u is given to two connections", m);
 		seen[m / 8] |= (uint8_t)(1u << (m % 8));
 	}
 	return 0;
@@ -1216,9 +1230,9 @@ static int check_rail_hosts(struct satpd_config *c, char *err, size_t errlen)
 	if (c->n_rail_hosts < 2)
 		return 0;
 	if (pairs * c->n_rail_hosts > SATPD_RAIL_PATHS_MAX)
-		return fail(err, errlen,
-			    "RAIL: %u remote hosts times %u port pairs are more than %u paths",
-			    c->n_rail_hosts, pairs, SATPD_RAIL_PATHS_MAX);
+		return satp_errf(err, errlen,
+				 "RAIL: %u remote hosts times %u port pairs are more than %u paths",
+				 c->n_rail_hosts, pairs, SATPD_RAIL_PATHS_MAX);
 	snprintf(cc->remote.host, sizeof(cc->remote.host), "%s", c->rail_hosts[0]);
 	return 0;
 }
@@ -1236,22 +1250,23 @@ static int check_rail(struct satpd_config *c, char *err, size_t errlen)
 	if (!c->rail)
 		return 0;
 	if (cc->handshake)
-		return fail(err, errlen,
-			    "RAIL (-Y or a port range) works with static keys only, "
-			    "not with --peer-key");
+		return satp_errf(err, errlen,
+				 "RAIL (-Y or a port range) works with static keys only, "
+				 "not with --peer-key");
 	if (c->n_conns != 1 || c->n_sync_hosts)
-		return fail(err, errlen,
-			    "RAIL (-Y or a port range) supports exactly one "
-			    "connection, not connection blocks or -X/-M");
+		return satp_errf(err, errlen,
+				 "RAIL (-Y or a port range) supports exactly one "
+				 "connection, not connection blocks or -X/-M");
 	if (!cc->window)
-		return fail(err, errlen,
-			    "RAIL (-Y or a port range) needs a replay window: give -w > 0 "
-			    "(with -w 0 every copy of every datagram would be delivered)");
+		return satp_errf(err, errlen,
+				 "RAIL (-Y or a port range) needs a replay window: give -w > 0 "
+				 "(with -w 0 every copy of every datagram would be delivered)");
 	if (range_len(&c->local) > SATPD_RAIL_PATHS_MAX ||
 	    range_len(&cc->remote) > SATPD_RAIL_PATHS_MAX)
-		return fail(err, errlen, "RAIL: port range %u:%u / %u:%u is longer than %u ports",
-			    c->local.port_lo, c->local.port_hi, cc->remote.port_lo,
-			    cc->remote.port_hi, SATPD_RAIL_PATHS_MAX);
+		return satp_errf(err, errlen,
+				 "RAIL: port range %u:%u / %u:%u is longer than %u ports",
+				 c->local.port_lo, c->local.port_hi, cc->remote.port_lo,
+				 cc->remote.port_hi, SATPD_RAIL_PATHS_MAX);
 	return check_rail_hosts(c, err, errlen);
 }
 
@@ -1264,24 +1279,25 @@ static int check_edge(const struct satpd_config *c, char *err, size_t errlen)
 {
 	if (!c->n_edge_peers && !c->edge_listen[0]) {
 		if (c->edge_key_file[0])
-			return fail(err, errlen, "--edge-key '%s' given without --peer-edge",
-				    c->edge_key_file);
+			return satp_errf(err, errlen, "--edge-key '%s' given without --peer-edge",
+					 c->edge_key_file);
 		return 0;
 	}
 	if (!c->n_edge_peers)
-		return fail(err, errlen, "--edge-listen '%s' given without --peer-edge",
-			    c->edge_listen);
+		return satp_errf(err, errlen, "--edge-listen '%s' given without --peer-edge",
+				 c->edge_listen);
 	if (!c->edge_listen[0])
-		return fail(err, errlen, "--peer-edge '%s' needs --edge-listen ADDR:PORT",
-			    c->edge_peers[0]);
+		return satp_errf(err, errlen, "--peer-edge '%s' needs --edge-listen ADDR:PORT",
+				 c->edge_peers[0]);
 	if (c->edge_key_file[0])
 		return 0;
 	if (c->n_conns != 1 || c->n_sync_hosts || !c->conns[0].keys.master_key_len)
-		return fail(err, errlen,
-			    "--peer-edge '%s' needs --edge-key FILE: the exchange key is derived "
-			    "from the connection's master key only with exactly one keyed "
-			    "connection",
-			    c->edge_peers[0]);
+		return satp_errf(
+		    err, errlen,
+		    "--peer-edge '%s' needs --edge-key FILE: the exchange key is derived "
+		    "from the connection's master key only with exactly one keyed "
+		    "connection",
+		    c->edge_peers[0]);
 	return 0;
 }
 
@@ -1292,10 +1308,11 @@ static int check_handshake_identity(const struct satpd_config *c, char *err, siz
 
 	for (i = 0; i < c->n_conns; i++)
 		if (c->conns[i].handshake && !c->have_private_key)
-			return fail(err, errlen,
-				    "connection %u (mux %u) has --peer-key but no --private-key "
-				    "names this daemon's own key",
-				    i, c->conns[i].mux);
+			return satp_errf(
+			    err, errlen,
+			    "connection %u (mux %u) has --peer-key but no --private-key "
+			    "names this daemon's own key",
+			    i, c->conns[i].mux);
 	return 0;
 }
 
@@ -1333,11 +1350,11 @@ int satpd_config_finish(struct satpd_config *c, char *err, size_t errlen)
 		struct in_addr a4;
 
 		if (c->family == AF_INET && inet_pton(AF_INET6, c->local.host, &a6) == 1)
-			return fail(err, errlen, "-4 given but -i '%s' is an IPv6 address",
-				    c->local.host);
+			return satp_errf(err, errlen, "-4 given but -i '%s' is an IPv6 address",
+					 c->local.host);
 		if (c->family == AF_INET6 && inet_pton(AF_INET, c->local.host, &a4) == 1)
-			return fail(err, errlen, "-6 given but -i '%s' is an IPv4 address",
-				    c->local.host);
+			return satp_errf(err, errlen, "-6 given but -i '%s' is an IPv4 address",
+					 c->local.host);
 	}
 	explicit_bzero(c->passphrase, sizeof(c->passphrase));
 	ret = check_handshake_identity(c, err, errlen);

@@ -31,7 +31,7 @@
 #include "frame.h"
 #include "log.h"
 #include "rail.h"
-#include "route.h"
+#include "nexthop.h"
 #include "satp_xdp_loader.h"
 #include "underlay.h"
 #include "xdp_view.h"

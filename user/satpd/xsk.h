@@ -4,7 +4,7 @@
  * (user/lib/satp_xdp_loader.h), one AF_XDP socket per receive queue (libxdp
  * xsk API; copy mode, needs_wakeup), one worker thread per socket that
  * verifies, commits, decrypts and delivers to its tun/tap queue, and on the
- * way back seals and transmits through AF_XDP TX with headers from route.h,
+ * way back seals and transmits through AF_XDP TX with headers from nexthop.h,
  * or through the UDP socket while the next hop is unknown.
  *
  * Lifecycle (main.c):

@@ -10,8 +10,8 @@
  * another interface) the template is invalid and workers send through the
  * UDP socket, so the kernel resolves the neighbour.
  */
-#ifndef SATPD_ROUTE_H
-#define SATPD_ROUTE_H
+#ifndef SATPD_NEXTHOP_H
+#define SATPD_NEXTHOP_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -62,4 +62,4 @@ void satpd_l2_read(struct satpd_l2 *l2, struct satpd_l2_tmpl *t);
  */
 void satpd_l2_frame(const struct satpd_l2_tmpl *t, uint8_t *frame, size_t len);
 
-#endif /* SATPD_ROUTE_H */
+#endif /* SATPD_NEXTHOP_H */

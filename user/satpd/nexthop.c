@@ -12,7 +12,7 @@
 
 #include "endpoint.h"
 #include "nl.h"
-#include "route.h"
+#include "nexthop.h"
 
 #define ETH_ALEN	6
 #define ETH_TYPE_IP	0x0800
