@@ -2,6 +2,8 @@
 /*
  * The features plugged into the core's registration points (compose.h).
  */
+#include <errno.h>
+
 #include "clock.h"
 #include "compose.h"
 #include "conns.h"
@@ -85,24 +87,46 @@ static void rail_committed(void *ctx, int sock, const struct sockaddr_storage *s
 		satpd_rail_learn(d, path, src, srclen, sock);
 }
 
-static int xdp_rail_path(void *ctx, const struct satp_xdp_path_key *key, uint32_t path, bool on)
-{
-	const struct satpd *d = ctx;
-
-	return satpd_xdp_rail_path(d->xdp, key, path, on);
-}
-
+/* The XDP path comes and goes after composing (a fallback, the stop): looked up per call. */
 static int xdp_rail_stats(const void *ctx, uint32_t path, struct satp_xdp_path_stats *out)
 {
 	const struct satpd *d = ctx;
 
-	return satpd_xdp_rail_stats(d->xdp, path, out);
+	return d->xdp ? satpd_xdp_rail_stats(d->xdp, path, out) : -ENODEV;
 }
 
-static void rail_send_batch(void *ctx, struct satpd_worker *w, struct satpd_pkt *pkts,
-			    unsigned int n)
+static void rail_send_batch(void *ctx, struct satpd_worker *w, const struct satpd_transport *t,
+			    struct satpd_pkt *pkts, unsigned int n)
 {
-	satpd_rail_send_batch(w, pkts, n);
+	satpd_rail_send_batch(w, t, pkts, n);
+}
+
+_Static_assert(SATPD_RAIL_PATHS_MAX <= SATPD_TX_DESTS_MAX, "every RAIL path a tx destination");
+
+/* RAIL's path i is the tx hook's destination i. */
+static uint32_t rail_dest_remote(const void *ctx, unsigned int i, struct satpd_peer_addr *a,
+				 int *sock)
+{
+	return satpd_rail_remote(ctx, i, a, sock);
+}
+
+/* RAIL's paths: the tx hook's destinations, and the XDP path's counters for them. */
+static int compose_rail(struct satpd *d)
+{
+	satpd_set_rx_observer(d, &(struct satpd_rx_observer){
+				     .committed = rail_committed,
+				     .ctx = d,
+				     .copies_expected = true,
+				 });
+	satpd_set_tx_hook(d, &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = d});
+	d->rail->xdp = (struct satpd_rail_xdp_ops){.path_stats = xdp_rail_stats, .ctx = d};
+	if (!d->xdp)
+		return 0;
+	return satpd_xdp_set_dests(d->xdp, &(struct satpd_tx_dests){
+					       .n = d->rail->n,
+					       .remote = rail_dest_remote,
+					       .ctx = d,
+					   });
 }
 
 static void dump_hs(const void *ctx)
@@ -221,15 +245,9 @@ int satpd_compose_paths(struct satpd *d)
 	/* Main thread only while a handshake or kx socket owns it; else any worker counts it. */
 	satpd_set_mux_handler(d, SATP_HS_MUX, d->kx || d->hs, hs_space_rx, d);
 	if (d->rail->n) {
-		satpd_set_rx_observer(d, &(struct satpd_rx_observer){
-					     .committed = rail_committed,
-					     .ctx = d,
-					     .copies_expected = true,
-					 });
-		satpd_set_tx_hook(d,
-				  &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = d});
-		d->rail->xdp = (struct satpd_rail_xdp_ops){
-		    .path_set = xdp_rail_path, .path_stats = xdp_rail_stats, .ctx = d};
+		ret = compose_rail(d);
+		if (ret)
+			return ret;
 	}
 	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
 		ret = satpd_add_dump_hook(d, dumps[i], d);

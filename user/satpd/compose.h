@@ -4,9 +4,9 @@
  * the core's registration points (core.h, datapath.h: the reserved mux's
  * handler, the rx observer, the tx hook, the counter dump, the features'
  * counters) with the handshake, kx, RAIL, the edge exchange and the XDP path.
- * The core includes none of those; they include the core. Besides this file,
- * only xsk.c (the AF_XDP transport sends RAIL's copies itself) knows a feature:
- * docs/architecture.md, "Known debts".
+ * The core includes none of those; they include the core, and none includes
+ * another: RAIL's copies leave through the transport the tx hook is given, and
+ * the XDP path learns RAIL's paths as the tx hook's destinations (here).
  */
 #ifndef SATPD_COMPOSE_H
 #define SATPD_COMPOSE_H

@@ -250,11 +250,55 @@ struct satpd_rx_observer {
 	bool copies_expected;
 };
 
-/* Sends the socket path's sealed batches instead of satpd_udp_send_batch's one remote each. */
-struct satpd_tx_hook {
-	void (*send_batch)(void *ctx, struct satpd_worker *w, struct satpd_pkt *pkts,
-			   unsigned int n);
+/*
+ * One copy of a batch to a destination a tx hook keeps (RAIL's paths): its
+ * index among the hook's destinations (struct satpd_tx_dests) and its remote
+ * as the hook read it.
+ */
+struct satpd_tx_dest {
+	unsigned int index;
+	struct satpd_peer_addr addr;
+	int sock;     /* index into satpd_udp */
+	uint32_t gen; /* the remote's generation: it changes whenever addr or sock do */
+};
+
+/*
+ * How a tx hook's copies leave: by the UDP sockets (satpd_udp_transport,
+ * datapath.h), or on an AF_XDP worker by AF_XDP TX where the destination's
+ * next hop is known and by its socket otherwise (xsk.c). Called per
+ * destination and batch, never per packet.
+ */
+struct satpd_transport {
+	/* the sealed packets of pkts (len != 0) to dst; returns how many left */
+	unsigned int (*send_to)(void *ctx, struct satpd_worker *w, const struct satpd_tx_dest *dst,
+				struct satpd_pkt *pkts, unsigned int n);
 	void *ctx;
+};
+
+/*
+ * Sends every sealed batch instead of the one remote each of
+ * satpd_udp_send_batch, each copy through t (the transport of the worker and
+ * the moment: a tap flood leaves by the socket on every worker).
+ */
+struct satpd_tx_hook {
+	void (*send_batch)(void *ctx, struct satpd_worker *w, const struct satpd_transport *t,
+			   struct satpd_pkt *pkts, unsigned int n);
+	void *ctx;
+};
+
+/* The most destinations a tx hook has: RAIL's paths (satpd_options.h, asserted in compose.c). */
+#define SATPD_TX_DESTS_MAX 16
+
+/*
+ * The tx hook's destinations, for a transport that keeps state per
+ * destination (AF_XDP TX: next-hop headers; satp_rx: the remote tuples it
+ * counts by). Read on the main thread only.
+ */
+struct satpd_tx_dests {
+	unsigned int n; /* at most SATPD_TX_DESTS_MAX */
+	/* destination i's remote now (sock -1: none known yet) and its generation */
+	uint32_t (*remote)(const void *ctx, unsigned int i, struct satpd_peer_addr *a, int *sock);
+	const void *ctx;
 };
 
 /* A feature's part of the SIGUSR1 counter dump, in the order registered. */

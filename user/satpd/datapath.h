@@ -91,8 +91,19 @@ void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
 			const struct sockaddr_storage *src, socklen_t srclen, int sock);
 /* Read up to SATPD_BATCH packets from fd into w->tx; returns how many. */
 unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd);
-/* Send sealed packets (len 0 = skip) to their pkt->addr through the UDP sockets. */
+/*
+ * Send sealed packets (len 0 = skip) to their pkt->addr through the UDP
+ * sockets; with a tx hook, the hook sends them (through satpd_udp_transport).
+ */
 void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
+/*
+ * The sealed packets (len != 0) whose bit in skip is clear to dst by its
+ * socket; returns how many went out (none when dst->sock is no socket).
+ */
+unsigned int satpd_udp_send_to(struct satpd_worker *w, const struct satpd_tx_dest *dst,
+			       struct satpd_pkt *pkts, unsigned int n, uint64_t skip);
+/* The UDP sockets as a tx hook's transport: satpd_udp_send_to, nothing skipped. */
+extern const struct satpd_transport satpd_udp_transport;
 
 /* The socket path: read what is there, in batches, until the socket is empty. */
 void satpd_udp_receive(struct satpd_worker *w, unsigned int sock);

@@ -92,8 +92,6 @@ int satpd_rail_init(struct satpd *d)
 		p->lport = (uint16_t)(c->local.port_lo + i % pairs % nl);
 		p->rport = (uint16_t)(r->port_lo + i % pairs % nr);
 		p->sock = -1;
-		p->xdp_gen = 1;
-		p->l2_gen = 1;
 		pthread_mutex_init(&p->lock, NULL);
 		ret = path_remote(d, p);
 		if (ret)
@@ -185,50 +183,27 @@ void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *
 			satpd_addr_str(src, s, sizeof(s)));
 }
 
-_Static_assert(SATPD_BATCH <= 64, "a batch's skip mask is one word");
-
-void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satpd_pkt *pkts,
-			  unsigned int n, uint64_t skip)
-{
-	struct satpd_rail_path *p = &w->d->rail->path[path];
-	struct mmsghdr msgs[SATPD_BATCH];
-	struct iovec iov[SATPD_BATCH];
-	struct satpd_peer_addr a;
-	unsigned int i, m = 0;
-	int sock;
-
-	path_read(p, &a, &sock);
-	if (sock < 0 || sock >= (int)w->d->udp.n)
-		return;
-	for (i = 0; i < n; i++) {
-		if (!pkts[i].len || (skip >> i & 1))
-			continue;
-		satpd_mmsg_to(&msgs[m], &iov[m], pkts[i].buf, pkts[i].len, &a.sa, a.len);
-		m++;
-	}
-	if (m)
-		atomic_fetch_add_explicit(&p->tx, satpd_sendmmsg_all(w, sock, msgs, iov, m),
-					  memory_order_relaxed);
-}
-
-void satpd_rail_sent(struct satpd *d, unsigned int path, unsigned int n)
-{
-	atomic_fetch_add_explicit(&d->rail->path[path].tx, n, memory_order_relaxed);
-}
-
 uint32_t satpd_rail_remote(const struct satpd *d, unsigned int path, struct satpd_peer_addr *a,
 			   int *sock)
 {
 	return path_read((struct satpd_rail_path *)&d->rail->path[path], a, sock);
 }
 
-void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
+void satpd_rail_send_batch(struct satpd_worker *w, const struct satpd_transport *t,
+			   struct satpd_pkt *pkts, unsigned int n)
 {
 	struct satpd_rail *r = w->d->rail;
+	struct satpd_tx_dest dst;
 	unsigned int i;
 
-	for (i = 0; i < r->n; i++)
-		satpd_rail_send_path(w, i, pkts, n, 0);
+	for (i = 0; i < r->n; i++) {
+		dst.index = i;
+		dst.gen = path_read(&r->path[i], &dst.addr, &dst.sock);
+		if (dst.sock < 0 || dst.sock >= (int)w->d->udp.n)
+			continue;
+		atomic_fetch_add_explicit(&r->path[i].tx, t->send_to(t->ctx, w, &dst, pkts, n),
+					  memory_order_relaxed);
+	}
 	for (i = 0; i < n; i++)
 		pkts[i].len = 0;
 }
@@ -246,55 +221,6 @@ void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, 
 		satpd_addr_str(&a.sa, buf, len);
 }
 
-/* satp_rx's name for a copy from a on the socket of local port lport. */
-static void path_key(const struct satpd_peer_addr *a, uint16_t lport, struct satp_xdp_path_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->family = a->sa.ss_family;
-	k->lport = lport;
-	k->rport = satpd_addr_port(&a->sa);
-	memcpy(k->raddr, satpd_addr_bytes(&a->sa), satpd_addr_len(&a->sa));
-}
-
-static void sync_path(struct satpd *d, unsigned int i)
-{
-	struct satpd_rail_path *p = &d->rail->path[i];
-	struct satp_xdp_path_key k;
-	struct satpd_peer_addr a;
-	uint32_t gen;
-	int sock, ret;
-
-	if (satpd_seqlock_gen(&p->seq) == p->xdp_gen)
-		return;
-	gen = path_read(p, &a, &sock);
-	p->xdp_gen = gen;
-	if (sock < 0 || sock >= (int)d->udp.n)
-		return;
-	path_key(&a, d->udp.port[sock], &k);
-	if (p->xdp_bound && !memcmp(&k, &p->xdp_key, sizeof(k)))
-		return;
-	if (p->xdp_bound)
-		d->rail->xdp.path_set(d->rail->xdp.ctx, &p->xdp_key, i, false);
-	ret = d->rail->xdp.path_set(d->rail->xdp.ctx, &k, i, true);
-	p->xdp_bound = !ret;
-	p->xdp_key = k;
-	if (ret)
-		LOG_RATELIMITED(SATPD_LOG_WARNING,
-				"RAIL path %u: XDP cannot count its copies (%s): it shows what "
-				"reached the daemon only",
-				i, strerror(-ret));
-}
-
-void satpd_rail_sync_xdp(struct satpd *d)
-{
-	unsigned int i;
-
-	if (!d->xdp || !d->rail->xdp.path_set)
-		return;
-	for (i = 0; i < d->rail->n; i++)
-		sync_path(d, i);
-}
-
 void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_path *out)
 {
 	const struct satpd_rail_path *p = &d->rail->path[path];
@@ -303,7 +229,7 @@ void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_p
 	memset(out, 0, sizeof(*out));
 	out->local_port = p->lport;
 	satpd_rail_remote_str(d, path, out->remote, sizeof(out->remote));
-	if (d->xdp && d->rail->xdp.path_stats)
+	if (d->rail->xdp.path_stats)
 		d->rail->xdp.path_stats(d->rail->xdp.ctx, path, &xs);
 	/* satp_rx's drops never reached us: received and duplicates both. */
 	out->rx = atomic_load(&p->rx) + xs.dropped;

@@ -25,7 +25,6 @@
 
 struct satpd;
 struct satpd_xdp_path;
-struct satp_xdp_path_key;
 struct satp_xdp_path_stats;
 
 /* Workers poll with this timeout so that they notice the stop flag. */
@@ -65,9 +64,15 @@ void satpd_xdp_join(struct satpd *d);
 void satpd_xdp_stop(struct satpd *d);
 
 void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
-/* RAIL: the remote tuple key names path in satp_rx (on) or no longer (off). */
-int satpd_xdp_rail_path(struct satpd_xdp_path *p, const struct satp_xdp_path_key *key,
-			uint32_t path, bool on);
+/*
+ * The tx hook's destinations (RAIL's paths; compose.c), main thread, before
+ * the workers start: the XDP path resolves next-hop headers for each, so that
+ * their copies leave by AF_XDP TX (satpd_xdp_tick), tells satp_rx their remote
+ * tuples so that it counts their copies (satp_rail_idx), and attaches
+ * satp_rail_rx on every other underlay their routes leave by. 0 or -errno.
+ */
+struct satpd_tx_dests;
+int satpd_xdp_set_dests(struct satpd_xdp_path *p, const struct satpd_tx_dests *dests);
 /* RAIL: what satp_rx counted for path (seen, dropped as a copy already committed). */
 int satpd_xdp_rail_stats(const struct satpd_xdp_path *p, uint32_t path,
 			 struct satp_xdp_path_stats *out);
