@@ -73,6 +73,9 @@ static void addr_of(struct sockaddr_storage *ss, const char *host, uint16_t port
 	assert_int_equal(inet_pton(AF_INET, host, &in->sin_addr), 1);
 }
 
+/* The paths of the daemon rail_daemon() made last. */
+static struct satpd_rail *rail;
+
 static struct satpd *rail_daemon(void)
 {
 	struct satpd *d = daemon_new(SATPD_DEV_TUN, 0);
@@ -90,27 +93,27 @@ static struct satpd *rail_daemon(void)
 		d->udp.family[i] = AF_INET;
 		d->udp.port[i] = (uint16_t)(LPORT + i);
 	}
-	assert_int_equal(satpd_rail_init(d), 0);
-	assert_int_equal(d->rail->n, PATHS);
+	assert_int_equal(satpd_rail_init(d, &rail), 0);
+	assert_int_equal(rail->n, PATHS);
 	return d;
 }
 
 /* What compose.c's rail_committed does with a copy. */
-static int feed(struct satpd *d, const struct rail_row *r)
+static int feed(const struct rail_row *r)
 {
 	struct sockaddr_storage src;
 	int path;
 
 	addr_of(&src, r->src, r->sport);
-	path = satpd_rail_path_of(d, r->sock, &src);
-	satpd_rail_seen(d, path, r->first);
+	path = satpd_rail_path_of(rail, r->sock, &src);
+	satpd_rail_seen(rail, path, r->first);
 	if (r->first)
-		satpd_rail_learn(d, path, &src, sizeof(struct sockaddr_in), r->sock);
+		satpd_rail_learn(rail, path, &src, sizeof(struct sockaddr_in), r->sock);
 	return path;
 }
 
-static unsigned int check_path(struct satpd *d, const struct rail_row *r, unsigned int i,
-			       uint32_t gen_before, const char *remote_before)
+static unsigned int check_path(const struct rail_row *r, unsigned int i, uint32_t gen_before,
+			       const char *remote_before)
 {
 	const struct path_want *want = &r->want[i];
 	struct satp_ctl_path got;
@@ -119,8 +122,8 @@ static unsigned int check_path(struct satpd *d, const struct rail_row *r, unsign
 	uint32_t gen;
 	int sock;
 
-	satpd_rail_read(d, i, &got);
-	gen = satpd_rail_remote(d, i, &a, &sock);
+	satpd_rail_read(rail, i, &got);
+	gen = satpd_rail_remote(rail, i, &a, &sock);
 	if (got.rx != want->rx || got.first != want->first || got.dups != want->dups ||
 	    strcmp(got.remote, want->remote)) {
 		print_error("%s: path %u rx %" PRIu64 " first %" PRIu64 " dups %" PRIu64
@@ -164,18 +167,18 @@ static void test_rail_table(void **state)
 		const struct rail_row *r = &rail_rows[n];
 
 		for (i = 0; i < PATHS; i++) {
-			gen[i] = satpd_rail_remote(d, i, &a, &sock);
-			satpd_rail_remote_str(d, i, remote[i], sizeof(remote[i]));
+			gen[i] = satpd_rail_remote(rail, i, &a, &sock);
+			satpd_rail_remote_str(rail, i, remote[i], sizeof(remote[i]));
 		}
-		path = feed(d, r);
+		path = feed(r);
 		if (path != r->path) {
 			print_error("%s: path %d, want %d\n", r->name, path, r->path);
 			bad++;
 		}
 		for (i = 0; i < PATHS; i++)
-			bad += check_path(d, r, i, gen[i], remote[i]);
+			bad += check_path(r, i, gen[i], remote[i]);
 	}
-	satpd_rail_free(d->rail);
+	satpd_rail_free(rail);
 	daemon_free(d);
 	if (bad)
 		fail_msg("%u checks wrong", bad);
@@ -190,6 +193,7 @@ static void test_rail_table(void **state)
 
 struct flip {
 	struct satpd *d;
+	struct satpd_rail *rail;
 	struct sockaddr_storage src[2];
 };
 
@@ -199,7 +203,8 @@ static void *flipper(void *arg)
 	unsigned int i;
 
 	for (i = 0; i < LEARNS; i++)
-		satpd_rail_learn(f->d, 0, &f->src[i & 1], sizeof(struct sockaddr_in), (int)(i & 1));
+		satpd_rail_learn(f->rail, 0, &f->src[i & 1], sizeof(struct sockaddr_in),
+				 (int)(i & 1));
 	return NULL;
 }
 
@@ -212,20 +217,21 @@ static void test_rail_remote_seqlock(void **state)
 	int sock;
 
 	(void)state;
+	f.rail = rail;
 	addr_of(&f.src[0], "192.0.2.1", 1111);
 	addr_of(&f.src[1], "198.51.100.2", 2222);
 	assert_int_equal(pthread_create(&t, NULL, flipper, &f), 0);
 	do
-		satpd_rail_remote(f.d, 0, &a, &sock);
+		satpd_rail_remote(f.rail, 0, &a, &sock);
 	while (sock < 0);
 	do {
-		uint32_t gen = satpd_rail_remote(f.d, 0, &a, &sock);
+		uint32_t gen = satpd_rail_remote(f.rail, 0, &a, &sock);
 
 		if (gen & 1 || sock < 0 || sock > 1 || !satpd_same_addr(&a.sa, &f.src[sock]))
 			torn++;
 		reads++;
 	} while (pthread_tryjoin_np(t, NULL) == EBUSY);
-	satpd_rail_free(f.d->rail);
+	satpd_rail_free(f.rail);
 	daemon_free(f.d);
 	if (torn)
 		fail_msg("%u of %u reads torn", torn, reads);

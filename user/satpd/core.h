@@ -310,11 +310,6 @@ struct satpd_dump_hook {
 /* The handshake, RAIL, the edge exchange, the XDP path. */
 #define SATPD_DUMP_HOOKS_MAX 4
 
-/* A fallback reason: the mode, the interface and the error, for satp show and /metrics. */
-#define SATPD_XDP_REASON_MAX 160
-
-struct satpd_xdp_path;
-struct satpd_rail;
 struct satpd_conns;
 struct satpd_edge;
 struct satpd_kx;
@@ -324,26 +319,30 @@ struct satpd_hs_budget;
 struct satpd {
 	const struct satpd_config *cfg;
 	struct satpd_udp udp;
-	struct satpd_rail *rail; /* rail.h; n 0: RAIL off; never NULL after satpd_rail_init() */
 	enum satpd_dev_type dev_type;
-	struct satpd_conns *conns;	 /* by mux; conns.h */
-	struct satpd_windows windows;	 /* every (mux, sender id) of every connection */
-	unsigned int xdp_queues;	 /* workers that get crypto contexts (0: socket path) */
+	struct satpd_conns *conns;    /* by mux; conns.h */
+	struct satpd_windows windows; /* every (mux, sender id) of every connection */
+	/*
+	 * Workers besides the main thread that get a crypto context per key set:
+	 * one per tun queue a transport's workers serve (0: the main thread only).
+	 */
+	unsigned int n_crypto_workers;
 	struct satpd_worker sock_worker; /* the main thread: the UDP sockets */
 	struct satpd_worker *workers;	 /* the AF_XDP workers, one per rx queue */
 	unsigned int n_workers;
-	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
-	struct satpd_kx *kx;	    /* the kx socket (kx.h); NULL without one */
-	struct satpd_hs *hs;	    /* the handshake (handshake.h); NULL without --private-key */
+	/*
+	 * A transport filters datagrams before the core sees them (satp_rx: its
+	 * replay check, the handshake budgets); true while it runs.
+	 */
+	bool rx_prefiltered;
+	struct satpd_kx *kx; /* the kx socket (kx.h); NULL without one */
+	struct satpd_hs *hs; /* the handshake (handshake.h); NULL without --private-key */
 	struct satpd_hs_budget *hs_budget; /* mux 0xFFFF that satp_rx did not judge (hsbudget.h) */
 	/* What this start picked up from the last run, for `satp show`. */
-	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */
 	unsigned int windows_pinned;  /* of them, found in pinned maps (the rest: the state file) */
-	/* Why the default --xdp-mode fell back to the UDP sockets ("": it did not). */
-	char xdp_fallback[SATPD_XDP_REASON_MAX];
-	_Atomic bool stop;	   /* workers leave their loops */
-	_Atomic bool remote_moved; /* a worker learned a new remote: resolve next hops */
+	_Atomic bool stop;	      /* workers leave their loops */
+	_Atomic bool remote_moved;    /* a worker learned a new remote: resolve next hops */
 	/*
 	 * 0, or a sender id + 1 whose static-key sending stopped: another anycast
 	 * edge sends with it under the same keys (edge.h; keystream reuse).

@@ -62,37 +62,41 @@ struct satpd_rail_xdp_ops {
 };
 
 struct satpd_rail {
-	unsigned int n; /* 0: RAIL off */
+	struct satpd *d; /* the core: its sockets and configuration */
+	unsigned int n;	 /* 0: RAIL off */
 	struct satpd_rail_path path[SATPD_RAIL_PATHS_MAX];
 	struct satpd_rail_xdp_ops xdp;
 };
 
-/* d->rail: the paths of -p/-o, with -r's address when given (after the sockets are open). */
-int satpd_rail_init(struct satpd *d);
+/*
+ * *out: the paths of -p/-o, with -r's address when given (after the sockets
+ * are open); n 0 without RAIL. *out is set on failure too: satpd_rail_free() it.
+ */
+int satpd_rail_init(struct satpd *d, struct satpd_rail **out);
 /* NULL: nothing. */
 void satpd_rail_free(struct satpd_rail *r);
 /* The path a datagram that came on socket sock from src belongs to; -1 with RAIL off. */
-int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src);
+int satpd_rail_path_of(const struct satpd_rail *r, int sock, const struct sockaddr_storage *src);
 /* An authenticated datagram on path: count it with the replay commit's verdict (first: won it). */
-void satpd_rail_seen(struct satpd *d, int path, bool first);
+void satpd_rail_seen(struct satpd_rail *r, int path, bool first);
 /* A datagram of path that won the replay commit: its source becomes the path's remote. */
-void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *src,
+void satpd_rail_learn(struct satpd_rail *r, int path, const struct sockaddr_storage *src,
 		      socklen_t srclen, int sock);
 /*
  * The tx hook: every sealed packet (len != 0) on every path with a known
  * remote, through t (path i is the hook's destination i); zeroes len.
  */
-void satpd_rail_send_batch(struct satpd_worker *w, const struct satpd_transport *t,
-			   struct satpd_pkt *pkts, unsigned int n);
+void satpd_rail_send_batch(struct satpd_rail *r, struct satpd_worker *w,
+			   const struct satpd_transport *t, struct satpd_pkt *pkts, unsigned int n);
 /* The path's remote (sock -1: none known yet) and its generation. */
-uint32_t satpd_rail_remote(const struct satpd *d, unsigned int path, struct satpd_peer_addr *a,
+uint32_t satpd_rail_remote(const struct satpd_rail *r, unsigned int path, struct satpd_peer_addr *a,
 			   int *sock);
 /* The path's remote as "addr:port", "" while unknown. */
-void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, size_t len);
+void satpd_rail_remote_str(const struct satpd_rail *r, unsigned int path, char *buf, size_t len);
 /* Log the per-path counters. */
-void satpd_rail_dump(const struct satpd *d);
+void satpd_rail_dump(const struct satpd_rail *r);
 /* The path's counters as an operator reads them: the daemon's plus satp_rx's. */
 struct satp_ctl_path;
-void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_path *out);
+void satpd_rail_read(const struct satpd_rail *r, unsigned int path, struct satp_ctl_path *out);
 
 #endif /* SATPD_RAIL_H */

@@ -598,9 +598,9 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds)
+int satpd_xdp_start(struct satpd_xdp_path *p, const int *dev_fds, unsigned int n_fds)
 {
-	struct satpd_xdp_path *p = d->xdp;
+	struct satpd *d = p->d;
 	sigset_t all, old;
 	unsigned int i;
 	int ret;
@@ -798,59 +798,60 @@ static int set_conn(struct satp_xdp *x, const struct satpd_conn *c)
 	return ret;
 }
 
-int satpd_xdp_conn_set(struct satpd *d, const struct satpd_conn *c)
+int satpd_xdp_conn_set(struct satpd_xdp_path *p, const struct satpd_conn *c)
 {
 	int ret;
 
-	if (!d->xdp)
+	if (!p)
 		return 0;
-	ret = set_conn(d->xdp->x, c);
+	ret = set_conn(p->x, c);
 	if (ret)
 		log_err("mux %u: cannot add it to the XDP connection map: %s", c->mux,
 			strerror(-ret));
 	return ret;
 }
 
-void satpd_xdp_conn_del(struct satpd *d, uint16_t mux)
+void satpd_xdp_conn_del(struct satpd_xdp_path *p, uint16_t mux)
 {
 	int ret;
 
-	if (!d->xdp)
+	if (!p)
 		return;
-	ret = satp_xdp_del_conn(d->xdp->x, mux);
+	ret = satp_xdp_del_conn(p->x, mux);
 	if (ret)
 		log_warn("mux %u: cannot remove it from the XDP connection map: %s", mux,
 			 strerror(-ret));
 }
 
-int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+int satpd_xdp_route_set(struct satpd_xdp_path *p, int family, const uint8_t *addr, unsigned int len,
 			uint16_t mux)
 {
-	char p[INET6_ADDRSTRLEN + 4];
+	char pfx[INET6_ADDRSTRLEN + 4];
 	int ret;
 
-	if (!d->xdp)
+	if (!p)
 		return 0;
-	ret = satp_xdp_set_route(d->xdp->x, family, addr, len, mux);
+	ret = satp_xdp_set_route(p->x, family, addr, len, mux);
 	if (ret) {
-		satpd_prefix_str(family, addr, len, p, sizeof(p));
-		log_err("route %s of mux %u: cannot add it to the pinned route trie: %s", p, mux,
+		satpd_prefix_str(family, addr, len, pfx, sizeof(pfx));
+		log_err("route %s of mux %u: cannot add it to the pinned route trie: %s", pfx, mux,
 			strerror(-ret));
 	}
 	return ret;
 }
 
-void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsigned int len)
+void satpd_xdp_route_del(struct satpd_xdp_path *p, int family, const uint8_t *addr,
+			 unsigned int len)
 {
-	char p[INET6_ADDRSTRLEN + 4];
+	char pfx[INET6_ADDRSTRLEN + 4];
 	int ret;
 
-	if (!d->xdp)
+	if (!p)
 		return;
-	ret = satp_xdp_del_route(d->xdp->x, family, addr, len);
+	ret = satp_xdp_del_route(p->x, family, addr, len);
 	if (ret && ret != -ENOENT) {
-		satpd_prefix_str(family, addr, len, p, sizeof(p));
-		log_warn("route %s: cannot remove it from the pinned route trie: %s", p,
+		satpd_prefix_str(family, addr, len, pfx, sizeof(pfx));
+		log_warn("route %s: cannot remove it from the pinned route trie: %s", pfx,
 			 strerror(-ret));
 	}
 }
@@ -911,15 +912,14 @@ static int configure(struct satpd *d, struct satpd_xdp_path *p)
 	return satp_xdp_set_flags(x, flags);
 }
 
-void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c)
+void satpd_xdp_adopted(struct satpd_xdp_path *p, const struct satpd_conn *c)
 {
-	struct satpd_xdp_path *p = d->xdp;
 	int ret;
 
 	if (!p || !(p->cfg_flags & SATP_XDP_PASS_UNKNOWN_MUX))
 		return;
 	/* The mux first, then the flag: its datagrams reach us throughout. */
-	ret = satpd_xdp_conn_set(d, c);
+	ret = satpd_xdp_conn_set(p, c);
 	if (!ret) {
 		p->cfg_flags &= ~SATP_XDP_PASS_UNKNOWN_MUX;
 		ret = satp_xdp_set_flags(p->x, p->cfg_flags);
@@ -1026,7 +1026,8 @@ static bool socks_by_port(const struct satpd_udp *u)
 	return false;
 }
 
-int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
+int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues,
+		    struct satpd_xdp_path **out)
 {
 	const struct satpd_config *c = d->cfg;
 	struct satp_xdp_opts o = {
@@ -1088,8 +1089,8 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 					     : "as a single program (no dispatcher)",
 		   satp_xdp_prog_id(p->x), satp_xdp_pin_dir(p->x),
 		   p->keep ? "; left attached at exit (--keep-xdp)" : "");
-	d->xdp = p;
-	d->xdp_took_over = satp_xdp_took_over(p->x);
+	d->rx_prefiltered = true;
+	*out = p;
 	return 0;
 err:
 	/* The socket path carries on from the merged windows, the map's included. */
@@ -1112,15 +1113,15 @@ void satpd_xdp_join(struct satpd *d)
 	}
 }
 
-void satpd_xdp_stop(struct satpd *d)
+void satpd_xdp_stop(struct satpd *d, struct satpd_xdp_path *p)
 {
 	unsigned int i;
 
 	satpd_xdp_join(d);
 	windows_off_map(d); /* nothing commits now: the last write-back is complete */
-	if (d->xdp) {
-		path_free(d->xdp);
-		d->xdp = NULL;
+	if (p) {
+		path_free(p);
+		d->rx_prefiltered = false;
 	}
 	for (i = 0; i < d->n_workers; i++)
 		satpd_worker_free(&d->workers[i]);
@@ -1147,7 +1148,7 @@ static bool underlay_gone(struct satpd_xdp_path *p)
 /* Next-hop headers for one connection's remote, published for its workers. */
 /* The headers from socket sock to remote a by satp_rx's interface: 0 or -errno as
  * satpd_route_resolve. */
-static int resolve_for(struct satpd *d, const struct satpd_peer_addr *a, int sock,
+static int resolve_for(const struct satpd_xdp_path *p, const struct satpd_peer_addr *a, int sock,
 		       struct satpd_l2_tmpl *t)
 {
 	struct sockaddr_storage local;
@@ -1156,11 +1157,11 @@ static int resolve_for(struct satpd *d, const struct satpd_peer_addr *a, int soc
 	bool wildcard;
 
 	memset(&local, 0, sizeof(local));
-	if (sock < 0 || getsockname(d->udp.fds[sock], (struct sockaddr *)&local, &len) < 0)
+	if (sock < 0 || getsockname(p->d->udp.fds[sock], (struct sockaddr *)&local, &len) < 0)
 		return -EADDRNOTAVAIL;
 	port = satpd_addr_port(&local);
 	wildcard = satpd_addr_is_any(&local);
-	return satpd_route_resolve(&a->sa, wildcard ? NULL : &local, port, d->xdp->ifindex, t);
+	return satpd_route_resolve(&a->sa, wildcard ? NULL : &local, port, p->ifindex, t);
 }
 
 static const char *way_back(int ret)
@@ -1171,7 +1172,7 @@ static const char *way_back(int ret)
 				     : "UDP socket (no next hop headers)";
 }
 
-static void resolve_conn(struct satpd *d, struct satpd_conn *c)
+static void resolve_conn(const struct satpd_xdp_path *p, struct satpd_conn *c)
 {
 	struct satpd_remote_view v;
 	struct satpd_l2_tmpl t;
@@ -1182,12 +1183,12 @@ static void resolve_conn(struct satpd *d, struct satpd_conn *c)
 	 * With destinations (RAIL's paths) the tx hook sends by their headers; the
 	 * connection's remote follows the winning copy.
 	 */
-	if (d->xdp->dests.n)
+	if (p->dests.n)
 		return;
 	satpd_conn_read_remote(c, &v);
 	if (!v.known)
 		return;
-	ret = resolve_for(d, &v.addr, v.sock, &t);
+	ret = resolve_for(p, &v.addr, v.sock, &t);
 	if (ret)
 		memset(&t, 0, sizeof(t));
 	t.remote_gen = v.gen;
@@ -1209,7 +1210,7 @@ static void resolve_conn(struct satpd *d, struct satpd_conn *c)
  * valid ones (the AF_XDP socket is bound there); the others keep sending by
  * their UDP socket.
  */
-static void resolve_dests(struct satpd *d, struct satpd_xdp_path *p, bool refresh)
+static void resolve_dests(struct satpd_xdp_path *p, bool refresh)
 {
 	struct satpd_peer_addr a;
 	struct satpd_l2_tmpl t;
@@ -1224,7 +1225,7 @@ static void resolve_dests(struct satpd *d, struct satpd_xdp_path *p, bool refres
 		gen = p->dests.remote(p->dests.ctx, i, &a, &sock);
 		if ((gen == x->l2_gen && !refresh) || sock < 0)
 			continue;
-		ret = resolve_for(d, &a, sock, &t);
+		ret = resolve_for(p, &a, sock, &t);
 		if (ret)
 			memset(&t, 0, sizeof(t));
 		t.remote_gen = gen;
@@ -1248,8 +1249,9 @@ static void path_key(const struct satpd_peer_addr *a, uint16_t lport, struct sat
 }
 
 /* satp_rx counts destination i's copies (satp_rail_idx) by its remote tuple: moved with it. */
-static void sync_dest(struct satpd *d, struct satpd_xdp_path *p, unsigned int i)
+static void sync_dest(struct satpd_xdp_path *p, unsigned int i)
 {
+	const struct satpd *d = p->d;
 	struct xdp_dest *x = &p->dest[i];
 	struct satp_xdp_path_key k;
 	struct satpd_peer_addr a;
@@ -1293,24 +1295,25 @@ static void write_back_windows(struct satpd *d, struct satpd_xdp_path *p)
 	p->write_back_full = lost;
 }
 
-int satpd_xdp_tick(struct satpd *d)
+int satpd_xdp_tick(struct satpd_xdp_path *p)
 {
-	struct satpd_xdp_path *p = d->xdp;
+	struct satpd *d;
 	struct satpd_conn *c;
 	unsigned int m, n;
 	bool moved, refresh;
 
 	if (!p)
 		return 0;
+	d = p->d;
 	for (m = 0; m < p->dests.n; m++)
-		sync_dest(d, p, m);
+		sync_dest(p, m);
 	moved = atomic_exchange(&d->remote_moved, false);
 	refresh = satpd_mono_ms_since(p->last_resolve_ms) >= SATPD_ROUTE_REFRESH_MS;
-	resolve_dests(d, p, refresh);
+	resolve_dests(p, refresh);
 	if (moved)
 		for (m = 0; (c = satpd_conns_next(d, &m));)
 			if (atomic_exchange(&c->remote.moved, false))
-				resolve_conn(d, c);
+				resolve_conn(p, c);
 	write_back_windows(d, p);
 	if (!refresh)
 		return 0;
@@ -1319,7 +1322,7 @@ int satpd_xdp_tick(struct satpd *d)
 		return -ENODEV;
 	m = p->resolve_next;
 	for (n = 0; n < SATPD_RESOLVE_PER_TICK && (c = satpd_conns_next(d, &m)); n++)
-		resolve_conn(d, c);
+		resolve_conn(p, c);
 	if (!c) {
 		/* A full round: the next one starts in a refresh period. */
 		p->resolve_next = 0;
@@ -1364,6 +1367,11 @@ void satpd_xdp_remove_stale(const char *ifname)
 		log_warn("%s: cannot remove the satp_rx an earlier run left attached (%s): SATP "
 			 "may not reach the UDP sockets",
 			 ifname, strerror(-ret));
+}
+
+bool satpd_xdp_took_over(const struct satpd_xdp_path *p)
+{
+	return satp_xdp_took_over(p->x);
 }
 
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p)
