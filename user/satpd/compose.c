@@ -87,7 +87,7 @@ static void rail_committed(void *ctx, int sock, const struct sockaddr_storage *s
 		satpd_rail_learn(r, path, src, srclen, sock);
 }
 
-/* The XDP path comes and goes after composing (a fallback, the stop): looked up per call. */
+/* The XDP path is freed at the stop, after composing: looked up per call. */
 static int xdp_rail_stats(const void *ctx, uint32_t path, struct satp_xdp_path_stats *out)
 {
 	const struct satpd_features *f = ctx;

@@ -2,8 +2,10 @@
 /*
  * The daemon core's objects: struct satpd (one daemon), struct satpd_conn
  * (a connection, shared by the workers) with its key sets, struct
- * satpd_worker (one thread's share of the data path, its counters among it)
- * and the registration points features fill (compose.c). Definitions only:
+ * satpd_worker (one thread's share of the data path, its counters among it),
+ * the registration points features fill (compose.c) and the transport a tx
+ * hook sends through (struct satpd_transport). The transports' and features'
+ * own state is not here (compose.h, struct satpd_features). Definitions only:
  * the data path (datapath.h) and the connection table (conns.h) both include
  * this, and the data path calls the table, never the reverse.
  *
