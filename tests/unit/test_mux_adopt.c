@@ -142,7 +142,7 @@ static void rig_up(struct rig *g)
 	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	g->peerlen = sizeof(*in);
 	g->d = daemon_new(SATPD_DEV_TUN, 0);
-	g->d->xdp_queues = 1; /* key sets get worker 0's crypto context */
+	g->d->n_crypto_workers = 1; /* key sets get worker 0's crypto context */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, g->dev), 0);
 	assert_int_equal(fcntl(g->dev[1], F_SETFL, O_NONBLOCK), 0);
 	assert_int_equal(satpd_worker_init(&g->d->sock_worker, g->d, SATPD_MAIN_WORKER, g->dev[0]),

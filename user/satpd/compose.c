@@ -2,6 +2,8 @@
 /*
  * The features plugged into the core's registration points (compose.h).
  */
+#include <errno.h>
+
 #include "clock.h"
 #include "compose.h"
 #include "conns.h"
@@ -44,7 +46,7 @@ FEATURE_COUNTERS(X)
  */
 static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *src)
 {
-	if (!w->d->hs_budget || (w->d->xdp && !w->rx_reassembled))
+	if (!w->d->hs_budget || (w->d->rx_prefiltered && !w->rx_reassembled))
 		return true;
 	switch (satpd_hs_budget_take(w->d->hs_budget, src, satpd_coarse_ns())) {
 	case SATPD_HS_OWN:
@@ -81,85 +83,126 @@ static bool hs_space_rx(void *ctx, struct satpd_worker *w, const uint8_t *buf, s
 static void rail_committed(void *ctx, int sock, const struct sockaddr_storage *src,
 			   socklen_t srclen, bool first)
 {
-	struct satpd *d = ctx;
-	int path = satpd_rail_path_of(d, sock, src);
+	struct satpd_rail *r = ctx;
+	int path = satpd_rail_path_of(r, sock, src);
 
-	satpd_rail_seen(d, path, first);
+	satpd_rail_seen(r, path, first);
 	if (first)
-		satpd_rail_learn(d, path, src, srclen, sock);
+		satpd_rail_learn(r, path, src, srclen, sock);
 }
 
-static int xdp_rail_path(void *ctx, const struct satp_xdp_path_key *key, uint32_t path, bool on)
-{
-	const struct satpd *d = ctx;
-
-	return satpd_xdp_rail_path(d->xdp, key, path, on);
-}
-
+/* The XDP path is freed at the stop, after composing: looked up per call. */
 static int xdp_rail_stats(const void *ctx, uint32_t path, struct satp_xdp_path_stats *out)
 {
-	const struct satpd *d = ctx;
+	const struct satpd_features *f = ctx;
 
-	return satpd_xdp_rail_stats(d->xdp, path, out);
+	return f->xdp ? satpd_xdp_rail_stats(f->xdp, path, out) : -ENODEV;
 }
 
-static void rail_send_batch(void *ctx, struct satpd_worker *w, struct satpd_pkt *pkts,
-			    unsigned int n)
+static void rail_send_batch(void *ctx, struct satpd_worker *w, const struct satpd_transport *t,
+			    struct satpd_pkt *pkts, unsigned int n)
 {
-	satpd_rail_send_batch(w, pkts, n);
+	satpd_rail_send_batch(ctx, w, t, pkts, n);
 }
 
+_Static_assert(SATPD_RAIL_PATHS_MAX <= SATPD_TX_DESTS_MAX, "every RAIL path a tx destination");
+
+/* RAIL's path i is the tx hook's destination i. */
+static uint32_t rail_dest_remote(const void *ctx, unsigned int i, struct satpd_peer_addr *a,
+				 int *sock)
+{
+	return satpd_rail_remote(ctx, i, a, sock);
+}
+
+/* RAIL's paths: the tx hook's destinations, and the XDP path's counters for them. */
+static int compose_rail(struct satpd_features *f)
+{
+	satpd_set_rx_observer(f->d, &(struct satpd_rx_observer){
+					.committed = rail_committed,
+					.ctx = f->rail,
+					.copies_expected = true,
+				    });
+	satpd_set_tx_hook(f->d,
+			  &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = f->rail});
+	f->rail->xdp = (struct satpd_rail_xdp_ops){.path_stats = xdp_rail_stats, .ctx = f};
+	if (!f->xdp)
+		return 0;
+	return satpd_xdp_set_dests(f->xdp, &(struct satpd_tx_dests){
+					       .n = f->rail->n,
+					       .remote = rail_dest_remote,
+					       .ctx = f->rail,
+					   });
+}
+
+/* Each dump hook's ctx is the struct satpd_features. */
 static void dump_hs(const void *ctx)
 {
-	satpd_hs_dump(ctx);
+	const struct satpd_features *f = ctx;
+
+	satpd_hs_dump(f->d);
 }
 
 static void dump_rail(const void *ctx)
 {
-	satpd_rail_dump(ctx);
+	const struct satpd_features *f = ctx;
+
+	satpd_rail_dump(f->rail);
 }
 
 /* The edge exchange and the XDP path come and go after composing: looked up at dump time. */
 static void dump_edge(const void *ctx)
 {
-	const struct satpd *d = ctx;
+	const struct satpd_features *f = ctx;
 
-	if (d->edge)
-		satpd_edge_counters_dump(d->edge);
+	if (f->d->edge)
+		satpd_edge_counters_dump(f->d->edge);
 }
 
 static void dump_xdp(const void *ctx)
 {
-	const struct satpd *d = ctx;
+	const struct satpd_features *f = ctx;
 
-	if (d->xdp)
-		satpd_xdp_counters_dump(d->xdp);
+	if (f->xdp)
+		satpd_xdp_counters_dump(f->xdp);
 }
 
-/* The XDP path's maps follow the table; each is a no-op on the socket path. */
+/*
+ * The XDP path's maps follow the table; each is a no-op on the socket path.
+ * The table is composed before the XDP path is set up: looked up per call.
+ */
 static int xdp_conn_set(void *ctx, const struct satpd_conn *c)
 {
-	return satpd_xdp_conn_set(ctx, c);
+	const struct satpd_features *f = ctx;
+
+	return satpd_xdp_conn_set(f->xdp, c);
 }
 
 static void xdp_conn_del(void *ctx, uint16_t mux)
 {
-	satpd_xdp_conn_del(ctx, mux);
+	const struct satpd_features *f = ctx;
+
+	satpd_xdp_conn_del(f->xdp, mux);
 }
 
 static void xdp_adopt(void *ctx, const struct satpd_conn *c)
 {
-	satpd_xdp_adopted(ctx, c);
+	const struct satpd_features *f = ctx;
+
+	satpd_xdp_adopted(f->xdp, c);
 }
 
 static int xdp_route_set(void *ctx, int family, const uint8_t *addr, unsigned int len, uint16_t mux)
 {
-	return satpd_xdp_route_set(ctx, family, addr, len, mux);
+	const struct satpd_features *f = ctx;
+
+	return satpd_xdp_route_set(f->xdp, family, addr, len, mux);
 }
 
 static void xdp_route_del(void *ctx, int family, const uint8_t *addr, unsigned int len)
 {
-	satpd_xdp_route_del(ctx, family, addr, len);
+	const struct satpd_features *f = ctx;
+
+	satpd_xdp_route_del(f->xdp, family, addr, len);
 }
 
 static int hs_conn_new(void *ctx, struct satpd_conn *c, char *err, size_t errlen)
@@ -195,15 +238,16 @@ int satpd_compose_counters(struct satpd *d)
 	return 0;
 }
 
-int satpd_compose_conns(struct satpd *d)
+int satpd_compose_conns(struct satpd_features *f)
 {
+	struct satpd *d = f->d;
 	const struct satpd_conn_hooks xdp = {
 	    .on_conn_set = xdp_conn_set,
 	    .on_conn_del = xdp_conn_del,
 	    .on_adopt = xdp_adopt,
 	    .on_route_set = xdp_route_set,
 	    .on_route_del = xdp_route_del,
-	    .ctx = d,
+	    .ctx = f,
 	};
 	const struct satpd_conn_hooks hs = {
 	    .on_conn_new = hs_conn_new,
@@ -216,27 +260,22 @@ int satpd_compose_conns(struct satpd *d)
 	return ret ? ret : satpd_conns_add_hooks(d, &hs);
 }
 
-int satpd_compose_paths(struct satpd *d)
+int satpd_compose_paths(struct satpd_features *f)
 {
 	static const satpd_dump_fn dumps[] = {dump_hs, dump_rail, dump_edge, dump_xdp};
+	struct satpd *d = f->d;
 	unsigned int i;
 	int ret;
 
 	/* Main thread only while a handshake or kx socket owns it; else any worker counts it. */
 	satpd_set_mux_handler(d, SATP_HS_MUX, d->kx || d->hs, hs_space_rx, d);
-	if (d->rail->n) {
-		satpd_set_rx_observer(d, &(struct satpd_rx_observer){
-					     .committed = rail_committed,
-					     .ctx = d,
-					     .copies_expected = true,
-					 });
-		satpd_set_tx_hook(d,
-				  &(struct satpd_tx_hook){.send_batch = rail_send_batch, .ctx = d});
-		d->rail->xdp = (struct satpd_rail_xdp_ops){
-		    .path_set = xdp_rail_path, .path_stats = xdp_rail_stats, .ctx = d};
+	if (f->rail->n) {
+		ret = compose_rail(f);
+		if (ret)
+			return ret;
 	}
 	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
-		ret = satpd_add_dump_hook(d, dumps[i], d);
+		ret = satpd_add_dump_hook(d, dumps[i], f);
 		if (ret)
 			return ret;
 	}

@@ -362,7 +362,7 @@ static struct satpd_keyset *keyset_new(struct satpd *d, const struct satp_keys *
 		return NULL;
 	k->keys = *keys;
 	satpd_key_fp(d->conns->keymem, keys, &k->fp);
-	for (i = 0; !ret && i < d->xdp_queues; i++)
+	for (i = 0; !ret && i < d->n_crypto_workers; i++)
 		ret = satp_crypto_init(&k->crypto[i], keys);
 	if (!ret)
 		ret = satp_crypto_init(&k->crypto[SATPD_MAIN_WORKER], keys);
@@ -404,7 +404,7 @@ static struct satpd_keyset *keyset_new_session(struct satpd *d, const struct sat
 	k->keys = *tx;
 	satpd_key_fp(d->conns->keymem, tx, &k->fp);
 	satpd_key_fp(d->conns->keymem, rx, &k->fp_rx);
-	for (i = 0; !ret && i < d->xdp_queues; i++)
+	for (i = 0; !ret && i < d->n_crypto_workers; i++)
 		ret = satp_crypto_init_split(&k->crypto[i], tx, rx);
 	if (!ret)
 		ret = satp_crypto_init_split(&k->crypto[SATPD_MAIN_WORKER], tx, rx);
@@ -746,7 +746,7 @@ static int sessions_begin(struct satpd *d, struct satpd_conn *c)
 		c->sessions = false;
 		return ret;
 	}
-	if (d->xdp)
+	if (d->rx_prefiltered)
 		log_notice("mux %u: sessions: XDP no longer pre-filters replays of this mux "
 			   "(each session has its own windows, in satpd)",
 			   c->mux);

@@ -2,8 +2,10 @@
 /*
  * The daemon core's objects: struct satpd (one daemon), struct satpd_conn
  * (a connection, shared by the workers) with its key sets, struct
- * satpd_worker (one thread's share of the data path, its counters among it)
- * and the registration points features fill (compose.c). Definitions only:
+ * satpd_worker (one thread's share of the data path, its counters among it),
+ * the registration points features fill (compose.c) and the transport a tx
+ * hook sends through (struct satpd_transport). The transports' and features'
+ * own state is not here (compose.h, struct satpd_features). Definitions only:
  * the data path (datapath.h) and the connection table (conns.h) both include
  * this, and the data path calls the table, never the reverse.
  *
@@ -251,11 +253,55 @@ struct satpd_rx_observer {
 	bool copies_expected;
 };
 
-/* Sends the socket path's sealed batches instead of satpd_udp_send_batch's one remote each. */
-struct satpd_tx_hook {
-	void (*send_batch)(void *ctx, struct satpd_worker *w, struct satpd_pkt *pkts,
-			   unsigned int n);
+/*
+ * One copy of a batch to a destination a tx hook keeps (RAIL's paths): its
+ * index among the hook's destinations (struct satpd_tx_dests) and its remote
+ * as the hook read it.
+ */
+struct satpd_tx_dest {
+	unsigned int index;
+	struct satpd_peer_addr addr;
+	int sock;     /* index into satpd_udp */
+	uint32_t gen; /* the remote's generation: it changes whenever addr or sock do */
+};
+
+/*
+ * How a tx hook's copies leave: by the UDP sockets (satpd_udp_transport,
+ * datapath.h), or on an AF_XDP worker by AF_XDP TX where the destination's
+ * next hop is known and by its socket otherwise (xsk.c). Called per
+ * destination and batch, never per packet.
+ */
+struct satpd_transport {
+	/* the sealed packets of pkts (len != 0) to dst; returns how many left */
+	unsigned int (*send_to)(void *ctx, struct satpd_worker *w, const struct satpd_tx_dest *dst,
+				struct satpd_pkt *pkts, unsigned int n);
 	void *ctx;
+};
+
+/*
+ * Sends every sealed batch instead of the one remote each of
+ * satpd_udp_send_batch, each copy through t (the transport of the worker and
+ * the moment: a tap flood leaves by the socket on every worker).
+ */
+struct satpd_tx_hook {
+	void (*send_batch)(void *ctx, struct satpd_worker *w, const struct satpd_transport *t,
+			   struct satpd_pkt *pkts, unsigned int n);
+	void *ctx;
+};
+
+/* The most destinations a tx hook has: RAIL's paths (satpd_options.h, asserted in compose.c). */
+#define SATPD_TX_DESTS_MAX 16
+
+/*
+ * The tx hook's destinations, for a transport that keeps state per
+ * destination (AF_XDP TX: next-hop headers; satp_rx: the remote tuples it
+ * counts by). Read on the main thread only.
+ */
+struct satpd_tx_dests {
+	unsigned int n; /* at most SATPD_TX_DESTS_MAX */
+	/* destination i's remote now (sock -1: none known yet) and its generation */
+	uint32_t (*remote)(const void *ctx, unsigned int i, struct satpd_peer_addr *a, int *sock);
+	const void *ctx;
 };
 
 /* A feature's part of the SIGUSR1 counter dump, in the order registered. */
@@ -267,11 +313,6 @@ struct satpd_dump_hook {
 /* The handshake, RAIL, the edge exchange, the XDP path. */
 #define SATPD_DUMP_HOOKS_MAX 4
 
-/* A fallback reason: the mode, the interface and the error, for satp show and /metrics. */
-#define SATPD_XDP_REASON_MAX 160
-
-struct satpd_xdp_path;
-struct satpd_rail;
 struct satpd_conns;
 struct satpd_edge;
 struct satpd_kx;
@@ -281,26 +322,30 @@ struct satpd_hs_budget;
 struct satpd {
 	const struct satpd_config *cfg;
 	struct satpd_udp udp;
-	struct satpd_rail *rail; /* rail.h; n 0: RAIL off; never NULL after satpd_rail_init() */
 	enum satpd_dev_type dev_type;
-	struct satpd_conns *conns;	 /* by mux; conns.h */
-	struct satpd_windows windows;	 /* every (mux, sender id) of every connection */
-	unsigned int xdp_queues;	 /* workers that get crypto contexts (0: socket path) */
+	struct satpd_conns *conns;    /* by mux; conns.h */
+	struct satpd_windows windows; /* every (mux, sender id) of every connection */
+	/*
+	 * Workers besides the main thread that get a crypto context per key set:
+	 * one per tun queue a transport's workers serve (0: the main thread only).
+	 */
+	unsigned int n_crypto_workers;
 	struct satpd_worker sock_worker; /* the main thread: the UDP sockets */
 	struct satpd_worker *workers;	 /* the AF_XDP workers, one per rx queue */
 	unsigned int n_workers;
-	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
-	struct satpd_kx *kx;	    /* the kx socket (kx.h); NULL without one */
-	struct satpd_hs *hs;	    /* the handshake (handshake.h); NULL without --private-key */
+	/*
+	 * A transport filters datagrams before the core sees them (satp_rx: its
+	 * replay check, the handshake budgets); true while it runs.
+	 */
+	bool rx_prefiltered;
+	struct satpd_kx *kx; /* the kx socket (kx.h); NULL without one */
+	struct satpd_hs *hs; /* the handshake (handshake.h); NULL without --private-key */
 	struct satpd_hs_budget *hs_budget; /* mux 0xFFFF that satp_rx did not judge (hsbudget.h) */
 	/* What this start picked up from the last run, for `satp show`. */
-	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */
 	unsigned int windows_pinned;  /* of them, found in pinned maps (the rest: the state file) */
-	/* Why the default --xdp-mode fell back to the UDP sockets ("": it did not). */
-	char xdp_fallback[SATPD_XDP_REASON_MAX];
-	_Atomic bool stop;	   /* workers leave their loops */
-	_Atomic bool remote_moved; /* a worker learned a new remote: resolve next hops */
+	_Atomic bool stop;	      /* workers leave their loops */
+	_Atomic bool remote_moved;    /* a worker learned a new remote: resolve next hops */
 	/*
 	 * 0, or a sender id + 1 whose static-key sending stopped: another anycast
 	 * edge sends with it under the same keys (edge.h; keystream reuse).

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compose.h"
 #include "conns.h"
 #include "ctl_proto.h"
 #include "hostport.h"
@@ -105,9 +106,10 @@ static int apply_fields(const struct satp_ctl_msg *m, struct satpd_conn_config *
 	return apply_keys(m, &cc->keys, add, err, errlen);
 }
 
+/* The control ops' ctx (control.c): the composition, over the core. */
 static struct satpd *daemon_of(void *ctx)
 {
-	return ctx;
+	return ((struct satpd_features *)ctx)->d;
 }
 
 /* m's routes to m->mux; the ones added before a refusal are taken back. */

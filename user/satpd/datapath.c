@@ -650,13 +650,42 @@ static void send_on(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int
 	satpd_sendmmsg_all(w, sock, msgs, iov, m);
 }
 
+_Static_assert(SATPD_BATCH <= 64, "a batch's skip mask is one word");
+
+unsigned int satpd_udp_send_to(struct satpd_worker *w, const struct satpd_tx_dest *dst,
+			       struct satpd_pkt *pkts, unsigned int n, uint64_t skip)
+{
+	struct sockaddr_storage to = dst->addr.sa;
+	struct mmsghdr msgs[SATPD_BATCH];
+	struct iovec iov[SATPD_BATCH];
+	unsigned int i, m = 0;
+
+	if (dst->sock < 0 || dst->sock >= (int)w->d->udp.n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!pkts[i].len || (skip >> i & 1))
+			continue;
+		satpd_mmsg_to(&msgs[m], &iov[m], pkts[i].buf, pkts[i].len, &to, dst->addr.len);
+		m++;
+	}
+	return m ? satpd_sendmmsg_all(w, dst->sock, msgs, iov, m) : 0;
+}
+
+static unsigned int udp_send_to(void *ctx, struct satpd_worker *w, const struct satpd_tx_dest *dst,
+				struct satpd_pkt *pkts, unsigned int n)
+{
+	return satpd_udp_send_to(w, dst, pkts, n, 0);
+}
+
+const struct satpd_transport satpd_udp_transport = {.send_to = udp_send_to};
+
 void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
 {
 	unsigned int i;
 	int s;
 
 	if (w->d->tx_hook.send_batch) {
-		w->d->tx_hook.send_batch(w->d->tx_hook.ctx, w, pkts, n);
+		w->d->tx_hook.send_batch(w->d->tx_hook.ctx, w, &satpd_udp_transport, pkts, n);
 		return;
 	}
 	for (i = 0; i < n; i++)

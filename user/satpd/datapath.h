@@ -91,8 +91,19 @@ void satpd_learn_remote(struct satpd_worker *w, struct satpd_conn *conn,
 			const struct sockaddr_storage *src, socklen_t srclen, int sock);
 /* Read up to SATPD_BATCH packets from fd into w->tx; returns how many. */
 unsigned int satpd_dev_read_batch(struct satpd_worker *w, int fd);
-/* Send sealed packets (len 0 = skip) to their pkt->addr through the UDP sockets. */
+/*
+ * Send sealed packets (len 0 = skip) to their pkt->addr through the UDP
+ * sockets; with a tx hook, the hook sends them (through satpd_udp_transport).
+ */
 void satpd_udp_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n);
+/*
+ * The sealed packets (len != 0) whose bit in skip is clear to dst by its
+ * socket; returns how many went out (none when dst->sock is no socket).
+ */
+unsigned int satpd_udp_send_to(struct satpd_worker *w, const struct satpd_tx_dest *dst,
+			       struct satpd_pkt *pkts, unsigned int n, uint64_t skip);
+/* The UDP sockets as a tx hook's transport: satpd_udp_send_to, nothing skipped. */
+extern const struct satpd_transport satpd_udp_transport;
 
 /* The socket path: read what is there, in batches, until the socket is empty. */
 void satpd_udp_receive(struct satpd_worker *w, unsigned int sock);
@@ -116,16 +127,5 @@ void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *
 /* Sum of every worker's counters, the features' (ext[]) included. */
 void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out);
 void satpd_counters_dump(const struct satpd *d);
-
-/*
- * The control socket's read-only picture of the daemon (user/lib/ctl_proto.h),
- * filled from the main thread between polls: the remote under its seqlock,
- * the next outgoing seq, counters summed over the workers (each exact, not
- * one instant together), and per sender its window top
- * (satp_ctl_add_sender). Every connection, by mux (-ENOMEM if they do not fit).
- * Meant as satpd_ctl_ops.snapshot.
- */
-struct satp_ctl_snapshot;
-int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out);
 
 #endif /* SATPD_DATAPATH_H */

@@ -96,15 +96,15 @@ static unsigned int socket_queues(const struct satpd_config *c)
  * data path and where the replay windows live): an error quoting the cause.
  * Returns 0 (fell back) or err.
  */
-static int xdp_unavailable(struct satpd *d, int err, const char *why)
+static int xdp_unavailable(struct satpd_features *f, int err, const char *why)
 {
-	const struct satpd_config *c = d->cfg;
+	const struct satpd_config *c = f->d->cfg;
 
 	if (c->xdp_mode_set) {
 		log_err("--xdp-mode %s: %s", satpd_xdp_mode_name(c->xdp_mode), why);
 		return err;
 	}
-	snprintf(d->xdp_fallback, sizeof(d->xdp_fallback), "%s", why);
+	snprintf(f->xdp_fallback, sizeof(f->xdp_fallback), "%s", why);
 	log_warn("data path: UDP sockets, not XDP: --xdp-mode %s (the default) cannot be had: %s; "
 		 "give --xdp-mode skb or off to choose",
 		 satpd_xdp_mode_name(c->xdp_mode), why);
@@ -120,10 +120,10 @@ static int xdp_unavailable(struct satpd *d, int err, const char *why)
  * path wants (one per AF_XDP worker; --queues on the socket path), or -errno
  * when --queues cannot be met on the device or an explicit mode has no device.
  */
-static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remote, bool *xdp,
-			    char dev[IFNAMSIZ])
+static int select_data_path(struct satpd_features *f, const struct satpd_peer_addr *remote,
+			    bool *xdp, char dev[IFNAMSIZ])
 {
-	const struct satpd_config *c = d->cfg;
+	const struct satpd_config *c = f->d->cfg;
 	int n;
 
 	*xdp = false;
@@ -134,7 +134,7 @@ static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remot
 		return (int)socket_queues(c);
 	}
 	if (satpd_underlay_dev(c, remote, dev)) {
-		n = xdp_unavailable(d, -ENODEV,
+		n = xdp_unavailable(f, -ENODEV,
 				    "no underlay interface (neither -i on a local interface nor a "
 				    "route to -r; give --xdp-dev)");
 		return n ? n : (int)socket_queues(c);
@@ -146,13 +146,13 @@ static int select_data_path(struct satpd *d, const struct satpd_peer_addr *remot
 	return n;
 }
 
-static int attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
+static int attach_xdp(struct satpd_features *f, const char *dev, unsigned int queues)
 {
-	const struct satpd_config *c = d->cfg;
+	const struct satpd_config *c = f->d->cfg;
 	char why[SATPD_XDP_REASON_MAX];
 	int ret;
 
-	ret = satpd_xdp_setup(d, dev, queues);
+	ret = satpd_xdp_setup(f->d, dev, queues, &f->xdp);
 	if (!ret)
 		return 0;
 	satpd_xdp_remove_stale(dev); /* unless the failed attach took it over already */
@@ -161,7 +161,7 @@ static int attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
 		 ret == -EOPNOTSUPP && c->xdp_mode == SATPD_XDP_NATIVE
 		     ? " (its driver has no native XDP; skb is generic XDP)"
 		     : "");
-	return xdp_unavailable(d, ret, why);
+	return xdp_unavailable(f, ret, why);
 }
 
 /*
@@ -170,13 +170,14 @@ static int attach_xdp(struct satpd *d, const char *dev, unsigned int queues)
  * write-back). Then say when the file may lag what was committed: not closed
  * cleanly, and no pins to make up for it (docs/windows.md).
  */
-static void settle_windows(struct satpd *d, const struct satpd_peer_addr *remote,
+static void settle_windows(struct satpd_features *f, const struct satpd_peer_addr *remote,
 			   const char *xdp_dev)
 {
+	struct satpd *d = f->d;
 	const struct satpd_windows *file = d->windows.record ? d->windows.record : &d->windows;
 	char dev[IFNAMSIZ] = "";
 
-	if (!d->xdp) {
+	if (!f->xdp) {
 		if (xdp_dev)
 			snprintf(dev, sizeof(dev), "%s", xdp_dev);
 		else if (satpd_underlay_dev(d->cfg, remote, dev))
@@ -312,8 +313,9 @@ static void flush_windows(const struct satpd *d, int64_t *last_ms)
 	satpd_windows_start_flush(&d->windows);
 }
 
-static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
+static int event_loop(struct satpd_features *f, const struct satpd_dev *dev, int sfd)
 {
+	struct satpd *d = f->d;
 	struct pollfd pfd[1 + SATPD_SOCKS_MAX + SATPD_QUEUES_MAX + SATPD_HOOKS_MAX];
 	unsigned int i, n = 0, first_sock, first_dev, first_hook;
 	/* Ticks: next hops (XDP), key switches and grace periods, freeing retired connections. */
@@ -326,7 +328,7 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 		pfd[n++] = (struct pollfd){.fd = d->udp.fds[i], .events = POLLIN};
 	first_dev = n;
 	/* With AF_XDP workers the device queues are theirs. */
-	for (i = 0; !d->xdp && i < dev->n_fds; i++)
+	for (i = 0; !f->xdp && i < dev->n_fds; i++)
 		pfd[n++] = (struct pollfd){.fd = dev->fds[i], .events = POLLIN};
 	/* The control socket's seam: fds other modules registered with satpd_add_poll_hook(). */
 	first_hook = n;
@@ -350,7 +352,7 @@ static int event_loop(struct satpd *d, const struct satpd_dev *dev, int sfd)
 			if (pfd[i].revents)
 				d->hooks[i - first_hook].fn(d->hooks[i - first_hook].ctx, pfd[i].fd,
 							    pfd[i].revents);
-		if (satpd_xdp_tick(d) == -ENODEV)
+		if (satpd_xdp_tick(f->xdp) == -ENODEV)
 			return 0; /* reported; a clean exit, as when told to stop */
 		satpd_conns_tick(d);
 		flush_windows(d, &flushed_ms);
@@ -373,8 +375,9 @@ static int resolve_remote(struct satpd *d, const struct satpd_conn_config *cc,
 }
 
 /* Connections of the configuration, their routes, the replay windows they share. */
-static int setup_conns(struct satpd *d, const char *state_dir)
+static int setup_conns(struct satpd_features *f, const char *state_dir)
 {
+	struct satpd *d = f->d;
 	const struct satpd_config *c = d->cfg;
 	const struct satpd_conn_config *cc = &c->conns[0];
 	char err[512];
@@ -396,7 +399,7 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	ret = satpd_compose_counters(d);
 	if (ret)
 		return ret;
-	ret = satpd_compose_conns(d);
+	ret = satpd_compose_conns(f);
 	if (ret)
 		return ret;
 	for (i = 0; i < c->n_conns; i++) {
@@ -426,6 +429,7 @@ static int run(const struct satpd_config *c)
 {
 	const struct satpd_conn_config *cc = &c->conns[0];
 	struct satpd d = {.cfg = c};
+	struct satpd_features f = {.d = &d};
 	struct satpd_peer_addr remote = {0};
 	struct satpd_dev dev;
 	struct satpd_control ctl = {0};
@@ -454,10 +458,10 @@ static int run(const struct satpd_config *c)
 	ret = resolve_remote(&d, cc, &remote);
 	if (ret)
 		goto out_udp;
-	ret = satpd_rail_init(&d);
+	ret = satpd_rail_init(&d, &f.rail);
 	if (ret)
 		goto out_udp;
-	queues = select_data_path(&d, cc->remote.host[0] ? &remote : NULL, &xdp, xdp_dev);
+	queues = select_data_path(&f, cc->remote.host[0] ? &remote : NULL, &xdp, xdp_dev);
 	if (queues < 0) {
 		ret = queues;
 		goto out_udp;
@@ -487,8 +491,8 @@ static int run(const struct satpd_config *c)
 		ret = lock_fd;
 		goto out_dev;
 	}
-	d.xdp_queues = xdp ? dev.n_fds : 0;
-	ret = setup_conns(&d, state_dir);
+	d.n_crypto_workers = xdp ? dev.n_fds : 0;
+	ret = setup_conns(&f, state_dir);
 	if (ret)
 		goto out_conn;
 	ret = satpd_worker_init(&d.sock_worker, &d, SATPD_MAIN_WORKER, dev.fds[0]);
@@ -502,24 +506,24 @@ static int run(const struct satpd_config *c)
 	}
 	if (c->pid_file[0] && (ret = write_pid_file(c->pid_file)))
 		goto out_worker;
-	if (xdp && (ret = attach_xdp(&d, xdp_dev, dev.n_fds)))
+	if (xdp && (ret = attach_xdp(&f, xdp_dev, dev.n_fds)))
 		goto out_xdp;
-	settle_windows(&d, cc->remote.host[0] ? &remote : NULL, xdp ? xdp_dev : NULL);
+	settle_windows(&f, cc->remote.host[0] ? &remote : NULL, xdp ? xdp_dev : NULL);
 	/* Before dropping privileges: /run/satpd and the pinned maps are root's. */
-	ret = satpd_control_open(&d,
+	ret = satpd_control_open(&f,
 				 &(struct satpd_control_opts){
 				     .socket = c->ctl_socket,
 				     .group = c->ctl_group,
 				     .read_group = c->ctl_read_group,
 				     .metrics = c->metrics,
 				     .pin_root = c->pin_root,
-				     .xdp_ifname = d.xdp ? satpd_xdp_ifname(d.xdp) : NULL,
+				     .xdp_ifname = f.xdp ? satpd_xdp_ifname(f.xdp) : NULL,
 				 },
 				 &ctl);
 	if (ret)
 		goto out_xdp;
 	/* After the kx socket opened: it decides whether the handshake space is the main thread's. */
-	ret = satpd_compose_paths(&d);
+	ret = satpd_compose_paths(&f);
 	if (ret)
 		goto out_xdp;
 	/* After XDP is set up: connections the sync server sends go into its maps. */
@@ -537,16 +541,16 @@ static int run(const struct satpd_config *c)
 	ret = satpd_control_start(&ctl);
 	if (ret)
 		goto out_xdp;
-	if (d.xdp) {
-		ret = satpd_xdp_start(&d, dev.fds, dev.n_fds);
+	if (f.xdp) {
+		ret = satpd_xdp_start(f.xdp, dev.fds, dev.n_fds);
 		if (ret) {
 			log_err("cannot start the AF_XDP workers: %s", strerror(-ret));
 			goto out_xdp;
 		}
-		satpd_xdp_tick(&d);
+		satpd_xdp_tick(f.xdp);
 	}
 	log_notice("satpd %s running", SATPD_VERSION);
-	ret = event_loop(&d, &dev, sfd);
+	ret = event_loop(&f, &dev, sfd);
 	/* Nothing commits once the workers are gone: the final round carries every window. */
 	satpd_xdp_join(&d);
 	satpd_edge_final(&edge);
@@ -555,7 +559,8 @@ out_xdp:
 	satpd_edge_close(&edge);
 	satpd_sync_close(&sync);
 	satpd_control_close(&ctl);
-	satpd_xdp_stop(&d);
+	satpd_xdp_stop(&d, f.xdp);
+	f.xdp = NULL;
 	free(d.workers);
 out_worker:
 	satpd_worker_free(&d.sock_worker);
@@ -570,7 +575,7 @@ out_dev:
 	satpd_dev_close(&dev);
 out_udp:
 	satpd_xdp_restore_queues();
-	satpd_rail_free(d.rail);
+	satpd_rail_free(f.rail);
 	satpd_udp_close(&d.udp);
 	satpd_hs_budget_free(d.hs_budget);
 out_sig:

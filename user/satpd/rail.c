@@ -39,8 +39,9 @@ static uint32_t path_read(struct satpd_rail_path *p, struct satpd_peer_addr *a, 
 }
 
 /* Path i's remote from -r (its host, its port), or none yet (learned). */
-static int path_remote(struct satpd *d, struct satpd_rail_path *p)
+static int path_remote(struct satpd_rail *rail, struct satpd_rail_path *p)
 {
+	const struct satpd *d = rail->d;
 	const struct satpd_config *c = d->cfg;
 	struct satpd_endpoint r = c->conns[0].remote;
 	struct satpd_peer_addr a;
@@ -51,7 +52,7 @@ static int path_remote(struct satpd *d, struct satpd_rail_path *p)
 		snprintf(r.host, sizeof(r.host), "%s", c->rail_hosts[p->host]);
 	if (!r.host[0]) {
 		log_notice("RAIL path %u: local port %u, remote learned",
-			   (unsigned int)(p - d->rail->path), p->lport);
+			   (unsigned int)(p - rail->path), p->lport);
 		return 0;
 	}
 	ret = satpd_udp_resolve_remote(&d->udp, c, &r, &a);
@@ -60,12 +61,12 @@ static int path_remote(struct satpd *d, struct satpd_rail_path *p)
 	satpd_addr_set_port(&a.sa, p->rport);
 	p->remote = a;
 	p->sock = satpd_udp_sock_for_port(&d->udp, a.sa.ss_family, p->lport);
-	log_notice("RAIL path %u: local port %u -> %s", (unsigned int)(p - d->rail->path), p->lport,
+	log_notice("RAIL path %u: local port %u -> %s", (unsigned int)(p - rail->path), p->lport,
 		   satpd_addr_str(&a.sa, s, sizeof(s)));
 	return 0;
 }
 
-int satpd_rail_init(struct satpd *d)
+int satpd_rail_init(struct satpd *d, struct satpd_rail **out)
 {
 	const struct satpd_config *c = d->cfg;
 	const struct satpd_endpoint *r = &c->conns[0].remote;
@@ -77,11 +78,12 @@ int satpd_rail_init(struct satpd *d)
 	unsigned int i;
 	int ret;
 
-	/* Always there, so that the packet path reads rail->n without a NULL check. */
+	/* Always there (n 0 without RAIL), so that its readers need no NULL check. */
 	rail = calloc(1, sizeof(*rail));
 	if (!rail)
 		return -ENOMEM;
-	d->rail = rail;
+	rail->d = d;
+	*out = rail;
 	if (!c->rail)
 		return 0;
 	rail->n = pairs * hosts;
@@ -92,10 +94,8 @@ int satpd_rail_init(struct satpd *d)
 		p->lport = (uint16_t)(c->local.port_lo + i % pairs % nl);
 		p->rport = (uint16_t)(r->port_lo + i % pairs % nr);
 		p->sock = -1;
-		p->xdp_gen = 1;
-		p->l2_gen = 1;
 		pthread_mutex_init(&p->lock, NULL);
-		ret = path_remote(d, p);
+		ret = path_remote(rail, p);
 		if (ret)
 			return ret;
 	}
@@ -123,9 +123,9 @@ void satpd_rail_free(struct satpd_rail *r)
 #define FIT_ADDR  2
 #define FIT_RPORT 1
 
-int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_storage *src)
+int satpd_rail_path_of(const struct satpd_rail *r, int sock, const struct sockaddr_storage *src)
 {
-	const struct satpd_rail *r = d->rail;
+	const struct satpd *d = r->d;
 	uint16_t lport, rport = satpd_addr_port(src);
 	int best = 0, best_fit = -1, fit, s;
 	struct satpd_peer_addr a;
@@ -151,19 +151,19 @@ int satpd_rail_path_of(const struct satpd *d, int sock, const struct sockaddr_st
 	return best;
 }
 
-void satpd_rail_seen(struct satpd *d, int path, bool first)
+void satpd_rail_seen(struct satpd_rail *r, int path, bool first)
 {
 	struct satpd_rail_path *p;
 
 	if (path < 0)
 		return;
-	p = &d->rail->path[path];
+	p = &r->path[path];
 	atomic_fetch_add_explicit(&p->rx, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(first ? &p->first : &p->dups, 1, memory_order_relaxed);
 	atomic_store_explicit(&p->last_seen_unix_s, (int64_t)time(NULL), memory_order_relaxed);
 }
 
-void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *src,
+void satpd_rail_learn(struct satpd_rail *r, int path, const struct sockaddr_storage *src,
 		      socklen_t srclen, int sock)
 {
 	struct satpd_rail_path *p;
@@ -173,7 +173,7 @@ void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *
 
 	if (path < 0)
 		return;
-	p = &d->rail->path[path];
+	p = &r->path[path];
 	path_read(p, &a, &cur_sock);
 	if (cur_sock == sock && satpd_same_addr(&a.sa, src))
 		return;
@@ -185,57 +185,33 @@ void satpd_rail_learn(struct satpd *d, int path, const struct sockaddr_storage *
 			satpd_addr_str(src, s, sizeof(s)));
 }
 
-_Static_assert(SATPD_BATCH <= 64, "a batch's skip mask is one word");
-
-void satpd_rail_send_path(struct satpd_worker *w, unsigned int path, struct satpd_pkt *pkts,
-			  unsigned int n, uint64_t skip)
-{
-	struct satpd_rail_path *p = &w->d->rail->path[path];
-	struct mmsghdr msgs[SATPD_BATCH];
-	struct iovec iov[SATPD_BATCH];
-	struct satpd_peer_addr a;
-	unsigned int i, m = 0;
-	int sock;
-
-	path_read(p, &a, &sock);
-	if (sock < 0 || sock >= (int)w->d->udp.n)
-		return;
-	for (i = 0; i < n; i++) {
-		if (!pkts[i].len || (skip >> i & 1))
-			continue;
-		satpd_mmsg_to(&msgs[m], &iov[m], pkts[i].buf, pkts[i].len, &a.sa, a.len);
-		m++;
-	}
-	if (m)
-		atomic_fetch_add_explicit(&p->tx, satpd_sendmmsg_all(w, sock, msgs, iov, m),
-					  memory_order_relaxed);
-}
-
-void satpd_rail_sent(struct satpd *d, unsigned int path, unsigned int n)
-{
-	atomic_fetch_add_explicit(&d->rail->path[path].tx, n, memory_order_relaxed);
-}
-
-uint32_t satpd_rail_remote(const struct satpd *d, unsigned int path, struct satpd_peer_addr *a,
+uint32_t satpd_rail_remote(const struct satpd_rail *r, unsigned int path, struct satpd_peer_addr *a,
 			   int *sock)
 {
-	return path_read((struct satpd_rail_path *)&d->rail->path[path], a, sock);
+	return path_read((struct satpd_rail_path *)&r->path[path], a, sock);
 }
 
-void satpd_rail_send_batch(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int n)
+void satpd_rail_send_batch(struct satpd_rail *r, struct satpd_worker *w,
+			   const struct satpd_transport *t, struct satpd_pkt *pkts, unsigned int n)
 {
-	struct satpd_rail *r = w->d->rail;
+	struct satpd_tx_dest dst;
 	unsigned int i;
 
-	for (i = 0; i < r->n; i++)
-		satpd_rail_send_path(w, i, pkts, n, 0);
+	for (i = 0; i < r->n; i++) {
+		dst.index = i;
+		dst.gen = path_read(&r->path[i], &dst.addr, &dst.sock);
+		if (dst.sock < 0 || dst.sock >= (int)r->d->udp.n)
+			continue;
+		atomic_fetch_add_explicit(&r->path[i].tx, t->send_to(t->ctx, w, &dst, pkts, n),
+					  memory_order_relaxed);
+	}
 	for (i = 0; i < n; i++)
 		pkts[i].len = 0;
 }
 
-void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, size_t len)
+void satpd_rail_remote_str(const struct satpd_rail *r, unsigned int path, char *buf, size_t len)
 {
-	struct satpd_rail_path *p = (struct satpd_rail_path *)&d->rail->path[path];
+	struct satpd_rail_path *p = (struct satpd_rail_path *)&r->path[path];
 	struct satpd_peer_addr a;
 	int sock;
 
@@ -246,65 +222,16 @@ void satpd_rail_remote_str(const struct satpd *d, unsigned int path, char *buf, 
 		satpd_addr_str(&a.sa, buf, len);
 }
 
-/* satp_rx's name for a copy from a on the socket of local port lport. */
-static void path_key(const struct satpd_peer_addr *a, uint16_t lport, struct satp_xdp_path_key *k)
+void satpd_rail_read(const struct satpd_rail *r, unsigned int path, struct satp_ctl_path *out)
 {
-	memset(k, 0, sizeof(*k));
-	k->family = a->sa.ss_family;
-	k->lport = lport;
-	k->rport = satpd_addr_port(&a->sa);
-	memcpy(k->raddr, satpd_addr_bytes(&a->sa), satpd_addr_len(&a->sa));
-}
-
-static void sync_path(struct satpd *d, unsigned int i)
-{
-	struct satpd_rail_path *p = &d->rail->path[i];
-	struct satp_xdp_path_key k;
-	struct satpd_peer_addr a;
-	uint32_t gen;
-	int sock, ret;
-
-	if (satpd_seqlock_gen(&p->seq) == p->xdp_gen)
-		return;
-	gen = path_read(p, &a, &sock);
-	p->xdp_gen = gen;
-	if (sock < 0 || sock >= (int)d->udp.n)
-		return;
-	path_key(&a, d->udp.port[sock], &k);
-	if (p->xdp_bound && !memcmp(&k, &p->xdp_key, sizeof(k)))
-		return;
-	if (p->xdp_bound)
-		d->rail->xdp.path_set(d->rail->xdp.ctx, &p->xdp_key, i, false);
-	ret = d->rail->xdp.path_set(d->rail->xdp.ctx, &k, i, true);
-	p->xdp_bound = !ret;
-	p->xdp_key = k;
-	if (ret)
-		LOG_RATELIMITED(SATPD_LOG_WARNING,
-				"RAIL path %u: XDP cannot count its copies (%s): it shows what "
-				"reached the daemon only",
-				i, strerror(-ret));
-}
-
-void satpd_rail_sync_xdp(struct satpd *d)
-{
-	unsigned int i;
-
-	if (!d->xdp || !d->rail->xdp.path_set)
-		return;
-	for (i = 0; i < d->rail->n; i++)
-		sync_path(d, i);
-}
-
-void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_path *out)
-{
-	const struct satpd_rail_path *p = &d->rail->path[path];
+	const struct satpd_rail_path *p = &r->path[path];
 	struct satp_xdp_path_stats xs = {0};
 
 	memset(out, 0, sizeof(*out));
 	out->local_port = p->lport;
-	satpd_rail_remote_str(d, path, out->remote, sizeof(out->remote));
-	if (d->xdp && d->rail->xdp.path_stats)
-		d->rail->xdp.path_stats(d->rail->xdp.ctx, path, &xs);
+	satpd_rail_remote_str(r, path, out->remote, sizeof(out->remote));
+	if (r->xdp.path_stats)
+		r->xdp.path_stats(r->xdp.ctx, path, &xs);
 	/* satp_rx's drops never reached us: received and duplicates both. */
 	out->rx = atomic_load(&p->rx) + xs.dropped;
 	out->first = atomic_load(&p->first);
@@ -317,17 +244,17 @@ void satpd_rail_read(const struct satpd *d, unsigned int path, struct satp_ctl_p
 	out->xdp_last_seen = xs.last_ns ? satpd_mono_ns_to_unix_s(xs.last_ns) : 0;
 }
 
-void satpd_rail_dump(const struct satpd *d)
+void satpd_rail_dump(const struct satpd_rail *r)
 {
 	struct satp_ctl_path c;
 	unsigned int i;
 
-	for (i = 0; i < d->rail->n; i++) {
-		satpd_rail_read(d, i, &c);
+	for (i = 0; i < r->n; i++) {
+		satpd_rail_read(r, i, &c);
 		log_notice("  rail path %u (port %u->%u): rx %" PRIu64 " first %" PRIu64
 			   " dups %" PRIu64 " tx %" PRIu64 " last seen %" PRId64
 			   " (XDP: seen %" PRIu64 ", dropped %" PRIu64 ")",
-			   i, d->rail->path[i].lport, d->rail->path[i].rport, c.rx, c.first, c.dups,
-			   c.tx, c.last_seen, c.xdp_seen, c.xdp_dropped);
+			   i, r->path[i].lport, r->path[i].rport, c.rx, c.first, c.dups, c.tx,
+			   c.last_seen, c.xdp_seen, c.xdp_dropped);
 	}
 }

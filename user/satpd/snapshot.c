@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compose.h"
 #include "ctl_proto.h"
 #include "conns.h"
 #include "datapath.h"
@@ -112,12 +113,12 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 
 _Static_assert(SATP_CTL_PATHS_MAX >= SATPD_RAIL_PATHS_MAX, "every RAIL path in a snapshot");
 
-static void fill_paths(const struct satpd *d, struct satp_ctl_snapshot *out)
+static void fill_paths(const struct satpd_rail *r, struct satp_ctl_snapshot *out)
 {
 	unsigned int i;
 
-	for (i = 0; i < d->rail->n; i++)
-		satpd_rail_read(d, i, &out->paths[out->n_paths++]);
+	for (i = 0; i < r->n; i++)
+		satpd_rail_read(r, i, &out->paths[out->n_paths++]);
 }
 
 /* Where satp show reads the XDP maps: whole or not at all (a cut path would mislead). */
@@ -129,9 +130,10 @@ static void fill_pin_root(const struct satpd *d, struct satp_ctl_snapshot *out)
 		snprintf(out->pin_root, sizeof(out->pin_root), "%s", root);
 }
 
-int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
+int satpd_snapshot(const struct satpd_features *f, struct satp_ctl_snapshot *out)
 {
-	struct satpd *dd = (struct satpd *)d;
+	const struct satpd *d = f->d;
+	struct satpd *dd = f->d;
 	struct satpd_counters c;
 	struct satp_ctl_conn *sc;
 	struct satpd_conn *conn;
@@ -141,12 +143,12 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	out->pid = getpid();
 	snprintf(out->version, sizeof(out->version), "%s", SATPD_VERSION);
 	snprintf(out->dev, sizeof(out->dev), "%s", d->dev_name);
-	snprintf(out->rx_path, sizeof(out->rx_path), "%s", d->xdp ? "xdp" : "udp");
-	if (d->xdp) {
-		snprintf(out->xdp_ifname, sizeof(out->xdp_ifname), "%s", satpd_xdp_ifname(d->xdp));
-		out->xsk_queues = satpd_xdp_queue_mask(d->xdp);
+	snprintf(out->rx_path, sizeof(out->rx_path), "%s", f->xdp ? "xdp" : "udp");
+	if (f->xdp) {
+		snprintf(out->xdp_ifname, sizeof(out->xdp_ifname), "%s", satpd_xdp_ifname(f->xdp));
+		out->xsk_queues = satpd_xdp_queue_mask(f->xdp);
 		snprintf(out->xdp_program, sizeof(out->xdp_program), "%s",
-			 d->xdp_took_over ? "taken-over" : "fresh");
+			 satpd_xdp_took_over(f->xdp) ? "taken-over" : "fresh");
 		fill_pin_root(d, out);
 	}
 	out->windows_adopted = d->windows_adopted;
@@ -154,13 +156,13 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 		 satpd_xdp_mode_name(d->cfg->xdp_mode));
 	out->xdp_mode_explicit = d->cfg->xdp_mode_set;
 	snprintf(out->xdp_mode_obtained, sizeof(out->xdp_mode_obtained), "%s",
-		 d->xdp ? satpd_xdp_mode_obtained(d->xdp) : "off");
-	snprintf(out->xdp_fallback, sizeof(out->xdp_fallback), "%s", d->xdp_fallback);
+		 f->xdp ? satpd_xdp_mode_obtained(f->xdp) : "off");
+	snprintf(out->xdp_fallback, sizeof(out->xdp_fallback), "%s", f->xdp_fallback);
 	/* cut at the snapshot's size: it is for people to read */
 	snprintf(out->state_dir, sizeof(out->state_dir), "%.*s", (int)sizeof(out->state_dir) - 1,
 		 d->conns->state_dir);
 	out->started = d->started;
-	out->workers = d->xdp ? d->n_workers : 1;
+	out->workers = f->xdp ? d->n_workers : 1;
 	satpd_counters_sum(d, &c);
 	fill_counters(d, out->counters, &out->n_counters, &c);
 	satp_ctl_add_counter(out->counters, &out->n_counters, SATP_CTL_S_CONNECTIONS, d->conns->n);
@@ -169,7 +171,7 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 		SATPD_EDGE_COUNTERS(X)
 #undef X
 	}
-	fill_paths(d, out);
+	fill_paths(f->rail, out);
 	while ((conn = satpd_conns_next(dd, &m))) {
 		sc = satp_ctl_snapshot_add_conn(out);
 		if (!sc)

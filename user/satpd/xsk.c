@@ -30,7 +30,6 @@
 #include "endpoint.h"
 #include "frame.h"
 #include "log.h"
-#include "rail.h"
 #include "nexthop.h"
 #include "satp_xdp_loader.h"
 #include "underlay.h"
@@ -62,8 +61,13 @@
 _Static_assert((1u << XDP_WINDOW_BITS) == SATP_XDP_WINDOW_SLOTS, "window slots");
 /* XDP counts as many RAIL paths as the daemon can configure (satp_rail_idx, satp_rail_stats). */
 _Static_assert(SATP_XDP_RAIL_PATHS == SATPD_RAIL_PATHS_MAX, "RAIL paths: XDP and the daemon");
+/* satp_rx knows the tx hook's destinations as paths (satp_rail_idx): one for each. */
+_Static_assert(SATPD_TX_DESTS_MAX <= SATP_XDP_RAIL_PATHS, "a path in satp_rx per destination");
+
+struct satpd_xdp_path;
 
 struct satpd_xsk {
+	struct satpd_xdp_path *path; /* the one it belongs to */
 	struct xsk_umem *umem;
 	struct xsk_socket *sock;
 	struct xsk_ring_prod fq;
@@ -78,12 +82,33 @@ struct satpd_xsk {
 	uint64_t free_tx[XSK_TX_FRAMES];
 };
 
+/* What the XDP path keeps per destination of the tx hook (satpd_xdp_set_dests). Main thread. */
+struct xdp_dest {
+	/*
+	 * AF_XDP TX: the next-hop headers for its remote, published for the
+	 * workers (invalid when the route leaves by another interface than satp_rx's).
+	 */
+	struct satpd_l2 l2;
+	uint32_t l2_gen; /* the remote gen l2 was resolved for; odd: none */
+	int l2_last_ret;
+	/* What satp_rx knows the destination by (satp_rail_idx): the remote of gen xdp_gen. */
+	uint32_t xdp_gen; /* odd: none written yet */
+	bool xdp_bound;
+	struct satp_xdp_path_key xdp_key;
+};
+
 struct satpd_xdp_path {
+	struct satpd *d;
 	struct satp_xdp *x;
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	unsigned int n_queues;
 	struct satpd_xsk *socks;
+	/* The sockets differ by local port (RAIL's -p range): a frame's port picks its socket. */
+	bool by_port;
+	struct satpd_transport tx;   /* the workers' transport for the tx hook's copies */
+	struct satpd_tx_dests dests; /* the tx hook's destinations; n 0: none */
+	struct xdp_dest dest[SATPD_TX_DESTS_MAX];
 	int64_t last_resolve_ms;
 	int64_t last_write_back_ms; /* of the windows into the state file */
 	unsigned int resolve_next;  /* mux the periodic refresh continues at */
@@ -317,14 +342,18 @@ static bool rx_frame_of(struct satpd_worker *w, uint8_t *pkt, const struct xdp_d
 	return satpd_frame_datagram(pkt, desc->len, &m, f);
 }
 
-/* The socket that answers a frame: the one of its family, with RAIL the one bound to its port. */
-static int rx_sock(const struct satpd *d, const struct satpd_rx_frame *f)
+/*
+ * The socket that answers a frame: the one of its family, and where the
+ * sockets differ by port (RAIL), the one bound to its destination port.
+ */
+static int rx_sock(const struct satpd_xsk *s, const struct satpd_rx_frame *f)
 {
-	int s = -1;
+	const struct satpd_udp *u = &s->path->d->udp;
+	int i = -1;
 
-	if (d->rail->n)
-		s = satpd_udp_sock_for_port(&d->udp, f->src.ss_family, f->dport);
-	return s >= 0 ? s : satpd_udp_sock_for(&d->udp, &f->src);
+	if (s->path->by_port)
+		i = satpd_udp_sock_for_port(u, f->src.ss_family, f->dport);
+	return i >= 0 ? i : satpd_udp_sock_for(u, &f->src);
 }
 
 /* One peek of the rx ring: returns how many frames it held. */
@@ -351,7 +380,7 @@ static unsigned int xsk_rx_batch(struct satpd_worker *w)
 			continue;
 		}
 		w->ctr.rx_bytes += f.dglen;
-		satpd_rx_datagram(w, f.dg, f.dglen, &f.src, f.srclen, rx_sock(w->d, &f));
+		satpd_rx_datagram(w, f.dg, f.dglen, &f.src, f.srclen, rx_sock(s, &f));
 	}
 	satpd_dev_flush(w);
 	/* Every rx frame is either in the fill ring or in our hands: this cannot fail. */
@@ -405,13 +434,13 @@ static bool tmpl_fits(const struct satpd_l2_tmpl *t, const struct satpd_pkt *p)
 }
 
 /*
- * The one AF_XDP framing loop: the packets of w->tx in mask (bit i: w->tx[i]),
+ * The one AF_XDP framing loop: the packets of pkts in mask (bit i: pkts[i]),
  * each framed with its next-hop headers tt[ti[i]], onto the TX ring, as many as
  * there are free frames. Returns the mask of those put there (submitted, not
  * kicked); the rest are the caller's to send by socket.
  */
-static uint64_t xsk_tx_frame(struct satpd_worker *w, uint64_t mask, const struct satpd_l2_tmpl *tt,
-			     const uint8_t *ti)
+static uint64_t xsk_tx_frame(struct satpd_worker *w, const struct satpd_pkt *pkts, uint64_t mask,
+			     const struct satpd_l2_tmpl *tt, const uint8_t *ti)
 {
 	struct satpd_xsk *s = w->xsk;
 	unsigned int want = (unsigned int)__builtin_popcountll(mask), got = 0, i;
@@ -424,13 +453,13 @@ static uint64_t xsk_tx_frame(struct satpd_worker *w, uint64_t mask, const struct
 		return 0;
 	for (; mask && got < want; mask &= mask - 1) {
 		const struct satpd_l2_tmpl *t;
+		const struct satpd_pkt *p;
 		struct xdp_desc *desc;
-		struct satpd_pkt *p;
 		uint8_t *frame;
 		uint64_t addr;
 
 		i = (unsigned int)__builtin_ctzll(mask);
-		p = &w->tx[i];
+		p = &pkts[i];
 		t = &tt[ti[i]];
 		addr = s->free_tx[--s->n_free];
 		frame = xsk_umem__get_data(s->area, addr);
@@ -449,48 +478,38 @@ static uint64_t xsk_tx_frame(struct satpd_worker *w, uint64_t mask, const struct
 }
 
 /*
- * One RAIL path's copies of the batch by AF_XDP TX, framed with the path's
- * headers; returns the mask of those sent (the rest go by its socket).
+ * The transport of a tx hook's copies on an AF_XDP worker: to one of its
+ * destinations by AF_XDP TX, framed with the destination's headers where they
+ * fit, and the rest by its socket. Returns how many left either way.
  */
-static uint64_t xsk_send_path(struct satpd_worker *w, unsigned int path, unsigned int n)
+static unsigned int xsk_send_to(void *ctx, struct satpd_worker *w, const struct satpd_tx_dest *dst,
+				struct satpd_pkt *pkts, unsigned int n)
 {
-	static const uint8_t path_tmpl[SATPD_BATCH]; /* every copy takes the path's headers, t */
-	struct satpd_rail_path *rp = &w->d->rail->path[path];
-	struct satpd_peer_addr a;
+	static const uint8_t dest_tmpl[SATPD_BATCH]; /* every copy takes the destination's, t */
+	struct satpd_xdp_path *p = ctx;
 	struct satpd_l2_tmpl t;
-	uint64_t fits = 0, sent;
+	uint64_t fits = 0, sent = 0;
 	unsigned int i;
-	int sock;
 
-	satpd_l2_read(&rp->l2, &t);
-	if (!t.valid || t.remote_gen != satpd_rail_remote(w->d, path, &a, &sock) ||
-	    t.family != a.sa.ss_family)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (w->tx[i].len && tmpl_fits(&t, &w->tx[i]))
-			fits |= 1ull << i;
-	sent = xsk_tx_frame(w, fits, &t, path_tmpl);
-	if (sent)
-		satpd_rail_sent(w->d, path, (unsigned int)__builtin_popcountll(sent));
-	return sent;
+	satpd_l2_read(&p->dest[dst->index].l2, &t);
+	if (t.valid && t.remote_gen == dst->gen && t.family == dst->addr.sa.ss_family) {
+		for (i = 0; i < n; i++)
+			if (pkts[i].len && tmpl_fits(&t, &pkts[i]))
+				fits |= 1ull << i;
+		sent = xsk_tx_frame(w, pkts, fits, &t, dest_tmpl);
+	}
+	return (unsigned int)__builtin_popcountll(sent) + satpd_udp_send_to(w, dst, pkts, n, sent);
 }
 
-/* RAIL: every path's copies, by AF_XDP TX where its headers are known, else by its socket. */
-static void xsk_send_rail(struct satpd_worker *w, unsigned int n)
+/* A tx hook sends the batch (RAIL: every path's copies), through xsk_send_to. */
+static void xsk_send_hooked(struct satpd_worker *w, unsigned int n)
 {
-	unsigned int i;
-	uint64_t sent;
-	bool kick = false;
+	struct satpd_xsk *s = w->xsk;
+	uint32_t n_free = s->n_free;
 
-	for (i = 0; i < w->d->rail->n; i++) {
-		sent = xsk_send_path(w, i, n);
-		kick |= sent != 0;
-		satpd_rail_send_path(w, i, w->tx, n, sent);
-	}
-	if (kick)
-		xsk_kick_tx(w->xsk);
-	for (i = 0; i < n; i++)
-		w->tx[i].len = 0;
+	w->d->tx_hook.send_batch(w->d->tx_hook.ctx, w, &s->path->tx, w->tx, n);
+	if (s->n_free != n_free)
+		xsk_kick_tx(s);
 }
 
 /* The sealed packets by AF_XDP TX where their next hop is known and they fit, the rest by socket. */
@@ -506,8 +525,8 @@ static void xsk_send(struct satpd_worker *w, unsigned int n)
 	unsigned int i, nt = 0;
 
 	xsk_complete(w->xsk);
-	if (w->d->rail->n) {
-		xsk_send_rail(w, n);
+	if (w->d->tx_hook.send_batch) {
+		xsk_send_hooked(w, n);
 		return;
 	}
 	/* Packets whose connection has valid next-hop headers for the remote they were sealed for. */
@@ -526,7 +545,7 @@ static void xsk_send(struct satpd_worker *w, unsigned int n)
 		    t->family == p->addr.ss_family && tmpl_fits(t, p))
 			by_xsk |= 1ull << i;
 	}
-	sent = xsk_tx_frame(w, by_xsk, tt, ti);
+	sent = xsk_tx_frame(w, w->tx, by_xsk, tt, ti);
 	if (sent)
 		xsk_kick_tx(w->xsk);
 	for (i = 0; i < n; i++) {
@@ -579,9 +598,9 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds)
+int satpd_xdp_start(struct satpd_xdp_path *p, const int *dev_fds, unsigned int n_fds)
 {
-	struct satpd_xdp_path *p = d->xdp;
+	struct satpd *d = p->d;
 	sigset_t all, old;
 	unsigned int i;
 	int ret;
@@ -779,59 +798,60 @@ static int set_conn(struct satp_xdp *x, const struct satpd_conn *c)
 	return ret;
 }
 
-int satpd_xdp_conn_set(struct satpd *d, const struct satpd_conn *c)
+int satpd_xdp_conn_set(struct satpd_xdp_path *p, const struct satpd_conn *c)
 {
 	int ret;
 
-	if (!d->xdp)
+	if (!p)
 		return 0;
-	ret = set_conn(d->xdp->x, c);
+	ret = set_conn(p->x, c);
 	if (ret)
 		log_err("mux %u: cannot add it to the XDP connection map: %s", c->mux,
 			strerror(-ret));
 	return ret;
 }
 
-void satpd_xdp_conn_del(struct satpd *d, uint16_t mux)
+void satpd_xdp_conn_del(struct satpd_xdp_path *p, uint16_t mux)
 {
 	int ret;
 
-	if (!d->xdp)
+	if (!p)
 		return;
-	ret = satp_xdp_del_conn(d->xdp->x, mux);
+	ret = satp_xdp_del_conn(p->x, mux);
 	if (ret)
 		log_warn("mux %u: cannot remove it from the XDP connection map: %s", mux,
 			 strerror(-ret));
 }
 
-int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+int satpd_xdp_route_set(struct satpd_xdp_path *p, int family, const uint8_t *addr, unsigned int len,
 			uint16_t mux)
 {
-	char p[INET6_ADDRSTRLEN + 4];
+	char pfx[INET6_ADDRSTRLEN + 4];
 	int ret;
 
-	if (!d->xdp)
+	if (!p)
 		return 0;
-	ret = satp_xdp_set_route(d->xdp->x, family, addr, len, mux);
+	ret = satp_xdp_set_route(p->x, family, addr, len, mux);
 	if (ret) {
-		satpd_prefix_str(family, addr, len, p, sizeof(p));
-		log_err("route %s of mux %u: cannot add it to the pinned route trie: %s", p, mux,
+		satpd_prefix_str(family, addr, len, pfx, sizeof(pfx));
+		log_err("route %s of mux %u: cannot add it to the pinned route trie: %s", pfx, mux,
 			strerror(-ret));
 	}
 	return ret;
 }
 
-void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsigned int len)
+void satpd_xdp_route_del(struct satpd_xdp_path *p, int family, const uint8_t *addr,
+			 unsigned int len)
 {
-	char p[INET6_ADDRSTRLEN + 4];
+	char pfx[INET6_ADDRSTRLEN + 4];
 	int ret;
 
-	if (!d->xdp)
+	if (!p)
 		return;
-	ret = satp_xdp_del_route(d->xdp->x, family, addr, len);
+	ret = satp_xdp_del_route(p->x, family, addr, len);
 	if (ret && ret != -ENOENT) {
-		satpd_prefix_str(family, addr, len, p, sizeof(p));
-		log_warn("route %s: cannot remove it from the pinned route trie: %s", p,
+		satpd_prefix_str(family, addr, len, pfx, sizeof(pfx));
+		log_warn("route %s: cannot remove it from the pinned route trie: %s", pfx,
 			 strerror(-ret));
 	}
 }
@@ -888,21 +908,18 @@ static int configure(struct satpd *d, struct satpd_xdp_path *p)
 		if (ret)
 			return ret;
 	}
-	if (d->rail->n)
-		flags |= SATP_XDP_RAIL; /* the paths' tuples follow from satpd_rail_sync_xdp() */
-	p->cfg_flags = flags;
+	p->cfg_flags = flags; /* SATP_XDP_RAIL follows with the tx hook's destinations */
 	return satp_xdp_set_flags(x, flags);
 }
 
-void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c)
+void satpd_xdp_adopted(struct satpd_xdp_path *p, const struct satpd_conn *c)
 {
-	struct satpd_xdp_path *p = d->xdp;
 	int ret;
 
 	if (!p || !(p->cfg_flags & SATP_XDP_PASS_UNKNOWN_MUX))
 		return;
 	/* The mux first, then the flag: its datagrams reach us throughout. */
-	ret = satpd_xdp_conn_set(d, c);
+	ret = satpd_xdp_conn_set(p, c);
 	if (!ret) {
 		p->cfg_flags &= ~SATP_XDP_PASS_UNKNOWN_MUX;
 		ret = satp_xdp_set_flags(p->x, p->cfg_flags);
@@ -947,20 +964,20 @@ static void path_free(struct satpd_xdp_path *p)
 
 /*
  * RAIL over several links: satp_rail_rx on every other underlay the route to
- * a path's remote leaves by, so that copies committed already die in XDP there
- * too. Not fatal: without it they reach the UDP socket and lose at the commit.
+ * a destination's remote leaves by, so that copies committed already die in
+ * XDP there too. Not fatal: without it they reach the UDP socket and lose at
+ * the commit.
  */
-static void attach_rail_links(struct satpd *d, struct satpd_xdp_path *p)
+static void attach_dest_links(struct satpd_xdp_path *p)
 {
+	struct satpd_peer_addr a;
 	char dev[IFNAMSIZ];
 	unsigned int i, n;
-	int ret;
+	int sock, ret;
 
-	for (i = 0; i < d->rail->n; i++) {
-		const struct satpd_rail_path *rp = &d->rail->path[i];
-
-		if (rp->sock < 0 || satpd_underlay_route_dev(&rp->remote, dev) ||
-		    !strcmp(dev, p->ifname))
+	for (i = 0; i < p->dests.n; i++) {
+		p->dests.remote(p->dests.ctx, i, &a, &sock);
+		if (sock < 0 || satpd_underlay_route_dev(&a, dev) || !strcmp(dev, p->ifname))
 			continue;
 		n = satp_xdp_links(p->x);
 		ret = satp_xdp_attach_link(p->x, dev);
@@ -975,7 +992,42 @@ static void attach_rail_links(struct satpd *d, struct satpd_xdp_path *p)
 	}
 }
 
-int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
+int satpd_xdp_set_dests(struct satpd_xdp_path *p, const struct satpd_tx_dests *dests)
+{
+	unsigned int i;
+	int ret;
+
+	if (dests->n > SATPD_TX_DESTS_MAX)
+		return -E2BIG;
+	p->dests = *dests;
+	for (i = 0; i < dests->n; i++) {
+		p->dest[i].l2_gen = 1;
+		p->dest[i].xdp_gen = 1;
+	}
+	if (!dests->n)
+		return 0;
+	/* satp_rx counts copies by the tuples sync_dest() writes */
+	p->cfg_flags |= SATP_XDP_RAIL;
+	ret = satp_xdp_set_flags(p->x, p->cfg_flags);
+	if (ret)
+		return ret;
+	attach_dest_links(p);
+	return 0;
+}
+
+/* Which sockets answer a frame: by port where they differ by it. */
+static bool socks_by_port(const struct satpd_udp *u)
+{
+	unsigned int i;
+
+	for (i = 1; i < u->n; i++)
+		if (u->port[i] != u->port[0])
+			return true;
+	return false;
+}
+
+int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues,
+		    struct satpd_xdp_path **out)
 {
 	const struct satpd_config *c = d->cfg;
 	struct satp_xdp_opts o = {
@@ -993,6 +1045,9 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->d = d;
+	p->tx = (struct satpd_transport){.send_to = xsk_send_to, .ctx = p};
+	p->by_port = socks_by_port(&d->udp);
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 	p->ifindex = (int)if_nametoindex(ifname);
 	p->n_queues = n_queues;
@@ -1013,6 +1068,7 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 		goto err;
 	/* Sockets first: satp_rx drops SATP on a queue without one (fail closed). */
 	for (i = 0; i < n_queues; i++) {
+		p->socks[i].path = p;
 		ret = xsk_open(&p->socks[i], ifname, i, c->xdp_mode == SATPD_XDP_SKB);
 		if (ret) {
 			log_err("%s queue %u: cannot open an AF_XDP socket: %s", ifname, i,
@@ -1033,9 +1089,8 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues)
 					     : "as a single program (no dispatcher)",
 		   satp_xdp_prog_id(p->x), satp_xdp_pin_dir(p->x),
 		   p->keep ? "; left attached at exit (--keep-xdp)" : "");
-	attach_rail_links(d, p);
-	d->xdp = p;
-	d->xdp_took_over = satp_xdp_took_over(p->x);
+	d->rx_prefiltered = true;
+	*out = p;
 	return 0;
 err:
 	/* The socket path carries on from the merged windows, the map's included. */
@@ -1058,15 +1113,15 @@ void satpd_xdp_join(struct satpd *d)
 	}
 }
 
-void satpd_xdp_stop(struct satpd *d)
+void satpd_xdp_stop(struct satpd *d, struct satpd_xdp_path *p)
 {
 	unsigned int i;
 
 	satpd_xdp_join(d);
 	windows_off_map(d); /* nothing commits now: the last write-back is complete */
-	if (d->xdp) {
-		path_free(d->xdp);
-		d->xdp = NULL;
+	if (p) {
+		path_free(p);
+		d->rx_prefiltered = false;
 	}
 	for (i = 0; i < d->n_workers; i++)
 		satpd_worker_free(&d->workers[i]);
@@ -1093,7 +1148,7 @@ static bool underlay_gone(struct satpd_xdp_path *p)
 /* Next-hop headers for one connection's remote, published for its workers. */
 /* The headers from socket sock to remote a by satp_rx's interface: 0 or -errno as
  * satpd_route_resolve. */
-static int resolve_for(struct satpd *d, const struct satpd_peer_addr *a, int sock,
+static int resolve_for(const struct satpd_xdp_path *p, const struct satpd_peer_addr *a, int sock,
 		       struct satpd_l2_tmpl *t)
 {
 	struct sockaddr_storage local;
@@ -1102,11 +1157,11 @@ static int resolve_for(struct satpd *d, const struct satpd_peer_addr *a, int soc
 	bool wildcard;
 
 	memset(&local, 0, sizeof(local));
-	if (sock < 0 || getsockname(d->udp.fds[sock], (struct sockaddr *)&local, &len) < 0)
+	if (sock < 0 || getsockname(p->d->udp.fds[sock], (struct sockaddr *)&local, &len) < 0)
 		return -EADDRNOTAVAIL;
 	port = satpd_addr_port(&local);
 	wildcard = satpd_addr_is_any(&local);
-	return satpd_route_resolve(&a->sa, wildcard ? NULL : &local, port, d->xdp->ifindex, t);
+	return satpd_route_resolve(&a->sa, wildcard ? NULL : &local, port, p->ifindex, t);
 }
 
 static const char *way_back(int ret)
@@ -1117,20 +1172,23 @@ static const char *way_back(int ret)
 				     : "UDP socket (no next hop headers)";
 }
 
-static void resolve_conn(struct satpd *d, struct satpd_conn *c)
+static void resolve_conn(const struct satpd_xdp_path *p, struct satpd_conn *c)
 {
 	struct satpd_remote_view v;
 	struct satpd_l2_tmpl t;
 	char a[64];
 	int ret;
 
-	/* RAIL sends by its paths' headers; the connection's remote follows the winning copy. */
-	if (d->rail->n)
+	/*
+	 * With destinations (RAIL's paths) the tx hook sends by their headers; the
+	 * connection's remote follows the winning copy.
+	 */
+	if (p->dests.n)
 		return;
 	satpd_conn_read_remote(c, &v);
 	if (!v.known)
 		return;
-	ret = resolve_for(d, &v.addr, v.sock, &t);
+	ret = resolve_for(p, &v.addr, v.sock, &t);
 	if (ret)
 		memset(&t, 0, sizeof(t));
 	t.remote_gen = v.gen;
@@ -1147,11 +1205,12 @@ static void resolve_conn(struct satpd *d, struct satpd_conn *c)
  * stall the main loop (two netlink round trips each).
  */
 /*
- * RAIL: each path its own headers, for AF_XDP TX of its copies. Only paths
- * whose route leaves by satp_rx's interface get valid ones (the AF_XDP
- * socket is bound there); the others keep sending by their UDP socket.
+ * The tx hook's destinations (RAIL's paths): each its own headers, for AF_XDP
+ * TX of its copies. Only those whose route leaves by satp_rx's interface get
+ * valid ones (the AF_XDP socket is bound there); the others keep sending by
+ * their UDP socket.
  */
-static void resolve_rail_paths(struct satpd *d, bool refresh)
+static void resolve_dests(struct satpd_xdp_path *p, bool refresh)
 {
 	struct satpd_peer_addr a;
 	struct satpd_l2_tmpl t;
@@ -1160,23 +1219,64 @@ static void resolve_rail_paths(struct satpd *d, bool refresh)
 	char s[64];
 	int sock, ret;
 
-	for (i = 0; i < d->rail->n; i++) {
-		struct satpd_rail_path *p = &d->rail->path[i];
+	for (i = 0; i < p->dests.n; i++) {
+		struct xdp_dest *x = &p->dest[i];
 
-		gen = satpd_rail_remote(d, i, &a, &sock);
-		if ((gen == p->l2_gen && !refresh) || sock < 0)
+		gen = p->dests.remote(p->dests.ctx, i, &a, &sock);
+		if ((gen == x->l2_gen && !refresh) || sock < 0)
 			continue;
-		ret = resolve_for(d, &a, sock, &t);
+		ret = resolve_for(p, &a, sock, &t);
 		if (ret)
 			memset(&t, 0, sizeof(t));
 		t.remote_gen = gen;
-		satpd_l2_publish(&p->l2, &t);
-		if (ret != p->l2_last_ret || gen != p->l2_gen)
+		satpd_l2_publish(&x->l2, &t);
+		if (ret != x->l2_last_ret || gen != x->l2_gen)
 			log_info("RAIL path %u: way back to %s: %s", i,
 				 satpd_addr_str(&a.sa, s, sizeof(s)), way_back(ret));
-		p->l2_gen = gen;
-		p->l2_last_ret = ret;
+		x->l2_gen = gen;
+		x->l2_last_ret = ret;
 	}
+}
+
+/* satp_rx's name for a copy from a on the socket of local port lport. */
+static void path_key(const struct satpd_peer_addr *a, uint16_t lport, struct satp_xdp_path_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = a->sa.ss_family;
+	k->lport = lport;
+	k->rport = satpd_addr_port(&a->sa);
+	memcpy(k->raddr, satpd_addr_bytes(&a->sa), satpd_addr_len(&a->sa));
+}
+
+/* satp_rx counts destination i's copies (satp_rail_idx) by its remote tuple: moved with it. */
+static void sync_dest(struct satpd_xdp_path *p, unsigned int i)
+{
+	const struct satpd *d = p->d;
+	struct xdp_dest *x = &p->dest[i];
+	struct satp_xdp_path_key k;
+	struct satpd_peer_addr a;
+	uint32_t gen;
+	int sock, ret;
+
+	gen = p->dests.remote(p->dests.ctx, i, &a, &sock);
+	if (gen == x->xdp_gen)
+		return;
+	x->xdp_gen = gen;
+	if (sock < 0 || sock >= (int)d->udp.n)
+		return;
+	path_key(&a, d->udp.port[sock], &k);
+	if (x->xdp_bound && !memcmp(&k, &x->xdp_key, sizeof(k)))
+		return;
+	if (x->xdp_bound)
+		satp_xdp_set_rail_path(p->x, &x->xdp_key, i, false);
+	ret = satp_xdp_set_rail_path(p->x, &k, i, true);
+	x->xdp_bound = !ret;
+	x->xdp_key = k;
+	if (ret)
+		LOG_RATELIMITED(SATPD_LOG_WARNING,
+				"RAIL path %u: XDP cannot count its copies (%s): it shows what "
+				"reached the daemon only",
+				i, strerror(-ret));
 }
 
 /* The map's windows into the state file, every XDP_WRITE_BACK_MS. */
@@ -1195,23 +1295,25 @@ static void write_back_windows(struct satpd *d, struct satpd_xdp_path *p)
 	p->write_back_full = lost;
 }
 
-int satpd_xdp_tick(struct satpd *d)
+int satpd_xdp_tick(struct satpd_xdp_path *p)
 {
-	struct satpd_xdp_path *p = d->xdp;
+	struct satpd *d;
 	struct satpd_conn *c;
 	unsigned int m, n;
 	bool moved, refresh;
 
 	if (!p)
 		return 0;
-	satpd_rail_sync_xdp(d);
+	d = p->d;
+	for (m = 0; m < p->dests.n; m++)
+		sync_dest(p, m);
 	moved = atomic_exchange(&d->remote_moved, false);
 	refresh = satpd_mono_ms_since(p->last_resolve_ms) >= SATPD_ROUTE_REFRESH_MS;
-	resolve_rail_paths(d, refresh);
+	resolve_dests(p, refresh);
 	if (moved)
 		for (m = 0; (c = satpd_conns_next(d, &m));)
 			if (atomic_exchange(&c->remote.moved, false))
-				resolve_conn(d, c);
+				resolve_conn(p, c);
 	write_back_windows(d, p);
 	if (!refresh)
 		return 0;
@@ -1220,7 +1322,7 @@ int satpd_xdp_tick(struct satpd *d)
 		return -ENODEV;
 	m = p->resolve_next;
 	for (n = 0; n < SATPD_RESOLVE_PER_TICK && (c = satpd_conns_next(d, &m)); n++)
-		resolve_conn(d, c);
+		resolve_conn(p, c);
 	if (!c) {
 		/* A full round: the next one starts in a refresh period. */
 		p->resolve_next = 0;
@@ -1267,6 +1369,11 @@ void satpd_xdp_remove_stale(const char *ifname)
 			 ifname, strerror(-ret));
 }
 
+bool satpd_xdp_took_over(const struct satpd_xdp_path *p)
+{
+	return satp_xdp_took_over(p->x);
+}
+
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p)
 {
 	return p->ifname;
@@ -1275,12 +1382,6 @@ const char *satpd_xdp_ifname(const struct satpd_xdp_path *p)
 const char *satpd_xdp_mode_obtained(const struct satpd_xdp_path *p)
 {
 	return satp_xdp_mode_name(satp_xdp_mode(p->x));
-}
-
-int satpd_xdp_rail_path(struct satpd_xdp_path *p, const struct satp_xdp_path_key *key,
-			uint32_t path, bool on)
-{
-	return satp_xdp_set_rail_path(p->x, key, path, on);
 }
 
 int satpd_xdp_rail_stats(const struct satpd_xdp_path *p, uint32_t path,

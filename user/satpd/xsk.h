@@ -25,7 +25,6 @@
 
 struct satpd;
 struct satpd_xdp_path;
-struct satp_xdp_path_key;
 struct satp_xdp_path_stats;
 
 /* Workers poll with this timeout so that they notice the stop flag. */
@@ -45,11 +44,12 @@ int satpd_xdp_queues(const char *ifname, unsigned int want, bool native);
 /* Put back the channel count satpd_xdp_queues() changed, if it did. */
 void satpd_xdp_restore_queues(void);
 /*
- * Attach and open sockets on ifname for n queues in the mode asked for. On
- * failure everything is undone and -errno returned: the caller falls back
- * to the socket path.
+ * Attach and open sockets on ifname for n queues in the mode asked for: *out,
+ * for every call below. On failure everything is undone and -errno returned:
+ * the caller falls back to the socket path.
  */
-int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues);
+int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues,
+		    struct satpd_xdp_path **out);
 /*
  * The socket path after an XDP run: merge the windows pinned for ifname (a
  * run killed before its last write-back) into the state file's. How many
@@ -57,34 +57,44 @@ int satpd_xdp_setup(struct satpd *d, const char *ifname, unsigned int n_queues);
  */
 unsigned int satpd_xdp_merge_pinned(struct satpd *d, const char *ifname);
 /* Start one worker per queue; dev_fds[i] is queue i of the tun/tap. */
-int satpd_xdp_start(struct satpd *d, const int *dev_fds, unsigned int n_fds);
-/* -ENODEV when the underlay was deleted: the daemon should shut down. */
-int satpd_xdp_tick(struct satpd *d);
+int satpd_xdp_start(struct satpd_xdp_path *p, const int *dev_fds, unsigned int n_fds);
+/* -ENODEV when the underlay was deleted: the daemon should shut down. 0 with p NULL. */
+int satpd_xdp_tick(struct satpd_xdp_path *p);
 /* Stop and join the workers only (nothing commits afterwards); satpd_xdp_stop() does it too. */
 void satpd_xdp_join(struct satpd *d);
-void satpd_xdp_stop(struct satpd *d);
+/* p NULL (the socket path): nothing but the join. p is freed. */
+void satpd_xdp_stop(struct satpd *d, struct satpd_xdp_path *p);
 
 void satpd_xdp_counters_dump(struct satpd_xdp_path *p);
-/* RAIL: the remote tuple key names path in satp_rx (on) or no longer (off). */
-int satpd_xdp_rail_path(struct satpd_xdp_path *p, const struct satp_xdp_path_key *key,
-			uint32_t path, bool on);
+/*
+ * The tx hook's destinations (RAIL's paths; compose.c), main thread, before
+ * the workers start: the XDP path resolves next-hop headers for each, so that
+ * their copies leave by AF_XDP TX (satpd_xdp_tick), tells satp_rx their remote
+ * tuples so that it counts their copies (satp_rail_idx), and attaches
+ * satp_rail_rx on every other underlay their routes leave by. 0 or -errno.
+ */
+struct satpd_tx_dests;
+int satpd_xdp_set_dests(struct satpd_xdp_path *p, const struct satpd_tx_dests *dests);
 /* RAIL: what satp_rx counted for path (seen, dropped as a copy already committed). */
 int satpd_xdp_rail_stats(const struct satpd_xdp_path *p, uint32_t path,
 			 struct satp_xdp_path_stats *out);
-/* For the snapshot: the underlay, and bit q set when rx queue q has a registered socket. */
-/* The XDP connection map follows the daemon's connections (no-op on the socket path). */
+/* The XDP connection map follows the daemon's connections (no-op with p NULL: the socket path). */
 struct satpd_conn;
-int satpd_xdp_conn_set(struct satpd *d, const struct satpd_conn *c);
-void satpd_xdp_conn_del(struct satpd *d, uint16_t mux);
-/* The pinned route tries follow the daemon's routes (conns.h; no-op on the socket path). */
-int satpd_xdp_route_set(struct satpd *d, int family, const uint8_t *addr, unsigned int len,
+int satpd_xdp_conn_set(struct satpd_xdp_path *p, const struct satpd_conn *c);
+void satpd_xdp_conn_del(struct satpd_xdp_path *p, uint16_t mux);
+/* The pinned route tries follow the daemon's routes (conns.h; no-op with p NULL). */
+int satpd_xdp_route_set(struct satpd_xdp_path *p, int family, const uint8_t *addr, unsigned int len,
 			uint16_t mux);
-void satpd_xdp_route_del(struct satpd *d, int family, const uint8_t *addr, unsigned int len);
+void satpd_xdp_route_del(struct satpd_xdp_path *p, int family, const uint8_t *addr,
+			 unsigned int len);
 /* The adopting connection took its mux (main thread): into satp_conns, unknown muxes dropped again. */
-void satpd_xdp_adopted(struct satpd *d, const struct satpd_conn *c);
+void satpd_xdp_adopted(struct satpd_xdp_path *p, const struct satpd_conn *c);
 /* The socket path: no satp_rx of an earlier run may stay on ifname, dropping SATP. */
 void satpd_xdp_remove_stale(const char *ifname);
+/* For the snapshot: the underlay, and bit q set when rx queue q has a registered socket. */
 const char *satpd_xdp_ifname(const struct satpd_xdp_path *p);
+/* A satp_rx left attached (--keep-xdp, a crash) was replaced at setup. */
+bool satpd_xdp_took_over(const struct satpd_xdp_path *p);
 /* The mode the kernel gave satp_rx: "native" or "skb". */
 const char *satpd_xdp_mode_obtained(const struct satpd_xdp_path *p);
 uint64_t satpd_xdp_queue_mask(const struct satpd_xdp_path *p);
