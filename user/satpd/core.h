@@ -159,7 +159,12 @@ struct satpd_conn {
 	 * the worker's loads is in neither place it looked.
 	 */
 	struct satpd_seqlock keys_seq;
-	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
+	/*
+	 * Its keys are sessions (kx, or a handshake's), each with seqs from 0 and
+	 * replay windows of its own: XDP's shared windows cannot judge it (no
+	 * pre-filter, docs/kx.md). Set once, never cleared.
+	 */
+	bool per_session_windows;
 	struct satpd_conn_remote remote; /* satpd_conn_read_remote, satpd_conn_set_remote */
 	struct satpd_seq *seq;		 /* handed on when change-conn replaces the connection */
 	bool owns_seq;			 /* false once handed on */

@@ -99,8 +99,11 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 			     atomic_load(&conn->pending) != NULL);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_OLD_KEYS_ACCEPTED,
 			     atomic_load(&conn->old) != NULL);
-	/* kx (docs/kx.md): the session sent with (0: static keys), removed by del-session */
-	if (conn->sessions && !conn->hs) {
+	/*
+	 * kx (docs/kx.md): the session sent with (0: static keys), removed by
+	 * del-session; a handshake's (keys_managed) are its own (satpd_hs_fill_conn)
+	 */
+	if (conn->per_session_windows && !conn->keys_managed) {
 		satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_SESSION,
 				     k->session_id);
 		satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_SESSION_REMOVED,
