@@ -165,7 +165,7 @@ static int hs_conn_new(void *ctx, struct satpd_conn *c, char *err, size_t errlen
 
 static void hs_conn_free(void *ctx, struct satpd_conn *c)
 {
-	satpd_hs_conn_free(c->hs);
+	satpd_hs_conn_free(c);
 }
 
 static void hs_conn_tick(void *ctx, struct satpd_conn *c)

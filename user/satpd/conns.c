@@ -140,7 +140,7 @@ static void conn_free(struct satpd *d, struct satpd_conn *c)
 	keyset_free(atomic_load(&c->keys));
 	keyset_free(atomic_load(&c->pending));
 	keyset_free(atomic_load(&c->old));
-	/* Handshake mode: the three above were the keyring's sessions; its state goes now. */
+	/* keys_managed: the three above were the feature's; its state goes now. */
 	HOOKS_EACH(d->conns, on_conn_free, c);
 	pthread_mutex_destroy(&c->remote.lock);
 	free(c);

@@ -172,13 +172,16 @@ struct satpd_conn {
 	int l2_last_ret;		 /* of the last resolve, to log only changes */
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	_Atomic int64_t last_rx;
-	/* Handshake mode (--peer-key): the main thread's state; NULL with static keys. */
-	struct satpd_hs_conn *hs;
 	/*
 	 * The keys come from a feature (the handshake) that reads the flags below
 	 * on the main thread; false: the packet path writes none of them.
 	 */
 	bool keys_managed;
+	/*
+	 * That feature's state for this connection, main thread only: its
+	 * satpd_conn_hooks put it here (on_conn_new) and free it (on_conn_free).
+	 */
+	void *keys_owner;
 	_Atomic bool keys_wanted;      /* a packet waited for keys (the handshake starts one) */
 	_Atomic bool rx_seen, tx_seen; /* traffic since the feature last looked (its timers) */
 };

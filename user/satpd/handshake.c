@@ -66,6 +66,15 @@ struct satpd_hs_conn {
 	uint64_t sessions;	   /* established so far */
 };
 
+/*
+ * The state of a connection whose keys the handshake brings (cfg.handshake):
+ * satpd_hs_conn_new puts it in the connection's keys_owner. NULL otherwise.
+ */
+static struct satpd_hs_conn *hs_conn_of(const struct satpd_conn *c)
+{
+	return c->cfg.handshake ? c->keys_owner : NULL;
+}
+
 /* Key sets the keyring let go of, retired once the connection's pointers no longer name them. */
 struct freed {
 	struct satpd_keyset *k[6];
@@ -158,15 +167,18 @@ int satpd_hs_conn_new(struct satpd *d, struct satpd_conn *c, char *err, size_t e
 		return ret;
 	}
 	h->peer.user = c;
-	c->hs = h;
+	c->keys_owner = h;
 	c->keys_managed = true;
 	return 0;
 }
 
-void satpd_hs_conn_free(struct satpd_hs_conn *h)
+void satpd_hs_conn_free(struct satpd_conn *c)
 {
+	struct satpd_hs_conn *h = hs_conn_of(c);
+
 	if (!h)
 		return;
+	c->keys_owner = NULL;
 	hs_peer_wipe(&h->peer);
 	explicit_bzero(h, sizeof(*h));
 	free(h);
@@ -195,7 +207,7 @@ static struct satpd_keyset *slot_keys(const struct hs_slot *s)
  */
 static void publish(struct satpd *d, struct satpd_conn *c, struct freed *f)
 {
-	struct hs_keyring *kr = &c->hs->kr;
+	struct hs_keyring *kr = &hs_conn_of(c)->kr;
 	struct satpd_keyset *cur = slot_keys(&kr->current), *next = slot_keys(&kr->next),
 			    *prev = slot_keys(&kr->previous);
 	unsigned int i;
@@ -217,7 +229,7 @@ static void publish(struct satpd *d, struct satpd_conn *c, struct freed *f)
 /* A new session's key set, its keyring slot and its publication. */
 static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, uint64_t now)
 {
-	struct satpd_hs_conn *h = c->hs;
+	struct satpd_hs_conn *h = hs_conn_of(c);
 	struct satp_keys tx, rx;
 	struct satpd_keyset *k = NULL;
 	struct freed f = {.n = 0};
@@ -279,14 +291,14 @@ static void send_to_remote(struct satpd *d, struct satpd_conn *c, const uint8_t 
 static bool index_busy(void *ctx, uint16_t mux, uint32_t slot)
 {
 	struct satpd_conn *c = satpd_conns_get(ctx, mux);
+	struct satpd_hs_conn *h = c ? hs_conn_of(c) : NULL;
 
-	return c && c->hs && c->hs->peer.have_pending &&
-	       (c->hs->peer.pending_index & HS_INDEX_SLOT_MASK) == slot;
+	return h && h->peer.have_pending && (h->peer.pending_index & HS_INDEX_SLOT_MASK) == slot;
 }
 
 static void send_initiation(struct satpd *d, struct satpd_conn *c, uint64_t now)
 {
-	struct satpd_hs_conn *h = c->hs;
+	struct satpd_hs_conn *h = hs_conn_of(c);
 	uint8_t msg[SATP_HS_INITIATION_LEN], ts[SATP_HS_TIMESTAMP_LEN];
 	struct satpd_remote_view v;
 	uint32_t idx;
@@ -332,45 +344,47 @@ static void send_keepalive(struct satpd *d, struct satpd_conn *c, uint64_t now)
 		return;
 	send_to_remote(d, c, buf, (size_t)len);
 	d->hs->keepalives_sent++;
-	c->hs->last_tx = now;
-	c->hs->unacked_since = 0;
+	hs_conn_of(c)->last_tx = now;
+	hs_conn_of(c)->unacked_since = 0;
 }
 
 /* ---------------------------------------------------------------- receiving */
 
-/* The i-th connection in handshake mode, from the list of every mux. */
-static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l, unsigned int i)
+/* The state of the i-th connection in handshake mode, from the list of every mux. */
+static struct satpd_hs_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l,
+					unsigned int i)
 {
 	struct satpd_conn *c = satpd_conns_get(d, l->mux[i]);
 
-	return c && c->hs ? c : NULL;
+	return c ? hs_conn_of(c) : NULL;
 }
 
 static struct hs_peer *peer_lookup(void *ctx, const uint8_t pub[NOISE_DH_LEN])
 {
 	struct satpd *d = ctx;
 	struct satpd_muxlist *l = satpd_conns_muxes(d);
-	struct satpd_conn *c;
+	struct satpd_hs_conn *h;
 	unsigned int i;
 
 	for (i = 0; l && i < l->n; i++)
-		if ((c = hs_conn_at(d, l, i)) && !memcmp(c->hs->peer.pub, pub, NOISE_DH_LEN))
-			return &c->hs->peer;
+		if ((h = hs_conn_at(d, l, i)) && !memcmp(h->peer.pub, pub, NOISE_DH_LEN))
+			return &h->peer;
 	return NULL;
 }
 
 /*
- * The connection whose initiation in flight has this index: its slot names
+ * The state of the connection whose initiation in flight has this index: its slot names
  * the mux (hs_index_draw), one lookup for whatever arrives, not a scan of
  * every connection for each unauthenticated response or cookie reply.
  */
-static struct satpd_conn *conn_of_index(struct satpd *d, uint32_t idx)
+static struct satpd_hs_conn *conn_of_index(struct satpd *d, uint32_t idx)
 {
 	struct satpd_conn *c = satpd_conns_get(d, hs_index_owner(&d->hs->index, idx));
+	struct satpd_hs_conn *h = c ? hs_conn_of(c) : NULL;
 
-	if (!c || !c->hs || !c->hs->peer.have_pending || c->hs->peer.pending_index != idx)
+	if (!h || !h->peer.have_pending || h->peer.pending_index != idx)
 		return NULL;
-	return c;
+	return h;
 }
 
 static size_t src_key(uint8_t out[SRC_KEY_LEN], const struct sockaddr_storage *src)
@@ -428,6 +442,7 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	};
 	struct hs_responder r;
 	struct hs_session s;
+	struct satpd_hs_conn *hc;
 	struct satpd_conn *c;
 	enum hs_verdict v;
 	bool confirmed;
@@ -446,8 +461,9 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	if (v != HS_OK)
 		return; /* silently: nothing unauthenticated is ever answered */
 	c = r.peer->user;
-	if (hs_collision_defer(h->id.pub, c->hs->peer.pub,
-			       c->hs->attempting && c->hs->peer.have_pending, &c->hs->deferred)) {
+	hc = hs_conn_of(c);
+	if (hs_collision_defer(h->id.pub, hc->peer.pub, hc->attempting && hc->peer.have_pending,
+			       &hc->deferred)) {
 		h->initiations_deferred++;
 		explicit_bzero(&r, sizeof(r));
 		return;
@@ -464,7 +480,7 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	 * confirmed session exists the remote stays; the first datagram under the
 	 * new session moves it (the data path learns from every one it commits).
 	 */
-	confirmed = c->hs->kr.current.live && c->hs->kr.current.s.confirmed;
+	confirmed = hc->kr.current.live && hc->kr.current.s.confirmed;
 	/* Receive keys first: the initiator may send under them as soon as it has the response. */
 	if (install(d, c, &s, now))
 		return;
@@ -473,7 +489,7 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	send_to(d, sock, src, srclen, out, (size_t)n);
 	h->responses_sent++;
 	/* Ours, if one is in flight, lost the tie (or went unanswered): this session does. */
-	c->hs->attempting = false;
+	hc->attempting = false;
 }
 
 static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
@@ -481,7 +497,8 @@ static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
 {
 	struct satpd *d = w->d;
 	struct satpd_hs *h = d->hs;
-	struct satpd_conn *c = NULL;
+	struct satpd_hs_conn *hc = NULL;
+	struct satpd_conn *c;
 	struct hs_session s;
 	enum hs_verdict v;
 	uint32_t idx;
@@ -489,17 +506,18 @@ static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
 
 	if (hs_response_receiver_index(buf, len, &idx))
 		v = HS_BAD_LENGTH;
-	else if (!(c = conn_of_index(d, idx)))
+	else if (!(hc = conn_of_index(d, idx)))
 		v = HS_UNKNOWN_INDEX;
 	else
-		v = hs_response_consume(&c->hs->peer, &h->id, buf, len, &s);
+		v = hs_response_consume(&hc->peer, &h->id, buf, len, &s);
 	h->verdicts[1][v]++;
 	if (v != HS_OK)
 		return;
+	c = hc->peer.user;
 	now = satpd_mono_ns();
 	if (install(d, c, &s, now))
 		return;
-	c->hs->attempting = false;
+	hc->attempting = false;
 	satpd_learn_remote(w, c, src, srclen, sock);
 	/* At once, so that the responder confirms the session without waiting for data. */
 	send_keepalive(d, c, now);
@@ -508,7 +526,7 @@ static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
 static void on_cookie_reply(struct satpd *d, const uint8_t *buf, size_t len)
 {
 	struct satpd_hs *h = d->hs;
-	struct satpd_conn *c = NULL;
+	struct satpd_hs_conn *hc = NULL;
 	enum hs_verdict v;
 	uint32_t idx;
 
@@ -516,13 +534,13 @@ static void on_cookie_reply(struct satpd *d, const uint8_t *buf, size_t len)
 	if (len != SATP_HS_COOKIE_REPLY_LEN)
 		v = HS_BAD_LENGTH;
 	else if (memcpy(&idx, buf + SATP_HS_HDR_LEN, sizeof(idx)),
-		 !(c = conn_of_index(d, ntohl(idx))))
+		 !(hc = conn_of_index(d, ntohl(idx))))
 		v = HS_UNKNOWN_INDEX;
 	else
-		v = hs_cookie_reply_consume(&c->hs->peer, buf, len, satpd_mono_ns());
+		v = hs_cookie_reply_consume(&hc->peer, buf, len, satpd_mono_ns());
 	h->verdicts[2][v]++;
-	if (v == HS_OK && c->hs->attempting)
-		c->hs->next_retry = 0; /* resend with the cookie on the next tick */
+	if (v == HS_OK && hc->attempting)
+		hc->next_retry = 0; /* resend with the cookie on the next tick */
 }
 
 bool satpd_hs_dispatch(struct satpd_worker *w, const uint8_t *buf, size_t len,
@@ -570,7 +588,7 @@ static bool rekey_due(const struct satpd_hs *hd, const struct satpd_hs_conn *h, 
 /* What the workers left: traffic both ways and the confirmation of a new session. */
 static void fold_worker_flags(struct satpd *d, struct satpd_conn *c, uint64_t now)
 {
-	struct satpd_hs_conn *h = c->hs;
+	struct satpd_hs_conn *h = hs_conn_of(c);
 	struct hs_keyring *kr = &h->kr;
 	struct freed f = {.n = 0};
 	struct satpd_keyset *k;
@@ -615,7 +633,7 @@ static bool answer_pending(const struct satpd_hs_conn *h, uint64_t now)
 
 void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 {
-	struct satpd_hs_conn *h = c->hs;
+	struct satpd_hs_conn *h = hs_conn_of(c);
 	uint64_t now = satpd_mono_ns();
 	bool start = false;
 
@@ -685,7 +703,7 @@ void satpd_hs_dump(const struct satpd *d)
 
 void satpd_hs_fill_conn(const struct satpd_conn *c, struct satp_ctl_conn *sc)
 {
-	const struct satpd_hs_conn *h = c->hs;
+	const struct satpd_hs_conn *h = hs_conn_of(c);
 	const struct hs_slot *cur;
 
 	if (!h)

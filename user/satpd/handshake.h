@@ -59,8 +59,11 @@ void satpd_hs_close(struct satpd *d);
 
 /* A connection in handshake mode (cfg.handshake): its peer and keyring. err says why not. */
 int satpd_hs_conn_new(struct satpd *d, struct satpd_conn *c, char *err, size_t errlen);
-/* Its state, without the key sets (conn_free frees those through the connection). */
-void satpd_hs_conn_free(struct satpd_hs_conn *h);
+/*
+ * Its state (keys_owner), without the key sets (conn_free frees those through
+ * the connection); nothing for a connection with static keys.
+ */
+void satpd_hs_conn_free(struct satpd_conn *c);
 
 /*
  * The one entry for datagrams with mux 0xFFFF: true when handled (counted
