@@ -25,6 +25,7 @@
 #include "log.h"
 #include "rail.h"
 #include "satpd_options.h"
+#include "snapshot.h"
 
 /*
  * Every name the daemon scope of a snapshot had at a81f4d6, sorted. Regenerate:
@@ -112,6 +113,7 @@ static struct {
 	struct satpd_edge edge;
 	struct satpd_worker workers[2];
 	struct satpd d;
+	struct satpd_features f;
 } fx;
 
 static void rm_tree(const char *dir)
@@ -137,12 +139,12 @@ static int setup(void **state)
 	d->workers = fx.workers;
 	d->n_workers = 2;
 	d->rail = &fx.rail;
-	d->edge = &fx.edge;
+	fx.f = (struct satpd_features){.d = d, .edge = &fx.edge};
 	assert_int_equal(satpd_windows_init(&d->windows, 6, 100, NULL, NULL, NULL), 0);
 	assert_int_equal(satpd_conns_init(d, fx.dir), 0);
 	assert_int_equal(satpd_compose_counters(d), 0);
-	assert_int_equal(satpd_compose_conns(d), 0);
-	assert_int_equal(satpd_compose_paths(d), 0);
+	assert_int_equal(satpd_compose_conns(&fx.f), 0);
+	assert_int_equal(satpd_compose_paths(&fx.f), 0);
 	return 0;
 }
 
@@ -189,7 +191,7 @@ static struct satp_ctl_snapshot *snapshot(void)
 	struct satp_ctl_snapshot *s = calloc(1, sizeof(*s));
 
 	assert_non_null(s);
-	assert_int_equal(satpd_snapshot(&fx.d, s), 0);
+	assert_int_equal(satpd_snapshot(&fx.f, s), 0);
 	return s;
 }
 

@@ -38,11 +38,12 @@ FEATURE_COUNTERS(X)
  * the kernel reassembled from fragments) goes through the same budgets here:
  * neither may bypass them. What satp_rx passed it charged already.
  */
-static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *src)
+static bool hs_admitted(const struct satpd_features *f, struct satpd_worker *w,
+			const struct sockaddr_storage *src)
 {
-	if (!w->d->hs_budget || (w->d->xdp && !w->rx_reassembled))
+	if (!f->hs_budget || (w->d->xdp && !w->rx_reassembled))
 		return true;
-	switch (satpd_hs_budget_take(w->d->hs_budget, src, satpd_coarse_ns())) {
+	switch (satpd_hs_budget_take(f->hs_budget, src, satpd_coarse_ns())) {
 	case SATPD_HS_OWN:
 		return true;
 	case SATPD_HS_SHARED:
@@ -65,12 +66,12 @@ static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *s
 static bool hs_space_rx(void *ctx, struct satpd_worker *w, const uint8_t *buf, size_t len,
 			const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
-	struct satpd *d = ctx;
+	const struct satpd_features *f = ctx;
 
-	if ((d->kx || d->hs) && !hs_admitted(w, src))
+	if ((f->kx || f->hs) && !hs_admitted(f, w, src))
 		return true;
-	return satpd_kx_rx(d->kx, w, buf, len, src) ||
-	       satpd_hs_dispatch(w, buf, len, src, srclen, sock);
+	return satpd_kx_rx(f->kx, w, buf, len, src) ||
+	       satpd_hs_dispatch(f->hs, w, buf, len, src, srclen, sock);
 }
 
 /* RAIL: count the copy on its path; a path learns its peer only from a copy that won the commit. */
@@ -107,26 +108,30 @@ static void rail_send_batch(void *ctx, struct satpd_worker *w, struct satpd_pkt 
 
 static void dump_hs(const void *ctx)
 {
-	satpd_hs_dump(ctx);
+	const struct satpd_features *f = ctx;
+
+	satpd_hs_dump(f->hs);
 }
 
 static void dump_rail(const void *ctx)
 {
-	satpd_rail_dump(ctx);
+	const struct satpd_features *f = ctx;
+
+	satpd_rail_dump(f->d);
 }
 
 /* The edge exchange and the XDP path come and go after composing: looked up at dump time. */
 static void dump_edge(const void *ctx)
 {
-	const struct satpd *d = ctx;
+	const struct satpd_features *f = ctx;
 
-	if (d->edge)
-		satpd_edge_counters_dump(d->edge);
+	if (f->edge)
+		satpd_edge_counters_dump(f->edge);
 }
 
 static void dump_xdp(const void *ctx)
 {
-	const struct satpd *d = ctx;
+	const struct satpd *d = ((const struct satpd_features *)ctx)->d;
 
 	if (d->xdp)
 		satpd_xdp_counters_dump(d->xdp);
@@ -191,8 +196,9 @@ int satpd_compose_counters(struct satpd *d)
 	return 0;
 }
 
-int satpd_compose_conns(struct satpd *d)
+int satpd_compose_conns(struct satpd_features *f)
 {
+	struct satpd *d = f->d;
 	const struct satpd_conn_hooks xdp = {
 	    .on_conn_set = xdp_conn_set,
 	    .on_conn_del = xdp_conn_del,
@@ -205,21 +211,22 @@ int satpd_compose_conns(struct satpd *d)
 	    .on_conn_new = hs_conn_new,
 	    .on_conn_free = hs_conn_free,
 	    .on_tick = hs_conn_tick,
-	    .ctx = d,
+	    .ctx = f->hs,
 	};
 	int ret = satpd_conns_add_hooks(d, &xdp);
 
 	return ret ? ret : satpd_conns_add_hooks(d, &hs);
 }
 
-int satpd_compose_paths(struct satpd *d)
+int satpd_compose_paths(struct satpd_features *f)
 {
 	static const satpd_dump_fn dumps[] = {dump_hs, dump_rail, dump_edge, dump_xdp};
+	struct satpd *d = f->d;
 	unsigned int i;
 	int ret;
 
 	/* Main thread only while a handshake or kx socket owns it; else any worker counts it. */
-	satpd_set_mux_handler(d, SATP_HS_MUX, d->kx || d->hs, hs_space_rx, d);
+	satpd_set_mux_handler(d, SATP_HS_MUX, f->kx || f->hs, hs_space_rx, f);
 	if (d->rail->n) {
 		satpd_set_rx_observer(d, &(struct satpd_rx_observer){
 					     .committed = rail_committed,
@@ -232,7 +239,7 @@ int satpd_compose_paths(struct satpd *d)
 		    .path_set = xdp_rail_path, .path_stats = xdp_rail_stats, .ctx = d};
 	}
 	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
-		ret = satpd_add_dump_hook(d, dumps[i], d);
+		ret = satpd_add_dump_hook(d, dumps[i], f);
 		if (ret)
 			return ret;
 	}

@@ -12,6 +12,25 @@
 #define SATPD_COMPOSE_H
 
 struct satpd;
+struct satpd_edge;
+struct satpd_hs;
+struct satpd_hs_budget;
+struct satpd_kx;
+
+/*
+ * The state of the transports and features main.c composes on the core; NULL
+ * when off. main.c holds it next to its struct satpd; the hooks composed here
+ * get it, or a feature's own state, as their ctx, so that struct satpd names
+ * none of them. The control socket's ops get it too (control.c).
+ */
+struct satpd_features {
+	struct satpd *d; /* the core they are composed on */
+	/* features */
+	struct satpd_kx *kx; /* the kx socket (kx.h); NULL without one */
+	struct satpd_hs *hs; /* the handshake (handshake.h); NULL without --private-key */
+	struct satpd_hs_budget *hs_budget; /* mux 0xFFFF that satp_rx did not judge (hsbudget.h) */
+	struct satpd_edge *edge;	   /* the anycast window exchange (edge.h); NULL: off */
+};
 
 /*
  * The features' counters (counters.h), whether each feature is configured or
@@ -22,15 +41,16 @@ int satpd_compose_counters(struct satpd *d);
 
 /*
  * The connection table's observers (conns.h): the XDP path's maps and the
- * handshake's per-connection state. After satpd_conns_init(), before the
- * first connection. 0 or -errno.
+ * handshake's per-connection state. After satpd_conns_init() and the
+ * handshake's open (f->hs), before the first connection. 0 or -errno.
  */
-int satpd_compose_conns(struct satpd *d);
+int satpd_compose_conns(struct satpd_features *f);
 
 /*
  * The packet path's hooks, once the features exist (after the control socket
- * and kx socket are open, before any datagram is read). 0 or -errno.
+ * and kx socket are open, before any datagram is read). The counter dump reads
+ * f->edge when it runs: the edge exchange may open later. 0 or -errno.
  */
-int satpd_compose_paths(struct satpd *d);
+int satpd_compose_paths(struct satpd_features *f);
 
 #endif /* SATPD_COMPOSE_H */

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <string.h>
 
+#include "compose.h"
 #include "conns.h"
 #include "control.h"
 #include "ctl.h"
@@ -13,6 +14,7 @@
 #include "kx.h"
 #include "log.h"
 #include "metrics.h"
+#include "snapshot.h"
 
 static int snapshot(void *ctx, struct satp_ctl_snapshot *snap)
 {
@@ -62,10 +64,12 @@ static void open_ctl(struct satpd *d, const struct satpd_control_opts *o,
 	satpd_kx_open(d, c->ctl, &c->kx); /* optional like the control socket: logged */
 }
 
-int satpd_control_open(struct satpd *d, const struct satpd_control_opts *o, struct satpd_control *c)
+int satpd_control_open(struct satpd_features *f, const struct satpd_control_opts *o,
+		       struct satpd_control *c)
 {
+	struct satpd *d = f->d;
 	struct satpd_ctl_ops ops = {
-	    .ctx = d,
+	    .ctx = f,
 	    .snapshot = snapshot,
 	    .add_conn = satpd_ctl_add_conn,
 	    .change_conn = satpd_ctl_change_conn,

@@ -14,8 +14,8 @@
 #ifndef SATPD_CONTROL_H
 #define SATPD_CONTROL_H
 
-struct satpd;
 struct satpd_ctl;
+struct satpd_features;
 struct satpd_metrics;
 struct satpd_kx;
 
@@ -34,8 +34,12 @@ struct satpd_control {
 	struct satpd_kx *kx; /* beside the control socket (kx.h) */
 };
 
-/* 0, or -errno when --metrics was asked for and cannot listen (a bad option). */
-int satpd_control_open(struct satpd *d, const struct satpd_control_opts *o,
+/*
+ * The ops' ctx is f (compose.h): the core f->d and the features the snapshot
+ * reports. 0, or -errno when --metrics was asked for and cannot listen (a bad
+ * option).
+ */
+int satpd_control_open(struct satpd_features *f, const struct satpd_control_opts *o,
 		       struct satpd_control *c);
 /* Start the metrics thread: after the privileges are dropped (a thread keeps its own). */
 int satpd_control_start(struct satpd_control *c);

@@ -280,10 +280,6 @@ struct satpd_dump_hook {
 struct satpd_xdp_path;
 struct satpd_rail;
 struct satpd_conns;
-struct satpd_edge;
-struct satpd_kx;
-struct satpd_hs;
-struct satpd_hs_budget;
 
 struct satpd {
 	const struct satpd_config *cfg;
@@ -297,9 +293,6 @@ struct satpd {
 	struct satpd_worker *workers;	 /* the AF_XDP workers, one per rx queue */
 	unsigned int n_workers;
 	struct satpd_xdp_path *xdp; /* NULL with --xdp-mode off or after a fallback */
-	struct satpd_kx *kx;	    /* the kx socket (kx.h); NULL without one */
-	struct satpd_hs *hs;	    /* the handshake (handshake.h); NULL without --private-key */
-	struct satpd_hs_budget *hs_budget; /* mux 0xFFFF that satp_rx did not judge (hsbudget.h) */
 	/* What this start picked up from the last run, for `satp show`. */
 	bool xdp_took_over;	      /* satp_rx left attached was replaced */
 	unsigned int windows_adopted; /* replay windows kept from the last run */
@@ -309,8 +302,10 @@ struct satpd {
 	_Atomic bool stop;	   /* workers leave their loops */
 	_Atomic bool remote_moved; /* a worker learned a new remote: resolve next hops */
 	/*
-	 * 0, or a sender id + 1 whose static-key sending stopped: another anycast
-	 * edge sends with it under the same keys (edge.h; keystream reuse).
+	 * 0, or a sender id + 1 whose static-key sending stopped: another party
+	 * sends with it under the same keys (keystream reuse), as a feature found
+	 * (the edge exchange: edge.h). The core's policy, as a key set's seq_last:
+	 * the send path reads it per packet, one load rather than a hook.
 	 * Its dropped packets count in tx_halted_ctr of tx_halted_set
 	 * (satpd_set_tx_halt_counter).
 	 */
@@ -322,7 +317,6 @@ struct satpd {
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */
 	time_t started;
 	_Atomic int64_t last_rx; /* Unix seconds of the last delivered batch; 0: none */
-	struct satpd_edge *edge; /* the anycast window exchange; NULL: off (edge.h) */
 	/* The registration points above. */
 	struct satpd_mux_handler mux_handler;
 	struct satpd_rx_observer rx_observer;

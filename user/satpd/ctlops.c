@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compose.h"
 #include "conns.h"
 #include "ctl_proto.h"
 #include "hostport.h"
@@ -105,9 +106,12 @@ static int apply_fields(const struct satp_ctl_msg *m, struct satpd_conn_config *
 	return apply_keys(m, &cc->keys, add, err, errlen);
 }
 
+/* The ops' ctx is the composition (control.h); these change only the core. */
 static struct satpd *daemon_of(void *ctx)
 {
-	return ctx;
+	const struct satpd_features *f = ctx;
+
+	return f->d;
 }
 
 /* m's routes to m->mux; the ones added before a refusal are taken back. */

@@ -117,15 +117,4 @@ void satpd_set_tx_halt_counter(struct satpd *d, const struct satpd_counter_set *
 void satpd_counters_sum(const struct satpd *d, struct satpd_counters *out);
 void satpd_counters_dump(const struct satpd *d);
 
-/*
- * The control socket's read-only picture of the daemon (user/lib/ctl_proto.h),
- * filled from the main thread between polls: the remote under its seqlock,
- * the next outgoing seq, counters summed over the workers (each exact, not
- * one instant together), and per sender its window top
- * (satp_ctl_add_sender). Every connection, by mux (-ENOMEM if they do not fit).
- * Meant as satpd_ctl_ops.snapshot.
- */
-struct satp_ctl_snapshot;
-int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out);
-
 #endif /* SATPD_DATAPATH_H */

@@ -373,8 +373,9 @@ static int resolve_remote(struct satpd *d, const struct satpd_conn_config *cc,
 }
 
 /* Connections of the configuration, their routes, the replay windows they share. */
-static int setup_conns(struct satpd *d, const char *state_dir)
+static int setup_conns(struct satpd_features *f, const char *state_dir)
 {
+	struct satpd *d = f->d;
 	const struct satpd_config *c = d->cfg;
 	const struct satpd_conn_config *cc = &c->conns[0];
 	char err[512];
@@ -387,7 +388,7 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	if (ret)
 		return ret;
 	d->windows_adopted = atomic_load(&d->windows.n);
-	ret = satpd_hs_open(d); /* before the connections: those with --peer-key need it */
+	ret = satpd_hs_open(d, &f->hs); /* before the connections: those with --peer-key need it */
 	if (ret)
 		return ret;
 	ret = satpd_conns_init(d, state_dir);
@@ -396,7 +397,7 @@ static int setup_conns(struct satpd *d, const char *state_dir)
 	ret = satpd_compose_counters(d);
 	if (ret)
 		return ret;
-	ret = satpd_compose_conns(d);
+	ret = satpd_compose_conns(f);
 	if (ret)
 		return ret;
 	for (i = 0; i < c->n_conns; i++) {
@@ -426,6 +427,7 @@ static int run(const struct satpd_config *c)
 {
 	const struct satpd_conn_config *cc = &c->conns[0];
 	struct satpd d = {.cfg = c};
+	struct satpd_features feat = {.d = &d};
 	struct satpd_peer_addr remote = {0};
 	struct satpd_dev dev;
 	struct satpd_control ctl = {0};
@@ -446,8 +448,8 @@ static int run(const struct satpd_config *c)
 	ret = satpd_udp_open(&d.udp, c);
 	if (ret)
 		goto out_sig;
-	d.hs_budget = satpd_hs_budget_new();
-	if (!d.hs_budget) {
+	feat.hs_budget = satpd_hs_budget_new();
+	if (!feat.hs_budget) {
 		ret = -ENOMEM;
 		goto out_udp;
 	}
@@ -488,7 +490,7 @@ static int run(const struct satpd_config *c)
 		goto out_dev;
 	}
 	d.xdp_queues = xdp ? dev.n_fds : 0;
-	ret = setup_conns(&d, state_dir);
+	ret = setup_conns(&feat, state_dir);
 	if (ret)
 		goto out_conn;
 	ret = satpd_worker_init(&d.sock_worker, &d, SATPD_MAIN_WORKER, dev.fds[0]);
@@ -506,7 +508,7 @@ static int run(const struct satpd_config *c)
 		goto out_xdp;
 	settle_windows(&d, cc->remote.host[0] ? &remote : NULL, xdp ? xdp_dev : NULL);
 	/* Before dropping privileges: /run/satpd and the pinned maps are root's. */
-	ret = satpd_control_open(&d,
+	ret = satpd_control_open(&feat,
 				 &(struct satpd_control_opts){
 				     .socket = c->ctl_socket,
 				     .group = c->ctl_group,
@@ -518,8 +520,9 @@ static int run(const struct satpd_config *c)
 				 &ctl);
 	if (ret)
 		goto out_xdp;
+	feat.kx = ctl.kx;
 	/* After the kx socket opened: it decides whether the handshake space is the main thread's. */
-	ret = satpd_compose_paths(&d);
+	ret = satpd_compose_paths(&feat);
 	if (ret)
 		goto out_xdp;
 	/* After XDP is set up: connections the sync server sends go into its maps. */
@@ -530,6 +533,7 @@ static int run(const struct satpd_config *c)
 	ret = satpd_edge_open(&d, &edge);
 	if (ret)
 		goto out_xdp;
+	feat.edge = edge.fd >= 0 ? &edge : NULL; /* -1: no --peer-edge (edge.h) */
 	/* Before any thread starts: capabilities are per thread, a new one inherits its creator's. */
 	ret = drop_privileges(c, state_dir, state_created);
 	if (ret)
@@ -552,8 +556,10 @@ static int run(const struct satpd_config *c)
 	satpd_edge_final(&edge);
 	satpd_counters_dump(&d);
 out_xdp:
+	feat.edge = NULL;
 	satpd_edge_close(&edge);
 	satpd_sync_close(&sync);
+	feat.kx = NULL;
 	satpd_control_close(&ctl);
 	satpd_xdp_stop(&d);
 	free(d.workers);
@@ -561,7 +567,8 @@ out_worker:
 	satpd_worker_free(&d.sock_worker);
 out_conn:
 	satpd_conns_free(&d);
-	satpd_hs_close(&d);
+	satpd_hs_close(feat.hs);
+	feat.hs = NULL;
 	/* Nothing commits any more, and satpd_xdp_stop wrote the map's windows back. */
 	satpd_windows_close_clean(&d.windows);
 	satpd_windows_free(&d.windows);
@@ -572,7 +579,7 @@ out_udp:
 	satpd_xdp_restore_queues();
 	satpd_rail_free(d.rail);
 	satpd_udp_close(&d.udp);
-	satpd_hs_budget_free(d.hs_budget);
+	satpd_hs_budget_free(feat.hs_budget);
 out_sig:
 	close(sfd);
 	return ret;

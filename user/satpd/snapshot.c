@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compose.h"
 #include "ctl_proto.h"
 #include "conns.h"
 #include "datapath.h"
@@ -12,6 +13,7 @@
 #include "rail.h"
 #include "satp_xdp.h"
 #include "satpd_options.h"
+#include "snapshot.h"
 #include "xsk.h"
 
 /*
@@ -132,9 +134,10 @@ static void fill_pin_root(const struct satpd *d, struct satp_ctl_snapshot *out)
 		snprintf(out->pin_root, sizeof(out->pin_root), "%s", root);
 }
 
-int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
+int satpd_snapshot(const struct satpd_features *f, struct satp_ctl_snapshot *out)
 {
-	struct satpd *dd = (struct satpd *)d;
+	const struct satpd *d = f->d;
+	struct satpd *dd = f->d;
 	struct satpd_counters c;
 	struct satp_ctl_conn *sc;
 	struct satpd_conn *conn;
@@ -167,8 +170,8 @@ int satpd_snapshot(const struct satpd *d, struct satp_ctl_snapshot *out)
 	satpd_counters_sum(d, &c);
 	fill_counters(d, out->counters, &out->n_counters, &c);
 	satp_ctl_add_counter(out->counters, &out->n_counters, SATP_CTL_S_CONNECTIONS, d->conns->n);
-	if (d->edge) {
-#define X(name) satp_ctl_add_counter(out->counters, &out->n_counters, #name, d->edge->ctr.name);
+	if (f->edge) {
+#define X(name) satp_ctl_add_counter(out->counters, &out->n_counters, #name, f->edge->ctr.name);
 		SATPD_EDGE_COUNTERS(X)
 #undef X
 	}
