@@ -25,7 +25,6 @@
 #include "log.h"
 #include "rail.h"
 #include "satpd_options.h"
-#include "snapshot.h"
 
 /*
  * Every name the daemon scope of a snapshot had at a81f4d6, sorted. Regenerate:
@@ -113,7 +112,7 @@ static struct {
 	struct satpd_edge edge;
 	struct satpd_worker workers[2];
 	struct satpd d;
-	struct satpd_features f;
+	struct satpd_features f; /* over d */
 } fx;
 
 static void rm_tree(const char *dir)
@@ -139,7 +138,8 @@ static int setup(void **state)
 	d->workers = fx.workers;
 	d->n_workers = 2;
 	d->rail = &fx.rail;
-	fx.f = (struct satpd_features){.d = d, .edge = &fx.edge};
+	fx.f.d = d;
+	fx.f.edge = &fx.edge;
 	assert_int_equal(satpd_windows_init(&d->windows, 6, 100, NULL, NULL, NULL), 0);
 	assert_int_equal(satpd_conns_init(d, fx.dir), 0);
 	assert_int_equal(satpd_compose_counters(d), 0);

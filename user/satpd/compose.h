@@ -16,12 +16,14 @@ struct satpd_edge;
 struct satpd_hs;
 struct satpd_hs_budget;
 struct satpd_kx;
+struct satp_ctl_snapshot;
 
 /*
- * The state of the transports and features main.c composes on the core; NULL
- * when off. main.c holds it next to its struct satpd; the hooks composed here
- * get it, or a feature's own state, as their ctx, so that struct satpd names
- * none of them. The control socket's ops get it too (control.c).
+ * The state of the transports and features main.c composes on the core;
+ * NULL/0 when off. main.c holds it next to its struct satpd. Each feature's
+ * hooks get its own state as ctx; this struct is the ctx of what spans them
+ * (the control ops and the snapshot, the counter dump, the connection
+ * table's observers of a transport that comes and goes).
  */
 struct satpd_features {
 	struct satpd *d; /* the core they are composed on */
@@ -41,16 +43,25 @@ int satpd_compose_counters(struct satpd *d);
 
 /*
  * The connection table's observers (conns.h): the XDP path's maps and the
- * handshake's per-connection state. After satpd_conns_init() and the
- * handshake's open (f->hs), before the first connection. 0 or -errno.
+ * handshake's per-connection state. After satpd_conns_init(), before the
+ * first connection. 0 or -errno.
  */
 int satpd_compose_conns(struct satpd_features *f);
 
 /*
  * The packet path's hooks, once the features exist (after the control socket
- * and kx socket are open, before any datagram is read). The counter dump reads
- * f->edge when it runs: the edge exchange may open later. 0 or -errno.
+ * and kx socket are open, before any datagram is read). 0 or -errno.
  */
 int satpd_compose_paths(struct satpd_features *f);
+
+/*
+ * The control socket's read-only picture of the daemon (user/lib/ctl_proto.h),
+ * filled from the main thread between polls (snapshot.c): the remote under its
+ * seqlock, the next outgoing seq, counters summed over the workers (each
+ * exact, not one instant together), and per sender its window top
+ * (satp_ctl_add_sender). Every connection, by mux (-ENOMEM if they do not
+ * fit). Meant as satpd_ctl_ops.snapshot, whose ctx is f.
+ */
+int satpd_snapshot(const struct satpd_features *f, struct satp_ctl_snapshot *out);
 
 #endif /* SATPD_COMPOSE_H */

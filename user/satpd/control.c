@@ -14,7 +14,6 @@
 #include "kx.h"
 #include "log.h"
 #include "metrics.h"
-#include "snapshot.h"
 
 static int snapshot(void *ctx, struct satp_ctl_snapshot *snap)
 {

@@ -14,8 +14,8 @@
 #ifndef SATPD_CONTROL_H
 #define SATPD_CONTROL_H
 
-struct satpd_ctl;
 struct satpd_features;
+struct satpd_ctl;
 struct satpd_metrics;
 struct satpd_kx;
 
@@ -35,9 +35,9 @@ struct satpd_control {
 };
 
 /*
- * The ops' ctx is f (compose.h): the core f->d and the features the snapshot
- * reports. 0, or -errno when --metrics was asked for and cannot listen (a bad
- * option).
+ * Its ops' ctx is f (the snapshot reads the transports and features; the
+ * changes of ctlops.c the core f->d). 0, or -errno when --metrics was asked
+ * for and cannot listen (a bad option).
  */
 int satpd_control_open(struct satpd_features *f, const struct satpd_control_opts *o,
 		       struct satpd_control *c);

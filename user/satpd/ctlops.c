@@ -106,12 +106,10 @@ static int apply_fields(const struct satp_ctl_msg *m, struct satpd_conn_config *
 	return apply_keys(m, &cc->keys, add, err, errlen);
 }
 
-/* The ops' ctx is the composition (control.h); these change only the core. */
+/* The control ops' ctx (control.c): the composition, over the core. */
 static struct satpd *daemon_of(void *ctx)
 {
-	const struct satpd_features *f = ctx;
-
-	return f->d;
+	return ((struct satpd_features *)ctx)->d;
 }
 
 /* m's routes to m->mux; the ones added before a refusal are taken back. */

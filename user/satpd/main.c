@@ -427,7 +427,7 @@ static int run(const struct satpd_config *c)
 {
 	const struct satpd_conn_config *cc = &c->conns[0];
 	struct satpd d = {.cfg = c};
-	struct satpd_features feat = {.d = &d};
+	struct satpd_features f = {.d = &d};
 	struct satpd_peer_addr remote = {0};
 	struct satpd_dev dev;
 	struct satpd_control ctl = {0};
@@ -448,8 +448,8 @@ static int run(const struct satpd_config *c)
 	ret = satpd_udp_open(&d.udp, c);
 	if (ret)
 		goto out_sig;
-	feat.hs_budget = satpd_hs_budget_new();
-	if (!feat.hs_budget) {
+	f.hs_budget = satpd_hs_budget_new();
+	if (!f.hs_budget) {
 		ret = -ENOMEM;
 		goto out_udp;
 	}
@@ -490,7 +490,7 @@ static int run(const struct satpd_config *c)
 		goto out_dev;
 	}
 	d.xdp_queues = xdp ? dev.n_fds : 0;
-	ret = setup_conns(&feat, state_dir);
+	ret = setup_conns(&f, state_dir);
 	if (ret)
 		goto out_conn;
 	ret = satpd_worker_init(&d.sock_worker, &d, SATPD_MAIN_WORKER, dev.fds[0]);
@@ -508,7 +508,7 @@ static int run(const struct satpd_config *c)
 		goto out_xdp;
 	settle_windows(&d, cc->remote.host[0] ? &remote : NULL, xdp ? xdp_dev : NULL);
 	/* Before dropping privileges: /run/satpd and the pinned maps are root's. */
-	ret = satpd_control_open(&feat,
+	ret = satpd_control_open(&f,
 				 &(struct satpd_control_opts){
 				     .socket = c->ctl_socket,
 				     .group = c->ctl_group,
@@ -520,9 +520,9 @@ static int run(const struct satpd_config *c)
 				 &ctl);
 	if (ret)
 		goto out_xdp;
-	feat.kx = ctl.kx;
+	f.kx = ctl.kx;
 	/* After the kx socket opened: it decides whether the handshake space is the main thread's. */
-	ret = satpd_compose_paths(&feat);
+	ret = satpd_compose_paths(&f);
 	if (ret)
 		goto out_xdp;
 	/* After XDP is set up: connections the sync server sends go into its maps. */
@@ -533,7 +533,7 @@ static int run(const struct satpd_config *c)
 	ret = satpd_edge_open(&d, &edge);
 	if (ret)
 		goto out_xdp;
-	feat.edge = edge.fd >= 0 ? &edge : NULL; /* -1: no --peer-edge (edge.h) */
+	f.edge = edge.fd >= 0 ? &edge : NULL; /* -1: no --peer-edge (edge.h) */
 	/* Before any thread starts: capabilities are per thread, a new one inherits its creator's. */
 	ret = drop_privileges(c, state_dir, state_created);
 	if (ret)
@@ -556,10 +556,10 @@ static int run(const struct satpd_config *c)
 	satpd_edge_final(&edge);
 	satpd_counters_dump(&d);
 out_xdp:
-	feat.edge = NULL;
+	f.edge = NULL;
 	satpd_edge_close(&edge);
 	satpd_sync_close(&sync);
-	feat.kx = NULL;
+	f.kx = NULL;
 	satpd_control_close(&ctl);
 	satpd_xdp_stop(&d);
 	free(d.workers);
@@ -567,8 +567,8 @@ out_worker:
 	satpd_worker_free(&d.sock_worker);
 out_conn:
 	satpd_conns_free(&d);
-	satpd_hs_close(feat.hs);
-	feat.hs = NULL;
+	satpd_hs_close(f.hs);
+	f.hs = NULL;
 	/* Nothing commits any more, and satpd_xdp_stop wrote the map's windows back. */
 	satpd_windows_close_clean(&d.windows);
 	satpd_windows_free(&d.windows);
@@ -579,7 +579,7 @@ out_udp:
 	satpd_xdp_restore_queues();
 	satpd_rail_free(d.rail);
 	satpd_udp_close(&d.udp);
-	satpd_hs_budget_free(feat.hs_budget);
+	satpd_hs_budget_free(f.hs_budget);
 out_sig:
 	close(sfd);
 	return ret;

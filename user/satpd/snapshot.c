@@ -13,7 +13,6 @@
 #include "rail.h"
 #include "satp_xdp.h"
 #include "satpd_options.h"
-#include "snapshot.h"
 #include "xsk.h"
 
 /*
