@@ -200,7 +200,7 @@ static int setup(void **state)
 	fx.f.d = d;
 	fx.f.rail = &fx.rail;
 	fx.rail.d = d;
-	d->edge = &fx.edge;
+	fx.f.edge = &fx.edge;
 	assert_int_equal(satpd_windows_init(&d->windows, 6, 100, NULL, NULL, NULL), 0);
 	assert_int_equal(satpd_conns_init(d, fx.dir), 0);
 	assert_int_equal(satpd_compose_counters(d), 0);

@@ -44,11 +44,12 @@ FEATURE_COUNTERS(X)
  * the kernel reassembled from fragments) goes through the same budgets here:
  * neither may bypass them. What satp_rx passed it charged already.
  */
-static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *src)
+static bool hs_admitted(const struct satpd_features *f, struct satpd_worker *w,
+			const struct sockaddr_storage *src)
 {
-	if (!w->d->hs_budget || (w->d->rx_prefiltered && !w->rx_reassembled))
+	if (!f->hs_budget || (w->d->rx_prefiltered && !w->rx_reassembled))
 		return true;
-	switch (satpd_hs_budget_take(w->d->hs_budget, src, satpd_coarse_ns())) {
+	switch (satpd_hs_budget_take(f->hs_budget, src, satpd_coarse_ns())) {
 	case SATPD_HS_OWN:
 		return true;
 	case SATPD_HS_SHARED:
@@ -71,12 +72,12 @@ static bool hs_admitted(struct satpd_worker *w, const struct sockaddr_storage *s
 static bool hs_space_rx(void *ctx, struct satpd_worker *w, const uint8_t *buf, size_t len,
 			const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
-	struct satpd *d = ctx;
+	const struct satpd_features *f = ctx;
 
-	if ((d->kx || d->hs) && !hs_admitted(w, src))
+	if ((f->kx || f->hs) && !hs_admitted(f, w, src))
 		return true;
-	return satpd_kx_rx(d->kx, w, buf, len, src) ||
-	       satpd_hs_dispatch(w, buf, len, src, srclen, sock);
+	return satpd_kx_rx(f->kx, w, buf, len, src) ||
+	       satpd_hs_dispatch(f->hs, w, buf, len, src, srclen, sock);
 }
 
 /* RAIL: count the copy on its path; a path learns its peer only from a copy that won the commit. */
@@ -139,7 +140,7 @@ static void dump_hs(const void *ctx)
 {
 	const struct satpd_features *f = ctx;
 
-	satpd_hs_dump(f->d);
+	satpd_hs_dump(f->hs);
 }
 
 static void dump_rail(const void *ctx)
@@ -154,8 +155,8 @@ static void dump_edge(const void *ctx)
 {
 	const struct satpd_features *f = ctx;
 
-	if (f->d->edge)
-		satpd_edge_counters_dump(f->d->edge);
+	if (f->edge)
+		satpd_edge_counters_dump(f->edge);
 }
 
 static void dump_xdp(const void *ctx)
@@ -212,7 +213,7 @@ static int hs_conn_new(void *ctx, struct satpd_conn *c, char *err, size_t errlen
 
 static void hs_conn_free(void *ctx, struct satpd_conn *c)
 {
-	satpd_hs_conn_free(c->hs);
+	satpd_hs_conn_free(c);
 }
 
 static void hs_conn_tick(void *ctx, struct satpd_conn *c)
@@ -253,7 +254,7 @@ int satpd_compose_conns(struct satpd_features *f)
 	    .on_conn_new = hs_conn_new,
 	    .on_conn_free = hs_conn_free,
 	    .on_tick = hs_conn_tick,
-	    .ctx = d,
+	    .ctx = f->hs,
 	};
 	int ret = satpd_conns_add_hooks(d, &xdp);
 
@@ -268,7 +269,7 @@ int satpd_compose_paths(struct satpd_features *f)
 	int ret;
 
 	/* Main thread only while a handshake or kx socket owns it; else any worker counts it. */
-	satpd_set_mux_handler(d, SATP_HS_MUX, d->kx || d->hs, hs_space_rx, d);
+	satpd_set_mux_handler(d, SATP_HS_MUX, f->kx || f->hs, hs_space_rx, f);
 	if (f->rail->n) {
 		ret = compose_rail(f);
 		if (ret)

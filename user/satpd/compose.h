@@ -13,6 +13,10 @@
 #define SATPD_COMPOSE_H
 
 struct satpd;
+struct satpd_edge;
+struct satpd_hs;
+struct satpd_hs_budget;
+struct satpd_kx;
 struct satpd_rail;
 struct satpd_xdp_path;
 struct satp_ctl_snapshot;
@@ -35,6 +39,10 @@ struct satpd_features {
 	char xdp_fallback[SATPD_XDP_REASON_MAX];
 	/* features */
 	struct satpd_rail *rail; /* rail.h; n 0: RAIL off; never NULL after satpd_rail_init() */
+	struct satpd_kx *kx;	 /* the kx socket (kx.h); NULL without one */
+	struct satpd_hs *hs;	 /* the handshake (handshake.h); NULL without --private-key */
+	struct satpd_hs_budget *hs_budget; /* mux 0xFFFF that satp_rx did not judge (hsbudget.h) */
+	struct satpd_edge *edge;	   /* the anycast window exchange (edge.h); NULL: off */
 };
 
 /*

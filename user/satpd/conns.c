@@ -140,7 +140,7 @@ static void conn_free(struct satpd *d, struct satpd_conn *c)
 	keyset_free(atomic_load(&c->keys));
 	keyset_free(atomic_load(&c->pending));
 	keyset_free(atomic_load(&c->old));
-	/* Handshake mode: the three above were the keyring's sessions; its state goes now. */
+	/* keys_managed: the three above were the feature's; its state goes now. */
 	HOOKS_EACH(d->conns, on_conn_free, c);
 	pthread_mutex_destroy(&c->remote.lock);
 	free(c);
@@ -461,7 +461,7 @@ static struct satpd_conn *conn_new(struct satpd *d, const struct satpd_conn_conf
 	pthread_mutex_init(&c->remote.lock, NULL);
 	if (cfg->handshake) {
 		/* No keys until a handshake brings a session; sessions restart seqs (no XDP pre-filter). */
-		c->sessions = true;
+		c->per_session_windows = true;
 		HOOKS_FIRST_ERR(ret, d->conns, on_conn_new, c, err, errlen);
 		if (ret)
 			goto err;
@@ -738,12 +738,12 @@ static int sessions_begin(struct satpd *d, struct satpd_conn *c)
 {
 	int ret;
 
-	if (c->sessions)
+	if (c->per_session_windows)
 		return 0;
-	c->sessions = true;
+	c->per_session_windows = true;
 	ret = conn_set_hooks(d, c);
 	if (ret) {
-		c->sessions = false;
+		c->per_session_windows = false;
 		return ret;
 	}
 	if (d->rx_prefiltered)

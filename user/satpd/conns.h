@@ -249,7 +249,7 @@ bool satpd_conns_src_fits(struct satpd *d, const struct satpd_conn *conn, const 
  */
 struct satpd_muxlist *satpd_conns_muxes(struct satpd *d);
 
-/* The control socket's callbacks (struct satpd_ctl_ops); ctx is the struct satpd. */
+/* The control socket's callbacks (struct satpd_ctl_ops); ctx: struct satpd_features (compose.h). */
 struct satp_ctl_msg;
 int satpd_ctl_add_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);
 int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_t errlen);

@@ -161,7 +161,12 @@ struct satpd_conn {
 	 * the worker's loads is in neither place it looked.
 	 */
 	struct satpd_seqlock keys_seq;
-	bool sessions; /* kx sessions installed once: no XDP window pre-filter (docs/kx.md) */
+	/*
+	 * Its keys are sessions (kx, or a handshake's), each with seqs from 0 and
+	 * replay windows of its own: XDP's shared windows cannot judge it (no
+	 * pre-filter, docs/kx.md). Set once, never cleared.
+	 */
+	bool per_session_windows;
 	struct satpd_conn_remote remote; /* satpd_conn_read_remote, satpd_conn_set_remote */
 	struct satpd_seq *seq;		 /* handed on when change-conn replaces the connection */
 	bool owns_seq;			 /* false once handed on */
@@ -170,13 +175,16 @@ struct satpd_conn {
 	/* last_rx: Unix (CLOCK_REALTIME) seconds of the last delivered datagram; 0: none */
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	_Atomic int64_t last_rx;
-	/* Handshake mode (--peer-key): the main thread's state; NULL with static keys. */
-	struct satpd_hs_conn *hs;
 	/*
 	 * The keys come from a feature (the handshake) that reads the flags below
 	 * on the main thread; false: the packet path writes none of them.
 	 */
 	bool keys_managed;
+	/*
+	 * That feature's state for this connection, main thread only: its
+	 * satpd_conn_hooks put it here (on_conn_new) and free it (on_conn_free).
+	 */
+	void *keys_owner;
 	_Atomic bool keys_wanted;      /* a packet waited for keys (the handshake starts one) */
 	_Atomic bool rx_seen, tx_seen; /* traffic since the feature last looked (its timers) */
 };
@@ -314,10 +322,6 @@ struct satpd_dump_hook {
 #define SATPD_DUMP_HOOKS_MAX 4
 
 struct satpd_conns;
-struct satpd_edge;
-struct satpd_kx;
-struct satpd_hs;
-struct satpd_hs_budget;
 
 struct satpd {
 	const struct satpd_config *cfg;
@@ -338,17 +342,16 @@ struct satpd {
 	 * replay check, the handshake budgets); true while it runs.
 	 */
 	bool rx_prefiltered;
-	struct satpd_kx *kx; /* the kx socket (kx.h); NULL without one */
-	struct satpd_hs *hs; /* the handshake (handshake.h); NULL without --private-key */
-	struct satpd_hs_budget *hs_budget; /* mux 0xFFFF that satp_rx did not judge (hsbudget.h) */
 	/* What this start picked up from the last run, for `satp show`. */
 	unsigned int windows_adopted; /* replay windows kept from the last run */
 	unsigned int windows_pinned;  /* of them, found in pinned maps (the rest: the state file) */
 	_Atomic bool stop;	      /* workers leave their loops */
 	_Atomic bool remote_moved;    /* a worker learned a new remote: resolve next hops */
 	/*
-	 * 0, or a sender id + 1 whose static-key sending stopped: another anycast
-	 * edge sends with it under the same keys (edge.h; keystream reuse).
+	 * 0, or a sender id + 1 whose static-key sending stopped: another party
+	 * sends with it under the same keys (keystream reuse), as a feature found
+	 * (the edge exchange: edge.h). The core's policy, as a key set's seq_last:
+	 * the send path reads it per packet, one load rather than a hook.
 	 * Its dropped packets count in tx_halted_ctr of tx_halted_set
 	 * (satpd_set_tx_halt_counter).
 	 */
@@ -360,7 +363,6 @@ struct satpd {
 	char dev_name[IFNAMSIZ]; /* the tun/tap device, as the kernel named it */
 	time_t started;		 /* Unix (CLOCK_REALTIME) seconds */
 	_Atomic int64_t last_rx; /* Unix seconds of the last delivered batch; 0: none */
-	struct satpd_edge *edge; /* the anycast window exchange; NULL: off (edge.h) */
 	/* The registration points above. */
 	struct satpd_mux_handler mux_handler;
 	struct satpd_rx_observer rx_observer;

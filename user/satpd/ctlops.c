@@ -193,10 +193,13 @@ int satpd_ctl_add_conn(void *ctx, const struct satp_ctl_msg *m, char *err, size_
 	return ret;
 }
 
-/* The handshake keys a --peer-key connection: keys, sessions and changes are its own. */
+/*
+ * The handshake keys a --peer-key connection (keys_managed: the only feature
+ * that manages keys): keys, sessions and changes are its own.
+ */
 static int refuse_handshake(const struct satpd_conn *c, char *err, size_t errlen)
 {
-	if (!c->hs)
+	if (!c->keys_managed)
 		return 0;
 	snprintf(
 	    err, errlen,
@@ -218,7 +221,7 @@ int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, si
 		snprintf(err, errlen, "no connection with mux %u", m->mux);
 		return -ENOENT;
 	}
-	if (old->sessions) {
+	if (old->per_session_windows) {
 		/* a new connection object would start over from its static keys */
 		snprintf(err, errlen,
 			 "mux %u runs kx sessions: change-conn would drop them (del-conn and "

@@ -477,7 +477,6 @@ int satpd_edge_open(struct satpd *d, struct satpd_edge *e)
 		ret = satpd_add_poll_hook(d, e->tfd, POLLIN, on_timer, e);
 	if (ret)
 		goto err;
-	d->edge = e;
 	log_notice("edge: exchanging replay windows every %u ms as edge %u, on %s, with %u peer "
 		   "edge%s",
 		   c->edge_interval_ms, e->id, c->edge_listen, e->n_peers,
@@ -491,8 +490,6 @@ err:
 
 void satpd_edge_close(struct satpd_edge *e)
 {
-	if (e->d && e->d->edge == e)
-		e->d->edge = NULL;
 	if (e->fd >= 0)
 		close(e->fd);
 	if (e->tfd >= 0)

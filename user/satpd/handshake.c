@@ -38,6 +38,7 @@ const struct satpd_counter_set satpd_hs_counters = {
     hs_counter_names, sizeof(hs_counter_names) / sizeof(hs_counter_names[0])};
 
 struct satpd_hs {
+	struct satpd *d; /* the core: connections, key sets, the UDP sockets */
 	struct hs_identity id;
 	struct hs_cookie_checker cookies;
 	uint64_t verdicts[N_TYPES][HS_VERDICT_MAX]; /* received, by type and verdict */
@@ -66,6 +67,15 @@ struct satpd_hs_conn {
 	uint64_t sessions;	   /* established so far */
 };
 
+/*
+ * The state of a connection whose keys the handshake brings (cfg.handshake):
+ * satpd_hs_conn_new puts it in the connection's keys_owner. NULL otherwise.
+ */
+static struct satpd_hs_conn *hs_conn_of(const struct satpd_conn *c)
+{
+	return c->cfg.handshake ? c->keys_owner : NULL;
+}
+
 /* Key sets the keyring let go of, retired once the connection's pointers no longer name them. */
 struct freed {
 	struct satpd_keyset *k[6];
@@ -91,18 +101,20 @@ static const char *type_name(unsigned int t)
 
 /* ---------------------------------------------------------------- setup */
 
-int satpd_hs_open(struct satpd *d)
+int satpd_hs_open(struct satpd *d, struct satpd_hs **out)
 {
 	const struct satpd_config *c = d->cfg;
 	struct satpd_hs *h;
 	char pub[KEYFILE_B64_LEN + 1];
 	int ret;
 
+	*out = NULL;
 	if (!c->have_private_key)
 		return 0;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	h->d = d;
 	ret = hs_identity_init(&h->id, c->private_key);
 	if (!ret)
 		ret = hs_cookie_checker_init(&h->cookies, &h->id, satpd_mono_ns());
@@ -121,27 +133,26 @@ int satpd_hs_open(struct satpd *d)
 	keyfile_encode(pub, h->id.pub);
 	log_notice("handshake: public key %s, sessions replaced every %" PRIu64 " s", pub,
 		   h->rekey_after_ns / NS_PER_S);
-	d->hs = h;
+	*out = h;
 	return 0;
 }
 
-void satpd_hs_close(struct satpd *d)
+void satpd_hs_close(struct satpd_hs *h)
 {
-	if (!d->hs)
+	if (!h)
 		return;
-	hs_cookie_checker_wipe(&d->hs->cookies);
-	satpd_hs_budget_free(d->hs->cookied);
-	explicit_bzero(d->hs, sizeof(*d->hs));
-	free(d->hs);
-	d->hs = NULL;
+	hs_cookie_checker_wipe(&h->cookies);
+	satpd_hs_budget_free(h->cookied);
+	explicit_bzero(h, sizeof(*h));
+	free(h);
 }
 
-int satpd_hs_conn_new(struct satpd *d, struct satpd_conn *c, char *err, size_t errlen)
+int satpd_hs_conn_new(struct satpd_hs *hs, struct satpd_conn *c, char *err, size_t errlen)
 {
 	struct satpd_hs_conn *h;
 	int ret;
 
-	if (!d->hs) {
+	if (!hs) {
 		snprintf(err, errlen, "mux %u: --peer-key needs --private-key", c->cfg.mux);
 		return -EINVAL;
 	}
@@ -158,15 +169,18 @@ int satpd_hs_conn_new(struct satpd *d, struct satpd_conn *c, char *err, size_t e
 		return ret;
 	}
 	h->peer.user = c;
-	c->hs = h;
+	c->keys_owner = h;
 	c->keys_managed = true;
 	return 0;
 }
 
-void satpd_hs_conn_free(struct satpd_hs_conn *h)
+void satpd_hs_conn_free(struct satpd_conn *c)
 {
+	struct satpd_hs_conn *h = hs_conn_of(c);
+
 	if (!h)
 		return;
+	c->keys_owner = NULL;
 	hs_peer_wipe(&h->peer);
 	explicit_bzero(h, sizeof(*h));
 	free(h);
@@ -193,9 +207,9 @@ static struct satpd_keyset *slot_keys(const struct hs_slot *s)
  * then what it let go of is retired (after the unpublishing, so that no worker
  * that could still load it is missed by the epoch).
  */
-static void publish(struct satpd *d, struct satpd_conn *c, struct freed *f)
+static void publish(struct satpd_hs *hs, struct satpd_conn *c, struct freed *f)
 {
-	struct hs_keyring *kr = &c->hs->kr;
+	struct hs_keyring *kr = &hs_conn_of(c)->kr;
 	struct satpd_keyset *cur = slot_keys(&kr->current), *next = slot_keys(&kr->next),
 			    *prev = slot_keys(&kr->previous);
 	unsigned int i;
@@ -210,14 +224,14 @@ static void publish(struct satpd *d, struct satpd_conn *c, struct freed *f)
 		satpd_conn_keys_write_end(c);
 	}
 	for (i = 0; i < f->n; i++)
-		satpd_conns_retire_keyset(d, f->k[i]);
+		satpd_conns_retire_keyset(hs->d, f->k[i]);
 	f->n = 0;
 }
 
 /* A new session's key set, its keyring slot and its publication. */
-static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, uint64_t now)
+static int install(struct satpd_hs *hs, struct satpd_conn *c, struct hs_session *s, uint64_t now)
 {
-	struct satpd_hs_conn *h = c->hs;
+	struct satpd_hs_conn *h = hs_conn_of(c);
 	struct satp_keys tx, rx;
 	struct satpd_keyset *k = NULL;
 	struct freed f = {.n = 0};
@@ -226,7 +240,7 @@ static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, 
 	ret = hs_session_satp_keys(s, &c->cfg.keys.algos, c->cfg.keys.role, &tx, &rx);
 	if (!ret) {
 		/* seqs from 0 and replay windows of its own, as a kx session's */
-		k = satpd_keyset_new_session(d, &tx, &rx, s->id, c->cfg.window, c->mux);
+		k = satpd_keyset_new_session(hs->d, &tx, &rx, s->id, c->cfg.window, c->mux);
 		ret = k ? 0 : -ENOMEM;
 		/* A handshake session stops short of the end: a new one comes first (hs.h). */
 		if (k)
@@ -235,14 +249,14 @@ static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, 
 	explicit_bzero(&tx, sizeof(tx));
 	explicit_bzero(&rx, sizeof(rx));
 	if (ret) {
-		d->hs->install_errors++;
+		hs->install_errors++;
 		hs_session_wipe(s);
 		return ret;
 	}
 	hs_keyring_install(&h->kr, s, k, now, collect, &f);
-	publish(d, c, &f);
+	publish(hs, c, &f);
 	h->sessions++;
-	d->hs->sessions++;
+	hs->sessions++;
 	log_notice("mux %u: session %016" PRIx64 " established as %s%s", c->mux, s->id,
 		   s->initiator ? "initiator" : "responder",
 		   s->initiator ? "" : " (sending under it once the peer does)");
@@ -252,41 +266,43 @@ static int install(struct satpd *d, struct satpd_conn *c, struct hs_session *s, 
 
 /* ---------------------------------------------------------------- sending */
 
-static void send_to(struct satpd *d, int sock, const struct sockaddr_storage *to, socklen_t tolen,
-		    const uint8_t *buf, size_t len)
+static void send_to(struct satpd_hs *hs, int sock, const struct sockaddr_storage *to,
+		    socklen_t tolen, const uint8_t *buf, size_t len)
 {
 	char a[64];
 
-	if (sock < 0 || sock >= (int)d->udp.n ||
-	    sendto(d->udp.fds[sock], buf, len, 0, (const struct sockaddr *)to, tolen) < 0) {
-		d->hs->send_errors++;
+	if (sock < 0 || sock >= (int)hs->d->udp.n ||
+	    sendto(hs->d->udp.fds[sock], buf, len, 0, (const struct sockaddr *)to, tolen) < 0) {
+		hs->send_errors++;
 		LOG_RATELIMITED(SATPD_LOG_WARNING, "handshake: cannot send to %s: %s",
 				satpd_addr_str(to, a, sizeof(a)),
 				sock < 0 ? "no socket of its family" : strerror(errno));
 	}
 }
 
-static void send_to_remote(struct satpd *d, struct satpd_conn *c, const uint8_t *buf, size_t len)
+static void send_to_remote(struct satpd_hs *hs, struct satpd_conn *c, const uint8_t *buf,
+			   size_t len)
 {
 	struct satpd_remote_view v;
 
 	satpd_conn_read_remote(c, &v);
 	if (v.known)
-		send_to(d, v.sock, &v.addr.sa, v.addr.len, buf, len);
+		send_to(hs, v.sock, &v.addr.sa, v.addr.len, buf, len);
 }
 
 /* hs_index_busy_fn: connection mux has an initiation in flight whose index lies in slot. */
 static bool index_busy(void *ctx, uint16_t mux, uint32_t slot)
 {
-	struct satpd_conn *c = satpd_conns_get(ctx, mux);
+	const struct satpd_hs *hs = ctx;
+	struct satpd_conn *c = satpd_conns_get(hs->d, mux);
+	struct satpd_hs_conn *h = c ? hs_conn_of(c) : NULL;
 
-	return c && c->hs && c->hs->peer.have_pending &&
-	       (c->hs->peer.pending_index & HS_INDEX_SLOT_MASK) == slot;
+	return h && h->peer.have_pending && (h->peer.pending_index & HS_INDEX_SLOT_MASK) == slot;
 }
 
-static void send_initiation(struct satpd *d, struct satpd_conn *c, uint64_t now)
+static void send_initiation(struct satpd_hs *hs, struct satpd_conn *c, uint64_t now)
 {
-	struct satpd_hs_conn *h = c->hs;
+	struct satpd_hs_conn *h = hs_conn_of(c);
 	uint8_t msg[SATP_HS_INITIATION_LEN], ts[SATP_HS_TIMESTAMP_LEN];
 	struct satpd_remote_view v;
 	uint32_t idx;
@@ -299,22 +315,22 @@ static void send_initiation(struct satpd *d, struct satpd_conn *c, uint64_t now)
 	if (!v.known)
 		return; /* no -r and nothing heard yet: the peer initiates */
 	hs_timestamp_now(ts);
-	len = hs_index_draw(&d->hs->index, c->mux, index_busy, d, &idx);
+	len = hs_index_draw(&hs->index, c->mux, index_busy, hs, &idx);
 	if (len) {
 		log_err("mux %u: no index for an initiation: %s", c->mux, strerror(-len));
 		return; /* the retry timer tries again */
 	}
-	len = hs_initiation_create(&h->peer, &d->hs->id, idx, ts, now, msg, sizeof(msg));
+	len = hs_initiation_create(&h->peer, &hs->id, idx, ts, now, msg, sizeof(msg));
 	if (len < 0) {
 		log_err("mux %u: cannot make an initiation: %s", c->mux, strerror(-len));
 		return;
 	}
-	send_to(d, v.sock, &v.addr.sa, v.addr.len, msg, (size_t)len);
-	d->hs->initiations_sent++;
+	send_to(hs, v.sock, &v.addr.sa, v.addr.len, msg, (size_t)len);
+	hs->initiations_sent++;
 }
 
 /* An empty authenticated packet (just the payload type): the peer's timers see us alive. */
-static void send_keepalive(struct satpd *d, struct satpd_conn *c, uint64_t now)
+static void send_keepalive(struct satpd_hs *hs, struct satpd_conn *c, uint64_t now)
 {
 	struct satpd_keyset *k = atomic_load(&c->keys);
 	uint8_t buf[SATP_HDR_LEN + SATP_PTYPE_LEN + SATP_TAG_MAX];
@@ -330,47 +346,49 @@ static void send_keepalive(struct satpd *d, struct satpd_conn *c, uint64_t now)
 			c->cfg.sender_id, c->mux, 0);
 	if (len < 0)
 		return;
-	send_to_remote(d, c, buf, (size_t)len);
-	d->hs->keepalives_sent++;
-	c->hs->last_tx = now;
-	c->hs->unacked_since = 0;
+	send_to_remote(hs, c, buf, (size_t)len);
+	hs->keepalives_sent++;
+	hs_conn_of(c)->last_tx = now;
+	hs_conn_of(c)->unacked_since = 0;
 }
 
 /* ---------------------------------------------------------------- receiving */
 
-/* The i-th connection in handshake mode, from the list of every mux. */
-static struct satpd_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l, unsigned int i)
+/* The state of the i-th connection in handshake mode, from the list of every mux. */
+static struct satpd_hs_conn *hs_conn_at(struct satpd *d, const struct satpd_muxlist *l,
+					unsigned int i)
 {
 	struct satpd_conn *c = satpd_conns_get(d, l->mux[i]);
 
-	return c && c->hs ? c : NULL;
+	return c ? hs_conn_of(c) : NULL;
 }
 
 static struct hs_peer *peer_lookup(void *ctx, const uint8_t pub[NOISE_DH_LEN])
 {
-	struct satpd *d = ctx;
-	struct satpd_muxlist *l = satpd_conns_muxes(d);
-	struct satpd_conn *c;
+	const struct satpd_hs *hs = ctx;
+	struct satpd_muxlist *l = satpd_conns_muxes(hs->d);
+	struct satpd_hs_conn *h;
 	unsigned int i;
 
 	for (i = 0; l && i < l->n; i++)
-		if ((c = hs_conn_at(d, l, i)) && !memcmp(c->hs->peer.pub, pub, NOISE_DH_LEN))
-			return &c->hs->peer;
+		if ((h = hs_conn_at(hs->d, l, i)) && !memcmp(h->peer.pub, pub, NOISE_DH_LEN))
+			return &h->peer;
 	return NULL;
 }
 
 /*
- * The connection whose initiation in flight has this index: its slot names
+ * The state of the connection whose initiation in flight has this index: its slot names
  * the mux (hs_index_draw), one lookup for whatever arrives, not a scan of
  * every connection for each unauthenticated response or cookie reply.
  */
-static struct satpd_conn *conn_of_index(struct satpd *d, uint32_t idx)
+static struct satpd_hs_conn *conn_of_index(const struct satpd_hs *hs, uint32_t idx)
 {
-	struct satpd_conn *c = satpd_conns_get(d, hs_index_owner(&d->hs->index, idx));
+	struct satpd_conn *c = satpd_conns_get(hs->d, hs_index_owner(&hs->index, idx));
+	struct satpd_hs_conn *h = c ? hs_conn_of(c) : NULL;
 
-	if (!c || !c->hs || !c->hs->peer.have_pending || c->hs->peer.pending_index != idx)
+	if (!h || !h->peer.have_pending || h->peer.pending_index != idx)
 		return NULL;
-	return c;
+	return h;
 }
 
 static size_t src_key(uint8_t out[SRC_KEY_LEN], const struct sockaddr_storage *src)
@@ -409,11 +427,10 @@ static bool admit_cookied(void *ctx)
 	return satpd_hs_budget_source_take(a->h->cookied, a->src, a->now);
 }
 
-static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len,
-			  const struct sockaddr_storage *src, socklen_t srclen, int sock)
+static void on_initiation(struct satpd_hs *h, struct satpd_worker *w, const uint8_t *buf,
+			  size_t len, const struct sockaddr_storage *src, socklen_t srclen,
+			  int sock)
 {
-	struct satpd *d = w->d;
-	struct satpd_hs *h = d->hs;
 	uint8_t key[SRC_KEY_LEN], out[SATP_HS_RESPONSE_LEN];
 	uint64_t now = satpd_mono_ns();
 	struct admit_ctx actx = {.h = h, .src = src, .now = now};
@@ -428,17 +445,18 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	};
 	struct hs_responder r;
 	struct hs_session s;
+	struct satpd_hs_conn *hc;
 	struct satpd_conn *c;
 	enum hs_verdict v;
 	bool confirmed;
 	int n;
 
-	v = hs_initiation_consume(&h->id, &rx, peer_lookup, d, buf, len, &r);
+	v = hs_initiation_consume(&h->id, &rx, peer_lookup, h, buf, len, &r);
 	h->verdicts[0][v]++;
 	if (v == HS_COOKIE_NEEDED) {
 		n = hs_cookie_reply_create(&rx, buf, len, out, sizeof(out));
 		if (n > 0) {
-			send_to(d, sock, src, srclen, out, (size_t)n);
+			send_to(h, sock, src, srclen, out, (size_t)n);
 			h->cookie_replies_sent++;
 		}
 		return;
@@ -446,8 +464,9 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	if (v != HS_OK)
 		return; /* silently: nothing unauthenticated is ever answered */
 	c = r.peer->user;
-	if (hs_collision_defer(h->id.pub, c->hs->peer.pub,
-			       c->hs->attempting && c->hs->peer.have_pending, &c->hs->deferred)) {
+	hc = hs_conn_of(c);
+	if (hs_collision_defer(h->id.pub, hc->peer.pub, hc->attempting && hc->peer.have_pending,
+			       &hc->deferred)) {
 		h->initiations_deferred++;
 		explicit_bzero(&r, sizeof(r));
 		return;
@@ -464,24 +483,23 @@ static void on_initiation(struct satpd_worker *w, const uint8_t *buf, size_t len
 	 * confirmed session exists the remote stays; the first datagram under the
 	 * new session moves it (the data path learns from every one it commits).
 	 */
-	confirmed = c->hs->kr.current.live && c->hs->kr.current.s.confirmed;
+	confirmed = hc->kr.current.live && hc->kr.current.s.confirmed;
 	/* Receive keys first: the initiator may send under them as soon as it has the response. */
-	if (install(d, c, &s, now))
+	if (install(h, c, &s, now))
 		return;
 	if (!confirmed)
 		satpd_learn_remote(w, c, src, srclen, sock);
-	send_to(d, sock, src, srclen, out, (size_t)n);
+	send_to(h, sock, src, srclen, out, (size_t)n);
 	h->responses_sent++;
 	/* Ours, if one is in flight, lost the tie (or went unanswered): this session does. */
-	c->hs->attempting = false;
+	hc->attempting = false;
 }
 
-static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
+static void on_response(struct satpd_hs *h, struct satpd_worker *w, const uint8_t *buf, size_t len,
 			const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
-	struct satpd *d = w->d;
-	struct satpd_hs *h = d->hs;
-	struct satpd_conn *c = NULL;
+	struct satpd_hs_conn *hc = NULL;
+	struct satpd_conn *c;
 	struct hs_session s;
 	enum hs_verdict v;
 	uint32_t idx;
@@ -489,26 +507,26 @@ static void on_response(struct satpd_worker *w, const uint8_t *buf, size_t len,
 
 	if (hs_response_receiver_index(buf, len, &idx))
 		v = HS_BAD_LENGTH;
-	else if (!(c = conn_of_index(d, idx)))
+	else if (!(hc = conn_of_index(h, idx)))
 		v = HS_UNKNOWN_INDEX;
 	else
-		v = hs_response_consume(&c->hs->peer, &h->id, buf, len, &s);
+		v = hs_response_consume(&hc->peer, &h->id, buf, len, &s);
 	h->verdicts[1][v]++;
 	if (v != HS_OK)
 		return;
+	c = hc->peer.user;
 	now = satpd_mono_ns();
-	if (install(d, c, &s, now))
+	if (install(h, c, &s, now))
 		return;
-	c->hs->attempting = false;
+	hc->attempting = false;
 	satpd_learn_remote(w, c, src, srclen, sock);
 	/* At once, so that the responder confirms the session without waiting for data. */
-	send_keepalive(d, c, now);
+	send_keepalive(h, c, now);
 }
 
-static void on_cookie_reply(struct satpd *d, const uint8_t *buf, size_t len)
+static void on_cookie_reply(struct satpd_hs *h, const uint8_t *buf, size_t len)
 {
-	struct satpd_hs *h = d->hs;
-	struct satpd_conn *c = NULL;
+	struct satpd_hs_conn *hc = NULL;
 	enum hs_verdict v;
 	uint32_t idx;
 
@@ -516,32 +534,30 @@ static void on_cookie_reply(struct satpd *d, const uint8_t *buf, size_t len)
 	if (len != SATP_HS_COOKIE_REPLY_LEN)
 		v = HS_BAD_LENGTH;
 	else if (memcpy(&idx, buf + SATP_HS_HDR_LEN, sizeof(idx)),
-		 !(c = conn_of_index(d, ntohl(idx))))
+		 !(hc = conn_of_index(h, ntohl(idx))))
 		v = HS_UNKNOWN_INDEX;
 	else
-		v = hs_cookie_reply_consume(&c->hs->peer, buf, len, satpd_mono_ns());
+		v = hs_cookie_reply_consume(&hc->peer, buf, len, satpd_mono_ns());
 	h->verdicts[2][v]++;
-	if (v == HS_OK && c->hs->attempting)
-		c->hs->next_retry = 0; /* resend with the cookie on the next tick */
+	if (v == HS_OK && hc->attempting)
+		hc->next_retry = 0; /* resend with the cookie on the next tick */
 }
 
-bool satpd_hs_dispatch(struct satpd_worker *w, const uint8_t *buf, size_t len,
+bool satpd_hs_dispatch(struct satpd_hs *h, struct satpd_worker *w, const uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *src, socklen_t srclen, int sock)
 {
-	struct satpd_hs *h = w->d->hs;
-
 	if (!h)
 		return false;
 	satpd_count(w, &satpd_hs_counters, SATPD_CTR_rx_handshake);
 	switch (buf[0]) {
 	case SATP_HS_INITIATION:
-		on_initiation(w, buf, len, src, srclen, sock);
+		on_initiation(h, w, buf, len, src, srclen, sock);
 		break;
 	case SATP_HS_RESPONSE:
-		on_response(w, buf, len, src, srclen, sock);
+		on_response(h, w, buf, len, src, srclen, sock);
 		break;
 	case SATP_HS_COOKIE_REPLY:
-		on_cookie_reply(w->d, buf, len);
+		on_cookie_reply(h, buf, len);
 		break;
 	default:
 		h->bad_type++;
@@ -568,9 +584,9 @@ static bool rekey_due(const struct satpd_hs *hd, const struct satpd_hs_conn *h, 
 }
 
 /* What the workers left: traffic both ways and the confirmation of a new session. */
-static void fold_worker_flags(struct satpd *d, struct satpd_conn *c, uint64_t now)
+static void fold_worker_flags(struct satpd_hs *hs, struct satpd_conn *c, uint64_t now)
 {
-	struct satpd_hs_conn *h = c->hs;
+	struct satpd_hs_conn *h = hs_conn_of(c);
 	struct hs_keyring *kr = &h->kr;
 	struct freed f = {.n = 0};
 	struct satpd_keyset *k;
@@ -600,7 +616,7 @@ static void fold_worker_flags(struct satpd *d, struct satpd_conn *c, uint64_t no
 		kr->current.tx_next = sent > UINT32_MAX ? UINT32_MAX : (uint32_t)sent;
 	}
 	hs_keyring_expire(kr, now, collect, &f);
-	publish(d, c, &f);
+	publish(hs, c, &f);
 }
 
 /*
@@ -613,17 +629,17 @@ static bool answer_pending(const struct satpd_hs_conn *h, uint64_t now)
 	return h->kr.next.live && now - h->kr.next.born_ns < HS_REKEY_TIMEOUT_S * NS_PER_S;
 }
 
-void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
+void satpd_hs_conn_tick(struct satpd_hs *hs, struct satpd_conn *c)
 {
-	struct satpd_hs_conn *h = c->hs;
+	struct satpd_hs_conn *h = hs_conn_of(c);
 	uint64_t now = satpd_mono_ns();
 	bool start = false;
 
-	fold_worker_flags(d, c, now);
+	fold_worker_flags(hs, c, now);
 	if (atomic_exchange(&c->keys_wanted, false) && !h->kr.current.live &&
 	    !answer_pending(h, now))
 		start = true;
-	if (rekey_due(d->hs, h, now))
+	if (rekey_due(hs, h, now))
 		start = true;
 	if (h->unanswered_since &&
 	    now - h->unanswered_since >= HS_NEW_HANDSHAKE_AFTER_S * NS_PER_S) {
@@ -644,19 +660,18 @@ void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c)
 				 "something to send",
 				 c->mux, HS_REKEY_ATTEMPT_TIME_S);
 		} else {
-			send_initiation(d, c, now);
+			send_initiation(hs, c, now);
 		}
 	}
 	if (h->kr.current.live && h->unacked_since &&
 	    now - h->unacked_since >= HS_KEEPALIVE_TIMEOUT_S * NS_PER_S)
-		send_keepalive(d, c, now);
+		send_keepalive(hs, c, now);
 }
 
 /* ---------------------------------------------------------------- reporting */
 
-void satpd_hs_dump(const struct satpd *d)
+void satpd_hs_dump(const struct satpd_hs *h)
 {
-	const struct satpd_hs *h = d->hs;
 	unsigned int t, v;
 	char name[64], *p;
 
@@ -685,7 +700,7 @@ void satpd_hs_dump(const struct satpd *d)
 
 void satpd_hs_fill_conn(const struct satpd_conn *c, struct satp_ctl_conn *sc)
 {
-	const struct satpd_hs_conn *h = c->hs;
+	const struct satpd_hs_conn *h = hs_conn_of(c);
 	const struct hs_slot *cur;
 
 	if (!h)

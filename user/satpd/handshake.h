@@ -41,6 +41,7 @@ enum satpd_hs_counter {
 extern const struct satpd_counter_set satpd_hs_counters;
 
 struct satpd;
+struct satpd_hs;
 struct satpd_conn;
 struct satpd_worker;
 struct satp_ctl_conn;
@@ -53,28 +54,37 @@ struct satp_ctl_conn;
  */
 #define SATPD_HS_LOAD_PER_S 50
 
-/* The daemon's identity and cookie secret; nothing without --private-key. */
-int satpd_hs_open(struct satpd *d);
-void satpd_hs_close(struct satpd *d);
+/*
+ * The daemon's identity and cookie secret over the core d, into *out; *out
+ * NULL without --private-key. 0 or -errno (logged).
+ */
+int satpd_hs_open(struct satpd *d, struct satpd_hs **out);
+void satpd_hs_close(struct satpd_hs *h);
 
-/* A connection in handshake mode (cfg.handshake): its peer and keyring. err says why not. */
-int satpd_hs_conn_new(struct satpd *d, struct satpd_conn *c, char *err, size_t errlen);
-/* Its state, without the key sets (conn_free frees those through the connection). */
-void satpd_hs_conn_free(struct satpd_hs_conn *h);
+/*
+ * A connection in handshake mode (cfg.handshake): its peer and keyring. err
+ * says why not (h NULL: no --private-key).
+ */
+int satpd_hs_conn_new(struct satpd_hs *h, struct satpd_conn *c, char *err, size_t errlen);
+/*
+ * Its state (keys_owner), without the key sets (conn_free frees those through
+ * the connection); nothing for a connection with static keys.
+ */
+void satpd_hs_conn_free(struct satpd_conn *c);
 
 /*
  * The one entry for datagrams with mux 0xFFFF: true when handled (counted
- * and consumed), false when the daemon has no handshake (then it is an
- * unknown mux, as before). Built-in types 1..3 go to the handshake.
+ * and consumed), false when the daemon has no handshake (h NULL: then it is
+ * an unknown mux, as before). Built-in types 1..3 go to the handshake.
  */
-bool satpd_hs_dispatch(struct satpd_worker *w, const uint8_t *buf, size_t len,
+bool satpd_hs_dispatch(struct satpd_hs *h, struct satpd_worker *w, const uint8_t *buf, size_t len,
 		       const struct sockaddr_storage *src, socklen_t srclen, int sock);
 
 /* Timers of one connection (main thread, each tick): confirm, expire, rekey, retry, keepalive. */
-void satpd_hs_conn_tick(struct satpd *d, struct satpd_conn *c);
+void satpd_hs_conn_tick(struct satpd_hs *h, struct satpd_conn *c);
 
-/* The handshake counters, in the SIGUSR1 dump. */
-void satpd_hs_dump(const struct satpd *d);
+/* The handshake counters, in the SIGUSR1 dump; nothing with h NULL. */
+void satpd_hs_dump(const struct satpd_hs *h);
 /* Session number, age, confirmation and count of a connection, for `satp show`. */
 void satpd_hs_fill_conn(const struct satpd_conn *c, struct satp_ctl_conn *sc);
 

@@ -366,7 +366,6 @@ int satpd_kx_open(struct satpd *d, const struct satpd_ctl *ctl, struct satpd_kx 
 		satpd_kx_close(k);
 		return ret;
 	}
-	d->kx = k;
 	*out = k;
 	log_notice("kx socket %s", k->path);
 	return 0;
@@ -376,8 +375,6 @@ void satpd_kx_close(struct satpd_kx *k)
 {
 	if (!k)
 		return;
-	if (k->d->kx == k)
-		k->d->kx = NULL;
 	if (k->client_fd >= 0)
 		close(k->client_fd);
 	if (k->listen_fd >= 0)

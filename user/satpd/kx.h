@@ -63,7 +63,7 @@ struct satpd_worker;
 int satpd_kx_path(const char *ctl_path, char *buf, size_t len);
 /*
  * Listen beside the control socket ctl, with its mode and group, served from
- * the main loop; sets d->kx. Returns 0 or -errno (logged).
+ * the main loop, into *out. Returns 0 or -errno (logged).
  */
 int satpd_kx_open(struct satpd *d, const struct satpd_ctl *ctl, struct satpd_kx **out);
 void satpd_kx_close(struct satpd_kx *k);

@@ -390,7 +390,7 @@ static int setup_conns(struct satpd_features *f, const char *state_dir)
 	if (ret)
 		return ret;
 	d->windows_adopted = atomic_load(&d->windows.n);
-	ret = satpd_hs_open(d); /* before the connections: those with --peer-key need it */
+	ret = satpd_hs_open(d, &f->hs); /* before the connections: those with --peer-key need it */
 	if (ret)
 		return ret;
 	ret = satpd_conns_init(d, state_dir);
@@ -450,8 +450,8 @@ static int run(const struct satpd_config *c)
 	ret = satpd_udp_open(&d.udp, c);
 	if (ret)
 		goto out_sig;
-	d.hs_budget = satpd_hs_budget_new();
-	if (!d.hs_budget) {
+	f.hs_budget = satpd_hs_budget_new();
+	if (!f.hs_budget) {
 		ret = -ENOMEM;
 		goto out_udp;
 	}
@@ -522,6 +522,7 @@ static int run(const struct satpd_config *c)
 				 &ctl);
 	if (ret)
 		goto out_xdp;
+	f.kx = ctl.kx;
 	/* After the kx socket opened: it decides whether the handshake space is the main thread's. */
 	ret = satpd_compose_paths(&f);
 	if (ret)
@@ -534,6 +535,7 @@ static int run(const struct satpd_config *c)
 	ret = satpd_edge_open(&d, &edge);
 	if (ret)
 		goto out_xdp;
+	f.edge = edge.fd >= 0 ? &edge : NULL; /* -1: no --peer-edge (edge.h) */
 	/* Before any thread starts: capabilities are per thread, a new one inherits its creator's. */
 	ret = drop_privileges(c, state_dir, state_created);
 	if (ret)
@@ -556,8 +558,10 @@ static int run(const struct satpd_config *c)
 	satpd_edge_final(&edge);
 	satpd_counters_dump(&d);
 out_xdp:
+	f.edge = NULL;
 	satpd_edge_close(&edge);
 	satpd_sync_close(&sync);
+	f.kx = NULL;
 	satpd_control_close(&ctl);
 	satpd_xdp_stop(&d, f.xdp);
 	f.xdp = NULL;
@@ -566,7 +570,8 @@ out_worker:
 	satpd_worker_free(&d.sock_worker);
 out_conn:
 	satpd_conns_free(&d);
-	satpd_hs_close(&d);
+	satpd_hs_close(f.hs);
+	f.hs = NULL;
 	/* Nothing commits any more, and satpd_xdp_stop wrote the map's windows back. */
 	satpd_windows_close_clean(&d.windows);
 	satpd_windows_free(&d.windows);
@@ -577,7 +582,7 @@ out_udp:
 	satpd_xdp_restore_queues();
 	satpd_rail_free(f.rail);
 	satpd_udp_close(&d.udp);
-	satpd_hs_budget_free(d.hs_budget);
+	satpd_hs_budget_free(f.hs_budget);
 out_sig:
 	close(sfd);
 	return ret;

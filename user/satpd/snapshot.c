@@ -100,8 +100,11 @@ static void fill_conn(const struct satpd *d, struct satpd_conn *conn, struct sat
 			     atomic_load(&conn->pending) != NULL);
 	satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_OLD_KEYS_ACCEPTED,
 			     atomic_load(&conn->old) != NULL);
-	/* kx (docs/kx.md): the session sent with (0: static keys), removed by del-session */
-	if (conn->sessions && !conn->hs) {
+	/*
+	 * kx (docs/kx.md): the session sent with (0: static keys), removed by
+	 * del-session; a handshake's (keys_managed) are its own (satpd_hs_fill_conn)
+	 */
+	if (conn->per_session_windows && !conn->keys_managed) {
 		satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_SESSION,
 				     k->session_id);
 		satp_ctl_add_counter(sc->counters, &sc->n_counters, SATP_CTL_S_SESSION_REMOVED,
@@ -166,8 +169,8 @@ int satpd_snapshot(const struct satpd_features *f, struct satp_ctl_snapshot *out
 	satpd_counters_sum(d, &c);
 	fill_counters(d, out->counters, &out->n_counters, &c);
 	satp_ctl_add_counter(out->counters, &out->n_counters, SATP_CTL_S_CONNECTIONS, d->conns->n);
-	if (d->edge) {
-#define X(name) satp_ctl_add_counter(out->counters, &out->n_counters, #name, d->edge->ctr.name);
+	if (f->edge) {
+#define X(name) satp_ctl_add_counter(out->counters, &out->n_counters, #name, f->edge->ctr.name);
 		SATPD_EDGE_COUNTERS(X)
 #undef X
 	}

@@ -28,10 +28,10 @@ static const char *keyed_otherwise(const struct satpd_conn *old)
 {
 	if (!old)
 		return NULL;
-	if (old->hs)
+	if (old->keys_managed) /* the handshake's: the only feature that manages keys */
 		return "it is keyed by handshakes (--peer-key): a sync record would replace its "
 		       "sessions with static keys";
-	if (old->sessions)
+	if (old->per_session_windows)
 		return "it runs kx sessions: a sync record would replace them with static keys";
 	return NULL;
 }

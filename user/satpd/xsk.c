@@ -793,7 +793,7 @@ static int set_conn(struct satp_xdp *x, const struct satpd_conn *c)
 				    win < SATP_WINDOW_BITS ? win : SATP_WINDOW_BITS);
 
 	/* kx sessions restart seqs under windows of their own: XDP's shared one cannot judge */
-	if (!ret && c->sessions)
+	if (!ret && c->per_session_windows)
 		ret = satp_xdp_set_conn_flags(x, c->mux, SATP_XDP_CONN_NO_PREFILTER);
 	return ret;
 }
