@@ -78,11 +78,30 @@ static void test_ratelimit_first(void **state)
 	assert_int_equal(held, 0);
 }
 
+/*
+ * A caller whose clock read is older than the second another caller stored
+ * (preempted across the boundary) is held, and leaves last_s where it was:
+ * else the next caller in the newer second would pass again.
+ */
+static void test_ratelimit_late_reader(void **state)
+{
+	struct satpd_ratelimit rl = {0};
+	int64_t ahead = satpd_coarse_s() + 5;
+	uint64_t held = 99;
+
+	(void)state;
+	atomic_store(&rl.last_s, ahead);
+	assert_int_equal(satpd_ratelimit_pass(&rl, &held), 0);
+	assert_int_equal(atomic_load(&rl.last_s), ahead);
+	assert_int_equal(atomic_load(&rl.suppressed), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ratelimit_threads),
 	    cmocka_unit_test(test_ratelimit_first),
+	    cmocka_unit_test(test_ratelimit_late_reader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,13 +133,17 @@ void satpd_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One caller a second wins the exchange of last_s and logs; the others count themselves held. */
+/*
+ * One caller a second wins the exchange of last_s and logs; the others count
+ * themselves held. last_s only moves forward: a caller that read the clock
+ * before another's later second was stored loses (its second is over).
+ */
 int satpd_ratelimit_pass(struct satpd_ratelimit *rl, uint64_t *suppressed)
 {
 	int64_t now_s = satpd_coarse_s();
 	int64_t last = atomic_load_explicit(&rl->last_s, memory_order_relaxed);
 
-	if ((last && now_s == last) ||
+	if ((last && now_s <= last) ||
 	    !atomic_compare_exchange_strong_explicit(&rl->last_s, &last, now_s,
 						     memory_order_relaxed, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&rl->suppressed, 1, memory_order_relaxed);
