@@ -244,8 +244,8 @@ static void build(struct satpd_l2_tmpl *t, const uint8_t dmac[ETH_ALEN],
 	t->pseudo = (uint32_t)sum;
 }
 
-int satpd_route_resolve(const struct sockaddr_storage *remote, const struct sockaddr_storage *src,
-			uint16_t local_port, int ifindex, struct satpd_l2_tmpl *out)
+int satpd_nexthop_resolve(const struct sockaddr_storage *remote, const struct sockaddr_storage *src,
+			  uint16_t local_port, int ifindex, struct satpd_l2_tmpl *out)
 {
 	struct route_info ri = {0};
 	struct neigh_info ni = {0};

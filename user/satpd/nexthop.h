@@ -5,7 +5,7 @@
  * output interface, gateway, preferred source) and the next hop's MAC
  * (RTM_GETNEIGH), over rtnetlink with libmnl. The main thread resolves them
  * off the packet path (when the remote moves, and every
- * SATPD_ROUTE_REFRESH_MS) and publishes a template the workers copy under a
+ * SATPD_NEXTHOP_REFRESH_MS) and publishes a template the workers copy under a
  * seqlock. While anything is unknown (neighbour not resolved yet, route via
  * another interface) the template is invalid and workers send through the
  * UDP socket, so the kernel resolves the neighbour.
@@ -21,7 +21,7 @@
 #include "seqlock.h"
 
 /* Re-resolve this often: a neighbour that moves is picked up within a second. */
-#define SATPD_ROUTE_REFRESH_MS 1000
+#define SATPD_NEXTHOP_REFRESH_MS 1000
 /* Ethernet (14) + IPv6 (40) + UDP (8); IPv4 uses 42. No VLAN tags on the underlay device. */
 #define SATPD_L2_HDR_MAX 62
 #define SATPD_ETH_HLEN	 14
@@ -50,8 +50,8 @@ struct satpd_l2 {
  * 0 and a valid template, -EAGAIN while the neighbour is unresolved,
  * -ENETUNREACH when the route leaves by another interface, else -errno.
  */
-int satpd_route_resolve(const struct sockaddr_storage *remote, const struct sockaddr_storage *src,
-			uint16_t local_port, int ifindex, struct satpd_l2_tmpl *out);
+int satpd_nexthop_resolve(const struct sockaddr_storage *remote, const struct sockaddr_storage *src,
+			  uint16_t local_port, int ifindex, struct satpd_l2_tmpl *out);
 
 void satpd_l2_publish(struct satpd_l2 *l2, const struct satpd_l2_tmpl *t);
 void satpd_l2_read(struct satpd_l2 *l2, struct satpd_l2_tmpl *t);

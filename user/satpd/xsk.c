@@ -1150,7 +1150,7 @@ static bool underlay_gone(struct satpd_xdp_path *p)
 
 /* Next-hop headers for one connection's remote, published for its workers. */
 /* The headers from socket sock to remote a by satp_rx's interface: 0 or -errno as
- * satpd_route_resolve. */
+ * satpd_nexthop_resolve. */
 static int resolve_for(const struct satpd_xdp_path *p, const struct satpd_peer_addr *a, int sock,
 		       struct satpd_l2_tmpl *t)
 {
@@ -1164,7 +1164,7 @@ static int resolve_for(const struct satpd_xdp_path *p, const struct satpd_peer_a
 		return -EADDRNOTAVAIL;
 	port = satpd_addr_port(&local);
 	wildcard = satpd_addr_is_any(&local);
-	return satpd_route_resolve(&a->sa, wildcard ? NULL : &local, port, p->ifindex, t);
+	return satpd_nexthop_resolve(&a->sa, wildcard ? NULL : &local, port, p->ifindex, t);
 }
 
 static const char *way_back(int ret)
@@ -1203,7 +1203,7 @@ static void resolve_conn(const struct satpd_xdp_path *p, struct satpd_conn *c)
 }
 
 /*
- * Remotes that moved now; the others every SATPD_ROUTE_REFRESH_MS, at most
+ * Remotes that moved now; the others every SATPD_NEXTHOP_REFRESH_MS, at most
  * SATPD_RESOLVE_PER_TICK of them a tick so that a thousand connections do not
  * stall the main loop (two netlink round trips each).
  */
@@ -1311,7 +1311,7 @@ int satpd_xdp_tick(struct satpd_xdp_path *p)
 	for (m = 0; m < p->dests.n; m++)
 		sync_dest(p, m);
 	moved = atomic_exchange(&d->remote_moved, false);
-	refresh = satpd_mono_ms_since(p->last_resolve_ms) >= SATPD_ROUTE_REFRESH_MS;
+	refresh = satpd_mono_ms_since(p->last_resolve_ms) >= SATPD_NEXTHOP_REFRESH_MS;
 	resolve_dests(p, refresh);
 	if (moved)
 		for (m = 0; (c = satpd_conns_next(d, &m));)
