@@ -66,8 +66,8 @@ void satpd_worker_free(struct satpd_worker *w)
  * kernel refuses is counted as a send error and skipped, never sent again.
  * Returns how many went out.
  */
-unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr *msgs,
-				const struct iovec *iov, unsigned int m)
+static unsigned int sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr *msgs,
+				 const struct iovec *iov, unsigned int m)
 {
 	unsigned int done = 0, sent = 0, i;
 	int ret;
@@ -647,7 +647,7 @@ static void send_on(struct satpd_worker *w, struct satpd_pkt *pkts, unsigned int
 			      pkts[i].addrlen);
 		m++;
 	}
-	satpd_sendmmsg_all(w, sock, msgs, iov, m);
+	sendmmsg_all(w, sock, msgs, iov, m);
 }
 
 _Static_assert(SATPD_BATCH <= 64, "a batch's skip mask is one word");
@@ -668,7 +668,7 @@ unsigned int satpd_udp_send_to(struct satpd_worker *w, const struct satpd_tx_des
 		satpd_mmsg_to(&msgs[m], &iov[m], pkts[i].buf, pkts[i].len, &to, dst->addr.len);
 		m++;
 	}
-	return m ? satpd_sendmmsg_all(w, dst->sock, msgs, iov, m) : 0;
+	return m ? sendmmsg_all(w, dst->sock, msgs, iov, m) : 0;
 }
 
 static unsigned int udp_send_to(void *ctx, struct satpd_worker *w, const struct satpd_tx_dest *dst,

@@ -55,10 +55,6 @@ struct satpd_pkt {
 	uint32_t remote_gen;	 /* tx: the remote generation addr was read at */
 };
 
-/* sendmmsg all m datagrams, counting tx and errors; returns how many went out. */
-unsigned int satpd_sendmmsg_all(struct satpd_worker *w, int sock, struct mmsghdr *msgs,
-				const struct iovec *iov, unsigned int m);
-
 /* Buffers of one worker; dev_fd is where it delivers. */
 int satpd_worker_init(struct satpd_worker *w, struct satpd *d, unsigned int id, int dev_fd);
 void satpd_worker_free(struct satpd_worker *w);
