@@ -8,8 +8,11 @@
 #ifndef SATPD_TEST_DAEMON_H
 #define SATPD_TEST_DAEMON_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "satp_test_util.h"
@@ -100,6 +103,21 @@ static inline void add_conn(struct satpd *d, uint16_t mux)
 	conn_config_of(&c, mux);
 	if (satpd_conns_add(d, &c, err, sizeof(err)))
 		fail_msg("add mux %u: %s", mux, err);
+}
+
+/* A non-blocking UDP socket on 127.0.0.1, a port the kernel picks; a: its address. */
+static inline int udp_on_loopback(struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	assert_true(s >= 0);
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)a, sizeof(*a)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)a, &len), 0);
+	return s;
 }
 
 #endif /* SATPD_TEST_DAEMON_H */

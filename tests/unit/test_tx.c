@@ -244,20 +244,6 @@ static void peer_crypto(struct rig *g, uint16_t mux, struct satp_crypto *c)
 	assert_int_equal(satp_crypto_init(c, &tx), 0);
 }
 
-static int udp_on_loopback(struct sockaddr_in *a)
-{
-	socklen_t len = sizeof(*a);
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-
-	assert_true(s >= 0);
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s, (struct sockaddr *)a, sizeof(*a)), 0);
-	assert_int_equal(getsockname(s, (struct sockaddr *)a, &len), 0);
-	return s;
-}
-
 /* Connection mux with sender id mux, routed by prefixes (NULL: none), remote at peer (NONE: none). */
 static void add_tx_conn(struct rig *g, uint16_t mux, const char *const prefixes[2], int peer,
 			int sock)

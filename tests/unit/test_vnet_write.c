@@ -214,20 +214,6 @@ static unsigned int segs_in(const struct vnet_row *r)
 	return r->n_segs ? r->n_segs : SATPD_BATCH + 1;
 }
 
-static int udp_on_loopback(struct sockaddr_in *a)
-{
-	socklen_t len = sizeof(*a);
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-
-	assert_true(s >= 0);
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s, (struct sockaddr *)a, sizeof(*a)), 0);
-	assert_int_equal(getsockname(s, (struct sockaddr *)a, &len), 0);
-	return s;
-}
-
 static void rig_up(struct rig *g)
 {
 	struct satpd_worker *w;
