@@ -173,6 +173,12 @@ for s in a-satpd-a b-satpd-b; do
 	[ "$(show_conn "$s" hs_session)" != 0 ] || fail "$s: satp show: no session number"
 done
 log "   satp show: session $(printf '%016x' "$(show_conn a-satpd-a hs_session)"), confirmed on both"
+# change-conn cannot change a handshake's connection: the error says why (its keys come from
+# the sessions), not the kx advice to del-conn and add-conn, which cannot make one.
+out=$("$SATP" conn change 1 window 512 --socket "$(ctl_sock a-satpd-a)" 2>&1) &&
+	fail "satp conn change on a handshake connection succeeded: $out"
+grep -q "keyed by handshakes" <<<"$out" || fail "satp conn change on a handshake connection: $out"
+log "   satp conn change refused: $out"
 r=$(tcp_transfer a b 10.99.0.2 20) || fail "TCP a -> b"
 log "   TCP a -> b: $r"
 r=$(tcp_transfer b a 10.99.0.1 20) || fail "TCP b -> a"

@@ -221,6 +221,10 @@ int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, si
 		snprintf(err, errlen, "no connection with mux %u", m->mux);
 		return -ENOENT;
 	}
+	/* First: a handshake's connection has sessions too, but del-conn and add-conn cannot make one */
+	ret = refuse_handshake(old, err, errlen);
+	if (ret)
+		return ret;
 	if (old->per_session_windows) {
 		/* a new connection object would start over from its static keys */
 		snprintf(err, errlen,
@@ -229,9 +233,6 @@ int satpd_ctl_change_conn(void *ctx, const struct satp_ctl_msg *m, char *err, si
 			 m->mux);
 		return -EBUSY;
 	}
-	ret = refuse_handshake(old, err, errlen);
-	if (ret)
-		return ret;
 	cc = old->cfg;
 	cc.keys = atomic_load(&old->keys)->keys;
 	ret = apply_fields(m, &cc, false, err, errlen);
