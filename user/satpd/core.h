@@ -164,7 +164,8 @@ struct satpd_conn {
 	/*
 	 * Its keys are sessions (kx, or a handshake's), each with seqs from 0 and
 	 * replay windows of its own: XDP's shared windows cannot judge it (no
-	 * pre-filter, docs/kx.md). Set once, never cleared.
+	 * pre-filter, docs/kx.md). Set once; cleared again only when
+	 * sessions_begin cannot tell the transport's maps.
 	 */
 	bool per_session_windows;
 	struct satpd_conn_remote remote; /* satpd_conn_read_remote, satpd_conn_set_remote */
