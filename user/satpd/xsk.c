@@ -1148,9 +1148,10 @@ static bool underlay_gone(struct satpd_xdp_path *p)
 	return true;
 }
 
-/* Next-hop headers for one connection's remote, published for its workers. */
-/* The headers from socket sock to remote a by satp_rx's interface: 0 or -errno as
- * satpd_nexthop_resolve. */
+/*
+ * The headers from socket sock to remote a by satp_rx's interface: 0 or
+ * -errno as satpd_nexthop_resolve.
+ */
 static int resolve_for(const struct satpd_xdp_path *p, const struct satpd_peer_addr *a, int sock,
 		       struct satpd_l2_tmpl *t)
 {
@@ -1175,10 +1176,27 @@ static const char *way_back(int ret)
 				     : "UDP socket (no next hop headers)";
 }
 
+/*
+ * Publishes the headers to remote a (of generation gen) for the workers in l2;
+ * invalid ones when they cannot be had, so that the workers send by socket.
+ */
+static int publish_for(const struct satpd_xdp_path *p, const struct satpd_peer_addr *a, int sock,
+		       uint32_t gen, struct satpd_l2 *l2)
+{
+	struct satpd_l2_tmpl t;
+	int ret = resolve_for(p, a, sock, &t);
+
+	if (ret)
+		memset(&t, 0, sizeof(t));
+	t.remote_gen = gen;
+	satpd_l2_publish(l2, &t);
+	return ret;
+}
+
+/* Next-hop headers for one connection's remote, published for its workers. */
 static void resolve_conn(const struct satpd_xdp_path *p, struct satpd_conn *c)
 {
 	struct satpd_remote_view v;
-	struct satpd_l2_tmpl t;
 	char a[64];
 	int ret;
 
@@ -1191,22 +1209,13 @@ static void resolve_conn(const struct satpd_xdp_path *p, struct satpd_conn *c)
 	satpd_conn_read_remote(c, &v);
 	if (!v.known)
 		return;
-	ret = resolve_for(p, &v.addr, v.sock, &t);
-	if (ret)
-		memset(&t, 0, sizeof(t));
-	t.remote_gen = v.gen;
-	satpd_l2_publish(&c->l2, &t);
+	ret = publish_for(p, &v.addr, v.sock, v.gen, &c->l2);
 	if (ret != c->l2_last_ret)
 		log_info("mux %u: way back to %s: %s", c->mux,
 			 satpd_addr_str(&v.addr.sa, a, sizeof(a)), way_back(ret));
 	c->l2_last_ret = ret;
 }
 
-/*
- * Remotes that moved now; the others every SATPD_NEXTHOP_REFRESH_MS, at most
- * SATPD_RESOLVE_PER_TICK of them a tick so that a thousand connections do not
- * stall the main loop (two netlink round trips each).
- */
 /*
  * The tx hook's destinations (RAIL's paths): each its own headers, for AF_XDP
  * TX of its copies. Only those whose route leaves by satp_rx's interface get
@@ -1216,7 +1225,6 @@ static void resolve_conn(const struct satpd_xdp_path *p, struct satpd_conn *c)
 static void resolve_dests(struct satpd_xdp_path *p, bool refresh)
 {
 	struct satpd_peer_addr a;
-	struct satpd_l2_tmpl t;
 	unsigned int i;
 	uint32_t gen;
 	char s[64];
@@ -1228,11 +1236,7 @@ static void resolve_dests(struct satpd_xdp_path *p, bool refresh)
 		gen = p->dests.remote(p->dests.ctx, i, &a, &sock);
 		if ((gen == x->l2_gen && !refresh) || sock < 0)
 			continue;
-		ret = resolve_for(p, &a, sock, &t);
-		if (ret)
-			memset(&t, 0, sizeof(t));
-		t.remote_gen = gen;
-		satpd_l2_publish(&x->l2, &t);
+		ret = publish_for(p, &a, sock, gen, &x->l2);
 		if (ret != x->l2_last_ret || gen != x->l2_gen)
 			log_info("RAIL path %u: way back to %s: %s", i,
 				 satpd_addr_str(&a.sa, s, sizeof(s)), way_back(ret));
@@ -1298,6 +1302,11 @@ static void write_back_windows(struct satpd *d, struct satpd_xdp_path *p)
 	p->write_back_full = lost;
 }
 
+/*
+ * Remotes that moved now; the others every SATPD_NEXTHOP_REFRESH_MS, at most
+ * SATPD_RESOLVE_PER_TICK of them a tick so that a thousand connections do not
+ * stall the main loop (two netlink round trips each).
+ */
 int satpd_xdp_tick(struct satpd_xdp_path *p)
 {
 	struct satpd *d;
